@@ -1,0 +1,118 @@
+import { ContractError } from '../errors.ts';
+import type { ModelConfig } from '../model/config.ts';
+import { checkWeights, type NamedWeights } from '../model/weights.ts';
+import { type Bytes, concatBytes, sha256Hex, utf8 } from './bytes.ts';
+import { MANIFEST_FORMAT, parseManifest, type FileRef, type Manifest } from './manifest.ts';
+import { signManifest, verifyManifest, type KeyFile, type TrustedKey } from './signing.ts';
+import { decodeWeights, encodeWeights, type Quantization } from './weights-codec.ts';
+
+/** Largest weight shard, as in tfjs' own writer: small enough for HTTP caches and partial retries. */
+export const SHARD_BYTES = 4 * 1024 * 1024;
+
+export interface ArtifactInput {
+  name: string;
+  version: string;
+  config: ModelConfig;
+  /** Catalog id of each model item, index i for item i+1. */
+  itemIds: readonly string[];
+  weights: NamedWeights;
+  quantization: Quantization;
+  training?: Record<string, unknown>;
+  createdAt?: string;
+}
+
+/** An artifact in memory: its manifest and the files it names (manifest.json itself excluded). */
+export interface Artifact {
+  manifest: Manifest;
+  files: Map<string, Bytes>;
+}
+
+/** The decoded, verified content of an artifact. */
+export interface LoadedArtifact {
+  manifest: Manifest;
+  itemIds: string[];
+  weights: NamedWeights;
+}
+
+async function ref(path: string, bytes: Bytes): Promise<FileRef> {
+  return { path, sha256: await sha256Hex(bytes), bytes: bytes.byteLength };
+}
+
+/** Encodes, shards and (given a key) signs a model. The result passes `parseManifest` and `loadArtifact`. */
+export async function buildArtifact(input: ArtifactInput, key?: KeyFile): Promise<Artifact> {
+  checkWeights(input.config, input.weights);
+  if (input.itemIds.length !== input.config.numItems) {
+    throw new ContractError('bad_artifact', `${input.itemIds.length} item ids for ${input.config.numItems} model items`);
+  }
+  const files = new Map<string, Bytes>();
+  const itemsBytes = utf8.encode(JSON.stringify(input.itemIds));
+  files.set('items.json', itemsBytes);
+  const { specs, data } = encodeWeights(input.weights, input.quantization);
+  const count = Math.max(1, Math.ceil(data.byteLength / SHARD_BYTES));
+  const shards: FileRef[] = [];
+  for (let i = 0; i < count; i++) {
+    const path = `group1-shard${i + 1}of${count}.bin`;
+    const bytes = data.slice(i * SHARD_BYTES, (i + 1) * SHARD_BYTES);
+    files.set(path, bytes);
+    shards.push(await ref(path, bytes));
+  }
+  let manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    name: input.name,
+    version: input.version,
+    createdAt: input.createdAt ?? new Date().toISOString(),
+    config: input.config,
+    quantization: input.quantization,
+    items: { ...(await ref('items.json', itemsBytes)), count: input.itemIds.length },
+    weightsManifest: [{ paths: shards.map((s) => s.path), weights: specs }],
+    shards,
+    ...(input.training ? { training: input.training } : {}),
+  };
+  manifest = parseManifest(JSON.parse(JSON.stringify(manifest)));
+  if (key) manifest = await signManifest(manifest, key);
+  return { manifest, files };
+}
+
+/** Reads one file of an artifact: from disk in the CLI, from `/v1/blobs/:sha256` in the widget. */
+export type FetchFile = (ref: FileRef) => Promise<Uint8Array>;
+
+/**
+ * Verifies and decodes an artifact. With `trusted` keys the signature is checked before any other byte
+ * is fetched; every file's size and SHA-256 are checked against the manifest before it is decoded.
+ */
+export async function loadArtifact(
+  rawManifest: unknown,
+  fetchFile: FetchFile,
+  options: { trusted: readonly TrustedKey[] } | { unsigned: 'allow' },
+): Promise<LoadedArtifact> {
+  const manifest = parseManifest(rawManifest);
+  if ('trusted' in options) await verifyManifest(manifest, options.trusted);
+  const checked = async (file: FileRef): Promise<Uint8Array> => {
+    const bytes = await fetchFile(file);
+    if (bytes.byteLength !== file.bytes) {
+      throw new ContractError('integrity', `${file.path}: ${bytes.byteLength} bytes, the manifest says ${file.bytes}`);
+    }
+    if ((await sha256Hex(bytes as Bytes)) !== file.sha256) {
+      throw new ContractError('integrity', `${file.path}: SHA-256 does not match the manifest`);
+    }
+    return bytes;
+  };
+  const [itemBytes, ...shardBytes] = await Promise.all([checked(manifest.items), ...manifest.shards.map(checked)]);
+  let itemIds: unknown;
+  try {
+    itemIds = JSON.parse(utf8.decode(itemBytes as Bytes));
+  } catch {
+    throw new ContractError('integrity', `${manifest.items.path}: not valid UTF-8 JSON`);
+  }
+  if (
+    !Array.isArray(itemIds) ||
+    itemIds.length !== manifest.items.count ||
+    !itemIds.every((id) => typeof id === 'string') ||
+    new Set(itemIds).size !== itemIds.length
+  ) {
+    throw new ContractError('integrity', `${manifest.items.path}: expected ${manifest.items.count} distinct item id strings`);
+  }
+  const weights = decodeWeights(manifest.weightsManifest.flatMap((g) => g.weights), concatBytes(shardBytes));
+  checkWeights(manifest.config, weights, `model ${manifest.name}@${manifest.version}`);
+  return { manifest, itemIds: itemIds as string[], weights };
+}

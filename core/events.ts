@@ -1,0 +1,99 @@
+import { ContractError, isRecord, show } from './errors.ts';
+
+/**
+ * The event vocabulary: GA4 recommended e-commerce event names. The same schema feeds the widget's
+ * tracker, its dataLayer bridge and `edge-recs train --format events`.
+ * https://developers.google.com/analytics/devguides/collection/ga4/reference/events
+ */
+export const EVENT_NAMES = [
+  'view_item',
+  'view_item_list',
+  'select_item',
+  'add_to_cart',
+  'remove_from_cart',
+  'begin_checkout',
+  'purchase',
+] as const;
+export type EventName = (typeof EVENT_NAMES)[number];
+
+/** A GA4 `items[]` entry, reduced to the fields EdgeRecs uses. */
+export interface EventItem {
+  item_id: string;
+  item_category?: string;
+  price?: number;
+  quantity?: number;
+}
+
+/** One shopper event as stored on the device. `ts` is milliseconds since the epoch. */
+export interface ShopEvent {
+  name: EventName;
+  ts: number;
+  items: EventItem[];
+  /** Placement that produced the click, when the event came from an `<edge-recs>` card. */
+  placement?: string;
+}
+
+/** Events whose item is a positive signal of interest, in the order the model reads a history. */
+export const INTEREST_EVENTS: readonly EventName[] = ['view_item', 'select_item', 'add_to_cart', 'purchase'];
+
+const MAX_ITEMS = 200;
+const ID = /^[\w.:/@+-]{1,128}$/u;
+
+function parseItem(raw: unknown, where: string): EventItem {
+  if (!isRecord(raw)) throw new ContractError('bad_event', `${where}: expected an object (got ${show(raw)})`);
+  const id = typeof raw.item_id === 'number' ? String(raw.item_id) : raw.item_id;
+  if (typeof id !== 'string' || !ID.test(id)) {
+    throw new ContractError('bad_event', `${where}.item_id must be 1-128 word characters (got ${show(raw.item_id)})`);
+  }
+  const item: EventItem = { item_id: id };
+  if (raw.item_category !== undefined) {
+    if (typeof raw.item_category !== 'string' || raw.item_category.length > 500) {
+      throw new ContractError('bad_event', `${where}.item_category must be a string (got ${show(raw.item_category)})`);
+    }
+    item.item_category = raw.item_category;
+  }
+  for (const key of ['price', 'quantity'] as const) {
+    const v = raw[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new ContractError('bad_event', `${where}.${key} must be a non-negative number (got ${show(v)})`);
+    }
+    item[key] = v;
+  }
+  return item;
+}
+
+/**
+ * Validates GA4-style event parameters (`{ items: [...] }`, or a bare `item_id` for convenience) and
+ * returns a normalized event. Throws a `ContractError` naming the field at fault.
+ */
+export function parseEvent(name: unknown, params: unknown, now = Date.now()): ShopEvent {
+  if (!EVENT_NAMES.includes(name as EventName)) {
+    throw new ContractError('bad_event', `event name must be one of ${EVENT_NAMES.join(', ')} (got ${show(name)})`);
+  }
+  if (!isRecord(params)) throw new ContractError('bad_event', `${String(name)}: params must be an object (got ${show(params)})`);
+  const rawItems = params.items ?? (params.item_id !== undefined ? [params] : undefined);
+  if (!Array.isArray(rawItems) || rawItems.length === 0 || rawItems.length > MAX_ITEMS) {
+    throw new ContractError('bad_event', `${String(name)}: params.items must hold 1-${MAX_ITEMS} items`);
+  }
+  const event: ShopEvent = {
+    name: name as EventName,
+    ts: typeof params.ts === 'number' && Number.isFinite(params.ts) ? params.ts : now,
+    items: rawItems.map((item, i) => parseItem(item, `${String(name)}.items[${i}]`)),
+  };
+  if (typeof params.placement === 'string' && params.placement.length <= 64) event.placement = params.placement;
+  return event;
+}
+
+/**
+ * The item sequence the model reads: interest events in time order, consecutive repeats of the same
+ * item collapsed (a reload is not new interest).
+ */
+export function interestSequence(events: readonly ShopEvent[]): string[] {
+  const seq: string[] = [];
+  for (const e of [...events].sort((a, b) => a.ts - b.ts)) {
+    if (!INTEREST_EVENTS.includes(e.name)) continue;
+    for (const item of e.items) if (seq[seq.length - 1] !== item.item_id) seq.push(item.item_id);
+  }
+  return seq;
+}

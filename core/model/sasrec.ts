@@ -1,0 +1,237 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ContractError } from '../errors.ts';
+import type { ModelConfig } from './config.ts';
+import { checkWeights, type NamedWeights } from './weights.ts';
+
+/** One recommended item: its model index (1..numItems) and raw score. */
+export interface Scored {
+  index: number;
+  score: number;
+}
+
+/** Keep-probability noise for training; inference passes none. */
+export interface Noise {
+  rate: number;
+  /** Seeded source, so a run with `--seed` is reproducible. */
+  random: () => number;
+}
+
+const MASKED = -1e9;
+const LN_EPS = 1e-8;
+
+/**
+ * Rows of `table` at `indices`, with a gradient that scatters rows back (tf.scatterND sums duplicate
+ * indices). tfjs' own gradient of `gather` needs UnsortedSegmentSum, which the WASM backend lacks and the
+ * CPU backend runs far too slowly for a 12k-row item table.
+ */
+export function gatherRows(table: tf.Tensor2D, indices: Int32Array): tf.Tensor2D {
+  const idx = tf.tensor1d(indices, 'int32');
+  const op = tf.customGrad((t, _save) => {
+    const shape = (t as tf.Tensor2D).shape;
+    return {
+      value: tf.gather(t as tf.Tensor2D, idx),
+      gradFunc: (dy) => tf.scatterND(tf.reshape(idx, [-1, 1]), dy as tf.Tensor2D, shape),
+    };
+  });
+  return op(table) as tf.Tensor2D;
+}
+
+/**
+ * The SASRec forward pass on tfjs-core ops: the one implementation used by the trainer, the CLI's
+ * evaluation and the widget. Post-attention residual and layer-norm order follow the reference
+ * implementation (kang205/SASRec, and its PyTorch port pmixer/SASRec.pytorch), so imported weights
+ * score the same.
+ */
+export class SasRec {
+  private constructor(
+    readonly config: ModelConfig,
+    private readonly params: Map<string, tf.Tensor>,
+    readonly trainable: boolean,
+  ) {}
+
+  /** Wraps host weights as tensors (`tf.Variable`s when `trainable`), on the active tfjs backend. */
+  static fromWeights(config: ModelConfig, weights: NamedWeights, options: { trainable?: boolean } = {}): SasRec {
+    checkWeights(config, weights);
+    const trainable = options.trainable ?? false;
+    const params = new Map<string, tf.Tensor>();
+    for (const [name, w] of weights) {
+      const t = tf.tensor(w.values, w.shape, 'float32');
+      params.set(name, trainable ? tf.variable(t, true) : t);
+      if (trainable) t.dispose();
+    }
+    return new SasRec(config, params, trainable);
+  }
+
+  /** Trainable variables by name, for optimizers and update computation. */
+  get variables(): Map<string, tf.Variable> {
+    if (!this.trainable) throw new Error('SasRec.variables: model was created without { trainable: true }');
+    return this.params as Map<string, tf.Variable>;
+  }
+
+  /** Parameter tensor by name. */
+  param(name: string): tf.Tensor {
+    const t = this.params.get(name);
+    if (!t) throw new Error(`SasRec: no parameter "${name}"`);
+    return t;
+  }
+
+  /** Copies the current weights to host memory. */
+  async exportWeights(): Promise<NamedWeights> {
+    const out: NamedWeights = new Map();
+    for (const [name, t] of this.params) out.set(name, { shape: [...t.shape], values: (await t.data()) as Float32Array });
+    return out;
+  }
+
+  /** Overwrites weights in place (trainable models only): how devices apply a downloaded delta. */
+  assign(weights: NamedWeights): void {
+    checkWeights(this.config, weights);
+    for (const [name, v] of this.variables) tf.tidy(() => v.assign(tf.tensor(weights.get(name)!.values, v.shape)));
+  }
+
+  dispose(): void {
+    for (const t of this.params.values()) t.dispose();
+    this.params.clear();
+  }
+
+  /**
+   * Left-pads (with 0) or truncates each history of item indices to the model window `maxLen`, keeping
+   * the most recent items. Throws on an index outside 1..numItems rather than reading a wrong row.
+   */
+  window(histories: readonly (readonly number[])[]): Int32Array {
+    const { maxLen: L, numItems } = this.config;
+    const out = new Int32Array(histories.length * L);
+    histories.forEach((h, b) => {
+      const recent = h.slice(-L);
+      recent.forEach((item, j) => {
+        if (!Number.isInteger(item) || item < 1 || item > numItems) {
+          throw new ContractError('bad_history', `history item index ${item} is outside 1..${numItems}`);
+        }
+        out[b * L + L - recent.length + j] = item;
+      });
+    });
+    return out;
+  }
+
+  /** Hidden states [B, L, dim] for windows `ids` ([B*L], left-padded). */
+  hidden(ids: Int32Array, noise?: Noise): tf.Tensor3D {
+    const { dim, maxLen: L, blocks } = this.config;
+    const batch = ids.length / L;
+    const drop = <T extends tf.Tensor>(x: T): T =>
+      noise && noise.rate > 0 ? (tf.dropout(x, noise.rate, undefined, Math.floor(noise.random() * 2 ** 31)) as T) : x;
+    const keep = new Float32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) keep[i] = ids[i] === 0 ? 0 : 1;
+    const keepT = tf.tensor3d(keep, [batch, L, 1]);
+    const bias = tf.tensor3d(this.attentionBias(ids), [batch, L, L]);
+
+    let x = tf.reshape(gatherRows(this.param('item_emb') as tf.Tensor2D, ids), [batch, L, dim]) as tf.Tensor3D;
+    x = tf.add(tf.mul(x, Math.sqrt(dim)), this.param('pos_emb'));
+    x = tf.mul(drop(x), keepT);
+    for (let b = 0; b < blocks; b++) {
+      const p = `blocks.${b}`;
+      const q = this.layerNorm(x, `${p}.attn_ln`);
+      x = tf.add(q, drop(this.attention(q, x, bias, p, drop)));
+      const f = this.layerNorm(x, `${p}.ffn_ln`);
+      const inner = drop(tf.relu(this.dense(f, `${p}.ffn.w1`, `${p}.ffn.b1`)));
+      x = tf.mul(tf.add(f, drop(this.dense(inner, `${p}.ffn.w2`, `${p}.ffn.b2`))), keepT);
+    }
+    return this.layerNorm(x, 'final_ln');
+  }
+
+  /** Scores of every item index (column 0 is padding) for the last position of each window: [B, numItems+1]. */
+  scoreWindows(ids: Int32Array): tf.Tensor2D {
+    const { dim, maxLen: L } = this.config;
+    const batch = ids.length / L;
+    const h = this.hidden(ids);
+    const last = tf.reshape(tf.slice(h, [0, L - 1, 0], [batch, 1, dim]), [batch, dim]);
+    return tf.matMul(last, this.param('item_emb') as tf.Tensor2D, false, true);
+  }
+
+  /** Scores for a batch of histories, read back to host memory: row-major [B, numItems+1]. */
+  async scoreBatch(histories: readonly (readonly number[])[]): Promise<Float32Array> {
+    const ids = this.window(histories);
+    const scores = tf.tidy(() => this.scoreWindows(ids));
+    try {
+      return (await scores.data()) as Float32Array;
+    } finally {
+      scores.dispose();
+    }
+  }
+
+  /**
+   * The top `k` item indices for one history, best first, never the padding row nor an index in
+   * `exclude` (items bought, in the cart, out of stock, or the one on screen).
+   */
+  async recommend(history: readonly number[], k: number, exclude: Iterable<number> = []): Promise<Scored[]> {
+    const scores = await this.scoreBatch([history]);
+    scores[0] = -Infinity;
+    for (const i of exclude) if (i >= 0 && i < scores.length) scores[i] = -Infinity;
+    return topK(scores, k);
+  }
+
+  private dense(x: tf.Tensor3D, w: string, b: string): tf.Tensor3D {
+    const [batch, len, inDim] = x.shape;
+    const W = this.param(w) as tf.Tensor2D;
+    const y = tf.add(tf.matMul(tf.reshape(x, [batch * len, inDim]), W), this.param(b));
+    return tf.reshape(y, [batch, len, W.shape[1]]);
+  }
+
+  private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {
+    const { mean, variance } = tf.moments(x, -1, true);
+    const normed = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, LN_EPS)));
+    return tf.add(tf.mul(normed, this.param(`${name}.gamma`)), this.param(`${name}.beta`));
+  }
+
+  /** Causal self-attention with padded keys masked: queries from the normalised input, keys/values from the raw one. */
+  private attention(
+    q: tf.Tensor3D,
+    kv: tf.Tensor3D,
+    bias: tf.Tensor3D,
+    p: string,
+    drop: <T extends tf.Tensor>(x: T) => T,
+  ): tf.Tensor3D {
+    const { heads, dim } = this.config;
+    const [batch, len] = q.shape;
+    const dh = dim / heads;
+    const split = (t: tf.Tensor3D): tf.Tensor3D =>
+      heads === 1
+        ? t
+        : tf.reshape(tf.transpose(tf.reshape(t, [batch, len, heads, dh]), [0, 2, 1, 3]), [batch * heads, len, dh]);
+    const Q = split(this.dense(q, `${p}.attn.wq`, `${p}.attn.bq`));
+    const K = split(this.dense(kv, `${p}.attn.wk`, `${p}.attn.bk`));
+    const V = split(this.dense(kv, `${p}.attn.wv`, `${p}.attn.bv`));
+    const headBias = heads === 1 ? bias : tf.reshape(tf.tile(tf.expandDims(bias, 1), [1, heads, 1, 1]), [batch * heads, len, len]);
+    const weights = drop(tf.softmax(tf.add(tf.div(tf.matMul(Q, K, false, true), Math.sqrt(dh)), headBias)));
+    let out = tf.matMul(weights, V) as tf.Tensor3D;
+    if (heads > 1) out = tf.reshape(tf.transpose(tf.reshape(out, [batch, heads, len, dh]), [0, 2, 1, 3]), [batch, len, dim]);
+    return this.dense(out, `${p}.attn.wo`, `${p}.attn.bo`);
+  }
+
+  /** Additive mask [B, L, L]: position i may attend to j <= i whose item is not padding. */
+  private attentionBias(ids: Int32Array): Float32Array {
+    const L = this.config.maxLen;
+    const batch = ids.length / L;
+    const bias = new Float32Array(batch * L * L);
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < L; i++) {
+        const row = (b * L + i) * L;
+        for (let j = 0; j < L; j++) if (j > i || ids[b * L + j] === 0) bias[row + j] = MASKED;
+      }
+    }
+    return bias;
+  }
+}
+
+/** Indices of the `k` largest finite scores, best first; ties go to the lower index, so results are deterministic. */
+export function topK(scores: ArrayLike<number>, k: number): Scored[] {
+  const best: Scored[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    const score = scores[i]!;
+    if (!(score > -Infinity)) continue;
+    if (best.length === k && score <= best[k - 1]!.score) continue;
+    let at = best.length === k ? k - 1 : best.length;
+    while (at > 0 && best[at - 1]!.score < score) at--;
+    best.splice(at, 0, { index: i, score });
+    if (best.length > k) best.pop();
+  }
+  return best;
+}
