@@ -41,7 +41,8 @@ export interface Manifest {
   signature?: Signature;
 }
 
-const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** Model names: lowercase, safe as a URL segment and a file name. */
+export const MODEL_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 const PATH = /^(?!\.\.?$)[A-Za-z0-9._-]{1,128}$/;
 const SHA = /^[0-9a-f]{64}$/;
@@ -62,7 +63,7 @@ function parseFileRef(raw: unknown, where: string): FileRef {
 export function parseManifest(raw: unknown): Manifest {
   if (!isRecord(raw)) bad('expected a JSON object');
   if (raw.format !== MANIFEST_FORMAT) bad(`format must be "${MANIFEST_FORMAT}" (got ${show(raw.format)})`);
-  if (typeof raw.name !== 'string' || !NAME.test(raw.name)) bad(`name must match ${NAME} (got ${show(raw.name)})`);
+  if (typeof raw.name !== 'string' || !MODEL_NAME.test(raw.name)) bad(`name must match ${MODEL_NAME} (got ${show(raw.name)})`);
   if (typeof raw.version !== 'string' || !VERSION.test(raw.version)) bad(`version must match ${VERSION} (got ${show(raw.version)})`);
   if (typeof raw.createdAt !== 'string') bad('createdAt must be an ISO-8601 string');
   let config: ModelConfig;

@@ -25,12 +25,14 @@ const LN_EPS = 1e-8;
  * CPU backend runs far too slowly for a 12k-row item table.
  */
 export function gatherRows(table: tf.Tensor2D, indices: Int32Array): tf.Tensor2D {
-  const idx = tf.tensor1d(indices, 'int32');
-  const op = tf.customGrad((t, _save) => {
+  const op = tf.customGrad((t, save) => {
     const shape = (t as tf.Tensor2D).shape;
+    const idx = tf.tensor1d(indices, 'int32');
+    // Saved, not closed over: the engine disposes the forward pass's intermediates before the backward pass.
+    (save as tf.GradSaveFunc)([idx]);
     return {
       value: tf.gather(t as tf.Tensor2D, idx),
-      gradFunc: (dy) => tf.scatterND(tf.reshape(idx, [-1, 1]), dy as tf.Tensor2D, shape),
+      gradFunc: (dy, saved) => tf.scatterND(tf.reshape(saved[0]!, [-1, 1]), dy as tf.Tensor2D, shape),
     };
   });
   return op(table) as tf.Tensor2D;

@@ -1,0 +1,49 @@
+import { buildArtifact, type Artifact } from '../core/artifact/artifact.ts';
+import type { KeyFile } from '../core/artifact/signing.ts';
+import { fromSequences } from '../model-export/dataset.ts';
+import { useBackend } from '../model-export/tf-node.ts';
+import { trainModel, type EpochInfo } from '../model-export/trainer.ts';
+import { demoCatalog } from './catalog.ts';
+import { simulateShoppers } from './shoppers.ts';
+
+/** What the demo's default model is trained on and how: small enough to train at first start in seconds. */
+export const DEMO_TRAINING = {
+  shoppers: 4000,
+  seed: 7,
+  model: { dim: 32, blocks: 2, heads: 2, maxLen: 20 },
+  epochs: 40,
+  patience: 4,
+  validationUsers: 800,
+} as const;
+
+/**
+ * Trains the demo shop's model on simulated shoppers over the demo catalog, then exports it the way
+ * `edge-recs export --quantize uint8 --sign-key` does: the real pipeline, nothing downloaded.
+ */
+export async function buildDefaultModel(key: KeyFile, onEpoch?: (info: EpochInfo) => void): Promise<Artifact> {
+  await useBackend('wasm');
+  const catalog = demoCatalog();
+  const itemIds = catalog.products.map((p) => p.id);
+  const sequences = simulateShoppers(catalog, DEMO_TRAINING.shoppers, DEMO_TRAINING.seed);
+  const data = fromSequences(sequences.map((_, i) => `shopper-${i + 1}`), sequences, itemIds);
+  const result = await trainModel(data, {
+    model: DEMO_TRAINING.model,
+    epochs: DEMO_TRAINING.epochs,
+    patience: DEMO_TRAINING.patience,
+    validationUsers: DEMO_TRAINING.validationUsers,
+    seed: DEMO_TRAINING.seed,
+    onEpoch,
+  });
+  return buildArtifact(
+    {
+      name: 'default',
+      version: 'demo-1',
+      config: result.config,
+      itemIds: data.itemIds,
+      weights: result.weights,
+      quantization: 'uint8',
+      training: { data: 'simulated demo shoppers', ...DEMO_TRAINING, bestEpoch: result.bestEpoch, valid: result.bestValid },
+    },
+    key,
+  );
+}

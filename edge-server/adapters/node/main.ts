@@ -1,0 +1,79 @@
+/**
+ * `npm start`: the edge server on Node with disk storage. With `--demo` it also serves the demo shop and,
+ * on first start, trains, signs and publishes the demo's default model (cached in the data directory).
+ *
+ *   PORT             listening port (default 8787)
+ *   EDGE_RECS_DATA   data directory (default .edge-recs)
+ */
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateKeyFile, type KeyFile, type TrustedKey } from '../../../core/artifact/signing.ts';
+import { createApp } from '../../app.ts';
+import { currentManifest, publishArtifact } from '../../registry.ts';
+import { serveNode } from './serve.ts';
+import { openDiskStorage } from './storage.ts';
+import { widgetDir } from './widget-dir.ts';
+
+const { values } = parseArgs({
+  options: {
+    demo: { type: 'boolean', default: false },
+    'trusted-key': { type: 'string', multiple: true, default: [] },
+    'allow-origin': { type: 'string', multiple: true, default: [] },
+  },
+});
+
+async function loadOrCreateKey(path: string): Promise<KeyFile> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as KeyFile;
+  } catch {
+    const key = await generateKeyFile();
+    await writeFile(path, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600 });
+    return key;
+  }
+}
+
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? 8787);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got "${process.env.PORT}")`);
+  const dataDir = resolve(process.env.EDGE_RECS_DATA ?? '.edge-recs');
+  await mkdir(dataDir, { recursive: true });
+  const storage = await openDiskStorage(join(dataDir, 'store'));
+  const trusted: TrustedKey[] = [];
+  for (const file of values['trusted-key']) {
+    const { keyId, publicKey } = JSON.parse(await readFile(file, 'utf8')) as KeyFile;
+    trusted.push({ keyId, publicKey });
+  }
+  let mount: ((app: import('hono').Hono) => void) | undefined;
+  if (values.demo) {
+    const key = await loadOrCreateKey(join(dataDir, 'demo-signing-key.json'));
+    trusted.push({ keyId: key.keyId, publicKey: key.publicKey });
+    if (!(await currentManifest(storage, 'default'))) {
+      console.log('Training the demo model on simulated shoppers (first start only)...');
+      const { buildDefaultModel } = await import('../../../demo/default-model.ts');
+      const started = performance.now();
+      const artifact = await buildDefaultModel(key);
+      await publishArtifact(storage, artifact, { trusted });
+      console.log(`Published model default@${artifact.manifest.version} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
+    const { demoRoutes } = await import('../../../demo/server.ts');
+    const snippet = `<script type="module" src="/widget/edge-recs.js" data-model="default" data-public-key="${key.keyId}:${key.publicKey}"></script>`;
+    const routes = demoRoutes({
+      snippet,
+      appJs: () => readFile(resolve('dist/demo/app.js'), 'utf8').catch(() => null),
+    });
+    mount = (app) => app.route('/', routes);
+  }
+  const app = createApp({ storage, trustedKeys: trusted, widget: widgetDir(resolve('dist')), allowedOrigins: values['allow-origin'], mount });
+  const server = await serveNode({ port, app });
+  const url = `http://localhost:${new URL(server.url).port}/`;
+  console.log(values.demo ? `EdgeRecs demo: ${url}` : `EdgeRecs edge server: ${url}`);
+  const stop = (): void => void server.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((e: unknown) => {
+  console.error(`edge-recs server: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

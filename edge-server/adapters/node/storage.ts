@@ -1,0 +1,138 @@
+/**
+ * `Storage` on the local file system:
+ *
+ *   dir/blobs/ab/cdef...   blob whose SHA-256 is `abcdef...` (256 fan-out directories keep listings short)
+ *   dir/models/<name>.json the model's record
+ *   dir/tmp/               files being written
+ *
+ * Every file is written to `tmp/`, fsynced, then renamed into place, and the directory fsynced: a
+ * rename within one file system is atomic, so after a crash a path holds either the old or the new
+ * complete file, never a torn one. Assumes one server process writes a directory at a time.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sha256Hex, type Bytes } from '../../../core/artifact/bytes.ts';
+import { MODEL_NAME } from '../../../core/artifact/manifest.ts';
+import { ContractError, isRecord } from '../../../core/errors.ts';
+import type { ModelRecord, Storage } from '../../storage.ts';
+
+const SHA256 = /^[0-9a-f]{64}$/;
+/** Temp files older than this at startup were left by a crash; younger ones may be another writer's. */
+const STALE_TMP_MS = 60 * 60 * 1000;
+
+function isNotFound(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'ENOENT';
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+/** Makes a rename (or new entry) in `dir` durable. Some platforms cannot fsync a directory; it is best effort there. */
+async function syncDir(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // EISDIR/EPERM on Windows: the rename itself is still atomic.
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * Opens (creating if needed) a storage directory and removes temp files that a crash left behind.
+ * @example const storage = await openDiskStorage('.edge-recs/data');
+ */
+export async function openDiskStorage(dir: string): Promise<Storage> {
+  const blobsDir = join(dir, 'blobs');
+  const modelsDir = join(dir, 'models');
+  const tmpDir = join(dir, 'tmp');
+  await Promise.all([blobsDir, modelsDir, tmpDir].map((d) => mkdir(d, { recursive: true })));
+  const now = Date.now();
+  for (const name of await readdir(tmpDir)) {
+    const path = join(tmpDir, name);
+    const info = await stat(path).catch(() => null);
+    if (info && now - info.mtimeMs > STALE_TMP_MS) await rm(path, { force: true, recursive: true });
+  }
+
+  async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
+    const tmp = join(tmpDir, `${process.pid}-${randomUUID()}`);
+    try {
+      const handle = await open(tmp, 'wx');
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await syncDir(join(path, '..'));
+  }
+
+  const blobPath = (sha256: string): string => join(blobsDir, sha256.slice(0, 2), sha256.slice(2));
+
+  return {
+    blobs: {
+      async put(bytes) {
+        const sha256 = await sha256Hex(bytes as Bytes);
+        const path = blobPath(sha256);
+        // Content-addressed: a blob already at its address holds these very bytes.
+        if (await exists(path)) return sha256;
+        await mkdir(join(path, '..'), { recursive: true });
+        await writeAtomic(path, bytes);
+        return sha256;
+      },
+      async get(sha256) {
+        if (!SHA256.test(sha256)) return null;
+        try {
+          const buffer = await readFile(blobPath(sha256));
+          return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) as Bytes;
+        } catch (err) {
+          if (isNotFound(err)) return null;
+          throw err;
+        }
+      },
+      async has(sha256) {
+        if (!SHA256.test(sha256)) return false;
+        return exists(blobPath(sha256));
+      },
+    },
+    meta: {
+      async getModel(name) {
+        // No file can exist for a name outside the rule; don't let one reach the file system.
+        if (!MODEL_NAME.test(name)) return null;
+        let text: string;
+        try {
+          text = await readFile(join(modelsDir, `${name}.json`), 'utf8');
+        } catch (err) {
+          if (isNotFound(err)) return null;
+          throw err;
+        }
+        const record: unknown = JSON.parse(text);
+        if (!isRecord(record) || record.name !== name || typeof record.current !== 'string' || !Array.isArray(record.versions)) {
+          throw new Error(`${join(modelsDir, `${name}.json`)} is not a model record`);
+        }
+        return record as unknown as ModelRecord;
+      },
+      async putModel(record) {
+        if (!MODEL_NAME.test(record.name)) {
+          throw new ContractError('bad_name', `model name must match ${MODEL_NAME} (got ${JSON.stringify(record.name)})`);
+        }
+        await writeAtomic(join(modelsDir, `${record.name}.json`), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
+      },
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Model delivery under `/v1`: the current manifest per model (short-lived, revalidated by ETag) and
+ * content-addressed blobs (cached forever). The widget verifies the manifest's signature and every
+ * blob's SHA-256 itself, so caches and CDNs in between need no trust.
+ */
+import { Hono } from 'hono';
+import type { TrustedKey } from '../core/artifact/signing.ts';
+import { ApiError } from './errors.ts';
+import { IMMUTABLE, ifRangeHolds, noneMatch, parseRange, quoteEtag } from './http.ts';
+import { currentManifest } from './registry.ts';
+import type { Storage } from './storage.ts';
+
+/**
+ * A minute of freshness bounds how long a newly published version waits to reach devices, and
+ * `must-revalidate` turns each later check into a cheap 304.
+ */
+const MANIFEST_CACHE = 'public, max-age=60, must-revalidate';
+const SHA256 = /^[0-9a-f]{64}$/;
+
+export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKey[]): Hono {
+  const keysBody = { keys: trustedKeys.map(({ keyId, publicKey }) => ({ keyId, publicKey })) };
+  const routes = new Hono();
+
+  routes.get('/models/:name/manifest', async (c) => {
+    const name = c.req.param('name');
+    const current = await currentManifest(storage, name);
+    if (!current) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(name)} is published`);
+    const etag = quoteEtag(current.sha256);
+    const headers = { ETag: etag, 'Cache-Control': MANIFEST_CACHE, 'X-Model-Version': current.manifest.version };
+    if (noneMatch(c.req.header('If-None-Match'), etag)) return c.body(null, 304, headers);
+    return c.body(current.bytes, 200, { ...headers, 'Content-Type': 'application/json' });
+  });
+
+  routes.get('/blobs/:sha256', async (c) => {
+    const sha256 = c.req.param('sha256');
+    if (!SHA256.test(sha256)) {
+      throw new ApiError(400, 'bad_sha256', `a blob address is 64 lowercase hex digits (got ${JSON.stringify(sha256.slice(0, 80))})`);
+    }
+    const bytes = await storage.blobs.get(sha256);
+    if (!bytes) throw new ApiError(404, 'unknown_blob', `no blob ${sha256}`);
+    const etag = quoteEtag(sha256);
+    const headers = { ETag: etag, 'Cache-Control': IMMUTABLE, 'Accept-Ranges': 'bytes' };
+    if (noneMatch(c.req.header('If-None-Match'), etag)) return c.body(null, 304, headers);
+
+    const range = ifRangeHolds(c.req.header('If-Range'), etag) ? parseRange(c.req.header('Range'), bytes.byteLength) : null;
+    if (range === 'unsatisfiable') {
+      throw new ApiError(416, 'range_not_satisfiable', `the blob has ${bytes.byteLength} bytes`, {
+        'Content-Range': `bytes */${bytes.byteLength}`,
+      });
+    }
+    const typed = { ...headers, 'Content-Type': 'application/octet-stream' };
+    if (!range) return c.body(bytes, 200, typed);
+    return c.body(bytes.subarray(range.start, range.end + 1), 206, {
+      ...typed,
+      'Content-Range': `bytes ${range.start}-${range.end}/${bytes.byteLength}`,
+    });
+  });
+
+  routes.get('/keys', (c) => {
+    c.header('Cache-Control', MANIFEST_CACHE);
+    return c.json(keysBody);
+  });
+
+  return routes;
+}

@@ -1,0 +1,132 @@
+/**
+ * The model registry: publishing verified artifacts into a `Storage` and finding the version to serve.
+ * Runtime-neutral (Web-standard APIs only), so every adapter and the admin API share one publish path.
+ */
+import { canonicalJson, sha256Hex, utf8, type Bytes } from '../core/artifact/bytes.ts';
+import { parseManifest, type FileRef, type Manifest } from '../core/artifact/manifest.ts';
+import { verifyManifest, type TrustedKey } from '../core/artifact/signing.ts';
+import { ContractError } from '../core/errors.ts';
+import type { ModelRecord, Storage } from './storage.ts';
+
+export interface PublishOptions {
+  /**
+   * Keys allowed to sign models. Publishing refuses an unsigned manifest, one signed by any other key
+   * and one whose signature does not match, so storage only ever holds models a trusted key vouched for.
+   */
+  trusted: readonly TrustedKey[];
+}
+
+export interface PublishResult {
+  /** The model's record after publishing; its `current` is the published version. */
+  record: ModelRecord;
+  /** Address of the stored `manifest.json`, also its HTTP ETag. */
+  manifestSha256: string;
+  /** `false` when this exact manifest was already published (the call then only made it current). */
+  created: boolean;
+}
+
+/** What `/v1/models/:name/manifest` serves. */
+export interface CurrentManifest {
+  manifest: Manifest;
+  sha256: string;
+  /** The manifest exactly as stored: the bytes its SHA-256 and signature refer to. */
+  bytes: Bytes;
+}
+
+/**
+ * Publishes are read-modify-write on a model's record; run them one at a time per meta store, so two
+ * concurrent publishes in this process cannot drop each other's version. (Across processes the
+ * adapter's store must provide this; a single writer per data directory is assumed for now.)
+ */
+const publishQueues = new WeakMap<object, Promise<unknown>>();
+
+function serialized<T>(key: object, task: () => Promise<T>): Promise<T> {
+  const previous = publishQueues.get(key) ?? Promise.resolve();
+  const next = previous.then(task, task);
+  publishQueues.set(key, next.catch(() => undefined));
+  return next;
+}
+
+async function checkFile(ref: FileRef, files: ReadonlyMap<string, Uint8Array>): Promise<Uint8Array> {
+  const bytes = files.get(ref.path);
+  if (!bytes) throw new ContractError('integrity', `${ref.path}: named by the manifest but missing from the artifact`);
+  if (bytes.byteLength !== ref.bytes) {
+    throw new ContractError('integrity', `${ref.path}: ${bytes.byteLength} bytes, the manifest says ${ref.bytes}`);
+  }
+  if ((await sha256Hex(bytes as Bytes)) !== ref.sha256) {
+    throw new ContractError('integrity', `${ref.path}: SHA-256 does not match the manifest`);
+  }
+  return bytes;
+}
+
+/**
+ * Verifies an artifact and makes it the model's current version.
+ *
+ * Checks, in order: the manifest is well formed, its signature is by a trusted key, and every file
+ * has the size and SHA-256 the manifest names (no file missing, none extra). Then stores the files,
+ * then the manifest (serialized as canonical JSON, so the same manifest always gets the same address),
+ * and only then the record, so a crash mid-way never leaves a record pointing at missing blobs.
+ *
+ * Publishing a version again with the identical manifest is idempotent and makes it current again
+ * (a rollback); with a different manifest it is refused, since clients cache a version's files forever.
+ *
+ * @throws ContractError `bad_manifest`, `unsigned`, `untrusted_key`, `bad_signature`, `integrity`,
+ *   `bad_artifact` (a file the manifest does not name) or `version_exists`.
+ */
+export async function publishArtifact(
+  storage: Storage,
+  artifact: { manifest: Manifest; files: ReadonlyMap<string, Uint8Array> },
+  options: PublishOptions,
+): Promise<PublishResult> {
+  // Re-parse: the artifact may come from an upload, and its type says nothing about its content.
+  const manifest = parseManifest(artifact.manifest);
+  await verifyManifest(manifest, options.trusted);
+  const refs = [manifest.items, ...manifest.shards];
+  const named = new Set(refs.map((r) => r.path));
+  const extra = [...artifact.files.keys()].filter((path) => !named.has(path));
+  if (extra.length > 0) {
+    throw new ContractError('bad_artifact', `files not named by the manifest: ${extra.map((p) => `"${p}"`).join(', ')}`);
+  }
+  const checked = await Promise.all(refs.map((r) => checkFile(r, artifact.files)));
+  const manifestBytes = utf8.encode(canonicalJson(manifest));
+  const manifestSha256 = await sha256Hex(manifestBytes);
+
+  return serialized(storage.meta, async () => {
+    const existing = await storage.meta.getModel(manifest.name);
+    const previous = existing?.versions.find((v) => v.version === manifest.version);
+    if (previous && previous.manifestSha256 !== manifestSha256) {
+      throw new ContractError(
+        'version_exists',
+        `model ${manifest.name}@${manifest.version} is already published with a different manifest; publish under a new version`,
+      );
+    }
+    for (const bytes of checked) await storage.blobs.put(bytes);
+    const stored = await storage.blobs.put(manifestBytes);
+    if (stored !== manifestSha256) throw new Error(`blob store returned ${stored} for a blob whose SHA-256 is ${manifestSha256}`);
+
+    const record: ModelRecord = existing ?? { name: manifest.name, current: manifest.version, versions: [] };
+    if (!previous) record.versions.push({ version: manifest.version, manifestSha256, publishedAt: new Date().toISOString() });
+    record.current = manifest.version;
+    await storage.meta.putModel(record);
+    return { record, manifestSha256, created: !previous };
+  });
+}
+
+/** The manifest of the model's current version, or `null` when no model of that name is published. */
+export async function currentManifest(storage: Storage, name: string): Promise<CurrentManifest | null> {
+  const record = await storage.meta.getModel(name);
+  if (!record) return null;
+  const entry = record.versions.find((v) => v.version === record.current);
+  // Both are storage corruption, not bad input: they surface as a 500 and belong in the server log.
+  if (!entry) throw new Error(`model ${name}: current version ${record.current} is not among its versions`);
+  const bytes = await storage.blobs.get(entry.manifestSha256);
+  if (!bytes) throw new Error(`model ${name}@${entry.version}: manifest blob ${entry.manifestSha256} is missing`);
+  let manifest: Manifest;
+  try {
+    manifest = parseManifest(JSON.parse(utf8.decode(bytes)));
+  } catch (cause) {
+    // Not a ContractError: the client sent nothing wrong, so this must not become a 400.
+    throw new Error(`model ${name}@${entry.version}: stored manifest does not parse`, { cause });
+  }
+  return { manifest, sha256: entry.manifestSha256, bytes };
+}

@@ -1,0 +1,59 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { loadArtifact, type Artifact, type LoadedArtifact } from '../core/artifact/artifact.ts';
+import type { KeyFile, TrustedKey } from '../core/artifact/signing.ts';
+import { ContractError } from '../core/errors.ts';
+import { CliError } from './errors.ts';
+
+/**
+ * Writes an artifact directory atomically: everything goes to a sibling temp directory that is renamed
+ * into place only when complete, so an interrupted or failed export leaves nothing half-written.
+ */
+export async function writeArtifactDir(dir: string, artifact: Artifact): Promise<void> {
+  const target = resolve(dir);
+  const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
+  await mkdir(temp, { recursive: true });
+  try {
+    for (const [path, bytes] of artifact.files) await writeFile(join(temp, path), bytes);
+    await writeFile(join(temp, 'manifest.json'), `${JSON.stringify(artifact.manifest, null, 2)}\n`);
+    await rm(target, { recursive: true, force: true });
+    await rename(temp, target);
+  } catch (e) {
+    await rm(temp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Reads and verifies an artifact directory; errors name the file at fault. */
+export async function readArtifactDir(
+  dir: string,
+  options: { trusted: readonly TrustedKey[] } | { unsigned: 'allow' },
+): Promise<LoadedArtifact> {
+  const manifestPath = join(dir, 'manifest.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(manifestPath, 'utf8'));
+  } catch (e) {
+    throw new CliError(`${manifestPath}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'not valid JSON'}`);
+  }
+  try {
+    return await loadArtifact(raw, async (file) => new Uint8Array(await readFile(join(dir, file.path))), options);
+  } catch (e) {
+    if (e instanceof ContractError) throw new CliError(`${dir}: ${e.message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(`${dir}: missing file ${basename((e as NodeJS.ErrnoException).path ?? '')}`);
+    throw e;
+  }
+}
+
+export async function readKeyFile(path: string): Promise<KeyFile> {
+  let raw: Partial<KeyFile>;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8')) as Partial<KeyFile>;
+  } catch {
+    throw new CliError(`${path}: not a readable key file (make one with "edge-recs keygen")`);
+  }
+  if (raw.alg !== 'Ed25519' || typeof raw.keyId !== 'string' || typeof raw.publicKey !== 'string') {
+    throw new CliError(`${path}: expected {"alg":"Ed25519","keyId","publicKey","privateKey"}`);
+  }
+  return raw as KeyFile;
+}

@@ -1,0 +1,82 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { MODEL_DEFAULTS } from '../core/model/config.ts';
+import { evalCommand, exportCommand, FORMATS, keygenCommand, trainCommand, TRAIN_DEFAULTS } from './commands.ts';
+import { CliError } from './errors.ts';
+
+const int = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer (got "${v}")`);
+  return n;
+};
+const num = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative number (got "${v}")`);
+  return n;
+};
+
+export function program(): Command {
+  const cli = new Command('edge-recs').description('Train, evaluate, quantize, sign and publish EdgeRecs models.').showHelpAfterError();
+  cli
+    .command('train')
+    .description('train a SASRec model; holds out each user\'s last two items (leave-one-out) and early-stops on validation NDCG@10')
+    .requiredOption('--data <file>', 'interaction log, e.g. ../shared/datasets/amazon-beauty.txt')
+    .option('--format <format>', `input format: ${FORMATS.join(', ')}`, 's3rec')
+    .requiredOption('--out <dir>', 'output directory (an unsigned float32 artifact), written atomically')
+    .option('--epochs <n>', 'most epochs', int('--epochs'), TRAIN_DEFAULTS.epochs)
+    .option('--batch-size <n>', 'sequences per step', int('--batch-size'), TRAIN_DEFAULTS.batchSize)
+    .option('--lr <x>', 'Adam learning rate', num('--lr'), TRAIN_DEFAULTS.learningRate)
+    .option('--dropout <x>', 'dropout rate', num('--dropout'), TRAIN_DEFAULTS.dropout)
+    .option('--negatives <n>', 'shared negatives for sampled softmax (0 = full softmax)', int('--negatives'), TRAIN_DEFAULTS.negatives)
+    .option('--patience <n>', 'epochs without improvement before stopping', int('--patience'), TRAIN_DEFAULTS.patience)
+    .option('--dim <n>', 'embedding width', int('--dim'), MODEL_DEFAULTS.dim)
+    .option('--blocks <n>', 'self-attention blocks', int('--blocks'), MODEL_DEFAULTS.blocks)
+    .option('--heads <n>', 'attention heads', int('--heads'), MODEL_DEFAULTS.heads)
+    .option('--max-len <n>', 'longest history read', int('--max-len'), MODEL_DEFAULTS.maxLen)
+    .option('--seed <n>', 'random seed (same seed, same model)', int('--seed'), TRAIN_DEFAULTS.seed)
+    .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
+    .option('--json', 'print one JSON summary line instead of progress', false)
+    .action((o) => trainCommand(o));
+  cli
+    .command('eval')
+    .description('full-ranking leave-one-out evaluation (seen items excluded) through the widget\'s inference code')
+    .requiredOption('--model <dir>', 'trained model or exported artifact')
+    .requiredOption('--data <file>', 'interaction log')
+    .option('--format <format>', `input format: ${FORMATS.join(', ')}`, 's3rec')
+    .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
+    .option('--json', 'print exactly one JSON object', false)
+    .action(async (o) => void (await evalCommand(o)));
+  cli
+    .command('export')
+    .description('quantize and sign a model into a deployable artifact')
+    .requiredOption('--model <dir>', 'trained model directory')
+    .requiredOption('--quantize <q>', 'float32, float16 or uint8 (per-row item table)')
+    .requiredOption('--out <dir>', 'artifact directory, written atomically')
+    .option('--sign-key <file>', 'Ed25519 key from "edge-recs keygen"')
+    .option('--name <name>', 'model name', 'default')
+    .option('--version <v>', 'version label (default: the trained model\'s)')
+    .option('--json', 'print sizes as JSON', false)
+    .action((o) => exportCommand(o));
+  cli
+    .command('keygen')
+    .description('make an Ed25519 signing key pair')
+    .requiredOption('--out <file>', 'key file to write (private: keep it secret)')
+    .action((o) => keygenCommand(o));
+  return cli;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().exitOverride().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CliError) {
+      console.error(`edge-recs: ${e.message}`);
+      return e.exitCode;
+    }
+    if (e && typeof e === 'object' && 'exitCode' in e && typeof (e as { exitCode: unknown }).exitCode === 'number') {
+      return (e as { exitCode: number }).exitCode; // commander already printed help or the usage error
+    }
+    console.error(`edge-recs: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return 70;
+  }
+}

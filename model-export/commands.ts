@@ -1,0 +1,161 @@
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import cliProgress from 'cli-progress';
+import { buildArtifact } from '../core/artifact/artifact.ts';
+import { generateKeyFile } from '../core/artifact/signing.ts';
+import { QUANTIZATIONS, type Quantization } from '../core/artifact/weights-codec.ts';
+import { ContractError } from '../core/errors.ts';
+import { SasRec } from '../core/model/sasrec.ts';
+import { readArtifactDir, readKeyFile, writeArtifactDir } from './artifact-fs.ts';
+import { parseS3Rec, type Dataset } from './dataset.ts';
+import { CliError } from './errors.ts';
+import { evaluate, type Evaluation } from './evaluate.ts';
+import { useBackend, type NodeBackend } from './tf-node.ts';
+import { trainModel, TRAIN_DEFAULTS, type EpochInfo } from './trainer.ts';
+
+export const FORMATS = ['s3rec'] as const;
+
+async function readDataset(file: string, format: string): Promise<Dataset> {
+  if (!FORMATS.includes(format as (typeof FORMATS)[number])) throw new CliError(`--format must be one of ${FORMATS.join(', ')} (got "${format}")`, 2);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new CliError(`${file}: cannot read`);
+  }
+  try {
+    return parseS3Rec(text, file);
+  } catch (e) {
+    if (e instanceof ContractError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+/** Re-indexes a dataset to an existing model's item map; items the model does not know are dropped. */
+function remap(data: Dataset, itemIds: readonly string[]): Dataset {
+  const index = new Map(itemIds.map((id, i) => [id, i + 1]));
+  const sequences = data.sequences.map((s) => s.map((i) => index.get(data.itemIds[i - 1]!)).filter((i): i is number => i !== undefined));
+  return { itemIds: [...itemIds], users: data.users, sequences };
+}
+
+export interface TrainArgs {
+  data: string;
+  format: string;
+  out: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  dropout: number;
+  negatives: number;
+  patience: number;
+  dim: number;
+  blocks: number;
+  heads: number;
+  maxLen: number;
+  seed: number;
+  backend: NodeBackend;
+  json: boolean;
+}
+
+export async function trainCommand(a: TrainArgs): Promise<void> {
+  await useBackend(a.backend);
+  const data = await readDataset(a.data, a.format);
+  const bar = a.json || !process.stderr.isTTY
+    ? null
+    : new cliProgress.SingleBar(
+        { format: 'epoch {value}/{total} |{bar}| loss {loss} | valid NDCG@10 {ndcg} | ETA {eta_formatted}', stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      );
+  bar?.start(a.epochs, 0, { loss: '-', ndcg: '-' });
+  const onEpoch = (i: EpochInfo): void => {
+    if (bar) bar.update(i.epoch, { loss: i.loss.toFixed(4), ndcg: i.valid?.['NDCG@10'].toFixed(4) ?? '-' });
+    else if (!a.json) console.error(`epoch ${i.epoch}: loss ${i.loss.toFixed(4)} valid NDCG@10 ${i.valid?.['NDCG@10'].toFixed(4) ?? '-'} (${i.seconds.toFixed(1)} s)`);
+  };
+  const started = performance.now();
+  const result = await trainModel(data, {
+    model: { dim: a.dim, blocks: a.blocks, heads: a.heads, maxLen: a.maxLen },
+    epochs: a.epochs,
+    batchSize: a.batchSize,
+    learningRate: a.lr,
+    dropout: a.dropout,
+    negatives: a.negatives,
+    patience: a.patience,
+    seed: a.seed,
+    onEpoch,
+  });
+  bar?.stop();
+  const training = {
+    data: a.data,
+    seed: a.seed,
+    bestEpoch: result.bestEpoch,
+    valid: result.bestValid,
+    seconds: (performance.now() - started) / 1000,
+    history: result.history,
+  };
+  const artifact = await buildArtifact({
+    name: 'trained',
+    version: `t${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}Z`,
+    config: result.config,
+    itemIds: data.itemIds,
+    weights: result.weights,
+    quantization: 'float32',
+    training,
+  });
+  await writeArtifactDir(a.out, artifact);
+  const summary = { out: a.out, config: result.config, bestEpoch: result.bestEpoch, valid: result.bestValid, seconds: training.seconds };
+  console.log(a.json ? JSON.stringify(summary) : `wrote ${a.out} (best epoch ${result.bestEpoch}, valid NDCG@10 ${result.bestValid?.['NDCG@10'].toFixed(4) ?? '-'})`);
+}
+
+export async function evalCommand(a: { model: string; data: string; format: string; backend: NodeBackend; json: boolean }): Promise<Evaluation> {
+  await useBackend(a.backend);
+  const artifact = await readArtifactDir(a.model, { unsigned: 'allow' });
+  const data = remap(await readDataset(a.data, a.format), artifact.itemIds);
+  const model = SasRec.fromWeights(artifact.manifest.config, artifact.weights);
+  try {
+    const result = await evaluate(model, data, { target: 'test' });
+    if (a.json) console.log(JSON.stringify(result));
+    else {
+      console.log(`${result.protocol} (seen items excluded), ${result.users} users, ${result.items} items`);
+      for (const [k, v] of Object.entries(result.metrics)) console.log(`  ${k.padEnd(8)} ${v.toFixed(4)}`);
+    }
+    return result;
+  } finally {
+    model.dispose();
+  }
+}
+
+export async function exportCommand(a: { model: string; quantize: string; out: string; signKey?: string; name: string; version?: string; json: boolean }): Promise<void> {
+  if (!QUANTIZATIONS.includes(a.quantize as Quantization)) {
+    throw new CliError(`--quantize must be one of ${QUANTIZATIONS.join(', ')} (got "${a.quantize}")`, 2);
+  }
+  const source = await readArtifactDir(a.model, { unsigned: 'allow' });
+  const key = a.signKey ? await readKeyFile(a.signKey) : undefined;
+  const artifact = await buildArtifact(
+    {
+      name: a.name,
+      version: a.version ?? source.manifest.version,
+      config: source.manifest.config,
+      itemIds: source.itemIds,
+      weights: source.weights,
+      quantization: a.quantize as Quantization,
+      ...(source.manifest.training ? { training: source.manifest.training } : {}),
+    },
+    key,
+  );
+  await writeArtifactDir(a.out, artifact);
+  const sizes = Object.fromEntries([...artifact.files].map(([p, b]) => [p, b.byteLength]));
+  sizes['manifest.json'] = JSON.stringify(artifact.manifest, null, 2).length + 1;
+  if (a.json) console.log(JSON.stringify({ out: a.out, quantization: a.quantize, signed: !!key, bytes: sizes }));
+  else {
+    console.log(`wrote ${a.out} (${a.quantize}${key ? `, signed by ${key.keyId}` : ', unsigned'})`);
+    for (const [p, n] of Object.entries(sizes)) console.log(`  ${p.padEnd(28)} ${n.toLocaleString('en')} bytes`);
+  }
+}
+
+export async function keygenCommand(a: { out: string }): Promise<void> {
+  const key = await generateKeyFile();
+  await writeFile(a.out, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600 });
+  await chmod(a.out, 0o600);
+  console.log(`wrote ${a.out}\npublic key (data-public-key): ${key.keyId}:${key.publicKey}`);
+}
+
+export { TRAIN_DEFAULTS };

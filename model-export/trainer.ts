@@ -1,0 +1,142 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { MODEL_DEFAULTS, type ModelConfig } from '../core/model/config.ts';
+import { SasRec } from '../core/model/sasrec.ts';
+import { nextItemBatch, nextItemLoss } from '../core/model/training.ts';
+import { initWeights, type NamedWeights } from '../core/model/weights.ts';
+import { rng } from '../core/random.ts';
+import type { Metrics } from '../core/metrics.ts';
+import { split, type Dataset } from './dataset.ts';
+import { evaluate } from './evaluate.ts';
+
+export interface TrainOptions {
+  /** Model shape; `numItems` comes from the data. */
+  model: Partial<Omit<ModelConfig, 'numItems'>>;
+  /** Most epochs to run. Default 200: early stopping normally ends training well before. */
+  epochs: number;
+  /** Sequences per step. Default 128. */
+  batchSize: number;
+  /** Adam learning rate. Default 0.001. */
+  learningRate: number;
+  /** Dropout rate. Default 0.2. */
+  dropout: number;
+  /** Shared negatives per step for sampled softmax; 0 = full softmax. Default 0 (exact) below 5k items. */
+  negatives: number;
+  /** Epochs without a better validation NDCG@10 before stopping. Default 5. */
+  patience: number;
+  /** Evaluate on validation every N epochs. Default 1. */
+  evalEvery: number;
+  /** Users sampled for validation (all when 0). Default 0. */
+  validationUsers: number;
+  seed: number;
+  /** Called after each epoch (for progress bars and reports). */
+  onEpoch?: (info: EpochInfo) => void;
+}
+
+export const TRAIN_DEFAULTS: Omit<TrainOptions, 'onEpoch'> = {
+  model: {},
+  epochs: 200,
+  batchSize: 128,
+  learningRate: 0.001,
+  dropout: 0.2,
+  negatives: 0,
+  patience: 5,
+  evalEvery: 1,
+  validationUsers: 0,
+  seed: 42,
+};
+
+export interface EpochInfo {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  /** Validation metrics when evaluated this epoch. */
+  valid?: Metrics;
+  seconds: number;
+}
+
+export interface TrainResult {
+  config: ModelConfig;
+  /** Weights of the epoch with the best validation NDCG@10. */
+  weights: NamedWeights;
+  bestEpoch: number;
+  bestValid: Metrics | null;
+  history: EpochInfo[];
+}
+
+/**
+ * Trains a SASRec model on the training part of each sequence (all but the last two items, as the
+ * leave-one-out protocol holds those out), early-stopping on validation NDCG@10.
+ */
+export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}): Promise<TrainResult> {
+  const o: TrainOptions = { ...TRAIN_DEFAULTS, ...opts };
+  const config: ModelConfig = { ...MODEL_DEFAULTS, ...o.model, numItems: data.itemIds.length };
+  const random = rng(o.seed);
+  const model = SasRec.fromWeights(config, initWeights(config, o.seed), { trainable: true });
+  const optimizer = tf.train.adam(o.learningRate);
+  const trainSeqs = data.sequences.map((s) => split(s)?.train).filter((s): s is number[] => !!s && s.length >= 2);
+  const evalUsers = [...data.sequences.keys()].filter((u) => split(data.sequences[u]!));
+  const validUsers = o.validationUsers > 0 && o.validationUsers < evalUsers.length ? sample(evalUsers, o.validationUsers, random) : evalUsers;
+  const history: EpochInfo[] = [];
+  let best: { epoch: number; valid: Metrics; weights: NamedWeights } | null = null;
+  let stale = 0;
+  try {
+    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+      const started = performance.now();
+      const order = shuffle([...trainSeqs.keys()], random);
+      let lossSum = 0;
+      let steps = 0;
+      for (let start = 0; start < order.length; start += o.batchSize) {
+        const batch = nextItemBatch(order.slice(start, start + o.batchSize).map((i) => trainSeqs[i]!), config.maxLen);
+        const negatives = o.negatives > 0 ? sampleNegatives(o.negatives, config.numItems, random) : undefined;
+        const loss = optimizer.minimize(
+          () => nextItemLoss(model, batch, { negatives, noise: { rate: o.dropout, random } }),
+          true,
+        );
+        lossSum += (await loss!.data())[0]!;
+        loss!.dispose();
+        steps++;
+      }
+      const info: EpochInfo = { epoch, epochs: o.epochs, loss: lossSum / Math.max(1, steps), seconds: 0 };
+      if (epoch % o.evalEvery === 0 || epoch === o.epochs) {
+        info.valid = (await evaluate(model, data, { target: 'valid', users: validUsers })).metrics;
+        if (!best || info.valid['NDCG@10'] > best.valid['NDCG@10']) {
+          best = { epoch, valid: info.valid, weights: await model.exportWeights() };
+          stale = 0;
+        } else stale++;
+      }
+      info.seconds = (performance.now() - started) / 1000;
+      history.push(info);
+      o.onEpoch?.(info);
+      if (stale >= o.patience) break;
+    }
+    return {
+      config,
+      weights: best?.weights ?? (await model.exportWeights()),
+      bestEpoch: best?.epoch ?? history.length,
+      bestValid: best?.valid ?? null,
+      history,
+    };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
+function sample<T>(items: readonly T[], n: number, random: () => number): T[] {
+  return shuffle([...items], random).slice(0, n);
+}
+
+/** Uniform shared negatives (without the padding index); accidental hits are masked in the loss. */
+function sampleNegatives(count: number, numItems: number, random: () => number): Int32Array {
+  const out = new Int32Array(Math.min(count, numItems));
+  for (let i = 0; i < out.length; i++) out[i] = 1 + Math.floor(random() * numItems);
+  return out;
+}

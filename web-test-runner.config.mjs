@@ -1,0 +1,112 @@
+// Real-browser test rig: `npx wtr` (the last step of `npm test`).
+//
+// Runs `test/browser/**/*.test.ts` and `widget/**/*.browser.test.ts` with Mocha in headless Debian
+// Chromium (`/usr/bin/chromium`, or `CHROMIUM_PATH`), one file at a time, on all four tfjs backends.
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+import { playwrightLauncher } from '@web/test-runner-playwright';
+
+const rootDir = path.dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Serves every requested `.ts` file as one self-contained ES module bundled by esbuild.
+ *
+ * Why bundle instead of wtr's esbuild plugin (`@web/dev-server-esbuild`) or `@web/dev-server-rollup`'s
+ * commonjs plugin: tfjs-core pulls in CommonJS packages (`long`, `seedrandom`) and tfjs-backend-wasm
+ * ships Emscripten glue that mentions Node built-ins behind `browser` field mappings. The per-file
+ * transform plugins leave bare and CommonJS imports for the browser to resolve, and the rollup
+ * commonjs adapter is not installed and converts module by module with interop edge cases. esbuild's
+ * bundler already handles all of it (CommonJS interop, the `browser` field, `.ts` import
+ * extensions, this repo's tsconfig) in a few hundred milliseconds per test file, with no extra
+ * dependency. Each test file gets its own bundle, so every file has exactly one tfjs engine and one
+ * copy of each `core/` class (`instanceof ContractError` works).
+ *
+ * Trade-off: in `--watch` mode only the test file itself is watched; edits to what it imports are
+ * picked up on the next run, not automatically.
+ *
+ * Non-`.ts` requests (the WASM binaries under `/node_modules/...`, wtr's own runtime) fall through to
+ * wtr's static server, which serves `rootDir`.
+ * @returns {import('@web/test-runner').TestRunnerPlugin}
+ */
+function esbuildBundlePlugin() {
+  return {
+    name: 'edge-recs-esbuild-bundle',
+    async serve(context) {
+      if (!context.path.endsWith('.ts')) return undefined;
+      const file = path.join(rootDir, decodeURIComponent(context.path));
+      if (!file.startsWith(rootDir + path.sep)) return undefined;
+      const result = await esbuild.build({
+        entryPoints: [file],
+        absWorkingDir: rootDir,
+        bundle: true,
+        format: 'esm',
+        platform: 'browser',
+        target: 'es2022',
+        sourcemap: 'inline',
+        sourcesContent: true,
+        write: false,
+        logLevel: 'silent',
+        // tfjs reads process.env.NODE_ENV-style flags only behind typeof guards; pin the one esbuild
+        // would otherwise leave as a free reference.
+        define: { 'process.env.NODE_ENV': '"test"' },
+      });
+      return { body: result.outputFiles[0].text, type: 'js' };
+    },
+  };
+}
+
+/**
+ * Chromium switches, measured with Debian Chromium 156 (headless, Playwright 1.65) in a container
+ * with no GPU:
+ * - `--enable-unsafe-webgpu` is the one that matters: without it `navigator.gpu.requestAdapter()`
+ *   returns null on Linux and the webgpu test fails. With it the adapter is SwiftShader (Vulkan on the
+ *   CPU): correct, but much slower than tfjs' CPU backend on large score matrices.
+ * - WebGL: headless Chromium renders with ANGLE on SwiftShader by itself (renderer "ANGLE (Google,
+ *   Vulkan 1.3.0 (SwiftShader Device (Subzero)))"), and did so here even with neither flag below and
+ *   Playwright's own default `--enable-unsafe-swiftshader` removed. The two flags pin that choice for
+ *   the cases that are not covered by it: Chromium dropped the *automatic* software fallback for WebGL
+ *   outside headless (announced for 139, enforced by 144; `--enable-unsafe-swiftshader` opts back in,
+ *   for trusted content such as tests), and on a machine with a GPU `--use-angle=swiftshader` keeps
+ *   WebGL results identical to CI.
+ *   Do not use `--use-angle=vulkan`: here it gives no WebGL context at all.
+ * `test/browser/support/backends.ts` asserts, per test, that the requested backend really is active and
+ * logs the adapter or renderer it ran on.
+ */
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--enable-unsafe-webgpu',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
+
+const SECOND = 1000;
+
+/** @type {import('@web/test-runner').TestRunnerConfig} */
+export default {
+  rootDir,
+  files: ['test/browser/**/*.test.ts', 'widget/**/*.browser.test.ts'],
+  plugins: [esbuildBundlePlugin()],
+  browsers: [
+    playwrightLauncher({
+      product: 'chromium',
+      launchOptions: {
+        executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+        headless: true,
+        args: chromiumArgs,
+      },
+    }),
+  ],
+  // Two cores: one browser, one test file at a time; SwiftShader already uses both.
+  concurrentBrowsers: 1,
+  concurrency: 1,
+  // Software WebGPU/WebGL are slow; these bound a hung file, not a normal run.
+  browserStartTimeout: 120 * SECOND,
+  testsStartTimeout: 180 * SECOND,
+  testsFinishTimeout: 600 * SECOND,
+  testFramework: { config: { timeout: 120 * SECOND } },
+};

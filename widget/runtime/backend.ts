@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import { BACKENDS, type BackendName } from '../backends.ts';
+
+const SOFTWARE = /swiftshader|llvmpipe|software|basic render/i;
+
+/**
+ * Whether a GPU backend would run on real hardware. Software rasterisers (SwiftShader, llvmpipe) do run
+ * tfjs correctly but about 100x slower than WASM, so the automatic choice skips them.
+ */
+async function hardwareAvailable(name: 'webgpu' | 'webgl'): Promise<boolean> {
+  try {
+    if (name === 'webgpu') {
+      const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+      const adapter = (await gpu?.requestAdapter()) as
+        | { isFallbackAdapter?: boolean; info?: { isFallbackAdapter?: boolean; vendor?: string; architecture?: string; description?: string } }
+        | null
+        | undefined;
+      if (!adapter) return false;
+      const info = adapter.info ?? {};
+      if (adapter.isFallbackAdapter || info.isFallbackAdapter) return false;
+      return !SOFTWARE.test(`${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`);
+    }
+    const gl = document.createElement('canvas').getContext('webgl2');
+    if (!gl) return false;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : '';
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return !SOFTWARE.test(renderer);
+  } catch {
+    return false;
+  }
+}
+
+/** Loads one backend's code: each is its own lazy chunk, so a page downloads only the one it uses. */
+async function register(name: BackendName, assetBase: string): Promise<void> {
+  switch (name) {
+    case 'webgpu':
+      await import('@tensorflow/tfjs-backend-webgpu');
+      return;
+    case 'webgl':
+      await import('@tensorflow/tfjs-backend-webgl');
+      return;
+    case 'wasm': {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      wasm.setWasmPaths(assetBase);
+      return;
+    }
+    case 'cpu':
+      await import('@tensorflow/tfjs-backend-cpu');
+  }
+}
+
+/**
+ * Starts the best available backend: the `preferred` one if given, else WebGPU on a hardware adapter,
+ * WebGL on a hardware renderer, WASM, CPU. Returns the backend actually running.
+ */
+export async function startBackend(options: { preferred?: BackendName; assetBase: string }): Promise<BackendName> {
+  const order: BackendName[] = options.preferred
+    ? [options.preferred, ...BACKENDS.filter((b) => b !== options.preferred && (b === 'wasm' || b === 'cpu'))]
+    : [];
+  if (!options.preferred) {
+    if (await hardwareAvailable('webgpu')) order.push('webgpu');
+    if (await hardwareAvailable('webgl')) order.push('webgl');
+    order.push('wasm', 'cpu');
+  }
+  tf.enableProdMode();
+  for (const name of order) {
+    try {
+      await register(name, options.assetBase);
+      if ((await tf.setBackend(name)) && tf.getBackend() === name) {
+        await tf.ready();
+        return name;
+      }
+    } catch {
+      // Try the next backend: a failed init (no SIMD, lost context) must not stop recommendations.
+    }
+  }
+  throw new Error('no tfjs backend could start');
+}
