@@ -1,0 +1,91 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, startDemoServer, type DemoServer } from './support/demo-server.ts';
+
+/** Item ids of the cards an `<edge-recs>` element shows (Playwright's CSS pierces open shadow roots). */
+async function cardIds(page: Page, placement: string): Promise<string[]> {
+  return page.locator(`edge-recs[placement="${placement}"] li[part="card"]`).evaluateAll((els) => els.map((el) => el.getAttribute('data-item-id') ?? ''));
+}
+
+/** Reads the event log straight from IndexedDB, not through the widget's API. */
+async function storedEvents(page: Page): Promise<Array<{ name: string; items: Array<{ item_id: string }> }>> {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('edge-recs');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const req = open.result.transaction('events').objectStore('events').getAll();
+          req.onsuccess = () => resolve(req.result);
+          req.onerror = () => reject(req.error);
+        };
+      }),
+  );
+}
+
+describe('demo shop, end to end in Chromium', () => {
+  let server: DemoServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startDemoServer();
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('serves the default model at the documented manifest URL', async () => {
+    const res = await fetch(`${server.url}v1/models/default/manifest`);
+    expect(res.status).toBe(200);
+    const manifest = (await res.json()) as { name: string; quantization: string; signature?: unknown };
+    expect(manifest.name).toBe('default');
+    expect(manifest.quantization).toBe('uint8');
+    expect(manifest.signature).toBeTruthy();
+  });
+
+  it('records a product view and an add-to-cart in IndexedDB and re-ranks the cards on-device', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url);
+    const forYou = page.locator('edge-recs[placement="for-you"] li[part="card"]');
+    await forYou.first().waitFor();
+    const before = await cardIds(page, 'for-you');
+    expect(before.length).toBeGreaterThan(0);
+
+    // View a product from a category page.
+    await page.locator('[data-testid="product-tile"]').nth(3).click();
+    const title = page.locator('[data-testid="product-title"]');
+    await title.waitFor();
+    const viewed = new URL(page.url()).pathname.split('/').pop()!;
+    // The model is ready and the similar row is ranked by it, not the bestseller fallback.
+    await page.locator('edge-recs[placement="similar"][state="ready"] li[part="card"]').first().waitFor({ timeout: 60_000 });
+    const similarBefore = await cardIds(page, 'similar');
+    expect(similarBefore).not.toContain(viewed);
+
+    await page.locator('[data-testid="add-to-cart"]').click();
+    await expect.poll(async () => (await storedEvents(page)).map((e) => e.name)).toContain('add_to_cart');
+    // After the add-to-cart the similar row re-ranks without the carted item and with the new history.
+    await expect.poll(() => cardIds(page, 'similar')).not.toEqual(similarBefore);
+
+    const events = await storedEvents(page);
+    expect(events.find((e) => e.name === 'view_item')?.items[0]?.item_id).toBe(viewed);
+    expect(events.find((e) => e.name === 'add_to_cart')?.items[0]?.item_id).toBe(viewed);
+
+    // Home again: "for you" is now personalized by the model and differs from the cold-start row.
+    await page.goto(server.url);
+    await page.locator('edge-recs[placement="for-you"][state="ready"] li[part="card"]').first().waitFor({ timeout: 60_000 });
+    const after = await cardIds(page, 'for-you');
+    expect(after).not.toEqual(before);
+    expect(after).not.toContain(viewed);
+    // The cart page's row excludes what is already in the cart.
+    await page.goto(`${server.url}cart`);
+    await page.locator('edge-recs[placement="cart"] li[part="card"]').first().waitFor();
+    expect(await cardIds(page, 'cart')).not.toContain(viewed);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
