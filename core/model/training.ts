@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gatherRows, type Noise, type SasRec } from './sasrec.ts';
+import { gatherRows, matMulT, type Noise, type SasRec } from './sasrec.ts';
 
 const MASKED = -1e9;
 
@@ -49,13 +49,13 @@ export function nextItemLoss(model: SasRec, batch: Batch, options: LossOptions =
     // An accidental hit (a negative equal to the target) would push the target down against itself.
     const hits = new Float32Array(rows.length * negs.length);
     targets.forEach((t, r) => negs.forEach((n, c) => n === t && (hits[r * negs.length + c] = MASKED)));
-    others = tf.add(tf.matMul(h, gatherRows(table, negs), false, true), tf.tensor2d(hits, [rows.length, negs.length]));
+    others = tf.add(matMulT(h, gatherRows(table, negs)), tf.tensor2d(hits, [rows.length, negs.length]));
   } else {
     const pad = new Float32Array(numItems + 1);
     pad[0] = MASKED;
     const own = new Float32Array(rows.length * (numItems + 1));
     targets.forEach((t, r) => (own[r * (numItems + 1) + t] = MASKED));
-    others = tf.add(tf.add(tf.matMul(h, table, false, true), tf.tensor1d(pad)), tf.tensor2d(own, [rows.length, numItems + 1]));
+    others = tf.add(tf.add(matMulT(h, table), tf.tensor1d(pad)), tf.tensor2d(own, [rows.length, numItems + 1]));
   }
   const logits = tf.concat([positive, others], 1);
   return tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.reshape(positive, [-1])));
