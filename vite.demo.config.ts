@@ -10,7 +10,7 @@ export default defineConfig({
     modulePreload: false,
     rollupOptions: {
       input: { app: 'demo/app/main.ts' },
-      output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js', inlineDynamicImports: true },
+      output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
     },
   },
 });

@@ -8,12 +8,14 @@ import { simulateShoppers } from './shoppers.ts';
 
 /** What the demo's default model is trained on and how: small enough to train at first start in seconds. */
 export const DEMO_TRAINING = {
-  shoppers: 4000,
+  shoppers: 3000,
   seed: 7,
-  model: { dim: 32, blocks: 2, heads: 2, maxLen: 20 },
-  epochs: 40,
-  patience: 4,
-  validationUsers: 800,
+  model: { dim: 32, blocks: 1, heads: 1, maxLen: 20 },
+  epochs: 8,
+  patience: 2,
+  batchSize: 256,
+  learningRate: 0.005,
+  validationUsers: 600,
 } as const;
 
 /**
@@ -31,6 +33,8 @@ export async function buildDefaultModel(key: KeyFile, onEpoch?: (info: EpochInfo
     epochs: DEMO_TRAINING.epochs,
     patience: DEMO_TRAINING.patience,
     validationUsers: DEMO_TRAINING.validationUsers,
+    batchSize: DEMO_TRAINING.batchSize,
+    learningRate: DEMO_TRAINING.learningRate,
     seed: DEMO_TRAINING.seed,
     onEpoch,
   });
