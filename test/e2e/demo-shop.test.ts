@@ -68,22 +68,28 @@ describe('demo shop, end to end in Chromium', () => {
 
     await page.locator('[data-testid="add-to-cart"]').click();
     await expect.poll(async () => (await storedEvents(page)).map((e) => e.name)).toContain('add_to_cart');
-    // After the add-to-cart the similar row re-ranks without the carted item and with the new history.
-    await expect.poll(() => cardIds(page, 'similar')).not.toEqual(similarBefore);
-
+    expect(await page.locator('[data-testid="cart-count"]').textContent()).toBe('1');
     const events = await storedEvents(page);
     expect(events.find((e) => e.name === 'view_item')?.items[0]?.item_id).toBe(viewed);
     expect(events.find((e) => e.name === 'add_to_cart')?.items[0]?.item_id).toBe(viewed);
 
-    // Home again: "for you" is now personalized by the model and differs from the cold-start row.
-    await page.goto(server.url);
+    // Back home through the shop's own (SPA) link: "for you" is now ranked by the model from this
+    // history, differs from the cold-start row and leaves out what is already in the cart.
+    await page.locator('a.logo').click();
     await page.locator('edge-recs[placement="for-you"][state="ready"] li[part="card"]').first().waitFor({ timeout: 60_000 });
     const after = await cardIds(page, 'for-you');
     expect(after).not.toEqual(before);
     expect(after).not.toContain(viewed);
-    // The cart page's row excludes what is already in the cart.
-    await page.goto(`${server.url}cart`);
-    await page.locator('edge-recs[placement="cart"] li[part="card"]').first().waitFor();
+
+    // Every new event re-ranks in place, with no reload and no network round trip.
+    const other = before.find((id) => id !== viewed && !after.includes(id))!;
+    await page.evaluate((id) => window.edgeRecs!.track('view_item', { items: [{ item_id: id }] }), other);
+    await expect.poll(() => cardIds(page, 'for-you')).not.toEqual(after);
+    expect((await storedEvents(page)).at(-1)?.items[0]?.item_id).toBe(other);
+
+    // The cart page's row completes the basket and never offers what is already in it.
+    await page.locator('a.cart-link').click();
+    await page.locator('edge-recs[placement="cart"][state="ready"] li[part="card"]').first().waitFor();
     expect(await cardIds(page, 'cart')).not.toContain(viewed);
     expect(errors).toEqual([]);
     await page.close();
