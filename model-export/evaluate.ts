@@ -33,6 +33,8 @@ export async function evaluate(model: SasRec, data: Dataset, options: EvaluateOp
     if (!s) continue;
     jobs.push(options.target === 'valid' ? { history: s.train, target: s.valid } : { history: [...s.train, s.valid], target: s.test });
   }
+  // Similar lengths together: each batch's window is only as long as its longest history.
+  jobs.sort((a, b) => a.history.length - b.history.length);
   for (let start = 0; start < jobs.length; start += batchSize) {
     const batch = jobs.slice(start, start + batchSize);
     const scores = await model.scoreBatch(batch.map((j) => j.history));

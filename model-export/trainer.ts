@@ -82,11 +82,10 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
   try {
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       const started = performance.now();
-      const order = shuffle([...trainSeqs.keys()], random);
       let lossSum = 0;
       let steps = 0;
-      for (let start = 0; start < order.length; start += o.batchSize) {
-        const batch = nextItemBatch(order.slice(start, start + o.batchSize).map((i) => trainSeqs[i]!), config.maxLen);
+      for (const members of lengthBuckets(trainSeqs, o.batchSize, config.maxLen, random)) {
+        const batch = nextItemBatch(members.map((i) => trainSeqs[i]!), config.maxLen);
         const negatives = o.negatives > 0 ? sampleNegatives(o.negatives, config.numItems, random) : undefined;
         const loss = optimizer.minimize(
           () => nextItemLoss(model, batch, { negatives, noise: { rate: o.dropout, random } }),
@@ -120,6 +119,19 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
     optimizer.dispose();
     model.dispose();
   }
+}
+
+/**
+ * Batches of similar-length sequences in random order: windows are as long as a batch's longest
+ * sequence, so grouping by length removes most padding (most shop histories are short) at no cost to
+ * the gradient's expectation. Ties are broken at random, so batches differ from epoch to epoch.
+ */
+function lengthBuckets(seqs: readonly (readonly number[])[], batchSize: number, maxLen: number, random: () => number): number[][] {
+  const order = shuffle([...seqs.keys()], random);
+  order.sort((a, b) => Math.min(seqs[a]!.length, maxLen + 1) - Math.min(seqs[b]!.length, maxLen + 1));
+  const batches: number[][] = [];
+  for (let start = 0; start < order.length; start += batchSize) batches.push(order.slice(start, start + batchSize));
+  return shuffle(batches, random);
 }
 
 function shuffle<T>(items: T[], random: () => number): T[] {

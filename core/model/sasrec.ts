@@ -9,6 +9,17 @@ export interface Scored {
   score: number;
 }
 
+/**
+ * Histories laid out for the model: `batch` rows of `length` item indices, left-padded with 0. `length`
+ * is the longest history in the batch (capped at `maxLen`), not always `maxLen`: padding costs compute
+ * and changes nothing, and shop histories are mostly far shorter than the window.
+ */
+export interface Windows {
+  ids: Int32Array;
+  batch: number;
+  length: number;
+}
+
 /** Keep-probability noise for training; inference passes none. */
 export interface Noise {
   rate: number;
@@ -127,37 +138,44 @@ export class SasRec {
   }
 
   /**
-   * Left-pads (with 0) or truncates each history of item indices to the model window `maxLen`, keeping
-   * the most recent items. Throws on an index outside 1..numItems rather than reading a wrong row.
+   * Left-pads (with 0) or truncates histories of item indices into windows, keeping the most recent
+   * `maxLen` items. Throws on an index outside 1..numItems rather than reading a wrong row.
    */
-  window(histories: readonly (readonly number[])[]): Int32Array {
-    const { maxLen: L, numItems } = this.config;
-    const out = new Int32Array(histories.length * L);
+  window(histories: readonly (readonly number[])[]): Windows {
+    const { maxLen, numItems } = this.config;
+    const length = Math.max(1, Math.min(maxLen, ...histories.map((h) => h.length)));
+    const ids = new Int32Array(histories.length * length);
     histories.forEach((h, b) => {
-      const recent = h.slice(-L);
+      const recent = h.slice(-length);
       recent.forEach((item, j) => {
         if (!Number.isInteger(item) || item < 1 || item > numItems) {
           throw new ContractError('bad_history', `history item index ${item} is outside 1..${numItems}`);
         }
-        out[b * L + L - recent.length + j] = item;
+        ids[b * length + length - recent.length + j] = item;
       });
     });
-    return out;
+    return { ids, batch: histories.length, length };
   }
 
-  /** Hidden states [B, L, dim] for windows `ids` ([B*L], left-padded). */
-  hidden(ids: Int32Array, noise?: Noise): tf.Tensor3D {
-    const { dim, maxLen: L, blocks } = this.config;
-    const batch = ids.length / L;
+  /**
+   * Hidden states [batch, length, dim]. Positions are counted back from the newest item, so a window
+   * shorter than `maxLen` uses the last `length` rows of the position table and scores exactly as the
+   * same history padded to `maxLen`.
+   */
+  hidden(w: Windows, noise?: Noise): tf.Tensor3D {
+    const { dim, maxLen, blocks } = this.config;
+    const { ids, batch, length: L } = w;
+    if (L < 1 || L > maxLen || ids.length !== batch * L) throw new Error(`SasRec.hidden: bad window ${batch}x${L} for maxLen ${maxLen}`);
     const drop = <T extends tf.Tensor>(x: T): T =>
       noise && noise.rate > 0 ? (tf.dropout(x, noise.rate, undefined, Math.floor(noise.random() * 2 ** 31)) as T) : x;
     const keep = new Float32Array(ids.length);
     for (let i = 0; i < ids.length; i++) keep[i] = ids[i] === 0 ? 0 : 1;
     const keepT = tf.tensor3d(keep, [batch, L, 1]);
-    const bias = tf.tensor3d(this.attentionBias(ids), [batch, L, L]);
+    const bias = tf.tensor3d(this.attentionBias(w), [batch, L, L]);
+    const positions = L === maxLen ? this.param('pos_emb') : tf.slice(this.param('pos_emb'), [maxLen - L, 0], [L, dim]);
 
     let x = tf.reshape(gatherRows(this.param('item_emb') as tf.Tensor2D, ids), [batch, L, dim]) as tf.Tensor3D;
-    x = tf.add(tf.mul(x, Math.sqrt(dim)), this.param('pos_emb'));
+    x = tf.add(tf.mul(x, Math.sqrt(dim)), positions);
     x = tf.mul(drop(x), keepT);
     for (let b = 0; b < blocks; b++) {
       const p = `blocks.${b}`;
@@ -170,12 +188,11 @@ export class SasRec {
     return this.layerNorm(x, 'final_ln');
   }
 
-  /** Scores of every item index (column 0 is padding) for the last position of each window: [B, numItems+1]. */
-  scoreWindows(ids: Int32Array): tf.Tensor2D {
-    const { dim, maxLen: L } = this.config;
-    const batch = ids.length / L;
-    const h = this.hidden(ids);
-    const last = tf.reshape(tf.slice(h, [0, L - 1, 0], [batch, 1, dim]), [batch, dim]) as tf.Tensor2D;
+  /** Scores of every item index (column 0 is padding) after the newest item of each window: [batch, numItems+1]. */
+  scoreWindows(w: Windows): tf.Tensor2D {
+    const { dim } = this.config;
+    const h = this.hidden(w);
+    const last = tf.reshape(tf.slice(h, [0, w.length - 1, 0], [w.batch, 1, dim]), [w.batch, dim]) as tf.Tensor2D;
     const table = this.param('item_emb') as tf.Tensor2D;
     if (this.trainable) return matMulT(last, table);
     return matMul(last, this.tableT!);
@@ -183,8 +200,8 @@ export class SasRec {
 
   /** Scores for a batch of histories, read back to host memory: row-major [B, numItems+1]. */
   async scoreBatch(histories: readonly (readonly number[])[]): Promise<Float32Array> {
-    const ids = this.window(histories);
-    const scores = tf.tidy(() => this.scoreWindows(ids));
+    const windows = this.window(histories);
+    const scores = tf.tidy(() => this.scoreWindows(windows));
     try {
       return (await scores.data()) as Float32Array;
     } finally {
@@ -241,10 +258,8 @@ export class SasRec {
     return this.dense(out, `${p}.attn.wo`, `${p}.attn.bo`);
   }
 
-  /** Additive mask [B, L, L]: position i may attend to j <= i whose item is not padding. */
-  private attentionBias(ids: Int32Array): Float32Array {
-    const L = this.config.maxLen;
-    const batch = ids.length / L;
+  /** Additive mask [batch, L, L]: position i may attend to j <= i whose item is not padding. */
+  private attentionBias({ ids, batch, length: L }: Windows): Float32Array {
     const bias = new Float32Array(batch * L * L);
     for (let b = 0; b < batch; b++) {
       for (let i = 0; i < L; i++) {

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gatherRows, matMulT, type Noise, type SasRec } from './sasrec.ts';
+import { gatherRows, matMulT, type Noise, type SasRec, type Windows } from './sasrec.ts';
 
 const MASKED = -1e9;
 
-/** Next-item training examples: windows of inputs and, per position, the item that came next (0 = none). */
+/** Next-item training examples: windows of inputs and, per window position, the item that came next (0 = none). */
 export interface Batch {
-  inputs: Int32Array;
+  inputs: Windows;
   targets: Int32Array;
 }
 
@@ -61,17 +61,21 @@ export function nextItemLoss(model: SasRec, batch: Batch, options: LossOptions =
   return tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.reshape(positive, [-1])));
 }
 
-/** Builds next-item windows from sequences of item indices: input s[0..n-2], target s[1..n-1], right-aligned. */
+/**
+ * Builds next-item windows from sequences of item indices: input s[0..n-2], target s[1..n-1],
+ * right-aligned, as long as the longest sequence in the batch needs (at most `maxLen`).
+ */
 export function nextItemBatch(sequences: readonly (readonly number[])[], maxLen: number): Batch {
-  const inputs = new Int32Array(sequences.length * maxLen);
-  const targets = new Int32Array(sequences.length * maxLen);
+  const L = Math.max(1, Math.min(maxLen, ...sequences.map((s) => s.length - 1)));
+  const ids = new Int32Array(sequences.length * L);
+  const targets = new Int32Array(sequences.length * L);
   sequences.forEach((seq, b) => {
-    const n = Math.min(seq.length - 1, maxLen);
+    const n = Math.max(0, Math.min(seq.length - 1, L));
     for (let j = 0; j < n; j++) {
       const src = seq.length - 1 - n + j;
-      inputs[b * maxLen + maxLen - n + j] = seq[src]!;
-      targets[b * maxLen + maxLen - n + j] = seq[src + 1]!;
+      ids[b * L + L - n + j] = seq[src]!;
+      targets[b * L + L - n + j] = seq[src + 1]!;
     }
   });
-  return { inputs, targets };
+  return { inputs: { ids, batch: sequences.length, length: L }, targets };
 }
