@@ -89,10 +89,10 @@ export function parseEvent(name: unknown, params: unknown, now = Date.now()): Sh
  * The item sequence the model reads: interest events in time order, consecutive repeats of the same
  * item collapsed (a reload is not new interest).
  */
-export function interestSequence(events: readonly ShopEvent[]): string[] {
+export function interestSequence(events: readonly ShopEvent[], counted: readonly EventName[] = INTEREST_EVENTS): string[] {
   const seq: string[] = [];
   for (const e of [...events].sort((a, b) => a.ts - b.ts)) {
-    if (!INTEREST_EVENTS.includes(e.name)) continue;
+    if (!counted.includes(e.name)) continue;
     for (const item of e.items) if (seq[seq.length - 1] !== item.item_id) seq.push(item.item_id);
   }
   return seq;

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { INTEREST_EVENTS } from '../core/events.ts';
 import { MODEL_DEFAULTS } from '../core/model/config.ts';
 import { evalCommand, exportCommand, FORMATS, keygenCommand, trainCommand, TRAIN_DEFAULTS } from './commands.ts';
 import { CliError } from './errors.ts';
@@ -20,7 +21,8 @@ export function program(): Command {
     .command('train')
     .description('train a SASRec model; holds out each user\'s last two items (leave-one-out) and early-stops on validation NDCG@10')
     .requiredOption('--data <file>', 'interaction log, e.g. ../shared/datasets/amazon-beauty.txt')
-    .option('--format <format>', `input format: ${FORMATS.join(', ')}`, 's3rec')
+    .option('--format <format>', `input format: ${FORMATS.join(', ')} (events: GA4-style CSV or JSONL)`, 's3rec')
+    .option('--count <events>', 'with --format events: event names that count as interactions', INTEREST_EVENTS.join(','))
     .requiredOption('--out <dir>', 'output directory (an unsigned float32 artifact), written atomically')
     .option('--epochs <n>', 'most epochs', int('--epochs'), TRAIN_DEFAULTS.epochs)
     .option('--batch-size <n>', 'sequences per step', int('--batch-size'), TRAIN_DEFAULTS.batchSize)
@@ -42,6 +44,7 @@ export function program(): Command {
     .requiredOption('--model <dir>', 'trained model or exported artifact')
     .requiredOption('--data <file>', 'interaction log')
     .option('--format <format>', `input format: ${FORMATS.join(', ')}`, 's3rec')
+    .option('--count <events>', 'with --format events: event names that count as interactions', INTEREST_EVENTS.join(','))
     .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
     .option('--json', 'print exactly one JSON object', false)
     .action(async (o) => void (await evalCommand(o)));

@@ -6,15 +6,27 @@ import { QUANTIZATIONS, type Quantization } from '../core/artifact/weights-codec
 import { ContractError } from '../core/errors.ts';
 import { SasRec } from '../core/model/sasrec.ts';
 import { readArtifactDir, readKeyFile, writeArtifactDir } from './artifact-fs.ts';
-import { parseS3Rec, type Dataset } from './dataset.ts';
+import { EVENT_NAMES, INTEREST_EVENTS, type EventName } from '../core/events.ts';
+import { parseS3Rec, split, type Dataset } from './dataset.ts';
+import { parseEventsLog } from './events-log.ts';
 import { CliError } from './errors.ts';
 import { evaluate, type Evaluation } from './evaluate.ts';
 import { useBackend, type NodeBackend } from './tf-node.ts';
 import { trainModel, TRAIN_DEFAULTS, type EpochInfo } from './trainer.ts';
 
-export const FORMATS = ['s3rec'] as const;
+export const FORMATS = ['s3rec', 'events'] as const;
 
-async function readDataset(file: string, format: string): Promise<Dataset> {
+/** `--count` value: which event names count as interactions in `--format events`. */
+export function parseCounted(value: string): EventName[] {
+  const names = value.split(',').map((n) => n.trim()).filter(Boolean);
+  const bad = names.filter((n) => !EVENT_NAMES.includes(n as EventName));
+  if (names.length === 0 || bad.length > 0) {
+    throw new CliError(`--count must list event names from ${EVENT_NAMES.join(', ')} (got "${value}")`, 2);
+  }
+  return names as EventName[];
+}
+
+async function readDataset(file: string, format: string, counted: readonly EventName[] = INTEREST_EVENTS): Promise<Dataset> {
   if (!FORMATS.includes(format as (typeof FORMATS)[number])) throw new CliError(`--format must be one of ${FORMATS.join(', ')} (got "${format}")`, 2);
   let text: string;
   try {
@@ -23,7 +35,7 @@ async function readDataset(file: string, format: string): Promise<Dataset> {
     throw new CliError(`${file}: cannot read`);
   }
   try {
-    return parseS3Rec(text, file);
+    return format === 'events' ? parseEventsLog(text, file, { counted }) : parseS3Rec(text, file);
   } catch (e) {
     if (e instanceof ContractError) throw new CliError(e.message);
     throw e;
@@ -40,6 +52,7 @@ function remap(data: Dataset, itemIds: readonly string[]): Dataset {
 export interface TrainArgs {
   data: string;
   format: string;
+  count: string;
   out: string;
   epochs: number;
   batchSize: number;
@@ -58,7 +71,12 @@ export interface TrainArgs {
 
 export async function trainCommand(a: TrainArgs): Promise<void> {
   await useBackend(a.backend);
-  const data = await readDataset(a.data, a.format);
+  const data = await readDataset(a.data, a.format, parseCounted(a.count));
+  const usable = data.sequences.filter((s) => split(s)).length;
+  if (usable === 0) throw new CliError(`${a.data}: no user has the 3 interactions leave-one-out needs (train, validation, test)`);
+  if (usable < data.sequences.length && !a.json) {
+    console.error(`note: ${data.sequences.length - usable} of ${data.sequences.length} users have fewer than 3 interactions and are not evaluated`);
+  }
   const bar = a.json || !process.stderr.isTTY
     ? null
     : new cliProgress.SingleBar(
@@ -105,10 +123,10 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
   console.log(a.json ? JSON.stringify(summary) : `wrote ${a.out} (best epoch ${result.bestEpoch}, valid NDCG@10 ${result.bestValid?.['NDCG@10'].toFixed(4) ?? '-'})`);
 }
 
-export async function evalCommand(a: { model: string; data: string; format: string; backend: NodeBackend; json: boolean }): Promise<Evaluation> {
+export async function evalCommand(a: { model: string; data: string; format: string; count: string; backend: NodeBackend; json: boolean }): Promise<Evaluation> {
   await useBackend(a.backend);
   const artifact = await readArtifactDir(a.model, { unsigned: 'allow' });
-  const data = remap(await readDataset(a.data, a.format), artifact.itemIds);
+  const data = remap(await readDataset(a.data, a.format, parseCounted(a.count)), artifact.itemIds);
   const model = SasRec.fromWeights(artifact.manifest.config, artifact.weights);
   try {
     const result = await evaluate(model, data, { target: 'test' });
