@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { INTEREST_EVENTS } from '../core/events.ts';
 import { MODEL_DEFAULTS } from '../core/model/config.ts';
-import { evalCommand, exportCommand, FORMATS, keygenCommand, trainCommand, TRAIN_DEFAULTS } from './commands.ts';
+import { evalCommand, exportCommand, FORMATS, importCommand, keygenCommand, trainCommand, TRAIN_DEFAULTS } from './commands.ts';
 import { CliError } from './errors.ts';
 
 const int = (name: string) => (v: string): number => {
@@ -59,6 +59,15 @@ export function program(): Command {
     .option('--version <v>', 'version label (default: the trained model\'s)')
     .option('--json', 'print sizes as JSON', false)
     .action((o) => exportCommand(o));
+  cli
+    .command('import')
+    .description('import weights trained elsewhere (PyTorch SASRec as safetensors; mapping in model-export/torch-names.ts)')
+    .requiredOption('--safetensors <file>', 'weights file')
+    .requiredOption('--config <json>', 'model config as JSON or a JSON file: {"numItems","dim","blocks","heads","maxLen"}')
+    .option('--items <json>', 'JSON array (or file) of item ids for model items 1..n (default "1".."n", the S3-Rec ids)')
+    .requiredOption('--out <dir>', 'output directory (an unsigned float32 artifact), written atomically')
+    .option('--json', 'print a JSON summary', false)
+    .action((o) => importCommand(o));
   cli
     .command('keygen')
     .description('make an Ed25519 signing key pair')

@@ -4,7 +4,10 @@ import { buildArtifact } from '../core/artifact/artifact.ts';
 import { generateKeyFile } from '../core/artifact/signing.ts';
 import { QUANTIZATIONS, type Quantization } from '../core/artifact/weights-codec.ts';
 import { ContractError } from '../core/errors.ts';
+import { parseModelConfig, type ModelConfig } from '../core/model/config.ts';
 import { SasRec } from '../core/model/sasrec.ts';
+import { readSafetensors } from './safetensors.ts';
+import { fromTorchSasRec } from './torch-names.ts';
 import { readArtifactDir, readKeyFile, writeArtifactDir } from './artifact-fs.ts';
 import { EVENT_NAMES, INTEREST_EVENTS, type EventName } from '../core/events.ts';
 import { parseS3Rec, split, type Dataset } from './dataset.ts';
@@ -166,6 +169,55 @@ export async function exportCommand(a: { model: string; quantize: string; out: s
   else {
     console.log(`wrote ${a.out} (${a.quantize}${key ? `, signed by ${key.keyId}` : ', unsigned'})`);
     for (const [p, n] of Object.entries(sizes)) console.log(`  ${p.padEnd(28)} ${n.toLocaleString('en')} bytes`);
+  }
+}
+
+/**
+ * `import`: weights trained elsewhere (PyTorch SASRec, saved as safetensors) into an unsigned float32
+ * artifact that `eval` and `export` take like a model trained here.
+ */
+export async function importCommand(a: { safetensors: string; config: string; items?: string; out: string; json: boolean }): Promise<void> {
+  const readJson = async (value: string, what: string): Promise<unknown> => {
+    const text = value.trim().startsWith('{') || value.trim().startsWith('[') ? value : await readFile(value, 'utf8').catch(() => {
+      throw new CliError(`${what} "${value}": cannot read`);
+    });
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new CliError(`${what} "${value}": not valid JSON`);
+    }
+  };
+  let config: ModelConfig;
+  try {
+    config = parseModelConfig(await readJson(a.config, '--config'));
+  } catch (e) {
+    throw e instanceof ContractError ? new CliError(`--config: ${e.message}`, 2) : e;
+  }
+  const itemIds = a.items ? await readJson(a.items, '--items') : Array.from({ length: config.numItems }, (_, i) => String(i + 1));
+  if (!Array.isArray(itemIds) || itemIds.length !== config.numItems || !itemIds.every((id) => typeof id === 'string')) {
+    throw new CliError(`--items must be a JSON array of ${config.numItems} item id strings (model item i+1 first)`, 2);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(a.safetensors));
+  } catch {
+    throw new CliError(`${a.safetensors}: cannot read`);
+  }
+  try {
+    const weights = fromTorchSasRec(readSafetensors(bytes, a.safetensors), config, a.safetensors);
+    const artifact = await buildArtifact({
+      name: 'imported',
+      version: `i${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}Z`,
+      config,
+      itemIds: itemIds as string[],
+      weights,
+      quantization: 'float32',
+      training: { importedFrom: a.safetensors, mapping: 'pmixer/SASRec.pytorch' },
+    });
+    await writeArtifactDir(a.out, artifact);
+    console.log(a.json ? JSON.stringify({ out: a.out, config }) : `wrote ${a.out} (${config.numItems} items, ${config.blocks} blocks, dim ${config.dim})`);
+  } catch (e) {
+    throw e instanceof ContractError ? new CliError(e.message) : e;
   }
 }
 
