@@ -37,6 +37,7 @@ export function program(): Command {
     .option('--seed <n>', 'random seed (same seed, same model)', int('--seed'), TRAIN_DEFAULTS.seed)
     .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
     .option('--json', 'print one JSON summary line instead of progress', false)
+    .option('--report <file>', 'also write an HTML report: training curves, metrics, sizes')
     .action((o) => trainCommand(o));
   cli
     .command('eval')

@@ -1,6 +1,6 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
-import { buildArtifact } from '../core/artifact/artifact.ts';
+import { buildArtifact, type Artifact } from '../core/artifact/artifact.ts';
 import { generateKeyFile } from '../core/artifact/signing.ts';
 import { QUANTIZATIONS, type Quantization } from '../core/artifact/weights-codec.ts';
 import { ContractError } from '../core/errors.ts';
@@ -12,6 +12,7 @@ import { readArtifactDir, readKeyFile, writeArtifactDir } from './artifact-fs.ts
 import { EVENT_NAMES, INTEREST_EVENTS, type EventName } from '../core/events.ts';
 import { parseS3Rec, split, type Dataset } from './dataset.ts';
 import { parseEventsLog } from './events-log.ts';
+import { writeReport } from './report.ts';
 import { CliError } from './errors.ts';
 import { evaluate, type Evaluation } from './evaluate.ts';
 import { useBackend, type NodeBackend } from './tf-node.ts';
@@ -70,6 +71,7 @@ export interface TrainArgs {
   seed: number;
   backend: NodeBackend;
   json: boolean;
+  report?: string;
 }
 
 export async function trainCommand(a: TrainArgs): Promise<void> {
@@ -104,11 +106,16 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
     onEpoch,
   });
   bar?.stop();
+  // Test metrics of the best epoch's weights, through the same scoring code the widget runs.
+  const best = SasRec.fromWeights(result.config, result.weights);
+  const test = (await evaluate(best, data, { target: 'test' })).metrics;
+  best.dispose();
   const training = {
     data: a.data,
     seed: a.seed,
     bestEpoch: result.bestEpoch,
     valid: result.bestValid,
+    test,
     seconds: (performance.now() - started) / 1000,
     history: result.history,
   };
@@ -122,8 +129,32 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
     training,
   });
   await writeArtifactDir(a.out, artifact);
-  const summary = { out: a.out, config: result.config, bestEpoch: result.bestEpoch, valid: result.bestValid, seconds: training.seconds };
-  console.log(a.json ? JSON.stringify(summary) : `wrote ${a.out} (best epoch ${result.bestEpoch}, valid NDCG@10 ${result.bestValid?.['NDCG@10'].toFixed(4) ?? '-'})`);
+  if (a.report) {
+    await writeReport(a.report, {
+      title: `EdgeRecs training report: ${a.data}`,
+      data: a.data,
+      config: result.config,
+      history: result.history,
+      bestEpoch: result.bestEpoch,
+      valid: result.bestValid,
+      test,
+      seconds: training.seconds,
+      sizes: artifactSizes(artifact),
+    });
+  }
+  const summary = { out: a.out, config: result.config, bestEpoch: result.bestEpoch, valid: result.bestValid, test, seconds: training.seconds };
+  console.log(
+    a.json
+      ? JSON.stringify(summary)
+      : `wrote ${a.out} (best epoch ${result.bestEpoch}; test NDCG@10 ${test['NDCG@10'].toFixed(4)}, HR@10 ${test['HR@10'].toFixed(4)}, seen items excluded)`,
+  );
+}
+
+/** Bytes of each file of an artifact, manifest.json included. */
+function artifactSizes(artifact: Artifact): Record<string, number> {
+  const sizes = Object.fromEntries([...artifact.files].map(([p, b]) => [p, b.byteLength]));
+  sizes['manifest.json'] = JSON.stringify(artifact.manifest, null, 2).length + 1;
+  return sizes;
 }
 
 export async function evalCommand(a: { model: string; data: string; format: string; count: string; backend: NodeBackend; json: boolean }): Promise<Evaluation> {
@@ -163,8 +194,7 @@ export async function exportCommand(a: { model: string; quantize: string; out: s
     key,
   );
   await writeArtifactDir(a.out, artifact);
-  const sizes = Object.fromEntries([...artifact.files].map(([p, b]) => [p, b.byteLength]));
-  sizes['manifest.json'] = JSON.stringify(artifact.manifest, null, 2).length + 1;
+  const sizes = artifactSizes(artifact);
   if (a.json) console.log(JSON.stringify({ out: a.out, quantization: a.quantize, signed: !!key, bytes: sizes }));
   else {
     console.log(`wrote ${a.out} (${a.quantize}${key ? `, signed by ${key.keyId}` : ', unsigned'})`);
