@@ -28,7 +28,7 @@ export function program(): Command {
     .option('--batch-size <n>', 'sequences per step', int('--batch-size'), TRAIN_DEFAULTS.batchSize)
     .option('--lr <x>', 'Adam learning rate', num('--lr'), TRAIN_DEFAULTS.learningRate)
     .option('--dropout <x>', 'dropout rate', num('--dropout'), TRAIN_DEFAULTS.dropout)
-    .option('--negatives <n>', 'shared negatives for sampled softmax (0 = full softmax)', int('--negatives'), TRAIN_DEFAULTS.negatives)
+    .option('--negatives <n>', 'shared negatives for sampled softmax (0, or more than the catalog has, = full softmax)', int('--negatives'), TRAIN_DEFAULTS.negatives)
     .option('--patience <n>', 'epochs without improvement before stopping', int('--patience'), TRAIN_DEFAULTS.patience)
     .option('--dim <n>', 'embedding width', int('--dim'), MODEL_DEFAULTS.dim)
     .option('--blocks <n>', 'self-attention blocks', int('--blocks'), MODEL_DEFAULTS.blocks)

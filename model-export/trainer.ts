@@ -19,7 +19,10 @@ export interface TrainOptions {
   learningRate: number;
   /** Dropout rate. Default 0.2. */
   dropout: number;
-  /** Shared negatives per step for sampled softmax; 0 = full softmax. Default 0 (exact) below 5k items. */
+  /**
+   * Shared negatives per step for sampled softmax. Default 256. 0, or a catalog no larger than this,
+   * means full softmax, which is exact and on small catalogs no slower.
+   */
   negatives: number;
   /** Epochs without a better validation NDCG@10 before stopping. Default 5. */
   patience: number;
@@ -38,7 +41,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'onEpoch'> = {
   batchSize: 128,
   learningRate: 0.001,
   dropout: 0.2,
-  negatives: 0,
+  negatives: 256,
   patience: 5,
   evalEvery: 1,
   validationUsers: 0,
@@ -86,7 +89,7 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
       let steps = 0;
       for (const members of lengthBuckets(trainSeqs, o.batchSize, config.maxLen, random)) {
         const batch = nextItemBatch(members.map((i) => trainSeqs[i]!), config.maxLen);
-        const negatives = o.negatives > 0 ? sampleNegatives(o.negatives, config.numItems, random) : undefined;
+        const negatives = o.negatives > 0 && o.negatives < config.numItems ? sampleNegatives(o.negatives, config.numItems, random) : undefined;
         const loss = optimizer.minimize(
           () => nextItemLoss(model, batch, { negatives, noise: { rate: o.dropout, random } }),
           true,
@@ -148,7 +151,7 @@ function sample<T>(items: readonly T[], n: number, random: () => number): T[] {
 
 /** Uniform shared negatives (without the padding index); accidental hits are masked in the loss. */
 function sampleNegatives(count: number, numItems: number, random: () => number): Int32Array {
-  const out = new Int32Array(Math.min(count, numItems));
+  const out = new Int32Array(count);
   for (let i = 0; i < out.length; i++) out[i] = 1 + Math.floor(random() * numItems);
   return out;
 }

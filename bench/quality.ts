@@ -1,0 +1,83 @@
+/**
+ * Model quality on the published protocol (../shared/datasets/README.md: full ranking, leave-one-out,
+ * seen items excluded), measured on the artifact we ship: train, export uint8 (per-row item table),
+ * decode it again and evaluate through the widget's own inference code, beside float32 and the published
+ * figures.
+ *
+ *   npm run bench -- quality            writes bench/results/quality.json
+ *   QUALITY_DATASETS=amazon-beauty npm run bench -- quality
+ */
+import { readFile } from 'node:fs/promises';
+import { buildArtifact, loadArtifact } from '../core/artifact/artifact.ts';
+import type { Metrics } from '../core/metrics.ts';
+import { SasRec } from '../core/model/sasrec.ts';
+import { parseS3Rec } from '../model-export/dataset.ts';
+import { evaluate } from '../model-export/evaluate.ts';
+import { useBackend } from '../model-export/tf-node.ts';
+import { trainModel, TRAIN_DEFAULTS } from '../model-export/trainer.ts';
+import { MODEL_DEFAULTS } from '../core/model/config.ts';
+
+/** Published full-ranking results (HR@10 / NDCG@10), from the datasets README. */
+const PUBLISHED: Record<string, Record<string, { 'HR@10': number; 'NDCG@10': number }>> = {
+  'amazon-beauty': {
+    'SASRec (binary loss)': { 'HR@10': 0.0605, 'NDCG@10': 0.0318 },
+    ICLRec: { 'HR@10': 0.0744, 'NDCG@10': 0.0403 },
+    DuoRec: { 'HR@10': 0.0845, 'NDCG@10': 0.0443 },
+    'SASRec (sampled softmax)': { 'HR@10': 0.0921, 'NDCG@10': 0.0531 },
+    BSARec: { 'HR@10': 0.1008, 'NDCG@10': 0.0611 },
+  },
+  'amazon-toys-and-games': {
+    ICLRec: { 'HR@10': 0.0834, 'NDCG@10': 0.048 },
+    'SASRec (sampled softmax)': { 'HR@10': 0.097, 'NDCG@10': 0.058 },
+  },
+};
+
+async function metricsOf(model: SasRec, data: Parameters<typeof evaluate>[1]): Promise<Metrics> {
+  try {
+    return (await evaluate(model, data, { target: 'test' })).metrics;
+  } finally {
+    model.dispose();
+  }
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  await useBackend('wasm');
+  const names = (process.env.QUALITY_DATASETS ?? 'amazon-beauty,amazon-toys-and-games').split(',');
+  const settings = { ...TRAIN_DEFAULTS, model: MODEL_DEFAULTS };
+  const results: Record<string, unknown> = {};
+  for (const name of names) {
+    const file = `../shared/datasets/${name}.txt`;
+    const data = parseS3Rec(await readFile(file, 'utf8'), file);
+    const started = performance.now();
+    const trained = await trainModel(data, {
+      ...settings,
+      onEpoch: (i) => console.error(`${name} epoch ${i.epoch}: loss ${i.loss.toFixed(4)} valid NDCG@10 ${i.valid?.['NDCG@10'].toFixed(4) ?? '-'} (${i.seconds.toFixed(0)} s)`),
+    });
+    const trainSeconds = (performance.now() - started) / 1000;
+    const float32 = await metricsOf(SasRec.fromWeights(trained.config, trained.weights), data);
+    const artifact = await buildArtifact({ name, version: 'bench', config: trained.config, itemIds: data.itemIds, weights: trained.weights, quantization: 'uint8' });
+    // Round-trip through the bytes we ship, decoded by the loader the widget uses.
+    const shipped = await loadArtifact(artifact.manifest, async (f) => artifact.files.get(f.path)!, { unsigned: 'allow' });
+    const uint8 = await metricsOf(SasRec.fromWeights(shipped.manifest.config, shipped.weights), data);
+    const bytes = [...artifact.files.values()].reduce((n, b) => n + b.byteLength, 0);
+    results[name] = {
+      users: data.users.length,
+      items: data.itemIds.length,
+      trainSeconds,
+      epochs: trained.history.length,
+      bestEpoch: trained.bestEpoch,
+      float32,
+      uint8,
+      uint8RelativeNdcg10: uint8['NDCG@10'] / float32['NDCG@10'],
+      artifactBytes: bytes,
+      published: PUBLISHED[name] ?? {},
+    };
+    console.error(`${name}: uint8 NDCG@10 ${uint8['NDCG@10'].toFixed(4)} HR@10 ${uint8['HR@10'].toFixed(4)} (float32 ${float32['NDCG@10'].toFixed(4)}), ${trainSeconds.toFixed(0)} s`);
+  }
+  return {
+    benchmark: 'quality',
+    protocol: 'full-ranking-leave-one-out, seen items excluded',
+    settings,
+    results,
+  };
+}
