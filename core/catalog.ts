@@ -53,9 +53,10 @@ export function parseProduct(raw: unknown, where = 'product'): Product {
   if (!isRecord(raw)) throw new ContractError('bad_catalog', `${where}: expected an object (got ${show(raw)})`);
   const id = field(raw, 'id', where, isText);
   const at = `${where} "${id}"`;
-  const availability = field(raw, 'availability', at, (v): v is Availability =>
-    AVAILABILITY.includes(v as Availability),
-  );
+  if (!AVAILABILITY.includes(raw.availability as Availability)) {
+    throw new ContractError('bad_catalog', `${at}: field "availability" must be one of ${AVAILABILITY.join(', ')} (got ${show(raw.availability)})`);
+  }
+  const availability = raw.availability as Availability;
   const product: Product = {
     id,
     title: field(raw, 'title', at, isText),

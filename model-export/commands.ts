@@ -2,6 +2,7 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { buildArtifact, type Artifact } from '../core/artifact/artifact.ts';
 import { generateKeyFile } from '../core/artifact/signing.ts';
+import { MODEL_NAME } from '../core/artifact/manifest.ts';
 import { QUANTIZATIONS, type Quantization } from '../core/artifact/weights-codec.ts';
 import { ContractError } from '../core/errors.ts';
 import { parseModelConfig, type ModelConfig } from '../core/model/config.ts';
@@ -179,6 +180,7 @@ export async function exportCommand(a: { model: string; quantize: string; out: s
   if (!QUANTIZATIONS.includes(a.quantize as Quantization)) {
     throw new CliError(`--quantize must be one of ${QUANTIZATIONS.join(', ')} (got "${a.quantize}")`, 2);
   }
+  if (!MODEL_NAME.test(a.name)) throw new CliError(`--name must match ${MODEL_NAME} (got "${a.name}")`, 2);
   const source = await readArtifactDir(a.model, { unsigned: 'allow' });
   const key = a.signKey ? await readKeyFile(a.signKey) : undefined;
   const artifact = await buildArtifact(
@@ -192,7 +194,9 @@ export async function exportCommand(a: { model: string; quantize: string; out: s
       ...(source.manifest.training ? { training: source.manifest.training } : {}),
     },
     key,
-  );
+  ).catch((e: unknown) => {
+    throw e instanceof ContractError ? new CliError(e.message, 2) : e;
+  });
   await writeArtifactDir(a.out, artifact);
   const sizes = artifactSizes(artifact);
   if (a.json) console.log(JSON.stringify({ out: a.out, quantization: a.quantize, signed: !!key, bytes: sizes }));

@@ -143,7 +143,9 @@ export class SasRec {
    */
   window(histories: readonly (readonly number[])[]): Windows {
     const { maxLen, numItems } = this.config;
-    const length = Math.max(1, Math.min(maxLen, ...histories.map((h) => h.length)));
+    let longest = 1;
+    for (const h of histories) longest = Math.max(longest, h.length);
+    const length = Math.min(maxLen, longest);
     const ids = new Int32Array(histories.length * length);
     histories.forEach((h, b) => {
       const recent = h.slice(-length);
@@ -274,6 +276,7 @@ export class SasRec {
 /** Indices of the `k` largest finite scores, best first; ties go to the lower index, so results are deterministic. */
 export function topK(scores: ArrayLike<number>, k: number): Scored[] {
   const best: Scored[] = [];
+  if (k <= 0) return best;
   for (let i = 0; i < scores.length; i++) {
     const score = scores[i]!;
     if (!(score > -Infinity)) continue;

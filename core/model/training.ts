@@ -66,7 +66,9 @@ export function nextItemLoss(model: SasRec, batch: Batch, options: LossOptions =
  * right-aligned, as long as the longest sequence in the batch needs (at most `maxLen`).
  */
 export function nextItemBatch(sequences: readonly (readonly number[])[], maxLen: number): Batch {
-  const L = Math.max(1, Math.min(maxLen, ...sequences.map((s) => s.length - 1)));
+  let longest = 1;
+  for (const s of sequences) longest = Math.max(longest, s.length - 1);
+  const L = Math.min(maxLen, longest);
   const ids = new Int32Array(sequences.length * L);
   const targets = new Int32Array(sequences.length * L);
   sequences.forEach((seq, b) => {

@@ -1,0 +1,211 @@
+/**
+ * The `edge-recs` command run for real, as a child process through its bin script, on a tiny generated
+ * dataset in a temp directory. Processes run two at a time where they are independent (a 2-core machine).
+ */
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Manifest } from '../core/artifact/manifest.ts';
+import type { KeyFile } from '../core/artifact/signing.ts';
+import { QUANTIZATIONS } from '../core/artifact/weights-codec.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'model-export/bin/edge-recs.js');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function edgeRecs(...args: string[]): Promise<Run> {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS; // vitest's worker options are not the CLI's
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+const readJson = async <T,>(path: string): Promise<T> => JSON.parse(await readFile(path, 'utf8')) as T;
+
+/** 60 users walking a ring of 20 items, i -> i+1 (wrapping), from different starts and with different lengths. */
+function ringData(): string {
+  const lines: string[] = [];
+  for (let u = 0; u < 60; u++) {
+    const items = Array.from({ length: 6 + (u % 5) }, (_, j) => String(((u + j) % 20) + 1));
+    lines.push(`user${u} ${items.join(' ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const TRAIN = ['--epochs', '3', '--dim', '8', '--blocks', '1', '--max-len', '5', '--json'];
+
+let dir: string;
+let data: string;
+let keyPath: string;
+let trained: { a: Run; b: Run; c: Run };
+let exported: Run;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'edge-recs-cli-'));
+  data = join(dir, 'ring.txt');
+  keyPath = join(dir, 'key.json');
+  await writeFile(data, ringData());
+  const [keygen, a] = await Promise.all([
+    edgeRecs('keygen', '--out', keyPath),
+    edgeRecs('train', '--data', data, '--out', join(dir, 'model-a'), ...TRAIN, '--seed', '7'),
+  ]);
+  expect(keygen.code, keygen.stderr).toBe(0);
+  const [b, c] = await Promise.all([
+    edgeRecs('train', '--data', data, '--out', join(dir, 'model-b'), ...TRAIN, '--seed', '7'),
+    edgeRecs('train', '--data', data, '--out', join(dir, 'model-c'), ...TRAIN, '--seed', '8'),
+  ]);
+  trained = { a, b, c };
+  exported = await edgeRecs('export', '--model', join(dir, 'model-a'), '--quantize', 'uint8', '--sign-key', keyPath, '--out', join(dir, 'artifact'));
+}, 60_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('edge-recs keygen', () => {
+  it('writes an Ed25519 key file readable only by its owner and prints the public key', async () => {
+    const key = await readJson<KeyFile>(keyPath);
+    expect(key).toMatchObject({ alg: 'Ed25519', keyId: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(typeof key.privateKey).toBe('string');
+    expect((await stat(keyPath)).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('edge-recs train, export, eval', () => {
+  it('trains and prints one JSON summary line', () => {
+    const { a } = trained;
+    expect(a.code, a.stderr).toBe(0);
+    const lines = a.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const summary = JSON.parse(lines[0]!) as { config: unknown; bestEpoch: number };
+    expect(summary.config).toEqual({ numItems: 20, dim: 8, blocks: 1, heads: 1, maxLen: 5 });
+    expect(summary.bestEpoch).toBeGreaterThanOrEqual(1);
+    expect(summary.bestEpoch).toBeLessThanOrEqual(3);
+  });
+
+  it('exports a uint8 artifact signed by the key', async () => {
+    expect(exported.code, exported.stderr).toBe(0);
+    const manifest = await readJson<Manifest>(join(dir, 'artifact', 'manifest.json'));
+    const key = await readJson<KeyFile>(keyPath);
+    expect(manifest.quantization).toBe('uint8');
+    expect(manifest.signature?.keyId).toBe(key.keyId);
+    expect((await readdir(join(dir, 'artifact'))).sort()).toEqual(['group1-shard1of1.bin', 'items.json', 'manifest.json']);
+  });
+
+  it('evaluates the exported artifact and prints exactly one JSON object with the documented keys', async () => {
+    const run = await edgeRecs('eval', '--model', join(dir, 'artifact'), '--data', data, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.endsWith('\n')).toBe(true);
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+    const result = JSON.parse(run.stdout) as Record<string, unknown>;
+
+    expect(Object.keys(result).sort()).toEqual(['items', 'metrics', 'protocol', 'users']);
+    expect(result.protocol).toBe('full-ranking-leave-one-out');
+    expect(result.users).toBe(60);
+    expect(result.items).toBe(20);
+    const metrics = result.metrics as Record<string, number>;
+    expect(Object.keys(metrics).sort()).toEqual(['HR@10', 'HR@20', 'HR@5', 'NDCG@10', 'NDCG@20', 'NDCG@5']);
+    for (const [k, v] of Object.entries(metrics)) {
+      expect(v, k).toBeGreaterThanOrEqual(0);
+      expect(v, k).toBeLessThanOrEqual(1);
+    }
+    expect(metrics['HR@5']).toBeLessThanOrEqual(metrics['HR@10']!);
+    expect(metrics['NDCG@10']).toBeLessThanOrEqual(metrics['HR@10']!);
+  });
+
+  it('trains identical weights from the same --seed and different ones from another', async () => {
+    for (const run of Object.values(trained)) expect(run.code, run.stderr).toBe(0);
+    const read = (m: string): Promise<Manifest> => readJson<Manifest>(join(dir, m, 'manifest.json'));
+    const [a, b, c] = await Promise.all([read('model-a'), read('model-b'), read('model-c')]);
+    expect(a.shards.map((s) => s.sha256)).toEqual(b.shards.map((s) => s.sha256));
+    expect(a.items.sha256).toBe(b.items.sha256);
+    expect(a.shards.map((s) => s.sha256)).not.toEqual(c.shards.map((s) => s.sha256));
+  });
+});
+
+describe('edge-recs on bad input', () => {
+  it('refuses an unknown --format with exit code 2, listing the valid formats', async () => {
+    const [train, evaluate] = await Promise.all([
+      edgeRecs('train', '--data', data, '--format', 'csv', '--out', join(dir, 'fmt'), ...TRAIN),
+      edgeRecs('eval', '--model', join(dir, 'artifact'), '--data', data, '--format', 'csv', '--json'),
+    ]);
+    for (const run of [train, evaluate]) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/--format must be one of s3rec(, [a-z0-9]+)* \(got "csv"\)/);
+      expect(run.stdout).toBe('');
+    }
+    expect(await exists(join(dir, 'fmt'))).toBe(false);
+  });
+
+  it('refuses --quantize int4 with exit code 2, listing the valid choices, and writes nothing', async () => {
+    const out = join(dir, 'int4');
+    const run = await edgeRecs('export', '--model', join(dir, 'model-a'), '--quantize', 'int4', '--out', out);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`--quantize must be one of ${QUANTIZATIONS.join(', ')} (got "int4")`);
+    expect(await exists(out)).toBe(false);
+  });
+
+  it('names the file and line of a malformed data line and writes no model', async () => {
+    const bad = join(dir, 'bad.txt');
+    await writeFile(bad, 'user1 1 2 3\nuser2 2 3 4\nuser3\nuser4 4 5 6\n');
+    const out = join(dir, 'bad-model');
+    const run = await edgeRecs('train', '--data', bad, '--out', out, ...TRAIN);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(`${bad}:3:`);
+    expect(run.stderr).not.toContain('unexpected error');
+    expect(await exists(out)).toBe(false);
+  });
+
+  it('refuses to evaluate an artifact with a tampered shard, naming the shard', async () => {
+    const copy = join(dir, 'tampered');
+    await cp(join(dir, 'artifact'), copy, { recursive: true });
+    const shard = join(copy, 'group1-shard1of1.bin');
+    const bytes = await readFile(shard);
+    bytes[10]! ^= 0x40;
+    await writeFile(shard, bytes);
+
+    const run = await edgeRecs('eval', '--model', copy, '--data', data, '--json');
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('group1-shard1of1.bin');
+    expect(run.stderr).toContain('SHA-256');
+    expect(run.stdout).toBe('');
+  });
+
+  it('leaves no --out directory, nor a temp directory beside it, after a failed export', async () => {
+    const out = join(dir, 'exports', 'failed');
+    const run = await edgeRecs('export', '--model', join(dir, 'model-a'), '--quantize', 'float16', '--sign-key', join(dir, 'missing-key.json'), '--out', out);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('missing-key.json');
+    expect(await exists(out)).toBe(false);
+    expect(await readdir(join(dir, 'exports')).catch(() => [])).toEqual([]);
+  });
+
+  it('reports an invalid --name as a usage error naming the rule, not as an internal error, and writes nothing', async () => {
+    const out = join(dir, 'bad-name');
+    const run = await edgeRecs('export', '--model', join(dir, 'model-a'), '--quantize', 'float16', '--name', 'Bad Name', '--out', out);
+    expect(run.code).not.toBe(0);
+    expect(await exists(out)).toBe(false);
+    expect(run.stderr).toContain('name must match');
+    expect(run.stderr).not.toContain('unexpected error');
+    expect(run.code).not.toBe(70); // EX_SOFTWARE: the CLI's code for its own bugs
+  });
+});
