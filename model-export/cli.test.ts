@@ -132,6 +132,20 @@ describe('edge-recs train, export, eval', () => {
     expect(metrics['NDCG@10']).toBeLessThanOrEqual(metrics['HR@10']!);
   });
 
+  it('evaluates a signed artifact with --trusted-key and refuses one signed by another key', async () => {
+    const ok = await edgeRecs('eval', '--model', join(dir, 'artifact'), '--data', data, '--json', '--trusted-key', keyPath);
+    expect(ok.code, ok.stderr).toBe(0);
+    const otherKey = join(dir, 'other-key.json');
+    expect((await edgeRecs('keygen', '--out', otherKey)).code).toBe(0);
+    const refused = await edgeRecs('eval', '--model', join(dir, 'artifact'), '--data', data, '--json', '--trusted-key', otherKey);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/signed by unknown key [0-9a-f]{16}/);
+    const unsigned = await edgeRecs('eval', '--model', join(dir, 'model-a'), '--data', data, '--json', '--trusted-key', keyPath);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stderr).toContain('is not signed');
+  });
+
   it('trains identical weights from the same --seed and different ones from another', async () => {
     for (const run of Object.values(trained)) expect(run.code, run.stderr).toBe(0);
     const read = (m: string): Promise<Manifest> => readJson<Manifest>(join(dir, m, 'manifest.json'));

@@ -48,6 +48,7 @@ export function program(): Command {
     .option('--count <events>', 'with --format events: event names that count as interactions', INTEREST_EVENTS.join(','))
     .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
     .option('--json', 'print exactly one JSON object', false)
+    .option('--trusted-key <file>', 'require a valid signature by this key (a keygen file; its public part suffices)')
     .action(async (o) => void (await evalCommand(o)));
   cli
     .command('export')

@@ -158,9 +158,19 @@ function artifactSizes(artifact: Artifact): Record<string, number> {
   return sizes;
 }
 
-export async function evalCommand(a: { model: string; data: string; format: string; count: string; backend: NodeBackend; json: boolean }): Promise<Evaluation> {
+export async function evalCommand(a: {
+  model: string;
+  data: string;
+  format: string;
+  count: string;
+  backend: NodeBackend;
+  json: boolean;
+  trustedKey?: string;
+}): Promise<Evaluation> {
   await useBackend(a.backend);
-  const artifact = await readArtifactDir(a.model, { unsigned: 'allow' });
+  // With a key, the artifact must carry a valid signature by it, exactly as the widget demands.
+  const trust = a.trustedKey ? { trusted: [await readKeyFile(a.trustedKey)] } : ({ unsigned: 'allow' } as const);
+  const artifact = await readArtifactDir(a.model, trust);
   const data = remap(await readDataset(a.data, a.format, parseCounted(a.count)), artifact.itemIds);
   const model = SasRec.fromWeights(artifact.manifest.config, artifact.weights);
   try {
