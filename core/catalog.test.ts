@@ -1,6 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { AVAILABILITY, parseCatalog, parseProduct, topCategory, type Catalog, type Product } from './catalog.ts';
 import { ContractError } from './errors.ts';
+import { thrownContractError } from '../test/support/contract-error.ts';
 
 const product = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   id: 'sku-1',
@@ -14,17 +15,7 @@ const product = (over: Record<string, unknown> = {}): Record<string, unknown> =>
   ...over,
 });
 
-function refusal(fn: () => unknown): ContractError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(ContractError);
-  expect((err as ContractError).code).toBe('bad_catalog');
-  return err as ContractError;
-}
+const refusal = (fn: () => unknown): ContractError => thrownContractError(fn, 'bad_catalog');
 
 describe('parseCatalog', () => {
   it('accepts a Merchant Center style catalog and keeps optional fields', () => {

@@ -1,18 +1,9 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { ContractError } from './errors.ts';
 import { EVENT_NAMES, interestSequence, parseEvent, type EventName, type ShopEvent } from './events.ts';
+import { thrownContractError } from '../test/support/contract-error.ts';
 
-function refusal(name: unknown, params: unknown): ContractError {
-  let err: unknown;
-  try {
-    parseEvent(name, params, 0);
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(ContractError);
-  expect((err as ContractError).code).toBe('bad_event');
-  return err as ContractError;
-}
+const refusal = (name: unknown, params: unknown): ContractError => thrownContractError(() => parseEvent(name, params, 0), 'bad_event');
 
 describe('parseEvent', () => {
   it('accepts a GA4 e-commerce event with items[] and keeps the fields EdgeRecs uses', () => {

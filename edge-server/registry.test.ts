@@ -5,15 +5,9 @@ import { ContractError } from '../core/errors.ts';
 import { createMemoryStorage } from './memory-storage.ts';
 import { currentManifest, publishArtifact, type CurrentManifest } from './registry.ts';
 import { signer, tinyArtifact } from './test-support.ts';
+import { rejectedContractError } from '../test/support/contract-error.ts';
 
-async function rejection(promise: Promise<unknown>): Promise<ContractError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ContractError);
-  return err as ContractError;
-}
+const rejection = (promise: Promise<unknown>): Promise<ContractError> => rejectedContractError(promise);
 
 describe('publishArtifact', () => {
   it('stores the files and manifest by content and makes the version current', async () => {

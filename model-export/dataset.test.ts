@@ -1,18 +1,9 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { ContractError } from '../core/errors.ts';
 import { fromSequences, MIN_SEQUENCE, parseS3Rec, split, type Dataset, type Split } from './dataset.ts';
+import { thrownContractError } from '../test/support/contract-error.ts';
 
-function refusal(text: string, file = 'data/beauty.txt'): ContractError {
-  let err: unknown;
-  try {
-    parseS3Rec(text, file);
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(ContractError);
-  expect((err as ContractError).code).toBe('bad_data');
-  return err as ContractError;
-}
+const refusal = (text: string, file = 'data/beauty.txt'): ContractError => thrownContractError(() => parseS3Rec(text, file), 'bad_data');
 
 describe('parseS3Rec', () => {
   it('reads one user per line with items in time order, numbering items by natural sort of their ids', () => {

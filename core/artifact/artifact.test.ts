@@ -7,6 +7,7 @@ import { concatBytes, fromBase64, sha256Hex } from './bytes.ts';
 import type { FileRef, Manifest } from './manifest.ts';
 import { generateKeyFile, keyIdOf, signManifest, verifyManifest, type KeyFile, type TrustedKey } from './signing.ts';
 import type { Quantization } from './weights-codec.ts';
+import { rejectedContractError } from '../../test/support/contract-error.ts';
 
 const small: ModelConfig = { numItems: 6, dim: 4, blocks: 1, heads: 2, maxLen: 3 };
 // float32 item table of (20000 + 1) * 64 * 4 bytes = 5.1 MB: more than one SHARD_BYTES shard.
@@ -47,14 +48,7 @@ function server(artifact: Artifact, tamper: (files: Map<string, Uint8Array>) => 
   return Object.assign(fetch, { fetched });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ContractError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ContractError);
-  return err as ContractError;
-}
+const rejection = (promise: Promise<unknown>): Promise<ContractError> => rejectedContractError(promise);
 
 const json = (m: Manifest): Record<string, any> => JSON.parse(JSON.stringify(m)) as Record<string, any>;
 

@@ -5,6 +5,7 @@ import { initWeights } from '../model/weights.ts';
 import { buildArtifact } from './artifact.ts';
 import { MANIFEST_FORMAT, parseManifest, type Manifest } from './manifest.ts';
 import { generateKeyFile } from './signing.ts';
+import { thrownContractError } from '../../test/support/contract-error.ts';
 
 const config: ModelConfig = { numItems: 5, dim: 4, blocks: 1, heads: 2, maxLen: 3 };
 
@@ -33,17 +34,7 @@ function edited(edit: (m: Record<string, any>) => void): unknown {
   return raw;
 }
 
-function refusal(raw: unknown): ContractError {
-  let err: unknown;
-  try {
-    parseManifest(raw);
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(ContractError);
-  expect((err as ContractError).code).toBe('bad_manifest');
-  return err as ContractError;
-}
+const refusal = (raw: unknown): ContractError => thrownContractError(() => parseManifest(raw), 'bad_manifest');
 
 describe('parseManifest', () => {
   it('accepts a manifest built by buildArtifact and returns it unchanged', () => {

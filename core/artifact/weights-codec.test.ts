@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ContractError } from '../errors.ts';
 import type { NamedWeights } from '../model/weights.ts';
 import { decodeWeights, encodeWeights, fromFloat16, specBytes, toFloat16 } from './weights-codec.ts';
+import { thrownContractError } from '../../test/support/contract-error.ts';
 
 /** Deterministic values spread over many magnitudes, both signs. */
 function spread(n: number, seed = 1): Float32Array {
@@ -15,16 +16,7 @@ function spread(n: number, seed = 1): Float32Array {
   return out;
 }
 
-function contractError(fn: () => unknown): ContractError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(ContractError);
-  return err as ContractError;
-}
+const contractError = (fn: () => unknown): ContractError => thrownContractError(fn);
 
 const half = (x: number): number => fromFloat16(toFloat16(Float32Array.of(x)))[0]!;
 const bits = (x: number): number => toFloat16(Float32Array.of(x))[0]!;
