@@ -8,10 +8,11 @@ import { cpus } from 'node:os';
 const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<Record<string, unknown>> }>> = {
   inference: () => import('./inference.ts'),
   quality: () => import('./quality.ts'),
+  training: () => import('./training.ts'),
 };
 
 // `quality` trains two models for tens of minutes: run it by name, not by default.
-const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['inference'];
+const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['inference', 'training'];
 for (const name of names) {
   const load = BENCHMARKS[name];
   if (!load) {
