@@ -12,11 +12,13 @@ export type Metrics = Record<MetricName, number>;
  */
 export function rankOf(scores: ArrayLike<number>, target: number, seen: ReadonlySet<number>, offset = 0, width = scores.length): number {
   const t = scores[offset + target]!;
+  if (Number.isNaN(t)) return width; // a broken score never counts as a hit
+  // Count every candidate at or above the target, then take back the excluded ones: one tight loop over
+  // the catalog instead of a set lookup per item (the hot loop of a full-ranking evaluation).
   let rank = 0;
-  for (let i = 1; i < width; i++) {
-    if (i === target || seen.has(i)) continue;
-    if (scores[offset + i]! >= t) rank++;
-  }
+  for (let i = offset + 1, end = offset + width; i < end; i++) if (scores[i]! >= t) rank++;
+  rank--; // the target itself
+  for (const i of seen) if (i !== target && i >= 1 && i < width && scores[offset + i]! >= t) rank--;
   return rank;
 }
 
