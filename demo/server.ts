@@ -1,55 +1,107 @@
+/**
+ * The demo shop's HTTP routes, mounted beside the edge server's API by `npm start` (`--demo`): the catalog
+ * a merchant would publish, the drawn product images, the shop's front-end bundle and its page. Web-standard
+ * only, like the edge server core, so the same routes run on Node and Workers.
+ */
 import { Hono, type Context } from 'hono';
 import { sha256Hex, utf8 } from '../core/artifact/bytes.ts';
-import { demoCatalog } from './catalog.ts';
-import { productSvg } from './images.ts';
+import { ApiError, handleError } from '../edge-server/errors.ts';
+import { noneMatch } from '../edge-server/http.ts';
 import { shopPage } from './app/template.ts';
+import { demoCatalog } from './catalog.ts';
+import { DEMO_CATEGORIES } from './categories.ts';
+import { productSvg } from './images.ts';
 
 export interface DemoOptions {
-  /** The widget's `<script>` tag, injected into every shop page. */
+  /**
+   * The widget's `<script>` tag, put in the `<head>` of every shop page before the shop's own script.
+   * Required; an empty string serves the shop without recommendations (a useful baseline).
+   *
+   * @example '<script type="module" src="/widget/edge-recs.js" data-model="default"></script>'
+   */
   snippet: string;
-  /** The built shop front-end (`dist/demo/app.js`), or null when it has not been built. */
+  /**
+   * The shop front-end: `demo/app/main.ts` bundled to `dist/demo/app.js` by `npm run build`. Resolves to
+   * null when it has not been built, which `/demo/app.js` reports as a 503. Called on every request, so a
+   * rebuild shows without a restart.
+   *
+   * @example () => readFile('dist/demo/app.js', 'utf8').catch(() => null)
+   */
   appJs: () => Promise<string | null>;
 }
 
-function jsonError(c: Context, status: 404 | 503, code: string, message: string): Response {
-  return c.json({ error: { code, message } }, status, { 'cache-control': 'no-store' });
+/** Catalog answers may be a minute old: a merchant's feed changes a few times a day, not per request. */
+const CATALOG_CACHE = 'public, max-age=60';
+/**
+ * Images are drawn from the product id, so a week of caching is safe; not `immutable`, since the URL is
+ * not content-addressed and a new drawing should reach shoppers eventually.
+ */
+const IMAGE_CACHE = 'public, max-age=604800';
+/** Pages and the app bundle are revalidated on every load, so a new build or snippet shows at once. */
+const REVALIDATE = 'no-cache';
+
+function checkOptions(options: DemoOptions): DemoOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('demoRoutes: options must be { snippet, appJs }');
+  if (typeof options.snippet !== 'string') throw new TypeError(`demoRoutes: snippet must be a string (got ${typeof options.snippet})`);
+  if (typeof options.appJs !== 'function') throw new TypeError(`demoRoutes: appJs must be a function returning Promise<string | null> (got ${typeof options.appJs})`);
+  return options;
 }
 
 /**
- * The demo shop's routes, mounted beside the edge server's API in `npm start --demo`: its catalog (what a
- * merchant would upload), product images and the single-page shop. Web-standard only, like the core app.
+ * The demo shop as a Hono sub-app: `GET /v1/catalog`, `GET /demo/img/<id>.svg`, `GET /demo/app.js` and
+ * the single-page shop at `/`, `/c/<category>`, `/p/<id>` and `/cart`. Errors are the edge server's JSON
+ * errors (`{ error: { code, message } }`). Options are checked here, once.
+ *
+ * @example createApp({ ..., mount: (app) => app.route('/', demoRoutes({ snippet, appJs })) })
+ * @throws TypeError naming the first invalid option.
  */
 export function demoRoutes(options: DemoOptions): Hono {
+  const { snippet, appJs } = checkOptions(options);
+  const catalog = demoCatalog();
+  const catalogJson = JSON.stringify(catalog);
+  const catalogTag = sha256Hex(utf8.encode(catalogJson)).then((hex) => `"${hex.slice(0, 32)}"`);
+  const products = new Map(catalog.products.map((p) => [p.id, p]));
+  const slugs = new Set(DEMO_CATEGORIES.map((c) => c.slug));
+  const images = new Map<string, string>();
+  const page = shopPage(snippet);
+
   const app = new Hono();
-  const catalogBody = JSON.stringify(demoCatalog());
-  const catalogTag = sha256Hex(utf8.encode(catalogBody)).then((h) => `"${h.slice(0, 32)}"`);
-  const products = new Map(demoCatalog().products.map((p) => [p.id, p]));
-  const page = shopPage(options.snippet);
+  app.onError(handleError);
 
   app.get('/v1/catalog', async (c) => {
     const etag = await catalogTag;
-    const headers = { etag, 'cache-control': 'public, max-age=60' };
-    if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
-    return c.body(catalogBody, 200, { ...headers, 'content-type': 'application/json; charset=utf-8' });
+    const headers = { etag, 'cache-control': CATALOG_CACHE };
+    if (noneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
+    return c.body(catalogJson, 200, { ...headers, 'content-type': 'application/json; charset=utf-8' });
   });
 
   app.get('/demo/img/:file', (c) => {
-    const id = c.req.param('file').replace(/\.svg$/, '');
-    const product = products.get(id);
-    if (!product || !c.req.param('file').endsWith('.svg')) return jsonError(c, 404, 'not_found', `no demo image "${c.req.param('file')}"`);
-    return c.body(productSvg(product), 200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' });
+    const file = c.req.param('file');
+    const product = products.get(file.replace(/\.svg$/, ''));
+    if (!product || !file.endsWith('.svg')) throw new ApiError(404, 'not_found', `no demo image "${file}" (expected /demo/img/<product id>.svg)`);
+    let svg = images.get(product.id);
+    if (svg === undefined) images.set(product.id, (svg = productSvg(product)));
+    return c.body(svg, 200, {
+      'content-type': 'image/svg+xml',
+      'cache-control': IMAGE_CACHE,
+      // An SVG opened on its own is a document: allow it nothing beyond its inline styles.
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+      'x-content-type-options': 'nosniff',
+    });
   });
 
   app.get('/demo/app.js', async (c) => {
-    const js = await options.appJs();
-    if (js === null) return jsonError(c, 503, 'not_built', 'the demo front-end is not built: run `npm run build`');
-    return c.body(js, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' });
+    const js = await appJs();
+    if (js === null) throw new ApiError(503, 'not_built', 'the demo front-end is not built yet: run `npm run build`');
+    return c.body(js, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': REVALIDATE });
   });
 
-  const html = (c: Context): Response => c.html(page);
-  app.get('/', html);
-  app.get('/cart', html);
-  app.get('/c/:slug', html);
-  app.get('/p/:id', html);
+  // Every shop route gets the same page; the app renders the route. Unknown products and categories still
+  // get it (the app shows its "not found" view) but with a 404, so crawlers and monitors see the truth.
+  const html = (c: Context, found = true): Response => c.html(page, found ? 200 : 404, { 'cache-control': REVALIDATE });
+  app.get('/', (c) => html(c));
+  app.get('/cart', (c) => html(c));
+  app.get('/c/:slug', (c) => html(c, slugs.has(c.req.param('slug'))));
+  app.get('/p/:id', (c) => html(c, products.has(c.req.param('id'))));
   return app;
 }

@@ -127,19 +127,23 @@ export class Engine extends EventTarget {
   }
 
   private profile(events: ShopEvent[]): Profile {
-    const cart: string[] = [];
+    // Units per item in the cart: GA4 reports partial removals (quantity 2 -> 1) as remove_from_cart
+    // with the quantity removed, so the cart is a count, not a set.
+    const units = new Map<string, number>();
     const purchased = new Set<string>();
     for (const e of events) {
-      for (const { item_id: id } of e.items) {
-        if (e.name === 'add_to_cart' && !cart.includes(id)) cart.push(id);
-        if (e.name === 'remove_from_cart' && cart.includes(id)) cart.splice(cart.indexOf(id), 1);
+      for (const { item_id: id, quantity } of e.items) {
+        const have = units.get(id) ?? 0;
+        if (e.name === 'add_to_cart') units.set(id, have + (quantity ?? 1));
+        if (e.name === 'remove_from_cart') units.set(id, quantity === undefined ? 0 : Math.max(0, have - quantity));
         if (e.name === 'purchase') {
           purchased.add(id);
-          if (cart.includes(id)) cart.splice(cart.indexOf(id), 1);
+          units.delete(id);
         }
+        if (units.get(id) === 0) units.delete(id);
       }
     }
-    return { sequence: interestSequence(events), cart, purchased };
+    return { sequence: interestSequence(events), cart: [...units.keys()], purchased };
   }
 
   private changed(): void {
