@@ -27,6 +27,7 @@ export default defineConfig({
             'edge-server/**/*.test.ts',
             'model-export/**/*.test.ts',
             'demo/**/*.test.ts',
+            'widget/**/*.test.ts',
             'test/node/**/*.test.ts',
           ],
           // tfjs on the CPU backend of a 2-core machine: a model forward pass or a training step can take

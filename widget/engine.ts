@@ -1,8 +1,9 @@
 import { parseCatalog, type Product } from '../core/catalog.ts';
 import { ContractError } from '../core/errors.ts';
-import { interestSequence, parseEvent, type ShopEvent } from '../core/events.ts';
+import { parseEvent, type ShopEvent } from '../core/events.ts';
 import type { WidgetConfig } from './config.ts';
 import type { Runtime } from './runtime/index.ts';
+import { deriveProfile, type Profile } from './profile.ts';
 import { openProfileStore, type ProfileStore } from './store.ts';
 
 /** Where a `<edge-recs>` element sits, which decides what it recommends. */
@@ -30,12 +31,6 @@ export interface EngineState {
   error?: string;
 }
 
-/** What the event log says about the shopper now. */
-interface Profile {
-  sequence: string[];
-  cart: string[];
-  purchased: Set<string>;
-}
 
 /**
  * The page-wide recommendation engine: one per page, shared by every `<edge-recs>` element. Events go to
@@ -87,7 +82,7 @@ export class Engine extends EventTarget {
   /** Cards for one placement: the model's ranking when it is loaded, the catalog's bestsellers otherwise. */
   async recommend(request: RecRequest): Promise<Card[]> {
     await this.ready;
-    const profile = this.profile(await this.store.events());
+    const profile = deriveProfile(await this.store.events());
     const exclude = new Set([...profile.purchased, ...profile.cart]);
     if (request.itemId) exclude.add(request.itemId);
     for (const p of this.catalog.values()) if (p.availability === 'out_of_stock') exclude.add(p.id);
@@ -124,26 +119,6 @@ export class Engine extends EventTarget {
     }
     const last = title(history.at(-1));
     return last ? `Because you viewed ${last}` : 'Picked for you';
-  }
-
-  private profile(events: ShopEvent[]): Profile {
-    // Units per item in the cart: GA4 reports partial removals (quantity 2 -> 1) as remove_from_cart
-    // with the quantity removed, so the cart is a count, not a set.
-    const units = new Map<string, number>();
-    const purchased = new Set<string>();
-    for (const e of events) {
-      for (const { item_id: id, quantity } of e.items) {
-        const have = units.get(id) ?? 0;
-        if (e.name === 'add_to_cart') units.set(id, have + (quantity ?? 1));
-        if (e.name === 'remove_from_cart') units.set(id, quantity === undefined ? 0 : Math.max(0, have - quantity));
-        if (e.name === 'purchase') {
-          purchased.add(id);
-          units.delete(id);
-        }
-        if (units.get(id) === 0) units.delete(id);
-      }
-    }
-    return { sequence: interestSequence(events), cart: [...units.keys()], purchased };
   }
 
   private changed(): void {
