@@ -40,6 +40,24 @@ async function metricsOf(model: SasRec, data: Parameters<typeof evaluate>[1]): P
   }
 }
 
+interface QualityRow {
+  float32: Metrics;
+  uint8: Metrics;
+  trainSeconds: number;
+  published: Record<string, { 'HR@10': number; 'NDCG@10': number }>;
+}
+
+/** The README's table: our shipped (uint8) model beside the published full-ranking figures. */
+function printTable(results: Record<string, QualityRow>): void {
+  const rows: string[] = ['| dataset | model | HR@10 | NDCG@10 |', '|---|---|---|---|'];
+  for (const [name, r] of Object.entries(results)) {
+    rows.push(`| ${name} | **EdgeRecs SASRec, uint8 artifact** (trained in ${(r.trainSeconds / 60).toFixed(1)} min) | **${r.uint8['HR@10'].toFixed(4)}** | **${r.uint8['NDCG@10'].toFixed(4)}** |`);
+    rows.push(`| ${name} | EdgeRecs SASRec, float32 | ${r.float32['HR@10'].toFixed(4)} | ${r.float32['NDCG@10'].toFixed(4)} |`);
+    for (const [model, m] of Object.entries(r.published)) rows.push(`| ${name} | ${model} (published) | ${m['HR@10'].toFixed(4)} | ${m['NDCG@10'].toFixed(4)} |`);
+  }
+  console.error(rows.join('\n'));
+}
+
 export async function run(): Promise<Record<string, unknown>> {
   await useBackend('wasm');
   const names = (process.env.QUALITY_DATASETS ?? 'amazon-beauty,amazon-toys-and-games').split(',');
@@ -74,6 +92,7 @@ export async function run(): Promise<Record<string, unknown>> {
     };
     console.error(`${name}: uint8 NDCG@10 ${uint8['NDCG@10'].toFixed(4)} HR@10 ${uint8['HR@10'].toFixed(4)} (float32 ${float32['NDCG@10'].toFixed(4)}), ${trainSeconds.toFixed(0)} s`);
   }
+  printTable(results as Record<string, QualityRow>);
   return {
     benchmark: 'quality',
     protocol: 'full-ranking-leave-one-out, seen items excluded',
