@@ -79,6 +79,8 @@ export async function run(): Promise<Record<string, unknown>> {
     const uint8 = await metricsOf(SasRec.fromWeights(shipped.manifest.config, shipped.weights), data);
     const bytes = [...artifact.files.values()].reduce((n, b) => n + b.byteLength, 0);
     results[name] = {
+      measuredAt: new Date().toISOString(),
+      settings,
       users: data.users.length,
       items: data.itemIds.length,
       trainSeconds,
@@ -92,11 +94,13 @@ export async function run(): Promise<Record<string, unknown>> {
     };
     console.error(`${name}: uint8 NDCG@10 ${uint8['NDCG@10'].toFixed(4)} HR@10 ${uint8['HR@10'].toFixed(4)} (float32 ${float32['NDCG@10'].toFixed(4)}), ${trainSeconds.toFixed(0)} s`);
   }
-  printTable(results as Record<string, QualityRow>);
+  // Datasets not run this time keep their last figures, so one dataset can be re-measured alone.
+  const previous = await readFile('bench/results/quality.json', 'utf8').then((t) => (JSON.parse(t) as { results?: Record<string, unknown> }).results ?? {}, () => ({}));
+  const merged = { ...previous, ...results };
+  printTable(merged as Record<string, QualityRow>);
   return {
     benchmark: 'quality',
     protocol: 'full-ranking-leave-one-out, seen items excluded',
-    settings,
-    results,
+    results: merged,
   };
 }

@@ -15,6 +15,7 @@ export const DEMO_TRAINING = {
   patience: 2,
   batchSize: 256,
   learningRate: 0.005,
+  dropout: 0.2,
   validationUsers: 600,
 } as const;
 
@@ -35,6 +36,7 @@ export async function buildDefaultModel(key: KeyFile, onEpoch?: (info: EpochInfo
     validationUsers: DEMO_TRAINING.validationUsers,
     batchSize: DEMO_TRAINING.batchSize,
     learningRate: DEMO_TRAINING.learningRate,
+    dropout: DEMO_TRAINING.dropout,
     seed: DEMO_TRAINING.seed,
     onEpoch,
   });

