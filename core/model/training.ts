@@ -47,9 +47,10 @@ export function nextItemLoss(model: SasRec, batch: Batch, options: LossOptions =
   if (options.negatives) {
     const negs = options.negatives;
     // An accidental hit (a negative equal to the target) would push the target down against itself.
-    const hits = new Float32Array(rows.length * negs.length);
-    targets.forEach((t, r) => negs.forEach((n, c) => n === t && (hits[r * negs.length + c] = MASKED)));
-    others = tf.add(matMulT(h, gatherRows(table, negs)), tf.tensor2d(hits, [rows.length, negs.length]));
+    // The mask is built on the backend: as a host array it was rows x negatives floats per step.
+    const hits = tf.equal(tf.reshape(tf.tensor1d(targetIdx, 'int32'), [-1, 1]), tf.reshape(tf.tensor1d(negs, 'int32'), [1, -1]));
+    const logits = matMulT(h, gatherRows(table, negs));
+    others = tf.where(hits, tf.fill(logits.shape, MASKED), logits);
   } else {
     const pad = new Float32Array(numItems + 1);
     pad[0] = MASKED;
