@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { signer } from '../../test-support.ts';
+import { buildWorkerApp } from './app.ts';
+import { readWorkerConfig, WorkerConfigError, type WorkerEnv } from './config.ts';
+
+/** Bindings are only wrapped when the app is built, never called, so stand-ins do here. */
+const bindings = { BLOBS: {}, MODELS: {}, ASSETS: {} } as unknown as Pick<WorkerEnv, 'BLOBS' | 'MODELS' | 'ASSETS'>;
+
+function configError(fn: () => unknown): WorkerConfigError {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(WorkerConfigError);
+  return err as WorkerConfigError;
+}
+
+describe('readWorkerConfig', () => {
+  it('reads TRUSTED_KEYS as JSON and ALLOWED_ORIGINS as a comma list, trimming blanks', async () => {
+    const { trusted } = await signer();
+    const config = readWorkerConfig({ TRUSTED_KEYS: JSON.stringify(trusted), ALLOWED_ORIGINS: ' https://a.example , ,https://b.example:8443,' });
+    expect(config).toEqual({ trustedKeys: trusted, allowedOrigins: ['https://a.example', 'https://b.example:8443'] });
+    expect(readWorkerConfig({ TRUSTED_KEYS: JSON.stringify(trusted) }).allowedOrigins).toEqual([]);
+  });
+
+  it('refuses a missing, non-JSON, empty or ill-shaped TRUSTED_KEYS, naming the var', () => {
+    expect(configError(() => readWorkerConfig({})).message).toMatch(/^TRUSTED_KEYS is required: a JSON array of \{ "keyId", "publicKey" \}/);
+    expect(configError(() => readWorkerConfig({ TRUSTED_KEYS: 'abc' })).message).toMatch(/^TRUSTED_KEYS must be .* not JSON/);
+    expect(configError(() => readWorkerConfig({ TRUSTED_KEYS: '{}' })).message).toMatch(/with at least one key \(got \{\}\)/);
+    expect(configError(() => readWorkerConfig({ TRUSTED_KEYS: '[{"keyId":1}]' })).message).toMatch(/^TRUSTED_KEYS\[0\] must be \{ "keyId": string/);
+  });
+
+  it('refuses a private key in TRUSTED_KEYS', async () => {
+    const { key } = await signer();
+    expect(configError(() => readWorkerConfig({ TRUSTED_KEYS: JSON.stringify([key]) })).message).toMatch(/^TRUSTED_KEYS\[0\] holds a private key/);
+  });
+});
+
+describe('buildWorkerApp', () => {
+  it('reports what createApp refuses under the var it came from', async () => {
+    const { trusted } = await signer();
+    const keys = JSON.stringify(trusted);
+    expect(configError(() => buildWorkerApp({ ...bindings, TRUSTED_KEYS: keys, ALLOWED_ORIGINS: 'shop.example' })).message).toMatch(
+      /^ALLOWED_ORIGINS\[0\] must be an origin like "https:\/\/shop\.example"/,
+    );
+    const badKey = JSON.stringify([{ keyId: trusted[0]!.keyId, publicKey: 'AAAA' }]);
+    expect(configError(() => buildWorkerApp({ ...bindings, TRUSTED_KEYS: badKey })).message).toMatch(/^TRUSTED_KEYS\[0\]\.publicKey must be a base64 raw Ed25519/);
+  });
+
+  it('builds the app from valid vars without touching a binding', async () => {
+    const { trusted } = await signer();
+    const app = buildWorkerApp({ ...bindings, TRUSTED_KEYS: JSON.stringify(trusted) });
+    expect(await (await app.request('/v1/keys')).json()).toEqual({ keys: trusted });
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * The Worker's bindings and vars, and the one place the vars are read. Runs in workerd and in Node
+ * (it imports nothing runtime-specific), so its checks are unit-tested without starting workerd.
+ */
+import type { DurableObjectNamespace, Fetcher, R2Bucket } from '@cloudflare/workers-types/latest/index.ts';
+import type { TrustedKey } from '../../../core/artifact/signing.ts';
+import { isRecord, show } from '../../../core/errors.ts';
+import type { ModelRegistry } from './model-registry.ts';
+
+/** What `wrangler.toml` binds; the names are the contract between the two. */
+export interface WorkerEnv {
+  /** R2 bucket of content-addressed blobs (`blobs/<sha256>`): shards, item maps, manifests. */
+  BLOBS: R2Bucket;
+  /** One `ModelRegistry` Durable Object per model name: the single writer of that model's record. */
+  MODELS: DurableObjectNamespace<ModelRegistry>;
+  /** Workers static assets: the built widget (`dist/` of `npm run build`), served at `/widget/*`. */
+  ASSETS: Fetcher;
+  /**
+   * Public keys that sign this server's models, as JSON: `[{ "keyId", "publicKey" }]`. Required, at
+   * least one: a registry that trusts no key can never publish a model.
+   * @example '[{"keyId":"3f2a9c0d1e4b5a67","publicKey":"MCowBQYDK2VwAyEA..."}]'
+   */
+  TRUSTED_KEYS?: string;
+  /**
+   * Shop origins allowed cross-origin, comma-separated. Default: none (same-origin only).
+   * @example 'https://shop.example, https://www.shop.example'
+   */
+  ALLOWED_ORIGINS?: string;
+}
+
+export interface WorkerConfig {
+  trustedKeys: TrustedKey[];
+  allowedOrigins: string[];
+}
+
+/** A var is missing or malformed. The message names the var and the shape it takes. */
+export class WorkerConfigError extends Error {
+  override readonly name = 'WorkerConfigError';
+}
+
+const KEYS_SHAPE = 'a JSON array of { "keyId", "publicKey" } (the public part of `edge-recs keygen` key files)';
+
+function trustedKeys(raw: unknown): TrustedKey[] {
+  if (typeof raw !== 'string' || raw.trim() === '') {
+    throw new WorkerConfigError(`TRUSTED_KEYS is required: ${KEYS_SHAPE}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (cause) {
+    throw new WorkerConfigError(`TRUSTED_KEYS must be ${KEYS_SHAPE}; it is not JSON (${(cause as Error).message})`);
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) {
+    throw new WorkerConfigError(`TRUSTED_KEYS must be ${KEYS_SHAPE} with at least one key (got ${show(parsed)})`);
+  }
+  return parsed.map((key: unknown, i): TrustedKey => {
+    if (!isRecord(key) || typeof key.keyId !== 'string' || typeof key.publicKey !== 'string') {
+      throw new WorkerConfigError(`TRUSTED_KEYS[${i}] must be { "keyId": string, "publicKey": string } (got ${show(key)})`);
+    }
+    // Checked here, not left to createApp, so the message names the var rather than an app option.
+    if ('privateKey' in key) throw new WorkerConfigError(`TRUSTED_KEYS[${i}] holds a private key; give the Worker only keyId and publicKey`);
+    return { keyId: key.keyId, publicKey: key.publicKey };
+  });
+}
+
+function allowedOrigins(raw: unknown): string[] {
+  if (raw === undefined) return [];
+  if (typeof raw !== 'string') throw new WorkerConfigError(`ALLOWED_ORIGINS must be a comma-separated string of origins (got ${show(raw)})`);
+  return raw
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+}
+
+/**
+ * Reads the vars. Deeper checks (key sizes, origin syntax) are `createApp`'s, which the Worker runs
+ * right after and reports as a `WorkerConfigError` too.
+ * @throws WorkerConfigError naming the first bad var.
+ */
+export function readWorkerConfig(env: Pick<WorkerEnv, 'TRUSTED_KEYS' | 'ALLOWED_ORIGINS'>): WorkerConfig {
+  return { trustedKeys: trustedKeys(env.TRUSTED_KEYS), allowedOrigins: allowedOrigins(env.ALLOWED_ORIGINS) };
+}

@@ -1,0 +1,60 @@
+/**
+ * `ModelRegistry`: the Durable Object that owns one model's record (one Object per model name,
+ * `MODELS.idFromName(name)`). It runs the shared registry code (`publishArtifact`) against R2 and its
+ * own storage, so every runtime publishes through one implementation.
+ *
+ * Later issues put the model's federated rounds here too (updates, aggregation, the DP accountant):
+ * the per-model single writer they need already exists.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import type { DurableObjectState } from '@cloudflare/workers-types/latest/index.ts';
+import { ContractError } from '../../../core/errors.ts';
+import { publishArtifact } from '../../registry.ts';
+import type { MetaStore, ModelRecord, Storage } from '../../storage.ts';
+import { readWorkerConfig, type WorkerEnv } from './config.ts';
+import { durableMetaStore, r2BlobStore, type ArtifactUpload, type PublishOutcome } from './storage.ts';
+
+export class ModelRegistry extends DurableObject<WorkerEnv> {
+  #meta: MetaStore;
+  #storage: Storage;
+  /** Tail of the chain of writes: each waits for the one before it. */
+  #writes: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: WorkerEnv) {
+    super(ctx, env);
+    this.#meta = durableMetaStore(ctx.storage);
+    this.#storage = { blobs: r2BlobStore(env.BLOBS), meta: this.#meta };
+  }
+
+  /**
+   * Runs writes one at a time. A publish awaits R2 between reading and writing the record, and while
+   * an Object awaits anything but its own storage, other calls run; without this chain two publishes
+   * would both read the old record and the second write would drop the first's version.
+   */
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#writes.then(task, task);
+    this.#writes = run.catch(() => undefined);
+    return run;
+  }
+
+  async getModel(name: string): Promise<ModelRecord | null> {
+    return this.#meta.getModel(name);
+  }
+
+  async putModel(record: ModelRecord): Promise<void> {
+    await this.#exclusive(() => this.#meta.putModel(record));
+  }
+
+  /** Use `publishToRegistry` (storage.ts), which routes to the right Object and rethrows refusals. */
+  async publish(artifact: ArtifactUpload): Promise<PublishOutcome> {
+    try {
+      // Read per call, not cached: the vars are tiny, and a bad one then fails this call, not the Object.
+      const { trustedKeys } = readWorkerConfig(this.env);
+      const result = await this.#exclusive(() => publishArtifact(this.#storage, artifact, { trusted: trustedKeys }));
+      return { ok: true, result };
+    } catch (err) {
+      if (err instanceof ContractError) return { ok: false, error: { code: err.code, message: err.message } };
+      throw err;
+    }
+  }
+}

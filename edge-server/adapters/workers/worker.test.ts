@@ -1,0 +1,128 @@
+/**
+ * The contract suite on workerd (Miniflare), plus what only the Workers adapter has: its bindings in
+ * wrangler.toml, blob keys in R2, and its answer to bad vars.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { DurableObjectNamespace } from '@cloudflare/workers-types/latest/index.ts';
+import type { Miniflare } from 'miniflare';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex, utf8, canonicalJson } from '../../../core/artifact/bytes.ts';
+import { describeContract } from '../../contract-suite.ts';
+import { signer, tinyArtifact } from '../../test-support.ts';
+import type { ModelRegistry } from './model-registry.ts';
+import { BLOB_PREFIX, publishToRegistry } from './storage.ts';
+import { bundleWorker, fetchFrom, miniflareOptions, startWorker, wranglerSettings } from './test-support.ts';
+
+let script: string;
+let root: string;
+beforeAll(async () => {
+  script = await bundleWorker();
+  root = await mkdtemp(join(tmpdir(), 'edge-recs-worker-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function writeFiles(dir: string, files: Record<string, string>): Promise<string> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  return dir;
+}
+
+/**
+ * The registry's namespace as a test reaches it: Miniflare's proxy of the `MODELS` binding. Publishing
+ * goes through `publishToRegistry`, the Worker's own publish path, into the Durable Object in workerd.
+ */
+async function models(mf: Miniflare): Promise<DurableObjectNamespace<ModelRegistry>> {
+  return (await mf.getDurableObjectNamespace('MODELS')) as unknown as DurableObjectNamespace<ModelRegistry>;
+}
+
+describeContract('workerd (Miniflare: R2, Durable Objects, static assets)', async (config) => {
+  const dir = await mkdtemp(join(root, 'contract-'));
+  const options = {
+    script,
+    vars: { TRUSTED_KEYS: JSON.stringify(config.trustedKeys), ALLOWED_ORIGINS: config.allowedOrigins.join(', ') },
+    assetsDir: await writeFiles(join(dir, 'assets'), config.widget),
+    persistDir: join(dir, 'state'),
+  };
+  let mf = await startWorker(options);
+  return {
+    fetch: (path, init) => fetchFrom(mf, path, init),
+    publish: async (artifact) => ({ created: (await publishToRegistry(await models(mf), artifact)).created }),
+    restart: async () => {
+      await mf.dispose();
+      mf = await startWorker(options);
+    },
+    close: () => mf.dispose(),
+  };
+});
+
+describe('Workers adapter', () => {
+  it('binds in wrangler.toml what the Worker reads and these tests simulate', async () => {
+    const { text } = await wranglerSettings();
+    expect(text).toMatch(/^main = "worker\.ts"$/m);
+    expect(text).toMatch(/\[\[r2_buckets\]\]\nbinding = "BLOBS"/);
+    expect(text).toMatch(/\[\[durable_objects\.bindings\]\]\nname = "MODELS"\nclass_name = "ModelRegistry"/);
+    expect(text).toMatch(/new_sqlite_classes = \["ModelRegistry"\]/);
+    expect(text).toMatch(/\[assets\]\ndirectory = "\.\.\/\.\.\/\.\.\/dist"\nbinding = "ASSETS"\nrun_worker_first = true/);
+  });
+
+  it('bundles to one module whose only import is cloudflare:workers', () => {
+    const imports = [...script.matchAll(/^import\s.*?from\s*["']([^"']+)["']/gm)].map((m) => m[1]);
+    expect(imports).toEqual(['cloudflare:workers']);
+  });
+
+  describe('on workerd', () => {
+    let mf: Miniflare;
+    afterAll(async () => {
+      await mf?.dispose();
+    });
+
+    it('keeps each blob in R2 under blobs/<sha256>, with the SHA-256 R2 checked on upload', async () => {
+      const { key, trusted } = await signer();
+      const assetsDir = await writeFiles(await mkdtemp(join(root, 'assets-')), {});
+      mf = await startWorker({ script, vars: { TRUSTED_KEYS: JSON.stringify(trusted) }, assetsDir });
+      const artifact = await tinyArtifact(key);
+      const { manifestSha256, record } = await publishToRegistry(await models(mf), artifact);
+      expect(record.current).toBe('v1');
+      expect(manifestSha256).toBe(await sha256Hex(utf8.encode(canonicalJson(artifact.manifest))));
+
+      const bucket = await mf.getR2Bucket('BLOBS');
+      const listed = await bucket.list();
+      const expected = [artifact.manifest.items.sha256, ...artifact.manifest.shards.map((s) => s.sha256), manifestSha256];
+      expect(listed.objects.map((o) => o.key).sort()).toEqual(expected.map((sha) => BLOB_PREFIX + sha).sort());
+      for (const sha of expected) {
+        const head = await bucket.head(BLOB_PREFIX + sha);
+        expect(head?.checksums.toJSON().sha256).toBe(sha);
+      }
+    });
+
+    it('answers every request with 500 misconfigured, naming the var, when a var is missing or malformed', async () => {
+      const assetsDir = await mkdtemp(join(root, 'assets-'));
+      const cases: Array<[Record<string, string>, RegExp]> = [
+        [{}, /^TRUSTED_KEYS is required/],
+        [{ TRUSTED_KEYS: '{"keyId"' }, /^TRUSTED_KEYS must be a JSON array .* not JSON/],
+        [{ TRUSTED_KEYS: '[{"keyId":"abc","publicKey":"AAAA"}]' }, /^TRUSTED_KEYS\[0\]\.keyId must be 16 lowercase hex/],
+        [{ TRUSTED_KEYS: '[]' }, /at least one key/],
+      ];
+      const { trusted } = await signer();
+      cases.push([{ TRUSTED_KEYS: JSON.stringify(trusted), ALLOWED_ORIGINS: 'https://shop.example/' }, /^ALLOWED_ORIGINS\[0\] must be an origin/]);
+      await mf?.dispose();
+      mf = await startWorker({ script, vars: {}, assetsDir });
+      for (const [vars, message] of cases) {
+        await mf.setOptions(await miniflareOptions({ script, vars, assetsDir }));
+        for (const path of ['/healthz', '/v1/models/default/manifest']) {
+          const res = await fetchFrom(mf, path);
+          expect(res.status).toBe(500);
+          const body = (await res.json()) as { error: { code: string; message: string } };
+          expect(body.error.code).toBe('misconfigured');
+          expect(body.error.message).toMatch(message);
+        }
+      }
+    });
+  });
+});

@@ -1,0 +1,250 @@
+/**
+ * The edge server's contract, written once and run against every runtime (`npm test` runs it on Node
+ * in process and on workerd through Miniflare). Each runtime supplies a `ContractRuntime`: it starts
+ * its server with the given keys, origins and widget files, and publishes through its own production
+ * path (`publishArtifact` on disk in Node, the model's Durable Object on Workers).
+ *
+ * Only what a client can observe is asserted here; each adapter's own tests cover its storage layout.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Artifact } from '../core/artifact/artifact.ts';
+import { sha256Hex } from '../core/artifact/bytes.ts';
+import { parseManifest } from '../core/artifact/manifest.ts';
+import type { KeyFile, TrustedKey } from '../core/artifact/signing.ts';
+import { ContractError } from '../core/errors.ts';
+import { signer, tinyArtifact } from './test-support.ts';
+
+/** A fetch-like handle on the server under test; `path` starts with `/`. */
+export type ContractFetch = (path: string, init?: { method?: string; headers?: Record<string, string> }) => Promise<Response>;
+
+/** How the runtime must configure the server it starts. */
+export interface ContractConfig {
+  trustedKeys: TrustedKey[];
+  allowedOrigins: string[];
+  /** Widget build files by path, e.g. `{ 'edge-recs.js': '...' }`. */
+  widget: Record<string, string>;
+}
+
+export interface ContractServer {
+  fetch: ContractFetch;
+  /**
+   * Publishes through the runtime's production publish path.
+   * @throws ContractError when the registry refuses the artifact.
+   */
+  publish(artifact: Artifact): Promise<{ created: boolean }>;
+  /** Stops the server and starts it again on the same durable storage. */
+  restart(): Promise<void>;
+  /** Stops the server and removes its storage. */
+  close(): Promise<void>;
+}
+
+export type ContractRuntime = (config: ContractConfig) => Promise<ContractServer>;
+
+const SHOP = 'https://shop.example';
+const LOADER_JS = 'export const edgeRecs = "contract";';
+const MANIFEST_CACHE = 'public, max-age=60, must-revalidate';
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+async function expectError(res: Response, status: number, code: string): Promise<void> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
+  expect(res.headers.get('Cache-Control')).toBe('no-store');
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  expect(Object.keys(body)).toEqual(['error']);
+  expect(body.error.code).toBe(code);
+  expect(typeof body.error.message).toBe('string');
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+}
+
+/** Registers the contract suite for one runtime. Call at the top level of a test file. */
+export function describeContract(runtimeName: string, runtime: ContractRuntime): void {
+  describe(`edge server contract on ${runtimeName}`, () => {
+    let server: ContractServer;
+    let key: Required<KeyFile>;
+    let trusted: TrustedKey[];
+    let artifact: Artifact;
+
+    beforeAll(async () => {
+      ({ key, trusted } = await signer());
+      server = await runtime({ trustedKeys: trusted, allowedOrigins: [SHOP], widget: { 'edge-recs.js': LOADER_JS } });
+      artifact = await tinyArtifact(key, 'v1', 1, 'default');
+      expect(await server.publish(artifact)).toEqual({ created: true });
+    });
+
+    afterAll(async () => {
+      await server?.close();
+    });
+
+    const shard = (): { sha: string; bytes: Uint8Array } => {
+      const ref = artifact.manifest.shards[0]!;
+      return { sha: ref.sha256, bytes: artifact.files.get(ref.path)! };
+    };
+
+    it('answers /healthz with ok and no caching', async () => {
+      const res = await server.fetch('/healthz');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('Cache-Control')).toBe('no-store');
+      expect(await res.json()).toEqual({ ok: true });
+    });
+
+    it('serves the current manifest with its SHA-256 as ETag, a short revalidated cache and its version', async () => {
+      const res = await server.fetch('/v1/models/default/manifest');
+      expect(res.status).toBe(200);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      expect(res.headers.get('ETag')).toBe(`"${await sha256Hex(bytes)}"`);
+      expect(res.headers.get('Cache-Control')).toBe(MANIFEST_CACHE);
+      expect(res.headers.get('X-Model-Version')).toBe('v1');
+      expect(res.headers.get('Content-Type')).toBe('application/json');
+      expect(parseManifest(JSON.parse(new TextDecoder().decode(bytes)))).toEqual(artifact.manifest);
+    });
+
+    it('answers 304 with no body to an If-None-Match holding the manifest ETag', async () => {
+      const etag = (await server.fetch('/v1/models/default/manifest')).headers.get('ETag')!;
+      const res = await server.fetch('/v1/models/default/manifest', { headers: { 'If-None-Match': etag } });
+      expect(res.status).toBe(304);
+      expect(res.headers.get('ETag')).toBe(etag);
+      expect(await res.text()).toBe('');
+    });
+
+    it('serves a newly published version at once, under a new ETag', async () => {
+      await server.publish(await tinyArtifact(key, 'v1', 1, 'next'));
+      const old = (await server.fetch('/v1/models/next/manifest')).headers.get('ETag')!;
+      expect(await server.publish(await tinyArtifact(key, 'v2', 2, 'next'))).toEqual({ created: true });
+      const res = await server.fetch('/v1/models/next/manifest', { headers: { 'If-None-Match': old } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('X-Model-Version')).toBe('v2');
+      expect(res.headers.get('ETag')).not.toBe(old);
+    });
+
+    it('serves a blob as immutable bytes with its SHA-256 as ETag, to GET and HEAD', async () => {
+      const { sha, bytes } = shard();
+      const res = await server.fetch(`/v1/blobs/${sha}`);
+      expect(res.status).toBe(200);
+      expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
+      expect(res.headers.get('Cache-Control')).toBe(IMMUTABLE);
+      expect(res.headers.get('ETag')).toBe(`"${sha}"`);
+      expect(res.headers.get('Content-Type')).toBe('application/octet-stream');
+      expect(res.headers.get('Accept-Ranges')).toBe('bytes');
+      const head = await server.fetch(`/v1/blobs/${sha}`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('ETag')).toBe(`"${sha}"`);
+      expect(await head.text()).toBe('');
+      const cached = await server.fetch(`/v1/blobs/${sha}`, { headers: { 'If-None-Match': `"${sha}"` } });
+      expect(cached.status).toBe(304);
+    });
+
+    it('serves a byte range as 206 with Content-Range, and 416 for a range past the end', async () => {
+      const { sha, bytes } = shard();
+      const n = bytes.byteLength;
+      const part = await server.fetch(`/v1/blobs/${sha}`, { headers: { Range: 'bytes=2-5' } });
+      expect(part.status).toBe(206);
+      expect(part.headers.get('Content-Range')).toBe(`bytes 2-5/${n}`);
+      expect(new Uint8Array(await part.arrayBuffer())).toEqual(bytes.subarray(2, 6));
+      const suffix = await server.fetch(`/v1/blobs/${sha}`, { headers: { Range: 'bytes=-3' } });
+      expect(suffix.status).toBe(206);
+      expect(new Uint8Array(await suffix.arrayBuffer())).toEqual(bytes.subarray(n - 3));
+
+      const past = await server.fetch(`/v1/blobs/${sha}`, { headers: { Range: `bytes=${n}-` } });
+      expect(past.headers.get('Content-Range')).toBe(`bytes */${n}`);
+      await expectError(past, 416, 'range_not_satisfiable');
+    });
+
+    it('answers 404 in JSON for an unknown model, blob or route', async () => {
+      await expectError(await server.fetch('/v1/models/nope/manifest'), 404, 'unknown_model');
+      await expectError(await server.fetch('/v1/models/..%2F..%2Fetc/manifest'), 404, 'unknown_model');
+      await expectError(await server.fetch(`/v1/blobs/${'0'.repeat(64)}`), 404, 'unknown_blob');
+      await expectError(await server.fetch('/nope'), 404, 'not_found');
+    });
+
+    it('answers 400 bad_sha256 in JSON for a blob address that is not 64 lowercase hex digits', async () => {
+      const { sha } = shard();
+      for (const bad of [sha.toUpperCase(), sha.slice(1), 'not-a-hash']) {
+        await expectError(await server.fetch(`/v1/blobs/${bad}`), 400, 'bad_sha256');
+      }
+    });
+
+    it('lists the trusted public keys at /v1/keys', async () => {
+      const res = await server.fetch('/v1/keys');
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ keys: trusted });
+    });
+
+    it('sends API security headers', async () => {
+      const res = await server.fetch('/v1/models/default/manifest');
+      expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff');
+      expect(res.headers.get('X-Frame-Options')).toBe('DENY');
+      expect(res.headers.get('Content-Security-Policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers.get('Cross-Origin-Resource-Policy')).toBe('cross-origin');
+    });
+
+    it('grants CORS to a configured shop origin only, preflight included', async () => {
+      const allowed = await server.fetch('/v1/models/default/manifest', { headers: { Origin: SHOP } });
+      expect(allowed.headers.get('Access-Control-Allow-Origin')).toBe(SHOP);
+      expect(allowed.headers.get('Access-Control-Expose-Headers')).toMatch(/ETag/);
+      const other = await server.fetch('/v1/models/default/manifest', { headers: { Origin: 'https://evil.example' } });
+      expect(other.status).toBe(200);
+      expect(other.headers.get('Access-Control-Allow-Origin')).toBeNull();
+
+      const preflight = await server.fetch(`/v1/blobs/${shard().sha}`, {
+        method: 'OPTIONS',
+        headers: { Origin: SHOP, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'range' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('Access-Control-Allow-Origin')).toBe(SHOP);
+      expect(preflight.headers.get('Access-Control-Allow-Headers')).toMatch(/Range/);
+    });
+
+    it('serves the widget loader as JavaScript, and 404 in JSON for a file the build lacks', async () => {
+      const res = await server.fetch('/widget/edge-recs.js', { headers: { Origin: SHOP } });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(LOADER_JS);
+      expect(res.headers.get('Content-Type')).toBe('text/javascript; charset=utf-8');
+      expect(res.headers.get('Cache-Control')).toBe('public, max-age=300');
+      expect(res.headers.get('Access-Control-Allow-Origin')).toBe(SHOP);
+      await expectError(await server.fetch('/widget/missing.js'), 404, 'not_found');
+      await expectError(await server.fetch('/widget/..%2Fpackage.json'), 400, 'bad_path');
+    });
+
+    it('refuses to publish an artifact signed by an untrusted key, and serves nothing for it', async () => {
+      const { key: stranger } = await signer();
+      const err = await rejection(server.publish(await tinyArtifact(stranger, 'v1', 1, 'forged')));
+      expect(err).toBeInstanceOf(ContractError);
+      expect((err as ContractError).code).toBe('untrusted_key');
+      await expectError(await server.fetch('/v1/models/forged/manifest'), 404, 'unknown_model');
+    });
+
+    it('refuses a second, different manifest under a published version', async () => {
+      const err = await rejection(server.publish(await tinyArtifact(key, 'v1', 99, 'default')));
+      expect((err as ContractError).code).toBe('version_exists');
+      expect((await server.fetch('/v1/models/default/manifest')).headers.get('X-Model-Version')).toBe('v1');
+    });
+
+    it('loses no version when publishes of one model race', async () => {
+      const racing = await Promise.all(['v1', 'v2', 'v3', 'v4'].map((v, i) => tinyArtifact(key, v, i + 10, 'race')));
+      const results = await Promise.all(racing.map((a) => server.publish(a)));
+      expect(results).toEqual(racing.map(() => ({ created: true })));
+      // Publishing a recorded version again is a no-op (`created: false`); a lost one would be re-created.
+      for (const a of racing) expect(await server.publish(a)).toEqual({ created: false });
+      const res = await server.fetch('/v1/models/race/manifest');
+      expect(res.headers.get('X-Model-Version')).toBe('v4');
+    });
+
+    it('keeps published models and blobs across a restart', async () => {
+      const before = await server.fetch('/v1/models/default/manifest');
+      const etag = before.headers.get('ETag');
+      await before.arrayBuffer();
+      await server.restart();
+      const after = await server.fetch('/v1/models/default/manifest', { headers: { 'If-None-Match': etag! } });
+      expect(after.status).toBe(304);
+      const { sha, bytes } = shard();
+      expect(new Uint8Array(await (await server.fetch(`/v1/blobs/${sha}`)).arrayBuffer())).toEqual(bytes);
+      expect((await server.fetch('/v1/models/race/manifest')).headers.get('X-Model-Version')).toBe('v4');
+    });
+  });
+}

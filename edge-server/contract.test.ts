@@ -1,0 +1,29 @@
+/** The contract suite on Node: `createApp` on disk storage in a temp dir, called in process. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Hono } from 'hono';
+import { openDiskStorage } from './adapters/node/storage.ts';
+import { createApp } from './app.ts';
+import { describeContract } from './contract-suite.ts';
+import { publishArtifact } from './registry.ts';
+import type { Storage } from './storage.ts';
+import { memoryWidget } from './test-support.ts';
+
+describeContract('Node (disk storage)', async (config) => {
+  const dir = await mkdtemp(join(tmpdir(), 'edge-recs-contract-'));
+  let storage: Storage;
+  let app: Hono;
+  // A restart is what a new process does: open the directory afresh and build a new app on it.
+  const start = async (): Promise<void> => {
+    storage = await openDiskStorage(dir);
+    app = createApp({ storage, trustedKeys: config.trustedKeys, allowedOrigins: config.allowedOrigins, widget: memoryWidget(config.widget) });
+  };
+  await start();
+  return {
+    fetch: async (path, init) => app.request(path, init),
+    publish: async (artifact) => ({ created: (await publishArtifact(storage, artifact, { trusted: config.trustedKeys })).created }),
+    restart: start,
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+});
