@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
+import { LOADER_BUDGET_BYTES } from './widget/budget.ts';
 
 const WASM_DIR = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+const LOADER = 'edge-recs.js';
 
 /** Ships tfjs' WASM binaries beside the loader; the widget points `setWasmPaths` at its own folder. */
 function tfjsWasm(): Plugin {
@@ -15,26 +19,57 @@ function tfjsWasm(): Plugin {
 }
 
 /**
- * The widget build: `dist/edge-recs.js` is the script-tag loader (stable name, short cache); tfjs, each
- * backend and the model runtime are lazy chunks with content hashes (immutable cache).
+ * Prints the loader's gzip size after every build, whatever the log level, so a change that grows it is
+ * seen when it is made; `test/node/bundle-size.test.ts` is what fails the suite above the budget.
  */
-export default defineConfig({
+function loaderSize(): Plugin {
+  return {
+    name: 'edge-recs:loader-size',
+    writeBundle(options) {
+      const bytes = gzipSync(readFileSync(join(options.dir ?? 'dist', LOADER))).byteLength;
+      const kb = (n: number): string => (n / 1024).toFixed(2);
+      const verdict = bytes <= LOADER_BUDGET_BYTES ? 'within' : 'OVER';
+      console.log(`${LOADER}: ${kb(bytes)} KB gzip (${verdict} the ${kb(LOADER_BUDGET_BYTES)} KB budget)`);
+    },
+  };
+}
+
+/**
+ * The widget build: `dist/edge-recs.js` is the script-tag loader (stable name, short cache); the engine
+ * (`widget/app.ts`), tfjs, each backend and the model runtime are lazy chunks with content hashes
+ * (immutable cache). `__EDGE_RECS_DEV__` is false in production builds (`npm run build`), which removes
+ * every development warning; `vite build --mode development` keeps them.
+ *
+ * Library mode, not app mode: an app build wraps every dynamic `import()` in Vite's preload helper, which
+ * lands in the entry, so each lazy chunk would import the loader back (`from "../edge-recs.js"`). That ties
+ * immutable chunks to a short-cached file and, should a shop load the loader under another URL (a `?v=`
+ * query), evaluates it a second time. `test/node/bundle-size.test.ts` checks that no chunk does.
+ */
+export default defineConfig(({ mode }) => ({
   publicDir: false,
+  define: {
+    __EDGE_RECS_DEV__: JSON.stringify(mode !== 'production'),
+    // Library mode leaves `process.env.NODE_ENV` for a consumer's bundler; ours is the last bundler.
+    'process.env.NODE_ENV': JSON.stringify(mode),
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
     target: 'es2022',
     modulePreload: false,
     sourcemap: true,
+    lib: { entry: { 'edge-recs': 'widget/index.ts' }, formats: ['es'] },
     rollupOptions: {
-      input: { 'edge-recs': 'widget/index.ts' },
       preserveEntrySignatures: false,
       output: {
+        // Library mode would keep whitespace and comments for a consumer's bundler; this is the final bundle.
+        minify: mode === 'production',
+        comments: mode !== 'production',
         entryFileNames: '[name].js',
         chunkFileNames: 'chunks/[name]-[hash].js',
         assetFileNames: 'assets/[name]-[hash][extname]',
       },
     },
   },
-  plugins: [tfjsWasm()],
-});
+  plugins: [tfjsWasm(), loaderSize()],
+}));

@@ -4,8 +4,10 @@
 // Chromium (`/usr/bin/chromium`, or `CHROMIUM_PATH`), one file at a time, on all four tfjs backends.
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import * as esbuild from 'esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
+import { tsImport } from 'tsx/esm/api';
 
 const rootDir = path.dirname(fileURLToPath(import.meta.url));
 
@@ -48,11 +50,56 @@ function esbuildBundlePlugin() {
         write: false,
         logLevel: 'silent',
         // tfjs reads process.env.NODE_ENV-style flags only behind typeof guards; pin the one esbuild
-        // would otherwise leave as a free reference.
-        define: { 'process.env.NODE_ENV': '"test"' },
+        // would otherwise leave as a free reference. Widget modules imported by tests run with their
+        // development warnings on, as in a development build.
+        define: { 'process.env.NODE_ENV': '"test"', __EDGE_RECS_DEV__: 'true' },
       });
       return { body: result.outputFiles[0].text, type: 'js' };
     },
+  };
+}
+
+/**
+ * The real edge server for the loader tests (`widget/loader.browser.test.ts`): `test/browser/support/
+ * edge-server.ts` runs `createApp` from `edge-server/app.ts` with memory storage, a published tiny signed
+ * model and the test shop's catalog. Requests for `/v1/*`, `/widget/*` (the production build in `dist/`)
+ * and `/dev/widget/*` (a development build) go to it; everything else falls through to wtr. The one
+ * exception is `/widget/*.ts`: those are this repository's widget sources (test files among them), which
+ * wtr serves through `esbuildBundlePlugin`. The app starts on the first such request, so test files that
+ * never use it pay nothing.
+ *
+ * `/__shop?html=...` answers with the page given in the query: the loader tests' shop pages, which need
+ * a real http URL of this origin (an `about:srcdoc` frame resolves `href="#x"` and `pushState` URLs
+ * against its parent's URL, so they would navigate the frame to the test runner's own page).
+ * @returns {import('@web/dev-server-core').Middleware}
+ */
+function edgeServerMiddleware() {
+  /** @type {Promise<{ fetch(request: Request): Promise<Response> }> | undefined} */
+  let server;
+  return async (ctx, next) => {
+    if (ctx.path === '/__shop') {
+      ctx.type = 'html';
+      ctx.set('cache-control', 'no-store');
+      ctx.body = String(ctx.query.html ?? '');
+      return;
+    }
+    const served = ctx.path.startsWith('/v1/') || ctx.path.startsWith('/dev/widget/') || (ctx.path.startsWith('/widget/') && !ctx.path.endsWith('.ts'));
+    if (!served) return next();
+    server ??= tsImport('./test/browser/support/edge-server.ts', import.meta.url).then((m) => m.startTestEdgeServer(rootDir));
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(ctx.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const hasBody = ctx.method !== 'GET' && ctx.method !== 'HEAD';
+    const request = new Request(new URL(ctx.url, `http://${ctx.host}`), {
+      method: ctx.method,
+      headers,
+      ...(hasBody ? { body: Readable.toWeb(ctx.req), duplex: 'half' } : {}),
+    });
+    const response = await (await server).fetch(request);
+    ctx.status = response.status;
+    response.headers.forEach((value, name) => ctx.set(name, value));
+    ctx.body = Buffer.from(await response.arrayBuffer());
   };
 }
 
@@ -91,6 +138,7 @@ export default {
   rootDir,
   files: ['test/browser/**/*.test.ts', 'widget/**/*.browser.test.ts'],
   plugins: [esbuildBundlePlugin()],
+  middleware: [edgeServerMiddleware()],
   browsers: [
     playwrightLauncher({
       product: 'chromium',

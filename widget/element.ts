@@ -3,13 +3,23 @@ import type { Card, Engine, Placement } from './engine.ts';
 import { PLACEMENTS } from './engine.ts';
 
 /**
- * Keeps one element's cards in step with the engine: re-ranks on every engine change and on attribute
- * changes, and drops stale answers when a newer request overtook them.
+ * Keeps one element's cards in step with the page: re-ranks when the engine changes (an event, the model
+ * became ready, `window.edgeRecs.refresh()`), when `placement`, `count` or `item-id` change, and on route
+ * changes. Route changes are observed without patching `history`: `popstate` (back/forward) and, where the
+ * browser has the Navigation API, `currententrychange`, which also fires for `history.pushState`. Every
+ * listener added on connect is removed on disconnect, and answers that arrive after a newer request (or
+ * after removal) are dropped.
  */
 class RecsController implements ReactiveController {
   cards: Card[] = [];
   private seq = 0;
-  private readonly onChange = (): void => void this.refresh();
+  private scheduled = false;
+  /** `placement|count|item-id` of the last refresh: an update that leaves it unchanged needs no re-rank. */
+  private requested: string | undefined;
+  private readonly onChange = (): void => this.schedule();
+  private readonly onError = (e: Event): void => {
+    this.host.dispatchEvent(new CustomEvent('edge-recs:error', { detail: { message: String((e as CustomEvent).detail) }, bubbles: true, composed: true }));
+  };
 
   constructor(
     private readonly host: ReactiveControllerHost & EdgeRecsElement,
@@ -19,35 +29,87 @@ class RecsController implements ReactiveController {
   }
 
   hostConnected(): void {
-    this.engine()?.addEventListener('change', this.onChange);
-    void this.refresh();
+    const engine = this.engine();
+    engine?.addEventListener('change', this.onChange);
+    engine?.addEventListener('error', this.onError);
+    window.addEventListener('popstate', this.onChange);
+    navigationApi()?.addEventListener('currententrychange', this.onChange);
+    this.requested = undefined;
+    this.schedule();
   }
 
   hostDisconnected(): void {
-    this.engine()?.removeEventListener('change', this.onChange);
+    const engine = this.engine();
+    engine?.removeEventListener('change', this.onChange);
+    engine?.removeEventListener('error', this.onError);
+    window.removeEventListener('popstate', this.onChange);
+    navigationApi()?.removeEventListener('currententrychange', this.onChange);
+    this.seq++;
   }
 
-  async refresh(): Promise<void> {
+  hostUpdated(): void {
+    if (this.host.isConnected && this.key() !== this.requested) this.schedule();
+  }
+
+  /** Coalesces the triggers of one turn (a route change fires both `popstate` and `currententrychange`). */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      void this.refresh();
+    });
+  }
+
+  private key(): string {
+    return `${this.host.placementName}|${this.host.cardCount}|${this.host.itemId}`;
+  }
+
+  private async refresh(): Promise<void> {
     const engine = this.engine();
-    if (!engine) return;
+    if (!engine || !this.host.isConnected) return;
     const seq = ++this.seq;
+    this.requested = this.key();
+    const placement = this.host.placementName;
     try {
-      const cards = await engine.recommend({ placement: this.host.placementName, count: this.host.cardCount, itemId: this.host.itemId || undefined });
+      const cards = await engine.recommend({ placement, count: this.host.cardCount, itemId: this.host.itemId || undefined });
       if (seq !== this.seq) return;
       this.cards = cards;
-      this.host.setAttribute('state', engine.state.status === 'ready' && cards.some((c) => c.source === 'model') ? 'ready' : 'fallback');
+      this.host.setAttribute('state', cardsState(cards, placement));
       this.host.requestUpdate();
       this.host.dispatchEvent(new CustomEvent('edge-recs:render', { detail: { cards: cards.map((c) => c.product.id) }, bubbles: true, composed: true }));
     } catch (e) {
+      if (seq !== this.seq) return;
       this.host.setAttribute('state', 'error');
       this.host.dispatchEvent(new CustomEvent('edge-recs:error', { detail: { message: String(e) }, bubbles: true, composed: true }));
     }
   }
 }
 
+/** `window.navigation` (Chromium 102+), typed loosely: TypeScript's DOM library does not declare it yet. */
+function navigationApi(): EventTarget | undefined {
+  const nav = (globalThis as { navigation?: unknown }).navigation;
+  return nav instanceof EventTarget ? nav : undefined;
+}
+
 /**
- * `<edge-recs placement="for-you|similar|cart" count="8" item-id="...">`: a row of recommended products,
- * ranked on this device.
+ * The element's `state` attribute, for merchants' CSS (`edge-recs[state="empty"] { display: none }`):
+ * `ready` when the row shows what it promises (ranked by the model, or the shopper's own history),
+ * `fallback` when it shows the catalog's order instead, `empty` when there is nothing to show.
+ */
+function cardsState(cards: readonly Card[], placement: Placement): string {
+  if (cards.length === 0) return 'empty';
+  if (placement === 'recently-viewed' || cards.some((c) => c.source === 'model')) return 'ready';
+  return 'fallback';
+}
+
+const MAX_CARDS = 24;
+
+/**
+ * `<edge-recs placement="for-you|similar|cart|recently-viewed|trending" count="8" item-id="...">`: a row of
+ * recommended products, ranked on this device. Defined by the lazily loaded engine chunk, so elements that
+ * are in the page before it loads (or added any time later, as single-page apps do) upgrade and render
+ * when it arrives.
  */
 export class EdgeRecsElement extends LitElement {
   static override properties = {
@@ -56,14 +118,24 @@ export class EdgeRecsElement extends LitElement {
     itemId: { type: String, attribute: 'item-id' },
   };
 
-  /** Set by the loader before the element is defined. */
+  /** Set by the engine chunk before the element is defined. */
   static engine: Engine | undefined;
 
-  /** Which recommendations to show. Default `for-you`. */
+  /**
+   * What to show: `for-you`, `similar`, `cart`, `recently-viewed` or `trending` (see `PLACEMENTS`). Default
+   * `for-you`, which suits any page.
+   * @example <edge-recs placement="similar" item-id="sku-0042">
+   */
   placement = 'for-you';
-  /** Number of cards, 1-24. Default 8. */
+  /**
+   * Number of cards, 1-24. Default 8, two rows of a typical four-column grid.
+   * @example <edge-recs count="4">
+   */
   count = 8;
-  /** Product on screen, for `similar`. */
+  /**
+   * The product on screen: the seed of `similar`, and never shown back by any placement. Default none.
+   * @example <edge-recs placement="similar" item-id="sku-0042">
+   */
   itemId = '';
 
   private readonly recs = new RecsController(this, () => EdgeRecsElement.engine);
@@ -73,14 +145,17 @@ export class EdgeRecsElement extends LitElement {
   }
 
   get cardCount(): number {
-    return Number.isInteger(this.count) ? Math.min(24, Math.max(1, this.count)) : 8;
+    return Number.isInteger(this.count) && this.count >= 1 ? Math.min(MAX_CARDS, this.count) : 8;
   }
 
-  protected override updated(changed: PropertyValues<this>): void {
-    if (changed.has('placement') || changed.has('count') || changed.has('itemId')) {
-      if (changed.get('placement') !== undefined || changed.get('count') !== undefined || changed.get('itemId') !== undefined) {
-        void this.recs.refresh();
-      }
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (!__EDGE_RECS_DEV__) return;
+    const warn = EdgeRecsElement.engine?.warn;
+    if (changed.has('placement') && this.placementName !== this.placement) {
+      warn?.(`<edge-recs placement> must be one of ${PLACEMENTS.join(', ')} (got "${this.placement}"); using "for-you"`);
+    }
+    if (changed.has('count') && this.cardCount !== this.count) {
+      warn?.(`<edge-recs count> must be a whole number from 1 to ${MAX_CARDS} (got "${this.getAttribute('count')}"); using ${this.cardCount}`);
     }
   }
 

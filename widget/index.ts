@@ -1,23 +1,14 @@
 /**
- * The script-tag loader (`dist/edge-recs.js`): reads its `data-*` settings, installs `window.edgeRecs` and
- * defines `<edge-recs>`. tfjs, a backend and the model load lazily from here, after first paint.
+ * The script-tag loader, `dist/edge-recs.js`:
+ *
+ *   <script type="module" src="https://recs.example.com/widget/edge-recs.js" data-model="default"></script>
+ *
+ * Installs `window.edgeRecs` and starts capturing events at once; the engine and `<edge-recs>` load as a
+ * lazy chunk after first paint, and tfjs with one backend after that. See `loader.ts`.
  */
-import type { ShopEvent } from '../core/events.ts';
-import { readConfig } from './config.ts';
-import { EdgeRecsElement } from './element.ts';
-import { Engine } from './engine.ts';
+import { startLoader, type EdgeRecsApi } from './loader.ts';
 
-/** The page API: `window.edgeRecs`. */
-export interface EdgeRecsApi {
-  /** Records a GA4 e-commerce event (`view_item`, `add_to_cart`, ...) on this device and re-ranks. */
-  track(name: string, params: unknown): void;
-  /** Events stored on this device, oldest first. */
-  events(): Promise<ShopEvent[]>;
-  /** Erases everything EdgeRecs stored on this device. */
-  forget(): Promise<void>;
-  /** Backend, model version and status. */
-  readonly state: Engine['state'];
-}
+export type { EdgeRecsApi } from './loader.ts';
 
 declare global {
   interface Window {
@@ -25,26 +16,16 @@ declare global {
   }
 }
 
-function install(): void {
-  if (window.edgeRecs || customElements.get('edge-recs')) return;
-  const warn = (m: string): void => console.warn(`edge-recs: ${m}`);
-  const script = document.querySelector<HTMLScriptElement>('script[src*="edge-recs"][data-server], script[src*="edge-recs.js"]');
-  const engine = new Engine(readConfig(script, import.meta.url, warn), warn);
-  window.edgeRecs = {
-    track: (name, params) => void engine.track(name, params).catch(warn),
-    events: () => engine.events(),
-    forget: () => engine.forget(),
-    get state() {
-      return engine.state;
-    },
-  };
-  EdgeRecsElement.engine = engine;
-  customElements.define('edge-recs', EdgeRecsElement);
+/** The `<script>` that loaded this module (module scripts have no `document.currentScript`). */
+function ownScript(): HTMLScriptElement | null {
+  const scripts = Array.from(document.querySelectorAll<HTMLScriptElement>('script[src]'));
+  return scripts.find((s) => s.src === import.meta.url) ?? scripts.find((s) => /\/edge-recs\.js(\?|#|$)/.test(s.src)) ?? null;
 }
 
 try {
-  install();
+  // A second copy of the loader on the page (two snippets, a tag manager adding one) must not double-count.
+  if (!window.edgeRecs) window.edgeRecs = startLoader(window, { ...ownScript()?.dataset }, import.meta.url);
 } catch (e) {
   // The merchant's page must never see an exception from us.
-  console.warn('edge-recs: could not start', e);
+  if (__EDGE_RECS_DEV__) console.warn('edge-recs: could not start', e);
 }

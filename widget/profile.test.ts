@@ -36,4 +36,9 @@ describe('deriveProfile', () => {
     const p = deriveProfile([ev('view_item', 'a'), ev('view_item', 'a'), ev('remove_from_cart', 'x'), ev('add_to_cart', 'b'), ev('view_item_list', 'c')]);
     expect(p.sequence).toEqual(['a', 'b']);
   });
+
+  it('lists viewed items most recent first, each once, ignoring other events', () => {
+    const p = deriveProfile([ev('view_item', 'a'), ev('view_item', 'b'), ev('add_to_cart', 'c'), ev('view_item', 'a'), ev('select_item', 'd')]);
+    expect(p.viewed).toEqual(['a', 'b']);
+  });
 });

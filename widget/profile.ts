@@ -7,6 +7,8 @@ export interface Profile {
   /** Items in the cart now, in the order they were first added. */
   cart: string[];
   purchased: Set<string>;
+  /** Items the shopper viewed (`view_item`), most recent first, each once: the `recently-viewed` row. */
+  viewed: string[];
 }
 
 /**
@@ -18,8 +20,14 @@ export interface Profile {
 export function deriveProfile(events: readonly ShopEvent[]): Profile {
   const units = new Map<string, number>();
   const purchased = new Set<string>();
+  // Re-inserting moves an item to the end, so iteration order is "least recently viewed first".
+  const viewed = new Set<string>();
   for (const e of [...events].sort((a, b) => a.ts - b.ts)) {
     for (const { item_id: id, quantity } of e.items) {
+      if (e.name === 'view_item') {
+        viewed.delete(id);
+        viewed.add(id);
+      }
       const have = units.get(id) ?? 0;
       if (e.name === 'add_to_cart') units.set(id, have + (quantity ?? 1));
       if (e.name === 'remove_from_cart') units.set(id, quantity === undefined ? 0 : Math.max(0, have - quantity));
@@ -30,5 +38,5 @@ export function deriveProfile(events: readonly ShopEvent[]): Profile {
       if (units.get(id) === 0) units.delete(id);
     }
   }
-  return { sequence: interestSequence(events), cart: [...units.keys()], purchased };
+  return { sequence: interestSequence(events), cart: [...units.keys()], purchased, viewed: [...viewed].reverse() };
 }

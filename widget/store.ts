@@ -51,6 +51,14 @@ export async function openProfileStore(limits: Partial<StoreLimits> = {}): Promi
   }
 }
 
+/**
+ * A store that never touches IndexedDB: the profile of a shopper who has not consented yet
+ * (`data-consent="required"`), kept for this page view only.
+ */
+export function createMemoryStore(limits: Partial<StoreLimits> = {}): ProfileStore {
+  return new MemoryStore({ ...STORE_DEFAULTS, ...limits });
+}
+
 class IdbStore implements ProfileStore {
   readonly kind = 'indexeddb';
   constructor(

@@ -1,8 +1,10 @@
 /**
  * The demo shop front-end (bundled to `dist/demo/app.js` by `vite build -c vite.demo.config.ts`): a small
  * single-page app that renders the shop from `GET /v1/catalog`, keeps the cart in `localStorage`, reports
- * GA4 e-commerce events to the widget through `window.edgeRecs.track` and places `<edge-recs>` rows on its
- * pages. Imports only `demo/` and `core/`: the widget is a separate script, exactly as on a merchant's site.
+ * GA4 e-commerce events the way a shop with Google Analytics does (`window.dataLayer` pushes, picked up by
+ * the widget's dataLayer bridge; `select_item` through the product tiles' `data-edge-recs-*` attributes)
+ * and places `<edge-recs>` rows on its pages. Each event is reported through exactly one of those paths.
+ * Imports only `demo/` and `core/`: the widget is a separate script, exactly as on a merchant's site.
  */
 import { parseCatalog, type Product } from '../../core/catalog.ts';
 import type { EventName } from '../../core/events.ts';
@@ -34,11 +36,10 @@ import {
  * widget's script has run, and stays absent if the script is blocked.
  */
 interface EdgeRecsPageApi {
-  track(name: string, params: unknown): void;
   forget?(): Promise<void>;
 }
 
-/** The events this shop reports; `select_item` is left to the widget (see `productTile`). */
+/** The events this shop pushes; `select_item` is left to the tiles' attributes (see `productTile`). */
 type ShopEventName = Extract<EventName, 'view_item' | 'view_item_list' | 'add_to_cart' | 'remove_from_cart' | 'purchase'>;
 
 const SHOP_NAME = 'EdgeRecs Demo Shop';
@@ -51,10 +52,17 @@ function edgeRecs(): EdgeRecsPageApi | undefined {
   return host.edgeRecs;
 }
 
-/** Reports one event to the widget. Recommendations are an extra: nothing here may break the shop. */
+/**
+ * Reports one GA4 e-commerce event as Google Tag Manager setups do: clear the previous `ecommerce` object,
+ * then push the event. The shop calls no EdgeRecs API for it; the widget's dataLayer bridge picks it up
+ * (and would replay it, were the widget's script still loading). Nothing here may break the shop.
+ */
 function track(name: ShopEventName, params: Record<string, unknown>): void {
   try {
-    edgeRecs()?.track(name, params);
+    const host = window as unknown as { dataLayer?: unknown[] };
+    const layer = (host.dataLayer ??= []);
+    layer.push({ ecommerce: null });
+    layer.push({ event: name, ecommerce: params });
   } catch (e) {
     console.warn(`edge-recs demo: could not report ${name}`, e);
   }

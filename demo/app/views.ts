@@ -262,7 +262,7 @@ export function productView(shop: Shop, p: Product, inCart: number): View {
             <input name="quantity" type="number" inputmode="numeric" min="1" max="${Math.max(1, room)}" value="1" aria-label="Quantity"${room === 0 ? html` disabled` : ''}>
             <button type="button" data-action="qty" data-step="1" aria-label="One more"${room <= 1 ? html` disabled` : ''}>+</button>
           </div>
-          <button class="button" type="submit" data-testid="add-to-cart" data-edge-recs-event="add_to_cart" data-edge-recs-item-id="${p.id}"${room === 0 ? html` disabled` : ''}>${
+          <button class="button" type="submit" data-testid="add-to-cart"${room === 0 ? html` disabled` : ''}>${
             stock.limit === 0 ? 'Out of stock' : room === 0 ? 'Maximum in cart' : action
           }</button>
         </form>

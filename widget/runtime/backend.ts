@@ -1,8 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BACKENDS, type BackendName } from '../backends.ts';
+import type { BackendName } from '../backends.ts';
 
 const SOFTWARE = /swiftshader|llvmpipe|software|basic render/i;
+/**
+ * Backends that run on any browser, tried after a forced or hardware backend fails. A list of its own
+ * rather than a filter of `BACKENDS`: that constant belongs to the loader (it validates `data-backend`),
+ * and a value import from here would make this lazy chunk import the loader back.
+ */
+const ANYWHERE: readonly BackendName[] = ['wasm', 'cpu'];
 
 /**
  * Whether a GPU backend would run on real hardware. Software rasterisers (SwiftShader, llvmpipe) do run
@@ -57,12 +63,12 @@ async function register(name: BackendName, assetBase: string): Promise<void> {
  */
 export async function startBackend(options: { preferred?: BackendName; assetBase: string }): Promise<BackendName> {
   const order: BackendName[] = options.preferred
-    ? [options.preferred, ...BACKENDS.filter((b) => b !== options.preferred && (b === 'wasm' || b === 'cpu'))]
+    ? [options.preferred, ...ANYWHERE.filter((b) => b !== options.preferred)]
     : [];
   if (!options.preferred) {
     if (await hardwareAvailable('webgpu')) order.push('webgpu');
     if (await hardwareAvailable('webgl')) order.push('webgl');
-    order.push('wasm', 'cpu');
+    order.push(...ANYWHERE);
   }
   tf.enableProdMode();
   for (const name of order) {

@@ -1,0 +1,99 @@
+/**
+ * Node side of the browser tests (loaded by `web-test-runner.config.mjs` through `tsImport`): the real edge
+ * server app (`createApp`, memory storage) with a tiny signed model published and the test shop's catalog,
+ * so the loader under test talks to exactly what production serves. No part of our code is mocked.
+ *
+ * - `/v1/*` and `/widget/*`: the app, with `/widget/*` serving `dist/` (`npm run build`: the production
+ *   loader, as merchants ship it).
+ * - `/dev/widget/*`: the same app serving a development build of the widget (`__EDGE_RECS_DEV__` true, so
+ *   its warnings can be asserted), bundled and code-split by esbuild on first request.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { Hono } from 'hono';
+import { buildArtifact } from '../../../core/artifact/artifact.ts';
+import { generateKeyFile } from '../../../core/artifact/signing.ts';
+import type { ModelConfig } from '../../../core/model/config.ts';
+import { initWeights } from '../../../core/model/weights.ts';
+import { createApp } from '../../../edge-server/app.ts';
+import { widgetDir } from '../../../edge-server/adapters/node/widget-dir.ts';
+import { createMemoryStorage } from '../../../edge-server/memory-storage.ts';
+import { publishArtifact } from '../../../edge-server/registry.ts';
+import type { WidgetFile, WidgetFiles } from '../../../edge-server/widget-files.ts';
+import { PRODUCT_IDS, TEST_CATALOG } from './shop-fixture.ts';
+
+/** Small enough to load in milliseconds on the WASM backend; large enough to rank the whole test catalog. */
+const MODEL: ModelConfig = { numItems: PRODUCT_IDS.length, dim: 8, blocks: 1, heads: 1, maxLen: 10 };
+const WASM_DIR = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
+const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', wasm: 'application/wasm', map: 'application/json; charset=utf-8' };
+
+/**
+ * The widget built for development, in memory: the same entry and lazy split as `vite.config.ts`, with
+ * `__EDGE_RECS_DEV__` true. Built once, on first request.
+ */
+function devWidget(root: string): WidgetFiles {
+  let files: Promise<Map<string, Uint8Array>> | undefined;
+  const build = async (): Promise<Map<string, Uint8Array>> => {
+    const outdir = join(root, '.dev-widget');
+    const result = await esbuild.build({
+      entryPoints: { 'edge-recs': join(root, 'widget/index.ts') },
+      absWorkingDir: root,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      outdir,
+      chunkNames: 'chunks/[name]-[hash]',
+      write: false,
+      logLevel: 'silent',
+      define: { __EDGE_RECS_DEV__: 'true', 'process.env.NODE_ENV': '"development"' },
+    });
+    const out = new Map<string, Uint8Array>();
+    for (const file of result.outputFiles) out.set(file.path.slice(outdir.length + 1), file.contents);
+    for (const name of WASM_FILES) out.set(name, new Uint8Array(await readFile(join(root, WASM_DIR, name))));
+    return out;
+  };
+  return {
+    async get(path): Promise<WidgetFile | null> {
+      files ??= build();
+      const body = (await files).get(path);
+      return body ? { body, contentType: TYPES[path.slice(path.lastIndexOf('.') + 1)] ?? 'application/octet-stream' } : null;
+    },
+  };
+}
+
+export interface TestEdgeServer {
+  /** Answers a request for `/v1/*`, `/widget/*` or `/dev/widget/*`. */
+  fetch(request: Request): Promise<Response>;
+}
+
+/** Publishes a freshly signed tiny model and returns the server for the production and development widgets. */
+export async function startTestEdgeServer(root: string): Promise<TestEdgeServer> {
+  const key = await generateKeyFile();
+  const trustedKeys = [{ keyId: key.keyId, publicKey: key.publicKey }];
+  const storage = createMemoryStorage();
+  const artifact = await buildArtifact(
+    { name: 'default', version: 'v1', config: MODEL, itemIds: PRODUCT_IDS, weights: initWeights(MODEL, 7), quantization: 'float32' },
+    key,
+  );
+  await publishArtifact(storage, artifact, { trusted: trustedKeys });
+  const catalogJson = JSON.stringify(TEST_CATALOG);
+  const mount = (app: Hono): void => {
+    app.get('/v1/catalog', (c) => c.body(catalogJson, 200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }));
+  };
+  const prod = createApp({ storage, trustedKeys, widget: widgetDir(join(root, 'dist')), mount });
+  const dev = createApp({ storage, trustedKeys, widget: devWidget(root), mount });
+  return {
+    async fetch(request) {
+      const url = new URL(request.url);
+      if (url.pathname.startsWith('/dev/widget/')) {
+        url.pathname = url.pathname.slice('/dev'.length);
+        return dev.fetch(new Request(url, request));
+      }
+      return prod.fetch(request);
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * The small shop the loader tests run against: its catalog, served at `/v1/catalog` by the test edge
+ * server (`edge-server.ts`), and the ids a tiny published model knows. Plain data, imported by both the
+ * Node side (the server) and the browser tests.
+ */
+import type { Catalog, Product } from '../../../core/catalog.ts';
+
+const CATEGORIES = ['Beauty > Skin care', 'Beauty > Hair', 'Kitchen > Knives'] as const;
+
+/** A tiny inline image, so cards render without an image route. */
+const IMAGE = 'data:image/svg+xml,%3Csvg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/%3E';
+
+function product(n: number): Product {
+  const id = `p${String(n).padStart(2, '0')}`;
+  const p: Product = {
+    id,
+    title: `Product ${n}`,
+    link: `/p/${id}`,
+    image_link: IMAGE,
+    price: 10 + n,
+    currency: 'EUR',
+    // The last product is out of stock: no placement may show it.
+    availability: n === 12 ? 'out_of_stock' : 'in_stock',
+    product_type: CATEGORIES[n % CATEGORIES.length]!,
+  };
+  return p;
+}
+
+/** Twelve products `p01`..`p12` in "bestseller" order; `p12` is out of stock. */
+export const TEST_CATALOG: Catalog = {
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  products: Array.from({ length: 12 }, (_, i) => product(i + 1)),
+};
+
+export const PRODUCT_IDS: readonly string[] = TEST_CATALOG.products.map((p) => p.id);
+export const OUT_OF_STOCK = 'p12';
