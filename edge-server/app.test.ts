@@ -10,7 +10,7 @@ import { createApp, type AppOptions } from './app.ts';
 import { createMemoryStorage } from './memory-storage.ts';
 import { publishArtifact } from './registry.ts';
 import type { Storage } from './storage.ts';
-import { memoryWidget, signer, tinyArtifact } from './test-support.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from './test-support.ts';
 
 const LOADER_JS = 'import("./assets/model-Bx3kP9aQ.js")';
 const widget = memoryWidget({
@@ -38,16 +38,6 @@ async function setup(overrides: Partial<AppOptions> = {}): Promise<Setup> {
   return { app, storage, trusted, artifact, publish };
 }
 
-async function expectError(res: Response, status: number, code: string): Promise<string> {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
-  expect(res.headers.get('Cache-Control')).toBe('no-store');
-  const body = (await res.json()) as { error: { code: string; message: string } };
-  expect(Object.keys(body)).toEqual(['error']);
-  expect(body.error.code).toBe(code);
-  expect(typeof body.error.message).toBe('string');
-  return body.error.message;
-}
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -12,7 +12,7 @@ import { sha256Hex } from '../core/artifact/bytes.ts';
 import { parseManifest } from '../core/artifact/manifest.ts';
 import type { KeyFile, TrustedKey } from '../core/artifact/signing.ts';
 import { ContractError } from '../core/errors.ts';
-import { signer, tinyArtifact } from './test-support.ts';
+import { expectError, signer, tinyArtifact } from './test-support.ts';
 
 /** A fetch-like handle on the server under test; `path` starts with `/`. */
 export type ContractFetch = (path: string, init?: { method?: string; headers?: Record<string, string> }) => Promise<Response>;
@@ -45,15 +45,6 @@ const LOADER_JS = 'export const edgeRecs = "contract";';
 const MANIFEST_CACHE = 'public, max-age=60, must-revalidate';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-async function expectError(res: Response, status: number, code: string): Promise<void> {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
-  expect(res.headers.get('Cache-Control')).toBe('no-store');
-  const body = (await res.json()) as { error: { code: string; message: string } };
-  expect(Object.keys(body)).toEqual(['error']);
-  expect(body.error.code).toBe(code);
-  expect(typeof body.error.message).toBe('string');
-}
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(

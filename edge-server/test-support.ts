@@ -4,6 +4,7 @@ import { generateKeyFile, type KeyFile, type TrustedKey } from '../core/artifact
 import type { ModelConfig } from '../core/model/config.ts';
 import { initWeights } from '../core/model/weights.ts';
 import type { WidgetFile, WidgetFiles } from './widget-files.ts';
+import { expect } from 'vitest';
 
 export const TINY: ModelConfig = { numItems: 5, dim: 4, blocks: 1, heads: 1, maxLen: 3 };
 
@@ -38,4 +39,16 @@ export function memoryWidget(files: Record<string, string | Uint8Array>): Widget
       return { body, contentType: types[path.slice(path.lastIndexOf('.') + 1)] ?? 'application/octet-stream' };
     },
   };
+}
+
+/** Asserts a response is our JSON error (`{ error: { code, message } }`, never cached); returns the message. */
+export async function expectError(res: Response, status: number, code: string): Promise<string> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
+  expect(res.headers.get('Cache-Control')).toBe('no-store');
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  expect(Object.keys(body)).toEqual(['error']);
+  expect(body.error.code).toBe(code);
+  expect(typeof body.error.message).toBe('string');
+  return body.error.message;
 }
