@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { ContractError } from '../core/errors.ts';
 import { INTEREST_EVENTS } from '../core/events.ts';
 import { MODEL_DEFAULTS } from '../core/model/config.ts';
 import { evalCommand, exportCommand, FORMATS, importCommand, keygenCommand, trainCommand, TRAIN_DEFAULTS } from './commands.ts';
@@ -83,9 +84,11 @@ export async function main(argv: string[]): Promise<number> {
     await program().exitOverride().parseAsync(argv);
     return 0;
   } catch (e) {
-    if (e instanceof CliError) {
+    // Input that breaks a core contract (a malformed data line, a bad safetensors file) names its
+    // file and place in the message already: print it like any other CLI error.
+    if (e instanceof CliError || e instanceof ContractError) {
       console.error(`edge-recs: ${e.message}`);
-      return e.exitCode;
+      return e instanceof CliError ? e.exitCode : 1;
     }
     if (e && typeof e === 'object' && 'exitCode' in e && typeof (e as { exitCode: unknown }).exitCode === 'number') {
       return (e as { exitCode: number }).exitCode; // commander already printed help or the usage error

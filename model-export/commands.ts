@@ -39,12 +39,7 @@ async function readDataset(file: string, format: string, counted: readonly Event
   } catch {
     throw new CliError(`${file}: cannot read`);
   }
-  try {
-    return format === 'events' ? parseEventsLog(text, file, { counted }) : parseS3Rec(text, file);
-  } catch (e) {
-    if (e instanceof ContractError) throw new CliError(e.message);
-    throw e;
-  }
+  return format === 'events' ? parseEventsLog(text, file, { counted }) : parseS3Rec(text, file);
 }
 
 /** Re-indexes a dataset to an existing model's item map; items the model does not know are dropped. */
@@ -247,22 +242,18 @@ export async function importCommand(a: { safetensors: string; config: string; it
   } catch {
     throw new CliError(`${a.safetensors}: cannot read`);
   }
-  try {
-    const weights = fromTorchSasRec(readSafetensors(bytes, a.safetensors), config, a.safetensors);
-    const artifact = await buildArtifact({
-      name: 'imported',
-      version: `i${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}Z`,
-      config,
-      itemIds: itemIds as string[],
-      weights,
-      quantization: 'float32',
-      training: { importedFrom: a.safetensors, mapping: 'pmixer/SASRec.pytorch' },
-    });
-    await writeArtifactDir(a.out, artifact);
-    console.log(a.json ? JSON.stringify({ out: a.out, config }) : `wrote ${a.out} (${config.numItems} items, ${config.blocks} blocks, dim ${config.dim})`);
-  } catch (e) {
-    throw e instanceof ContractError ? new CliError(e.message) : e;
-  }
+  const weights = fromTorchSasRec(readSafetensors(bytes, a.safetensors), config, a.safetensors);
+  const artifact = await buildArtifact({
+    name: 'imported',
+    version: `i${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}Z`,
+    config,
+    itemIds: itemIds as string[],
+    weights,
+    quantization: 'float32',
+    training: { importedFrom: a.safetensors, mapping: 'pmixer/SASRec.pytorch' },
+  });
+  await writeArtifactDir(a.out, artifact);
+  console.log(a.json ? JSON.stringify({ out: a.out, config }) : `wrote ${a.out} (${config.numItems} items, ${config.blocks} blocks, dim ${config.dim})`);
 }
 
 export async function keygenCommand(a: { out: string }): Promise<void> {
