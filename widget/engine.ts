@@ -58,6 +58,8 @@ const CATALOG_TIMEOUT_MS = 15_000;
  * (event, model ready, route change) tells subscribers to re-rank.
  */
 export class Engine extends EventTarget {
+  /** The profile derived from the store since the last change; shared by every element's re-rank. */
+  private profile: Promise<Profile> | undefined;
   state: EngineState = { status: 'loading' };
   /** Store and catalog loaded (the model may still be loading; cards show the catalog fallback until then). */
   readonly ready: Promise<void>;
@@ -149,7 +151,14 @@ export class Engine extends EventTarget {
   /** Cards for one placement. Never random; empty only when there is nothing true to show. */
   async recommend(request: RecRequest): Promise<Card[]> {
     await this.catalogReady;
-    const profile = deriveProfile(await this.events());
+    // Every element re-ranks on the same change: read and derive the profile once for all of them.
+    if (!this.profile) {
+      const pending = this.events().then(deriveProfile);
+      // A failed read is not cached: the next re-rank tries the store again.
+      pending.catch(() => this.profile === pending && (this.profile = undefined));
+      this.profile = pending;
+    }
+    const profile = await this.profile;
     const available = (id: string): Product | undefined => {
       const product = this.catalog.get(id);
       return product && product.availability !== 'out_of_stock' && id !== request.itemId ? product : undefined;
@@ -212,6 +221,7 @@ export class Engine extends EventTarget {
   }
 
   private changed(): void {
+    this.profile = undefined;
     this.dispatchEvent(new Event('change'));
   }
 
