@@ -42,3 +42,37 @@ describe('deriveProfile', () => {
     expect(p.viewed).toEqual(['a', 'b']);
   });
 });
+
+describe('deriveProfile: affinities, price band, recency, frequency, segment', () => {
+  const product = (id: string) =>
+    ({ a: { product_type: 'Hair > Shampoo', price: 10 }, b: { product_type: 'Hair > Shampoo', price: 20, sale_price: 16 }, c: { product_type: 'Skin > Serum', price: 40 } } as Record<string, never>)[id];
+  const at = (name: ShopEvent['name'], item_id: string, day: number): ShopEvent => ({ name, ts: Date.UTC(2026, 0, 1 + day), items: [{ item_id }] });
+  const now = Date.UTC(2026, 0, 10);
+
+  it('weights categories from the catalog by kind and recency, and names a favourite', () => {
+    const p = deriveProfile([at('view_item', 'a', 1), at('add_to_cart', 'b', 2), at('view_item', 'c', 8), at('view_item', 'x', 8)], product, now);
+    expect(p.categories.map((c) => c.category)).toEqual(['Hair > Shampoo', 'Skin > Serum']);
+    expect(p.categories.reduce((s, c) => s + c.weight, 0)).toBeCloseTo(1);
+    expect(p.favouriteCategory).toBe('Hair > Shampoo');
+    expect(p.priceBand).toEqual({ low: 10, median: 16, high: 40 });
+    expect(p.lastSeen).toBe(Date.UTC(2026, 0, 9));
+    expect(p.activeDays).toBe(3);
+    expect(p.eventCount).toBe(4);
+  });
+
+  it('names no favourite from a single event, and takes event categories for items the catalog lacks', () => {
+    const p = deriveProfile([{ name: 'view_item', ts: 1, items: [{ item_id: 'zz', item_category: 'Toys', price: 5 }] }], product, now);
+    expect(p.categories).toEqual([{ category: 'Toys', weight: 1 }]);
+    expect(p.favouriteCategory).toBeUndefined();
+    expect(p.priceBand).toEqual({ low: 5, median: 5, high: 5 });
+  });
+
+  it('segments shoppers from new to repeat buyer', () => {
+    expect(deriveProfile([]).segment).toBe('new');
+    expect(deriveProfile([at('view_item', 'a', 1)]).segment).toBe('browsing');
+    expect(deriveProfile([at('view_item', 'a', 1), at('view_item', 'a', 2), at('view_item', 'b', 3)]).segment).toBe('engaged');
+    expect(deriveProfile([at('add_to_cart', 'a', 1)]).segment).toBe('cart');
+    expect(deriveProfile([at('purchase', 'a', 1)]).segment).toBe('buyer');
+    expect(deriveProfile([at('purchase', 'a', 1), at('purchase', 'b', 4)]).segment).toBe('repeat-buyer');
+  });
+});

@@ -1,4 +1,13 @@
-import { interestSequence, type ShopEvent } from '../core/events.ts';
+import type { Product } from '../core/catalog.ts';
+import { interestSequence, type EventName, type ShopEvent } from '../core/events.ts';
+
+/**
+ * Shopper segments, from the event log alone: `new` (nothing stored), `browsing` (views only), `engaged`
+ * (views on at least 3 distinct days), `cart` (something in the cart now), `buyer` (one purchase),
+ * `repeat-buyer` (purchases on two or more days). Shown in the profile panel; never sent anywhere.
+ */
+export const SEGMENTS = ['new', 'browsing', 'engaged', 'cart', 'buyer', 'repeat-buyer'] as const;
+export type Segment = (typeof SEGMENTS)[number];
 
 /** What the on-device event log says about the shopper now. */
 export interface Profile {
@@ -9,21 +18,52 @@ export interface Profile {
   purchased: Set<string>;
   /** Items the shopper viewed (`view_item`), most recent first, each once: the `recently-viewed` row. */
   viewed: string[];
+  /**
+   * Category affinities, strongest first: the shopper's interest events per category (`product_type`
+   * from the catalog, else the event's `item_category`), weighted by kind (purchase 3, add to cart 2,
+   * view or select 1) and halved every 14 days, normalised to sum to 1.
+   */
+  categories: Array<{ category: string; weight: number }>;
+  /** The strongest category, when it holds at least a quarter of the weight and two events. */
+  favouriteCategory?: string;
+  /** Prices (sale price where on sale) of items of interest: lowest, median and highest. */
+  priceBand?: { low: number; median: number; high: number };
+  /** Time of the newest event (ms since the epoch), for recency. */
+  lastSeen?: number;
+  /** Distinct days with at least one event: frequency. */
+  activeDays: number;
+  /** Events in the log. */
+  eventCount: number;
+  segment: Segment;
 }
+
+const WEIGHT: Partial<Record<EventName, number>> = { view_item: 1, select_item: 1, add_to_cart: 2, purchase: 3 };
+const HALF_LIFE_MS = 14 * 86_400_000;
 
 /**
  * Derives the profile from the event log. The cart counts units: GA4 reports a partial removal
  * (quantity 2 -> 1) as `remove_from_cart` with the quantity removed, so an item stays in the cart until
  * its count reaches zero; a removal without a quantity removes the item. A purchase empties the cart of
- * what was bought.
+ * what was bought. `product` looks items up in the catalog (categories and prices come from there when
+ * it knows the item, since the catalog is the source of truth).
  */
-export function deriveProfile(events: readonly ShopEvent[]): Profile {
+export function deriveProfile(events: readonly ShopEvent[], product: (id: string) => Product | undefined = () => undefined, now = Date.now()): Profile {
   const units = new Map<string, number>();
   const purchased = new Set<string>();
   // Re-inserting moves an item to the end, so iteration order is "least recently viewed first".
   const viewed = new Set<string>();
-  for (const e of [...events].sort((a, b) => a.ts - b.ts)) {
-    for (const { item_id: id, quantity } of e.items) {
+  const affinity = new Map<string, { weight: number; events: number }>();
+  const prices: number[] = [];
+  const days = new Set<number>();
+  const purchaseDays = new Set<number>();
+  const viewDays = new Set<number>();
+  const sorted = [...events].sort((a, b) => a.ts - b.ts);
+  for (const e of sorted) {
+    const day = Math.floor(e.ts / 86_400_000);
+    days.add(day);
+    if (e.name === 'purchase') purchaseDays.add(day);
+    if (e.name === 'view_item') viewDays.add(day);
+    for (const { item_id: id, quantity, item_category, price } of e.items) {
       if (e.name === 'view_item') {
         viewed.delete(id);
         viewed.add(id);
@@ -36,7 +76,45 @@ export function deriveProfile(events: readonly ShopEvent[]): Profile {
         units.delete(id);
       }
       if (units.get(id) === 0) units.delete(id);
+      const weight = WEIGHT[e.name];
+      if (weight === undefined) continue;
+      const known = product(id);
+      const category = known?.product_type ?? item_category;
+      if (category) {
+        const a = affinity.get(category) ?? { weight: 0, events: 0 };
+        a.weight += weight * 0.5 ** (Math.max(0, now - e.ts) / HALF_LIFE_MS);
+        a.events++;
+        affinity.set(category, a);
+      }
+      const paid = known ? (known.sale_price ?? known.price) : price;
+      if (paid !== undefined) prices.push(paid);
     }
   }
-  return { sequence: interestSequence(events), cart: [...units.keys()], purchased, viewed: [...viewed].reverse() };
+  const total = [...affinity.values()].reduce((s, a) => s + a.weight, 0);
+  const categories = [...affinity.entries()]
+    .map(([category, a]) => ({ category, weight: total > 0 ? a.weight / total : 0, events: a.events }))
+    .sort((a, b) => b.weight - a.weight || a.category.localeCompare(b.category));
+  const top = categories[0];
+  prices.sort((a, b) => a - b);
+  const cart = [...units.keys()];
+  const profile: Profile = {
+    sequence: interestSequence(events),
+    cart,
+    purchased,
+    viewed: [...viewed].reverse(),
+    categories: categories.map(({ category, weight }) => ({ category, weight })),
+    activeDays: days.size,
+    eventCount: events.length,
+    segment:
+      purchaseDays.size >= 2 ? 'repeat-buyer'
+      : purchased.size > 0 ? 'buyer'
+      : cart.length > 0 ? 'cart'
+      : viewDays.size >= 3 ? 'engaged'
+      : events.length > 0 ? 'browsing'
+      : 'new',
+  };
+  if (top && top.weight >= 0.25 && top.events >= 2) profile.favouriteCategory = top.category;
+  if (prices.length > 0) profile.priceBand = { low: prices[0]!, median: prices[Math.floor((prices.length - 1) / 2)]!, high: prices.at(-1)! };
+  if (sorted.length > 0) profile.lastSeen = sorted.at(-1)!.ts;
+  return profile;
 }

@@ -1,0 +1,155 @@
+/**
+ * Built-in card copy: English, German and Chinese. Each reason kind has a few variants the bandit
+ * (`bandit.ts`) chooses among by clicks. Slots in braces are filled only from catalog and profile facts
+ * (see `copy.ts`); a template whose slot has no value is never used, so no line can state a fact the
+ * catalog does not hold. Merchants replace or add lists per locale with the `copy` config key.
+ */
+import type { CopyKind } from '../merchant.ts';
+
+export type Templates = Partial<Record<CopyKind, string[]>>;
+
+export const BUILT_IN: Record<string, Record<CopyKind, string[]>> = {
+  en: {
+    viewed: ['Because you viewed {title}', 'Picked after your visit to {title}'],
+    similar: ['Shoppers who viewed {title} chose this next', 'Often picked after {title}'],
+    cart: ['Goes with {title} in your cart', 'Pairs with the {title} in your cart'],
+    category: ['More {category}, a favourite of yours', 'From {category}, where you browse most'],
+    price_drop: ['Now {sale_price}, was {price}', 'Price drop: {sale_price} instead of {price}'],
+    low_stock: ['Only {stock} left', 'Just {stock} in stock'],
+    trending: ['Trending in our shop right now', 'Popular with shoppers this week'],
+    bestseller: ['One of our bestsellers', 'A shop bestseller'],
+    featured: ['Featured in our shop'],
+    history: ['You viewed this'],
+    personal: ['Picked for you', 'Chosen for you on this device'],
+  },
+  de: {
+    viewed: ['Weil Sie {title} angesehen haben', 'Passend zu Ihrem Besuch bei {title}'],
+    similar: ['Wer {title} angesehen hat, wählte danach dies', 'Oft nach {title} gewählt'],
+    cart: ['Passt zu {title} in Ihrem Warenkorb', 'Ergänzt {title} in Ihrem Warenkorb'],
+    category: ['Mehr aus {category}, einer Ihrer Lieblingskategorien', 'Aus {category}, wo Sie am meisten stöbern'],
+    price_drop: ['Jetzt {sale_price} statt {price}', 'Preis gesenkt: {sale_price} statt {price}'],
+    low_stock: ['Nur noch {stock} auf Lager', 'Nur noch {stock} Stück verfügbar'],
+    trending: ['Gerade gefragt in unserem Shop', 'Diese Woche beliebt'],
+    bestseller: ['Einer unserer Bestseller', 'Ein Bestseller im Shop'],
+    featured: ['Empfohlen von unserem Shop'],
+    history: ['Von Ihnen angesehen'],
+    personal: ['Für Sie ausgewählt', 'Auf Ihrem Gerät für Sie ausgewählt'],
+  },
+  zh: {
+    viewed: ['因为您浏览过{title}', '根据您浏览的{title}推荐'],
+    similar: ['浏览过{title}的顾客接下来选择了它', '常在{title}之后被选择'],
+    cart: ['与购物车中的{title}搭配', '搭配您购物车里的{title}'],
+    category: ['更多您喜爱的{category}', '来自您最常浏览的{category}'],
+    price_drop: ['现价{sale_price}，原价{price}', '降价：{sale_price}（原价{price}）'],
+    low_stock: ['仅剩{stock}件', '库存仅剩{stock}件'],
+    trending: ['本店当下热门', '本周人气商品'],
+    bestseller: ['本店畅销品', '畅销好物'],
+    featured: ['本店推荐'],
+    history: ['您浏览过'],
+    personal: ['为您精选', '在您的设备上为您挑选'],
+  },
+};
+
+/** Kinds of "why this" explanation: the tier a card came from, plus the cart variant of `personal`. */
+export type WhyKind = 'personal' | 'personal_cart' | 'personal_none' | 'similar' | 'trending' | 'bestseller' | 'catalog' | 'pinned' | 'history' | 'boosted';
+
+/** "Why this" explanations: fixed per locale (not bandit-chosen: an explanation is not marketing). */
+export const WHY: Record<string, Record<WhyKind, string>> = {
+  en: {
+    personal: 'Ranked on this device from your activity in this shop, most recently {title}. Your history never leaves this device.',
+    personal_cart: 'Ranked on this device from what is in your cart ({title}). Your history never leaves this device.',
+    personal_none: 'Ranked on this device from your activity in this shop. Your history never leaves this device.',
+    similar: 'Shoppers who looked at {title} often chose this next.',
+    trending: 'Trending: shoppers added it to their carts often in recent days (anonymous counts).',
+    bestseller: 'One of the shop’s bestsellers (anonymous counts).',
+    catalog: 'Featured by the shop: there is not enough activity on this device yet to personalise.',
+    pinned: 'Placed here by the shop.',
+    history: 'You viewed this product; the list is kept on this device only.',
+    boosted: 'The shop gives it extra weight.',
+  },
+  de: {
+    personal: 'Auf diesem Gerät aus Ihren Aktivitäten in diesem Shop berechnet, zuletzt {title}. Ihr Verlauf verlässt dieses Gerät nie.',
+    personal_cart: 'Auf diesem Gerät aus Ihrem Warenkorb berechnet ({title}). Ihr Verlauf verlässt dieses Gerät nie.',
+    personal_none: 'Auf diesem Gerät aus Ihren Aktivitäten in diesem Shop berechnet. Ihr Verlauf verlässt dieses Gerät nie.',
+    similar: 'Wer {title} angesehen hat, wählte oft als Nächstes dies.',
+    trending: 'Gefragt: in den letzten Tagen oft in den Warenkorb gelegt (anonyme Zählung).',
+    bestseller: 'Einer der Bestseller des Shops (anonyme Zählung).',
+    catalog: 'Vom Shop empfohlen: auf diesem Gerät gibt es noch zu wenig Aktivität für eine persönliche Auswahl.',
+    pinned: 'Vom Shop an dieser Stelle platziert.',
+    history: 'Sie haben dieses Produkt angesehen; die Liste bleibt auf diesem Gerät.',
+    boosted: 'Der Shop gewichtet es höher.',
+  },
+  zh: {
+    personal: '根据您在本店的浏览记录（最近：{title}）在本设备上计算。您的记录不会离开本设备。',
+    personal_cart: '根据您购物车中的商品（{title}）在本设备上计算。您的记录不会离开本设备。',
+    personal_none: '根据您在本店的浏览记录在本设备上计算。您的记录不会离开本设备。',
+    similar: '浏览过{title}的顾客常在之后选择它。',
+    trending: '热门：近几天常被加入购物车（匿名统计）。',
+    bestseller: '本店畅销品之一（匿名统计）。',
+    catalog: '本店推荐：本设备上的浏览记录还不足以个性化。',
+    pinned: '由本店放在此位置。',
+    history: '您浏览过此商品；该列表仅保存在本设备上。',
+    boosted: '本店提高了它的权重。',
+  },
+};
+
+/** UI strings of the card and the profile panel. */
+export const UI: Record<string, Record<string, string>> = {
+  en: {
+    label: 'Recommended products',
+    why: 'Why this?',
+    profile: 'Your recommendation profile',
+    stored: 'Stored on this device',
+    events: '{n} events',
+    categories: 'Favourite categories',
+    segment: 'Segment',
+    price: 'Usual price range',
+    none: 'Nothing stored.',
+    pause: 'Pause personalisation',
+    resume: 'Resume personalisation',
+    paused: 'Paused: new activity is not stored.',
+    erase: 'Erase all',
+    erased: 'Everything EdgeRecs stored on this device is erased.',
+    close: 'Close',
+    previous: 'Previous',
+    next: 'Next',
+  },
+  de: {
+    label: 'Empfohlene Produkte',
+    why: 'Warum?',
+    profile: 'Ihr Empfehlungsprofil',
+    stored: 'Auf diesem Gerät gespeichert',
+    events: '{n} Ereignisse',
+    categories: 'Lieblingskategorien',
+    segment: 'Segment',
+    price: 'Übliche Preisspanne',
+    none: 'Nichts gespeichert.',
+    pause: 'Personalisierung pausieren',
+    resume: 'Personalisierung fortsetzen',
+    paused: 'Pausiert: neue Aktivität wird nicht gespeichert.',
+    erase: 'Alles löschen',
+    erased: 'Alles, was EdgeRecs auf diesem Gerät gespeichert hat, ist gelöscht.',
+    close: 'Schließen',
+    previous: 'Zurück',
+    next: 'Weiter',
+  },
+  zh: {
+    label: '推荐商品',
+    why: '为什么推荐？',
+    profile: '您的推荐档案',
+    stored: '保存在本设备上',
+    events: '{n} 条记录',
+    categories: '喜爱的类别',
+    segment: '分组',
+    price: '常见价格区间',
+    none: '没有保存任何内容。',
+    pause: '暂停个性化',
+    resume: '恢复个性化',
+    paused: '已暂停：新的浏览记录不会被保存。',
+    erase: '全部清除',
+    erased: 'EdgeRecs 在本设备上保存的所有内容已清除。',
+    close: '关闭',
+    previous: '上一个',
+    next: '下一个',
+  },
+};
