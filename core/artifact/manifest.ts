@@ -43,7 +43,9 @@ export interface Manifest {
 
 /** Model names: lowercase, safe as a URL segment and a file name. */
 export const MODEL_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+/** Version labels: safe as a URL query value and a file name. */
+export const VERSION_LABEL = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+const VERSION = VERSION_LABEL;
 const PATH = /^(?!\.\.?$)[A-Za-z0-9._-]{1,128}$/;
 const SHA = /^[0-9a-f]{64}$/;
 
