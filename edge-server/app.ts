@@ -10,6 +10,9 @@ import type { TrustedKey } from '../core/artifact/signing.ts';
 import { isRecord, show } from '../core/errors.ts';
 import { deliveryRoutes } from './delivery.ts';
 import { handleError, handleNotFound } from './errors.ts';
+import type { RegistryWriter } from './admin/registry-ops.ts';
+import type { CatalogStore } from './catalog/store.ts';
+import { checkOperations, installOperations, type AnalyticsOptions } from './operations.ts';
 import type { Storage } from './storage.ts';
 import { widgetRoutes, type WidgetFiles } from './widget-files.ts';
 
@@ -42,12 +45,52 @@ export interface AppOptions {
    * @example (app) => app.get('/', (c) => c.html(shopPage))
    */
   mount?: (app: Hono) => void;
+  /**
+   * Bearer tokens that unlock `/v1/admin/*` and `/dashboard`, compared in constant time. Default `[]`:
+   * the admin API and dashboard answer 404, so a server nobody set up for administration has none.
+   * Each 16-512 characters of A-Z a-z 0-9 - . _ ~ + / (RFC 6750 syntax); several allow a rotation.
+   * @example [process.env.EDGE_RECS_ADMIN_TOKEN] // e.g. made by `openssl rand -hex 24`
+   */
+  adminTokens?: readonly string[];
+  /**
+   * Aggregate analytics: where counters are kept, the read-out's suppression threshold, the trending
+   * half-life. Default: in-memory store, k = 10, 7 days (see `AnalyticsOptions`).
+   * @example { store: await openDiskAnalytics('.edge-recs/analytics'), suppressBelow: 20 }
+   */
+  analytics?: AnalyticsOptions;
+  /**
+   * Where the catalog served at `/v1/catalog` is kept. Default: in memory (gone on restart); adapters
+   * pass a durable one (`openDiskCatalog(dir)` on Node, R2 on Workers).
+   * @example await openDiskCatalog('.edge-recs/catalog')
+   */
+  catalog?: CatalogStore;
+  /**
+   * How admin writes (publish, promote, rollback, canary) reach the model records. Default:
+   * `localRegistry(storage, trustedKeys)`, in this process. The Workers adapter routes them to each
+   * model's Durable Object, the single writer of its record there.
+   * @example { publish: (a) => publishToRegistry(env.MODELS, a), change: (n, c) => changeInRegistry(env.MODELS, n, c) }
+   */
+  registry?: RegistryWriter;
+  /**
+   * Largest artifact upload (`POST /v1/admin/models/:name/versions`), in bytes. Default 64 MiB: a
+   * 12k-item uint8 model is about 1 MB, so this leaves room while bounding what one request can buffer.
+   * @example 256 * 1024 * 1024
+   */
+  maxArtifactBytes?: number;
+  /**
+   * Largest catalog upload (`PUT /v1/admin/catalog`), in bytes. Default 64 MiB: a 100k-product XML feed
+   * is about 50 MB.
+   * @example 16 * 1024 * 1024
+   */
+  maxCatalogBytes?: number;
 }
 
 /** Methods and headers a shop page's widget uses cross-origin: reads, conditional and ranged. */
 const CORS = {
-  allowMethods: ['GET', 'HEAD'],
-  allowHeaders: ['If-None-Match', 'If-Range', 'Range'],
+  // POST: the widget's metric batches (`/v1/metrics`).
+  allowMethods: ['GET', 'HEAD', 'POST'],
+  // X-Canary-Bucket: the widget's once-per-session draw that keeps a shopper on one side of a canary.
+  allowHeaders: ['If-None-Match', 'If-Range', 'Range', 'Content-Type', 'X-Canary-Bucket'],
   // Not CORS-safelisted, yet the widget needs them to revalidate, resume and report its version.
   exposeHeaders: ['ETag', 'X-Model-Version', 'Content-Range', 'Accept-Ranges'],
   maxAge: 600,
@@ -57,7 +100,7 @@ function fail(message: string): never {
   throw new TypeError(`createApp: ${message}`);
 }
 
-function checkOptions(options: AppOptions): Required<Omit<AppOptions, 'mount'>> & Pick<AppOptions, 'mount'> {
+function checkOptions(options: AppOptions): Required<Pick<AppOptions, 'storage' | 'trustedKeys' | 'widget' | 'allowedOrigins'>> & Pick<AppOptions, 'mount'> {
   if (!isRecord(options)) fail('options must be an object');
   const { storage, trustedKeys, widget, allowedOrigins = [], mount } = options;
   const hasMethods = (value: unknown, names: string[]): boolean =>
@@ -128,6 +171,8 @@ function securityHeaders(): MiddlewareHandler {
  */
 export function createApp(options: AppOptions): Hono {
   const { storage, trustedKeys, widget, allowedOrigins, mount } = checkOptions(options);
+  // Analytics, catalog, admin API and dashboard; `ops.popularity` is where federated rounds report item counts.
+  const ops = checkOperations(options, storage, trustedKeys);
   const app = new Hono();
   app.onError(handleError);
   app.notFound(handleNotFound);
@@ -142,6 +187,8 @@ export function createApp(options: AppOptions): Hono {
     c.header('Cache-Control', 'no-store');
     return c.json({ ok: true });
   });
+  // Before every other route, so the admin guard it installs on /v1/admin/* runs first for all of them.
+  installOperations(app, ops, storage);
   app.route('/v1', deliveryRoutes(storage, trustedKeys));
   app.route('/widget', widgetRoutes(widget));
   mount?.(app);

@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import type { TrustedKey } from '../core/artifact/signing.ts';
 import { ApiError } from './errors.ts';
 import { IMMUTABLE, ifRangeHolds, noneMatch, parseRange, quoteEtag } from './http.ts';
+import { canaryBucket, servedVersion } from './admin/registry-ops.ts';
 import { currentManifest } from './registry.ts';
 import type { Storage } from './storage.ts';
 
@@ -15,6 +16,7 @@ import type { Storage } from './storage.ts';
  * `must-revalidate` turns each later check into a cheap 304.
  */
 const MANIFEST_CACHE = 'public, max-age=60, must-revalidate';
+const CANARY_CACHE = 'private, max-age=60, must-revalidate';
 const SHA256 = /^[0-9a-f]{64}$/;
 
 export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKey[]): Hono {
@@ -23,10 +25,18 @@ export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKe
 
   routes.get('/models/:name/manifest', async (c) => {
     const name = c.req.param('name');
-    const current = await currentManifest(storage, name);
+    const bucket = canaryBucket(c.req.header('X-Canary-Bucket'));
+    if (bucket === null) throw new ApiError(400, 'bad_canary_bucket', 'X-Canary-Bucket must be an integer 0-99 (drawn once per session)');
+    let canary = false;
+    const current = await currentManifest(storage, name, (record) => {
+      canary = record.canary !== undefined;
+      return servedVersion(record, bucket);
+    });
     if (!current) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(name)} is published`);
     const etag = quoteEtag(current.sha256);
-    const headers = { ETag: etag, 'Cache-Control': MANIFEST_CACHE, 'X-Model-Version': current.manifest.version };
+    // While a canary runs the answer depends on the bucket: shared caches must not hand one to everyone.
+    const headers: Record<string, string> = { ETag: etag, 'Cache-Control': MANIFEST_CACHE, 'X-Model-Version': current.manifest.version };
+    if (canary) Object.assign(headers, { 'Cache-Control': CANARY_CACHE, Vary: 'X-Canary-Bucket' });
     if (noneMatch(c.req.header('If-None-Match'), etag)) return c.body(null, 304, headers);
     return c.body(current.bytes, 200, { ...headers, 'Content-Type': 'application/json' });
   });

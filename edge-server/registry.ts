@@ -40,7 +40,7 @@ export interface CurrentManifest {
  */
 const publishQueues = new WeakMap<object, Promise<unknown>>();
 
-function serialized<T>(key: object, task: () => Promise<T>): Promise<T> {
+export function serialized<T>(key: object, task: () => Promise<T>): Promise<T> {
   const previous = publishQueues.get(key) ?? Promise.resolve();
   const next = previous.then(task, task);
   publishQueues.set(key, next.catch(() => undefined));
@@ -112,13 +112,21 @@ export async function publishArtifact(
   });
 }
 
-/** The manifest of the model's current version, or `null` when no model of that name is published. */
-export async function currentManifest(storage: Storage, name: string): Promise<CurrentManifest | null> {
+/**
+ * The manifest of the model's current version, or `null` when no model of that name is published.
+ * `pick` chooses another of its versions instead (a canary: `admin/registry-ops.ts`).
+ */
+export async function currentManifest(
+  storage: Storage,
+  name: string,
+  pick: (record: ModelRecord) => string = (record) => record.current,
+): Promise<CurrentManifest | null> {
   const record = await storage.meta.getModel(name);
   if (!record) return null;
-  const entry = record.versions.find((v) => v.version === record.current);
+  const version = pick(record);
+  const entry = record.versions.find((v) => v.version === version);
   // Both are storage corruption, not bad input: they surface as a 500 and belong in the server log.
-  if (!entry) throw new Error(`model ${name}: current version ${record.current} is not among its versions`);
+  if (!entry) throw new Error(`model ${name}: version ${version} is not among its versions`);
   const bytes = await storage.blobs.get(entry.manifestSha256);
   if (!bytes) throw new Error(`model ${name}@${entry.version}: manifest blob ${entry.manifestSha256} is missing`);
   let manifest: Manifest;

@@ -33,6 +33,11 @@ export interface ModelRecord {
   current: string;
   /** In publication order, oldest first. */
   versions: ModelVersion[];
+  /**
+   * A second version served to `percent` of manifest requests (`edge-server/admin/registry-ops.ts`);
+   * absent when no canary runs. Always one of `versions` and never `current`.
+   */
+  canary?: { version: string; percent: number };
 }
 
 /** Small mutable records. Writes replace the whole record, so adapters can make them atomic. */

@@ -1,0 +1,137 @@
+/**
+ * Admin authentication: bearer tokens (RFC 6750) compared in constant time, and, for the dashboard, a
+ * session cookie derived from a token. Web-standard crypto only.
+ *
+ * Tokens are compared as SHA-256 digests with a loop that always visits every byte of every configured
+ * token, so neither the position of the first differing byte nor which token matched shows in the time
+ * an answer takes.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { utf8 } from '../../core/artifact/bytes.ts';
+import { show } from '../../core/errors.ts';
+import { ApiError } from '../errors.ts';
+
+/** RFC 6750 `b64token` syntax; at least 16 characters so a guessable word is never an admin token. */
+const TOKEN_SYNTAX = /^[A-Za-z0-9\-._~+/]{16,512}=*$/;
+export const SESSION_COOKIE = 'edge_recs_admin';
+/** A dashboard login lasts a working day. */
+export const SESSION_SECONDS = 8 * 60 * 60;
+const REALM = 'Bearer realm="edge-recs admin"';
+
+/**
+ * Validates `adminTokens` when the app is built.
+ * @throws TypeError naming the bad entry and the syntax expected.
+ */
+export function checkAdminTokens(tokens: unknown): string[] {
+  if (!Array.isArray(tokens)) throw new TypeError('createApp: adminTokens must be an array of strings');
+  return tokens.map((token: unknown, i) => {
+    if (typeof token !== 'string' || !TOKEN_SYNTAX.test(token)) {
+      throw new TypeError(
+        `createApp: adminTokens[${i}] must be 16-512 characters of A-Z a-z 0-9 - . _ ~ + / (e.g. from \`openssl rand -hex 24\`; got ${typeof token === 'string' ? `${token.length} characters` : show(token)})`,
+      );
+    }
+    return token;
+  });
+}
+
+async function digest(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', utf8.encode(text)));
+}
+
+/** Equal-length byte strings compared without an early exit. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+const base64url = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+export interface AdminAuth {
+  /** False when no token is configured: the admin API and dashboard are then off. */
+  enabled: boolean;
+  /** Whether `token` is one of the configured tokens. */
+  checkToken(token: string): Promise<boolean>;
+  /** A session cookie value for a verified `token`, valid for `SESSION_SECONDS` from `nowSeconds`. */
+  session(token: string, nowSeconds?: number): Promise<string>;
+  /** Whether a session cookie value is one this server issued and still valid. */
+  checkSession(value: string, nowSeconds?: number): Promise<boolean>;
+}
+
+export function adminAuth(tokens: readonly string[]): AdminAuth {
+  // Digests and HMAC keys are made once, on first use (createApp is synchronous; WebCrypto is not).
+  let digests: Promise<Uint8Array[]> | undefined;
+  let keys: Promise<CryptoKey[]> | undefined;
+  const tokenDigests = (): Promise<Uint8Array[]> => (digests ??= Promise.all(tokens.map(digest)));
+  const hmacKeys = (): Promise<CryptoKey[]> =>
+    (keys ??= Promise.all(tokens.map((t) => crypto.subtle.importKey('raw', utf8.encode(t), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']))));
+  const mac = async (key: CryptoKey, expires: number): Promise<Uint8Array> =>
+    new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8.encode(`edge-recs admin session until ${expires}`)));
+
+  return {
+    enabled: tokens.length > 0,
+    async checkToken(token) {
+      const presented = await digest(token);
+      let ok = false;
+      for (const known of await tokenDigests()) ok = sameBytes(presented, known) || ok;
+      return ok;
+    },
+    async session(token, nowSeconds = Math.floor(Date.now() / 1000)) {
+      const index = tokens.indexOf(token);
+      if (index < 0) throw new Error('session() needs a verified token');
+      const expires = nowSeconds + SESSION_SECONDS;
+      return `${expires}.${base64url(await mac((await hmacKeys())[index]!, expires))}`;
+    },
+    async checkSession(value, nowSeconds = Math.floor(Date.now() / 1000)) {
+      const m = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(value);
+      if (!m) return false;
+      const expires = Number(m[1]);
+      if (expires <= nowSeconds || expires > nowSeconds + SESSION_SECONDS) return false;
+      const presented = utf8.encode(m[2]!);
+      let ok = false;
+      for (const key of await hmacKeys()) ok = sameBytes(presented, utf8.encode(base64url(await mac(key, expires)))) || ok;
+      return ok;
+    },
+  };
+}
+
+/** The bearer token of a request: `undefined` when there is no Authorization header, `null` when it is not a bearer one. */
+export function bearerToken(c: Context): string | null | undefined {
+  const header = c.req.header('Authorization');
+  if (header === undefined) return undefined;
+  const m = /^Bearer +(\S+) *$/i.exec(header);
+  return m ? m[1]! : null;
+}
+
+/** Whether the request carries a valid dashboard session cookie. Only safe methods may use one (see `requireAdmin`). */
+export async function hasSession(c: Context, auth: AdminAuth): Promise<boolean> {
+  const value = getCookie(c, SESSION_COOKIE);
+  return value !== undefined && (await auth.checkSession(value));
+}
+
+/**
+ * Guards `/v1/admin/*`: a valid bearer token, or for GET and HEAD a dashboard session cookie (the
+ * cookie is SameSite=Strict and never authorizes a change, so another site cannot make an admin's
+ * browser change anything). Missing credentials: 401 with `WWW-Authenticate`; a wrong token: 403; no
+ * token configured: 404, the admin API being off.
+ */
+export function requireAdmin(auth: AdminAuth): MiddlewareHandler {
+  return async (c, next) => {
+    if (!auth.enabled) {
+      throw new ApiError(404, 'admin_disabled', 'the admin API is off: configure an admin token (adminTokens; --admin-token or EDGE_RECS_ADMIN_TOKENS on Node, ADMIN_TOKENS on Workers)');
+    }
+    const token = bearerToken(c);
+    if (token === undefined) {
+      if ((c.req.method === 'GET' || c.req.method === 'HEAD') && (await hasSession(c, auth))) return next();
+      throw new ApiError(401, 'unauthorized', 'an admin bearer token is required: Authorization: Bearer <token>', { 'WWW-Authenticate': REALM });
+    }
+    if (token === null) {
+      throw new ApiError(401, 'unauthorized', 'the Authorization header must be "Bearer <token>"', { 'WWW-Authenticate': `${REALM}, error="invalid_request"` });
+    }
+    if (!(await auth.checkToken(token))) throw new ApiError(403, 'forbidden', 'the admin token is not valid');
+    c.header('Cache-Control', 'no-store');
+    return next();
+  };
+}

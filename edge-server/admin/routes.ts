@@ -1,0 +1,126 @@
+/**
+ * The admin API's model routes, mounted at `/v1/admin` behind `requireAdmin`:
+ *
+ *   GET    /models/:name/versions   versions, the current one and any canary
+ *   POST   /models/:name/versions   publish an artifact (multipart/form-data: `manifest` + one part per file)
+ *   POST   /models/:name/promote    {"version"}: serve it to everyone
+ *   POST   /models/:name/rollback   serve the version published before the current one
+ *   PUT    /models/:name/canary     {"version", "percent"}: serve it to that share of manifest requests
+ *   DELETE /models/:name/canary     end the canary
+ */
+import { Hono } from 'hono';
+import { MODEL_NAME, parseManifest } from '../../core/artifact/manifest.ts';
+import { ContractError } from '../../core/errors.ts';
+import { limitBody, readJson, requireMediaType } from '../body.ts';
+import { ApiError } from '../errors.ts';
+import type { ModelRecord, Storage } from '../storage.ts';
+import { CHANGE_STATUS, parseChange, type ModelChange, type RegistryWriter } from './registry-ops.ts';
+
+/** Small JSON bodies (promote, canary): a kilobyte more than they ever need. */
+const SMALL_BODY = 4 * 1024;
+
+function modelName(name: string): string {
+  if (!MODEL_NAME.test(name)) throw new ApiError(400, 'bad_name', `model name must match ${MODEL_NAME} (got ${JSON.stringify(name)})`);
+  return name;
+}
+
+function describe(record: ModelRecord): Record<string, unknown> {
+  return {
+    name: record.name,
+    current: record.current,
+    canary: record.canary ?? null,
+    versions: record.versions.map(({ version, publishedAt, manifestSha256 }) => ({ version, publishedAt, manifestSha256 })),
+  };
+}
+
+/**
+ * Reads a multipart artifact upload: a `manifest` part (the manifest.json text) and one part per file
+ * the manifest names, each under its file name (`items.json`, `group1-shard1of1.bin`, ...).
+ */
+export async function readArtifactForm(request: Request): Promise<{ manifest: unknown; files: Map<string, Uint8Array> }> {
+  let form: FormData;
+  try {
+    form = await request.formData();
+  } catch {
+    throw new ApiError(400, 'bad_upload', 'the body is not valid multipart/form-data');
+  }
+  let manifest: unknown;
+  const files = new Map<string, Uint8Array>();
+  for (const [field, value] of form.entries()) {
+    const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : new Uint8Array(await value.arrayBuffer());
+    if (field === 'manifest') {
+      if (manifest !== undefined) throw new ApiError(400, 'bad_upload', 'more than one "manifest" part');
+      try {
+        manifest = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+      } catch {
+        throw new ContractError('bad_manifest', 'the "manifest" part is not UTF-8 JSON');
+      }
+    } else {
+      if (files.has(field)) throw new ApiError(400, 'bad_upload', `more than one part named ${JSON.stringify(field)}`);
+      files.set(field, bytes);
+    }
+  }
+  if (manifest === undefined) throw new ApiError(400, 'bad_upload', 'no "manifest" part: send manifest.json as the part "manifest" and each file as a part named by its path');
+  return { manifest, files };
+}
+
+export interface ModelAdminSettings {
+  storage: Storage;
+  registry: RegistryWriter;
+  /** Largest artifact upload in bytes. */
+  maxArtifactBytes: number;
+}
+
+export function modelAdminRoutes({ storage, registry, maxArtifactBytes }: ModelAdminSettings): Hono {
+  const routes = new Hono();
+
+  const change = async (name: string, op: ModelChange): Promise<Record<string, unknown>> => {
+    try {
+      return describe(await registry.change(modelName(name), op));
+    } catch (err) {
+      const status = err instanceof ContractError ? CHANGE_STATUS[err.code] : undefined;
+      if (status) throw new ApiError(status, (err as ContractError).code, (err as ContractError).message);
+      throw err;
+    }
+  };
+
+  routes.get('/models/:name/versions', async (c) => {
+    const name = modelName(c.req.param('name'));
+    const record = await storage.meta.getModel(name);
+    if (!record) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(name)} is published`);
+    return c.json(describe(record));
+  });
+
+  routes.post('/models/:name/versions', limitBody(maxArtifactBytes), async (c) => {
+    const name = modelName(c.req.param('name'));
+    requireMediaType(c, ['multipart/form-data']);
+    const upload = await readArtifactForm(c.req.raw);
+    const manifest = parseManifest(upload.manifest);
+    if (manifest.name !== name) {
+      throw new ApiError(400, 'name_mismatch', `the manifest is for model ${JSON.stringify(manifest.name)}, not ${JSON.stringify(name)}; the name is signed, so publish it under /v1/admin/models/${manifest.name}/versions`);
+    }
+    const result = await registry.publish({ manifest, files: upload.files });
+    return c.json(
+      { ...describe(result.record), version: manifest.version, created: result.created, manifestSha256: result.manifestSha256 },
+      result.created ? 201 : 200,
+    );
+  });
+
+  routes.post('/models/:name/promote', limitBody(SMALL_BODY), async (c) => {
+    requireMediaType(c, ['application/json']);
+    const body = await readJson(c);
+    return c.json(await change(c.req.param('name'), parseChange({ ...(body as object), op: 'promote' })));
+  });
+
+  routes.post('/models/:name/rollback', async (c) => c.json(await change(c.req.param('name'), { op: 'rollback' })));
+
+  routes.put('/models/:name/canary', limitBody(SMALL_BODY), async (c) => {
+    requireMediaType(c, ['application/json']);
+    const body = await readJson(c);
+    return c.json(await change(c.req.param('name'), parseChange({ ...(body as object), op: 'canary' })));
+  });
+
+  routes.delete('/models/:name/canary', async (c) => c.json(await change(c.req.param('name'), { op: 'end-canary' })));
+
+  return routes;
+}

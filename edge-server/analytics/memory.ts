@@ -1,0 +1,30 @@
+import { AnalyticsState } from './state.ts';
+import type { AnalyticsStore } from './store.ts';
+
+/**
+ * Aggregate analytics held in process memory: for tests and the default of `createApp`, and the
+ * reference behaviour the disk and Durable Object stores match. Nothing survives a restart.
+ */
+export function createMemoryAnalytics(): AnalyticsStore {
+  const state = new AnalyticsState();
+  return {
+    async addMetrics(model, day, counters) {
+      state.apply({ op: 'metrics', model, day, counters });
+    },
+    async readMetrics(model) {
+      return state.metrics(model);
+    },
+    async addItemCounts(model, counts, at, halfLifeMs) {
+      state.apply({ op: 'items', model, counts: { ...counts }, at, halfLifeMs });
+    },
+    async readItemScores(model) {
+      return state.items(model);
+    },
+    async putBestsellers(model, list) {
+      state.apply({ op: 'bestsellers', model, list });
+    },
+    async getBestsellers(model) {
+      return state.bestsellers(model);
+    },
+  };
+}

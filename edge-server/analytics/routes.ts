@@ -1,0 +1,116 @@
+/**
+ * Aggregate analytics over HTTP: `POST /v1/metrics` (the widget's counter batches), `GET /v1/popular`
+ * (trending and bestsellers for the widget's fallback), and for the admin sub-app `GET /metrics` (the
+ * read-out, small counts suppressed) and `PUT /models/:name/bestsellers`.
+ *
+ * Nothing about the sender is kept: no address is logged, and a batch holds only counters (the parser
+ * refuses any field it does not know).
+ */
+import { Hono } from 'hono';
+import { METRICS_LIMITS, parseMetricsBatch, TOKEN } from '../../core/analytics.ts';
+import { MODEL_NAME } from '../../core/artifact/manifest.ts';
+import { limitBody, readJson, requireMediaType } from '../body.ts';
+import { ApiError } from '../errors.ts';
+import type { MetaStore } from '../storage.ts';
+import { computePopular, parseBestsellerIds } from './popularity.ts';
+import { metricsReadout } from './readout.ts';
+import type { AnalyticsStore } from './store.ts';
+
+export interface AnalyticsSettings {
+  store: AnalyticsStore;
+  /** Smallest count the admin read-out shows. */
+  suppressBelow: number;
+  halfLifeDays: number;
+  /** Most items per `/v1/popular` list. */
+  popularLimit: number;
+}
+
+/** Trending moves with federated rounds (hours apart): five minutes of caching costs nothing in freshness. */
+const POPULAR_CACHE = 'public, max-age=300';
+/** How long a model's published versions are trusted from memory when checking a batch. */
+const VERSIONS_TTL_MS = 60_000;
+
+function modelParam(value: string | undefined): string {
+  if (value === undefined || !TOKEN.test(value)) {
+    throw new ApiError(400, 'bad_model', `?model= must name a model: 1-64 letters, digits, ".", "_" or "-" (got ${JSON.stringify(value ?? null)})`);
+  }
+  return value;
+}
+
+/**
+ * The versions each model has published, from `meta`, remembered for a minute: counters are only
+ * accepted for a published model and one of its versions (or `fallback`), so junk names cannot grow
+ * the store, and the check does not cost a storage read per batch.
+ */
+function publishedVersions(meta: MetaStore): (model: string, fresh?: boolean) => Promise<Set<string> | null> {
+  const cache = new Map<string, { versions: Set<string> | null; until: number }>();
+  return async (model, fresh = false) => {
+    const now = Date.now();
+    const hit = cache.get(model);
+    if (hit && hit.until > now && !fresh) return hit.versions;
+    const record = MODEL_NAME.test(model) ? await meta.getModel(model) : null;
+    const versions = record ? new Set(record.versions.map((v) => v.version)) : null;
+    if (cache.size > 1000) cache.clear();
+    cache.set(model, { versions, until: now + VERSIONS_TTL_MS });
+    return versions;
+  };
+}
+
+export function analyticsRoutes(settings: AnalyticsSettings, meta: MetaStore): Hono {
+  const { store, halfLifeDays, popularLimit } = settings;
+  const versionsOf = publishedVersions(meta);
+  const routes = new Hono();
+
+  routes.post('/metrics', limitBody(METRICS_LIMITS.bytes), async (c) => {
+    // text/plain too: `navigator.sendBeacon` sends strings as text/plain, which needs no CORS preflight.
+    requireMediaType(c, ['application/json', 'text/plain']);
+    const batch = parseMetricsBatch(await readJson(c));
+    let versions = await versionsOf(batch.model);
+    if (versions && batch.counters.some((k) => k.modelVersion !== 'fallback' && !versions!.has(k.modelVersion))) {
+      // Maybe published within the last minute: look again once before refusing.
+      versions = await versionsOf(batch.model, true);
+    }
+    if (!versions) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(batch.model)} is published`);
+    const unknown = batch.counters.find((k) => k.modelVersion !== 'fallback' && !versions.has(k.modelVersion));
+    if (unknown) throw new ApiError(400, 'unknown_version', `model ${batch.model} has no version ${JSON.stringify(unknown.modelVersion)} (use "fallback" when no model ranked the cards)`);
+    await store.addMetrics(batch.model, new Date().toISOString().slice(0, 10), batch.counters);
+    c.header('Cache-Control', 'no-store');
+    return c.json({ accepted: batch.counters.length }, 202);
+  });
+
+  routes.get('/popular', async (c) => {
+    const model = modelParam(c.req.query('model'));
+    const limitText = c.req.query('limit');
+    const limit = limitText === undefined ? popularLimit : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > popularLimit) {
+      throw new ApiError(400, 'bad_limit', `?limit= must be an integer 1-${popularLimit} (got ${JSON.stringify(limitText)})`);
+    }
+    const popular = await computePopular(store, model, Date.now(), halfLifeDays, limit);
+    c.header('Cache-Control', POPULAR_CACHE);
+    return c.json(popular);
+  });
+  return routes;
+}
+
+/** Admin read-outs and inputs; mounted under `/v1/admin` behind the admin token. */
+export function analyticsAdminRoutes(settings: AnalyticsSettings): Hono {
+  const { store, suppressBelow } = settings;
+  const routes = new Hono();
+
+  routes.get('/metrics', async (c) => {
+    const model = modelParam(c.req.query('model'));
+    c.header('Cache-Control', 'no-store');
+    return c.json(metricsReadout(model, await store.readMetrics(model), suppressBelow));
+  });
+
+  routes.put('/models/:name/bestsellers', limitBody(256 * 1024), async (c) => {
+    const model = modelParam(c.req.param('name'));
+    requireMediaType(c, ['application/json']);
+    const ids = parseBestsellerIds(await readJson(c));
+    const list = { ids, updatedAt: new Date().toISOString() };
+    await store.putBestsellers(model, list);
+    c.header('Cache-Control', 'no-store');
+    return c.json({ model, count: ids.length, updatedAt: list.updatedAt });
+  });
+  return routes;
+}

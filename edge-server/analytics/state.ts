@@ -1,0 +1,98 @@
+/**
+ * Aggregate analytics as a plain in-memory state changed only by `apply(op)`. The memory store applies
+ * ops directly; the Node store writes each op to an append-only log first and replays the log on start,
+ * so both share this one definition of what an op does.
+ */
+import type { MetricCounter } from '../../core/analytics.ts';
+import { decayedAdd } from './popularity.ts';
+import type { BestsellerList, ItemScore, MetricRow } from './store.ts';
+
+export type AnalyticsOp =
+  | { op: 'metrics'; model: string; day: string; counters: readonly MetricCounter[] }
+  | { op: 'items'; model: string; counts: Readonly<Record<string, number>>; at: number; halfLifeMs: number }
+  | { op: 'bestsellers'; model: string; list: BestsellerList };
+
+interface ModelState {
+  /** Key: JSON of [day, placement, modelVersion, variant, event]. */
+  metrics: Map<string, number>;
+  items: Map<string, ItemScore>;
+  bestsellers: BestsellerList | null;
+}
+
+/** The state as JSON, for snapshots. */
+export interface AnalyticsSnapshot {
+  models: Record<string, { metrics: Array<[string, string, string, string, string, number]>; items: Record<string, [number, number]>; bestsellers: BestsellerList | null }>;
+}
+
+export class AnalyticsState {
+  #models = new Map<string, ModelState>();
+
+  #model(name: string): ModelState {
+    let state = this.#models.get(name);
+    if (!state) this.#models.set(name, (state = { metrics: new Map(), items: new Map(), bestsellers: null }));
+    return state;
+  }
+
+  apply(op: AnalyticsOp): void {
+    const model = this.#model(op.model);
+    switch (op.op) {
+      case 'metrics':
+        for (const c of op.counters) {
+          const key = JSON.stringify([op.day, c.placement, c.modelVersion, c.variant, c.event]);
+          model.metrics.set(key, (model.metrics.get(key) ?? 0) + c.count);
+        }
+        return;
+      case 'items':
+        for (const [id, count] of Object.entries(op.counts)) model.items.set(id, decayedAdd(model.items.get(id), count, op.at, op.halfLifeMs));
+        return;
+      case 'bestsellers':
+        model.bestsellers = { ids: [...op.list.ids], updatedAt: op.list.updatedAt };
+        return;
+    }
+  }
+
+  metrics(name: string): MetricRow[] {
+    const rows: MetricRow[] = [];
+    for (const [key, count] of this.#models.get(name)?.metrics ?? []) {
+      const [day, placement, modelVersion, variant, event] = JSON.parse(key) as [string, MetricRow['placement'], string, string, MetricRow['event']];
+      rows.push({ day, placement, modelVersion, variant, event, count });
+    }
+    return rows;
+  }
+
+  items(name: string): Record<string, ItemScore> {
+    const out: Record<string, ItemScore> = {};
+    for (const [id, s] of this.#models.get(name)?.items ?? []) out[id] = { score: s.score, at: s.at };
+    return out;
+  }
+
+  bestsellers(name: string): BestsellerList | null {
+    const list = this.#models.get(name)?.bestsellers;
+    return list ? { ids: [...list.ids], updatedAt: list.updatedAt } : null;
+  }
+
+  toSnapshot(): AnalyticsSnapshot {
+    const models: AnalyticsSnapshot['models'] = {};
+    for (const [name, m] of this.#models) {
+      models[name] = {
+        metrics: [...m.metrics].map(([key, count]) => [...(JSON.parse(key) as [string, string, string, string, string]), count]),
+        items: Object.fromEntries([...m.items].map(([id, s]) => [id, [s.score, s.at]])),
+        bestsellers: m.bestsellers,
+      };
+    }
+    return { models };
+  }
+
+  static fromSnapshot(snapshot: AnalyticsSnapshot): AnalyticsState {
+    const state = new AnalyticsState();
+    for (const [name, m] of Object.entries(snapshot.models)) {
+      const model = state.#model(name);
+      for (const [day, placement, modelVersion, variant, event, count] of m.metrics) {
+        model.metrics.set(JSON.stringify([day, placement, modelVersion, variant, event]), count);
+      }
+      for (const [id, [score, at]] of Object.entries(m.items)) model.items.set(id, { score, at });
+      model.bestsellers = m.bestsellers;
+    }
+    return state;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * What aggregate analytics keeps, as runtime-neutral interfaces: `analytics/memory.ts` holds it in
+ * process memory (tests), `adapters/node/analytics-store.ts` in an fsynced append-only log on disk,
+ * and `adapters/workers/analytics.ts` in one Durable Object per model.
+ *
+ * Everything stored here is a sum. There is no client identifier, no IP address and no timestamp finer
+ * than a UTC day in it, so a read-out cannot single out a shopper however it is sliced.
+ */
+import type { MetricCounter } from '../../core/analytics.ts';
+
+/** A counter summed over every batch of one UTC day. */
+export interface MetricRow extends MetricCounter {
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+}
+
+/**
+ * An item's popularity as an exponentially decayed sum, kept as its value at `at`: adding a count at
+ * a later time first decays the value to that time (see `decayedAdd` in `popularity.ts`).
+ */
+export interface ItemScore {
+  score: number;
+  /** Time (ms since the epoch) `score` is valued at. */
+  at: number;
+}
+
+/** A merchant's own ordered bestseller list (`PUT /v1/admin/models/:name/bestsellers`). */
+export interface BestsellerList {
+  ids: string[];
+  updatedAt: string;
+}
+
+/**
+ * Durable aggregate state per model. Each write is atomic and durable once its promise resolves: a
+ * crash before that counts the write wholly or not at all, never twice and never in part.
+ */
+export interface AnalyticsStore {
+  /** Adds each counter to the model's sum for `day`. */
+  addMetrics(model: string, day: string, counters: readonly MetricCounter[]): Promise<void>;
+  /** Every summed counter of the model, in no particular order; `[]` for a model never counted. */
+  readMetrics(model: string): Promise<MetricRow[]>;
+  /**
+   * Adds per-item counts observed at `at` (ms) to the decayed sums, with half-life `halfLifeMs`.
+   * Counts may be negative (they arrive noised, for differential privacy) but must be finite.
+   */
+  addItemCounts(model: string, counts: Readonly<Record<string, number>>, at: number, halfLifeMs: number): Promise<void>;
+  /** The decayed sums by item id, each valued at its own `at`. */
+  readItemScores(model: string): Promise<Record<string, ItemScore>>;
+  putBestsellers(model: string, list: BestsellerList): Promise<void>;
+  getBestsellers(model: string): Promise<BestsellerList | null>;
+}

@@ -1,0 +1,52 @@
+/** Request bodies: a size limit enforced before anything is parsed, and JSON read into a 4xx on failure. */
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { utf8 } from '../core/artifact/bytes.ts';
+import { ApiError } from './errors.ts';
+
+/**
+ * Refuses a body over `maxBytes` with 413, by its `Content-Length` when sent and by counting the bytes
+ * of a streamed one, so an oversized upload is cut off before it is buffered or parsed.
+ */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ApiError(413, 'payload_too_large', `the request body is over the limit of ${maxBytes} bytes`);
+    },
+  });
+}
+
+/** The media type of the request, lowercased, without parameters ('' when none). */
+export function mediaType(c: Context): string {
+  return (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Answers 415 unless the request's media type is one of `allowed`. */
+export function requireMediaType(c: Context, allowed: readonly string[]): string {
+  const type = mediaType(c);
+  if (!allowed.includes(type)) {
+    throw new ApiError(415, 'unsupported_media_type', `Content-Type must be one of ${allowed.join(', ')} (got ${JSON.stringify(type || 'none')})`);
+  }
+  return type;
+}
+
+/** The body as UTF-8 text; 400 `bad_encoding` when it is not valid UTF-8. */
+export async function readText(c: Context): Promise<string> {
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  try {
+    return utf8.decode(bytes).replace(/^\uFEFF/, '');
+  } catch {
+    throw new ApiError(400, 'bad_encoding', 'the request body is not valid UTF-8');
+  }
+}
+
+/** The body parsed as JSON; 400 `bad_json` naming the parser's complaint when it is not. */
+export async function readJson(c: Context): Promise<unknown> {
+  const text = await readText(c);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ApiError(400, 'bad_json', `the request body is not JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The catalog: `GET /v1/catalog` (public, what the widget reads) and `PUT /v1/admin/catalog` (admin:
+ * a JSON catalog, or a Google Merchant Center feed in TSV or XML, picked by Content-Type).
+ */
+import { Hono } from 'hono';
+import { parseCatalog, type Catalog } from '../../core/catalog.ts';
+import { feedFormatOf, parseMerchantFeed } from '../../core/catalog-feed.ts';
+import { limitBody, readJson, readText, requireMediaType } from '../body.ts';
+import { ApiError } from '../errors.ts';
+import { noneMatch, quoteEtag } from '../http.ts';
+import { catalogJson, type CatalogStore } from './store.ts';
+
+/** A catalog changes a few times a day: a minute of caching spares the server, and a 304 is cheap after it. */
+const CATALOG_CACHE = 'public, max-age=60';
+
+export const CATALOG_TYPES = ['application/json', 'text/tab-separated-values', 'text/tsv', 'application/xml', 'text/xml', 'application/rss+xml', 'application/atom+xml'];
+
+export function catalogRoutes(store: CatalogStore): Hono {
+  const routes = new Hono();
+  routes.get('/catalog', async (c) => {
+    const stored = await store.get();
+    if (!stored) throw new ApiError(404, 'no_catalog', 'no catalog is published yet (PUT /v1/admin/catalog)');
+    const etag = quoteEtag(stored.sha256);
+    const headers = { ETag: etag, 'Cache-Control': CATALOG_CACHE };
+    if (noneMatch(c.req.header('If-None-Match'), etag)) return c.body(null, 304, headers);
+    return c.body(stored.json, 200, { ...headers, 'Content-Type': 'application/json; charset=utf-8' });
+  });
+  return routes;
+}
+
+/** `PUT /catalog` for the admin sub-app. */
+export function catalogAdminRoutes(store: CatalogStore, maxBytes: number): Hono {
+  const routes = new Hono();
+  routes.put('/catalog', limitBody(maxBytes), async (c) => {
+    const type = requireMediaType(c, CATALOG_TYPES);
+    const format = feedFormatOf(type);
+    const catalog: Catalog = format ? parseMerchantFeed(await readText(c), format) : parseCatalog(await readJson(c));
+    const stored = await store.put(catalogJson(catalog));
+    return c.json({ products: catalog.products.length, updatedAt: catalog.updatedAt, etag: quoteEtag(stored.sha256) });
+  });
+  return routes;
+}

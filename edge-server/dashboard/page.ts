@@ -1,0 +1,154 @@
+/** The dashboard's HTML: a login form and the page itself. Pure functions of their data, so tests read them directly. */
+import type { MetricsReadout } from '../analytics/readout.ts';
+import type { ModelRecord } from '../storage.ts';
+import { barChart, escapeHtml as esc, lineChart } from './charts.ts';
+
+/** One federated round as `GET /v1/admin/rounds` reports it; unreadable fields are null. */
+export interface Round {
+  model: string;
+  round: number | null;
+  closedAt: string | null;
+  updates: number | null;
+  epsilon: number | null;
+  totalEpsilon: number | null;
+  version: string | null;
+}
+
+const STYLE = `body{font-family:system-ui,sans-serif;max-width:980px;margin:24px auto;padding:0 16px;color:#1f2430}
+h1{font-size:1.5rem}h2{margin-top:2rem;font-size:1.15rem;border-bottom:1px solid #e5e7eb;padding-bottom:4px}
+table{border-collapse:collapse;margin:8px 0;font-size:.9rem}th,td{padding:4px 12px;border-bottom:1px solid #e5e7eb;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}.muted,.empty p{color:#667085}
+.badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:.75rem;background:#dbeafe;color:#1e40af}.badge.canary{background:#fef3c7;color:#92400e}
+.chart{margin:12px 0}.chart figcaption{font-weight:600;margin-bottom:4px}.chart svg{width:100%;height:auto}
+.chart text{font-size:11px;fill:#667085}.chart .grid{stroke:#eef0f3}.legend{font-size:.8rem}.key{margin-right:12px}
+.key i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
+header{display:flex;justify-content:space-between;align-items:center;gap:12px;flex-wrap:wrap}form.inline{display:inline}
+input,button{font:inherit;padding:4px 8px}`;
+
+function shell(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="robots" content="noindex"><title>${esc(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`;
+}
+
+export function loginPage(error?: string): string {
+  return shell(
+    'EdgeRecs admin: sign in',
+    `<h1>EdgeRecs dashboard</h1>
+<form method="post" action="/dashboard/login">
+<p><label>Admin token <input type="password" name="token" autocomplete="current-password" required autofocus></label> <button>Sign in</button></p>
+${error ? `<p role="alert" style="color:#b91c1c">${esc(error)}</p>` : ''}
+<p class="muted">The token is one of the server's admin tokens. Signing in sets an HttpOnly session cookie for this page only, valid for 8 hours.</p>
+</form>`,
+  );
+}
+
+const count = (v: number | null): string => (v === null ? '<span class="muted" title="suppressed: below the threshold">&lt;k</span>' : v.toLocaleString('en'));
+const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
+const percentFormat = (v: number): string => `${Number((v * 100).toPrecision(3))}%`;
+
+export interface DashboardData {
+  model: string;
+  record: ModelRecord | null;
+  metrics: MetricsReadout;
+  rounds: Round[];
+  /** False when `/v1/admin/rounds` did not answer (federated learning not running on this server). */
+  roundsAvailable: boolean;
+}
+
+function versionsSection(record: ModelRecord | null, model: string): string {
+  if (!record) return `<div class="empty"><p>No model named <code>${esc(model)}</code> is published yet (<code>edge-recs publish</code>).</p></div>`;
+  const rows = [...record.versions]
+    .reverse()
+    .map((v) => {
+      const badges = [
+        v.version === record.current ? '<span class="badge">current</span>' : '',
+        record.canary?.version === v.version ? `<span class="badge canary">canary ${record.canary.percent}%</span>` : '',
+      ].join(' ');
+      return `<tr><td><code>${esc(v.version)}</code> ${badges}</td><td>${esc(v.publishedAt)}</td><td><code>${esc(v.manifestSha256.slice(0, 12))}</code></td></tr>`;
+    })
+    .join('');
+  return `<table><tr><th>version</th><th>published</th><th>manifest</th></tr>${rows}</table>`;
+}
+
+function metricsSection(m: MetricsReadout): string {
+  if (m.groups.length === 0) return `<div class="empty"><p>No metrics received for this model yet.</p></div>`;
+  const days = [...new Set(m.daily.map((d) => d.day))].sort();
+  const placements = [...new Set(m.daily.map((d) => d.placement))].sort();
+  const ctrByDay = lineChart({
+    title: 'CTR by day and placement',
+    x: days,
+    series: placements.map((p) => ({ label: p, values: days.map((d) => m.daily.find((r) => r.day === d && r.placement === p)?.ctr ?? null) })),
+    format: percentFormat,
+  });
+  const impressionsByDay = lineChart({
+    title: 'Impressions by day and placement',
+    x: days,
+    series: placements.map((p) => ({ label: p, values: days.map((d) => m.daily.find((r) => r.day === d && r.placement === p)?.impression ?? null) })),
+  });
+  const variantLabels = m.byVariant.map((v) => `${v.placement} · ${v.variant}`);
+  const byVariant = barChart({
+    title: 'CTR and conversion by placement and copy variant',
+    x: variantLabels,
+    series: [
+      { label: 'CTR (clicks / impressions)', values: m.byVariant.map((v) => v.ctr) },
+      { label: 'conversion (purchases / clicks)', values: m.byVariant.map((v) => v.conversion) },
+    ],
+    format: percentFormat,
+  });
+  const byVersion = barChart({
+    title: 'CTR and conversion by model version',
+    x: m.byVersion.map((v) => v.modelVersion),
+    series: [
+      { label: 'CTR', values: m.byVersion.map((v) => v.ctr) },
+      { label: 'conversion', values: m.byVersion.map((v) => v.conversion) },
+    ],
+    format: percentFormat,
+  });
+  const table = m.byVariant
+    .map(
+      (v) =>
+        `<tr><td>${esc(v.placement)}</td><td><code>${esc(v.variant)}</code></td><td class="n">${count(v.impression)}</td><td class="n">${count(v.click)}</td><td class="n">${count(v.add_to_cart)}</td><td class="n">${count(v.purchase)}</td><td class="n">${pct(v.ctr)}</td><td class="n">${pct(v.conversion)}</td></tr>`,
+    )
+    .join('');
+  return `${ctrByDay}${impressionsByDay}${byVariant}${byVersion}
+<table><tr><th>placement</th><th>variant</th><th>impressions</th><th>clicks</th><th>add to cart</th><th>purchases</th><th>CTR</th><th>conversion</th></tr>${table}</table>
+<p class="muted">Counts below ${m.suppressedBelow} are not shown (&lt;k), and neither is any rate that needs one.</p>`;
+}
+
+function roundsSection(rounds: Round[], available: boolean): string {
+  if (rounds.length === 0) {
+    return `<div class="empty"><p>${available ? 'No federated round has closed for this model yet.' : 'Federated rounds are not available on this server.'}</p></div>`;
+  }
+  const sorted = [...rounds].sort((a, b) => (a.round ?? 0) - (b.round ?? 0));
+  const x = sorted.map((r) => String(r.round ?? '?'));
+  const epsilon = lineChart({
+    title: 'Privacy budget spent (epsilon)',
+    x,
+    series: [
+      { label: 'total epsilon', values: sorted.map((r) => r.totalEpsilon) },
+      { label: 'epsilon of the round', values: sorted.map((r) => r.epsilon) },
+    ],
+  });
+  const updates = barChart({ title: 'Updates aggregated per round', x, series: [{ label: 'updates', values: sorted.map((r) => r.updates) }] });
+  const rows = sorted
+    .slice(-20)
+    .reverse()
+    .map(
+      (r) =>
+        `<tr><td class="n">${r.round ?? '–'}</td><td>${esc(r.closedAt ?? '–')}</td><td class="n">${r.updates ?? '–'}</td><td class="n">${r.epsilon?.toFixed(3) ?? '–'}</td><td class="n">${r.totalEpsilon?.toFixed(3) ?? '–'}</td><td><code>${esc(r.version ?? '–')}</code></td></tr>`,
+    )
+    .join('');
+  return `${epsilon}${updates}<table><tr><th>round</th><th>closed</th><th>updates</th><th>epsilon</th><th>total epsilon</th><th>version</th></tr>${rows}</table>`;
+}
+
+export function dashboardPage(d: DashboardData): string {
+  return shell(
+    `EdgeRecs dashboard: ${d.model}`,
+    `<header><h1>EdgeRecs dashboard</h1>
+<form method="get" action="/dashboard" class="inline"><label>Model <input name="model" value="${esc(d.model)}" size="12"></label> <button>Show</button></form>
+<form method="post" action="/dashboard/logout" class="inline"><button>Sign out</button></form></header>
+<h2>Model versions</h2>${versionsSection(d.record, d.model)}
+<h2>Recommendations: CTR and conversion</h2>${metricsSection(d.metrics)}
+<h2>Federated rounds</h2>${roundsSection(d.rounds, d.roundsAvailable)}`,
+  );
+}

@@ -1,0 +1,117 @@
+/**
+ * `GET /dashboard`: a server-rendered admin page (model versions, CTR and conversion by placement and
+ * copy variant, federated rounds and epsilon). Admins sign in with the bearer token in an Authorization
+ * header, or through the login form, which sets an HttpOnly, SameSite=Strict session cookie scoped to
+ * `/dashboard`. Shoppers never get a cookie from this server; only this admin page sets one.
+ */
+import { Hono, type Context } from 'hono';
+import { deleteCookie, setCookie } from 'hono/cookie';
+import { TOKEN } from '../../core/analytics.ts';
+import { isRecord } from '../../core/errors.ts';
+import { bearerToken, hasSession, SESSION_COOKIE, SESSION_SECONDS, type AdminAuth } from '../admin/auth.ts';
+import { metricsReadout } from '../analytics/readout.ts';
+import type { AnalyticsStore } from '../analytics/store.ts';
+import { limitBody, readText } from '../body.ts';
+import { ApiError } from '../errors.ts';
+import type { Storage } from '../storage.ts';
+import { loginPage, dashboardPage, type Round } from './page.ts';
+
+/** No script, no outside resources: the page is HTML, inline SVG and one style element. */
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+export interface DashboardSettings {
+  auth: AdminAuth;
+  storage: Storage;
+  analytics: AnalyticsStore;
+  suppressBelow: number;
+  /** The whole app's fetch, to read `GET /v1/admin/rounds` as any admin client would. */
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>;
+}
+
+function wantsHtml(c: Context): boolean {
+  return /text\/html/.test(c.req.header('Accept') ?? '');
+}
+
+function page(c: Context, html: string, status: 200 | 401 | 403 = 200): Response {
+  return c.html(html, status, { 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+}
+
+/** Rounds from the federated engine's `GET /v1/admin/rounds`; empty when it is absent or answers otherwise. */
+async function readRounds(c: Context, fetch: DashboardSettings['fetch']): Promise<{ rounds: Round[]; available: boolean }> {
+  const headers = new Headers();
+  for (const name of ['Authorization', 'Cookie']) {
+    const value = c.req.header(name);
+    if (value) headers.set(name, value);
+  }
+  try {
+    const res = await fetch(new Request(new URL('/v1/admin/rounds', c.req.url), { headers }), c.env);
+    if (!res.ok) {
+      await res.body?.cancel();
+      return { rounds: [], available: false };
+    }
+    const body: unknown = await res.json();
+    const list = isRecord(body) && Array.isArray(body.rounds) ? body.rounds : [];
+    const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+    const rounds = list.filter(isRecord).map(
+      (r): Round => ({
+        model: typeof r.model === 'string' ? r.model : '',
+        round: num(r.round),
+        closedAt: typeof r.closedAt === 'string' ? r.closedAt : null,
+        updates: num(r.updates),
+        epsilon: num(r.epsilon),
+        totalEpsilon: num(r.totalEpsilon),
+        version: typeof r.version === 'string' ? r.version : null,
+      }),
+    );
+    return { rounds, available: true };
+  } catch {
+    return { rounds: [], available: false };
+  }
+}
+
+export function dashboardRoutes(settings: DashboardSettings): Hono {
+  const { auth, storage, analytics, suppressBelow, fetch } = settings;
+  const routes = new Hono();
+
+  routes.use('*', async (c, next) => {
+    if (!auth.enabled) throw new ApiError(404, 'admin_disabled', 'the dashboard is off: configure an admin token');
+    return next();
+  });
+
+  routes.get('/', async (c) => {
+    const token = bearerToken(c);
+    if (token === null) throw new ApiError(401, 'unauthorized', 'the Authorization header must be "Bearer <token>"', { 'WWW-Authenticate': 'Bearer realm="edge-recs admin"' });
+    if (token !== undefined) {
+      if (!(await auth.checkToken(token))) throw new ApiError(403, 'forbidden', 'the admin token is not valid');
+    } else if (!(await hasSession(c, auth))) {
+      if (wantsHtml(c)) return page(c, loginPage(), 401);
+      throw new ApiError(401, 'unauthorized', 'sign in at /dashboard or send Authorization: Bearer <token>', { 'WWW-Authenticate': 'Bearer realm="edge-recs admin"' });
+    }
+    const model = c.req.query('model') ?? 'default';
+    if (!TOKEN.test(model)) throw new ApiError(400, 'bad_model', `?model= must name a model (got ${JSON.stringify(model)})`);
+    const [record, rows, rounds] = await Promise.all([storage.meta.getModel(model), analytics.readMetrics(model), readRounds(c, fetch)]);
+    const modelRounds = rounds.rounds.filter((r) => r.model === model || r.model === '');
+    return page(c, dashboardPage({ model, record, metrics: metricsReadout(model, rows, suppressBelow), rounds: modelRounds, roundsAvailable: rounds.available }));
+  });
+
+  routes.post('/login', limitBody(4096), async (c) => {
+    const form = new URLSearchParams(await readText(c));
+    const token = (form.get('token') ?? '').trim();
+    if (!(await auth.checkToken(token))) return page(c, loginPage('That token is not valid.'), 403);
+    setCookie(c, SESSION_COOKIE, await auth.session(token), {
+      path: '/dashboard',
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: new URL(c.req.url).protocol === 'https:',
+      maxAge: SESSION_SECONDS,
+    });
+    return c.redirect('/dashboard', 303);
+  });
+
+  routes.post('/logout', (c) => {
+    deleteCookie(c, SESSION_COOKIE, { path: '/dashboard', httpOnly: true, sameSite: 'Strict' });
+    return c.redirect('/dashboard', 303);
+  });
+
+  return routes;
+}
