@@ -1,0 +1,250 @@
+import type { Hono } from 'hono';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { Artifact } from '../../core/artifact/artifact.ts';
+import { artifactForm } from '../../core/artifact/upload.ts';
+import type { KeyFile, TrustedKey } from '../../core/artifact/signing.ts';
+import { createApp, type AppOptions } from '../app.ts';
+import { createMemoryStorage } from '../memory-storage.ts';
+import type { Storage } from '../storage.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from '../test-support.ts';
+import { adminAuth } from './auth.ts';
+import { applyChange, canaryBucket, localRegistry, servedVersion, type ModelChange } from './registry-ops.ts';
+
+const TOKEN = 'admin-token-0123456789abcdef';
+const bearer = (token = TOKEN): Record<string, string> => ({ Authorization: `Bearer ${token}` });
+
+interface Setup {
+  app: Hono;
+  storage: Storage;
+  key: Required<KeyFile>;
+  trusted: TrustedKey[];
+}
+
+async function setup(overrides: Partial<AppOptions> = {}): Promise<Setup> {
+  const storage = createMemoryStorage();
+  const { key, trusted } = await signer();
+  const app = createApp({ storage, trustedKeys: trusted, widget: memoryWidget({}), adminTokens: [TOKEN], ...overrides });
+  return { app, storage, key, trusted };
+}
+
+function publish(app: Hono, artifact: Artifact, name = artifact.manifest.name, headers = bearer()): Promise<Response> {
+  return Promise.resolve(app.request(`/v1/admin/models/${name}/versions`, { method: 'POST', headers, body: artifactForm(artifact) }));
+}
+
+function json(app: Hono, method: string, path: string, body: unknown, headers = bearer()): Promise<Response> {
+  return Promise.resolve(app.request(path, { method, headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify(body) }));
+}
+
+describe('admin authentication', () => {
+  it('answers 401 with WWW-Authenticate when no token is sent, 403 for a wrong one', async () => {
+    const { app } = await setup();
+    const missing = await app.request('/v1/admin/models/default/versions');
+    expect(missing.headers.get('WWW-Authenticate')).toBe('Bearer realm="edge-recs admin"');
+    await expectError(missing, 401, 'unauthorized');
+    const basic = await app.request('/v1/admin/models/default/versions', { headers: { Authorization: 'Basic YWRtaW46YWRtaW4=' } });
+    expect(basic.headers.get('WWW-Authenticate')).toMatch(/error="invalid_request"/);
+    await expectError(basic, 401, 'unauthorized');
+    await expectError(await app.request('/v1/admin/models/default/versions', { headers: bearer(`${TOKEN}x`) }), 403, 'forbidden');
+    await expectError(await app.request('/v1/admin/models/default/versions', { headers: bearer(TOKEN.slice(1)) }), 403, 'forbidden');
+  });
+
+  it('turns the admin API off (404) when no token is configured', async () => {
+    const { app } = await setup({ adminTokens: [] });
+    const message = await expectError(await app.request('/v1/admin/metrics?model=default', { headers: bearer() }), 404, 'admin_disabled');
+    expect(message).toMatch(/configure an admin token/);
+    await expectError(await app.request('/dashboard', { headers: bearer() }), 404, 'admin_disabled');
+  });
+
+  it('accepts any of several tokens, for a rotation', async () => {
+    const other = 'second-token-abcdefghijklmnop';
+    const { app } = await setup({ adminTokens: [TOKEN, other] });
+    await expectError(await app.request('/v1/admin/models/none/versions', { headers: bearer(other) }), 404, 'unknown_model');
+    await expectError(await app.request('/v1/admin/models/none/versions', { headers: bearer() }), 404, 'unknown_model');
+  });
+
+  it('refuses weak or malformed tokens when the app is built', async () => {
+    const { trusted } = await signer();
+    const base = { storage: createMemoryStorage(), trustedKeys: trusted, widget: memoryWidget({}) };
+    expect(() => createApp({ ...base, adminTokens: ['secret'] })).toThrow(/adminTokens\[0\] must be 16-512 characters .* got 6 characters/);
+    expect(() => createApp({ ...base, adminTokens: [TOKEN, 'has spaces in it, sixteen+'] })).toThrow(/adminTokens\[1\]/);
+    expect(() => createApp({ ...base, adminTokens: 'x' as unknown as string[] })).toThrow(/adminTokens must be an array/);
+  });
+
+  it('issues session values that verify until they expire, and only for this server\'s tokens', async () => {
+    const auth = adminAuth([TOKEN]);
+    const now = 1_800_000_000;
+    const value = await auth.session(TOKEN, now);
+    expect(await auth.checkSession(value, now + 60)).toBe(true);
+    expect(await auth.checkSession(value, now + 8 * 3600)).toBe(false);
+    expect(await adminAuth(['another-token-0123456789']).checkSession(value, now + 60)).toBe(false);
+    expect(await auth.checkSession(value.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), now + 60)).toBe(false);
+    expect(await auth.checkSession('garbage', now)).toBe(false);
+  });
+});
+
+describe('POST /v1/admin/models/:name/versions', () => {
+  it('publishes a signed artifact (201), serves it at once, and answers 200 to the same upload again', async () => {
+    const { app, key } = await setup();
+    const artifact = await tinyArtifact(key, 'v1');
+    const res = await publish(app, artifact);
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ name: 'default', current: 'v1', version: 'v1', created: true, canary: null });
+    expect(body.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
+    const manifest = await app.request('/v1/models/default/manifest');
+    expect(manifest.headers.get('X-Model-Version')).toBe('v1');
+    expect((await publish(app, artifact)).status).toBe(200);
+  });
+
+  it('refuses an artifact signed by an untrusted key, a tampered file, a missing file and a name mismatch', async () => {
+    const { app, key } = await setup();
+    const { key: stranger } = await signer();
+    await expectError(await publish(app, await tinyArtifact(stranger, 'v1')), 400, 'untrusted_key');
+
+    const tampered = await tinyArtifact(key, 'v1');
+    const shard = tampered.manifest.shards[0]!.path;
+    const bytes = tampered.files.get(shard)!;
+    bytes[0] = bytes[0]! ^ 1;
+    expect(await expectError(await publish(app, tampered), 400, 'integrity')).toMatch(shard);
+
+    const missing = await tinyArtifact(key, 'v1');
+    missing.files.delete('items.json');
+    expect(await expectError(await publish(app, missing), 400, 'integrity')).toMatch(/items\.json: named by the manifest but missing/);
+
+    expect(await expectError(await publish(app, await tinyArtifact(key, 'v1', 1, 'other'), 'default'), 400, 'name_mismatch')).toMatch(/publish it under \/v1\/admin\/models\/other\/versions/);
+    await expectError(await app.request('/v1/models/default/manifest'), 404, 'unknown_model');
+  });
+
+  it('refuses a body that is not multipart, lacks the manifest or exceeds the limit', async () => {
+    const { app, key } = await setup({ maxArtifactBytes: 2048 });
+    await expectError(await json(app, 'POST', '/v1/admin/models/default/versions', {}), 415, 'unsupported_media_type');
+    const noManifest = new FormData();
+    noManifest.append('items.json', new Blob(['[]']), 'items.json');
+    await expectError(await app.request('/v1/admin/models/default/versions', { method: 'POST', headers: bearer(), body: noManifest }), 400, 'bad_upload');
+    const big = await tinyArtifact(key, 'v1');
+    big.files.set('padding.bin', new Uint8Array(4096));
+    await expectError(await publish(app, big), 413, 'payload_too_large');
+    const badJson = new FormData();
+    badJson.append('manifest', new Blob(['{not json']), 'manifest.json');
+    await expectError(await app.request('/v1/admin/models/default/versions', { method: 'POST', headers: bearer(), body: badJson }), 400, 'bad_manifest');
+  });
+
+  it('needs the admin token', async () => {
+    const { app, key } = await setup();
+    await expectError(await publish(app, await tinyArtifact(key), 'default', {}), 401, 'unauthorized');
+  });
+});
+
+describe('versions, promote, rollback, canary', () => {
+  async function withVersions(): Promise<Setup> {
+    const s = await setup();
+    for (const [i, v] of ['v1', 'v2', 'v3'].entries()) expect((await publish(s.app, await tinyArtifact(s.key, v, i + 1))).status).toBe(201);
+    return s;
+  }
+  const served = async (app: Hono, bucket?: number): Promise<string | null> =>
+    (await app.request('/v1/models/default/manifest', bucket === undefined ? {} : { headers: { 'X-Canary-Bucket': String(bucket) } })).headers.get('X-Model-Version');
+
+  it('lists versions oldest first with the current one', async () => {
+    const { app } = await withVersions();
+    const res = await app.request('/v1/admin/models/default/versions', { headers: bearer() });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    const body = (await res.json()) as { current: string; versions: Array<{ version: string; publishedAt: string }> };
+    expect(body.current).toBe('v3');
+    expect(body.versions.map((v) => v.version)).toEqual(['v1', 'v2', 'v3']);
+    await expectError(await app.request('/v1/admin/models/nope/versions', { headers: bearer() }), 404, 'unknown_model');
+    await expectError(await app.request('/v1/admin/models/Bad!/versions', { headers: bearer() }), 400, 'bad_name');
+  });
+
+  it('promotes a version, and rolls back to the one published before the current one', async () => {
+    const { app } = await withVersions();
+    const promoted = await json(app, 'POST', '/v1/admin/models/default/promote', { version: 'v1' });
+    expect(promoted.status).toBe(200);
+    expect(await promoted.json()).toMatchObject({ current: 'v1' });
+    expect(await served(app)).toBe('v1');
+    await expectError(await app.request('/v1/admin/models/default/rollback', { method: 'POST', headers: bearer() }), 409, 'no_previous_version');
+
+    await json(app, 'POST', '/v1/admin/models/default/promote', { version: 'v3' });
+    expect(await (await app.request('/v1/admin/models/default/rollback', { method: 'POST', headers: bearer() })).json()).toMatchObject({ current: 'v2' });
+    expect(await served(app)).toBe('v2');
+    await expectError(await json(app, 'POST', '/v1/admin/models/default/promote', { version: 'v9' }), 404, 'unknown_version');
+    await expectError(await json(app, 'POST', '/v1/admin/models/default/promote', { version: 7 }), 400, 'bad_change');
+    await expectError(await json(app, 'POST', '/v1/admin/models/nope/promote', { version: 'v1' }), 404, 'unknown_model');
+  });
+
+  it('serves a canary to buckets below its percentage, privately cached and varying by bucket, until it ends', async () => {
+    const { app } = await withVersions();
+    await json(app, 'POST', '/v1/admin/models/default/promote', { version: 'v2' });
+    const res = await json(app, 'PUT', '/v1/admin/models/default/canary', { version: 'v3', percent: 25 });
+    expect(await res.json()).toMatchObject({ current: 'v2', canary: { version: 'v3', percent: 25 } });
+    expect(await served(app, 0)).toBe('v3');
+    expect(await served(app, 24)).toBe('v3');
+    expect(await served(app, 25)).toBe('v2');
+    expect(await served(app, 99)).toBe('v2');
+    const manifest = await app.request('/v1/models/default/manifest', { headers: { 'X-Canary-Bucket': '3' } });
+    expect(manifest.headers.get('Cache-Control')).toBe('private, max-age=60, must-revalidate');
+    expect(manifest.headers.get('Vary')).toBe('X-Canary-Bucket');
+    await expectError(await app.request('/v1/models/default/manifest', { headers: { 'X-Canary-Bucket': '100' } }), 400, 'bad_canary_bucket');
+
+    // Without a bucket each request is a fresh draw: over many requests both versions are served.
+    const seen = new Set<string | null>();
+    for (let i = 0; i < 60 && seen.size < 2; i++) seen.add(await served(app));
+    expect(seen).toEqual(new Set(['v2', 'v3']));
+
+    const ended = await app.request('/v1/admin/models/default/canary', { method: 'DELETE', headers: bearer() });
+    expect(await ended.json()).toMatchObject({ current: 'v2', canary: null });
+    expect(await served(app, 0)).toBe('v2');
+    expect((await app.request('/v1/models/default/manifest')).headers.get('Cache-Control')).toBe('public, max-age=60, must-revalidate');
+  });
+
+  it('refuses a canary of the current version, an unknown version or a bad percentage', async () => {
+    const { app } = await withVersions();
+    await expectError(await json(app, 'PUT', '/v1/admin/models/default/canary', { version: 'v3', percent: 10 }), 400, 'bad_canary');
+    await expectError(await json(app, 'PUT', '/v1/admin/models/default/canary', { version: 'v7', percent: 10 }), 404, 'unknown_version');
+    for (const percent of [-1, 101, 2.5, '10']) {
+      await expectError(await json(app, 'PUT', '/v1/admin/models/default/canary', { version: 'v1', percent }), 400, 'bad_canary');
+    }
+    await expectError(await app.request('/v1/admin/models/default/canary', { method: 'PUT', headers: { ...bearer(), 'Content-Type': 'application/json' }, body: '{' }), 400, 'bad_json');
+  });
+});
+
+describe('registry operations', () => {
+  const record = { name: 'm', current: 'b', versions: ['a', 'b', 'c'].map((version) => ({ version, manifestSha256: version.repeat(64), publishedAt: 't' })) };
+
+  it('apply changes without touching the record given', () => {
+    const before = structuredClone(record);
+    const changes: Array<[ModelChange, Partial<typeof record> & { canary?: unknown }]> = [
+      [{ op: 'promote', version: 'c' }, { current: 'c' }],
+      [{ op: 'rollback' }, { current: 'a' }],
+      [{ op: 'canary', version: 'c', percent: 5 }, { current: 'b', canary: { version: 'c', percent: 5 } }],
+    ];
+    for (const [change, expected] of changes) expect(applyChange(record, 'm', change)).toMatchObject(expected);
+    expect(record).toEqual(before);
+    const canaried = applyChange(record, 'm', { op: 'canary', version: 'c', percent: 5 });
+    expect(applyChange(canaried, 'm', { op: 'promote', version: 'c' }).canary).toBeUndefined();
+    expect(applyChange(canaried, 'm', { op: 'rollback' }).canary).toBeUndefined();
+    expect(applyChange(canaried, 'm', { op: 'canary', version: 'c', percent: 0 }).canary).toBeUndefined();
+  });
+
+  it('picks the served version by bucket and draws a bucket when none is sent', () => {
+    const canaried = { ...record, canary: { version: 'c', percent: 10 } };
+    expect(servedVersion(canaried, 9)).toBe('c');
+    expect(servedVersion(canaried, 10)).toBe('b');
+    expect(servedVersion(record, 0)).toBe('b');
+    expect(canaryBucket('42')).toBe(42);
+    expect(canaryBucket(' 7 ')).toBe(7);
+    for (const bad of ['100', '-1', 'x', '1.5', '']) expect(canaryBucket(bad)).toBeNull();
+    for (let i = 0; i < 50; i++) expect(canaryBucket(undefined)).toBeGreaterThanOrEqual(0);
+    expectTypeOf(canaryBucket).returns.toEqualTypeOf<number | null>();
+  });
+
+  it('loses no publish when a promote races with publishes of the same model', async () => {
+    const storage = createMemoryStorage();
+    const { key, trusted } = await signer();
+    const registry = localRegistry(storage, trusted);
+    await registry.publish(await tinyArtifact(key, 'v1', 1));
+    const artifacts = await Promise.all(['v2', 'v3', 'v4'].map((v, i) => tinyArtifact(key, v, i + 2)));
+    await Promise.all([...artifacts.map((a) => registry.publish(a)), registry.change('default', { op: 'promote', version: 'v1' })]);
+    expect((await storage.meta.getModel('default'))!.versions.map((v) => v.version)).toEqual(['v1', 'v2', 'v3', 'v4']);
+  });
+});

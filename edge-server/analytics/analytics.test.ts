@@ -1,0 +1,206 @@
+import type { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { METRICS_LIMITS, parsePopular } from '../../core/analytics.ts';
+import { publishArtifact } from '../registry.ts';
+import { createApp, type AppOptions } from '../app.ts';
+import { createMemoryStorage } from '../memory-storage.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from '../test-support.ts';
+import { createMemoryAnalytics } from './memory.ts';
+import { decayedAdd, decayTo, popularityStore } from './popularity.ts';
+import { metricsReadout } from './readout.ts';
+import type { AnalyticsStore, MetricRow } from './store.ts';
+
+const TOKEN = 'admin-token-0123456789abcdef';
+const ADMIN = { Authorization: `Bearer ${TOKEN}` };
+const DAY = 24 * 3600 * 1000;
+
+async function setup(overrides: Partial<AppOptions> = {}): Promise<{ app: Hono; store: AnalyticsStore }> {
+  const storage = createMemoryStorage();
+  const { key, trusted } = await signer();
+  await publishArtifact(storage, await tinyArtifact(key, 'v1'), { trusted });
+  const store = createMemoryAnalytics();
+  const app = createApp({ storage, trustedKeys: trusted, widget: memoryWidget({}), adminTokens: [TOKEN], analytics: { store }, ...overrides });
+  return { app, store };
+}
+
+const counter = (event: string, count: number, over: Record<string, unknown> = {}): Record<string, unknown> => ({
+  placement: 'for-you',
+  modelVersion: 'v1',
+  variant: 'viewed.1',
+  event,
+  count,
+  ...over,
+});
+
+function post(app: Hono, body: unknown, contentType = 'application/json'): Promise<Response> {
+  return Promise.resolve(app.request('/v1/metrics', { method: 'POST', headers: { 'Content-Type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) }));
+}
+
+describe('POST /v1/metrics', () => {
+  it('accepts a batch (202) and sums it per placement, version, variant, event and UTC day', async () => {
+    const { app, store } = await setup();
+    const res = await post(app, { model: 'default', counters: [counter('impression', 20), counter('click', 3)] });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    expect(await res.json()).toEqual({ accepted: 2 });
+    // sendBeacon's text/plain is accepted too.
+    expect((await post(app, { model: 'default', counters: [counter('impression', 5)] }, 'text/plain;charset=UTF-8')).status).toBe(202);
+    const day = new Date().toISOString().slice(0, 10);
+    const rows = await store.readMetrics('default');
+    expect(rows.sort((a, b) => a.event.localeCompare(b.event))).toEqual([
+      { day, placement: 'for-you', modelVersion: 'v1', variant: 'viewed.1', event: 'click', count: 3 },
+      { day, placement: 'for-you', modelVersion: 'v1', variant: 'viewed.1', event: 'impression', count: 25 },
+    ]);
+  });
+
+  it('refuses fields that could identify a client, naming them, and stores nothing of the batch', async () => {
+    const { app, store } = await setup();
+    expect(await expectError(await post(app, { model: 'default', counters: [counter('click', 1)], clientId: 'abc' }), 400, 'bad_metrics')).toBe('metrics: unknown field "clientId"');
+    await expectError(await post(app, { model: 'default', counters: [counter('click', 1), counter('click', 1, { sessionId: 's' })] }), 400, 'bad_metrics');
+    expect(await store.readMetrics('default')).toEqual([]);
+  });
+
+  it('refuses an unpublished model (404), an unknown version (400), malformed JSON, other media types and oversized bodies', async () => {
+    const { app } = await setup();
+    await expectError(await post(app, { model: 'nope', counters: [counter('click', 1)] }), 404, 'unknown_model');
+    expect(await expectError(await post(app, { model: 'default', counters: [counter('click', 1, { modelVersion: 'v9' })] }), 400, 'unknown_version')).toMatch(/use "fallback"/);
+    expect((await post(app, { model: 'default', counters: [counter('click', 1, { modelVersion: 'fallback' })] })).status).toBe(202);
+    await expectError(await post(app, '{"model":'), 400, 'bad_json');
+    await expectError(await post(app, { model: 'default', counters: [] }, 'application/x-www-form-urlencoded'), 415, 'unsupported_media_type');
+    await expectError(await post(app, 'x'.repeat(METRICS_LIMITS.bytes + 1)), 413, 'payload_too_large');
+    await expectError(await app.request('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: new Uint8Array([0xff, 0xfe]) }), 400, 'bad_encoding');
+  });
+
+  it('accepts a version published after the first batch was checked', async () => {
+    const storage = createMemoryStorage();
+    const { key, trusted } = await signer();
+    await publishArtifact(storage, await tinyArtifact(key, 'v1'), { trusted });
+    const app = createApp({ storage, trustedKeys: trusted, widget: memoryWidget({}) });
+    expect((await post(app, { model: 'default', counters: [counter('click', 1)] })).status).toBe(202);
+    await publishArtifact(storage, await tinyArtifact(key, 'v2', 2), { trusted });
+    expect((await post(app, { model: 'default', counters: [counter('click', 1, { modelVersion: 'v2' })] })).status).toBe(202);
+  });
+});
+
+describe('GET /v1/admin/metrics', () => {
+  it('reports counts with those below k as null, and rates only from shown counts', async () => {
+    const { app } = await setup();
+    await post(app, {
+      model: 'default',
+      counters: [counter('impression', 200), counter('click', 20), counter('purchase', 3), counter('impression', 40, { placement: 'cart', variant: 'none' }), counter('click', 9, { placement: 'cart', variant: 'none' })],
+    });
+    const res = await app.request('/v1/admin/metrics?model=default', { headers: ADMIN });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    const body = (await res.json()) as ReturnType<typeof metricsReadout>;
+    expect(body.suppressedBelow).toBe(10);
+    expect(body.byPlacement).toEqual([
+      { placement: 'cart', impression: 40, click: null, add_to_cart: null, purchase: null, ctr: null, conversion: null },
+      { placement: 'for-you', impression: 200, click: 20, add_to_cart: null, purchase: null, ctr: 0.1, conversion: null },
+    ]);
+    expect(body.daily).toHaveLength(2);
+    expect(body.groups[1]).toMatchObject({ placement: 'for-you', modelVersion: 'v1', variant: 'viewed.1', impression: 200 });
+  });
+
+  it('uses the configured k, needs the admin token and a model', async () => {
+    const { app } = await setup({ analytics: { suppressBelow: 1 } });
+    await post(app, { model: 'default', counters: [counter('purchase', 1)] });
+    const body = (await (await app.request('/v1/admin/metrics?model=default', { headers: ADMIN })).json()) as ReturnType<typeof metricsReadout>;
+    expect(body.byPlacement[0]!.purchase).toBe(1);
+    await expectError(await app.request('/v1/admin/metrics?model=default'), 401, 'unauthorized');
+    await expectError(await app.request('/v1/admin/metrics', { headers: ADMIN }), 400, 'bad_model');
+  });
+
+  it('refuses a non-positive k when the app is built', async () => {
+    const { trusted } = await signer();
+    const base = { storage: createMemoryStorage(), trustedKeys: trusted, widget: memoryWidget({}) };
+    expect(() => createApp({ ...base, analytics: { suppressBelow: 0 } })).toThrow(/analytics\.suppressBelow must be a positive integer/);
+    expect(() => createApp({ ...base, analytics: { halfLifeDays: -1 } })).toThrow(/analytics\.halfLifeDays must be a positive number of days/);
+    expect(() => createApp({ ...base, analytics: { store: {} as AnalyticsStore } })).toThrow(/analytics\.store must be an AnalyticsStore/);
+  });
+});
+
+describe('metricsReadout', () => {
+  it('computes CTR as clicks per impression and conversion as purchases per click', () => {
+    const rows: MetricRow[] = [
+      { day: '2026-03-01', placement: 'similar', modelVersion: 'v1', variant: 'a', event: 'impression', count: 1000 },
+      { day: '2026-03-02', placement: 'similar', modelVersion: 'v1', variant: 'a', event: 'impression', count: 1000 },
+      { day: '2026-03-01', placement: 'similar', modelVersion: 'v1', variant: 'a', event: 'click', count: 50 },
+      { day: '2026-03-01', placement: 'similar', modelVersion: 'v2', variant: 'b', event: 'click', count: 50 },
+      { day: '2026-03-02', placement: 'similar', modelVersion: 'v1', variant: 'a', event: 'purchase', count: 10 },
+    ];
+    const r = metricsReadout('m', rows, 10);
+    expect(r.byVariant).toEqual([
+      { placement: 'similar', variant: 'a', impression: 2000, click: 50, add_to_cart: null, purchase: 10, ctr: 0.025, conversion: 0.2 },
+      { placement: 'similar', variant: 'b', impression: null, click: 50, add_to_cart: null, purchase: null, ctr: null, conversion: null },
+    ]);
+    expect(r.byVersion.map((v) => v.modelVersion)).toEqual(['v1', 'v2']);
+    expect(r.daily.map((d) => d.day)).toEqual(['2026-03-01', '2026-03-02']);
+  });
+});
+
+describe('trending and bestsellers', () => {
+  it('decays a sum by half per half-life, whatever order counts arrive in', () => {
+    const h = 7 * DAY;
+    expect(decayTo(8, 0, 7 * DAY, h)).toBeCloseTo(4);
+    const inOrder = decayedAdd(decayedAdd(undefined, 10, 0, h), 4, h, h);
+    const reversed = decayedAdd(decayedAdd(undefined, 4, h, h), 10, 0, h);
+    expect(inOrder).toEqual({ score: 9, at: h });
+    expect(reversed.at).toBe(h);
+    expect(reversed.score).toBeCloseTo(9);
+  });
+
+  it('serves trending from reported item counts and bestsellers from the merchant list, with a short cache', async () => {
+    const { app, store } = await setup();
+    const popularity = popularityStore(store);
+    const now = Date.now();
+    await popularity.addItemCounts('default', { 'sku-1': 10, 'sku-2': 30, 'sku-3': -2 }, new Date(now - 14 * DAY).toISOString());
+    await popularity.addItemCounts('default', { 'sku-1': 12 }, new Date(now).toISOString());
+    const put = await app.request('/v1/admin/models/default/bestsellers', {
+      method: 'PUT',
+      headers: { ...ADMIN, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ids: ['sku-5', 'sku-4', 'sku-1'] }),
+    });
+    expect(await put.json()).toMatchObject({ model: 'default', count: 3 });
+
+    const res = await app.request('/v1/popular?model=default');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Cache-Control')).toBe('public, max-age=300');
+    const popular = parsePopular(await res.json());
+    // sku-1: 10 two half-lives ago (2.5) + 12 now; sku-2: 30 two half-lives ago (7.5); sku-3 is below zero.
+    expect(popular.trending.map((p) => p.id)).toEqual(['sku-1', 'sku-2']);
+    expect(popular.trending[0]!.score).toBeCloseTo(14.5, 2);
+    expect(popular.trending[1]!.score).toBeCloseTo(7.5, 2);
+    expect(popular.bestsellers).toEqual([
+      { id: 'sku-5', score: 3 },
+      { id: 'sku-4', score: 2 },
+      { id: 'sku-1', score: 1 },
+    ]);
+    const limited = parsePopular(await (await app.request('/v1/popular?model=default&limit=1')).json());
+    expect(limited.bestsellers).toEqual([{ id: 'sku-5', score: 3 }]);
+  });
+
+  it('answers empty lists for a model with no aggregates, and 400 for a bad model or limit', async () => {
+    const { app } = await setup();
+    expect(await (await app.request('/v1/popular?model=other')).json()).toMatchObject({ trending: [], bestsellers: [] });
+    await expectError(await app.request('/v1/popular'), 400, 'bad_model');
+    await expectError(await app.request('/v1/popular?model=default&limit=0'), 400, 'bad_limit');
+    await expectError(await app.request('/v1/popular?model=default&limit=51'), 400, 'bad_limit');
+  });
+
+  it('refuses malformed bestseller lists and item counts', async () => {
+    const { app, store } = await setup();
+    const putIds = (body: unknown): Promise<Response> =>
+      Promise.resolve(app.request('/v1/admin/models/default/bestsellers', { method: 'PUT', headers: { ...ADMIN, 'Content-Type': 'application/json' }, body: JSON.stringify(body) }));
+    await expectError(await putIds({ ids: ['a', 'a'] }), 400, 'bad_bestsellers');
+    await expectError(await putIds({ ids: [1] }), 400, 'bad_bestsellers');
+    await expectError(await putIds(['a']), 400, 'bad_bestsellers');
+    await expectError(await putIds({ ids: Array.from({ length: 1001 }, (_, i) => `s${i}`) }), 400, 'bad_bestsellers');
+
+    const popularity = popularityStore(store);
+    await expect(popularity.addItemCounts('default', { a: Number.NaN }, new Date().toISOString())).rejects.toMatchObject({ code: 'bad_counts' });
+    await expect(popularity.addItemCounts('default', { a: 1 }, 'yesterday')).rejects.toMatchObject({ code: 'bad_counts' });
+    await expect(popularity.addItemCounts('../x', { a: 1 }, new Date().toISOString())).rejects.toMatchObject({ code: 'bad_counts' });
+    expect(() => popularityStore(store, { halfLifeDays: 0 })).toThrow(/halfLifeDays must be a positive number/);
+  });
+});

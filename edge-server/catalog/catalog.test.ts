@@ -1,0 +1,90 @@
+import type { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { parseCatalog } from '../../core/catalog.ts';
+import { createApp, type AppOptions } from '../app.ts';
+import { createMemoryStorage } from '../memory-storage.ts';
+import { expectError, memoryWidget, signer } from '../test-support.ts';
+import { createMemoryCatalog } from './store.ts';
+
+const TOKEN = 'admin-token-0123456789abcdef';
+const ADMIN = { Authorization: `Bearer ${TOKEN}` };
+
+async function setup(overrides: Partial<AppOptions> = {}): Promise<Hono> {
+  const { trusted } = await signer();
+  return createApp({ storage: createMemoryStorage(), trustedKeys: trusted, widget: memoryWidget({}), adminTokens: [TOKEN], ...overrides });
+}
+
+const put = (app: Hono, body: string, contentType: string, headers: Record<string, string> = ADMIN): Promise<Response> =>
+  Promise.resolve(app.request('/v1/admin/catalog', { method: 'PUT', headers: { ...headers, 'Content-Type': contentType }, body }));
+
+const JSON_CATALOG = {
+  updatedAt: '2026-03-01T00:00:00.000Z',
+  products: [{ id: 'sku-1', title: 'Cream', link: '/p/1', image_link: '/i/1', price: 9.5, currency: 'EUR', availability: 'in_stock', product_type: 'Beauty' }],
+};
+const TSV = 'id\ttitle\tlink\timage_link\tprice\tsale_price\tavailability\tproduct_type\tbrand\nsku-9\tMug\t/p/9\t/i/9\t12.00 USD\t10.00 USD\tout of stock\tHome > Kitchen\tAcme\n';
+const XML = `<?xml version="1.0"?><rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel><item>
+<g:id>x-1</g:id><g:title>Kettle</g:title><g:link>https://shop.example/x-1</g:link><g:image_link>https://img.example/x-1.jpg</g:image_link>
+<g:price>30.00 GBP</g:price><g:availability>in stock</g:availability><g:google_product_category>Home &gt; Kitchen</g:google_product_category></item></channel></rss>`;
+
+describe('catalog', () => {
+  it('answers 404 before a catalog is published', async () => {
+    const app = await setup();
+    expect(await expectError(await app.request('/v1/catalog'), 404, 'no_catalog')).toMatch(/PUT \/v1\/admin\/catalog/);
+  });
+
+  it('stores a JSON catalog and serves it with an ETag, a one-minute cache and 304s', async () => {
+    const app = await setup();
+    const res = await put(app, JSON.stringify(JSON_CATALOG), 'application/json');
+    expect(res.status).toBe(200);
+    const summary = (await res.json()) as { products: number; etag: string };
+    expect(summary.products).toBe(1);
+    const got = await app.request('/v1/catalog');
+    expect(got.status).toBe(200);
+    expect(got.headers.get('Content-Type')).toBe('application/json; charset=utf-8');
+    expect(got.headers.get('Cache-Control')).toBe('public, max-age=60');
+    expect(got.headers.get('ETag')).toBe(summary.etag);
+    expect(parseCatalog(await got.json())).toEqual(JSON_CATALOG);
+    const cached = await app.request('/v1/catalog', { headers: { 'If-None-Match': summary.etag } });
+    expect(cached.status).toBe(304);
+    expect(await cached.text()).toBe('');
+  });
+
+  it('normalizes a TSV feed and an XML feed into the catalog the widget reads, replacing the previous one', async () => {
+    const app = await setup();
+    expect((await put(app, TSV, 'text/tab-separated-values')).status).toBe(200);
+    const first = await app.request('/v1/catalog');
+    const etag = first.headers.get('ETag')!;
+    expect(parseCatalog(await first.json()).products).toEqual([
+      { id: 'sku-9', title: 'Mug', link: '/p/9', image_link: '/i/9', price: 12, sale_price: 10, currency: 'USD', availability: 'out_of_stock', product_type: 'Home > Kitchen', brand: 'Acme' },
+    ]);
+    expect((await put(app, XML, 'application/rss+xml; charset=utf-8')).status).toBe(200);
+    const second = await app.request('/v1/catalog', { headers: { 'If-None-Match': etag } });
+    expect(second.status).toBe(200);
+    expect(parseCatalog(await second.json()).products.map((p) => [p.id, p.price, p.currency, p.product_type])).toEqual([['x-1', 30, 'GBP', 'Home > Kitchen']]);
+  });
+
+  it('refuses a bad feed with a 400 naming line and field, and keeps the previous catalog', async () => {
+    const app = await setup();
+    await put(app, JSON.stringify(JSON_CATALOG), 'application/json');
+    const message = await expectError(await put(app, TSV.replace('12.00 USD', 'twelve'), 'text/tsv'), 400, 'bad_catalog');
+    expect(message).toBe('line 2 (item "sku-9"): field "price" must be like "12.99 USD" (got "twelve")');
+    await expectError(await put(app, XML.replace('</channel>', ''), 'application/xml'), 400, 'bad_catalog');
+    await expectError(await put(app, '{"products": 3}', 'application/json'), 400, 'bad_catalog');
+    await expectError(await put(app, '{', 'application/json'), 400, 'bad_json');
+    expect(parseCatalog(await (await app.request('/v1/catalog')).json())).toEqual(JSON_CATALOG);
+  });
+
+  it('refuses other media types (415, listing the accepted ones), oversized bodies (413) and callers without the token', async () => {
+    const app = await setup({ maxCatalogBytes: 100 });
+    expect(await expectError(await put(app, 'a,b', 'text/csv'), 415, 'unsupported_media_type')).toMatch(/application\/json, text\/tab-separated-values/);
+    await expectError(await put(app, TSV, 'text/tab-separated-values'), 413, 'payload_too_large');
+    await expectError(await put(app, TSV, 'text/tab-separated-values', {}), 401, 'unauthorized');
+  });
+
+  it('keeps the catalog in the store it is given', async () => {
+    const catalog = createMemoryCatalog();
+    await put(await setup({ catalog }), JSON.stringify(JSON_CATALOG), 'application/json');
+    const fresh = await setup({ catalog });
+    expect((await fresh.request('/v1/catalog')).status).toBe(200);
+  });
+});

@@ -1,0 +1,128 @@
+import type { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { createApp, type AppOptions } from '../app.ts';
+import { createMemoryStorage } from '../memory-storage.ts';
+import { publishArtifact } from '../registry.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from '../test-support.ts';
+import { barChart, lineChart } from './charts.ts';
+
+const TOKEN = 'admin-token-0123456789abcdef';
+const ADMIN = { Authorization: `Bearer ${TOKEN}` };
+
+async function setup(overrides: Partial<AppOptions> = {}): Promise<Hono> {
+  const storage = createMemoryStorage();
+  const { key, trusted } = await signer();
+  await publishArtifact(storage, await tinyArtifact(key, 'v1'), { trusted });
+  await publishArtifact(storage, await tinyArtifact(key, 'v2', 2), { trusted });
+  return createApp({ storage, trustedKeys: trusted, widget: memoryWidget({}), adminTokens: [TOKEN], ...overrides });
+}
+
+/** The federated engineer's `GET /v1/admin/rounds`, as a real route mounted beside the core ones. */
+const withRounds = (rounds: unknown[]): Partial<AppOptions> => ({
+  mount: (app) => app.get('/v1/admin/rounds', (c) => c.json({ rounds })),
+});
+
+async function login(app: Hono, token = TOKEN): Promise<Response> {
+  return app.request('/dashboard/login', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString() });
+}
+
+describe('GET /dashboard', () => {
+  it('shows a login form (401) to a browser without credentials, and a JSON 401 to other clients', async () => {
+    const app = await setup();
+    const page = await app.request('/dashboard', { headers: { Accept: 'text/html' } });
+    expect(page.status).toBe(401);
+    expect(page.headers.get('Content-Type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('<form method="post" action="/dashboard/login">');
+    await expectError(await app.request('/dashboard'), 401, 'unauthorized');
+    await expectError(await app.request('/dashboard', { headers: { Authorization: 'Bearer wrong-token-0123456789' } }), 403, 'forbidden');
+  });
+
+  it('signs in with the token through the form: an HttpOnly SameSite=Strict cookie for /dashboard only, then the page', async () => {
+    const app = await setup();
+    const wrong = await login(app, 'not-the-token-0123456789');
+    expect(wrong.status).toBe(403);
+    expect(wrong.headers.get('Set-Cookie')).toBeNull();
+    expect(await wrong.text()).toContain('That token is not valid.');
+
+    const res = await login(app);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('Location')).toBe('/dashboard');
+    const cookie = res.headers.get('Set-Cookie')!;
+    expect(cookie).toMatch(/^edge_recs_admin=\d+\.[\w-]{43}; Max-Age=28800; Path=\/dashboard; HttpOnly; SameSite=Strict$/);
+    const session = cookie.split(';')[0]!;
+    const page = await app.request('/dashboard', { headers: { Cookie: session, Accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<h1>EdgeRecs dashboard</h1>');
+
+    // The session reads admin data but never changes anything: SameSite=Strict plus GET-only.
+    expect((await app.request('/v1/admin/models/default/versions', { headers: { Cookie: session } })).status).toBe(200);
+    await expectError(await app.request('/v1/admin/models/default/rollback', { method: 'POST', headers: { Cookie: session } }), 401, 'unauthorized');
+
+    const out = await app.request('/dashboard/logout', { method: 'POST', headers: { Cookie: session } });
+    expect(out.status).toBe(303);
+    expect(out.headers.get('Set-Cookie')).toMatch(/^edge_recs_admin=; Max-Age=0; Path=\/dashboard/);
+  });
+
+  it('renders versions, CTR and conversion charts by placement and variant, with a script-free CSP', async () => {
+    const app = await setup({ analytics: { suppressBelow: 5 } });
+    const counters = [
+      { placement: 'for-you', modelVersion: 'v2', variant: 'viewed.1', event: 'impression', count: 400 },
+      { placement: 'for-you', modelVersion: 'v2', variant: 'viewed.1', event: 'click', count: 40 },
+      { placement: 'for-you', modelVersion: 'v2', variant: 'viewed.1', event: 'purchase', count: 8 },
+      { placement: 'cart', modelVersion: 'v1', variant: 'none', event: 'impression', count: 100 },
+      { placement: 'cart', modelVersion: 'v1', variant: 'none', event: 'click', count: 2 },
+    ];
+    await app.request('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'default', counters }) });
+    const res = await app.request('/dashboard?model=default', { headers: ADMIN });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Security-Policy')).toBe("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    const html = await res.text();
+    expect(html).not.toContain('<script');
+    expect(html).toMatch(/<code>v2<\/code> <span class="badge">current<\/span>/);
+    expect(html).toContain('CTR and conversion by placement and copy variant');
+    expect(html).toContain('<td>for-you</td><td><code>viewed.1</code></td><td class="n">400</td><td class="n">40</td>');
+    expect(html).toContain('<td class="n">10.00%</td><td class="n">20.00%</td>');
+    // 2 clicks are below k = 5: shown as "<k", and the cart's CTR is not computed from it.
+    expect(html).toMatch(/<td>cart<\/td><td><code>none<\/code><\/td><td class="n">100<\/td><td class="n"><span class="muted" title="suppressed[^"]*">&lt;k<\/span>/);
+    expect(html).toContain('Federated rounds are not available on this server.');
+  });
+
+  it('charts federated rounds and epsilon from GET /v1/admin/rounds, and says so when none closed yet', async () => {
+    const rounds = [
+      { model: 'default', round: 1, closedAt: '2026-03-01T10:00:00Z', updates: 120, epsilon: 0.4, totalEpsilon: 0.4, version: 'v2' },
+      { model: 'default', round: 2, closedAt: '2026-03-02T10:00:00Z', updates: 150, epsilon: 0.4, totalEpsilon: 0.75, version: 'v3' },
+      { model: 'other', round: 9, closedAt: '2026-03-02T10:00:00Z', updates: 1, epsilon: 9, totalEpsilon: 9, version: 'x' },
+    ];
+    const app = await setup(withRounds(rounds));
+    const html = await (await app.request('/dashboard', { headers: ADMIN })).text();
+    expect(html).toContain('Privacy budget spent (epsilon)');
+    expect(html).toContain('<td class="n">2</td><td>2026-03-02T10:00:00Z</td><td class="n">150</td><td class="n">0.400</td><td class="n">0.750</td><td><code>v3</code></td>');
+    expect(html).not.toContain('<code>x</code>');
+    const empty = await setup(withRounds([]));
+    expect(await (await empty.request('/dashboard', { headers: ADMIN })).text()).toContain('No federated round has closed for this model yet.');
+  });
+
+  it('shows empty states for a model with nothing published or counted, and refuses a bad model name', async () => {
+    const app = await setup();
+    const html = await (await app.request('/dashboard?model=nothing', { headers: ADMIN })).text();
+    expect(html).toContain('No model named <code>nothing</code> is published yet');
+    expect(html).toContain('No metrics received for this model yet.');
+    await expectError(await app.request('/dashboard?model=%3Cscript%3E', { headers: ADMIN }), 400, 'bad_model');
+  });
+});
+
+describe('SVG charts', () => {
+  it('draws one polyline per series with gaps at nulls, and escapes labels', () => {
+    const svg = lineChart({ title: 'A <b>', x: ['d1', 'd2', 'd3', 'd4'], series: [{ label: 'x&y', values: [1, 2, null, 4] }] });
+    expect(svg).toContain('<figcaption>A &#60;b&#62;</figcaption>');
+    expect(svg.match(/<polyline/g)).toHaveLength(1);
+    expect(svg.match(/<circle/g)).toHaveLength(3);
+    expect(svg).toContain('x&#38;y');
+  });
+
+  it('draws one bar per non-null value, and an empty state without data', () => {
+    expect(barChart({ title: 't', x: ['a', 'b'], series: [{ label: 's', values: [3, null] }, { label: 'u', values: [1, 2] }] }).match(/<rect/g)).toHaveLength(3);
+    expect(barChart({ title: 't', x: ['a'], series: [{ label: 's', values: [null] }] })).toContain('No data to show yet.');
+  });
+});
