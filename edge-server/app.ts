@@ -10,6 +10,8 @@ import type { TrustedKey } from '../core/artifact/signing.ts';
 import { isRecord, show } from '../core/errors.ts';
 import { deliveryRoutes } from './delivery.ts';
 import { handleError, handleNotFound } from './errors.ts';
+import type { Federation } from './federated/engine.ts';
+import { CLIENT_TOKEN_HEADER, federatedRoutes, roundsAdminRoutes, type FederatedRouteOptions } from './federated/routes.ts';
 import type { RegistryWriter } from './admin/registry-ops.ts';
 import type { CatalogStore } from './catalog/store.ts';
 import { checkOperations, installOperations, type AnalyticsOptions } from './operations.ts';
@@ -83,6 +85,15 @@ export interface AppOptions {
    * @example 16 * 1024 * 1024
    */
   maxCatalogBytes?: number;
+  /**
+   * Federated learning: `POST /v1/updates` and `GET /v1/models/:name/deltas`. Default: off (updates
+   * answer 404 `federation_disabled`, deltas 410 "take the full model"), since a federation needs its
+   * own signing key and round storage, which only the adapter can provide. The federation's public key
+   * is served at `/v1/keys` with the trusted keys, and its rounds' item counts feed the analytics'
+   * trending list.
+   * @example federated: { federation: createFederation({ storage, rounds, signingKey }), maxUpdateBytes: 65536 }
+   */
+  federated?: { federation: Federation } & FederatedRouteOptions;
 }
 
 /** Methods and headers a shop page's widget uses cross-origin: reads, conditional and ranged. */
@@ -90,9 +101,10 @@ const CORS = {
   // POST: the widget's metric batches (`/v1/metrics`).
   allowMethods: ['GET', 'HEAD', 'POST'],
   // X-Canary-Bucket: the widget's once-per-session draw that keeps a shopper on one side of a canary.
-  allowHeaders: ['If-None-Match', 'If-Range', 'Range', 'Content-Type', 'X-Canary-Bucket'],
+  // X-Client-Token: the anonymous, daily-rotated token a federated update (`/v1/updates`) carries.
+  allowHeaders: ['If-None-Match', 'If-Range', 'Range', 'Content-Type', 'X-Canary-Bucket', CLIENT_TOKEN_HEADER],
   // Not CORS-safelisted, yet the widget needs them to revalidate, resume and report its version.
-  exposeHeaders: ['ETag', 'X-Model-Version', 'Content-Range', 'Accept-Ranges'],
+  exposeHeaders: ['ETag', 'X-Model-Version', 'Content-Range', 'Accept-Ranges', 'X-Delta-From', 'Retry-After'],
   maxAge: 600,
 };
 
@@ -100,7 +112,7 @@ function fail(message: string): never {
   throw new TypeError(`createApp: ${message}`);
 }
 
-function checkOptions(options: AppOptions): Required<Pick<AppOptions, 'storage' | 'trustedKeys' | 'widget' | 'allowedOrigins'>> & Pick<AppOptions, 'mount'> {
+function checkOptions(options: AppOptions): Required<Pick<AppOptions, 'storage' | 'trustedKeys' | 'widget' | 'allowedOrigins'>> & Pick<AppOptions, 'mount' | 'federated'> {
   if (!isRecord(options)) fail('options must be an object');
   const { storage, trustedKeys, widget, allowedOrigins = [], mount } = options;
   const hasMethods = (value: unknown, names: string[]): boolean =>
@@ -138,7 +150,11 @@ function checkOptions(options: AppOptions): Required<Pick<AppOptions, 'storage' 
     return parsed.origin;
   });
   if (mount !== undefined && typeof mount !== 'function') fail('mount must be a function (app) => void');
-  return { storage, trustedKeys: keys, widget, allowedOrigins: origins, mount };
+  const { federated } = options;
+  if (federated !== undefined && !(isRecord(federated) && hasMethods(federated.federation, ['submit', 'delta', 'rounds']))) {
+    fail('federated must be { federation: createFederation(...) }');
+  }
+  return { storage, trustedKeys: keys, widget, allowedOrigins: origins, mount, federated };
 }
 
 /**
@@ -170,7 +186,7 @@ function securityHeaders(): MiddlewareHandler {
  * @throws TypeError naming the first invalid option.
  */
 export function createApp(options: AppOptions): Hono {
-  const { storage, trustedKeys, widget, allowedOrigins, mount } = checkOptions(options);
+  const { storage, trustedKeys, widget, allowedOrigins, mount, federated } = checkOptions(options);
   // Analytics, catalog, admin API and dashboard; `ops.popularity` is where federated rounds report item counts.
   const ops = checkOperations(options, storage, trustedKeys);
   const app = new Hono();
@@ -189,7 +205,16 @@ export function createApp(options: AppOptions): Hono {
   });
   // Before every other route, so the admin guard it installs on /v1/admin/* runs first for all of them.
   installOperations(app, ops, storage);
-  app.route('/v1', deliveryRoutes(storage, trustedKeys));
+  const fedKey = federated?.federation.publicKey;
+  const servedKeys = fedKey && !trustedKeys.some((k) => k.keyId === fedKey.keyId) ? [...trustedKeys, fedKey] : trustedKeys;
+  app.route('/v1', deliveryRoutes(storage, servedKeys));
+  app.route('/v1', federatedRoutes(federated?.federation, federated ?? {}));
+  if (federated) {
+    // Behind the admin guard `installOperations` put on /v1/admin/*; absent without a federation, so
+    // the dashboard can say rounds are not available here.
+    app.route('/v1/admin', roundsAdminRoutes(federated.federation));
+    federated.federation.reportItemCountsTo?.(ops.popularity);
+  }
   app.route('/widget', widgetRoutes(widget));
   mount?.(app);
   return app;

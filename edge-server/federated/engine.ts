@@ -1,0 +1,568 @@
+/**
+ * Federated learning on the server: intake of device updates and aggregation rounds, per model, on
+ * Web-standard APIs only. One `Federation` must be the single writer of a model's rounds: Node runs one
+ * per process (one process per data directory), Workers runs one inside each model's Durable Object.
+ *
+ * Per model, every intake and every round close runs on one queue. Intake is group-committed: requests
+ * that arrive while a write is in flight are validated together and stored with one durable write, then
+ * all answered (202 only after that write). When the K-th update is stored the round closes before the
+ * next request is looked at, so every update of a round was made on the same base version, and a
+ * request arriving after the close sees the new version (and a stale base is refused, 409).
+ */
+import { buildArtifact, loadArtifact, type Artifact } from '../../core/artifact/artifact.ts';
+import { canonicalJson, sha256Hex, utf8, type Bytes } from '../../core/artifact/bytes.ts';
+import { parseManifest, type Manifest } from '../../core/artifact/manifest.ts';
+import type { KeyFile, TrustedKey } from '../../core/artifact/signing.ts';
+import { ContractError, isRecord, show } from '../../core/errors.ts';
+import { gaussianEpsilon } from '../../core/federated/accountant.ts';
+import { AGGREGATION_DEFAULTS, RoundAggregator, roundNoiseMultiplier, secureNormal, type AggregationSettings } from '../../core/federated/aggregate.ts';
+import { decodeUpdate, decodeVersionDelta, encodeVersionDelta, type ModelUpdate, type WeightDelta } from '../../core/federated/codec.ts';
+import { applyDelta, composeDeltas, deltaNorm, diffWeights } from '../../core/federated/delta.ts';
+import type { ModelConfig } from '../../core/model/config.ts';
+import { ApiError } from '../errors.ts';
+import { currentManifest, publishArtifact } from '../registry.ts';
+import type { Storage } from '../storage.ts';
+import type { RoundRecord, RoundStore, StoredUpdate } from './store.ts';
+
+/** Where a round reports the noised number of devices that moved each item (catalog id → count). */
+export interface ItemCountsSink {
+  addItemCounts(model: string, counts: Record<string, number>, at: string): Promise<void>;
+}
+
+export interface FederationOptions {
+  /** The app's storage: base versions are read from it and new versions published to it. */
+  storage: Storage;
+  /** Where accepted updates and rounds are kept (`openDiskRoundStore` on Node, `memoryRoundStore()` in tests). */
+  rounds: RoundStore;
+  /**
+   * Ed25519 key that signs the versions the rounds publish. Required: widgets run only signed models,
+   * and a round's new weights exist nowhere before the server computes them, so no engineer can sign
+   * them. Use a key of its own, never the engineers' release key: a compromised server can then only
+   * sign federated versions, which merchants may choose not to trust (leave it out of
+   * `data-public-key`), and rotating it touches no release.
+   * @example signingKey: JSON.parse(await readFile('federation-key.json', 'utf8'))
+   */
+  signingKey: KeyFile;
+  /**
+   * K: updates per round (the minimum cohort). Default 100: the mean of K clipped updates moves by at
+   * most C/K per device, and the noise z·C/K shrinks with K; below ~50 noise dominates.
+   * @example cohort: 500
+   */
+  cohort?: number;
+  /** Clipping, noise and row-release settings (`AGGREGATION_DEFAULTS` in `core/federated/aggregate.ts`). @example { clipNorm: 0.5 } */
+  aggregation?: Partial<AggregationSettings>;
+  /** δ of the reported (ε, δ). Default 1e-6: below one over the number of devices of a large shop. @example 1e-7 */
+  delta?: number;
+  /**
+   * Total ε past which no round is published (and no update accepted). Default 10: the upper end of
+   * what deployed DP systems report per user, and the figure issue 6's benchmark targets.
+   * @example epsilonBudget: 8
+   */
+  epsilonBudget?: number;
+  /**
+   * Updates with an L2 norm above this are refused (400) rather than clipped: no honest device sends
+   * them. Default 100 × clipNorm.
+   * @example maxUpdateNorm: 10
+   */
+  maxUpdateNorm?: number;
+  /**
+   * Updates one client token may send per rolling 24 h, beyond the one-per-round rule. Default 24:
+   * more than any honest device's schedule, few enough to slow a script. Counted in memory (it restarts
+   * with the process); the one-per-round rule is durable.
+   * @example maxUpdatesPerDay: 4
+   */
+  maxUpdatesPerDay?: number;
+  /** Receives each published round's noised per-item counts (the analytics `PopularityStore`). Default: none. */
+  popularity?: ItemCountsSink;
+  /** Standard normal noise source. Default: `secureNormal()` (CSPRNG). Tests pass a seeded one. */
+  normal?: () => number;
+  /** Clock in milliseconds. Default `Date.now`. */
+  now?: () => number;
+}
+
+export interface SubmitInput {
+  bytes: Uint8Array;
+  /** `tokenHash(clientToken)`: the raw token never reaches the engine. */
+  tokenHash: string;
+}
+
+export interface SubmitResult {
+  id: string;
+  /** True when this update (same token and nonce) was already accepted: it is not counted again. */
+  duplicate: boolean;
+  /** The round the update belongs to. */
+  round: number;
+  /** Updates stored for that round so far, and how many close it. */
+  pending: number;
+  cohort: number;
+}
+
+export type DeltaResult =
+  | { kind: 'delta'; bytes: Bytes; from: string; to: string; sha256: string }
+  | { kind: 'current'; version: string };
+
+/** What a round list entry shows (`GET /v1/admin/rounds`). */
+export interface RoundSummary {
+  model: string;
+  round: number;
+  closedAt: string;
+  updates: number;
+  epsilon: number;
+  totalEpsilon: number;
+  version: string | null;
+  status: RoundRecord['status'];
+}
+
+export interface Federation {
+  /** The public key federated versions are signed with: serve it with the trusted keys. */
+  readonly publicKey: TrustedKey;
+  /**
+   * Validates and durably stores one device update; may close a round.
+   * @throws ApiError 404 `unknown_model`, 409 `stale_version` / `budget_exhausted`, 429 `rate_limited`;
+   *   ContractError `bad_update`.
+   */
+  submit(input: SubmitInput): Promise<SubmitResult>;
+  /**
+   * The delta from `from` to `to` (default: the current version).
+   * @throws ApiError 404 `unknown_model`, 410 `delta_unavailable` (take the full model).
+   */
+  delta(model: string, from: string, to?: string): Promise<DeltaResult>;
+  /** Closed rounds, oldest first, of one model or all. */
+  rounds(model?: string): Promise<RoundSummary[]>;
+  /**
+   * Where published rounds report their noised item counts, unless `options.popularity` named one:
+   * `createApp` connects its analytics here. Optional, for federations that live elsewhere (Workers).
+   */
+  reportItemCountsTo?(sink: ItemCountsSink): void;
+}
+
+export interface ResolvedFederationSettings {
+  cohort: number;
+  aggregation: AggregationSettings;
+  delta: number;
+  epsilonBudget: number;
+  maxUpdateNorm: number;
+  maxUpdatesPerDay: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const CLIENT_TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
+
+function fail(message: string): never {
+  throw new TypeError(`federation: ${message}`);
+}
+
+/** Checks the options once, when the federation is built. @throws TypeError naming the option. */
+export function resolveFederationSettings(options: Omit<FederationOptions, 'storage' | 'rounds' | 'signingKey'>): ResolvedFederationSettings {
+  const positive = (name: string, v: unknown, integer = false): number => {
+    if (typeof v !== 'number' || !(v > 0) || (integer && !Number.isInteger(v))) fail(`${name} must be a positive ${integer ? 'integer' : 'number'} (got ${show(v)})`);
+    return v;
+  };
+  const agg = { ...AGGREGATION_DEFAULTS, ...(options.aggregation ?? {}) };
+  if (!isRecord(options.aggregation ?? {})) fail('aggregation must be an object');
+  positive('aggregation.clipNorm', agg.clipNorm);
+  positive('aggregation.rowClipNorm', agg.rowClipNorm);
+  positive('aggregation.maxRowsPerClient', agg.maxRowsPerClient, true);
+  positive('aggregation.serverLearningRate', agg.serverLearningRate);
+  for (const key of ['noiseMultiplier', 'countNoiseMultiplier'] as const) {
+    if (typeof agg[key] !== 'number' || !(agg[key] >= 0)) fail(`aggregation.${key} must be a number >= 0 (got ${show(agg[key])})`);
+  }
+  if (agg.releaseThreshold !== 'all' && (typeof agg.releaseThreshold !== 'number' || Number.isNaN(agg.releaseThreshold))) {
+    fail(`aggregation.releaseThreshold must be a number of devices or "all" (got ${show(agg.releaseThreshold)})`);
+  }
+  const delta = options.delta ?? 1e-6;
+  if (!(delta > 0 && delta < 1)) fail(`delta must be in (0, 1) (got ${show(delta)})`);
+  return {
+    cohort: positive('cohort', options.cohort ?? 100, true),
+    aggregation: agg,
+    delta,
+    epsilonBudget: positive('epsilonBudget', options.epsilonBudget ?? 10),
+    maxUpdateNorm: positive('maxUpdateNorm', options.maxUpdateNorm ?? 100 * agg.clipNorm),
+    maxUpdatesPerDay: positive('maxUpdatesPerDay', options.maxUpdatesPerDay ?? 24, true),
+  };
+}
+
+function checkSigningKey(key: unknown): Required<KeyFile> {
+  if (!isRecord(key) || key.alg !== 'Ed25519' || typeof key.keyId !== 'string' || !/^[0-9a-f]{16}$/.test(key.keyId)) {
+    fail('signingKey must be an Ed25519 key file from `edge-recs keygen` ({ alg, keyId, publicKey, privateKey })');
+  }
+  if (typeof key.publicKey !== 'string' || typeof key.privateKey !== 'string') fail(`signingKey ${key.keyId} must hold publicKey and privateKey`);
+  return key as unknown as Required<KeyFile>;
+}
+
+/** The stored form of a client token: its SHA-256, hex, first 32 digits. */
+export async function tokenHash(token: string): Promise<string> {
+  return (await sha256Hex(utf8.encode(token))).slice(0, 32);
+}
+
+const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+interface Job {
+  update: ModelUpdate;
+  input: SubmitInput;
+  resolve: (r: SubmitResult) => void;
+  reject: (e: unknown) => void;
+}
+
+interface ModelState {
+  rounds: RoundRecord[];
+  pending: StoredUpdate[];
+  /** `tokenHash:nonce` → id, for the pending updates. */
+  keys: Map<string, string>;
+  tokens: Set<string>;
+  nextSeq: number;
+  queue: Job[];
+  draining: boolean;
+  /** Memoized ε by number of published rounds. */
+  manifest?: { sha256: string; manifest: Manifest };
+}
+
+/** Builds a federation (intake + rounds) over a storage and a round store. @throws TypeError naming a bad option. */
+export function createFederation(options: FederationOptions): Federation {
+  const settings = resolveFederationSettings(options);
+  const key = checkSigningKey(options.signingKey);
+  const { storage, rounds: store } = options;
+  const publicKey: TrustedKey = { keyId: key.keyId, publicKey: key.publicKey };
+  const gauss = options.normal ?? secureNormal();
+  const now = options.now ?? Date.now;
+  const accounting = { noiseMultiplier: roundNoiseMultiplier(settings.aggregation), delta: settings.delta };
+  const { cohort } = settings;
+  const models = new Map<string, Promise<ModelState>>();
+  const recent = new Map<string, number[]>(); // tokenHash → accept times in the last day
+  const deltaCache = new Map<string, { bytes: Bytes; sha256: string }>();
+  let popularity = options.popularity;
+
+  const epsilonAfter = (published: number): number => gaussianEpsilon(accounting, published);
+  const publishedCount = (st: ModelState): number => st.rounds.filter((r) => r.status === 'published').length;
+
+  function index(st: ModelState): void {
+    st.keys = new Map(st.pending.map((u) => [`${u.tokenHash}:${u.nonce}`, u.id]));
+    st.tokens = new Set(st.pending.map((u) => u.tokenHash));
+  }
+
+  async function manifestOf(st: ModelState, model: string): Promise<Manifest | null> {
+    const current = await currentManifest(storage, model);
+    if (!current) return null;
+    if (st.manifest?.sha256 !== current.sha256) st.manifest = { sha256: current.sha256, manifest: current.manifest };
+    return st.manifest.manifest;
+  }
+
+  /** Publishes a committed round's version if the registry does not have it yet (recovery after a crash). */
+  async function publishRound(record: RoundRecord): Promise<void> {
+    if (record.status !== 'published' || !record.manifestSha256 || !record.version) return;
+    const existing = await storage.meta.getModel(record.model);
+    if (existing?.versions.some((v) => v.version === record.version)) return;
+    const bytes = await storage.blobs.get(record.manifestSha256);
+    if (!bytes) throw new Error(`round ${record.model}#${record.round}: manifest blob ${record.manifestSha256} is missing`);
+    const manifest = parseManifest(JSON.parse(utf8.decode(bytes)));
+    const files = new Map<string, Uint8Array>();
+    for (const ref of [manifest.items, ...manifest.shards]) {
+      const file = await storage.blobs.get(ref.sha256);
+      if (!file) throw new Error(`round ${record.model}#${record.round}: blob ${ref.sha256} is missing`);
+      files.set(ref.path, file);
+    }
+    await publishArtifact(storage, { manifest, files }, { trusted: [publicKey] });
+  }
+
+  function stateOf(model: string): Promise<ModelState> {
+    let p = models.get(model);
+    if (!p) {
+      p = (async () => {
+        const loaded = await store.load(model);
+        const st: ModelState = {
+          rounds: loaded.rounds,
+          pending: loaded.pending,
+          keys: new Map(),
+          tokens: new Set(),
+          nextSeq: Math.max(loaded.pending.at(-1)?.seq ?? 0, loaded.rounds.at(-1)?.lastSeq ?? 0) + 1,
+          queue: [],
+          draining: false,
+        };
+        index(st);
+        // A crash between a round's commit and its publish: finish the publish now.
+        const last = st.rounds.at(-1);
+        if (last) await publishRound(last);
+        while (st.pending.length >= cohort) await closeRound(model, st);
+        return st;
+      })();
+      models.set(model, p);
+      p.catch(() => models.delete(model));
+    }
+    return p;
+  }
+
+  function rateLimited(hash: string, at: number): boolean {
+    const times = (recent.get(hash) ?? []).filter((t) => t > at - DAY_MS);
+    if (times.length === 0) recent.delete(hash);
+    else recent.set(hash, times);
+    return times.length >= settings.maxUpdatesPerDay;
+  }
+
+  /** Validates one job against the model's state; returns the update to store, a duplicate's result, or throws. */
+  function admit(st: ModelState, manifest: Manifest, job: Job, at: number): StoredUpdate | SubmitResult {
+    const { update, input } = job;
+    const round = st.rounds.length + 1;
+    const nonce = hex(update.nonce);
+    const existing = st.keys.get(`${input.tokenHash}:${nonce}`);
+    if (existing) return { id: existing, duplicate: true, round, pending: st.pending.length, cohort };
+    if (update.baseVersion !== manifest.version) {
+      throw new ApiError(409, 'stale_version', `update is for ${update.model}@${update.baseVersion}; the current version is ${manifest.version}: fetch it and train again`);
+    }
+    const config = manifest.config;
+    for (const k of Object.keys(config) as Array<keyof ModelConfig>) {
+      if (update.config[k] !== config[k]) {
+        throw new ContractError('bad_update', `update: config.${k} is ${update.config[k]}; ${update.model}@${manifest.version} has ${config[k]}`);
+      }
+    }
+    const norm = deltaNorm(update);
+    if (!(norm <= settings.maxUpdateNorm)) throw new ContractError('bad_update', `update: norm ${norm.toPrecision(4)} is over the limit of ${settings.maxUpdateNorm}`);
+    if (epsilonAfter(publishedCount(st) + 1) > settings.epsilonBudget) {
+      throw new ApiError(409, 'budget_exhausted', `model ${update.model} has spent its privacy budget (ε ${settings.epsilonBudget}); no more rounds run on this version line`);
+    }
+    if (st.tokens.has(input.tokenHash)) {
+      throw new ApiError(429, 'rate_limited', 'this client token already has an update in the current round; one per round', { 'Retry-After': '3600' });
+    }
+    if (rateLimited(input.tokenHash, at)) {
+      throw new ApiError(429, 'rate_limited', `at most ${settings.maxUpdatesPerDay} updates per client token per day`, { 'Retry-After': '3600' });
+    }
+    return { seq: st.nextSeq, id: crypto.randomUUID(), tokenHash: input.tokenHash, nonce, receivedAt: at, baseVersion: update.baseVersion, bytes: input.bytes };
+  }
+
+  async function drain(model: string, st: ModelState): Promise<void> {
+    st.draining = true;
+    try {
+      while (st.queue.length > 0) {
+        const manifest = await manifestOf(st, model);
+        const at = now();
+        const accepted: Array<[StoredUpdate, Job]> = [];
+        // Take jobs until the round is full: the rest wait for the close and see the new version.
+        while (st.queue.length > 0 && st.pending.length < cohort) {
+          const job = st.queue.shift()!;
+          try {
+            if (!manifest) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(job.update.model)} is published`);
+            const out = admit(st, manifest, job, at);
+            if ('seq' in out) {
+              st.nextSeq++;
+              st.pending.push(out);
+              st.keys.set(`${out.tokenHash}:${out.nonce}`, out.id);
+              st.tokens.add(out.tokenHash);
+              accepted.push([out, job]);
+            } else job.resolve(out);
+          } catch (err) {
+            job.reject(err);
+          }
+        }
+        if (accepted.length > 0) {
+          try {
+            await store.append(model, accepted.map(([u]) => u));
+          } catch (err) {
+            // Not stored: forget them, so a retry is not taken for a duplicate.
+            const failed = new Set(accepted.map(([u]) => u.id));
+            st.pending = st.pending.filter((u) => !failed.has(u.id));
+            st.nextSeq -= accepted.length;
+            index(st);
+            for (const [, job] of accepted) job.reject(err);
+            continue;
+          }
+        }
+        const round = st.rounds.length + 1;
+        const answers = accepted.map(([u, job]) => {
+          const times = recent.get(u.tokenHash) ?? [];
+          times.push(u.receivedAt);
+          recent.set(u.tokenHash, times);
+          return [job, { id: u.id, duplicate: false, round, pending: u.seq - (st.pending[0]?.seq ?? u.seq) + 1, cohort }] as const;
+        });
+        if (st.pending.length >= cohort) {
+          // Answered after the close, so a device that sent the K-th update sees the new version on its next request.
+          try {
+            await closeRound(model, st);
+          } catch (err) {
+            // The updates stay pending (nothing was committed); the next intake retries the close.
+            console.error(`federation: closing a round of ${model} failed:`, err);
+          }
+        }
+        for (const [job, result] of answers) job.resolve(result);
+      }
+    } finally {
+      st.draining = false;
+    }
+  }
+
+  async function closeRound(model: string, st: ModelState): Promise<void> {
+    const batch = st.pending.slice(0, cohort);
+    const round = st.rounds.length + 1;
+    const baseVersion = batch[0]!.baseVersion;
+    const published = publishedCount(st);
+    const base: Omit<RoundRecord, 'status' | 'epsilon' | 'totalEpsilon' | 'version'> = {
+      model,
+      round,
+      closedAt: new Date(now()).toISOString(),
+      updates: batch.length,
+      lastSeq: batch.at(-1)!.seq,
+      baseVersion,
+      delta: settings.delta,
+    };
+    let record: RoundRecord;
+    const current = await currentManifest(storage, model);
+    const epsilon = epsilonAfter(1);
+    if (epsilonAfter(published + 1) > settings.epsilonBudget) {
+      record = { ...base, status: 'budget_exhausted', version: null, epsilon: 0, totalEpsilon: epsilonAfter(published) };
+    } else if (!current || current.manifest.version !== baseVersion || batch.some((u) => u.baseVersion !== baseVersion)) {
+      record = { ...base, status: 'base_changed', version: null, epsilon: 0, totalEpsilon: epsilonAfter(published) };
+    } else {
+      const built = await aggregateRound(current.manifest, batch, round);
+      record = { ...base, status: 'published', version: built.artifact.manifest.version, epsilon, totalEpsilon: epsilonAfter(published + 1), ...built.record };
+      // Every blob first, then the round record (the commit), then the registry's record.
+      for (const bytes of built.artifact.files.values()) await storage.blobs.put(bytes);
+      await storage.blobs.put(built.deltaBytes);
+      record.manifestSha256 = await storage.blobs.put(utf8.encode(canonicalJson(built.artifact.manifest)));
+      await store.commitRound(model, record);
+      st.rounds.push(record);
+      st.pending = st.pending.slice(batch.length);
+      index(st);
+      await publishRound(record);
+      if (popularity && built.counts) {
+        await popularity.addItemCounts(model, built.counts, record.closedAt).catch((err: unknown) => {
+          console.error(`federation: popularity counts of ${model}#${round} were not recorded:`, err);
+        });
+      }
+      return;
+    }
+    await store.commitRound(model, record);
+    st.rounds.push(record);
+    st.pending = st.pending.slice(batch.length);
+    index(st);
+  }
+
+  async function aggregateRound(manifest: Manifest, batch: StoredUpdate[], round: number) {
+    const baseArtifact = await loadArtifact(
+      manifest,
+      async (ref) => {
+        const bytes = await storage.blobs.get(ref.sha256);
+        if (!bytes) throw new Error(`blob ${ref.sha256} of ${manifest.name}@${manifest.version} is missing`);
+        return bytes;
+      },
+      { unsigned: 'allow' }, // verified when it was published
+    );
+    const agg = new RoundAggregator(manifest.config, settings.aggregation);
+    for (const u of batch) agg.add(decodeUpdate(u.bytes));
+    const result = agg.finish(gauss);
+    const version = `fed-${round}`;
+    const artifact: Artifact = await buildArtifact(
+      {
+        name: manifest.name,
+        version,
+        config: manifest.config,
+        itemIds: baseArtifact.itemIds,
+        weights: applyDelta(baseArtifact.weights, result.delta),
+        quantization: manifest.quantization,
+        training: {
+          federated: {
+            round,
+            baseVersion: manifest.version,
+            updates: result.updates,
+            clipNorm: settings.aggregation.clipNorm,
+            noiseMultiplier: settings.aggregation.noiseMultiplier,
+            epsilonDelta: settings.delta,
+          },
+        },
+      },
+      key,
+    );
+    // The delta is between what devices hold: the decoded (quantized) base and new artifacts.
+    const decoded = await loadArtifact(artifact.manifest, async (ref) => artifact.files.get(ref.path)!, { unsigned: 'allow' });
+    const diff = diffWeights(manifest.config, baseArtifact.weights, decoded.weights, result.delta.rows.indices);
+    const deltaBytes = encodeVersionDelta({ model: manifest.name, fromVersion: manifest.version, toVersion: version, config: manifest.config, ...diff });
+    const counts: Record<string, number> = {};
+    for (const [row, count] of result.rowCounts) counts[baseArtifact.itemIds[row - 1]!] = count;
+    const fullBytes = artifact.manifest.shards.reduce((n, s) => n + s.bytes, 0);
+    return {
+      artifact,
+      deltaBytes,
+      counts: result.rowCounts.size > 0 ? counts : null,
+      record: {
+        deltaSha256: await sha256Hex(deltaBytes),
+        deltaBytes: deltaBytes.byteLength,
+        fullBytes,
+        clipped: result.clipped,
+        meanNorm: result.meanNorm,
+        releasedRows: result.delta.rows.indices.length,
+      },
+    };
+  }
+
+  return {
+    publicKey,
+
+    reportItemCountsTo(sink) {
+      popularity ??= sink;
+    },
+
+    async submit(input) {
+      if (typeof input.tokenHash !== 'string' || !/^[0-9a-f]{32}$/.test(input.tokenHash)) throw new TypeError('submit: tokenHash must be tokenHash(clientToken)');
+      const update = decodeUpdate(input.bytes, { maxRows: settings.aggregation.maxRowsPerClient });
+      // Load state only for published models, so made-up names cannot fill memory.
+      if (!models.has(update.model) && !(await storage.meta.getModel(update.model))) {
+        throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(update.model)} is published`);
+      }
+      const st = await stateOf(update.model);
+      return new Promise<SubmitResult>((resolve, reject) => {
+        st.queue.push({ update, input, resolve, reject });
+        if (!st.draining) void drain(update.model, st);
+      });
+    },
+
+    async delta(model, from, to) {
+      const record = await storage.meta.getModel(model);
+      if (!record) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(model)} is published`);
+      const target = to ?? record.current;
+      const gone = (why: string): never => {
+        throw new ApiError(410, 'delta_unavailable', `no delta from ${model}@${from} to ${target} (${why}): download the full model`);
+      };
+      if (!record.versions.some((v) => v.version === target)) gone(`${target} is not a version of ${model}`);
+      if (from === target) return { kind: 'current', version: target };
+      if (!record.versions.some((v) => v.version === from)) gone(`${from} is not a version of ${model}`);
+      const cacheKey = `${model}\n${from}\n${target}`;
+      const cached = deltaCache.get(cacheKey);
+      if (cached) return { kind: 'delta', from, to: target, ...cached };
+
+      const st = await stateOf(model);
+      const byVersion = new Map(st.rounds.filter((r) => r.status === 'published').map((r) => [r.version!, r]));
+      const chain: RoundRecord[] = [];
+      for (let v = target; v !== from; ) {
+        const r = byVersion.get(v);
+        if (!r || chain.length > st.rounds.length) return gone(`${v} was not made by a federated round from ${from}`);
+        chain.unshift(r);
+        v = r.baseVersion;
+      }
+      const blobs = await Promise.all(chain.map(async (r) => (r.deltaSha256 ? storage.blobs.get(r.deltaSha256) : null)));
+      if (blobs.some((b) => !b)) gone('a delta blob is missing');
+      let bytes: Bytes;
+      if (blobs.length === 1) bytes = blobs[0]!;
+      else {
+        const deltas = blobs.map((b) => decodeVersionDelta(b!));
+        const config = deltas[0]!.config;
+        const sum = deltas.slice(1).reduce<WeightDelta>((acc, d) => composeDeltas(config.dim, acc, d), deltas[0]!);
+        bytes = encodeVersionDelta({ model, fromVersion: from, toVersion: target, config, ...sum }) as Bytes;
+      }
+      const full = chain.at(-1)!.fullBytes ?? Infinity;
+      if (bytes.byteLength >= full) gone(`the delta (${bytes.byteLength} bytes) is not smaller than the model (${full} bytes)`);
+      const sha256 = await sha256Hex(bytes);
+      if (deltaCache.size > 64) deltaCache.delete(deltaCache.keys().next().value!);
+      deltaCache.set(cacheKey, { bytes, sha256 });
+      return { kind: 'delta', bytes, from, to: target, sha256 };
+    },
+
+    async rounds(model) {
+      const names = model === undefined ? await store.models() : [model];
+      const out: RoundSummary[] = [];
+      for (const name of names.sort()) {
+        const st = await stateOf(name);
+        for (const r of st.rounds) {
+          out.push({ model: r.model, round: r.round, closedAt: r.closedAt, updates: r.updates, epsilon: r.epsilon, totalEpsilon: r.totalEpsilon, version: r.version, status: r.status });
+        }
+      }
+      return out;
+    },
+  };
+}

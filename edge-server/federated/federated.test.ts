@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { loadArtifact } from '../../core/artifact/artifact.ts';
+import { utf8 } from '../../core/artifact/bytes.ts';
+import { parseManifest } from '../../core/artifact/manifest.ts';
+import { verifyManifest, type KeyFile } from '../../core/artifact/signing.ts';
+import { decodeVersionDelta } from '../../core/federated/codec.ts';
+import { applyDelta } from '../../core/federated/delta.ts';
+import { normal, rng } from '../../core/random.ts';
+import { createApp } from '../app.ts';
+import { createMemoryStorage } from '../memory-storage.ts';
+import { currentManifest, publishArtifact } from '../registry.ts';
+import type { Storage } from '../storage.ts';
+import { expectError, memoryWidget, signer, tinyArtifact, TINY } from '../test-support.ts';
+import { createFederation, tokenHash, type FederationOptions, type ItemCountsSink } from './engine.ts';
+import { roundsAdminRoutes } from './routes.ts';
+import { memoryRoundStore, type RoundStore } from './store.ts';
+import { clientToken, tinyUpdate } from './test-support.ts';
+
+interface Setup {
+  app: ReturnType<typeof createApp>;
+  storage: Storage;
+  rounds: RoundStore;
+  fedKey: Required<KeyFile>;
+  federation: ReturnType<typeof createFederation>;
+  counts: Array<{ model: string; counts: Record<string, number>; at: string }>;
+}
+
+const ADMIN = 'admin-token-0123456789abcdef';
+
+async function setup(options: Partial<FederationOptions> = {}, maxUpdateBytes?: number): Promise<Setup> {
+  const { key, trusted } = await signer();
+  const { key: fedKey } = await signer();
+  const storage = createMemoryStorage();
+  await publishArtifact(storage, await tinyArtifact(key, 'v1'), { trusted });
+  const rounds = options.rounds ?? memoryRoundStore();
+  const counts: Setup['counts'] = [];
+  const popularity: ItemCountsSink = { addItemCounts: async (model, c, at) => void counts.push({ model, counts: c, at }) };
+  const federation = createFederation({
+    storage,
+    rounds,
+    signingKey: fedKey,
+    cohort: 3,
+    aggregation: { releaseThreshold: 1 },
+    epsilonBudget: 100,
+    normal: normal(rng(5)),
+    popularity,
+    ...options,
+  });
+  const app = createApp({
+    storage,
+    trustedKeys: trusted,
+    widget: memoryWidget({}),
+    adminTokens: [ADMIN],
+    federated: { federation, ...(maxUpdateBytes ? { maxUpdateBytes } : {}) },
+  });
+  return { app, storage, rounds, fedKey, federation, counts };
+}
+
+function upload(app: Setup['app'], body: Uint8Array<ArrayBuffer>, token: string | null = clientToken(1), type = 'application/vnd.edge-recs.update'): Promise<Response> {
+  const headers: Record<string, string> = { 'Content-Type': type };
+  if (token !== null) headers['X-Client-Token'] = token;
+  return Promise.resolve(app.request('/v1/updates', { method: 'POST', headers, body }));
+}
+
+async function fillRound(s: Setup, first = 1, baseVersion = 'v1'): Promise<void> {
+  for (let i = first; i < first + 3; i++) {
+    expect((await upload(s.app, tinyUpdate({ seed: i, baseVersion, rows: [1, 2 + (i % 3)] }), clientToken(i))).status).toBe(202);
+  }
+}
+
+describe('POST /v1/updates', () => {
+  it('stores the update durably before answering 202 with its id', async () => {
+    const s = await setup();
+    const res = await upload(s.app, tinyUpdate());
+    expect(res.status).toBe(202);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    const body = (await res.json()) as { id: string; round: number; pending: number; cohort: number; duplicate: boolean };
+    expect(body).toMatchObject({ round: 1, pending: 1, cohort: 3, duplicate: false });
+    const { pending } = await s.rounds.load('default');
+    expect(pending.map((u) => u.id)).toEqual([body.id]);
+    // The stored token is a hash; the token itself is kept nowhere.
+    expect(pending[0]!.tokenHash).toBe(await tokenHash(clientToken(1)));
+    expect(JSON.stringify(pending[0])).not.toContain(clientToken(1));
+  });
+
+  it('answers a re-sent update (same token and nonce) with the same id and does not count it twice', async () => {
+    const s = await setup();
+    const first = (await (await upload(s.app, tinyUpdate())).json()) as { id: string };
+    const again = await upload(s.app, tinyUpdate());
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ id: first.id, duplicate: true, pending: 1 });
+    expect((await s.rounds.load('default')).pending).toHaveLength(1);
+  });
+
+  it('counts concurrent re-sends of one update once', async () => {
+    const s = await setup();
+    const answers = await Promise.all([1, 2, 3, 4].map(() => upload(s.app, tinyUpdate())));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 202]);
+    expect((await s.rounds.load('default')).pending).toHaveLength(1);
+  });
+
+  it('limits a client token to one update per round and a daily count (429 rate_limited)', async () => {
+    const s = await setup({ cohort: 10, maxUpdatesPerDay: 2 });
+    expect((await upload(s.app, tinyUpdate({ seed: 1 }))).status).toBe(202);
+    const second = await upload(s.app, tinyUpdate({ seed: 2 }));
+    expect(second.headers.get('Retry-After')).toBe('3600');
+    expect(await expectError(second, 429, 'rate_limited')).toMatch(/one per round/);
+  });
+
+  it('refuses an update to another version with 409 stale_version', async () => {
+    const s = await setup();
+    expect(await expectError(await upload(s.app, tinyUpdate({ baseVersion: 'v0' })), 409, 'stale_version')).toMatch(/current version is v1/);
+  });
+
+  it('answers 404 unknown_model for a model that is not published', async () => {
+    const s = await setup();
+    await expectError(await upload(s.app, tinyUpdate({ model: 'other' })), 404, 'unknown_model');
+  });
+
+  it('refuses bad requests with 4xx JSON before storing anything', async () => {
+    const s = await setup({}, 2048);
+    await expectError(await upload(s.app, tinyUpdate(), clientToken(1), 'application/json'), 415, 'unsupported_media_type');
+    await expectError(await upload(s.app, tinyUpdate(), null), 400, 'bad_client_token');
+    await expectError(await upload(s.app, tinyUpdate(), 'short'), 400, 'bad_client_token');
+    await expectError(await upload(s.app, new Uint8Array(4096)), 413, 'payload_too_large');
+    expect(await expectError(await upload(s.app, utf8.encode('{"hello":1}')), 400, 'bad_update')).toMatch(/magic/);
+    expect(await expectError(await upload(s.app, tinyUpdate().slice(0, 40)), 400, 'bad_update')).toMatch(/truncated/);
+    const wrongShape = tinyUpdate({ config: { ...TINY, maxLen: 4 } });
+    expect(await expectError(await upload(s.app, wrongShape), 400, 'bad_update')).toMatch(/config\.maxLen/);
+    expect(await expectError(await upload(s.app, tinyUpdate({ scale: 1000 })), 400, 'bad_update')).toMatch(/norm/);
+    expect((await s.rounds.load('default')).pending).toHaveLength(0);
+  });
+
+  it('refuses an update moving more item rows than one client may', async () => {
+    const s = await setup({ aggregation: { maxRowsPerClient: 2 } });
+    expect(await expectError(await upload(s.app, tinyUpdate({ rows: [1, 2, 3] })), 400, 'bad_update')).toMatch(/at most 2 item rows/);
+  });
+
+  it('answers 404 federation_disabled on a server without a federation', async () => {
+    const { trusted } = await signer();
+    const app = createApp({ storage: createMemoryStorage(), trustedKeys: trusted, widget: memoryWidget({}) });
+    await expectError(await upload(app, tinyUpdate()), 404, 'federation_disabled');
+    await expectError(await app.request('/v1/models/default/deltas?from=v1'), 410, 'delta_unavailable');
+  });
+});
+
+describe('aggregation rounds', () => {
+  it('closes a round at K updates and publishes base + mean as a new version signed by the federation key', async () => {
+    const s = await setup();
+    await fillRound(s);
+    const current = (await currentManifest(s.storage, 'default'))!;
+    expect(current.manifest.version).toBe('fed-1');
+    await verifyManifest(current.manifest, [{ keyId: s.fedKey.keyId, publicKey: s.fedKey.publicKey }]);
+    expect(current.manifest.training).toMatchObject({ federated: { round: 1, baseVersion: 'v1', updates: 3 } });
+    const keys = (await (await s.app.request('/v1/keys')).json()) as { keys: Array<{ keyId: string }> };
+    expect(keys.keys.map((k) => k.keyId)).toContain(s.fedKey.keyId);
+    const { rounds, pending } = await s.rounds.load('default');
+    expect(pending).toHaveLength(0);
+    expect(rounds).toHaveLength(1);
+    expect(rounds[0]).toMatchObject({ round: 1, status: 'published', updates: 3, version: 'fed-1', baseVersion: 'v1' });
+    expect(rounds[0]!.epsilon).toBeGreaterThan(0);
+    // A device still on v1 is now told to fetch the new version.
+    await expectError(await upload(s.app, tinyUpdate({ seed: 9 }), clientToken(9)), 409, 'stale_version');
+  });
+
+  it('reports the round\'s noised item counts by catalog id', async () => {
+    const s = await setup();
+    await fillRound(s);
+    expect(s.counts).toHaveLength(1);
+    expect(s.counts[0]!.model).toBe('default');
+    expect(Object.keys(s.counts[0]!.counts).every((id) => /^sku-[1-5]$/.test(id))).toBe(true);
+    expect(s.counts[0]!.at).toBe((await s.rounds.load('default')).rounds[0]!.closedAt);
+  });
+
+  it('refuses updates with 409 budget_exhausted once another round would pass the epsilon budget', async () => {
+    // z = 3 composed with z_c = 3: one round costs ε 2.6 at δ 1e-6, two 3.7: a budget of 3 allows one round.
+    const s = await setup({ epsilonBudget: 3, aggregation: { noiseMultiplier: 3, countNoiseMultiplier: 3, releaseThreshold: 1 } });
+    await fillRound(s);
+    expect((await s.rounds.load('default')).rounds[0]!.totalEpsilon).toBeLessThanOrEqual(3);
+    expect(await expectError(await upload(s.app, tinyUpdate({ seed: 7, baseVersion: 'fed-1' }), clientToken(7)), 409, 'budget_exhausted')).toMatch(
+      /privacy budget/,
+    );
+    expect((await currentManifest(s.storage, 'default'))!.manifest.version).toBe('fed-1');
+  });
+
+  it('lists rounds with epsilon per round and in total at GET /v1/admin/rounds, for admin tokens only', async () => {
+    const s = await setup();
+    await fillRound(s);
+    await fillRound(s, 4, 'fed-1');
+    await expectError(await s.app.request('/v1/admin/rounds'), 401, 'unauthorized');
+    const res = await s.app.request('/v1/admin/rounds', { headers: { Authorization: `Bearer ${ADMIN}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    const { rounds } = (await res.json()) as { rounds: Array<Record<string, unknown>> };
+    expect(rounds.map((r) => [r.model, r.round, r.updates, r.version, r.status])).toEqual([
+      ['default', 1, 3, 'fed-1', 'published'],
+      ['default', 2, 3, 'fed-2', 'published'],
+    ]);
+    expect(Object.keys(rounds[0]!).sort()).toEqual(['closedAt', 'epsilon', 'model', 'round', 'status', 'totalEpsilon', 'updates', 'version']);
+    expect(rounds[1]!.totalEpsilon as number).toBeGreaterThan(rounds[0]!.totalEpsilon as number);
+    expect(rounds[1]!.epsilon).toBe(rounds[0]!.epsilon);
+    const one = (await (await roundsAdminRoutes(s.federation).request('/rounds?model=other')).json()) as { rounds: unknown[] };
+    expect(one.rounds).toEqual([]);
+  });
+});
+
+describe('GET /v1/models/:name/deltas', () => {
+  async function weightsOf(storage: Storage, version: string) {
+    const record = (await storage.meta.getModel('default'))!;
+    const sha = record.versions.find((v) => v.version === version)!.manifestSha256;
+    const manifest = parseManifest(JSON.parse(utf8.decode((await storage.blobs.get(sha))!)));
+    return (await loadArtifact(manifest, async (ref) => (await storage.blobs.get(ref.sha256))!, { unsigned: 'allow' })).weights;
+  }
+
+  it('serves the delta from a version to the current one: applied to the old weights it gives the new ones', async () => {
+    const s = await setup();
+    await fillRound(s);
+    await fillRound(s, 4, 'fed-1');
+    for (const from of ['v1', 'fed-1']) {
+      const res = await s.app.request(`/v1/models/default/deltas?from=${from}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('Content-Type')).toBe('application/vnd.edge-recs.delta');
+      expect(res.headers.get('X-Model-Version')).toBe('fed-2');
+      expect(res.headers.get('Cache-Control')).toBe('public, max-age=60, must-revalidate');
+      const delta = decodeVersionDelta(new Uint8Array(await res.arrayBuffer()));
+      expect([delta.fromVersion, delta.toVersion]).toEqual([from, 'fed-2']);
+      const applied = applyDelta(await weightsOf(s.storage, from), delta);
+      const target = await weightsOf(s.storage, 'fed-2');
+      for (const [name, t] of target) {
+        const a = applied.get(name)!.values;
+        for (let i = 0; i < t.values.length; i++) expect(Math.abs(a[i]! - t.values[i]!)).toBeLessThan(2e-3);
+      }
+      const etag = res.headers.get('ETag')!;
+      expect((await s.app.request(`/v1/models/default/deltas?from=${from}`, { headers: { 'If-None-Match': etag } })).status).toBe(304);
+    }
+  });
+
+  it('marks a delta pinned to both versions immutable', async () => {
+    const s = await setup();
+    await fillRound(s);
+    const res = await s.app.request('/v1/models/default/deltas?from=v1&to=fed-1');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+  });
+
+  it('answers 204 when the device is current, 410 when no delta leads to the version, 400 for a bad version and 404 for an unknown model', async () => {
+    const s = await setup();
+    expect((await s.app.request('/v1/models/default/deltas?from=v1')).status).toBe(204);
+    await expectError(await s.app.request('/v1/models/default/deltas?from=v0'), 410, 'delta_unavailable');
+    await fillRound(s);
+    await expectError(await s.app.request('/v1/models/default/deltas?from=fed-1&to=v1'), 410, 'delta_unavailable');
+    await expectError(await s.app.request('/v1/models/default/deltas'), 400, 'bad_version');
+    await expectError(await s.app.request('/v1/models/default/deltas?from=..%2F'), 400, 'bad_version');
+    await expectError(await s.app.request('/v1/models/nope/deltas?from=v1'), 404, 'unknown_model');
+  });
+});

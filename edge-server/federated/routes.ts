@@ -1,0 +1,93 @@
+/**
+ * The federated HTTP API under `/v1`: `POST /updates` (device updates in), `GET /models/:name/deltas`
+ * (aggregated deltas out), and `GET /rounds` for the admin router (`/v1/admin/rounds`).
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { VERSION_LABEL } from '../../core/artifact/manifest.ts';
+import { DELTA_MEDIA_TYPE, UPDATE_MEDIA_TYPE } from '../../core/federated/codec.ts';
+import { ApiError } from '../errors.ts';
+import { IMMUTABLE, noneMatch, quoteEtag } from '../http.ts';
+import { CLIENT_TOKEN, tokenHash, type Federation } from './engine.ts';
+
+export interface FederatedRouteOptions {
+  /**
+   * Largest update body accepted, in bytes; larger ones get 413 before any byte is parsed. Default
+   * 256 KiB: a dense int8 update of a 2-block, dim-64 SASRec with 64 rows is ~60 KB, so honest devices
+   * stay well inside it.
+   * @example { maxUpdateBytes: 64 * 1024 }
+   */
+  maxUpdateBytes?: number;
+}
+
+/** Header carrying the device's anonymous client token: random, rotated daily by the device, never tied to a user. */
+export const CLIENT_TOKEN_HEADER = 'X-Client-Token';
+const UPDATE_TYPES = [UPDATE_MEDIA_TYPE, 'application/octet-stream'];
+const LATEST_CACHE = 'public, max-age=60, must-revalidate';
+
+/** `/v1/updates` and `/v1/models/:name/deltas`; `federation` undefined answers them as a server without federated learning. */
+export function federatedRoutes(federation: Federation | undefined, options: FederatedRouteOptions = {}): Hono {
+  const maxBytes = options.maxUpdateBytes ?? 256 * 1024;
+  if (!Number.isInteger(maxBytes) || maxBytes < 1024) throw new TypeError(`createApp: federated.maxUpdateBytes must be an integer >= 1024 (got ${String(maxBytes)})`);
+  const routes = new Hono();
+
+  routes.post(
+    '/updates',
+    (c, next) => {
+      if (!federation) throw new ApiError(404, 'federation_disabled', 'this server does not take federated updates');
+      const type = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
+      if (!UPDATE_TYPES.includes(type)) {
+        throw new ApiError(415, 'unsupported_media_type', `Content-Type must be one of ${UPDATE_TYPES.join(', ')} (got ${JSON.stringify(type || 'none')})`);
+      }
+      const token = c.req.header(CLIENT_TOKEN_HEADER);
+      if (!token || !CLIENT_TOKEN.test(token)) {
+        throw new ApiError(400, 'bad_client_token', `${CLIENT_TOKEN_HEADER} must be 16-128 characters of A-Z a-z 0-9 _ - (a random value the device rotates daily)`);
+      }
+      return next();
+    },
+    bodyLimit({
+      maxSize: maxBytes,
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', `an update may be at most ${maxBytes} bytes`);
+      },
+    }),
+    async (c) => {
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      const result = await federation!.submit({ bytes, tokenHash: await tokenHash(c.req.header(CLIENT_TOKEN_HEADER)!) });
+      c.header('Cache-Control', 'no-store');
+      return c.json(result, result.duplicate ? 200 : 202);
+    },
+  );
+
+  routes.get('/models/:name/deltas', async (c) => {
+    const name = c.req.param('name');
+    const from = c.req.query('from');
+    const to = c.req.query('to');
+    for (const [field, v] of [['from', from], ['to', to]] as const) {
+      if ((field === 'from' || v !== undefined) && (v === undefined || !VERSION_LABEL.test(v))) {
+        throw new ApiError(400, 'bad_version', `?${field}= must be a version label matching ${VERSION_LABEL} (got ${JSON.stringify(v ?? null)})`);
+      }
+    }
+    if (!federation) throw new ApiError(410, 'delta_unavailable', 'this server publishes no deltas: download the full model');
+    const result = await federation.delta(name, from!, to);
+    if (result.kind === 'current') return c.body(null, 204, { 'Cache-Control': LATEST_CACHE, 'X-Model-Version': result.version });
+    const etag = quoteEtag(result.sha256);
+    // Pinned to both versions the bytes never change; "to the current version" changes with each round.
+    const headers = { ETag: etag, 'Cache-Control': to ? IMMUTABLE : LATEST_CACHE, 'X-Model-Version': result.to, 'X-Delta-From': result.from };
+    if (noneMatch(c.req.header('If-None-Match'), etag)) return c.body(null, 304, headers);
+    return c.body(result.bytes, 200, { ...headers, 'Content-Type': DELTA_MEDIA_TYPE });
+  });
+
+  return routes;
+}
+
+/** `GET /rounds` (`?model=NAME` for one model) for the admin router: `{ rounds: [...] }`, oldest first. */
+export function roundsAdminRoutes(federation: Federation | undefined): Hono {
+  const routes = new Hono();
+  routes.get('/rounds', async (c) => {
+    const model = c.req.query('model');
+    c.header('Cache-Control', 'no-store');
+    return c.json({ rounds: federation ? await federation.rounds(model) : [] });
+  });
+  return routes;
+}

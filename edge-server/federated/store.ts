@@ -1,0 +1,116 @@
+/**
+ * Where accepted updates and closed rounds live, per model, in Web-standard types only: the Node adapter
+ * keeps them in an fsynced append-only log, the Workers adapter in the model's Durable Object storage,
+ * and `memoryRoundStore` in memory (tests, and the reference behaviour).
+ *
+ * The contract that makes a crash at any point lose no accepted update and count none twice:
+ * - `append` resolves only once the updates are durable (the server answers 202 after it);
+ * - a round's record names the last sequence number it consumed (`lastSeq`), and `commitRound` stores
+ *   it atomically: that write *is* the round's close. `load` returns as pending exactly the updates
+ *   with a larger sequence number, whether or not the consumed ones were physically removed yet.
+ */
+
+/** One accepted update, as stored. */
+export interface StoredUpdate {
+  /** Position in the model's sequence of accepted updates, from 1, gapless. */
+  seq: number;
+  /** Random id returned to the device (`202 { id }`). */
+  id: string;
+  /** SHA-256 (hex, first 32 digits) of the device's rotating client token; the token itself is never stored. */
+  tokenHash: string;
+  /** The update's nonce, hex. With `tokenHash`, what makes a re-sent update a duplicate. */
+  nonce: string;
+  /** Milliseconds since the epoch. */
+  receivedAt: number;
+  baseVersion: string;
+  /** The encoded update, exactly as received. */
+  bytes: Uint8Array;
+}
+
+/** How a round ended. */
+export type RoundStatus =
+  /** Aggregated; `version` was published. */
+  | 'published'
+  /** Not aggregated: publishing would have taken the total ε past the configured budget. */
+  | 'budget_exhausted'
+  /** Not aggregated: an engineer published another version while the round was open. */
+  | 'base_changed';
+
+/** A closed round, as stored and listed at `GET /v1/admin/rounds`. */
+export interface RoundRecord {
+  model: string;
+  /** 1, 2, ... per model. */
+  round: number;
+  /** ISO-8601. */
+  closedAt: string;
+  status: RoundStatus;
+  /** Number of updates in the round (the cohort K). */
+  updates: number;
+  /** Sequence number of the round's last update: updates up to it are consumed. */
+  lastSeq: number;
+  baseVersion: string;
+  /** The published version, `null` unless `status` is `published`. */
+  version: string | null;
+  /** ε of this round alone, at the configured δ. */
+  epsilon: number;
+  /** ε of all the model's published rounds so far, composed (this one included when published). */
+  totalEpsilon: number;
+  delta: number;
+  /** Address of the new version's manifest and of the delta from `baseVersion`, in the blob store. */
+  manifestSha256?: string;
+  deltaSha256?: string;
+  deltaBytes?: number;
+  /** Bytes of the new version's weight shards: what a device without the delta downloads. */
+  fullBytes?: number;
+  /** Updates scaled down to the clip norm, mean norm before clipping, item rows released. */
+  clipped?: number;
+  meanNorm?: number;
+  releasedRows?: number;
+}
+
+export interface FederatedState {
+  /** Every round closed so far, in order. */
+  rounds: RoundRecord[];
+  /** Accepted updates no round has consumed yet, in sequence order. */
+  pending: StoredUpdate[];
+}
+
+export interface RoundStore {
+  /** The model's rounds and pending updates (empty for a model never seen). */
+  load(model: string): Promise<FederatedState>;
+  /** Stores updates durably (all of them, or throws); resolves only once they survive a crash. */
+  append(model: string, updates: readonly StoredUpdate[]): Promise<void>;
+  /** Stores a closed round durably and atomically; from then on `load` no longer returns updates up to `record.lastSeq`. */
+  commitRound(model: string, record: RoundRecord): Promise<void>;
+  /** Models with any federated state, for listing rounds. */
+  models(): Promise<string[]>;
+}
+
+/** A `RoundStore` in process memory: nothing survives a restart. Values are copied in and out, as a real store would. */
+export function memoryRoundStore(): RoundStore {
+  const state = new Map<string, { rounds: RoundRecord[]; updates: StoredUpdate[] }>();
+  const of = (model: string) => {
+    let s = state.get(model);
+    if (!s) state.set(model, (s = { rounds: [], updates: [] }));
+    return s;
+  };
+  return {
+    async load(model) {
+      const s = state.get(model);
+      if (!s) return { rounds: [], pending: [] };
+      const consumed = s.rounds.at(-1)?.lastSeq ?? 0;
+      return { rounds: structuredClone(s.rounds), pending: structuredClone(s.updates.filter((u) => u.seq > consumed)) };
+    },
+    async append(model, updates) {
+      of(model).updates.push(...structuredClone(updates as StoredUpdate[]));
+    },
+    async commitRound(model, record) {
+      const s = of(model);
+      s.rounds.push(structuredClone(record));
+      s.updates = s.updates.filter((u) => u.seq > record.lastSeq);
+    },
+    async models() {
+      return [...state.keys()];
+    },
+  };
+}
