@@ -1,13 +1,24 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ShopEvent } from '../core/events.ts';
 
-/** IndexedDB schema of the shopper's profile. Bump `DB_VERSION` and add a step to `upgrade` to migrate. */
+/**
+ * IndexedDB schema of everything the widget keeps on the device. Bump `DB_VERSION` and add a step to
+ * `upgrade` to migrate; steps run in order from the version found, so a v1 database keeps its events.
+ * - v1: `events`, the shopper's event log.
+ * - v2: `meta` (bandit counts, card attribution, the pause switch), `manifests` (the last model manifest
+ *   per name with its ETag) and `blobs` (model files by SHA-256: content-addressed, so a new model version
+ *   that shares a shard with the old one downloads only what changed).
+ */
 interface ProfileDB extends DBSchema {
   events: { key: number; value: ShopEvent & { id?: number }; indexes: { ts: number } };
+  meta: { key: string; value: unknown };
+  manifests: { key: string; value: CachedManifest };
+  blobs: { key: string; value: { bytes: Uint8Array; at: number } };
 }
 
 export const DB_NAME = 'edge-recs';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
+const STORES = ['events', 'meta', 'manifests', 'blobs'] as const;
 
 /** Limits that keep the on-device log small and recent. */
 export interface StoreLimits {
@@ -18,14 +29,85 @@ export interface StoreLimits {
 }
 export const STORE_DEFAULTS: StoreLimits = { maxEvents: 500, maxAgeDays: 90 };
 
-/** Where the shopper's events live: IndexedDB, or memory when IndexedDB is unavailable (private mode, blocked). */
+/**
+ * How long an open may stay blocked by another tab's old connection before the page goes on with memory:
+ * the shopper should not wait for a tab they may not even see.
+ */
+export const BLOCKED_MS = 1500;
+
+export interface CachedManifest {
+  etag: string;
+  /** The manifest's bytes as served (its signature covers them). */
+  body: string;
+}
+
+/** The model cache: manifests by model name, files by SHA-256. Every method swallows its own storage errors. */
+export interface ModelCache {
+  manifest(name: string): Promise<CachedManifest | undefined>;
+  putManifest(name: string, manifest: CachedManifest): Promise<void>;
+  blob(sha256: string): Promise<Uint8Array | undefined>;
+  putBlob(sha256: string, bytes: Uint8Array): Promise<void>;
+  /** Drops every file not in `keep` (called after a model loaded, so old versions' files go). */
+  retain(keep: ReadonlySet<string>): Promise<void>;
+}
+
+/** Where the shopper's data lives: IndexedDB, or memory when IndexedDB is unavailable (private mode, blocked). */
 export interface ProfileStore {
+  /** `memory` from the start, or after IndexedDB failed mid-page (another tab upgraded it, it was deleted). */
   readonly kind: 'indexeddb' | 'memory';
   add(event: ShopEvent): Promise<void>;
   /** All kept events, oldest first. */
   events(): Promise<ShopEvent[]>;
+  getMeta<T>(key: string): Promise<T | undefined>;
+  setMeta(key: string, value: unknown): Promise<void>;
+  /** The model cache; absent for memory stores (a cache for one page view saves nothing). */
+  readonly cache?: ModelCache;
+  /** Erases everything: events, meta, the model cache. */
   clear(): Promise<void>;
   close(): void;
+}
+
+type Db = IDBPDatabase<ProfileDB>;
+
+/** Opens the database, or rejects: blocked for longer than `BLOCKED_MS`, a newer version, no IndexedDB. */
+async function openDatabase(onBlocking: () => void): Promise<Db> {
+  if (typeof indexedDB === 'undefined') throw new Error('no IndexedDB');
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let giveUp: (e: Error) => void = () => undefined;
+  const blockedTooLong = new Promise<never>((_, reject) => {
+    giveUp = reject;
+  });
+  blockedTooLong.catch(() => undefined);
+  const opening = openDB<ProfileDB>(DB_NAME, DB_VERSION, {
+    upgrade(database, oldVersion) {
+      if (oldVersion < 1) database.createObjectStore('events', { keyPath: 'id', autoIncrement: true }).createIndex('ts', 'ts');
+      if (oldVersion < 2) {
+        database.createObjectStore('meta');
+        database.createObjectStore('manifests');
+        database.createObjectStore('blobs');
+      }
+    },
+    // Another tab holds an old connection open and does not step aside.
+    blocked() {
+      timer ??= setTimeout(() => giveUp(new Error('IndexedDB open blocked by another tab')), BLOCKED_MS);
+    },
+    // Another tab wants a newer schema (or deletes the database): step aside rather than block it.
+    blocking() {
+      onBlocking();
+    },
+    terminated() {
+      onBlocking();
+    },
+  });
+  try {
+    return await Promise.race([opening, blockedTooLong]);
+  } catch (e) {
+    // If it opens after all, close it: this page has moved on to memory.
+    void opening.then((db) => db.close(), () => undefined);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -34,18 +116,10 @@ export interface ProfileStore {
  */
 export async function openProfileStore(limits: Partial<StoreLimits> = {}): Promise<ProfileStore> {
   const l = { ...STORE_DEFAULTS, ...limits };
+  const store = new IdbStore(l);
   try {
-    if (typeof indexedDB === 'undefined') throw new Error('no IndexedDB');
-    const db = await openDB<ProfileDB>(DB_NAME, DB_VERSION, {
-      upgrade(database, oldVersion) {
-        if (oldVersion < 1) database.createObjectStore('events', { keyPath: 'id', autoIncrement: true }).createIndex('ts', 'ts');
-      },
-      // Another tab wants a newer schema: step aside rather than block its upgrade.
-      blocking() {
-        db.close();
-      },
-    });
-    return new IdbStore(db, l);
+    await store.open();
+    return store;
   } catch {
     return new MemoryStore(l);
   }
@@ -59,61 +133,206 @@ export function createMemoryStore(limits: Partial<StoreLimits> = {}): ProfileSto
   return new MemoryStore({ ...STORE_DEFAULTS, ...limits });
 }
 
+const errorName = (e: unknown): string => (e instanceof DOMException || e instanceof Error ? e.name : '');
+
+/**
+ * IndexedDB, guarded: a connection closed under us (another tab's upgrade, a deleted database) is reopened
+ * once, and where that fails the store carries on in memory with the events it last saw; a full disk
+ * (`QuotaExceededError`) first gives up the model cache, which can always be downloaded again, then
+ * retries. Other failures (an aborted transaction) reject that one call; the next call tries afresh.
+ */
 class IdbStore implements ProfileStore {
-  readonly kind = 'indexeddb';
-  constructor(
-    private readonly db: IDBPDatabase<ProfileDB>,
-    private readonly limits: StoreLimits,
-  ) {}
+  private db: Db | undefined;
+  private fallback: MemoryStore | undefined;
+  /** The newest event log seen, to seed memory if IndexedDB goes away mid-page. */
+  private mirror: ShopEvent[] = [];
+  readonly cache: ModelCache;
 
-  async add(event: ShopEvent): Promise<void> {
-    const tx = this.db.transaction('events', 'readwrite');
-    await tx.store.add({ ...event });
-    const cutoff = Date.now() - this.limits.maxAgeDays * 86_400_000;
-    let cursor = await tx.store.index('ts').openCursor(IDBKeyRange.upperBound(cutoff, true));
-    while (cursor) {
-      await cursor.delete();
-      cursor = await cursor.continue();
-    }
-    let excess = (await tx.store.count()) - this.limits.maxEvents;
-    let oldest = excess > 0 ? await tx.store.openCursor() : null;
-    while (oldest && excess-- > 0) {
-      await oldest.delete();
-      oldest = await oldest.continue();
-    }
-    await tx.done;
+  constructor(private readonly limits: StoreLimits) {
+    const quiet = async <T>(fn: (db: Db) => Promise<T>): Promise<T | undefined> => {
+      try {
+        return this.fallback ? undefined : await this.run(fn);
+      } catch {
+        return undefined;
+      }
+    };
+    this.cache = {
+      manifest: (name) => quiet((db) => db.get('manifests', name)),
+      putManifest: async (name, m) => void (await quiet((db) => db.put('manifests', m, name))),
+      blob: async (sha) => (await quiet((db) => db.get('blobs', sha)))?.bytes,
+      putBlob: async (sha, bytes) => void (await quiet((db) => db.put('blobs', { bytes, at: Date.now() }, sha))),
+      retain: async (keep) =>
+        void (await quiet(async (db) => {
+          const tx = db.transaction('blobs', 'readwrite');
+          tx.done.catch(() => undefined);
+          for (const key of await tx.store.getAllKeys()) if (!keep.has(key)) await tx.store.delete(key);
+          await tx.done;
+        })),
+    };
   }
 
-  async events(): Promise<ShopEvent[]> {
-    const rows = await this.db.getAllFromIndex('events', 'ts');
-    return rows.map(({ id: _id, ...event }) => event);
+  get kind(): 'indexeddb' | 'memory' {
+    return this.fallback ? 'memory' : 'indexeddb';
   }
 
-  async clear(): Promise<void> {
-    await this.db.clear('events');
+  async open(): Promise<void> {
+    this.db = await openDatabase(() => {
+      this.db?.close();
+      this.db = undefined;
+    });
+  }
+
+  /** Runs `fn` on an open connection, with the recoveries described on the class. */
+  private async run<T>(fn: (db: Db) => Promise<T>, retried = false): Promise<T> {
+    if (!this.db) await this.open();
+    try {
+      return await fn(this.db!);
+    } catch (e) {
+      if (retried) throw e;
+      const name = errorName(e);
+      if (name === 'InvalidStateError') {
+        this.db = undefined;
+        return this.run(fn, true);
+      }
+      if (name === 'QuotaExceededError') {
+        await this.evictCache();
+        return this.run(fn, true);
+      }
+      throw e;
+    }
+  }
+
+  /** `run`, or the memory fallback once IndexedDB cannot be reopened. */
+  private async guarded<T>(fn: (db: Db) => Promise<T>, memory: (m: MemoryStore) => Promise<T>): Promise<T> {
+    if (this.fallback) return memory(this.fallback);
+    try {
+      return await this.run(fn);
+    } catch (e) {
+      if (this.db) throw e;
+      // The connection is gone and cannot be reopened (a newer schema in another tab, storage revoked).
+      this.fallback = new MemoryStore(this.limits, this.mirror);
+      return memory(this.fallback);
+    }
+  }
+
+  private async evictCache(): Promise<void> {
+    try {
+      const db = this.db;
+      if (!db) return;
+      const tx = db.transaction(['blobs', 'manifests'], 'readwrite');
+      await Promise.all([tx.objectStore('blobs').clear(), tx.objectStore('manifests').clear(), tx.done]);
+    } catch {
+      // Nothing more to free.
+    }
+  }
+
+  add(event: ShopEvent): Promise<void> {
+    return this.guarded(
+      async (db) => {
+        const tx = db.transaction('events', 'readwrite');
+        // A failed request also rejects `tx.done`: handled here, awaited below.
+        tx.done.catch(() => undefined);
+        await tx.store.add({ ...event });
+        const cutoff = Date.now() - this.limits.maxAgeDays * 86_400_000;
+        let cursor = await tx.store.index('ts').openCursor(IDBKeyRange.upperBound(cutoff, true));
+        while (cursor) {
+          await cursor.delete();
+          cursor = await cursor.continue();
+        }
+        let excess = (await tx.store.count()) - this.limits.maxEvents;
+        let oldest = excess > 0 ? await tx.store.index('ts').openCursor() : null;
+        while (oldest && excess-- > 0) {
+          await oldest.delete();
+          oldest = await oldest.continue();
+        }
+        await tx.done;
+        this.mirror = trim([...this.mirror, event], this.limits);
+      },
+      (m) => m.add(event),
+    );
+  }
+
+  events(): Promise<ShopEvent[]> {
+    return this.guarded(
+      async (db) => {
+        const rows = await db.getAllFromIndex('events', 'ts');
+        this.mirror = rows.map(({ id: _id, ...event }) => event);
+        return [...this.mirror];
+      },
+      (m) => m.events(),
+    );
+  }
+
+  getMeta<T>(key: string): Promise<T | undefined> {
+    return this.guarded(
+      async (db) => (await db.get('meta', key)) as T | undefined,
+      (m) => m.getMeta<T>(key),
+    );
+  }
+
+  setMeta(key: string, value: unknown): Promise<void> {
+    return this.guarded(
+      async (db) => void (await db.put('meta', value, key)),
+      (m) => m.setMeta(key, value),
+    );
+  }
+
+  clear(): Promise<void> {
+    this.mirror = [];
+    return this.guarded(
+      async (db) => {
+        const tx = db.transaction([...STORES], 'readwrite');
+        await Promise.all([...STORES.map((s) => tx.objectStore(s).clear()), tx.done]);
+      },
+      (m) => m.clear(),
+    );
   }
 
   close(): void {
-    this.db.close();
+    this.db?.close();
+    this.db = undefined;
   }
+}
+
+/** The log within its limits: newest `maxEvents`, none older than `maxAgeDays`, oldest first. */
+function trim(log: readonly ShopEvent[], limits: StoreLimits): ShopEvent[] {
+  const cutoff = Date.now() - limits.maxAgeDays * 86_400_000;
+  return log
+    .filter((e) => e.ts >= cutoff)
+    .sort((a, b) => a.ts - b.ts)
+    .slice(-limits.maxEvents);
 }
 
 class MemoryStore implements ProfileStore {
   readonly kind = 'memory';
-  private log: ShopEvent[] = [];
-  constructor(private readonly limits: StoreLimits) {}
+  private log: ShopEvent[];
+  private meta = new Map<string, unknown>();
+  constructor(
+    private readonly limits: StoreLimits,
+    seed: readonly ShopEvent[] = [],
+  ) {
+    this.log = trim(seed, limits);
+  }
 
   async add(event: ShopEvent): Promise<void> {
-    const cutoff = Date.now() - this.limits.maxAgeDays * 86_400_000;
-    this.log = [...this.log, event].filter((e) => e.ts >= cutoff).sort((a, b) => a.ts - b.ts).slice(-this.limits.maxEvents);
+    this.log = trim([...this.log, event], this.limits);
   }
 
   async events(): Promise<ShopEvent[]> {
     return [...this.log];
   }
 
+  async getMeta<T>(key: string): Promise<T | undefined> {
+    return this.meta.get(key) as T | undefined;
+  }
+
+  async setMeta(key: string, value: unknown): Promise<void> {
+    this.meta.set(key, structuredClone(value));
+  }
+
   async clear(): Promise<void> {
     this.log = [];
+    this.meta.clear();
   }
 
   close(): void {}

@@ -58,20 +58,21 @@ async function register(name: BackendName, assetBase: string): Promise<void> {
 }
 
 /**
- * Starts the best available backend: the `preferred` one if given, else WebGPU on a hardware adapter,
- * WebGL on a hardware renderer, WASM, CPU. Returns the backend actually running.
+ * Backends to try, best first: the `preferred` one if given, then those that run anywhere; else WebGPU on a
+ * hardware adapter, WebGL on a hardware renderer, WASM, CPU.
  */
-export async function startBackend(options: { preferred?: BackendName; assetBase: string }): Promise<BackendName> {
-  const order: BackendName[] = options.preferred
-    ? [options.preferred, ...ANYWHERE.filter((b) => b !== options.preferred)]
-    : [];
-  if (!options.preferred) {
-    if (await hardwareAvailable('webgpu')) order.push('webgpu');
-    if (await hardwareAvailable('webgl')) order.push('webgl');
-    order.push(...ANYWHERE);
-  }
+export async function backendOrder(preferred?: BackendName): Promise<BackendName[]> {
+  if (preferred) return [preferred, ...ANYWHERE.filter((b) => b !== preferred)];
+  const order: BackendName[] = [];
+  if (await hardwareAvailable('webgpu')) order.push('webgpu');
+  if (await hardwareAvailable('webgl')) order.push('webgl');
+  return [...order, ...ANYWHERE];
+}
+
+/** Starts the first backend of `order` that initialises; returns its name. */
+export async function startBackend(options: { order: readonly BackendName[]; assetBase: string }): Promise<BackendName> {
   tf.enableProdMode();
-  for (const name of order) {
+  for (const name of options.order) {
     try {
       await register(name, options.assetBase);
       if ((await tf.setBackend(name)) && tf.getBackend() === name) {
@@ -82,5 +83,26 @@ export async function startBackend(options: { preferred?: BackendName; assetBase
       // Try the next backend: a failed init (no SIMD, lost context) must not stop recommendations.
     }
   }
-  throw new Error('no tfjs backend could start');
+  throw new Error(`no tfjs backend could start (tried ${options.order.join(', ')})`);
+}
+
+/**
+ * Calls `onLost` once when the GPU behind the active backend goes away: WebGPU's `device.lost` (a driver
+ * reset, the GPU process crashing, `device.destroy()`), or WebGL's `webglcontextlost` on tfjs' canvas.
+ * A no-op for WASM and CPU.
+ */
+export function watchDeviceLoss(name: BackendName, onLost: (reason: string) => void): void {
+  try {
+    const backend = tf.backend() as unknown as {
+      device?: { lost?: Promise<{ reason?: string; message?: string }> };
+      gpgpu?: { gl?: { canvas?: EventTarget } };
+    };
+    if (name === 'webgpu') {
+      void backend.device?.lost?.then((info) => onLost(`WebGPU device lost (${info?.reason ?? 'unknown'}${info?.message ? `: ${info.message}` : ''})`));
+    } else if (name === 'webgl') {
+      backend.gpgpu?.gl?.canvas?.addEventListener('webglcontextlost', () => onLost('WebGL context lost'), { once: true });
+    }
+  } catch {
+    // A backend without these hooks cannot report a loss; `recommend` failures still trigger a switch.
+  }
 }

@@ -1,31 +1,106 @@
+import type { LoadedArtifact } from '../../core/artifact/artifact.ts';
 import { SasRec } from '../../core/model/sasrec.ts';
 import type { BackendName } from '../backends.ts';
-import { startBackend } from './backend.ts';
-import { fetchModel, type ModelSource } from './model.ts';
+import type { ModelCache } from '../store.ts';
+import { backendOrder, startBackend, watchDeviceLoss } from './backend.ts';
+import { fetchModel, type LoadStats, type ModelSource } from './model.ts';
+
+export type { LoadStats } from './model.ts';
 
 /** The lazily loaded half of the widget: tfjs, one backend and the model. */
 export interface Runtime {
+  /** The backend running now: it changes when a GPU device is lost. */
   readonly backend: BackendName;
   readonly modelVersion: string;
+  /** Where the model's bytes came from on this load. */
+  readonly loadStats: LoadStats;
   /** Top `k` catalog ids after `history` (catalog ids, oldest first), never one in `exclude`. */
   recommend(history: readonly string[], k: number, exclude: ReadonlySet<string>): Promise<Array<{ id: string; score: number }>>;
   dispose(): void;
 }
 
-export async function startRuntime(options: ModelSource & { backend?: BackendName; assetBase: string }): Promise<Runtime> {
-  const backend = await startBackend({ preferred: options.backend, assetBase: options.assetBase });
-  const artifact = await fetchModel(options);
-  const model = SasRec.fromWeights(artifact.manifest.config, artifact.weights);
+export interface RuntimeOptions extends ModelSource {
+  /** Force this backend first (`data-backend`); else the best available. */
+  backend?: BackendName;
+  assetBase: string;
+  cache?: ModelCache;
+  /**
+   * Called after the runtime moved to another backend because the GPU device was lost; the caller
+   * re-ranks. The runtime recovers by itself: this is a notification.
+   */
+  onBackendChange?: (backend: BackendName, reason: string) => void;
+}
+
+/**
+ * Starts tfjs on the best backend, loads and verifies the model, warms it up. When the GPU device is lost
+ * (WebGPU `device.lost`, WebGL `webglcontextlost`) or a GPU call fails, it moves to the next backend of
+ * the order, rebuilds the model there from the verified weights it kept, and answers the pending call
+ * from the new backend: recommendations continue with no reload and no new download.
+ */
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const remaining = await backendOrder(options.backend);
+  let backend = await startBackend({ order: remaining, assetBase: options.assetBase });
+  remaining.splice(0, remaining.indexOf(backend) + 1);
+  const artifact: LoadedArtifact & { stats: LoadStats } = await fetchModel(options);
+  const { config } = artifact.manifest;
   const index = new Map(artifact.itemIds.map((id, i) => [id, i + 1]));
   const ids = artifact.itemIds;
+  let model = SasRec.fromWeights(config, artifact.weights);
+  let lost: string | undefined;
+  let switching: Promise<void> | undefined;
+
+  /** Moves to the next backend that starts and rebuilds the model there. */
+  const fallBack = (reason: string): Promise<void> =>
+    (switching ??= (async () => {
+      try {
+        model.dispose();
+      } catch {
+        // Tensors on a lost device may refuse disposal; they go with the backend.
+      }
+      const next = await startBackend({ order: remaining, assetBase: options.assetBase });
+      remaining.splice(0, remaining.indexOf(next) + 1);
+      backend = next;
+      model = SasRec.fromWeights(config, artifact.weights);
+      lost = undefined;
+      watchDeviceLoss(backend, onLost);
+      options.onBackendChange?.(backend, reason);
+    })().finally(() => {
+      switching = undefined;
+    }));
+
+  // Recover at once rather than on the next call: the caller re-ranks on `onBackendChange`, so the cards
+  // a lost GPU may have left stale are replaced without waiting for the shopper's next event.
+  const onLost = (reason: string): void => {
+    lost ??= reason;
+    void fallBack(reason).catch(() => undefined);
+  };
+  watchDeviceLoss(backend, onLost);
+
+  const score = async (history: readonly string[], k: number, exclude: ReadonlySet<string>) => {
+    const known = history.map((id) => index.get(id)).filter((i): i is number => i !== undefined);
+    const excluded = [...exclude].map((id) => index.get(id)).filter((i): i is number => i !== undefined);
+    const top = await model.recommend(known, k, excluded);
+    return top.map((s) => ({ id: ids[s.index - 1]!, score: s.score }));
+  };
+
   const runtime: Runtime = {
-    backend,
+    get backend() {
+      return backend;
+    },
     modelVersion: artifact.manifest.version,
+    loadStats: artifact.stats,
     async recommend(history, k, exclude) {
-      const known = history.map((id) => index.get(id)).filter((i): i is number => i !== undefined);
-      const excluded = [...exclude].map((id) => index.get(id)).filter((i): i is number => i !== undefined);
-      const top = await model.recommend(known, k, excluded);
-      return top.map((s) => ({ id: ids[s.index - 1]!, score: s.score }));
+      if (switching) await switching;
+      if (lost) await fallBack(lost);
+      try {
+        return await score(history, k, exclude);
+      } catch (e) {
+        // A GPU backend that fails mid-call (the loss event may come after the failed call) gets the
+        // same treatment as a reported loss; WASM and CPU errors are real errors.
+        if (backend !== 'webgpu' && backend !== 'webgl') throw e;
+        await fallBack(lost ?? `${backend} failed: ${String(e)}`);
+        return score(history, k, exclude);
+      }
     },
     dispose() {
       model.dispose();

@@ -11,17 +11,17 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
-import { Hono } from 'hono';
 import { buildArtifact } from '../../../core/artifact/artifact.ts';
 import { generateKeyFile } from '../../../core/artifact/signing.ts';
 import type { ModelConfig } from '../../../core/model/config.ts';
 import { initWeights } from '../../../core/model/weights.ts';
 import { createApp } from '../../../edge-server/app.ts';
 import { widgetDir } from '../../../edge-server/adapters/node/widget-dir.ts';
+import { catalogJson, createMemoryCatalog } from '../../../edge-server/catalog/store.ts';
 import { createMemoryStorage } from '../../../edge-server/memory-storage.ts';
 import { publishArtifact } from '../../../edge-server/registry.ts';
 import type { WidgetFile, WidgetFiles } from '../../../edge-server/widget-files.ts';
-import { PRODUCT_IDS, TEST_CATALOG } from './shop-fixture.ts';
+import { ADMIN_TOKEN, PRODUCT_IDS, TEST_CATALOG } from './shop-fixture.ts';
 
 /** Small enough to load in milliseconds on the WASM backend; large enough to rank the whole test catalog. */
 const MODEL: ModelConfig = { numItems: PRODUCT_IDS.length, dim: 8, blocks: 1, heads: 1, maxLen: 10 };
@@ -80,12 +80,14 @@ export async function startTestEdgeServer(root: string): Promise<TestEdgeServer>
     key,
   );
   await publishArtifact(storage, artifact, { trusted: trustedKeys });
-  const catalogJson = JSON.stringify(TEST_CATALOG);
-  const mount = (app: Hono): void => {
-    app.get('/v1/catalog', (c) => c.body(catalogJson, 200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }));
-  };
-  const prod = createApp({ storage, trustedKeys, widget: widgetDir(join(root, 'dist')), mount });
-  const dev = createApp({ storage, trustedKeys, widget: devWidget(root), mount });
+  // The app's own catalog route (`GET /v1/catalog`) serves the test shop, as a merchant's upload would.
+  const catalog = createMemoryCatalog();
+  await catalog.put(catalogJson(TEST_CATALOG));
+  // The admin token lets widget tests read the metrics the widget sent (every count shown: no suppression)
+  // and set the bestseller list `/v1/popular` serves.
+  const ops = { catalog, adminTokens: [ADMIN_TOKEN], analytics: { suppressBelow: 1 } };
+  const prod = createApp({ storage, trustedKeys, widget: widgetDir(join(root, 'dist')), ...ops });
+  const dev = createApp({ storage, trustedKeys, widget: devWidget(root), ...ops });
   return {
     async fetch(request) {
       const url = new URL(request.url);
@@ -93,7 +95,14 @@ export async function startTestEdgeServer(root: string): Promise<TestEdgeServer>
         url.pathname = url.pathname.slice('/dev'.length);
         return dev.fetch(new Request(url, request));
       }
-      return prod.fetch(request);
+      const res = await prod.fetch(request);
+      // Tests change the bestseller list between pages; the browser must not keep an older answer.
+      if (url.pathname === '/v1/popular') {
+        const fresh = new Response(res.body, res);
+        fresh.headers.set('cache-control', 'no-store');
+        return fresh;
+      }
+      return res;
     },
   };
 }

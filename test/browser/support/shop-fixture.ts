@@ -34,3 +34,6 @@ export const TEST_CATALOG: Catalog = {
 
 export const PRODUCT_IDS: readonly string[] = TEST_CATALOG.products.map((p) => p.id);
 export const OUT_OF_STOCK = 'p12';
+
+/** Admin bearer token of the test edge server (`edge-server.ts`): tests read metrics and set bestsellers with it. */
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
