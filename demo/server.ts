@@ -1,12 +1,12 @@
 /**
- * The demo shop's HTTP routes, mounted beside the edge server's API by `npm start` (`--demo`): the catalog
- * a merchant would publish, the drawn product images, the shop's front-end bundle and its page. Web-standard
- * only, like the edge server core, so the same routes run on Node and Workers.
+ * The demo shop's HTTP routes, mounted beside the edge server's API by `npm start` (`--demo`): the drawn
+ * product images, the shop's front-end bundle and its page. The catalog is not served here: `npm start`
+ * publishes it into the edge server's catalog store, and the shop and widget read it from the server's
+ * own `GET /v1/catalog`, as on a merchant's deployment. Web-standard only, like the edge server core, so
+ * the same routes run on Node and Workers.
  */
 import { Hono, type Context } from 'hono';
-import { sha256Hex, utf8 } from '../core/artifact/bytes.ts';
 import { ApiError, handleError } from '../edge-server/errors.ts';
-import { noneMatch } from '../edge-server/http.ts';
 import { shopPage } from './app/template.ts';
 import { demoCatalog } from './catalog.ts';
 import { DEMO_CATEGORIES } from './categories.ts';
@@ -30,8 +30,6 @@ export interface DemoOptions {
   appJs: () => Promise<string | null>;
 }
 
-/** Catalog answers may be a minute old: a merchant's feed changes a few times a day, not per request. */
-const CATALOG_CACHE = 'public, max-age=60';
 /**
  * Images are drawn from the product id, so a week of caching is safe; not `immutable`, since the URL is
  * not content-addressed and a new drawing should reach shoppers eventually.
@@ -48,7 +46,7 @@ function checkOptions(options: DemoOptions): DemoOptions {
 }
 
 /**
- * The demo shop as a Hono sub-app: `GET /v1/catalog`, `GET /demo/img/<id>.svg`, `GET /demo/app.js` and
+ * The demo shop as a Hono sub-app: `GET /demo/img/<id>.svg`, `GET /demo/app.js` and
  * the single-page shop at `/`, `/c/<category>`, `/p/<id>` and `/cart`. Errors are the edge server's JSON
  * errors (`{ error: { code, message } }`). Options are checked here, once.
  *
@@ -58,8 +56,6 @@ function checkOptions(options: DemoOptions): DemoOptions {
 export function demoRoutes(options: DemoOptions): Hono {
   const { snippet, appJs } = checkOptions(options);
   const catalog = demoCatalog();
-  const catalogJson = JSON.stringify(catalog);
-  const catalogTag = sha256Hex(utf8.encode(catalogJson)).then((hex) => `"${hex.slice(0, 32)}"`);
   const products = new Map(catalog.products.map((p) => [p.id, p]));
   const slugs = new Set(DEMO_CATEGORIES.map((c) => c.slug));
   const images = new Map<string, string>();
@@ -67,13 +63,6 @@ export function demoRoutes(options: DemoOptions): Hono {
 
   const app = new Hono();
   app.onError(handleError);
-
-  app.get('/v1/catalog', async (c) => {
-    const etag = await catalogTag;
-    const headers = { etag, 'cache-control': CATALOG_CACHE };
-    if (noneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
-    return c.body(catalogJson, 200, { ...headers, 'content-type': 'application/json; charset=utf-8' });
-  });
 
   app.get('/demo/img/:file', (c) => {
     const file = c.req.param('file');

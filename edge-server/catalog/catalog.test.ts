@@ -44,9 +44,13 @@ describe('catalog', () => {
     expect(got.headers.get('Cache-Control')).toBe('public, max-age=60');
     expect(got.headers.get('ETag')).toBe(summary.etag);
     expect(parseCatalog(await got.json())).toEqual(JSON_CATALOG);
-    const cached = await app.request('/v1/catalog', { headers: { 'If-None-Match': summary.etag } });
-    expect(cached.status).toBe(304);
-    expect(await cached.text()).toBe('');
+    for (const header of [summary.etag, `W/${summary.etag}`, `"stale", ${summary.etag}`, '*']) {
+      const cached = await app.request('/v1/catalog', { headers: { 'If-None-Match': header } });
+      expect(cached.status, header).toBe(304);
+      expect(cached.headers.get('ETag')).toBe(summary.etag);
+      expect(await cached.text()).toBe('');
+    }
+    expect((await app.request('/v1/catalog', { headers: { 'If-None-Match': '"stale"' } })).status).toBe(200);
   });
 
   it('normalizes a TSV feed and an XML feed into the catalog the widget reads, replacing the previous one', async () => {

@@ -2,15 +2,21 @@
  * `npm start`: the edge server on Node with disk storage. With `--demo` it also serves the demo shop and,
  * on first start, trains, signs and publishes the demo's default model (cached in the data directory).
  *
- *   PORT             listening port (default 8787)
- *   EDGE_RECS_DATA   data directory (default .edge-recs)
+ *   PORT                     listening port (default 8787)
+ *   EDGE_RECS_DATA           data directory (default .edge-recs)
+ *   EDGE_RECS_ADMIN_TOKENS   admin bearer tokens, comma-separated (also --admin-token; with --demo a
+ *                            token is made on first start and kept in the data directory)
  */
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateKeyFile, type KeyFile, type TrustedKey } from '../../../core/artifact/signing.ts';
 import { createApp } from '../../app.ts';
 import { currentManifest, publishArtifact } from '../../registry.ts';
+import { catalogJson } from '../../catalog/store.ts';
+import { openDiskAnalytics } from './analytics-store.ts';
+import { openDiskCatalog } from './catalog-store.ts';
 import { serveNode } from './serve.ts';
 import { openDiskStorage } from './storage.ts';
 import { widgetDir } from './widget-dir.ts';
@@ -20,8 +26,20 @@ const { values } = parseArgs({
     demo: { type: 'boolean', default: false },
     'trusted-key': { type: 'string', multiple: true, default: [] },
     'allow-origin': { type: 'string', multiple: true, default: [] },
+    'admin-token': { type: 'string', multiple: true, default: [] },
   },
 });
+
+/** The demo's admin token: made once (like its signing key) so the dashboard works out of the box. */
+async function loadOrCreateToken(path: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    const token = randomBytes(24).toString('hex');
+    await writeFile(path, `${token}\n`, { mode: 0o600 });
+    return token;
+  }
+}
 
 async function loadOrCreateKey(path: string): Promise<KeyFile> {
   try {
@@ -39,6 +57,13 @@ async function main(): Promise<void> {
   const dataDir = resolve(process.env.EDGE_RECS_DATA ?? '.edge-recs');
   await mkdir(dataDir, { recursive: true });
   const storage = await openDiskStorage(join(dataDir, 'store'));
+  const analytics = await openDiskAnalytics(join(dataDir, 'analytics'));
+  const catalog = await openDiskCatalog(join(dataDir, 'catalog'));
+  const adminTokens = [
+    ...values['admin-token'],
+    ...(process.env.EDGE_RECS_ADMIN_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+  ];
+  let adminTokenFile: string | undefined;
   const trusted: TrustedKey[] = [];
   for (const file of values['trusted-key']) {
     const { keyId, publicKey } = JSON.parse(await readFile(file, 'utf8')) as KeyFile;
@@ -56,6 +81,15 @@ async function main(): Promise<void> {
       await publishArtifact(storage, artifact, { trusted });
       console.log(`Published model default@${artifact.manifest.version} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
+    if (!(await catalog.get())) {
+      // The demo shop publishes its catalog as a merchant would; an admin's later upload is kept.
+      const { demoCatalog } = await import('../../../demo/catalog.ts');
+      await catalog.put(catalogJson(demoCatalog()));
+    }
+    if (adminTokens.length === 0) {
+      adminTokenFile = join(dataDir, 'admin-token');
+      adminTokens.push(await loadOrCreateToken(adminTokenFile));
+    }
     const { demoRoutes } = await import('../../../demo/server.ts');
     const snippet = `<script type="module" src="/widget/edge-recs.js" data-model="default" data-public-key="${key.keyId}:${key.publicKey}"></script>`;
     const routes = demoRoutes({
@@ -64,11 +98,21 @@ async function main(): Promise<void> {
     });
     mount = (app) => app.route('/', routes);
   }
-  const app = createApp({ storage, trustedKeys: trusted, widget: widgetDir(resolve('dist')), allowedOrigins: values['allow-origin'], mount });
+  const app = createApp({
+    storage,
+    trustedKeys: trusted,
+    widget: widgetDir(resolve('dist')),
+    allowedOrigins: values['allow-origin'],
+    mount,
+    adminTokens,
+    analytics: { store: analytics },
+    catalog,
+  });
   const server = await serveNode({ port, app });
   const url = `http://localhost:${new URL(server.url).port}/`;
+  if (adminTokens.length > 0) console.log(`Admin dashboard: ${url}dashboard${adminTokenFile ? ` (token in ${adminTokenFile})` : ''}`);
   console.log(values.demo ? `EdgeRecs demo: ${url}` : `EdgeRecs edge server: ${url}`);
-  const stop = (): void => void server.close().then(() => process.exit(0));
+  const stop = (): void => void server.close().then(() => analytics.close()).then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MetricCounter } from '../../../core/analytics.ts';
+import { openDiskAnalytics } from './analytics-store.ts';
+import { openDiskCatalog } from './catalog-store.ts';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'edge-recs-analytics-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const counter = (count: number, event: MetricCounter['event'] = 'impression'): MetricCounter => ({ placement: 'for-you', modelVersion: 'v1', variant: 'a', event, count });
+const total = (rows: Array<{ count: number }>): number => rows.reduce((n, r) => n + r.count, 0);
+
+describe('openDiskAnalytics', () => {
+  it('keeps sums, item scores and bestseller lists across a reopen', async () => {
+    const store = await openDiskAnalytics(dir);
+    await store.addMetrics('m', '2026-03-01', [counter(3), counter(2, 'click')]);
+    await store.addMetrics('m', '2026-03-01', [counter(4)]);
+    await store.addItemCounts('m', { a: 8 }, 0, 1000);
+    await store.addItemCounts('m', { a: 4 }, 1000, 1000);
+    await store.putBestsellers('m', { ids: ['x', 'y'], updatedAt: 't' });
+    await store.close();
+
+    const again = await openDiskAnalytics(dir);
+    const rows = await again.readMetrics('m');
+    expect(rows.find((r) => r.event === 'impression')?.count).toBe(7);
+    expect(rows.find((r) => r.event === 'click')?.count).toBe(2);
+    expect(await again.readItemScores('m')).toEqual({ a: { score: 8, at: 1000 } });
+    expect(await again.getBestsellers('m')).toEqual({ ids: ['x', 'y'], updatedAt: 't' });
+    expect(await again.readMetrics('other')).toEqual([]);
+    await again.close();
+  });
+
+  it('writes concurrent batches with far fewer syncs than writes (group commit), losing none', async () => {
+    const store = await openDiskAnalytics(dir);
+    await Promise.all(Array.from({ length: 500 }, () => store.addMetrics('m', '2026-03-01', [counter(1)])));
+    expect(total(await store.readMetrics('m'))).toBe(500);
+    expect(store.syncs).toBeLessThan(50);
+    await store.close();
+    const again = await openDiskAnalytics(dir);
+    expect(total(await again.readMetrics('m'))).toBe(500);
+    await again.close();
+  });
+
+  it('drops a torn last line (a write that never resolved) and keeps every whole one', async () => {
+    const store = await openDiskAnalytics(dir);
+    await store.addMetrics('m', '2026-03-01', [counter(5)]);
+    await store.close();
+    const log = (await readdir(dir)).find((n) => n.startsWith('log-'))!;
+    await appendFile(join(dir, log), '{"op":"metrics","model":"m","day":"2026-03-01","counters":[{"placem');
+    const again = await openDiskAnalytics(dir);
+    expect(total(await again.readMetrics('m'))).toBe(5);
+    await again.addMetrics('m', '2026-03-01', [counter(1)]);
+    await again.close();
+    const third = await openDiskAnalytics(dir);
+    expect(total(await third.readMetrics('m'))).toBe(6);
+    await third.close();
+  });
+
+  it('snapshots past the size limit, removes the logs the snapshot covers, and reopens to the same state', async () => {
+    const store = await openDiskAnalytics(dir, { compactBytes: 2000 });
+    for (let i = 0; i < 40; i++) await store.addMetrics('m', `2026-03-${String((i % 28) + 1).padStart(2, '0')}`, [counter(1)]);
+    const files = await readdir(dir);
+    expect(files).toContain('snapshot.json');
+    expect(files.filter((n) => n.startsWith('log-'))).toHaveLength(1);
+    await store.close();
+    const again = await openDiskAnalytics(dir);
+    expect(total(await again.readMetrics('m'))).toBe(40);
+    expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    await again.close();
+  });
+
+  it('refuses to start on a log corrupted in the middle rather than guess', async () => {
+    await writeFile(join(dir, 'log-0.jsonl'), 'garbage\n{"op":"bestsellers","model":"m","list":{"ids":[],"updatedAt":"t"}}\n');
+    await expect(openDiskAnalytics(dir)).rejects.toThrow(/log-0\.jsonl:1: corrupt log line/);
+  });
+
+  it('loses no acknowledged write and counts none twice when the process is killed with SIGKILL', async () => {
+    // A child process writes batches of 1 and prints each acknowledgement; it is killed mid-stream.
+    const script = `
+      import { openDiskAnalytics } from ${JSON.stringify(new URL('./analytics-store.ts', import.meta.url).pathname)};
+      const store = await openDiskAnalytics(process.env.ANALYTICS_DIR);
+      const c = { placement: 'cart', modelVersion: 'v1', variant: 'a', event: 'click', count: 1 };
+      const loop = async () => { for (;;) { await store.addMetrics('m', '2026-03-01', [c]); process.stdout.write('a'); } };
+      for (let i = 0; i < 8; i++) void loop();
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, ANALYTICS_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let acked = 0;
+    child.stdout.on('data', (chunk: Buffer) => (acked += chunk.length));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('child never acknowledged 300 writes')), 25_000);
+      child.once('exit', (code) => code !== null && reject(new Error(`child exited with ${code}`)));
+      child.stdout.on('data', () => {
+        if (acked >= 300) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGKILL');
+    // 'close', not 'exit': every acknowledgement written before the kill has then been read.
+    await new Promise((r) => child.once('close', r));
+    const store = await openDiskAnalytics(dir);
+    const counted = total(await store.readMetrics('m'));
+    await store.close();
+    expect(counted).toBeGreaterThanOrEqual(acked);
+    // Each write is 1; at most the 8 in flight can have reached the disk unacknowledged.
+    expect(counted).toBeLessThanOrEqual(acked + 8);
+  });
+});
+
+describe('openDiskCatalog', () => {
+  it('keeps the catalog across a reopen and leaves no temp files', async () => {
+    const catalog = await openDiskCatalog(dir);
+    expect(await catalog.get()).toBeNull();
+    const stored = await catalog.put(new TextEncoder().encode('{"products":[]}'));
+    expect(stored.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const again = await openDiskCatalog(dir);
+    const got = await again.get();
+    expect(new TextDecoder().decode(got!.json)).toBe('{"products":[]}');
+    expect(got!.sha256).toBe(stored.sha256);
+    expect(await readdir(dir)).toEqual(['catalog.json']);
+    expect(await readFile(join(dir, 'catalog.json'), 'utf8')).toBe('{"products":[]}');
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * `CatalogStore` on the local file system: `dir/catalog.json`, replaced by writing a temp file,
+ * fsyncing it and renaming it over the old one (atomic), so a reader or a crash sees the old or the new
+ * catalog whole. Kept in memory after the first read; assumes one server process per directory.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sha256Hex, type Bytes } from '../../../core/artifact/bytes.ts';
+import type { CatalogStore, StoredCatalog } from '../../catalog/store.ts';
+
+/**
+ * Opens (creating if needed) a catalog directory.
+ * @example const catalog = await openDiskCatalog('.edge-recs/catalog');
+ */
+export async function openDiskCatalog(dir: string): Promise<CatalogStore> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, 'catalog.json');
+  let cached: StoredCatalog | null | undefined;
+
+  return {
+    async get() {
+      if (cached === undefined) {
+        try {
+          const buffer = await readFile(path);
+          const json = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) as Bytes;
+          cached = { json, sha256: await sha256Hex(json) };
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          cached = null;
+        }
+      }
+      return cached;
+    },
+    async put(json) {
+      const tmp = join(dir, `.catalog.${process.pid}-${randomUUID()}.tmp`);
+      try {
+        const handle = await open(tmp, 'wx');
+        try {
+          await handle.writeFile(json);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename(tmp, path);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+      const dirHandle = await open(dir, 'r').catch(() => null);
+      await dirHandle?.sync().catch(() => undefined);
+      await dirHandle?.close();
+      const copy: Bytes = new Uint8Array(json);
+      cached = { json: copy, sha256: await sha256Hex(copy) };
+      return cached;
+    },
+  };
+}
