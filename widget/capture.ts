@@ -3,7 +3,7 @@
  * `data-edge-recs-*` attributes and the GA4 `dataLayer` bridge. Both hand raw events to `report`; the engine
  * validates them when it has loaded. Nothing here may throw into the merchant's code.
  */
-import { fromAttributes, fromDataLayer } from './ga4.ts';
+import { consentOf, fromAttributes, fromDataLayer, type ConsentSignal } from './ga4.ts';
 import type { EventOrigin } from './intake.ts';
 
 export type Report = (name: unknown, params: unknown, source: EventOrigin) => void;
@@ -37,10 +37,10 @@ export function captureClicks(doc: Document, report: Report, warn: (m: string) =
  * missing, replays what was pushed before the loader ran, and wraps `dataLayer.push` so later pushes are
  * seen too. The wrapper calls the original push first and returns its result, and swallows its own
  * errors, so the merchant's tags (and a Tag Manager that wraps `push` again after us) work exactly as
- * before.
+ * before. Google Consent Mode commands (`gtag('consent', ...)`) in the same layer go to `onConsent`.
  * @returns a function that restores the previous `push` (if nobody wrapped ours since).
  */
-export function bridgeDataLayer(win: Window, report: Report, warn: (m: string) => void): () => void {
+export function bridgeDataLayer(win: Window, report: Report, warn: (m: string) => void, onConsent: (signal: ConsentSignal) => void = () => undefined): () => void {
   const host = win as Window & { dataLayer?: unknown };
   if (host.dataLayer === undefined) host.dataLayer = [];
   const layer = host.dataLayer;
@@ -52,6 +52,8 @@ export function bridgeDataLayer(win: Window, report: Report, warn: (m: string) =
     try {
       const event = fromDataLayer(entry);
       if (event) report(event.name, event.params, 'datalayer');
+      const consent = consentOf(entry);
+      if (consent) onConsent(consent);
     } catch (e) {
       if (__EDGE_RECS_DEV__) warn(`could not read a dataLayer entry: ${String(e)}`);
     }

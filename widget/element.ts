@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost } from 'lit';
-import type { Card, Engine, Placement } from './engine.ts';
-import { PLACEMENTS } from './engine.ts';
+import { PLACEMENTS, type Placement } from '../core/analytics.ts';
+import { ui } from './copy/copy.ts';
+import type { Card, Engine } from './engine.ts';
 
 /**
  * Keeps one element's cards in step with the page: re-ranks when the engine changes (an event, the model
@@ -76,6 +77,7 @@ class RecsController implements ReactiveController {
       if (seq !== this.seq) return;
       this.cards = cards;
       this.host.setAttribute('state', cardsState(cards, placement));
+      this.host.cardsChanged();
       this.host.requestUpdate();
       this.host.dispatchEvent(new CustomEvent('edge-recs:render', { detail: { cards: cards.map((c) => c.product.id) }, bubbles: true, composed: true }));
     } catch (e) {
@@ -93,29 +95,97 @@ function navigationApi(): EventTarget | undefined {
 }
 
 /**
+ * Counts an impression when a card is at least half visible (IntersectionObserver, threshold 0.5), once per
+ * card and copy line for the element's lifetime, so re-renders and scrolling back do not count again.
+ */
+class ImpressionController implements ReactiveController {
+  private observer: IntersectionObserver | undefined;
+  private readonly seen = new Set<string>();
+  private readonly byElement = new WeakMap<Element, Card>();
+
+  constructor(private readonly host: ReactiveControllerHost & EdgeRecsElement) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    if (typeof IntersectionObserver !== 'function') return;
+    this.observer = new IntersectionObserver((entries) => {
+      for (const entry of entries) {
+        if (!entry.isIntersecting || entry.intersectionRatio < 0.5) continue;
+        const card = this.byElement.get(entry.target);
+        if (!card) continue;
+        const key = `${card.product.id}|${card.lineKey}`;
+        if (this.seen.has(key)) continue;
+        this.seen.add(key);
+        EdgeRecsElement.engine?.impression(card, this.host.placementName);
+      }
+    }, { threshold: 0.5 });
+  }
+
+  hostDisconnected(): void {
+    this.observer?.disconnect();
+    this.observer = undefined;
+  }
+
+  /** Watches the rendered cards. */
+  observe(items: ReadonlyArray<[Element, Card]>): void {
+    if (!this.observer) return;
+    this.observer.disconnect();
+    for (const [el, card] of items) {
+      this.byElement.set(el, card);
+      this.observer.observe(el);
+    }
+  }
+}
+
+/**
  * The element's `state` attribute, for merchants' CSS (`edge-recs[state="empty"] { display: none }`):
- * `ready` when the row shows what it promises (ranked by the model, or the shopper's own history),
- * `fallback` when it shows the catalog's order instead, `empty` when there is nothing to show.
+ * `ready` when the row shows what it promises (ranked by the model, the shopper's own history, or for
+ * `trending` the server's aggregates), `fallback` when it shows bestsellers or the catalog's order instead,
+ * `empty` when there is nothing to show.
  */
 function cardsState(cards: readonly Card[], placement: Placement): string {
   if (cards.length === 0) return 'empty';
   if (placement === 'recently-viewed' || cards.some((c) => c.source === 'model')) return 'ready';
+  if (placement === 'trending' && cards.some((c) => c.tier === 'trending')) return 'ready';
   return 'fallback';
 }
 
 const MAX_CARDS = 24;
+const LAYOUTS = ['grid', 'carousel'] as const;
+type Layout = (typeof LAYOUTS)[number];
+
+/** Fields a merchant's `<template>` may mark with `data-field` (see `fillTemplate`). */
+const FIELDS = ['link', 'image', 'title', 'brand', 'price', 'was', 'reason', 'why'] as const;
+
+function money(locale: string, currency: string, value: number): string {
+  try {
+    return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(value);
+  } catch {
+    return `${value.toFixed(2)} ${currency}`;
+  }
+}
 
 /**
- * `<edge-recs placement="for-you|similar|cart|recently-viewed|trending" count="8" item-id="...">`: a row of
- * recommended products, ranked on this device. Defined by the lazily loaded engine chunk, so elements that
- * are in the page before it loads (or added any time later, as single-page apps do) upgrade and render
- * when it arrives.
+ * `<edge-recs placement="for-you|similar|cart|recently-viewed|trending" count="8" item-id="..." layout="grid|carousel">`:
+ * a row of recommended products, ranked on this device. Defined by the lazily loaded engine chunk, so
+ * elements that are in the page before it loads (or added any time later, as single-page apps do) upgrade
+ * and render when it arrives.
+ *
+ * Theming: CSS custom properties (`--edge-recs-gap`, `--edge-recs-card-width`, `--edge-recs-radius`,
+ * `--edge-recs-card-bg`, `--edge-recs-shadow`, `--edge-recs-focus`, `--edge-recs-muted`) and `::part()`
+ * (`list`, `card`, `link`, `image`, `title`, `price`, `was`, `reason`, `why-button`, `why`, `prev`, `next`).
+ * Custom card markup: a `<template>` child whose elements carry `data-field="link|image|title|brand|price|was|reason|why"`.
+ * Headings: `<h2 slot="heading">`.
  */
 export class EdgeRecsElement extends LitElement {
   static override properties = {
     placement: { type: String },
     count: { type: Number },
     itemId: { type: String, attribute: 'item-id' },
+    layout: { type: String, reflect: true },
+    open: { state: true },
+    active: { state: true },
   };
 
   /** Set by the engine chunk before the element is defined. */
@@ -137,8 +207,19 @@ export class EdgeRecsElement extends LitElement {
    * @example <edge-recs placement="similar" item-id="sku-0042">
    */
   itemId = '';
+  /**
+   * `grid` (default: wraps into rows that fill the width, cards at least `--edge-recs-card-width` wide) or
+   * `carousel` (one scrolling row with previous/next buttons and snap points: for narrow slots and phones).
+   * @example <edge-recs layout="carousel">
+   */
+  layout = 'grid';
+  /** Index of the card whose "why this" is open, or -1. */
+  private open = -1;
+  /** Index of the card in the tab order (roving tabindex). */
+  private active = 0;
 
   private readonly recs = new RecsController(this, () => EdgeRecsElement.engine);
+  private readonly impressions = new ImpressionController(this);
 
   get placementName(): Placement {
     return PLACEMENTS.includes(this.placement as Placement) ? (this.placement as Placement) : 'for-you';
@@ -146,6 +227,16 @@ export class EdgeRecsElement extends LitElement {
 
   get cardCount(): number {
     return Number.isInteger(this.count) && this.count >= 1 ? Math.min(MAX_CARDS, this.count) : 8;
+  }
+
+  get layoutName(): Layout {
+    return LAYOUTS.includes(this.layout as Layout) ? (this.layout as Layout) : 'grid';
+  }
+
+  /** New cards arrived: keep the roving tab stop and open explanation within range. */
+  cardsChanged(): void {
+    if (this.active >= this.recs.cards.length) this.active = 0;
+    this.open = -1;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -157,49 +248,192 @@ export class EdgeRecsElement extends LitElement {
     if (changed.has('count') && this.cardCount !== this.count) {
       warn?.(`<edge-recs count> must be a whole number from 1 to ${MAX_CARDS} (got "${this.getAttribute('count')}"); using ${this.cardCount}`);
     }
+    if (changed.has('layout') && this.layoutName !== this.layout) {
+      warn?.(`<edge-recs layout> must be one of ${LAYOUTS.join(', ')} (got "${this.layout}"); using "grid"`);
+    }
+  }
+
+  private get locale(): string {
+    return EdgeRecsElement.engine?.config.locale ?? 'en';
   }
 
   private select(card: Card): void {
-    void EdgeRecsElement.engine?.track('select_item', {
-      items: [{ item_id: card.product.id, item_category: card.product.product_type, price: card.product.sale_price ?? card.product.price }],
-      placement: this.placementName,
+    try {
+      EdgeRecsElement.engine?.click(card, this.placementName);
+    } catch {
+      // Never let a tracking failure stop the shopper's navigation.
+    }
+  }
+
+  private items(): HTMLElement[] {
+    return Array.from(this.renderRoot.querySelectorAll<HTMLElement>('li[part="card"]'));
+  }
+
+  /** Arrow keys, Home and End move between cards; Tab leaves the row after the active card (roving tabindex). */
+  private onKeydown(event: KeyboardEvent): void {
+    const n = this.recs.cards.length;
+    if (n === 0) return;
+    const moves: Record<string, number> = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, Home: -n, End: n };
+    const step = moves[event.key];
+    if (step === undefined) return;
+    event.preventDefault();
+    this.focusCard(Math.max(0, Math.min(n - 1, this.active + step)));
+  }
+
+  private focusCard(index: number): void {
+    this.active = index;
+    const li = this.items()[index];
+    const target = li?.querySelector<HTMLElement>('[data-focus], a[href], button');
+    if (!target) return;
+    target.tabIndex = 0;
+    target.focus();
+    const reduce = matchMedia('(prefers-reduced-motion: reduce)').matches;
+    li!.scrollIntoView({ block: 'nearest', inline: 'nearest', behavior: reduce ? 'auto' : 'smooth' });
+  }
+
+  private scrollRow(direction: number): void {
+    const list = this.renderRoot.querySelector<HTMLElement>('ul');
+    if (!list) return;
+    const reduce = matchMedia('(prefers-reduced-motion: reduce)').matches;
+    list.scrollBy({ left: direction * list.clientWidth * 0.9, behavior: reduce ? 'auto' : 'smooth' });
+  }
+
+  private toggleWhy(index: number): void {
+    this.open = this.open === index ? -1 : index;
+  }
+
+  /** The merchant's `<template>` for cards, if any. */
+  private cardTemplate(): HTMLTemplateElement | null {
+    return this.querySelector(':scope > template');
+  }
+
+  /** Fills a clone of the merchant's template with one card's fields. */
+  private fillTemplate(slot: HTMLElement, card: Card, template: HTMLTemplateElement): void {
+    const p = card.product;
+    const fragment = template.content.cloneNode(true) as DocumentFragment;
+    const onSale = p.sale_price !== undefined && p.sale_price < p.price;
+    for (const field of FIELDS) {
+      for (const el of Array.from(fragment.querySelectorAll<HTMLElement>(`[data-field="${field}"]`))) {
+        switch (field) {
+          case 'link':
+            el.setAttribute('href', p.link);
+            el.setAttribute('data-focus', '');
+            el.addEventListener('click', () => this.select(card));
+            break;
+          case 'image':
+            el.setAttribute('src', p.image_link);
+            if (!el.hasAttribute('alt')) el.setAttribute('alt', '');
+            break;
+          case 'title':
+            el.textContent = p.title;
+            break;
+          case 'brand':
+            if (p.brand) el.textContent = p.brand;
+            else el.remove();
+            break;
+          case 'price':
+            el.textContent = money(this.locale, p.currency, onSale ? p.sale_price! : p.price);
+            break;
+          case 'was':
+            if (onSale) el.textContent = money(this.locale, p.currency, p.price);
+            else el.remove();
+            break;
+          case 'reason':
+            el.textContent = card.reason;
+            break;
+          case 'why':
+            el.textContent = card.why;
+        }
+      }
+    }
+    slot.replaceChildren(fragment);
+  }
+
+  protected override updated(): void {
+    const items = this.items();
+    const template = this.cardTemplate();
+    const cards = this.recs.cards;
+    items.forEach((li, i) => {
+      const card = cards[i];
+      if (!card) return;
+      const custom = li.querySelector<HTMLElement>('.custom');
+      if (template && custom) this.fillTemplate(custom, card, template);
+      for (const el of Array.from(li.querySelectorAll<HTMLElement>('a[href], button'))) el.tabIndex = i === this.active ? 0 : -1;
     });
+    this.impressions.observe(items.map((li, i) => [li, cards[i]!] as [Element, Card]).filter(([, c]) => c));
   }
 
   static override styles = css`
-    :host { display: block; font: inherit; color: inherit; }
+    :host { display: block; font: inherit; color: inherit; position: relative; }
+    :host([hidden]) { display: none; }
     ul { list-style: none; margin: 0; padding: 0; display: grid; gap: var(--edge-recs-gap, 16px);
       grid-template-columns: repeat(auto-fill, minmax(var(--edge-recs-card-width, 160px), 1fr)); }
-    a { display: flex; flex-direction: column; gap: 6px; color: inherit; text-decoration: none; height: 100%;
-      border-radius: var(--edge-recs-radius, 12px); padding: 8px; background: var(--edge-recs-card-bg, #fff);
-      box-shadow: 0 1px 3px rgb(0 0 0 / 0.12); }
-    a:focus-visible { outline: 3px solid var(--edge-recs-focus, #2563eb); outline-offset: 2px; }
+    :host([layout="carousel"]) ul { display: flex; overflow-x: auto; scroll-snap-type: x mandatory; scroll-padding: 0 4px;
+      padding: 4px; scrollbar-width: thin; }
+    :host([layout="carousel"]) li { flex: 0 0 var(--edge-recs-card-width, 160px); scroll-snap-align: start; }
+    li { position: relative; display: flex; flex-direction: column; border-radius: var(--edge-recs-radius, 12px);
+      background: var(--edge-recs-card-bg, #fff); box-shadow: var(--edge-recs-shadow, 0 1px 3px rgb(0 0 0 / 0.12)); }
+    a { display: flex; flex-direction: column; gap: 6px; color: inherit; text-decoration: none; flex: 1; padding: 8px 8px 0;
+      border-radius: var(--edge-recs-radius, 12px); }
+    a:focus-visible, button:focus-visible, .custom [data-focus]:focus-visible { outline: 3px solid var(--edge-recs-focus, #2563eb); outline-offset: 2px; }
     img { width: 100%; aspect-ratio: 1; object-fit: cover; border-radius: calc(var(--edge-recs-radius, 12px) - 4px); }
     .title { font-weight: 600; font-size: 0.95em; line-height: 1.25; }
     .price { font-variant-numeric: tabular-nums; }
     .was { text-decoration: line-through; opacity: 0.6; margin-left: 6px; font-size: 0.9em; }
-    .reason { font-size: 0.8em; opacity: 0.75; }
+    .reason { font-size: 0.8em; color: var(--edge-recs-muted, color-mix(in srgb, currentColor 75%, transparent)); }
+    .why { align-self: flex-start; margin: 4px 8px 8px; padding: 2px 6px; font: inherit; font-size: 0.75em; color: inherit; cursor: pointer;
+      background: none; border: 1px solid color-mix(in srgb, currentColor 30%, transparent); border-radius: 999px; }
+    .explain { margin: 0 8px 8px; font-size: 0.8em; line-height: 1.35; }
+    .nav { position: absolute; top: 35%; z-index: 1; width: 36px; height: 36px; border-radius: 50%; border: 0; cursor: pointer;
+      background: var(--edge-recs-card-bg, #fff); color: inherit; box-shadow: var(--edge-recs-shadow, 0 1px 3px rgb(0 0 0 / 0.3)); font: inherit; }
+    .prev { left: -6px; }
+    .next { right: -6px; }
+    @media (prefers-reduced-motion: no-preference) {
+      :host([layout="carousel"]) ul { scroll-behavior: smooth; }
+      li { transition: transform 120ms ease-out; }
+      li:hover { transform: translateY(-2px); }
+    }
+    @media (max-width: 480px) {
+      ul { grid-template-columns: repeat(auto-fill, minmax(min(var(--edge-recs-card-width, 160px), 42vw), 1fr)); }
+      :host([layout="carousel"]) li { flex-basis: min(var(--edge-recs-card-width, 160px), 42vw); }
+    }
   `;
 
   protected override render(): unknown {
     const cards = this.recs.cards;
-    if (cards.length === 0) return nothing;
-    const money = (p: Card['product'], v: number) => new Intl.NumberFormat(undefined, { style: 'currency', currency: p.currency }).format(v);
-    return html`<ul role="list" aria-label="Recommended products">
-      ${cards.map(
-        (card) => html`<li part="card" data-item-id=${card.product.id} data-source=${card.source}>
-          <a href=${card.product.link} @click=${() => this.select(card)}>
-            <img part="image" src=${card.product.image_link} alt="" loading="lazy" />
-            <span part="title" class="title">${card.product.title}</span>
-            <span part="price" class="price"
-              >${money(card.product, card.product.sale_price ?? card.product.price)}${card.product.sale_price !== undefined
-                ? html`<span class="was">${money(card.product, card.product.price)}</span>`
-                : nothing}</span
-            >
-            <span part="reason" class="reason">${card.reason}</span>
-          </a>
-        </li>`,
-      )}
-    </ul>`;
+    if (cards.length === 0) return html`<slot name="heading" hidden></slot>`;
+    const locale = this.locale;
+    const template = this.cardTemplate();
+    const carousel = this.layoutName === 'carousel';
+    const label = this.getAttribute('aria-label') ?? ui(locale, 'label');
+    return html`<slot name="heading"></slot>
+      ${carousel ? html`<button part="prev" class="nav prev" aria-label=${ui(locale, 'previous')} tabindex="-1" @click=${() => this.scrollRow(-1)}>‹</button>` : nothing}
+      <ul part="list" role="list" aria-label=${label} aria-roledescription=${carousel ? 'carousel' : nothing}
+        @keydown=${(e: KeyboardEvent) => this.onKeydown(e)}>
+        ${cards.map((card, i) => {
+          const p = card.product;
+          const onSale = p.sale_price !== undefined && p.sale_price < p.price;
+          const whyId = `why-${i}`;
+          return html`<li part="card" role="listitem" data-item-id=${p.id} data-source=${card.source} data-tier=${card.tier} data-variant=${card.variant}
+            @focusin=${() => (this.active = i)}>
+            ${template
+              ? html`<div class="custom"></div>`
+              : html`<a part="link" href=${p.link} @click=${() => this.select(card)}>
+                  <img part="image" src=${p.image_link} alt="" loading="lazy" />
+                  <span part="title" class="title">${p.title}</span>
+                  <span part="price" class="price"
+                    >${money(locale, p.currency, onSale ? p.sale_price! : p.price)}${onSale
+                      ? html`<span part="was" class="was">${money(locale, p.currency, p.price)}</span>`
+                      : nothing}</span
+                  >
+                  <span part="reason" class="reason">${card.reason}</span>
+                </a>`}
+            <button part="why-button" class="why" type="button" aria-expanded=${this.open === i ? 'true' : 'false'} aria-controls=${whyId}
+              @click=${() => this.toggleWhy(i)}>${ui(locale, 'why')}</button>
+            <p part="why" class="explain" id=${whyId} role="note" ?hidden=${this.open !== i}>${card.why}</p>
+          </li>`;
+        })}
+      </ul>
+      ${carousel ? html`<button part="next" class="nav next" aria-label=${ui(locale, 'next')} tabindex="-1" @click=${() => this.scrollRow(1)}>›</button>` : nothing}`;
   }
 }

@@ -1,23 +1,19 @@
+import { parsePopular, type MetricEvent, type Placement, type Popular } from '../core/analytics.ts';
 import { parseCatalog, type Product } from '../core/catalog.ts';
 import { ContractError } from '../core/errors.ts';
 import { parseEvent, type ShopEvent } from '../core/events.ts';
 import type { WidgetConfig } from './config.ts';
+import { Bandit, type BanditState } from './copy/bandit.ts';
+import { candidateLines, why, type CopyContext, type Line } from './copy/copy.ts';
 import { Deduper, describeSource, type RawEvent } from './intake.ts';
+import { MERCHANT_DEFAULTS, mergeMerchantConfig, rulesFor, type MerchantConfig } from './merchant.ts';
+import { FLUSH_MS, Metrics, type MetricKey, type Send } from './metrics.ts';
 import { deriveProfile, type Profile } from './profile.ts';
-import type { Runtime } from './runtime/index.ts';
-import { createMemoryStore, openProfileStore, type ProfileStore } from './store.ts';
+import { allowed, rank, type CandidateList, type Ranked, type Tier } from './ranking.ts';
+import type { LoadStats, Runtime } from './runtime/index.ts';
+import { DB_NAME, createMemoryStore, openProfileStore, type ProfileStore } from './store.ts';
 
-/**
- * Where a `<edge-recs>` element sits, which decides what it shows:
- * - `for-you`: the model's ranking after the shopper's whole history;
- * - `similar`: what shoppers pick after `item-id`;
- * - `cart`: what completes the basket;
- * - `recently-viewed`: the shopper's own viewed items, most recent first (from the on-device profile);
- * - `trending`: for now the catalog's own order (merchants list bestsellers first), until the edge server
- *   publishes aggregate trends; it shows no invented popularity.
- */
-export const PLACEMENTS = ['for-you', 'similar', 'cart', 'recently-viewed', 'trending'] as const;
-export type Placement = (typeof PLACEMENTS)[number];
+export { PLACEMENTS, type Placement } from '../core/analytics.ts';
 
 export interface RecRequest {
   placement: Placement;
@@ -28,67 +24,144 @@ export interface RecRequest {
 
 export interface Card {
   product: Product;
-  /** Short "why this" line, built only from catalog and profile facts. */
+  /** The card's copy line, built only from catalog and profile facts (see `copy/copy.ts`). */
   reason: string;
-  /** `model`: ranked on this device; `history`: from the shopper's own history; `fallback`: catalog order. */
+  /** Copy variant id (`viewed.1`) for analytics. */
+  variant: string;
+  /** Bandit key of the line. */
+  lineKey: string;
+  /** The "why this" explanation. */
+  why: string;
+  /** Which step of the fallback chain produced the card. */
+  tier: Tier;
+  /** `model`: ranked on this device; `history`: from the shopper's own history; `fallback`: aggregates or catalog order. */
   source: 'model' | 'history' | 'fallback';
+  /** Version of the model that ranked the row, or `fallback`. */
+  modelVersion: string;
 }
 
 export interface EngineState {
   status: 'loading' | 'ready' | 'fallback';
   backend?: string;
   modelVersion?: string;
+  /** Where the model's bytes came from: `revalidated` with `filesFetched: 0` is a fully cached load. */
+  modelLoad?: LoadStats;
+  /** `indexeddb`, or `memory` (no consent yet, private mode, storage failed). */
+  storage?: 'indexeddb' | 'memory';
+  paused?: boolean;
   error?: string;
+}
+
+/** What the shopper's profile panel shows. */
+export interface ProfileSummary {
+  profile: Profile;
+  storage: 'indexeddb' | 'memory';
+  paused: boolean;
+  /** The widget's locale (`data-locale`), for the panel's texts. */
+  locale: string;
+}
+
+/** Consent as the loader reads it from `data-consent`, `edgeRecs.consent()` and Google Consent Mode. */
+export interface ConsentState {
+  /** Events, bandit counts and the model cache may be written to IndexedDB. */
+  storage: boolean;
+  /** Aggregate counters may be sent to `POST /v1/metrics`. */
+  analytics: boolean;
 }
 
 export interface EngineOptions {
   config: WidgetConfig;
   /** Development-build warnings (a no-op in production builds). */
   warn: (message: string) => void;
-  /** `window.edgeRecs.consent()` was called before the engine loaded. */
-  consented?: boolean;
+  consent: ConsentState;
+  /** Merchant configuration objects (`<script data-edge-recs-config>` blocks, `configure()` calls), in order. */
+  merchant?: unknown[];
+  /** Where metrics batches go; replaceable in tests. Default: `fetch(keepalive)`, else `sendBeacon`. */
+  send?: Send;
+  /** Random source of the copy bandit; replaceable in tests. Default `Math.random`. */
+  random?: () => number;
 }
 
 /** The catalog is small JSON from the shop's own edge server; this bounds a hung request. */
 const CATALOG_TIMEOUT_MS = 15_000;
+/** Aggregates are a fallback: a slow answer must not hold the first cards back for long. */
+const POPULAR_TIMEOUT_MS = 3_000;
+/** Card clicks are credited with the add-to-carts and purchases of that item for this long. */
+const ATTRIBUTION_MS = 7 * 86_400_000;
+const MAX_ATTRIBUTIONS = 100;
+
+interface Attribution extends MetricKey {
+  at: number;
+}
 
 /**
  * The page-wide recommendation engine, the lazily loaded half of the widget: one per page, shared by every
  * `<edge-recs>` element. Events are validated, de-duplicated and stored on the device; every change
- * (event, model ready, route change) tells subscribers to re-rank.
+ * (event, model ready, backend switch, route change) tells subscribers to re-rank.
  */
 export class Engine extends EventTarget {
   /** The profile derived from the store since the last change; shared by every element's re-rank. */
   private profile: Promise<Profile> | undefined;
   state: EngineState = { status: 'loading' };
-  /** Store and catalog loaded (the model may still be loading; cards show the catalog fallback until then). */
+  /** Store and catalog loaded (the model may still be loading; cards show the fallback chain until then). */
   readonly ready: Promise<void>;
   readonly warn: (message: string) => void;
   readonly config: WidgetConfig;
+  merchant: MerchantConfig = MERCHANT_DEFAULTS;
+  readonly metrics: Metrics;
   private catalog = new Map<string, Product>();
+  private outOfStock = new Set<string>();
+  private popular: Popular = { updatedAt: '', trending: [], bestsellers: [] };
   private runtime: Runtime | null = null;
   private persistent: boolean;
+  private paused = false;
   private store: Promise<ProfileStore>;
   /** Serializes store access, so an event is stored before a later read and a consent switch sees every event. */
   private ops: Promise<unknown> = Promise.resolve();
   private readonly catalogReady: Promise<void>;
+  private readonly popularReady: Promise<void>;
   private readonly dedupe = new Deduper();
+  private bandit: Bandit;
+  /** The line each card shows, kept for the page view so copy does not change under the shopper's eyes. */
+  private lines = new Map<string, Line>();
+  private attribution: Record<string, Attribution> = {};
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly random: () => number;
 
   constructor(options: EngineOptions) {
     super();
     this.config = options.config;
     this.warn = options.warn;
-    this.persistent = options.config.consent === 'granted' || options.consented === true;
+    this.random = options.random ?? Math.random;
+    this.bandit = new Bandit({}, this.random);
+    for (const raw of options.merchant ?? []) this.configure(raw);
+    this.persistent = options.consent.storage;
+    this.metrics = new Metrics(`${this.config.server}/v1/metrics`, this.config.model, options.send);
+    this.metrics.setEnabled(options.consent.analytics);
     // Before consent nothing may touch IndexedDB, not even to create the database.
     this.store = this.persistent ? openProfileStore() : Promise.resolve(createMemoryStore());
+    const restored = this.serial((store) => this.restore(store));
     this.catalogReady = this.loadCatalog();
-    this.ready = Promise.all([this.store, this.catalogReady]).then(() => undefined);
+    this.popularReady = this.loadPopular();
+    this.ready = Promise.all([this.store, restored, this.catalogReady]).then(() => undefined);
+    this.flushOnLeave();
+  }
+
+  /** Opens the shopper's profile panel; set by the element chunk (`app.ts`), which owns the DOM. */
+  openProfile: () => Promise<void> = async () => undefined;
+
+  /** Merges a merchant configuration object (`edgeRecs.configure()`) and re-ranks. */
+  configure(raw: unknown): void {
+    this.merchant = mergeMerchantConfig(this.merchant, raw, this.warn);
+    this.lines.clear();
+    this.changed();
   }
 
   /**
    * Validates, de-duplicates (see `Deduper`) and stores one captured event, then asks every placement to
    * re-rank. Resolves to whether it was stored; never rejects. Invalid events are dropped with a dev-mode
-   * warning naming the source and the field at fault.
+   * warning naming the source and the field at fault. Add-to-carts and purchases of items clicked on a
+   * card are counted for that card's placement, model version and copy variant.
    */
   intake(raw: RawEvent): Promise<boolean> {
     let event: ShopEvent;
@@ -99,6 +172,8 @@ export class Engine extends EventTarget {
       return Promise.resolve(false);
     }
     if (!this.dedupe.accept(event, raw.source)) return Promise.resolve(false);
+    if (event.name === 'add_to_cart' || event.name === 'purchase') this.attribute(event, event.name);
+    if (this.paused) return Promise.resolve(false);
     return this.serial((store) => store.add(event)).then(
       () => {
         this.changed();
@@ -121,26 +196,81 @@ export class Engine extends EventTarget {
     return this.serial((store) => store.events());
   }
 
-  /** Erases everything this widget stored on the device. */
+  /** Erases everything this widget stored on the device: events, bandit counts, attribution, the model cache, unsent metrics. */
   async forget(): Promise<void> {
     this.dedupe.clear();
+    this.metrics.clear();
+    this.bandit.clear();
+    this.attribution = {};
+    this.lines.clear();
+    clearTimeout(this.saveTimer);
     await this.serial((store) => store.clear());
     this.changed();
   }
 
   /**
-   * The shopper consented (`data-consent="required"`): from now on events go to IndexedDB, starting with
-   * the ones kept in memory so far on this page. A no-op when storage is already allowed.
+   * Pauses (or resumes) personalisation: while paused no event is stored and copy learns nothing; the
+   * cards keep using what is already stored. The switch itself is stored, so it holds on later pages.
    */
+  async pause(on: boolean): Promise<void> {
+    this.paused = on;
+    this.state = { ...this.state, paused: on };
+    await this.serial((store) => store.setMeta('paused', on)).catch(() => undefined);
+    this.changed();
+  }
+
+  /** The shopper's profile as the panel shows it. */
+  async summary(): Promise<ProfileSummary> {
+    const store = await this.store;
+    return { profile: await this.currentProfile(), storage: store.kind, paused: this.paused, locale: this.config.locale };
+  }
+
+  /**
+   * Applies a consent change (`edgeRecs.consent()`, a Google Consent Mode update). Storage granted: the
+   * events kept in memory so far go to IndexedDB and later ones too. Storage withdrawn: everything stored
+   * is erased and the page continues in memory.
+   */
+  setConsent(consent: ConsentState & { withdraw?: boolean }): Promise<void> {
+    this.metrics.setEnabled(consent.analytics);
+    if (consent.storage && !this.persistent) {
+      this.persistent = true;
+      return this.serial(async (memory) => {
+        const durable = await openProfileStore();
+        for (const event of await memory.events()) await durable.add(event);
+        memory.close();
+        this.store = Promise.resolve(durable);
+        await this.persist(durable);
+        this.state = { ...this.state, storage: durable.kind };
+      });
+    }
+    if (!consent.storage && (this.persistent || consent.withdraw)) {
+      const wasPersistent = this.persistent;
+      this.persistent = false;
+      return this.serial(async (durable) => {
+        const memory = createMemoryStore();
+        for (const event of await durable.events()) await memory.add(event);
+        if (wasPersistent) await durable.clear().catch(() => undefined);
+        durable.close();
+        // Deleting never creates a database, so this is safe where nothing was ever stored.
+        await new Promise<void>((resolve) => {
+          try {
+            const req = indexedDB.deleteDatabase(DB_NAME);
+            req.onsuccess = req.onerror = req.onblocked = () => resolve();
+          } catch {
+            resolve();
+          }
+        });
+        this.store = Promise.resolve(memory);
+        this.state = { ...this.state, storage: 'memory' };
+        this.changed();
+      });
+    }
+    return this.serial(async () => undefined);
+  }
+
+  /** `window.edgeRecs.consent()`: storage granted, analytics as before. */
   consent(): Promise<void> {
-    if (this.persistent) return this.serial(async () => undefined);
-    this.persistent = true;
-    return this.serial(async (memory) => {
-      const durable = await openProfileStore();
-      for (const event of await memory.events()) await durable.add(event);
-      memory.close();
-      this.store = Promise.resolve(durable);
-    });
+    return this.setConsent({ storage: true, analytics: true });
   }
 
   /** Asks every `<edge-recs>` element to re-rank (`window.edgeRecs.refresh()`). */
@@ -148,70 +278,178 @@ export class Engine extends EventTarget {
     this.changed();
   }
 
+  /** A card was at least half visible: one impression for analytics and for the copy bandit. */
+  impression(card: Card, placement: Placement): void {
+    this.metrics.count(this.key(card, placement), 'impression');
+    if (!this.paused) {
+      this.bandit.shown(card.lineKey);
+      this.saveSoon();
+    }
+  }
+
+  /** A card was clicked: counted, credited to its copy line, remembered for attributing a later add-to-cart, and tracked as `select_item`. */
+  click(card: Card, placement: Placement): void {
+    const key = this.key(card, placement);
+    this.metrics.count(key, 'click');
+    if (!this.paused) {
+      this.bandit.clicked(card.lineKey);
+      this.attribution[card.product.id] = { ...key, at: Date.now() };
+      const ids = Object.keys(this.attribution);
+      if (ids.length > MAX_ATTRIBUTIONS) delete this.attribution[ids[0]!];
+      this.saveSoon(0);
+    }
+    void this.track('select_item', {
+      items: [{ item_id: card.product.id, item_category: card.product.product_type, price: card.product.sale_price ?? card.product.price }],
+      placement,
+    });
+  }
+
   /** Cards for one placement. Never random; empty only when there is nothing true to show. */
   async recommend(request: RecRequest): Promise<Card[]> {
     await this.catalogReady;
-    // Every element re-ranks on the same change: read and derive the profile once for all of them.
+    await this.popularReady;
+    const profile = await this.currentProfile();
+    const rules = rulesFor(this.merchant, request.placement);
+    const exclude = new Set<string>([...profile.purchased, ...profile.cart, ...this.outOfStock]);
+    if (request.itemId) exclude.add(request.itemId);
+    let rows: Ranked[];
+    const runtime = this.runtime;
+    if (request.placement === 'recently-viewed') {
+      // Only what the shopper really viewed: filling up with other products would make the row lie.
+      rows = [];
+      for (const id of profile.viewed) {
+        const product = this.catalog.get(id);
+        if (product && id !== request.itemId && allowed(product, { include: rules.include, exclude: rules.exclude }, new Set())) rows.push({ product, tier: 'history', boosted: false });
+        if (rows.length >= request.count) break;
+      }
+    } else {
+      const lists: CandidateList[] = [];
+      if (request.placement !== 'trending' && runtime) {
+        // More candidates than cards: rules and diversity drop some.
+        const k = request.count * 4 + (rules.pin?.length ?? 0);
+        // The model's picks leave out what the shopper already looked at (as the published evaluation
+        // protocol does); `recently-viewed` is the row for those, and the fallback tiers may still show them.
+        const unseen = new Set([...exclude, ...profile.sequence]);
+        const model = async (tier: Tier, history: string[]): Promise<void> => {
+          if (history.length === 0) return;
+          try {
+            lists.push({ tier, items: await runtime.recommend(history, k, unseen) });
+          } catch (e) {
+            if (__EDGE_RECS_DEV__) this.warn(`ranking failed, using the fallback chain: ${String(e)}`);
+          }
+        };
+        const { itemId } = request;
+        if (request.placement === 'similar') await model(itemId ? 'similar' : 'personal', itemId ? [...profile.sequence, itemId] : profile.sequence);
+        else if (request.placement === 'cart') await model('personal', [...profile.sequence.filter((id) => !profile.cart.includes(id)), ...profile.cart]);
+        else await model('personal', profile.sequence);
+        if (itemId && request.placement !== 'similar') await model('similar', [itemId]);
+      }
+      lists.push({ tier: 'trending', items: this.popular.trending }, { tier: 'bestseller', items: this.popular.bestsellers });
+      rows = rank({ count: request.count, catalog: this.catalog, exclude, lists, rules });
+    }
+    const modelVersion = runtime?.modelVersion ?? 'fallback';
+    const ctx: CopyContext = {
+      locale: this.config.locale,
+      placement: request.placement,
+      profile,
+      product: (id) => this.catalog.get(id),
+      currentItem: request.itemId,
+      lowStock: this.merchant.lowStock,
+      overrides: this.merchant.copy,
+    };
+    return rows.map((r) => {
+      const line = this.line(r, ctx);
+      const fromModel = r.tier === 'personal' || r.tier === 'similar';
+      return {
+        product: r.product,
+        reason: line.text,
+        variant: line.variant,
+        lineKey: line.key,
+        why: why(r, ctx),
+        tier: r.tier,
+        source: fromModel ? 'model' : r.tier === 'history' ? 'history' : 'fallback',
+        modelVersion: fromModel ? modelVersion : 'fallback',
+      };
+    });
+  }
+
+  /** The line a card shows: the one chosen earlier on this page while it is still true, else a new bandit choice. */
+  private line(r: Ranked, ctx: CopyContext): Line {
+    const candidates = candidateLines(r, ctx);
+    const id = `${ctx.placement}|${r.product.id}`;
+    const kept = this.lines.get(id);
+    if (kept && candidates.some((c) => c.key === kept.key && c.text === kept.text)) return kept;
+    const key = this.bandit.choose(candidates.map((c) => c.key));
+    const chosen = candidates.find((c) => c.key === key)!;
+    this.lines.set(id, chosen);
+    return chosen;
+  }
+
+  private key(card: Card, placement: Placement): MetricKey {
+    return { placement, modelVersion: card.modelVersion, variant: card.variant };
+  }
+
+  private attribute(event: ShopEvent, name: MetricEvent): void {
+    const now = Date.now();
+    for (const { item_id } of event.items) {
+      const a = this.attribution[item_id];
+      if (!a || now - a.at > ATTRIBUTION_MS) continue;
+      this.metrics.count(a, name);
+      // A purchase closes the story of that click; an add-to-cart may still be followed by one.
+      if (name === 'purchase') delete this.attribution[item_id];
+    }
+    if (name === 'purchase') this.saveSoon(0);
+  }
+
+  private currentProfile(): Promise<Profile> {
     if (!this.profile) {
-      const pending = this.events().then(deriveProfile);
+      // Every element re-ranks on the same change: read and derive the profile once for all of them.
+      const pending = this.events().then((events) => deriveProfile(events, (id) => this.catalog.get(id)));
       // A failed read is not cached: the next re-rank tries the store again.
       pending.catch(() => this.profile === pending && (this.profile = undefined));
       this.profile = pending;
     }
-    const profile = await this.profile;
-    const available = (id: string): Product | undefined => {
-      const product = this.catalog.get(id);
-      return product && product.availability !== 'out_of_stock' && id !== request.itemId ? product : undefined;
-    };
-    if (request.placement === 'recently-viewed') {
-      // Only what the shopper really viewed: filling up with other products would make the row lie.
-      const cards: Card[] = [];
-      for (const id of profile.viewed) {
-        const product = available(id);
-        if (product) cards.push({ product, reason: 'You viewed this', source: 'history' });
-        if (cards.length >= request.count) break;
-      }
-      return cards;
-    }
-    const exclude = new Set([...profile.purchased, ...profile.cart]);
-    if (request.itemId) exclude.add(request.itemId);
-    for (const p of this.catalog.values()) if (p.availability === 'out_of_stock') exclude.add(p.id);
-    const cards: Card[] = [];
-    if (request.placement !== 'trending') {
-      let history = profile.sequence;
-      if (request.placement === 'similar' && request.itemId) history = [...history, request.itemId];
-      if (request.placement === 'cart') history = [...history.filter((id) => !profile.cart.includes(id)), ...profile.cart];
-      if (this.runtime && history.length > 0) {
-        try {
-          const ranked = await this.runtime.recommend(history, request.count, exclude);
-          for (const { id } of ranked) {
-            const product = this.catalog.get(id);
-            if (product) cards.push({ product, reason: this.reason(request, profile, history), source: 'model' });
-          }
-        } catch (e) {
-          if (__EDGE_RECS_DEV__) this.warn(`ranking failed, showing bestsellers: ${String(e)}`);
-        }
-      }
-    }
-    // Never empty, never random: fill with the catalog's own order (merchants list bestsellers first). This
-    // is also all `trending` is until the edge server publishes aggregate trends.
-    for (const product of this.catalog.values()) {
-      if (cards.length >= request.count) break;
-      if (!exclude.has(product.id) && !cards.some((c) => c.product.id === product.id)) {
-        cards.push({ product, reason: 'Popular in our shop', source: 'fallback' });
-      }
-    }
-    return cards;
+    return this.profile;
   }
 
-  private reason(request: RecRequest, profile: Profile, history: string[]): string {
-    const title = (id: string | undefined) => (id ? this.catalog.get(id)?.title : undefined);
-    if (request.placement === 'cart' && profile.cart.length > 0) return `Goes with ${title(profile.cart.at(-1)) ?? 'your cart'}`;
-    if (request.placement === 'similar' && request.itemId && title(request.itemId)) {
-      return `Shoppers who viewed ${title(request.itemId)} chose this next`;
+  /** Reads the pause switch, bandit counts and attributions kept from earlier pages. */
+  private async restore(store: ProfileStore): Promise<void> {
+    try {
+      const [paused, bandit, attribution] = await Promise.all([
+        store.getMeta<boolean>('paused'),
+        store.getMeta<BanditState>('bandit'),
+        store.getMeta<Record<string, Attribution>>('attribution'),
+      ]);
+      this.paused = paused === true;
+      this.bandit = new Bandit(bandit ?? {}, this.random);
+      const now = Date.now();
+      for (const [id, a] of Object.entries(attribution ?? {})) if (now - a.at <= ATTRIBUTION_MS) this.attribution[id] = a;
+    } catch {
+      // Unreadable meta: start with none.
     }
-    const last = title(history.at(-1));
-    return last ? `Because you viewed ${last}` : 'Picked for you';
+    this.state = { ...this.state, storage: store.kind, paused: this.paused };
+  }
+
+  private saveSoon(ms = 1000): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(() => void this.serial((store) => this.persist(store)).catch(() => undefined), ms);
+  }
+
+  private async persist(store: ProfileStore): Promise<void> {
+    await store.setMeta('bandit', this.bandit.snapshot());
+    await store.setMeta('attribution', this.attribution);
+    if (this.paused) await store.setMeta('paused', true);
+  }
+
+  private flushOnLeave(): void {
+    try {
+      const flush = (): void => this.metrics.flush();
+      addEventListener('pagehide', flush);
+      document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flush());
+      setInterval(flush, FLUSH_MS);
+    } catch {
+      // No window (a worker, a test harness): flushes happen on demand only.
+    }
   }
 
   private serial<T>(fn: (store: ProfileStore) => Promise<T>): Promise<T> {
@@ -230,19 +468,44 @@ export class Engine extends EventTarget {
     try {
       const res = await fetch(`${server}/v1/catalog`, { credentials: 'omit', signal: AbortSignal.timeout(CATALOG_TIMEOUT_MS) });
       if (!res.ok) throw new Error(`GET ${server}/v1/catalog: HTTP ${res.status}`);
-      for (const p of parseCatalog(await res.json()).products) this.catalog.set(p.id, p);
+      for (const p of parseCatalog(await res.json()).products) {
+        this.catalog.set(p.id, p);
+        if (p.availability === 'out_of_stock') this.outOfStock.add(p.id);
+      }
     } catch (e) {
       this.fail(`catalog unavailable: ${e instanceof Error ? e.message : String(e)}`);
     }
-    // The model loads in the background; the catalog fallback shows until it is ready.
+    // The model loads in the background; the fallback chain shows until it is ready.
     void this.loadModel();
+  }
+
+  /** `GET /v1/popular`: trending and bestsellers from the server's aggregates. Missing or invalid: empty lists. */
+  private async loadPopular(): Promise<void> {
+    const { server, model } = this.config;
+    try {
+      const res = await fetch(`${server}/v1/popular?model=${encodeURIComponent(model)}`, { credentials: 'omit', signal: AbortSignal.timeout(POPULAR_TIMEOUT_MS) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      this.popular = parsePopular(await res.json());
+    } catch (e) {
+      if (__EDGE_RECS_DEV__) this.warn(`no trending or bestseller lists from ${server}/v1/popular (${String(e)}); using the catalog order`);
+    }
   }
 
   private async loadModel(): Promise<void> {
     try {
       const { startRuntime } = await import('./runtime/index.ts');
-      this.runtime = await startRuntime({ ...this.config, trusted: this.config.trusted });
-      this.state = { status: 'ready', backend: this.runtime.backend, modelVersion: this.runtime.modelVersion };
+      const store = await this.store;
+      this.runtime = await startRuntime({
+        ...this.config,
+        trusted: this.config.trusted,
+        cache: this.persistent ? store.cache : undefined,
+        onBackendChange: (backend, reason) => {
+          if (__EDGE_RECS_DEV__) this.warn(`${reason}; continuing on ${backend}`);
+          this.state = { ...this.state, backend };
+          this.changed();
+        },
+      });
+      this.state = { ...this.state, status: 'ready', backend: this.runtime.backend, modelVersion: this.runtime.modelVersion, modelLoad: this.runtime.loadStats };
       this.changed();
     } catch (e) {
       this.fail(`model unavailable, showing bestsellers: ${e instanceof Error ? e.message : String(e)}`);

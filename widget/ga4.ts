@@ -60,6 +60,30 @@ export function fromDataLayer(entry: unknown): Reported | undefined {
   return { name: entry.event, params: params(isObject(entry.ecommerce) ? entry.ecommerce : entry) };
 }
 
+/** A Google Consent Mode state value. */
+export type ConsentValue = 'granted' | 'denied';
+
+/** The consent types EdgeRecs reads from a Consent Mode command (see `consentOf`). */
+export interface ConsentSignal {
+  command: 'default' | 'update';
+  personalization?: ConsentValue;
+  analytics?: ConsentValue;
+}
+
+/**
+ * A Google Consent Mode command, `gtag('consent', 'default' | 'update', { ... })` (pushed to the dataLayer
+ * as its `arguments`), reduced to the two types EdgeRecs maps: `personalization_storage` (the on-device
+ * profile) and `analytics_storage` (aggregate counters). Anything else is `undefined`.
+ */
+export function consentOf(entry: unknown): ConsentSignal | undefined {
+  if (!isObject(entry) || !(Array.isArray(entry) || Object.prototype.toString.call(entry) === '[object Arguments]')) return undefined;
+  const args = entry as unknown as ArrayLike<unknown>;
+  const state = args[2];
+  if (args[0] !== 'consent' || (args[1] !== 'default' && args[1] !== 'update') || !isObject(state)) return undefined;
+  const value = (v: unknown): ConsentValue | undefined => (v === 'granted' || v === 'denied' ? v : undefined);
+  return { command: args[1], personalization: value(state.personalization_storage), analytics: value(state.analytics_storage) };
+}
+
 /** Attribute names, as documented for merchants: `data-edge-recs-event` plus the item's fields. */
 const ATTR = 'data-edge-recs-';
 

@@ -4,9 +4,10 @@
  * the lazily loaded chunks, so `dist/edge-recs.js` stays small (budget: `budget.ts`).
  */
 import type { ShopEvent } from '../core/events.ts';
-import type { Engine, EngineState } from './engine.ts';
+import type { ConsentState, Engine, EngineState } from './engine.ts';
 import { afterFirstPaint, bridgeDataLayer, captureClicks } from './capture.ts';
 import { readConfig, type WidgetConfig } from './config.ts';
+import type { ConsentSignal } from './ga4.ts';
 import type { EventOrigin, RawEvent } from './intake.ts';
 
 /** The page API: `window.edgeRecs`. Every method is safe to call at any time, before or after the engine has loaded. */
@@ -25,9 +26,25 @@ export interface EdgeRecsApi {
    * your consent tool reports consent. A no-op with `data-consent="granted"`.
    */
   consent(): Promise<void>;
+  /**
+   * Merchant rules and copy (see `merchant.ts` and the README): merged over the page's
+   * `<script type="application/json" data-edge-recs-config>` block and earlier calls, then every element
+   * re-ranks. Invalid entries are dropped with a development-build warning.
+   * @example edgeRecs.configure({ rules: { exclude: ['Gift cards'], maxPerCategory: 2 }, lowStock: 3 })
+   */
+  configure(config: unknown): void;
+  /**
+   * Opens the shopper's profile panel in a modal dialog: what is stored on this device, pause, erase all.
+   * Link it from your privacy page or footer. Loads the engine now if needed.
+   * @example <button onclick="edgeRecs.openProfile()">Your recommendations</button>
+   */
+  openProfile(): Promise<void>;
   /** Events stored on this device, oldest first. Loads the engine now if it has not loaded yet. */
   events(): Promise<ShopEvent[]>;
-  /** Erases everything EdgeRecs stored on this device, including events still queued. Loads the engine now if needed. */
+  /**
+   * Erases everything EdgeRecs stored on this device: events (also those still queued), copy-bandit
+   * counts, card attributions, the model cache and metrics not yet sent. Loads the engine now if needed.
+   */
   forget(): Promise<void>;
   /**
    * Re-ranks every `<edge-recs>` element. Route changes (`popstate`, and `history.pushState` where the
@@ -72,8 +89,16 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
     if (__EDGE_RECS_DEV__) console.warn(`edge-recs: ${message}`);
   };
   const config = readConfig(data, loaderUrl, warn, win.navigator.language);
-  let consented = false;
-  const storageAllowed = (): boolean => config.consent === 'granted' || consented;
+  // Consent, in the order the page gave it: `data-consent`, then `consent()` calls and Google Consent
+  // Mode commands (README, "Consent"). `personalization_storage` governs the on-device profile; a page that
+  // never sets it is read by its `analytics_storage`, as Consent Mode v2 banners set only the ads and
+  // analytics types.
+  let storage = config.consent === 'granted';
+  let analytics = true;
+  let sawPersonalization = false;
+  const storageAllowed = (): boolean => storage;
+  const consentState = (): ConsentState => ({ storage, analytics: storage && analytics });
+  const merchant: unknown[] = [];
   const queue: RawEvent[] = storageAllowed() ? takeHandoff(win) : [];
   let engine: Engine | undefined;
   let loading: Promise<Engine> | undefined;
@@ -95,7 +120,7 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
   const load = (): Promise<Engine> =>
     (loading ??= import('./app.ts').then(
       ({ start }) => {
-        const started = start({ config, warn, consented });
+        const started = start({ config, warn, consent: consentState(), merchant });
         engine = started;
         failure = undefined;
         for (const event of queue.splice(0)) void started.intake(event);
@@ -114,8 +139,17 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
   const painted = new Promise<void>((resolve) => afterFirstPaint(win, resolve));
   painted.then(load).catch(() => undefined);
 
+  const onConsent = (signal: ConsentSignal): void => {
+    if (signal.personalization) sawPersonalization = true;
+    const granted = signal.personalization ?? (sawPersonalization ? undefined : signal.analytics);
+    if (signal.analytics) analytics = signal.analytics === 'granted';
+    const withdraw = signal.command === 'update' && granted === 'denied';
+    if (granted) storage = granted === 'granted';
+    void engine?.setConsent({ ...consentState(), withdraw }).catch(() => undefined);
+  };
+
   captureClicks(win.document, report, warn);
-  bridgeDataLayer(win, report, warn);
+  bridgeDataLayer(win, report, warn, onConsent);
   win.addEventListener('pagehide', () => {
     if (queue.length === 0 || !storageAllowed()) return;
     try {
@@ -128,10 +162,15 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
   return {
     track: (name, params) => report(name, params, 'api'),
     consent() {
-      if (!consented && config.consent === 'required') for (const event of takeHandoff(win)) enqueue(event);
-      consented = true;
-      return painted.then(load).then((e) => e.consent());
+      if (!storage) for (const event of takeHandoff(win)) enqueue(event);
+      storage = true;
+      return painted.then(load).then((e) => e.setConsent(consentState()));
     },
+    configure(raw) {
+      if (engine) engine.configure(raw);
+      else merchant.push(raw);
+    },
+    openProfile: () => load().then((e) => e.openProfile()),
     events: () => load().then((e) => e.events()),
     forget() {
       queue.length = 0;

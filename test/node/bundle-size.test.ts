@@ -42,7 +42,7 @@ describe('widget production build', () => {
     for (const [name, code] of [['edge-recs.js', loader], ...chunks] as const) {
       expect(code, name).not.toContain('__EDGE_RECS_DEV__');
       // Texts of development-only warnings (see config.ts, engine.ts, element.ts, capture.ts).
-      expect(code, name).not.toMatch(/data-consent must be|dropped: |must be a whole number from 1|could not read a dataLayer entry/);
+      expect(code, name).not.toMatch(/data-consent must be|dropped: |must be a whole number from 1|could not read a dataLayer entry|is not a placement; choose from|needs "by", a number/);
     }
   });
 

@@ -97,7 +97,7 @@ function kinds(r: Ranked, ctx: CopyContext): Array<[CopyKind, Record<string, str
     case 'personal': {
       const cartTitle = titleOf(ctx, profile.cart.at(-1), p.id);
       if (ctx.placement === 'cart' && cartTitle) out.push(['cart', { title: cartTitle }]);
-      const viewed = titleOf(ctx, profile.viewed[0], p.id);
+      const viewed = titleOf(ctx, profile.viewed.find((id) => id !== p.id), p.id);
       if (viewed) out.push(['viewed', { title: viewed }]);
       out.push(['personal', {}]);
       break;
@@ -169,7 +169,7 @@ export function why(r: Ranked, ctx: CopyContext): string {
   switch (r.tier) {
     case 'personal': {
       const cart = ctx.placement === 'cart' ? titleOf(ctx, ctx.profile.cart.at(-1), p.id) : undefined;
-      const last = titleOf(ctx, ctx.profile.sequence.at(-1), p.id);
+      const last = titleOf(ctx, ctx.profile.sequence.findLast((id) => id !== p.id), p.id);
       [kind, title] = cart ? ['personal_cart', cart] : last ? ['personal', last] : ['personal_none', undefined];
       break;
     }
