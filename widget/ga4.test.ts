@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseEvent } from '../core/events.ts';
-import { BRIDGED_EVENTS, fromAttributes, fromDataLayer } from './ga4.ts';
+import { consentOf, BRIDGED_EVENTS, fromAttributes, fromDataLayer } from './ga4.ts';
 
 /** gtag.js pushes its `arguments` object, not an array. */
 function gtagArgs(..._args: unknown[]): IArguments {
@@ -57,5 +57,26 @@ describe('fromAttributes', () => {
     expect(fromAttributes(el({ 'data-edge-recs-event': 'add_to_cart', 'data-edge-recs-item-id': 'x', 'data-edge-recs-price': '' })).params).toEqual({ items: [{ item_id: 'x' }] });
     const bad = fromAttributes(el({ 'data-edge-recs-event': 'add_to_cart', 'data-edge-recs-item-id': 'x', 'data-edge-recs-quantity': 'two' }));
     expect(() => parseEvent(bad.name, bad.params)).toThrow(/quantity must be a non-negative number \(got "two"\)/);
+  });
+});
+
+describe('consentOf', () => {
+  function args(..._a: unknown[]): IArguments {
+    // eslint-disable-next-line prefer-rest-params
+    return arguments;
+  }
+  it('reads gtag consent commands, arguments or array form, for personalization_storage and analytics_storage', () => {
+    expect(consentOf(args('consent', 'default', { personalization_storage: 'denied', analytics_storage: 'granted', ad_storage: 'denied' }))).toEqual({
+      command: 'default',
+      personalization: 'denied',
+      analytics: 'granted',
+    });
+    expect(consentOf(['consent', 'update', { analytics_storage: 'denied' }])).toEqual({ command: 'update', personalization: undefined, analytics: 'denied' });
+  });
+
+  it('ignores everything else', () => {
+    for (const entry of [args('event', 'view_item', {}), args('consent', 'revoke', {}), args('consent', 'update'), { event: 'consent' }, null, 'consent']) {
+      expect(consentOf(entry)).toBeUndefined();
+    }
   });
 });

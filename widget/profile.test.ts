@@ -45,7 +45,7 @@ describe('deriveProfile', () => {
 
 describe('deriveProfile: affinities, price band, recency, frequency, segment', () => {
   const product = (id: string) =>
-    ({ a: { product_type: 'Hair > Shampoo', price: 10 }, b: { product_type: 'Hair > Shampoo', price: 20, sale_price: 16 }, c: { product_type: 'Skin > Serum', price: 40 } } as Record<string, never>)[id];
+    ({ a: { product_type: 'Hair > Shampoo', price: 10 }, b: { product_type: 'Hair > Shampoo', price: 20, sale_price: 16 }, c: { product_type: 'Skin > Serum', price: 40 } } as unknown as Record<string, never>)[id];
   const at = (name: ShopEvent['name'], item_id: string, day: number): ShopEvent => ({ name, ts: Date.UTC(2026, 0, 1 + day), items: [{ item_id }] });
   const now = Date.UTC(2026, 0, 10);
 
@@ -61,7 +61,7 @@ describe('deriveProfile: affinities, price band, recency, frequency, segment', (
   });
 
   it('names no favourite from a single event, and takes event categories for items the catalog lacks', () => {
-    const p = deriveProfile([{ name: 'view_item', ts: 1, items: [{ item_id: 'zz', item_category: 'Toys', price: 5 }] }], product, now);
+    const p = deriveProfile([{ name: 'view_item', ts: now - 1000, items: [{ item_id: 'zz', item_category: 'Toys', price: 5 }] }], product, now);
     expect(p.categories).toEqual([{ category: 'Toys', weight: 1 }]);
     expect(p.favouriteCategory).toBeUndefined();
     expect(p.priceBand).toEqual({ low: 5, median: 5, high: 5 });

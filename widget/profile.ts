@@ -82,7 +82,8 @@ export function deriveProfile(events: readonly ShopEvent[], product: (id: string
       const category = known?.product_type ?? item_category;
       if (category) {
         const a = affinity.get(category) ?? { weight: 0, events: 0 };
-        a.weight += weight * 0.5 ** (Math.max(0, now - e.ts) / HALF_LIFE_MS);
+        // Floored so a very old log still has weights to compare (and to normalise) rather than zeros.
+        a.weight += weight * Math.max(1e-9, 0.5 ** (Math.max(0, now - e.ts) / HALF_LIFE_MS));
         a.events++;
         affinity.set(category, a);
       }
