@@ -399,6 +399,7 @@ export function createFederation(options: FederationOptions): Federation {
       closedAt: new Date(now()).toISOString(),
       updates: batch.length,
       lastSeq: batch.at(-1)!.seq,
+      updateIds: batch.map((u) => u.id),
       baseVersion,
       delta: settings.delta,
     };

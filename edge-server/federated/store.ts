@@ -48,6 +48,8 @@ export interface RoundRecord {
   updates: number;
   /** Sequence number of the round's last update: updates up to it are consumed. */
   lastSeq: number;
+  /** Ids of the updates the round consumed, in order (random ids: they identify no device). */
+  updateIds: string[];
   baseVersion: string;
   /** The published version, `null` unless `status` is `published`. */
   version: string | null;

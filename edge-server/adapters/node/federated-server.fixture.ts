@@ -1,0 +1,32 @@
+/**
+ * The Node edge server with a federation on disk, composed as production composes it (disk blob and
+ * round stores, `createFederation`, `createApp`, `serveNode`), for tests that kill it with SIGKILL.
+ *
+ *   node --import tsx federated-server.fixture.ts DATA_DIR
+ *
+ * DATA_DIR holds `config.json` ({ trustedKeys, signingKey, cohort }); prints `{"url":...}` once listening.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createApp } from '../../app.ts';
+import { createFederation } from '../../federated/engine.ts';
+import { openDiskRoundStore } from './round-store.ts';
+import { serveNode } from './serve.ts';
+import { openDiskStorage } from './storage.ts';
+import { widgetDir } from './widget-dir.ts';
+
+const dir = process.argv[2]!;
+const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+const storage = await openDiskStorage(join(dir, 'store'));
+const federation = createFederation({
+  storage,
+  rounds: await openDiskRoundStore(join(dir, 'federated')),
+  signingKey: config.signingKey,
+  cohort: config.cohort,
+  aggregation: { releaseThreshold: 1 },
+  epsilonBudget: 1e6,
+  maxUpdatesPerDay: 1000,
+});
+const app = createApp({ storage, trustedKeys: config.trustedKeys, widget: widgetDir(join(dir, 'no-widget')), federated: { federation } });
+const server = await serveNode({ port: 0, hostname: '127.0.0.1', app });
+process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
