@@ -12,10 +12,11 @@ import { sha256Hex } from '../core/artifact/bytes.ts';
 import { parseManifest } from '../core/artifact/manifest.ts';
 import type { KeyFile, TrustedKey } from '../core/artifact/signing.ts';
 import { ContractError } from '../core/errors.ts';
+import { artifactForm } from '../core/artifact/upload.ts';
 import { expectError, signer, tinyArtifact } from './test-support.ts';
 
 /** A fetch-like handle on the server under test; `path` starts with `/`. */
-export type ContractFetch = (path: string, init?: { method?: string; headers?: Record<string, string> }) => Promise<Response>;
+export type ContractFetch = (path: string, init?: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array<ArrayBuffer> }) => Promise<Response>;
 
 /** How the runtime must configure the server it starts. */
 export interface ContractConfig {
@@ -23,6 +24,8 @@ export interface ContractConfig {
   allowedOrigins: string[];
   /** Widget build files by path, e.g. `{ 'edge-recs.js': '...' }`. */
   widget: Record<string, string>;
+  /** Admin bearer tokens (`adminTokens`; `ADMIN_TOKENS` on Workers). */
+  adminTokens: string[];
 }
 
 export interface ContractServer {
@@ -44,6 +47,15 @@ const SHOP = 'https://shop.example';
 const LOADER_JS = 'export const edgeRecs = "contract";';
 const MANIFEST_CACHE = 'public, max-age=60, must-revalidate';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+const ADMIN_TOKEN = 'contract-admin-token-0123456789';
+const ADMIN = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+const FEED_TSV = 'id\ttitle\tlink\timage_link\tprice\tavailability\tproduct_type\nsku-1\tCream\t/p/1\t/i/1\t9.50 EUR\tin stock\tBeauty\n';
+
+/** A multipart artifact upload as bytes and its Content-Type, so any runtime's fetch can carry it. */
+async function uploadBody(artifact: Artifact): Promise<{ body: Uint8Array<ArrayBuffer>; headers: Record<string, string> }> {
+  const encoded = new Response(artifactForm(artifact));
+  return { body: new Uint8Array(await encoded.arrayBuffer()), headers: { ...ADMIN, 'Content-Type': encoded.headers.get('Content-Type')! } };
+}
 
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -63,7 +75,7 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
 
     beforeAll(async () => {
       ({ key, trusted } = await signer());
-      server = await runtime({ trustedKeys: trusted, allowedOrigins: [SHOP], widget: { 'edge-recs.js': LOADER_JS } });
+      server = await runtime({ trustedKeys: trusted, allowedOrigins: [SHOP], widget: { 'edge-recs.js': LOADER_JS }, adminTokens: [ADMIN_TOKEN] });
       artifact = await tinyArtifact(key, 'v1', 1, 'default');
       expect(await server.publish(artifact)).toEqual({ created: true });
     });
@@ -224,6 +236,97 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       for (const a of racing) expect(await server.publish(a)).toEqual({ created: false });
       const res = await server.fetch('/v1/models/race/manifest');
       expect(res.headers.get('X-Model-Version')).toBe('v4');
+    });
+
+    it('guards /v1/admin/* with the bearer token: 401 with WWW-Authenticate without one, 403 for a wrong one', async () => {
+      const missing = await server.fetch('/v1/admin/models/default/versions');
+      expect(missing.headers.get('WWW-Authenticate')).toMatch(/^Bearer realm=/);
+      await expectError(missing, 401, 'unauthorized');
+      await expectError(await server.fetch('/v1/admin/models/default/versions', { headers: { Authorization: 'Bearer wrong-token-0123456789abc' } }), 403, 'forbidden');
+      const listed = await server.fetch('/v1/admin/models/default/versions', { headers: ADMIN });
+      expect(listed.status).toBe(200);
+      expect(await listed.json()).toMatchObject({ name: 'default', current: 'v1', canary: null });
+    });
+
+    it('publishes over the admin API through the runtime\'s registry, then promotes, canaries and rolls back', async () => {
+      const upload = async (version: string, seed: number): Promise<Response> => {
+        const { body, headers } = await uploadBody(await tinyArtifact(key, version, seed, 'admin'));
+        return server.fetch('/v1/admin/models/admin/versions', { method: 'POST', headers, body });
+      };
+      expect((await upload('a1', 21)).status).toBe(201);
+      expect((await upload('a2', 22)).status).toBe(201);
+      expect((await upload('a2', 22)).status).toBe(200);
+      const { key: stranger } = await signer();
+      const forged = await uploadBody(await tinyArtifact(stranger, 'a3', 23, 'admin'));
+      await expectError(await server.fetch('/v1/admin/models/admin/versions', { method: 'POST', headers: forged.headers, body: forged.body }), 400, 'untrusted_key');
+
+      const served = async (bucket: number): Promise<string | null> =>
+        (await server.fetch('/v1/models/admin/manifest', { headers: { 'X-Canary-Bucket': String(bucket) } })).headers.get('X-Model-Version');
+      const json = { ...ADMIN, 'Content-Type': 'application/json' };
+      const canary = await server.fetch('/v1/admin/models/admin/canary', { method: 'PUT', headers: json, body: JSON.stringify({ version: 'a1', percent: 10 }) });
+      expect(await canary.json()).toMatchObject({ current: 'a2', canary: { version: 'a1', percent: 10 } });
+      expect(await served(9)).toBe('a1');
+      expect(await served(10)).toBe('a2');
+      const rolled = await server.fetch('/v1/admin/models/admin/rollback', { method: 'POST', headers: ADMIN });
+      expect(await rolled.json()).toMatchObject({ current: 'a1', canary: null });
+      await expectError(await server.fetch('/v1/admin/models/admin/rollback', { method: 'POST', headers: ADMIN }), 409, 'no_previous_version');
+      const promoted = await server.fetch('/v1/admin/models/admin/promote', { method: 'POST', headers: json, body: JSON.stringify({ version: 'a2' }) });
+      expect(await promoted.json()).toMatchObject({ current: 'a2' });
+      expect(await served(0)).toBe('a2');
+      await expectError(await server.fetch('/v1/admin/models/admin/promote', { method: 'POST', headers: json, body: JSON.stringify({ version: 'zz' }) }), 404, 'unknown_version');
+    });
+
+    it('stores a Merchant Center feed uploaded by an admin and serves it at /v1/catalog with an ETag', async () => {
+      await expectError(await server.fetch('/v1/admin/catalog', { method: 'PUT', headers: { 'Content-Type': 'text/tab-separated-values' }, body: FEED_TSV }), 401, 'unauthorized');
+      const put = await server.fetch('/v1/admin/catalog', { method: 'PUT', headers: { ...ADMIN, 'Content-Type': 'text/tab-separated-values' }, body: FEED_TSV });
+      expect(put.status).toBe(200);
+      const res = await server.fetch('/v1/catalog');
+      expect(res.status).toBe(200);
+      const etag = res.headers.get('ETag')!;
+      expect((await res.json()) as unknown).toMatchObject({ products: [{ id: 'sku-1', price: 9.5, currency: 'EUR', availability: 'in_stock' }] });
+      expect((await server.fetch('/v1/catalog', { headers: { 'If-None-Match': etag } })).status).toBe(304);
+      const bad = await server.fetch('/v1/admin/catalog', { method: 'PUT', headers: { ...ADMIN, 'Content-Type': 'text/tab-separated-values' }, body: FEED_TSV.replace('9.50 EUR', 'free') });
+      expect(await expectError(bad, 400, 'bad_catalog')).toMatch(/^line 2 \(item "sku-1"\): field "price"/);
+    });
+
+    it('sums metric batches, reads them out with small counts suppressed, and serves popular lists', async () => {
+      const counters = [
+        { placement: 'for-you', modelVersion: 'v1', variant: 'viewed.1', event: 'impression', count: 30 },
+        { placement: 'for-you', modelVersion: 'v1', variant: 'viewed.1', event: 'click', count: 3 },
+      ];
+      for (let i = 0; i < 2; i++) {
+        const res = await server.fetch('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: SHOP }, body: JSON.stringify({ model: 'default', counters }) });
+        expect(res.status).toBe(202);
+        expect(res.headers.get('Access-Control-Allow-Origin')).toBe(SHOP);
+      }
+      await expectError(await server.fetch('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"model":"default","counters":[],"ip":"1.2.3.4"}' }), 400, 'bad_metrics');
+      const readout = await server.fetch('/v1/admin/metrics?model=default', { headers: ADMIN });
+      expect(await readout.json()).toMatchObject({ suppressedBelow: 10, byPlacement: [{ placement: 'for-you', impression: 60, click: null, ctr: null }] });
+
+      const json = { ...ADMIN, 'Content-Type': 'application/json' };
+      expect((await server.fetch('/v1/admin/models/default/bestsellers', { method: 'PUT', headers: json, body: JSON.stringify({ ids: ['sku-2', 'sku-1'] }) })).status).toBe(200);
+      const popular = await server.fetch('/v1/popular?model=default');
+      expect(popular.headers.get('Cache-Control')).toBe('public, max-age=300');
+      expect(await popular.json()).toMatchObject({ trending: [], bestsellers: [{ id: 'sku-2', score: 2 }, { id: 'sku-1', score: 1 }] });
+    });
+
+    it('serves the dashboard to an admin as a script-free HTML page', async () => {
+      await expectError(await server.fetch('/dashboard'), 401, 'unauthorized');
+      const res = await server.fetch('/dashboard?model=default', { headers: ADMIN });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('Content-Security-Policy')).toMatch(/^default-src 'none'/);
+      const html = await res.text();
+      expect(html).toContain('<h1>EdgeRecs dashboard</h1>');
+      expect(html).not.toContain('<script');
+    });
+
+    it('keeps the catalog, summed metrics, bestsellers and record changes across a restart', async () => {
+      const etag = (await server.fetch('/v1/catalog')).headers.get('ETag');
+      await server.restart();
+      expect((await server.fetch('/v1/catalog', { headers: { 'If-None-Match': etag! } })).status).toBe(304);
+      expect(await (await server.fetch('/v1/admin/metrics?model=default', { headers: ADMIN })).json()).toMatchObject({ byPlacement: [{ impression: 60 }] });
+      expect(await (await server.fetch('/v1/popular?model=default')).json()).toMatchObject({ bestsellers: [{ id: 'sku-2' }, { id: 'sku-1' }] });
+      expect(await (await server.fetch('/v1/admin/models/admin/versions', { headers: ADMIN })).json()).toMatchObject({ current: 'a2' });
     });
 
     it('keeps published models and blobs across a restart', async () => {

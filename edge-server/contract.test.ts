@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
+import { openDiskAnalytics, type DiskAnalyticsStore } from './adapters/node/analytics-store.ts';
+import { openDiskCatalog } from './adapters/node/catalog-store.ts';
 import { openDiskStorage } from './adapters/node/storage.ts';
 import { createApp } from './app.ts';
 import { describeContract } from './contract-suite.ts';
@@ -15,15 +17,29 @@ describeContract('Node (disk storage)', async (config) => {
   let storage: Storage;
   let app: Hono;
   // A restart is what a new process does: open the directory afresh and build a new app on it.
+  let analytics: DiskAnalyticsStore | undefined;
   const start = async (): Promise<void> => {
+    await analytics?.close();
     storage = await openDiskStorage(dir);
-    app = createApp({ storage, trustedKeys: config.trustedKeys, allowedOrigins: config.allowedOrigins, widget: memoryWidget(config.widget) });
+    analytics = await openDiskAnalytics(join(dir, 'analytics'));
+    app = createApp({
+      storage,
+      trustedKeys: config.trustedKeys,
+      allowedOrigins: config.allowedOrigins,
+      widget: memoryWidget(config.widget),
+      adminTokens: config.adminTokens,
+      analytics: { store: analytics },
+      catalog: await openDiskCatalog(join(dir, 'catalog')),
+    });
   };
   await start();
   return {
     fetch: async (path, init) => app.request(path, init),
     publish: async (artifact) => ({ created: (await publishArtifact(storage, artifact, { trusted: config.trustedKeys })).created }),
     restart: start,
-    close: () => rm(dir, { recursive: true, force: true }),
+    close: async () => {
+      await analytics?.close();
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 });

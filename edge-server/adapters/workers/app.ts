@@ -1,8 +1,9 @@
 /** The core app built from a Worker's bindings and vars. Kept out of `worker.ts` so Node tests can import it. */
 import type { Hono } from 'hono';
 import { createApp } from '../../app.ts';
-import { readWorkerConfig, WorkerConfigError, type WorkerEnv } from './config.ts';
-import { workersStorage } from './storage.ts';
+import { r2CatalogStore, workersAnalytics } from './analytics.ts';
+import { readAdminTokens, readWorkerConfig, WorkerConfigError, type WorkerEnv } from './config.ts';
+import { workersRegistry, workersStorage } from './storage.ts';
 import { assetsWidget } from './widget-assets.ts';
 
 /**
@@ -12,15 +13,27 @@ import { assetsWidget } from './widget-assets.ts';
  */
 export function buildWorkerApp(env: WorkerEnv): Hono {
   const { trustedKeys, allowedOrigins } = readWorkerConfig(env);
+  const adminTokens = readAdminTokens(env);
   try {
-    return createApp({ storage: workersStorage(env), trustedKeys, allowedOrigins, widget: assetsWidget(env.ASSETS) });
+    return createApp({
+      storage: workersStorage(env),
+      trustedKeys,
+      allowedOrigins,
+      widget: assetsWidget(env.ASSETS),
+      adminTokens,
+      analytics: { store: workersAnalytics(env.ANALYTICS) },
+      catalog: r2CatalogStore(env.BLOBS),
+      // Publishes and record changes run in each model's Durable Object, the single writer of its record.
+      registry: workersRegistry(env.MODELS),
+    });
   } catch (err) {
     if (!(err instanceof TypeError)) throw err;
     // createApp names its option (`trustedKeys[0]`, `allowedOrigins[1]`); say which var that came from.
     const message = err.message
       .replace(/^createApp: /, '')
       .replace(/^trustedKeys/, 'TRUSTED_KEYS')
-      .replace(/^allowedOrigins/, 'ALLOWED_ORIGINS');
+      .replace(/^allowedOrigins/, 'ALLOWED_ORIGINS')
+      .replace(/^adminTokens/, 'ADMIN_TOKENS');
     throw new WorkerConfigError(message);
   }
 }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { signer } from '../../test-support.ts';
 import { buildWorkerApp } from './app.ts';
-import { readWorkerConfig, WorkerConfigError, type WorkerEnv } from './config.ts';
+import { readAdminTokens, readWorkerConfig, WorkerConfigError, type WorkerEnv } from './config.ts';
 
 /** Bindings are only wrapped when the app is built, never called, so stand-ins do here. */
-const bindings = { BLOBS: {}, MODELS: {}, ASSETS: {} } as unknown as Pick<WorkerEnv, 'BLOBS' | 'MODELS' | 'ASSETS'>;
+const bindings = { BLOBS: {}, MODELS: {}, ASSETS: {}, ANALYTICS: {} } as unknown as Pick<WorkerEnv, 'BLOBS' | 'MODELS' | 'ASSETS' | 'ANALYTICS'>;
 
 function configError(fn: () => unknown): WorkerConfigError {
   let err: unknown;
@@ -47,6 +47,16 @@ describe('buildWorkerApp', () => {
     );
     const badKey = JSON.stringify([{ keyId: trusted[0]!.keyId, publicKey: 'AAAA' }]);
     expect(configError(() => buildWorkerApp({ ...bindings, TRUSTED_KEYS: badKey })).message).toMatch(/^TRUSTED_KEYS\[0\]\.publicKey must be a base64 raw Ed25519/);
+  });
+
+  it('reads ADMIN_TOKENS as a comma-separated list and reports a weak token under that var', async () => {
+    const { trusted } = await signer();
+    const keys = JSON.stringify(trusted);
+    expect(readAdminTokens({})).toEqual([]);
+    expect(readAdminTokens({ ADMIN_TOKENS: ' token-one-0123456789ab , ,token-two-0123456789ab' })).toEqual(['token-one-0123456789ab', 'token-two-0123456789ab']);
+    expect(configError(() => buildWorkerApp({ ...bindings, TRUSTED_KEYS: keys, ADMIN_TOKENS: 'short' })).message).toMatch(/^ADMIN_TOKENS\[0\] must be 16-512 characters/);
+    const app = buildWorkerApp({ ...bindings, TRUSTED_KEYS: keys, ADMIN_TOKENS: 'token-one-0123456789ab' });
+    expect((await app.request('/v1/admin/metrics?model=default')).status).toBe(401);
   });
 
   it('builds the app from valid vars without touching a binding', async () => {

@@ -5,6 +5,7 @@
 import type { DurableObjectNamespace, Fetcher, R2Bucket } from '@cloudflare/workers-types/latest/index.ts';
 import type { TrustedKey } from '../../../core/artifact/signing.ts';
 import { isRecord, show } from '../../../core/errors.ts';
+import type { Analytics } from './analytics-object.ts';
 import type { ModelRegistry } from './model-registry.ts';
 
 /** What `wrangler.toml` binds; the names are the contract between the two. */
@@ -15,6 +16,8 @@ export interface WorkerEnv {
   MODELS: DurableObjectNamespace<ModelRegistry>;
   /** Workers static assets: the built widget (`dist/` of `npm run build`), served at `/widget/*`. */
   ASSETS: Fetcher;
+  /** One `Analytics` Durable Object per model name: its summed counters, trending sums and bestsellers. */
+  ANALYTICS: DurableObjectNamespace<Analytics>;
   /**
    * Public keys that sign this server's models, as JSON: `[{ "keyId", "publicKey" }]`. Required, at
    * least one: a registry that trusts no key can never publish a model.
@@ -26,6 +29,12 @@ export interface WorkerEnv {
    * @example 'https://shop.example, https://www.shop.example'
    */
   ALLOWED_ORIGINS?: string;
+  /**
+   * Admin bearer tokens for `/v1/admin/*` and `/dashboard`, comma-separated; set it as a secret
+   * (`wrangler secret put ADMIN_TOKENS`). Default: none, and the admin API and dashboard answer 404.
+   * @example 'c1f0e8...(48 hex digits), 9a7b...(a second token during a rotation)'
+   */
+  ADMIN_TOKENS?: string;
 }
 
 export interface WorkerConfig {
@@ -79,4 +88,19 @@ function allowedOrigins(raw: unknown): string[] {
  */
 export function readWorkerConfig(env: Pick<WorkerEnv, 'TRUSTED_KEYS' | 'ALLOWED_ORIGINS'>): WorkerConfig {
   return { trustedKeys: trustedKeys(env.TRUSTED_KEYS), allowedOrigins: allowedOrigins(env.ALLOWED_ORIGINS) };
+}
+
+/**
+ * Reads `ADMIN_TOKENS` (comma-separated). Their syntax is `createApp`'s to check, which the Worker
+ * reports naming this var.
+ * @throws WorkerConfigError when the var is not a string.
+ */
+export function readAdminTokens(env: Pick<WorkerEnv, 'ADMIN_TOKENS'>): string[] {
+  const raw = env.ADMIN_TOKENS;
+  if (raw === undefined) return [];
+  if (typeof raw !== 'string') throw new WorkerConfigError(`ADMIN_TOKENS must be a comma-separated string of tokens (got ${typeof raw})`);
+  return raw
+    .split(',')
+    .map((token) => token.trim())
+    .filter((token) => token !== '');
 }

@@ -9,10 +9,11 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { DurableObjectState } from '@cloudflare/workers-types/latest/index.ts';
 import { ContractError } from '../../../core/errors.ts';
+import { applyChange, parseChange, type ModelChange } from '../../admin/registry-ops.ts';
 import { publishArtifact } from '../../registry.ts';
 import type { MetaStore, ModelRecord, Storage } from '../../storage.ts';
 import { readWorkerConfig, type WorkerEnv } from './config.ts';
-import { durableMetaStore, r2BlobStore, type ArtifactUpload, type PublishOutcome } from './storage.ts';
+import { durableMetaStore, r2BlobStore, type ArtifactUpload, type ChangeOutcome, type PublishOutcome } from './storage.ts';
 
 export class ModelRegistry extends DurableObject<WorkerEnv> {
   #meta: MetaStore;
@@ -43,6 +44,24 @@ export class ModelRegistry extends DurableObject<WorkerEnv> {
 
   async putModel(record: ModelRecord): Promise<void> {
     await this.#exclusive(() => this.#meta.putModel(record));
+  }
+
+  /**
+   * Promote, roll back or set a canary (`admin/registry-ops.ts`), ordered with publishes. Use
+   * `changeInRegistry` (storage.ts), which routes to the right Object and rethrows refusals.
+   */
+  async change(name: string, change: ModelChange): Promise<ChangeOutcome> {
+    try {
+      const record = await this.#exclusive(async () => {
+        const next = applyChange(await this.#meta.getModel(name), name, parseChange(change));
+        await this.#meta.putModel(next);
+        return next;
+      });
+      return { ok: true, record };
+    } catch (err) {
+      if (err instanceof ContractError) return { ok: false, error: { code: err.code, message: err.message } };
+      throw err;
+    }
   }
 
   /** Use `publishToRegistry` (storage.ts), which routes to the right Object and rethrows refusals. */

@@ -17,6 +17,7 @@ import type {
 import { sha256Hex, type Bytes } from '../../../core/artifact/bytes.ts';
 import { MODEL_NAME, type Manifest } from '../../../core/artifact/manifest.ts';
 import { ContractError } from '../../../core/errors.ts';
+import type { ModelChange, RegistryWriter } from '../../admin/registry-ops.ts';
 import type { PublishResult } from '../../registry.ts';
 import type { BlobStore, MetaStore, ModelRecord, Storage } from '../../storage.ts';
 import type { ModelRegistry } from './model-registry.ts';
@@ -116,6 +117,9 @@ export interface ArtifactUpload {
  */
 export type PublishOutcome = { ok: true; result: PublishResult } | { ok: false; error: { code: string; message: string } };
 
+/** How a record change ends, as a value (see `PublishOutcome`). */
+export type ChangeOutcome = { ok: true; record: ModelRecord } | { ok: false; error: { code: string; message: string } };
+
 /**
  * Publishes a signed artifact on Workers: `publishArtifact`, run inside the model's `ModelRegistry`
  * (the record's single writer), against R2 and the keys in the Worker's `TRUSTED_KEYS`. Two publishes
@@ -135,4 +139,21 @@ export async function publishToRegistry(models: DurableObjectNamespace<ModelRegi
   const outcome: PublishOutcome = await registryFor(models, name).publish(artifact);
   if (!outcome.ok) throw new ContractError(outcome.error.code, outcome.error.message);
   return outcome.result;
+}
+
+/**
+ * Changes a model's record on Workers (promote, rollback, canary) inside its `ModelRegistry`, ordered
+ * with publishes there.
+ * @throws ContractError as `applyChange` does (`unknown_model`, `unknown_version`, ...).
+ */
+export async function changeInRegistry(models: DurableObjectNamespace<ModelRegistry>, name: string, change: ModelChange): Promise<ModelRecord> {
+  if (!MODEL_NAME.test(name)) throw new ContractError('unknown_model', `no model named ${JSON.stringify(name)} is published`);
+  const outcome: ChangeOutcome = await registryFor(models, name).change(name, change);
+  if (!outcome.ok) throw new ContractError(outcome.error.code, outcome.error.message);
+  return outcome.record;
+}
+
+/** The admin API's `RegistryWriter` on Workers: every write runs in the model's Durable Object. */
+export function workersRegistry(models: DurableObjectNamespace<ModelRegistry>): RegistryWriter {
+  return { publish: (artifact) => publishToRegistry(models, artifact), change: (name, change) => changeInRegistry(models, name, change) };
 }

@@ -60,7 +60,7 @@ export async function miniflareOptions(options: WorkerOptions): Promise<Miniflar
     compatibilityDate,
     bindings: options.vars,
     r2Buckets: ['BLOBS'],
-    durableObjects: { MODELS: { className: 'ModelRegistry', useSQLite: true } },
+    durableObjects: { MODELS: { className: 'ModelRegistry', useSQLite: true }, ANALYTICS: { className: 'Analytics', useSQLite: true } },
     // As `run_worker_first = true`: every request reaches the Worker, which reads files through ASSETS.
     assets: { directory: options.assetsDir, binding: 'ASSETS', routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true } },
     ...(persist ? { r2Persist: `${persist}/r2`, durableObjectsPersist: `${persist}/do` } : {}),
@@ -83,7 +83,7 @@ export async function startWorker(options: WorkerOptions): Promise<Miniflare> {
  * `mf.dispatchFetch` as a plain fetch: the body is read before returning, so no response is left
  * holding a connection to workerd (which can stall `dispose`), and the result is Node's own `Response`.
  */
-export async function fetchFrom(mf: Miniflare, path: string, init?: { method?: string; headers?: Record<string, string> }): Promise<Response> {
+export async function fetchFrom(mf: Miniflare, path: string, init?: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array<ArrayBuffer> }): Promise<Response> {
   const res = await mf.dispatchFetch(`http://edge-recs.test${path}`, init);
   const body = await res.arrayBuffer();
   const empty = res.status === 204 || res.status === 304 || init?.method === 'HEAD';

@@ -8,6 +8,7 @@ import { buildWorkerApp } from './app.ts';
 import { WorkerConfigError, type WorkerEnv } from './config.ts';
 
 export { ModelRegistry } from './model-registry.ts';
+export { Analytics } from './analytics-object.ts';
 
 /**
  * One app per isolate, built (and its vars checked) on the first request: a module Worker sees its

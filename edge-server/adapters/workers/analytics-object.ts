@@ -1,0 +1,72 @@
+/**
+ * `Analytics`: the Durable Object that owns one model's aggregate analytics (one Object per model,
+ * `ANALYTICS.idFromName(model)`), in its SQLite storage. Each call runs in one transaction, so a batch
+ * is counted wholly or not at all; the Object's output gate holds the reply until the write is durable.
+ * Kept apart from `analytics.ts` so Node code can import the Worker's stores without `cloudflare:workers`.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import type { DurableObjectState } from '@cloudflare/workers-types/latest/index.ts';
+import type { MetricCounter } from '../../../core/analytics.ts';
+import { decayedAdd } from '../../analytics/popularity.ts';
+import type { BestsellerList, ItemScore, MetricRow } from '../../analytics/store.ts';
+import type { WorkerEnv } from './config.ts';
+
+export class Analytics extends DurableObject<WorkerEnv> {
+  #sql;
+
+  constructor(ctx: DurableObjectState, env: WorkerEnv) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS metrics (day TEXT, placement TEXT, version TEXT, variant TEXT, event TEXT, count INTEGER,
+      PRIMARY KEY (day, placement, version, variant, event))`);
+    this.#sql.exec('CREATE TABLE IF NOT EXISTS items (id TEXT PRIMARY KEY, score REAL, at INTEGER)');
+    this.#sql.exec('CREATE TABLE IF NOT EXISTS lists (name TEXT PRIMARY KEY, json TEXT)');
+  }
+
+  addMetrics(day: string, counters: MetricCounter[]): void {
+    this.ctx.storage.transactionSync(() => {
+      for (const c of counters) {
+        this.#sql.exec(
+          `INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, placement, version, variant, event) DO UPDATE SET count = count + excluded.count`,
+          day,
+          c.placement,
+          c.modelVersion,
+          c.variant,
+          c.event,
+          c.count,
+        );
+      }
+    });
+  }
+
+  readMetrics(): Array<Omit<MetricRow, 'modelVersion'> & { version: string }> {
+    return this.#sql.exec<{ day: string; placement: string; version: string; variant: string; event: string; count: number }>('SELECT * FROM metrics').toArray() as Array<
+      Omit<MetricRow, 'modelVersion'> & { version: string }
+    >;
+  }
+
+  addItemCounts(counts: Record<string, number>, at: number, halfLifeMs: number): void {
+    this.ctx.storage.transactionSync(() => {
+      for (const [id, count] of Object.entries(counts)) {
+        const row = this.#sql.exec<{ score: number; at: number }>('SELECT score, at FROM items WHERE id = ?', id).toArray()[0];
+        const next = decayedAdd(row, count, at, halfLifeMs);
+        this.#sql.exec('INSERT OR REPLACE INTO items VALUES (?, ?, ?)', id, next.score, next.at);
+      }
+    });
+  }
+
+  readItemScores(): Record<string, ItemScore> {
+    const out: Record<string, ItemScore> = {};
+    for (const row of this.#sql.exec<{ id: string; score: number; at: number }>('SELECT id, score, at FROM items')) out[row.id] = { score: row.score, at: row.at };
+    return out;
+  }
+
+  putBestsellers(list: BestsellerList): void {
+    this.#sql.exec('INSERT OR REPLACE INTO lists VALUES (?, ?)', 'bestsellers', JSON.stringify(list));
+  }
+
+  getBestsellers(): BestsellerList | null {
+    const row = this.#sql.exec<{ json: string }>('SELECT json FROM lists WHERE name = ?', 'bestsellers').toArray()[0];
+    return row ? (JSON.parse(row.json) as BestsellerList) : null;
+  }
+}
