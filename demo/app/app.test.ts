@@ -122,7 +122,7 @@ describe('views', () => {
   it('puts the documented <edge-recs> placements on each page', () => {
     expect(homeView(shop).body.value).toContain('<edge-recs placement="for-you" count="8"></edge-recs>');
     expect(homeView(shop).body.value).toContain('Picked for you');
-    expect(productView(shop, products[0]!, 0).body.value).toContain(`<edge-recs placement="similar" count="8" item-id="${products[0]!.id}"></edge-recs>`);
+    expect(productView(shop, products[0]!, 0).body.value).toContain(`<edge-recs placement="similar" count="8" item-id="${products[0]!.id}" layout="carousel"></edge-recs>`);
     expect(cartView(cartTotals(shop, [])).body.value).toContain('<edge-recs placement="cart" count="8"></edge-recs>');
   });
 

@@ -37,6 +37,7 @@ import {
  */
 interface EdgeRecsPageApi {
   forget?(): Promise<void>;
+  openProfile?(): Promise<void>;
 }
 
 /** The events this shop pushes; `select_item` is left to the tiles' attributes (see `productTile`). */
@@ -326,6 +327,11 @@ class ShopApp {
         break;
       case 'forget':
         void this.forget();
+        break;
+      case 'profile':
+        // The widget's own panel: what is stored on this device, pause, erase all.
+        void edgeRecs()?.openProfile?.().catch(() => this.toast('Recommendations are not loaded, so nothing is stored on this device.'));
+        if (!edgeRecs()?.openProfile) this.toast('Recommendations are not loaded, so nothing is stored on this device.');
         break;
       case 'retry':
         void this.load();

@@ -237,6 +237,7 @@ edge-recs { display: block; min-height: 120px; --edge-recs-card-width: 215px; --
 <footer class="site-footer">
   <div class="wrap">
     <p>EdgeRecs demo: your browsing history is kept in this browser, and recommendations are ranked on your device, not on a server.</p>
+    <button type="button" class="link-button" data-action="profile" data-testid="open-profile">Your recommendation profile</button>
     <button type="button" class="link-button" data-action="forget">Forget my history on this device</button>
   </div>
 </footer>

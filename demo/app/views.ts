@@ -149,7 +149,7 @@ function recsSection(title: string, note: string, placement: 'for-you' | 'simila
   return html`<section class="recs" aria-labelledby="${id}">
     <div class="section-head"><div><h2 id="${id}">${title}</h2><p>${note}</p></div>
       <span class="tag"><svg width="12" height="12" viewBox="0 0 16 16" aria-hidden="true"><path d="M4 7V5a4 4 0 0 1 8 0v2h1v8H3V7zm2 0h4V5a2 2 0 0 0-4 0z" fill="currentColor"/></svg>Ranked on this device</span></div>
-    <edge-recs placement="${placement}" count="8"${itemId === undefined ? '' : html` item-id="${itemId}"`}></edge-recs>
+    <edge-recs placement="${placement}" count="8"${itemId === undefined ? '' : html` item-id="${itemId}"`}${placement === 'similar' ? html` layout="carousel"` : ''}></edge-recs>
   </section>`;
 }
 
