@@ -4,6 +4,7 @@ import { INTEREST_EVENTS } from '../core/events.ts';
 import { MODEL_DEFAULTS } from '../core/model/config.ts';
 import { evalCommand, exportCommand, FORMATS, importCommand, keygenCommand, trainCommand, TRAIN_DEFAULTS } from './commands.ts';
 import { CliError } from './errors.ts';
+import { publishCommand } from './publish.ts';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -71,6 +72,16 @@ export function program(): Command {
     .requiredOption('--out <dir>', 'output directory (an unsigned float32 artifact), written atomically')
     .option('--json', 'print a JSON summary', false)
     .action((o) => importCommand(o));
+  cli
+    .command('publish')
+    .description('upload a signed artifact to an edge server (admin API); the server verifies it and makes it the current version')
+    .requiredOption('--artifact <dir>', 'exported artifact directory (edge-recs export --sign-key ...)')
+    .requiredOption('--server <url>', 'edge server base URL, e.g. https://recs.example.com')
+    .option('--token <token>', 'admin bearer token of the server (default: the EDGE_RECS_TOKEN environment variable, which keeps it out of shell history)')
+    .option('--name <name>', "model name to publish under; must be the artifact's own (it is signed) (default: the artifact's name, e.g. default)")
+    .option('--timeout <s>', 'seconds to wait for the server', int('--timeout'), 120)
+    .option('--json', 'print one JSON line: name, version, created, current, manifestSha256', false)
+    .action((o) => publishCommand(o));
   cli
     .command('keygen')
     .description('make an Ed25519 signing key pair')

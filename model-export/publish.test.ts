@@ -1,0 +1,109 @@
+/**
+ * `edge-recs publish` run for real (a child process through the bin script) against a real edge server
+ * in this process (`@hono/node-server` on an ephemeral loopback port).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KeyFile, TrustedKey } from '../core/artifact/signing.ts';
+import { serveNode, type NodeServer } from '../edge-server/adapters/node/serve.ts';
+import { createApp } from '../edge-server/app.ts';
+import { createMemoryStorage } from '../edge-server/memory-storage.ts';
+import { memoryWidget, signer, tinyArtifact } from '../edge-server/test-support.ts';
+import { writeArtifactDir } from './artifact-fs.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'model-export/bin/edge-recs.js');
+const TOKEN = 'publish-test-token-0123456789';
+
+function edgeRecs(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  delete env.NODE_OPTIONS; // vitest's worker options are not the CLI's
+  delete env.EDGE_RECS_TOKEN;
+  Object.assign(env, extraEnv);
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, 'publish', ...args], { cwd: root, env, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+let dir: string;
+let server: NodeServer;
+let key: Required<KeyFile>;
+let trusted: TrustedKey[];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'edge-recs-publish-'));
+  ({ key, trusted } = await signer());
+  const app = createApp({ storage: createMemoryStorage(), trustedKeys: trusted, widget: memoryWidget({}), adminTokens: [TOKEN] });
+  server = await serveNode({ port: 0, hostname: '127.0.0.1', app });
+  await writeArtifactDir(join(dir, 'v1'), await tinyArtifact(key, 'v1', 1));
+  await writeArtifactDir(join(dir, 'v2'), await tinyArtifact(key, 'v2', 2));
+  const { key: stranger } = await signer();
+  await writeArtifactDir(join(dir, 'forged'), await tinyArtifact(stranger, 'v3', 3));
+  await writeArtifactDir(join(dir, 'unsigned'), await tinyArtifact(undefined, 'v4', 4));
+});
+
+afterAll(async () => {
+  await server?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const version = async (): Promise<string | null> => (await fetch(`${server.url}/v1/models/default/manifest`)).headers.get('X-Model-Version');
+
+describe('edge-recs publish', () => {
+  it('uploads a signed artifact, which the server then serves as the current version', async () => {
+    const run = await edgeRecs(['--artifact', join(dir, 'v1'), '--server', server.url, '--token', TOKEN]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^published default@v1 to ${server.url} \\([\\d,]+ bytes\\); current version: v1\\n$`));
+    expect(await version()).toBe('v1');
+  });
+
+  it('takes the token from EDGE_RECS_TOKEN, prints JSON with --json, and reports a repeat as already published', async () => {
+    const [first, again] = [
+      await edgeRecs(['--artifact', join(dir, 'v2'), '--server', `${server.url}/`, '--json', '--name', 'default'], { EDGE_RECS_TOKEN: TOKEN }),
+      await edgeRecs(['--artifact', join(dir, 'v2'), '--server', server.url, '--token', TOKEN]),
+    ];
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ name: 'default', version: 'v2', created: true, current: 'v2' });
+    expect(again.stdout).toMatch(/^already published default@v2/);
+    expect(await version()).toBe('v2');
+  });
+
+  it('fails (exit 1) naming the server\'s refusal: a wrong token, an untrusted key', async () => {
+    const [wrong, forged] = await Promise.all([
+      edgeRecs(['--artifact', join(dir, 'v1'), '--server', server.url, '--token', 'wrong-token-0123456789abc']),
+      edgeRecs(['--artifact', join(dir, 'forged'), '--server', server.url, '--token', TOKEN]),
+    ]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/refused default@v1: forbidden: the admin token is not valid \(check --token\)/);
+    expect(forged.code).toBe(1);
+    expect(forged.stderr).toMatch(/refused default@v3: untrusted_key: /);
+    expect(await version()).toBe('v2');
+  });
+
+  it('fails before uploading on usage errors (exit 2), an unsigned artifact, a missing directory or an unreachable server', async () => {
+    const [noToken, badName, unsigned, missing] = await Promise.all([
+      edgeRecs(['--artifact', join(dir, 'v1'), '--server', server.url]),
+      edgeRecs(['--artifact', join(dir, 'v1'), '--server', server.url, '--token', TOKEN, '--name', 'other']),
+      edgeRecs(['--artifact', join(dir, 'unsigned'), '--server', server.url, '--token', TOKEN]),
+      edgeRecs(['--artifact', join(dir, 'nope'), '--server', server.url, '--token', TOKEN]),
+    ]);
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toMatch(/--token \(or the EDGE_RECS_TOKEN environment variable\) is required/);
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toMatch(/the artifact is model "default", and the name is signed/);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stderr).toMatch(/not signed; export it with --sign-key/);
+    expect(missing.stderr).toMatch(/manifest\.json: not found/);
+    const closed = await serveNode({ port: 0, hostname: '127.0.0.1', app: createApp({ storage: createMemoryStorage(), trustedKeys: trusted, widget: memoryWidget({}) }) });
+    await closed.close();
+    const unreachable = await edgeRecs(['--artifact', join(dir, 'v1'), '--server', closed.url, '--token', TOKEN]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+  });
+});
