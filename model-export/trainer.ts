@@ -25,6 +25,14 @@ export interface TrainOptions {
    * with 256). 0, or a catalog no larger than this, means full softmax, exact and on small catalogs no slower.
    */
   negatives: number;
+  /**
+   * How positions are weighed: `uniform` divides each batch's summed loss by the epoch's mean number of
+   * targets per batch, so every position counts alike as in random batches; `batch` averages within each
+   * batch, which with length-bucketed batches over-weighs short histories. Default `uniform`.
+   */
+  weighting: 'uniform' | 'batch';
+  /** Adam's second-moment decay. Default 0.999. */
+  beta2: number;
   /** Epochs without a better validation NDCG@10 before stopping. Default 5. */
   patience: number;
   /** Evaluate on validation every N epochs. Default 1. */
@@ -43,6 +51,8 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'onEpoch'> = {
   learningRate: 0.001,
   dropout: 0.5,
   negatives: 2048,
+  weighting: 'uniform',
+  beta2: 0.999,
   patience: 5,
   evalEvery: 1,
   validationUsers: 0,
@@ -76,7 +86,7 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
   const config: ModelConfig = { ...MODEL_DEFAULTS, ...o.model, numItems: data.itemIds.length };
   const random = rng(o.seed);
   const model = SasRec.fromWeights(config, initWeights(config, o.seed), { trainable: true });
-  const optimizer = tf.train.adam(o.learningRate);
+  const optimizer = tf.train.adam(o.learningRate, 0.9, o.beta2);
   const trainSeqs = data.sequences.map((s) => split(s)?.train).filter((s): s is number[] => !!s && s.length >= 2);
   const evalUsers = [...data.sequences.keys()].filter((u) => split(data.sequences[u]!));
   const validUsers = o.validationUsers > 0 && o.validationUsers < evalUsers.length ? sample(evalUsers, o.validationUsers, random) : evalUsers;
@@ -88,11 +98,13 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
       const started = performance.now();
       let lossSum = 0;
       let steps = 0;
-      for (const members of lengthBuckets(trainSeqs, o.batchSize, config.maxLen, random)) {
+      const batches = lengthBuckets(trainSeqs, o.batchSize, config.maxLen, random);
+      const denominator = o.weighting === 'uniform' ? targetsPerBatch(trainSeqs, batches.length, config.maxLen) : undefined;
+      for (const members of batches) {
         const batch = nextItemBatch(members.map((i) => trainSeqs[i]!), config.maxLen);
         const negatives = o.negatives > 0 && o.negatives < config.numItems ? sampleNegatives(o.negatives, config.numItems, random) : undefined;
         const loss = optimizer.minimize(
-          () => nextItemLoss(model, batch, { negatives, noise: { rate: o.dropout, random } }),
+          () => nextItemLoss(model, batch, { negatives, noise: { rate: o.dropout, random }, denominator }),
           true,
         );
         lossSum += (await loss!.data())[0]!;
@@ -136,6 +148,13 @@ function lengthBuckets(seqs: readonly (readonly number[])[], batchSize: number, 
   const batches: number[][] = [];
   for (let start = 0; start < order.length; start += batchSize) batches.push(order.slice(start, start + batchSize));
   return shuffle(batches, random);
+}
+
+/** Mean next-item targets per batch: each sequence of n items gives min(n - 1, maxLen) of them. */
+function targetsPerBatch(seqs: readonly (readonly number[])[], batches: number, maxLen: number): number {
+  let targets = 0;
+  for (const s of seqs) targets += Math.min(s.length - 1, maxLen);
+  return targets / Math.max(1, batches);
 }
 
 function shuffle<T>(items: T[], random: () => number): T[] {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../model-export/tf-node.ts';
 import type { ModelConfig } from './config.ts';
 import { SasRec } from './sasrec.ts';
-import { nextItemBatch, nextItemLoss, type Batch } from './training.ts';
+import { hostCrossEntropy, nextItemBatch, nextItemLoss, opsCrossEntropy, type Batch } from './training.ts';
 import { initWeights } from './weights.ts';
 
 const config: ModelConfig = { numItems: 12, dim: 8, blocks: 1, heads: 2, maxLen: 5 };
@@ -143,6 +143,44 @@ describe('nextItemLoss', () => {
       Math.log([target, ...others].reduce((a, i) => a + Math.exp(dot(pos, i)), 0)) - dot(pos, target);
     const expected = (ce(L - 2, 9, [2, 6]) + ce(L - 1, 2, [9, 6])) / 2;
     expect(loss).toBeCloseTo(expected, 4);
+  });
+});
+
+describe('cross-entropy kernels', () => {
+  // Rows 0-2 with targets 3, 5, 3; candidate 0 (padding) and each row's own target must be masked.
+  const targets = Int32Array.of(3, 5, 3);
+  const candidates = Int32Array.of(0, 3, 7, 5, 9);
+  const inputs = (): [tf.Tensor2D, tf.Tensor2D] => [
+    tf.tensor2d([[1.5], [-0.5], [4]]),
+    tf.tensor2d([
+      [9, 2, 0.5, -1, 3],
+      [9, 1, 2.5, 7, -2],
+      [9, -3, 1, 0, 6],
+    ]),
+  ];
+
+  it('fuse to the same loss and gradients on host memory as the op-by-op version, masking padding and accidental hits', () => {
+    const [pos, oth] = inputs();
+    const run = (kernel: typeof opsCrossEntropy) =>
+      tf.tidy(() => {
+        const f = (p: tf.Tensor, o: tf.Tensor) => kernel(p as tf.Tensor2D, o as tf.Tensor2D, targets, candidates, 2);
+        const { value, grads } = tf.valueAndGrads(f)([pos, oth]);
+        return [value.dataSync()[0]!, ...grads.map((g) => Array.from(g.dataSync()))] as const;
+      });
+    const [opsLoss, opsPos, opsOth] = run(opsCrossEntropy);
+    const [hostLoss, hostPos, hostOth] = run(hostCrossEntropy);
+    // Row 0 competes with 7, 5, 9 (not 0, not its target 3): the loss is checked by hand as well.
+    const lse = (xs: number[]) => Math.log(xs.reduce((a, x) => a + Math.exp(x), 0));
+    const expected = (lse([1.5, 0.5, -1, 3]) - 1.5 + lse([-0.5, 1, 2.5, -2]) + 0.5 + lse([4, 1, 0, 6]) - 4) / 2;
+    expect(opsLoss).toBeCloseTo(expected, 5);
+    expect(hostLoss).toBeCloseTo(expected, 5);
+    hostPos.forEach((g, i) => expect(g).toBeCloseTo(opsPos[i]!, 6));
+    hostOth.forEach((g, i) => expect(g).toBeCloseTo(opsOth[i]!, 6));
+    // Masked candidates get no gradient; the others do.
+    expect(hostOth[0]).toBe(0); // row 0, padding
+    expect(hostOth[1]).toBe(0); // row 0, its own target 3
+    expect(hostOth[2]).toBeGreaterThan(0);
+    tf.dispose([pos, oth]);
   });
 });
 
