@@ -9,9 +9,10 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<Record<string, u
   inference: () => import('./inference.ts'),
   quality: () => import('./quality.ts'),
   training: () => import('./training.ts'),
+  widget: () => import('./widget.ts'),
 };
 
-// `quality` trains two models for tens of minutes: run it by name, not by default.
+// `quality` trains two models for tens of minutes, `widget` drives Chromium for minutes: run them by name.
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['inference', 'training'];
 for (const name of names) {
   const load = BENCHMARKS[name];

@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost } from 'lit';
 import { PLACEMENTS, type Placement } from '../core/analytics.ts';
-import { ui } from './copy/copy.ts';
+import { money, ui } from './copy/copy.ts';
 import type { Card, Engine } from './engine.ts';
 
 /**
@@ -158,13 +158,6 @@ type Layout = (typeof LAYOUTS)[number];
 /** Fields a merchant's `<template>` may mark with `data-field` (see `fillTemplate`). */
 const FIELDS = ['link', 'image', 'title', 'brand', 'price', 'was', 'reason', 'why'] as const;
 
-function money(locale: string, currency: string, value: number): string {
-  try {
-    return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(value);
-  } catch {
-    return `${value.toFixed(2)} ${currency}`;
-  }
-}
 
 /**
  * `<edge-recs placement="for-you|similar|cart|recently-viewed|trending" count="8" item-id="..." layout="grid|carousel">`:

@@ -143,6 +143,8 @@ export class Engine extends EventTarget {
     const restored = this.serial((store) => this.restore(store));
     this.catalogReady = this.loadCatalog();
     this.popularReady = this.loadPopular();
+    // The model loads beside the catalog, not after it; the fallback chain shows until it is ready.
+    void this.loadModel();
     this.ready = Promise.all([this.store, restored, this.catalogReady]).then(() => undefined);
     this.flushOnLeave();
   }
@@ -475,8 +477,6 @@ export class Engine extends EventTarget {
     } catch (e) {
       this.fail(`catalog unavailable: ${e instanceof Error ? e.message : String(e)}`);
     }
-    // The model loads in the background; the fallback chain shows until it is ready.
-    void this.loadModel();
   }
 
   /** `GET /v1/popular`: trending and bestsellers from the server's aggregates. Missing or invalid: empty lists. */

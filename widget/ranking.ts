@@ -87,14 +87,11 @@ export function rank(input: RankInput): Ranked[] {
   const { count, catalog, exclude, rules } = input;
   if (count <= 0) return [];
   const pinned = new Set((rules.pin ?? []).map((p) => p.id));
-  const catalogOrder: Candidate[] = [];
-  let n = catalog.size;
-  for (const id of catalog.keys()) catalogOrder.push({ id, score: n-- });
-  const lists = [...input.lists, { tier: 'catalog' as const, items: catalogOrder }];
-
   const seen = new Set<string>();
   const ordered: Ranked[] = [];
-  for (const list of lists) {
+  /** Enough candidates for a diverse row: stop walking the (long) catalog tier there. */
+  const enough = count * 8;
+  for (const list of input.lists) {
     let lo = Infinity;
     let hi = -Infinity;
     for (const { score } of list.items) {
@@ -117,8 +114,21 @@ export function rank(input: RankInput): Ranked[] {
     });
     tier.sort((a, b) => b.key - a.key || a.at - b.at);
     for (const t of tier) ordered.push(t.r);
-    // The catalog tier is long; stop as soon as a diverse row is certainly possible.
-    if (ordered.length >= count * 8) break;
+  }
+  if (ordered.length < enough) {
+    // The catalog's own order, last resort. Boosts reorder what is taken from it; walking stops early
+    // (a 12k catalog is mostly never looked at), so a boost reaches the first `enough` eligible products.
+    const tier: Array<{ r: Ranked; key: number; at: number }> = [];
+    let at = 0;
+    for (const product of catalog.values()) {
+      if (ordered.length + tier.length >= enough) break;
+      at++;
+      if (seen.has(product.id) || pinned.has(product.id) || !allowed(product, rules, exclude)) continue;
+      const by = boostOf(product, rules.boost);
+      tier.push({ r: { product, tier: 'catalog', boosted: by > 0 }, key: 1 - at / catalog.size + by * 1.001, at });
+    }
+    tier.sort((a, b) => b.key - a.key || a.at - b.at);
+    for (const t of tier) ordered.push(t.r);
   }
 
   const max = rules.maxPerCategory ?? 3;

@@ -144,11 +144,24 @@ const errorName = (e: unknown): string => (e instanceof DOMException || e instan
 class IdbStore implements ProfileStore {
   private db: Db | undefined;
   private fallback: MemoryStore | undefined;
-  /** The newest event log seen, to seed memory if IndexedDB goes away mid-page. */
+  /** The event log as last read or written here: answers `events()` while no other tab has written. */
   private mirror: ShopEvent[] = [];
+  /** Whether `mirror` is the stored log. Another tab's write (announced on `channel`) makes it stale. */
+  private fresh = false;
+  private channel: BroadcastChannel | undefined;
   readonly cache: ModelCache;
 
   constructor(private readonly limits: StoreLimits) {
+    // Reading the whole log back after every event costs milliseconds on each re-rank; other tabs of the
+    // shop announce their writes instead, and only then is the log read again.
+    try {
+      this.channel = new BroadcastChannel(DB_NAME);
+      this.channel.onmessage = () => {
+        this.fresh = false;
+      };
+    } catch {
+      this.channel = undefined;
+    }
     const quiet = async <T>(fn: (db: Db) => Promise<T>): Promise<T | undefined> => {
       try {
         return this.fallback ? undefined : await this.run(fn);
@@ -177,6 +190,7 @@ class IdbStore implements ProfileStore {
 
   async open(): Promise<void> {
     this.db = await openDatabase(() => {
+      this.fresh = false;
       this.db?.close();
       this.db = undefined;
     });
@@ -192,6 +206,7 @@ class IdbStore implements ProfileStore {
       const name = errorName(e);
       if (name === 'InvalidStateError') {
         this.db = undefined;
+        this.fresh = false;
         return this.run(fn, true);
       }
       if (name === 'QuotaExceededError') {
@@ -247,6 +262,7 @@ class IdbStore implements ProfileStore {
         }
         await tx.done;
         this.mirror = trim([...this.mirror, event], this.limits);
+        this.channel?.postMessage('changed');
       },
       (m) => m.add(event),
     );
@@ -255,8 +271,10 @@ class IdbStore implements ProfileStore {
   events(): Promise<ShopEvent[]> {
     return this.guarded(
       async (db) => {
+        if (this.fresh) return [...this.mirror];
         const rows = await db.getAllFromIndex('events', 'ts');
         this.mirror = rows.map(({ id: _id, ...event }) => event);
+        this.fresh = true;
         return [...this.mirror];
       },
       (m) => m.events(),
@@ -278,11 +296,13 @@ class IdbStore implements ProfileStore {
   }
 
   clear(): Promise<void> {
-    this.mirror = [];
     return this.guarded(
       async (db) => {
         const tx = db.transaction([...STORES], 'readwrite');
         await Promise.all([...STORES.map((s) => tx.objectStore(s).clear()), tx.done]);
+        this.mirror = [];
+        this.fresh = true;
+        this.channel?.postMessage('changed');
       },
       (m) => m.clear(),
     );
@@ -291,6 +311,8 @@ class IdbStore implements ProfileStore {
   close(): void {
     this.db?.close();
     this.db = undefined;
+    this.channel?.close();
+    this.channel = undefined;
   }
 }
 

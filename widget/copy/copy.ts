@@ -66,9 +66,16 @@ export function fill(template: string, slots: Readonly<Record<string, string | u
 /** Last segment of a category path: `Hair care > Shampoos` -> `Shampoos`. */
 const leaf = (category: string): string => category.split('>').at(-1)!.trim();
 
-function money(locale: string, currency: string, value: number): string {
+/** Formatters are costly to build (a fraction of a millisecond each) and a row needs dozens: kept per locale and currency. */
+const formats = new Map<string, Intl.NumberFormat>();
+
+/** `value` as money in `locale`, e.g. `8,00 €`. */
+export function money(locale: string, currency: string, value: number): string {
+  const key = `${locale}|${currency}`;
   try {
-    return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(value);
+    let format = formats.get(key);
+    if (!format) formats.set(key, (format = new Intl.NumberFormat(locale, { style: 'currency', currency })));
+    return format.format(value);
   } catch {
     return `${value.toFixed(2)} ${currency}`;
   }
@@ -124,7 +131,7 @@ function kinds(r: Ranked, ctx: CopyContext): Array<[CopyKind, Record<string, str
   if (fav && p.product_type === fav) out.push(['category', { category: leaf(fav) }]);
   if (p.sale_price !== undefined && p.sale_price < p.price) out.push(['price_drop', { sale_price: money(ctx.locale, p.currency, p.sale_price) }]);
   if (p.stock !== undefined && p.stock > 0 && p.stock <= ctx.lowStock && p.availability !== 'out_of_stock') {
-    out.push(['low_stock', { stock: new Intl.NumberFormat(ctx.locale).format(p.stock) }]);
+    out.push(['low_stock', { stock: String(p.stock) }]);
   }
   return out;
 }

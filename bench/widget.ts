@@ -1,0 +1,222 @@
+/**
+ * The widget as shoppers get it, in real headless Chromium (Debian `/usr/bin/chromium` through Playwright,
+ * the flags of `web-test-runner.config.mjs`), against the real edge server app serving a freshly built
+ * production widget, a signed uint8 12k-item SASRec (2 blocks, dim 64, length 50) and a 12k-product
+ * catalog:
+ *
+ * - event-to-new-top-10: `edgeRecs.track('view_item')` until the `<edge-recs count="10">` row has re-ranked
+ *   (`edge-recs:render`): validation, IndexedDB write and read, profile, model, ranking, copy. Per backend
+ *   (`data-backend`); the backend that actually ran is reported, since a forced GPU backend that cannot
+ *   start falls back.
+ * - load: time from navigation start to the first cards and to the first model-ranked cards, in a fresh
+ *   browser profile (nothing cached) and on the next visit (model in IndexedDB, manifest revalidated).
+ * - bundle sizes: the loader and each lazy chunk, gzip.
+ *
+ *   npm run bench -- widget        writes bench/results/widget.json
+ */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { serve } from '@hono/node-server';
+import { chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { buildArtifact } from '../core/artifact/artifact.ts';
+import { generateKeyFile } from '../core/artifact/signing.ts';
+import type { Catalog, Product } from '../core/catalog.ts';
+import { initWeights } from '../core/model/weights.ts';
+import { widgetDir } from '../edge-server/adapters/node/widget-dir.ts';
+import { createApp } from '../edge-server/app.ts';
+import { catalogJson, createMemoryCatalog } from '../edge-server/catalog/store.ts';
+import { createMemoryStorage } from '../edge-server/memory-storage.ts';
+import { publishArtifact } from '../edge-server/registry.ts';
+import { LOADER_BUDGET_BYTES } from '../widget/budget.ts';
+
+const CONFIG = { numItems: 12_000, dim: 64, blocks: 2, heads: 1, maxLen: 50 };
+/** Runs per backend: the software GPU backends (SwiftShader here) take seconds per run. */
+const RUNS: Record<string, number> = { wasm: 100, cpu: 20, webgl: 10, webgpu: 5 };
+/** `WIDGET_BENCH_BACKENDS=wasm,cpu` measures a subset. */
+const BACKENDS = (process.env.WIDGET_BENCH_BACKENDS?.split(',') ?? ['webgpu', 'webgl', 'wasm', 'cpu']).filter((b) => ['webgpu', 'webgl', 'wasm', 'cpu'].includes(b));
+/** As in `web-test-runner.config.mjs`: WebGPU and WebGL on SwiftShader where there is no GPU. */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--enable-unsafe-webgpu',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
+const CATEGORIES = Array.from({ length: 24 }, (_, i) => `Department ${i % 6} > Type ${i}`);
+
+function catalog(): Catalog {
+  const products: Product[] = Array.from({ length: CONFIG.numItems }, (_, i) => ({
+    id: `sku-${String(i + 1).padStart(5, '0')}`,
+    title: `Product ${i + 1}`,
+    link: `/p/${i + 1}`,
+    image_link: 'data:image/svg+xml,%3Csvg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/%3E',
+    price: 5 + (i % 90),
+    ...(i % 7 === 0 ? { sale_price: 4 + (i % 90) } : {}),
+    ...(i % 11 === 0 ? { stock: 1 + (i % 9) } : {}),
+    currency: 'EUR',
+    availability: i % 41 === 0 ? 'out_of_stock' : 'in_stock',
+    product_type: CATEGORIES[i % CATEGORIES.length]!,
+  }));
+  return { updatedAt: new Date(0).toISOString(), products };
+}
+
+const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const round = (x: number): number => Math.round(x * 10) / 10;
+
+function page(backend?: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8">
+<script>window.__t = {}; addEventListener('edge-recs:render', (e) => {
+  const state = e.target.getAttribute('state');
+  window.__t.first ??= performance.now();
+  if (state === 'ready') window.__t.model ??= performance.now();
+});</script>
+<script type="module" src="/widget/edge-recs.js"${backend ? ` data-backend="${backend}"` : ''}></script>
+</head><body><edge-recs placement="for-you" count="10"></edge-recs></body></html>`;
+}
+
+async function eventToRecs(p: Page, runs: number, ids: string[]): Promise<number[]> {
+  return p.evaluate(
+    async ({ runs, ids }) => {
+      const el = document.querySelector('edge-recs')!;
+      const api = (window as unknown as { edgeRecs: { track(n: string, p: unknown): void } }).edgeRecs;
+      const times: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const rendered = new Promise((resolve) => el.addEventListener('edge-recs:render', resolve, { once: true }));
+        const t0 = performance.now();
+        api.track('view_item', { items: [{ item_id: ids[i % ids.length] }] });
+        await rendered;
+        times.push(performance.now() - t0);
+      }
+      return times;
+    },
+    { runs, ids },
+  );
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const root = join(import.meta.dirname, '..');
+  const out = await mkdtemp(join(tmpdir(), 'edge-recs-bench-widget-'));
+  const server = await (async () => {
+    await build({ root, configFile: join(root, 'vite.config.ts'), mode: 'production', logLevel: 'silent', build: { outDir: out, sourcemap: false } });
+    const key = await generateKeyFile();
+    const trustedKeys = [{ keyId: key.keyId, publicKey: key.publicKey }];
+    const storage = createMemoryStorage();
+    const shop = catalog();
+    const artifact = await buildArtifact(
+      { name: 'default', version: 'bench', config: CONFIG, itemIds: shop.products.map((p) => p.id), weights: initWeights(CONFIG, 3), quantization: 'uint8' },
+      key,
+    );
+    await publishArtifact(storage, artifact, { trusted: trustedKeys });
+    const catalogStore = createMemoryCatalog();
+    await catalogStore.put(catalogJson(shop));
+    const app = createApp({
+      storage,
+      trustedKeys,
+      catalog: catalogStore,
+      widget: widgetDir(out),
+      mount: (a) => a.get('/shop', (c) => c.html(page(c.req.query('backend')))),
+    });
+    return new Promise<{ url: string; close(): void; modelBytes: number }>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
+        resolve({ url: `http://127.0.0.1:${info.port}`, close: () => s.close(), modelBytes: [...artifact.files.values()].reduce((n, b) => n + b.byteLength, 0) }),
+      );
+    });
+  })();
+
+  const bundles: Record<string, number> = { 'edge-recs.js': gzipSync(await readFile(join(out, 'edge-recs.js'))).byteLength };
+  for (const name of (await readdir(join(out, 'chunks'))).sort()) {
+    if (name.endsWith('.js')) bundles[`chunks/${name}`] = gzipSync(await readFile(join(out, 'chunks', name))).byteLength;
+  }
+  for (const name of await readdir(out)) if (name.endsWith('.wasm')) bundles[name] = gzipSync(await readFile(join(out, name))).byteLength;
+
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  const ids = Array.from({ length: 400 }, (_, i) => `sku-${String(((i * 7919) % CONFIG.numItems) + 1).padStart(5, '0')}`);
+  const latency: Record<string, { ranOn: string; runs: number; p50: number; p95: number; mean: number }> = {};
+  const load: Record<
+    string,
+    { firstCardsMs: number; modelCardsMs: number; loadEventMs: number; firstCardsAfterLoadMs: number; modelCardsAfterLoadMs: number; modelBytesDownloaded: number; modelLoad: unknown }
+  > = {};
+  const loadedChunks: string[] = [];
+  try {
+    // Cold and cached loads, automatic backend choice (what shoppers get).
+    const context = await browser.newContext();
+    const p = await context.newPage();
+    for (const visit of ['cold (nothing cached)', 'repeat visit (model cached)']) {
+      await p.goto(`${server.url}/shop`);
+      // One event of history, so the row needs the model to be ranked.
+      await p.evaluate(() => (window as unknown as { edgeRecs: { track(n: string, p: unknown): void } }).edgeRecs.track('view_item', { items: [{ item_id: 'sku-00042' }] }));
+      await p.waitForFunction(() => (window as unknown as { __t: { model?: number } }).__t.model !== undefined, undefined, { timeout: 120_000 });
+      const figures = await p.evaluate(() => {
+        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+        const blobs = performance.getEntriesByType('resource').filter((e) => e.name.includes('/v1/blobs/')) as PerformanceResourceTiming[];
+        const t = (window as unknown as { __t: { first: number; model: number } }).__t;
+        return {
+          firstCardsMs: t.first,
+          modelCardsMs: t.model,
+          loadEventMs: nav.loadEventEnd,
+          modelBytesDownloaded: blobs.reduce((n, e) => n + e.encodedBodySize, 0),
+          modelLoad: (window as unknown as { edgeRecs: { state: { modelLoad?: unknown } } }).edgeRecs.state.modelLoad,
+          chunks: performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((n) => n.startsWith('/widget/')),
+        };
+      });
+      const { chunks, ...rest } = figures;
+      load[visit] = {
+        ...rest,
+        firstCardsMs: round(rest.firstCardsMs),
+        modelCardsMs: round(rest.modelCardsMs),
+        loadEventMs: round(rest.loadEventMs),
+        firstCardsAfterLoadMs: round(rest.firstCardsMs - rest.loadEventMs),
+        modelCardsAfterLoadMs: round(rest.modelCardsMs - rest.loadEventMs),
+      };
+      if (loadedChunks.length === 0) loadedChunks.push(...chunks);
+    }
+    await context.close();
+
+    for (const backend of BACKENDS) {
+      const ctx = await browser.newContext();
+      const bp = await ctx.newPage();
+      await bp.goto(`${server.url}/shop?backend=${backend}`);
+      await bp.waitForFunction(() => (window as unknown as { edgeRecs: { state: { status: string } } }).edgeRecs.state.status !== 'loading', undefined, { timeout: 300_000 });
+      const ranOn = await bp.evaluate(() => (window as unknown as { edgeRecs: { state: { backend?: string } } }).edgeRecs.state.backend ?? 'none');
+      await eventToRecs(bp, 3, ids.slice(300)); // warm-up
+      const times = (await eventToRecs(bp, RUNS[backend]!, ids)).sort((a, b) => a - b);
+      latency[backend] = { ranOn, runs: times.length, p50: round(percentile(times, 50)), p95: round(percentile(times, 95)), mean: round(times.reduce((a, b) => a + b, 0) / times.length) };
+      await ctx.close();
+    }
+  } finally {
+    await browser.close();
+    server.close();
+    await rm(out, { recursive: true, force: true });
+  }
+
+  const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
+  console.log('\nevent-to-new-top-10 (ms), 12k-item SASRec, real Chromium:');
+  console.log('| backend | ran on | runs | p50 | p95 |\n|---|---|---|---|---|');
+  for (const [b, r] of Object.entries(latency)) console.log(`| ${b} | ${r.ranOn} | ${r.runs} | ${r.p50} | ${r.p95} |`);
+  console.log('\nload (ms from navigation start):');
+  console.log('| visit | load event | first cards (after load) | model-ranked cards (after load) | model bytes downloaded |\n|---|---|---|---|---|');
+  for (const [v, r] of Object.entries(load)) {
+    console.log(`| ${v} | ${r.loadEventMs} | ${r.firstCardsMs} (+${r.firstCardsAfterLoadMs}) | ${r.modelCardsMs} (+${r.modelCardsAfterLoadMs}) | ${r.modelBytesDownloaded} |`);
+  }
+  console.log('\nbundles (gzip):');
+  for (const [n, b] of Object.entries(bundles)) console.log(`  ${n}: ${kb(b)}${loadedChunks.includes(`/widget/${n}`) ? ' (loaded on the automatic WASM path)' : ''}`);
+  return {
+    benchmark: 'widget',
+    what: 'event-to-new-top-10 latency per backend, load to first cards cold and cached, bundle sizes; headless Debian Chromium, SwiftShader for WebGPU/WebGL',
+    config: CONFIG,
+    catalogProducts: CONFIG.numItems,
+    modelBytes: server.modelBytes,
+    latencyMs: latency,
+    loadMs: load,
+    bundlesGzipBytes: bundles,
+    loaderBudgetBytes: LOADER_BUDGET_BYTES,
+    loadedOnWasmPath: loadedChunks,
+  };
+}
