@@ -13,6 +13,8 @@ import { parseManifest } from '../core/artifact/manifest.ts';
 import type { KeyFile, TrustedKey } from '../core/artifact/signing.ts';
 import { ContractError } from '../core/errors.ts';
 import { artifactForm } from '../core/artifact/upload.ts';
+import { decodeVersionDelta } from '../core/federated/codec.ts';
+import { clientToken, tinyUpdate } from './federated/test-support.ts';
 import { expectError, signer, tinyArtifact } from './test-support.ts';
 
 /** A fetch-like handle on the server under test; `path` starts with `/`. */
@@ -26,6 +28,12 @@ export interface ContractConfig {
   widget: Record<string, string>;
   /** Admin bearer tokens (`adminTokens`; `ADMIN_TOKENS` on Workers). */
   adminTokens: string[];
+  /**
+   * Federated learning: the federation's signing key and cohort K (`createFederation` on Node,
+   * `FEDERATED_SIGNING_KEY` / `FEDERATED_CONFIG` on Workers). Rows are released from one device up
+   * (`releaseThreshold: 1`) and the ε budget is large, so a few tiny rounds always publish.
+   */
+  federation: { signingKey: Required<KeyFile>; cohort: number; releaseThreshold: number; epsilonBudget: number };
 }
 
 export interface ContractServer {
@@ -49,6 +57,16 @@ const MANIFEST_CACHE = 'public, max-age=60, must-revalidate';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const ADMIN_TOKEN = 'contract-admin-token-0123456789';
 const ADMIN = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+const FED_COHORT = 3;
+
+/** POSTs an encoded update for the model `learn` as device `n`. */
+function postUpdate(server: ContractServer, n: number, baseVersion: string, extra: Record<string, string> = {}): Promise<Response> {
+  return server.fetch('/v1/updates', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': clientToken(n), ...extra },
+    body: tinyUpdate({ model: 'learn', baseVersion, seed: n, rows: [1 + (n % 5)] }),
+  });
+}
 const FEED_TSV = 'id\ttitle\tlink\timage_link\tprice\tavailability\tproduct_type\nsku-1\tCream\t/p/1\t/i/1\t9.50 EUR\tin stock\tBeauty\n';
 
 /** A multipart artifact upload as bytes and its Content-Type, so any runtime's fetch can carry it. */
@@ -72,10 +90,18 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
     let key: Required<KeyFile>;
     let trusted: TrustedKey[];
     let artifact: Artifact;
+    let fedKey: Required<KeyFile>;
 
     beforeAll(async () => {
       ({ key, trusted } = await signer());
-      server = await runtime({ trustedKeys: trusted, allowedOrigins: [SHOP], widget: { 'edge-recs.js': LOADER_JS }, adminTokens: [ADMIN_TOKEN] });
+      ({ key: fedKey } = await signer());
+      server = await runtime({
+        trustedKeys: trusted,
+        allowedOrigins: [SHOP],
+        widget: { 'edge-recs.js': LOADER_JS },
+        adminTokens: [ADMIN_TOKEN],
+        federation: { signingKey: fedKey, cohort: FED_COHORT, releaseThreshold: 1, epsilonBudget: 1000 },
+      });
       artifact = await tinyArtifact(key, 'v1', 1, 'default');
       expect(await server.publish(artifact)).toEqual({ created: true });
     });
@@ -172,10 +198,10 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       }
     });
 
-    it('lists the trusted public keys at /v1/keys', async () => {
+    it('lists the trusted public keys at /v1/keys, the federation\'s key after them', async () => {
       const res = await server.fetch('/v1/keys');
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ keys: trusted });
+      expect(await res.json()).toEqual({ keys: [...trusted, { keyId: fedKey.keyId, publicKey: fedKey.publicKey }] });
     });
 
     it('sends API security headers', async () => {
@@ -327,6 +353,72 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       expect(await (await server.fetch('/v1/admin/metrics?model=default', { headers: ADMIN })).json()).toMatchObject({ byPlacement: [{ impression: 60 }] });
       expect(await (await server.fetch('/v1/popular?model=default')).json()).toMatchObject({ bestsellers: [{ id: 'sku-2' }, { id: 'sku-1' }] });
       expect(await (await server.fetch('/v1/admin/models/admin/versions', { headers: ADMIN })).json()).toMatchObject({ current: 'a2' });
+    });
+
+    it('takes device updates until a round of K closes, then serves the new version, signed by the federation key, and the delta to it', async () => {
+      await server.publish(await tinyArtifact(key, 'v1', 3, 'learn'));
+      const first = await postUpdate(server, 1, 'v1');
+      expect(first.status).toBe(202);
+      const { id } = (await first.json()) as { id: string };
+      const again = await postUpdate(server, 1, 'v1');
+      expect(again.status).toBe(200);
+      expect(await again.json()).toMatchObject({ id, duplicate: true, pending: 1 });
+      for (const n of [2, 3]) expect((await postUpdate(server, n, 'v1')).status).toBe(202);
+
+      const manifestRes = await server.fetch('/v1/models/learn/manifest');
+      expect(manifestRes.headers.get('X-Model-Version')).toBe('fed-1');
+      const manifest = parseManifest(await manifestRes.json());
+      expect(manifest.signature?.keyId).toBe(fedKey.keyId);
+      const keys = (await (await server.fetch('/v1/keys')).json()) as { keys: TrustedKey[] };
+      expect(keys.keys).toContainEqual({ keyId: fedKey.keyId, publicKey: fedKey.publicKey });
+
+      const delta = await server.fetch('/v1/models/learn/deltas?from=v1');
+      expect(delta.status).toBe(200);
+      expect(delta.headers.get('Content-Type')).toBe('application/vnd.edge-recs.delta');
+      expect(delta.headers.get('X-Model-Version')).toBe('fed-1');
+      const decoded = decodeVersionDelta(new Uint8Array(await delta.arrayBuffer()));
+      expect([decoded.fromVersion, decoded.toVersion]).toEqual(['v1', 'fed-1']);
+      expect((await server.fetch('/v1/models/learn/deltas?from=v1&to=fed-1')).headers.get('Cache-Control')).toBe(IMMUTABLE);
+      expect((await server.fetch('/v1/models/learn/deltas?from=fed-1')).status).toBe(204);
+      await expectError(await server.fetch('/v1/models/learn/deltas?from=v0'), 410, 'delta_unavailable');
+
+      await expectError(await postUpdate(server, 4, 'v1'), 409, 'stale_version');
+      await expectError(await server.fetch('/v1/admin/rounds'), 401, 'unauthorized');
+      const rounds = await server.fetch('/v1/admin/rounds', { headers: ADMIN });
+      expect(rounds.status).toBe(200);
+      const body = (await rounds.json()) as { rounds: Array<Record<string, unknown>> };
+      expect(body.rounds.filter((r) => r.model === 'learn')).toEqual([
+        expect.objectContaining({ model: 'learn', round: 1, updates: FED_COHORT, version: 'fed-1', status: 'published' }),
+      ]);
+      expect(body.rounds[0]!.totalEpsilon).toBeGreaterThan(0);
+    });
+
+    it('refuses bad federated requests with 4xx JSON', async () => {
+      await expectError(await postUpdate(server, 5, 'fed-1', { 'Content-Type': 'application/json' }), 415, 'unsupported_media_type');
+      await expectError(await postUpdate(server, 5, 'fed-1', { 'X-Client-Token': 'x' }), 400, 'bad_client_token');
+      const garbage = await server.fetch('/v1/updates', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': clientToken(5) },
+        body: new TextEncoder().encode('not an update') as Uint8Array<ArrayBuffer>,
+      });
+      await expectError(garbage, 400, 'bad_update');
+      const other = await server.fetch('/v1/updates', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': clientToken(5) },
+        body: tinyUpdate({ model: 'nope', seed: 5 }),
+      });
+      await expectError(other, 404, 'unknown_model');
+      await expectError(await server.fetch('/v1/models/learn/deltas?from=..'), 400, 'bad_version');
+    });
+
+    it('keeps accepted updates of an open round across a restart', async () => {
+      expect((await postUpdate(server, 6, 'fed-1')).status).toBe(202);
+      await server.restart();
+      const again = await postUpdate(server, 6, 'fed-1');
+      expect(again.status).toBe(200); // still pending, so a re-send is a duplicate
+      for (const n of [7, 8]) expect((await postUpdate(server, n, 'fed-1')).status).toBe(202);
+      expect((await server.fetch('/v1/models/learn/manifest')).headers.get('X-Model-Version')).toBe('fed-2');
+      expect((await server.fetch('/v1/models/learn/deltas?from=v1')).headers.get('X-Model-Version')).toBe('fed-2');
     });
 
     it('keeps published models and blobs across a restart', async () => {

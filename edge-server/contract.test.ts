@@ -6,7 +6,9 @@ import type { Hono } from 'hono';
 import { openDiskAnalytics, type DiskAnalyticsStore } from './adapters/node/analytics-store.ts';
 import { openDiskCatalog } from './adapters/node/catalog-store.ts';
 import { openDiskStorage } from './adapters/node/storage.ts';
+import { openDiskRoundStore } from './adapters/node/round-store.ts';
 import { createApp } from './app.ts';
+import { createFederation } from './federated/engine.ts';
 import { describeContract } from './contract-suite.ts';
 import { publishArtifact } from './registry.ts';
 import type { Storage } from './storage.ts';
@@ -30,6 +32,16 @@ describeContract('Node (disk storage)', async (config) => {
       adminTokens: config.adminTokens,
       analytics: { store: analytics },
       catalog: await openDiskCatalog(join(dir, 'catalog')),
+      federated: {
+        federation: createFederation({
+          storage,
+          rounds: await openDiskRoundStore(join(dir, 'federated')),
+          signingKey: config.federation.signingKey,
+          cohort: config.federation.cohort,
+          epsilonBudget: config.federation.epsilonBudget,
+          aggregation: { releaseThreshold: config.federation.releaseThreshold },
+        }),
+      },
     });
   };
   await start();

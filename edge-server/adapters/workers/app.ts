@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import { createApp } from '../../app.ts';
 import { r2CatalogStore, workersAnalytics } from './analytics.ts';
 import { readAdminTokens, readWorkerConfig, WorkerConfigError, type WorkerEnv } from './config.ts';
+import { durableFederation, FederatedConfigError } from './federation.ts';
 import { workersRegistry, workersStorage } from './storage.ts';
 import { assetsWidget } from './widget-assets.ts';
 
@@ -14,6 +15,13 @@ import { assetsWidget } from './widget-assets.ts';
 export function buildWorkerApp(env: WorkerEnv): Hono {
   const { trustedKeys, allowedOrigins } = readWorkerConfig(env);
   const adminTokens = readAdminTokens(env);
+  let federation;
+  try {
+    federation = durableFederation(env);
+  } catch (err) {
+    if (err instanceof FederatedConfigError) throw new WorkerConfigError(err.message);
+    throw err;
+  }
   try {
     return createApp({
       storage: workersStorage(env),
@@ -25,6 +33,8 @@ export function buildWorkerApp(env: WorkerEnv): Hono {
       catalog: r2CatalogStore(env.BLOBS),
       // Publishes and record changes run in each model's Durable Object, the single writer of its record.
       registry: workersRegistry(env.MODELS),
+      // Rounds run in each model's Durable Object; the Worker forwards uploads and delta requests there.
+      ...(federation ? { federated: { federation } } : {}),
     });
   } catch (err) {
     if (!(err instanceof TypeError)) throw err;

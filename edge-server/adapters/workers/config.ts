@@ -35,6 +35,17 @@ export interface WorkerEnv {
    * @example 'c1f0e8...(48 hex digits), 9a7b...(a second token during a rotation)'
    */
   ADMIN_TOKENS?: string;
+  /**
+   * The federation's Ed25519 key file (JSON, with `privateKey`), which signs the versions federated
+   * rounds publish; set it as a secret (`wrangler secret put FEDERATED_SIGNING_KEY`). Default: unset,
+   * and federated learning is off (`/v1/updates` answers 404, deltas 410). See `federation.ts`.
+   */
+  FEDERATED_SIGNING_KEY?: string;
+  /**
+   * Round settings as JSON. Default: the federation defaults (cohort 100, ε budget 10 at δ 1e-6).
+   * @example '{"cohort":200,"epsilonBudget":8,"aggregation":{"clipNorm":0.5}}'
+   */
+  FEDERATED_CONFIG?: string;
 }
 
 export interface WorkerConfig {

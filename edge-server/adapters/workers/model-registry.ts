@@ -3,8 +3,8 @@
  * `MODELS.idFromName(name)`). It runs the shared registry code (`publishArtifact`) against R2 and its
  * own storage, so every runtime publishes through one implementation.
  *
- * Later issues put the model's federated rounds here too (updates, aggregation, the DP accountant):
- * the per-model single writer they need already exists.
+ * It also runs the model's federated rounds (`federation.ts`): intake, aggregation and publishing of
+ * each round's version happen here, in the model's single writer.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { DurableObjectState } from '@cloudflare/workers-types/latest/index.ts';
@@ -12,12 +12,17 @@ import { ContractError } from '../../../core/errors.ts';
 import { applyChange, parseChange, type ModelChange } from '../../admin/registry-ops.ts';
 import { publishArtifact } from '../../registry.ts';
 import type { MetaStore, ModelRecord, Storage } from '../../storage.ts';
+import { popularityStore } from '../../analytics/popularity.ts';
+import type { DeltaResult, RoundSummary, SubmitResult } from '../../federated/engine.ts';
+import { workersAnalytics } from './analytics.ts';
 import { readWorkerConfig, type WorkerEnv } from './config.ts';
+import { FederationHost, type FederatedObject, type FederatedOutcome } from './federation.ts';
 import { durableMetaStore, r2BlobStore, type ArtifactUpload, type ChangeOutcome, type PublishOutcome } from './storage.ts';
 
-export class ModelRegistry extends DurableObject<WorkerEnv> {
+export class ModelRegistry extends DurableObject<WorkerEnv> implements FederatedObject {
   #meta: MetaStore;
   #storage: Storage;
+  #federation?: FederationHost;
   /** Tail of the chain of writes: each waits for the one before it. */
   #writes: Promise<unknown> = Promise.resolve();
 
@@ -62,6 +67,25 @@ export class ModelRegistry extends DurableObject<WorkerEnv> {
       if (err instanceof ContractError) return { ok: false, error: { code: err.code, message: err.message } };
       throw err;
     }
+  }
+
+  /** Built on the first federated call, so an Object that only serves records never reads the federated vars. */
+  #federated(): FederationHost {
+    this.#federation ??= new FederationHost(this.env, this.ctx.storage, this.#storage, popularityStore(workersAnalytics(this.env.ANALYTICS)));
+    return this.#federation;
+  }
+
+  /** Use `durableFederation` (federation.ts), which routes to the right Object and rethrows refusals. */
+  async federatedSubmit(bytes: Uint8Array, tokenHash: string): Promise<FederatedOutcome<SubmitResult>> {
+    return this.#federated().submit(bytes, tokenHash);
+  }
+
+  async federatedDelta(model: string, from: string, to?: string): Promise<FederatedOutcome<DeltaResult>> {
+    return this.#federated().delta(model, from, to);
+  }
+
+  async federatedRounds(model: string): Promise<FederatedOutcome<RoundSummary[]>> {
+    return this.#federated().rounds(model);
   }
 
   /** Use `publishToRegistry` (storage.ts), which routes to the right Object and rethrows refusals. */

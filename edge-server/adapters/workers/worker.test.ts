@@ -45,7 +45,17 @@ describeContract('workerd (Miniflare: R2, Durable Objects, static assets)', asyn
   const dir = await mkdtemp(join(root, 'contract-'));
   const options = {
     script,
-    vars: { TRUSTED_KEYS: JSON.stringify(config.trustedKeys), ALLOWED_ORIGINS: config.allowedOrigins.join(', '), ADMIN_TOKENS: config.adminTokens.join(',') },
+    vars: {
+      TRUSTED_KEYS: JSON.stringify(config.trustedKeys),
+      ALLOWED_ORIGINS: config.allowedOrigins.join(', '),
+      ADMIN_TOKENS: config.adminTokens.join(','),
+      FEDERATED_SIGNING_KEY: JSON.stringify(config.federation.signingKey),
+      FEDERATED_CONFIG: JSON.stringify({
+        cohort: config.federation.cohort,
+        epsilonBudget: config.federation.epsilonBudget,
+        aggregation: { releaseThreshold: config.federation.releaseThreshold },
+      }),
+    },
     assetsDir: await writeFiles(join(dir, 'assets'), config.widget),
     persistDir: join(dir, 'state'),
   };

@@ -1,0 +1,230 @@
+/**
+ * Federated learning on Workers. A model's rounds run inside that model's Durable Object
+ * (`ModelRegistry`), the single writer Cloudflare runs once in the world: it takes the model's uploads
+ * in order, stores them in its own transactional storage before the 202, closes rounds and publishes.
+ * The Worker only forwards (`durableFederation`).
+ *
+ *   DO storage   fed:upd:<seq>     accepted updates not yet consumed (header + bytes)
+ *                fed:round:<n>     closed rounds (a round's record is its commit)
+ *   R2 BLOBS     federated/<model> marker: which models have rounds (to list them without an index Object)
+ *
+ * Vars: `FEDERATED_SIGNING_KEY` (secret: the federation's Ed25519 key file, JSON; without it federated
+ * learning is off) and `FEDERATED_CONFIG` (optional JSON: `{ "cohort", "epsilonBudget", "delta",
+ * "maxUpdatesPerDay", "maxUpdateNorm", "aggregation": { ... } }`).
+ */
+import type { DurableObjectStorage, R2Bucket } from '@cloudflare/workers-types/latest/index.ts';
+import { fromBase64 } from '../../../core/artifact/bytes.ts';
+import { MODEL_NAME } from '../../../core/artifact/manifest.ts';
+import type { KeyFile, TrustedKey } from '../../../core/artifact/signing.ts';
+import { ContractError, isRecord, show } from '../../../core/errors.ts';
+import { peekUpdate } from '../../../core/federated/codec.ts';
+import { ApiError } from '../../errors.ts';
+import { createFederation, resolveFederationSettings, type DeltaResult, type Federation, type FederationOptions, type ItemCountsSink, type RoundSummary, type SubmitResult } from '../../federated/engine.ts';
+import type { RoundRecord, RoundStore, StoredUpdate } from '../../federated/store.ts';
+import type { Storage } from '../../storage.ts';
+
+/** The vars and bindings federated learning reads. */
+export interface FederatedEnv {
+  BLOBS: R2Bucket;
+  /**
+   * The federation's signing key as `edge-recs keygen` writes it (JSON with `privateKey`); set it with
+   * `wrangler secret put FEDERATED_SIGNING_KEY`. Default: unset, and federated learning is off.
+   */
+  FEDERATED_SIGNING_KEY?: string;
+  /**
+   * Round settings as JSON, e.g. `{"cohort":200,"epsilonBudget":8}`. Default: the federation defaults
+   * (`createFederation`).
+   */
+  FEDERATED_CONFIG?: string;
+}
+
+type Settings = Omit<FederationOptions, 'storage' | 'rounds' | 'signingKey' | 'popularity' | 'normal' | 'now'>;
+
+/** A var is missing or malformed; the message names it. (Same role as `WorkerConfigError`.) */
+export class FederatedConfigError extends Error {
+  override readonly name = 'FederatedConfigError';
+}
+
+/** Reads the federated vars; `null` when `FEDERATED_SIGNING_KEY` is unset. @throws FederatedConfigError naming the var. */
+export function readFederatedConfig(env: Pick<FederatedEnv, 'FEDERATED_SIGNING_KEY' | 'FEDERATED_CONFIG'>): { signingKey: KeyFile; settings: Settings } | null {
+  if (env.FEDERATED_SIGNING_KEY === undefined || env.FEDERATED_SIGNING_KEY.trim() === '') return null;
+  let key: unknown;
+  try {
+    key = JSON.parse(env.FEDERATED_SIGNING_KEY);
+  } catch {
+    throw new FederatedConfigError('FEDERATED_SIGNING_KEY must be the JSON key file of `edge-recs keygen` (it is not JSON)');
+  }
+  if (!isRecord(key) || key.alg !== 'Ed25519' || typeof key.keyId !== 'string' || typeof key.publicKey !== 'string' || typeof key.privateKey !== 'string') {
+    throw new FederatedConfigError('FEDERATED_SIGNING_KEY must be { "alg": "Ed25519", "keyId", "publicKey", "privateKey" } (an `edge-recs keygen` key file)');
+  }
+  if (fromBase64(key.publicKey).byteLength !== 32) throw new FederatedConfigError('FEDERATED_SIGNING_KEY.publicKey must be a base64 raw Ed25519 key');
+  let settings: unknown = {};
+  if (env.FEDERATED_CONFIG !== undefined && env.FEDERATED_CONFIG.trim() !== '') {
+    try {
+      settings = JSON.parse(env.FEDERATED_CONFIG);
+    } catch {
+      throw new FederatedConfigError('FEDERATED_CONFIG must be JSON, e.g. {"cohort":200}');
+    }
+    if (!isRecord(settings)) throw new FederatedConfigError(`FEDERATED_CONFIG must be a JSON object (got ${show(settings)})`);
+  }
+  try {
+    resolveFederationSettings(settings as Settings);
+  } catch (err) {
+    throw new FederatedConfigError(`FEDERATED_CONFIG: ${(err as Error).message.replace(/^federation: /, '')}`);
+  }
+  return { signingKey: key as unknown as KeyFile, settings: settings as Settings };
+}
+
+const UPD = 'fed:upd:';
+const ROUND = 'fed:round:';
+const pad = (n: number): string => String(n).padStart(12, '0');
+/** Durable Object storage takes at most 128 keys per put or delete call. */
+const BATCH = 128;
+
+/**
+ * The round store of one Durable Object (one model). Each `put` is atomic and durable before the
+ * Object's reply leaves (its output gate), which is what "stored before the 202" needs.
+ */
+export function durableRoundStore(storage: DurableObjectStorage): RoundStore {
+  return {
+    async load() {
+      const rounds = [...(await storage.list<RoundRecord>({ prefix: ROUND })).values()];
+      const consumed = rounds.at(-1)?.lastSeq ?? 0;
+      const pending = [...(await storage.list<StoredUpdate>({ prefix: UPD })).values()].filter((u) => u.seq > consumed);
+      return { rounds, pending };
+    },
+    async append(_model, updates) {
+      for (let i = 0; i < updates.length; i += BATCH) {
+        const entries: Record<string, StoredUpdate> = {};
+        for (const u of updates.slice(i, i + BATCH)) entries[UPD + pad(u.seq)] = u;
+        await storage.put(entries);
+      }
+    },
+    async commitRound(_model, record) {
+      await storage.put(ROUND + pad(record.round), record);
+      // Committed; dropping the consumed updates may be cut short by an eviction, and `load` skips them anyway.
+      const keys = [...(await storage.list({ prefix: UPD, end: UPD + pad(record.lastSeq + 1) })).keys()];
+      for (let i = 0; i < keys.length; i += BATCH) await storage.delete(keys.slice(i, i + BATCH));
+    },
+    async models() {
+      return [];
+    },
+  };
+}
+
+/** How a federated call ends, as a value: an error's class and fields do not survive an RPC call. */
+export type FederatedOutcome<T> = { ok: true; value: T } | { ok: false; error: { status: number; code: string; message: string; headers: Record<string, string> } };
+
+async function outcome<T>(task: () => Promise<T>): Promise<FederatedOutcome<T>> {
+  try {
+    return { ok: true, value: await task() };
+  } catch (err) {
+    if (err instanceof ApiError) return { ok: false, error: { status: err.status, code: err.code, message: err.message, headers: err.headers } };
+    if (err instanceof ContractError) return { ok: false, error: { status: 400, code: err.code, message: err.message, headers: {} } };
+    throw err;
+  }
+}
+
+function unwrap<T>(out: FederatedOutcome<T>): T {
+  if (out.ok) return out.value;
+  throw new ApiError(out.error.status as 400, out.error.code, out.error.message, out.error.headers);
+}
+
+/**
+ * What a model's Durable Object runs: the shared engine on the Object's storage (`storage` is the
+ * Object's own: R2 blobs and its record). Built on the first federated call; `null` when federated
+ * learning is off.
+ */
+export class FederationHost {
+  #federation: Federation | null;
+  #marked = false;
+
+  constructor(
+    private readonly env: FederatedEnv,
+    objectStorage: DurableObjectStorage,
+    storage: Storage,
+    popularity?: ItemCountsSink,
+  ) {
+    const config = readFederatedConfig(env);
+    this.#federation = config
+      ? createFederation({ ...config.settings, storage, rounds: durableRoundStore(objectStorage), signingKey: config.signingKey, ...(popularity ? { popularity } : {}) })
+      : null;
+  }
+
+  #on(): Federation {
+    if (!this.#federation) throw new ApiError(404, 'federation_disabled', 'this server does not take federated updates');
+    return this.#federation;
+  }
+
+  submit(bytes: Uint8Array, tokenHash: string): Promise<FederatedOutcome<SubmitResult>> {
+    return outcome(async () => {
+      const result = await this.#on().submit({ bytes, tokenHash });
+      if (!this.#marked) {
+        await this.env.BLOBS.put(`federated/${peekUpdate(bytes).model}`, '');
+        this.#marked = true;
+      }
+      return result;
+    });
+  }
+
+  delta(model: string, from: string, to?: string): Promise<FederatedOutcome<DeltaResult>> {
+    return outcome(() => this.#on().delta(model, from, to));
+  }
+
+  rounds(model: string): Promise<FederatedOutcome<RoundSummary[]>> {
+    return outcome(() => this.#on().rounds(model));
+  }
+}
+
+/**
+ * The part of a Durable Object namespace `durableFederation` uses. Structural, because checking
+ * `DurableObjectNamespace<ModelRegistry>` against a generic one sends TypeScript into its recursion limit.
+ */
+interface ObjectNamespace {
+  idFromName(name: string): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the id type is the namespace's own
+  get(id: any): unknown;
+}
+
+/** The RPC surface `durableFederation` needs from the model's Durable Object. */
+export interface FederatedObject {
+  federatedSubmit(bytes: Uint8Array, tokenHash: string): Promise<FederatedOutcome<SubmitResult>>;
+  federatedDelta(model: string, from: string, to?: string): Promise<FederatedOutcome<DeltaResult>>;
+  federatedRounds(model: string): Promise<FederatedOutcome<RoundSummary[]>>;
+}
+
+/**
+ * The Worker's `Federation`: every call goes to the model's Durable Object. `null` when
+ * `FEDERATED_SIGNING_KEY` is unset.
+ * @throws FederatedConfigError for a malformed var.
+ */
+export function durableFederation(env: FederatedEnv & { MODELS: ObjectNamespace }): Federation | null {
+  const config = readFederatedConfig(env);
+  if (!config) return null;
+  const publicKey: TrustedKey = { keyId: config.signingKey.keyId, publicKey: config.signingKey.publicKey };
+  const objectFor = (model: string) => env.MODELS.get(env.MODELS.idFromName(model)) as unknown as FederatedObject;
+  return {
+    publicKey,
+    async submit({ bytes, tokenHash }) {
+      // Routing needs only the model name; the Object decodes and validates the whole update.
+      const { model } = peekUpdate(bytes);
+      return unwrap(await objectFor(model).federatedSubmit(bytes, tokenHash));
+    },
+    async delta(model, from, to) {
+      if (!MODEL_NAME.test(model)) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(model)} is published`);
+      const result = unwrap(await objectFor(model).federatedDelta(model, from, to));
+      return result.kind === 'delta' ? { ...result, bytes: new Uint8Array(result.bytes) } : result;
+    },
+    async rounds(model) {
+      let names: string[];
+      if (model !== undefined) names = MODEL_NAME.test(model) ? [model] : [];
+      else {
+        const listed = await env.BLOBS.list({ prefix: 'federated/' });
+        names = listed.objects.map((o) => o.key.slice('federated/'.length)).filter((n) => MODEL_NAME.test(n));
+      }
+      const out: RoundSummary[] = [];
+      for (const name of names.sort()) out.push(...unwrap(await objectFor(name).federatedRounds(name)));
+      return out;
+    },
+  };
+}
