@@ -6,6 +6,12 @@
  *   EDGE_RECS_DATA           data directory (default .edge-recs)
  *   EDGE_RECS_ADMIN_TOKENS   admin bearer tokens, comma-separated (also --admin-token; with --demo a
  *                            token is made on first start and kept in the data directory)
+ *
+ *   --federation-key FILE    turns on federated learning: the `edge-recs keygen` key file (private part
+ *                            included) that signs the versions rounds publish; with --demo a key is made
+ *                            on first start. Rounds and accepted updates live in DATA/federated.
+ *   --federated-config FILE  round settings as JSON (`createFederation` options: cohort, epsilonBudget,
+ *                            delta, aggregation, ...); default the federation defaults (cohort 20 in --demo)
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
@@ -17,6 +23,8 @@ import { currentManifest, publishArtifact } from '../../registry.ts';
 import { catalogJson } from '../../catalog/store.ts';
 import { openDiskAnalytics } from './analytics-store.ts';
 import { openDiskCatalog } from './catalog-store.ts';
+import { createFederation } from '../../federated/engine.ts';
+import { openDiskRoundStore } from './round-store.ts';
 import { serveNode } from './serve.ts';
 import { openDiskStorage } from './storage.ts';
 import { widgetDir } from './widget-dir.ts';
@@ -27,6 +35,8 @@ const { values } = parseArgs({
     'trusted-key': { type: 'string', multiple: true, default: [] },
     'allow-origin': { type: 'string', multiple: true, default: [] },
     'admin-token': { type: 'string', multiple: true, default: [] },
+    'federation-key': { type: 'string' },
+    'federated-config': { type: 'string' },
   },
 });
 
@@ -70,6 +80,8 @@ async function main(): Promise<void> {
     trusted.push({ keyId, publicKey });
   }
   let mount: ((app: import('hono').Hono) => void) | undefined;
+  let federationKey: KeyFile | undefined = values['federation-key'] ? (JSON.parse(await readFile(values['federation-key'], 'utf8')) as KeyFile) : undefined;
+  if (values.demo) federationKey ??= await loadOrCreateKey(join(dataDir, 'demo-federation-key.json'));
   if (values.demo) {
     const key = await loadOrCreateKey(join(dataDir, 'demo-signing-key.json'));
     trusted.push({ keyId: key.keyId, publicKey: key.publicKey });
@@ -91,13 +103,19 @@ async function main(): Promise<void> {
       adminTokens.push(await loadOrCreateToken(adminTokenFile));
     }
     const { demoRoutes } = await import('../../../demo/server.ts');
-    const snippet = `<script type="module" src="/widget/edge-recs.js" data-model="default" data-public-key="${key.keyId}:${key.publicKey}"></script>`;
+    // The federation's key beside the release key, so the widget also runs the versions rounds publish.
+    const keys = [key, ...(federationKey ? [federationKey] : [])].map((k) => `${k.keyId}:${k.publicKey}`).join(' ');
+    const snippet = `<script type="module" src="/widget/edge-recs.js" data-model="default" data-public-key="${keys}"></script>`;
     const routes = demoRoutes({
       snippet,
       appJs: () => readFile(resolve('dist/demo/app.js'), 'utf8').catch(() => null),
     });
     mount = (app) => app.route('/', routes);
   }
+  const federatedConfig = values['federated-config'] ? JSON.parse(await readFile(values['federated-config'], 'utf8')) : values.demo ? { cohort: 20 } : {};
+  const federation = federationKey
+    ? createFederation({ ...federatedConfig, storage, rounds: await openDiskRoundStore(join(dataDir, 'federated')), signingKey: federationKey })
+    : undefined;
   const app = createApp({
     storage,
     trustedKeys: trusted,
@@ -107,6 +125,7 @@ async function main(): Promise<void> {
     adminTokens,
     analytics: { store: analytics },
     catalog,
+    ...(federation ? { federated: { federation } } : {}),
   });
   const server = await serveNode({ port, app });
   const url = `http://localhost:${new URL(server.url).port}/`;
