@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<Record<string, u
   inference: () => import('./inference.ts'),
   quality: () => import('./quality.ts'),
   training: () => import('./training.ts'),
+  server: () => import('./server.ts'),
   widget: () => import('./widget.ts'),
 };
 
