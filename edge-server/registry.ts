@@ -113,6 +113,21 @@ export async function publishArtifact(
 }
 
 /**
+ * Parsed manifests by address. A manifest's bytes never change (its address is their SHA-256), so the
+ * parse and check `parseManifest` does need not be repeated for every request that serves it.
+ */
+const parsedManifests = new Map<string, CurrentManifest>();
+const PARSED_MANIFESTS_MAX = 256;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
  * The manifest of the model's current version, or `null` when no model of that name is published.
  * `pick` chooses another of its versions instead (a canary: `admin/registry-ops.ts`).
  */
@@ -127,6 +142,8 @@ export async function currentManifest(
   const entry = record.versions.find((v) => v.version === version);
   // Both are storage corruption, not bad input: they surface as a 500 and belong in the server log.
   if (!entry) throw new Error(`model ${name}: version ${version} is not among its versions`);
+  const known = parsedManifests.get(entry.manifestSha256);
+  if (known) return known;
   const bytes = await storage.blobs.get(entry.manifestSha256);
   if (!bytes) throw new Error(`model ${name}@${entry.version}: manifest blob ${entry.manifestSha256} is missing`);
   let manifest: Manifest;
@@ -136,5 +153,9 @@ export async function currentManifest(
     // Not a ContractError: the client sent nothing wrong, so this must not become a 400.
     throw new Error(`model ${name}@${entry.version}: stored manifest does not parse`, { cause });
   }
-  return { manifest, sha256: entry.manifestSha256, bytes };
+  // Shared by every later caller: frozen, so a caller that tried to change it would fail loudly.
+  const current = { manifest: deepFreeze(manifest), sha256: entry.manifestSha256, bytes };
+  if (parsedManifests.size >= PARSED_MANIFESTS_MAX) parsedManifests.delete(parsedManifests.keys().next().value!);
+  parsedManifests.set(entry.manifestSha256, current);
+  return current;
 }

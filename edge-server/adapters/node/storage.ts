@@ -48,11 +48,43 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+export interface DiskStorageOptions {
+  /**
+   * Bytes of blobs kept in memory (least recently used first out). Default 64 MiB: blobs never change,
+   * so serving a hot shard or manifest from memory saves a file read per request; a model's blobs are a
+   * few MB. 0 turns the cache off. `blobs.get` then returns shared bytes: callers must not modify them
+   * (none in this codebase does).
+   * @example { blobCacheBytes: 256 * 1024 * 1024 }
+   */
+  blobCacheBytes?: number;
+}
+
 /**
  * Opens (creating if needed) a storage directory and removes temp files that a crash left behind.
+ * Records are also kept in memory once read (written through on every put), which is sound because
+ * one process writes a directory at a time (see above).
  * @example const storage = await openDiskStorage('.edge-recs/data');
  */
-export async function openDiskStorage(dir: string): Promise<Storage> {
+export async function openDiskStorage(dir: string, options: DiskStorageOptions = {}): Promise<Storage> {
+  const cacheBudget = options.blobCacheBytes ?? 64 * 1024 * 1024;
+  if (!Number.isInteger(cacheBudget) || cacheBudget < 0) throw new TypeError(`openDiskStorage: blobCacheBytes must be a non-negative integer (got ${String(cacheBudget)})`);
+  /** Insertion order is recency order: a hit is moved to the end, eviction takes from the front. */
+  const blobCache = new Map<string, Bytes>();
+  let cachedBytes = 0;
+  const remember = (sha256: string, bytes: Bytes): void => {
+    // One blob may not take more than a quarter of the cache, so one large shard cannot flush it.
+    if (bytes.byteLength > cacheBudget / 4 || blobCache.has(sha256)) return;
+    blobCache.set(sha256, bytes);
+    cachedBytes += bytes.byteLength;
+    for (const [key, value] of blobCache) {
+      if (cachedBytes <= cacheBudget) break;
+      blobCache.delete(key);
+      cachedBytes -= value.byteLength;
+    }
+  };
+  const records = new Map<string, string | null>();
+  /** Bumped by every put, so a read that raced a put never caches the text it replaced. */
+  let recordWrites = 0;
   const blobsDir = join(dir, 'blobs');
   const modelsDir = join(dir, 'models');
   const tmpDir = join(dir, 'tmp');
@@ -97,9 +129,17 @@ export async function openDiskStorage(dir: string): Promise<Storage> {
       },
       async get(sha256) {
         if (!SHA256.test(sha256)) return null;
+        const hit = blobCache.get(sha256);
+        if (hit) {
+          blobCache.delete(sha256);
+          blobCache.set(sha256, hit);
+          return hit;
+        }
         try {
           const buffer = await readFile(blobPath(sha256));
-          return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) as Bytes;
+          const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) as Bytes;
+          remember(sha256, bytes);
+          return bytes;
         } catch (err) {
           if (isNotFound(err)) return null;
           throw err;
@@ -114,13 +154,18 @@ export async function openDiskStorage(dir: string): Promise<Storage> {
       async getModel(name) {
         // No file can exist for a name outside the rule; don't let one reach the file system.
         if (!MODEL_NAME.test(name)) return null;
-        let text: string;
-        try {
-          text = await readFile(join(modelsDir, `${name}.json`), 'utf8');
-        } catch (err) {
-          if (isNotFound(err)) return null;
-          throw err;
+        let text = records.get(name);
+        if (text === undefined) {
+          const writesBefore = recordWrites;
+          try {
+            text = await readFile(join(modelsDir, `${name}.json`), 'utf8');
+          } catch (err) {
+            if (!isNotFound(err)) throw err;
+            text = null;
+          }
+          if (recordWrites === writesBefore) records.set(name, text);
         }
+        if (text === null) return null;
         const record: unknown = JSON.parse(text);
         if (!isRecord(record) || record.name !== name || typeof record.current !== 'string' || !Array.isArray(record.versions)) {
           throw new Error(`${join(modelsDir, `${name}.json`)} is not a model record`);
@@ -131,7 +176,11 @@ export async function openDiskStorage(dir: string): Promise<Storage> {
         if (!MODEL_NAME.test(record.name)) {
           throw new ContractError('bad_name', `model name must match ${MODEL_NAME} (got ${JSON.stringify(record.name)})`);
         }
-        await writeAtomic(join(modelsDir, `${record.name}.json`), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
+        const text = `${JSON.stringify(record, null, 2)}\n`;
+        records.delete(record.name);
+        recordWrites++;
+        await writeAtomic(join(modelsDir, `${record.name}.json`), new TextEncoder().encode(text));
+        records.set(record.name, text);
       },
     },
   };
