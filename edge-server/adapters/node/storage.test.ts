@@ -63,6 +63,29 @@ describe('openDiskStorage', () => {
     expect(await storage.blobs.has(sha)).toBe(true);
   });
 
+  it('keeps recently read blobs in memory within its budget, and none with a budget of 0', async () => {
+    const bytes = new TextEncoder().encode('hot blob');
+    const cached = await openDiskStorage(dir);
+    const sha = await cached.blobs.put(bytes);
+    expect(await cached.blobs.get(sha)).toEqual(bytes);
+    const uncached = await openDiskStorage(dir, { blobCacheBytes: 0 });
+    expect(await uncached.blobs.get(sha)).toEqual(bytes);
+    // With the file gone, only the cache can still answer.
+    await rm(join(dir, 'blobs', sha.slice(0, 2), sha.slice(2)));
+    expect(await cached.blobs.get(sha)).toEqual(bytes);
+    expect(await uncached.blobs.get(sha)).toBeNull();
+    await expect(openDiskStorage(dir, { blobCacheBytes: -1 })).rejects.toThrow(/blobCacheBytes must be a non-negative integer/);
+  });
+
+  it('answers record reads after a write with the written record, even when a read raced the write', async () => {
+    const storage = await openDiskStorage(dir);
+    await storage.meta.putModel({ name: 'm', current: 'a', versions: [] });
+    const [, during] = await Promise.all([storage.meta.putModel({ name: 'm', current: 'b', versions: [] }), storage.meta.getModel('m')]);
+    expect(['a', 'b']).toContain(during?.current);
+    expect((await storage.meta.getModel('m'))?.current).toBe('b');
+    await expect((await openDiskStorage(dir)).meta.getModel('m')).resolves.toMatchObject({ current: 'b' });
+  });
+
   it('replaces a record whole on every write', async () => {
     const storage = await openDiskStorage(dir);
     await storage.meta.putModel({ name: 'm', current: 'a', versions: [{ version: 'a', manifestSha256: '1'.repeat(64), publishedAt: 't' }] });
