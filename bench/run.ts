@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<Record<string, u
   training: () => import('./training.ts'),
   server: () => import('./server.ts'),
   widget: () => import('./widget.ts'),
+  updates: () => import('./updates.ts'),
 };
 
 // `quality` trains two models for tens of minutes, `widget` drives Chromium for minutes: run them by name.

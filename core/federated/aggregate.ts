@@ -50,19 +50,24 @@ export const AGGREGATION_DEFAULTS: AggregationSettings = {
   // Typical device updates (a few Adam steps at lr 1e-3 on one shopper) have norms well below 1, so
   // clipping at 1 bounds a malicious device without shrinking honest ones.
   clipNorm: 1,
-  // z = 1 with cohorts of hundreds: noise zC/K is ~100x smaller than C, and ε stays in single digits
-  // for tens of rounds (see README).
-  noiseMultiplier: 1,
-  countNoiseMultiplier: 1,
+  // z = z_c = 4 compose to 2.83 per round: ε ≈ 1.9 for one round and ≈ 9.6 for 20 rounds at δ = 1e-6
+  // (Mironov's conversion). With cohorts of ~1000 the mean's noise zC/K stays ~250x below C.
+  noiseMultiplier: 4,
+  countNoiseMultiplier: 4,
   // A shopper's recent history (SASRec reads 50 items) plus sampled negatives fits in 64 rows.
   maxRowsPerClient: 64,
   // A quarter of the default C: a device pushing one item (poisoning) moves it at most C/4.
   rowClipNorm: 0.25,
-  // 3σ of the count noise at z_c = 1, m = 64 (σ = 8): a row no device touched is released with
-  // probability 0.13%.
-  releaseThreshold: 24,
+  // 3σ of the count noise at z_c = 4, m = 64 (σ = 32): a row no device touched is released with
+  // probability 0.13%. `defaultReleaseThreshold` recomputes it for other z_c and m.
+  releaseThreshold: 96,
   serverLearningRate: 1,
 };
+
+/** τ = 3σ of the count noise (σ = z_c·√m): a row no device moved passes with probability 0.13%. */
+export function defaultReleaseThreshold(s: Pick<AggregationSettings, 'countNoiseMultiplier' | 'maxRowsPerClient'>): number {
+  return 3 * s.countNoiseMultiplier * Math.sqrt(s.maxRowsPerClient);
+}
 
 /** The noise multiplier the accountant charges per round: the sum's and the counts' composed. */
 export function roundNoiseMultiplier(s: Pick<AggregationSettings, 'noiseMultiplier' | 'countNoiseMultiplier'>): number {

@@ -15,7 +15,7 @@ import { parseManifest, type Manifest } from '../../core/artifact/manifest.ts';
 import type { KeyFile, TrustedKey } from '../../core/artifact/signing.ts';
 import { ContractError, isRecord, show } from '../../core/errors.ts';
 import { gaussianEpsilon } from '../../core/federated/accountant.ts';
-import { AGGREGATION_DEFAULTS, RoundAggregator, roundNoiseMultiplier, secureNormal, type AggregationSettings } from '../../core/federated/aggregate.ts';
+import { AGGREGATION_DEFAULTS, defaultReleaseThreshold, RoundAggregator, roundNoiseMultiplier, secureNormal, type AggregationSettings } from '../../core/federated/aggregate.ts';
 import { decodeUpdate, decodeVersionDelta, encodeVersionDelta, type ModelUpdate, type WeightDelta } from '../../core/federated/codec.ts';
 import { applyDelta, composeDeltas, deltaNorm, diffWeights } from '../../core/federated/delta.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
@@ -44,12 +44,17 @@ export interface FederationOptions {
    */
   signingKey: KeyFile;
   /**
-   * K: updates per round (the minimum cohort). Default 100: the mean of K clipped updates moves by at
-   * most C/K per device, and the noise z·C/K shrinks with K; below ~50 noise dominates.
+   * K: updates per round (the minimum cohort). Default 1000: each device moves the mean by at most C/K,
+   * and the noise on the mean, z·C/K, shrinks with K while ε does not depend on it; at the default
+   * z = 4 a cohort of 1000 keeps the noise at C/250 per coordinate.
    * @example cohort: 500
    */
   cohort?: number;
-  /** Clipping, noise and row-release settings (`AGGREGATION_DEFAULTS` in `core/federated/aggregate.ts`). @example { clipNorm: 0.5 } */
+  /**
+   * Clipping, noise and row-release settings. Default `AGGREGATION_DEFAULTS` (`core/federated/aggregate.ts`):
+   * C = 1, z = z_c = 4, 64 rows per device, rows clipped to 0.25, rows released at 3σ of the count noise.
+   * @example { clipNorm: 0.5, noiseMultiplier: 2 }
+   */
   aggregation?: Partial<AggregationSettings>;
   /** δ of the reported (ε, δ). Default 1e-6: below one over the number of devices of a large shop. @example 1e-7 */
   delta?: number;
@@ -158,8 +163,10 @@ export function resolveFederationSettings(options: Omit<FederationOptions, 'stor
     if (typeof v !== 'number' || !(v > 0) || (integer && !Number.isInteger(v))) fail(`${name} must be a positive ${integer ? 'integer' : 'number'} (got ${show(v)})`);
     return v;
   };
-  const agg = { ...AGGREGATION_DEFAULTS, ...(options.aggregation ?? {}) };
   if (!isRecord(options.aggregation ?? {})) fail('aggregation must be an object');
+  const agg = { ...AGGREGATION_DEFAULTS, ...(options.aggregation ?? {}) };
+  // The default threshold follows the count noise actually configured.
+  if (options.aggregation?.releaseThreshold === undefined) agg.releaseThreshold = defaultReleaseThreshold(agg);
   positive('aggregation.clipNorm', agg.clipNorm);
   positive('aggregation.rowClipNorm', agg.rowClipNorm);
   positive('aggregation.maxRowsPerClient', agg.maxRowsPerClient, true);
@@ -173,7 +180,7 @@ export function resolveFederationSettings(options: Omit<FederationOptions, 'stor
   const delta = options.delta ?? 1e-6;
   if (!(delta > 0 && delta < 1)) fail(`delta must be in (0, 1) (got ${show(delta)})`);
   return {
-    cohort: positive('cohort', options.cohort ?? 100, true),
+    cohort: positive('cohort', options.cohort ?? 1000, true),
     aggregation: agg,
     delta,
     epsilonBudget: positive('epsilonBudget', options.epsilonBudget ?? 10),
@@ -241,6 +248,10 @@ export function createFederation(options: FederationOptions): Federation {
   }
 
   async function manifestOf(st: ModelState, model: string): Promise<Manifest | null> {
+    // The record is small and says which manifest is current; parse the manifest only when that changes.
+    const record = await storage.meta.getModel(model);
+    const sha = record?.versions.find((v) => v.version === record.current)?.manifestSha256;
+    if (sha !== undefined && st.manifest?.sha256 === sha) return st.manifest.manifest;
     const current = await currentManifest(storage, model);
     if (!current) return null;
     if (st.manifest?.sha256 !== current.sha256) st.manifest = { sha256: current.sha256, manifest: current.manifest };

@@ -40,7 +40,7 @@ async function setup(options: Partial<FederationOptions> = {}, maxUpdateBytes?: 
     rounds,
     signingKey: fedKey,
     cohort: 3,
-    aggregation: { releaseThreshold: 1 },
+    aggregation: { releaseThreshold: 1, noiseMultiplier: 1, countNoiseMultiplier: 1, clipNorm: 0.1 },
     epsilonBudget: 100,
     normal: normal(rng(5)),
     popularity,

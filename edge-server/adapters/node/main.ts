@@ -11,7 +11,8 @@
  *                            included) that signs the versions rounds publish; with --demo a key is made
  *                            on first start. Rounds and accepted updates live in DATA/federated.
  *   --federated-config FILE  round settings as JSON (`createFederation` options: cohort, epsilonBudget,
- *                            delta, aggregation, ...); default the federation defaults (cohort 20 in --demo)
+ *                            delta, aggregation, ...); default the federation defaults (a 20-device demo
+ *                            setting with --demo)
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
@@ -50,6 +51,16 @@ async function loadOrCreateToken(path: string): Promise<string> {
     return token;
   }
 }
+
+/**
+ * The demo's rounds: 20 devices, a cohort far too small for any privacy guarantee (the admin rounds list
+ * shows its large ε), with noise and clipping scaled down so the demo model keeps working.
+ */
+const DEMO_FEDERATION = {
+  cohort: 20,
+  epsilonBudget: 1000,
+  aggregation: { clipNorm: 0.1, rowClipNorm: 0.05, noiseMultiplier: 0.5, countNoiseMultiplier: 0.5, releaseThreshold: 2 },
+};
 
 async function loadOrCreateKey(path: string): Promise<KeyFile> {
   try {
@@ -112,7 +123,7 @@ async function main(): Promise<void> {
     });
     mount = (app) => app.route('/', routes);
   }
-  const federatedConfig = values['federated-config'] ? JSON.parse(await readFile(values['federated-config'], 'utf8')) : values.demo ? { cohort: 20 } : {};
+  const federatedConfig = values['federated-config'] ? JSON.parse(await readFile(values['federated-config'], 'utf8')) : values.demo ? DEMO_FEDERATION : {};
   const federation = federationKey
     ? createFederation({ ...federatedConfig, storage, rounds: await openDiskRoundStore(join(dataDir, 'federated')), signingKey: federationKey })
     : undefined;

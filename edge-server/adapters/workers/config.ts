@@ -42,7 +42,7 @@ export interface WorkerEnv {
    */
   FEDERATED_SIGNING_KEY?: string;
   /**
-   * Round settings as JSON. Default: the federation defaults (cohort 100, ε budget 10 at δ 1e-6).
+   * Round settings as JSON. Default: the federation defaults (cohort 1000, z = 4, ε budget 10 at δ 1e-6).
    * @example '{"cohort":200,"epsilonBudget":8,"aggregation":{"clipNorm":0.5}}'
    */
   FEDERATED_CONFIG?: string;
