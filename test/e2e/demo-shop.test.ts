@@ -91,6 +91,13 @@ describe('demo shop, end to end in Chromium', () => {
     await page.locator('a.cart-link').click();
     await page.locator('edge-recs[placement="cart"][state="ready"] li[part="card"]').first().waitFor();
     expect(await cardIds(page, 'cart')).not.toContain(viewed);
+
+    // Every card explains itself, and the footer opens the shopper's profile panel.
+    const why = page.locator('edge-recs[placement="cart"] [part="why-button"]').first();
+    await why.click();
+    await expect.poll(() => page.locator('edge-recs[placement="cart"] [part="why"]:not([hidden])').first().textContent()).toMatch(/\w/);
+    await page.locator('[data-testid="open-profile"]').click();
+    await expect.poll(() => page.locator('dialog[data-edge-recs-profile] [data-testid="profile-events"]').textContent()).toMatch(/\d+ events/);
     expect(errors).toEqual([]);
     await page.close();
   });
