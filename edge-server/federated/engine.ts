@@ -220,6 +220,8 @@ interface ModelState {
   nextSeq: number;
   queue: Job[];
   draining: boolean;
+  /** A committed round whose version could not be published yet: retried before any further intake. */
+  unpublished?: RoundRecord;
   /** Memoized ε by number of published rounds. */
   manifest?: { sha256: string; manifest: Manifest };
 }
@@ -303,6 +305,10 @@ export function createFederation(options: FederationOptions): Federation {
   }
 
   function rateLimited(hash: string, at: number): boolean {
+    if (recent.size > 100_000) {
+      // Tokens rotate daily: sweep the ones not seen for a day, so the map stays bounded.
+      for (const [h, times] of recent) if (times.at(-1)! <= at - DAY_MS) recent.delete(h);
+    }
     const times = (recent.get(hash) ?? []).filter((t) => t > at - DAY_MS);
     if (times.length === 0) recent.delete(hash);
     else recent.set(hash, times);
@@ -343,6 +349,19 @@ export function createFederation(options: FederationOptions): Federation {
     st.draining = true;
     try {
       while (st.queue.length > 0) {
+        const unpublished = st.unpublished;
+        if (unpublished) {
+          try {
+            await publishRound(unpublished);
+            st.unpublished = undefined;
+          } catch (err) {
+            // Until the round's version is out, its updates' base still looks current: take nothing.
+            console.error(`federation: publishing ${model}#${unpublished.round} failed again:`, err);
+            const error = new ApiError(503, 'round_publishing', 'the last round is being published; send the update again later', { 'Retry-After': '60' });
+            for (const job of st.queue.splice(0)) job.reject(error);
+            return;
+          }
+        }
         const manifest = await manifestOf(st, model);
         const at = now();
         const accepted: Array<[StoredUpdate, Job]> = [];
@@ -432,7 +451,12 @@ export function createFederation(options: FederationOptions): Federation {
       st.rounds.push(record);
       st.pending = st.pending.slice(batch.length);
       index(st);
-      await publishRound(record);
+      try {
+        await publishRound(record);
+      } catch (err) {
+        st.unpublished = record;
+        throw err;
+      }
       if (popularity && built.counts) {
         await popularity.addItemCounts(model, built.counts, record.closedAt).catch((err: unknown) => {
           console.error(`federation: popularity counts of ${model}#${round} were not recorded:`, err);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadArtifact } from '../../core/artifact/artifact.ts';
 import { utf8 } from '../../core/artifact/bytes.ts';
 import { parseManifest } from '../../core/artifact/manifest.ts';
@@ -30,8 +30,9 @@ const ADMIN = 'admin-token-0123456789abcdef';
 async function setup(options: Partial<FederationOptions> = {}, maxUpdateBytes?: number): Promise<Setup> {
   const { key, trusted } = await signer();
   const { key: fedKey } = await signer();
-  const storage = createMemoryStorage();
-  await publishArtifact(storage, await tinyArtifact(key, 'v1'), { trusted });
+  // A caller's own storage comes with its base version published.
+  const storage = options.storage ?? createMemoryStorage();
+  if (!options.storage) await publishArtifact(storage, await tinyArtifact(key, 'v1'), { trusted });
   const rounds = options.rounds ?? memoryRoundStore();
   const counts: Setup['counts'] = [];
   const popularity: ItemCountsSink = { addItemCounts: async (model, c, at) => void counts.push({ model, counts: c, at }) };
@@ -161,6 +162,34 @@ describe('aggregation rounds', () => {
     expect(rounds[0]!.epsilon).toBeGreaterThan(0);
     // A device still on v1 is now told to fetch the new version.
     await expectError(await upload(s.app, tinyUpdate({ seed: 9 }), clientToken(9)), 409, 'stale_version');
+  });
+
+  it('takes no update while a committed round\'s version fails to publish, so none is counted twice', async () => {
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const { key, trusted } = await signer();
+    const inner = createMemoryStorage();
+    await publishArtifact(inner, await tinyArtifact(key, 'v1'), { trusted });
+    let diskFull = true;
+    const storage: Storage = {
+      blobs: inner.blobs,
+      meta: {
+        getModel: (name) => inner.meta.getModel(name),
+        putModel: async (record) => {
+          if (diskFull) throw new Error('ENOSPC: no space left on device');
+          await inner.meta.putModel(record);
+        },
+      },
+    };
+    const rounds = memoryRoundStore();
+    const s = await setup({ storage, rounds });
+    await fillRound(s);
+    expect((await rounds.load('default')).rounds).toHaveLength(1); // committed...
+    expect((await currentManifest(inner, 'default'))!.manifest.version).toBe('v1'); // ...not yet published
+    await expectError(await upload(s.app, tinyUpdate({ seed: 1, rows: [1, 3] }), clientToken(1)), 503, 'round_publishing');
+    diskFull = false;
+    await expectError(await upload(s.app, tinyUpdate({ seed: 1, rows: [1, 3] }), clientToken(1)), 409, 'stale_version');
+    expect((await currentManifest(inner, 'default'))!.manifest.version).toBe('fed-1');
+    quiet.mockRestore();
   });
 
   it('reports the round\'s noised item counts by catalog id', async () => {
