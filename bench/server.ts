@@ -20,12 +20,17 @@ import { join } from 'node:path';
 import { buildArtifact } from '../core/artifact/artifact.ts';
 import { canonicalJson, utf8 } from '../core/artifact/bytes.ts';
 import { generateKeyFile } from '../core/artifact/signing.ts';
-import { initWeights } from '../core/model/weights.ts';
+import { encodeUpdate, NONCE_BYTES, UPDATE_MEDIA_TYPE } from '../core/federated/codec.ts';
+import { paramShapes, type ModelConfig } from '../core/model/config.ts';
+import { initWeights, size } from '../core/model/weights.ts';
+import { normal, rng } from '../core/random.ts';
 import { openDiskStorage } from '../edge-server/adapters/node/storage.ts';
 import { publishArtifact } from '../edge-server/registry.ts';
 
 /** The widget benchmark's model size: a 12k-item catalog, SASRec 2 blocks, dim 64, uint8 as shipped. */
 const CONFIG = { numItems: 12_000, dim: 64, blocks: 2, heads: 1, maxLen: 50 };
+/** The demo shop's model (`npm start`): what federated updates are made for here. */
+const DEMO: ModelConfig = { numItems: 240, dim: 32, blocks: 1, heads: 1, maxLen: 50 };
 const SECONDS = Number(process.env.SERVER_BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.SERVER_BENCH_CONNECTIONS ?? 64);
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -135,6 +140,41 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/**
+ * One device update for the demo model (dense deltas of every non-embedding weight and 30 item rows,
+ * int8, ~9 KB: what the widget uploads), encoded once; and where its 16-byte nonce sits, so the load
+ * generator can give every request its own nonce (and client token) without re-encoding.
+ */
+function updateTemplate(): { bytes: Uint8Array; nonceOffset: number } {
+  const g = normal(rng(7));
+  const dense = new Map<string, Float32Array>();
+  for (const [name, shape] of paramShapes(DEMO)) if (name !== 'item_emb') dense.set(name, Float32Array.from({ length: size(shape) }, () => g() * 0.001));
+  const indices = Uint32Array.from({ length: 30 }, (_, i) => 1 + i * 8);
+  const rows = { indices, values: Float32Array.from({ length: 30 * DEMO.dim }, () => g() * 0.001) };
+  const encode = (fill: number): Uint8Array => encodeUpdate({ model: 'demo', baseVersion: 'v1', nonce: new Uint8Array(NONCE_BYTES).fill(fill), config: DEMO, dense, rows });
+  const a = encode(0);
+  const b = encode(255);
+  const nonceOffset = a.findIndex((byte, i) => byte !== b[i]);
+  if (nonceOffset < 0 || a.length !== b.length) throw new Error('could not locate the nonce in an encoded update');
+  return { bytes: a, nonceOffset };
+}
+
+/** wrk script: each request the template with its own 16-digit nonce and client token. */
+function updatesLua(bodyPath: string, nonceOffset: number): string {
+  return `local f = assert(io.open(${JSON.stringify(bodyPath)}, "rb"))
+local body = f:read("*a")
+f:close()
+local prefix = body:sub(1, ${nonceOffset})
+local suffix = body:sub(${nonceOffset + 17})
+local n = 0
+request = function()
+  n = n + 1
+  local id = string.format("%016d", n)
+  return wrk.format("POST", "/v1/updates", { ["Content-Type"] = "${UPDATE_MEDIA_TYPE}", ["X-Client-Token"] = "bench-" .. id }, prefix .. id .. suffix)
+end
+`;
+}
+
 function nginxConfig(root: string, dir: string, port: number): string {
   const temp = (name: string): string => `${name}_temp_path ${join(dir, `${name}-temp`)};`;
   return `worker_processes 1;
@@ -184,6 +224,17 @@ export async function run(): Promise<Record<string, unknown>> {
     const { manifestSha256 } = await publishArtifact(await openDiskStorage(join(dataDir, 'store')), artifact, { trusted: [{ keyId: key.keyId, publicKey: key.publicKey }] });
     const keyFile = join(work, 'trusted-key.json');
     await writeFile(keyFile, JSON.stringify({ keyId: key.keyId, publicKey: key.publicKey }));
+    // Federated intake: the demo-size model, a federation key, and a cohort no run reaches, so the
+    // figure is the intake itself (validation, durable store before each 202), not round closes.
+    const demo = await buildArtifact(
+      { name: 'demo', version: 'v1', config: DEMO, itemIds: Array.from({ length: DEMO.numItems }, (_, i) => `sku-${i + 1}`), weights: initWeights(DEMO, 2), quantization: 'uint8' },
+      key,
+    );
+    await publishArtifact(await openDiskStorage(join(dataDir, 'store')), demo, { trusted: [{ keyId: key.keyId, publicKey: key.publicKey }] });
+    const federationKeyFile = join(work, 'federation-key.json');
+    await writeFile(federationKeyFile, JSON.stringify(await generateKeyFile()));
+    const federatedConfig = join(work, 'federated.json');
+    await writeFile(federatedConfig, JSON.stringify({ cohort: 10_000_000, epsilonBudget: 1e9, maxUpdatesPerDay: 1_000_000 }));
     const shard = artifact.manifest.shards[0]!;
     const items = artifact.manifest.items;
 
@@ -198,7 +249,8 @@ export async function run(): Promise<Record<string, unknown>> {
     const nginxPort = await freePort();
     await writeFile(join(nginxDir, 'nginx.conf'), nginxConfig(root, nginxDir, nginxPort));
 
-    const node = await startChild(process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', '--trusted-key', keyFile, '--admin-token', ADMIN_TOKEN], {
+    const serverArgs = ['--trusted-key', keyFile, '--admin-token', ADMIN_TOKEN, '--federation-key', federationKeyFile, '--federated-config', federatedConfig];
+    const node = await startChild(process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', ...serverArgs], {
       env: { ...process.env, PORT: '0', EDGE_RECS_DATA: dataDir, NODE_ENV: 'production' },
       ready: /EdgeRecs edge server: (http:\/\/\S+)/,
     });
@@ -265,13 +317,22 @@ export async function run(): Promise<Record<string, unknown>> {
     // Every acknowledged batch must be counted; batches in flight when wrk stopped may be counted too.
     const metricsCounted = impressions / 24;
 
-    // Federated updates: POST /v1/updates when this server takes them.
-    const probe = await fetch(`${nodeUrl}/v1/updates`, { method: 'POST', headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': 'bench-probe-token-0123' }, body: new Uint8Array(8) });
-    const probeBody = (await probe.json()) as { error?: { code: string } };
-    const updates =
-      probeBody.error?.code === 'federation_disabled'
-        ? { skipped: '`npm start` (adapters/node/main.ts) does not enable federated learning yet: POST /v1/updates answers 404 federation_disabled; metric-batch uploads are measured instead' }
-        : { skipped: `POST /v1/updates answered ${probe.status} ${probeBody.error?.code ?? ''}; update uploads need bodies made for this server's model (not measured here yet)` };
+    // Federated updates, each with its own client token and nonce.
+    const template = updateTemplate();
+    const bodyPath = join(work, 'update.bin');
+    await writeFile(bodyPath, template.bytes);
+    const updatesScript = join(work, 'updates.lua');
+    await writeFile(updatesScript, updatesLua(bodyPath, template.nonceOffset));
+    const uploads = await wrk(`${nodeUrl}/v1/updates`, updatesScript);
+    // One more update after the run: its `pending` counts every update stored for the round so far.
+    const last = new Uint8Array(template.bytes);
+    last.set(new TextEncoder().encode('9'.repeat(NONCE_BYTES)), template.nonceOffset);
+    const probe = await fetch(`${nodeUrl}/v1/updates`, { method: 'POST', headers: { 'Content-Type': UPDATE_MEDIA_TYPE, 'X-Client-Token': 'bench-probe-token-0123' }, body: last });
+    const probeBody = (await probe.json()) as { pending?: number; error?: { code: string; message: string } };
+    if (probe.status !== 202) throw new Error(`POST /v1/updates answered ${probe.status}: ${JSON.stringify(probeBody)}`);
+    const updatesAccepted = uploads.requests - uploads.non2xx;
+    const updatesStored = probeBody.pending! - 1;
+    const updates = { ...uploads, bytes: template.bytes.byteLength, accepted: updatesAccepted, stored: updatesStored, lost: Math.max(0, updatesAccepted - updatesStored) };
 
     await stop(node.child);
 
@@ -282,6 +343,7 @@ export async function run(): Promise<Record<string, unknown>> {
         ([name, r]) => `| GET ${name === 'manifest' ? 'manifest' : name === 'blobShard' ? 'blob (weight shard)' : 'blob (items.json)'} | ${r.bytes.toLocaleString('en')} | ${r.node.requestsPerSec.toLocaleString('en')} | ${r.nginx.requestsPerSec.toLocaleString('en')} | ${r.nodeVsNginx} | ${r.node.latencyMs.p99} |`,
       ),
       `| POST /v1/metrics (fsynced) | ${batch.length} | ${metrics.requestsPerSec.toLocaleString('en')} | – | – | ${metrics.latencyMs.p99} |`,
+      `| POST /v1/updates (stored before 202) | ${template.bytes.byteLength.toLocaleString('en')} | ${uploads.requestsPerSec.toLocaleString('en')} | – | – | ${uploads.latencyMs.p99} |`,
     ].join('\n');
     console.log(table);
     return {
