@@ -5,6 +5,7 @@ import { MODEL_DEFAULTS } from '../core/model/config.ts';
 import { evalCommand, exportCommand, FORMATS, importCommand, keygenCommand, trainCommand, TRAIN_DEFAULTS } from './commands.ts';
 import { CliError } from './errors.ts';
 import { publishCommand } from './publish.ts';
+import { SIMULATE_DEFAULTS, simulateCommand } from './simulate.ts';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -16,6 +17,7 @@ const num = (name: string) => (v: string): number => {
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative number (got "${v}")`);
   return n;
 };
+const SIM = SIMULATE_DEFAULTS;
 
 export function program(): Command {
   const cli = new Command('edge-recs').description('Train, evaluate, quantize, sign and publish EdgeRecs models.').showHelpAfterError();
@@ -82,6 +84,43 @@ export function program(): Command {
     .option('--timeout <s>', 'seconds to wait for the server', int('--timeout'), 120)
     .option('--json', 'print one JSON line: name, version, created, current, manifestSha256', false)
     .action((o) => publishCommand(o));
+  cli
+    .command('simulate')
+    .description(
+      'federated learning on a dataset in one process: the widget\'s client-update code and the server\'s aggregation, against central training on the same users; prints one JSON object (progress on stderr). Every default is the configuration the README reports',
+    )
+    .requiredOption('--data <file>', 'S3-Rec interaction log, e.g. ../shared/datasets/amazon-beauty.txt')
+    .option('--clients <n>', 'devices taking part, drawn from the users not used for the start model; 0 = all of them (e.g. --clients 2000 for a quick run)', int('--clients'), SIM.clients)
+    .option('--rounds <n>', 'aggregation rounds R; ε grows with every round, so few large rounds beat many small ones (e.g. --rounds 10)', int('--rounds'), SIM.rounds)
+    .option('--cohort <n>', 'devices per round K (the server\'s minimum cohort): the noise on the mean is z·C/K, so K must be large (e.g. --cohort 500)', int('--cohort'), SIM.cohort)
+    .option('--central-fraction <x>', 'share of users whose logs train the start model centrally (the shop\'s past customers); the rest are devices (e.g. --central-fraction 0.3)', num('--central-fraction'), SIM.centralFraction)
+    .option('--central-epochs <n>', 'epochs of central training for the start model, best validation epoch kept; bounds the run time (e.g. --central-epochs 4)', int('--central-epochs'), SIM.centralEpochs)
+    .option('--dim <n>', 'embedding width of the start model (e.g. --dim 32)', int('--dim'), SIM.dim)
+    .option('--blocks <n>', 'self-attention blocks of the start model (e.g. --blocks 1)', int('--blocks'), SIM.blocks)
+    .option('--eval-users <n>', 'users every metric is computed on, a seeded sample; 0 = all (e.g. --eval-users 5000 for a quick run)', int('--eval-users'), SIM.evalUsers)
+    .option('--malicious <x>', 'share of each cohort replaced by attackers pushing --target (FedRecAttack-style); 0 skips the two poisoning runs (e.g. --malicious 0.05)', num('--malicious'), SIM.malicious)
+    .option('--target <id>', 'item id the attackers push; auto = the item of median popularity (e.g. --target 1234)', SIM.target)
+    .option('--steps <n>', 'local SGD steps per device update (e.g. --steps 3)', int('--steps'), SIM.client.steps)
+    .option('--client-lr <x>', 'learning rate of the devices\' local SGD (e.g. --client-lr 0.05)', num('--client-lr'), SIM.client.learningRate)
+    .option('--client-dropout <x>', 'dropout during local steps (e.g. --client-dropout 0)', num('--client-dropout'), SIM.client.dropout)
+    .option('--negatives <n>', 'sampled negative rows a device trains against, at least (e.g. --negatives 32)', int('--negatives'), SIM.client.negatives)
+    .option('--rows <policy>', 'rows an update carries: padded (always --max-rows: history + negatives, so the count reveals nothing) or sequence (history only)', SIM.client.rows)
+    .option('--trainable <what>', 'what devices fine-tune: all, or items (item rows only)', SIM.client.trainable)
+    .option('--density <x>', 'share of each dense tensor a device uploads, largest first (keeps an update under 20 KB) (e.g. --density 0.2)', num('--density'), SIM.density)
+    .option('--clip-norm <x>', 'C: every update is clipped to this L2 norm, which bounds one device\'s influence and sets the noise scale (e.g. --clip-norm 0.5)', num('--clip-norm'), SIM.server.clipNorm)
+    .option('--row-clip-norm <x>', 'each item row of an update is clipped to this first, so no device can spend its whole budget on one item (poisoning) (e.g. --row-clip-norm 0.1)', num('--row-clip-norm'), SIM.server.rowClipNorm)
+    .option('--max-rows <n>', 'item rows one update may move (the server drops the rest) (e.g. --max-rows 32)', int('--max-rows'), SIM.server.maxRowsPerClient)
+    .option('--noise <z>', 'z: Gaussian noise σ = z·C on the round\'s sum of updates; more noise, smaller ε (e.g. --noise 2)', num('--noise'), SIM.server.noiseMultiplier)
+    .option('--count-noise <z>', 'z_c: noise on the per-row device counts that decide which rows are released (e.g. --count-noise 2)', num('--count-noise'), SIM.server.countNoiseMultiplier)
+    .option('--release-threshold <n>', 'noisy device count a row needs to be published, or "all" (e.g. --release-threshold 40)', String(SIM.server.releaseThreshold))
+    .option('--server-lr <x>', 'η: the noisy mean update is scaled by this (e.g. --server-lr 2)', num('--server-lr'), SIM.server.serverLearningRate)
+    .option('--delta <x>', 'δ of the reported (ε, δ); below one over the number of users (e.g. --delta 1e-7)', num('--delta'), SIM.delta)
+    .option('--seed <n>', 'random seed (same seed, same report)', int('--seed'), SIM.seed)
+    .option('--start-model <dir>', 'skip the central start training and use a model saved by --save-start of a run with the same data, --central-fraction, --central-epochs, --dim, --blocks and --seed (e.g. when trying server settings)')
+    .option('--save-start <dir>', 'also write the start model (float32, unsigned) for later --start-model runs')
+    .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
+    .option('--json', 'print the report on one line', false)
+    .action(async (o) => void (await simulateCommand(o)));
   cli
     .command('keygen')
     .description('make an Ed25519 signing key pair')

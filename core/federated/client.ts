@@ -1,0 +1,255 @@
+/**
+ * The device side of federated learning: fine-tune the published model on one shopper's own sequence for
+ * a few steps and turn what changed into a clipped, sparse update for `POST /v1/updates`. One
+ * implementation, run by the widget (in a Web Worker) and by `edge-recs simulate` (in Node).
+ *
+ * **A local slice of the item table.** A device never trains the whole 12k-row table: it builds a small
+ * model whose item table holds only the rows it will send — the items of its own recent history and a few
+ * uniformly sampled negatives — with the published dense weights unchanged, and trains that with the
+ * trainer's own loss (`nextItemLoss`: softmax over the slice, which is sampled softmax over the catalog;
+ * Klenitskiy & Vasilev, RecSys 2023). Memory and compute no longer depend on the catalog size, and every
+ * row that moves is by construction a row the update carries.
+ *
+ * **Which rows leave the device, and why.** Each item row in an update tells whoever reads the update that
+ * the row was touched. The server adds noise to what it *publishes* (DP-FedAvg), but it sees each update
+ * itself (there is no secure aggregation), so the row set is the one thing in an update that names items.
+ * With `rows: 'padded'` (the default) every update carries exactly `maxRows` rows: the shopper's distinct
+ * recent items, then sampled negatives (which the loss really trained: they were pushed away from the
+ * shopper's state) up to the fixed count. The count then says nothing about how long the history is, and
+ * a row's presence alone does not say whether the item was viewed or drawn at random (the negatives are
+ * ~maxRows − history rows of uniform cover). It is cover, not a guarantee: the direction of a row's change
+ * can still hint at which kind it was, which is why the guarantee the README states is the server's ε on
+ * the published model. `rows: 'sequence'` sends only the history's rows (smaller, no cover).
+ *
+ * Gradients must be registered by the platform (see `core/model/training.ts`).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ContractError, show } from '../errors.ts';
+import type { ModelConfig } from '../model/config.ts';
+import { SasRec } from '../model/sasrec.ts';
+import { nextItemBatch, nextItemLoss } from '../model/training.ts';
+import type { NamedWeights } from '../model/weights.ts';
+import { AGGREGATION_DEFAULTS } from './aggregate.ts';
+import { encodeUpdate, NONCE_BYTES, type EncodeOptions, type ValueEncoding, type WeightDelta } from './codec.ts';
+import { clipDelta } from './delta.ts';
+
+/** Which item rows an update carries (see the module comment). */
+export const ROW_POLICIES = ['padded', 'sequence'] as const;
+export type RowPolicy = (typeof ROW_POLICIES)[number];
+
+/** Which weights the device fine-tunes. */
+export const TRAINABLE = ['all', 'items'] as const;
+export type Trainable = (typeof TRAINABLE)[number];
+
+export interface ClientTrainingOptions {
+  /**
+   * Local optimisation steps on the shopper's sequence. Default 5: enough to move the rows of a short
+   * history clearly, few enough that one device cannot pull the model far from the shared optimum
+   * (client drift, Karimireddy et al., "SCAFFOLD", ICML 2020) and that a phone finishes in well under
+   * a second.
+   * @example { steps: 10 }
+   */
+  steps: number;
+  /**
+   * Learning rate of local plain SGD. Default 0.5: the loss is a mean over a handful of positions, so its
+   * gradients are small; with 5 steps this gives updates around the clip norm. Plain SGD rather than
+   * Adam: a fresh Adam moves every coordinate by ~lr regardless of its gradient, which spends the clip
+   * budget on noise.
+   * @example { learningRate: 0.2 }
+   */
+  learningRate: number;
+  /** Dropout rate during local steps. Default 0.2: regularises a one-user fit less harshly than central training's 0.5. @example { dropout: 0 } */
+  dropout: number;
+  /**
+   * C: the update's L2 norm is clipped to this on the device. Default: the server's clip norm
+   * (`AGGREGATION_DEFAULTS.clipNorm`, 1): the server clips again anyway, so clipping here only makes sure
+   * the int8 scale is not spent on values the server would scale down.
+   * @example { clipNorm: 0.5 }
+   */
+  clipNorm: number;
+  /**
+   * Most item rows one update moves. Default: the server's per-client row limit
+   * (`AGGREGATION_DEFAULTS.maxRowsPerClient`, 64); the server drops rows past its limit anyway.
+   * @example { maxRows: 32 }
+   */
+  maxRows: number;
+  /**
+   * Sampled negative rows in the local slice, at least. Default 16: the local softmax needs items to
+   * push away from; with `rows: 'padded'` more are drawn to fill the slice to `maxRows`.
+   * @example { negatives: 32 }
+   */
+  negatives: number;
+  /** Which rows the update carries: `padded` (default: always `maxRows`) or `sequence` (only the history's). @example { rows: 'sequence' } */
+  rows: RowPolicy;
+  /**
+   * What the device trains: `all` (default) or `items` (only the item rows; dense tensors stay as
+   * published, and the update carries none).
+   * @example { trainable: 'items' }
+   */
+  trainable: Trainable;
+  /** Uniform source for negatives and dropout. Default `Math.random` (devices); `simulate` passes a seeded one. */
+  random: () => number;
+}
+
+export const CLIENT_DEFAULTS: ClientTrainingOptions = {
+  steps: 5,
+  learningRate: 0.5,
+  dropout: 0.2,
+  clipNorm: AGGREGATION_DEFAULTS.clipNorm,
+  maxRows: AGGREGATION_DEFAULTS.maxRowsPerClient,
+  negatives: 16,
+  rows: 'padded',
+  trainable: 'all',
+  random: Math.random,
+};
+
+/** The published model a device trains on: its shape and host weights. */
+export interface BaseModel {
+  config: ModelConfig;
+  weights: NamedWeights;
+}
+
+export interface ClientUpdate {
+  /** New weights minus published weights, clipped to `clipNorm`: item rows (global indices, ascending) and dense tensors. */
+  delta: WeightDelta;
+  /** L2 norm before clipping. */
+  norm: number;
+  clipped: boolean;
+  /** Local loss at the first and the last step. */
+  lossBefore: number;
+  lossAfter: number;
+  /** Rows of the shopper's own history among `delta.rows` (the rest are negatives). */
+  historyRows: number;
+}
+
+/** Minimum history for an update: one input and one target. */
+export const MIN_CLIENT_SEQUENCE = 2;
+
+/** Checks options once and returns them merged over the defaults. @throws ContractError `bad_options` naming the option. */
+export function resolveClientOptions(options: Partial<ClientTrainingOptions> = {}): ClientTrainingOptions {
+  const o = { ...CLIENT_DEFAULTS, ...options };
+  const fail = (name: string, want: string, got: unknown): never => {
+    throw new ContractError('bad_options', `client training: ${name} must be ${want} (got ${show(got)})`);
+  };
+  if (!Number.isInteger(o.steps) || o.steps < 1) fail('steps', 'a positive integer', o.steps);
+  if (!(o.learningRate > 0)) fail('learningRate', 'a positive number', o.learningRate);
+  if (!(o.dropout >= 0 && o.dropout < 1)) fail('dropout', 'in [0, 1)', o.dropout);
+  if (!(o.clipNorm > 0)) fail('clipNorm', 'a positive number', o.clipNorm);
+  if (!Number.isInteger(o.maxRows) || o.maxRows < 2) fail('maxRows', 'an integer >= 2', o.maxRows);
+  if (!Number.isInteger(o.negatives) || o.negatives < 1 || o.negatives >= o.maxRows) fail('negatives', `an integer in 1..${o.maxRows - 1} (below maxRows)`, o.negatives);
+  if (!ROW_POLICIES.includes(o.rows)) fail('rows', `one of ${ROW_POLICIES.join(', ')}`, o.rows);
+  if (!TRAINABLE.includes(o.trainable)) fail('trainable', `one of ${TRAINABLE.join(', ')}`, o.trainable);
+  return o;
+}
+
+/**
+ * Fine-tunes `base` on one shopper's sequence of item indices (oldest first, 1..numItems) and returns the
+ * clipped update. No tensor outlives the call. `base.weights` is not modified.
+ * @example const { delta } = await trainClientUpdate({ config, weights }, [12, 7, 301, 7], { steps: 5 });
+ * @throws ContractError `bad_history` for a sequence shorter than 2 or an index outside the catalog,
+ *   `bad_options` for a bad option.
+ */
+export async function trainClientUpdate(base: BaseModel, sequence: readonly number[], options: Partial<ClientTrainingOptions> = {}): Promise<ClientUpdate> {
+  const o = resolveClientOptions(options);
+  const { config } = base;
+  const { dim, numItems, maxLen } = config;
+  for (const item of sequence) {
+    if (!Number.isInteger(item) || item < 1 || item > numItems) throw new ContractError('bad_history', `history item index ${show(item)} is outside 1..${numItems}`);
+  }
+  // The window the model reads (maxLen inputs and their targets), shortened from the old end until its
+  // distinct items leave room for the negatives in the slice.
+  let window = sequence.slice(-(maxLen + 1));
+  const maxPositives = o.maxRows - o.negatives;
+  while (new Set(window).size > maxPositives) window = window.slice(1);
+  if (window.length < MIN_CLIENT_SEQUENCE) {
+    throw new ContractError('bad_history', `a client update needs at least ${MIN_CLIENT_SEQUENCE} items of history (got ${sequence.length})`);
+  }
+  const positives = [...new Set(window)];
+  const taken = new Set(positives);
+  const wanted = o.rows === 'padded' ? Math.min(o.maxRows, numItems) - positives.length : Math.min(o.negatives, numItems - positives.length);
+  const negatives: number[] = [];
+  // Rejection sampling: the slice is tiny next to the catalog, so this ends after ~wanted draws.
+  for (let tries = 0; negatives.length < wanted && tries < wanted * 50; tries++) {
+    const item = 1 + Math.floor(o.random() * numItems);
+    if (!taken.has(item)) {
+      taken.add(item);
+      negatives.push(item);
+    }
+  }
+  const rows = [...positives, ...negatives]; // local row r + 1 is global item rows[r]
+  const local = new Map(rows.map((item, r) => [item, r + 1]));
+
+  const table = base.weights.get('item_emb')!.values;
+  const slice = new Float32Array((rows.length + 1) * dim);
+  rows.forEach((item, r) => slice.set(table.subarray(item * dim, (item + 1) * dim), (r + 1) * dim));
+  const localConfig: ModelConfig = { ...config, numItems: rows.length };
+  const localWeights: NamedWeights = new Map(base.weights);
+  localWeights.set('item_emb', { shape: [rows.length + 1, dim], values: slice });
+
+  const model = SasRec.fromWeights(localConfig, localWeights, { trainable: true });
+  const optimizer = tf.train.sgd(o.learningRate);
+  try {
+    const batch = nextItemBatch([window.map((item) => local.get(item)!)], maxLen);
+    const vars = [...model.variables].filter(([name]) => o.trainable === 'all' || name === 'item_emb').map(([, v]) => v);
+    const noise = o.dropout > 0 ? { rate: o.dropout, random: o.random } : undefined;
+    // Only the sampled rows are negatives, as in central training: the history's other items must not
+    // be pushed away from each other's positions (they are what the shopper did).
+    const negativeRows = Int32Array.from(negatives, (_, i) => positives.length + i + 1);
+    let lossBefore = NaN;
+    let lossAfter = NaN;
+    for (let step = 0; step < o.steps; step++) {
+      const loss = optimizer.minimize(() => nextItemLoss(model, batch, { negatives: negativeRows, noise }), true, vars)!;
+      const value = (await loss.data())[0]!;
+      loss.dispose();
+      if (step === 0) lossBefore = value;
+      lossAfter = value;
+    }
+    const trained = await model.exportWeights();
+    const dense = new Map<string, Float32Array>();
+    if (o.trainable === 'all') {
+      for (const [name, w] of base.weights) {
+        if (name === 'item_emb') continue;
+        const next = trained.get(name)!.values;
+        const d = new Float32Array(next.length);
+        for (let i = 0; i < d.length; i++) d[i] = next[i]! - w.values[i]!;
+        dense.set(name, d);
+      }
+    }
+    const newSlice = trained.get('item_emb')!.values;
+    // With rows: 'sequence' the negatives were trained against but their rows stay on the device.
+    const sent = o.rows === 'padded' ? rows : positives;
+    const order = sent.map((item, r) => ({ item, r: r + 1 })).sort((a, b) => a.item - b.item);
+    const values = new Float32Array(order.length * dim);
+    order.forEach(({ item, r }, i) => {
+      for (let c = 0; c < dim; c++) values[i * dim + c] = newSlice[r * dim + c]! - table[item * dim + c]!;
+    });
+    const { delta, norm, clipped } = clipDelta({ dense, rows: { indices: Uint32Array.from(order.map((x) => x.item)), values } }, o.clipNorm);
+    return { delta, norm, clipped, lossBefore, lossAfter, historyRows: positives.length };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+export interface UpdateLabels {
+  /** Model name, e.g. `default`. */
+  model: string;
+  /** The published version the update was trained on. */
+  baseVersion: string;
+  config: ModelConfig;
+  /** 16 random bytes; default: fresh from `crypto.getRandomValues` (a retry of the same upload must reuse them). */
+  nonce?: Uint8Array;
+}
+
+/**
+ * How a device encodes its update by default: int8 values (the server's noise is far larger than int8
+ * rounding) and top-10% of each dense tensor's coordinates (Aji & Heafield 2017), which keeps a 2-block,
+ * dim-64 SASRec update with 64 rows under 20 KB.
+ */
+export const CLIENT_ENCODING: Required<EncodeOptions> & { values: ValueEncoding } = { values: 'int8', density: 0.1 };
+
+/** Encodes a client update with the one codec (`encodeUpdate`). @example encodeClientUpdate(update.delta, { model: 'default', baseVersion: 'v3', config }) */
+export function encodeClientUpdate(delta: WeightDelta, labels: UpdateLabels, encoding: EncodeOptions = CLIENT_ENCODING): Uint8Array<ArrayBuffer> {
+  const nonce = labels.nonce ?? crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+  return encodeUpdate({ model: labels.model, baseVersion: labels.baseVersion, nonce, config: labels.config, ...delta }, { ...CLIENT_ENCODING, ...encoding });
+}
