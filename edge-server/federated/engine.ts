@@ -12,7 +12,7 @@
 import { buildArtifact, loadArtifact, type Artifact } from '../../core/artifact/artifact.ts';
 import { canonicalJson, sha256Hex, utf8, type Bytes } from '../../core/artifact/bytes.ts';
 import { parseManifest, type Manifest } from '../../core/artifact/manifest.ts';
-import type { KeyFile, TrustedKey } from '../../core/artifact/signing.ts';
+import { signManifest, type KeyFile, type TrustedKey } from '../../core/artifact/signing.ts';
 import { ContractError, isRecord, show } from '../../core/errors.ts';
 import { gaussianEpsilon } from '../../core/federated/accountant.ts';
 import { AGGREGATION_DEFAULTS, defaultReleaseThreshold, RoundAggregator, roundNoiseMultiplier, secureNormal, type AggregationSettings } from '../../core/federated/aggregate.ts';
@@ -484,31 +484,34 @@ export function createFederation(options: FederationOptions): Federation {
     for (const u of batch) agg.add(decodeUpdate(u.bytes));
     const result = agg.finish(gauss);
     const version = `fed-${round}`;
-    const artifact: Artifact = await buildArtifact(
-      {
-        name: manifest.name,
-        version,
-        config: manifest.config,
-        itemIds: baseArtifact.itemIds,
-        weights: applyDelta(baseArtifact.weights, result.delta),
-        quantization: manifest.quantization,
-        training: {
-          federated: {
-            round,
-            baseVersion: manifest.version,
-            updates: result.updates,
-            clipNorm: settings.aggregation.clipNorm,
-            noiseMultiplier: settings.aggregation.noiseMultiplier,
-            epsilonDelta: settings.delta,
-          },
-        },
-      },
-      key,
-    );
+    const federated = {
+      round,
+      baseVersion: manifest.version,
+      updates: result.updates,
+      clipNorm: settings.aggregation.clipNorm,
+      noiseMultiplier: settings.aggregation.noiseMultiplier,
+      epsilonDelta: settings.delta,
+    };
+    const unsigned: Artifact = await buildArtifact({
+      name: manifest.name,
+      version,
+      config: manifest.config,
+      itemIds: baseArtifact.itemIds,
+      weights: applyDelta(baseArtifact.weights, result.delta),
+      quantization: manifest.quantization,
+      training: { federated },
+    });
     // The delta is between what devices hold: the decoded (quantized) base and new artifacts.
-    const decoded = await loadArtifact(artifact.manifest, async (ref) => artifact.files.get(ref.path)!, { unsigned: 'allow' });
+    const decoded = await loadArtifact(unsigned.manifest, async (ref) => unsigned.files.get(ref.path)!, { unsigned: 'allow' });
     const diff = diffWeights(manifest.config, baseArtifact.weights, decoded.weights, result.delta.rows.indices);
     const deltaBytes = encodeVersionDelta({ model: manifest.name, fromVersion: manifest.version, toVersion: version, config: manifest.config, ...diff });
+    // The signed manifest names the delta (from, SHA-256, size): a device that applies the delta instead of
+    // downloading the shards checks the bytes against it, so the delta is as trusted as the version.
+    const deltaRef = { from: manifest.version, sha256: await sha256Hex(deltaBytes), bytes: deltaBytes.byteLength };
+    const artifact: Artifact = {
+      ...unsigned,
+      manifest: await signManifest({ ...unsigned.manifest, training: { federated: { ...federated, delta: deltaRef } } }, key),
+    };
     const counts: Record<string, number> = {};
     for (const [row, count] of result.rowCounts) counts[baseArtifact.itemIds[row - 1]!] = count;
     const fullBytes = artifact.manifest.shards.reduce((n, s) => n + s.bytes, 0);
@@ -517,7 +520,7 @@ export function createFederation(options: FederationOptions): Federation {
       deltaBytes,
       counts: result.rowCounts.size > 0 ? counts : null,
       record: {
-        deltaSha256: await sha256Hex(deltaBytes),
+        deltaSha256: deltaRef.sha256,
         deltaBytes: deltaBytes.byteLength,
         fullBytes,
         clipped: result.clipped,
