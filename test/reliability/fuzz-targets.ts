@@ -239,7 +239,7 @@ const CATALOG = {
 };
 
 /** A fresh app on memory storage with two published versions, a catalog, counters, a federation and an admin token. */
-export async function fuzzServer(): Promise<FuzzServer> {
+export async function fuzzServer(limits: { maxArtifactBytes?: number; maxCatalogBytes?: number; maxUpdateBytes?: number } = {}): Promise<FuzzServer> {
   const { key, trusted } = await signer();
   const { key: fedKey } = await signer();
   const storage: Storage = createMemoryStorage();
@@ -270,7 +270,9 @@ export async function fuzzServer(): Promise<FuzzServer> {
     allowedOrigins: [ORIGIN],
     analytics: { store: analytics.value },
     catalog: catalog.value,
-    federated: { federation },
+    federated: { federation, ...(limits.maxUpdateBytes ? { maxUpdateBytes: limits.maxUpdateBytes } : {}) },
+    ...(limits.maxArtifactBytes ? { maxArtifactBytes: limits.maxArtifactBytes } : {}),
+    ...(limits.maxCatalogBytes ? { maxCatalogBytes: limits.maxCatalogBytes } : {}),
   });
   const ids = (us: Array<{ id: string }>) => us.map((u) => u.id);
   const snapshot = async (): Promise<string> => {
