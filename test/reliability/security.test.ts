@@ -23,7 +23,7 @@ const ADMIN_ROUTES: FuzzRequest[] = [
   { method: 'GET', path: '/dashboard?model=default', headers: { Accept: 'application/json' } },
 ];
 
-const WRONG = [
+const WRONG: Array<{ name: string; headers: Record<string, string>; status: number }> = [
   { name: 'no Authorization header', headers: {}, status: 401 },
   { name: 'a wrong token', headers: { Authorization: 'Bearer wrong-token-0123456789abcdef' }, status: 403 },
   { name: 'the right token with one character more', headers: { Authorization: `Bearer ${FUZZ_ADMIN_TOKEN}x` }, status: 403 },
@@ -85,7 +85,7 @@ describe('body limits', () => {
   for (const route of BODY_ROUTES) {
     it(`${route.method} ${route.path} (${route.headers['Content-Type']}): 413 over ${route.limit} bytes, declared or streamed, and nothing stored`, async () => {
       const s = await fuzzServer(LIMITS);
-      const auth = route.path.startsWith('/v1/admin') ? { Authorization: `Bearer ${FUZZ_ADMIN_TOKEN}` } : {};
+      const auth: Record<string, string> = route.path.startsWith('/v1/admin') ? { Authorization: `Bearer ${FUZZ_ADMIN_TOKEN}` } : {};
       const body = new Uint8Array(route.limit + 1).fill(0x20);
       for (const streamed of [false, true]) {
         const status = await checkAnswer(s, { ...route, headers: { ...route.headers, ...auth }, body, streamed });
