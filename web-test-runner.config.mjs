@@ -104,6 +104,36 @@ function edgeServerMiddleware() {
 }
 
 /**
+ * A second real edge server for the on-device training tests (`widget/training/training.browser.test.ts`),
+ * under `/fed/`: `widget/training/test-server.ts` runs `createApp` with federated learning on (rounds of 2
+ * updates) and a tiny signed model, so a widget upload really goes through the intake and closes rounds.
+ * Apart from the loader tests' server, so their state (keys, versions) is not changed by rounds.
+ * @returns {import('@web/dev-server-core').Middleware}
+ */
+function federatedServerMiddleware() {
+  /** @type {Promise<{ fetch(request: Request): Promise<Response> }> | undefined} */
+  let server;
+  return async (ctx, next) => {
+    if (!ctx.path.startsWith('/fed/')) return next();
+    server ??= tsImport('./widget/training/test-server.ts', import.meta.url).then((m) => m.startFederatedTestServer());
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(ctx.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const hasBody = ctx.method !== 'GET' && ctx.method !== 'HEAD';
+    const request = new Request(new URL(ctx.url, `http://${ctx.host}`), {
+      method: ctx.method,
+      headers,
+      ...(hasBody ? { body: Readable.toWeb(ctx.req), duplex: 'half' } : {}),
+    });
+    const response = await (await server).fetch(request);
+    ctx.status = response.status;
+    response.headers.forEach((value, name) => ctx.set(name, value));
+    ctx.body = Buffer.from(await response.arrayBuffer());
+  };
+}
+
+/**
  * Chromium switches, measured with Debian Chromium 156 (headless, Playwright 1.65) in a container
  * with no GPU:
  * - `--enable-unsafe-webgpu` is the one that matters: without it `navigator.gpu.requestAdapter()`
@@ -138,7 +168,7 @@ export default {
   rootDir,
   files: ['test/browser/**/*.test.ts', 'widget/**/*.browser.test.ts'],
   plugins: [esbuildBundlePlugin()],
-  middleware: [edgeServerMiddleware()],
+  middleware: [edgeServerMiddleware(), federatedServerMiddleware()],
   browsers: [
     playwrightLauncher({
       product: 'chromium',

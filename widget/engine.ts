@@ -103,6 +103,10 @@ export class Engine extends EventTarget {
   /** The profile derived from the store since the last change; shared by every element's re-rank. */
   private profile: Promise<Profile> | undefined;
   state: EngineState = { status: 'loading' };
+  /** Consent as last set (options, `setConsent`): the on-device training step (`training/`) reads it before every run and upload. */
+  consentState: ConsentState;
+  /** The on-device federated trainer (lazy chunk `training/`), once the model has loaded. */
+  trainer: import('./training/index.ts').FederatedTrainer | undefined;
   /** Store and catalog loaded (the model may still be loading; cards show the fallback chain until then). */
   readonly ready: Promise<void>;
   readonly warn: (message: string) => void;
@@ -136,6 +140,7 @@ export class Engine extends EventTarget {
     this.bandit = new Bandit({}, this.random);
     for (const raw of options.merchant ?? []) this.configure(raw);
     this.persistent = options.consent.storage;
+    this.consentState = { storage: options.consent.storage, analytics: options.consent.analytics };
     this.metrics = new Metrics(`${this.config.server}/v1/metrics`, this.config.model, options.send);
     this.metrics.setEnabled(options.consent.analytics);
     // Before consent nothing may touch IndexedDB, not even to create the database.
@@ -234,6 +239,7 @@ export class Engine extends EventTarget {
    */
   setConsent(consent: ConsentState & { withdraw?: boolean }): Promise<void> {
     this.metrics.setEnabled(consent.analytics);
+    this.consentState = { storage: consent.storage, analytics: consent.analytics };
     if (consent.storage && !this.persistent) {
       this.persistent = true;
       return this.serial(async (memory) => {
@@ -507,9 +513,18 @@ export class Engine extends EventTarget {
       });
       this.state = { ...this.state, status: 'ready', backend: this.runtime.backend, modelVersion: this.runtime.modelVersion, modelLoad: this.runtime.loadStats };
       this.changed();
+      this.startTraining();
     } catch (e) {
       this.fail(`model unavailable, showing bestsellers: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+
+  /** Starts on-device training (a lazy chunk); it only ever trains and uploads with consent, see `training/index.ts`. */
+  private startTraining(): void {
+    import('./training/index.ts').then(
+      (m) => (this.trainer = m.attachTraining(this)),
+      (e: unknown) => __EDGE_RECS_DEV__ && this.warn(`on-device training unavailable: ${String(e)}`),
+    );
   }
 
   private fail(message: string): void {

@@ -89,6 +89,12 @@ export interface ClientTrainingOptions {
   trainable: Trainable;
   /** Uniform source for negatives and dropout. Default `Math.random` (devices); `simulate` passes a seeded one. */
   random: () => number;
+  /**
+   * Awaited between local steps. Default: none. The widget's main-thread fallback (no Web Worker) waits
+   * for the next idle period here, so each step is one short task instead of one long one.
+   * @example { pause: () => new Promise((r) => requestIdleCallback(() => r())) }
+   */
+  pause?: () => Promise<void>;
 }
 
 export const CLIENT_DEFAULTS: ClientTrainingOptions = {
@@ -198,6 +204,7 @@ export async function trainClientUpdate(base: BaseModel, sequence: readonly numb
     let lossBefore = NaN;
     let lossAfter = NaN;
     for (let step = 0; step < o.steps; step++) {
+      if (step > 0) await o.pause?.();
       const loss = optimizer.minimize(() => nextItemLoss(model, batch, { negatives: negativeRows, noise }), true, vars)!;
       const value = (await loss.data())[0]!;
       loss.dispose();

@@ -1,0 +1,23 @@
+/**
+ * The one message a page sends the training worker, and its answer. Plain data only (structured clone):
+ * weights travel as host arrays, the encoded update comes back as bytes.
+ */
+import type { ClientTrainingOptions } from '../../core/federated/client.ts';
+import type { EncodeOptions } from '../../core/federated/codec.ts';
+import type { ModelConfig } from '../../core/model/config.ts';
+import type { NamedWeights } from '../../core/model/weights.ts';
+
+/** Options a job carries: everything but the callbacks (`random`, `pause`), which cannot cross a worker boundary. */
+export type JobOptions = Partial<Omit<ClientTrainingOptions, 'random' | 'pause'>>;
+
+export interface TrainingJob {
+  config: ModelConfig;
+  weights: NamedWeights;
+  /** The shopper's item indices, oldest first. */
+  sequence: number[];
+  options: JobOptions;
+  encoding: EncodeOptions;
+  labels: { model: string; baseVersion: string; nonce: Uint8Array };
+}
+
+export type JobResult = { ok: true; bytes: Uint8Array; norm: number; historyRows: number } | { ok: false; error: string };

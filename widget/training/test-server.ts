@@ -1,0 +1,75 @@
+/**
+ * Node side of the on-device training browser tests (`training.browser.test.ts`), loaded by
+ * `web-test-runner.config.mjs` for requests under `/fed/`: the real edge server (`createApp`, memory
+ * storage) with federated learning on — `createFederation` with a round of 2 updates — and a tiny signed
+ * model published as `v1`. Nothing is mocked: updates go through the real intake and rounds.
+ *
+ * Test-only routes beside the app: `POST /fed/__reset` (a fresh server) and `GET /fed/__state` (the
+ * updates pending in the open round and the rounds closed).
+ */
+import { buildArtifact } from '../../core/artifact/artifact.ts';
+import { generateKeyFile } from '../../core/artifact/signing.ts';
+import type { ModelConfig } from '../../core/model/config.ts';
+import { initWeights } from '../../core/model/weights.ts';
+import { normal, rng } from '../../core/random.ts';
+import { createApp } from '../../edge-server/app.ts';
+import { createFederation } from '../../edge-server/federated/engine.ts';
+import { memoryRoundStore } from '../../edge-server/federated/store.ts';
+import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
+import { publishArtifact } from '../../edge-server/registry.ts';
+
+export const FED_ITEMS = Array.from({ length: 30 }, (_, i) => `p${i + 1}`);
+const MODEL: ModelConfig = { numItems: FED_ITEMS.length, dim: 8, blocks: 1, heads: 1, maxLen: 10 };
+
+async function build(): Promise<{ fetch(r: Request): Promise<Response>; state(): Promise<unknown> }> {
+  const key = await generateKeyFile();
+  const fedKey = await generateKeyFile();
+  const trustedKeys = [{ keyId: key.keyId, publicKey: key.publicKey }];
+  const storage = createMemoryStorage();
+  const artifact = await buildArtifact({ name: 'default', version: 'v1', config: MODEL, itemIds: FED_ITEMS, weights: initWeights(MODEL, 3), quantization: 'float32' }, key);
+  await publishArtifact(storage, artifact, { trusted: trustedKeys });
+  const rounds = memoryRoundStore();
+  const federation = createFederation({
+    storage,
+    rounds,
+    signingKey: fedKey,
+    cohort: 2,
+    // Small noise and every row released: the test checks the delta moves the weights, not privacy.
+    aggregation: { noiseMultiplier: 0.01, countNoiseMultiplier: 0.01, releaseThreshold: 'all' },
+    epsilonBudget: 1e9,
+    normal: normal(rng(1)),
+  });
+  const app = createApp({ storage, trustedKeys, widget: { get: async () => null }, federated: { federation } });
+  return {
+    fetch: async (request) => app.fetch(request),
+    state: async () => {
+      const loaded = await rounds.load('default');
+      return { pending: loaded.pending.length, rounds: loaded.rounds.map((r) => ({ round: r.round, updates: r.updates, version: r.version, status: r.status })) };
+    },
+  };
+}
+
+/** The `/fed/*` handler: strips the prefix and answers from the current server. */
+export async function startFederatedTestServer(): Promise<{ fetch(request: Request): Promise<Response> }> {
+  let server = await build();
+  return {
+    async fetch(request) {
+      const url = new URL(request.url);
+      url.pathname = url.pathname.replace(/^\/fed/, '');
+      if (url.pathname === '/__reset') {
+        server = await build();
+        return new Response(null, { status: 204 });
+      }
+      if (url.pathname === '/__state') return Response.json(await server.state(), { headers: { 'cache-control': 'no-store' } });
+      const res = await server.fetch(new Request(url, request));
+      // Each test resets the server (new keys, a fresh v1): the browser must not answer from a manifest or
+      // key list it cached (max-age=60) from an earlier test's server. Blobs are content-addressed: safe.
+      if (!url.pathname.startsWith('/v1/blobs/')) {
+        const fresh = new Response(res.body, res);
+        fresh.headers.set('cache-control', 'no-store');
+        return fresh;
+      }
+      return res;
+    },
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * The on-device training step in real Chromium against the real edge server with federated learning on
+ * (`test-server.ts`, under `/fed/`): training in a module Web Worker (and the idle-time main-thread
+ * fallback), the upload through `POST /v1/updates` into the federation's round, the consent gate, the
+ * verified delta download after a round closes, and the backoff of a failing upload.
+ */
+import type { ShopEvent } from '../../core/events.ts';
+import { deepEqual, equal, ok } from '../../test/browser/support/assert.ts';
+import { beforeEach, describe, it } from '../../test/browser/support/mocha.ts';
+import { fetchModel } from '../runtime/model.ts';
+import { refreshModel } from './delta.ts';
+import { FederatedTrainer, type TrainingHost, type TrainingOutcome } from './index.ts';
+import { uploadUpdate } from './upload.ts';
+
+const SERVER = `${location.origin}/fed`;
+const STATE_KEY = 'edge-recs:federated';
+
+/** The part of the page's engine the trainer reads: its config, consent and stored events. */
+class Host extends EventTarget implements TrainingHost {
+  readonly config = { server: SERVER, model: 'default', trusted: [] };
+  constructor(
+    public consentState: { storage: boolean; analytics: boolean },
+    private stored: ShopEvent[],
+  ) {
+    super();
+  }
+  async events(): Promise<ShopEvent[]> {
+    return this.stored;
+  }
+  add(event: ShopEvent): void {
+    this.stored = [...this.stored, event];
+    this.dispatchEvent(new Event('change'));
+  }
+}
+
+const views = (...ids: string[]): ShopEvent[] => ids.map((id, i) => ({ name: 'view_item', ts: Date.now() - 1000 + i, items: [{ item_id: id }] }));
+const granted = { storage: true, analytics: true };
+const fast = { upload: { baseDelayMs: 20, maxDelayMs: 200 } };
+
+async function serverState(): Promise<{ pending: number; rounds: Array<{ round: number; updates: number; version: string; status: string }> }> {
+  return (await fetch(`${SERVER}/__state`)).json();
+}
+
+function expectUploaded(outcome: TrainingOutcome): Extract<TrainingOutcome, { status: 'uploaded' }> {
+  ok(outcome.status === 'uploaded', `expected an upload, got ${JSON.stringify(outcome)}`);
+  return outcome;
+}
+
+describe('on-device training (real worker, real edge server)', () => {
+  beforeEach(async () => {
+    localStorage.removeItem(STATE_KEY);
+    await fetch(`${SERVER}/__reset`, { method: 'POST' });
+  });
+
+  it('trains in a Web Worker and uploads an update that the server stores in the open round', async () => {
+    const host = new Host(granted, views('p1', 'p2', 'p3', 'p4', 'p5', 'p6'));
+    const trainer = new FederatedTrainer(host, fast);
+    const outcome = expectUploaded(await trainer.maybeTrain());
+    trainer.dispose();
+    equal(outcome.place, 'worker', 'where it trained');
+    equal(outcome.version, 'v1', 'base version');
+    equal(outcome.upload.body.pending, 1, 'updates pending in the round (server answer)');
+    ok(outcome.bytes < 20 * 1024, `update of ${outcome.bytes} bytes is under 20 KB`);
+    deepEqual(await serverState(), { pending: 1, rounds: [] }, 'server state');
+  });
+
+  it('sends nothing without consent, and starts once consent is given', async () => {
+    const host = new Host({ storage: false, analytics: true }, views('p1', 'p2', 'p3', 'p4', 'p5'));
+    const trainer = new FederatedTrainer(host, fast);
+    const outcomes: TrainingOutcome[] = [];
+    trainer.addEventListener('outcome', (e) => outcomes.push((e as CustomEvent<TrainingOutcome>).detail));
+    deepEqual(await trainer.maybeTrain(), { status: 'skipped', reason: 'no_consent' }, 'without storage consent');
+    host.consentState = { storage: true, analytics: false };
+    host.add(views('p9')[0]!);
+    deepEqual(await trainer.trainNow(), { status: 'skipped', reason: 'no_consent' }, 'without analytics consent');
+    equal(localStorage.getItem(STATE_KEY), null, 'nothing written to localStorage');
+    deepEqual(await serverState(), { pending: 0, rounds: [] }, 'server state without consent');
+    ok(outcomes.every((o) => o.status === 'skipped'), 'every outcome so far is a skip');
+
+    host.consentState = granted;
+    expectUploaded(await trainer.maybeTrain());
+    equal((await serverState()).pending, 1, 'updates pending after consent');
+    trainer.dispose();
+  });
+
+  it('waits for minEvents new events after an upload', async () => {
+    const host = new Host(granted, views('p1', 'p2', 'p3', 'p4', 'p5'));
+    const trainer = new FederatedTrainer(host, { ...fast, minEvents: 3 });
+    expectUploaded(await trainer.maybeTrain());
+    host.add(views('p7')[0]!);
+    deepEqual(await trainer.maybeTrain(), { status: 'skipped', reason: 'too_few_events' }, 'one new event');
+    trainer.dispose();
+  });
+
+  it('trains on the main thread in idle-time steps where asked', async () => {
+    const host = new Host(granted, views('p3', 'p8', 'p3', 'p9'));
+    const trainer = new FederatedTrainer(host, { ...fast, place: 'main' });
+    const outcome = expectUploaded(await trainer.trainNow());
+    trainer.dispose();
+    equal(outcome.place, 'main', 'where it trained');
+    equal((await serverState()).pending, 1, 'updates pending');
+  });
+
+  it('after a round closes, takes the new version as a delta verified against its signed manifest', async () => {
+    const a = new FederatedTrainer(new Host(granted, views('p1', 'p2', 'p3', 'p4', 'p5')), fast);
+    expectUploaded(await a.trainNow());
+    // A second device (its own client token) completes the round of 2.
+    localStorage.removeItem(STATE_KEY);
+    const b = new FederatedTrainer(new Host(granted, views('p10', 'p11', 'p12', 'p13', 'p14')), fast);
+    expectUploaded(await b.trainNow());
+    b.dispose();
+    const state = await serverState();
+    deepEqual(state.rounds, [{ round: 1, updates: 2, version: 'fed-1', status: 'published' }], 'closed rounds');
+
+    localStorage.removeItem(STATE_KEY);
+    const again = expectUploaded(await a.trainNow());
+    a.dispose();
+    equal(again.modelVia, 'delta', 'how device a got the new version');
+    equal(again.version, 'fed-1', 'version it trained on');
+  });
+
+  it('applies the delta to the same weights a full download gives, and takes the full model on 410 or an unsigned chain', async () => {
+    const source = { server: SERVER, model: 'default', trusted: [] };
+    const v1 = await fetchModel(source);
+    for (const [i, ids] of [['p1', 'p2', 'p3'], ['p4', 'p5', 'p6']].entries()) {
+      localStorage.removeItem(STATE_KEY);
+      const t = new FederatedTrainer(new Host(granted, views(...ids, `p${20 + i}`)), fast);
+      expectUploaded(await t.trainNow());
+      t.dispose();
+    }
+    const viaDelta = await refreshModel(v1, source);
+    equal(viaDelta.via, 'delta', 'v1 -> fed-1');
+    equal(viaDelta.model.manifest.version, 'fed-1', 'version after the delta');
+    const full = await fetchModel(source);
+    let worst = 0;
+    for (const [name, t] of full.weights) {
+      const mine = viaDelta.model.weights.get(name)!.values;
+      t.values.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - mine[i]!))));
+    }
+    ok(worst < 1e-3, `delta-applied weights within float16 rounding of the full download (worst ${worst})`);
+    ok(viaDelta.deltaBytes! < full.manifest.shards.reduce((n, s) => n + s.bytes, 0), 'the delta is smaller than the weights');
+
+    equal((await refreshModel({ ...v1, manifest: { ...v1.manifest, version: 'never-published' } }, source)).via, 'full', 'unknown version (410)');
+    equal((await refreshModel(viaDelta.model, source)).via, 'current', 'already current (204)');
+
+    // A second round: from v1 the server composes two rounds, which no signed manifest names.
+    for (const [i, ids] of [['p7', 'p8'], ['p9', 'p10']].entries()) {
+      localStorage.removeItem(STATE_KEY);
+      const t = new FederatedTrainer(new Host(granted, views(...ids, `p${25 + i}`)), fast);
+      expectUploaded(await t.trainNow());
+      t.dispose();
+    }
+    const twoBehind = await refreshModel(v1, source);
+    equal(twoBehind.via, 'full', 'v1 -> fed-2 (two rounds composed, not signed)');
+    equal(twoBehind.model.manifest.version, 'fed-2', 'version after the full download');
+    equal((await refreshModel(viaDelta.model, source)).via, 'delta', 'fed-1 -> fed-2');
+  });
+});
+
+describe('update upload', () => {
+  it('retries a failing upload with backoff, then gives up without throwing', async () => {
+    const started = performance.now();
+    const result = await uploadUpdate('http://127.0.0.1:9/v1/updates', new Uint8Array(10), 'device-token-0123456789', { retries: 3, baseDelayMs: 50, maxDelayMs: 100, random: () => 1 });
+    equal(result.status, 'gave_up', 'status');
+    equal(result.attempts, 4, 'attempts');
+    ok(performance.now() - started >= 50 + 100 + 100, 'waited the backoff between attempts');
+  });
+
+  it('does not retry an update the server refuses for good', async () => {
+    await fetch(`${SERVER}/__reset`, { method: 'POST' });
+    const result = await uploadUpdate(`${SERVER}/v1/updates`, new Uint8Array(10), 'device-token-0123456789', { retries: 3, baseDelayMs: 50 });
+    deepEqual(result, { status: 'refused', attempts: 1, httpStatus: 400, code: 'bad_update' }, 'result');
+  });
+});
