@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 
 const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<Record<string, unknown>> }>> = {
+  federated: () => import('./federated.ts'),
   inference: () => import('./inference.ts'),
   quality: () => import('./quality.ts'),
   training: () => import('./training.ts'),
@@ -14,7 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<Record<string, u
   updates: () => import('./updates.ts'),
 };
 
-// `quality` trains two models for tens of minutes, `widget` drives Chromium for minutes: run them by name.
+// `quality` trains two models for tens of minutes, `federated` simulates for ~20, `widget` drives Chromium for minutes: run them by name.
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['inference', 'training'];
 for (const name of names) {
   const load = BENCHMARKS[name];
