@@ -13,9 +13,9 @@
  * fast-check prints the seed and the shrunk counterexample of a failure; `FUZZ_SEED` replays one.
  */
 import fc from 'fast-check';
-import { buildArtifact, loadArtifact, type Artifact } from '../../core/artifact/artifact.ts';
+import { loadArtifact, type Artifact } from '../../core/artifact/artifact.ts';
 import { utf8 } from '../../core/artifact/bytes.ts';
-import { parseManifest, type FileRef } from '../../core/artifact/manifest.ts';
+import type { FileRef } from '../../core/artifact/manifest.ts';
 import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { parseCatalog } from '../../core/catalog.ts';
 import { parseTsvFeed, parseXmlFeed } from '../../core/catalog-feed.ts';
@@ -23,7 +23,7 @@ import { ContractError } from '../../core/errors.ts';
 import { EVENT_NAMES, parseEvent } from '../../core/events.ts';
 import { decodeUpdate, decodeVersionDelta, encodeUpdate, VALUE_ENCODINGS, type ValueEncoding } from '../../core/federated/codec.ts';
 import { paramShapes, type ModelConfig } from '../../core/model/config.ts';
-import { initWeights, size } from '../../core/model/weights.ts';
+import { size } from '../../core/model/weights.ts';
 import { createApp } from '../../edge-server/app.ts';
 import { createMemoryAnalytics } from '../../edge-server/analytics/memory.ts';
 import type { AnalyticsStore } from '../../edge-server/analytics/store.ts';
@@ -36,6 +36,7 @@ import { publishArtifact } from '../../edge-server/registry.ts';
 import type { Storage } from '../../edge-server/storage.ts';
 import { memoryWidget, signer, tinyArtifact, TINY } from '../../edge-server/test-support.ts';
 import { fromDataLayer, consentOf } from '../../widget/ga4.ts';
+import { signedTwoShardArtifact } from './mutations.ts';
 
 export interface FuzzTarget {
   name: string;
@@ -590,44 +591,10 @@ const feedTarget: FuzzTarget = {
 
 const LOADER_CODES = ['bad_manifest', 'bad_config', 'integrity', 'unsigned', 'untrusted_key', 'bad_signature', 'bad_weights', 'bad_artifact'];
 
-/** A small signed artifact whose weights span two shards, as a large model's do. */
-export async function twoShardArtifact(): Promise<{ artifact: Artifact; trusted: TrustedKey[] }> {
-  const { key, trusted } = await signer();
-  const config: ModelConfig = { numItems: 6, dim: 4, blocks: 1, heads: 1, maxLen: 3 };
-  const built = await buildArtifact({
-    name: 'default',
-    version: 'v1',
-    config,
-    itemIds: ['a', 'b', 'c', 'd', 'e', 'f'],
-    weights: initWeights(config, 3),
-    quantization: 'uint8',
-    createdAt: '2026-01-01T00:00:00.000Z',
-  });
-  // Re-shard the single shard in two halves, as buildArtifact does past SHARD_BYTES, and sign that.
-  const data = built.files.get('group1-shard1of1.bin')!;
-  const half = Math.ceil(data.byteLength / 2);
-  const parts = [data.slice(0, half), data.slice(half)];
-  const files = new Map(built.files);
-  files.delete('group1-shard1of1.bin');
-  const { sha256Hex } = await import('../../core/artifact/bytes.ts');
-  const shards: FileRef[] = [];
-  for (const [i, bytes] of parts.entries()) {
-    const path = `group1-shard${i + 1}of2.bin`;
-    files.set(path, bytes);
-    shards.push({ path, sha256: await sha256Hex(bytes), bytes: bytes.byteLength });
-  }
-  const { signManifest } = await import('../../core/artifact/signing.ts');
-  const manifest = await signManifest(
-    parseManifest({ ...built.manifest, weightsManifest: [{ ...built.manifest.weightsManifest[0]!, paths: shards.map((s) => s.path) }], shards }),
-    key,
-  );
-  return { artifact: { manifest, files }, trusted };
-}
-
 const artifactTarget: FuzzTarget = {
   name: 'artifact loader (manifest + shards)',
   async property() {
-    const { artifact, trusted } = await twoShardArtifact();
+    const { artifact, trusted } = await signedTwoShardArtifact();
     const original = await loadArtifact(artifact.manifest, async (f) => artifact.files.get(f.path)!, { trusted });
     const paths = [...artifact.files.keys()];
     const manifestJson = JSON.parse(JSON.stringify(artifact.manifest)) as unknown;
