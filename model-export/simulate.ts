@@ -26,7 +26,7 @@ import { gaussianEpsilon } from '../core/federated/accountant.ts';
 import { AGGREGATION_DEFAULTS, RoundAggregator, roundNoiseMultiplier, type AggregationSettings } from '../core/federated/aggregate.ts';
 import { CLIENT_DEFAULTS, CLIENT_ENCODING, encodeClientUpdate, ROW_POLICIES, TRAINABLE, trainClientUpdate, type ClientTrainingOptions, type RowPolicy, type Trainable } from '../core/federated/client.ts';
 import { decodeUpdate, encodeUpdate } from '../core/federated/codec.ts';
-import { applyDelta } from '../core/federated/delta.ts';
+import { applyDelta, deltaNorm } from '../core/federated/delta.ts';
 import { RankingAccumulator, rankOf, type Metrics } from '../core/metrics.ts';
 import type { ModelConfig } from '../core/model/config.ts';
 import { SasRec } from '../core/model/sasrec.ts';
@@ -39,6 +39,7 @@ import { parseS3Rec, split, type Dataset } from './dataset.ts';
 import { CliError } from './errors.ts';
 import { useBackend, type NodeBackend } from './tf-node.ts';
 import { trainModel, TRAIN_DEFAULTS } from './trainer.ts';
+import { resolveFederationSettings } from '../edge-server/federated/engine.ts';
 
 /** Settings of one simulation; `SIMULATE_DEFAULTS` holds each default and `model-export/cli.ts` the flag help. */
 export interface SimulateOptions {
@@ -351,7 +352,14 @@ export async function simulate(data: Dataset, options: SimulateOptions, hooks: S
     .slice(0, Math.max(1, Math.round(users.length * ATTACKER_PUBLIC_SHARE)))
     .map((u) => split(data.sequences[u]!)!.train);
 
-  const runFederated = async (name: string, settings: AggregationSettings, attackers: number, evalEachRound: boolean): Promise<FederatedRun> => {
+  // The intake refuses (does not clip) updates above this norm, defences or not: it is input validation.
+  const maxUpdateNorm = resolveFederationSettings({ aggregation: o.server, delta: o.delta }).maxUpdateNorm;
+  /**
+   * Attackers make their update as strong as the server lets it be: exactly the clip norm C when the
+   * server clips (a larger one would only be scaled down), and just under the intake's refusal limit when
+   * it does not.
+   */
+  const runFederated = async (name: string, settings: AggregationSettings, attackers: number, evalEachRound: boolean, attackNorm = o.server.clipNorm): Promise<FederatedRun> => {
     const runStarted = performance.now();
     let weights = trained.weights;
     const perRound: FederatedRun['perRound'] = [];
@@ -371,7 +379,7 @@ export async function simulate(data: Dataset, options: SimulateOptions, hooks: S
         new DataView(nonce.buffer).setUint32(0, r * o.cohort + i);
         let bytes: Uint8Array;
         if (i < attackers) {
-          bytes = poisonUpdate(config, version, target, direction!, o.server.clipNorm, nonce);
+          bytes = poisonUpdate(config, version, target, direction!, attackNorm, nonce);
         } else {
           const sequence = split(data.sequences[cohort[i]!]!)!.train;
           if (sequence.length < 2) continue; // a device with one item has nothing to learn from yet
@@ -385,8 +393,10 @@ export async function simulate(data: Dataset, options: SimulateOptions, hooks: S
           uploadBytes += bytes.byteLength;
           benignUpdates++;
         }
-        // The server's intake: decode and validate, refusing more rows than one client may move.
-        aggregator.add(decodeUpdate(bytes, { maxRows: settings.maxRowsPerClient }));
+        // The server's intake: decode and validate, refusing more rows than one client may move and norms
+        // past its limit.
+        const update = decodeUpdate(bytes, { maxRows: settings.maxRowsPerClient });
+        if (deltaNorm(update) <= maxUpdateNorm) aggregator.add(update);
       }
       const result = aggregator.finish(gauss);
       weights = applyDelta(weights, result.delta);
@@ -419,7 +429,7 @@ export async function simulate(data: Dataset, options: SimulateOptions, hooks: S
   };
   if (malicious > 0) {
     t = performance.now();
-    const attacked = await runFederated('attacked', undefendedSettings(o.server, config.numItems), malicious, false);
+    const attacked = await runFederated('attacked', undefendedSettings(o.server, config.numItems), malicious, false, 0.95 * maxUpdateNorm);
     lap('attacked', t);
     t = performance.now();
     const defended = await runFederated('defended', o.server, malicious, false);
