@@ -1,0 +1,172 @@
+/**
+ * A merchant's setup on loopback, for the Chromium reliability tests: a shop origin serving pages with
+ * the README's script tag, and a separate edge-server origin running the real `createApp` (memory
+ * storage, a signed model and a catalog published, CORS for the shop) with the production widget build
+ * (`dist/`). The edge server can be switched, per request, to serve a damaged artifact, to be slow, or
+ * be stopped outright — the faults the widget must survive.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { Artifact } from '../../../core/artifact/artifact.ts';
+import { sha256Hex } from '../../../core/artifact/bytes.ts';
+import type { TrustedKey } from '../../../core/artifact/signing.ts';
+import { createApp } from '../../../edge-server/app.ts';
+import { widgetDir } from '../../../edge-server/adapters/node/widget-dir.ts';
+import { catalogJson, createMemoryCatalog } from '../../../edge-server/catalog/store.ts';
+import { createMemoryStorage } from '../../../edge-server/memory-storage.ts';
+import { publishArtifact } from '../../../edge-server/registry.ts';
+import { ITEM_IDS, type Damaged } from '../mutations.ts';
+
+export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+export const DIST = join(ROOT, 'dist');
+
+export const SHOP_CATALOG = {
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  products: ITEM_IDS.map((id, i) => ({
+    id,
+    title: `Product ${id}`,
+    link: `/p/${id}`,
+    image_link: `/img/${id}.svg`,
+    price: 10 + i,
+    currency: 'EUR',
+    availability: 'in_stock',
+    product_type: i % 2 ? 'Home > Kitchen' : 'Beauty > Skin care',
+  })),
+};
+
+export interface PageOptions {
+  /** Sent as the page's `Content-Security-Policy`; `{nonce}` is replaced by the page's nonce. */
+  csp?: string;
+  /** `integrity=` on the script tag. */
+  integrity?: string;
+  /** More script-tag attributes, e.g. `data-backend="cpu"`. */
+  attributes?: string;
+  /** Extra markup at the end of the body. */
+  body?: string;
+}
+
+export interface Shop {
+  shopUrl: string;
+  edgeUrl: string;
+  /** Serve this instead of the published artifact (manifest and blobs by the manifest's hashes). */
+  damage(d: Damaged | null): void;
+  /** Delay every `/v1/*` answer of the edge server by `ms` (0: none). */
+  slow(ms: number): void;
+  /** Stops the edge server: its port refuses connections from now on. */
+  stopEdge(): Promise<void>;
+  /** Sets the page the shop serves at `/` (and any `/p/*` path). */
+  page(options: PageOptions): void;
+  stop(): Promise<void>;
+}
+
+/** `keyId:base64` as `data-public-key` takes it. */
+export const publicKeyAttribute = (keys: readonly TrustedKey[]): string => keys.map((k) => `${k.keyId}:${k.publicKey}`).join(' ');
+
+/** SHA-384 of the built loader as an SRI value (`sha384-…`). */
+export async function loaderIntegrity(): Promise<string> {
+  return `sha384-${createHash('sha384').update(await readFile(join(DIST, 'edge-recs.js'))).digest('base64')}`;
+}
+
+export interface Listening {
+  url: string;
+  /** Closes the port and drops every open connection (a crash, as far as clients can tell). */
+  close(): Promise<void>;
+}
+
+/** Serves a Hono app on a free loopback port. */
+export function listen(app: Hono): Promise<Listening> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+    server.once('listening', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
+
+export async function startShop(artifact: Artifact, trusted: TrustedKey[]): Promise<Shop> {
+  let pageOptions: PageOptions = {};
+  let damaged: Damaged | null = null;
+  let delayMs = 0;
+  let edgeUrl = '';
+
+  const shopApp = new Hono();
+  shopApp.get('/img/*', (c) => c.body('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', 200, { 'Content-Type': 'image/svg+xml' }));
+  shopApp.get('*', (c) => {
+    const nonce = randomBytes(16).toString('base64');
+    const o = pageOptions;
+    const html = `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
+<script type="module" nonce="${nonce}" src="${edgeUrl}/widget/edge-recs.js" data-model="default" data-public-key="${publicKeyAttribute(trusted)}"${o.integrity ? ` integrity="${o.integrity}" crossorigin="anonymous"` : ''} ${o.attributes ?? ''}></script>
+</head><body><h1>Shop</h1>
+<edge-recs placement="for-you" count="4"></edge-recs>
+${o.body ?? ''}</body></html>`;
+    const headers: Record<string, string> = { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' };
+    if (o.csp) headers['Content-Security-Policy'] = o.csp.replaceAll('{nonce}', nonce).replaceAll('{edge}', edgeUrl);
+    return c.body(html, 200, headers);
+  });
+  const shop = await listen(shopApp);
+
+  const storage = createMemoryStorage();
+  await publishArtifact(storage, artifact, { trusted });
+  const catalog = createMemoryCatalog();
+  await catalog.put(catalogJson(SHOP_CATALOG));
+  const app = createApp({ storage, trustedKeys: trusted, widget: widgetDir(DIST), catalog, allowedOrigins: [shop.url] });
+
+  const edgeApp = new Hono();
+  edgeApp.use('/v1/*', async (c, next) => {
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    return next();
+  });
+  edgeApp.all('*', async (c) => {
+    const path = c.req.path;
+    if (damaged && c.req.method === 'GET') {
+      const cors = { 'Access-Control-Allow-Origin': shop.url, 'Access-Control-Expose-Headers': 'ETag, X-Model-Version' };
+      if (path === '/v1/models/default/manifest') {
+        const body = JSON.stringify(damaged.manifest);
+        return c.body(body, 200, { ...cors, 'Content-Type': 'application/json', ETag: `"${await sha256Hex(new TextEncoder().encode(body))}"`, 'Cache-Control': 'no-cache' });
+      }
+      const blob = /^\/v1\/blobs\/([0-9a-f]{64})$/.exec(path);
+      if (blob) {
+        // Blobs by the hashes the (damaged) manifest names, holding the (damaged) files' bytes.
+        const m = damaged.manifest as { items?: { sha256: string; path: string }; shards?: Array<{ sha256: string; path: string }> };
+        const ref = [m.items, ...(m.shards ?? [])].find((r) => r?.sha256 === blob[1]);
+        const bytes = ref && damaged.files.get(ref.path);
+        if (bytes) return c.body(new Uint8Array(bytes), 200, { ...cors, 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-cache' });
+      }
+    }
+    return app.fetch(c.req.raw);
+  });
+  let edge: Listening | null = await listen(edgeApp);
+  edgeUrl = edge.url;
+
+  const closeEdge = async (): Promise<void> => {
+    const e = edge;
+    edge = null;
+    if (e) await e.close();
+  };
+  return {
+    shopUrl: shop.url,
+    edgeUrl,
+    damage: (d) => void (damaged = d),
+    slow: (ms) => void (delayMs = ms),
+    stopEdge: closeEdge,
+    page: (o) => void (pageOptions = o),
+    async stop() {
+      await closeEdge();
+      await shop.close();
+    },
+  };
+}

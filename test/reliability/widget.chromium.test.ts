@@ -1,0 +1,178 @@
+/**
+ * The production widget (`dist/`, as merchants ship it) in real Chromium, on a shop page of its own
+ * origin talking to a separate edge server (`support/shop.ts`):
+ * - integrity: every damaged or tampered artifact (`mutations.ts`) is refused by the widget's real loading
+ *   code, the error is reported in `edgeRecs.state`, and the row still shows cards (the fallback chain);
+ * - faults: after a first visit, a stopped or slow edge server leaves the shopper with cards ranked by the
+ *   model cached in IndexedDB;
+ * - security: the widget works under a strict nonce-based Content-Security-Policy with no violation, and
+ *   under Subresource Integrity with the hash the README publishes.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineState } from '../../widget/engine.ts';
+import { launchChromium } from '../e2e/support/demo-server.ts';
+import { MUTATIONS, signedTwoShardArtifact, type SignedArtifact } from './mutations.ts';
+import { loaderIntegrity, ROOT, startShop, type Shop } from './support/shop.ts';
+
+let browser: Browser;
+let signed: SignedArtifact;
+let shop: Shop;
+
+beforeAll(async () => {
+  signed = await signedTwoShardArtifact();
+  shop = await startShop(signed.artifact, signed.trusted);
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await shop?.stop();
+});
+
+interface Visit {
+  page: Page;
+  errors: string[];
+  violations: string[];
+}
+
+async function open(context: BrowserContext, path = '/'): Promise<Visit> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.addInitScript(() => {
+    const w = window as unknown as { __violations: string[] };
+    w.__violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => w.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  await page.goto(`${shop.shopUrl}${path}`);
+  return { page, errors, violations: [] };
+}
+
+/** `edgeRecs.state` once the model has loaded or failed. */
+async function settled(page: Page, timeout = 30_000): Promise<EngineState> {
+  if (process.env.DEBUG_WIDGET) page.on('console', (m) => console.log('console:', m.text()));
+  if (process.env.DEBUG_WIDGET) page.on('requestfailed', (r) => console.log('failed:', r.url(), r.failure()?.errorText));
+  await page.waitForFunction(() => {
+    const s = (window as unknown as { edgeRecs?: { state: EngineState } }).edgeRecs?.state;
+    return s && (s.status === 'ready' || s.error !== undefined);
+  }, undefined, { timeout });
+  return page.evaluate(() => (window as unknown as { edgeRecs: { state: EngineState } }).edgeRecs.state);
+}
+
+async function cards(page: Page): Promise<string[]> {
+  await page.locator('edge-recs li[part="card"]').first().waitFor({ timeout: 30_000 });
+  return page.locator('edge-recs li[part="card"]').evaluateAll((els) => els.map((el) => el.getAttribute('data-item-id') ?? ''));
+}
+
+describe('integrity: the widget refuses every damaged or tampered artifact', () => {
+  it('loads the intact artifact (the refusals below are the checks, not the setup)', { timeout: 60_000 }, async () => {
+    shop.damage(null);
+    shop.page({ attributes: 'data-backend="cpu"' });
+    const context = await browser.newContext();
+    const { page, errors } = await open(context);
+    const state = await settled(page);
+    expect(state.status).toBe('ready');
+    expect(state.modelVersion).toBe('v1');
+    expect(await cards(page)).toHaveLength(4);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  for (const mutation of MUTATIONS) {
+    it(`${mutation.name}: refused with a clear error, cards from the fallback chain, nothing thrown into the page`, { timeout: 60_000 }, async () => {
+      shop.damage(await mutation.apply(signed));
+      shop.page({ attributes: 'data-backend="cpu"' });
+      const context = await browser.newContext();
+      try {
+        const { page, errors } = await open(context);
+        const state = await settled(page);
+        expect(state.status).toBe('fallback');
+        expect(state.error).toMatch(mutation.error);
+        expect(state.modelVersion).toBeUndefined();
+        expect(await cards(page)).toHaveLength(4);
+        // Nothing of the refused artifact was kept: the model cache is empty.
+        const cached = await page.evaluate(
+          () =>
+            new Promise<number>((resolve) => {
+              const req = indexedDB.open('edge-recs');
+              req.onsuccess = () => {
+                const db = req.result;
+                if (!db.objectStoreNames.contains('blobs')) return resolve(0);
+                const count = db.transaction('blobs').objectStore('blobs').count();
+                count.onsuccess = () => resolve(count.result);
+              };
+            }),
+        );
+        expect(cached).toBe(0);
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+        shop.damage(null);
+      }
+    });
+  }
+});
+
+describe('security: strict CSP with a nonce, and Subresource Integrity', () => {
+  const STRICT = "default-src 'none'; script-src 'nonce-{nonce}' 'wasm-unsafe-eval'; connect-src {edge}; img-src 'self' data:; style-src 'unsafe-inline'; worker-src {edge} blob:; base-uri 'none'; object-src 'none'";
+
+  for (const backend of ['wasm', 'cpu']) {
+    it(`renders model-ranked cards under "${STRICT.split(';')[1]!.trim()}" on the ${backend} backend with no CSP violation`, { timeout: 60_000 }, async () => {
+      shop.page({ csp: STRICT, attributes: `data-backend="${backend}"` });
+      const context = await browser.newContext();
+      try {
+        const { page, errors } = await open(context);
+        const state = await settled(page);
+        expect(state.error).toBeUndefined();
+        expect(state.status).toBe('ready');
+        expect(state.backend).toBe(backend);
+        expect(await cards(page)).toHaveLength(4);
+        await page.evaluate(() => window.edgeRecs!.track('view_item', { items: [{ item_id: 'sku-b' }] }));
+        await page.waitForTimeout(300);
+        const violations = await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
+        expect(violations).toEqual([]);
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  it('needs no eval: without \'wasm-unsafe-eval\' only the WASM backend is refused, and the CPU backend still ranks', { timeout: 60_000 }, async () => {
+    shop.page({ csp: STRICT.replace(" 'wasm-unsafe-eval'", ''), attributes: 'data-backend="cpu"' });
+    const context = await browser.newContext();
+    try {
+      const { page, errors } = await open(context);
+      const state = await settled(page);
+      expect(state.status).toBe('ready');
+      expect(state.backend).toBe('cpu');
+      const violations = await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
+      expect(violations.filter((v) => !v.startsWith('script-src') || !/wasm|eval/.test(v))).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('loads with the README\'s SRI hash, and a wrong hash is blocked by the browser (no widget, no error in the page)', { timeout: 60_000 }, async () => {
+    const integrity = await loaderIntegrity();
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    expect(readme, 'README snippet carries the built loader\'s hash (npm run build, then scripts/sri.mjs)').toContain(`integrity="${integrity}"`);
+    shop.page({ integrity, attributes: 'data-backend="cpu"' });
+    let context = await browser.newContext();
+    const good = await open(context);
+    expect((await settled(good.page)).status).toBe('ready');
+    await context.close();
+
+    shop.page({ integrity: `sha384-${'A'.repeat(64)}`, attributes: 'data-backend="cpu"' });
+    context = await browser.newContext();
+    const bad = await open(context);
+    await bad.page.waitForTimeout(500);
+    expect(await bad.page.evaluate(() => typeof window.edgeRecs)).toBe('undefined');
+    expect(bad.errors).toEqual([]);
+    await context.close();
+  });
+});
