@@ -100,35 +100,60 @@ async function eventToRecs(p: Page, runs: number, ids: string[]): Promise<number
   );
 }
 
-export async function run(): Promise<Record<string, unknown>> {
+export interface BenchServer {
+  url: string;
+  /** The built widget's folder. */
+  out: string;
+  modelBytes: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the production widget (`minify: false` keeps function names, for a CPU profile) and serves it
+ * from the real edge server app with the 12k-item model and catalog; `/shop` is the bench page.
+ */
+export async function startBenchServer(options: { minify?: boolean } = {}): Promise<BenchServer> {
   const root = join(import.meta.dirname, '..');
   const out = await mkdtemp(join(tmpdir(), 'edge-recs-bench-widget-'));
-  const server = await (async () => {
-    await build({ root, configFile: join(root, 'vite.config.ts'), mode: 'production', logLevel: 'silent', build: { outDir: out, sourcemap: false } });
-    const key = await generateKeyFile();
-    const trustedKeys = [{ keyId: key.keyId, publicKey: key.publicKey }];
-    const storage = createMemoryStorage();
-    const shop = catalog();
-    const artifact = await buildArtifact(
-      { name: 'default', version: 'bench', config: CONFIG, itemIds: shop.products.map((p) => p.id), weights: initWeights(CONFIG, 3), quantization: 'uint8' },
-      key,
+  const minify = options.minify === false ? { rollupOptions: { output: { minify: false } } } : {};
+  await build({ root, configFile: join(root, 'vite.config.ts'), mode: 'production', logLevel: 'silent', build: { outDir: out, sourcemap: false, ...minify } });
+  const key = await generateKeyFile();
+  const trustedKeys = [{ keyId: key.keyId, publicKey: key.publicKey }];
+  const storage = createMemoryStorage();
+  const shop = catalog();
+  const artifact = await buildArtifact(
+    { name: 'default', version: 'bench', config: CONFIG, itemIds: shop.products.map((p) => p.id), weights: initWeights(CONFIG, 3), quantization: 'uint8' },
+    key,
+  );
+  await publishArtifact(storage, artifact, { trusted: trustedKeys });
+  const catalogStore = createMemoryCatalog();
+  await catalogStore.put(catalogJson(shop));
+  const app = createApp({
+    storage,
+    trustedKeys,
+    catalog: catalogStore,
+    widget: widgetDir(out),
+    mount: (a) => a.get('/shop', (c) => c.html(page(c.req.query('backend')))),
+  });
+  const modelBytes = [...artifact.files.values()].reduce((n, b) => n + b.byteLength, 0);
+  return new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
+      resolve({
+        url: `http://127.0.0.1:${info.port}`,
+        out,
+        modelBytes,
+        close: async () => {
+          s.close();
+          await rm(out, { recursive: true, force: true });
+        },
+      }),
     );
-    await publishArtifact(storage, artifact, { trusted: trustedKeys });
-    const catalogStore = createMemoryCatalog();
-    await catalogStore.put(catalogJson(shop));
-    const app = createApp({
-      storage,
-      trustedKeys,
-      catalog: catalogStore,
-      widget: widgetDir(out),
-      mount: (a) => a.get('/shop', (c) => c.html(page(c.req.query('backend')))),
-    });
-    return new Promise<{ url: string; close(): void; modelBytes: number }>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
-        resolve({ url: `http://127.0.0.1:${info.port}`, close: () => s.close(), modelBytes: [...artifact.files.values()].reduce((n, b) => n + b.byteLength, 0) }),
-      );
-    });
-  })();
+  });
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const server = await startBenchServer();
+  const { out } = server;
 
   const bundles: Record<string, number> = { 'edge-recs.js': gzipSync(await readFile(join(out, 'edge-recs.js'))).byteLength };
   for (const name of (await readdir(join(out, 'chunks'))).sort()) {
@@ -192,8 +217,7 @@ export async function run(): Promise<Record<string, unknown>> {
     }
   } finally {
     await browser.close();
-    server.close();
-    await rm(out, { recursive: true, force: true });
+    await server.close();
   }
 
   const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;

@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost } from 'lit';
+import { live } from 'lit/directives/live.js';
 import { PLACEMENTS, type Placement } from '../core/analytics.ts';
 import { money, ui } from './copy/copy.ts';
 import type { Card, Engine } from './engine.ts';
@@ -79,6 +80,9 @@ class RecsController implements ReactiveController {
       this.host.setAttribute('state', cardsState(cards, placement));
       this.host.cardsChanged();
       this.host.requestUpdate();
+      // `edge-recs:render` means the cards are in the DOM.
+      await this.host.updateComplete;
+      if (seq !== this.seq) return;
       this.host.dispatchEvent(new CustomEvent('edge-recs:render', { detail: { cards: cards.map((c) => c.product.id) }, bubbles: true, composed: true }));
     } catch (e) {
       if (seq !== this.seq) return;
@@ -102,6 +106,7 @@ class ImpressionController implements ReactiveController {
   private observer: IntersectionObserver | undefined;
   private readonly seen = new Set<string>();
   private readonly byElement = new WeakMap<Element, Card>();
+  private observed = new Set<Element>();
 
   constructor(private readonly host: ReactiveControllerHost & EdgeRecsElement) {
     host.addController(this);
@@ -125,16 +130,27 @@ class ImpressionController implements ReactiveController {
   hostDisconnected(): void {
     this.observer?.disconnect();
     this.observer = undefined;
+    this.observed = new Set();
   }
 
-  /** Watches the rendered cards. */
+  /**
+   * Watches the rendered cards. Lit keeps each card's `<li>` across re-renders, so only a slot whose card
+   * changed is observed afresh: that queues a new first notification, which counts the new card if the
+   * slot is visible, and leaves the others alone.
+   */
   observe(items: ReadonlyArray<[Element, Card]>): void {
     if (!this.observer) return;
-    this.observer.disconnect();
+    const now = new Set<Element>();
     for (const [el, card] of items) {
+      now.add(el);
+      const before = this.byElement.get(el);
       this.byElement.set(el, card);
+      if (before && this.observed.has(el) && before.product.id === card.product.id && before.lineKey === card.lineKey) continue;
+      this.observer.unobserve(el);
       this.observer.observe(el);
     }
+    for (const el of this.observed) if (!now.has(el)) this.observer.unobserve(el);
+    this.observed = now;
   }
 }
 
@@ -346,14 +362,18 @@ export class EdgeRecsElement extends LitElement {
     const items = this.items();
     const template = this.cardTemplate();
     const cards = this.recs.cards;
+    const watched: Array<[Element, Card]> = [];
     items.forEach((li, i) => {
       const card = cards[i];
       if (!card) return;
-      const custom = li.querySelector<HTMLElement>('.custom');
-      if (template && custom) this.fillTemplate(custom, card, template);
+      watched.push([li, card]);
+      // Built-in cards bind their tabindex in `render`; a merchant's markup is filled here.
+      const custom = template ? li.querySelector<HTMLElement>('.custom') : null;
+      if (!template || !custom) return;
+      this.fillTemplate(custom, card, template);
       for (const el of Array.from(li.querySelectorAll<HTMLElement>('a[href], button'))) el.tabIndex = i === this.active ? 0 : -1;
     });
-    this.impressions.observe(items.map((li, i) => [li, cards[i]!] as [Element, Card]).filter(([, c]) => c));
+    this.impressions.observe(watched);
   }
 
   static override styles = css`
@@ -407,11 +427,13 @@ export class EdgeRecsElement extends LitElement {
           const p = card.product;
           const onSale = p.sale_price !== undefined && p.sale_price < p.price;
           const whyId = `why-${i}`;
+          // `live`: `focusCard` moves the tab stop in the DOM before the next render.
+          const tab = String(i === this.active ? 0 : -1);
           return html`<li part="card" role="listitem" data-item-id=${p.id} data-source=${card.source} data-tier=${card.tier} data-variant=${card.variant}
             @focusin=${() => (this.active = i)}>
             ${template
               ? html`<div class="custom"></div>`
-              : html`<a part="link" href=${p.link} @click=${() => this.select(card)}>
+              : html`<a part="link" href=${p.link} tabindex=${live(tab)} @click=${() => this.select(card)}>
                   <img part="image" src=${p.image_link} alt="" loading="lazy" />
                   <span part="title" class="title">${p.title}</span>
                   <span part="price" class="price"
@@ -421,7 +443,7 @@ export class EdgeRecsElement extends LitElement {
                   >
                   <span part="reason" class="reason">${card.reason}</span>
                 </a>`}
-            <button part="why-button" class="why" type="button" aria-expanded=${this.open === i ? 'true' : 'false'} aria-controls=${whyId}
+            <button part="why-button" class="why" type="button" tabindex=${live(tab)} aria-expanded=${this.open === i ? 'true' : 'false'} aria-controls=${whyId}
               @click=${() => this.toggleWhy(i)}>${ui(locale, 'why')}</button>
             <p part="why" class="explain" id=${whyId} role="note" ?hidden=${this.open !== i}>${card.why}</p>
           </li>`;

@@ -11,7 +11,7 @@ import { FLUSH_MS, Metrics, type MetricKey, type Send } from './metrics.ts';
 import { deriveProfile, type Profile } from './profile.ts';
 import { allowed, rank, type CandidateList, type Ranked, type Tier } from './ranking.ts';
 import type { LoadStats, Runtime } from './runtime/index.ts';
-import { DB_NAME, createMemoryStore, openProfileStore, type ProfileStore } from './store.ts';
+import { DB_NAME, appendEvent, createMemoryStore, openProfileStore, type ProfileStore } from './store.ts';
 
 export { PLACEMENTS, type Placement } from '../core/analytics.ts';
 
@@ -100,8 +100,18 @@ interface Attribution extends MetricKey {
  * (event, model ready, backend switch, route change) tells subscribers to re-rank.
  */
 export class Engine extends EventTarget {
-  /** The profile derived from the store since the last change; shared by every element's re-rank. */
+  /** The profile derived from the event log since the last change; shared by every element's re-rank. */
   private profile: Promise<Profile> | undefined;
+  /**
+   * The event log as this page knows it, oldest first: what ranking reads, so a re-rank never waits for
+   * IndexedDB. An event is added here as soon as it is validated and written to the store in the
+   * background (through `serial`, so the write still happens in order, and a failed one is reported).
+   * `undefined` until the log has been read, and again once another tab changed the stored log or a write
+   * failed: the next read then comes from the store, after every write queued before it.
+   */
+  private log: ShopEvent[] | undefined;
+  /** Bumped whenever `log` is invalidated, so a read that started before cannot install a stale copy. */
+  private logGeneration = 0;
   state: EngineState = { status: 'loading' };
   /** Consent as last set (options, `setConsent`): the on-device training step (`training/`) reads it before every run and upload. */
   consentState: ConsentState;
@@ -131,6 +141,8 @@ export class Engine extends EventTarget {
   private attribution: Record<string, Attribution> = {};
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly random: () => number;
+  /** Another tab changed the log while this one was hidden: re-rank when it is shown. */
+  private changedWhileHidden = false;
 
   constructor(options: EngineOptions) {
     super();
@@ -144,8 +156,11 @@ export class Engine extends EventTarget {
     this.metrics = new Metrics(`${this.config.server}/v1/metrics`, this.config.model, options.send);
     this.metrics.setEnabled(options.consent.analytics);
     // Before consent nothing may touch IndexedDB, not even to create the database.
-    this.store = this.persistent ? openProfileStore() : Promise.resolve(createMemoryStore());
-    const restored = this.serial((store) => this.restore(store));
+    this.store = this.persistent ? this.openDurable() : Promise.resolve(createMemoryStore());
+    // The generation is taken now: an event taken in before the read runs is queued after it, so the
+    // log that read returns would lack it.
+    const generation = this.logGeneration;
+    const restored = this.serial((store) => this.restore(store, generation));
     this.catalogReady = this.loadCatalog();
     this.popularReady = this.loadPopular();
     // The model loads beside the catalog, not after it; the fallback chain shows until it is ready.
@@ -181,16 +196,21 @@ export class Engine extends EventTarget {
     if (!this.dedupe.accept(event, raw.source)) return Promise.resolve(false);
     if (event.name === 'add_to_cart' || event.name === 'purchase') this.attribute(event, event.name);
     if (this.paused) return Promise.resolve(false);
-    return this.serial((store) => store.add(event)).then(
-      () => {
-        this.changed();
-        return true;
-      },
+    // Re-rank from memory now; the write commits in the background. Where the log is not in memory, the
+    // re-rank's read is queued behind this write and so sees the event too.
+    if (this.log) this.log = appendEvent(this.log, event);
+    else this.logGeneration++;
+    const stored = this.serial((store) => store.add(event)).then(
+      () => true,
       (e: unknown) => {
         if (__EDGE_RECS_DEV__) this.warn(`could not store ${event.name}: ${String(e)}`);
+        // Memory must not drift from the store: the next re-rank reads what was really kept.
+        this.invalidateLog();
         return false;
       },
     );
+    this.changed();
+    return stored;
   }
 
   /** An event from one of the widget's own cards. */
@@ -211,8 +231,10 @@ export class Engine extends EventTarget {
     this.attribution = {};
     this.lines.clear();
     clearTimeout(this.saveTimer);
-    await this.serial((store) => store.clear());
+    this.log = [];
+    this.logGeneration++;
     this.changed();
+    await this.serial((store) => store.clear());
   }
 
   /**
@@ -243,12 +265,15 @@ export class Engine extends EventTarget {
     if (consent.storage && !this.persistent) {
       this.persistent = true;
       return this.serial(async (memory) => {
-        const durable = await openProfileStore();
+        const durable = await this.openDurable();
         for (const event of await memory.events()) await durable.add(event);
         memory.close();
         this.store = Promise.resolve(durable);
         await this.persist(durable);
         this.state = { ...this.state, storage: durable.kind };
+        // The device may hold events from earlier pages where the shopper had consented.
+        this.invalidateLog();
+        this.changed();
       });
     }
     if (!consent.storage && (this.persistent || consent.withdraw)) {
@@ -411,8 +436,9 @@ export class Engine extends EventTarget {
 
   private currentProfile(): Promise<Profile> {
     if (!this.profile) {
-      // Every element re-ranks on the same change: read and derive the profile once for all of them.
-      const pending = this.events().then((events) => deriveProfile(events, (id) => this.catalog.get(id)));
+      // Every element re-ranks on the same change: derive the profile once for all of them.
+      const log = this.log;
+      const pending = log ? Promise.resolve(deriveProfile(log, this.lookup)) : this.readLog().then((events) => deriveProfile(events, this.lookup));
       // A failed read is not cached: the next re-rank tries the store again.
       pending.catch(() => this.profile === pending && (this.profile = undefined));
       this.profile = pending;
@@ -420,14 +446,45 @@ export class Engine extends EventTarget {
     return this.profile;
   }
 
-  /** Reads the pause switch, bandit counts and attributions kept from earlier pages. */
-  private async restore(store: ProfileStore): Promise<void> {
+  private readonly lookup = (id: string): Product | undefined => this.catalog.get(id);
+
+  /** Reads the log from the store (after every queued write) and keeps it, unless it changed meanwhile. */
+  private readLog(): Promise<ShopEvent[]> {
+    const generation = this.logGeneration;
+    return this.serial((store) => store.events()).then((events) => {
+      if (generation === this.logGeneration) this.log = events;
+      return events;
+    });
+  }
+
+  private invalidateLog(): void {
+    this.log = undefined;
+    this.logGeneration++;
+  }
+
+  /** IndexedDB, telling this engine when another tab changed the log, so it is read again. */
+  private openDurable(): Promise<ProfileStore> {
+    return openProfileStore({
+      onExternalChange: () => {
+        this.invalidateLog();
+        // Rows follow what the shopper does in another tab of the shop; a hidden tab catches up when shown.
+        if (typeof document === 'undefined' || document.visibilityState !== 'hidden') this.changed();
+        else this.changedWhileHidden = true;
+      },
+    });
+  }
+
+  /** Reads the event log, the pause switch, bandit counts and attributions kept from earlier pages. */
+  private async restore(store: ProfileStore, generation: number): Promise<void> {
     try {
-      const [paused, bandit, attribution] = await Promise.all([
+      const [paused, bandit, attribution, events] = await Promise.all([
         store.getMeta<boolean>('paused'),
         store.getMeta<BanditState>('bandit'),
         store.getMeta<Record<string, Attribution>>('attribution'),
+        // Unreadable: left unknown, so the first re-rank tries again.
+        store.events().catch(() => undefined),
       ]);
+      if (events && generation === this.logGeneration) this.log = events;
       this.paused = paused === true;
       this.bandit = new Bandit(bandit ?? {}, this.random);
       const now = Date.now();
@@ -453,7 +510,13 @@ export class Engine extends EventTarget {
     try {
       const flush = (): void => this.metrics.flush();
       addEventListener('pagehide', flush);
-      document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flush());
+      document.addEventListener('visibilitychange', () => {
+        if (document.visibilityState === 'hidden') flush();
+        else if (this.changedWhileHidden) {
+          this.changedWhileHidden = false;
+          this.changed();
+        }
+      });
       setInterval(flush, FLUSH_MS);
     } catch {
       // No window (a worker, a test harness): flushes happen on demand only.

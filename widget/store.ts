@@ -29,6 +29,15 @@ export interface StoreLimits {
 }
 export const STORE_DEFAULTS: StoreLimits = { maxEvents: 500, maxAgeDays: 90 };
 
+/** `openProfileStore` options: the log's limits, and who to tell when another tab changed the log. */
+export interface StoreOptions extends Partial<StoreLimits> {
+  /**
+   * Called when another tab of the shop wrote to or erased the event log (announced on a
+   * `BroadcastChannel`): a copy of the log kept by the caller is stale from then on.
+   */
+  onExternalChange?: () => void;
+}
+
 /**
  * How long an open may stay blocked by another tab's old connection before the page goes on with memory:
  * the shopper should not wait for a tab they may not even see.
@@ -114,9 +123,10 @@ async function openDatabase(onBlocking: () => void): Promise<Db> {
  * Opens the profile store. Never rejects: if IndexedDB cannot be opened the profile lives in memory for
  * this page view, so recommendations still work and nothing breaks the merchant's page.
  */
-export async function openProfileStore(limits: Partial<StoreLimits> = {}): Promise<ProfileStore> {
+export async function openProfileStore(options: StoreOptions = {}): Promise<ProfileStore> {
+  const { onExternalChange, ...limits } = options;
   const l = { ...STORE_DEFAULTS, ...limits };
-  const store = new IdbStore(l);
+  const store = new IdbStore(l, onExternalChange);
   try {
     await store.open();
     return store;
@@ -151,13 +161,17 @@ class IdbStore implements ProfileStore {
   private channel: BroadcastChannel | undefined;
   readonly cache: ModelCache;
 
-  constructor(private readonly limits: StoreLimits) {
+  constructor(
+    private readonly limits: StoreLimits,
+    onExternalChange?: () => void,
+  ) {
     // Reading the whole log back after every event costs milliseconds on each re-rank; other tabs of the
     // shop announce their writes instead, and only then is the log read again.
     try {
       this.channel = new BroadcastChannel(DB_NAME);
       this.channel.onmessage = () => {
         this.fresh = false;
+        onExternalChange?.();
       };
     } catch {
       this.channel = undefined;
@@ -247,21 +261,27 @@ class IdbStore implements ProfileStore {
         const tx = db.transaction('events', 'readwrite');
         // A failed request also rejects `tx.done`: handled here, awaited below.
         tx.done.catch(() => undefined);
-        await tx.store.add({ ...event });
         const cutoff = Date.now() - this.limits.maxAgeDays * 86_400_000;
-        let cursor = await tx.store.index('ts').openCursor(IDBKeyRange.upperBound(cutoff, true));
-        while (cursor) {
-          await cursor.delete();
-          cursor = await cursor.continue();
+        // With the log known (`fresh`), most adds need no trimming: skip the index walk and the count,
+        // which cost more than the add itself. Otherwise (first add, or another tab wrote) check the store.
+        const known = this.fresh && this.mirror.length < this.limits.maxEvents && (this.mirror[0]?.ts ?? Infinity) >= cutoff && event.ts >= cutoff;
+        const adding = tx.store.add({ ...event });
+        if (!known) {
+          await adding;
+          let cursor = await tx.store.index('ts').openCursor(IDBKeyRange.upperBound(cutoff, true));
+          while (cursor) {
+            await cursor.delete();
+            cursor = await cursor.continue();
+          }
+          let excess = (await tx.store.count()) - this.limits.maxEvents;
+          let oldest = excess > 0 ? await tx.store.index('ts').openCursor() : null;
+          while (oldest && excess-- > 0) {
+            await oldest.delete();
+            oldest = await oldest.continue();
+          }
         }
-        let excess = (await tx.store.count()) - this.limits.maxEvents;
-        let oldest = excess > 0 ? await tx.store.index('ts').openCursor() : null;
-        while (oldest && excess-- > 0) {
-          await oldest.delete();
-          oldest = await oldest.continue();
-        }
-        await tx.done;
-        this.mirror = trim([...this.mirror, event], this.limits);
+        await Promise.all([adding, tx.done]);
+        this.mirror = appendEvent(this.mirror, event, this.limits);
         this.channel?.postMessage('changed');
       },
       (m) => m.add(event),
@@ -325,6 +345,19 @@ function trim(log: readonly ShopEvent[], limits: StoreLimits): ShopEvent[] {
     .slice(-limits.maxEvents);
 }
 
+/**
+ * `log` (oldest first, within `limits`) with `event` added, as the store keeps it: a new array, the
+ * common case (a new event, nothing to drop) without sorting or filtering the whole log.
+ */
+export function appendEvent(log: readonly ShopEvent[], event: ShopEvent, limits: StoreLimits = STORE_DEFAULTS): ShopEvent[] {
+  const cutoff = Date.now() - limits.maxAgeDays * 86_400_000;
+  const inOrder = log.length === 0 || log[log.length - 1]!.ts <= event.ts;
+  if (!inOrder || log.length >= limits.maxEvents || (log.length > 0 && log[0]!.ts < cutoff) || event.ts < cutoff) return trim([...log, event], limits);
+  const next = log.slice();
+  next.push(event);
+  return next;
+}
+
 class MemoryStore implements ProfileStore {
   readonly kind = 'memory';
   private log: ShopEvent[];
@@ -337,7 +370,7 @@ class MemoryStore implements ProfileStore {
   }
 
   async add(event: ShopEvent): Promise<void> {
-    this.log = trim([...this.log, event], this.limits);
+    this.log = appendEvent(this.log, event, this.limits);
   }
 
   async events(): Promise<ShopEvent[]> {
