@@ -106,7 +106,7 @@ export function program(): Command {
     .option('--negatives <n>', 'sampled negative rows a device trains against, at least (e.g. --negatives 32)', int('--negatives'), SIM.client.negatives)
     .option('--rows <policy>', 'rows an update carries: padded (always --max-rows: history + negatives, so the count reveals nothing) or sequence (history only)', SIM.client.rows)
     .option('--trainable <what>', 'what devices fine-tune: all, or items (item rows only)', SIM.client.trainable)
-    .option('--density <x>', 'share of each dense tensor a device uploads, largest first (keeps an update under 20 KB) (e.g. --density 0.2)', num('--density'), SIM.density)
+    .option('--density <x>', 'share of each dense tensor a device uploads, largest first; 0 = the widget\'s default: all when they fit 12 KB, else the share that does (keeps an update under 20 KB) (e.g. --density 0.2)', num('--density'), SIM.density)
     .option('--clip-norm <x>', 'C: every update is clipped to this L2 norm, which bounds one device\'s influence and sets the noise scale (e.g. --clip-norm 0.5)', num('--clip-norm'), SIM.server.clipNorm)
     .option('--row-clip-norm <x>', 'each item row of an update is clipped to this first, so no device can spend its whole budget on one item (poisoning) (e.g. --row-clip-norm 0.1)', num('--row-clip-norm'), SIM.server.rowClipNorm)
     .option('--max-rows <n>', 'item rows one update may move (the server drops the rest) (e.g. --max-rows 32)', int('--max-rows'), SIM.server.maxRowsPerClient)

@@ -41,7 +41,7 @@ export interface TrainingOptions {
   place: Place;
   /** Local training (`trainClientUpdate` options). Default: `CLIENT_DEFAULTS`. @example { training: { steps: 3 } } */
   training: JobOptions;
-  /** Update encoding. Default `CLIENT_ENCODING` (int8, top-10% of dense values). @example { encoding: { values: 'float16' } } */
+  /** Update encoding. Default `CLIENT_ENCODING` (int8; every dense value when they fit 12 KB, else the largest that do). @example { encoding: { values: 'float16' } } */
   encoding: EncodeOptions;
   /** Upload retries and backoff (`UPLOAD_DEFAULTS`). @example { upload: { retries: 2 } } */
   upload: Partial<UploadOptions>;
