@@ -15,11 +15,11 @@
  * to a temp file, fsynced and renamed over the old one (atomic), and only then are the logs it covers
  * removed. Assumes one process writes a directory at a time, as `openDiskStorage` does.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnalyticsStore } from '../../analytics/store.ts';
 import { AnalyticsState, type AnalyticsOp, type AnalyticsSnapshot } from '../../analytics/state.ts';
+import { syncDir, writeFileAtomic } from './durable-file.ts';
 
 const SNAPSHOT = 'snapshot.json';
 const LOG = /^log-(\d+)\.jsonl$/;
@@ -41,30 +41,7 @@ export interface DiskAnalyticsStore extends AnalyticsStore {
   close(): Promise<void>;
 }
 
-async function syncDir(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Not possible on every platform (Windows); the rename itself is still atomic.
-  } finally {
-    await handle?.close();
-  }
-}
 
-async function writeAtomic(dir: string, name: string, text: string): Promise<void> {
-  const tmp = join(dir, `.${name}.${process.pid}-${randomUUID()}.tmp`);
-  const handle = await open(tmp, 'wx');
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, join(dir, name));
-  await syncDir(dir);
-}
 
 const logName = (gen: number): string => `log-${gen}.jsonl`;
 
@@ -130,7 +107,7 @@ export async function openDiskAnalytics(dir: string, options: DiskAnalyticsOptio
     gen = next;
     size = 0;
     await old.close();
-    await writeAtomic(dir, SNAPSHOT, JSON.stringify({ gen: next, state: state.toSnapshot() }));
+    await writeFileAtomic(join(dir, SNAPSHOT), JSON.stringify({ gen: next, state: state.toSnapshot() }));
     for (const name of await readdir(dir)) {
       const g = LOG.exec(name)?.[1];
       if (g !== undefined && Number(g) < next) await rm(join(dir, name), { force: true });

@@ -3,11 +3,11 @@
  * fsyncing it and renaming it over the old one (atomic), so a reader or a crash sees the old or the new
  * catalog whole. Kept in memory after the first read; assumes one server process per directory.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Hex, type Bytes } from '../../../core/artifact/bytes.ts';
 import type { CatalogStore, StoredCatalog } from '../../catalog/store.ts';
+import { writeFileAtomic } from './durable-file.ts';
 
 /**
  * Opens (creating if needed) a catalog directory.
@@ -33,23 +33,7 @@ export async function openDiskCatalog(dir: string): Promise<CatalogStore> {
       return cached;
     },
     async put(json) {
-      const tmp = join(dir, `.catalog.${process.pid}-${randomUUID()}.tmp`);
-      try {
-        const handle = await open(tmp, 'wx');
-        try {
-          await handle.writeFile(json);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await rename(tmp, path);
-      } catch (err) {
-        await rm(tmp, { force: true });
-        throw err;
-      }
-      const dirHandle = await open(dir, 'r').catch(() => null);
-      await dirHandle?.sync().catch(() => undefined);
-      await dirHandle?.close();
+      await writeFileAtomic(path, json);
       const copy: Bytes = new Uint8Array(json);
       cached = { json: copy, sha256: await sha256Hex(copy) };
       return cached;

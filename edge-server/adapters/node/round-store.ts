@@ -14,10 +14,11 @@
  * harmless: `load` skips every update up to the last round's `lastSeq` whether or not it is still in
  * the file. Assumes one process writes a directory at a time, as the blob storage does.
  */
-import { mkdir, open, readdir, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MODEL_NAME } from '../../../core/artifact/manifest.ts';
 import type { RoundRecord, RoundStore, StoredUpdate } from '../../federated/store.ts';
+import { syncDir, writeFileAtomic } from './durable-file.ts';
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -76,17 +77,6 @@ function decodeUpdateFrame(payload: Buffer): StoredUpdate {
   return { ...header, bytes: new Uint8Array(payload.subarray(4 + n)) };
 }
 
-async function syncDir(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Some platforms cannot fsync a directory; the rename is still atomic there.
-  } finally {
-    await handle?.close();
-  }
-}
 
 /** Reads a log, truncating a torn tail so later appends follow intact frames. */
 async function readLog(path: string): Promise<Buffer[]> {
@@ -160,16 +150,7 @@ export async function openDiskRoundStore(dir: string): Promise<RoundStore> {
       // Committed. Now drop the consumed updates (best kept short: they are the only per-device data held).
       const log = join(path, 'updates.log');
       const keep = (await readLog(log)).filter((p) => decodeUpdateFrame(p).seq > record.lastSeq);
-      const tmp = join(path, `updates.log.${process.pid}.tmp`);
-      const handle = await open(tmp, 'w');
-      try {
-        await handle.write(Buffer.concat(keep.map((p) => frame(p))));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(tmp, log);
-      await syncDir(path);
+      await writeFileAtomic(log, Buffer.concat(keep.map((p) => frame(p))));
     },
 
     async models() {

@@ -9,13 +9,13 @@
  * rename within one file system is atomic, so after a crash a path holds either the old or the new
  * complete file, never a torn one. Assumes one server process writes a directory at a time.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Hex, type Bytes } from '../../../core/artifact/bytes.ts';
 import { MODEL_NAME } from '../../../core/artifact/manifest.ts';
 import { ContractError, isRecord } from '../../../core/errors.ts';
 import type { ModelRecord, Storage } from '../../storage.ts';
+import { writeFileAtomic } from './durable-file.ts';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 /** Temp files older than this at startup were left by a crash; younger ones may be another writer's. */
@@ -35,18 +35,6 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Makes a rename (or new entry) in `dir` durable. Some platforms cannot fsync a directory; it is best effort there. */
-async function syncDir(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // EISDIR/EPERM on Windows: the rename itself is still atomic.
-  } finally {
-    await handle?.close();
-  }
-}
 
 export interface DiskStorageOptions {
   /**
@@ -96,23 +84,7 @@ export async function openDiskStorage(dir: string, options: DiskStorageOptions =
     if (info && now - info.mtimeMs > STALE_TMP_MS) await rm(path, { force: true, recursive: true });
   }
 
-  async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-    const tmp = join(tmpDir, `${process.pid}-${randomUUID()}`);
-    try {
-      const handle = await open(tmp, 'wx');
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(tmp, path);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    await syncDir(join(path, '..'));
-  }
+  const writeAtomic = (path: string, bytes: Uint8Array): Promise<void> => writeFileAtomic(path, bytes, tmpDir);
 
   const blobPath = (sha256: string): string => join(blobsDir, sha256.slice(0, 2), sha256.slice(2));
 
