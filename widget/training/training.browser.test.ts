@@ -7,7 +7,10 @@
 import type { ShopEvent } from '../../core/events.ts';
 import { deepEqual, equal, ok } from '../../test/browser/support/assert.ts';
 import { beforeEach, describe, it } from '../../test/browser/support/mocha.ts';
+import { WASM_PATH } from '../../test/browser/support/backends.ts';
+import { Engine } from '../engine.ts';
 import { fetchModel } from '../runtime/model.ts';
+import { DB_NAME } from '../store.ts';
 import { refreshModel } from './delta.ts';
 import { FederatedTrainer, type TrainingHost, type TrainingOutcome } from './index.ts';
 import { uploadUpdate } from './upload.ts';
@@ -154,6 +157,56 @@ describe('on-device training (real worker, real edge server)', () => {
     equal(twoBehind.via, 'full', 'v1 -> fed-2 (two rounds composed, not signed)');
     equal(twoBehind.model.manifest.version, 'fed-2', 'version after the full download');
     equal((await refreshModel(viaDelta.model, source)).via, 'delta', 'fed-1 -> fed-2');
+  });
+});
+
+describe('on-device training in the page\'s engine', () => {
+  const start = (consent: { storage: boolean; analytics: boolean }): Engine =>
+    new Engine({
+      config: { server: SERVER, model: 'default', trusted: [], locale: 'en', consent: consent.storage ? 'granted' : 'required', assetBase: WASM_PATH, backend: 'cpu' },
+      warn: () => undefined,
+      consent,
+    });
+  const viewAll = async (engine: Engine, ids: string[]): Promise<void> => {
+    for (const id of ids) await engine.track('view_item', { items: [{ item_id: id }] });
+  };
+  const trainerOf = async (engine: Engine): Promise<NonNullable<Engine['trainer']>> => {
+    for (let i = 0; i < 200 && !engine.trainer; i++) await new Promise((r) => setTimeout(r, 50));
+    ok(engine.trainer, 'the engine started its trainer once the model loaded');
+    return engine.trainer;
+  };
+
+  beforeEach(async () => {
+    localStorage.removeItem(STATE_KEY);
+    indexedDB.deleteDatabase(DB_NAME);
+    await fetch(`${SERVER}/__reset`, { method: 'POST' });
+  });
+
+  it('uploads after 5 stored events with consent, and the server counts it', async () => {
+    const engine = start(granted);
+    const trainer = await trainerOf(engine);
+    const outcome = new Promise<TrainingOutcome>((resolve) =>
+      trainer.addEventListener('outcome', (e) => {
+        const o = (e as CustomEvent<TrainingOutcome>).detail;
+        if (o.status !== 'skipped') resolve(o);
+      }),
+    );
+    await viewAll(engine, ['p1', 'p2', 'p3', 'p4', 'p5']);
+    expectUploaded(await outcome);
+    equal((await serverState()).pending, 1, 'updates pending on the server');
+    trainer.dispose();
+  });
+
+  it('uploads nothing without consent, however many events', async () => {
+    const engine = start({ storage: false, analytics: false });
+    const trainer = await trainerOf(engine);
+    const outcomes: TrainingOutcome[] = [];
+    trainer.addEventListener('outcome', (e) => outcomes.push((e as CustomEvent<TrainingOutcome>).detail));
+    await viewAll(engine, ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7']);
+    await new Promise((r) => setTimeout(r, 500));
+    ok(outcomes.length > 0 && outcomes.every((o) => o.status === 'skipped' && o.reason === 'no_consent'), `outcomes ${JSON.stringify(outcomes)}`);
+    deepEqual(await serverState(), { pending: 0, rounds: [] }, 'server state');
+    trainer.dispose();
   });
 });
 
