@@ -176,3 +176,51 @@ describe('security: strict CSP with a nonce, and Subresource Integrity', () => {
     await context.close();
   });
 });
+
+describe('faults: the edge server down or slow after a first visit', () => {
+  /** A first visit that loads and caches the model and stores a short history; returns the shop and context. */
+  async function firstVisit(): Promise<{ own: Shop; context: BrowserContext; before: string[] }> {
+    const own = await startShop(signed.artifact, signed.trusted);
+    own.page({ attributes: 'data-backend="cpu"' });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${own.shopUrl}/`);
+    await page.waitForFunction(() => window.edgeRecs?.state.status === 'ready', undefined, { timeout: 30_000 });
+    await page.evaluate(async () => {
+      window.edgeRecs!.track('view_item', { items: [{ item_id: 'sku-b' }] });
+      window.edgeRecs!.track('add_to_cart', { items: [{ item_id: 'sku-c' }] });
+      await window.edgeRecs!.events();
+    });
+    await page.waitForTimeout(200);
+    const before = await page.locator('edge-recs li[part="card"]').evaluateAll((els) => els.map((el) => el.getAttribute('data-item-id') ?? ''));
+    await page.close();
+    return { own, context, before };
+  }
+
+  for (const fault of ['stopped', 'slow'] as const) {
+    it(`${fault}: the next visit still shows model-ranked cards from the IndexedDB cache, with the shopper's history, and no page error`, { timeout: 90_000 }, async () => {
+      const { own, context, before } = await firstVisit();
+      try {
+        if (fault === 'stopped') await own.stopEdge();
+        else own.slow(60_000);
+        const page = await context.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        const started = Date.now();
+        await page.goto(`${own.shopUrl}/`);
+        const state = await settled(page, 40_000);
+        const ms = Date.now() - started;
+        const shown = await cards(page);
+        console.log(`edge server ${fault}: ${JSON.stringify(state)}; cards after ${ms} ms: ${shown.join(', ')} (first visit: ${before.join(', ')})`);
+        expect(state.status).toBe('ready');
+        expect(state.modelLoad?.filesFetched).toBe(0);
+        expect(shown.length).toBe(4);
+        expect(shown).not.toContain('sku-c'); // in the cart: the stored history is used
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+        await own.stop();
+      }
+    });
+  }
+});

@@ -18,11 +18,36 @@ export interface ModelSource {
 
 /** Where a model load got its bytes: for the bench, tests and `edgeRecs.state`. */
 export interface LoadStats {
-  /** `network`: a 200 with the manifest; `revalidated`: a 304 and the cached copy. */
-  manifest: 'network' | 'revalidated';
+  /**
+   * `network`: a 200 with the manifest; `revalidated`: a 304 and the cached copy; `offline`: the server
+   * did not answer in time (down, slow, 5xx) and the cached copy was used, verified like any other.
+   */
+  manifest: 'network' | 'revalidated' | 'offline';
   filesFromCache: number;
   filesFetched: number;
   bytesFetched: number;
+}
+
+/**
+ * How long a manifest revalidation may take when a verified copy is cached: past it the cached model runs,
+ * so a slow or unreachable edge server never keeps a returning shopper from model-ranked cards.
+ */
+export const REVALIDATE_TIMEOUT_MS = 4000;
+
+/** `signal`, also aborted after `ms`. */
+function withTimeout(signal: AbortSignal | undefined, ms: number): { signal: AbortSignal; done(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`no answer in ${ms} ms`, 'TimeoutError')), ms);
+  const forward = (): void => controller.abort(signal!.reason);
+  if (signal?.aborted) forward();
+  else signal?.addEventListener('abort', forward, { once: true });
+  return {
+    signal: controller.signal,
+    done: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', forward);
+    },
+  };
 }
 
 async function fetchOk(url: string, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<Response> {
@@ -58,15 +83,31 @@ async function load(source: ModelSource, useCache: boolean): Promise<LoadedArtif
   const cached = useCache ? await cache?.manifest(model) : undefined;
   // A request with If-None-Match bypasses the HTTP cache (Fetch standard), so the server sees it and a 304
   // carries no body.
-  const res = await fetchOk(url, signal, cached ? { 'If-None-Match': cached.etag } : {});
+  let res: Response | undefined;
+  if (cached) {
+    const timed = withTimeout(signal, REVALIDATE_TIMEOUT_MS);
+    try {
+      res = await fetch(url, { signal: timed.signal, credentials: 'omit', headers: { 'If-None-Match': cached.etag } });
+      if (res.status >= 500) res = undefined;
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      // Down or slow: the cached manifest is verified below exactly as a downloaded one would be.
+    } finally {
+      timed.done();
+    }
+    if (res && !res.ok && res.status !== 304) throw new ContractError('fetch_failed', `GET ${url}: HTTP ${res.status}`);
+  } else res = await fetchOk(url, signal);
   let body: string;
-  if (res.status === 304 && cached) {
+  if (!res && cached) {
+    body = cached.body;
+    stats.manifest = 'offline';
+  } else if (res!.status === 304 && cached) {
     body = cached.body;
     stats.manifest = 'revalidated';
-  } else if (res.status === 304) {
+  } else if (res!.status === 304) {
     throw new ContractError('fetch_failed', `GET ${url}: 304 without a cached manifest`);
   } else {
-    body = await res.text();
+    body = await res!.text();
   }
   let manifest: unknown;
   try {
@@ -96,8 +137,8 @@ async function load(source: ModelSource, useCache: boolean): Promise<LoadedArtif
   if (cache) {
     // Only verified bytes are cached. Storage errors are the cache's own business (see ModelCache).
     for (const [sha, bytes] of fetched) await cache.putBlob(sha, bytes);
-    const etag = res.headers.get('ETag');
-    if (res.status === 200 && etag) await cache.putManifest(model, { etag, body });
+    const etag = res?.headers.get('ETag');
+    if (res?.status === 200 && etag) await cache.putManifest(model, { etag, body });
     await cache.retain(new Set([artifact.manifest.items.sha256, ...artifact.manifest.shards.map((s) => s.sha256)]));
   }
   return { ...artifact, stats };
