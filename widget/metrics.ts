@@ -24,7 +24,7 @@ export type Send = (url: string, body: string) => boolean;
 /** `fetch(keepalive)` survives the page going away; `sendBeacon` where keepalive is refused (over its 64 KB quota). */
 export const send: Send = (url, body) => {
   try {
-    void fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'content-type': 'application/json' } }).catch(() => undefined);
+    void fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', referrerPolicy: 'no-referrer', headers: { 'content-type': 'application/json' } }).catch(() => undefined);
     return true;
   } catch {
     try {

@@ -51,7 +51,7 @@ function withTimeout(signal: AbortSignal | undefined, ms: number): { signal: Abo
 }
 
 async function fetchOk(url: string, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<Response> {
-  const res = await fetch(url, { signal, credentials: 'omit', headers });
+  const res = await fetch(url, { signal, credentials: 'omit', referrerPolicy: 'no-referrer', headers });
   if (!res.ok && res.status !== 304) throw new ContractError('fetch_failed', `GET ${url}: HTTP ${res.status}`);
   return res;
 }
@@ -87,7 +87,7 @@ async function load(source: ModelSource, useCache: boolean): Promise<LoadedArtif
   if (cached) {
     const timed = withTimeout(signal, REVALIDATE_TIMEOUT_MS);
     try {
-      res = await fetch(url, { signal: timed.signal, credentials: 'omit', headers: { 'If-None-Match': cached.etag } });
+      res = await fetch(url, { signal: timed.signal, credentials: 'omit', referrerPolicy: 'no-referrer', headers: { 'If-None-Match': cached.etag } });
       if (res.status >= 500) res = undefined;
     } catch (e) {
       if (signal?.aborted) throw e;

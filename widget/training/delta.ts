@@ -32,7 +32,7 @@ export interface Refreshed {
 }
 
 async function get(url: string, signal?: AbortSignal): Promise<Response> {
-  return fetch(url, { credentials: 'omit', cache: 'no-cache', signal });
+  return fetch(url, { credentials: 'omit', referrerPolicy: 'no-referrer', cache: 'no-cache', signal });
 }
 
 async function trustedKeys(source: ModelSource): Promise<readonly TrustedKey[]> {

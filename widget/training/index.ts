@@ -73,7 +73,7 @@ interface StoredState {
  */
 async function takesUpdates(server: string, signal: AbortSignal): Promise<boolean> {
   try {
-    const res = await fetch(`${server}/v1/updates`, { method: 'POST', credentials: 'omit', signal });
+    const res = await fetch(`${server}/v1/updates`, { method: 'POST', credentials: 'omit', referrerPolicy: 'no-referrer', signal });
     if (res.status !== 404) return true;
     const body = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
     return body.error?.code !== 'federation_disabled';

@@ -56,6 +56,8 @@ export async function uploadUpdate(url: string, bytes: Uint8Array, clientToken: 
         headers: { 'Content-Type': UPDATE_MEDIA_TYPE, 'X-Client-Token': clientToken },
         body: bytes as Uint8Array<ArrayBuffer>,
         credentials: 'omit',
+        // The page's URL (a product page) must never travel with the client token, whatever the shop's referrer policy.
+        referrerPolicy: 'no-referrer',
         keepalive: bytes.byteLength < 60_000,
         signal: o.signal,
       });
