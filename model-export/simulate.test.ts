@@ -94,7 +94,7 @@ describe('simulate', () => {
   it('shows the poisoning working without the server\'s defences and held back with them', () => {
     const e = report.targetExposure!;
     const shown = JSON.stringify(e);
-    expect(e.attacked, shown).toBeGreaterThan(e.clean + 0.3);
+    expect(e.attacked, shown).toBeGreaterThan(2 * e.clean);
     expect(e.defended, shown).toBeLessThan(e.attacked);
   });
 
