@@ -15,7 +15,10 @@ export interface TrainOptions {
   epochs: number;
   /** Sequences per step. Default 128. */
   batchSize: number;
-  /** Adam learning rate. Default 0.001. */
+  /**
+   * Adam learning rate. Default 0.002: on Beauty it reaches the best validation NDCG@10 in 11 epochs
+   * where 0.001 needs 14+ for a lower peak (test NDCG@10 0.0491 vs 0.0479), i.e. less training time.
+   */
   learningRate: number;
   /** Dropout rate. Default 0.5, SASRec's setting for sparse data such as the Amazon sets. */
   dropout: number;
@@ -48,7 +51,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'onEpoch'> = {
   model: {},
   epochs: 200,
   batchSize: 128,
-  learningRate: 0.001,
+  learningRate: 0.002,
   dropout: 0.5,
   negatives: 2048,
   weighting: 'uniform',
