@@ -71,24 +71,21 @@ function allItems(numItems: number): Int32Array {
 const HOST_BACKENDS = new Set(['cpu', 'wasm']);
 
 /**
- * Cross-entropy of each row's positive logit against its candidate logits, summed and divided by
- * `denominator`, with a candidate masked where it is the row's own target (an accidental hit) or the
- * padding index 0. tfjs ops: the portable reference, used on GPU backends.
+ * Cross-entropy of each row's positive logit ([rows, 1]) against its candidate logits ([rows,
+ * candidates]), summed and divided by `denominator`, with a candidate masked where it is the row's own
+ * target (an accidental hit) or the padding index 0.
  */
-export function opsCrossEntropy(
-  positive: tf.Tensor2D,
-  others: tf.Tensor2D,
-  targets: Int32Array,
-  candidates: Int32Array,
-  denominator: number,
-): tf.Scalar {
+export type CrossEntropy = (positive: tf.Tensor2D, others: tf.Tensor2D, targets: Int32Array, candidates: Int32Array, denominator: number) => tf.Scalar;
+
+/** `CrossEntropy` in tfjs ops: the portable reference, used on GPU backends. */
+export const opsCrossEntropy: CrossEntropy = (positive, others, targets, candidates, denominator) => {
   // The mask is built on the backend: as a host array it was rows x candidates floats per step.
   const t = tf.reshape(tf.tensor1d(targets, 'int32'), [-1, 1]);
   const c = tf.reshape(tf.tensor1d(candidates, 'int32'), [1, -1]);
   const masked = tf.logicalOr(tf.equal(t, c), tf.equal(c, 0));
   const logits = tf.concat([positive, tf.where(masked, tf.fill(others.shape, MASKED), others)], 1);
   return tf.div(tf.sum(tf.sub(tf.logSumExp(logits, 1), tf.reshape(positive, [-1]))), denominator);
-}
+};
 
 /**
  * The same loss as `opsCrossEntropy`, fused into two passes over host memory with its gradient computed
@@ -96,13 +93,7 @@ export function opsCrossEntropy(
  * rows x candidates floats forward and as many backward (measured: ~1.6 s for 6400 x 2048 per step,
  * over half of a Beauty epoch); this one costs two.
  */
-export function hostCrossEntropy(
-  positive: tf.Tensor2D,
-  others: tf.Tensor2D,
-  targets: Int32Array,
-  candidates: Int32Array,
-  denominator: number,
-): tf.Scalar {
+export const hostCrossEntropy: CrossEntropy = (positive, others, targets, candidates, denominator) => {
   const op = tf.customGrad((pos, oth, save) => {
     const R = targets.length;
     const N = candidates.length;
@@ -141,7 +132,7 @@ export function hostCrossEntropy(
     };
   });
   return op(positive, others) as tf.Scalar;
-}
+};
 
 /**
  * Builds next-item windows from sequences of item indices: input s[0..n-2], target s[1..n-1],
