@@ -46,6 +46,9 @@ function loaderSize(): Plugin {
  * query), evaluates it a second time. `test/node/bundle-size.test.ts` checks that no chunk does.
  */
 export default defineConfig(({ mode }) => ({
+  // Asset URLs relative to the chunk that names them (`new URL('../assets/worker-….js', import.meta.url)`):
+  // with the default '/', the training worker resolved against the shop page's origin root and 404'd.
+  base: './',
   publicDir: false,
   define: {
     __EDGE_RECS_DEV__: JSON.stringify(mode !== 'production'),
