@@ -84,7 +84,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const rows: Array<[string, string]> = [
     ...fuzz.map((f): [string, string] => [`fuzz: ${f.target}`, `${f.cases.toLocaleString('en')} cases, ${f.failures} failures${f.stats ? ` (${Object.entries(f.stats).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`]),
     ['kill -9 of the Node server mid-round', `${crash.trials} trials: ${crash.acknowledged} updates acknowledged, ${crash.lost} lost, ${crash.countedTwice} counted twice, ${crash.rounds} rounds (${crash.badRounds} inconsistent)`],
-    [`load: ${load.devices.toLocaleString('en')} devices for ${load.seconds} s`, `${load.acknowledged.toLocaleString('en')} acknowledged, ${load.stored.toLocaleString('en')} stored, ${load.lost} lost; ${load.updatesPerSecond}/s; p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms`],
+    [`load: ${load.devices.toLocaleString('en')} devices for ${load.seconds} s`, `${load.acknowledged.toLocaleString('en')} acknowledged, ${load.stored.toLocaleString('en')} stored, ${load.lost} lost; ${load.updatesPerSecond}/s; p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms${Object.keys(load.other).length ? `; unanswered: ${Object.entries(load.other).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}`],
     ['update decode amplification', `${amp.bodyBytes.toLocaleString('en')} B in -> ${(amp.allocatedBytes / 2 ** 20).toFixed(0)} MiB allocated (${amp.ratio.toLocaleString('en')}x)`],
   ];
   console.log(`\n| check | result |\n|---|---|\n${rows.map(([a, b]) => `| ${a} | ${b} |`).join('\n')}\n`);

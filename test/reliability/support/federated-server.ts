@@ -225,8 +225,10 @@ export async function loadTest(options: { devices: number; seconds: number }): P
           latencies.push(performance.now() - started);
           if (r.status === 202) acked.add(r.id!);
           else other[r.status] = (other[r.status] ?? 0) + 1;
-        } catch {
-          other.error = (other.error ?? 0) + 1;
+        } catch (e) {
+          const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+          const key = `error ${cause?.code ?? cause?.message ?? String(e)}`;
+          other[key] = (other[key] ?? 0) + 1;
         }
       }
     };
