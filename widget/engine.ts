@@ -10,7 +10,8 @@ import { MERCHANT_DEFAULTS, mergeMerchantConfig, rulesFor, type MerchantConfig }
 import { FLUSH_MS, Metrics, type MetricKey, type Send } from './metrics.ts';
 import { deriveProfile, type Profile } from './profile.ts';
 import { allowed, rank, type CandidateList, type Ranked, type Tier } from './ranking.ts';
-import type { LoadStats, Runtime } from './runtime/index.ts';
+import type { Hardware, LoadStats, Runtime } from './runtime/index.ts';
+import { fetchModel } from './runtime/model.ts';
 import { DB_NAME, appendEvent, createMemoryStore, openProfileStore, type ProfileStore } from './store.ts';
 
 export { PLACEMENTS, type Placement } from '../core/analytics.ts';
@@ -141,6 +142,9 @@ export class Engine extends EventTarget {
   private attribution: Record<string, Attribution> = {};
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly random: () => number;
+  /** The GPU probes' result from an earlier visit (`meta.hardware`), read by `restore`. */
+  private hardware: Hardware | undefined;
+  private readonly restored: Promise<void>;
   /** Another tab changed the log while this one was hidden: re-rank when it is shown. */
   private changedWhileHidden = false;
 
@@ -160,7 +164,7 @@ export class Engine extends EventTarget {
     // The generation is taken now: an event taken in before the read runs is queued after it, so the
     // log that read returns would lack it.
     const generation = this.logGeneration;
-    const restored = this.serial((store) => this.restore(store, generation));
+    const restored = (this.restored = this.serial((store) => this.restore(store, generation)));
     this.catalogReady = this.loadCatalog();
     this.popularReady = this.loadPopular();
     // The model loads beside the catalog, not after it; the fallback chain shows until it is ready.
@@ -477,15 +481,17 @@ export class Engine extends EventTarget {
   /** Reads the event log, the pause switch, bandit counts and attributions kept from earlier pages. */
   private async restore(store: ProfileStore, generation: number): Promise<void> {
     try {
-      const [paused, bandit, attribution, events] = await Promise.all([
+      const [paused, bandit, attribution, hardware, events] = await Promise.all([
         store.getMeta<boolean>('paused'),
         store.getMeta<BanditState>('bandit'),
         store.getMeta<Record<string, Attribution>>('attribution'),
+        store.getMeta<Hardware>('hardware'),
         // Unreadable: left unknown, so the first re-rank tries again.
         store.events().catch(() => undefined),
       ]);
       if (events && generation === this.logGeneration) this.log = events;
       this.paused = paused === true;
+      if (hardware && typeof hardware.webgpu === 'boolean' && typeof hardware.webgl === 'boolean' && Number.isFinite(hardware.at)) this.hardware = hardware;
       this.bandit = new Bandit(bandit ?? {}, this.random);
       const now = Date.now();
       for (const [id, a] of Object.entries(attribution ?? {})) if (now - a.at <= ATTRIBUTION_MS) this.attribution[id] = a;
@@ -562,12 +568,21 @@ export class Engine extends EventTarget {
 
   private async loadModel(): Promise<void> {
     try {
-      const { startRuntime } = await import('./runtime/index.ts');
+      // tfjs and its backend are the longest part of the way: asked for first.
+      const runtimeChunk = import('./runtime/index.ts');
+      runtimeChunk.catch(() => undefined);
       const store = await this.store;
+      const source = { ...this.config, cache: this.persistent ? store.cache : undefined };
+      // The model's bytes are fetched (or read from the cache) and verified while tfjs loads and starts.
+      const artifact = fetchModel(source);
+      artifact.catch(() => undefined);
+      const [{ startRuntime }] = await Promise.all([runtimeChunk, this.restored.catch(() => undefined)]);
       this.runtime = await startRuntime({
-        ...this.config,
-        trusted: this.config.trusted,
-        cache: this.persistent ? store.cache : undefined,
+        ...source,
+        artifact,
+        hardware: this.hardware,
+        // Kept with the profile (erased with it); in memory only until the shopper consents to storage.
+        onHardware: (hardware) => void this.serial((s) => s.setMeta('hardware', hardware)).catch(() => undefined),
         onBackendChange: (backend, reason) => {
           if (__EDGE_RECS_DEV__) this.warn(`${reason}; continuing on ${backend}`);
           this.state = { ...this.state, backend };

@@ -57,15 +57,29 @@ async function register(name: BackendName, assetBase: string): Promise<void> {
   }
 }
 
+/** What the GPU probes found on this device: whether WebGPU and WebGL run on real (not software) hardware. */
+export interface Hardware {
+  webgpu: boolean;
+  webgl: boolean;
+  /** When the probes ran (ms since the epoch). */
+  at: number;
+}
+
+/** Runs both GPU probes (together: each can take tens of milliseconds, a WebGL context most of all). */
+export async function probeHardware(): Promise<Hardware> {
+  const [webgpu, webgl] = await Promise.all([hardwareAvailable('webgpu'), hardwareAvailable('webgl')]);
+  return { webgpu, webgl, at: Date.now() };
+}
+
 /**
  * Backends to try, best first: the `preferred` one if given, then those that run anywhere; else WebGPU on a
  * hardware adapter, WebGL on a hardware renderer, WASM, CPU.
  */
-export async function backendOrder(preferred?: BackendName): Promise<BackendName[]> {
+export function backendOrder(preferred: BackendName | undefined, hardware: Hardware | undefined): BackendName[] {
   if (preferred) return [preferred, ...ANYWHERE.filter((b) => b !== preferred)];
   const order: BackendName[] = [];
-  if (await hardwareAvailable('webgpu')) order.push('webgpu');
-  if (await hardwareAvailable('webgl')) order.push('webgl');
+  if (hardware?.webgpu) order.push('webgpu');
+  if (hardware?.webgl) order.push('webgl');
   return [...order, ...ANYWHERE];
 }
 

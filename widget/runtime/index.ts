@@ -2,10 +2,11 @@ import type { LoadedArtifact } from '../../core/artifact/artifact.ts';
 import { SasRec } from '../../core/model/sasrec.ts';
 import type { BackendName } from '../backends.ts';
 import type { ModelCache } from '../store.ts';
-import { backendOrder, startBackend, watchDeviceLoss } from './backend.ts';
+import { backendOrder, probeHardware, startBackend, watchDeviceLoss, type Hardware } from './backend.ts';
 import { fetchModel, type LoadStats, type ModelSource } from './model.ts';
 
 export type { LoadStats } from './model.ts';
+export type { Hardware } from './backend.ts';
 
 /** The lazily loaded half of the widget: tfjs, one backend and the model. */
 export interface Runtime {
@@ -29,7 +30,20 @@ export interface RuntimeOptions extends ModelSource {
    * re-ranks. The runtime recovers by itself: this is a notification.
    */
   onBackendChange?: (backend: BackendName, reason: string) => void;
+  /**
+   * What the GPU probes found on an earlier visit (kept on the device): used instead of probing before the
+   * backend starts, which keeps the probes off a repeat visit's path to model-ranked cards. Probes older
+   * than `HARDWARE_MAX_AGE_MS` run again once the model is ready, so a new GPU is picked up on a later visit.
+   */
+  hardware?: Hardware;
+  /** The model, already being fetched by the caller (`fetchModel`); else `startRuntime` fetches it. */
+  artifact?: Promise<LoadedArtifact & { stats: LoadStats }>;
+  /** Called with the result whenever the probes ran, for the caller to keep. */
+  onHardware?: (hardware: Hardware) => void;
 }
+
+/** How long a device's probe result is trusted before it is checked again (after load, off the critical path). */
+export const HARDWARE_MAX_AGE_MS = 86_400_000;
 
 /**
  * Starts tfjs on the best backend, loads and verifies the model, warms it up. When the GPU device is lost
@@ -38,10 +52,26 @@ export interface RuntimeOptions extends ModelSource {
  * from the new backend: recommendations continue with no reload and no new download.
  */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
-  const remaining = await backendOrder(options.backend);
-  let backend = await startBackend({ order: remaining, assetBase: options.assetBase });
+  // Backend start (GPU probes, WASM compile) and the model's bytes (network or cache, signature, SHA-256)
+  // need nothing from each other: overlap them.
+  const starting = (async () => {
+    let hardware = options.backend ? undefined : options.hardware;
+    if (!options.backend && !hardware) {
+      hardware = await probeHardware();
+      options.onHardware?.(hardware);
+    }
+    const order = backendOrder(options.backend, hardware);
+    const name = await startBackend({ order, assetBase: options.assetBase });
+    return { order, name };
+  })();
+  const fetching = options.artifact ?? fetchModel(options);
+  // Neither rejection may go unhandled while the other is awaited.
+  starting.catch(() => undefined);
+  fetching.catch(() => undefined);
+  const { order: remaining, name: started } = await starting;
+  let backend = started;
   remaining.splice(0, remaining.indexOf(backend) + 1);
-  const artifact: LoadedArtifact & { stats: LoadStats } = await fetchModel(options);
+  const artifact: LoadedArtifact & { stats: LoadStats } = await fetching;
   const { config } = artifact.manifest;
   const index = new Map(artifact.itemIds.map((id, i) => [id, i + 1]));
   const ids = artifact.itemIds;
@@ -108,5 +138,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
   // Warm up (shader compilation, WASM page-in) now rather than on the shopper's first event.
   await runtime.recommend([], 1, new Set());
+  const kept = options.hardware;
+  if (!options.backend && kept && !(Date.now() - kept.at < HARDWARE_MAX_AGE_MS)) {
+    // Stale: probe again once the page is idle. The result serves the next visit; this one keeps its backend.
+    const later = (): void => void probeHardware().then((h) => options.onHardware?.(h), () => undefined);
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(later, { timeout: 10_000 });
+    else setTimeout(later, 1000);
+  }
   return runtime;
 }

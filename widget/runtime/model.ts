@@ -80,7 +80,23 @@ async function load(source: ModelSource, useCache: boolean): Promise<LoadedArtif
   const cache = source.cache;
   const stats: LoadStats = { manifest: 'network', filesFromCache: 0, filesFetched: 0, bytesFetched: 0 };
   const url = `${server}/v1/models/${encodeURIComponent(model)}/manifest`;
+  // Trusted keys from the server, when none are pinned: asked beside the manifest, not after it.
+  const serverKeys = source.trusted.length === 0 ? fetchOk(`${server}/v1/keys`, signal).then((r) => r.json() as Promise<{ keys?: TrustedKey[] }>) : undefined;
+  serverKeys?.catch(() => undefined);
   const cached = useCache ? await cache?.manifest(model) : undefined;
+  // Most revalidations answer 304: read the cached version's files from IndexedDB while the server is
+  // asked. A version that changed reads what it needs below; a read not used costs only that read.
+  const early = new Map<string, Promise<Uint8Array | undefined>>();
+  if (cached && cache) {
+    try {
+      const previous = JSON.parse(cached.body) as { items?: { sha256?: unknown }; shards?: Array<{ sha256?: unknown }> };
+      for (const file of [previous.items, ...(previous.shards ?? [])]) {
+        if (typeof file?.sha256 === 'string') early.set(file.sha256, cache.blob(file.sha256));
+      }
+    } catch {
+      // An unreadable cached manifest fails below, where it is parsed for real.
+    }
+  }
   // A request with If-None-Match bypasses the HTTP cache (Fetch standard), so the server sees it and a 304
   // carries no body.
   let res: Response | undefined;
@@ -116,13 +132,13 @@ async function load(source: ModelSource, useCache: boolean): Promise<LoadedArtif
     throw new ContractError('bad_manifest', `GET ${url}: not JSON`);
   }
   let trusted = source.trusted;
-  if (trusted.length === 0) {
-    const keys = (await (await fetchOk(`${server}/v1/keys`, signal)).json()) as { keys?: TrustedKey[] };
+  if (serverKeys) {
+    const keys = await serverKeys;
     trusted = Array.isArray(keys.keys) ? keys.keys : [];
   }
   const fetched = new Map<string, Uint8Array>();
   const fetchFile = async (file: FileRef): Promise<Uint8Array> => {
-    const hit = useCache ? await cache?.blob(file.sha256) : undefined;
+    const hit = useCache ? await (early.get(file.sha256) ?? cache?.blob(file.sha256)) : undefined;
     if (hit && hit.byteLength === file.bytes) {
       stats.filesFromCache++;
       return hit;
@@ -135,11 +151,17 @@ async function load(source: ModelSource, useCache: boolean): Promise<LoadedArtif
   };
   const artifact = await loadArtifact(manifest, fetchFile, { trusted });
   if (cache) {
-    // Only verified bytes are cached. Storage errors are the cache's own business (see ModelCache).
-    for (const [sha, bytes] of fetched) await cache.putBlob(sha, bytes);
+    // Only verified bytes are cached. Written in the background: the model runs without waiting for the
+    // commits, and storage errors are the cache's own business (see ModelCache). Old versions' files go
+    // once the new ones are in.
     const etag = res?.headers.get('ETag');
-    if (res?.status === 200 && etag) await cache.putManifest(model, { etag, body });
-    await cache.retain(new Set([artifact.manifest.items.sha256, ...artifact.manifest.shards.map((s) => s.sha256)]));
+    // All started at once, so a page closed soon after loses as little as possible; a manifest kept
+    // without its files only means those files are downloaded again.
+    const writes = [...fetched].map(([sha, bytes]) => cache.putBlob(sha, bytes));
+    if (res?.status === 200 && etag) writes.push(cache.putManifest(model, { etag, body }));
+    void Promise.all(writes)
+      .then(() => cache.retain(new Set([artifact.manifest.items.sha256, ...artifact.manifest.shards.map((s) => s.sha256)])))
+      .catch(() => undefined);
   }
   return { ...artifact, stats };
 }

@@ -7,8 +7,9 @@ import { deleteDB } from 'idb';
 import { deepEqual, equal, ok } from '../../test/browser/support/assert.ts';
 import { WASM_PATH } from '../../test/browser/support/backends.ts';
 import { afterEach, beforeEach, describe, it } from '../../test/browser/support/mocha.ts';
+import { until } from '../../test/browser/support/shop-frame.ts';
 import { DB_NAME, openProfileStore, type ProfileStore } from '../store.ts';
-import { startRuntime, type Runtime, type RuntimeOptions } from './index.ts';
+import { HARDWARE_MAX_AGE_MS, startRuntime, type Hardware, type Runtime, type RuntimeOptions } from './index.ts';
 
 const HISTORY = ['p01', 'p04', 'p02'];
 const source: RuntimeOptions = { server: '', model: 'default', trusted: [], assetBase: WASM_PATH };
@@ -119,5 +120,26 @@ describe('model runtime (real Chromium, real edge server)', () => {
     const note = await switched;
     ok(note.startsWith('wasm: WebGL context lost'), `backend change reported (got "${note}")`);
     deepEqual(ids(await runtime.recommend(HISTORY, 5, new Set())), before, 'same recommendations on the new backend');
+  });
+
+  it('probes the GPU once when nothing is kept, starts on a kept result without probing, and re-probes a day-old one after loading', async () => {
+    const probed: Hardware[] = [];
+    const cold = await startRuntime({ ...source, onHardware: (h) => probed.push(h) });
+    runtimes.push(cold);
+    equal(probed.length, 1, 'probes reported on a first visit');
+    ok(typeof probed[0]!.webgpu === 'boolean' && typeof probed[0]!.webgl === 'boolean', `probe result (${JSON.stringify(probed[0])})`);
+
+    const none = { webgpu: false, webgl: false };
+    const freshReports: Hardware[] = [];
+    const staleReports: Hardware[] = [];
+    const fresh = await startRuntime({ ...source, hardware: { ...none, at: Date.now() }, onHardware: (h) => freshReports.push(h) });
+    runtimes.push(fresh);
+    equal(fresh.backend, 'wasm', 'a kept "no hardware GPU" starts on WASM');
+    const stale = await startRuntime({ ...source, hardware: { ...none, at: Date.now() - HARDWARE_MAX_AGE_MS - 1 }, onHardware: (h) => staleReports.push(h) });
+    runtimes.push(stale);
+    equal(staleReports.length, 0, 'a stale result is not re-probed before the model is ready');
+    await until(() => staleReports.length === 1, 'the stale result is probed again once the page is idle');
+    deepEqual(freshReports, [], 'a fresh result is not probed again');
+    ok(staleReports[0]!.at > Date.now() - 60_000, 'the new result is dated now');
   });
 });
