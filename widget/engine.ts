@@ -3,6 +3,7 @@ import { parseCatalog, type Product } from '../core/catalog.ts';
 import { ContractError } from '../core/errors.ts';
 import { parseEvent, type ShopEvent } from '../core/events.ts';
 import type { WidgetConfig } from './config.ts';
+import { forgetBucket, sessionBucket } from './canary.ts';
 import { Bandit, type BanditState } from './copy/bandit.ts';
 import { candidateLines, why, type CopyContext, type Line } from './copy/copy.ts';
 import { Deduper, describeSource, type RawEvent } from './intake.ts';
@@ -235,6 +236,7 @@ export class Engine extends EventTarget {
     this.attribution = {};
     this.lines.clear();
     clearTimeout(this.saveTimer);
+    forgetBucket();
     this.log = [];
     this.logGeneration++;
     this.changed();
@@ -283,6 +285,7 @@ export class Engine extends EventTarget {
     if (!consent.storage && (this.persistent || consent.withdraw)) {
       const wasPersistent = this.persistent;
       this.persistent = false;
+      forgetBucket();
       return this.serial(async (durable) => {
         const memory = createMemoryStore();
         for (const event of await durable.events()) await memory.add(event);
@@ -572,7 +575,7 @@ export class Engine extends EventTarget {
       const runtimeChunk = import('./runtime/index.ts');
       runtimeChunk.catch(() => undefined);
       const store = await this.store;
-      const source = { ...this.config, cache: this.persistent ? store.cache : undefined };
+      const source = { ...this.config, cache: this.persistent ? store.cache : undefined, canaryBucket: sessionBucket(this.persistent) };
       // The model's bytes are fetched (or read from the cache) and verified while tfjs loads and starts.
       const artifact = fetchModel(source);
       artifact.catch(() => undefined);

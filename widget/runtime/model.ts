@@ -13,6 +13,12 @@ export interface ModelSource {
   trusted: readonly TrustedKey[];
   /** Where manifests and files are kept between visits (IndexedDB); none: every visit downloads. */
   cache?: ModelCache;
+  /**
+   * This session's canary bucket, 0-99 (`canary.ts`), sent as `X-Canary-Bucket` with manifest requests so
+   * that while a canary runs the server keeps the shopper on one version for the session. Absent: the
+   * server draws a bucket per request.
+   */
+  canaryBucket?: number;
   signal?: AbortSignal;
 }
 
@@ -80,6 +86,7 @@ async function load(source: ModelSource, useCache: boolean): Promise<LoadedArtif
   const cache = source.cache;
   const stats: LoadStats = { manifest: 'network', filesFromCache: 0, filesFetched: 0, bytesFetched: 0 };
   const url = `${server}/v1/models/${encodeURIComponent(model)}/manifest`;
+  const bucket: Record<string, string> = source.canaryBucket === undefined ? {} : { 'X-Canary-Bucket': String(source.canaryBucket) };
   // Trusted keys from the server, when none are pinned: asked beside the manifest, not after it.
   const serverKeys = source.trusted.length === 0 ? fetchOk(`${server}/v1/keys`, signal).then((r) => r.json() as Promise<{ keys?: TrustedKey[] }>) : undefined;
   serverKeys?.catch(() => undefined);
@@ -103,7 +110,7 @@ async function load(source: ModelSource, useCache: boolean): Promise<LoadedArtif
   if (cached) {
     const timed = withTimeout(signal, REVALIDATE_TIMEOUT_MS);
     try {
-      res = await fetch(url, { signal: timed.signal, credentials: 'omit', referrerPolicy: 'no-referrer', headers: { 'If-None-Match': cached.etag } });
+      res = await fetch(url, { signal: timed.signal, credentials: 'omit', referrerPolicy: 'no-referrer', headers: { ...bucket, 'If-None-Match': cached.etag } });
       if (res.status >= 500) res = undefined;
     } catch (e) {
       if (signal?.aborted) throw e;
@@ -112,7 +119,7 @@ async function load(source: ModelSource, useCache: boolean): Promise<LoadedArtif
       timed.done();
     }
     if (res && !res.ok && res.status !== 304) throw new ContractError('fetch_failed', `GET ${url}: HTTP ${res.status}`);
-  } else res = await fetchOk(url, signal);
+  } else res = await fetchOk(url, signal, bucket);
   let body: string;
   if (!res && cached) {
     body = cached.body;

@@ -70,16 +70,20 @@ export interface TestEdgeServer {
   fetch(request: Request): Promise<Response>;
 }
 
-/** Publishes a freshly signed tiny model and returns the server for the production and development widgets. */
+/** Publishes a freshly signed tiny model (two versions) and returns the server for the production and development widgets. */
 export async function startTestEdgeServer(root: string): Promise<TestEdgeServer> {
   const key = await generateKeyFile();
   const trustedKeys = [{ keyId: key.keyId, publicKey: key.publicKey }];
   const storage = createMemoryStorage();
-  const artifact = await buildArtifact(
-    { name: 'default', version: 'v1', config: MODEL, itemIds: PRODUCT_IDS, weights: initWeights(MODEL, 7), quantization: 'float32' },
-    key,
-  );
-  await publishArtifact(storage, artifact, { trusted: trustedKeys });
+  // `v2` is published first, so `v1` (published last) is the current version: `v2` is there for the
+  // canary tests to serve to part of the buckets (`PUT /v1/admin/models/default/canary`).
+  for (const [version, seed] of [['v2', 8], ['v1', 7]] as const) {
+    const artifact = await buildArtifact(
+      { name: 'default', version, config: MODEL, itemIds: PRODUCT_IDS, weights: initWeights(MODEL, seed), quantization: 'float32' },
+      key,
+    );
+    await publishArtifact(storage, artifact, { trusted: trustedKeys });
+  }
   // The app's own catalog route (`GET /v1/catalog`) serves the test shop, as a merchant's upload would.
   const catalog = createMemoryCatalog();
   await catalog.put(catalogJson(TEST_CATALOG));
