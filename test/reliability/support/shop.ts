@@ -19,7 +19,10 @@ import type { TrustedKey } from '../../../core/artifact/signing.ts';
 import { createApp } from '../../../edge-server/app.ts';
 import { widgetDir } from '../../../edge-server/adapters/node/widget-dir.ts';
 import { catalogJson, createMemoryCatalog } from '../../../edge-server/catalog/store.ts';
+import { createFederation } from '../../../edge-server/federated/engine.ts';
+import { memoryRoundStore } from '../../../edge-server/federated/store.ts';
 import { createMemoryStorage } from '../../../edge-server/memory-storage.ts';
+import { signer } from '../../../edge-server/test-support.ts';
 import { publishArtifact } from '../../../edge-server/registry.ts';
 import { ITEM_IDS, type Damaged } from '../mutations.ts';
 
@@ -62,6 +65,8 @@ export interface Shop {
   stopEdge(): Promise<void>;
   /** Sets the page the shop serves at `/` (and any `/p/*` path). */
   page(options: PageOptions): void;
+  /** `METHOD path status` of every request the edge server answered, in order. */
+  log: string[];
   stop(): Promise<void>;
 }
 
@@ -123,9 +128,17 @@ ${o.body ?? ''}</body></html>`;
   await publishArtifact(storage, artifact, { trusted });
   const catalog = createMemoryCatalog();
   await catalog.put(catalogJson(SHOP_CATALOG));
-  const app = createApp({ storage, trustedKeys: trusted, widget: widgetDir(DIST), catalog, allowedOrigins: [shop.url] });
+  // Federated learning on, so the widget's training worker runs and uploads as in production.
+  const { key: fedKey } = await signer();
+  const federation = createFederation({ storage, rounds: memoryRoundStore(), signingKey: fedKey, cohort: 1000, maxUpdatesPerDay: 1000 });
+  const app = createApp({ storage, trustedKeys: trusted, widget: widgetDir(DIST), catalog, allowedOrigins: [shop.url], federated: { federation } });
+  const log: string[] = [];
 
   const edgeApp = new Hono();
+  edgeApp.use('*', async (c, next) => {
+    await next();
+    log.push(`${c.req.method} ${c.req.path} ${c.res.status}`);
+  });
   edgeApp.use('/v1/*', async (c, next) => {
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     return next();
@@ -164,6 +177,7 @@ ${o.body ?? ''}</body></html>`;
     slow: (ms) => void (delayMs = ms),
     stopEdge: closeEdge,
     page: (o) => void (pageOptions = o),
+    log,
     async stop() {
       await closeEdge();
       await shop.close();
