@@ -2,9 +2,8 @@
  * The edge server as one Hono app on Web-standard APIs only (no `node:*`): each runtime adapter brings
  * its storage and widget files and serves `createApp(...)`.
  */
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import { secureHeaders } from 'hono/secure-headers';
 import { fromBase64 } from '../core/artifact/bytes.ts';
 import type { TrustedKey } from '../core/artifact/signing.ts';
 import { isRecord, show } from '../core/errors.ts';
@@ -15,6 +14,7 @@ import { CLIENT_TOKEN_HEADER, federatedRoutes, roundsAdminRoutes, type Federated
 import type { RegistryWriter } from './admin/registry-ops.ts';
 import type { CatalogStore } from './catalog/store.ts';
 import { checkOperations, installOperations, type AnalyticsOptions } from './operations.ts';
+import { securityHeaders } from './security.ts';
 import type { Storage } from './storage.ts';
 import { widgetRoutes, type WidgetFiles } from './widget-files.ts';
 
@@ -155,30 +155,6 @@ function checkOptions(options: AppOptions): Required<Pick<AppOptions, 'storage' 
     fail('federated must be { federation: createFederation(...) }');
   }
   return { storage, trustedKeys: keys, widget, allowedOrigins: origins, mount, federated };
-}
-
-/**
- * Security headers by kind of response. API answers are data, never documents: a `default-src 'none'`
- * CSP and no framing. API and widget files are meant to be loaded by other origins' pages, hence
- * `Cross-Origin-Resource-Policy: cross-origin` (a shop page with COEP could not load them otherwise).
- * Widget files get no CSP because a worker script takes its CSP from its own response, and the widget's
- * workers need wasm and fetch. Pages (the `mount`ed demo shop) get the defaults without a CSP: they load
- * same-origin scripts, wasm, images and blob workers, and a CSP belongs with the code that knows which.
- */
-function securityHeaders(): MiddlewareHandler {
-  const api = secureHeaders({
-    crossOriginResourcePolicy: 'cross-origin',
-    xFrameOptions: 'DENY',
-    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-  });
-  const widget = secureHeaders({ crossOriginResourcePolicy: 'cross-origin' });
-  const page = secureHeaders();
-  return (c, next) => {
-    const path = c.req.path;
-    if (path.startsWith('/v1/') || path === '/healthz') return api(c, next);
-    if (path.startsWith('/widget/')) return widget(c, next);
-    return page(c, next);
-  };
 }
 
 /**

@@ -7,6 +7,7 @@ import { openDiskAnalytics, type DiskAnalyticsStore } from './adapters/node/anal
 import { openDiskCatalog } from './adapters/node/catalog-store.ts';
 import { openDiskStorage } from './adapters/node/storage.ts';
 import { openDiskRoundStore } from './adapters/node/round-store.ts';
+import { nodeTokenHash } from './adapters/node/token-hash.ts';
 import { createApp } from './app.ts';
 import { createFederation } from './federated/engine.ts';
 import { describeContract } from './contract-suite.ts';
@@ -41,6 +42,7 @@ describeContract('Node (disk storage)', async (config) => {
           epsilonBudget: config.federation.epsilonBudget,
           aggregation: { releaseThreshold: config.federation.releaseThreshold },
         }),
+        hashToken: nodeTokenHash,
       },
     });
   };

@@ -9,6 +9,7 @@ import { ApiError } from './errors.ts';
 import { IMMUTABLE, ifRangeHolds, noneMatch, parseRange, quoteEtag } from './http.ts';
 import { canaryBucket, servedVersion } from './admin/registry-ops.ts';
 import { currentManifest } from './registry.ts';
+import { apiResponse } from './security.ts';
 import type { Storage } from './storage.ts';
 
 /**
@@ -37,8 +38,8 @@ export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKe
     // While a canary runs the answer depends on the bucket: shared caches must not hand one to everyone.
     const headers: Record<string, string> = { ETag: etag, 'Cache-Control': MANIFEST_CACHE, 'X-Model-Version': current.manifest.version };
     if (canary) Object.assign(headers, { 'Cache-Control': CANARY_CACHE, Vary: 'X-Canary-Bucket' });
-    if (noneMatch(c.req.header('If-None-Match'), etag)) return c.body(null, 304, headers);
-    return c.body(current.bytes, 200, { ...headers, 'Content-Type': 'application/json' });
+    if (noneMatch(c.req.header('If-None-Match'), etag)) return apiResponse(null, 304, headers);
+    return apiResponse(current.bytes, 200, { ...headers, 'Content-Type': 'application/json' });
   });
 
   routes.get('/blobs/:sha256', async (c) => {
@@ -48,20 +49,21 @@ export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKe
     }
     const bytes = await storage.blobs.get(sha256);
     if (!bytes) throw new ApiError(404, 'unknown_blob', `no blob ${sha256}`);
+    // The address is the ETag; the bytes go out as stored (no copy: `Response` takes the view as is).
     const etag = quoteEtag(sha256);
-    const headers = { ETag: etag, 'Cache-Control': IMMUTABLE, 'Accept-Ranges': 'bytes' };
-    if (noneMatch(c.req.header('If-None-Match'), etag)) return c.body(null, 304, headers);
+    if (noneMatch(c.req.header('If-None-Match'), etag)) return apiResponse(null, 304, { ETag: etag, 'Cache-Control': IMMUTABLE, 'Accept-Ranges': 'bytes' });
 
-    const range = ifRangeHolds(c.req.header('If-Range'), etag) ? parseRange(c.req.header('Range'), bytes.byteLength) : null;
+    const rangeHeader = c.req.header('Range');
+    const range = rangeHeader !== undefined && ifRangeHolds(c.req.header('If-Range'), etag) ? parseRange(rangeHeader, bytes.byteLength) : null;
     if (range === 'unsatisfiable') {
       throw new ApiError(416, 'range_not_satisfiable', `the blob has ${bytes.byteLength} bytes`, {
         'Content-Range': `bytes */${bytes.byteLength}`,
       });
     }
-    const typed = { ...headers, 'Content-Type': 'application/octet-stream' };
-    if (!range) return c.body(bytes, 200, typed);
-    return c.body(bytes.subarray(range.start, range.end + 1), 206, {
-      ...typed,
+    const headers = { ETag: etag, 'Cache-Control': IMMUTABLE, 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream' };
+    if (!range) return apiResponse(bytes, 200, headers);
+    return apiResponse(bytes.subarray(range.start, range.end + 1), 206, {
+      ...headers,
       'Content-Range': `bytes ${range.start}-${range.end}/${bytes.byteLength}`,
     });
   });

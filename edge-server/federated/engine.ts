@@ -151,6 +151,8 @@ export interface ResolvedFederationSettings {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Client tokens remembered for the daily limit before stale ones are swept. */
+const RECENT_SWEEP_SIZE = 100_000;
 export const CLIENT_TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
 
 function fail(message: string): never {
@@ -238,6 +240,7 @@ export function createFederation(options: FederationOptions): Federation {
   const { cohort } = settings;
   const models = new Map<string, Promise<ModelState>>();
   const recent = new Map<string, number[]>(); // tokenHash → accept times in the last day
+  let sweepAbove = RECENT_SWEEP_SIZE;
   const deltaCache = new Map<string, { bytes: Bytes; sha256: string }>();
   let popularity = options.popularity;
 
@@ -305,9 +308,12 @@ export function createFederation(options: FederationOptions): Federation {
   }
 
   function rateLimited(hash: string, at: number): boolean {
-    if (recent.size > 100_000) {
-      // Tokens rotate daily: sweep the ones not seen for a day, so the map stays bounded.
+    if (recent.size > sweepAbove) {
+      // Tokens rotate daily: sweep the ones not seen for a day, so the map stays bounded. The next sweep
+      // waits until the map has doubled, so a day with more than 100k live tokens does not sweep the
+      // whole map on every upload (amortized O(1) per upload).
       for (const [h, times] of recent) if (times.at(-1)! <= at - DAY_MS) recent.delete(h);
+      sweepAbove = Math.max(RECENT_SWEEP_SIZE, 2 * recent.size);
     }
     const times = (recent.get(hash) ?? []).filter((t) => t > at - DAY_MS);
     if (times.length === 0) recent.delete(hash);

@@ -3,11 +3,12 @@
  * (aggregated deltas out), and `GET /rounds` for the admin router (`/v1/admin/rounds`).
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { VERSION_LABEL } from '../../core/artifact/manifest.ts';
 import { DELTA_MEDIA_TYPE, UPDATE_MEDIA_TYPE } from '../../core/federated/codec.ts';
+import { limitBody } from '../body.ts';
 import { ApiError } from '../errors.ts';
 import { IMMUTABLE, noneMatch, quoteEtag } from '../http.ts';
+import { apiResponse } from '../security.ts';
 import { CLIENT_TOKEN, tokenHash, type Federation } from './engine.ts';
 
 export interface FederatedRouteOptions {
@@ -18,17 +19,29 @@ export interface FederatedRouteOptions {
    * @example { maxUpdateBytes: 64 * 1024 }
    */
   maxUpdateBytes?: number;
+  /**
+   * Turns a client token into the form the engine stores and rate-limits by: the first 32 hex digits
+   * of its SHA-256. Default `tokenHash` (`crypto.subtle`, every runtime). A runtime with a synchronous
+   * SHA-256 passes it here: Node's `crypto.subtle.digest` goes through the thread pool and costs more
+   * per call than the rest of an upload's validation (the Node adapter passes `createHash`). Must give
+   * the same digest as `tokenHash`, since stored updates are matched by it across restarts.
+   * @example { hashToken: (token) => createHash('sha256').update(token).digest('hex').slice(0, 32) }
+   */
+  hashToken?: (token: string) => string | Promise<string>;
 }
 
 /** Header carrying the device's anonymous client token: random, rotated daily by the device, never tied to a user. */
 export const CLIENT_TOKEN_HEADER = 'X-Client-Token';
 const UPDATE_TYPES = [UPDATE_MEDIA_TYPE, 'application/octet-stream'];
 const LATEST_CACHE = 'public, max-age=60, must-revalidate';
+const RECEIPT_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
 
 /** `/v1/updates` and `/v1/models/:name/deltas`; `federation` undefined answers them as a server without federated learning. */
 export function federatedRoutes(federation: Federation | undefined, options: FederatedRouteOptions = {}): Hono {
   const maxBytes = options.maxUpdateBytes ?? 256 * 1024;
   if (!Number.isInteger(maxBytes) || maxBytes < 1024) throw new TypeError(`createApp: federated.maxUpdateBytes must be an integer >= 1024 (got ${String(maxBytes)})`);
+  const hashToken = options.hashToken ?? tokenHash;
+  if (typeof hashToken !== 'function') throw new TypeError('createApp: federated.hashToken must be a function (token) => hex digest');
   const routes = new Hono();
 
   routes.post(
@@ -45,17 +58,12 @@ export function federatedRoutes(federation: Federation | undefined, options: Fed
       }
       return next();
     },
-    bodyLimit({
-      maxSize: maxBytes,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', `an update may be at most ${maxBytes} bytes`);
-      },
-    }),
+    limitBody(maxBytes, `an update may be at most ${maxBytes} bytes`),
     async (c) => {
       const bytes = new Uint8Array(await c.req.arrayBuffer());
-      const result = await federation!.submit({ bytes, tokenHash: await tokenHash(c.req.header(CLIENT_TOKEN_HEADER)!) });
-      c.header('Cache-Control', 'no-store');
-      return c.json(result, result.duplicate ? 200 : 202);
+      if (bytes.byteLength > maxBytes) throw new ApiError(413, 'payload_too_large', `an update may be at most ${maxBytes} bytes`);
+      const result = await federation!.submit({ bytes, tokenHash: await hashToken(c.req.header(CLIENT_TOKEN_HEADER)!) });
+      return apiResponse(JSON.stringify(result), result.duplicate ? 200 : 202, RECEIPT_HEADERS);
     },
   );
 

@@ -12,6 +12,7 @@ import { createApp } from '../../app.ts';
 import { createFederation } from '../../federated/engine.ts';
 import { openDiskRoundStore } from './round-store.ts';
 import { serveNode } from './serve.ts';
+import { nodeTokenHash } from './token-hash.ts';
 import { openDiskStorage } from './storage.ts';
 import { widgetDir } from './widget-dir.ts';
 
@@ -27,6 +28,6 @@ const federation = createFederation({
   epsilonBudget: 1e6,
   maxUpdatesPerDay: 1000,
 });
-const app = createApp({ storage, trustedKeys: config.trustedKeys, widget: widgetDir(join(dir, 'no-widget')), federated: { federation } });
+const app = createApp({ storage, trustedKeys: config.trustedKeys, widget: widgetDir(join(dir, 'no-widget')), federated: { federation, hashToken: nodeTokenHash } });
 const server = await serveNode({ port: 0, hostname: '127.0.0.1', app });
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);

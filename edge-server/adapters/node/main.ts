@@ -27,6 +27,7 @@ import { openDiskCatalog } from './catalog-store.ts';
 import { createFederation } from '../../federated/engine.ts';
 import { openDiskRoundStore } from './round-store.ts';
 import { serveNode } from './serve.ts';
+import { nodeTokenHash } from './token-hash.ts';
 import { openDiskStorage } from './storage.ts';
 import { widgetDir } from './widget-dir.ts';
 
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
     adminTokens,
     analytics: { store: analytics },
     catalog,
-    ...(federation ? { federated: { federation } } : {}),
+    ...(federation ? { federated: { federation, hashToken: nodeTokenHash } } : {}),
   });
   const server = await serveNode({ port, app });
   const url = `http://localhost:${new URL(server.url).port}/`;

@@ -14,34 +14,20 @@
  * harmless: `load` skips every update up to the last round's `lastSeq` whether or not it is still in
  * the file. Assumes one process writes a directory at a time, as the blob storage does.
  */
-import { mkdir, open, readdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { MODEL_NAME } from '../../../core/artifact/manifest.ts';
 import type { RoundRecord, RoundStore, StoredUpdate } from '../../federated/store.ts';
 import { syncDir, writeFileAtomic } from './durable-file.ts';
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (IEEE 802.3), as zip and PNG use it. */
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+const FRAME_HEADER = 8;
 
 function frame(payload: Uint8Array): Buffer {
-  const out = Buffer.alloc(8 + payload.length);
+  const out = Buffer.allocUnsafe(FRAME_HEADER + payload.length);
   out.writeUInt32LE(payload.length, 0);
   out.writeUInt32LE(crc32(payload), 4);
-  out.set(payload, 8);
+  out.set(payload, FRAME_HEADER);
   return out;
 }
 
@@ -49,26 +35,40 @@ function frame(payload: Uint8Array): Buffer {
 function readFrames(data: Buffer): { payloads: Buffer[]; valid: number } {
   const payloads: Buffer[] = [];
   let at = 0;
-  while (at + 8 <= data.length) {
+  while (at + FRAME_HEADER <= data.length) {
     const length = data.readUInt32LE(at);
-    if (at + 8 + length > data.length) break;
-    const payload = data.subarray(at + 8, at + 8 + length);
+    if (at + FRAME_HEADER + length > data.length) break;
+    const payload = data.subarray(at + FRAME_HEADER, at + FRAME_HEADER + length);
     if (crc32(payload) !== data.readUInt32LE(at + 4)) break;
     payloads.push(payload);
-    at += 8 + length;
+    at += FRAME_HEADER + length;
   }
   return { payloads, valid: at };
 }
 
-/** Update frame payload: [u32 header length][header JSON][update bytes]. */
-function encodeUpdateFrame(u: StoredUpdate): Buffer {
-  const { bytes, ...header } = u;
-  const json = Buffer.from(JSON.stringify(header));
-  const out = Buffer.alloc(4 + json.length + bytes.length);
-  out.writeUInt32LE(json.length, 0);
-  out.set(json, 4);
-  out.set(bytes, 4 + json.length);
-  return frame(out);
+/**
+ * Frames for a batch of updates, in one buffer (one copy of each update's bytes, one write). Update
+ * frame payload: [u32 header length][header JSON][update bytes].
+ */
+function encodeUpdateFrames(updates: readonly StoredUpdate[]): Buffer {
+  const headers = updates.map(({ bytes: _, ...header }) => Buffer.from(JSON.stringify(header)));
+  let total = 0;
+  for (let i = 0; i < updates.length; i++) total += FRAME_HEADER + 4 + headers[i]!.length + updates[i]!.bytes.length;
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = 0; i < updates.length; i++) {
+    const json = headers[i]!;
+    const bytes = updates[i]!.bytes;
+    const length = 4 + json.length + bytes.length;
+    const payload = at + FRAME_HEADER;
+    out.writeUInt32LE(json.length, payload);
+    json.copy(out, payload + 4);
+    out.set(bytes, payload + 4 + json.length);
+    out.writeUInt32LE(length, at);
+    out.writeUInt32LE(crc32(out.subarray(payload, payload + length)), at + 4);
+    at = payload + length;
+  }
+  return out;
 }
 
 function decodeUpdateFrame(payload: Buffer): StoredUpdate {
@@ -110,6 +110,12 @@ async function appendSynced(path: string, bytes: Buffer): Promise<void> {
   }
 }
 
+/** An update log kept open between appends, and its length (where a failed append is cut back to). */
+interface OpenLog {
+  handle: FileHandle;
+  length: number;
+}
+
 /**
  * Opens (creating if needed) a round store directory.
  * @example const rounds = await openDiskRoundStore('.edge-recs/federated');
@@ -117,6 +123,7 @@ async function appendSynced(path: string, bytes: Buffer): Promise<void> {
 export async function openDiskRoundStore(dir: string): Promise<RoundStore> {
   await mkdir(dir, { recursive: true });
   const created = new Set<string>();
+  const logs = new Map<string, OpenLog>();
   const modelDir = async (model: string): Promise<string> => {
     if (!MODEL_NAME.test(model)) throw new Error(`round store: bad model name ${JSON.stringify(model)}`);
     const path = join(dir, model);
@@ -141,12 +148,37 @@ export async function openDiskRoundStore(dir: string): Promise<RoundStore> {
     async append(model, updates) {
       if (updates.length === 0) return;
       const path = await modelDir(model);
-      await appendSynced(join(path, 'updates.log'), Buffer.concat(updates.map(encodeUpdateFrame)));
+      // Kept open: an open, write and close per batch cost more than the write. The engine appends and
+      // commits one model's rounds on one queue, so nothing else touches the log meanwhile.
+      let log = logs.get(model);
+      if (!log) {
+        const handle = await open(join(path, 'updates.log'), 'a');
+        log = { handle, length: (await handle.stat()).size };
+        logs.set(model, log);
+      }
+      const bytes = encodeUpdateFrames(updates);
+      try {
+        const { bytesWritten } = await log.handle.write(bytes);
+        if (bytesWritten !== bytes.length) throw new Error(`round store: short write to ${join(path, 'updates.log')} (${bytesWritten} of ${bytes.length} bytes)`);
+        await log.handle.datasync();
+        log.length += bytes.length;
+      } catch (err) {
+        // Not acknowledged, so not kept: cut the log back, or a torn frame here would hide every frame
+        // appended after it from the next `load`. Reopened on the next append.
+        logs.delete(model);
+        await log.handle.truncate(log.length).catch(() => undefined);
+        await log.handle.close().catch(() => undefined);
+        throw err;
+      }
     },
 
     async commitRound(model, record) {
       const path = await modelDir(model);
       await appendSynced(join(path, 'rounds.log'), frame(Buffer.from(JSON.stringify(record))));
+      // The rewrite below replaces the file: the next append opens the new one.
+      const current = logs.get(model);
+      logs.delete(model);
+      await current?.handle.close();
       // Committed. Now drop the consumed updates (best kept short: they are the only per-device data held).
       const log = join(path, 'updates.log');
       const keep = (await readLog(log)).filter((p) => decodeUpdateFrame(p).seq > record.lastSeq);
