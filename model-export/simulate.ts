@@ -38,7 +38,7 @@ import { readArtifactDir, writeArtifactDir } from './artifact-fs.ts';
 import { parseS3Rec, split, type Dataset } from './dataset.ts';
 import { CliError } from './errors.ts';
 import { useBackend, type NodeBackend } from './tf-node.ts';
-import { trainModel, TRAIN_DEFAULTS } from './trainer.ts';
+import { trainModel } from './trainer.ts';
 import { resolveFederationSettings } from '../edge-server/federated/engine.ts';
 
 /** Settings of one simulation; `SIMULATE_DEFAULTS` holds each default and `model-export/cli.ts` the flag help. */
@@ -114,6 +114,13 @@ export const SIMULATE_DEFAULTS: SimulateOptions = {
   delta: 1e-6,
   seed: 42,
 };
+
+/**
+ * The central recipe of the start model and of the central reference, pinned here (not read from the
+ * trainer's defaults) so that the README's figures stay reproducible when the trainer's defaults move:
+ * the trainer's settings when they were measured (Adam, lr 0.001, 2,048 shared negatives, dropout 0.5).
+ */
+export const CENTRAL_RECIPE = { learningRate: 0.001, beta2: 0.999, batchSize: 128, dropout: 0.5, negatives: 2048, weighting: 'uniform' } as const;
 
 /** Share of all users whose sequences the attackers know (public reviews), as FedRecAttack assumes. */
 export const ATTACKER_PUBLIC_SHARE = 0.01;
@@ -339,6 +346,7 @@ export async function simulate(data: Dataset, options: SimulateOptions, hooks: S
   const trained: StartModel =
     hooks.start ??
     (await trainModel(startData, {
+      ...CENTRAL_RECIPE,
       model: { dim: o.dim, blocks: o.blocks },
       epochs: o.centralEpochs,
       patience: o.centralEpochs,
@@ -470,18 +478,18 @@ export async function simulate(data: Dataset, options: SimulateOptions, hooks: S
   return report;
 }
 
-/** The central reference: Adam over the same cohorts' sequences, round after round, batches of 128. */
+/** The central reference: Adam (`CENTRAL_RECIPE`) over the same cohorts' sequences, round after round, batches of 128. */
 async function trainCentrally(config: ModelConfig, start: NamedWeights, rounds: number[][][], seed: number): Promise<NamedWeights> {
   const random = rng(seed + 6);
   const model = SasRec.fromWeights(config, start, { trainable: true });
-  const optimizer = tf.train.adam(TRAIN_DEFAULTS.learningRate, 0.9, TRAIN_DEFAULTS.beta2);
+  const optimizer = tf.train.adam(CENTRAL_RECIPE.learningRate, 0.9, CENTRAL_RECIPE.beta2);
   try {
     for (const sequences of rounds) {
       const seqs = shuffle(sequences.filter((s) => s.length >= 2), random);
-      for (let b = 0; b < seqs.length; b += TRAIN_DEFAULTS.batchSize) {
-        const batch = nextItemBatch(seqs.slice(b, b + TRAIN_DEFAULTS.batchSize), config.maxLen);
-        const negatives = TRAIN_DEFAULTS.negatives < config.numItems ? Int32Array.from({ length: TRAIN_DEFAULTS.negatives }, () => 1 + Math.floor(random() * config.numItems)) : undefined;
-        const loss = optimizer.minimize(() => nextItemLoss(model, batch, { negatives, noise: { rate: TRAIN_DEFAULTS.dropout, random } }), true);
+      for (let b = 0; b < seqs.length; b += CENTRAL_RECIPE.batchSize) {
+        const batch = nextItemBatch(seqs.slice(b, b + CENTRAL_RECIPE.batchSize), config.maxLen);
+        const negatives = CENTRAL_RECIPE.negatives < config.numItems ? Int32Array.from({ length: CENTRAL_RECIPE.negatives }, () => 1 + Math.floor(random() * config.numItems)) : undefined;
+        const loss = optimizer.minimize(() => nextItemLoss(model, batch, { negatives, noise: { rate: CENTRAL_RECIPE.dropout, random } }), true);
         loss?.dispose();
       }
     }
