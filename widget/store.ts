@@ -1,5 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { ShopEvent } from '../core/events.ts';
+import { parseEvent, type ShopEvent } from '../core/events.ts';
 
 /**
  * IndexedDB schema of everything the widget keeps on the device. Bump `DB_VERSION` and add a step to
@@ -293,7 +293,7 @@ class IdbStore implements ProfileStore {
       async (db) => {
         if (this.fresh) return [...this.mirror];
         const rows = await db.getAllFromIndex('events', 'ts');
-        this.mirror = rows.map(({ id: _id, ...event }) => event);
+        this.mirror = rows.flatMap(storedEvent);
         this.fresh = true;
         return [...this.mirror];
       },
@@ -349,6 +349,22 @@ function trim(log: readonly ShopEvent[], limits: StoreLimits): ShopEvent[] {
  * `log` (oldest first, within `limits`) with `event` added, as the store keeps it: a new array, the
  * common case (a new event, nothing to drop) without sorting or filtering the whole log.
  */
+/**
+ * A stored record as an event, or nothing: the database outlives this code and is shared with every
+ * script of the origin, so a record another script, an old schema or a disk error left is dropped here
+ * rather than break every ranking of every later visit.
+ */
+function storedEvent(row: unknown): ShopEvent[] {
+  if (typeof row !== 'object' || row === null) return [];
+  const { id: _id, ...raw } = row as Record<string, unknown>;
+  if (typeof raw.ts !== 'number' || !Number.isFinite(raw.ts)) return [];
+  try {
+    return [parseEvent(raw.name, raw, raw.ts)];
+  } catch {
+    return [];
+  }
+}
+
 export function appendEvent(log: readonly ShopEvent[], event: ShopEvent, limits: StoreLimits = STORE_DEFAULTS): ShopEvent[] {
   const cutoff = Date.now() - limits.maxAgeDays * 86_400_000;
   const inOrder = log.length === 0 || log[log.length - 1]!.ts <= event.ts;

@@ -228,3 +228,46 @@ describe('faults: the edge server down or slow after a first visit', () => {
     });
   }
 });
+
+describe('faults: IndexedDB content damaged between visits', () => {
+  it('garbage event records and a corrupted cached manifest: the page still ranks with the model, no page error', { timeout: 90_000 }, async () => {
+    shop.damage(null);
+    shop.page({ attributes: 'data-backend="cpu"' });
+    const context = await browser.newContext();
+    try {
+      const first = await context.newPage();
+      await first.goto(`${shop.shopUrl}/`);
+      await first.waitForFunction(() => window.edgeRecs?.state.status === 'ready', undefined, { timeout: 30_000 });
+      await first.evaluate(() => window.edgeRecs!.events());
+      // Another script, a disk error or an old schema left records the widget never wrote.
+      await first.evaluate(
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const req = indexedDB.open('edge-recs');
+            req.onsuccess = () => {
+              const db = req.result;
+              const tx = db.transaction(['events', 'manifests', 'meta'], 'readwrite');
+              const events = tx.objectStore('events');
+              for (const junk of [{ name: 42 }, {}, { name: 'view_item', ts: 'yesterday', items: 'sku-b' }, { name: 'view_item', ts: 1, items: [{ item_id: { nested: true } }] }, { name: 'purchase', ts: 2, items: [null] }]) events.add(junk);
+              const manifests = tx.objectStore('manifests');
+              const get = manifests.get('default');
+              get.onsuccess = () => manifests.put({ ...(get.result as object), body: '{"format": "edge-recs-model/1", trunc' }, 'default');
+              tx.objectStore('meta').put('not what you expected', 'bandit');
+              tx.oncomplete = () => resolve();
+              tx.onerror = () => reject(tx.error);
+            };
+          }),
+      );
+      await first.close();
+      const { page, errors } = await open(context);
+      const state = await settled(page);
+      expect(state.status, JSON.stringify(state)).toBe('ready');
+      expect(await cards(page)).toHaveLength(4);
+      await page.evaluate(() => window.edgeRecs!.track('view_item', { items: [{ item_id: 'sku-d' }] }));
+      expect((await page.evaluate(() => window.edgeRecs!.events())).at(-1)?.items[0]?.item_id).toBe('sku-d');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});

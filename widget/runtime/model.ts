@@ -69,14 +69,18 @@ async function fetchOk(url: string, signal?: AbortSignal, headers: Record<string
  * With a `cache`: the manifest is revalidated with `If-None-Match` (a 304 costs no body), and files are
  * read from IndexedDB by SHA-256 before the network is asked, so a repeat visit downloads no model bytes
  * and a new version downloads only the files that changed. Cached bytes are verified like downloaded
- * ones; if they fail (a corrupted cache), the load is retried once from the network. Files of older
+ * ones; if they fail (a corrupted cache: a file or the manifest), the load is retried once from the network. Files of older
  * versions are dropped once a version has loaded.
  */
 export async function fetchModel(source: ModelSource): Promise<LoadedArtifact & { stats: LoadStats }> {
   try {
     return await load(source, true);
   } catch (e) {
-    if (!source.cache || !(e instanceof ContractError) || e.code !== 'integrity') throw e;
+    // Whatever the cache held may be what is wrong: a file, or the manifest itself (unreadable JSON, a
+    // signature that no longer verifies) behind an ETag the server still answers 304 to, which would
+    // otherwise fail every visit. One retry from the network, ignoring the cache; a network failure is
+    // not retried.
+    if (!source.cache || !(e instanceof ContractError) || e.code === 'fetch_failed') throw e;
     return load(source, false);
   }
 }
