@@ -3,7 +3,9 @@ import { thrownContractError } from '../../test/support/contract-error.ts';
 import { paramShapes, type ModelConfig } from '../model/config.ts';
 import { size } from '../model/weights.ts';
 import { normal, rng } from '../random.ts';
+import { deltaNorm } from './delta.ts';
 import {
+  checkUpdate,
   decodeUpdate,
   decodeVersionDelta,
   encodeUpdate,
@@ -169,5 +171,44 @@ describe('update codec', () => {
       u.dense.set('item_emb', new Float32Array(201 * 8));
       expect(thrownContractError(() => encodeUpdate(u), 'bad_update').message).toMatch(/item_emb/);
     });
+  });
+});
+
+describe('checkUpdate (intake validation without decoding values)', () => {
+  it.each([
+    ['int8', 1],
+    ['int8', 0.3],
+    ['float16', 1],
+    ['float32', 0.3],
+  ] as Array<[ValueEncoding, number]>)('reports the labels, shape and exactly the norm decodeUpdate + deltaNorm give (%s, density %s)', (values, density) => {
+    const bytes = encodeUpdate(randomUpdate(CONFIG, [3, 40, 199], 7, 0.05), { values, density });
+    const full = decodeUpdate(bytes);
+    const summary = checkUpdate(bytes);
+    expect(summary).toEqual({ model: full.model, baseVersion: full.baseVersion, nonce: full.nonce, config: full.config, encoding: values, rowCount: 3, norm: deltaNorm(full) });
+  });
+
+  it('refuses every malformed frame decodeUpdate refuses, with the same message', () => {
+    const good = encodeUpdate(randomUpdate(CONFIG, [5, 9]));
+    const negativeScale = good.slice();
+    new DataView(negativeScale.buffer).setFloat32(negativeScale.length - 12, -1, true);
+    const code128 = good.slice();
+    code128[code128.length - 1] = 0x80;
+    const nonFinite = randomUpdate(CONFIG, [5]);
+    nonFinite.rows.values[0] = NaN;
+    const bad: Array<[Uint8Array, { maxRows?: number }]> = [
+      [new Uint8Array(0), {}],
+      [good.slice(0, good.length - 3), {}],
+      [Uint8Array.from([...good, 0]), {}],
+      [negativeScale, {}],
+      [code128, {}],
+      [encodeUpdate(nonFinite, { values: 'float32' }), {}],
+      [good, { maxRows: 1 }],
+      [encodeVersionDelta({ ...randomUpdate(CONFIG, [5]), fromVersion: 'v1', toVersion: 'v2' }), {}],
+    ];
+    for (const [bytes, limits] of bad) {
+      const expected = thrownContractError(() => decodeUpdate(bytes, limits), 'bad_update').message;
+      expect(thrownContractError(() => checkUpdate(bytes, limits), 'bad_update').message).toBe(expected);
+    }
+    expect(thrownContractError(() => checkUpdate(code128), 'bad_update').message).toMatch(/rows\[9\] holds int8 code -128/);
   });
 });

@@ -16,8 +16,8 @@ import { signManifest, type KeyFile, type TrustedKey } from '../../core/artifact
 import { ContractError, isRecord, show } from '../../core/errors.ts';
 import { gaussianEpsilon } from '../../core/federated/accountant.ts';
 import { AGGREGATION_DEFAULTS, defaultReleaseThreshold, RoundAggregator, roundNoiseMultiplier, secureNormal, type AggregationSettings } from '../../core/federated/aggregate.ts';
-import { decodeUpdate, decodeVersionDelta, encodeVersionDelta, type ModelUpdate, type WeightDelta } from '../../core/federated/codec.ts';
-import { applyDelta, composeDeltas, deltaNorm, diffWeights } from '../../core/federated/delta.ts';
+import { checkUpdate, decodeUpdate, decodeVersionDelta, encodeVersionDelta, type UpdateSummary, type WeightDelta } from '../../core/federated/codec.ts';
+import { applyDelta, composeDeltas, diffWeights } from '../../core/federated/delta.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { ApiError } from '../errors.ts';
 import { currentManifest, publishArtifact } from '../registry.ts';
@@ -207,7 +207,8 @@ export async function tokenHash(token: string): Promise<string> {
 const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 interface Job {
-  update: ModelUpdate;
+  /** The update, validated; its values stay in `input.bytes` until a round decodes them. */
+  update: UpdateSummary;
   input: SubmitInput;
   resolve: (r: SubmitResult) => void;
   reject: (e: unknown) => void;
@@ -337,7 +338,7 @@ export function createFederation(options: FederationOptions): Federation {
         throw new ContractError('bad_update', `update: config.${k} is ${update.config[k]}; ${update.model}@${manifest.version} has ${config[k]}`);
       }
     }
-    const norm = deltaNorm(update);
+    const { norm } = update;
     if (!(norm <= settings.maxUpdateNorm)) throw new ContractError('bad_update', `update: norm ${norm.toPrecision(4)} is over the limit of ${settings.maxUpdateNorm}`);
     if (epsilonAfter(publishedCount(st) + 1) > settings.epsilonBudget) {
       throw new ApiError(409, 'budget_exhausted', `model ${update.model} has spent its privacy budget (ε ${settings.epsilonBudget}); no more rounds run on this version line`);
@@ -545,7 +546,7 @@ export function createFederation(options: FederationOptions): Federation {
 
     async submit(input) {
       if (typeof input.tokenHash !== 'string' || !/^[0-9a-f]{32}$/.test(input.tokenHash)) throw new TypeError('submit: tokenHash must be tokenHash(clientToken)');
-      const update = decodeUpdate(input.bytes, { maxRows: settings.aggregation.maxRowsPerClient });
+      const update = checkUpdate(input.bytes, { maxRows: settings.aggregation.maxRowsPerClient });
       // Load state only for published models, so made-up names cannot fill memory.
       if (!models.has(update.model) && !(await storage.meta.getModel(update.model))) {
         throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(update.model)} is published`);
