@@ -5,6 +5,7 @@
  * configured origins; every answer carries the security headers and no cookie reaches a shopper.
  */
 import { describe, expect, it } from 'vitest';
+import { amplifyingUpdate } from './support/amplify.ts';
 import { checkAnswer, FUZZ_ADMIN_TOKEN, FUZZ_ORIGIN, fuzzServer, type FuzzRequest } from './fuzz-targets.ts';
 
 /** Every route under the admin guard, with a body the route would accept from an admin. */
@@ -163,5 +164,18 @@ describe('security headers and cookies', () => {
     const dashboard = await s.app.request('/dashboard', { headers: { Authorization: `Bearer ${FUZZ_ADMIN_TOKEN}` } });
     expect(dashboard.headers.get('Content-Security-Policy')).toMatch(/default-src 'none'/);
     expect(dashboard.headers.get('Content-Security-Policy')).not.toMatch(/script-src/);
+  });
+});
+
+describe('update intake under a crafted frame', () => {
+  it('refuses a 2 KB update declaring the largest model shape (one value per tensor) without allocating its ~390 MiB of tensors', async () => {
+    const s = await fuzzServer();
+    const body = amplifyingUpdate('v2');
+    const before = process.memoryUsage().arrayBuffers;
+    const res = await s.app.request('/v1/updates', { method: 'POST', headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': 'device-0001-token-abcdef' }, body });
+    const grown = process.memoryUsage().arrayBuffers - before;
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/config\.dim is 1024/);
+    expect(grown).toBeLessThan(64 * 2 ** 20);
   });
 });
