@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Subresource Integrity for the README's script tag: `node scripts/sri.mjs` prints the sha384 of the
 // built loader (`dist/edge-recs.js`, from `npm run build`); `--write` puts it into README.md's
-// `integrity="sha384-…"` attribute. `npm run build` runs it with `--write`, so the snippet always names the
-// build in the tree; `test/reliability/widget.chromium.test.ts` checks the README against the build and
-// that Chromium accepts the hash.
+// `integrity="sha384-…"` attribute (`npm run sri` after `npm run build`). The build does not rewrite the
+// README by itself: `test/reliability/widget.chromium.test.ts` checks the committed README against the
+// build and that Chromium accepts the hash, and that check could never fail if every build rewrote it.
 //
 // The loader imports its lazy chunks by hashed name, so its hash changes with any widget change: a
 // merchant who pins it must serve a fixed build (a versioned URL) and update the hash on each upgrade.
