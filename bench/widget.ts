@@ -9,7 +9,8 @@
  *   (`data-backend`); the backend that actually ran is reported, since a forced GPU backend that cannot
  *   start falls back.
  * - load: time from navigation start to the first cards and to the first model-ranked cards, in a fresh
- *   browser profile (nothing cached) and on the next visit (model in IndexedDB, manifest revalidated).
+ *   browser profile (nothing cached) and on the visits after it (model in IndexedDB, manifest revalidated;
+ *   the median of `REPEAT_VISITS`).
  * - bundle sizes: the loader and each lazy chunk, gzip.
  *
  *   npm run bench -- widget        writes bench/results/widget.json
@@ -36,6 +37,8 @@ import { LOADER_BUDGET_BYTES } from '../widget/budget.ts';
 const CONFIG = { numItems: 12_000, dim: 64, blocks: 2, heads: 1, maxLen: 50 };
 /** Runs per backend: the software GPU backends (SwiftShader here) take seconds per run. */
 const RUNS: Record<string, number> = { wasm: 100, cpu: 20, webgl: 10, webgpu: 5 };
+/** Repeat visits measured (the median is reported). */
+const REPEAT_VISITS = 7;
 /** `WIDGET_BENCH_BACKENDS=wasm,cpu` measures a subset. */
 const BACKENDS = (process.env.WIDGET_BENCH_BACKENDS?.split(',') ?? ['webgpu', 'webgl', 'wasm', 'cpu']).filter((b) => ['webgpu', 'webgl', 'wasm', 'cpu'].includes(b));
 /** As in `web-test-runner.config.mjs`: WebGPU and WebGL on SwiftShader where there is no GPU. */
@@ -166,19 +169,31 @@ export async function run(): Promise<Record<string, unknown>> {
   const latency: Record<string, { ranOn: string; runs: number; p50: number; p95: number; mean: number }> = {};
   const load: Record<
     string,
-    { firstCardsMs: number; modelCardsMs: number; loadEventMs: number; firstCardsAfterLoadMs: number; modelCardsAfterLoadMs: number; modelBytesDownloaded: number; modelLoad: unknown }
+    {
+      firstCardsMs: number;
+      modelCardsMs: number;
+      loadEventMs: number;
+      firstCardsAfterLoadMs: number;
+      modelCardsAfterLoadMs: number;
+      modelBytesDownloaded: number;
+      modelLoad: unknown;
+      visits?: number;
+      firstCardsAfterLoadMsEach?: number[];
+      modelCardsAfterLoadMsEach?: number[];
+    }
   > = {};
   const loadedChunks: string[] = [];
   try {
     // Cold and cached loads, automatic backend choice (what shoppers get).
     const context = await browser.newContext();
     const p = await context.newPage();
-    for (const visit of ['cold (nothing cached)', 'repeat visit (model cached)']) {
+    type Visit = { firstCardsMs: number; modelCardsMs: number; loadEventMs: number; modelBytesDownloaded: number; modelLoad: unknown; chunks: string[] };
+    const visit = async (): Promise<Visit> => {
       await p.goto(`${server.url}/shop`);
       // One event of history, so the row needs the model to be ranked.
       await p.evaluate(() => (window as unknown as { edgeRecs: { track(n: string, p: unknown): void } }).edgeRecs.track('view_item', { items: [{ item_id: 'sku-00042' }] }));
       await p.waitForFunction(() => (window as unknown as { __t: { model?: number } }).__t.model !== undefined, undefined, { timeout: 120_000 });
-      const figures = await p.evaluate(() => {
+      return p.evaluate(() => {
         const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
         const blobs = performance.getEntriesByType('resource').filter((e) => e.name.includes('/v1/blobs/')) as PerformanceResourceTiming[];
         const t = (window as unknown as { __t: { first: number; model: number } }).__t;
@@ -191,17 +206,30 @@ export async function run(): Promise<Record<string, unknown>> {
           chunks: performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((n) => n.startsWith('/widget/')),
         };
       });
-      const { chunks, ...rest } = figures;
-      load[visit] = {
-        ...rest,
-        firstCardsMs: round(rest.firstCardsMs),
-        modelCardsMs: round(rest.modelCardsMs),
-        loadEventMs: round(rest.loadEventMs),
-        firstCardsAfterLoadMs: round(rest.firstCardsMs - rest.loadEventMs),
-        modelCardsAfterLoadMs: round(rest.modelCardsMs - rest.loadEventMs),
-      };
-      if (loadedChunks.length === 0) loadedChunks.push(...chunks);
-    }
+    };
+    const figures = (v: Visit) => ({
+      firstCardsMs: round(v.firstCardsMs),
+      modelCardsMs: round(v.modelCardsMs),
+      loadEventMs: round(v.loadEventMs),
+      modelBytesDownloaded: v.modelBytesDownloaded,
+      modelLoad: v.modelLoad,
+      firstCardsAfterLoadMs: round(v.firstCardsMs - v.loadEventMs),
+      modelCardsAfterLoadMs: round(v.modelCardsMs - v.loadEventMs),
+    });
+    const cold = await visit();
+    load['cold (nothing cached)'] = figures(cold);
+    loadedChunks.push(...cold.chunks);
+    // Repeat visits vary by tens of milliseconds on shared cores: the visit with the median time to
+    // model-ranked cards is reported, beside every visit's figure.
+    const repeats: Visit[] = [];
+    for (let i = 0; i < REPEAT_VISITS; i++) repeats.push(await visit());
+    const byModel = [...repeats].sort((a, b) => a.modelCardsMs - a.loadEventMs - (b.modelCardsMs - b.loadEventMs));
+    load['repeat visit (model cached)'] = {
+      ...figures(byModel[Math.floor(byModel.length / 2)]!),
+      visits: repeats.length,
+      firstCardsAfterLoadMsEach: repeats.map((v) => round(v.firstCardsMs - v.loadEventMs)),
+      modelCardsAfterLoadMsEach: repeats.map((v) => round(v.modelCardsMs - v.loadEventMs)),
+    };
     await context.close();
 
     for (const backend of BACKENDS) {
@@ -228,6 +256,7 @@ export async function run(): Promise<Record<string, unknown>> {
   console.log('| visit | load event | first cards (after load) | model-ranked cards (after load) | model bytes downloaded |\n|---|---|---|---|---|');
   for (const [v, r] of Object.entries(load)) {
     console.log(`| ${v} | ${r.loadEventMs} | ${r.firstCardsMs} (+${r.firstCardsAfterLoadMs}) | ${r.modelCardsMs} (+${r.modelCardsAfterLoadMs}) | ${r.modelBytesDownloaded} |`);
+    if (r.modelCardsAfterLoadMsEach) console.log(`|   each of ${r.visits} visits | | ${r.firstCardsAfterLoadMsEach!.join(', ')} | ${r.modelCardsAfterLoadMsEach.join(', ')} | |`);
   }
   console.log('\nbundles (gzip):');
   for (const [n, b] of Object.entries(bundles)) console.log(`  ${n}: ${kb(b)}${loadedChunks.includes(`/widget/${n}`) ? ' (loaded on the automatic WASM path)' : ''}`);

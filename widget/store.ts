@@ -346,10 +346,6 @@ function trim(log: readonly ShopEvent[], limits: StoreLimits): ShopEvent[] {
 }
 
 /**
- * `log` (oldest first, within `limits`) with `event` added, as the store keeps it: a new array, the
- * common case (a new event, nothing to drop) without sorting or filtering the whole log.
- */
-/**
  * A stored record as an event, or nothing: the database outlives this code and is shared with every
  * script of the origin, so a record another script, an old schema or a disk error left is dropped here
  * rather than break every ranking of every later visit.
@@ -365,6 +361,10 @@ function storedEvent(row: unknown): ShopEvent[] {
   }
 }
 
+/**
+ * `log` (oldest first, within `limits`) with `event` added, as the store keeps it: a new array, the
+ * common case (a new event, nothing to drop) without sorting or filtering the whole log.
+ */
 export function appendEvent(log: readonly ShopEvent[], event: ShopEvent, limits: StoreLimits = STORE_DEFAULTS): ShopEvent[] {
   const cutoff = Date.now() - limits.maxAgeDays * 86_400_000;
   const inOrder = log.length === 0 || log[log.length - 1]!.ts <= event.ts;
