@@ -2,18 +2,26 @@
  * Edge server throughput on loopback: manifest and blob GETs per second on the Node adapter (the real
  * `edge-server/adapters/node/main.ts` in its own process, disk storage) beside nginx serving the same
  * files as static files in the same run, then metric-batch uploads (`POST /v1/metrics`, each fsynced
- * before its 202) and, when the server takes them, federated update uploads (`POST /v1/updates`).
+ * before its 202) and federated update uploads (`POST /v1/updates`, each stored durably before its 202).
  *
  *   npm run bench -- server        writes bench/results/server.json
  *
  * Load comes from wrk (Debian package `wrk`, installed with nginx when missing: a C load generator
  * takes far less of a 2-core machine than one written in JavaScript would, so it measures the servers
  * rather than itself). Each server gets one process (`worker_processes 1` for nginx) and the load
- * generator one thread, so on 2 cores each side has about one core. Runs are sequential, never
- * concurrent. Other work on the machine moves the figures; compare within one run.
+ * generator one thread, so on 2 cores each side has about one core; `SERVER_BENCH_PIN=1` pins the
+ * server to CPU 0 and wrk to CPU 1.
+ *
+ * The machine may be shared, so the figures are taken to survive that: Node and nginx alternate in
+ * `SERVER_BENCH_ROUNDS` short rounds per request kind (medians reported, and the median of the per-round
+ * Node / nginx ratios), and beside requests/s each side's CPU time per request is read from /proc
+ * (server processes with all their threads, and wrk's own): CPU per request moves far less than
+ * requests/s when other jobs take the cores, and 1e6 / (µs per request) is what one core would serve.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,8 +39,13 @@ import { publishArtifact } from '../edge-server/registry.ts';
 const CONFIG = { numItems: 12_000, dim: 64, blocks: 2, heads: 1, maxLen: 50 };
 /** The demo shop's model (`npm start`): what federated updates are made for here. */
 const DEMO: ModelConfig = { numItems: 240, dim: 32, blocks: 1, heads: 1, maxLen: 50 };
-const SECONDS = Number(process.env.SERVER_BENCH_SECONDS ?? 8);
+const SECONDS = Number(process.env.SERVER_BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.SERVER_BENCH_CONNECTIONS ?? 64);
+/** Alternating Node / nginx rounds per request kind (and update rounds); medians are reported. */
+const ROUNDS = Number(process.env.SERVER_BENCH_ROUNDS ?? 3);
+/** Pin the server under test to CPU 0 and wrk to CPU 1 (`taskset`), so neither takes the other's core. */
+const PIN = process.env.SERVER_BENCH_PIN === '1';
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 /** nginx's unprivileged user when this runs as root. */
 const NOBODY = 65534;
@@ -44,7 +57,40 @@ interface WrkResult {
   socketErrors: number;
   mbPerSec: number;
   latencyMs: { p50: number; p90: number; p99: number };
+  /** CPU time of the server under test (all its processes and threads) per completed request. */
+  serverCpuUsPerRequest?: number;
+  /** wrk's own CPU time per completed request. */
+  loadGenCpuUsPerRequest: number;
 }
+
+/** CPU seconds (user + system, all threads) used so far by `pid` and its child processes (nginx's worker). */
+function cpuSeconds(pid: number): number {
+  const read = (p: number): { ppid: number; ticks: number } | null => {
+    try {
+      // Fields after the command name, which is in parentheses and may hold spaces.
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
+    } catch {
+      return null;
+    }
+  };
+  let ticks = read(pid)?.ticks ?? 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const child = read(Number(entry));
+    if (child?.ppid === pid) ticks += child.ticks;
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+/** The round whose requests/s is the median (the lower middle one for an even count). */
+const medianRound = (rs: WrkResult[]): WrkResult => [...rs].sort((a, b) => a.requestsPerSec - b.requestsPerSec)[Math.floor((rs.length - 1) / 2)]!;
+const pinned = (cpu: number, command: string, args: string[]): [string, string[]] => (PIN ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args]);
 
 function ensureTools(): void {
   const missing = ['nginx', 'wrk'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0);
@@ -72,16 +118,23 @@ function freePort(): Promise<number> {
 
 const toMs = (value: string, unit: string): number => Number(value) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? NaN);
 
-/** Runs wrk and reads its report (`--latency` gives the percentiles). */
-function wrk(url: string, script?: string): Promise<WrkResult> {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', ...(script ? ['-s', script] : []), url];
+/**
+ * Runs wrk and reads its report (`--latency` gives the percentiles); with `serverPid`, also the
+ * server's CPU time per request over the run. wrk runs under bash so that `times` reports its CPU.
+ */
+function wrk(url: string, options: { script?: string; serverPid?: number } = {}): Promise<WrkResult> {
+  const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', ...(options.script ? ['-s', options.script] : []), url];
+  const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const [command, commandArgs] = pinned(1, 'bash', ['-c', `wrk ${quoted}; status=$?; echo "@@times"; times; exit $status`]);
+  const cpuBefore = options.serverPid === undefined ? 0 : cpuSeconds(options.serverPid);
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     child.once('error', reject);
     child.once('close', (code) => {
+      const serverCpu = options.serverPid === undefined ? NaN : cpuSeconds(options.serverPid) - cpuBefore;
       const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
       const latency = (p: number): number => {
         const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
@@ -89,13 +142,23 @@ function wrk(url: string, script?: string): Promise<WrkResult> {
       };
       const transfer = /Transfer\/sec:\s+([\d.]+)(B|KB|MB|GB)/.exec(out);
       const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+      // `times`: the shell's own user/system time, then its children's (wrk's), as "1m2.345s 0m0.678s".
+      const times = out.slice(out.indexOf('@@times')).split('\n')[2]?.match(/(\d+)m([\d.]+)s/g) ?? [];
+      const loadGenCpu = times.reduce((sum, t) => {
+        const [, m, sec] = /(\d+)m([\d.]+)s/.exec(t)!;
+        return sum + Number(m) * 60 + Number(sec);
+      }, 0);
+      const requests = num(/(\d+) requests in/);
+      const perRequest = (seconds: number): number => Math.round((seconds / requests) * 1e6 * 10) / 10;
       const result: WrkResult = {
         requestsPerSec: Math.round(num(/Requests\/sec:\s+([\d.]+)/)),
-        requests: num(/(\d+) requests in/),
+        requests,
         non2xx: num(/Non-2xx or 3xx responses: (\d+)/) || 0,
         socketErrors: errors ? errors.slice(1).reduce((n, v) => n + Number(v), 0) : 0,
         mbPerSec: transfer ? Math.round(Number(transfer[1]) * ({ B: 1e-6, KB: 1e-3, MB: 1, GB: 1e3 }[transfer[2]!] ?? NaN) * 10) / 10 : NaN,
         latencyMs: { p50: latency(50), p90: latency(90), p99: latency(99) },
+        ...(options.serverPid === undefined ? {} : { serverCpuUsPerRequest: perRequest(serverCpu) }),
+        loadGenCpuUsPerRequest: perRequest(loadGenCpu),
       };
       if (code !== 0 || Number.isNaN(result.requestsPerSec)) reject(new Error(`wrk ${args.join(' ')} failed (${code}):\n${out}`));
       else resolve(result);
@@ -159,8 +222,11 @@ function updateTemplate(): { bytes: Uint8Array; nonceOffset: number } {
   return { bytes: a, nonceOffset };
 }
 
-/** wrk script: each request the template with its own 16-digit nonce and client token. */
-function updatesLua(bodyPath: string, nonceOffset: number): string {
+/**
+ * wrk script: each request the template with its own 16-digit nonce and client token; `round` (0-99)
+ * leads both, so the rounds of one run never repeat a token and every upload is a new one.
+ */
+function updatesLua(bodyPath: string, nonceOffset: number, round: number): string {
   return `local f = assert(io.open(${JSON.stringify(bodyPath)}, "rb"))
 local body = f:read("*a")
 f:close()
@@ -169,7 +235,7 @@ local suffix = body:sub(${nonceOffset + 17})
 local n = 0
 request = function()
   n = n + 1
-  local id = string.format("%016d", n)
+  local id = string.format("%02d%014d", ${round}, n)
   return wrk.format("POST", "/v1/updates", { ["Content-Type"] = "${UPDATE_MEDIA_TYPE}", ["X-Client-Token"] = "bench-" .. id }, prefix .. id .. suffix)
 end
 `;
@@ -250,7 +316,7 @@ export async function run(): Promise<Record<string, unknown>> {
     await writeFile(join(nginxDir, 'nginx.conf'), nginxConfig(root, nginxDir, nginxPort));
 
     const serverArgs = ['--trusted-key', keyFile, '--admin-token', ADMIN_TOKEN, '--federation-key', federationKeyFile, '--federated-config', federatedConfig];
-    const node = await startChild(process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', ...serverArgs], {
+    const node = await startChild(...pinned(0, process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', ...serverArgs]), {
       env: { ...process.env, PORT: '0', EDGE_RECS_DATA: dataDir, NODE_ENV: 'production' },
       ready: /EdgeRecs edge server: (http:\/\/\S+)/,
     });
@@ -266,8 +332,8 @@ export async function run(): Promise<Record<string, unknown>> {
     }
     const nginxArgs = ['-p', nginxDir, '-e', join(nginxDir, 'error.log'), '-c', join(nginxDir, 'nginx.conf')];
     const nginxStart = asRoot
-      ? startChild('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'nginx', ...nginxArgs], {})
-      : startChild('nginx', nginxArgs, {});
+      ? startChild(...pinned(0, 'setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'nginx', ...nginxArgs]), {})
+      : startChild(...pinned(0, 'nginx', nginxArgs), {});
     const nginx = await nginxStart;
     children.push(nginx.child);
     const nginxUrl = `http://127.0.0.1:${nginxPort}`;
@@ -289,12 +355,28 @@ export async function run(): Promise<Record<string, unknown>> {
       }
     }
 
-    const results: Record<string, { node: WrkResult; nginx: WrkResult; nodeVsNginx: number; bytes: number }> = {};
+    type Compared = { bytes: number; node: WrkResult; nginx: WrkResult; nodeVsNginx: number; cpuNginxVsNode: number; rounds: Array<{ node: WrkResult; nginx: WrkResult }> };
+    const results: Record<string, Compared> = {};
     const sizes = { manifest: utf8.encode(canonicalJson(artifact.manifest)).byteLength, blobShard: shard.bytes, blobItems: items.bytes };
+    const loadBefore = loadavg()[0]!;
     for (const [name, path] of Object.entries(targets)) {
-      const nodeResult = await wrk(nodeUrl + path);
-      const nginxResult = await wrk(nginxUrl + path);
-      results[name] = { bytes: sizes[name as keyof typeof sizes], node: nodeResult, nginx: nginxResult, nodeVsNginx: Math.round((nodeResult.requestsPerSec / nginxResult.requestsPerSec) * 100) / 100 };
+      const rounds: Array<{ node: WrkResult; nginx: WrkResult }> = [];
+      // Alternating, so a burst of other work on the machine lands on both sides rather than one.
+      for (let r = 0; r < ROUNDS; r++) {
+        const nodeRound = await wrk(nodeUrl + path, { serverPid: node.child.pid! });
+        const nginxRound = await wrk(nginxUrl + path, { serverPid: nginx.child.pid! });
+        rounds.push({ node: nodeRound, nginx: nginxRound });
+      }
+      const ratio = (f: (r: { node: WrkResult; nginx: WrkResult }) => number): number => Math.round(median(rounds.map(f)) * 100) / 100;
+      results[name] = {
+        bytes: sizes[name as keyof typeof sizes],
+        node: medianRound(rounds.map((r) => r.node)),
+        nginx: medianRound(rounds.map((r) => r.nginx)),
+        nodeVsNginx: ratio((r) => r.node.requestsPerSec / r.nginx.requestsPerSec),
+        // Above 1: nginx spends more CPU per request than Node (Node would serve more on an idle core).
+        cpuNginxVsNode: ratio((r) => r.nginx.serverCpuUsPerRequest! / r.node.serverCpuUsPerRequest!),
+        rounds,
+      };
     }
     await stop(nginx.child);
 
@@ -308,7 +390,7 @@ export async function run(): Promise<Record<string, unknown>> {
     });
     const metricsLua = join(work, 'metrics.lua');
     await writeFile(metricsLua, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(batch)}\nwrk.headers["Content-Type"] = "application/json"\n`);
-    const metrics = await wrk(`${nodeUrl}/v1/metrics`, metricsLua);
+    const metrics = await wrk(`${nodeUrl}/v1/metrics`, { script: metricsLua, serverPid: node.child.pid! });
     const readout = (await (await fetch(`${nodeUrl}/v1/admin/metrics?model=default`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as {
       byPlacement: Array<{ impression: number | null }>;
     };
@@ -317,38 +399,59 @@ export async function run(): Promise<Record<string, unknown>> {
     // Every acknowledged batch must be counted; batches in flight when wrk stopped may be counted too.
     const metricsCounted = impressions / 24;
 
-    // Federated updates, each with its own client token and nonce.
+    // Federated updates, each with its own client token and nonce, in ROUNDS runs.
     const template = updateTemplate();
     const bodyPath = join(work, 'update.bin');
     await writeFile(bodyPath, template.bytes);
-    const updatesScript = join(work, 'updates.lua');
-    await writeFile(updatesScript, updatesLua(bodyPath, template.nonceOffset));
-    const uploads = await wrk(`${nodeUrl}/v1/updates`, updatesScript);
-    // One more update after the run: its `pending` counts every update stored for the round so far.
+    const uploadRounds: WrkResult[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const updatesScript = join(work, `updates-${r}.lua`);
+      await writeFile(updatesScript, updatesLua(bodyPath, template.nonceOffset, r));
+      uploadRounds.push(await wrk(`${nodeUrl}/v1/updates`, { script: updatesScript, serverPid: node.child.pid! }));
+    }
+    // One more update after the runs: its `pending` counts every update stored for the round so far.
     const last = new Uint8Array(template.bytes);
     last.set(new TextEncoder().encode('9'.repeat(NONCE_BYTES)), template.nonceOffset);
     const probe = await fetch(`${nodeUrl}/v1/updates`, { method: 'POST', headers: { 'Content-Type': UPDATE_MEDIA_TYPE, 'X-Client-Token': 'bench-probe-token-0123' }, body: last });
     const probeBody = (await probe.json()) as { pending?: number; error?: { code: string; message: string } };
     if (probe.status !== 202) throw new Error(`POST /v1/updates answered ${probe.status}: ${JSON.stringify(probeBody)}`);
-    const updatesAccepted = uploads.requests - uploads.non2xx;
+    const updatesAccepted = uploadRounds.reduce((n, u) => n + u.requests - u.non2xx, 0);
     const updatesStored = probeBody.pending! - 1;
-    const updates = { ...uploads, bytes: template.bytes.byteLength, accepted: updatesAccepted, stored: updatesStored, lost: Math.max(0, updatesAccepted - updatesStored) };
+    const uploads = medianRound(uploadRounds);
+    const updates = {
+      ...uploads,
+      medianCpuUsPerRequest: median(uploadRounds.map((u) => u.serverCpuUsPerRequest!)),
+      bytes: template.bytes.byteLength,
+      accepted: updatesAccepted,
+      stored: updatesStored,
+      lost: Math.max(0, updatesAccepted - updatesStored),
+      rounds: uploadRounds,
+    };
+    const loadAfter = loadavg()[0]!;
 
     await stop(node.child);
 
+    const fmt = (n: number): string => Math.round(n).toLocaleString('en');
+    const cpu = (r: WrkResult): string => fmt(r.serverCpuUsPerRequest!);
+    const label = { manifest: '`GET /v1/models/default/manifest`', blobItems: '`GET /v1/blobs/…` (items.json)', blobShard: '`GET /v1/blobs/…` (weight shard)' };
     const table = [
-      '| request | bytes | Node adapter req/s | nginx req/s | Node / nginx | Node p99 ms |',
-      '|---|---|---|---|---|---|',
-      ...Object.entries(results).map(
-        ([name, r]) => `| GET ${name === 'manifest' ? 'manifest' : name === 'blobShard' ? 'blob (weight shard)' : 'blob (items.json)'} | ${r.bytes.toLocaleString('en')} | ${r.node.requestsPerSec.toLocaleString('en')} | ${r.nginx.requestsPerSec.toLocaleString('en')} | ${r.nodeVsNginx} | ${r.node.latencyMs.p99} |`,
-      ),
-      `| POST /v1/metrics (fsynced) | ${batch.length} | ${metrics.requestsPerSec.toLocaleString('en')} | – | – | ${metrics.latencyMs.p99} |`,
-      `| POST /v1/updates (stored before 202) | ${template.bytes.byteLength.toLocaleString('en')} | ${uploads.requestsPerSec.toLocaleString('en')} | – | – | ${uploads.latencyMs.p99} |`,
+      '| request | bytes | Node req/s | nginx req/s | Node / nginx | server CPU µs/req, Node / nginx | Node p50 / p99 ms |',
+      '|---|---|---|---|---|---|---|',
+      ...(['manifest', 'blobItems', 'blobShard'] as const).map((name) => {
+        const r = results[name]!;
+        return `| ${label[name]} | ${fmt(r.bytes)} | ${fmt(r.node.requestsPerSec)} | ${fmt(r.nginx.requestsPerSec)} | ${r.nodeVsNginx} | ${cpu(r.node)} / ${cpu(r.nginx)} | ${r.node.latencyMs.p50} / ${r.node.latencyMs.p99} |`;
+      }),
+      `| \`POST /v1/metrics\` (6 counters, fdatasync'ed before the 202) | ${batch.length} | ${fmt(metrics.requestsPerSec)} | – | – | ${cpu(metrics)} | ${metrics.latencyMs.p50} / ${metrics.latencyMs.p99} |`,
+      `| \`POST /v1/updates\` (stored durably before the 202) | ${fmt(template.bytes.byteLength)} | ${fmt(uploads.requestsPerSec)} | – | – | ${fmt(updates.medianCpuUsPerRequest)} | ${uploads.latencyMs.p50} / ${uploads.latencyMs.p99} |`,
     ].join('\n');
     console.log(table);
+    console.log(
+      `updates: ${updatesAccepted} acknowledged, ${updatesStored} stored, ${updates.lost} lost; metrics: ${accepted} acknowledged, ${metricsCounted} counted; load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}`,
+    );
     return {
       benchmark: 'server',
-      what: `requests/s on loopback, wrk -t1 -c${CONNECTIONS} -d${SECONDS}s; Node adapter (main.ts, disk storage) vs nginx ${nginxVersion()} (1 worker, sendfile) serving the same bytes`,
+      what: `requests/s on loopback, wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} alternating rounds per request kind (medians); Node adapter (main.ts, disk storage) vs nginx ${nginxVersion()} (1 worker, sendfile) serving the same bytes; server CPU µs per request from /proc`,
+      setup: { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS, pinned: PIN, loadAverage: { before: loadBefore, after: loadAfter } },
       model: { config: CONFIG, quantization: 'uint8', manifestSha256 },
       results,
       metricsUploads: { ...metrics, accepted, batchesCounted: metricsCounted, lost: Math.max(0, accepted - metricsCounted) },
