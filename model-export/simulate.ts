@@ -23,7 +23,7 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { gaussianEpsilon } from '../core/federated/accountant.ts';
-import { AGGREGATION_DEFAULTS, RoundAggregator, roundNoiseMultiplier, type AggregationSettings } from '../core/federated/aggregate.ts';
+import { AGGREGATION_DEFAULTS, RoundAggregator, roundNoiseMultiplier, SERVER_ADAM_DEFAULTS, ServerAdam, type AggregationSettings, type ServerAdamSettings } from '../core/federated/aggregate.ts';
 import { CLIENT_DEFAULTS, encodeClientUpdate, ROW_POLICIES, TRAINABLE, trainClientUpdate, type ClientTrainingOptions, type RowPolicy, type Trainable } from '../core/federated/client.ts';
 import { decodeUpdate, encodeUpdate } from '../core/federated/codec.ts';
 import { applyDelta, deltaNorm } from '../core/federated/delta.ts';
@@ -40,6 +40,9 @@ import { CliError } from './errors.ts';
 import { useBackend, type NodeBackend } from './tf-node.ts';
 import { trainModel } from './trainer.ts';
 import { resolveFederationSettings } from '../edge-server/federated/engine.ts';
+
+export const SERVER_OPTIMIZERS = ['fedavg', 'adam'] as const;
+export type ServerOptimizerKind = (typeof SERVER_OPTIMIZERS)[number];
 
 /** Settings of one simulation; `SIMULATE_DEFAULTS` holds each default and `model-export/cli.ts` the flag help. */
 export interface SimulateOptions {
@@ -68,6 +71,13 @@ export interface SimulateOptions {
   density: number;
   /** Server aggregation (`RoundAggregator`). */
   server: AggregationSettings;
+  /**
+   * What the server does with each round's noisy mean: `fedavg` adds it (times η), `adam` steps the dense
+   * tensors with `ServerAdam` (FedAdam; post-processing, no privacy cost) and adds the item rows' mean.
+   */
+  serverOptimizer: ServerOptimizerKind;
+  /** `ServerAdam`'s settings when `serverOptimizer` is `adam`. */
+  serverAdam: ServerAdamSettings;
   /** δ of the reported (ε, δ). */
   delta: number;
   seed: number;
@@ -111,6 +121,8 @@ export const SIMULATE_DEFAULTS: SimulateOptions = {
   },
   density: 0,
   server: { ...AGGREGATION_DEFAULTS, noiseMultiplier: 1.3, countNoiseMultiplier: 8, releaseThreshold: 'all' },
+  serverOptimizer: 'adam',
+  serverAdam: { ...SERVER_ADAM_DEFAULTS },
   delta: 1e-6,
   seed: 42,
 };
@@ -187,6 +199,9 @@ export function checkSimulateOptions(o: SimulateOptions, data: Dataset): void {
   for (const [flag, v] of [['--noise', o.server.noiseMultiplier], ['--count-noise', o.server.countNoiseMultiplier]] as const) {
     if (!(v > 0)) usage(`${flag} must be positive: without noise there is no ε to report (got ${v})`);
   }
+  if (!SERVER_OPTIMIZERS.includes(o.serverOptimizer)) usage(`--server-optimizer must be one of ${SERVER_OPTIMIZERS.join(', ')} (got "${o.serverOptimizer}")`);
+  if (!(o.serverAdam.learningRate > 0)) usage(`--server-adam-lr must be positive (got ${o.serverAdam.learningRate})`);
+  if (!(o.serverAdam.tau > 0)) usage(`--server-adam-tau must be positive (got ${o.serverAdam.tau})`);
   if (o.target !== 'auto' && !data.itemIds.includes(o.target)) usage(`--target must be "auto" or an item id of the data (got "${o.target}")`);
   const usable = data.sequences.filter((s) => split(s)).length;
   if (usable < 10) usage(`the data has ${usable} users with the 3 interactions leave-one-out needs; simulate needs at least 10`);
@@ -391,6 +406,7 @@ export async function simulate(data: Dataset, options: SimulateOptions, hooks: S
     const clientRandom = rng(o.seed + 4);
     const gauss = normal(rng(o.seed + 5));
     const nonce = new Uint8Array(16);
+    const optimizer = o.serverOptimizer === 'adam' ? new ServerAdam(o.serverAdam) : null;
     for (let r = 0; r < o.rounds; r++) {
       const version = `r${r}`;
       const aggregator = new RoundAggregator(config, settings);
@@ -420,7 +436,7 @@ export async function simulate(data: Dataset, options: SimulateOptions, hooks: S
         if (deltaNorm(update) <= maxUpdateNorm) aggregator.add(update);
       }
       const result = aggregator.finish(gauss);
-      weights = applyDelta(weights, result.delta);
+      weights = applyDelta(weights, optimizer ? optimizer.step(result.delta, settings.serverLearningRate) : result.delta);
       const epsilon = gaussianEpsilon(accounting, r + 1);
       if (evalEachRound || r === o.rounds - 1) {
         last = await evaluateWeights(config, weights, data, evalUsers, target);
@@ -471,6 +487,7 @@ export async function simulate(data: Dataset, options: SimulateOptions, hooks: S
     client: o.client,
     density: o.density,
     server: o.server,
+    serverOptimizer: o.serverOptimizer === 'adam' ? { kind: 'adam', ...o.serverAdam } : { kind: 'fedavg' },
     noiseMultiplierPerRound: accounting.noiseMultiplier,
     seed: o.seed,
     seconds: { ...seconds, total: Math.round((performance.now() - started) / 1000) },
@@ -526,6 +543,9 @@ export interface SimulateArgs {
   countNoise: number;
   releaseThreshold: string;
   serverLr: number;
+  serverOptimizer: string;
+  serverAdamLr: number;
+  serverAdamTau: number;
   delta: number;
   seed: number;
   backend: NodeBackend;
@@ -560,6 +580,8 @@ export function simulateOptions(a: SimulateArgs): SimulateOptions {
       releaseThreshold: threshold,
       serverLearningRate: a.serverLr,
     },
+    serverOptimizer: a.serverOptimizer as ServerOptimizerKind,
+    serverAdam: { ...SERVER_ADAM_DEFAULTS, learningRate: a.serverAdamLr, tau: a.serverAdamTau },
     delta: a.delta,
     seed: a.seed,
   };

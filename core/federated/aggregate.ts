@@ -205,3 +205,73 @@ export class RoundAggregator {
     };
   }
 }
+
+/**
+ * Server-side Adam on the dense part of each round's noisy mean (FedAdam: Reddi et al., "Adaptive
+ * Federated Optimization", ICLR 2021, with Adam's bias correction so the first round already steps by
+ * ~η). Devices' clipped updates are small and the DP noise zC/K is of the same order as their mean on each
+ * dense coordinate, so plain FedAvg (new = base + mean) barely moves the transformer; Adam's per-coordinate
+ * scaling moves every dense coordinate by up to η in the direction of the (noisy) running mean, and τ
+ * keeps coordinates whose mean stays below it from moving far. It reads only the published noisy mean, so
+ * it is post-processing and costs no privacy. Item rows are left to plain η·mean (`AggregationSettings`):
+ * each row is moved by few devices in a round, its mean is mostly noise, and Adam would turn that noise
+ * into steps of size η on every row.
+ *
+ * The optimizer keeps its moments between rounds; whoever runs the rounds holds one instance per model.
+ * `edge-recs simulate` uses it (`--server-optimizer adam`); the edge server's round engine does not yet
+ * persist the moments, so it publishes plain FedAvg.
+ */
+export interface ServerAdamSettings {
+  /** η: the largest step per coordinate and round. */
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  /** τ: adaptivity; coordinates whose running mean is well below τ move by ~η·mean/τ. */
+  tau: number;
+}
+
+export const SERVER_ADAM_DEFAULTS: ServerAdamSettings = { learningRate: 0.003, beta1: 0.9, beta2: 0.99, tau: 1e-5 };
+
+export class ServerAdam {
+  #m = new Map<string, Float32Array>();
+  #v = new Map<string, Float32Array>();
+  #t = 0;
+  constructor(readonly settings: ServerAdamSettings = SERVER_ADAM_DEFAULTS) {
+    for (const [key, v] of Object.entries(settings)) if (!(typeof v === 'number' && v >= 0 && Number.isFinite(v))) throw new RangeError(`ServerAdam: ${key} must be a finite number >= 0 (got ${v})`);
+    if (!(settings.beta1 < 1 && settings.beta2 < 1)) throw new RangeError('ServerAdam: beta1 and beta2 must be below 1');
+  }
+
+  /** Rounds stepped so far. */
+  get rounds(): number {
+    return this.#t;
+  }
+
+  /**
+   * Turns a round's delta (η·noisy mean, as `RoundAggregator.finish` returns it) into the step to apply:
+   * dense tensors replaced by the Adam step on (delta / serverLearningRate), item rows unchanged.
+   */
+  step(delta: WeightDelta, serverLearningRate = 1): WeightDelta {
+    const { learningRate: eta, beta1, beta2, tau } = this.settings;
+    this.#t++;
+    const c1 = 1 - beta1 ** this.#t;
+    const c2 = 1 - beta2 ** this.#t;
+    const dense = new Map<string, Float32Array>();
+    for (const [name, values] of delta.dense) {
+      let m = this.#m.get(name);
+      let v = this.#v.get(name);
+      if (!m || !v) {
+        this.#m.set(name, (m = new Float32Array(values.length)));
+        this.#v.set(name, (v = new Float32Array(values.length)));
+      }
+      const out = new Float32Array(values.length);
+      for (let i = 0; i < values.length; i++) {
+        const g = values[i]! / serverLearningRate;
+        m[i] = beta1 * m[i]! + (1 - beta1) * g;
+        v[i] = beta2 * v[i]! + (1 - beta2) * g * g;
+        out[i] = (eta * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + tau);
+      }
+      dense.set(name, out);
+    }
+    return { dense, rows: delta.rows };
+  }
+}
