@@ -132,6 +132,40 @@ describe('POST /v1/updates', () => {
     expect((await s.rounds.load('default')).pending).toHaveLength(0);
   });
 
+  it('answers 413 for an update over the limit whether its size is declared, streamed or declared smaller than it is', async () => {
+    const s = await setup({}, 2048);
+    const body = new Uint8Array(4096);
+    const headers = { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': clientToken(1) };
+    const declared = await s.app.request('/v1/updates', { method: 'POST', headers: { ...headers, 'Content-Length': '4096' }, body });
+    await expectError(declared, 413, 'payload_too_large');
+    const understated = await s.app.request('/v1/updates', { method: 'POST', headers: { ...headers, 'Content-Length': '100' }, body });
+    await expectError(understated, 413, 'payload_too_large');
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 4; i++) controller.enqueue(new Uint8Array(1024));
+        controller.close();
+      },
+    });
+    const streamed = await s.app.request('/v1/updates', { method: 'POST', headers, body: stream, duplex: 'half' } as RequestInit);
+    await expectError(streamed, 413, 'payload_too_large');
+    expect((await s.rounds.load('default')).pending).toHaveLength(0);
+  });
+
+  it('stores the digest of the injected hashToken, and refuses a hashToken that is not a function', async () => {
+    const s = await setup();
+    const seen: string[] = [];
+    const app = createApp({
+      storage: s.storage,
+      trustedKeys: [],
+      widget: memoryWidget({}),
+      federated: { federation: s.federation, hashToken: (token) => (seen.push(token), tokenHash(token)) },
+    });
+    expect((await upload(app, tinyUpdate({ seed: 1 }), clientToken(1))).status).toBe(202);
+    expect(seen).toEqual([clientToken(1)]);
+    expect((await s.rounds.load('default')).pending[0]!.tokenHash).toBe(await tokenHash(clientToken(1)));
+    expect(() => createApp({ storage: s.storage, trustedKeys: [], widget: memoryWidget({}), federated: { federation: s.federation, hashToken: 'sha256' as never } })).toThrow(/hashToken/);
+  });
+
   it('refuses an update moving more item rows than one client may', async () => {
     const s = await setup({ aggregation: { maxRowsPerClient: 2 } });
     expect(await expectError(await upload(s.app, tinyUpdate({ rows: [1, 2, 3] })), 400, 'bad_update')).toMatch(/at most 2 item rows/);
