@@ -9,7 +9,7 @@ import { ApiError } from './errors.ts';
 import { IMMUTABLE, ifRangeHolds, noneMatch, parseRange, quoteEtag } from './http.ts';
 import { canaryBucket, servedVersion } from './admin/registry-ops.ts';
 import { currentManifest } from './registry.ts';
-import { apiResponse } from './security.ts';
+import { apiResponse, securedResponse, withApiSecurity } from './security.ts';
 import type { Storage } from './storage.ts';
 
 /**
@@ -19,10 +19,23 @@ import type { Storage } from './storage.ts';
 const MANIFEST_CACHE = 'public, max-age=60, must-revalidate';
 const CANARY_CACHE = 'private, max-age=60, must-revalidate';
 const SHA256 = /^[0-9a-f]{64}$/;
+/** Blobs whose answer headers are kept (oldest out first): a few models' files. */
+const BLOB_HEADER_CACHE = 1024;
 
 export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKey[]): Hono {
   const keysBody = { keys: trustedKeys.map(({ keyId, publicKey }) => ({ keyId, publicKey })) };
   const routes = new Hono();
+  // A whole blob's answer headers depend only on its address: built once per hot blob, not per request.
+  const blobHeaderCache = new Map<string, Readonly<Record<string, string>>>();
+  const blobHeaders = (sha256: string, etag: string): Readonly<Record<string, string>> => {
+    let headers = blobHeaderCache.get(sha256);
+    if (!headers) {
+      headers = withApiSecurity({ ETag: etag, 'Cache-Control': IMMUTABLE, 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream' });
+      if (blobHeaderCache.size >= BLOB_HEADER_CACHE) blobHeaderCache.delete(blobHeaderCache.keys().next().value!);
+      blobHeaderCache.set(sha256, headers);
+    }
+    return headers;
+  };
 
   routes.get('/models/:name/manifest', async (c) => {
     const name = c.req.param('name');
@@ -60,8 +73,8 @@ export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKe
         'Content-Range': `bytes */${bytes.byteLength}`,
       });
     }
+    if (!range) return securedResponse(bytes, 200, blobHeaders(sha256, etag));
     const headers = { ETag: etag, 'Cache-Control': IMMUTABLE, 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream' };
-    if (!range) return apiResponse(bytes, 200, headers);
     return apiResponse(bytes.subarray(range.start, range.end + 1), 206, {
       ...headers,
       'Content-Range': `bytes ${range.start}-${range.end}/${bytes.byteLength}`,

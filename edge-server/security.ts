@@ -46,7 +46,17 @@ const secured = new WeakSet<Response>();
  * @example return apiResponse(bytes, 200, { ETag: etag, 'Content-Type': 'application/octet-stream' });
  */
 export function apiResponse(body: BodyInit | null, status: number, headers: Record<string, string>): Response {
-  const res = new Response(body, { status, headers: { ...API_SECURITY_HEADERS, ...headers } });
+  return securedResponse(body, status, withApiSecurity(headers));
+}
+
+/** `headers` over the API security headers: build once, answer many times with `securedResponse`. */
+export function withApiSecurity(headers: Record<string, string>): Readonly<Record<string, string>> {
+  return Object.freeze({ ...API_SECURITY_HEADERS, ...headers });
+}
+
+/** An API answer whose `headers` came from `withApiSecurity` (shared, never modified: runtimes copy them). */
+export function securedResponse(body: BodyInit | null, status: number, headers: Readonly<Record<string, string>>): Response {
+  const res = new Response(body, { status, headers: headers as Record<string, string> });
   secured.add(res);
   return res;
 }
