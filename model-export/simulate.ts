@@ -99,6 +99,10 @@ export interface SimulateOptions {
  *   20 KB with every dense value (~8.5k) at int8, and each of the ~10,000 client updates of a run must
  *   train in tens of milliseconds; the shipped 2-block, dim-64 model would need top-k sparsification and
  *   ~4x the time.
+ * - **FedAvg on the server** (`--server-optimizer fedavg`): server Adam on the dense weights (η 0.003,
+ *   τ 1e-5) measured the same after 3 rounds (NDCG@10 0.0246 vs 0.0246). Without any noise, one round's
+ *   mean of 1,000 of these device updates moves NDCG@10 by at most +1.7% (server Adam) and by nothing
+ *   at η 1 to 30 (FedAvg): the limit is what the updates point to, not only the noise (README).
  */
 export const SIMULATE_DEFAULTS: SimulateOptions = {
   clients: 0,
@@ -121,7 +125,7 @@ export const SIMULATE_DEFAULTS: SimulateOptions = {
   },
   density: 0,
   server: { ...AGGREGATION_DEFAULTS, noiseMultiplier: 1.3, countNoiseMultiplier: 8, releaseThreshold: 'all' },
-  serverOptimizer: 'adam',
+  serverOptimizer: 'fedavg',
   serverAdam: { ...SERVER_ADAM_DEFAULTS },
   delta: 1e-6,
   seed: 42,
