@@ -1,7 +1,8 @@
 import { parsePopular, type MetricEvent, type Placement, type Popular } from '../core/analytics.ts';
-import { parseCatalog, type Product } from '../core/catalog.ts';
+import type { Product } from '../core/catalog.ts';
 import { ContractError } from '../core/errors.ts';
 import { parseEvent, type ShopEvent } from '../core/events.ts';
+import { fetchCatalog, type CatalogLoad } from './catalog.ts';
 import type { WidgetConfig } from './config.ts';
 import { forgetBucket, sessionBucket } from './canary.ts';
 import { Bandit, type BanditState } from './copy/bandit.ts';
@@ -48,6 +49,8 @@ export interface EngineState {
   modelVersion?: string;
   /** Where the model's bytes came from: `revalidated` with `filesFetched: 0` is a fully cached load. */
   modelLoad?: LoadStats;
+  /** Where the catalog came from: `offline` is the copy kept on the device, used while the server failed. */
+  catalogLoad?: CatalogLoad;
   /** `indexeddb`, or `memory` (no consent yet, private mode, storage failed). */
   storage?: 'indexeddb' | 'memory';
   paused?: boolean;
@@ -84,8 +87,6 @@ export interface EngineOptions {
   random?: () => number;
 }
 
-/** The catalog is small JSON from the shop's own edge server; this bounds a hung request. */
-const CATALOG_TIMEOUT_MS = 15_000;
 /** Aggregates are a fallback: a slow answer must not hold the first cards back for long. */
 const POPULAR_TIMEOUT_MS = 3_000;
 /** Card clicks are credited with the add-to-carts and purchases of that item for this long. */
@@ -228,7 +229,7 @@ export class Engine extends EventTarget {
     return this.serial((store) => store.events());
   }
 
-  /** Erases everything this widget stored on the device: events, bandit counts, attribution, the model cache, unsent metrics. */
+  /** Erases everything this widget stored on the device: events, bandit counts, attribution, the model cache, the catalog copy, unsent metrics. */
   async forget(): Promise<void> {
     this.dedupe.clear();
     this.metrics.clear();
@@ -546,12 +547,14 @@ export class Engine extends EventTarget {
   private async loadCatalog(): Promise<void> {
     const { server } = this.config;
     try {
-      const res = await fetch(`${server}/v1/catalog`, { credentials: 'omit', signal: AbortSignal.timeout(CATALOG_TIMEOUT_MS) });
-      if (!res.ok) throw new Error(`GET ${server}/v1/catalog: HTTP ${res.status}`);
-      for (const p of parseCatalog(await res.json()).products) {
+      // Kept on the device only with storage consent, like the model cache.
+      const cache = this.persistent ? (await this.store).cache : undefined;
+      const { catalog, load } = await fetchCatalog({ server, cache });
+      for (const p of catalog.products) {
         this.catalog.set(p.id, p);
         if (p.availability === 'out_of_stock') this.outOfStock.add(p.id);
       }
+      this.state = { ...this.state, catalogLoad: load };
     } catch (e) {
       this.fail(`catalog unavailable: ${e instanceof Error ? e.message : String(e)}`);
     }

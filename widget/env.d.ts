@@ -6,3 +6,9 @@
  * that forgot the definition then fails loudly in the code path that needs it, not on import.
  */
 declare const __EDGE_RECS_DEV__: boolean;
+
+/** Vite's `?worker&url` import: the URL of the bundled worker script (`web-test-runner.config.mjs` mirrors it). */
+declare module '*?worker&url' {
+  const url: string;
+  export default url;
+}

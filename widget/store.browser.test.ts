@@ -96,6 +96,8 @@ describe('profile store (real IndexedDB)', () => {
     deepEqual(await store.getMeta('bandit'), { a: { shown: 1, clicked: 0 } }, 'meta written in the new schema');
     await store.cache!.putBlob('ab'.repeat(32), new Uint8Array([1, 2, 3]));
     deepEqual([...((await store.cache!.blob('ab'.repeat(32))) ?? [])], [1, 2, 3], 'cached blob');
+    await store.cache!.putCatalog('/v1/catalog', { etag: '"c1"', body: '{}' });
+    deepEqual(await store.cache!.catalog('/v1/catalog'), { etag: '"c1"', body: '{}' }, 'cached catalog (v3)');
     const versions = await indexedDB.databases();
     equal(versions.find((d) => d.name === DB_NAME)?.version, DB_VERSION, 'schema version');
   });

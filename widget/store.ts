@@ -8,17 +8,20 @@ import { parseEvent, type ShopEvent } from '../core/events.ts';
  * - v2: `meta` (bandit counts, card attribution, the pause switch), `manifests` (the last model manifest
  *   per name with its ETag) and `blobs` (model files by SHA-256: content-addressed, so a new model version
  *   that shares a shard with the old one downloads only what changed).
+ * - v3: `catalogs` (the last catalog that parsed, per catalog URL, with its ETag): a returning shopper
+ *   still gets cards while the edge server is down for longer than the catalog's HTTP cache lifetime.
  */
 interface ProfileDB extends DBSchema {
   events: { key: number; value: ShopEvent & { id?: number }; indexes: { ts: number } };
   meta: { key: string; value: unknown };
   manifests: { key: string; value: CachedManifest };
   blobs: { key: string; value: { bytes: Uint8Array; at: number } };
+  catalogs: { key: string; value: CachedCatalog };
 }
 
 export const DB_NAME = 'edge-recs';
-export const DB_VERSION = 2;
-const STORES = ['events', 'meta', 'manifests', 'blobs'] as const;
+export const DB_VERSION = 3;
+const STORES = ['events', 'meta', 'manifests', 'blobs', 'catalogs'] as const;
 
 /** Limits that keep the on-device log small and recent. */
 export interface StoreLimits {
@@ -50,7 +53,17 @@ export interface CachedManifest {
   body: string;
 }
 
-/** The model cache: manifests by model name, files by SHA-256. Every method swallows its own storage errors. */
+/** A catalog as served (`GET /v1/catalog`), with its ETag. */
+export interface CachedCatalog {
+  etag: string;
+  /** The response body, parsed again (`parseCatalog`) before every use. */
+  body: string;
+}
+
+/**
+ * The download cache: manifests by model name, files by SHA-256, catalogs by URL. Every method swallows its
+ * own storage errors.
+ */
 export interface ModelCache {
   manifest(name: string): Promise<CachedManifest | undefined>;
   putManifest(name: string, manifest: CachedManifest): Promise<void>;
@@ -58,6 +71,8 @@ export interface ModelCache {
   putBlob(sha256: string, bytes: Uint8Array): Promise<void>;
   /** Drops every file not in `keep` (called after a model loaded, so old versions' files go). */
   retain(keep: ReadonlySet<string>): Promise<void>;
+  catalog(url: string): Promise<CachedCatalog | undefined>;
+  putCatalog(url: string, catalog: CachedCatalog): Promise<void>;
 }
 
 /** Where the shopper's data lives: IndexedDB, or memory when IndexedDB is unavailable (private mode, blocked). */
@@ -71,7 +86,7 @@ export interface ProfileStore {
   setMeta(key: string, value: unknown): Promise<void>;
   /** The model cache; absent for memory stores (a cache for one page view saves nothing). */
   readonly cache?: ModelCache;
-  /** Erases everything: events, meta, the model cache. */
+  /** Erases everything: events, meta, the model and catalog cache. */
   clear(): Promise<void>;
   close(): void;
 }
@@ -95,6 +110,7 @@ async function openDatabase(onBlocking: () => void): Promise<Db> {
         database.createObjectStore('manifests');
         database.createObjectStore('blobs');
       }
+      if (oldVersion < 3) database.createObjectStore('catalogs');
     },
     // Another tab holds an old connection open and does not step aside.
     blocked() {
@@ -195,6 +211,8 @@ class IdbStore implements ProfileStore {
           for (const key of await tx.store.getAllKeys()) if (!keep.has(key)) await tx.store.delete(key);
           await tx.done;
         })),
+      catalog: (url) => quiet((db) => db.get('catalogs', url)),
+      putCatalog: async (url, c) => void (await quiet((db) => db.put('catalogs', c, url))),
     };
   }
 

@@ -41,7 +41,7 @@ export interface LoadStats {
 export const REVALIDATE_TIMEOUT_MS = 4000;
 
 /** `signal`, also aborted after `ms`. */
-function withTimeout(signal: AbortSignal | undefined, ms: number): { signal: AbortSignal; done(): void } {
+export function withTimeout(signal: AbortSignal | undefined, ms: number): { signal: AbortSignal; done(): void } {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DOMException(`no answer in ${ms} ms`, 'TimeoutError')), ms);
   const forward = (): void => controller.abort(signal!.reason);

@@ -4,6 +4,8 @@
  * long task from us.
  */
 import type { JobResult, TrainingJob } from './protocol.ts';
+// The built worker's URL (a content-hashed asset beside the chunks), resolved against this chunk's URL.
+import workerUrl from './worker.ts?worker&url';
 
 /** `worker`: a module Web Worker (default where available); `main`: idle-time chunks on the page's thread. */
 export type Place = 'worker' | 'main';
@@ -16,17 +18,57 @@ export function idle(timeout = 2000): Promise<void> {
   });
 }
 
+/**
+ * The bootstrap of a cross-origin worker: imports the worker module by its absolute URL, holding the
+ * messages that arrive before it has loaded (the worker's own listener is only added by the import), and
+ * turns a failed import into an uncaught error, which the page sees as the worker's `error` event (a
+ * rejected promise in a worker would not reach it).
+ */
+export function bootstrapSource(moduleUrl: string): string {
+  return `const held = [];
+const hold = (e) => { e.stopImmediatePropagation(); held.push(e.data); };
+addEventListener('message', hold);
+import(${JSON.stringify(moduleUrl)}).then(() => {
+  removeEventListener('message', hold);
+  for (const data of held) dispatchEvent(new MessageEvent('message', { data }));
+}, (e) => setTimeout(() => { throw new Error('training worker module did not load: ' + e); }));
+`;
+}
+
+/**
+ * Starts the training worker. A dedicated worker's script must be same-origin with the page, and in the
+ * README's deployment the widget comes from the edge server's origin: then the worker is a module from a
+ * `blob:` URL (the page's origin) that imports the worker chunk, a CORS module request that the edge server
+ * answers for its configured origins. Throws where the browser refuses synchronously; a refusal found while
+ * loading (a CSP without `blob:` in `worker-src`, the import blocked or not allowed by CORS) arrives as the
+ * worker's `error` event. Either way the caller trains on the main thread. `dispose` frees the blob URL.
+ */
+export function startWorker(url: string = workerUrl, pageOrigin: string | undefined = globalThis.location?.origin): { worker: Worker; dispose(): void } {
+  const absolute = new URL(url, import.meta.url);
+  const options: WorkerOptions = { type: 'module', name: 'edge-recs-training' };
+  if (pageOrigin === undefined || absolute.origin === pageOrigin) return { worker: new Worker(absolute, options), dispose: () => undefined };
+  const blobUrl = URL.createObjectURL(new Blob([bootstrapSource(absolute.href)], { type: 'text/javascript' }));
+  try {
+    return { worker: new Worker(blobUrl, options), dispose: () => URL.revokeObjectURL(blobUrl) };
+  } catch (e) {
+    URL.revokeObjectURL(blobUrl);
+    throw e;
+  }
+}
+
 function inWorker(job: TrainingJob, signal?: AbortSignal): Promise<JobResult> {
   return new Promise((resolve, reject) => {
-    let worker: Worker;
+    let started: ReturnType<typeof startWorker>;
     try {
-      worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'edge-recs-training' });
+      started = startWorker();
     } catch (e) {
       reject(e);
       return;
     }
+    const { worker } = started;
     const done = (): void => {
       worker.terminate();
+      started.dispose();
       signal?.removeEventListener('abort', abort);
     };
     const abort = (): void => {
@@ -38,8 +80,10 @@ function inWorker(job: TrainingJob, signal?: AbortSignal): Promise<JobResult> {
       done();
       resolve(e.data);
     });
-    // A worker that cannot load (CSP without worker-src, a blocked chunk) reports it here.
+    // A worker that cannot load (CSP without worker-src or blob:, a blocked chunk, no CORS) reports it here.
     worker.addEventListener('error', (e) => {
+      // Handled here: not cancelled, the worker's error would be reported on the page as uncaught.
+      e.preventDefault();
       done();
       reject(new Error(`training worker failed: ${e.message || 'could not load'}`));
     });

@@ -13,6 +13,7 @@ import { fetchModel } from '../runtime/model.ts';
 import { DB_NAME } from '../store.ts';
 import { refreshModel } from './delta.ts';
 import { FederatedTrainer, type TrainingHost, type TrainingOutcome } from './index.ts';
+import { startWorker } from './run.ts';
 import { uploadUpdate } from './upload.ts';
 
 const SERVER = `${location.origin}/fed`;
@@ -65,6 +66,42 @@ describe('on-device training (real worker, real edge server)', () => {
     equal(outcome.upload.body.pending, 1, 'updates pending in the round (server answer)');
     ok(outcome.bytes < 20 * 1024, `update of ${outcome.bytes} bytes is under 20 KB`);
     deepEqual(await serverState(), { pending: 1, rounds: [] }, 'server state');
+  });
+
+  it('starts through a blob: bootstrap when the worker script is of another origin than the page, and the job posted at once still runs', async () => {
+    // The page's origin as seen by startWorker is not the script's, as in the README deployment (the
+    // import itself stays same-origin here; cross-origin with CORS: test/reliability/widget.chromium.test.ts).
+    const { worker, dispose } = startWorker('/widget/training/worker.ts', 'https://shop.example');
+    try {
+      const answer = await new Promise<unknown>((resolve, reject) => {
+        worker.addEventListener('message', (e) => resolve(e.data));
+        worker.addEventListener('error', (e) => reject(new Error(e.message || 'worker error')));
+        // Not a valid job: the worker's own answer proves the message waited for the module to load.
+        worker.postMessage({});
+      });
+      equal((answer as { ok?: unknown }).ok, false, 'the worker module answered the held message');
+    } finally {
+      worker.terminate();
+      dispose();
+    }
+  });
+
+  it('reports a worker module that cannot be imported as the worker\'s error event (the caller then trains on the main thread)', async () => {
+    const { worker, dispose } = startWorker('http://127.0.0.1:9/widget/assets/worker.js', 'https://shop.example');
+    try {
+      const failed = await new Promise<boolean>((resolve) => {
+        worker.addEventListener('message', () => resolve(false));
+        worker.addEventListener('error', (e) => {
+          e.preventDefault();
+          resolve(true);
+        });
+        worker.postMessage({});
+      });
+      ok(failed, 'error event');
+    } finally {
+      worker.terminate();
+      dispose();
+    }
   });
 
   it('sends nothing without consent, and starts once consent is given', async () => {

@@ -61,6 +61,11 @@ export interface Shop {
   damage(d: Damaged | null): void;
   /** Delay every `/v1/*` answer of the edge server by `ms` (0: none). */
   slow(ms: number): void;
+  /**
+   * Serves `/v1/catalog` with `Cache-Control: no-cache` from now on: the browser's HTTP cache may not answer
+   * for it without the server, as once its 60 s lifetime has passed.
+   */
+  expireCatalog(): void;
   /** Stops the edge server: its port refuses connections from now on. */
   stopEdge(): Promise<void>;
   /** Sets the page the shop serves at `/` (and any `/p/*` path). */
@@ -106,6 +111,7 @@ export async function startShop(artifact: Artifact, trusted: TrustedKey[]): Prom
   let pageOptions: PageOptions = {};
   let damaged: Damaged | null = null;
   let delayMs = 0;
+  let catalogExpired = false;
   let edgeUrl = '';
 
   const shopApp = new Hono();
@@ -138,6 +144,12 @@ ${o.body ?? ''}</body></html>`;
   edgeApp.use('*', async (c, next) => {
     await next();
     log.push(`${c.req.method} ${c.req.path} ${c.res.status}`);
+  });
+  edgeApp.use('/v1/catalog', async (c, next) => {
+    await next();
+    if (!catalogExpired) return;
+    c.res = new Response(c.res.body, c.res);
+    c.res.headers.set('Cache-Control', 'no-cache');
   });
   edgeApp.use('/v1/*', async (c, next) => {
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
@@ -175,6 +187,7 @@ ${o.body ?? ''}</body></html>`;
     edgeUrl,
     damage: (d) => void (damaged = d),
     slow: (ms) => void (delayMs = ms),
+    expireCatalog: () => void (catalogExpired = true),
     stopEdge: closeEdge,
     page: (o) => void (pageOptions = o),
     log,
