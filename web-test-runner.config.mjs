@@ -49,7 +49,7 @@ function esbuildBundlePlugin() {
         sourcesContent: true,
         write: false,
         logLevel: 'silent',
-        plugins: [workerUrlPlugin],
+        plugins: [workerUrlPlugin(rootDir)],
         // tfjs reads process.env.NODE_ENV-style flags only behind typeof guards; pin the one esbuild
         // would otherwise leave as a free reference. Widget modules imported by tests run with their
         // development warnings on, as in a development build.
@@ -60,21 +60,8 @@ function esbuildBundlePlugin() {
   };
 }
 
-/**
- * Vite's `import url from './worker.ts?worker&url'` (`widget/training/run.ts`) for esbuild: the worker's
- * source path from the root, which `esbuildBundlePlugin` serves bundled like any other `.ts` request.
- * @type {import('esbuild').Plugin}
- */
-const workerUrlPlugin = {
-  name: 'edge-recs-worker-url',
-  setup(build) {
-    build.onResolve({ filter: /\?worker&url$/ }, (args) => ({ path: path.resolve(args.resolveDir, args.path.replace(/\?worker&url$/, '')), namespace: 'worker-url' }));
-    build.onLoad({ filter: /.*/, namespace: 'worker-url' }, (args) => ({
-      contents: `export default ${JSON.stringify('/' + path.relative(rootDir, args.path).split(path.sep).join('/'))};`,
-      loader: 'js',
-    }));
-  },
-};
+/** `?worker&url` imports for esbuild (see the module). */
+const { workerUrlPlugin } = await tsImport('./test/browser/support/worker-url-plugin.ts', import.meta.url);
 
 /**
  * The real edge server for the loader tests (`widget/loader.browser.test.ts`): `test/browser/support/

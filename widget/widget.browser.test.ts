@@ -285,9 +285,9 @@ describe('widget features, production build', () => {
     ok(cardIds(el).length === 2, 'cards');
     await sleep(1200); // the bandit's counts are saved a second after impressions
     const before = await storeCounts();
-    ok(before.blobs! > 0 && before.manifests === 1 && before.events === 1 && before.meta! > 0, `stored before forget (${JSON.stringify(before)})`);
+    ok(before.blobs! > 0 && before.manifests === 1 && before.catalogs === 1 && before.events === 1 && before.meta! > 0, `stored before forget (${JSON.stringify(before)})`);
     await again.api.forget();
-    deepEqual(await storeCounts(), { blobs: 0, events: 0, manifests: 0, meta: 0 }, 'every store after forget()');
+    deepEqual(await storeCounts(), { blobs: 0, catalogs: 0, events: 0, manifests: 0, meta: 0 }, 'every store after forget()');
   });
 });
 

@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
+import { workerUrlPlugin } from './worker-url-plugin.ts';
 import { buildArtifact } from '../../../core/artifact/artifact.ts';
 import { generateKeyFile } from '../../../core/artifact/signing.ts';
 import type { ModelConfig } from '../../../core/model/config.ts';
@@ -50,6 +51,7 @@ function devWidget(root: string): WidgetFiles {
       write: false,
       logLevel: 'silent',
       define: { __EDGE_RECS_DEV__: 'true', 'process.env.NODE_ENV': '"development"' },
+      plugins: [workerUrlPlugin(root)],
     });
     const out = new Map<string, Uint8Array>();
     for (const file of result.outputFiles) out.set(file.path.slice(outdir.length + 1), file.contents);
