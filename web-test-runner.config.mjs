@@ -90,21 +90,31 @@ function edgeServerMiddleware() {
     const served = ctx.path.startsWith('/v1/') || ctx.path.startsWith('/dev/widget/') || (ctx.path.startsWith('/widget/') && !ctx.path.endsWith('.ts'));
     if (!served) return next();
     server ??= tsImport('./test/browser/support/edge-server.ts', import.meta.url).then((m) => m.startTestEdgeServer(rootDir));
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(ctx.headers)) {
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const hasBody = ctx.method !== 'GET' && ctx.method !== 'HEAD';
-    const request = new Request(new URL(ctx.url, `http://${ctx.host}`), {
-      method: ctx.method,
-      headers,
-      ...(hasBody ? { body: Readable.toWeb(ctx.req), duplex: 'half' } : {}),
-    });
-    const response = await (await server).fetch(request);
-    ctx.status = response.status;
-    response.headers.forEach((value, name) => ctx.set(name, value));
-    ctx.body = Buffer.from(await response.arrayBuffer());
+    await forward(ctx, await server);
   };
+}
+
+/**
+ * Answers a dev-server (Koa) request with a Web-standard app's `fetch`: the request is rebuilt as a
+ * `Request` (headers and streamed body) and the `Response` copied back.
+ * @param {import('koa').Context} ctx
+ * @param {{ fetch(request: Request): Promise<Response> }} app
+ */
+async function forward(ctx, app) {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(ctx.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  const hasBody = ctx.method !== 'GET' && ctx.method !== 'HEAD';
+  const request = new Request(new URL(ctx.url, `http://${ctx.host}`), {
+    method: ctx.method,
+    headers,
+    ...(hasBody ? { body: Readable.toWeb(ctx.req), duplex: 'half' } : {}),
+  });
+  const response = await app.fetch(request);
+  ctx.status = response.status;
+  response.headers.forEach((value, name) => ctx.set(name, value));
+  ctx.body = Buffer.from(await response.arrayBuffer());
 }
 
 /**
@@ -120,20 +130,7 @@ function federatedServerMiddleware() {
   return async (ctx, next) => {
     if (!ctx.path.startsWith('/fed/')) return next();
     server ??= tsImport('./widget/training/test-server.ts', import.meta.url).then((m) => m.startFederatedTestServer());
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(ctx.headers)) {
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const hasBody = ctx.method !== 'GET' && ctx.method !== 'HEAD';
-    const request = new Request(new URL(ctx.url, `http://${ctx.host}`), {
-      method: ctx.method,
-      headers,
-      ...(hasBody ? { body: Readable.toWeb(ctx.req), duplex: 'half' } : {}),
-    });
-    const response = await (await server).fetch(request);
-    ctx.status = response.status;
-    response.headers.forEach((value, name) => ctx.set(name, value));
-    ctx.body = Buffer.from(await response.arrayBuffer());
+    await forward(ctx, await server);
   };
 }
 
