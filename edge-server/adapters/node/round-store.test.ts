@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import type { RoundRecord, StoredUpdate } from '../../federated/store.ts';
 import { clientToken, tinyUpdate } from '../../federated/test-support.ts';
 import { publishArtifact } from '../../registry.ts';
 import { signer, tinyArtifact } from '../../test-support.ts';
+import { killHard, startFixtureServer } from './fixture-process.ts';
 import { openDiskRoundStore } from './round-store.ts';
 import { openDiskStorage } from './storage.ts';
 
@@ -87,31 +87,6 @@ describe('disk round store', () => {
   });
 });
 
-/** The fixture server in a child process; resolves with its URL once it listens. */
-function startServer(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('federated-server.fixture.ts', import.meta.url).pathname, dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ child, url: (JSON.parse(line) as { url: string }).url });
-    });
-    child.once('exit', (code) => reject(new Error(`fixture server exited with ${code}: ${err}`)));
-  });
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
 
 describe('kill -9 during federated rounds (real child process)', () => {
   it('loses no acknowledged update and counts none twice over several crashes', { timeout: 120_000 }, async () => {
@@ -152,7 +127,7 @@ describe('kill -9 during federated rounds (real child process)', () => {
     let answered = 0;
     for (let trial = 0; trial < 5; trial++) {
       answered = 0;
-      const { child, url } = await startServer(dir);
+      const { child, url } = await startFixtureServer(dir);
       const version = (await fetch(`${url}/v1/models/default/manifest`)).headers.get('X-Model-Version')!;
       // A burst of concurrent uploads (enough to close two rounds), and re-sends of earlier updates;
       // SIGKILL lands somewhere inside it.
@@ -178,7 +153,7 @@ describe('kill -9 during federated rounds (real child process)', () => {
     }
 
     // Restart once more: recovery finishes any committed round's publish; re-send everything unanswered or not.
-    const { child, url } = await startServer(dir);
+    const { child, url } = await startFixtureServer(dir);
     for (const [sentKey, { token, body }] of sent) await post(url, token, body, sentKey);
     await killHard(child);
 

@@ -7,18 +7,18 @@
  * - `loadTest`: N simulated devices uploading valid updates concurrently for a while (a fresh client
  *   token and nonce per update), then check that every acknowledged update is stored, exactly once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { killHard, startFixtureServer } from '../../../edge-server/adapters/node/fixture-process.ts';
+
+export { killHard };
 import { openDiskRoundStore } from '../../../edge-server/adapters/node/round-store.ts';
 import { openDiskStorage } from '../../../edge-server/adapters/node/storage.ts';
 import { clientToken, tinyUpdate } from '../../../edge-server/federated/test-support.ts';
 import { publishArtifact } from '../../../edge-server/registry.ts';
 import { signer, tinyArtifact } from '../../../edge-server/test-support.ts';
-
-const FIXTURE = fileURLToPath(new URL('../../../edge-server/adapters/node/federated-server.fixture.ts', import.meta.url));
 
 /** A data directory with a published base version and the fixture's config. */
 export async function federatedDataDir(cohort: number): Promise<string> {
@@ -36,30 +36,7 @@ export interface Running {
 }
 
 /** The fixture server in a child process; resolves with its URL once it listens. */
-export function startServer(dir: string): Promise<Running> {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, dir], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ child, url: (JSON.parse(line) as { url: string }).url });
-    });
-    child.once('exit', (code) => reject(new Error(`fixture server exited with ${code}: ${err}`)));
-  });
-}
-
-export function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
+export const startServer = (dir: string): Promise<Running> => startFixtureServer(dir);
 
 async function post(url: string, token: string, body: Uint8Array<ArrayBuffer>): Promise<{ status: number; id?: string }> {
   const res = await fetch(`${url}/v1/updates`, { method: 'POST', headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': token }, body });
