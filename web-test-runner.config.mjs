@@ -151,16 +151,8 @@ function federatedServerMiddleware() {
  * `test/browser/support/backends.ts` asserts, per test, that the requested backend really is active and
  * logs the adapter or renderer it ran on.
  */
-const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-webgpu',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
+const { CHROMIUM_ARGS, CHROMIUM_PATH, SOFTWARE_GPU_ARGS } = await tsImport('./test/support/chromium.ts', import.meta.url);
+const chromiumArgs = [...CHROMIUM_ARGS, ...SOFTWARE_GPU_ARGS];
 
 const SECOND = 1000;
 
@@ -174,7 +166,7 @@ export default {
     playwrightLauncher({
       product: 'chromium',
       launchOptions: {
-        executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+        executablePath: CHROMIUM_PATH,
         headless: true,
         args: chromiumArgs,
       },

@@ -33,6 +33,7 @@ import { catalogJson, createMemoryCatalog } from '../edge-server/catalog/store.t
 import { createMemoryStorage } from '../edge-server/memory-storage.ts';
 import { publishArtifact } from '../edge-server/registry.ts';
 import { LOADER_BUDGET_BYTES } from '../widget/budget.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, SOFTWARE_GPU_ARGS } from '../test/support/chromium.ts';
 
 const CONFIG = { numItems: 12_000, dim: 64, blocks: 2, heads: 1, maxLen: 50 };
 /** Runs per backend: the software GPU backends (SwiftShader here) take seconds per run. */
@@ -41,17 +42,7 @@ const RUNS: Record<string, number> = { wasm: 100, cpu: 20, webgl: 10, webgpu: 5 
 const REPEAT_VISITS = 7;
 /** `WIDGET_BENCH_BACKENDS=wasm,cpu` measures a subset. */
 const BACKENDS = (process.env.WIDGET_BENCH_BACKENDS?.split(',') ?? ['webgpu', 'webgl', 'wasm', 'cpu']).filter((b) => ['webgpu', 'webgl', 'wasm', 'cpu'].includes(b));
-/** As in `web-test-runner.config.mjs`: WebGPU and WebGL on SwiftShader where there is no GPU. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-webgpu',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
+
 const CATEGORIES = Array.from({ length: 24 }, (_, i) => `Department ${i % 6} > Type ${i}`);
 
 function catalog(): Catalog {
@@ -164,7 +155,7 @@ export async function run(): Promise<Record<string, unknown>> {
   }
   for (const name of await readdir(out)) if (name.endsWith('.wasm')) bundles[name] = gzipSync(await readFile(join(out, name))).byteLength;
 
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...SOFTWARE_GPU_ARGS] });
   const ids = Array.from({ length: 400 }, (_, i) => `sku-${String(((i * 7919) % CONFIG.numItems) + 1).padStart(5, '0')}`);
   const latency: Record<string, { ranOn: string; runs: number; p50: number; p95: number; mean: number }> = {};
   const load: Record<

@@ -1,0 +1,14 @@
+/**
+ * How every Chromium here is launched (tests, the browser rig, benchmarks): Debian's `chromium`, with no
+ * network beyond loopback, no background services, and root allowed (CI runs as root).
+ */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/**
+ * WebGPU and WebGL on a GPU-less machine: WebGPU needs `--enable-unsafe-webgpu` (its adapter is then
+ * SwiftShader), WebGL runs on ANGLE's SwiftShader. Do not use `--use-angle=vulkan`: here it gives no
+ * WebGL context at all.
+ */
+export const SOFTWARE_GPU_ARGS = ['--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
