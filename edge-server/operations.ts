@@ -4,6 +4,7 @@
  * dashboard (`/dashboard`). `createApp` checks these options once and installs the routes.
  */
 import type { Hono } from 'hono';
+import type { AppOptions } from './app.ts';
 import type { TrustedKey } from '../core/artifact/signing.ts';
 import { isRecord, show } from '../core/errors.ts';
 import { adminAuth, checkAdminTokens, requireAdmin } from './admin/auth.ts';
@@ -43,14 +44,8 @@ export interface AnalyticsOptions {
   popularLimit?: number;
 }
 
-export interface OperationsOptions {
-  adminTokens?: readonly string[];
-  analytics?: AnalyticsOptions;
-  catalog?: CatalogStore;
-  registry?: RegistryWriter;
-  maxArtifactBytes?: number;
-  maxCatalogBytes?: number;
-}
+/** The `createApp` options this module checks (documented there, on `AppOptions`). */
+export type OperationsOptions = Pick<AppOptions, 'adminTokens' | 'analytics' | 'catalog' | 'registry' | 'maxArtifactBytes' | 'maxCatalogBytes'>;
 
 export const OPERATIONS_DEFAULTS = {
   suppressBelow: 10,

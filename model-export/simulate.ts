@@ -521,25 +521,16 @@ async function trainCentrally(config: ModelConfig, start: NamedWeights, rounds: 
   }
 }
 
-export interface SimulateArgs {
+/** The CLI's flags: the options that are flat in `SimulateOptions` as they are, the nested ones flattened. */
+export interface SimulateArgs
+  extends Pick<SimulateOptions, 'clients' | 'rounds' | 'cohort' | 'centralFraction' | 'centralEpochs' | 'dim' | 'blocks' | 'evalUsers' | 'malicious' | 'target' | 'density' | 'delta' | 'seed'> {
   data: string;
-  clients: number;
-  rounds: number;
-  cohort: number;
-  centralFraction: number;
-  centralEpochs: number;
-  dim: number;
-  blocks: number;
-  evalUsers: number;
-  malicious: number;
-  target: string;
   steps: number;
   clientLr: number;
   clientDropout: number;
   negatives: number;
   rows: string;
   trainable: string;
-  density: number;
   clipNorm: number;
   rowClipNorm: number;
   maxRows: number;
@@ -550,8 +541,6 @@ export interface SimulateArgs {
   serverOptimizer: string;
   serverAdamLr: number;
   serverAdamTau: number;
-  delta: number;
-  seed: number;
   backend: NodeBackend;
   json: boolean;
   startModel?: string;
