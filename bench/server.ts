@@ -47,6 +47,11 @@ const ROUNDS = Number(process.env.SERVER_BENCH_ROUNDS ?? 3);
 const PIN = process.env.SERVER_BENCH_PIN === '1';
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+/**
+ * The shop page's origin: the widget's requests are cross-origin, so every request carries it, the
+ * Node server grants it CORS (`--allow-origin`) and nginx adds the same grant headers.
+ */
+const SHOP_ORIGIN = 'https://shop.example';
 /** nginx's unprivileged user when this runs as root. */
 const NOBODY = 65534;
 
@@ -123,7 +128,7 @@ const toMs = (value: string, unit: string): number => Number(value) * ({ us: 0.0
  * server's CPU time per request over the run. wrk runs under bash so that `times` reports its CPU.
  */
 function wrk(url: string, options: { script?: string; serverPid?: number } = {}): Promise<WrkResult> {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', ...(options.script ? ['-s', options.script] : []), url];
+  const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-H', `Origin: ${SHOP_ORIGIN}`, ...(options.script ? ['-s', options.script] : []), url];
   const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   const [command, commandArgs] = pinned(1, 'bash', ['-c', `wrk ${quoted}; status=$?; echo "@@times"; times; exit $status`]);
   const cpuBefore = options.serverPid === undefined ? 0 : cpuSeconds(options.serverPid);
@@ -241,6 +246,9 @@ end
 `;
 }
 
+/** nginx's `add_header` is not inherited by a location that has its own, so each location repeats the grant. */
+const CORS_NGINX = `add_header Access-Control-Allow-Origin "${SHOP_ORIGIN}"; add_header Vary Origin;`;
+
 function nginxConfig(root: string, dir: string, port: number): string {
   const temp = (name: string): string => `${name}_temp_path ${join(dir, `${name}-temp`)};`;
   return `worker_processes 1;
@@ -258,8 +266,8 @@ http {
   server {
     listen 127.0.0.1:${port};
     root ${root};
-    location /v1/blobs/ { add_header Cache-Control "public, max-age=31536000, immutable"; }
-    location = /v1/models/default/manifest { default_type application/json; add_header Cache-Control "public, max-age=60, must-revalidate"; }
+    location /v1/blobs/ { ${CORS_NGINX} add_header Cache-Control "public, max-age=31536000, immutable"; }
+    location = /v1/models/default/manifest { ${CORS_NGINX} default_type application/json; add_header Cache-Control "public, max-age=60, must-revalidate"; }
   }
 }
 `;
@@ -315,7 +323,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const nginxPort = await freePort();
     await writeFile(join(nginxDir, 'nginx.conf'), nginxConfig(root, nginxDir, nginxPort));
 
-    const serverArgs = ['--trusted-key', keyFile, '--admin-token', ADMIN_TOKEN, '--federation-key', federationKeyFile, '--federated-config', federatedConfig];
+    const serverArgs = ['--allow-origin', SHOP_ORIGIN, '--trusted-key', keyFile, '--admin-token', ADMIN_TOKEN, '--federation-key', federationKeyFile, '--federated-config', federatedConfig];
     const node = await startChild(...pinned(0, process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', ...serverArgs]), {
       env: { ...process.env, PORT: '0', EDGE_RECS_DATA: dataDir, NODE_ENV: 'production' },
       ready: /EdgeRecs edge server: (http:\/\/\S+)/,

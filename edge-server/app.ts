@@ -3,7 +3,6 @@
  * its storage and widget files and serves `createApp(...)`.
  */
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
 import { fromBase64 } from '../core/artifact/bytes.ts';
 import type { TrustedKey } from '../core/artifact/signing.ts';
 import { isRecord, show } from '../core/errors.ts';
@@ -14,7 +13,7 @@ import { CLIENT_TOKEN_HEADER, federatedRoutes, roundsAdminRoutes, type Federated
 import type { RegistryWriter } from './admin/registry-ops.ts';
 import type { CatalogStore } from './catalog/store.ts';
 import { checkOperations, installOperations, type AnalyticsOptions } from './operations.ts';
-import { securityHeaders } from './security.ts';
+import { corsHeaders, securityHeaders } from './security.ts';
 import type { Storage } from './storage.ts';
 import { widgetRoutes, type WidgetFiles } from './widget-files.ts';
 
@@ -170,7 +169,7 @@ export function createApp(options: AppOptions): Hono {
   app.notFound(handleNotFound);
   app.use(securityHeaders());
   if (allowedOrigins.length > 0) {
-    const allow = cors({ origin: [...allowedOrigins], ...CORS });
+    const allow = corsHeaders({ origins: allowedOrigins, ...CORS });
     app.use('/v1/*', allow);
     app.use('/widget/*', allow);
   }

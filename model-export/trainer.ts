@@ -34,6 +34,8 @@ export interface TrainOptions {
    * batch, which with length-bucketed batches over-weighs short histories. Default `uniform`.
    */
   weighting: 'uniform' | 'batch';
+  /** EXPERIMENT: batch composition. */
+  batching?: 'length' | 'random';
   /** Adam's second-moment decay. Default 0.999. */
   beta2: number;
   /** Epochs without a better validation NDCG@10 before stopping. Default 5. */
@@ -101,7 +103,7 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
       const started = performance.now();
       let lossSum = 0;
       let steps = 0;
-      const batches = lengthBuckets(trainSeqs, o.batchSize, config.maxLen, random);
+      const batches = o.batching === 'random' ? randomBatches(trainSeqs.length, o.batchSize, random) : lengthBuckets(trainSeqs, o.batchSize, config.maxLen, random);
       const denominator = o.weighting === 'uniform' ? targetsPerBatch(trainSeqs, batches.length, config.maxLen) : undefined;
       for (const members of batches) {
         const batch = nextItemBatch(members.map((i) => trainSeqs[i]!), config.maxLen);
@@ -151,6 +153,13 @@ function lengthBuckets(seqs: readonly (readonly number[])[], batchSize: number, 
   const batches: number[][] = [];
   for (let start = 0; start < order.length; start += batchSize) batches.push(order.slice(start, start + batchSize));
   return shuffle(batches, random);
+}
+
+function randomBatches(n: number, batchSize: number, random: () => number): number[][] {
+  const order = shuffle([...Array(n).keys()], random);
+  const batches: number[][] = [];
+  for (let start = 0; start < n; start += batchSize) batches.push(order.slice(start, start + batchSize));
+  return batches;
 }
 
 /** Mean next-item targets per batch: each sequence of n items gives min(n - 1, maxLen) of them. */
