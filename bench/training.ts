@@ -2,14 +2,14 @@
  * Training-step time of the SASRec trainer on the tfjs WASM backend (our Node fast path: custom
  * scatter-add gradient for the embedding lookup, explicit-transpose matmuls) against the pure-JS CPU
  * backend, in the same run. Batch: 128 Beauty users, sampled softmax with 256 negatives, SASRec 2 blocks,
- * dim 64, length 50.
+ * dim 64, length 50: random users padded to the longest, the same users packed, and a length bucket.
  *
  *   npm run bench -- training            writes bench/results/training.json
  */
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { SasRec } from '../core/model/sasrec.ts';
-import { nextItemBatch, nextItemLoss } from '../core/model/training.ts';
+import { nextItemBatch, nextItemLoss, packedBatch } from '../core/model/training.ts';
 import { initWeights } from '../core/model/weights.ts';
 import { rng } from '../core/random.ts';
 import { parseS3Rec, split } from '../model-export/dataset.ts';
@@ -22,8 +22,11 @@ export async function run(): Promise<Record<string, unknown>> {
   const config = { numItems: data.itemIds.length, dim: 64, blocks: 2, heads: 1, maxLen: 50 };
   const random = rng(1);
   const train = data.sequences.map((s) => split(s)!.train).filter((s) => s.length >= 2);
-  // A typical batch (random users, so windows are as long as the longest of them) and a length-bucketed one.
-  const mixed = nextItemBatch(Array.from({ length: 128 }, () => train[Math.floor(random() * train.length)]!), config.maxLen);
+  // A typical batch (random users, so windows are as long as the longest of them), the same users packed
+  // several to a row (what the trainer runs), and a length-bucketed batch.
+  const users = Array.from({ length: 128 }, () => train[Math.floor(random() * train.length)]!);
+  const mixed = nextItemBatch(users, config.maxLen);
+  const packed = packedBatch(users, config.maxLen);
   const sorted = [...train].sort((a, b) => a.length - b.length);
   const bucketed = nextItemBatch(sorted.slice(sorted.length / 2, sorted.length / 2 + 128), config.maxLen);
   const negatives = Int32Array.from({ length: 256 }, () => 1 + Math.floor(random() * config.numItems));
@@ -48,6 +51,7 @@ export async function run(): Promise<Record<string, unknown>> {
     };
     results[backend] = {
       [`msPerStep_window${mixed.inputs.length}`]: await time(mixed),
+      [`msPerStep_packed${packed.inputs.batch}x${packed.inputs.length}`]: await time(packed),
       [`msPerStep_window${bucketed.inputs.length}`]: await time(bucketed),
     };
     optimizer.dispose();

@@ -73,7 +73,7 @@ describe('corsHeaders', () => {
     const plain = await app.request('/v1/plain', { headers: { Origin: shop } });
     expect(plain.headers.get('Access-Control-Allow-Origin')).toBe(shop);
     expect(plain.headers.get('Vary')).toBe('Origin');
-    for (const headers of [{ Origin: 'https://evil.example' }, {}]) {
+    for (const headers of [{ Origin: 'https://evil.example' }, {}] as Record<string, string>[]) {
       for (const path of ['/v1/prebuilt', '/v1/plain']) {
         const res = await app.request(path, { headers });
         expect(res.headers.get('Access-Control-Allow-Origin'), path).toBeNull();

@@ -30,7 +30,7 @@ import { applyDelta, deltaNorm } from '../core/federated/delta.ts';
 import { RankingAccumulator, rankOf, type Metrics } from '../core/metrics.ts';
 import type { ModelConfig } from '../core/model/config.ts';
 import { SasRec } from '../core/model/sasrec.ts';
-import { nextItemBatch, nextItemLoss } from '../core/model/training.ts';
+import { nextItemLoss, packedBatch } from '../core/model/training.ts';
 import type { NamedWeights } from '../core/model/weights.ts';
 import { normal, rng } from '../core/random.ts';
 import { buildArtifact } from '../core/artifact/artifact.ts';
@@ -508,7 +508,7 @@ async function trainCentrally(config: ModelConfig, start: NamedWeights, rounds: 
     for (const sequences of rounds) {
       const seqs = shuffle(sequences.filter((s) => s.length >= 2), random);
       for (let b = 0; b < seqs.length; b += CENTRAL_RECIPE.batchSize) {
-        const batch = nextItemBatch(seqs.slice(b, b + CENTRAL_RECIPE.batchSize), config.maxLen);
+        const batch = packedBatch(seqs.slice(b, b + CENTRAL_RECIPE.batchSize), config.maxLen);
         const negatives = CENTRAL_RECIPE.negatives < config.numItems ? Int32Array.from({ length: CENTRAL_RECIPE.negatives }, () => 1 + Math.floor(random() * config.numItems)) : undefined;
         const loss = optimizer.minimize(() => nextItemLoss(model, batch, { negatives, noise: { rate: CENTRAL_RECIPE.dropout, random } }), true);
         loss?.dispose();

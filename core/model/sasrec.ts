@@ -18,6 +18,13 @@ export interface Windows {
   ids: Int32Array;
   batch: number;
   length: number;
+  /**
+   * Training only: several histories packed into one row (see `packedBatch`). Per cell, the history it
+   * belongs to (1, 2, ... within its row; 0 for padding): attention stays inside a history.
+   */
+  segments?: Int32Array;
+  /** Training only, with `segments`: per cell, its row of the position table (newest item of a history = maxLen - 1). */
+  positions?: Int32Array;
 }
 
 /** Keep-probability noise for training; inference passes none. */
@@ -168,13 +175,20 @@ export class SasRec {
     const { dim, maxLen, blocks } = this.config;
     const { ids, batch, length: L } = w;
     if (L < 1 || L > maxLen || ids.length !== batch * L) throw new Error(`SasRec.hidden: bad window ${batch}x${L} for maxLen ${maxLen}`);
+    if ((w.segments || w.positions) && !(w.segments?.length === ids.length && w.positions?.length === ids.length)) {
+      throw new Error('SasRec.hidden: a packed window needs segments and positions for every cell');
+    }
     const drop = <T extends tf.Tensor>(x: T): T =>
       noise && noise.rate > 0 ? (tf.dropout(x, noise.rate, undefined, Math.floor(noise.random() * 2 ** 31)) as T) : x;
     const keep = new Float32Array(ids.length);
     for (let i = 0; i < ids.length; i++) keep[i] = ids[i] === 0 ? 0 : 1;
     const keepT = tf.tensor3d(keep, [batch, L, 1]);
     const bias = tf.tensor3d(this.attentionBias(w), [batch, L, L]);
-    const positions = L === maxLen ? this.param('pos_emb') : tf.slice(this.param('pos_emb'), [maxLen - L, 0], [L, dim]);
+    const positions = w.positions
+      ? tf.reshape(gatherRows(this.param('pos_emb') as tf.Tensor2D, w.positions), [batch, L, dim])
+      : L === maxLen
+        ? this.param('pos_emb')
+        : tf.slice(this.param('pos_emb'), [maxLen - L, 0], [L, dim]);
 
     let x = tf.reshape(gatherRows(this.param('item_emb') as tf.Tensor2D, ids), [batch, L, dim]) as tf.Tensor3D;
     x = tf.add(tf.mul(x, Math.sqrt(dim)), positions);
@@ -260,13 +274,18 @@ export class SasRec {
     return this.dense(out, `${p}.attn.wo`, `${p}.attn.bo`);
   }
 
-  /** Additive mask [batch, L, L]: position i may attend to j <= i whose item is not padding. */
-  private attentionBias({ ids, batch, length: L }: Windows): Float32Array {
+  /**
+   * Additive mask [batch, L, L]: position i may attend to j <= i whose item is not padding and, in a
+   * packed row, that belongs to the same history.
+   */
+  private attentionBias({ ids, batch, length: L, segments }: Windows): Float32Array {
     const bias = new Float32Array(batch * L * L);
     for (let b = 0; b < batch; b++) {
       for (let i = 0; i < L; i++) {
         const row = (b * L + i) * L;
-        for (let j = 0; j < L; j++) if (j > i || ids[b * L + j] === 0) bias[row + j] = MASKED;
+        for (let j = 0; j < L; j++) {
+          if (j > i || ids[b * L + j] === 0 || (segments && segments[b * L + j] !== segments[b * L + i])) bias[row + j] = MASKED;
+        }
       }
     }
     return bias;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../model-export/tf-node.ts';
 import type { ModelConfig } from './config.ts';
 import { SasRec } from './sasrec.ts';
-import { hostCrossEntropy, nextItemBatch, nextItemLoss, opsCrossEntropy, type Batch } from './training.ts';
+import { hostCrossEntropy, nextItemBatch, nextItemLoss, opsCrossEntropy, packedBatch, type Batch } from './training.ts';
 import { initWeights } from './weights.ts';
 
 const config: ModelConfig = { numItems: 12, dim: 8, blocks: 1, heads: 2, maxLen: 5 };
@@ -80,6 +80,54 @@ describe('nextItemBatch', () => {
     expect([...short.targets]).toEqual([2, 3, 0, 5]);
     expect(nextItemBatch([[4, 5], [1, 2, 3]], 10).inputs.length).toBe(2);
     expect(nextItemBatch([[1]], 10).inputs).toEqual({ ids: Int32Array.of(0), batch: 1, length: 1 });
+  });
+});
+
+describe('packedBatch', () => {
+  const sequences = [
+    [1, 2, 3, 4, 5, 6, 7, 8],
+    [7, 9],
+    [9, 10, 11],
+    [12, 3, 5, 1],
+    [6],
+    [2, 4],
+  ];
+
+  it('packs histories longest first into as few rows as fit, each with its own segment and positions', () => {
+    const b = packedBatch(sequences, config.maxLen);
+    // Pieces (inputs): 5 (the last maxLen + 1 items), 3, 2, 1, 1; [6] has no target.
+    expect(b.inputs.batch).toBe(3);
+    expect(b.inputs.length).toBe(5);
+    const rows = [0, 1, 2].map((r) => [...b.inputs.ids.slice(r * 5, r * 5 + 5)]);
+    expect(rows).toEqual([
+      [3, 4, 5, 6, 7],
+      [12, 3, 5, 9, 10],
+      [0, 0, 0, 7, 2],
+    ]);
+    expect([...b.targets.slice(5, 10)]).toEqual([3, 5, 1, 10, 11]);
+    expect([...b.inputs.segments!.slice(5, 10)]).toEqual([1, 1, 1, 2, 2]);
+    expect([...b.inputs.positions!.slice(5, 10)]).toEqual([2, 3, 4, 3, 4]);
+  });
+
+  it('gives every target the hidden state and loss its own unpacked window gives', async () => {
+    const packed = packedBatch(sequences, config.maxLen);
+    const plain = nextItemBatch(sequences, config.maxLen);
+    const states = async (batch: Batch): Promise<Map<string, number[]>> => {
+      const h = tf.tidy(() => frozen.hidden(batch.inputs));
+      const data = await h.data();
+      h.dispose();
+      const out = new Map<string, number[]>();
+      // (input, target) pairs are unique in these sequences.
+      batch.targets.forEach((t, i) => {
+        if (t > 0) out.set(`${batch.inputs.ids[i]}>${t}`, [...data.slice(i * config.dim, (i + 1) * config.dim)]);
+      });
+      return out;
+    };
+    const [a, b] = [await states(packed), await states(plain)];
+    expect(a.size).toBe(b.size);
+    expect(a.size).toBe(12);
+    for (const [key, h] of b) h.forEach((v, c) => expect(a.get(key)![c]!, key).toBeCloseTo(v, 4));
+    expect(await value(() => nextItemLoss(frozen, packed))).toBeCloseTo(await value(() => nextItemLoss(frozen, plain)), 4);
   });
 });
 
