@@ -136,9 +136,9 @@ export const SIMULATE_DEFAULTS: SimulateOptions = {
  * The central recipe of the start model and of the central reference, pinned here (not read from the
  * trainer's defaults) so that the README's figures stay reproducible when the trainer's defaults move:
  * the trainer's settings when they were measured (Adam, lr 0.001, 2,048 shared negatives, dropout 0.5,
- * histories packed several to a row).
+ * histories packed several to a row, validated from the first epoch).
  */
-export const CENTRAL_RECIPE = { learningRate: 0.001, beta2: 0.999, batchSize: 128, dropout: 0.5, negatives: 2048, weighting: 'uniform', batching: 'packed' } as const;
+export const CENTRAL_RECIPE = { learningRate: 0.001, beta2: 0.999, batchSize: 128, dropout: 0.5, negatives: 2048, weighting: 'uniform', batching: 'packed', validateFrom: 1 } as const;
 
 /** Share of all users whose sequences the attackers know (public reviews), as FedRecAttack assumes. */
 export const ATTACKER_PUBLIC_SHARE = 0.01;

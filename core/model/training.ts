@@ -102,19 +102,27 @@ export const hostCrossEntropy: CrossEntropy = (positive, others, targets, candid
     const gPos = new Float32Array(R);
     const gOth = new Float32Array(R * N);
     let total = 0;
+    // Rows whose target is not a candidate (and candidates without the padding index, i.e. sampled
+    // negatives: most rows) need no mask: their loops skip the per-candidate test. Same arithmetic.
+    const candidateSet = new Set(candidates);
+    const unmaskable = !candidateSet.has(0);
     for (let r = 0; r < R; r++) {
       const target = targets[r]!;
       const base = r * N;
+      const plain = unmaskable && !candidateSet.has(target);
       let max = p[r]!;
-      for (let j = 0; j < N; j++) {
-        const item = candidates[j]!;
-        if (item !== target && item !== 0 && o[base + j]! > max) max = o[base + j]!;
+      if (plain) {
+        for (let j = 0; j < N; j++) if (o[base + j]! > max) max = o[base + j]!;
+      } else {
+        for (let j = 0; j < N; j++) {
+          const item = candidates[j]!;
+          if (item !== target && item !== 0 && o[base + j]! > max) max = o[base + j]!;
+        }
       }
       const ePos = Math.exp(p[r]! - max);
       let sum = ePos;
       for (let j = 0; j < N; j++) {
-        const item = candidates[j]!;
-        if (item === target || item === 0) continue;
+        if (!plain && (candidates[j] === target || candidates[j] === 0)) continue;
         const e = Math.exp(o[base + j]! - max);
         gOth[base + j] = e;
         sum += e;
