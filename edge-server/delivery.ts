@@ -19,23 +19,27 @@ import type { Storage } from './storage.ts';
 const MANIFEST_CACHE = 'public, max-age=60, must-revalidate';
 const CANARY_CACHE = 'private, max-age=60, must-revalidate';
 const SHA256 = /^[0-9a-f]{64}$/;
-/** Blobs whose answer headers are kept (oldest out first): a few models' files. */
-const BLOB_HEADER_CACHE = 1024;
+/** Answers whose headers are kept (oldest out first): a few models' files and versions. */
+const HEADER_CACHE = 1024;
 
 export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKey[]): Hono {
   const keysBody = { keys: trustedKeys.map(({ keyId, publicKey }) => ({ keyId, publicKey })) };
   const routes = new Hono();
-  // A whole blob's answer headers depend only on its address: built once per hot blob, not per request.
-  const blobHeaderCache = new Map<string, Readonly<Record<string, string>>>();
-  const blobHeaders = (sha256: string, etag: string): Readonly<Record<string, string>> => {
-    let headers = blobHeaderCache.get(sha256);
+  // Answer headers depend only on what is answered (a blob's address; a manifest version and whether a
+  // canary runs): built once per hot blob or version, not per request, so that the CORS grant is also
+  // merged into them once (`corsHeaders`).
+  const headerCache = new Map<string, Readonly<Record<string, string>>>();
+  const cachedHeaders = (key: string, make: () => Record<string, string>): Readonly<Record<string, string>> => {
+    let headers = headerCache.get(key);
     if (!headers) {
-      headers = withApiSecurity({ ETag: etag, 'Cache-Control': IMMUTABLE, 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream' });
-      if (blobHeaderCache.size >= BLOB_HEADER_CACHE) blobHeaderCache.delete(blobHeaderCache.keys().next().value!);
-      blobHeaderCache.set(sha256, headers);
+      headers = withApiSecurity(make());
+      if (headerCache.size >= HEADER_CACHE) headerCache.delete(headerCache.keys().next().value!);
+      headerCache.set(key, headers);
     }
     return headers;
   };
+  const blobHeaders = (sha256: string, etag: string): Readonly<Record<string, string>> =>
+    cachedHeaders(`blob:${sha256}`, () => ({ ETag: etag, 'Cache-Control': IMMUTABLE, 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream' }));
 
   routes.get('/models/:name/manifest', async (c) => {
     const name = c.req.param('name');
@@ -49,10 +53,14 @@ export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKe
     if (!current) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(name)} is published`);
     const etag = quoteEtag(current.sha256);
     // While a canary runs the answer depends on the bucket: shared caches must not hand one to everyone.
-    const headers: Record<string, string> = { ETag: etag, 'Cache-Control': MANIFEST_CACHE, 'X-Model-Version': current.manifest.version };
-    if (canary) Object.assign(headers, { 'Cache-Control': CANARY_CACHE, Vary: 'X-Canary-Bucket' });
-    if (noneMatch(c.req.header('If-None-Match'), etag)) return apiResponse(null, 304, headers);
-    return apiResponse(current.bytes, 200, { ...headers, 'Content-Type': 'application/json' });
+    const base = (): Record<string, string> => ({
+      ETag: etag,
+      'X-Model-Version': current.manifest.version,
+      ...(canary ? { 'Cache-Control': CANARY_CACHE, Vary: 'X-Canary-Bucket' } : { 'Cache-Control': MANIFEST_CACHE }),
+    });
+    const key = `manifest:${current.sha256}:${canary}`;
+    if (noneMatch(c.req.header('If-None-Match'), etag)) return securedResponse(null, 304, cachedHeaders(`${key}:304`, base));
+    return securedResponse(current.bytes, 200, cachedHeaders(key, () => ({ ...base(), 'Content-Type': 'application/json' })));
   });
 
   routes.get('/blobs/:sha256', async (c) => {
@@ -64,7 +72,9 @@ export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKe
     if (!bytes) throw new ApiError(404, 'unknown_blob', `no blob ${sha256}`);
     // The address is the ETag; the bytes go out as stored (no copy: `Response` takes the view as is).
     const etag = quoteEtag(sha256);
-    if (noneMatch(c.req.header('If-None-Match'), etag)) return apiResponse(null, 304, { ETag: etag, 'Cache-Control': IMMUTABLE, 'Accept-Ranges': 'bytes' });
+    if (noneMatch(c.req.header('If-None-Match'), etag)) {
+      return securedResponse(null, 304, cachedHeaders(`blob:${sha256}:304`, () => ({ ETag: etag, 'Cache-Control': IMMUTABLE, 'Accept-Ranges': 'bytes' })));
+    }
 
     const rangeHeader = c.req.header('Range');
     const range = rangeHeader !== undefined && ifRangeHolds(c.req.header('If-Range'), etag) ? parseRange(rangeHeader, bytes.byteLength) : null;
