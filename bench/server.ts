@@ -50,8 +50,9 @@ const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 /**
  * The shop page's origin: the widget's requests are cross-origin, so every request carries it, the
  * Node server grants it CORS (`--allow-origin`) and nginx adds the same grant headers.
+ * `SERVER_BENCH_ORIGIN=` (empty) measures same-origin requests with CORS off.
  */
-const SHOP_ORIGIN = 'https://shop.example';
+const SHOP_ORIGIN = process.env.SERVER_BENCH_ORIGIN ?? 'https://shop.example';
 /** nginx's unprivileged user when this runs as root. */
 const NOBODY = 65534;
 
@@ -128,7 +129,7 @@ const toMs = (value: string, unit: string): number => Number(value) * ({ us: 0.0
  * server's CPU time per request over the run. wrk runs under bash so that `times` reports its CPU.
  */
 function wrk(url: string, options: { script?: string; serverPid?: number } = {}): Promise<WrkResult> {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-H', `Origin: ${SHOP_ORIGIN}`, ...(options.script ? ['-s', options.script] : []), url];
+  const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', ...(SHOP_ORIGIN ? ['-H', `Origin: ${SHOP_ORIGIN}`] : []), ...(options.script ? ['-s', options.script] : []), url];
   const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   const [command, commandArgs] = pinned(1, 'bash', ['-c', `wrk ${quoted}; status=$?; echo "@@times"; times; exit $status`]);
   const cpuBefore = options.serverPid === undefined ? 0 : cpuSeconds(options.serverPid);
@@ -247,7 +248,7 @@ end
 }
 
 /** nginx's `add_header` is not inherited by a location that has its own, so each location repeats the grant. */
-const CORS_NGINX = `add_header Access-Control-Allow-Origin "${SHOP_ORIGIN}"; add_header Vary Origin;`;
+const CORS_NGINX = SHOP_ORIGIN ? `add_header Access-Control-Allow-Origin "${SHOP_ORIGIN}"; add_header Vary Origin;` : '';
 
 function nginxConfig(root: string, dir: string, port: number): string {
   const temp = (name: string): string => `${name}_temp_path ${join(dir, `${name}-temp`)};`;
@@ -323,8 +324,9 @@ export async function run(): Promise<Record<string, unknown>> {
     const nginxPort = await freePort();
     await writeFile(join(nginxDir, 'nginx.conf'), nginxConfig(root, nginxDir, nginxPort));
 
-    const serverArgs = ['--allow-origin', SHOP_ORIGIN, '--trusted-key', keyFile, '--admin-token', ADMIN_TOKEN, '--federation-key', federationKeyFile, '--federated-config', federatedConfig];
-    const node = await startChild(...pinned(0, process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', ...serverArgs]), {
+    const serverArgs = [...(SHOP_ORIGIN ? ['--allow-origin', SHOP_ORIGIN] : []), '--trusted-key', keyFile, '--admin-token', ADMIN_TOKEN, '--federation-key', federationKeyFile, '--federated-config', federatedConfig];
+    const profile = process.env.SERVER_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVER_BENCH_CPU_PROF}`] : [];
+    const node = await startChild(...pinned(0, process.execPath, [...profile, '--import', 'tsx', 'edge-server/adapters/node/main.ts', ...serverArgs]), {
       env: { ...process.env, PORT: '0', EDGE_RECS_DATA: dataDir, NODE_ENV: 'production' },
       ready: /EdgeRecs edge server: (http:\/\/\S+)/,
     });
