@@ -123,7 +123,9 @@ export function corsHeaders(options: CorsOptions): MiddlewareHandler {
     'Access-Control-Max-Age': String(options.maxAge),
     Vary: 'Origin, Access-Control-Request-Headers',
   };
-  // Merged header objects by (route's header object, grant): hot blob answers reuse one object.
+  // Merged header objects by (route's header object, grant): routes answer hot requests with prebuilt
+  // header objects (blobs, manifests, receipts), so each is merged once; a one-off object's entry goes
+  // with it.
   const merged = new WeakMap<object, Map<object, Readonly<Record<string, string>>>>();
   const withGrant = (headers: Readonly<Record<string, string>>, grant: Readonly<Record<string, string>>): Readonly<Record<string, string>> => {
     let byGrant = merged.get(headers);

@@ -173,6 +173,7 @@ function lengthBuckets(seqs: readonly (readonly number[])[], batchSize: number, 
   return shuffle(batches, random);
 }
 
+/** Indices 0..n-1 in random order, cut into batches. */
 function randomBatches(n: number, batchSize: number, random: () => number): number[][] {
   const order = shuffle([...Array(n).keys()], random);
   const batches: number[][] = [];

@@ -8,7 +8,7 @@ import { DELTA_MEDIA_TYPE, UPDATE_MEDIA_TYPE } from '../../core/federated/codec.
 import { limitBody } from '../body.ts';
 import { ApiError } from '../errors.ts';
 import { IMMUTABLE, noneMatch, quoteEtag } from '../http.ts';
-import { apiResponse } from '../security.ts';
+import { securedResponse, withApiSecurity } from '../security.ts';
 import { CLIENT_TOKEN, tokenHash, type Federation } from './engine.ts';
 
 export interface FederatedRouteOptions {
@@ -34,7 +34,8 @@ export interface FederatedRouteOptions {
 export const CLIENT_TOKEN_HEADER = 'X-Client-Token';
 const UPDATE_TYPES = [UPDATE_MEDIA_TYPE, 'application/octet-stream'];
 const LATEST_CACHE = 'public, max-age=60, must-revalidate';
-const RECEIPT_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
+/** Built once: the same header object on every receipt, so the CORS grant is merged into it once. */
+const RECEIPT_HEADERS = withApiSecurity({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
 
 /** `/v1/updates` and `/v1/models/:name/deltas`; `federation` undefined answers them as a server without federated learning. */
 export function federatedRoutes(federation: Federation | undefined, options: FederatedRouteOptions = {}): Hono {
@@ -63,7 +64,7 @@ export function federatedRoutes(federation: Federation | undefined, options: Fed
       const bytes = new Uint8Array(await c.req.arrayBuffer());
       if (bytes.byteLength > maxBytes) throw new ApiError(413, 'payload_too_large', `an update may be at most ${maxBytes} bytes`);
       const result = await federation!.submit({ bytes, tokenHash: await hashToken(c.req.header(CLIENT_TOKEN_HEADER)!) });
-      return apiResponse(JSON.stringify(result), result.duplicate ? 200 : 202, RECEIPT_HEADERS);
+      return securedResponse(JSON.stringify(result), result.duplicate ? 200 : 202, RECEIPT_HEADERS);
     },
   );
 
