@@ -168,17 +168,19 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
 function lengthBuckets(seqs: readonly (readonly number[])[], batchSize: number, maxLen: number, random: () => number): number[][] {
   const order = shuffle([...seqs.keys()], random);
   order.sort((a, b) => Math.min(seqs[a]!.length, maxLen + 1) - Math.min(seqs[b]!.length, maxLen + 1));
-  const batches: number[][] = [];
-  for (let start = 0; start < order.length; start += batchSize) batches.push(order.slice(start, start + batchSize));
-  return shuffle(batches, random);
+  return shuffle(chunks(order, batchSize), random);
 }
 
 /** Indices 0..n-1 in random order, cut into batches. */
 function randomBatches(n: number, batchSize: number, random: () => number): number[][] {
-  const order = shuffle([...Array(n).keys()], random);
-  const batches: number[][] = [];
-  for (let start = 0; start < n; start += batchSize) batches.push(order.slice(start, start + batchSize));
-  return batches;
+  return chunks(shuffle([...Array(n).keys()], random), batchSize);
+}
+
+/** `items` cut into consecutive pieces of `size` (the last may be shorter). */
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
 }
 
 /** Mean next-item targets per batch: each sequence of n items gives min(n - 1, maxLen) of them. */
