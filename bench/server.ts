@@ -32,6 +32,7 @@ import { encodeUpdate, NONCE_BYTES, UPDATE_MEDIA_TYPE } from '../core/federated/
 import { paramShapes, type ModelConfig } from '../core/model/config.ts';
 import { initWeights, size } from '../core/model/weights.ts';
 import { normal, rng } from '../core/random.ts';
+import { nginxFrontConfig } from '../edge-server/adapters/node/nginx-front.ts';
 import { openDiskStorage } from '../edge-server/adapters/node/storage.ts';
 import { publishArtifact } from '../edge-server/registry.ts';
 
@@ -250,7 +251,8 @@ end
 /** nginx's `add_header` is not inherited by a location that has its own, so each location repeats the grant. */
 const CORS_NGINX = SHOP_ORIGIN ? `add_header Access-Control-Allow-Origin "${SHOP_ORIGIN}"; add_header Vary Origin;` : '';
 
-function nginxConfig(root: string, dir: string, port: number): string {
+/** nginx's main configuration around `http` (an `http {}` body), as one unprivileged worker in the foreground. */
+function nginxMain(dir: string, http: string): string {
   const temp = (name: string): string => `${name}_temp_path ${join(dir, `${name}-temp`)};`;
   return `worker_processes 1;
 daemon off;
@@ -263,15 +265,40 @@ http {
   tcp_nopush on;
   keepalive_requests 1000000;
   ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n  ')}
-  default_type application/octet-stream;
+${http}
+}
+`;
+}
+
+/** The baseline: nginx serving the same bytes as static files, with the same CORS grant. */
+function nginxStatic(root: string, port: number): string {
+  return `  default_type application/octet-stream;
   server {
     listen 127.0.0.1:${port};
     root ${root};
     location /v1/blobs/ { ${CORS_NGINX} add_header Cache-Control "public, max-age=31536000, immutable"; }
     location = /v1/models/default/manifest { ${CORS_NGINX} default_type application/json; add_header Cache-Control "public, max-age=60, must-revalidate"; }
-  }
+  }`;
 }
-`;
+
+/**
+ * Starts nginx with `http` in `dir`, unprivileged (as root it runs as nobody through setpriv, owning
+ * only its directory and what `readable` names), and resolves once `probe` answers.
+ */
+async function startNginx(dir: string, http: string, probe: string, readable: string[]): Promise<ChildProcess> {
+  await mkdir(dir);
+  await writeFile(join(dir, 'nginx.conf'), nginxMain(dir, http));
+  if (process.getuid?.() === 0) for (const path of [dir, ...readable]) await chownTree(path, NOBODY);
+  const args = ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')];
+  const { child } =
+    process.getuid?.() === 0
+      ? await startChild(...pinned(0, 'setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'nginx', ...args]), {})
+      : await startChild(...pinned(0, 'nginx', args), {});
+  for (let i = 0; i < 50; i++) {
+    if ((await fetch(probe).catch(() => null))?.ok) return child;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nginx (${dir}) did not answer ${probe}`);
 }
 
 async function chownTree(path: string, uid: number): Promise<void> {
@@ -319,11 +346,6 @@ export async function run(): Promise<Record<string, unknown>> {
     await mkdir(join(root, 'v1', 'models', 'default'), { recursive: true });
     for (const ref of [shard, items]) await writeFile(join(root, 'v1', 'blobs', ref.sha256), artifact.files.get(ref.path)!);
     await writeFile(join(root, 'v1', 'models', 'default', 'manifest'), utf8.encode(canonicalJson(artifact.manifest)));
-    const nginxDir = join(work, 'nginx');
-    await mkdir(nginxDir);
-    const nginxPort = await freePort();
-    await writeFile(join(nginxDir, 'nginx.conf'), nginxConfig(root, nginxDir, nginxPort));
-
     const serverArgs = [...(SHOP_ORIGIN ? ['--allow-origin', SHOP_ORIGIN] : []), '--trusted-key', keyFile, '--admin-token', ADMIN_TOKEN, '--federation-key', federationKeyFile, '--federated-config', federatedConfig];
     const profile = process.env.SERVER_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVER_BENCH_CPU_PROF}`] : [];
     const node = await startChild(...pinned(0, process.execPath, [...profile, '--import', 'tsx', 'edge-server/adapters/node/main.ts', ...serverArgs]), {
@@ -333,24 +355,18 @@ export async function run(): Promise<Record<string, unknown>> {
     children.push(node.child);
     const nodeUrl = node.match![1]!.replace('localhost', '127.0.0.1').replace(/\/$/, '');
 
-    // Unprivileged: as root, nginx runs as nobody (setpriv), owning only its temp directory.
-    const asRoot = process.getuid?.() === 0;
-    if (asRoot) {
-      await chmod(work, 0o755);
-      await chownTree(root, NOBODY);
-      await chownTree(nginxDir, NOBODY);
-    }
-    const nginxArgs = ['-p', nginxDir, '-e', join(nginxDir, 'error.log'), '-c', join(nginxDir, 'nginx.conf')];
-    const nginxStart = asRoot
-      ? startChild(...pinned(0, 'setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'nginx', ...nginxArgs]), {})
-      : startChild(...pinned(0, 'nginx', nginxArgs), {});
-    const nginx = await nginxStart;
-    children.push(nginx.child);
+    if (process.getuid?.() === 0) await chmod(work, 0o755);
+    const nginxPort = await freePort();
     const nginxUrl = `http://127.0.0.1:${nginxPort}`;
-    for (let i = 0; i < 50; i++) {
-      if ((await fetch(`${nginxUrl}/v1/models/default/manifest`).catch(() => null))?.ok) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const nginx = await startNginx(join(work, 'nginx'), nginxStatic(root, nginxPort), `${nginxUrl}/v1/models/default/manifest`, [root]);
+    children.push(nginx);
+    // The production shape of a Node deployment (`main.ts --nginx-config`): nginx serves blobs straight
+    // from the Node server's store and proxies the rest to it.
+    const frontPort = await freePort();
+    const frontUrl = `http://127.0.0.1:${frontPort}`;
+    const frontConfig = nginxFrontConfig({ storeDir: join(dataDir, 'store'), upstream: new URL(nodeUrl).host, listen: `127.0.0.1:${frontPort}`, allowedOrigins: SHOP_ORIGIN ? [SHOP_ORIGIN] : [] });
+    const front = await startNginx(join(work, 'front'), frontConfig, `${frontUrl}/v1/models/default/manifest`, [dataDir]);
+    children.push(front);
 
     const targets = {
       manifest: '/v1/models/default/manifest',
@@ -358,37 +374,43 @@ export async function run(): Promise<Record<string, unknown>> {
       blobItems: `/v1/blobs/${items.sha256}`,
     };
     for (const [, path] of Object.entries(targets)) {
-      for (const base of [nodeUrl, nginxUrl]) {
+      for (const base of [nodeUrl, nginxUrl, frontUrl]) {
         const res = await fetch(base + path);
         if (!res.ok) throw new Error(`${base}${path}: HTTP ${res.status}`);
         await res.arrayBuffer();
       }
     }
 
-    type Compared = { bytes: number; node: WrkResult; nginx: WrkResult; nodeVsNginx: number; cpuNginxVsNode: number; rounds: Array<{ node: WrkResult; nginx: WrkResult }> };
+    type Round = { node: WrkResult; nginx: WrkResult; front: WrkResult };
+    type Compared = { bytes: number; node: WrkResult; nginx: WrkResult; front: WrkResult; nodeVsNginx: number; cpuNginxVsNode: number; frontVsNginx: number; rounds: Round[] };
     const results: Record<string, Compared> = {};
     const sizes = { manifest: utf8.encode(canonicalJson(artifact.manifest)).byteLength, blobShard: shard.bytes, blobItems: items.bytes };
     const loadBefore = loadavg()[0]!;
     for (const [name, path] of Object.entries(targets)) {
-      const rounds: Array<{ node: WrkResult; nginx: WrkResult }> = [];
-      // Alternating, so a burst of other work on the machine lands on both sides rather than one.
+      const rounds: Round[] = [];
+      // Alternating, so a burst of other work on the machine lands on every side rather than one. The
+      // front's CPU is nginx's alone: what it proxies costs Node's too, which the Node column shows.
       for (let r = 0; r < ROUNDS; r++) {
         const nodeRound = await wrk(nodeUrl + path, { serverPid: node.child.pid! });
-        const nginxRound = await wrk(nginxUrl + path, { serverPid: nginx.child.pid! });
-        rounds.push({ node: nodeRound, nginx: nginxRound });
+        const nginxRound = await wrk(nginxUrl + path, { serverPid: nginx.pid! });
+        const frontRound = await wrk(frontUrl + path, { serverPid: front.pid! });
+        rounds.push({ node: nodeRound, nginx: nginxRound, front: frontRound });
       }
-      const ratio = (f: (r: { node: WrkResult; nginx: WrkResult }) => number): number => Math.round(median(rounds.map(f)) * 100) / 100;
+      const ratio = (f: (r: Round) => number): number => Math.round(median(rounds.map(f)) * 100) / 100;
       results[name] = {
         bytes: sizes[name as keyof typeof sizes],
         node: medianRound(rounds.map((r) => r.node)),
         nginx: medianRound(rounds.map((r) => r.nginx)),
+        front: medianRound(rounds.map((r) => r.front)),
         nodeVsNginx: ratio((r) => r.node.requestsPerSec / r.nginx.requestsPerSec),
+        frontVsNginx: ratio((r) => r.front.requestsPerSec / r.nginx.requestsPerSec),
         // Above 1: nginx spends more CPU per request than Node (Node would serve more on an idle core).
         cpuNginxVsNode: ratio((r) => r.nginx.serverCpuUsPerRequest! / r.node.serverCpuUsPerRequest!),
         rounds,
       };
     }
-    await stop(nginx.child);
+    await stop(front);
+    await stop(nginx);
 
     // Metric batches: a realistic one (a page view's counters), every accepted one fsynced before its 202.
     const batch = JSON.stringify({
@@ -445,14 +467,14 @@ export async function run(): Promise<Record<string, unknown>> {
     const cpu = (r: WrkResult): string => fmt(r.serverCpuUsPerRequest!);
     const label = { manifest: '`GET /v1/models/default/manifest`', blobItems: '`GET /v1/blobs/…` (items.json)', blobShard: '`GET /v1/blobs/…` (weight shard)' };
     const table = [
-      '| request | bytes | Node req/s | nginx req/s | Node / nginx | server CPU µs/req, Node / nginx | Node p50 / p99 ms |',
-      '|---|---|---|---|---|---|---|',
+      '| request | bytes | Node req/s | nginx req/s | Node / nginx | Node behind nginx front req/s (÷ nginx) | server CPU µs/req, Node / nginx | Node p50 / p99 ms |',
+      '|---|---|---|---|---|---|---|---|',
       ...(['manifest', 'blobItems', 'blobShard'] as const).map((name) => {
         const r = results[name]!;
-        return `| ${label[name]} | ${fmt(r.bytes)} | ${fmt(r.node.requestsPerSec)} | ${fmt(r.nginx.requestsPerSec)} | ${r.nodeVsNginx} | ${cpu(r.node)} / ${cpu(r.nginx)} | ${r.node.latencyMs.p50} / ${r.node.latencyMs.p99} |`;
+        return `| ${label[name]} | ${fmt(r.bytes)} | ${fmt(r.node.requestsPerSec)} | ${fmt(r.nginx.requestsPerSec)} | ${r.nodeVsNginx} | ${fmt(r.front.requestsPerSec)} (${r.frontVsNginx}) | ${cpu(r.node)} / ${cpu(r.nginx)} | ${r.node.latencyMs.p50} / ${r.node.latencyMs.p99} |`;
       }),
-      `| \`POST /v1/metrics\` (6 counters, fdatasync'ed before the 202) | ${batch.length} | ${fmt(metrics.requestsPerSec)} | – | – | ${cpu(metrics)} | ${metrics.latencyMs.p50} / ${metrics.latencyMs.p99} |`,
-      `| \`POST /v1/updates\` (stored durably before the 202) | ${fmt(template.bytes.byteLength)} | ${fmt(uploads.requestsPerSec)} | – | – | ${fmt(updates.medianCpuUsPerRequest)} | ${uploads.latencyMs.p50} / ${uploads.latencyMs.p99} |`,
+      `| \`POST /v1/metrics\` (6 counters, fdatasync'ed before the 202) | ${batch.length} | ${fmt(metrics.requestsPerSec)} | – | – | – | ${cpu(metrics)} | ${metrics.latencyMs.p50} / ${metrics.latencyMs.p99} |`,
+      `| \`POST /v1/updates\` (stored durably before the 202) | ${fmt(template.bytes.byteLength)} | ${fmt(uploads.requestsPerSec)} | – | – | – | ${fmt(updates.medianCpuUsPerRequest)} | ${uploads.latencyMs.p50} / ${uploads.latencyMs.p99} |`,
     ].join('\n');
     console.log(table);
     console.log(
@@ -460,7 +482,7 @@ export async function run(): Promise<Record<string, unknown>> {
     );
     return {
       benchmark: 'server',
-      what: `requests/s on loopback, wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} alternating rounds per request kind (medians); Node adapter (main.ts, disk storage) vs nginx ${nginxVersion()} (1 worker, sendfile) serving the same bytes; server CPU µs per request from /proc`,
+      what: `requests/s on loopback, wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} alternating rounds per request kind (medians); Node adapter (main.ts, disk storage) vs nginx ${nginxVersion()} (1 worker, sendfile) serving the same bytes; front: the same nginx with main.ts --nginx-config in front of the Node server (blobs from its store, the rest proxied); server CPU µs per request from /proc`,
       setup: { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS, pinned: PIN, loadAverage: { before: loadBefore, after: loadAfter } },
       model: { config: CONFIG, quantization: 'uint8', manifestSha256 },
       results,

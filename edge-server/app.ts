@@ -13,7 +13,7 @@ import { CLIENT_TOKEN_HEADER, federatedRoutes, roundsAdminRoutes, type Federated
 import type { RegistryWriter } from './admin/registry-ops.ts';
 import type { CatalogStore } from './catalog/store.ts';
 import { checkOperations, installOperations, type AnalyticsOptions } from './operations.ts';
-import { corsHeaders, securityHeaders } from './security.ts';
+import { corsHeaders, exactOrigin, securityHeaders, type CorsOptions } from './security.ts';
 import type { Storage } from './storage.ts';
 import { widgetRoutes, type WidgetFiles } from './widget-files.ts';
 
@@ -96,7 +96,7 @@ export interface AppOptions {
 }
 
 /** Methods and headers a shop page's widget uses cross-origin: reads, conditional and ranged. */
-const CORS = {
+export const CORS_POLICY: Omit<CorsOptions, 'origins'> = {
   // POST: the widget's metric batches (`/v1/metrics`).
   allowMethods: ['GET', 'HEAD', 'POST'],
   // X-Canary-Bucket: the widget's once-per-session draw that keeps a shopper on one side of a canary.
@@ -137,16 +137,9 @@ function checkOptions(options: AppOptions): Required<Pick<AppOptions, 'storage' 
   if (!hasMethods(widget, ['get'])) fail('widget must be { get(path) => Promise<{ body, contentType } | null> }');
   if (!Array.isArray(allowedOrigins)) fail('allowedOrigins must be an array of origins');
   const origins = allowedOrigins.map((origin: unknown, i) => {
-    let parsed: URL | undefined;
-    try {
-      parsed = typeof origin === 'string' ? new URL(origin) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) {
-      fail(`allowedOrigins[${i}] must be an origin like "https://shop.example" (scheme, host and port; no path or trailing "/"; got ${show(origin)})`);
-    }
-    return parsed.origin;
+    const exact = exactOrigin(origin);
+    if (exact === null) fail(`allowedOrigins[${i}] must be an origin like "https://shop.example" (scheme, host and port; no path or trailing "/"; got ${show(origin)})`);
+    return exact;
   });
   if (mount !== undefined && typeof mount !== 'function') fail('mount must be a function (app) => void');
   const { federated } = options;
@@ -169,7 +162,7 @@ export function createApp(options: AppOptions): Hono {
   app.notFound(handleNotFound);
   app.use(securityHeaders());
   if (allowedOrigins.length > 0) {
-    const allow = corsHeaders({ origins: allowedOrigins, ...CORS });
+    const allow = corsHeaders({ origins: allowedOrigins, ...CORS_POLICY });
     app.use('/v1/*', allow);
     app.use('/widget/*', allow);
   }

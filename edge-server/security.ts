@@ -100,6 +100,20 @@ export interface CorsOptions {
 }
 
 /**
+ * `origin` when it is exactly an http(s) origin (scheme, host, port; no path, no trailing "/"), else
+ * null: CORS compares origins byte for byte, so anything looser would never match.
+ */
+export function exactOrigin(origin: unknown): string | null {
+  if (typeof origin !== 'string') return null;
+  try {
+    const parsed = new URL(origin);
+    return ['http:', 'https:'].includes(parsed.protocol) && parsed.origin === origin ? origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * CORS for the listed shop origins: preflights answered here, a grant (`Access-Control-Allow-Origin`,
  * `-Expose-Headers`) on every other answer to a listed origin, and `Vary: Origin` on all of them.
  *

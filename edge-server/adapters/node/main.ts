@@ -13,6 +13,10 @@
  *   --federated-config FILE  round settings as JSON (`createFederation` options: cohort, epsilonBudget,
  *                            delta, aggregation, ...); default the federation defaults (a 20-device demo
  *                            setting with --demo)
+ *   --nginx-config           prints the nginx configuration that fronts this server (nginx serves the
+ *                            blobs from DATA/store by sendfile, Node the rest; see nginx-front.ts) for
+ *                            these PORT, EDGE_RECS_DATA and --allow-origin, and exits
+ *   --nginx-listen PARAMS    nginx's `listen` in that configuration (default 80)
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
@@ -25,6 +29,7 @@ import { catalogJson } from '../../catalog/store.ts';
 import { openDiskAnalytics } from './analytics-store.ts';
 import { openDiskCatalog } from './catalog-store.ts';
 import { createFederation } from '../../federated/engine.ts';
+import { nginxFrontConfig } from './nginx-front.ts';
 import { openDiskRoundStore } from './round-store.ts';
 import { serveNode } from './serve.ts';
 import { nodeTokenHash } from './token-hash.ts';
@@ -39,6 +44,8 @@ const { values } = parseArgs({
     'admin-token': { type: 'string', multiple: true, default: [] },
     'federation-key': { type: 'string' },
     'federated-config': { type: 'string' },
+    'nginx-config': { type: 'boolean', default: false },
+    'nginx-listen': { type: 'string', default: '80' },
   },
 });
 
@@ -77,6 +84,11 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got "${process.env.PORT}")`);
   const dataDir = resolve(process.env.EDGE_RECS_DATA ?? '.edge-recs');
+  if (values['nginx-config']) {
+    const upstream = `127.0.0.1:${port}`;
+    process.stdout.write(nginxFrontConfig({ storeDir: join(dataDir, 'store'), upstream, listen: values['nginx-listen'], allowedOrigins: values['allow-origin'] }));
+    return;
+  }
   await mkdir(dataDir, { recursive: true });
   const storage = await openDiskStorage(join(dataDir, 'store'));
   const analytics = await openDiskAnalytics(join(dataDir, 'analytics'));

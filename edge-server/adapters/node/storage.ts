@@ -36,6 +36,9 @@ async function exists(path: string): Promise<boolean> {
 }
 
 
+/** Where a storage directory keeps its blobs: `blobsRoot(dir)/<first 2 hex digits>/<other 62>`. */
+export const blobsRoot = (dir: string): string => join(dir, 'blobs');
+
 export interface DiskStorageOptions {
   /**
    * Bytes of blobs kept in memory (least recently used first out). Default 64 MiB: blobs never change,
@@ -73,7 +76,7 @@ export async function openDiskStorage(dir: string, options: DiskStorageOptions =
   const records = new Map<string, string | null>();
   /** Bumped by every put, so a read that raced a put never caches the text it replaced. */
   let recordWrites = 0;
-  const blobsDir = join(dir, 'blobs');
+  const blobsDir = blobsRoot(dir);
   const modelsDir = join(dir, 'models');
   const tmpDir = join(dir, 'tmp');
   await Promise.all([blobsDir, modelsDir, tmpDir].map((d) => mkdir(d, { recursive: true })));
