@@ -1,10 +1,16 @@
 /** Byte helpers on Web-standard APIs only, so the same code runs in the browser, Node and workerd. */
 
-export async function sha256Hex(data: BufferSource): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', data));
+const HEX_BYTES = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** Lowercase hex of `bytes` (the form digests and nonces are written in). */
+export function toHex(bytes: Uint8Array): string {
   let hex = '';
-  for (const b of digest) hex += b.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i++) hex += HEX_BYTES[bytes[i]!]!;
   return hex;
+}
+
+export async function sha256Hex(data: BufferSource): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', data)));
 }
 
 export function toBase64(bytes: Uint8Array): string {

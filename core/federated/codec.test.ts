@@ -180,11 +180,15 @@ describe('checkUpdate (intake validation without decoding values)', () => {
     ['int8', 0.3],
     ['float16', 1],
     ['float32', 0.3],
-  ] as Array<[ValueEncoding, number]>)('reports the labels, shape and exactly the norm decodeUpdate + deltaNorm give (%s, density %s)', (values, density) => {
+  ] as Array<[ValueEncoding, number]>)('reports the labels, shape and the norm decodeUpdate + deltaNorm give (%s, density %s)', (values, density) => {
     const bytes = encodeUpdate(randomUpdate(CONFIG, [3, 40, 199], 7, 0.05), { values, density });
     const full = decodeUpdate(bytes);
     const summary = checkUpdate(bytes);
-    expect(summary).toEqual({ model: full.model, baseVersion: full.baseVersion, nonce: full.nonce, config: full.config, encoding: values, rowCount: 3, norm: deltaNorm(full) });
+    const { norm, ...labels } = summary;
+    expect(labels).toEqual({ model: full.model, baseVersion: full.baseVersion, nonce: full.nonce, config: full.config, encoding: values, rowCount: 3 });
+    // int8 codes are summed as exact integers, then scaled: the float32 path's rounding apart, the same norm.
+    if (values === 'int8') expect(Math.abs(norm / deltaNorm(full) - 1)).toBeLessThan(1e-6);
+    else expect(norm).toBe(deltaNorm(full));
   });
 
   it('refuses every malformed frame decodeUpdate refuses, with the same message', () => {
@@ -210,5 +214,27 @@ describe('checkUpdate (intake validation without decoding values)', () => {
       expect(thrownContractError(() => checkUpdate(bytes, limits), 'bad_update').message).toBe(expected);
     }
     expect(thrownContractError(() => checkUpdate(code128), 'bad_update').message).toMatch(/rows\[9\] holds int8 code -128/);
+  });
+
+  it('agrees with decodeUpdate whichever byte of a frame is 0x80 (code -128 at every offset of a 4-byte read, and in block tails)', () => {
+    // dim 7: row blocks of 7 codes (one 4-byte read and a 3-code tail); dense blocks of every length.
+    const good = encodeUpdate(randomUpdate({ ...CONFIG, dim: 7 }, [2, 9, 40]));
+    let refused = 0;
+    for (let at = 0; at < good.length; at++) {
+      const bytes = good.slice();
+      bytes[at] = 0x80;
+      let expected: string | null = null;
+      let decoded: ReturnType<typeof decodeUpdate> | undefined;
+      try {
+        decoded = decodeUpdate(bytes);
+      } catch (err) {
+        expected = (err as Error).message;
+      }
+      if (expected === null) expect(Math.abs(checkUpdate(bytes).norm / deltaNorm(decoded!) - 1)).toBeLessThan(1e-6);
+      else expect(thrownContractError(() => checkUpdate(bytes), 'bad_update').message).toBe(expected);
+      if (expected?.includes('code -128')) refused++;
+    }
+    // Most bytes of a frame are value codes.
+    expect(refused).toBeGreaterThan(good.length / 2);
   });
 });

@@ -295,6 +295,9 @@ export function encodeVersionDelta(delta: VersionDelta, options: EncodeOptions =
 // ---------------------------------------------------------------------------------------------------
 // Reading
 
+/** Decoding is stateless without `stream`, so one strict decoder serves every frame. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 class Reader {
   #view: DataView;
   offset = 0;
@@ -336,7 +339,7 @@ class Reader {
     const n = this.varint(field);
     if (n > max) this.fail(field, `is longer than ${max} bytes`);
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(this.bytesOf(n, field));
+      return STRICT_UTF8.decode(this.bytesOf(n, field));
     } catch (err) {
       if (err instanceof ContractError) throw err;
       return this.fail(field, 'is not UTF-8');
@@ -362,12 +365,34 @@ class Reader {
       // a misprediction per value (signs are random), several times the rest of the loop.
       let min = 0;
       if (!out) {
-        for (let i = 0; i < n; i++) {
+        // Only checking (intake, every upload): the codes' squares summed exactly as integers, four codes
+        // per 32-bit read, times scale². That is the norm `deltaNorm` gives to within float rounding
+        // (about 1e-7 relative: it squares each float32 value) at under half the cost of a float32
+        // rounding and a dependent float addition per value; intake only bounds it.
+        const view = this.#view;
+        let even = 0;
+        let odd = 0;
+        let marks = 0;
+        let i = 0;
+        for (; i + 3 < n; i += 4) {
+          const word = view.getInt32(start + i, true);
+          const c0 = (word << 24) >> 24;
+          const c1 = (word << 16) >> 24;
+          const c2 = (word << 8) >> 24;
+          const c3 = word >> 24;
+          even += c0 * c0 + c2 * c2;
+          odd += c1 * c1 + c3 * c3;
+          // Code -128 (byte 0x80) is a zero byte of word ^ 0x80808080: the classic zero-byte test.
+          const t = word ^ 0x80808080;
+          marks |= (t - 0x01010101) & ~t & 0x80808080;
+        }
+        if (marks !== 0) min = -128;
+        for (; i < n; i++) {
           const code = (bytes[start + i]! << 24) >> 24;
           if (code < min) min = code;
-          const v = Math.fround(code * scale);
-          sum += v * v;
+          even += code * code;
         }
+        sum += (even + odd) * scale * scale;
       } else if (!index) {
         for (let i = 0; i < n; i++) {
           const code = (bytes[start + i]! << 24) >> 24;
@@ -536,7 +561,7 @@ export interface UpdateSummary {
   encoding: ValueEncoding;
   /** Number of item rows the update moves. */
   rowCount: number;
-  /** L2 norm of all its values, as `deltaNorm(decodeUpdate(bytes))` computes it. */
+  /** L2 norm of all its values: `deltaNorm(decodeUpdate(bytes))` to within float rounding (exactly so for float16 and float32 values). */
   norm: number;
 }
 

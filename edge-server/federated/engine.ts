@@ -10,7 +10,7 @@
  * request arriving after the close sees the new version (and a stale base is refused, 409).
  */
 import { buildArtifact, loadArtifact, type Artifact } from '../../core/artifact/artifact.ts';
-import { canonicalJson, sha256Hex, utf8, type Bytes } from '../../core/artifact/bytes.ts';
+import { canonicalJson, sha256Hex, toHex, utf8, type Bytes } from '../../core/artifact/bytes.ts';
 import { parseManifest, type Manifest } from '../../core/artifact/manifest.ts';
 import { signManifest, type KeyFile, type TrustedKey } from '../../core/artifact/signing.ts';
 import { ContractError, isRecord, show } from '../../core/errors.ts';
@@ -204,8 +204,6 @@ export async function tokenHash(token: string): Promise<string> {
   return (await sha256Hex(utf8.encode(token))).slice(0, 32);
 }
 
-const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-
 interface Job {
   /** The update, validated; its values stay in `input.bytes` until a round decodes them. */
   update: UpdateSummary;
@@ -245,7 +243,14 @@ export function createFederation(options: FederationOptions): Federation {
   const deltaCache = new Map<string, { bytes: Bytes; sha256: string }>();
   let popularity = options.popularity;
 
-  const epsilonAfter = (published: number): number => gaussianEpsilon(accounting, published);
+  // ε after n published rounds: asked on every upload (the budget check), and the RDP sum behind it only
+  // changes with n, so each n is computed once.
+  const epsilons = new Map<number, number>();
+  const epsilonAfter = (published: number): number => {
+    let epsilon = epsilons.get(published);
+    if (epsilon === undefined) epsilons.set(published, (epsilon = gaussianEpsilon(accounting, published)));
+    return epsilon;
+  };
   const publishedCount = (st: ModelState): number => st.rounds.filter((r) => r.status === 'published').length;
 
   function index(st: ModelState): void {
@@ -326,7 +331,7 @@ export function createFederation(options: FederationOptions): Federation {
   function admit(st: ModelState, manifest: Manifest, job: Job, at: number): StoredUpdate | SubmitResult {
     const { update, input } = job;
     const round = st.rounds.length + 1;
-    const nonce = hex(update.nonce);
+    const nonce = toHex(update.nonce);
     const existing = st.keys.get(`${input.tokenHash}:${nonce}`);
     if (existing) return { id: existing, duplicate: true, round, pending: st.pending.length, cohort };
     if (update.baseVersion !== manifest.version) {
