@@ -27,6 +27,9 @@ export interface StoredUpdate {
   bytes: Uint8Array;
 }
 
+/** An accepted update as the federation keeps it in memory: everything but its bytes. */
+export type PendingUpdate = Omit<StoredUpdate, 'bytes'>;
+
 /** How a round ended. */
 export type RoundStatus =
   /** Aggregated; `version` was published. */
