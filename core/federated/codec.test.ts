@@ -161,6 +161,11 @@ describe('update codec', () => {
       const view = new DataView(bytes.buffer);
       view.setFloat32(bytes.length - 12, -1, true);
       expect(thrownContractError(() => decodeUpdate(bytes), 'bad_update').message).toMatch(/rows\[5\] has scale -1/);
+      // Finite, yet code 127 × 3e38 overflows float32: the decoder would hand out Infinity (found by the fuzzer).
+      view.setFloat32(bytes.length - 12, 3e38, true);
+      for (const read of [decodeUpdate, checkUpdate]) {
+        expect(thrownContractError(() => read(bytes), 'bad_update').message).toMatch(/rows\[5\] has scale 3\.0*\d*e\+38; .*127 × scale finite/);
+      }
     });
 
     it('a dense tensor of the wrong size on encode', () => {

@@ -357,7 +357,10 @@ class Reader {
     if (encoding === 'int8') {
       this.#need(4 + n, field);
       const scale = this.#view.getFloat32(this.offset, true);
-      if (!Number.isFinite(scale) || scale < 0) this.fail(field, `has scale ${scale}; it must be finite and non-negative`);
+      // A finite scale can still overflow: code 127 times a scale near the float32 maximum is infinite.
+      if (!Number.isFinite(scale) || scale < 0 || !Number.isFinite(Math.fround(127 * scale))) {
+        this.fail(field, `has scale ${scale}; it must be finite and non-negative, with 127 × scale finite in float32`);
+      }
       this.offset += 4;
       const bytes = this.bytes;
       const start = this.offset;

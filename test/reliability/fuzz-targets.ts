@@ -168,11 +168,14 @@ function mutateJson(value: unknown, edits: Array<{ path: number[]; op: 'replace'
     }
     if (parent === undefined || key === undefined) continue;
     const p = parent as Record<string | number, unknown>;
-    if (edit.op === 'replace') p[key] = edit.with;
+    // A copy: fast-check hands out the same `{}`/`[]` constant to several edits, and one edit adding
+    // that object into itself would make the document circular (and the constant changed for later runs).
+    const value = structuredClone(edit.with);
+    if (edit.op === 'replace') p[key] = value;
     else if (edit.op === 'remove') {
       if (Array.isArray(parent)) parent.splice(key as number, 1);
       else delete p[key];
-    } else if (typeof node === 'object' && node !== null && !Array.isArray(node)) (node as Record<string, unknown>)[edit.key] = edit.with;
+    } else if (typeof node === 'object' && node !== null && !Array.isArray(node)) (node as Record<string, unknown>)[edit.key] = value;
   }
   return root;
 }
