@@ -97,6 +97,7 @@ describe('nginx in front of the Node server (nginxFrontConfig)', () => {
   const cases: Array<[string, () => { path: string; init?: RequestInit }]> = [
     ['a blob to a listed origin', () => ({ path: `/v1/blobs/${sha}`, init: { headers: { Origin: SHOP } } })],
     ['a blob to another origin', () => ({ path: `/v1/blobs/${sha}`, init: { headers: { Origin: 'https://other.example' } } })],
+    ['a blob to the listed origin spelled in capitals (no grant: origins match byte for byte)', () => ({ path: `/v1/blobs/${sha}`, init: { headers: { Origin: 'https://SHOP.example' } } })],
     ['a blob same-origin', () => ({ path: `/v1/blobs/${sha}` })],
     ['a blob, HEAD', () => ({ path: `/v1/blobs/${sha}`, init: { method: 'HEAD', headers: { Origin: SHOP } } })],
     ['a range', () => ({ path: `/v1/blobs/${sha}`, init: { headers: { Origin: SHOP, Range: 'bytes=100-1099' } } })],

@@ -46,6 +46,12 @@ export interface NginxFrontOptions {
 /** A string as an nginx quoted token: nginx reads `\\` and `\"` escapes inside double quotes. */
 const quote = (value: string): string => `"${value.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`;
 
+/**
+ * A map source matching exactly `value`: map compares plain strings ignoring case, and CORS (like the
+ * Node server) compares origins byte for byte, so a case-sensitive anchored regex instead.
+ */
+const exactly = (value: string): string => quote(`~^${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+
 /** A JSON error body as nginx's `return` sends it (the same shape as `ApiError`'s). */
 const jsonError = (code: string, message: string): string => quote(JSON.stringify({ error: { code, message } }));
 
@@ -96,11 +102,11 @@ export function nginxFrontConfig(options: NginxFrontOptions): string {
 
 map $http_origin $edge_recs_cors_origin {
   default "";
-${indent(origins.map((o) => `${quote(o)} $http_origin;`), 1)}
+${indent(origins.map((o) => `${exactly(o)} $http_origin;`), 1)}
 }
 map $http_origin $edge_recs_cors_expose {
   default "";
-${indent(origins.map((o) => `${quote(o)} ${quote(expose)};`), 1)}
+${indent(origins.map((o) => `${exactly(o)} ${quote(expose)};`), 1)}
 }
 # Conditional and ranged blob requests (revalidations, resumed downloads: rare) go to Node, which
 # answers them exactly; plain GETs and HEADs, the widget's downloads, are served from the store.
