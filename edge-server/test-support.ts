@@ -33,8 +33,9 @@ export function memoryWidget(files: Record<string, string | Uint8Array>): Widget
   const types: Record<string, string> = { js: 'text/javascript; charset=utf-8', wasm: 'application/wasm' };
   return {
     async get(path): Promise<WidgetFile | null> {
-      const content = files[path];
-      if (content === undefined) return null;
+      // Own entries only: `files.toString` is Object.prototype's (a fuzzed GET /widget/toString found it).
+      if (!Object.hasOwn(files, path)) return null;
+      const content = files[path]!;
       const body = typeof content === 'string' ? new TextEncoder().encode(content) : content;
       return { body, contentType: types[path.slice(path.lastIndexOf('.') + 1)] ?? 'application/octet-stream' };
     },

@@ -61,9 +61,8 @@ export class AnalyticsState {
   }
 
   items(name: string): Record<string, ItemScore> {
-    const out: Record<string, ItemScore> = {};
-    for (const [id, s] of this.#models.get(name)?.items ?? []) out[id] = { score: s.score, at: s.at };
-    return out;
+    // fromEntries defines own properties: an item id "__proto__" stays an item, not the prototype.
+    return Object.fromEntries([...(this.#models.get(name)?.items ?? [])].map(([id, s]) => [id, { score: s.score, at: s.at }]));
   }
 
   bestsellers(name: string): BestsellerList | null {

@@ -90,6 +90,7 @@ describe('card copy', () => {
   it('fills only named slots and refuses a template with a missing one', () => {
     expect(fill('Only {stock} left', { stock: '3' })).toBe('Only 3 left');
     expect(fill('Only {stock} left', {})).toBeUndefined();
+    expect(fill('Only {toString} left', { stock: '3' })).toBeUndefined();
     for (const locale of Object.keys(BUILT_IN)) expect(Object.keys(BUILT_IN[locale]!).sort()).toEqual(Object.keys(BUILT_IN.en!).sort());
   });
 

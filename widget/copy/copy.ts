@@ -56,7 +56,8 @@ export function templatesFor(locale: string, kind: CopyKind, overrides: CopyOver
 export function fill(template: string, slots: Readonly<Record<string, string | undefined>>): string | undefined {
   let missing = false;
   const text = template.replace(/\{(\w+)\}/g, (_, name: string) => {
-    const value = slots[name];
+    // Own slots only: a template naming `{toString}` must not get Object.prototype's function as text.
+    const value = Object.hasOwn(slots, name) ? slots[name] : undefined;
     if (value === undefined) missing = true;
     return value ?? '';
   });
