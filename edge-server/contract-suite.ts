@@ -2,7 +2,8 @@
  * The edge server's contract, written once and run against every runtime (`npm test` runs it on Node
  * in process and on workerd through Miniflare). Each runtime supplies a `ContractRuntime`: it starts
  * its server with the given keys, origins and widget files, and publishes through its own production
- * path (`publishArtifact` on disk in Node, the model's Durable Object on Workers).
+ * path (`publishArtifact` on disk in Node; on Workers the admin API, whose Worker publishes into the
+ * model's Durable Object).
  *
  * Only what a client can observe is asserted here; each adapter's own tests cover its storage layout.
  */
