@@ -207,7 +207,7 @@ export async function tokenHash(token: string): Promise<string> {
 const withoutBytes = ({ bytes: _, ...update }: StoredUpdate): PendingUpdate => update;
 
 interface Job {
-  /** The update, validated; its values stay in `input.bytes` until a round decodes them. */
+  /** The update, validated; its values stay encoded in `input.bytes` until stored, and a round decodes them from the store. */
   update: UpdateSummary;
   input: SubmitInput;
   resolve: (r: SubmitResult) => void;

@@ -3,16 +3,17 @@
  *
  * The Node process answers everything, but a Node HTTP server cannot send a file without copying it
  * through user space (no `sendfile` for sockets), and its per-request cost is several times nginx's:
- * on this project's 2-core bench a 133 KB blob runs at about 0.3x nginx's requests/s even from a bare
- * `node:http` server. Blobs are immutable and content-addressed files on disk, so nginx can serve them
- * straight from the store with the same answer the Node route gives, and hand every other request
- * (manifests, updates, metrics, admin, the widget) to Node:
+ * on this project's 2-core bench a 133 KB blob runs at 0.4x nginx's requests/s even from a bare
+ * `node:http` server, and at 0.2-0.3x from the edge server. Blobs are immutable and content-addressed
+ * files on disk, so nginx can serve them straight from the store with the same answer the Node route
+ * gives, and hand every other request (manifests, updates, metrics, admin, the widget) to Node:
  *
- *   GET/HEAD /v1/blobs/<sha256>  from STORE/blobs/<2 hex>/<62 hex> by sendfile: the same ETag
+ *   GET/HEAD /v1/blobs/<sha256>  from STORE/blobs/<2 hex>/<62 hex> by sendfile, with the same ETag
  *                                ("<sha256>"), Cache-Control, security headers and CORS grant as
- *                                Node's answer; 304 on If-None-Match; single ranges (206) as Node
- *   the same path otherwise      handed to Node: unknown blob (404 JSON), an unsatisfiable range (416
- *                                with Content-Range), preflights and other methods
+ *                                Node's answer
+ *   the same path otherwise      handed to Node, which answers exactly: conditional and ranged
+ *                                requests (rare: revalidations, resumed downloads), an unknown blob
+ *                                (404 JSON), preflights and other methods
  *   everything else              proxied to Node over kept-alive connections
  *   Node down                    503 JSON `{ "error": { "code": "unavailable", ... } }`, Retry-After
  *   body over the limit          413 JSON, as Node answers it
