@@ -1,7 +1,8 @@
 /**
  * Edge server throughput on loopback: manifest and blob GETs per second on the Node adapter (the real
  * `edge-server/adapters/node/main.ts` in its own process, disk storage) beside nginx serving the same
- * files as static files in the same run, then metric-batch uploads (`POST /v1/metrics`, each fsynced
+ * files as static files in the same run, and the same nginx as the Node deployment's front
+ * (`main.ts --nginx-config`: blobs from the Node server's store, the rest proxied), then metric-batch uploads (`POST /v1/metrics`, each fsynced
  * before its 202) and federated update uploads (`POST /v1/updates`, each stored durably before its 202).
  *
  *   npm run bench -- server        writes bench/results/server.json
@@ -12,7 +13,7 @@
  * generator one thread, so on 2 cores each side has about one core; `SERVER_BENCH_PIN=1` pins the
  * server to CPU 0 and wrk to CPU 1.
  *
- * The machine may be shared, so the figures are taken to survive that: Node and nginx alternate in
+ * The machine may be shared, so the figures are taken to survive that: Node, nginx and the front alternate in
  * `SERVER_BENCH_ROUNDS` short rounds per request kind (medians reported, and the median of the per-round
  * Node / nginx ratios), and beside requests/s each side's CPU time per request is read from /proc
  * (server processes with all their threads, and wrk's own): CPU per request moves far less than
