@@ -15,6 +15,7 @@ import {
   deleteDb,
   nextRender,
   openShop,
+  storedAtLeast,
   storedEvents,
   until,
   type ShopFrame,
@@ -64,7 +65,7 @@ for (const build of BUILDS) {
       equal(at.__chunksAtCall, 0, 'engine chunks fetched before first paint');
       ok(Array.isArray(s.win.dataLayer), 'the loader creates window.dataLayer when the page has none');
       await s.api.ready();
-      deepEqual(brief(await until(storedEvents, 'the queued event never reached IndexedDB')), ['view_item:p03'], 'stored events');
+      deepEqual(brief(await storedAtLeast(1, 'the queued event never reached IndexedDB')), ['view_item:p03'], 'stored events');
       deepEqual(s.errors, [], 'page errors');
     });
 
@@ -72,7 +73,7 @@ for (const build of BUILDS) {
       const s = await open();
       await s.api.ready();
       s.api.track('add_to_cart', { items: [{ item_id: 'p05', price: 15, quantity: 2, item_category: 'Beauty > Hair' }] });
-      const events = await until(storedEvents, 'track() never reached IndexedDB');
+      const events = await storedAtLeast(1, 'track() never reached IndexedDB');
       deepEqual(events.map((e) => [e.name, e.items]), [['add_to_cart', [{ item_id: 'p05', item_category: 'Beauty > Hair', price: 15, quantity: 2 }]]], 'stored event');
       await s.api.forget();
       deepEqual(await storedEvents(), [], 'events after forget()');
@@ -89,7 +90,7 @@ for (const build of BUILDS) {
       s.doc.getElementById('inner')!.click();
       root.querySelector('b')!.click();
       await s.api.ready();
-      const events = await until(async () => ((await storedEvents()).length === 2 ? storedEvents() : undefined), 'both clicks stored');
+      const events = await storedAtLeast(2, 'both clicks stored');
       deepEqual(
         events.map((e) => [e.name, e.items]),
         [
@@ -153,7 +154,7 @@ for (const build of BUILDS) {
       s.win.dataLayer!.push({ event: 'add_to_cart', ecommerce: { items: [{ item_name: 'no id' }] } });
       s.api.track('view_item', { items: [{ item_id: 'p07' }] });
       await s.api.ready();
-      await until(storedEvents, 'the valid event was stored');
+      await storedAtLeast(1, 'the valid event was stored');
       await sleep(100);
       deepEqual(brief(await storedEvents()), ['view_item:p07'], 'stored events');
       deepEqual(s.errors, [], 'page errors');
@@ -323,7 +324,7 @@ for (const build of BUILDS) {
       first.close();
       const next = await open();
       await next.api.ready();
-      deepEqual(brief(await until(storedEvents, 'the handed-off event was stored')), ['select_item:p09'], 'stored events');
+      deepEqual(brief(await storedAtLeast(1, 'the handed-off event was stored')), ['select_item:p09'], 'stored events');
       equal(sessionStorage.getItem('edge-recs:queued'), null, 'the hand-off is consumed');
     });
 

@@ -8,15 +8,13 @@
 import { parseMetricsBatch, type MetricsBatch } from '../core/analytics.ts';
 import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
 import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
-import { brief, cardIds, dbExists, deleteDb, DB_NAME, nextRender, openShop, storedEvents, until, type ShopFrame, type ShopOptions } from '../test/browser/support/shop-frame.ts';
+import { brief, cardIds, dbExists, deleteDb, DB_NAME, nextRender, openShop, storedAtLeast, storedEvents, until, type ShopFrame, type ShopOptions } from '../test/browser/support/shop-frame.ts';
 import { ADMIN_TOKEN, TEST_CATALOG } from '../test/browser/support/shop-fixture.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
 const setBestsellers = (ids: string[]): Promise<Response> =>
   fetch('/v1/admin/models/default/bestsellers', { method: 'PUT', headers: admin, body: JSON.stringify({ ids }) });
-/** Resolves with the stored events once there are at least `n`. */
-const storedAtLeast = (n: number, what: string) => until(async () => ((await storedEvents()).length >= n ? storedEvents() : undefined), what);
 const category = (id: string): string => TEST_CATALOG.products.find((p) => p.id === id)!.product_type;
 
 /** Records the bodies the page POSTs to /v1/metrics (they still reach the server). Put in `before`. */

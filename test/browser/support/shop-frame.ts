@@ -116,6 +116,14 @@ export async function until<T>(probe: () => T | Promise<T>, message: string, tim
   throw new AssertionError(`${message} (last value ${JSON.stringify(last)})`);
 }
 
+/**
+ * Resolves with the stored events once there are at least `n` (`until(storedEvents)` alone would not
+ * wait: an empty list is truthy, so it returns as soon as the database exists).
+ */
+export function storedAtLeast(n: number, what: string): Promise<ShopEvent[]> {
+  return until(async () => ((await storedEvents()).length >= n ? storedEvents() : undefined), what);
+}
+
 /** Whether the widget's database exists: it must not, before consent with `data-consent="required"`. */
 export async function dbExists(): Promise<boolean> {
   return (await indexedDB.databases()).some((d) => d.name === DB_NAME);
