@@ -114,6 +114,7 @@ export function program(): Command {
     .option('--count-noise <z>', 'z_c: noise on the per-row device counts that decide which rows are released (e.g. --count-noise 2)', num('--count-noise'), SIM.server.countNoiseMultiplier)
     .option('--release-threshold <n>', 'noisy device count a row needs to be published, or "all" (e.g. --release-threshold 40)', String(SIM.server.releaseThreshold))
     .option('--server-lr <x>', 'η: the noisy mean update is scaled by this (e.g. --server-lr 2)', num('--server-lr'), SIM.server.serverLearningRate)
+    .option('--trim <fraction>', 'β: share of values trimmed from each end of every dense coordinate (a coordinate-wise trimmed mean; all noise doubles and ε holds for replace-one adjacency); 0 = the norm-bounded mean (e.g. --trim 0.1)', num('--trim'), SIM.server.trim)
     .option('--server-optimizer <kind>', 'what the server does with each round\'s noisy mean: fedavg (add η·mean) or adam (FedAdam on the dense weights, η·mean on item rows; post-processing, no privacy cost)', SIM.serverOptimizer)
     .option('--server-adam-lr <x>', 'server Adam step size per dense coordinate and round (e.g. --server-adam-lr 0.001)', num('--server-adam-lr'), SIM.serverAdam.learningRate)
     .option('--server-adam-tau <x>', 'server Adam adaptivity τ (e.g. --server-adam-tau 0.001)', num('--server-adam-tau'), SIM.serverAdam.tau)

@@ -117,6 +117,7 @@ describe('simulate', () => {
       [['--target', 'nope'], /--target must be "auto" or an item id/],
       [['--rows', 'all'], /--rows must be one of padded, sequence/],
       [['--noise', '0'], /--noise must be positive/],
+      [['--trim', '0.5'], /--trim must be in \[0, 0\.5\)/],
     ];
     for (const [flags, message] of cases) {
       const run = await edgeRecs('simulate', '--data', file, ...flags);

@@ -23,7 +23,7 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { gaussianEpsilon } from '../core/federated/accountant.ts';
-import { AGGREGATION_DEFAULTS, RoundAggregator, roundNoiseMultiplier, SERVER_ADAM_DEFAULTS, ServerAdam, type AggregationSettings, type ServerAdamSettings } from '../core/federated/aggregate.ts';
+import { AGGREGATION_DEFAULTS, noiseStdDevs, RoundAggregator, roundNoiseMultiplier, SERVER_ADAM_DEFAULTS, ServerAdam, type AggregationSettings, type ServerAdamSettings } from '../core/federated/aggregate.ts';
 import { CLIENT_DEFAULTS, encodeClientUpdate, ROW_POLICIES, TRAINABLE, trainClientUpdate, type ClientTrainingOptions, type RowPolicy, type Trainable } from '../core/federated/client.ts';
 import { decodeUpdate, encodeUpdate } from '../core/federated/codec.ts';
 import { applyDelta, deltaNorm } from '../core/federated/delta.ts';
@@ -202,6 +202,7 @@ export function checkSimulateOptions(o: SimulateOptions, data: Dataset): void {
   for (const [flag, v] of [['--clip-norm', o.server.clipNorm], ['--row-clip-norm', o.server.rowClipNorm], ['--server-lr', o.server.serverLearningRate]] as const) {
     if (!(v > 0)) usage(`${flag} must be positive (got ${v})`);
   }
+  if (!(o.server.trim >= 0 && o.server.trim < 0.5)) usage(`--trim must be in [0, 0.5) (got ${o.server.trim})`);
   for (const [flag, v] of [['--noise', o.server.noiseMultiplier], ['--count-noise', o.server.countNoiseMultiplier]] as const) {
     if (!(v > 0)) usage(`${flag} must be positive: without noise there is no ε to report (got ${v})`);
   }
@@ -297,18 +298,20 @@ function poisonUpdate(config: ModelConfig, baseVersion: string, target: number, 
 
 /**
  * The server with its defences switched off, for the `attacked` figure: no update or row clipping, no
- * row limit. The noise keeps the same standard deviation (σ = z·C and the counts' z_c·√m are re-expressed
- * in the new units), so the only difference from `defended` is the defences.
+ * row limit, no trimming. The noise keeps the same standard deviations (`noiseStdDevs`, re-expressed in
+ * the new units), so the only difference from `defended` is the defences.
  */
 function undefendedSettings(s: AggregationSettings, numItems: number): AggregationSettings {
   const BIG = 1e6;
+  const sigma = noiseStdDevs(s);
   return {
     ...s,
     clipNorm: BIG,
     rowClipNorm: BIG,
     maxRowsPerClient: numItems,
-    noiseMultiplier: (s.noiseMultiplier * s.clipNorm) / BIG,
-    countNoiseMultiplier: (s.countNoiseMultiplier * Math.sqrt(s.maxRowsPerClient)) / Math.sqrt(numItems),
+    noiseMultiplier: sigma.sum / BIG,
+    countNoiseMultiplier: sigma.counts / Math.sqrt(numItems),
+    trim: 0,
   };
 }
 
@@ -540,6 +543,7 @@ export interface SimulateArgs
   countNoise: number;
   releaseThreshold: string;
   serverLr: number;
+  trim: number;
   serverOptimizer: string;
   serverAdamLr: number;
   serverAdamTau: number;
@@ -574,6 +578,7 @@ export function simulateOptions(a: SimulateArgs): SimulateOptions {
       countNoiseMultiplier: a.countNoise,
       releaseThreshold: threshold,
       serverLearningRate: a.serverLr,
+      trim: a.trim,
     },
     serverOptimizer: a.serverOptimizer as ServerOptimizerKind,
     serverAdam: { ...SERVER_ADAM_DEFAULTS, learningRate: a.serverAdamLr, tau: a.serverAdamTau },

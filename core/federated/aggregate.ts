@@ -17,7 +17,19 @@
  *    η · mean (η: server learning rate).
  *
  * Privacy per round: two Gaussian releases composed, i.e. one with multiplier (z⁻² + z_c⁻²)^(-1/2)
- * (see `accountant.ts`). Note what this does and does not protect: the published model (and so every
+ * (see `accountant.ts`).
+ *
+ * Optional coordinate-wise trimmed mean (`trim` = β > 0) for the dense tensors: per coordinate, the t =
+ * ⌊βK⌋ largest and t smallest of the K clipped values are dropped and the rest summed (T). Item rows keep
+ * the sum above: most devices leave a given row at zero, so trimming would drop the few that moved it.
+ * Its privacy: under add/remove adjacency a trimmed sum has no sensitivity bounded by C (adding one device
+ * can shift every coordinate's window by a value from a different device), but under replace-one
+ * adjacency (one device's update swapped for any other) it does. Sorting is non-expansive in ℓ1, so
+ * swapping one value moves a coordinate's trimmed sum by at most |x_j − x'_j|, and the whole release
+ * (T, row sums) by at most ‖x − x'‖₂ ≤ 2C; the row counts by at most √(2m). So with trimming the noise
+ * follows those sensitivities (σ = 2zC on T and the row sums, z_c·√(2m) on the counts: `noiseStdDevs`),
+ * the accountant's ε for (z, z_c) holds for replace-one adjacency, and the dense mean is
+ * (T + noise) / (K − 2t). Note what this does and does not protect: the published model (and so every
  * device that downloads it) learns about any one device only within ε; the server itself sees each
  * clipped update, as in DP-FedAvg without secure aggregation.
  */
@@ -43,6 +55,13 @@ export interface AggregationSettings {
   releaseThreshold: number | 'all';
   /** η: the mean update is scaled by this before it is added to the base weights. */
   serverLearningRate: number;
+  /**
+   * β in [0, 0.5): the fraction of values trimmed from each end of every dense coordinate (a
+   * coordinate-wise trimmed mean, against a few devices pushing one weight far); 0, the default, is the
+   * norm-bounded mean. With β > 0 all noise doubles and ε holds for replace-one adjacency (see above),
+   * and a round keeps every update's dense values until it closes: K × the dense parameter count × 4 bytes.
+   */
+  trim: number;
 }
 
 /** Defaults, each with its reason. */
@@ -62,6 +81,9 @@ export const AGGREGATION_DEFAULTS: AggregationSettings = {
   // probability 0.13%. `defaultReleaseThreshold` recomputes it for other z_c and m.
   releaseThreshold: 96,
   serverLearningRate: 1,
+  // Off: the clip, the row limit and the row clip bound what one device can do, at the privacy of
+  // add/remove adjacency, which a trimmed mean cannot give.
+  trim: 0,
 };
 
 /** τ = 3σ of the count noise (σ = z_c·√m): a row no device moved passes with probability 0.13%. */
@@ -73,6 +95,15 @@ export function defaultReleaseThreshold(s: Pick<AggregationSettings, 'countNoise
 export function roundNoiseMultiplier(s: Pick<AggregationSettings, 'noiseMultiplier' | 'countNoiseMultiplier'>): number {
   if (s.noiseMultiplier <= 0 || s.countNoiseMultiplier <= 0) return 0;
   return composedNoiseMultiplier(s.noiseMultiplier, s.countNoiseMultiplier);
+}
+
+/**
+ * The Gaussian noise's standard deviations: on the summed updates z·C, on the row counts z_c·√m (their
+ * sensitivities); both sensitivities double with trimming, whose ε holds for replace-one adjacency.
+ */
+export function noiseStdDevs(s: Pick<AggregationSettings, 'noiseMultiplier' | 'countNoiseMultiplier' | 'clipNorm' | 'maxRowsPerClient' | 'trim'>): { sum: number; counts: number } {
+  const adjacency = s.trim > 0 ? 2 : 1;
+  return { sum: adjacency * s.noiseMultiplier * s.clipNorm, counts: s.countNoiseMultiplier * Math.sqrt(adjacency * s.maxRowsPerClient) };
 }
 
 /**
@@ -102,11 +133,20 @@ export interface AggregateResult {
   clipped: number;
   /** Mean L2 norm of the updates before clipping. */
   meanNorm: number;
+  /** Values trimmed from each end of every dense coordinate (t = ⌊βK⌋); 0 for the plain mean. */
+  trimmed: number;
 }
 
-/** Accumulates a round's updates one at a time (so a round never holds all of them in memory) and adds the noise at the end. */
+/**
+ * Accumulates a round's updates one at a time (so a round never holds all of them in memory, unless it
+ * trims: the order statistics need every value) and adds the noise at the end.
+ */
 export class RoundAggregator {
   #dense = new Map<string, Float32Array>();
+  /** With trimming: each update's clipped dense tensors, laid out as `#layout` says (absent tensors are 0). */
+  #denseValues: Float32Array[] = [];
+  #layout: Array<{ name: string; offset: number; length: number }>;
+  #denseLength: number;
   #rows = new Map<number, Float32Array>();
   #counts = new Map<number, number>();
   #updates = 0;
@@ -116,7 +156,19 @@ export class RoundAggregator {
   constructor(
     readonly config: ModelConfig,
     readonly settings: AggregationSettings,
-  ) {}
+  ) {
+    const trim = settings.trim ?? 0;
+    if (!(trim >= 0 && trim < 0.5)) throw new RangeError(`RoundAggregator: trim must be in [0, 0.5) (got ${trim})`);
+    let offset = 0;
+    this.#layout = paramShapes(config)
+      .filter(([name]) => name !== 'item_emb')
+      .map(([name, shape]) => {
+        const entry = { name, offset, length: size(shape) };
+        offset += entry.length;
+        return entry;
+      });
+    this.#denseLength = offset;
+  }
 
   /** Clips one update and adds it to the round's sums. The update is not modified. */
   add(update: WeightDelta): { norm: number; clipped: boolean } {
@@ -139,10 +191,19 @@ export class RoundAggregator {
     clipRowsInPlace(rows, dim, this.settings.rowClipNorm);
     const { delta, norm, clipped } = clipDelta({ dense: update.dense, rows }, this.settings.clipNorm);
 
-    for (const [name, values] of delta.dense) {
-      let sum = this.#dense.get(name);
-      if (!sum) this.#dense.set(name, (sum = new Float32Array(values.length)));
-      for (let i = 0; i < values.length; i++) sum[i] = sum[i]! + values[i]!;
+    if (this.settings.trim > 0) {
+      const all = new Float32Array(this.#denseLength);
+      for (const { name, offset } of this.#layout) {
+        const values = delta.dense.get(name);
+        if (values) all.set(values, offset);
+      }
+      this.#denseValues.push(all);
+    } else {
+      for (const [name, values] of delta.dense) {
+        let sum = this.#dense.get(name);
+        if (!sum) this.#dense.set(name, (sum = new Float32Array(values.length)));
+        for (let i = 0; i < values.length; i++) sum[i] = sum[i]! + values[i]!;
+      }
     }
     delta.rows.indices.forEach((r, i) => {
       let sum = this.#rows.get(r);
@@ -168,17 +229,18 @@ export class RoundAggregator {
     const K = this.#updates;
     if (K === 0) throw new RangeError('RoundAggregator.finish: no updates');
     const s = this.settings;
-    const sigma = s.noiseMultiplier * s.clipNorm;
-    const countSigma = s.countNoiseMultiplier * Math.sqrt(s.maxRowsPerClient);
+    const trimmed = Math.floor(s.trim * K);
+    const { sum: sigma, counts: countSigma } = noiseStdDevs(s);
     const scale = s.serverLearningRate / K;
     const { dim, numItems } = this.config;
 
     const dense = new Map<string, Float32Array>();
-    for (const [name, shape] of paramShapes(this.config)) {
-      if (name === 'item_emb') continue;
-      const sum = this.#dense.get(name) ?? new Float32Array(size(shape));
-      const mean = new Float32Array(sum.length);
-      for (let i = 0; i < sum.length; i++) mean[i] = (sum[i]! + sigma * gauss()) * scale;
+    const sums = s.trim > 0 ? this.#trimmedSums(trimmed) : undefined;
+    const denseScale = s.serverLearningRate / (K - 2 * trimmed);
+    for (const { name, offset, length } of this.#layout) {
+      const sum = sums ? sums.subarray(offset, offset + length) : (this.#dense.get(name) ?? new Float32Array(length));
+      const mean = new Float32Array(length);
+      for (let i = 0; i < length; i++) mean[i] = (sum[i]! + sigma * gauss()) * denseScale;
       dense.set(name, mean);
     }
 
@@ -202,7 +264,24 @@ export class RoundAggregator {
       updates: K,
       clipped: this.#clipped,
       meanNorm: this.#normSum / K,
+      trimmed,
     };
+  }
+
+  /** Per dense coordinate, the sum of its K values less the `t` largest and `t` smallest. */
+  #trimmedSums(t: number): Float64Array {
+    const updates = this.#denseValues;
+    const K = updates.length;
+    const sums = new Float64Array(this.#denseLength);
+    const column = new Float32Array(K);
+    for (let j = 0; j < sums.length; j++) {
+      for (let k = 0; k < K; k++) column[k] = updates[k]![j]!;
+      column.sort(); // numeric, for a typed array
+      let sum = 0;
+      for (let k = t; k < K - t; k++) sum += column[k]!;
+      sums[j] = sum;
+    }
+    return sums;
   }
 }
 

@@ -4,7 +4,7 @@ import type { ModelConfig } from '../model/config.ts';
 import { initWeights } from '../model/weights.ts';
 import { normal, rng } from '../random.ts';
 import { epsilonFromRdp, gaussianEpsilon, gaussianRdp, roundEpsilon, roundsWithinBudget } from './accountant.ts';
-import { AGGREGATION_DEFAULTS, RoundAggregator, roundNoiseMultiplier, secureNormal, type AggregationSettings } from './aggregate.ts';
+import { AGGREGATION_DEFAULTS, noiseStdDevs, RoundAggregator, roundNoiseMultiplier, secureNormal, type AggregationSettings } from './aggregate.ts';
 import type { WeightDelta } from './codec.ts';
 import { applyDelta, clipDelta, composeDeltas, deltaNorm, diffWeights, emptyRows } from './delta.ts';
 
@@ -152,6 +152,74 @@ describe('RoundAggregator', () => {
     const sd = Math.sqrt(all.reduce((s, v) => s + v * v, 0) / all.length);
     expect(sd).toBeCloseTo((1.5 * 2) / K, 3);
     expect(out.delta.rows.indices.length).toBe(1000);
+  });
+
+  describe('with a trimmed mean (trim > 0)', () => {
+    const trimmedSettings = { ...exact, clipNorm: 1, rowClipNorm: 1, releaseThreshold: 'all' as const, trim: 0.1 };
+
+    it('drops the t largest and t smallest values of each dense coordinate, so one device pushing a weight far moves it no further than the honest spread', () => {
+      const honest = Array.from({ length: 9 }, (_, i) => [0.01 * (i + 1), 0.02, 0, 0]);
+      const attack = [1, 0, 0, 0]; // at the clip norm: the most one device may send
+      const mean = new RoundAggregator(CONFIG, { ...trimmedSettings, trim: 0 });
+      const trimmed = new RoundAggregator(CONFIG, trimmedSettings);
+      for (const agg of [mean, trimmed]) for (const pos of [...honest, attack]) agg.add(delta({}, pos));
+      const plain = mean.finish(() => 0).delta.dense.get('pos_emb')!;
+      const robust = trimmed.finish(() => 0);
+      expect(robust.trimmed).toBe(1); // ⌊0.1 × 10⌋ from each end
+      expect(plain[0]).toBeCloseTo((0.45 + 1) / 10); // the attacker moved the mean by 0.1
+      // Coordinate 0 keeps 0.02..0.09 (the attacker's 1 and the smallest 0.01 dropped): their mean.
+      expect(robust.delta.dense.get('pos_emb')![0]).toBeCloseTo(0.44 / 8);
+      // Coordinate 1: nine 0.02s and the attacker's 0; the 0 and one 0.02 are dropped.
+      expect(robust.delta.dense.get('pos_emb')![1]).toBeCloseTo(0.02);
+    });
+
+    it('moves its noiseless release by at most 2C when one update is swapped for any other (the sensitivity its noise is sized for)', () => {
+      const g = normal(rng(11));
+      const K = 12;
+      const randomUpdate = (): WeightDelta => {
+        const big = g() > 0.5 ? 3 : 0.2; // some above C (clipped), some below
+        const rows: Record<number, [number, number]> = {};
+        for (const r of [1 + Math.floor(Math.abs(g()) * 3), 5 + Math.floor(Math.abs(g()) * 3)]) rows[r] = [g() * big, g() * big];
+        return { ...delta(rows, [g() * big, g() * big, g() * big, g() * big]), dense: new Map([['pos_emb', Float32Array.from([g() * big, g() * big, g() * big, g() * big])], ['final_ln.beta', Float32Array.from([g() * big, g() * big])]]) };
+      };
+      // The release before noise, in sum units: trimmed dense sums and row sums.
+      const release = (updates: WeightDelta[]): number[] => {
+        const agg = new RoundAggregator(CONFIG, trimmedSettings);
+        for (const u of updates) agg.add(u);
+        const out = agg.finish(() => 0);
+        const dense = [...out.delta.dense.values()].flatMap((v) => [...v].map((x) => x * (K - 2 * out.trimmed)));
+        return [...dense, ...[...out.delta.rows.values].map((x) => x * K)];
+      };
+      let largest = 0;
+      for (let trial = 0; trial < 200; trial++) {
+        const updates = Array.from({ length: K }, randomUpdate);
+        const swapped = [...updates];
+        swapped[trial % K] = randomUpdate();
+        const a = release(updates);
+        const b = release(swapped);
+        largest = Math.max(largest, Math.hypot(...a.map((v, i) => v - b[i]!)));
+      }
+      expect(largest).toBeLessThanOrEqual(2 * trimmedSettings.clipNorm + 1e-5);
+      expect(largest).toBeGreaterThan(trimmedSettings.clipNorm); // the bound is approached, not vacuous
+    });
+
+    it('doubles the noise (σ = 2zC on the sums, z_c√(2m) on the counts) and divides the dense sums by K − 2t', () => {
+      const settings = { ...trimmedSettings, clipNorm: 2, noiseMultiplier: 1.5, countNoiseMultiplier: 3, maxRowsPerClient: 8, trim: 0.25 };
+      const agg = new RoundAggregator(CONFIG, settings);
+      for (let i = 0; i < 8; i++) agg.add({ dense: new Map(), rows: emptyRows() });
+      const out = agg.finish(() => 1); // every standard normal drawn is 1
+      expect(out.trimmed).toBe(2);
+      expect(out.delta.dense.get('pos_emb')![0]).toBeCloseTo((2 * 1.5 * 2) / (8 - 4));
+      expect(out.delta.rows.values[0]).toBeCloseTo((2 * 1.5 * 2) / 8);
+      expect(out.rowCounts.get(1)).toBeCloseTo(3 * Math.sqrt(2 * 8));
+      expect(noiseStdDevs(settings)).toEqual({ sum: 6, counts: 3 * 4 });
+      expect(noiseStdDevs({ ...settings, trim: 0 })).toEqual({ sum: 3, counts: 3 * Math.sqrt(8) });
+    });
+
+    it('refuses a trim outside [0, 0.5)', () => {
+      expect(() => new RoundAggregator(CONFIG, { ...exact, trim: 0.5 })).toThrow(/trim must be in \[0, 0\.5\)/);
+      expect(() => new RoundAggregator(CONFIG, { ...exact, trim: -0.1 })).toThrow(/trim/);
+    });
   });
 
   it('draws secure normals with mean 0 and variance 1', () => {

@@ -52,7 +52,9 @@ export interface FederationOptions {
   cohort?: number;
   /**
    * Clipping, noise and row-release settings. Default `AGGREGATION_DEFAULTS` (`core/federated/aggregate.ts`):
-   * C = 1, z = z_c = 4, 64 rows per device, rows clipped to 0.25, rows released at 3σ of the count noise.
+   * C = 1, z = z_c = 4, 64 rows per device, rows clipped to 0.25, rows released at 3σ of the count noise,
+   * no trimming (`trim: 0.1` trims 10% from each end of every dense coordinate; ε then holds for
+   * replace-one adjacency, at twice the noise).
    * @example { clipNorm: 0.5, noiseMultiplier: 2 }
    */
   aggregation?: Partial<AggregationSettings>;
@@ -176,6 +178,7 @@ export function resolveFederationSettings(options: Omit<FederationOptions, 'stor
   for (const key of ['noiseMultiplier', 'countNoiseMultiplier'] as const) {
     if (typeof agg[key] !== 'number' || !(agg[key] >= 0)) fail(`aggregation.${key} must be a number >= 0 (got ${show(agg[key])})`);
   }
+  if (typeof agg.trim !== 'number' || !(agg.trim >= 0 && agg.trim < 0.5)) fail(`aggregation.trim must be a fraction in [0, 0.5) (got ${show(agg.trim)})`);
   if (agg.releaseThreshold !== 'all' && (typeof agg.releaseThreshold !== 'number' || Number.isNaN(agg.releaseThreshold))) {
     fail(`aggregation.releaseThreshold must be a number of devices or "all" (got ${show(agg.releaseThreshold)})`);
   }
@@ -555,6 +558,7 @@ export function createFederation(options: FederationOptions): Federation {
         clipped: result.clipped,
         meanNorm: result.meanNorm,
         releasedRows: result.delta.rows.indices.length,
+        ...(result.trimmed > 0 ? { trimmed: result.trimmed } : {}),
       },
     };
   }

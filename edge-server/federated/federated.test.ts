@@ -226,6 +226,24 @@ describe('aggregation rounds', () => {
     quiet.mockRestore();
   });
 
+  it('closes rounds with a trimmed dense mean when aggregation.trim is set, and records the values trimmed', async () => {
+    const s = await setup({ aggregation: { releaseThreshold: 1, noiseMultiplier: 1, countNoiseMultiplier: 1, clipNorm: 0.1, trim: 0.34 } });
+    await fillRound(s);
+    expect((await currentManifest(s.storage, 'default'))!.manifest.version).toBe('fed-1');
+    const [round] = (await s.rounds.load('default')).rounds;
+    expect(round).toMatchObject({ status: 'published', updates: 3, trimmed: 1 }); // ⌊0.34 × 3⌋ from each end
+    // The plain mean records none.
+    const plain = await setup();
+    await fillRound(plain);
+    expect((await plain.rounds.load('default')).rounds[0]!.trimmed).toBeUndefined();
+  });
+
+  it('refuses a trim outside [0, 0.5) when the federation is built', async () => {
+    for (const trim of [0.5, -0.1, Number.NaN]) {
+      await expect(setup({ aggregation: { trim } })).rejects.toThrow(/aggregation\.trim must be a fraction in \[0, 0\.5\)/);
+    }
+  });
+
   it('reports the round\'s noised item counts by catalog id', async () => {
     const s = await setup();
     await fillRound(s);

@@ -71,6 +71,11 @@ export interface RoundRecord {
   clipped?: number;
   meanNorm?: number;
   releasedRows?: number;
+  /**
+   * Values trimmed from each end of every dense coordinate (`aggregation.trim`); absent for the plain
+   * mean. When present, the round's ε holds for replace-one adjacency (see `core/federated/aggregate.ts`).
+   */
+  trimmed?: number;
 }
 
 export interface FederatedState {
