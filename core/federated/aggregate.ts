@@ -17,7 +17,9 @@
  *    η · mean (η: server learning rate).
  *
  * Privacy per round: two Gaussian releases composed, i.e. one with multiplier (z⁻² + z_c⁻²)^(-1/2)
- * (see `accountant.ts`).
+ * (see `accountant.ts`). Note what this does and does not protect: the published model (and so every
+ * device that downloads it) learns about any one device only within ε; the server itself sees each
+ * clipped update, as in DP-FedAvg without secure aggregation.
  *
  * Optional coordinate-wise trimmed mean (`trim` = β > 0) for the dense tensors: per coordinate, the t =
  * ⌊βK⌋ largest and t smallest of the K clipped values are dropped and the rest summed (T). Item rows keep
@@ -29,9 +31,7 @@
  * (T, row sums) by at most ‖x − x'‖₂ ≤ 2C; the row counts by at most √(2m). So with trimming the noise
  * follows those sensitivities (σ = 2zC on T and the row sums, z_c·√(2m) on the counts: `noiseStdDevs`),
  * the accountant's ε for (z, z_c) holds for replace-one adjacency, and the dense mean is
- * (T + noise) / (K − 2t). Note what this does and does not protect: the published model (and so every
- * device that downloads it) learns about any one device only within ε; the server itself sees each
- * clipped update, as in DP-FedAvg without secure aggregation.
+ * (T + noise) / (K − 2t).
  */
 import { paramShapes, type ModelConfig } from '../model/config.ts';
 import { size } from '../model/weights.ts';
@@ -153,11 +153,15 @@ export class RoundAggregator {
   #clipped = 0;
   #normSum = 0;
 
+  readonly settings: AggregationSettings;
+
   constructor(
     readonly config: ModelConfig,
-    readonly settings: AggregationSettings,
+    settings: AggregationSettings,
   ) {
-    const trim = settings.trim ?? 0;
+    // Settings from before `trim` existed have none: the plain mean.
+    this.settings = { ...settings, trim: settings.trim ?? 0 };
+    const { trim } = this.settings;
     if (!(trim >= 0 && trim < 0.5)) throw new RangeError(`RoundAggregator: trim must be in [0, 0.5) (got ${trim})`);
     let offset = 0;
     this.#layout = paramShapes(config)

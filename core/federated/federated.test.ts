@@ -219,6 +219,11 @@ describe('RoundAggregator', () => {
     it('refuses a trim outside [0, 0.5)', () => {
       expect(() => new RoundAggregator(CONFIG, { ...exact, trim: 0.5 })).toThrow(/trim must be in \[0, 0\.5\)/);
       expect(() => new RoundAggregator(CONFIG, { ...exact, trim: -0.1 })).toThrow(/trim/);
+      // Settings saved before `trim` existed have none: the plain mean.
+      const { trim: _, ...older } = exact;
+      const agg = new RoundAggregator(CONFIG, older as AggregationSettings);
+      agg.add(delta({}, [1, 2, 3, 4]));
+      expect([...agg.finish(() => 0).delta.dense.get('pos_emb')!]).toEqual([1, 2, 3, 4]);
     });
   });
 
