@@ -23,7 +23,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildArtifact } from '../core/artifact/artifact.ts';
@@ -36,6 +35,7 @@ import { normal, rng } from '../core/random.ts';
 import { nginxFrontConfig } from '../edge-server/adapters/node/nginx-front.ts';
 import { openDiskStorage } from '../edge-server/adapters/node/storage.ts';
 import { publishArtifact } from '../edge-server/registry.ts';
+import { freePort } from '../test/support/free-port.ts';
 
 /** The widget benchmark's model size: a 12k-item catalog, SASRec 2 blocks, dim 64, uint8 as shipped. */
 const CONFIG = { numItems: 12_000, dim: 64, blocks: 2, heads: 1, maxLen: 50 };
@@ -111,17 +111,6 @@ function ensureTools(): void {
   };
   run(['apt-get', 'update']);
   run(['apt-get', 'install', '-y', '--no-install-recommends', ...missing]);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const toMs = (value: string, unit: string): number => Number(value) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? NaN);

@@ -1,12 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../app.ts';
 import { API_SECURITY_HEADERS } from '../../security.ts';
+import { freePort } from '../../../test/support/free-port.ts';
 import { expectError, memoryWidget } from '../../test-support.ts';
 import { nginxFrontConfig } from './nginx-front.ts';
 import { serveNode, type NodeServer } from './serve.ts';
@@ -15,16 +15,6 @@ import { openDiskStorage } from './storage.ts';
 const SHOP = 'https://shop.example';
 /** Debian's nginx (`scripts/ensure-system-packages.mjs` installs it for `npm test`). */
 const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.once('error', reject);
-  });
-}
 
 /** nginx in the foreground as one process (no master, so no switch to an unprivileged user). */
 async function startNginx(dir: string, httpConfig: string): Promise<{ child: ChildProcess; errors: () => string }> {
