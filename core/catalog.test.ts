@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { AVAILABILITY, parseCatalog, parseProduct, topCategory, type Catalog, type Product } from './catalog.ts';
+import { AVAILABILITY, groupIndex, groupKey, parseCatalog, parseProduct, topCategory, type Catalog, type Product } from './catalog.ts';
 import { ContractError } from './errors.ts';
 import { thrownContractError } from '../test/support/contract-error.ts';
 
@@ -78,5 +78,57 @@ describe('topCategory', () => {
   it('returns the most general level of the category path', () => {
     expect(topCategory({ product_type: 'Beauty > Skin care > Creams' })).toBe('Beauty');
     expect(topCategory({ product_type: 'Toys' })).toBe('Toys');
+  });
+});
+
+describe('ids and variant groups', () => {
+  it('normalizes ids and item_group_ids with the shared rule, so " a  b " and "a b" are one id', () => {
+    const catalog = parseCatalog({ updatedAt: 'x', products: [product({ id: ' rain  jacket M ', item_group_id: ' rain jacket ' })] });
+    expect(catalog.products[0]).toMatchObject({ id: 'rain jacket M', item_group_id: 'rain jacket' });
+    const err = refusal(() => parseCatalog({ updatedAt: 'x', products: [product({ id: 'a b' }), product({ id: ' a  b' })] }));
+    expect(err.message).toBe('catalog.products[1]: duplicate id "a b"');
+  });
+
+  it.each([['id', 'a\u0000b'], ['id', ''], ['item_group_id', 'g\u200b'], ['item_group_id', 7.5]])('refuses %s = %j, stating the rule', (key, value) => {
+    const err = refusal(() => parseProduct(product({ [key]: value })));
+    expect(err.message).toContain(`field "${key}" must be 1-128 characters after trimming`);
+  });
+
+  it('refuses a second currency, naming the first product whose currency differs', () => {
+    const err = refusal(() =>
+      parseCatalog({ updatedAt: 'x', products: [product(), product({ id: 'sku-2' }), product({ id: 'sku-3', currency: 'USD' }), product({ id: 'sku-4', currency: 'GBP' })] }),
+    );
+    expect(err.message).toBe('catalog.products[2] "sku-3": price is in USD but the catalog\'s first product (catalog.products[0] "sku-1") is in EUR; a catalog holds one currency');
+  });
+
+  it('refuses a product whose id is another group\'s item_group_id while it has a group of its own', () => {
+    const err = refusal(() => parseCatalog({ updatedAt: 'x', products: [product({ id: 'j-s', item_group_id: 'j' }), product({ id: 'j', item_group_id: 'k' })] }));
+    expect(err.message).toContain('catalog.products[1] "j": its id is the item_group_id of other products');
+    // A parent listed beside its variants (no group of its own, or its own id as group) is one group.
+    const ok = groupIndex(parseCatalog({ updatedAt: 'x', products: [product({ id: 'j' }), product({ id: 'j-s', item_group_id: 'j' })] }));
+    expect([...ok.groups.keys()]).toEqual(['j']);
+  });
+
+  it('groups variants: keyOf maps a variant or the group id to the group, shown is the first in stock, else orderable, else the first', () => {
+    const catalog = parseCatalog({
+      updatedAt: 'x',
+      products: [
+        product({ id: 'jacket-s', item_group_id: 'jacket', availability: 'out_of_stock' }),
+        product({ id: 'mug' }),
+        product({ id: 'jacket-m', item_group_id: 'jacket', availability: 'backorder' }),
+        product({ id: 'jacket-l', item_group_id: 'jacket' }),
+        product({ id: 'hat-1', item_group_id: 'hat', availability: 'out_of_stock' }),
+        product({ id: 'hat-2', item_group_id: 'hat', availability: 'preorder' }),
+        product({ id: 'cap-1', item_group_id: 'cap', availability: 'out_of_stock' }),
+        product({ id: 'cap-2', item_group_id: 'cap', availability: 'out_of_stock' }),
+      ],
+    });
+    const index = groupIndex(catalog);
+    expect([...index.groups.keys()]).toEqual(['jacket', 'mug', 'hat', 'cap']);
+    expect(index.groups.get('jacket')!.map((p) => p.id)).toEqual(['jacket-s', 'jacket-m', 'jacket-l']);
+    expect(['jacket-s', 'jacket-m', 'jacket-l', 'jacket', 'mug', 'nope'].map((id) => index.keyOf(id))).toEqual(['jacket', 'jacket', 'jacket', 'jacket', 'mug', undefined]);
+    expect(['jacket', 'mug', 'hat', 'cap', 'nope'].map((k) => index.shown(k)?.id)).toEqual(['jacket-l', 'mug', 'hat-2', 'cap-1', undefined]);
+    expect(groupKey({ id: 'a' })).toBe('a');
+    expect(groupKey({ id: 'a', item_group_id: 'g' })).toBe('g');
   });
 });

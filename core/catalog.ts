@@ -1,4 +1,5 @@
 import { ContractError, isRecord, show } from './errors.ts';
+import { ITEM_ID_RULE, normalizeItemId } from './item-id.ts';
 
 /** Stock states, as in the Google Merchant Center `availability` attribute. */
 export const AVAILABILITY = ['in_stock', 'out_of_stock', 'preorder', 'backorder'] as const;
@@ -9,8 +10,13 @@ export type Availability = (typeof AVAILABILITY)[number];
  * Copy and ranking may only state facts held here.
  */
 export interface Product {
-  /** Merchant's item id; the same string as GA4 `item_id`. */
+  /** Merchant's item id; the same string as GA4 `item_id` (the rule: `core/item-id.ts`). */
   id: string;
+  /**
+   * Merchant Center `item_group_id`: the variants of one product (its sizes, colours) share it. Shoppers
+   * see one card per group and the model learns the group, not each size (see `groupKey`).
+   */
+  item_group_id?: string;
   title: string;
   /** Absolute or shop-relative product page URL. */
   link: string;
@@ -48,17 +54,24 @@ function field<T>(raw: Record<string, unknown>, key: string, where: string, ok: 
 const isText = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0 && v.length <= 2000;
 const isPrice = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
-/** Validates one product, throwing a `ContractError` that names the product and field. */
+function itemId(raw: Record<string, unknown>, key: 'id' | 'item_group_id', where: string): string {
+  const id = normalizeItemId(raw[key]);
+  if (id === undefined) throw new ContractError('bad_catalog', `${where}: field "${key}" must be ${ITEM_ID_RULE} (got ${show(raw[key])})`);
+  return id;
+}
+
+/** Validates one product, throwing a `ContractError` that names the product and field. Ids are normalized (`normalizeItemId`). */
 export function parseProduct(raw: unknown, where = 'product'): Product {
   if (!isRecord(raw)) throw new ContractError('bad_catalog', `${where}: expected an object (got ${show(raw)})`);
-  const id = field(raw, 'id', where, isText);
-  const at = `${where} "${id}"`;
+  const id = itemId(raw, 'id', where);
+  const at = `${where} ${show(id)}`;
   if (!AVAILABILITY.includes(raw.availability as Availability)) {
     throw new ContractError('bad_catalog', `${at}: field "availability" must be one of ${AVAILABILITY.join(', ')} (got ${show(raw.availability)})`);
   }
   const availability = raw.availability as Availability;
   const product: Product = {
     id,
+    ...(raw.item_group_id !== undefined && { item_group_id: itemId(raw, 'item_group_id', at) }),
     title: field(raw, 'title', at, isText),
     link: field(raw, 'link', at, isText),
     image_link: field(raw, 'image_link', at, isText),
@@ -83,10 +96,78 @@ export function parseCatalog(raw: unknown): Catalog {
   const seen = new Set<string>();
   const products = raw.products.map((p, i) => {
     const product = parseProduct(p, `catalog.products[${i}]`);
-    if (seen.has(product.id)) throw new ContractError('bad_catalog', `catalog.products[${i}]: duplicate id "${product.id}"`);
+    if (seen.has(product.id)) throw new ContractError('bad_catalog', `catalog.products[${i}]: duplicate id ${show(product.id)}`);
     seen.add(product.id);
     return product;
   });
+  checkProducts(products, (i) => `catalog.products[${i}] ${show(products[i]!.id)}`);
   const updatedAt = typeof raw.updatedAt === 'string' ? raw.updatedAt : new Date(0).toISOString();
   return { updatedAt, products };
+}
+
+/**
+ * Checks that hold across products, naming the first product at fault:
+ * - one currency: copy compares prices ("under your usual price") and purchase values are summed per
+ *   currency, so a catalog holds one currency (a shop selling in several runs one catalog per currency);
+ * - a product whose id is some variant group's `item_group_id` has no other group, so an id names one
+ *   group (`GroupIndex.keyOf`).
+ * @param where names product `i` in the error, e.g. `line 7 (item "sku-3")`.
+ */
+export function checkProducts(products: readonly Product[], where: (index: number) => string): void {
+  const first = products[0];
+  const i = products.findIndex((p) => p.currency !== first?.currency);
+  if (first && i >= 0) {
+    throw new ContractError('bad_catalog', `${where(i)}: price is in ${products[i]!.currency} but the catalog's first product (${where(0)}) is in ${first.currency}; a catalog holds one currency`);
+  }
+  const groupIds = new Set<string>();
+  for (const p of products) if (p.item_group_id !== undefined) groupIds.add(p.item_group_id);
+  const j = products.findIndex((p) => groupIds.has(p.id) && p.item_group_id !== undefined && p.item_group_id !== p.id);
+  if (j >= 0) {
+    throw new ContractError('bad_catalog', `${where(j)}: its id is the item_group_id of other products, but its own item_group_id is ${show(products[j]!.item_group_id)}`);
+  }
+}
+
+/**
+ * The key a product is ranked, learned and counted under: its `item_group_id`, else its own id. Events on
+ * any size of a jacket count for the jacket, and the model's item ids are these keys. A product whose id
+ * is another group's `item_group_id` belongs to that group.
+ */
+export function groupKey(product: Pick<Product, 'id' | 'item_group_id'>): string {
+  return product.item_group_id ?? product.id;
+}
+
+/** A catalog's variant groups (`groupIndex`). */
+export interface GroupIndex {
+  /**
+   * The group key (`groupKey`) of a product id, or of a group key itself; undefined for an id the catalog
+   * does not hold. Ids are compared as `normalizeItemId` returns them.
+   */
+  keyOf(id: string): string | undefined;
+  /** Each group's variants in catalog order, groups in the order of their first variant. */
+  readonly groups: ReadonlyMap<string, readonly Product[]>;
+  /** The variant a group's card shows: the first in stock, else the first orderable (preorder, backorder), else the first. */
+  shown(key: string): Product | undefined;
+}
+
+/**
+ * Groups a catalog's variants by `item_group_id` (a product without one is a group of its own).
+ * `edge-recs train --catalog` maps training events through `keyOf`, and the widget maps shopper events
+ * the same way, so training and ranking agree on what an item is.
+ */
+export function groupIndex(catalog: Pick<Catalog, 'products'>): GroupIndex {
+  const groups = new Map<string, Product[]>();
+  const keys = new Map<string, string>();
+  for (const p of catalog.products) {
+    const key = groupKey(p);
+    const variants = groups.get(key);
+    if (variants) variants.push(p);
+    else groups.set(key, [p]);
+    keys.set(p.id, key);
+  }
+  for (const key of groups.keys()) if (!keys.has(key)) keys.set(key, key);
+  const shown = new Map<string, Product>();
+  for (const [key, variants] of groups) {
+    shown.set(key, variants.find((p) => p.availability === 'in_stock') ?? variants.find((p) => p.availability !== 'out_of_stock') ?? variants[0]!);
+  }
+  return { keyOf: (id) => keys.get(id), groups, shown: (key) => shown.get(key) };
 }
