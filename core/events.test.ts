@@ -79,13 +79,21 @@ describe('parseEvent', () => {
 
   it.each([
     ['', 'an empty id'],
-    ['a b', 'a space'],
+    ['  ', 'only spaces'],
+    ['a\u0000b', 'a control character'],
     ['x'.repeat(129), 'more than 128 characters'],
     [null, 'null'],
     [{ id: 1 }, 'an object'],
-  ])('refuses the item_id %j (%s), naming the item', (itemId, _why) => {
+  ])('refuses the item_id %j (%s), naming the item and the rule', (itemId, _why) => {
     const err = refusal('view_item', { items: [{ item_id: 'ok' }, { item_id: itemId }] });
-    expect(err.message).toContain('view_item.items[1].item_id must be 1-128 word characters');
+    expect(err.message).toContain('view_item.items[1].item_id must be 1-128 characters after trimming');
+  });
+
+  it('accepts any id the catalog accepts, normalized the same way (a space inside, whitespace around)', () => {
+    expect(parseEvent('view_item', { items: [{ item_id: ' rain  jacket M ' }, { item_id: 'Größe/42 "a"' }] }, 0).items).toEqual([
+      { item_id: 'rain jacket M' },
+      { item_id: 'Größe/42 "a"' },
+    ]);
   });
 
   it.each([-1, Number.NaN, Infinity, '9.99', null])('refuses the price %j, saying a price is a non-negative number', (price) => {

@@ -1,4 +1,5 @@
 import { ContractError, isRecord, show } from './errors.ts';
+import { ITEM_ID_RULE, normalizeItemId } from './item-id.ts';
 
 /**
  * The event vocabulary: GA4 recommended e-commerce event names. The same schema feeds the widget's
@@ -37,14 +38,12 @@ export interface ShopEvent {
 export const INTEREST_EVENTS: readonly EventName[] = ['view_item', 'select_item', 'add_to_cart', 'purchase'];
 
 const MAX_ITEMS = 200;
-const ID = /^[\w.:/@+-]{1,128}$/u;
 
 function parseItem(raw: unknown, where: string): EventItem {
   if (!isRecord(raw)) throw new ContractError('bad_event', `${where}: expected an object (got ${show(raw)})`);
-  const id = typeof raw.item_id === 'number' ? String(raw.item_id) : raw.item_id;
-  if (typeof id !== 'string' || !ID.test(id)) {
-    throw new ContractError('bad_event', `${where}.item_id must be 1-128 word characters (got ${show(raw.item_id)})`);
-  }
+  // The catalog's rule: an id a feed may hold is an id an event may carry (`core/item-id.ts`).
+  const id = normalizeItemId(raw.item_id);
+  if (id === undefined) throw new ContractError('bad_event', `${where}.item_id must be ${ITEM_ID_RULE} (got ${show(raw.item_id)})`);
   const item: EventItem = { item_id: id };
   if (raw.item_category !== undefined) {
     if (typeof raw.item_category !== 'string' || raw.item_category.length > 500) {

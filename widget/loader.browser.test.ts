@@ -168,7 +168,7 @@ for (const build of BUILDS) {
           'add_to_cart.items[0].price must be a non-negative number (got -1)',
           'edgeRecs.track("undefined") dropped',
           'data-edge-recs-event="add-to-cart" dropped: event name must be one of',
-          'dataLayer event "add_to_cart" dropped: add_to_cart.items[0].item_id must be 1-128 word characters (got undefined)',
+          'dataLayer event "add_to_cart" dropped: add_to_cart.items[0].item_id must be 1-128 characters after trimming (inner whitespace counts as one space), without control, format or private-use characters (got undefined)',
         ]) {
           ok(warnings.includes(expected), `a warning containing ${JSON.stringify(expected)}; got:\n${warnings}`);
         }

@@ -21,6 +21,7 @@ import { parseCatalog } from '../../core/catalog.ts';
 import { parseTsvFeed, parseXmlFeed } from '../../core/catalog-feed.ts';
 import { ContractError } from '../../core/errors.ts';
 import { EVENT_NAMES, parseEvent } from '../../core/events.ts';
+import { normalizeItemId } from '../../core/item-id.ts';
 import { decodeUpdate, decodeVersionDelta, encodeUpdate, VALUE_ENCODINGS, type ValueEncoding } from '../../core/federated/codec.ts';
 import { paramShapes, type ModelConfig } from '../../core/model/config.ts';
 import { size } from '../../core/model/weights.ts';
@@ -503,8 +504,6 @@ const eventArb = fc.record({
   ),
 });
 
-const ID = /^[\w.:/@+-]{1,128}$/u;
-
 const eventTarget: FuzzTarget = {
   name: 'event parser + dataLayer bridge',
   async property() {
@@ -523,7 +522,8 @@ const eventTarget: FuzzTarget = {
       if (!Number.isFinite(e.ts)) throw new Error(`accepted ts ${e.ts}`);
       if (e.items.length < 1 || e.items.length > 200) throw new Error(`accepted ${e.items.length} items`);
       for (const it of e.items) {
-        if (!ID.test(it.item_id)) throw new Error(`accepted item_id ${JSON.stringify(it.item_id)}`);
+        // Kept ids are valid and already normalized (the shared rule, core/item-id.ts).
+        if (normalizeItemId(it.item_id) !== it.item_id) throw new Error(`accepted item_id ${JSON.stringify(it.item_id)}`);
         for (const k of ['price', 'quantity'] as const) if (it[k] !== undefined && !(Number.isFinite(it[k]) && it[k]! >= 0)) throw new Error(`accepted ${k} ${it[k]}`);
         const extra = Object.keys(it).filter((k) => !['item_id', 'item_category', 'price', 'quantity'].includes(k));
         if (extra.length > 0) throw new Error(`kept fields ${extra.join()} (only the four EdgeRecs uses may be stored)`);
