@@ -303,6 +303,28 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       await expectError(await server.fetch('/v1/admin/models/admin/promote', { method: 'POST', headers: json, body: JSON.stringify({ version: 'zz' }) }), 404, 'unknown_version');
     });
 
+    it('publishes a version as a canary over the admin API in one request, leaving the current version served to the rest', async () => {
+      const upload = async (name: string, version: string, seed: number, query = ''): Promise<Response> => {
+        const { body, headers } = await uploadBody(await tinyArtifact(key, version, seed, name));
+        return server.fetch(`/v1/admin/models/${name}/versions${query}`, { method: 'POST', headers, body });
+      };
+      const served = async (bucket: number): Promise<string | null> =>
+        (await server.fetch('/v1/models/staged/manifest', { headers: { 'X-Canary-Bucket': String(bucket) } })).headers.get('X-Model-Version');
+      await expectError(await upload('staged', 's1', 31, '?canary=10'), 409, 'no_current_version');
+      await expectError(await server.fetch('/v1/models/staged/manifest'), 404, 'unknown_model');
+      expect((await upload('staged', 's1', 31)).status).toBe(201);
+      const canary = await upload('staged', 's2', 32, '?canary=10');
+      expect(canary.status).toBe(201);
+      expect(await canary.json()).toMatchObject({ version: 's2', created: true, current: 's1', canary: { version: 's2', percent: 10 } });
+      expect([await served(0), await served(9), await served(10), await served(99)]).toEqual(['s2', 's2', 's1', 's1']);
+      await expectError(await upload('staged', 's3', 33, '?canary=0'), 400, 'bad_canary');
+      expect(await (await server.fetch('/v1/admin/models/staged/versions', { headers: ADMIN })).json()).toMatchObject({
+        current: 's1',
+        canary: { version: 's2', percent: 10 },
+        versions: [{ version: 's1' }, { version: 's2' }],
+      });
+    });
+
     it('stores a Merchant Center feed uploaded by an admin and serves it at /v1/catalog with an ETag', async () => {
       await expectError(await server.fetch('/v1/admin/catalog', { method: 'PUT', headers: { 'Content-Type': 'text/tab-separated-values' }, body: FEED_TSV }), 401, 'unauthorized');
       const put = await server.fetch('/v1/admin/catalog', { method: 'PUT', headers: { ...ADMIN, 'Content-Type': 'text/tab-separated-values' }, body: FEED_TSV });

@@ -14,10 +14,26 @@ export interface PublishOptions {
    * and one whose signature does not match, so storage only ever holds models a trusted key vouched for.
    */
   trusted: readonly TrustedKey[];
+  /**
+   * Serve the new version to this percentage (1-100) of manifest requests as a canary, leaving the
+   * current version as it is, in the same write that records the version. Default: none, the version
+   * becomes current. Why: published as current first, a version reaches every shopper before a canary
+   * of it could start.
+   * @example 10
+   */
+  canary?: number;
+}
+
+/** Percentages a canary publish takes: 0 would serve the new version to nobody (not a canary). */
+function checkCanaryPercent(percent: unknown): number {
+  if (typeof percent !== 'number' || !Number.isInteger(percent) || percent < 1 || percent > 100) {
+    throw new ContractError('bad_canary', `a canary's percentage must be an integer 1-100 (got ${JSON.stringify(percent)})`);
+  }
+  return percent;
 }
 
 export interface PublishResult {
-  /** The model's record after publishing; its `current` is the published version. */
+  /** The model's record after publishing: its `current` is the published version, or its `canary` with `options.canary`. */
   record: ModelRecord;
   /** Address of the stored `manifest.json`, also its HTTP ETag. */
   manifestSha256: string;
@@ -69,9 +85,13 @@ async function checkFile(ref: FileRef, files: ReadonlyMap<string, Uint8Array>): 
  *
  * Publishing a version again with the identical manifest is idempotent and makes it current again
  * (a rollback); with a different manifest it is refused, since clients cache a version's files forever.
+ * With `options.canary` the version is recorded and made the canary in that one write; the current
+ * version stays, so no request is ever served the new version outside the canary's share.
  *
  * @throws ContractError `bad_manifest`, `unsigned`, `untrusted_key`, `bad_signature`, `integrity`,
- *   `bad_artifact` (a file the manifest does not name) or `version_exists`.
+ *   `bad_artifact` (a file the manifest does not name) or `version_exists`; with a canary also
+ *   `bad_canary` (a bad percentage, or the version is already current) and `no_current_version` (the
+ *   model's first version, which has nothing to serve the other requests).
  */
 export async function publishArtifact(
   storage: Storage,
@@ -80,6 +100,7 @@ export async function publishArtifact(
 ): Promise<PublishResult> {
   // Re-parse: the artifact may come from an upload, and its type says nothing about its content.
   const manifest = parseManifest(artifact.manifest);
+  const canary = options.canary === undefined ? undefined : checkCanaryPercent(options.canary);
   await verifyManifest(manifest, options.trusted);
   const refs = [manifest.items, ...manifest.shards];
   const named = new Set(refs.map((r) => r.path));
@@ -100,13 +121,27 @@ export async function publishArtifact(
         `model ${manifest.name}@${manifest.version} is already published with a different manifest; publish under a new version`,
       );
     }
+    if (canary !== undefined) {
+      // Refused before any blob is stored: a refused publish leaves storage as it was.
+      if (!existing) {
+        throw new ContractError('no_current_version', `model ${manifest.name} has no version yet to serve beside a canary; publish ${manifest.version} without a canary first`);
+      }
+      if (existing.current === manifest.version) {
+        throw new ContractError('bad_canary', `${manifest.version} is already the current version of ${manifest.name}; a canary must be another version`);
+      }
+    }
     for (const bytes of checked) await storage.blobs.put(bytes);
     const stored = await storage.blobs.put(manifestBytes);
     if (stored !== manifestSha256) throw new Error(`blob store returned ${stored} for a blob whose SHA-256 is ${manifestSha256}`);
 
     const record: ModelRecord = existing ?? { name: manifest.name, current: manifest.version, versions: [] };
     if (!previous) record.versions.push({ version: manifest.version, manifestSha256, publishedAt: new Date().toISOString() });
-    record.current = manifest.version;
+    if (canary !== undefined) record.canary = { version: manifest.version, percent: canary };
+    else {
+      record.current = manifest.version;
+      // As a promote does: a version served to everyone is no longer anyone's canary.
+      if (record.canary?.version === manifest.version) delete record.canary;
+    }
     await storage.meta.putModel(record);
     return { record, manifestSha256, created: !previous };
   });

@@ -27,8 +27,8 @@ async function setup(overrides: Partial<AppOptions> = {}): Promise<Setup> {
   return { app, storage, key, trusted };
 }
 
-function publish(app: Hono, artifact: Artifact, name = artifact.manifest.name, headers = bearer()): Promise<Response> {
-  return Promise.resolve(app.request(`/v1/admin/models/${name}/versions`, { method: 'POST', headers, body: artifactForm(artifact) }));
+function publish(app: Hono, artifact: Artifact, name = artifact.manifest.name, headers = bearer(), query = ''): Promise<Response> {
+  return Promise.resolve(app.request(`/v1/admin/models/${name}/versions${query}`, { method: 'POST', headers, body: artifactForm(artifact) }));
 }
 
 function json(app: Hono, method: string, path: string, body: unknown, headers = bearer()): Promise<Response> {
@@ -195,6 +195,51 @@ describe('versions, promote, rollback, canary', () => {
     expect(await ended.json()).toMatchObject({ current: 'v2', canary: null });
     expect(await served(app, 0)).toBe('v2');
     expect((await app.request('/v1/models/default/manifest')).headers.get('Cache-Control')).toBe('public, max-age=60, must-revalidate');
+  });
+
+  it('publishes a new version as a canary in one request: every record written keeps the current version', async () => {
+    const storage = createMemoryStorage();
+    const written: Array<{ current: string; canary?: unknown }> = [];
+    const putModel = storage.meta.putModel.bind(storage.meta);
+    storage.meta.putModel = async (record) => {
+      written.push(structuredClone(record));
+      await putModel(record);
+    };
+    const s = await setup({ storage });
+    expect((await publish(s.app, await tinyArtifact(s.key, 'v1', 1))).status).toBe(201);
+    written.length = 0;
+
+    const res = await publish(s.app, await tinyArtifact(s.key, 'v2', 2), 'default', bearer(), '?canary=10');
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ version: 'v2', created: true, current: 'v1', canary: { version: 'v2', percent: 10 } });
+    expect(written).toEqual([expect.objectContaining({ current: 'v1', canary: { version: 'v2', percent: 10 } })]);
+    expect(await served(s.app, 9)).toBe('v2');
+    expect(await served(s.app, 10)).toBe('v1');
+    expect(await served(s.app, 99)).toBe('v1');
+
+    // The same upload again changes the share only; promoting it ends the canary.
+    const again = await publish(s.app, await tinyArtifact(s.key, 'v2', 2), 'default', bearer(), '?canary=25');
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ created: false, current: 'v1', canary: { version: 'v2', percent: 25 } });
+    expect(await (await json(s.app, 'POST', '/v1/admin/models/default/promote', { version: 'v2' })).json()).toMatchObject({ current: 'v2', canary: null });
+  });
+
+  it('refuses a canary publish with a bad percentage, of the current version, or of a model\'s first version, storing nothing', async () => {
+    const { app, key, storage } = await setup();
+    const first = await tinyArtifact(key, 'v1', 1);
+    const firstShard = first.manifest.shards[0]!.sha256;
+    expect(await expectError(await publish(app, first, 'default', bearer(), '?canary=10'), 409, 'no_current_version')).toMatch(/publish v1 without a canary first/);
+    expect(await storage.blobs.has(firstShard)).toBe(false);
+    await expectError(await app.request('/v1/models/default/manifest'), 404, 'unknown_model');
+
+    expect((await publish(app, first)).status).toBe(201);
+    expect(await expectError(await publish(app, first, 'default', bearer(), '?canary=10'), 400, 'bad_canary')).toMatch(/already the current version/);
+    const next = await tinyArtifact(key, 'v2', 2);
+    for (const bad of ['0', '101', '5.5', 'ten', '', '-1']) {
+      expect(await expectError(await publish(app, next, 'default', bearer(), `?canary=${bad}`), 400, 'bad_canary')).toMatch(/integer 1-100/);
+    }
+    expect(await storage.blobs.has(next.manifest.shards[0]!.sha256)).toBe(false);
+    expect(await (await app.request('/v1/admin/models/default/versions', { headers: bearer() })).json()).toMatchObject({ current: 'v1', canary: null, versions: [{ version: 'v1' }] });
   });
 
   it('refuses a canary of the current version, an unknown version or a bad percentage', async () => {

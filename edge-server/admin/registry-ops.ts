@@ -25,13 +25,22 @@ export interface ArtifactUpload {
   files: ReadonlyMap<string, Uint8Array>;
 }
 
+/** How a published version is released: made current (the default), or a canary beside the current one. */
+export interface PublishRelease {
+  /** Serve the new version to this percentage (1-100) of manifest requests; the current one stays. */
+  canary?: number;
+}
+
 /**
  * The write side of the model registry as the admin API uses it. One implementation per runtime, so
  * that each runs every write through that runtime's single writer of the record.
  */
 export interface RegistryWriter {
-  /** Verifies and publishes an artifact, making it current (`publishArtifact`). */
-  publish(artifact: ArtifactUpload): Promise<PublishResult>;
+  /**
+   * Verifies and publishes an artifact (`publishArtifact`), making it current, or with
+   * `release.canary` the canary, in one write of the record.
+   */
+  publish(artifact: ArtifactUpload, release?: PublishRelease): Promise<PublishResult>;
   /**
    * @returns the record after the change.
    * @throws ContractError `unknown_model`, `unknown_version`, `no_previous_version` or `bad_canary`.
@@ -39,8 +48,11 @@ export interface RegistryWriter {
   change(name: string, change: ModelChange): Promise<ModelRecord>;
 }
 
-/** HTTP status for each refusal code of `applyChange` (every other ContractError is a 400). */
-export const CHANGE_STATUS: Record<string, 404 | 409> = { unknown_model: 404, unknown_version: 404, no_previous_version: 409 };
+/**
+ * HTTP status for each refusal code of `applyChange` and of a canary publish (every other
+ * ContractError is a 400).
+ */
+export const CHANGE_STATUS: Record<string, 404 | 409> = { unknown_model: 404, unknown_version: 404, no_previous_version: 409, no_current_version: 409 };
 
 /** Validates a change sent over the wire (RPC or HTTP). */
 export function parseChange(raw: unknown): ModelChange {
@@ -104,7 +116,7 @@ export function applyChange(record: ModelRecord | null, name: string, change: Mo
 /** The registry on a `Storage` in this process: the Node adapter's, and the tests'. */
 export function localRegistry(storage: Storage, trusted: readonly TrustedKey[]): RegistryWriter {
   return {
-    publish: (artifact) => publishArtifact(storage, artifact, { trusted }),
+    publish: (artifact, release) => publishArtifact(storage, artifact, { trusted, ...(release?.canary === undefined ? {} : { canary: release.canary }) }),
     // On the same queue as publishes, so a promote cannot interleave with a publish's read-modify-write.
     change: (name, change) =>
       serialized(storage.meta, async () => {

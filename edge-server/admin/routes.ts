@@ -2,7 +2,8 @@
  * The admin API's model routes, mounted at `/v1/admin` behind `requireAdmin`:
  *
  *   GET    /models/:name/versions   versions, the current one and any canary
- *   POST   /models/:name/versions   publish an artifact (multipart/form-data: `manifest` + one part per file)
+ *   POST   /models/:name/versions   publish an artifact (multipart/form-data: `manifest` + one part per file);
+ *                                   `?canary=10`: as a canary on 10% instead of current, in the same write
  *   POST   /models/:name/promote    {"version"}: serve it to everyone
  *   POST   /models/:name/rollback   serve the version published before the current one
  *   PUT    /models/:name/canary     {"version", "percent"}: serve it to that share of manifest requests
@@ -22,6 +23,26 @@ const SMALL_BODY = 4 * 1024;
 function modelName(name: string): string {
   if (!MODEL_NAME.test(name)) throw new ApiError(400, 'bad_name', `model name must match ${MODEL_NAME} (got ${JSON.stringify(name)})`);
   return name;
+}
+
+/** `?canary=` of a publish: absent, or an integer 1-100. */
+function canaryQuery(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,3}$/.test(raw) || Number(raw) < 1 || Number(raw) > 100) {
+    throw new ApiError(400, 'bad_canary', `canary must be a percentage, an integer 1-100 (got ${JSON.stringify(raw)})`);
+  }
+  return Number(raw);
+}
+
+/** Runs a registry write, answering its refusals with their status (`CHANGE_STATUS`, else 400). */
+async function refusalsAsHttp<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    const status = err instanceof ContractError ? CHANGE_STATUS[err.code] : undefined;
+    if (status) throw new ApiError(status, (err as ContractError).code, (err as ContractError).message);
+    throw err;
+  }
 }
 
 function describe(record: ModelRecord): Record<string, unknown> {
@@ -74,15 +95,8 @@ export interface ModelAdminSettings {
 export function modelAdminRoutes({ storage, registry, maxArtifactBytes }: ModelAdminSettings): Hono {
   const routes = new Hono();
 
-  const change = async (name: string, op: ModelChange): Promise<Record<string, unknown>> => {
-    try {
-      return describe(await registry.change(modelName(name), op));
-    } catch (err) {
-      const status = err instanceof ContractError ? CHANGE_STATUS[err.code] : undefined;
-      if (status) throw new ApiError(status, (err as ContractError).code, (err as ContractError).message);
-      throw err;
-    }
-  };
+  const change = async (name: string, op: ModelChange): Promise<Record<string, unknown>> =>
+    describe(await refusalsAsHttp(() => registry.change(modelName(name), op)));
 
   routes.get('/models/:name/versions', async (c) => {
     const name = modelName(c.req.param('name'));
@@ -93,13 +107,14 @@ export function modelAdminRoutes({ storage, registry, maxArtifactBytes }: ModelA
 
   routes.post('/models/:name/versions', limitBody(maxArtifactBytes), async (c) => {
     const name = modelName(c.req.param('name'));
+    const canary = canaryQuery(c.req.query('canary'));
     requireMediaType(c, ['multipart/form-data']);
     const upload = await readArtifactForm(c.req.raw);
     const manifest = parseManifest(upload.manifest);
     if (manifest.name !== name) {
       throw new ApiError(400, 'name_mismatch', `the manifest is for model ${JSON.stringify(manifest.name)}, not ${JSON.stringify(name)}; the name is signed, so publish it under /v1/admin/models/${manifest.name}/versions`);
     }
-    const result = await registry.publish({ manifest, files: upload.files });
+    const result = await refusalsAsHttp(() => registry.publish({ manifest, files: upload.files }, canary === undefined ? undefined : { canary }));
     return c.json(
       { ...describe(result.record), version: manifest.version, created: result.created, manifestSha256: result.manifestSha256 },
       result.created ? 201 : 200,

@@ -9,7 +9,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { DurableObjectState } from '@cloudflare/workers-types/latest/index.ts';
 import { ContractError } from '../../../core/errors.ts';
-import { applyChange, parseChange, type ModelChange } from '../../admin/registry-ops.ts';
+import { applyChange, parseChange, type ModelChange, type PublishRelease } from '../../admin/registry-ops.ts';
 import { publishArtifact } from '../../registry.ts';
 import type { MetaStore, ModelRecord, Storage } from '../../storage.ts';
 import { popularityStore } from '../../analytics/popularity.ts';
@@ -88,12 +88,16 @@ export class ModelRegistry extends DurableObject<WorkerEnv> implements Federated
     return this.#federated().rounds(model);
   }
 
-  /** Use `publishToRegistry` (storage.ts), which routes to the right Object and rethrows refusals. */
-  async publish(artifact: ArtifactUpload): Promise<PublishOutcome> {
+  /**
+   * Publishes as current, or with `release.canary` as a canary beside the current version, in one
+   * write. Use `publishToRegistry` (storage.ts), which routes to the right Object and rethrows refusals.
+   */
+  async publish(artifact: ArtifactUpload, release?: PublishRelease): Promise<PublishOutcome> {
     try {
       // Read per call, not cached: the vars are tiny, and a bad one then fails this call, not the Object.
       const { trustedKeys } = readWorkerConfig(this.env);
-      const result = await this.#exclusive(() => publishArtifact(this.#storage, artifact, { trusted: trustedKeys }));
+      const canary = release?.canary === undefined ? {} : { canary: release.canary };
+      const result = await this.#exclusive(() => publishArtifact(this.#storage, artifact, { trusted: trustedKeys, ...canary }));
       return { ok: true, result };
     } catch (err) {
       if (err instanceof ContractError) return { ok: false, error: { code: err.code, message: err.message } };

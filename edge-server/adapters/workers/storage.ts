@@ -17,7 +17,7 @@ import type {
 import { sha256Hex, type Bytes } from '../../../core/artifact/bytes.ts';
 import { MODEL_NAME, type Manifest } from '../../../core/artifact/manifest.ts';
 import { ContractError } from '../../../core/errors.ts';
-import type { ModelChange, RegistryWriter } from '../../admin/registry-ops.ts';
+import type { ModelChange, PublishRelease, RegistryWriter } from '../../admin/registry-ops.ts';
 import type { PublishResult } from '../../registry.ts';
 import type { BlobStore, MetaStore, ModelRecord, Storage } from '../../storage.ts';
 import type { ModelRegistry } from './model-registry.ts';
@@ -129,14 +129,16 @@ export type ChangeOutcome = { ok: true; record: ModelRecord } | { ok: false; err
  * The artifact crosses an RPC call, whose messages are capped (32 MiB on Cloudflare today); an
  * artifact larger than that needs its blobs put into R2 first and only the manifest sent.
  *
+ * With `release.canary` the version becomes the canary instead of current, in the same write there.
+ *
  * @throws ContractError as `publishArtifact` does (`untrusted_key`, `integrity`, `version_exists`, ...).
  */
-export async function publishToRegistry(models: DurableObjectNamespace<ModelRegistry>, artifact: ArtifactUpload): Promise<PublishResult> {
+export async function publishToRegistry(models: DurableObjectNamespace<ModelRegistry>, artifact: ArtifactUpload, release?: PublishRelease): Promise<PublishResult> {
   const name = artifact.manifest.name;
   if (typeof name !== 'string' || !MODEL_NAME.test(name)) {
     throw new ContractError('bad_manifest', `name must match ${MODEL_NAME} (got ${JSON.stringify(name)})`);
   }
-  const outcome: PublishOutcome = await registryFor(models, name).publish(artifact);
+  const outcome: PublishOutcome = await registryFor(models, name).publish(artifact, release);
   if (!outcome.ok) throw new ContractError(outcome.error.code, outcome.error.message);
   return outcome.result;
 }
@@ -155,5 +157,5 @@ export async function changeInRegistry(models: DurableObjectNamespace<ModelRegis
 
 /** The admin API's `RegistryWriter` on Workers: every write runs in the model's Durable Object. */
 export function workersRegistry(models: DurableObjectNamespace<ModelRegistry>): RegistryWriter {
-  return { publish: (artifact) => publishToRegistry(models, artifact), change: (name, change) => changeInRegistry(models, name, change) };
+  return { publish: (artifact, release) => publishToRegistry(models, artifact, release), change: (name, change) => changeInRegistry(models, name, change) };
 }
