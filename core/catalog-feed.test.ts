@@ -231,3 +231,55 @@ describe('parseMerchantFeed and feedFormatOf', () => {
     expect(fromTsv.products).toEqual(fromXml.products);
   });
 });
+
+describe('variants, ids and currency in feeds', () => {
+  const JACKET_HEADER = ['id', 'item_group_id', 'title', 'link', 'image_link', 'price', 'availability', 'product_type', 'size', 'color'];
+  const jacket = (size: string, availability = 'in stock', price = '89.00 EUR'): string[] => [
+    ` rain jacket ${size} `,
+    'rain jacket',
+    `Rain jacket ${size}`,
+    `/p/rain-jacket?size=${size}`,
+    '/i/rain-jacket.jpg',
+    price,
+    availability,
+    'Apparel > Jackets',
+    size,
+    'navy',
+  ];
+  const xmlItem = (row: string[]): string =>
+    `<item>${JACKET_HEADER.map((name, i) => `<g:${name}>${row[i]!.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</g:${name}>`).join('')}</item>`;
+
+  it('reads item_group_id in TSV and XML, keeping ids with a space (trimmed like events trim them)', () => {
+    const rows = [jacket('S', 'out of stock'), jacket('M'), jacket('L')];
+    const fromTsv = parseTsvFeed(tsv([JACKET_HEADER, ...rows]), { now: NOW });
+    const fromXml = parseXmlFeed(rssFeed(rows.map(xmlItem).join('\n')), { now: NOW });
+    expect(fromTsv.products.map((p) => [p.id, p.item_group_id])).toEqual([
+      ['rain jacket S', 'rain jacket'],
+      ['rain jacket M', 'rain jacket'],
+      ['rain jacket L', 'rain jacket'],
+    ]);
+    expect(fromXml.products).toEqual(fromTsv.products);
+    // size and color are not kept: nothing shows them.
+    expect(Object.keys(fromTsv.products[0]!)).not.toContain('size');
+  });
+
+  it('refuses a second currency in TSV and XML, naming the first item whose currency differs', () => {
+    const rows = [jacket('S'), jacket('M'), jacket('L', 'in stock', '99.00 USD'), jacket('XL', 'in stock', '80.00 GBP')];
+    expect(refusal(() => parseTsvFeed(tsv([JACKET_HEADER, ...rows]), { now: NOW }))).toBe(
+      'line 4 (item "rain jacket L"): price is in USD but the catalog\'s first product (line 2 (item "rain jacket S")) is in EUR; a catalog holds one currency',
+    );
+    expect(refusal(() => parseXmlFeed(rssFeed(rows.map(xmlItem).join('\n')), { now: NOW }))).toMatch(/^item 3 \(line \d+\) \(item "rain jacket L"\): price is in USD but .* is in EUR/);
+  });
+
+  it('refuses an id or item_group_id with a control character, stating the rule', () => {
+    const row = jacket('M');
+    row[1] = 'rain\u0007jacket';
+    expect(refusal(() => parseTsvFeed(tsv([JACKET_HEADER, row]), { now: NOW }))).toContain('field "item_group_id" must be 1-128 characters after trimming');
+    expect(refusal(() => parseTsvFeed(tsv([JACKET_HEADER, ['a\u200bb', ...jacket('M').slice(1)]]), { now: NOW }))).toContain('field "id" must be 1-128 characters');
+  });
+
+  it('treats ids that differ only by surrounding or repeated whitespace as one id (a duplicate)', () => {
+    const text = tsv([JACKET_HEADER, jacket('M'), ['rain  jacket M', ...jacket('M').slice(1)]]);
+    expect(refusal(() => parseTsvFeed(text, { now: NOW }))).toBe('line 3: duplicate id "rain jacket M" (first at line 2)');
+  });
+});

@@ -4,16 +4,17 @@
  * `http://base.google.com/ns/1.0`). Feed spec: https://support.google.com/merchants/answer/7052112
  * (attributes) and https://support.google.com/merchants/answer/160567 (formats).
  *
- * Only the attributes the widget uses are read (id, title, link, image_link, price, sale_price,
- * sale_price_effective_date, availability, product_type / google_product_category, brand); the rest
- * of a feed (shipping, GTINs, descriptions...) is skipped. Web-standard code only: it runs in the edge
+ * Only the attributes the widget uses are read (id, item_group_id, title, link, image_link, price,
+ * sale_price, sale_price_effective_date, availability, product_type / google_product_category, brand);
+ * the rest of a feed (shipping, GTINs, descriptions, the variant attributes size and color...) is
+ * skipped. Web-standard code only: it runs in the edge
  * server on any runtime.
  *
  * The XML reader is a small, strict parser written for this one job rather than a dependency: feeds
  * come from merchants' own systems, so it refuses DTDs (no entity expansion, no external entities) and
  * any malformed markup, naming the line.
  */
-import { parseProduct, type Availability, type Catalog, type Product } from './catalog.ts';
+import { checkProducts, parseProduct, type Availability, type Catalog, type Product } from './catalog.ts';
 import { ContractError, show } from './errors.ts';
 
 export const FEED_FORMATS = ['tsv', 'xml'] as const;
@@ -144,11 +145,14 @@ export function feedProduct(fields: ReadonlyMap<string, string>, where: string, 
   }
   const brand = get('brand');
   if (brand !== undefined) raw.brand = brand;
+  const group = get('item_group_id');
+  if (group !== undefined) raw.item_group_id = group;
   return parseProduct(raw, where);
 }
 
 function catalogOf(entries: Iterable<{ fields: Map<string, string>; where: string }>, updatedAt: string, now: Date): Catalog {
   const products: Product[] = [];
+  const places: string[] = [];
   const seen = new Map<string, string>();
   for (const { fields, where } of entries) {
     const product = feedProduct(fields, where, now);
@@ -156,8 +160,10 @@ function catalogOf(entries: Iterable<{ fields: Map<string, string>; where: strin
     if (first) bad(`${where}: duplicate id ${show(product.id)} (first at ${first})`);
     seen.set(product.id, where);
     products.push(product);
+    places.push(`${where} (item ${show(product.id)})`);
   }
   if (products.length === 0) bad('feed: no products');
+  checkProducts(products, (i) => places[i]!);
   return { updatedAt, products };
 }
 

@@ -34,7 +34,7 @@ describe('normalizeItemId', () => {
     [2 ** 53, 'unsafe integer'],
     [null, 'null'],
     [{}, 'object'],
-  ])('refuses %j (%s)', (raw) => {
+  ])('refuses %j (%s)', (raw, _why) => {
     expect(normalizeItemId(raw)).toBeUndefined();
   });
 
