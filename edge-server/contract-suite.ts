@@ -338,6 +338,18 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       expect(await expectError(bad, 400, 'bad_catalog')).toMatch(/^line 2 \(item "sku-1"\): field "price"/);
     });
 
+    it('keeps variant groups and ids with a space from a feed, and refuses a second currency with a 400 naming the item', async () => {
+      const put = (body: string): Promise<Response> => server.fetch('/v1/admin/catalog', { method: 'PUT', headers: { ...ADMIN, 'Content-Type': 'text/tab-separated-values' }, body });
+      const variants = 'id\titem_group_id\ttitle\tlink\timage_link\tprice\tavailability\tproduct_type\njacket S\tjacket\tJacket S\t/p/j?s\t/i/j\t80.00 EUR\tin stock\tApparel\njacket M\tjacket\tJacket M\t/p/j?m\t/i/j\t80.00 EUR\tin stock\tApparel\n';
+      const ok = await put(variants);
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toMatchObject({ products: 2, groups: 1 });
+      expect(await (await server.fetch('/v1/catalog')).json()).toMatchObject({ products: [{ id: 'jacket S', item_group_id: 'jacket' }, { id: 'jacket M', item_group_id: 'jacket' }] });
+      const twoCurrencies = variants.replace('Jacket M\t/p/j?m\t/i/j\t80.00 EUR', 'Jacket M\t/p/j?m\t/i/j\t80.00 USD');
+      expect(await expectError(await put(twoCurrencies), 400, 'bad_catalog')).toMatch(/^line 3 \(item "jacket M"\): price is in USD but .* is in EUR/);
+      expect((await put(FEED_TSV)).status).toBe(200);
+    });
+
     it('sums metric batches, reads them out with small counts suppressed, and serves popular lists', async () => {
       const counters = [
         { placement: 'for-you', modelVersion: 'v1', variant: 'viewed.1', event: 'impression', count: 30 },

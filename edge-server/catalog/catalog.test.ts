@@ -78,6 +78,43 @@ describe('catalog', () => {
     expect(parseCatalog(await (await app.request('/v1/catalog')).json())).toEqual(JSON_CATALOG);
   });
 
+  const JACKETS = [
+    'id\titem_group_id\ttitle\tlink\timage_link\tprice\tavailability\tproduct_type\tsize',
+    'rain jacket S\train jacket\tRain jacket S\t/p/rj?size=S\t/i/rj\t89.00 EUR\tout of stock\tApparel > Jackets\tS',
+    ' rain jacket M \train jacket\tRain jacket M\t/p/rj?size=M\t/i/rj\t89.00 EUR\tin stock\tApparel > Jackets\tM',
+    'rain jacket L\train jacket\tRain jacket L\t/p/rj?size=L\t/i/rj\t89.00 EUR\tin stock\tApparel > Jackets\tL',
+    'mug 1\t\tMug\t/p/mug\t/i/mug\t12.00 EUR\tin stock\tHome\t',
+  ].join('\n');
+
+  it('keeps item_group_id and ids with a space (trimmed), and counts the groups shoppers will see', async () => {
+    const app = await setup();
+    const res = await put(app, JACKETS, 'text/tab-separated-values');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ products: 4, groups: 2 });
+    const served = parseCatalog(await (await app.request('/v1/catalog')).json());
+    expect(served.products.map((p) => [p.id, p.item_group_id])).toEqual([
+      ['rain jacket S', 'rain jacket'],
+      ['rain jacket M', 'rain jacket'],
+      ['rain jacket L', 'rain jacket'],
+      ['mug 1', undefined],
+    ]);
+  });
+
+  it('refuses a catalog in two currencies with a 400 naming the first item that differs, in every format, and keeps the previous one', async () => {
+    const app = await setup();
+    await put(app, JSON.stringify(JSON_CATALOG), 'application/json');
+    const twoPrices = JSON.stringify({ ...JSON_CATALOG, products: [...JSON_CATALOG.products, { ...JSON_CATALOG.products[0], id: 'sku-2', currency: 'USD' }] });
+    expect(await expectError(await put(app, twoPrices, 'application/json'), 400, 'bad_catalog')).toBe(
+      'catalog.products[1] "sku-2": price is in USD but the catalog\'s first product (catalog.products[0] "sku-1") is in EUR; a catalog holds one currency',
+    );
+    expect(await expectError(await put(app, JACKETS.replace('89.00 EUR\tin stock', '95.00 USD\tin stock'), 'text/tsv'), 400, 'bad_catalog')).toMatch(
+      /^line 3 \(item "rain jacket M"\): price is in USD but the catalog's first product \(line 2 \(item "rain jacket S"\)\) is in EUR/,
+    );
+    const twoItems = XML.replace('</item>', '</item><item><g:id>x-2</g:id><g:title>Pot</g:title><g:link>/x-2</g:link><g:image_link>/i/x-2</g:image_link><g:price>12.00 EUR</g:price><g:availability>in stock</g:availability><g:product_type>Home</g:product_type></item>');
+    expect(await expectError(await put(app, twoItems, 'application/xml'), 400, 'bad_catalog')).toMatch(/^item 2 \(line 3\) \(item "x-2"\): price is in EUR but .* is in GBP/);
+    expect(parseCatalog(await (await app.request('/v1/catalog')).json())).toEqual(JSON_CATALOG);
+  });
+
   it('refuses other media types (415, listing the accepted ones), oversized bodies (413) and callers without the token', async () => {
     const app = await setup({ maxCatalogBytes: 100 });
     expect(await expectError(await put(app, 'a,b', 'text/csv'), 415, 'unsupported_media_type')).toMatch(/application\/json, text\/tab-separated-values/);

@@ -1,9 +1,10 @@
 /**
  * The catalog: `GET /v1/catalog` (public, what the widget reads) and `PUT /v1/admin/catalog` (admin:
- * a JSON catalog, or a Google Merchant Center feed in TSV or XML, picked by Content-Type).
+ * a JSON catalog, or a Google Merchant Center feed in TSV or XML, picked by Content-Type). Every format
+ * goes through the same checks (`core/catalog.ts`): the id rule, one currency, variant groups.
  */
 import { Hono } from 'hono';
-import { parseCatalog, type Catalog } from '../../core/catalog.ts';
+import { groupIndex, parseCatalog, type Catalog } from '../../core/catalog.ts';
 import { feedFormatOf, parseMerchantFeed } from '../../core/catalog-feed.ts';
 import { limitBody, readJson, readText, requireMediaType } from '../body.ts';
 import { ApiError } from '../errors.ts';
@@ -36,7 +37,8 @@ export function catalogAdminRoutes(store: CatalogStore, maxBytes: number): Hono 
     const format = feedFormatOf(type);
     const catalog: Catalog = format ? parseMerchantFeed(await readText(c), format) : parseCatalog(await readJson(c));
     const stored = await store.put(catalogJson(catalog));
-    return c.json({ products: catalog.products.length, updatedAt: catalog.updatedAt, etag: quoteEtag(stored.sha256) });
+    // `groups`: what shoppers see as one card each (variants of one item_group_id count once).
+    return c.json({ products: catalog.products.length, groups: groupIndex(catalog).groups.size, updatedAt: catalog.updatedAt, etag: quoteEtag(stored.sha256) });
   });
   return routes;
 }
