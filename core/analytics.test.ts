@@ -27,9 +27,10 @@ describe('parseMetricsBatch', () => {
     expect(badMetrics({ model: 'default', counters: [counter(), counter({ userId: 'u1' })] })).toBe('metrics.counters[1]: unknown field "userId"');
   });
 
-  it('refuses an empty or oversized counter list', () => {
-    expect(badMetrics({ model: 'default', counters: [] })).toMatch(/"counters" must be an array of 1-256 counters/);
-    expect(badMetrics({ model: 'default', counters: Array.from({ length: METRICS_LIMITS.counters + 1 }, () => counter()) })).toMatch(/1-256/);
+  it('refuses an empty batch or an oversized counter list', () => {
+    expect(badMetrics({ model: 'default', counters: [] })).toBe('metrics: a batch must hold at least one counter or revenue sum');
+    expect(badMetrics({ model: 'default', counters: [], revenue: [] })).toMatch(/at least one counter or revenue sum/);
+    expect(badMetrics({ model: 'default', counters: Array.from({ length: METRICS_LIMITS.counters + 1 }, () => counter()) })).toMatch(/"counters" must be an array of 0-256 entries/);
     expect(badMetrics({ model: 'default' })).toMatch(/"counters" must be an array/);
   });
 
@@ -48,9 +49,58 @@ describe('parseMetricsBatch', () => {
   });
 
   it('refuses a body that is not a batch or a bad model name', () => {
-    expect(badMetrics(null)).toMatch(/^metrics: expected \{"model", "counters": \[\.\.\.\]\}/);
+    expect(badMetrics(null)).toMatch(/^metrics: expected \{"model", "counters": \[\.\.\.\], "revenue"\?: \[\.\.\.\]\}/);
     expect(badMetrics([counter()])).toMatch(/^metrics: expected/);
     expect(badMetrics({ model: '../x', counters: [counter()] })).toMatch(/^metrics: "model" must be 1-64 letters/);
+  });
+});
+
+describe('parseMetricsBatch: revenue', () => {
+  const revenue = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
+    placement: 'similar',
+    modelVersion: 'v3',
+    variant: 'viewed.1',
+    currency: 'EUR',
+    orders: 2,
+    amount: 5980,
+    ...over,
+  });
+
+  it('accepts revenue sums in minor units beside the counters, or alone', () => {
+    expect(parseMetricsBatch({ model: 'default', counters: [counter({ event: 'purchase', count: 2 })], revenue: [revenue(), revenue({ currency: 'JPY', amount: 1200, orders: 1 })] })).toEqual({
+      model: 'default',
+      counters: [counter({ event: 'purchase', count: 2 })],
+      revenue: [revenue(), revenue({ currency: 'JPY', amount: 1200, orders: 1 })],
+    });
+    expect(parseMetricsBatch({ model: 'default', counters: [], revenue: [revenue({ amount: 0, orders: 1 })] }).revenue).toEqual([revenue({ amount: 0, orders: 1 })]);
+    // Without revenue the batch is what it always was (no empty array added).
+    expect(parseMetricsBatch({ model: 'default', counters: [counter()], revenue: [] })).toEqual({ model: 'default', counters: [counter()] });
+  });
+
+  it.each([
+    [{ amount: 12.5 }, /"amount" must be an integer 0-1000000000000 \(minor units of the currency, e\.g\. cents\) \(got 12\.5\)/],
+    [{ amount: -1 }, /"amount" must be an integer 0-1000000000000/],
+    [{ amount: '5980' }, /"amount" must be an integer/],
+    [{ amount: 1e12 + 1 }, /"amount" must be an integer 0-1000000000000/],
+    [{ amount: Number.NaN }, /"amount" must be an integer/],
+    [{ orders: 0 }, /"orders" must be an integer 1-10000 \(got 0\)/],
+    [{ orders: 10_001 }, /"orders" must be an integer 1-10000/],
+    [{ currency: 'EURO' }, /"currency" must be an ISO 4217 code such as "EUR" or "USD" \(got "EURO"\)/],
+    [{ currency: 'eur' }, /"currency" must be an ISO 4217 code/],
+    [{ currency: 'XYZ' }, /"currency" must be an ISO 4217 code/],
+    [{ currency: undefined }, /"currency" must be an ISO 4217 code/],
+    [{ placement: 'footer' }, /"placement" must be one of for-you, similar, cart, recently-viewed, trending/],
+    [{ modelVersion: 'v 3' }, /"modelVersion" must be 1-64 letters/],
+    [{ orderId: 'DEMO-1' }, /unknown field "orderId"/],
+    [{ items: ['sku-1'] }, /unknown field "items"/],
+  ])('refuses the revenue field %j, naming the entry', (over, message) => {
+    expect(badMetrics({ model: 'default', counters: [counter()], revenue: [revenue(), revenue(over)] })).toMatch(new RegExp(`^metrics\\.revenue\\[1\\]: ${message.source}`));
+  });
+
+  it('refuses more revenue sums than a batch may hold, and a revenue field that is not a list', () => {
+    expect(badMetrics({ model: 'default', counters: [], revenue: Array.from({ length: METRICS_LIMITS.revenue + 1 }, () => revenue()) })).toBe('metrics: "revenue" must be an array of 0-64 entries');
+    expect(badMetrics({ model: 'default', counters: [], revenue: revenue() })).toMatch(/"revenue" must be an array/);
+    expect(badMetrics({ model: 'default', counters: [], revenue: [null] })).toMatch(/^metrics\.revenue\[0\]: expected an object/);
   });
 });
 

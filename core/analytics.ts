@@ -1,9 +1,10 @@
 /**
  * The aggregate-analytics contract between the widget (which counts) and the edge server (which sums
  * and reads out): `POST /v1/metrics` bodies and `GET /v1/popular` answers. By construction a batch holds
- * only counters keyed by placement, model version and copy variant: no user or device identifier, no
- * item ids, no timestamps finer than the batch itself.
+ * only counters and revenue sums keyed by placement, model version and copy variant (and currency): no
+ * user or device identifier, no item ids, no order ids, no timestamps finer than the batch itself.
  */
+import { isCurrency } from './currency.ts';
 import { ContractError, isRecord, show } from './errors.ts';
 
 /** Where a row of recommendations sits on a page: the `placement` attribute of `<edge-recs>`. */
@@ -25,19 +26,44 @@ export interface MetricCounter {
   count: number;
 }
 
+/**
+ * Revenue of attributed purchases for cards of one placement, model version and copy variant, in one
+ * currency: how many orders credited these cards and the sum credited, in the currency's minor units.
+ */
+export interface RevenueSum {
+  placement: Placement;
+  modelVersion: string;
+  variant: string;
+  /** ISO 4217 code, upper case (`EUR`). */
+  currency: string;
+  /** Purchases (orders) behind `amount`; the read-out's k-suppression counts these. */
+  orders: number;
+  /** Integer sum in minor units (`1250` is 12.50 EUR, ¥1250 is `1250`): exact, whatever the number of orders. */
+  amount: number;
+}
+
 /** `POST /v1/metrics` body. */
 export interface MetricsBatch {
   /** Model name (`data-model`), e.g. `default`. */
   model: string;
   counters: MetricCounter[];
+  /** Revenue sums; absent or empty when no attributed purchase happened since the last batch. */
+  revenue?: RevenueSum[];
 }
 
 /** Limits a batch must respect; the widget flushes before reaching them. */
 export const METRICS_LIMITS = {
   /** Counters per batch. */
   counters: 256,
-  /** Largest single count: a page cannot honestly show a card more often between two flushes. */
+  /** Largest single count (and `orders`): a page cannot honestly show a card more often between two flushes. */
   count: 10_000,
+  /** Revenue sums per batch. */
+  revenue: 64,
+  /**
+   * Largest `amount` of one revenue sum, in minor units (10 billion EUR): far above what one device buys
+   * between two flushes, and low enough that server sums stay exact integers (below 2^53).
+   */
+  amount: 1e12,
   /** Body size in bytes, checked by the server before parsing. */
   bytes: 64 * 1024,
 } as const;
@@ -59,37 +85,63 @@ function oneOf<T extends string>(raw: Record<string, unknown>, key: string, wher
   return value as T;
 }
 
+function integer(raw: Record<string, unknown>, key: string, where: string, min: number, max: number, unit = ''): number {
+  const value = raw[key];
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+    throw new ContractError('bad_metrics', `${where}: "${key}" must be an integer ${min}-${max}${unit} (got ${show(value)})`);
+  }
+  return value as number;
+}
+
+function known(raw: Record<string, unknown>, where: string, fields: readonly string[]): void {
+  const unknown = Object.keys(raw).find((k) => !fields.includes(k));
+  if (unknown !== undefined) throw new ContractError('bad_metrics', `${where}: unknown field "${unknown}"`);
+}
+
+/** `counters` is required (an empty array where a batch holds only revenue); `revenue` may be left out. */
+function list(raw: Record<string, unknown>, key: 'counters' | 'revenue', max: number): unknown[] {
+  const value = key === 'revenue' ? (raw[key] ?? []) : raw[key];
+  if (!Array.isArray(value) || value.length > max) throw new ContractError('bad_metrics', `metrics: "${key}" must be an array of 0-${max} entries`);
+  return value;
+}
+
 /**
  * Validates a `POST /v1/metrics` body. Unknown fields are refused rather than ignored: a field we do
  * not know could be an identifier a misconfigured client should never have sent.
  * @throws ContractError `bad_metrics` naming the first offending counter and field.
  */
 export function parseMetricsBatch(raw: unknown): MetricsBatch {
-  if (!isRecord(raw)) throw new ContractError('bad_metrics', `metrics: expected {"model", "counters": [...]} (got ${show(raw)})`);
-  const extra = Object.keys(raw).filter((k) => k !== 'model' && k !== 'counters');
-  if (extra.length > 0) throw new ContractError('bad_metrics', `metrics: unknown field "${extra[0]}"`);
+  if (!isRecord(raw)) throw new ContractError('bad_metrics', `metrics: expected {"model", "counters": [...], "revenue"?: [...]} (got ${show(raw)})`);
+  known(raw, 'metrics', ['model', 'counters', 'revenue']);
   const model = token(raw, 'model', 'metrics');
-  if (!Array.isArray(raw.counters) || raw.counters.length === 0 || raw.counters.length > METRICS_LIMITS.counters) {
-    throw new ContractError('bad_metrics', `metrics: "counters" must be an array of 1-${METRICS_LIMITS.counters} counters`);
-  }
-  const counters = raw.counters.map((c: unknown, i): MetricCounter => {
+  const counters = list(raw, 'counters', METRICS_LIMITS.counters).map((c: unknown, i): MetricCounter => {
     const where = `metrics.counters[${i}]`;
     if (!isRecord(c)) throw new ContractError('bad_metrics', `${where}: expected an object (got ${show(c)})`);
-    const unknown = Object.keys(c).find((k) => !['placement', 'modelVersion', 'variant', 'event', 'count'].includes(k));
-    if (unknown) throw new ContractError('bad_metrics', `${where}: unknown field "${unknown}"`);
-    const count = c.count;
-    if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > METRICS_LIMITS.count) {
-      throw new ContractError('bad_metrics', `${where}: "count" must be an integer 1-${METRICS_LIMITS.count} (got ${show(count)})`);
-    }
+    known(c, where, ['placement', 'modelVersion', 'variant', 'event', 'count']);
     return {
       placement: oneOf(c, 'placement', where, PLACEMENTS),
       modelVersion: token(c, 'modelVersion', where),
       variant: token(c, 'variant', where),
       event: oneOf(c, 'event', where, METRIC_EVENTS),
-      count: count as number,
+      count: integer(c, 'count', where, 1, METRICS_LIMITS.count),
     };
   });
-  return { model, counters };
+  const revenue = list(raw, 'revenue', METRICS_LIMITS.revenue).map((r: unknown, i): RevenueSum => {
+    const where = `metrics.revenue[${i}]`;
+    if (!isRecord(r)) throw new ContractError('bad_metrics', `${where}: expected an object (got ${show(r)})`);
+    known(r, where, ['placement', 'modelVersion', 'variant', 'currency', 'orders', 'amount']);
+    if (!isCurrency(r.currency)) throw new ContractError('bad_metrics', `${where}: "currency" must be an ISO 4217 code such as "EUR" or "USD" (got ${show(r.currency)})`);
+    return {
+      placement: oneOf(r, 'placement', where, PLACEMENTS),
+      modelVersion: token(r, 'modelVersion', where),
+      variant: token(r, 'variant', where),
+      currency: r.currency,
+      orders: integer(r, 'orders', where, 1, METRICS_LIMITS.count),
+      amount: integer(r, 'amount', where, 0, METRICS_LIMITS.amount, ' (minor units of the currency, e.g. cents)'),
+    };
+  });
+  if (counters.length + revenue.length === 0) throw new ContractError('bad_metrics', 'metrics: a batch must hold at least one counter or revenue sum');
+  return revenue.length > 0 ? { model, counters, revenue } : { model, counters };
 }
 
 /** One item of a popularity list, by catalog id, with the aggregate score it was ranked by. */

@@ -29,6 +29,8 @@ describe('parseEvent', () => {
         { item_id: 'SKU_12345', item_category: 'Apparel', price: 9.99, quantity: 2 },
         { item_id: 'gid://shop/Product/7', price: 0 },
       ],
+      currency: 'EUR',
+      transaction_id: 'T-1',
     });
   });
 
@@ -104,6 +106,26 @@ describe('parseEvent', () => {
   it('refuses a negative quantity and a non-string category, naming the field', () => {
     expect(refusal('purchase', { item_id: 'a', quantity: -2 }).message).toContain('items[0].quantity must be a non-negative number');
     expect(refusal('purchase', { item_id: 'a', item_category: 5 }).message).toContain('items[0].item_category must be a string');
+  });
+});
+
+describe('parseEvent: a purchase\'s order fields', () => {
+  it('keeps value, currency (upper-cased) and transaction_id on a purchase, and on no other event', () => {
+    const items = [{ item_id: 'sku-1', price: 12.5, quantity: 2 }];
+    expect(parseEvent('purchase', { items, value: 29.9, currency: 'eur', transaction_id: ' T-1 ' }, 7)).toEqual({ name: 'purchase', ts: 7, items, value: 29.9, currency: 'EUR', transaction_id: 'T-1' });
+    expect(parseEvent('purchase', { items, transaction_id: 1234 }, 7).transaction_id).toBe('1234');
+    expect(parseEvent('add_to_cart', { items, value: 'x', currency: 'nope', transaction_id: 'T-1' }, 7)).toEqual({ name: 'add_to_cart', ts: 7, items });
+  });
+
+  it.each([
+    [{ value: -1 }, /^purchase\.value must be a non-negative number \(got -1\)/],
+    [{ value: '29.90' }, /^purchase\.value must be a non-negative number/],
+    [{ currency: 'euro' }, /^purchase\.currency must be an ISO 4217 code such as "EUR" or "USD" \(got "euro"\)/],
+    [{ currency: 'XYZ' }, /^purchase\.currency must be an ISO 4217 code/],
+    [{ transaction_id: '' }, /^purchase\.transaction_id must be a string of 1-100 characters/],
+    [{ transaction_id: 'x'.repeat(101) }, /^purchase\.transaction_id must be a string of 1-100 characters/],
+  ])('refuses the purchase field %j, naming it', (over, message) => {
+    expect(thrownContractError(() => parseEvent('purchase', { items: [{ item_id: 'sku-1' }], ...over }), 'bad_event').message).toMatch(message);
   });
 });
 

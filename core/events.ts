@@ -1,3 +1,4 @@
+import { isCurrency } from './currency.ts';
 import { ContractError, isRecord, show } from './errors.ts';
 import { ITEM_ID_RULE, normalizeItemId } from './item-id.ts';
 
@@ -32,6 +33,12 @@ export interface ShopEvent {
   items: EventItem[];
   /** Placement that produced the click, when the event came from an `<edge-recs>` card. */
   placement?: string;
+  /** `purchase` only: the order's GA4 `value`, in `currency`'s major units (`24.9`). */
+  value?: number;
+  /** `purchase` only: ISO 4217 code of `value` and the items' prices (`EUR`). */
+  currency?: string;
+  /** `purchase` only: the shop's order id, so a re-reported order is counted once; never leaves the device. */
+  transaction_id?: string;
 }
 
 /** Events whose item is a positive signal of interest, in the order the model reads a history. */
@@ -81,7 +88,27 @@ export function parseEvent(name: unknown, params: unknown, now = Date.now()): Sh
     items: rawItems.map((item, i) => parseItem(item, `${String(name)}.items[${i}]`)),
   };
   if (typeof params.placement === 'string' && params.placement.length <= 64) event.placement = params.placement;
+  if (event.name === 'purchase') parseOrder(params, event);
   return event;
+}
+
+/** A purchase's GA4 order fields: `value`, `currency` (upper-cased, as GA4 accepts `eur`), `transaction_id`. */
+function parseOrder(params: Record<string, unknown>, event: ShopEvent): void {
+  const { value, currency, transaction_id: id } = params;
+  if (value !== undefined) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ContractError('bad_event', `purchase.value must be a non-negative number (got ${show(value)})`);
+    event.value = value;
+  }
+  if (currency !== undefined) {
+    const code = typeof currency === 'string' ? currency.trim().toUpperCase() : currency;
+    if (!isCurrency(code)) throw new ContractError('bad_event', `purchase.currency must be an ISO 4217 code such as "EUR" or "USD" (got ${show(currency)})`);
+    event.currency = code;
+  }
+  if (id !== undefined) {
+    const text = typeof id === 'number' && Number.isSafeInteger(id) ? String(id) : typeof id === 'string' ? id.trim() : undefined;
+    if (!text || text.length > 100) throw new ContractError('bad_event', `purchase.transaction_id must be a string of 1-100 characters (got ${show(id)})`);
+    event.transaction_id = text;
+  }
 }
 
 /**

@@ -1,8 +1,10 @@
-import { parsePopular, type MetricEvent, type Placement, type Popular } from '../core/analytics.ts';
-import type { Product } from '../core/catalog.ts';
+import { parsePopular, type Placement, type Popular } from '../core/analytics.ts';
+import { groupEvents, type Product } from '../core/catalog.ts';
 import { ContractError } from '../core/errors.ts';
 import { parseEvent, type ShopEvent } from '../core/events.ts';
-import { fetchCatalog, type CatalogLoad } from './catalog.ts';
+import { normalizeItemId } from '../core/item-id.ts';
+import { cardCatalog, fetchCatalog, type CatalogLoad } from './catalog.ts';
+import { Attributions } from './attribution.ts';
 import type { WidgetConfig } from './config.ts';
 import { forgetBucket, sessionBucket } from './canary.ts';
 import { Bandit, type BanditState } from './copy/bandit.ts';
@@ -89,13 +91,6 @@ export interface EngineOptions {
 
 /** Aggregates are a fallback: a slow answer must not hold the first cards back for long. */
 const POPULAR_TIMEOUT_MS = 3_000;
-/** Card clicks are credited with the add-to-carts and purchases of that item for this long. */
-const ATTRIBUTION_MS = 7 * 86_400_000;
-const MAX_ATTRIBUTIONS = 100;
-
-interface Attribution extends MetricKey {
-  at: number;
-}
 
 /**
  * The page-wide recommendation engine, the lazily loaded half of the widget: one per page, shared by every
@@ -127,6 +122,9 @@ export class Engine extends EventTarget {
   merchant: MerchantConfig = MERCHANT_DEFAULTS;
   readonly metrics: Metrics;
   private catalog = new Map<string, Product>();
+  /** One product per variant group, the variant its card shows, by group key (`catalog.ts` `cardCatalog`): what ranking reads. */
+  private cards = new Map<string, Product>();
+  /** Group keys whose every variant is out of stock. */
   private outOfStock = new Set<string>();
   private popular: Popular = { updatedAt: '', trending: [], bestsellers: [] };
   private runtime: Runtime | null = null;
@@ -141,7 +139,8 @@ export class Engine extends EventTarget {
   private bandit: Bandit;
   /** The line each card shows, kept for the page view so copy does not change under the shopper's eyes. */
   private lines = new Map<string, Line>();
-  private attribution: Record<string, Attribution> = {};
+  /** Card clicks awaiting an add-to-cart or purchase (`attribution.ts`): `localStorage` with storage consent. */
+  private attributions: Attributions;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly random: () => number;
   /** The GPU probes' result from an earlier visit (`meta.hardware`), read by `restore`. */
@@ -158,6 +157,7 @@ export class Engine extends EventTarget {
     this.bandit = new Bandit({}, this.random);
     for (const raw of options.merchant ?? []) this.configure(raw);
     this.persistent = options.consent.storage;
+    this.attributions = new Attributions(this.persistent);
     this.consentState = { storage: options.consent.storage, analytics: options.consent.analytics };
     this.metrics = new Metrics(`${this.config.server}/v1/metrics`, this.config.model, options.send);
     this.metrics.setEnabled(options.consent.analytics);
@@ -200,7 +200,7 @@ export class Engine extends EventTarget {
       return Promise.resolve(false);
     }
     if (!this.dedupe.accept(event, raw.source)) return Promise.resolve(false);
-    if (event.name === 'add_to_cart' || event.name === 'purchase') this.attribute(event, event.name);
+    if (event.name === 'add_to_cart' || event.name === 'purchase') this.attribute(event);
     if (this.paused) return Promise.resolve(false);
     // Re-rank from memory now; the write commits in the background. Where the log is not in memory, the
     // re-rank's read is queued behind this write and so sees the event too.
@@ -234,7 +234,7 @@ export class Engine extends EventTarget {
     this.dedupe.clear();
     this.metrics.clear();
     this.bandit.clear();
-    this.attribution = {};
+    this.attributions.clear();
     this.lines.clear();
     clearTimeout(this.saveTimer);
     forgetBucket();
@@ -268,6 +268,7 @@ export class Engine extends EventTarget {
    */
   setConsent(consent: ConsentState & { withdraw?: boolean }): Promise<void> {
     this.metrics.setEnabled(consent.analytics);
+    this.attributions.setPersistent(consent.storage, consent.withdraw === true);
     this.consentState = { storage: consent.storage, analytics: consent.analytics };
     if (consent.storage && !this.persistent) {
       this.persistent = true;
@@ -328,15 +329,18 @@ export class Engine extends EventTarget {
     }
   }
 
-  /** A card was clicked: counted, credited to its copy line, remembered for attributing a later add-to-cart, and tracked as `select_item`. */
+  /**
+   * A card was clicked: counted, credited to its copy line, remembered for attributing a later add-to-cart
+   * and purchase, and tracked as `select_item`. The attribution is written synchronously (see
+   * `attribution.ts`): the navigation this click starts may unload the page before anything async runs.
+   */
   click(card: Card, placement: Placement): void {
     const key = this.key(card, placement);
     this.metrics.count(key, 'click');
     if (!this.paused) {
       this.bandit.clicked(card.lineKey);
-      this.attribution[card.product.id] = { ...key, at: Date.now() };
-      const ids = Object.keys(this.attribution);
-      if (ids.length > MAX_ATTRIBUTIONS) delete this.attribution[ids[0]!];
+      // Only where the counters it feeds may be sent: without analytics consent nothing is remembered.
+      if (this.consentState.analytics) this.attributions.click(card.product.id, key);
       this.saveSoon(0);
     }
     void this.track('select_item', {
@@ -351,16 +355,19 @@ export class Engine extends EventTarget {
     await this.popularReady;
     const profile = await this.currentProfile();
     const rules = rulesFor(this.merchant, request.placement);
+    // The product on screen as its group: the jacket's other sizes are not "similar" to it.
+    const onScreen = request.itemId === undefined ? undefined : normalizeItemId(request.itemId);
+    const itemId = onScreen === undefined ? undefined : this.itemKey(onScreen);
     const exclude = new Set<string>([...profile.purchased, ...profile.cart, ...this.outOfStock]);
-    if (request.itemId) exclude.add(request.itemId);
+    if (itemId) exclude.add(itemId);
     let rows: Ranked[];
     const runtime = this.runtime;
     if (request.placement === 'recently-viewed') {
       // Only what the shopper really viewed: filling up with other products would make the row lie.
       rows = [];
       for (const id of profile.viewed) {
-        const product = this.catalog.get(id);
-        if (product && id !== request.itemId && allowed(product, { include: rules.include, exclude: rules.exclude }, new Set())) rows.push({ product, tier: 'history', boosted: false });
+        const product = this.cards.get(id);
+        if (product && id !== itemId && allowed(product, { include: rules.include, exclude: rules.exclude }, new Set())) rows.push({ product, tier: 'history', boosted: false });
         if (rows.length >= request.count) break;
       }
     } else {
@@ -379,22 +386,21 @@ export class Engine extends EventTarget {
             if (__EDGE_RECS_DEV__) this.warn(`ranking failed, using the fallback chain: ${String(e)}`);
           }
         };
-        const { itemId } = request;
         if (request.placement === 'similar') await model(itemId ? 'similar' : 'personal', itemId ? [...profile.sequence, itemId] : profile.sequence);
         else if (request.placement === 'cart') await model('personal', [...profile.sequence.filter((id) => !profile.cart.includes(id)), ...profile.cart]);
         else await model('personal', profile.sequence);
         if (itemId && request.placement !== 'similar') await model('similar', [itemId]);
       }
       lists.push({ tier: 'trending', items: this.popular.trending }, { tier: 'bestseller', items: this.popular.bestsellers });
-      rows = rank({ count: request.count, catalog: this.catalog, exclude, lists, rules });
+      rows = rank({ count: request.count, catalog: this.cards, exclude, lists, rules, keyOf: this.itemKey });
     }
     const modelVersion = runtime?.modelVersion ?? 'fallback';
     const ctx: CopyContext = {
       locale: this.config.locale,
       placement: request.placement,
       profile,
-      product: (id) => this.catalog.get(id),
-      currentItem: request.itemId,
+      product: this.lookup,
+      currentItem: itemId,
       lowStock: this.merchant.lowStock,
       overrides: this.merchant.copy,
     };
@@ -430,23 +436,26 @@ export class Engine extends EventTarget {
     return { placement, modelVersion: card.modelVersion, variant: card.variant };
   }
 
-  private attribute(event: ShopEvent, name: MetricEvent): void {
-    const now = Date.now();
-    for (const { item_id } of event.items) {
-      const a = this.attribution[item_id];
-      if (!a || now - a.at > ATTRIBUTION_MS) continue;
-      this.metrics.count(a, name);
-      // A purchase closes the story of that click; an add-to-cart may still be followed by one.
-      if (name === 'purchase') delete this.attribution[item_id];
+  /** Credits an add-to-cart or purchase to the cards clicked for its items (rules: `attribution.ts`). */
+  private attribute(event: ShopEvent): void {
+    if (event.name === 'add_to_cart') {
+      for (const key of this.attributions.addToCart(event)) this.metrics.count(key, 'add_to_cart');
+      return;
     }
-    if (name === 'purchase') this.saveSoon(0);
+    const credit = this.attributions.purchase(event, (id) => this.catalog.get(id)?.currency);
+    for (const key of credit.purchases) this.metrics.count(key, 'purchase');
+    for (const { key, currency, amount } of credit.revenue) {
+      if (!this.metrics.revenue(key, currency, amount) && __EDGE_RECS_DEV__) this.warn(`purchase revenue of ${amount} minor units of ${currency} not counted: over the per-batch limit or not an ISO 4217 currency`);
+    }
   }
 
   private currentProfile(): Promise<Profile> {
     if (!this.profile) {
       // Every element re-ranks on the same change: derive the profile once for all of them.
       const log = this.log;
-      const pending = log ? Promise.resolve(deriveProfile(log, this.lookup)) : this.readLog().then((events) => deriveProfile(events, this.lookup));
+      // Events name variants; the profile and the model read their groups (an event on size M counts for the jacket).
+      const derive = (events: readonly ShopEvent[]): Profile => deriveProfile(groupEvents(events, this.itemKey), this.lookup);
+      const pending = log ? Promise.resolve(derive(log)) : this.readLog().then(derive);
       // A failed read is not cached: the next re-rank tries the store again.
       pending.catch(() => this.profile === pending && (this.profile = undefined));
       this.profile = pending;
@@ -454,7 +463,14 @@ export class Engine extends EventTarget {
     return this.profile;
   }
 
-  private readonly lookup = (id: string): Product | undefined => this.catalog.get(id);
+  /** A group's card product by group key, else a product by its own id. */
+  private readonly lookup = (id: string): Product | undefined => this.cards.get(id) ?? this.catalog.get(id);
+
+  /**
+   * The model's item for a product id: its variant group's key (`core/catalog.ts` `groupKey`); the id
+   * itself before the catalog has loaded or where the catalog does not hold it.
+   */
+  itemKey = (id: string): string => id;
 
   /** Reads the log from the store (after every queued write) and keeps it, unless it changed meanwhile. */
   private readLog(): Promise<ShopEvent[]> {
@@ -482,13 +498,12 @@ export class Engine extends EventTarget {
     });
   }
 
-  /** Reads the event log, the pause switch, bandit counts and attributions kept from earlier pages. */
+  /** Reads the event log, the pause switch and bandit counts kept from earlier pages. */
   private async restore(store: ProfileStore, generation: number): Promise<void> {
     try {
-      const [paused, bandit, attribution, hardware, events] = await Promise.all([
+      const [paused, bandit, hardware, events] = await Promise.all([
         store.getMeta<boolean>('paused'),
         store.getMeta<BanditState>('bandit'),
-        store.getMeta<Record<string, Attribution>>('attribution'),
         store.getMeta<Hardware>('hardware'),
         // Unreadable: left unknown, so the first re-rank tries again.
         store.events().catch(() => undefined),
@@ -497,8 +512,6 @@ export class Engine extends EventTarget {
       this.paused = paused === true;
       if (hardware && typeof hardware.webgpu === 'boolean' && typeof hardware.webgl === 'boolean' && Number.isFinite(hardware.at)) this.hardware = hardware;
       this.bandit = new Bandit(bandit ?? {}, this.random);
-      const now = Date.now();
-      for (const [id, a] of Object.entries(attribution ?? {})) if (now - a.at <= ATTRIBUTION_MS) this.attribution[id] = a;
     } catch {
       // Unreadable meta: start with none.
     }
@@ -512,7 +525,6 @@ export class Engine extends EventTarget {
 
   private async persist(store: ProfileStore): Promise<void> {
     await store.setMeta('bandit', this.bandit.snapshot());
-    await store.setMeta('attribution', this.attribution);
     if (this.paused) await store.setMeta('paused', true);
   }
 
@@ -550,10 +562,13 @@ export class Engine extends EventTarget {
       // Kept on the device only with storage consent, like the model cache.
       const cache = this.persistent ? (await this.store).cache : undefined;
       const { catalog, load } = await fetchCatalog({ server, cache });
-      for (const p of catalog.products) {
-        this.catalog.set(p.id, p);
-        if (p.availability === 'out_of_stock') this.outOfStock.add(p.id);
-      }
+      const view = cardCatalog(catalog);
+      this.catalog = view.products;
+      this.cards = view.cards;
+      this.outOfStock = view.outOfStock;
+      this.itemKey = view.key;
+      // A profile derived before the catalog knew the groups is stale.
+      this.profile = undefined;
       this.state = { ...this.state, catalogLoad: load };
     } catch (e) {
       this.fail(`catalog unavailable: ${e instanceof Error ? e.message : String(e)}`);

@@ -19,6 +19,15 @@ describe('fromDataLayer', () => {
     expect(parseEvent(event!.name, event!.params, 5)).toEqual({ name: 'add_to_cart', ts: 5, items: [{ item_id: 'sku-1', item_category: 'Beauty', price: 12.9, quantity: 2 }] });
   });
 
+  it('passes a purchase\'s value, currency and transaction_id on (for revenue), and no other event\'s', () => {
+    const items = [{ item_id: 'sku-1', price: 12.5, quantity: 2 }];
+    const tagManager = fromDataLayer({ event: 'purchase', ecommerce: { transaction_id: 'T-9', value: '29.90', currency: 'EUR', tax: 4.1, shipping: 4.9, coupon: 'X', items } });
+    expect(tagManager).toEqual({ name: 'purchase', params: { items, value: 29.9, currency: 'EUR', transaction_id: 'T-9' } });
+    expect(parseEvent(tagManager!.name, tagManager!.params, 1)).toMatchObject({ value: 29.9, currency: 'EUR', transaction_id: 'T-9' });
+    expect(fromDataLayer(gtagArgs('event', 'purchase', { transaction_id: 7, value: 25, currency: 'usd', items }))).toEqual({ name: 'purchase', params: { items, value: 25, currency: 'usd', transaction_id: 7 } });
+    expect(fromDataLayer({ event: 'view_item', ecommerce: { value: 12.5, currency: 'EUR', items } })).toEqual({ name: 'view_item', params: { items } });
+  });
+
   it('translates gtag.js pushes (an arguments object)', () => {
     expect(fromDataLayer(gtagArgs('event', 'view_item', { items: [{ item_id: 7 }] }))).toEqual({ name: 'view_item', params: { items: [{ item_id: 7 }] } });
     expect(fromDataLayer(gtagArgs('config', 'G-XXXX'))).toBeUndefined();

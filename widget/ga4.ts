@@ -38,9 +38,19 @@ function item(raw: unknown): unknown {
   return out;
 }
 
-function params(raw: unknown): unknown {
+/**
+ * The event's items and, for a purchase, the order fields revenue needs (`value`, `currency`, and
+ * `transaction_id`, so an order reported again is counted once; it is never sent anywhere).
+ */
+function params(name: unknown, raw: unknown): unknown {
   if (!isObject(raw)) return raw;
-  return { items: Array.isArray(raw.items) ? raw.items.map(item) : raw.items };
+  const out: Record<string, unknown> = { items: Array.isArray(raw.items) ? raw.items.map(item) : raw.items };
+  if (name === 'purchase') {
+    if (raw.value !== undefined) out.value = numeric(raw.value);
+    if (raw.currency !== undefined) out.currency = raw.currency;
+    if (raw.transaction_id !== undefined) out.transaction_id = raw.transaction_id;
+  }
+  return out;
 }
 
 /**
@@ -54,10 +64,10 @@ export function fromDataLayer(entry: unknown): Reported | undefined {
   if (Array.isArray(entry) || Object.prototype.toString.call(entry) === '[object Arguments]') {
     const args = entry as unknown as ArrayLike<unknown>;
     if (args[0] !== 'event' || !BRIDGED_EVENTS.includes(args[1] as string)) return undefined;
-    return { name: args[1], params: params(args[2]) };
+    return { name: args[1], params: params(args[1], args[2]) };
   }
   if (!BRIDGED_EVENTS.includes(entry.event as string)) return undefined;
-  return { name: entry.event, params: params(isObject(entry.ecommerce) ? entry.ecommerce : entry) };
+  return { name: entry.event, params: params(entry.event, isObject(entry.ecommerce) ? entry.ecommerce : entry) };
 }
 
 /** A Google Consent Mode state value. */

@@ -38,13 +38,53 @@ describe('Metrics', () => {
     expect(JSON.parse(sent[0]!.body).counters).toHaveLength(METRICS_LIMITS.counters);
   });
 
+  it('sums revenue per placement, version, variant and currency in minor units, and sends it with the counters', () => {
+    const { sent, send } = collect();
+    const m = new Metrics('/v1/metrics', 'default', send);
+    const key = { placement: 'similar' as const, modelVersion: 'v1', variant: 'viewed.1' };
+    m.count(key, 'purchase');
+    expect(m.revenue(key, 'EUR', 2990)).toBe(true);
+    expect(m.revenue(key, 'EUR', 1)).toBe(true);
+    expect(m.revenue(key, 'JPY', 1200)).toBe(true);
+    m.flush();
+    expect(parseMetricsBatch(JSON.parse(sent[0]!.body))).toEqual({
+      model: 'default',
+      counters: [{ ...key, event: 'purchase', count: 1 }],
+      revenue: [
+        { ...key, currency: 'EUR', orders: 2, amount: 2991 },
+        { ...key, currency: 'JPY', orders: 1, amount: 1200 },
+      ],
+    });
+  });
+
+  it('refuses amounts the contract cannot carry, and flushes before a sum would pass its limit', () => {
+    const { sent, send } = collect();
+    const m = new Metrics('/v1/metrics', 'default', send);
+    const key = { placement: 'cart' as const, modelVersion: 'v1', variant: 'none' };
+    for (const [currency, amount] of [['EUR', 12.5], ['EUR', -1], ['EUR', METRICS_LIMITS.amount + 1], ['EURO', 100], ['eur', 100]] as const) {
+      expect(m.revenue(key, currency, amount)).toBe(false);
+    }
+    expect(m.pending()).toBeUndefined();
+    m.revenue(key, 'EUR', METRICS_LIMITS.amount - 10);
+    m.revenue(key, 'EUR', 20);
+    expect(sent).toHaveLength(1);
+    expect(JSON.parse(sent[0]!.body).revenue).toEqual([{ ...key, currency: 'EUR', orders: 1, amount: METRICS_LIMITS.amount - 10 }]);
+    expect(m.pending()!.revenue).toEqual([{ ...key, currency: 'EUR', orders: 1, amount: 20 }]);
+    for (let i = 0; i < METRICS_LIMITS.revenue; i++) m.revenue({ ...key, modelVersion: `v${i}` }, 'USD', 1);
+    expect(sent).toHaveLength(2);
+    expect(JSON.parse(sent[1]!.body).revenue).toHaveLength(METRICS_LIMITS.revenue);
+  });
+
   it('counts nothing while disabled and drops what was counted on clear()', () => {
     const { sent, send } = collect();
     const m = new Metrics('/v1/metrics', 'default', send);
     m.count({ placement: 'cart', modelVersion: 'v1', variant: 'none' }, 'click');
+    m.revenue({ placement: 'cart', modelVersion: 'v1', variant: 'none' }, 'EUR', 100);
     m.clear();
+    expect(m.pending()).toBeUndefined();
     m.setEnabled(false);
     m.count({ placement: 'cart', modelVersion: 'v1', variant: 'none' }, 'click');
+    m.revenue({ placement: 'cart', modelVersion: 'v1', variant: 'none' }, 'EUR', 100);
     m.flush();
     expect(sent).toEqual([]);
   });

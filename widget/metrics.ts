@@ -1,11 +1,13 @@
 /**
  * Aggregate analytics: counters of impressions, clicks, add-to-carts and purchases per placement, model
- * version and copy variant, sent in batches to `POST /v1/metrics` (contract: `core/analytics.ts`). A batch
- * holds nothing else: no user or device identifier, no item ids, no timestamps. Counts stay in memory and
- * go out when the page is hidden or left (`fetch` with `keepalive`, else `sendBeacon`), when a batch is
- * full, and every `FLUSH_MS` while the page is open.
+ * version and copy variant, and the revenue of attributed purchases per those and currency, sent in
+ * batches to `POST /v1/metrics` (contract: `core/analytics.ts`). A batch holds nothing else: no user or
+ * device identifier, no item or order ids, no timestamps. Sums stay in memory and go out when the page
+ * is hidden or left (`fetch` with `keepalive`, else `sendBeacon`), when a batch is full, and every
+ * `FLUSH_MS` while the page is open.
  */
-import { METRICS_LIMITS, TOKEN, parseMetricsBatch, type MetricCounter, type MetricEvent, type MetricsBatch, type Placement } from '../core/analytics.ts';
+import { METRICS_LIMITS, TOKEN, parseMetricsBatch, type MetricCounter, type MetricEvent, type MetricsBatch, type Placement, type RevenueSum } from '../core/analytics.ts';
+import { isCurrency } from '../core/currency.ts';
 
 /** A running page flushes at most this often, so a long visit still reports without a request per event. */
 export const FLUSH_MS = 60_000;
@@ -39,6 +41,7 @@ const safe = (token: string, fallback: string): string => (TOKEN.test(token) ? t
 
 export class Metrics {
   private counts = new Map<string, MetricCounter>();
+  private sums = new Map<string, RevenueSum>();
   private enabled = true;
 
   constructor(
@@ -63,16 +66,39 @@ export class Metrics {
     if (existing.count >= METRICS_LIMITS.count || this.counts.size >= METRICS_LIMITS.counters) this.flush();
   }
 
+  /**
+   * Adds one attributed order's revenue for `key`: `amount` in minor units of `currency` (ISO 4217).
+   * Returns false, counting nothing, for an amount the contract cannot carry (not an integer, negative,
+   * over `METRICS_LIMITS.amount`) or an unknown currency; true otherwise (also while disabled).
+   */
+  revenue(key: MetricKey, currency: string, amount: number): boolean {
+    if (!isCurrency(currency) || !Number.isSafeInteger(amount) || amount < 0 || amount > METRICS_LIMITS.amount) return false;
+    if (!this.enabled) return true;
+    const sum: RevenueSum = { placement: key.placement, modelVersion: safe(key.modelVersion, 'fallback'), variant: safe(key.variant, 'none'), currency, orders: 0, amount: 0 };
+    const id = `${sum.placement}|${sum.modelVersion}|${sum.variant}|${currency}`;
+    const kept = this.sums.get(id);
+    // A sum that would pass a limit goes out first; this order starts the next one.
+    if (kept && (kept.amount + amount > METRICS_LIMITS.amount || kept.orders >= METRICS_LIMITS.count)) this.flush();
+    const existing = this.sums.get(id) ?? (this.sums.set(id, sum), sum);
+    existing.orders++;
+    existing.amount += amount;
+    if (this.sums.size >= METRICS_LIMITS.revenue) this.flush();
+    return true;
+  }
+
   /** What would be sent now (for tests and the profile panel). */
   pending(): MetricsBatch | undefined {
-    if (this.counts.size === 0) return undefined;
-    return { model: this.model, counters: [...this.counts.values()].map((c) => ({ ...c })) };
+    if (this.counts.size === 0 && this.sums.size === 0) return undefined;
+    const batch: MetricsBatch = { model: this.model, counters: [...this.counts.values()].map((c) => ({ ...c })) };
+    if (this.sums.size > 0) batch.revenue = [...this.sums.values()].map((r) => ({ ...r }));
+    return batch;
   }
 
   /** Sends what is counted, if anything. The batch is validated with the server's own parser first. */
   flush(): void {
     const batch = this.pending();
     this.counts.clear();
+    this.sums.clear();
     if (!batch) return;
     try {
       this.sender(this.url, JSON.stringify(parseMetricsBatch(batch)));
@@ -84,11 +110,12 @@ export class Metrics {
   /** Turns counting on or off; turning it off drops what was counted. */
   setEnabled(on: boolean): void {
     this.enabled = on;
-    if (!on) this.counts.clear();
+    if (!on) this.clear();
   }
 
   /** Drops everything counted and not yet sent (`forget()`). */
   clear(): void {
     this.counts.clear();
+    this.sums.clear();
   }
 }

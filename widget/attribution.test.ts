@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { parseEvent } from '../core/events.ts';
+import { ATTRIBUTION_MS, Attributions, lineAmounts } from './attribution.ts';
+import type { MetricKey } from './metrics.ts';
+
+const SIMILAR: MetricKey = { placement: 'similar', modelVersion: 'v2', variant: 'viewed.1' };
+const FOR_YOU: MetricKey = { placement: 'for-you', modelVersion: 'v2', variant: 'segment.0' };
+const purchase = (params: Record<string, unknown>) => parseEvent('purchase', params, 1);
+const cart = (...ids: string[]) => parseEvent('add_to_cart', { items: ids.map((item_id) => ({ item_id })) }, 1);
+const noCatalog = (): undefined => undefined;
+
+/** Attributions in memory (no storage consent) on a clock the test moves. */
+function book(): { a: Attributions; clock: { now: number } } {
+  const clock = { now: 1_000_000 };
+  return { a: new Attributions(false, () => clock.now), clock };
+}
+
+describe('Attributions: the rules', () => {
+  it('credits a clicked product\'s first add-to-cart and its purchase to the card, once each', () => {
+    const { a } = book();
+    a.click('sku-1', SIMILAR);
+    expect(a.addToCart(cart('sku-1', 'sku-9'))).toEqual([SIMILAR]);
+    expect(a.addToCart(cart('sku-1'))).toEqual([]);
+    const credit = a.purchase(purchase({ items: [{ item_id: 'sku-1', price: 24.9, quantity: 1 }], value: 29.8, currency: 'EUR' }), noCatalog);
+    expect(credit).toEqual({ purchases: [SIMILAR], revenue: [{ key: SIMILAR, currency: 'EUR', amount: 2980 }] });
+    // The purchase consumed the click: buying it again later is not credited.
+    expect(a.purchase(purchase({ items: [{ item_id: 'sku-1', price: 24.9 }], currency: 'EUR' }), noCatalog)).toEqual({ purchases: [], revenue: [] });
+  });
+
+  it('lets the last click win when a product was clicked on two placements', () => {
+    const { a, clock } = book();
+    a.click('sku-1', SIMILAR);
+    clock.now += 60_000;
+    a.click('sku-1', FOR_YOU);
+    expect(a.purchase(purchase({ items: [{ item_id: 'sku-1', price: 10 }], currency: 'EUR' }), noCatalog)).toEqual({ purchases: [FOR_YOU], revenue: [{ key: FOR_YOU, currency: 'EUR', amount: 1000 }] });
+  });
+
+  it('credits a click for 7 days and not a moment longer', () => {
+    const { a, clock } = book();
+    a.click('sku-1', SIMILAR);
+    a.click('sku-2', SIMILAR);
+    clock.now += ATTRIBUTION_MS;
+    expect(a.purchase(purchase({ items: [{ item_id: 'sku-1' }] }), noCatalog).purchases).toEqual([SIMILAR]);
+    clock.now += 1;
+    expect(a.purchase(purchase({ items: [{ item_id: 'sku-2' }] }), noCatalog).purchases).toEqual([]);
+  });
+
+  it('splits an order\'s value over its lines by price x quantity; each card key gets its lines\' share and one order', () => {
+    const { a } = book();
+    a.click('sku-1', SIMILAR);
+    a.click('sku-2', FOR_YOU);
+    a.click('sku-3', SIMILAR);
+    // 10.00 + 2 x 5.00 + 20.00 = 40.00 of goods, value 44.90 with shipping; sku-4 was not clicked.
+    const order = purchase({
+      value: 44.9,
+      currency: 'EUR',
+      transaction_id: 'T-1',
+      items: [
+        { item_id: 'sku-1', price: 10, quantity: 1 },
+        { item_id: 'sku-2', price: 5, quantity: 2 },
+        { item_id: 'sku-3', price: 10, quantity: 1 },
+        { item_id: 'sku-4', price: 10, quantity: 1 },
+      ],
+    });
+    // 44.90 / 4 = 11.225 a line: the half cents go to the first lines (largest remainder, ties in order).
+    expect(lineAmounts(order, 'EUR')).toEqual([1123, 1123, 1122, 1122]);
+    const credit = a.purchase(order, noCatalog);
+    expect(credit.purchases).toEqual([SIMILAR, FOR_YOU, SIMILAR]);
+    expect(credit.revenue).toEqual([
+      { key: SIMILAR, currency: 'EUR', amount: 1123 + 1122 },
+      { key: FOR_YOU, currency: 'EUR', amount: 1123 },
+    ]);
+  });
+
+  it('without a value, counts price x quantity of the attributed lines, in the catalog currency when the event names none', () => {
+    const { a } = book();
+    a.click('sku-1', SIMILAR);
+    a.click('sku-2', SIMILAR);
+    const order = purchase({ items: [{ item_id: 'sku-1', price: 0.1, quantity: 3 }, { item_id: 'sku-2' }, { item_id: 'sku-3', price: 99 }] });
+    expect(lineAmounts(order, 'USD')).toEqual([30, undefined, 9900]);
+    expect(a.purchase(order, (id) => (id === 'sku-1' ? 'USD' : undefined))).toEqual({ purchases: [SIMILAR, SIMILAR], revenue: [{ key: SIMILAR, currency: 'USD', amount: 30 }] });
+  });
+
+  it('counts the purchase but no revenue when neither the event nor the catalog gives a currency', () => {
+    const { a } = book();
+    a.click('sku-1', SIMILAR);
+    expect(a.purchase(purchase({ items: [{ item_id: 'sku-1', price: 5 }], value: 5 }), noCatalog)).toEqual({ purchases: [SIMILAR], revenue: [] });
+  });
+
+  it('splits a value equally over lines without prices, and the shares always sum to the value', () => {
+    expect(lineAmounts(purchase({ value: 10, currency: 'EUR', items: [{ item_id: 'a' }, { item_id: 'b' }, { item_id: 'c', price: 3 }] }), 'EUR')).toEqual([334, 333, 333]);
+    expect(lineAmounts(purchase({ value: 1000, currency: 'JPY', items: [{ item_id: 'a', price: 0 }, { item_id: 'b', price: 0 }] }), 'JPY')).toEqual([500, 500]);
+    for (const value of [0.01, 0.07, 19.99, 1234.56]) {
+      const shares = lineAmounts(purchase({ value, currency: 'EUR', items: [{ item_id: 'a', price: 1 }, { item_id: 'b', price: 2 }, { item_id: 'c', price: 4 }] }), 'EUR');
+      expect((shares as number[]).reduce((x, y) => x + y, 0)).toBe(Math.round(value * 100));
+    }
+  });
+
+  it('does not count an order (transaction_id) reported again, even after a new click on the product', () => {
+    const { a } = book();
+    const order = purchase({ transaction_id: 'T-7', currency: 'EUR', items: [{ item_id: 'sku-1', price: 10 }] });
+    a.click('sku-1', SIMILAR);
+    expect(a.purchase(order, noCatalog).purchases).toEqual([SIMILAR]);
+    a.click('sku-1', SIMILAR);
+    expect(a.purchase(order, noCatalog)).toEqual({ purchases: [], revenue: [] });
+    expect(a.purchase(purchase({ transaction_id: 'T-8', items: [{ item_id: 'sku-1' }] }), noCatalog).purchases).toEqual([SIMILAR]);
+  });
+
+  it('keeps a product id that is a property name of Object as a plain id', () => {
+    const { a } = book();
+    a.click('__proto__', SIMILAR);
+    a.click('constructor', FOR_YOU);
+    expect(a.addToCart(cart('__proto__', 'constructor', 'toString'))).toEqual([SIMILAR, FOR_YOU]);
+  });
+
+  it('forgets everything on clear()', () => {
+    const { a } = book();
+    a.click('sku-1', SIMILAR);
+    a.clear();
+    expect(a.addToCart(cart('sku-1'))).toEqual([]);
+  });
+});
