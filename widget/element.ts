@@ -1,8 +1,76 @@
 import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost } from 'lit';
 import { live } from 'lit/directives/live.js';
+import { repeat } from 'lit/directives/repeat.js';
 import { PLACEMENTS, type Placement } from '../core/analytics.ts';
 import { money, ui } from './copy/copy.ts';
 import type { Card, Engine } from './engine.ts';
+
+/**
+ * Whether the shopper is on a row: the pointer over it, focus in it, or a card being activated (the click
+ * in dispatch, at whose end the browser's default action or a shop's router reads the link's `href`).
+ * While a row is held, re-ranks caused by events wait (`RecsController`), so a row never changes under
+ * the shopper's pointer or focus; `onRelease` runs once the shopper has left it.
+ */
+class HoldController implements ReactiveController {
+  private pointer = false;
+  private focus = false;
+  private activating = 0;
+  private readonly onPointerEnter = (): void => void (this.pointer = true);
+  private readonly onPointerLeave = (): void => {
+    this.pointer = false;
+    this.check();
+  };
+  private readonly onFocusIn = (): void => void (this.focus = true);
+  private readonly onFocusOut = (e: FocusEvent): void => {
+    // Focus moving to another card of this row is retargeted to the host itself.
+    const to = e.relatedTarget;
+    this.focus = to instanceof Node && (to === this.host || this.host.contains(to));
+    this.check();
+  };
+
+  constructor(
+    private readonly host: ReactiveControllerHost & HTMLElement,
+    private readonly onRelease: () => void,
+  ) {
+    host.addController(this);
+  }
+
+  get held(): boolean {
+    return this.pointer || this.focus || this.activating > 0;
+  }
+
+  hostConnected(): void {
+    this.host.addEventListener('pointerenter', this.onPointerEnter);
+    this.host.addEventListener('pointerleave', this.onPointerLeave);
+    this.host.addEventListener('focusin', this.onFocusIn);
+    this.host.addEventListener('focusout', this.onFocusOut);
+  }
+
+  hostDisconnected(): void {
+    this.host.removeEventListener('pointerenter', this.onPointerEnter);
+    this.host.removeEventListener('pointerleave', this.onPointerLeave);
+    this.host.removeEventListener('focusin', this.onFocusIn);
+    this.host.removeEventListener('focusout', this.onFocusOut);
+    this.pointer = this.focus = false;
+  }
+
+  /**
+   * A card is being activated: held until the click's dispatch is over (a task later), whatever the
+   * pointer and focus do. A touch tap's `pointerleave` comes before its `click`, and a screen reader may
+   * activate a link without moving focus.
+   */
+  activate(): void {
+    this.activating++;
+    setTimeout(() => {
+      this.activating--;
+      this.check();
+    }, 0);
+  }
+
+  private check(): void {
+    if (!this.held) this.onRelease();
+  }
+}
 
 /**
  * Keeps one element's cards in step with the page: re-ranks when the engine changes (an event, the model
@@ -11,14 +79,24 @@ import type { Card, Engine } from './engine.ts';
  * browser has the Navigation API, `currententrychange`, which also fires for `history.pushState`. Every
  * listener added on connect is removed on disconnect, and answers that arrive after a newer request (or
  * after removal) are dropped.
+ *
+ * A re-rank caused by the engine waits while the shopper is on the row (`HoldController`) and runs when
+ * they leave it: a click's own `select_item` would otherwise re-rank the row while the click is still
+ * being dispatched, and the browser (or a shop's router) would follow the link that took the clicked
+ * card's place. A new page view (route change, new attributes) re-ranks at once.
  */
 class RecsController implements ReactiveController {
   cards: Card[] = [];
   private seq = 0;
   private scheduled = false;
+  /** The scheduled refresh is for a new page view (or a new element): it does not wait for the shopper. */
+  private forced = false;
+  /** A re-rank waits for the shopper to leave the row. */
+  private deferred = false;
   /** `placement|count|item-id` of the last refresh: an update that leaves it unchanged needs no re-rank. */
   private requested: string | undefined;
-  private readonly onChange = (): void => this.schedule();
+  private readonly onChange = (): void => this.request(false);
+  private readonly onRoute = (): void => this.request(true);
   private readonly onError = (e: Event): void => {
     this.host.dispatchEvent(new CustomEvent('edge-recs:error', { detail: { message: String((e as CustomEvent).detail) }, bubbles: true, composed: true }));
   };
@@ -26,6 +104,7 @@ class RecsController implements ReactiveController {
   constructor(
     private readonly host: ReactiveControllerHost & EdgeRecsElement,
     private readonly engine: () => Engine | undefined,
+    private readonly hold: HoldController,
   ) {
     host.addController(this);
   }
@@ -34,32 +113,51 @@ class RecsController implements ReactiveController {
     const engine = this.engine();
     engine?.addEventListener('change', this.onChange);
     engine?.addEventListener('error', this.onError);
-    window.addEventListener('popstate', this.onChange);
-    navigationApi()?.addEventListener('currententrychange', this.onChange);
+    window.addEventListener('popstate', this.onRoute);
+    navigationApi()?.addEventListener('currententrychange', this.onRoute);
     this.requested = undefined;
-    this.schedule();
+    this.schedule(true);
   }
 
   hostDisconnected(): void {
     const engine = this.engine();
     engine?.removeEventListener('change', this.onChange);
     engine?.removeEventListener('error', this.onError);
-    window.removeEventListener('popstate', this.onChange);
-    navigationApi()?.removeEventListener('currententrychange', this.onChange);
+    window.removeEventListener('popstate', this.onRoute);
+    navigationApi()?.removeEventListener('currententrychange', this.onRoute);
     this.seq++;
   }
 
   hostUpdated(): void {
-    if (this.host.isConnected && this.key() !== this.requested) this.schedule();
+    if (this.host.isConnected && this.key() !== this.requested) this.schedule(true);
+  }
+
+  /** The shopper left the row: the re-rank that waited runs now. */
+  released(): void {
+    if (!this.deferred || !this.host.isConnected) return;
+    this.deferred = false;
+    this.schedule(false);
+  }
+
+  /** Whether new cards must wait: the shopper is on a row that shows cards. */
+  private waits(): boolean {
+    return this.cards.length > 0 && this.hold.held;
+  }
+
+  private request(newPage: boolean): void {
+    if (!newPage && this.waits()) this.deferred = true;
+    else this.schedule(newPage);
   }
 
   /** Coalesces the triggers of one turn (a route change fires both `popstate` and `currententrychange`). */
-  private schedule(): void {
+  private schedule(force: boolean): void {
+    this.forced ||= force;
     if (this.scheduled) return;
     this.scheduled = true;
     queueMicrotask(() => {
-      this.scheduled = false;
-      void this.refresh();
+      const forced = this.forced;
+      this.scheduled = this.forced = false;
+      void this.refresh(forced);
     });
   }
 
@@ -67,7 +165,7 @@ class RecsController implements ReactiveController {
     return `${this.host.placementName}|${this.host.cardCount}|${this.host.itemId}`;
   }
 
-  private async refresh(): Promise<void> {
+  private async refresh(forced: boolean): Promise<void> {
     const engine = this.engine();
     if (!engine || !this.host.isConnected) return;
     const seq = ++this.seq;
@@ -76,6 +174,12 @@ class RecsController implements ReactiveController {
     try {
       const cards = await engine.recommend({ placement, count: this.host.cardCount, itemId: this.host.itemId || undefined });
       if (seq !== this.seq) return;
+      // The shopper came onto the row while it was ranked: these cards wait until they leave it.
+      if (!forced && this.waits()) {
+        this.deferred = true;
+        return;
+      }
+      this.deferred = false;
       this.cards = cards;
       this.host.setAttribute('state', cardsState(cards, placement));
       this.host.cardsChanged();
@@ -227,8 +331,12 @@ export class EdgeRecsElement extends LitElement {
   /** Index of the card in the tab order (roving tabindex). */
   private active = 0;
 
-  private readonly recs = new RecsController(this, () => EdgeRecsElement.engine);
+  private readonly hold = new HoldController(this, () => this.recs.released());
+  private readonly recs = new RecsController(this, () => EdgeRecsElement.engine, this.hold);
   private readonly impressions = new ImpressionController(this);
+  /** What each custom card slot was last filled with (see `updated`), and from which template. */
+  private readonly filled = new WeakMap<Element, string>();
+  private readonly filledFrom = new WeakMap<Element, HTMLTemplateElement>();
 
   get placementName(): Placement {
     return PLACEMENTS.includes(this.placement as Placement) ? (this.placement as Placement) : 'for-you';
@@ -266,7 +374,12 @@ export class EdgeRecsElement extends LitElement {
     return EdgeRecsElement.engine?.config.locale ?? 'en';
   }
 
+  /**
+   * A card was clicked (primary button, a modifier click into a new tab, keyboard Enter) or middle-clicked.
+   * The row is held first, so the re-rank this click causes cannot change the link being followed.
+   */
   private select(card: Card): void {
+    this.hold.activate();
     try {
       EdgeRecsElement.engine?.click(card, this.placementName);
     } catch {
@@ -328,6 +441,7 @@ export class EdgeRecsElement extends LitElement {
             el.setAttribute('href', p.link);
             el.setAttribute('data-focus', '');
             el.addEventListener('click', () => this.select(card));
+            el.addEventListener('auxclick', (e) => (e as MouseEvent).button === 1 && this.select(card));
             break;
           case 'image':
             el.setAttribute('src', p.image_link);
@@ -370,7 +484,15 @@ export class EdgeRecsElement extends LitElement {
       // Built-in cards bind their tabindex in `render`; a merchant's markup is filled here.
       const custom = template ? li.querySelector<HTMLElement>('.custom') : null;
       if (!template || !custom) return;
-      this.fillTemplate(custom, card, template);
+      // Refilled only when what it shows changed: a refill replaces the link, which may be the one being
+      // activated right now (keyboard focus, a click in dispatch).
+      const p = card.product;
+      const shows = JSON.stringify([p, card.reason, card.why, this.locale]);
+      if (this.filled.get(custom) !== shows || this.filledFrom.get(custom) !== template) {
+        this.fillTemplate(custom, card, template);
+        this.filled.set(custom, shows);
+        this.filledFrom.set(custom, template);
+      }
       for (const el of Array.from(li.querySelectorAll<HTMLElement>('a[href], button'))) el.tabIndex = i === this.active ? 0 : -1;
     });
     this.impressions.observe(watched);
@@ -423,7 +545,7 @@ export class EdgeRecsElement extends LitElement {
       ${carousel ? html`<button part="prev" class="nav prev" aria-label=${ui(locale, 'previous')} tabindex="-1" @click=${() => this.scrollRow(-1)}>‹</button>` : nothing}
       <ul part="list" role="list" aria-label=${label} aria-roledescription=${carousel ? 'carousel' : nothing}
         @keydown=${(e: KeyboardEvent) => this.onKeydown(e)}>
-        ${cards.map((card, i) => {
+        ${repeat(cards, (card) => card.product.id, (card, i) => {
           const p = card.product;
           const onSale = p.sale_price !== undefined && p.sale_price < p.price;
           const whyId = `why-${i}`;
@@ -433,7 +555,7 @@ export class EdgeRecsElement extends LitElement {
             @focusin=${() => (this.active = i)}>
             ${template
               ? html`<div class="custom"></div>`
-              : html`<a part="link" href=${p.link} tabindex=${live(tab)} @click=${() => this.select(card)}>
+              : html`<a part="link" href=${p.link} tabindex=${live(tab)} @click=${() => this.select(card)} @auxclick=${(e: MouseEvent) => e.button === 1 && this.select(card)}>
                   <img part="image" src=${p.image_link} alt="" loading="lazy" />
                   <span part="title" class="title">${p.title}</span>
                   <span part="price" class="price"

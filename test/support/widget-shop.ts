@@ -1,0 +1,180 @@
+/**
+ * A merchant's shop for the widget's Chromium tests (`widget/*.chromium.test.ts`), on loopback: a shop
+ * origin serving server-rendered pages (home and product pages, or a single-page app shell whose router
+ * reads `href` in a document click listener, as `demo/app/main.ts` does) with the README's cross-origin
+ * script tag and pinned key, and a separate edge-server origin running the real `createApp` with the
+ * production widget build (`dist/`), a signed model and the catalog. Federated learning is off unless
+ * asked for. Nothing of ours is mocked.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { buildArtifact } from '../../core/artifact/artifact.ts';
+import { generateKeyFile } from '../../core/artifact/signing.ts';
+import type { Catalog, Product } from '../../core/catalog.ts';
+import type { ModelConfig } from '../../core/model/config.ts';
+import { initWeights } from '../../core/model/weights.ts';
+import { widgetDir } from '../../edge-server/adapters/node/widget-dir.ts';
+import { createApp } from '../../edge-server/app.ts';
+import { catalogJson, createMemoryCatalog } from '../../edge-server/catalog/store.ts';
+import { createFederation } from '../../edge-server/federated/engine.ts';
+import { memoryRoundStore } from '../../edge-server/federated/store.ts';
+import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
+import { publishArtifact } from '../../edge-server/registry.ts';
+
+export const DIST = join(fileURLToPath(new URL('../..', import.meta.url)), 'dist');
+export const ADMIN_TOKEN = 'widget-shop-admin-token-0123456789';
+
+const CATEGORIES = ['Beauty > Skin care', 'Beauty > Hair', 'Kitchen > Knives', 'Home > Candles'];
+const IMAGE = 'data:image/svg+xml,%3Csvg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/%3E';
+
+/** Forty products `sku-00`..`sku-39`, links on the shop's origin. */
+export const PRODUCTS: Product[] = Array.from({ length: 40 }, (_, i) => {
+  const id = `sku-${String(i).padStart(2, '0')}`;
+  return { id, title: `Product ${i}`, link: `/p/${id}`, image_link: IMAGE, price: 10 + i, currency: 'EUR', availability: 'in_stock', product_type: CATEGORIES[i % CATEGORIES.length]! };
+});
+/** What the model was trained on: all but the last four products, which came into the catalog later. */
+export const MODEL_ITEMS = PRODUCTS.slice(0, 36).map((p) => p.id);
+/** Products in the catalog that the model has never seen. */
+export const NEW_ITEMS = PRODUCTS.slice(36).map((p) => p.id);
+
+const CATALOG: Catalog = { updatedAt: '2026-01-01T00:00:00.000Z', products: PRODUCTS };
+const MODEL: ModelConfig = { numItems: MODEL_ITEMS.length, dim: 8, blocks: 1, heads: 1, maxLen: 10 };
+
+/**
+ * `mpa`: server-rendered pages, links followed by the browser. `spa-bubble` / `spa-capture`: one shell
+ * whose router listens for clicks on `document` (bubble or capture phase), reads the link's `href`
+ * from `composedPath()` (cards are links in open shadow roots), records it in `window.__routed`,
+ * cancels the navigation and renders the product itself after `history.pushState`.
+ */
+export type ShopMode = 'mpa' | 'spa-bubble' | 'spa-capture';
+
+export interface WidgetShopOptions {
+  /** Federated learning on the edge server (`POST /v1/updates`). Default off. */
+  federated?: boolean;
+}
+
+export interface WidgetShop {
+  shopUrl: string;
+  edgeUrl: string;
+  /** `METHOD path status` of every request the edge server answered, in order. */
+  log: string[];
+  /** How the shop serves its pages from now on. */
+  mode(mode: ShopMode): void;
+  stop(): Promise<void>;
+}
+
+interface Listening {
+  url: string;
+  close(): Promise<void>;
+}
+
+function listen(app: Hono): Promise<Listening> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+    server.once('listening', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
+
+const ROWS = (itemId: string): string =>
+  itemId
+    ? `<edge-recs id="similar" placement="similar" item-id="${itemId}" count="4"></edge-recs>
+<edge-recs id="for-you" placement="for-you" item-id="${itemId}" count="4"></edge-recs>`
+    : `<edge-recs id="for-you" placement="for-you" count="4"></edge-recs>
+<edge-recs id="trending" placement="trending" count="4"></edge-recs>`;
+
+/** The single-page app's router and renderer (plain JS in the page). */
+const SPA_SCRIPT = (capture: boolean): string => `<script>
+  window.__routed = [];
+  const render = () => {
+    const m = /^\\/p\\/([^/]+)$/.exec(location.pathname);
+    const id = m ? decodeURIComponent(m[1]) : '';
+    document.getElementById('product').textContent = id;
+    document.getElementById('rows').innerHTML = ${JSON.stringify('')} + (id ? ${JSON.stringify(ROWS('@@'))}.replaceAll('@@', id) : ${JSON.stringify(ROWS(''))});
+    if (id) (window.dataLayer ||= []).push({ event: 'view_item', ecommerce: { items: [{ item_id: id }] } });
+  };
+  document.addEventListener('click', (event) => {
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const a = event.composedPath().find((n) => n instanceof HTMLAnchorElement);
+    if (!a) return;
+    const url = new URL(a.href);
+    if (url.origin !== location.origin) return;
+    window.__routed.push(a.href);
+    event.preventDefault();
+    history.pushState(null, '', url.pathname);
+    render();
+  }, ${capture});
+  addEventListener('popstate', render);
+  addEventListener('DOMContentLoaded', render);
+</script>`;
+
+/** Starts the shop and its edge server. */
+export async function startWidgetShop(options: WidgetShopOptions = {}): Promise<WidgetShop> {
+  const key = await generateKeyFile();
+  const trusted = [{ keyId: key.keyId, publicKey: key.publicKey }];
+  let mode: ShopMode = 'mpa';
+  let edgeUrl = '';
+
+  const page = (path: string): string => {
+    const m = /^\/p\/([^/]+)$/.exec(path);
+    const itemId = m ? decodeURIComponent(m[1]!) : '';
+    const spa = mode !== 'mpa';
+    const view = itemId && !spa ? `<script>(window.dataLayer ||= []).push({ event: 'view_item', ecommerce: { items: [{ item_id: ${JSON.stringify(itemId)} }] } });</script>` : '';
+    return `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
+<script type="module" src="${edgeUrl}/widget/edge-recs.js" data-model="default" data-public-key="${trusted.map((k) => `${k.keyId}:${k.publicKey}`).join(' ')}"></script>
+${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
+<style>edge-recs { display: block; width: 760px; margin: 8px 0 }</style>
+</head><body><h1 id="product">${spa ? '' : itemId}</h1>
+<div id="rows">${spa ? '' : ROWS(itemId)}</div>
+<p id="away" style="height: 40px">Somewhere else on the page</p>
+</body></html>`;
+  };
+  const shopApp = new Hono();
+  shopApp.get('/favicon.ico', (c) => c.body(null, 204));
+  shopApp.get('*', (c) => c.html(page(c.req.path), 200, { 'Cache-Control': 'no-store' }));
+  const shop = await listen(shopApp);
+
+  const storage = createMemoryStorage();
+  const artifact = await buildArtifact({ name: 'default', version: 'v1', config: MODEL, itemIds: MODEL_ITEMS, weights: initWeights(MODEL, 7), quantization: 'float32', createdAt: '2026-01-01T00:00:00.000Z' }, key);
+  await publishArtifact(storage, artifact, { trusted });
+  const catalog = createMemoryCatalog();
+  await catalog.put(catalogJson(CATALOG));
+  let federated;
+  if (options.federated) {
+    const fedKey = await generateKeyFile();
+    federated = { federation: createFederation({ storage, rounds: memoryRoundStore(), signingKey: fedKey, cohort: 1000, maxUpdatesPerDay: 1000 }) };
+  }
+  const app = createApp({ storage, trustedKeys: trusted, widget: widgetDir(DIST), catalog, allowedOrigins: [shop.url], adminTokens: [ADMIN_TOKEN], federated });
+  const log: string[] = [];
+  const edgeApp = new Hono();
+  edgeApp.all('*', async (c) => {
+    const res = await app.fetch(c.req.raw);
+    log.push(`${c.req.method} ${c.req.path} ${res.status}`);
+    return res;
+  });
+  const edge = await listen(edgeApp);
+  edgeUrl = edge.url;
+  return {
+    shopUrl: shop.url,
+    edgeUrl,
+    log,
+    mode: (m) => void (mode = m),
+    async stop() {
+      await edge.close();
+      await shop.close();
+    },
+  };
+}
