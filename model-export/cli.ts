@@ -1,8 +1,11 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ContractError } from '../core/errors.ts';
-import { INTEREST_EVENTS } from '../core/events.ts';
 import { MODEL_DEFAULTS } from '../core/model/config.ts';
-import { evalCommand, exportCommand, FORMATS, importCommand, keygenCommand, trainCommand, TRAIN_DEFAULTS } from './commands.ts';
+import { exportCommand, importCommand, keygenCommand } from './commands.ts';
+import { evalCommand } from './eval-command.ts';
+import { DEFAULT_COUNT, FORMATS } from './input.ts';
+import { trainCommand } from './train-command.ts';
+import { TRAIN_DEFAULTS } from './trainer.ts';
 import { CliError } from './errors.ts';
 import { publishCommand } from './publish.ts';
 import { SIMULATE_DEFAULTS, simulateCommand } from './simulate.ts';
@@ -19,14 +22,25 @@ const num = (name: string) => (v: string): number => {
 };
 const SIM = SIMULATE_DEFAULTS;
 
+/** Help of the data flags train, eval and simulate share (docs/cli.md has the details). */
+const DATA_HELP = {
+  data: 'interaction data: a file (gzip too) or a directory of daily shards; a GA4 BigQuery export (nested JSON lines or flattened UNNEST(items) CSV), a CSV/JSON lines event log, or S3-Rec lines, e.g. ../shared/datasets/amazon-beauty.txt or exports/ga4/',
+  format: `input format: ${FORMATS.join(', ')} (default: auto, which tells events from S3-Rec lines by the first line)`,
+  count: `event names that count as interactions (default: ${DEFAULT_COUNT}); e.g. --count add_to_cart,purchase`,
+  strict: 'fail on the first malformed row (naming file:line) instead of skipping and counting it',
+  catalog: 'keep only the products of this catalog (Merchant Center TSV or XML feed, or the JSON catalog), each learned as its item_group_id group; others are left out and counted',
+};
+
 export function program(): Command {
   const cli = new Command('edge-recs').description('Train, evaluate, quantize, sign and publish EdgeRecs models.').showHelpAfterError();
   cli
     .command('train')
     .description('train a SASRec model; holds out each user\'s last two items (leave-one-out) and early-stops on validation NDCG@10')
-    .requiredOption('--data <file>', 'interaction log, e.g. ../shared/datasets/amazon-beauty.txt')
-    .option('--format <format>', `input format: ${FORMATS.join(', ')} (events: GA4-style CSV or JSONL)`, 's3rec')
-    .option('--count <events>', 'with --format events: event names that count as interactions', INTEREST_EVENTS.join(','))
+    .requiredOption('--data <path>', DATA_HELP.data)
+    .option('--format <format>', DATA_HELP.format)
+    .option('--count <events>', DATA_HELP.count)
+    .option('--strict', DATA_HELP.strict, false)
+    .option('--catalog <file>', DATA_HELP.catalog)
     .requiredOption('--out <dir>', 'output directory (an unsigned float32 artifact), written atomically')
     .option('--epochs <n>', 'most epochs', int('--epochs'), TRAIN_DEFAULTS.epochs)
     .option('--batch-size <n>', 'sequences per step', int('--batch-size'), TRAIN_DEFAULTS.batchSize)
@@ -41,15 +55,17 @@ export function program(): Command {
     .option('--seed <n>', 'random seed (same seed, same model)', int('--seed'), TRAIN_DEFAULTS.seed)
     .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
     .option('--json', 'print one JSON summary line instead of progress', false)
-    .option('--report <file>', 'also write an HTML report: training curves, metrics, sizes')
+    .option('--report <file>', 'also write an HTML report: training curves, metrics with a popularity baseline, data summary, sample recommendations, sizes')
     .action((o) => trainCommand(o));
   cli
     .command('eval')
     .description('full-ranking leave-one-out evaluation (seen items excluded) through the widget\'s inference code')
     .requiredOption('--model <dir>', 'trained model or exported artifact')
-    .requiredOption('--data <file>', 'interaction log')
-    .option('--format <format>', `input format: ${FORMATS.join(', ')}`, 's3rec')
-    .option('--count <events>', 'with --format events: event names that count as interactions', INTEREST_EVENTS.join(','))
+    .requiredOption('--data <path>', DATA_HELP.data)
+    .option('--format <format>', `${FORMATS.join(', ')} (default: the format the model was trained on, else auto)`)
+    .option('--count <events>', 'event names that count as interactions (default: the model\'s, else view_item,select_item,add_to_cart,purchase)')
+    .option('--strict', DATA_HELP.strict, false)
+    .option('--catalog <file>', 'catalog to map item ids to the model\'s items (default: the one the model was trained with)')
     .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
     .option('--json', 'print exactly one JSON object', false)
     .option('--trusted-key <file>', 'require a valid signature by this key (a keygen file; its public part suffices)')
@@ -89,7 +105,11 @@ export function program(): Command {
     .description(
       'federated learning on a dataset in one process: the widget\'s client-update code and the server\'s aggregation, against central training on the same users; prints one JSON object (progress on stderr). Every default is the configuration the README reports',
     )
-    .requiredOption('--data <file>', 'S3-Rec interaction log, e.g. ../shared/datasets/amazon-beauty.txt')
+    .requiredOption('--data <path>', DATA_HELP.data)
+    .option('--format <format>', DATA_HELP.format)
+    .option('--count <events>', DATA_HELP.count)
+    .option('--strict', DATA_HELP.strict, false)
+    .option('--catalog <file>', DATA_HELP.catalog)
     .option('--clients <n>', 'devices taking part, drawn from the users not used for the start model; 0 = all of them (e.g. --clients 2000 for a quick run)', int('--clients'), SIM.clients)
     .option('--rounds <n>', 'aggregation rounds R; ε grows with every round, so few large rounds beat many small ones (e.g. --rounds 10)', int('--rounds'), SIM.rounds)
     .option('--cohort <n>', 'devices per round K (the server\'s minimum cohort): the noise on the mean is z·C/K, so K must be large (e.g. --cohort 500)', int('--cohort'), SIM.cohort)

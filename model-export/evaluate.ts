@@ -1,5 +1,6 @@
 import { RankingAccumulator, rankOf, type Metrics } from '../core/metrics.ts';
 import type { SasRec } from '../core/model/sasrec.ts';
+import { rng } from '../core/random.ts';
 import { split, type Dataset } from './dataset.ts';
 
 export const PROTOCOL = 'full-ranking-leave-one-out';
@@ -41,4 +42,26 @@ export async function evaluate(model: SasRec, data: Dataset, options: EvaluateOp
     batch.forEach((job, b) => acc.add(rankOf(scores, job.target, new Set(job.history), b * width, width)));
   }
   return { protocol: PROTOCOL, users: acc.count, items: model.config.numItems, metrics: acc.result() };
+}
+
+/**
+ * The popularity baseline under the same protocol: every item scored by how often it occurs in the
+ * training part of all histories (what the model learned from), ties broken by a seeded random order
+ * rather than against the target, seen items excluded. A model that does not beat it has learned nothing
+ * beyond bestsellers.
+ */
+export function evaluatePopularity(data: Dataset, options: Pick<EvaluateOptions, 'target' | 'users'> & { seed: number }): Evaluation {
+  const width = data.itemIds.length + 1;
+  const scores = new Float64Array(width);
+  for (const s of data.sequences) for (const i of split(s)?.train ?? []) scores[i]!++;
+  const tiebreak = rng(options.seed);
+  for (let i = 1; i < width; i++) scores[i]! += tiebreak() * 0.5;
+  const acc = new RankingAccumulator();
+  for (const u of options.users ?? data.sequences.keys()) {
+    const s = split(data.sequences[u]!);
+    if (!s) continue;
+    const history = options.target === 'valid' ? s.train : [...s.train, s.valid];
+    acc.add(rankOf(scores, options.target === 'valid' ? s.valid : s.test, new Set(history)));
+  }
+  return { protocol: PROTOCOL, users: acc.count, items: data.itemIds.length, metrics: acc.result() };
 }

@@ -20,7 +20,6 @@
  *
  * Every metric: full-ranking leave-one-out on the test item (seen items excluded), on the same eval users.
  */
-import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { gaussianEpsilon } from '../core/federated/accountant.ts';
 import { AGGREGATION_DEFAULTS, noiseStdDevs, RoundAggregator, roundNoiseMultiplier, SERVER_ADAM_DEFAULTS, ServerAdam, type AggregationSettings, type ServerAdamSettings } from '../core/federated/aggregate.ts';
@@ -35,8 +34,10 @@ import type { NamedWeights } from '../core/model/weights.ts';
 import { normal, rng } from '../core/random.ts';
 import { buildArtifact } from '../core/artifact/artifact.ts';
 import { readArtifactDir, writeArtifactDir } from './artifact-fs.ts';
-import { parseS3Rec, split, type Dataset } from './dataset.ts';
+import { readCatalogFile } from './catalog-file.ts';
+import { split, type Dataset } from './dataset.ts';
 import { CliError } from './errors.ts';
+import { DEFAULT_COUNT, describeData, parseCounted, readData, type Format } from './input.ts';
 import { useBackend, type NodeBackend } from './tf-node.ts';
 import { trainModel } from './trainer.ts';
 import { resolveFederationSettings } from '../edge-server/federated/engine.ts';
@@ -530,6 +531,12 @@ async function trainCentrally(config: ModelConfig, start: NamedWeights, rounds: 
 export interface SimulateArgs
   extends Pick<SimulateOptions, 'clients' | 'rounds' | 'cohort' | 'centralFraction' | 'centralEpochs' | 'dim' | 'blocks' | 'evalUsers' | 'malicious' | 'target' | 'density' | 'delta' | 'seed'> {
   data: string;
+  /** Default `auto`. */
+  format?: string;
+  /** Default `DEFAULT_COUNT`. */
+  count?: string;
+  strict: boolean;
+  catalog?: string;
   steps: number;
   clientLr: number;
   clientDropout: number;
@@ -589,13 +596,10 @@ export function simulateOptions(a: SimulateArgs): SimulateOptions {
 
 export async function simulateCommand(a: SimulateArgs): Promise<SimulateReport> {
   const options = simulateOptions(a);
-  let text: string;
-  try {
-    text = await readFile(a.data, 'utf8');
-  } catch {
-    throw new CliError(`${a.data}: cannot read`);
-  }
-  const data = parseS3Rec(text, a.data);
+  const counted = parseCounted(a.count ?? DEFAULT_COUNT);
+  const catalog = a.catalog ? await readCatalogFile(a.catalog) : undefined;
+  const { data, summary } = await readData(a.data, { format: (a.format ?? 'auto') as Format, counted, strict: a.strict, catalog });
+  for (const line of describeData(summary)) console.error(line);
   checkSimulateOptions(options, data);
   await useBackend(a.backend);
   const key = JSON.stringify(startKey(options));

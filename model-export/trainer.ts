@@ -88,6 +88,30 @@ export interface EpochInfo {
   /** Validation metrics when evaluated this epoch. */
   valid?: Metrics;
   seconds: number;
+  /**
+   * The epoch training ends after if validation NDCG@10 does not improve again (`stopHorizon`); it moves
+   * out with every improvement. Equal to `epochs` when the limit comes first.
+   */
+  horizon: number;
+}
+
+/**
+ * The last epoch of a run whose validation NDCG@10 stops improving now. After `epoch`, with `stale`
+ * validations in a row without improvement, training stops at the `patience`-th one; validations run
+ * every `evalEvery` epochs from `validateFrom` on, and the first one always sets the best (`validated`
+ * false until then). This is what a progress ETA must aim at: runs stop early far more often than at
+ * `epochs`.
+ */
+export function stopHorizon(
+  epoch: number,
+  stale: number,
+  validated: boolean,
+  o: Pick<TrainOptions, 'epochs' | 'patience' | 'evalEvery' | 'validateFrom'>,
+): number {
+  if (stale >= o.patience) return epoch;
+  const next = Math.ceil(Math.max(epoch + 1, o.validateFrom) / o.evalEvery) * o.evalEvery;
+  const remaining = validated ? o.patience - stale - 1 : o.patience;
+  return Math.min(o.epochs, next + remaining * o.evalEvery);
 }
 
 export interface TrainResult {
@@ -134,7 +158,7 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
         loss!.dispose();
         steps++;
       }
-      const info: EpochInfo = { epoch, epochs: o.epochs, loss: lossSum / Math.max(1, steps), seconds: 0 };
+      const info: EpochInfo = { epoch, epochs: o.epochs, loss: lossSum / Math.max(1, steps), seconds: 0, horizon: o.epochs };
       if ((epoch >= o.validateFrom && epoch % o.evalEvery === 0) || epoch === o.epochs) {
         info.valid = (await evaluate(model, data, { target: 'valid', users: validUsers })).metrics;
         if (!best || info.valid['NDCG@10'] > best.valid['NDCG@10']) {
@@ -143,6 +167,7 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
         } else stale++;
       }
       info.seconds = (performance.now() - started) / 1000;
+      info.horizon = stopHorizon(epoch, stale, best !== null, o);
       history.push(info);
       o.onEpoch?.(info);
       if (stale >= o.patience) break;

@@ -1,0 +1,49 @@
+import { groupIndex, parseCatalog, type Catalog, type GroupIndex } from '../core/catalog.ts';
+import { parseMerchantFeed, type FeedFormat } from '../core/catalog-feed.ts';
+import { ContractError } from '../core/errors.ts';
+import { CliError } from './errors.ts';
+import { readText } from './input-files.ts';
+
+/** A catalog file as `--catalog` reads it, with its variant groups. */
+export interface CatalogFile {
+  file: string;
+  catalog: Catalog;
+  groups: GroupIndex;
+}
+
+/**
+ * The format of a catalog file: `json` (the `{"updatedAt","products"}` document `PUT /v1/admin/catalog`
+ * takes), `xml` (a Merchant Center RSS/Atom feed) or `tsv` (a Merchant Center text feed), by its first
+ * character, so a file's name does not matter.
+ */
+export function catalogFormatOf(text: string): FeedFormat | 'json' {
+  const first = /[^\s\uFEFF]/.exec(text)?.[0];
+  return first === '{' ? 'json' : first === '<' ? 'xml' : 'tsv';
+}
+
+/**
+ * Reads a catalog file (gzipped or not) with the parsers the edge server uses (`core/catalog.ts`,
+ * `core/catalog-feed.ts`), so a feed the server accepts is a feed the CLI accepts.
+ * @throws CliError naming the file and the line or product at fault.
+ */
+export async function readCatalogFile(file: string): Promise<CatalogFile> {
+  const text = await readText(file);
+  const format = catalogFormatOf(text);
+  try {
+    let catalog: Catalog;
+    if (format === 'json') {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch (e) {
+        throw new CliError(`${file}: not valid JSON (${(e as Error).message})`);
+      }
+      catalog = parseCatalog(raw);
+    } else catalog = parseMerchantFeed(text, format);
+    if (catalog.products.length === 0) throw new CliError(`${file}: the catalog has no products`);
+    return { file, catalog, groups: groupIndex(catalog) };
+  } catch (e) {
+    if (e instanceof ContractError) throw new CliError(`${file}: ${e.message}`);
+    throw e;
+  }
+}

@@ -1,0 +1,214 @@
+import { resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import { buildArtifact } from '../core/artifact/artifact.ts';
+import { SasRec } from '../core/model/sasrec.ts';
+import { rng } from '../core/random.ts';
+import { writeArtifactDir } from './artifact-fs.ts';
+import { readCatalogFile, type CatalogFile } from './catalog-file.ts';
+import { artifactSizes } from './commands.ts';
+import { split, type Dataset } from './dataset.ts';
+import { CliError } from './errors.ts';
+import { evaluate, evaluatePopularity } from './evaluate.ts';
+import { DEFAULT_COUNT, describeData, parseCounted, readData, type Format, type InputRecord } from './input.ts';
+import { writeReport, type Sample } from './report.ts';
+import { useBackend, type NodeBackend } from './tf-node.ts';
+import { stopHorizon, trainModel, TRAIN_DEFAULTS, type EpochInfo } from './trainer.ts';
+
+export interface TrainArgs {
+  data: string;
+  /** Default `auto`. */
+  format?: string;
+  /** Default `DEFAULT_COUNT`. */
+  count?: string;
+  strict: boolean;
+  catalog?: string;
+  out: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  dropout: number;
+  negatives: number;
+  patience: number;
+  dim: number;
+  blocks: number;
+  heads: number;
+  maxLen: number;
+  seed: number;
+  backend: NodeBackend;
+  json: boolean;
+  report?: string;
+}
+
+/** `12s`, `2m35s`, `1h04m`. */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * Progress on stderr, aimed at the early-stopping horizon rather than at `--epochs`: `epoch 6/8+` reads
+ * "epoch 6 done; training ends after epoch 8 unless validation NDCG@10 improves" (no `+` once the
+ * `--epochs` limit is the end), and the ETA is the time to that epoch at the recent epochs' pace.
+ */
+class Progress {
+  private readonly bar: cliProgress.SingleBar | null;
+  private readonly recent: number[] = [];
+
+  constructor(
+    private readonly epochs: number,
+    horizon: number,
+    private readonly quiet: boolean,
+  ) {
+    this.bar =
+      quiet || !process.stderr.isTTY
+        ? null
+        : new cliProgress.SingleBar(
+            { format: 'epoch {value}/{until} |{bar}| loss {loss} | valid NDCG@10 {ndcg} | ETA {until_eta}', stream: process.stderr, barsize: 24 },
+            cliProgress.Presets.shades_classic,
+          );
+    this.bar?.start(horizon, 0, { until: this.until(horizon), loss: '-', ndcg: '-', until_eta: '-' });
+  }
+
+  private until(horizon: number): string {
+    return horizon < this.epochs ? `${horizon}+` : String(horizon);
+  }
+
+  epoch(i: EpochInfo): void {
+    this.recent.push(i.seconds);
+    if (this.recent.length > 3) this.recent.shift();
+    const pace = this.recent.reduce((a, b) => a + b, 0) / this.recent.length;
+    const eta = `${duration(pace * (i.horizon - i.epoch))}${i.horizon < this.epochs ? '+' : ''}`;
+    const ndcg = i.valid?.['NDCG@10'].toFixed(4) ?? '-';
+    if (this.bar) {
+      this.bar.setTotal(i.horizon);
+      this.bar.update(i.epoch, { until: this.until(i.horizon), loss: i.loss.toFixed(4), ndcg, until_eta: eta });
+    } else if (!this.quiet) {
+      console.error(`epoch ${i.epoch}/${this.until(i.horizon)}: loss ${i.loss.toFixed(4)}, valid NDCG@10 ${ndcg} (${i.seconds.toFixed(1)} s; ETA ${eta})`);
+    }
+  }
+
+  stop(): void {
+    this.bar?.stop();
+  }
+}
+
+/** Model items -> product titles (the card a group shows), for the report. */
+function titlesOf(catalog: CatalogFile | undefined): Map<string, string> | undefined {
+  if (!catalog) return undefined;
+  const titles = new Map<string, string>();
+  for (const key of catalog.groups.groups.keys()) titles.set(key, catalog.groups.shown(key)!.title);
+  return titles;
+}
+
+/** Up to `count` evaluable users picked at random (seeded): their test history and the model's top 10 after it. */
+async function samplesOf(model: SasRec, data: Dataset, count: number, seed: number): Promise<Sample[]> {
+  const users = [...data.sequences.keys()].filter((u) => split(data.sequences[u]!));
+  const random = rng(seed ^ 0x5eed);
+  for (let i = users.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [users[i], users[j]] = [users[j]!, users[i]!];
+  }
+  const id = (i: number): string => data.itemIds[i - 1]!;
+  const samples: Sample[] = [];
+  for (const u of users.slice(0, count)) {
+    const s = split(data.sequences[u]!)!;
+    const history = [...s.train, s.valid];
+    const top = await model.recommend(history, 10, history);
+    samples.push({ history: history.slice(-8).map(id), length: history.length, next: id(s.test), recommended: top.map((t) => id(t.index)) });
+  }
+  return samples;
+}
+
+export async function trainCommand(a: TrainArgs): Promise<void> {
+  const counted = parseCounted(a.count ?? DEFAULT_COUNT);
+  const catalog = a.catalog ? await readCatalogFile(a.catalog) : undefined;
+  const { data, summary } = await readData(a.data, { format: (a.format ?? 'auto') as Format, counted, strict: a.strict, catalog });
+  if (!a.json) for (const line of describeData(summary)) console.error(line);
+  if (summary.evaluable === 0) throw new CliError(`${a.data}: no user has the 3 interactions leave-one-out needs (train, validation, test)`);
+  await useBackend(a.backend);
+  const horizon = stopHorizon(0, 0, false, { ...TRAIN_DEFAULTS, epochs: a.epochs, patience: a.patience });
+  const progress = new Progress(a.epochs, horizon, a.json);
+  if (!a.json) {
+    console.error(`training: at most ${a.epochs} epochs, stopping once validation NDCG@10 has not improved for ${a.patience} (--patience); "epoch 6/8+" = ends after epoch 8 unless it improves`);
+  }
+  const started = performance.now();
+  let result;
+  try {
+    result = await trainModel(data, {
+      model: { dim: a.dim, blocks: a.blocks, heads: a.heads, maxLen: a.maxLen },
+      epochs: a.epochs,
+      batchSize: a.batchSize,
+      learningRate: a.lr,
+      dropout: a.dropout,
+      negatives: a.negatives,
+      patience: a.patience,
+      seed: a.seed,
+      onEpoch: (i) => progress.epoch(i),
+    });
+  } finally {
+    progress.stop();
+  }
+  // Test metrics of the best epoch's weights, through the same scoring code the widget runs, and the
+  // popularity baseline under the same protocol.
+  const best = SasRec.fromWeights(result.config, result.weights);
+  let test;
+  let samples: Sample[] = [];
+  try {
+    test = (await evaluate(best, data, { target: 'test' })).metrics;
+    if (a.report) samples = await samplesOf(best, data, 3, a.seed);
+  } finally {
+    best.dispose();
+  }
+  const baseline = evaluatePopularity(data, { target: 'test', seed: a.seed }).metrics;
+  const input: InputRecord = {
+    format: summary.format,
+    ...(summary.format === 'events' && { count: counted }),
+    ...(catalog && { catalog: resolve(catalog.file) }),
+  };
+  const training = {
+    data: a.data,
+    input,
+    seed: a.seed,
+    bestEpoch: result.bestEpoch,
+    valid: result.bestValid,
+    test,
+    baseline: { popularity: baseline },
+    seconds: (performance.now() - started) / 1000,
+    history: result.history,
+  };
+  const artifact = await buildArtifact({
+    name: 'trained',
+    version: `t${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}Z`,
+    config: result.config,
+    itemIds: data.itemIds,
+    weights: result.weights,
+    quantization: 'float32',
+    training,
+  });
+  await writeArtifactDir(a.out, artifact);
+  if (a.report) {
+    await writeReport(a.report, {
+      title: `EdgeRecs training report: ${a.data}`,
+      data: a.data,
+      config: result.config,
+      history: result.history,
+      bestEpoch: result.bestEpoch,
+      valid: result.bestValid,
+      test,
+      seconds: training.seconds,
+      sizes: artifactSizes(artifact),
+      summary,
+      baseline,
+      samples,
+      titles: titlesOf(catalog),
+    });
+  }
+  const out = { out: a.out, config: result.config, bestEpoch: result.bestEpoch, valid: result.bestValid, test, baseline: { popularity: baseline }, seconds: training.seconds, data: summary };
+  console.log(
+    a.json
+      ? JSON.stringify(out)
+      : `wrote ${a.out} (best epoch ${result.bestEpoch}; test NDCG@10 ${test['NDCG@10'].toFixed(4)}, HR@10 ${test['HR@10'].toFixed(4)}; popularity baseline NDCG@10 ${baseline['NDCG@10'].toFixed(4)}, HR@10 ${baseline['HR@10'].toFixed(4)}; seen items excluded)`,
+  );
+}
