@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { AVAILABILITY, groupIndex, groupKey, parseCatalog, parseProduct, topCategory, type Catalog, type Product } from './catalog.ts';
+import { AVAILABILITY, groupEvents, groupIndex, groupKey, parseCatalog, parseProduct, topCategory, type Catalog, type Product } from './catalog.ts';
 import { ContractError } from './errors.ts';
 import { thrownContractError } from '../test/support/contract-error.ts';
 
@@ -130,5 +130,22 @@ describe('ids and variant groups', () => {
     expect(['jacket', 'mug', 'hat', 'cap', 'nope'].map((k) => index.shown(k)?.id)).toEqual(['jacket-l', 'mug', 'hat-2', 'cap-1', undefined]);
     expect(groupKey({ id: 'a' })).toBe('a');
     expect(groupKey({ id: 'a', item_group_id: 'g' })).toBe('g');
+  });
+});
+
+describe('groupEvents', () => {
+  it('maps item ids to their group keys, keeping unknown ids and untouched events as they are', () => {
+    const index = groupIndex(parseCatalog({ updatedAt: 'x', products: [product({ id: 'j-s', item_group_id: 'j' }), product({ id: 'j-m', item_group_id: 'j' }), product({ id: 'mug' })] }));
+    const plain = { name: 'view_item' as const, ts: 1, items: [{ item_id: 'mug' }] };
+    const events = [
+      { name: 'view_item' as const, ts: 2, items: [{ item_id: 'j-s', price: 5 }] },
+      plain,
+      { name: 'purchase' as const, ts: 3, items: [{ item_id: 'j-m', quantity: 1 }, { item_id: 'gone' }] },
+    ];
+    const grouped = groupEvents(events, index.keyOf);
+    expect(grouped.map((e) => e.items.map((i) => i.item_id))).toEqual([['j'], ['mug'], ['j', 'gone']]);
+    expect(grouped[0]!.items[0]).toEqual({ item_id: 'j', price: 5 });
+    expect(grouped[1]).toBe(plain);
+    expect(events[0]!.items[0]!.item_id).toBe('j-s');
   });
 });

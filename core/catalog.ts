@@ -1,4 +1,5 @@
 import { ContractError, isRecord, show } from './errors.ts';
+import type { ShopEvent } from './events.ts';
 import { ITEM_ID_RULE, normalizeItemId } from './item-id.ts';
 
 /** Stock states, as in the Google Merchant Center `availability` attribute. */
@@ -170,4 +171,16 @@ export function groupIndex(catalog: Pick<Catalog, 'products'>): GroupIndex {
     shown.set(key, variants.find((p) => p.availability === 'in_stock') ?? variants.find((p) => p.availability !== 'out_of_stock') ?? variants[0]!);
   }
   return { keyOf: (id) => keys.get(id), groups, shown: (key) => shown.get(key) };
+}
+
+/**
+ * `events` with each item id replaced by its group key (`GroupIndex.keyOf`); ids the catalog does not
+ * hold are kept as they are. What the model and the shopper's profile read: a view of size S and a
+ * view of size M are two views of the jacket.
+ */
+export function groupEvents(events: readonly ShopEvent[], keyOf: (id: string) => string | undefined): ShopEvent[] {
+  return events.map((e) => {
+    if (e.items.every((item) => (keyOf(item.item_id) ?? item.item_id) === item.item_id)) return e;
+    return { ...e, items: e.items.map((item) => ({ ...item, item_id: keyOf(item.item_id) ?? item.item_id })) };
+  });
 }

@@ -4,7 +4,7 @@
  * edge server is down or slow, so a returning shopper keeps getting cards long after the catalog's 60 s
  * HTTP cache has expired.
  */
-import { parseCatalog, type Catalog } from '../core/catalog.ts';
+import { groupIndex, parseCatalog, type Catalog, type Product } from '../core/catalog.ts';
 import { ContractError } from '../core/errors.ts';
 import { REVALIDATE_TIMEOUT_MS, withTimeout } from './runtime/model.ts';
 import type { CachedCatalog, ModelCache } from './store.ts';
@@ -79,4 +79,31 @@ export async function fetchCatalog(source: CatalogSource): Promise<{ catalog: Ca
   // cache answered) needs no write.
   if (cache && etag && (etag !== stored?.etag || !fallback)) void cache.putCatalog(url, { etag, body } satisfies CachedCatalog);
   return { catalog, load: 'network' };
+}
+
+/**
+ * The catalog as ranking, profile and copy read it: one card per variant group (`core/catalog.ts`
+ * `groupIndex`). The model's item ids are group keys, so an event on any size counts for the jacket.
+ */
+export interface CardCatalog {
+  /** Every product by its own id (all variants): what an event or a click names. */
+  products: Map<string, Product>;
+  /** The variant each group's card shows (in stock, else orderable, else the first), by group key, in catalog order. */
+  cards: Map<string, Product>;
+  /** Group keys whose card is out of stock, i.e. every variant is. */
+  outOfStock: Set<string>;
+  /** The group key of a product id or a group key; the id itself where the catalog does not hold it. */
+  key(id: string): string;
+}
+
+export function cardCatalog(catalog: Catalog): CardCatalog {
+  const index = groupIndex(catalog);
+  const cards = new Map<string, Product>();
+  const outOfStock = new Set<string>();
+  for (const key of index.groups.keys()) {
+    const shown = index.shown(key)!;
+    cards.set(key, shown);
+    if (shown.availability === 'out_of_stock') outOfStock.add(key);
+  }
+  return { products: new Map(catalog.products.map((p) => [p.id, p])), cards, outOfStock, key: (id) => index.keyOf(id) ?? id };
 }

@@ -1,8 +1,9 @@
 import { parsePopular, type Placement, type Popular } from '../core/analytics.ts';
-import type { Product } from '../core/catalog.ts';
+import { groupEvents, type Product } from '../core/catalog.ts';
 import { ContractError } from '../core/errors.ts';
 import { parseEvent, type ShopEvent } from '../core/events.ts';
-import { fetchCatalog, type CatalogLoad } from './catalog.ts';
+import { normalizeItemId } from '../core/item-id.ts';
+import { cardCatalog, fetchCatalog, type CatalogLoad } from './catalog.ts';
 import { Attributions } from './attribution.ts';
 import type { WidgetConfig } from './config.ts';
 import { forgetBucket, sessionBucket } from './canary.ts';
@@ -121,6 +122,9 @@ export class Engine extends EventTarget {
   merchant: MerchantConfig = MERCHANT_DEFAULTS;
   readonly metrics: Metrics;
   private catalog = new Map<string, Product>();
+  /** One product per variant group, the variant its card shows, by group key (`catalog.ts` `cardCatalog`): what ranking reads. */
+  private cards = new Map<string, Product>();
+  /** Group keys whose every variant is out of stock. */
   private outOfStock = new Set<string>();
   private popular: Popular = { updatedAt: '', trending: [], bestsellers: [] };
   private runtime: Runtime | null = null;
@@ -351,16 +355,19 @@ export class Engine extends EventTarget {
     await this.popularReady;
     const profile = await this.currentProfile();
     const rules = rulesFor(this.merchant, request.placement);
+    // The product on screen as its group: the jacket's other sizes are not "similar" to it.
+    const onScreen = request.itemId === undefined ? undefined : normalizeItemId(request.itemId);
+    const itemId = onScreen === undefined ? undefined : this.itemKey(onScreen);
     const exclude = new Set<string>([...profile.purchased, ...profile.cart, ...this.outOfStock]);
-    if (request.itemId) exclude.add(request.itemId);
+    if (itemId) exclude.add(itemId);
     let rows: Ranked[];
     const runtime = this.runtime;
     if (request.placement === 'recently-viewed') {
       // Only what the shopper really viewed: filling up with other products would make the row lie.
       rows = [];
       for (const id of profile.viewed) {
-        const product = this.catalog.get(id);
-        if (product && id !== request.itemId && allowed(product, { include: rules.include, exclude: rules.exclude }, new Set())) rows.push({ product, tier: 'history', boosted: false });
+        const product = this.cards.get(id);
+        if (product && id !== itemId && allowed(product, { include: rules.include, exclude: rules.exclude }, new Set())) rows.push({ product, tier: 'history', boosted: false });
         if (rows.length >= request.count) break;
       }
     } else {
@@ -379,22 +386,21 @@ export class Engine extends EventTarget {
             if (__EDGE_RECS_DEV__) this.warn(`ranking failed, using the fallback chain: ${String(e)}`);
           }
         };
-        const { itemId } = request;
         if (request.placement === 'similar') await model(itemId ? 'similar' : 'personal', itemId ? [...profile.sequence, itemId] : profile.sequence);
         else if (request.placement === 'cart') await model('personal', [...profile.sequence.filter((id) => !profile.cart.includes(id)), ...profile.cart]);
         else await model('personal', profile.sequence);
         if (itemId && request.placement !== 'similar') await model('similar', [itemId]);
       }
       lists.push({ tier: 'trending', items: this.popular.trending }, { tier: 'bestseller', items: this.popular.bestsellers });
-      rows = rank({ count: request.count, catalog: this.catalog, exclude, lists, rules });
+      rows = rank({ count: request.count, catalog: this.cards, exclude, lists, rules, keyOf: this.itemKey });
     }
     const modelVersion = runtime?.modelVersion ?? 'fallback';
     const ctx: CopyContext = {
       locale: this.config.locale,
       placement: request.placement,
       profile,
-      product: (id) => this.catalog.get(id),
-      currentItem: request.itemId,
+      product: this.lookup,
+      currentItem: itemId,
       lowStock: this.merchant.lowStock,
       overrides: this.merchant.copy,
     };
@@ -447,7 +453,9 @@ export class Engine extends EventTarget {
     if (!this.profile) {
       // Every element re-ranks on the same change: derive the profile once for all of them.
       const log = this.log;
-      const pending = log ? Promise.resolve(deriveProfile(log, this.lookup)) : this.readLog().then((events) => deriveProfile(events, this.lookup));
+      // Events name variants; the profile and the model read their groups (an event on size M counts for the jacket).
+      const derive = (events: readonly ShopEvent[]): Profile => deriveProfile(groupEvents(events, this.itemKey), this.lookup);
+      const pending = log ? Promise.resolve(derive(log)) : this.readLog().then(derive);
       // A failed read is not cached: the next re-rank tries the store again.
       pending.catch(() => this.profile === pending && (this.profile = undefined));
       this.profile = pending;
@@ -455,7 +463,14 @@ export class Engine extends EventTarget {
     return this.profile;
   }
 
-  private readonly lookup = (id: string): Product | undefined => this.catalog.get(id);
+  /** A group's card product by group key, else a product by its own id. */
+  private readonly lookup = (id: string): Product | undefined => this.cards.get(id) ?? this.catalog.get(id);
+
+  /**
+   * The model's item for a product id: its variant group's key (`core/catalog.ts` `groupKey`); the id
+   * itself before the catalog has loaded or where the catalog does not hold it.
+   */
+  itemKey = (id: string): string => id;
 
   /** Reads the log from the store (after every queued write) and keeps it, unless it changed meanwhile. */
   private readLog(): Promise<ShopEvent[]> {
@@ -547,10 +562,13 @@ export class Engine extends EventTarget {
       // Kept on the device only with storage consent, like the model cache.
       const cache = this.persistent ? (await this.store).cache : undefined;
       const { catalog, load } = await fetchCatalog({ server, cache });
-      for (const p of catalog.products) {
-        this.catalog.set(p.id, p);
-        if (p.availability === 'out_of_stock') this.outOfStock.add(p.id);
-      }
+      const view = cardCatalog(catalog);
+      this.catalog = view.products;
+      this.cards = view.cards;
+      this.outOfStock = view.outOfStock;
+      this.itemKey = view.key;
+      // A profile derived before the catalog knew the groups is stale.
+      this.profile = undefined;
       this.state = { ...this.state, catalogLoad: load };
     } catch (e) {
       this.fail(`catalog unavailable: ${e instanceof Error ? e.message : String(e)}`);

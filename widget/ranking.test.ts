@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Product } from '../core/catalog.ts';
+import { groupIndex, type Product } from '../core/catalog.ts';
 import { rank, inCategory, type CandidateList, type RankInput } from './ranking.ts';
 
 const P = (id: string, product_type: string, extra: Partial<Product> = {}): Product => ({
@@ -59,5 +59,33 @@ describe('rank', () => {
     expect(r[1]!.tier).toBe('pinned');
     // An excluded product is never pinned.
     expect(ids(run({ exclude: new Set(['h']), rules: { pin: [{ id: 'h', position: 1 }] } }))).not.toContain('h');
+  });
+});
+
+describe('rank: variant groups', () => {
+  // A 3-size jacket (S sold out) and two plain products, as the engine builds the card catalog.
+  const products = [
+    P('jacket-s', 'Apparel > Jackets', { item_group_id: 'jacket', availability: 'out_of_stock' }),
+    P('mug', 'Home'),
+    P('jacket-m', 'Apparel > Jackets', { item_group_id: 'jacket' }),
+    P('jacket-l', 'Apparel > Jackets', { item_group_id: 'jacket' }),
+    P('pot', 'Home'),
+  ];
+  const index = groupIndex({ products });
+  const cards = new Map([...index.groups.keys()].map((k) => [k, index.shown(k)!]));
+  const grouped = (over: Partial<RankInput>) => rank({ count: 5, catalog: cards, exclude: new Set(), lists: [], rules: { maxPerCategory: 0 }, keyOf: index.keyOf, ...over });
+
+  it('shows one card per group, the variant in stock, wherever a variant is ranked', () => {
+    expect(ids(grouped({}))).toEqual(['jacket-m', 'mug', 'pot']);
+    // A list naming sizes (the server's lists count variants) or the group: one card, at the first mention.
+    const r = grouped({ lists: [list('trending', ['pot', 'jacket-l', 'jacket-s', 'jacket'])] });
+    expect(ids(r)).toEqual(['pot', 'jacket-m', 'mug']);
+    expect(r.map((x) => x.tier)).toEqual(['trending', 'trending', 'catalog']);
+  });
+
+  it('reads exclusions, pins and boosts of any variant as the group', () => {
+    expect(ids(grouped({ exclude: new Set(['jacket']) }))).toEqual(['mug', 'pot']);
+    expect(ids(grouped({ rules: { pin: [{ id: 'jacket-l', position: 3 }], maxPerCategory: 0 } }))).toEqual(['mug', 'pot', 'jacket-m']);
+    expect(ids(grouped({ lists: [list('personal', ['mug', 'pot', 'jacket'])], rules: { boost: [{ ids: ['jacket-s'], by: 1 }] } }))).toEqual(['jacket-m', 'mug', 'pot']);
   });
 });

@@ -2,8 +2,11 @@
  * Ranking as pure functions: from candidate lists (the model's, the server's aggregates, the catalog's
  * order) and the merchant's rules to the cards of one row. Deterministic: the same inputs give the same
  * row, and ties keep list order, so a row never reshuffles on its own.
+ *
+ * Variants are ranked as their group (`core/catalog.ts` `groupKey`): the catalog holds one product per
+ * group, the one its card shows, and ids in lists, exclusions, pins and boosts are read as their group.
  */
-import type { Product } from '../core/catalog.ts';
+import { groupKey, type Product } from '../core/catalog.ts';
 import type { Boost, RuleSet } from './merchant.ts';
 
 /**
@@ -37,13 +40,18 @@ export interface Ranked {
 
 export interface RankInput {
   count: number;
-  /** Every product, in catalog order. */
+  /** One product per group key (the variant its card shows), in catalog order. */
   catalog: ReadonlyMap<string, Product>;
-  /** Ids that must not be shown: purchased, in the cart, on screen. Out-of-stock products are dropped anyway. */
+  /** Group keys that must not be shown: purchased, in the cart, on screen. Out-of-stock products are dropped anyway. */
   exclude: ReadonlySet<string>;
   /** Candidate lists in fallback order; the catalog's order is appended as the last resort. */
   lists: readonly CandidateList[];
   rules: RuleSet;
+  /**
+   * The group key of an id in a candidate list, a pin or a boost rule (a variant's id, or a key itself);
+   * undefined for an id the catalog does not hold. Default: ids are keys (a catalog without variants).
+   */
+  keyOf?: (id: string) => string | undefined;
 }
 
 const norm = (s: string): string => s.trim().toLowerCase();
@@ -57,23 +65,26 @@ export function inCategory(productType: string, category: string): boolean {
 
 /** Whether rules and stock allow `product` to be shown at all (exclusions are hard: never relaxed). */
 export function allowed(product: Product, rules: RuleSet, exclude: ReadonlySet<string>): boolean {
-  if (product.availability === 'out_of_stock' || exclude.has(product.id)) return false;
+  if (product.availability === 'out_of_stock' || exclude.has(groupKey(product))) return false;
   if (rules.exclude?.some((c) => inCategory(product.product_type, c))) return false;
   if (rules.include && rules.include.length > 0 && !rules.include.some((c) => inCategory(product.product_type, c))) return false;
   return true;
 }
 
-function boostMatches(b: Boost, p: Product): boolean {
+const same = (id: string): string => id;
+
+function boostMatches(b: Boost, p: Product, keyOf: (id: string) => string | undefined): boolean {
   if (b.category !== undefined && !inCategory(p.product_type, b.category)) return false;
   if (b.brand !== undefined && norm(p.brand ?? '') !== norm(b.brand)) return false;
-  if (b.ids !== undefined && !b.ids.includes(p.id)) return false;
+  // Any variant's id names the group: a boost on one size lifts the card of the jacket.
+  if (b.ids !== undefined && !b.ids.some((id) => id === p.id || keyOf(id) === groupKey(p))) return false;
   return true;
 }
 
-/** Sum of the `by` of every boost rule matching `p`. */
-export function boostOf(p: Product, boosts: readonly Boost[] | undefined): number {
+/** Sum of the `by` of every boost rule matching `p` (`keyOf`: as in `RankInput`). */
+export function boostOf(p: Product, boosts: readonly Boost[] | undefined, keyOf: (id: string) => string | undefined = same): number {
   let by = 0;
-  for (const b of boosts ?? []) if (boostMatches(b, p)) by += b.by;
+  for (const b of boosts ?? []) if (boostMatches(b, p, keyOf)) by += b.by;
   return by;
 }
 
@@ -85,8 +96,10 @@ export function boostOf(p: Product, boosts: readonly Boost[] | undefined): numbe
  */
 export function rank(input: RankInput): Ranked[] {
   const { count, catalog, exclude, rules } = input;
+  const keyOf = input.keyOf ?? same;
   if (count <= 0) return [];
-  const pinned = new Set((rules.pin ?? []).map((p) => p.id));
+  const pins = [...(rules.pin ?? [])].sort((a, b) => a.position - b.position).map((pin) => ({ key: keyOf(pin.id), position: pin.position }));
+  const pinned = new Set(pins.map((p) => p.key));
   const seen = new Set<string>();
   const ordered: Ranked[] = [];
   /** Enough candidates for a diverse row: stop walking the (long) catalog tier there. */
@@ -102,11 +115,13 @@ export function rank(input: RankInput): Ranked[] {
     const span = hi - lo;
     const tier: Array<{ r: Ranked; key: number; at: number }> = [];
     list.items.forEach((c, at) => {
-      if (seen.has(c.id) || pinned.has(c.id)) return;
-      const product = catalog.get(c.id);
+      // Two variants of one group in a list (the server's lists count variants): the first stands for it.
+      const key = keyOf(c.id);
+      if (key === undefined || seen.has(key) || pinned.has(key)) return;
+      const product = catalog.get(key);
       if (!product || !allowed(product, rules, exclude)) return;
-      seen.add(c.id);
-      const by = boostOf(product, rules.boost);
+      seen.add(key);
+      const by = boostOf(product, rules.boost, keyOf);
       // Equal scores (or one candidate) normalise to 1: the boost alone then decides among them.
       const relevance = span > 0 && Number.isFinite(c.score) ? (c.score - lo) / span : 1;
       // A hair over 1 so that `by: 1` beats the tier's best unboosted product rather than tying with it.
@@ -120,11 +135,11 @@ export function rank(input: RankInput): Ranked[] {
     // (a 12k catalog is mostly never looked at), so a boost reaches the first `enough` eligible products.
     const tier: Array<{ r: Ranked; key: number; at: number }> = [];
     let at = 0;
-    for (const product of catalog.values()) {
+    for (const [key, product] of catalog) {
       if (ordered.length + tier.length >= enough) break;
       at++;
-      if (seen.has(product.id) || pinned.has(product.id) || !allowed(product, rules, exclude)) continue;
-      const by = boostOf(product, rules.boost);
+      if (seen.has(key) || pinned.has(key) || !allowed(product, rules, exclude)) continue;
+      const by = boostOf(product, rules.boost, keyOf);
       tier.push({ r: { product, tier: 'catalog', boosted: by > 0 }, key: 1 - at / catalog.size + by * 1.001, at });
     }
     tier.sort((a, b) => b.key - a.key || a.at - b.at);
@@ -151,10 +166,9 @@ export function rank(input: RankInput): Ranked[] {
   }
   row = row.slice(0, count);
 
-  const pins = [...(rules.pin ?? [])].sort((a, b) => a.position - b.position);
   for (const pin of pins) {
-    const product = catalog.get(pin.id);
-    if (!product || !allowed(product, rules, exclude) || row.some((r) => r.product.id === pin.id)) continue;
+    const product = pin.key === undefined ? undefined : catalog.get(pin.key);
+    if (!product || !allowed(product, rules, exclude) || row.some((r) => groupKey(r.product) === pin.key)) continue;
     row.splice(Math.min(pin.position - 1, row.length), 0, { product, tier: 'pinned', boosted: false });
   }
   return row.slice(0, count);

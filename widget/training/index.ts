@@ -8,6 +8,7 @@
  * every failure becomes an `error` event on the trainer (and a development-build warning).
  */
 import type { TrustedKey } from '../../core/artifact/signing.ts';
+import { groupEvents } from '../../core/catalog.ts';
 import { interestSequence, type ShopEvent } from '../../core/events.ts';
 import { CLIENT_ENCODING } from '../../core/federated/client.ts';
 import { NONCE_BYTES, type EncodeOptions } from '../../core/federated/codec.ts';
@@ -23,6 +24,8 @@ export interface TrainingHost extends EventTarget {
   readonly consentState: { storage: boolean; analytics: boolean };
   /** The shopper's stored events, oldest first. */
   events(): Promise<ShopEvent[]>;
+  /** The model's item for an event's item id: its variant group (`Engine.itemKey`). Default: the id itself. */
+  readonly itemKey?: (id: string) => string;
 }
 
 export interface TrainingOptions {
@@ -143,7 +146,8 @@ export class FederatedTrainer extends EventTarget {
   private async attempt(force: boolean): Promise<TrainingOutcome> {
     const signal = this.abort.signal;
     const events = await this.host.events();
-    const counted = interestSequence(events);
+    // Trained on groups, as the model ranks them: a view of size S and one of size M are two views of the jacket.
+    const counted = interestSequence(this.host.itemKey ? groupEvents(events, this.host.itemKey) : events);
     const state = this.state();
     // A shorter history than last time means the shopper erased it: count from zero.
     if (counted.length < state.trainedAt) this.saveState({ ...state, trainedAt: 0 });
