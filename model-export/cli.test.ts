@@ -58,6 +58,7 @@ let data: string;
 let keyPath: string;
 let trained: { a: Run; b: Run; c: Run };
 let exported: Run;
+let keygenOut: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'edge-recs-cli-'));
@@ -69,6 +70,7 @@ beforeAll(async () => {
     edgeRecs('train', '--data', data, '--out', join(dir, 'model-a'), ...TRAIN, '--seed', '7'),
   ]);
   expect(keygen.code, keygen.stderr).toBe(0);
+  keygenOut = keygen.stdout;
   const [b, c] = await Promise.all([
     edgeRecs('train', '--data', data, '--out', join(dir, 'model-b'), ...TRAIN, '--seed', '7'),
     edgeRecs('train', '--data', data, '--out', join(dir, 'model-c'), ...TRAIN, '--seed', '8'),
@@ -82,11 +84,33 @@ afterAll(async () => {
 });
 
 describe('edge-recs keygen', () => {
-  it('writes an Ed25519 key file readable only by its owner and prints the public key', async () => {
+  it('writes a private key file readable only by its owner, a public one beside it, and prints both and the data-public-key', async () => {
     const key = await readJson<KeyFile>(keyPath);
     expect(key).toMatchObject({ alg: 'Ed25519', keyId: expect.stringMatching(/^[0-9a-f]{16}$/) });
     expect(typeof key.privateKey).toBe('string');
     expect((await stat(keyPath)).mode & 0o777).toBe(0o600);
+    const pubPath = join(dir, 'key.pub.json');
+    const pubText = await readFile(pubPath, 'utf8');
+    expect(pubText.trimEnd().split('\n')).toHaveLength(1); // pastes as one var value
+    expect(JSON.parse(pubText)).toEqual({ alg: 'Ed25519', keyId: key.keyId, publicKey: key.publicKey });
+    expect(keygenOut).toContain(`wrote ${keyPath} (private`);
+    expect(keygenOut).toContain(`wrote ${pubPath} (public`);
+    expect(keygenOut).toContain(`data-public-key="${key.keyId}:${key.publicKey}"`);
+  });
+
+  it('never overwrites a key file (exit 1, the file kept), and takes --public-out and --json', async () => {
+    const before = await readFile(keyPath, 'utf8');
+    const again = await edgeRecs('keygen', '--out', keyPath);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`${keyPath}: already exists; keygen never overwrites a key`);
+    expect(await readFile(keyPath, 'utf8')).toBe(before);
+    const [priv, pub] = [join(dir, 'keys-b.json'), join(dir, 'public-b.txt')];
+    const json = await edgeRecs('keygen', '--out', priv, '--public-out', pub, '--json');
+    expect(json.code, json.stderr).toBe(0);
+    const printed = JSON.parse(json.stdout) as Record<string, string>;
+    const { keyId, publicKey } = await readJson<KeyFile>(priv);
+    expect(printed).toEqual({ keyId, privateKeyFile: priv, publicKeyFile: pub, dataPublicKey: `${keyId}:${publicKey}` });
+    expect(await readJson(pub)).toEqual({ alg: 'Ed25519', keyId, publicKey });
   });
 });
 
@@ -132,8 +156,8 @@ describe('edge-recs train, export, eval', () => {
     expect(metrics['NDCG@10']).toBeLessThanOrEqual(metrics['HR@10']!);
   });
 
-  it('evaluates a signed artifact with --trusted-key and refuses one signed by another key', async () => {
-    const ok = await edgeRecs('eval', '--model', join(dir, 'artifact'), '--data', data, '--json', '--trusted-key', keyPath);
+  it('evaluates a signed artifact with --trusted-key (the public key file) and refuses one signed by another key', async () => {
+    const ok = await edgeRecs('eval', '--model', join(dir, 'artifact'), '--data', data, '--json', '--trusted-key', join(dir, 'key.pub.json'));
     expect(ok.code, ok.stderr).toBe(0);
     const otherKey = join(dir, 'other-key.json');
     expect((await edgeRecs('keygen', '--out', otherKey)).code).toBe(0);

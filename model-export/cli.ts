@@ -1,13 +1,14 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ContractError } from '../core/errors.ts';
 import { MODEL_DEFAULTS } from '../core/model/config.ts';
-import { exportCommand, importCommand, keygenCommand } from './commands.ts';
+import { exportCommand, importCommand } from './commands.ts';
 import { evalCommand } from './eval-command.ts';
 import { DEFAULT_COUNT, FORMATS } from './input.ts';
 import { trainCommand } from './train-command.ts';
 import { TRAIN_DEFAULTS } from './trainer.ts';
 import { CliError } from './errors.ts';
-import { publishCommand } from './publish.ts';
+import { keygenCommand } from './keygen.ts';
+import { registerReleaseCommands } from './release-cli.ts';
 import { SIMULATE_DEFAULTS, simulateCommand } from './simulate.ts';
 
 const int = (name: string) => (v: string): number => {
@@ -90,16 +91,7 @@ export function program(): Command {
     .requiredOption('--out <dir>', 'output directory (an unsigned float32 artifact), written atomically')
     .option('--json', 'print a JSON summary', false)
     .action((o) => importCommand(o));
-  cli
-    .command('publish')
-    .description('upload a signed artifact to an edge server (admin API); the server verifies it and makes it the current version')
-    .requiredOption('--artifact <dir>', 'exported artifact directory (edge-recs export --sign-key ...)')
-    .requiredOption('--server <url>', 'edge server base URL, e.g. https://recs.example.com')
-    .option('--token <token>', 'admin bearer token of the server (default: the EDGE_RECS_TOKEN environment variable, which keeps it out of shell history)')
-    .option('--name <name>', "model name to publish under; must be the artifact's own (it is signed) (default: the artifact's name, e.g. default)")
-    .option('--timeout <s>', 'seconds to wait for the server', int('--timeout'), 120)
-    .option('--json', 'print one JSON line: name, version, created, current, manifestSha256', false)
-    .action((o) => publishCommand(o));
+  registerReleaseCommands(cli);
   cli
     .command('simulate')
     .description(
@@ -147,15 +139,24 @@ export function program(): Command {
     .action(async (o) => void (await simulateCommand(o)));
   cli
     .command('keygen')
-    .description('make an Ed25519 signing key pair')
-    .requiredOption('--out <file>', 'key file to write (private: keep it secret)')
+    .description('make an Ed25519 signing key pair: a private key file (signs models) and a public one (checks them); never overwrites')
+    .requiredOption('--out <file>', 'private key file to write, e.g. keys/release.json (keep it secret; for export --sign-key)')
+    .option('--public-out <file>', 'public key file to write, for eval --trusted-key, the Node server\'s --trusted-key and the Worker\'s TRUSTED_KEYS (default: --out with .pub.json, e.g. keys/release.pub.json)')
+    .option('--json', 'print one JSON line: keyId, privateKeyFile, publicKeyFile, dataPublicKey', false)
     .action((o) => keygenCommand(o));
   return cli;
 }
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await program().exitOverride().parseAsync(argv);
+    // Every command, not only the root: a subcommand's usage error then comes here rather than exiting.
+    const override = (command: Command): void => {
+      command.exitOverride();
+      command.commands.forEach(override);
+    };
+    const cli = program();
+    override(cli);
+    await cli.parseAsync(argv);
     return 0;
   } catch (e) {
     // Input that breaks a core contract (a malformed data line, a bad safetensors file) names its
@@ -165,7 +166,8 @@ export async function main(argv: string[]): Promise<number> {
       return e instanceof CliError ? e.exitCode : 1;
     }
     if (e && typeof e === 'object' && 'exitCode' in e && typeof (e as { exitCode: unknown }).exitCode === 'number') {
-      return (e as { exitCode: number }).exitCode; // commander already printed help or the usage error
+      // Commander already printed the help or the usage error; a usage error exits 2, as CliError's do.
+      return (e as { exitCode: number }).exitCode === 0 ? 0 : 2;
     }
     console.error(`edge-recs: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return 70;

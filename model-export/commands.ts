@@ -1,6 +1,5 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { buildArtifact, type Artifact } from '../core/artifact/artifact.ts';
-import { generateKeyFile } from '../core/artifact/signing.ts';
 import { MODEL_NAME } from '../core/artifact/manifest.ts';
 import { QUANTIZATIONS, type Quantization } from '../core/artifact/weights-codec.ts';
 import { ContractError } from '../core/errors.ts';
@@ -90,11 +89,4 @@ export async function importCommand(a: { safetensors: string; config: string; it
   });
   await writeArtifactDir(a.out, artifact);
   console.log(a.json ? JSON.stringify({ out: a.out, config }) : `wrote ${a.out} (${config.numItems} items, ${config.blocks} blocks, dim ${config.dim})`);
-}
-
-export async function keygenCommand(a: { out: string }): Promise<void> {
-  const key = await generateKeyFile();
-  await writeFile(a.out, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600 });
-  await chmod(a.out, 0o600);
-  console.log(`wrote ${a.out}\npublic key (data-public-key): ${key.keyId}:${key.publicKey}`);
 }

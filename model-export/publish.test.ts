@@ -46,6 +46,8 @@ beforeAll(async () => {
   const { key: stranger } = await signer();
   await writeArtifactDir(join(dir, 'forged'), await tinyArtifact(stranger, 'v3', 3));
   await writeArtifactDir(join(dir, 'unsigned'), await tinyArtifact(undefined, 'v4', 4));
+  await writeArtifactDir(join(dir, 'v5'), await tinyArtifact(key, 'v5', 5));
+  await writeArtifactDir(join(dir, 'fresh'), await tinyArtifact(key, 'f1', 6, 'fresh'));
 });
 
 afterAll(async () => {
@@ -53,7 +55,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const version = async (): Promise<string | null> => (await fetch(`${server.url}/v1/models/default/manifest`)).headers.get('X-Model-Version');
+/** The version a manifest request gets; with a bucket (0-99), the side of a canary that bucket is on. */
+const version = async (bucket?: number): Promise<string | null> =>
+  (await fetch(`${server.url}/v1/models/default/manifest`, bucket === undefined ? {} : { headers: { 'X-Canary-Bucket': String(bucket) } })).headers.get('X-Model-Version');
 
 describe('edge-recs publish', () => {
   it('uploads a signed artifact, which the server then serves as the current version', async () => {
@@ -80,7 +84,7 @@ describe('edge-recs publish', () => {
       edgeRecs(['--artifact', join(dir, 'forged'), '--server', server.url, '--token', TOKEN]),
     ]);
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/refused default@v1: forbidden: the admin token is not valid \(check --token\)/);
+    expect(wrong.stderr).toMatch(/refused default@v1: forbidden: the admin token is not valid \(check --token or EDGE_RECS_TOKEN/);
     expect(forged.code).toBe(1);
     expect(forged.stderr).toMatch(/refused default@v3: untrusted_key: /);
     expect(await version()).toBe('v2');
@@ -105,5 +109,30 @@ describe('edge-recs publish', () => {
     const unreachable = await edgeRecs(['--artifact', join(dir, 'v1'), '--server', closed.url, '--token', TOKEN]);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+  });
+
+  it('publishes with --canary N: the new version on N% of requests, the current one for the rest, and says so', async () => {
+    const run = await edgeRecs(['--artifact', join(dir, 'v5'), '--server', server.url, '--token', TOKEN, '--canary', '10']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^published default@v5 to ${server.url} \\([\\d,]+ bytes\\); now v5 on 10% \\(canary\\), v2 current\\n$`));
+    expect([await version(0), await version(9), await version(10), await version(99)]).toEqual(['v5', 'v5', 'v2', 'v2']);
+
+    const again = await edgeRecs(['--artifact', join(dir, 'v5'), '--server', server.url, '--canary', '20', '--json'], { EDGE_RECS_TOKEN: TOKEN });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(again.stdout)).toMatchObject({ name: 'default', version: 'v5', created: false, current: 'v2', canary: { version: 'v5', percent: 20 } });
+    expect(await version(19)).toBe('v5');
+  });
+
+  it('refuses --canary outside 1-100 (exit 2) and a canary of a model\'s first version (the server\'s 409), publishing nothing', async () => {
+    const bad = await Promise.all(['0', '101', 'ten'].map((p) => edgeRecs(['--artifact', join(dir, 'fresh'), '--server', server.url, '--token', TOKEN, '--canary', p])));
+    for (const run of bad) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/--canary must be a percentage, an integer 1-100/);
+    }
+    const first = await edgeRecs(['--artifact', join(dir, 'fresh'), '--server', server.url, '--token', TOKEN, '--canary', '10']);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(/refused fresh@f1: no_current_version: .*publish f1 without a canary first/);
+    expect((await fetch(`${server.url}/v1/models/fresh/manifest`)).status).toBe(404);
   });
 });

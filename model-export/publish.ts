@@ -1,7 +1,8 @@
 /**
  * `edge-recs publish`: uploads an exported artifact directory to an edge server's admin API
  * (`POST /v1/admin/models/:name/versions`, multipart: `core/artifact/upload.ts`), where it is verified
- * against the server's trusted keys and made the current version.
+ * against the server's trusted keys and made the current version, or with `--canary N` served to N% of
+ * requests beside the current one (`?canary=N`, one write on the server, so it is never current first).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,17 +10,15 @@ import { sha256Hex, type Bytes } from '../core/artifact/bytes.ts';
 import { parseManifest, type Manifest } from '../core/artifact/manifest.ts';
 import { artifactForm } from '../core/artifact/upload.ts';
 import { ContractError } from '../core/errors.ts';
+import { adminClient, servingLine, type AdminArgs, type ModelState } from './admin-client.ts';
 import { CliError } from './errors.ts';
 
-export interface PublishArgs {
+export interface PublishArgs extends AdminArgs {
   artifact: string;
-  server: string;
-  /** From `--token`, else the `EDGE_RECS_TOKEN` environment variable. */
-  token?: string;
   name?: string;
+  /** Percentage (1-100) of manifest requests to serve the new version to, as a canary; default: make it current. */
+  canary?: number;
   json: boolean;
-  /** Seconds to wait for the server. */
-  timeout: number;
 }
 
 /** Reads the artifact and checks every file against the manifest, so a broken export fails here, naming the file. */
@@ -56,47 +55,25 @@ async function readArtifact(dir: string): Promise<{ manifest: Manifest; files: M
 }
 
 export async function publishCommand(a: PublishArgs): Promise<void> {
-  const token = a.token ?? process.env.EDGE_RECS_TOKEN;
-  if (!token) throw new CliError('--token (or the EDGE_RECS_TOKEN environment variable) is required: an admin token of the server', 2);
-  let base: URL;
-  try {
-    base = new URL(a.server);
-  } catch {
-    throw new CliError(`--server must be the edge server's URL, e.g. https://recs.example.com (got "${a.server}")`, 2);
+  if (a.canary !== undefined && (!Number.isInteger(a.canary) || a.canary < 1 || a.canary > 100)) {
+    throw new CliError(`--canary must be a percentage, an integer 1-100 (got "${a.canary}"); to make the version current, leave --canary out`, 2);
   }
-  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new CliError(`--server must be an http(s) URL (got "${a.server}")`, 2);
+  const client = adminClient(a);
   const artifact = await readArtifact(a.artifact);
-  const name = a.name ?? artifact.manifest.name;
-  if (name !== artifact.manifest.name) {
-    throw new CliError(`--name ${name}: the artifact is model "${artifact.manifest.name}", and the name is signed; export it again with --name ${name}`, 2);
+  const { name: signedName, version } = artifact.manifest;
+  const name = a.name ?? signedName;
+  if (name !== signedName) {
+    throw new CliError(`--name ${name}: the artifact is model "${signedName}", and the name is signed; export it again with --name ${name}`, 2);
   }
-  const url = new URL(`v1/admin/models/${encodeURIComponent(name)}/versions`, base.href.endsWith('/') ? base : `${base.href}/`);
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: artifactForm(artifact), signal: AbortSignal.timeout(a.timeout * 1000) });
-  } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliError(`cannot reach ${base.origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
-  }
-  const text = await res.text();
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // Not our server's JSON (a proxy's error page): reported by status below.
-  }
-  if (!res.ok) {
-    const error = body.error as { code?: string; message?: string } | undefined;
-    const detail = error ? `${error.code}: ${error.message}` : `HTTP ${res.status}`;
-    const hint = res.status === 401 || res.status === 403 ? ' (check --token)' : res.status === 404 && error?.code === 'admin_disabled' ? ' (the server has no admin token configured)' : '';
-    throw new CliError(`${url.origin} refused ${name}@${artifact.manifest.version}: ${detail}${hint}`);
-  }
+  const query = a.canary === undefined ? '' : `?canary=${a.canary}`;
+  const { body } = await client.send('POST', `models/${encodeURIComponent(name)}/versions${query}`, `${name}@${version}`, { data: artifactForm(artifact) });
+  const state = body as unknown as ModelState & { created: boolean; manifestSha256: string };
   if (a.json) {
-    console.log(JSON.stringify({ name, version: artifact.manifest.version, created: body.created, current: body.current, manifestSha256: body.manifestSha256 }));
-  } else {
-    const bytes = [...artifact.files.values()].reduce((n, f) => n + f.byteLength, 0);
-    console.log(
-      `${body.created ? 'published' : 'already published'} ${name}@${artifact.manifest.version} to ${url.origin} (${bytes.toLocaleString('en')} bytes); current version: ${String(body.current)}`,
-    );
+    console.log(JSON.stringify({ name, version, created: state.created, current: state.current, canary: state.canary ?? null, manifestSha256: state.manifestSha256 }));
+    return;
   }
+  const bytes = [...artifact.files.values()].reduce((n, f) => n + f.byteLength, 0);
+  // "v3 now on 10% (canary), v2 current", or the current version (and a canary of another version that runs on).
+  const serving = a.canary === undefined ? `current version: ${state.current}${state.canary ? `; ${state.canary.version} on ${state.canary.percent}% (canary)` : ''}` : `now ${servingLine(state)}`;
+  console.log(`${state.created ? 'published' : 'already published'} ${name}@${version} to ${client.origin} (${bytes.toLocaleString('en')} bytes); ${serving}`);
 }

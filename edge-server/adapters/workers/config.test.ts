@@ -32,6 +32,13 @@ describe('readWorkerConfig', () => {
     expect(configError(() => readWorkerConfig({ TRUSTED_KEYS: '[{"keyId":1}]' })).message).toMatch(/^TRUSTED_KEYS\[0\] must be \{ "keyId": string/);
   });
 
+  it('takes one key object as TRUSTED_KEYS, as keygen writes its .pub.json file', async () => {
+    const { key } = await signer();
+    const publicFile = JSON.stringify({ alg: key.alg, keyId: key.keyId, publicKey: key.publicKey });
+    expect(readWorkerConfig({ TRUSTED_KEYS: `${publicFile}\n` }).trustedKeys).toEqual([{ keyId: key.keyId, publicKey: key.publicKey }]);
+    expect(configError(() => readWorkerConfig({ TRUSTED_KEYS: JSON.stringify(key) })).message).toMatch(/^TRUSTED_KEYS\[0\] holds a private key/);
+  });
+
   it('refuses a private key in TRUSTED_KEYS', async () => {
     const { key } = await signer();
     expect(configError(() => readWorkerConfig({ TRUSTED_KEYS: JSON.stringify([key]) })).message).toMatch(/^TRUSTED_KEYS\[0\] holds a private key/);

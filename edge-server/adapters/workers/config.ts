@@ -19,8 +19,9 @@ export interface WorkerEnv {
   /** One `Analytics` Durable Object per model name: its summed counters, trending sums and bestsellers. */
   ANALYTICS: DurableObjectNamespace<Analytics>;
   /**
-   * Public keys that sign this server's models, as JSON: `[{ "keyId", "publicKey" }]`. Required, at
-   * least one: a registry that trusts no key can never publish a model.
+   * Public keys that sign this server's models, as JSON: `[{ "keyId", "publicKey" }]`, or one such
+   * object, which is what `edge-recs keygen` writes to its `.pub.json` file. Required, at least one: a
+   * registry that trusts no key can never publish a model.
    * @example '[{"keyId":"3f2a9c0d1e4b5a67","publicKey":"MCowBQYDK2VwAyEA..."}]'
    */
   TRUSTED_KEYS?: string;
@@ -58,7 +59,7 @@ export class WorkerConfigError extends Error {
   override readonly name = 'WorkerConfigError';
 }
 
-const KEYS_SHAPE = 'a JSON array of { "keyId", "publicKey" } (the public part of `edge-recs keygen` key files)';
+const KEYS_SHAPE = 'a JSON array of { "keyId", "publicKey" } (the public part of `edge-recs keygen` key files), or one such object (the text of a keygen .pub.json file)';
 
 function trustedKeys(raw: unknown): TrustedKey[] {
   if (typeof raw !== 'string' || raw.trim() === '') {
@@ -70,6 +71,8 @@ function trustedKeys(raw: unknown): TrustedKey[] {
   } catch (cause) {
     throw new WorkerConfigError(`TRUSTED_KEYS must be ${KEYS_SHAPE}; it is not JSON (${(cause as Error).message})`);
   }
+  // One key as `edge-recs keygen` writes its public file: the file's text is a ready value.
+  if (isRecord(parsed) && 'keyId' in parsed) parsed = [parsed];
   if (!Array.isArray(parsed) || parsed.length === 0) {
     throw new WorkerConfigError(`TRUSTED_KEYS must be ${KEYS_SHAPE} with at least one key (got ${show(parsed)})`);
   }

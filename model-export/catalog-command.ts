@@ -1,0 +1,73 @@
+/**
+ * `edge-recs catalog upload FILE`: replaces the catalog an edge server serves at `/v1/catalog`
+ * (`PUT /v1/admin/catalog`) with a JSON catalog or a Google Merchant Center feed (TSV or XML), sent
+ * as it is with the Content-Type of its format; the server parses and checks it.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { adminClient, type AdminArgs } from './admin-client.ts';
+import { CliError } from './errors.ts';
+
+export const CATALOG_FORMATS = ['json', 'tsv', 'xml'] as const;
+export type CatalogFormat = (typeof CATALOG_FORMATS)[number];
+
+const CONTENT_TYPE: Record<CatalogFormat, string> = {
+  json: 'application/json; charset=utf-8',
+  tsv: 'text/tab-separated-values; charset=utf-8',
+  xml: 'application/xml; charset=utf-8',
+};
+const LABEL: Record<CatalogFormat, string> = { json: 'JSON catalog', tsv: 'Merchant Center TSV feed', xml: 'Merchant Center XML feed' };
+/** Merchant Center names tab-separated feeds .txt as often as .tsv, so .txt is sniffed, not assumed. */
+const BY_EXTENSION: Record<string, CatalogFormat> = { '.json': 'json', '.tsv': 'tsv', '.tab': 'tsv', '.xml': 'xml', '.rss': 'xml', '.atom': 'xml' };
+
+/** The format of a catalog file: `--format`, else its extension, else its first characters. */
+export function catalogFormat(file: string, text: string, override?: string): CatalogFormat {
+  if (override !== undefined) {
+    if (!CATALOG_FORMATS.includes(override as CatalogFormat)) throw new CliError(`--format must be one of ${CATALOG_FORMATS.join(', ')} (got "${override}")`, 2);
+    return override as CatalogFormat;
+  }
+  const byName = BY_EXTENSION[extname(file.replace(/\.gz$/i, '')).toLowerCase()];
+  if (byName) return byName;
+  const start = text.replace(/^\uFEFF/, '').trimStart();
+  if (start.startsWith('{')) return 'json';
+  if (start.startsWith('<')) return 'xml';
+  if (start.split('\n', 1)[0]!.includes('\t')) return 'tsv';
+  throw new CliError(
+    `${file}: cannot tell its format: a catalog is a JSON catalog (.json), a Merchant Center TSV feed (.tsv, or .txt with a tab-separated header) or a Merchant Center XML feed (.xml); name the format with --format ${CATALOG_FORMATS.join('|')}`,
+    2,
+  );
+}
+
+export async function catalogUploadCommand(file: string, a: AdminArgs & { format?: string; json: boolean }): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch {
+    throw new CliError(`${file}: cannot read`);
+  }
+  // Feeds are often kept gzipped; the server takes the plain text.
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch {
+      throw new CliError(`${file}: starts like gzip but does not decompress`);
+    }
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new CliError(`${file}: not UTF-8 text; save the feed as UTF-8 (Merchant Center's own encoding)`);
+  }
+  const format = catalogFormat(file, text, a.format);
+  const client = adminClient(a);
+  const { body } = await client.send('PUT', 'catalog', `catalog ${basename(file)} (${LABEL[format]})`, { type: CONTENT_TYPE[format], data: text });
+  if (a.json) console.log(JSON.stringify(body));
+  else {
+    const count = (n: unknown): string => (typeof n === 'number' ? n.toLocaleString('en') : String(n));
+    // Variants of one item_group_id are one card each; say so when the feed has any.
+    const groups = typeof body.groups === 'number' && body.groups !== body.products ? ` in ${count(body.groups)} variant groups` : '';
+    console.log(`catalog: ${count(body.products)} products${groups} from ${basename(file)} (${LABEL[format]}) now served at ${client.origin}/v1/catalog`);
+  }
+}
