@@ -85,7 +85,7 @@ export function checkOperations(options: OperationsOptions, storage: Storage, tr
   if (options.analytics !== undefined && !isRecord(options.analytics)) fail('analytics must be an object');
   const a: AnalyticsOptions = options.analytics ?? {};
   const store: AnalyticsStore = a.store ?? createMemoryAnalytics();
-  const storeMethods = ['addMetrics', 'readMetrics', 'addItemCounts', 'readItemScores', 'putBestsellers', 'getBestsellers'];
+  const storeMethods = ['addMetrics', 'readMetrics', 'readRevenue', 'addItemCounts', 'readItemScores', 'putBestsellers', 'getBestsellers'];
   if (!hasMethods(store, storeMethods)) fail(`analytics.store must be an AnalyticsStore (${storeMethods.join(', ')})`);
   let halfLifeDays: number;
   try {

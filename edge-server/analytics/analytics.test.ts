@@ -8,7 +8,7 @@ import { expectError, memoryWidget, signer, tinyArtifact } from '../test-support
 import { createMemoryAnalytics } from './memory.ts';
 import { decayedAdd, decayTo, popularityStore } from './popularity.ts';
 import { metricsReadout } from './readout.ts';
-import type { AnalyticsStore, MetricRow } from './store.ts';
+import type { AnalyticsStore, MetricRow, RevenueRow } from './store.ts';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 const ADMIN = { Authorization: `Bearer ${TOKEN}` };
@@ -95,8 +95,8 @@ describe('GET /v1/admin/metrics', () => {
     const body = (await res.json()) as ReturnType<typeof metricsReadout>;
     expect(body.suppressedBelow).toBe(10);
     expect(body.byPlacement).toEqual([
-      { placement: 'cart', impression: 40, click: null, add_to_cart: null, purchase: null, ctr: null, conversion: null },
-      { placement: 'for-you', impression: 200, click: 20, add_to_cart: null, purchase: null, ctr: 0.1, conversion: null },
+      { placement: 'cart', impression: 40, click: null, add_to_cart: null, purchase: null, ctr: null, conversion: null, revenue: {} },
+      { placement: 'for-you', impression: 200, click: 20, add_to_cart: null, purchase: null, ctr: 0.1, conversion: null, revenue: {} },
     ]);
     expect(body.daily).toHaveLength(2);
     expect(body.groups[1]).toMatchObject({ placement: 'for-you', modelVersion: 'v1', variant: 'viewed.1', impression: 200 });
@@ -131,11 +131,95 @@ describe('metricsReadout', () => {
     ];
     const r = metricsReadout('m', rows, 10);
     expect(r.byVariant).toEqual([
-      { placement: 'similar', variant: 'a', impression: 2000, click: 50, add_to_cart: null, purchase: 10, ctr: 0.025, conversion: 0.2 },
-      { placement: 'similar', variant: 'b', impression: null, click: 50, add_to_cart: null, purchase: null, ctr: null, conversion: null },
+      { placement: 'similar', variant: 'a', impression: 2000, click: 50, add_to_cart: null, purchase: 10, ctr: 0.025, conversion: 0.2, revenue: {} },
+      { placement: 'similar', variant: 'b', impression: null, click: 50, add_to_cart: null, purchase: null, ctr: null, conversion: null, revenue: {} },
     ]);
     expect(r.byVersion.map((v) => v.modelVersion)).toEqual(['v1', 'v2']);
     expect(r.daily.map((d) => d.day)).toEqual(['2026-03-01', '2026-03-02']);
+  });
+});
+
+describe('revenue', () => {
+  const sum = (currency: string, orders: number, amount: number, over: Record<string, unknown> = {}): Record<string, unknown> => ({
+    placement: 'for-you',
+    modelVersion: 'v1',
+    variant: 'viewed.1',
+    currency,
+    orders,
+    amount,
+    ...over,
+  });
+
+  it('sums revenue per placement, version, variant, currency and UTC day, exactly in minor units', async () => {
+    const { app, store } = await setup();
+    // 0.10 EUR three thousand times: 300.00 exactly (a float sum of 0.1 would drift).
+    for (let i = 0; i < 3; i++) {
+      const res = await post(app, { model: 'default', counters: [counter('purchase', 1000)], revenue: Array.from({ length: 10 }, () => sum('EUR', 100, 1000)) });
+      expect(res.status).toBe(202);
+      expect(await res.json()).toEqual({ accepted: 11 });
+    }
+    expect((await post(app, { model: 'default', counters: [], revenue: [sum('JPY', 2, 2400, { placement: 'cart', variant: 'none', modelVersion: 'fallback' })] })).status).toBe(202);
+    const day = new Date().toISOString().slice(0, 10);
+    const rows = await store.readRevenue('default');
+    expect(rows.sort((a, b) => a.currency.localeCompare(b.currency))).toEqual([
+      { day, placement: 'for-you', modelVersion: 'v1', variant: 'viewed.1', currency: 'EUR', orders: 3000, amount: 30_000 },
+      { day, placement: 'cart', modelVersion: 'fallback', variant: 'none', currency: 'JPY', orders: 2, amount: 2400 },
+    ]);
+  });
+
+  it.each([
+    [sum('EUR', 1, 12.5), /^metrics\.revenue\[0\]: "amount" must be an integer/],
+    [sum('EUR', 1, -100), /"amount" must be an integer 0-/],
+    [sum('EUR', 1, 1e13), /"amount" must be an integer 0-1000000000000/],
+    [sum('EURO', 1, 100), /"currency" must be an ISO 4217 code/],
+    [sum('EUR', 0, 100), /"orders" must be an integer 1-10000/],
+    [{ ...sum('EUR', 1, 100), orderId: 'DEMO-1' }, /unknown field "orderId"/],
+  ])('refuses a batch whose revenue sum is %j (400), storing nothing of it', async (bad, message) => {
+    const { app, store } = await setup();
+    expect(await expectError(await post(app, { model: 'default', counters: [counter('click', 1)], revenue: [bad] }), 400, 'bad_metrics')).toMatch(message);
+    expect(await store.readMetrics('default')).toEqual([]);
+    expect(await store.readRevenue('default')).toEqual([]);
+  });
+
+  it('refuses revenue for a version the model never published', async () => {
+    const { app, store } = await setup();
+    await expectError(await post(app, { model: 'default', counters: [], revenue: [sum('EUR', 1, 100, { modelVersion: 'v9' })] }), 400, 'unknown_version');
+    expect(await store.readRevenue('default')).toEqual([]);
+  });
+
+  it('reads out revenue per currency with revenue per impression and per click, hidden behind fewer than k orders', async () => {
+    const { app } = await setup();
+    await post(app, {
+      model: 'default',
+      counters: [counter('impression', 1000), counter('click', 100), counter('purchase', 12), counter('impression', 50, { placement: 'cart', variant: 'none' }), counter('click', 20, { placement: 'cart', variant: 'none' })],
+      revenue: [sum('EUR', 12, 123_456), sum('USD', 3, 9_000), sum('EUR', 9, 5_000, { placement: 'cart', variant: 'none' })],
+    });
+    const body = (await (await app.request('/v1/admin/metrics?model=default', { headers: ADMIN })).json()) as ReturnType<typeof metricsReadout>;
+    const forYou = body.groups.find((g) => g.placement === 'for-you')!;
+    expect(forYou.revenue).toEqual({
+      EUR: { orders: 12, amount: '1234.56', perImpression: 1.2346, perClick: 12.3456 },
+      USD: { orders: null, amount: null, perImpression: null, perClick: null },
+    });
+    // 9 orders are below k = 10: the cart row's revenue is not shown.
+    expect(body.byPlacement.find((p) => p.placement === 'cart')!.revenue).toEqual({ EUR: { orders: null, amount: null, perImpression: null, perClick: null } });
+    // Over every placement the EUR orders pass k (21); the 50 impressions of the cart row are counted in.
+    expect(body.byVersion).toEqual([
+      expect.objectContaining({ modelVersion: 'v1', impression: 1050, click: 120, revenue: { EUR: { orders: 21, amount: '1284.56', perImpression: 1.2234, perClick: 10.7047 }, USD: { orders: null, amount: null, perImpression: null, perClick: null } } }),
+    ]);
+  });
+});
+
+describe('metricsReadout: revenue', () => {
+  it('formats amounts in the currency\'s own minor units, and gives no per-impression figure where impressions are hidden', () => {
+    const rows: MetricRow[] = [{ day: '2026-03-01', placement: 'similar', modelVersion: 'v1', variant: 'a', event: 'click', count: 40 }];
+    const revenue: RevenueRow[] = [
+      { day: '2026-03-01', placement: 'similar', modelVersion: 'v1', variant: 'a', currency: 'JPY', orders: 10, amount: 125_000 },
+      { day: '2026-03-02', placement: 'similar', modelVersion: 'v1', variant: 'a', currency: 'KWD', orders: 10, amount: 10_005 },
+    ];
+    expect(metricsReadout('m', rows, 10, revenue).groups[0]!.revenue).toEqual({
+      JPY: { orders: 10, amount: '125000', perImpression: null, perClick: 3125 },
+      KWD: { orders: 10, amount: '10.005', perImpression: null, perClick: 0.25013 },
+    });
   });
 });
 

@@ -8,11 +8,14 @@ import type { AnalyticsStore } from './store.ts';
 export function createMemoryAnalytics(): AnalyticsStore {
   const state = new AnalyticsState();
   return {
-    async addMetrics(model, day, counters) {
-      state.apply({ op: 'metrics', model, day, counters });
+    async addMetrics(model, day, counters, revenue = []) {
+      state.apply({ op: 'metrics', model, day, counters, revenue });
     },
     async readMetrics(model) {
       return state.metrics(model);
+    },
+    async readRevenue(model) {
+      return state.revenue(model);
     },
     async addItemCounts(model, counts, at, halfLifeMs) {
       state.apply({ op: 'items', model, counts: { ...counts }, at, halfLifeMs });

@@ -1,10 +1,12 @@
 /**
- * The admin read-out of summed counters, with small counts suppressed: a cell under `k` is reported as
- * `null`, and so is any ratio that would need one. Small cells are where a count can point at a single
- * shopper ("the one purchase from the cart row of variant B yesterday"), so they are never shown.
+ * The admin read-out of summed counters and revenue, with small counts suppressed: a cell under `k` is
+ * reported as `null`, and so is any ratio that would need one; a revenue figure is `null` when fewer
+ * than `k` orders are behind it. Small cells are where a count can point at a single shopper ("the one
+ * purchase from the cart row of variant B yesterday"), so they are never shown.
  */
 import { METRIC_EVENTS, type MetricEvent } from '../../core/analytics.ts';
-import type { MetricRow } from './store.ts';
+import { fromMinor, minorDigits } from '../../core/currency.ts';
+import type { MetricRow, RevenueRow } from './store.ts';
 
 /** Counts per event; `null` when below the suppression threshold. */
 export type EventCounts = Record<MetricEvent, number | null>;
@@ -16,54 +18,108 @@ export interface Rates {
   conversion: number | null;
 }
 
-export interface MetricsReadout {
-  model: string;
-  /** Counts below this are reported as `null`. */
-  suppressedBelow: number;
-  /** Per placement, over every version and variant. */
-  byPlacement: Array<{ placement: string } & EventCounts & Rates>;
-  /** Per placement and copy variant, over every model version. */
-  byVariant: Array<{ placement: string; variant: string } & EventCounts & Rates>;
-  /** Per model version, over every placement and variant. */
-  byVersion: Array<{ modelVersion: string } & EventCounts & Rates>;
-  /** Per placement, model version and variant: the finest cells stored. */
-  groups: Array<{ placement: string; modelVersion: string; variant: string } & EventCounts & Rates>;
-  /** Per UTC day and placement, oldest first: for charts. */
-  daily: Array<{ day: string; placement: string } & EventCounts & Rates>;
+/** Revenue in one currency; every figure `null` when fewer than k orders are behind it. */
+export interface RevenueFigures {
+  /** Attributed orders (purchases) behind the amount. */
+  orders: number | null;
+  /** Exact sum in major units as a decimal string: `"1234.50"` EUR, `"1200"` JPY. */
+  amount: string | null;
+  /** Amount per impression and per click, in major units (rounded to two digits below the minor unit). */
+  perImpression: number | null;
+  perClick: number | null;
 }
 
-const round = (x: number): number => Math.round(x * 10_000) / 10_000;
+/** Revenue by ISO 4217 currency code; `{}` where nothing was bought after a click. */
+export interface RevenueByCurrency {
+  revenue: Record<string, RevenueFigures>;
+}
+
+type Figures = EventCounts & Rates & RevenueByCurrency;
+
+export interface MetricsReadout {
+  model: string;
+  /** Counts (and orders behind a revenue figure) below this are reported as `null`. */
+  suppressedBelow: number;
+  /** Per placement, over every version and variant. */
+  byPlacement: Array<{ placement: string } & Figures>;
+  /** Per placement and copy variant, over every model version. */
+  byVariant: Array<{ placement: string; variant: string } & Figures>;
+  /** Per model version, over every placement and variant. */
+  byVersion: Array<{ modelVersion: string } & Figures>;
+  /** Per placement, model version and variant: the finest cells stored. */
+  groups: Array<{ placement: string; modelVersion: string; variant: string } & Figures>;
+  /** Per UTC day and placement, oldest first: for charts. */
+  daily: Array<{ day: string; placement: string } & Figures>;
+}
+
+const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
 
 function ratio(num: number | null, den: number | null): number | null {
   return num === null || den === null || den === 0 ? null : round(num / den);
 }
 
-function summarize<K extends Record<string, string>>(rows: readonly MetricRow[], keyOf: (row: MetricRow) => K, k: number): Array<K & EventCounts & Rates> {
-  const sums = new Map<string, { key: K; counts: Record<MetricEvent, number> }>();
-  for (const row of rows) {
+type Row = Pick<MetricRow, 'day' | 'placement' | 'modelVersion' | 'variant'>;
+
+interface Sums<K> {
+  key: K;
+  counts: Record<MetricEvent, number>;
+  /** Per currency: [orders, amount in minor units]. */
+  revenue: Map<string, [number, number]>;
+}
+
+function revenueFigures(revenue: Map<string, [number, number]>, shown: EventCounts, k: number): Record<string, RevenueFigures> {
+  const out: Record<string, RevenueFigures> = {};
+  for (const currency of [...revenue.keys()].sort()) {
+    const [orders, minor] = revenue.get(currency)!;
+    if (orders < k) {
+      out[currency] = { orders: null, amount: null, perImpression: null, perClick: null };
+      continue;
+    }
+    const major = minor / 10 ** minorDigits(currency);
+    const per = (den: number | null): number | null => (den === null || den === 0 ? null : round(major / den, minorDigits(currency) + 2));
+    out[currency] = { orders, amount: fromMinor(minor, currency), perImpression: per(shown.impression), perClick: per(shown.click) };
+  }
+  return out;
+}
+
+function summarize<K extends Record<string, string>>(rows: readonly MetricRow[], revenue: readonly RevenueRow[], keyOf: (row: Row) => K, k: number): Array<K & Figures> {
+  const sums = new Map<string, Sums<K>>();
+  const entry = (row: Row): Sums<K> => {
     const key = keyOf(row);
     const id = JSON.stringify(key);
-    let entry = sums.get(id);
-    if (!entry) sums.set(id, (entry = { key, counts: { impression: 0, click: 0, add_to_cart: 0, purchase: 0 } }));
-    entry.counts[row.event] += row.count;
+    let e = sums.get(id);
+    if (!e) sums.set(id, (e = { key, counts: { impression: 0, click: 0, add_to_cart: 0, purchase: 0 }, revenue: new Map() }));
+    return e;
+  };
+  for (const row of rows) entry(row).counts[row.event] += row.count;
+  for (const row of revenue) {
+    const cell = entry(row).revenue;
+    const [orders, amount] = cell.get(row.currency) ?? [0, 0];
+    cell.set(row.currency, [orders + row.orders, amount + row.amount]);
   }
   return [...sums.values()]
     .sort((a, b) => (JSON.stringify(Object.values(a.key)) < JSON.stringify(Object.values(b.key)) ? -1 : 1))
-    .map(({ key, counts }) => {
+    .map(({ key, counts, revenue: byCurrency }) => {
       const shown = Object.fromEntries(METRIC_EVENTS.map((e) => [e, counts[e] >= k ? counts[e] : null])) as EventCounts;
-      return { ...key, ...shown, ctr: ratio(shown.click, shown.impression), conversion: ratio(shown.purchase, shown.click) };
+      return {
+        ...key,
+        ...shown,
+        ctr: ratio(shown.click, shown.impression),
+        conversion: ratio(shown.purchase, shown.click),
+        revenue: revenueFigures(byCurrency, shown, k),
+      };
     });
 }
 
 /** Builds the read-out; `k` is the smallest count shown (1 shows everything). */
-export function metricsReadout(model: string, rows: readonly MetricRow[], k: number): MetricsReadout {
+export function metricsReadout(model: string, rows: readonly MetricRow[], k: number, revenue: readonly RevenueRow[] = []): MetricsReadout {
   return {
     model,
     suppressedBelow: k,
-    byPlacement: summarize(rows, (r) => ({ placement: r.placement }), k),
-    byVariant: summarize(rows, (r) => ({ placement: r.placement, variant: r.variant }), k),
-    byVersion: summarize(rows, (r) => ({ modelVersion: r.modelVersion }), k),
-    groups: summarize(rows, (r) => ({ placement: r.placement, modelVersion: r.modelVersion, variant: r.variant }), k),
-    daily: summarize(rows, (r) => ({ day: r.day, placement: r.placement }), k),
+    byPlacement: summarize(rows, revenue, (r) => ({ placement: r.placement }), k),
+    byVariant: summarize(rows, revenue, (r) => ({ placement: r.placement, variant: r.variant }), k),
+    byVersion: summarize(rows, revenue, (r) => ({ modelVersion: r.modelVersion }), k),
+    groups: summarize(rows, revenue, (r) => ({ placement: r.placement, modelVersion: r.modelVersion, variant: r.variant }), k),
+    daily: summarize(rows, revenue, (r) => ({ day: r.day, placement: r.placement }), k),
   };
 }

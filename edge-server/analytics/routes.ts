@@ -1,5 +1,5 @@
 /**
- * Aggregate analytics over HTTP: `POST /v1/metrics` (the widget's counter batches), `GET /v1/popular`
+ * Aggregate analytics over HTTP: `POST /v1/metrics` (the widget's batches of counters and revenue sums), `GET /v1/popular`
  * (trending and bestsellers for the widget's fallback), and for the admin sub-app `GET /metrics` (the
  * read-out, small counts suppressed) and `PUT /models/:name/bestsellers`.
  *
@@ -65,17 +65,19 @@ export function analyticsRoutes(settings: AnalyticsSettings, meta: MetaStore): H
     // text/plain too: `navigator.sendBeacon` sends strings as text/plain, which needs no CORS preflight.
     requireMediaType(c, ['application/json', 'text/plain']);
     const batch = parseMetricsBatch(await readJson(c));
+    const revenue = batch.revenue ?? [];
+    const keys = [...batch.counters, ...revenue];
     let versions = await versionsOf(batch.model);
-    if (versions && batch.counters.some((k) => k.modelVersion !== 'fallback' && !versions!.has(k.modelVersion))) {
+    if (versions && keys.some((k) => k.modelVersion !== 'fallback' && !versions!.has(k.modelVersion))) {
       // Maybe published within the last minute: look again once before refusing.
       versions = await versionsOf(batch.model, true);
     }
     if (!versions) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(batch.model)} is published`);
-    const unknown = batch.counters.find((k) => k.modelVersion !== 'fallback' && !versions.has(k.modelVersion));
+    const unknown = keys.find((k) => k.modelVersion !== 'fallback' && !versions.has(k.modelVersion));
     if (unknown) throw new ApiError(400, 'unknown_version', `model ${batch.model} has no version ${JSON.stringify(unknown.modelVersion)} (use "fallback" when no model ranked the cards)`);
-    await store.addMetrics(batch.model, new Date().toISOString().slice(0, 10), batch.counters);
+    await store.addMetrics(batch.model, new Date().toISOString().slice(0, 10), batch.counters, revenue);
     c.header('Cache-Control', 'no-store');
-    return c.json({ accepted: batch.counters.length }, 202);
+    return c.json({ accepted: keys.length }, 202);
   });
 
   routes.get('/popular', async (c) => {
@@ -100,7 +102,8 @@ export function analyticsAdminRoutes(settings: AnalyticsSettings): Hono {
   routes.get('/metrics', async (c) => {
     const model = modelParam(c.req.query('model'));
     c.header('Cache-Control', 'no-store');
-    return c.json(metricsReadout(model, await store.readMetrics(model), suppressBelow));
+    const [rows, revenue] = await Promise.all([store.readMetrics(model), store.readRevenue(model)]);
+    return c.json(metricsReadout(model, rows, suppressBelow, revenue));
   });
 
   routes.put('/models/:name/bestsellers', limitBody(256 * 1024), async (c) => {

@@ -3,25 +3,37 @@
  * ops directly; the Node store writes each op to an append-only log first and replays the log on start,
  * so both share this one definition of what an op does.
  */
-import type { MetricCounter } from '../../core/analytics.ts';
+import type { MetricCounter, RevenueSum } from '../../core/analytics.ts';
 import { decayedAdd } from './popularity.ts';
-import type { BestsellerList, ItemScore, MetricRow } from './store.ts';
+import type { BestsellerList, ItemScore, MetricRow, RevenueRow } from './store.ts';
 
 export type AnalyticsOp =
-  | { op: 'metrics'; model: string; day: string; counters: readonly MetricCounter[] }
+  /** `revenue` is absent in logs written before revenue was counted, and in batches without any. */
+  | { op: 'metrics'; model: string; day: string; counters: readonly MetricCounter[]; revenue?: readonly RevenueSum[] }
   | { op: 'items'; model: string; counts: Readonly<Record<string, number>>; at: number; halfLifeMs: number }
   | { op: 'bestsellers'; model: string; list: BestsellerList };
 
 interface ModelState {
   /** Key: JSON of [day, placement, modelVersion, variant, event]. */
   metrics: Map<string, number>;
+  /** Key: JSON of [day, placement, modelVersion, variant, currency]; value: [orders, amount in minor units]. */
+  revenue: Map<string, [number, number]>;
   items: Map<string, ItemScore>;
   bestsellers: BestsellerList | null;
 }
 
 /** The state as JSON, for snapshots. */
 export interface AnalyticsSnapshot {
-  models: Record<string, { metrics: Array<[string, string, string, string, string, number]>; items: Record<string, [number, number]>; bestsellers: BestsellerList | null }>;
+  models: Record<
+    string,
+    {
+      metrics: Array<[string, string, string, string, string, number]>;
+      /** [day, placement, modelVersion, variant, currency, orders, amount]; absent in snapshots from before revenue. */
+      revenue?: Array<[string, string, string, string, string, number, number]>;
+      items: Record<string, [number, number]>;
+      bestsellers: BestsellerList | null;
+    }
+  >;
 }
 
 export class AnalyticsState {
@@ -29,7 +41,7 @@ export class AnalyticsState {
 
   #model(name: string): ModelState {
     let state = this.#models.get(name);
-    if (!state) this.#models.set(name, (state = { metrics: new Map(), items: new Map(), bestsellers: null }));
+    if (!state) this.#models.set(name, (state = { metrics: new Map(), revenue: new Map(), items: new Map(), bestsellers: null }));
     return state;
   }
 
@@ -40,6 +52,11 @@ export class AnalyticsState {
         for (const c of op.counters) {
           const key = JSON.stringify([op.day, c.placement, c.modelVersion, c.variant, c.event]);
           model.metrics.set(key, (model.metrics.get(key) ?? 0) + c.count);
+        }
+        for (const r of op.revenue ?? []) {
+          const key = JSON.stringify([op.day, r.placement, r.modelVersion, r.variant, r.currency]);
+          const [orders, amount] = model.revenue.get(key) ?? [0, 0];
+          model.revenue.set(key, [orders + r.orders, amount + r.amount]);
         }
         return;
       case 'items':
@@ -60,6 +77,15 @@ export class AnalyticsState {
     return rows;
   }
 
+  revenue(name: string): RevenueRow[] {
+    const rows: RevenueRow[] = [];
+    for (const [key, [orders, amount]] of this.#models.get(name)?.revenue ?? []) {
+      const [day, placement, modelVersion, variant, currency] = JSON.parse(key) as [string, RevenueRow['placement'], string, string, string];
+      rows.push({ day, placement, modelVersion, variant, currency, orders, amount });
+    }
+    return rows;
+  }
+
   items(name: string): Record<string, ItemScore> {
     // fromEntries defines own properties: an item id "__proto__" stays an item, not the prototype.
     return Object.fromEntries([...(this.#models.get(name)?.items ?? [])].map(([id, s]) => [id, { score: s.score, at: s.at }]));
@@ -75,6 +101,7 @@ export class AnalyticsState {
     for (const [name, m] of this.#models) {
       models[name] = {
         metrics: [...m.metrics].map(([key, count]) => [...(JSON.parse(key) as [string, string, string, string, string]), count]),
+        revenue: [...m.revenue].map(([key, [orders, amount]]) => [...(JSON.parse(key) as [string, string, string, string, string]), orders, amount]),
         items: Object.fromEntries([...m.items].map(([id, s]) => [id, [s.score, s.at]])),
         bestsellers: m.bestsellers,
       };
@@ -88,6 +115,9 @@ export class AnalyticsState {
       const model = state.#model(name);
       for (const [day, placement, modelVersion, variant, event, count] of m.metrics) {
         model.metrics.set(JSON.stringify([day, placement, modelVersion, variant, event]), count);
+      }
+      for (const [day, placement, modelVersion, variant, currency, orders, amount] of m.revenue ?? []) {
+        model.revenue.set(JSON.stringify([day, placement, modelVersion, variant, currency]), [orders, amount]);
       }
       for (const [id, [score, at]] of Object.entries(m.items)) model.items.set(id, { score, at });
       model.bestsellers = m.bestsellers;

@@ -6,10 +6,16 @@
  * Everything stored here is a sum. There is no client identifier, no IP address and no timestamp finer
  * than a UTC day in it, so a read-out cannot single out a shopper however it is sliced.
  */
-import type { MetricCounter } from '../../core/analytics.ts';
+import type { MetricCounter, RevenueSum } from '../../core/analytics.ts';
 
 /** A counter summed over every batch of one UTC day. */
 export interface MetricRow extends MetricCounter {
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+}
+
+/** Revenue (orders and minor units) summed over every batch of one UTC day, per currency. */
+export interface RevenueRow extends RevenueSum {
   /** UTC day, `YYYY-MM-DD`. */
   day: string;
 }
@@ -35,10 +41,12 @@ export interface BestsellerList {
  * crash before that counts the write wholly or not at all, never twice and never in part.
  */
 export interface AnalyticsStore {
-  /** Adds each counter to the model's sum for `day`. */
-  addMetrics(model: string, day: string, counters: readonly MetricCounter[]): Promise<void>;
+  /** Adds each counter and revenue sum of one batch to the model's sums for `day`, in one write. */
+  addMetrics(model: string, day: string, counters: readonly MetricCounter[], revenue?: readonly RevenueSum[]): Promise<void>;
   /** Every summed counter of the model, in no particular order; `[]` for a model never counted. */
   readMetrics(model: string): Promise<MetricRow[]>;
+  /** Every summed revenue cell (day × placement × version × variant × currency) of the model, in no particular order. */
+  readRevenue(model: string): Promise<RevenueRow[]>;
   /**
    * Adds per-item counts observed at `at` (ms) to the decayed sums, with half-life `halfLifeMs`.
    * Counts may be negative (they arrive noised, for differential privacy) but must be finite.

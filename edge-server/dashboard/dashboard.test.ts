@@ -63,7 +63,7 @@ describe('GET /dashboard', () => {
     expect(out.headers.get('Set-Cookie')).toMatch(/^edge_recs_admin=; Max-Age=0; Path=\/dashboard/);
   });
 
-  it('renders versions, CTR and conversion charts by placement and variant, with a script-free CSP', async () => {
+  it('renders versions, CTR, conversion and revenue by placement, variant and model version, with a script-free CSP', async () => {
     const app = await setup({ analytics: { suppressBelow: 5 } });
     const counters = [
       { placement: 'for-you', modelVersion: 'v2', variant: 'viewed.1', event: 'impression', count: 400 },
@@ -72,7 +72,11 @@ describe('GET /dashboard', () => {
       { placement: 'cart', modelVersion: 'v1', variant: 'none', event: 'impression', count: 100 },
       { placement: 'cart', modelVersion: 'v1', variant: 'none', event: 'click', count: 2 },
     ];
-    await app.request('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'default', counters }) });
+    const revenue = [
+      { placement: 'for-you', modelVersion: 'v2', variant: 'viewed.1', currency: 'EUR', orders: 8, amount: 24_000 },
+      { placement: 'cart', modelVersion: 'v1', variant: 'none', currency: 'EUR', orders: 2, amount: 5_000 },
+    ];
+    await app.request('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'default', counters, revenue }) });
     const res = await app.request('/dashboard?model=default', { headers: ADMIN });
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Security-Policy')).toBe("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
@@ -82,7 +86,15 @@ describe('GET /dashboard', () => {
     expect(html).toMatch(/<code>v2<\/code> <span class="badge">current<\/span>/);
     expect(html).toContain('CTR and conversion by placement and copy variant');
     expect(html).toContain('<td>for-you</td><td><code>viewed.1</code></td><td class="n">400</td><td class="n">40</td>');
-    expect(html).toContain('<td class="n">10.00%</td><td class="n">20.00%</td>');
+    // CTR, conversion, revenue, revenue per impression and per click of the for-you row (8 orders, 240.00 EUR).
+    expect(html).toContain('<td class="n">10.00%</td><td class="n">20.00%</td><td class="n">240.00 EUR</td><td class="n">0.60 EUR</td><td class="n">6.00 EUR</td>');
+    // The same by model version, and by placement, version and variant.
+    expect(html).toMatch(/<tr><td><code>v2<\/code><\/td><td class="n">400<\/td>.*?<td class="n">240\.00 EUR<\/td>/);
+    expect(html).toContain('<tr><td>for-you</td><td><code>v2</code></td><td><code>viewed.1</code></td><td class="n">400</td>');
+    expect(html).toContain('Revenue per click (EUR) by placement and copy variant');
+    // 2 orders are below k = 5: the cart row's revenue is hidden.
+    expect(html).toMatch(/<td class="n"><span class="muted" title="suppressed: fewer orders than the threshold">&lt;k<\/span> EUR<\/td>/);
+    expect(html).not.toContain('50.00 EUR');
     // 2 clicks are below k = 5: shown as "<k", and the cart's CTR is not computed from it.
     expect(html).toMatch(/<td>cart<\/td><td><code>none<\/code><\/td><td class="n">100<\/td><td class="n"><span class="muted" title="suppressed[^"]*">&lt;k<\/span>/);
     expect(html).toContain('Federated rounds are not available on this server.');

@@ -1,5 +1,6 @@
 /** The dashboard's HTML: a login form and the page itself. Pure functions of their data, so tests read them directly. */
-import type { MetricsReadout } from '../analytics/readout.ts';
+import { minorDigits } from '../../core/currency.ts';
+import type { MetricsReadout, RevenueFigures } from '../analytics/readout.ts';
 import type { ModelRecord } from '../storage.ts';
 import { barChart, escapeHtml as esc, lineChart } from './charts.ts';
 
@@ -15,7 +16,7 @@ export interface Round {
 }
 
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:980px;margin:24px auto;padding:0 16px;color:#1f2430}
-h1{font-size:1.5rem}h2{margin-top:2rem;font-size:1.15rem;border-bottom:1px solid #e5e7eb;padding-bottom:4px}
+h1{font-size:1.5rem}h3{font-size:1rem;margin:1.5rem 0 0}h2{margin-top:2rem;font-size:1.15rem;border-bottom:1px solid #e5e7eb;padding-bottom:4px}
 table{border-collapse:collapse;margin:8px 0;font-size:.9rem}th,td{padding:4px 12px;border-bottom:1px solid #e5e7eb;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.muted,.empty p{color:#667085}
 .badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:.75rem;background:#dbeafe;color:#1e40af}.badge.canary{background:#fef3c7;color:#92400e}
@@ -45,6 +46,25 @@ ${error ? `<p role="alert" style="color:#b91c1c">${esc(error)}</p>` : ''}
 const count = (v: number | null): string => (v === null ? '<span class="muted" title="suppressed: below the threshold">&lt;k</span>' : v.toLocaleString('en'));
 const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
 const percentFormat = (v: number): string => `${Number((v * 100).toPrecision(3))}%`;
+const SUPPRESSED = '<span class="muted" title="suppressed: fewer orders than the threshold">&lt;k</span>';
+
+/** One revenue figure per currency, one per line; "–" where nothing was bought after a click. */
+function money(revenue: Record<string, RevenueFigures>, figure: 'amount' | 'perImpression' | 'perClick'): string {
+  const lines = Object.entries(revenue).map(([currency, r]) => {
+    if (r.orders === null) return `${SUPPRESSED} ${esc(currency)}`;
+    const v = r[figure];
+    // Rates keep two digits below the minor unit where they have them: 0.0617 EUR, 0.60 EUR, 3125 JPY.
+    const text = typeof v === 'number' ? v.toFixed(minorDigits(currency) + 2).replace(/\.?0{1,2}$/, '') : v;
+    return text === null ? '–' : `${esc(text)} ${esc(currency)}`;
+  });
+  return lines.length === 0 ? '–' : lines.join('<br>');
+}
+
+type Figures = MetricsReadout['groups'][number];
+const HEAD = '<th>impressions</th><th>clicks</th><th>add to cart</th><th>purchases</th><th>CTR</th><th>conversion</th><th>revenue</th><th>per impression</th><th>per click</th>';
+const cells = (v: Omit<Figures, 'placement' | 'modelVersion' | 'variant'>): string =>
+  `<td class="n">${count(v.impression)}</td><td class="n">${count(v.click)}</td><td class="n">${count(v.add_to_cart)}</td><td class="n">${count(v.purchase)}</td>` +
+  `<td class="n">${pct(v.ctr)}</td><td class="n">${pct(v.conversion)}</td><td class="n">${money(v.revenue, 'amount')}</td><td class="n">${money(v.revenue, 'perImpression')}</td><td class="n">${money(v.revenue, 'perClick')}</td>`;
 
 export interface DashboardData {
   model: string;
@@ -104,15 +124,29 @@ function metricsSection(m: MetricsReadout): string {
     ],
     format: percentFormat,
   });
-  const table = m.byVariant
-    .map(
-      (v) =>
-        `<tr><td>${esc(v.placement)}</td><td><code>${esc(v.variant)}</code></td><td class="n">${count(v.impression)}</td><td class="n">${count(v.click)}</td><td class="n">${count(v.add_to_cart)}</td><td class="n">${count(v.purchase)}</td><td class="n">${pct(v.ctr)}</td><td class="n">${pct(v.conversion)}</td></tr>`,
-    )
-    .join('');
-  return `${ctrByDay}${impressionsByDay}${byVariant}${byVersion}
-<table><tr><th>placement</th><th>variant</th><th>impressions</th><th>clicks</th><th>add to cart</th><th>purchases</th><th>CTR</th><th>conversion</th></tr>${table}</table>
-<p class="muted">Counts below ${m.suppressedBelow} are not shown (&lt;k), and neither is any rate that needs one.</p>`;
+  // Revenue per click, charted in the currency with the most orders (a chart cannot add up currencies).
+  const orders = new Map<string, number>();
+  for (const v of m.byVariant) for (const [c, r] of Object.entries(v.revenue)) orders.set(c, (orders.get(c) ?? 0) + (r.orders ?? 0));
+  const main = [...orders].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const revenueChart = main
+    ? barChart({
+        title: `Revenue per click (${main}) by placement and copy variant`,
+        x: variantLabels,
+        series: [{ label: `${main} per click`, values: m.byVariant.map((v) => v.revenue[main]?.perClick ?? null) }],
+      })
+    : '';
+  const variantRows = m.byVariant.map((v) => `<tr><td>${esc(v.placement)}</td><td><code>${esc(v.variant)}</code></td>${cells(v)}</tr>`).join('');
+  const versionRows = m.byVersion.map((v) => `<tr><td><code>${esc(v.modelVersion)}</code></td>${cells(v)}</tr>`).join('');
+  const groupRows = m.groups.map((v) => `<tr><td>${esc(v.placement)}</td><td><code>${esc(v.modelVersion)}</code></td><td><code>${esc(v.variant)}</code></td>${cells(v)}</tr>`).join('');
+  return `${ctrByDay}${impressionsByDay}${byVariant}${byVersion}${revenueChart}
+<h3>By placement and copy variant</h3>
+<table><tr><th>placement</th><th>variant</th>${HEAD}</tr>${variantRows}</table>
+<h3>By model version</h3>
+<table><tr><th>model version</th>${HEAD}</tr>${versionRows}</table>
+<h3>By placement, model version and copy variant</h3>
+<table><tr><th>placement</th><th>model version</th><th>variant</th>${HEAD}</tr>${groupRows}</table>
+<p class="muted">Conversion is purchases per click. Revenue is the clicked products' share of the orders placed within 7 days of the click, by currency; per impression and per click divide it by the cards' impressions and clicks.
+Counts below ${m.suppressedBelow} are not shown (&lt;k), nor any rate that needs one, nor revenue behind fewer than ${m.suppressedBelow} orders.</p>`;
 }
 
 function roundsSection(rounds: Round[], available: boolean): string {
@@ -148,7 +182,7 @@ export function dashboardPage(d: DashboardData): string {
 <form method="get" action="/dashboard" class="inline"><label>Model <input name="model" value="${esc(d.model)}" size="12"></label> <button>Show</button></form>
 <form method="post" action="/dashboard/logout" class="inline"><button>Sign out</button></form></header>
 <h2>Model versions</h2>${versionsSection(d.record, d.model)}
-<h2>Recommendations: CTR and conversion</h2>${metricsSection(d.metrics)}
+<h2>Recommendations: CTR, conversion and revenue</h2>${metricsSection(d.metrics)}
 <h2>Federated rounds</h2>${roundsSection(d.rounds, d.roundsAvailable)}`,
   );
 }

@@ -89,9 +89,9 @@ export function dashboardRoutes(settings: DashboardSettings): Hono {
     }
     const model = c.req.query('model') ?? 'default';
     if (!TOKEN.test(model)) throw new ApiError(400, 'bad_model', `?model= must name a model (got ${JSON.stringify(model)})`);
-    const [record, rows, rounds] = await Promise.all([storage.meta.getModel(model), analytics.readMetrics(model), readRounds(c, fetch)]);
+    const [record, rows, revenue, rounds] = await Promise.all([storage.meta.getModel(model), analytics.readMetrics(model), analytics.readRevenue(model), readRounds(c, fetch)]);
     const modelRounds = rounds.rounds.filter((r) => r.model === model || r.model === '');
-    return page(c, dashboardPage({ model, record, metrics: metricsReadout(model, rows, suppressBelow), rounds: modelRounds, roundsAvailable: rounds.available }));
+    return page(c, dashboardPage({ model, record, metrics: metricsReadout(model, rows, suppressBelow, revenue), rounds: modelRounds, roundsAvailable: rounds.available }));
   });
 
   routes.post('/login', limitBody(4096), async (c) => {

@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MetricCounter } from '../../../core/analytics.ts';
+import type { MetricCounter, RevenueSum } from '../../../core/analytics.ts';
 import { openDiskAnalytics } from './analytics-store.ts';
 import { openDiskCatalog } from './catalog-store.ts';
 
@@ -35,6 +35,26 @@ describe('openDiskAnalytics', () => {
     expect(await again.readItemScores('m')).toEqual({ a: { score: 8, at: 1000 } });
     expect(await again.getBestsellers('m')).toEqual({ ids: ['x', 'y'], updatedAt: 't' });
     expect(await again.readMetrics('other')).toEqual([]);
+    await again.close();
+  });
+
+  it('sums revenue exactly in minor units across a reopen and a snapshot, and reads logs written before revenue existed', async () => {
+    // A log line as written before batches carried revenue.
+    await writeFile(join(dir, 'log-0.jsonl'), `${JSON.stringify({ op: 'metrics', model: 'm', day: '2026-03-01', counters: [counter(2, 'purchase')] })}\n`);
+    const store = await openDiskAnalytics(dir, { compactBytes: 4000 });
+    const sum = (currency: string, amount: number): RevenueSum => ({ placement: 'for-you', modelVersion: 'v1', variant: 'a', currency, orders: 1, amount });
+    // 0.10 EUR sixty times (float sums of 0.1 drift), one order of 9,999,999,999.99 EUR, and one in JPY.
+    for (let i = 0; i < 60; i++) await store.addMetrics('m', '2026-03-01', [counter(1, 'purchase')], [sum('EUR', 10)]);
+    await store.addMetrics('m', '2026-03-02', [], [sum('EUR', 999_999_999_999), sum('JPY', 1200)]);
+    expect((await readdir(dir)).includes('snapshot.json')).toBe(true);
+    await store.close();
+    const again = await openDiskAnalytics(dir);
+    const rows = await again.readRevenue('m');
+    expect(rows.filter((r) => r.currency === 'EUR').reduce((n, r) => n + r.amount, 0)).toBe(1_000_000_000_599);
+    expect(rows.find((r) => r.day === '2026-03-01')).toEqual({ day: '2026-03-01', placement: 'for-you', modelVersion: 'v1', variant: 'a', currency: 'EUR', orders: 60, amount: 600 });
+    expect(rows.find((r) => r.currency === 'JPY')).toMatchObject({ orders: 1, amount: 1200 });
+    expect(total(await again.readMetrics('m'))).toBe(62);
+    expect(await again.readRevenue('other')).toEqual([]);
     await again.close();
   });
 

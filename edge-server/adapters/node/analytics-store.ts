@@ -172,9 +172,13 @@ export async function openDiskAnalytics(dir: string, options: DiskAnalyticsOptio
     get syncs() {
       return syncs;
     },
-    addMetrics: (model, day, counters) => write({ op: 'metrics', model, day, counters: counters.map((c) => ({ ...c })) }),
+    addMetrics: (model, day, counters, revenue = []) =>
+      write({ op: 'metrics', model, day, counters: counters.map((c) => ({ ...c })), ...(revenue.length > 0 ? { revenue: revenue.map((r) => ({ ...r })) } : {}) }),
     async readMetrics(model) {
       return state.metrics(model);
+    },
+    async readRevenue(model) {
+      return state.revenue(model);
     },
     addItemCounts: (model, counts, at, halfLifeMs) => write({ op: 'items', model, counts: { ...counts }, at, halfLifeMs }),
     async readItemScores(model) {

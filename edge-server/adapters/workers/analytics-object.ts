@@ -6,9 +6,9 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { DurableObjectState } from '@cloudflare/workers-types/latest/index.ts';
-import type { MetricCounter } from '../../../core/analytics.ts';
+import type { MetricCounter, RevenueSum } from '../../../core/analytics.ts';
 import { decayedAdd } from '../../analytics/popularity.ts';
-import type { BestsellerList, ItemScore, MetricRow } from '../../analytics/store.ts';
+import type { BestsellerList, ItemScore, MetricRow, RevenueRow } from '../../analytics/store.ts';
 import type { WorkerEnv } from './config.ts';
 
 export class Analytics extends DurableObject<WorkerEnv> {
@@ -19,12 +19,28 @@ export class Analytics extends DurableObject<WorkerEnv> {
     this.#sql = ctx.storage.sql;
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS metrics (day TEXT, placement TEXT, version TEXT, variant TEXT, event TEXT, count INTEGER,
       PRIMARY KEY (day, placement, version, variant, event))`);
+    // Amounts are integers of minor units: SQLite INTEGER sums them exactly (64-bit).
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS revenue (day TEXT, placement TEXT, version TEXT, variant TEXT, currency TEXT, orders INTEGER, amount INTEGER,
+      PRIMARY KEY (day, placement, version, variant, currency))`);
     this.#sql.exec('CREATE TABLE IF NOT EXISTS items (id TEXT PRIMARY KEY, score REAL, at INTEGER)');
     this.#sql.exec('CREATE TABLE IF NOT EXISTS lists (name TEXT PRIMARY KEY, json TEXT)');
   }
 
-  addMetrics(day: string, counters: MetricCounter[]): void {
+  addMetrics(day: string, counters: MetricCounter[], revenue: RevenueSum[] = []): void {
     this.ctx.storage.transactionSync(() => {
+      for (const r of revenue) {
+        this.#sql.exec(
+          `INSERT INTO revenue VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, placement, version, variant, currency)
+           DO UPDATE SET orders = orders + excluded.orders, amount = amount + excluded.amount`,
+          day,
+          r.placement,
+          r.modelVersion,
+          r.variant,
+          r.currency,
+          r.orders,
+          r.amount,
+        );
+      }
       for (const c of counters) {
         this.#sql.exec(
           `INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, placement, version, variant, event) DO UPDATE SET count = count + excluded.count`,
@@ -43,6 +59,13 @@ export class Analytics extends DurableObject<WorkerEnv> {
     return this.#sql.exec<{ day: string; placement: string; version: string; variant: string; event: string; count: number }>('SELECT * FROM metrics').toArray() as Array<
       Omit<MetricRow, 'modelVersion'> & { version: string }
     >;
+  }
+
+  readRevenue(): RevenueRow[] {
+    return this.#sql
+      .exec<{ day: string; placement: string; version: string; variant: string; currency: string; orders: number; amount: number }>('SELECT * FROM revenue')
+      .toArray()
+      .map(({ version, ...rest }) => ({ ...rest, modelVersion: version }) as RevenueRow);
   }
 
   addItemCounts(counts: Record<string, number>, at: number, halfLifeMs: number): void {

@@ -17,12 +17,19 @@ import type { Analytics } from './analytics-object.ts';
 export function workersAnalytics(namespace: DurableObjectNamespace<Analytics>): AnalyticsStore {
   const of = (model: string) => namespace.get(namespace.idFromName(model));
   return {
-    async addMetrics(model, day, counters) {
-      await of(model).addMetrics(day, counters.map((c) => ({ ...c })));
+    async addMetrics(model, day, counters, revenue = []) {
+      await of(model).addMetrics(
+        day,
+        counters.map((c) => ({ ...c })),
+        revenue.map((r) => ({ ...r })),
+      );
     },
     async readMetrics(model) {
       const rows = await of(model).readMetrics();
       return rows.map(({ version, ...rest }) => ({ ...rest, modelVersion: version }) as MetricRow);
+    },
+    async readRevenue(model) {
+      return of(model).readRevenue();
     },
     async addItemCounts(model, counts, at, halfLifeMs) {
       await of(model).addItemCounts({ ...counts }, at, halfLifeMs);

@@ -1,0 +1,142 @@
+/**
+ * Card-click attribution in real Chromium on the production widget: a real mouse click on a card whose
+ * link really navigates the page away is remembered before the page unloads, and a purchase on a later
+ * page is counted, with its revenue, for that card's placement, model version and copy variant (as the
+ * real edge server reads it out). The record follows the consent rules: nothing stored without storage
+ * consent, erased by `forget()` and by a Consent Mode withdrawal.
+ */
+import { sendMouse } from '@web/test-runner-commands';
+import { parseMetricsBatch, type MetricsBatch } from '../core/analytics.ts';
+import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
+import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
+import { deleteDb, nextRender, openShop, until, type ShopFrame, type ShopOptions } from '../test/browser/support/shop-frame.ts';
+import { ADMIN_TOKEN, TEST_CATALOG } from '../test/browser/support/shop-fixture.ts';
+import { ATTRIBUTION_KEY } from './attribution.ts';
+
+/** Records the bodies the page POSTs to /v1/metrics (they still reach the server). */
+const RECORD_METRICS = `<script>
+  window.__metrics = [];
+  const f = window.fetch;
+  window.fetch = function (input, init) {
+    const p = f.apply(this, arguments);
+    if (String(input).includes('/v1/metrics')) p.then((r) => window.__metrics.push({ status: r.status, body: init.body }));
+    return p;
+  };
+</script>`;
+
+const stored = (): { clicks: Array<[string, Record<string, unknown>]> } | null => JSON.parse(localStorage.getItem(ATTRIBUTION_KEY) ?? 'null');
+const clickedIds = (): string[] => (stored()?.clicks ?? []).map(([id]) => id);
+const priceOf = (id: string): number => TEST_CATALOG.products.find((p) => p.id === id)!.price;
+
+describe('card-click attribution, production build', () => {
+  let frames: ShopFrame[] = [];
+  const open = async (options: Omit<ShopOptions, 'build'> = {}): Promise<ShopFrame> => {
+    const s = await openShop({ build: 'prod', ...options });
+    frames.push(s);
+    await s.api.ready();
+    await until(() => s.api.state.status !== 'loading', 'the model never finished loading');
+    return s;
+  };
+  const add = async (s: ShopFrame, html: string): Promise<HTMLElement> => {
+    const holder = s.doc.createElement('div');
+    holder.innerHTML = html;
+    const el = holder.firstElementChild as HTMLElement;
+    const rendered = nextRender(el);
+    s.doc.body.append(el);
+    await rendered;
+    return el;
+  };
+
+  /** A real mouse click (CDP input, not `el.click()`) in the middle of `el`, which sits in `s`'s frame. */
+  const realClick = async (s: ShopFrame, el: Element): Promise<void> => {
+    const frame = s.frame.getBoundingClientRect();
+    const box = el.getBoundingClientRect();
+    await sendMouse({ type: 'click', position: [Math.round(frame.left + box.left + box.width / 2), Math.round(frame.top + box.top + box.height / 2)] });
+  };
+
+  beforeEach(async () => {
+    await deleteDb();
+    localStorage.removeItem(ATTRIBUTION_KEY);
+  });
+
+  afterEach(async () => {
+    for (const s of frames) s.close();
+    frames = [];
+    localStorage.removeItem(ATTRIBUTION_KEY);
+    await deleteDb();
+  });
+
+  it('remembers a card click through the navigation it starts, and credits a purchase pages later with its revenue', async () => {
+    const first = await open();
+    first.api.track('view_item', { items: [{ item_id: 'p01' }] });
+    const row = await add(first, '<edge-recs placement="similar" item-id="p01" count="3"></edge-recs>');
+    const card = row.shadowRoot!.querySelector('li[part="card"]')!;
+    const clicked = card.getAttribute('data-item-id')!;
+    const variant = card.getAttribute('data-variant')!;
+    const modelVersion = card.getAttribute('data-source') === 'model' ? first.api.state.modelVersion! : 'fallback';
+    const left = new Promise<void>((resolve) => first.frame.addEventListener('load', () => resolve(), { once: true }));
+    await realClick(first, card.querySelector('a[part="link"]')!);
+    // The link's own navigation unloads the page: nothing asynchronous of the widget's ran after the click.
+    await left;
+    equal(new URL(first.frame.contentWindow!.location.href).pathname, `/p/${clicked}`, 'the click navigated to the product');
+    deepEqual(stored()!.clicks.map(([id, c]) => [id, c.placement, c.modelVersion, c.variant]), [[clicked, 'similar', modelVersion, variant]], 'the click as stored');
+
+    // A later page (a new document): add to cart, then buy it with something that was not clicked.
+    const later = await open({ before: RECORD_METRICS });
+    later.api.track('add_to_cart', { items: [{ item_id: clicked, quantity: 2 }] });
+    later.api.track('purchase', {
+      transaction_id: 'T-1001',
+      value: 2 * priceOf(clicked) + priceOf('p09'),
+      currency: 'EUR',
+      items: [
+        { item_id: clicked, price: priceOf(clicked), quantity: 2 },
+        { item_id: 'p09', price: priceOf('p09'), quantity: 1 },
+      ],
+    });
+    await later.api.events();
+    later.win.dispatchEvent(new PageTransitionEvent('pagehide'));
+    const recorded = (later.win as unknown as { __metrics: Array<{ status: number; body: string }> }).__metrics;
+    await until(() => recorded.length > 0, 'a metrics batch was sent');
+    equal(recorded[0]!.status, 202, 'the real server accepted the batch');
+    const batch: MetricsBatch = parseMetricsBatch(JSON.parse(recorded[0]!.body));
+    const key = { placement: 'similar', modelVersion, variant };
+    deepEqual(batch.counters, [{ ...key, event: 'add_to_cart', count: 1 }, { ...key, event: 'purchase', count: 1 }], 'counters of the later page');
+    deepEqual(batch.revenue, [{ ...key, currency: 'EUR', orders: 1, amount: 2 * priceOf(clicked) * 100 }], 'revenue of the clicked product only, in cents');
+    ok(!recorded[0]!.body.includes('T-1001') && !recorded[0]!.body.includes(clicked), 'no order or item id in the batch');
+    deepEqual(clickedIds(), [], 'the purchase consumed the click');
+
+    const readout = (await (await fetch('/v1/admin/metrics?model=default', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as {
+      groups: Array<{ placement: string; modelVersion: string; variant: string; purchase: number | null; revenue: Record<string, { orders: number | null; amount: string | null }> }>;
+    };
+    const group = readout.groups.find((g) => g.placement === 'similar' && g.modelVersion === modelVersion && g.variant === variant)!;
+    ok((group.purchase ?? 0) >= 1, 'the server counted the purchase');
+    ok(Number(group.revenue.EUR?.amount ?? 0) >= 2 * priceOf(clicked), `the server summed the revenue (${JSON.stringify(group.revenue)})`);
+    deepEqual(later.errors, [], 'page errors');
+  });
+
+  it('stores nothing before consent, and erases the record on forget() and on a Consent Mode withdrawal', async () => {
+    const s = await open({
+      before: `<script>window.dataLayer = []; function gtag() { dataLayer.push(arguments); }
+        gtag('consent', 'default', { analytics_storage: 'denied', personalization_storage: 'denied' });</script>`,
+    });
+    const gtag = (...args: unknown[]): void => void (s.win as unknown as { gtag: (...a: unknown[]) => void }).gtag(...args);
+    s.win.addEventListener('click', (e) => e.preventDefault(), true);
+    const row = await add(s, '<edge-recs placement="trending" count="3"></edge-recs>');
+    const link = (i: number): HTMLAnchorElement => row.shadowRoot!.querySelectorAll<HTMLAnchorElement>('a[part="link"]')[i]!;
+    await realClick(s, link(0));
+    equal(localStorage.getItem(ATTRIBUTION_KEY), null, 'nothing stored while consent is denied');
+
+    gtag('consent', 'update', { personalization_storage: 'granted', analytics_storage: 'granted' });
+    await s.api.events();
+    await realClick(s, link(1));
+    equal(clickedIds().length, 1, 'stored once consent is granted');
+    await s.api.forget();
+    equal(localStorage.getItem(ATTRIBUTION_KEY), null, 'forget() erases it');
+
+    await realClick(s, link(2));
+    equal(clickedIds().length, 1, 'stored again after forget()');
+    gtag('consent', 'update', { personalization_storage: 'denied' });
+    await until(() => localStorage.getItem(ATTRIBUTION_KEY) === null, 'a withdrawal erases it');
+    deepEqual(s.errors, [], 'page errors');
+  });
+});
