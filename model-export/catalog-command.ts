@@ -68,6 +68,6 @@ export async function catalogUploadCommand(file: string, a: AdminArgs & { format
     const count = (n: unknown): string => (typeof n === 'number' ? n.toLocaleString('en') : String(n));
     // Variants of one item_group_id are one card each; say so when the feed has any.
     const groups = typeof body.groups === 'number' && body.groups !== body.products ? ` in ${count(body.groups)} variant groups` : '';
-    console.log(`catalog: ${count(body.products)} products${groups} from ${basename(file)} (${LABEL[format]}) now served at ${client.origin}/v1/catalog`);
+    console.log(`catalog: ${count(body.products)} product${body.products === 1 ? '' : 's'}${groups} from ${basename(file)} (${LABEL[format]}) now served at ${client.origin}/v1/catalog`);
   }
 }

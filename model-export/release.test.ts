@@ -175,7 +175,7 @@ describe('edge-recs catalog upload', () => {
 
     await writeFile(join(dir, 'catalog.export'), JSON_CATALOG);
     const json = await edgeRecs(['catalog', 'upload', join(dir, 'catalog.export'), ...admin]);
-    expect(json.stdout).toMatch(/^catalog: 1 products from catalog\.export \(JSON catalog\)/);
+    expect(json.stdout).toMatch(/^catalog: 1 product from catalog\.export \(JSON catalog\)/);
     expect(await catalogIds()).toEqual(['sku-j']);
   });
 

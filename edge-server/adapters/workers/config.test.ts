@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { signer } from '../../test-support.ts';
 import { buildWorkerApp } from './app.ts';
@@ -70,5 +74,36 @@ describe('buildWorkerApp', () => {
     const { trusted } = await signer();
     const app = buildWorkerApp({ ...bindings, TRUSTED_KEYS: JSON.stringify(trusted) });
     expect(await (await app.request('/v1/keys')).json()).toEqual({ keys: trusted });
+  });
+});
+
+describe('.dev.vars.example (what `wrangler dev` reads once copied to .dev.vars)', () => {
+  const dir = new URL('.', import.meta.url);
+  /** KEY='value' lines as wrangler's dotenv reads them here: single-quoted values are taken literally. */
+  const parse = (text: string): Record<string, string> =>
+    Object.fromEntries(
+      text
+        .split('\n')
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => {
+          const [, key, value] = /^([A-Z_]+)=(?:'(.*)'|(.*))$/.exec(line)!;
+          return [key!, value ?? line.slice(key!.length + 1)];
+        }),
+    );
+
+  it('names only vars the Worker reads, and the Worker refuses each placeholder, naming its var', async () => {
+    const vars = parse(await readFile(new URL('.dev.vars.example', dir), 'utf8'));
+    expect(Object.keys(vars).sort()).toEqual(['ADMIN_TOKENS', 'TRUSTED_KEYS']);
+    expect(configError(() => buildWorkerApp({ ...bindings, ...vars })).message).toMatch(/^TRUSTED_KEYS must be .* not JSON/);
+    const { trusted } = await signer();
+    expect(configError(() => buildWorkerApp({ ...bindings, ...vars, TRUSTED_KEYS: JSON.stringify(trusted[0]) })).message).toMatch(/^ADMIN_TOKENS\[0\] must be 16-512 characters/);
+  });
+
+  it.skipIf(!existsSync(new URL('../../../.git', dir)))('is committed while .dev.vars and .env, which hold tokens, are git-ignored', () => {
+    const ignored = (path: string): boolean => spawnSync('git', ['check-ignore', '-q', path], { cwd: fileURLToPath(dir) }).status === 0;
+    expect(ignored('.dev.vars')).toBe(true);
+    expect(ignored('.dev.vars.staging')).toBe(true);
+    expect(ignored('.env')).toBe(true);
+    expect(ignored('.dev.vars.example')).toBe(false);
   });
 });
