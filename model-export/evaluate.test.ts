@@ -6,7 +6,7 @@ import type { ModelConfig } from '../core/model/config.ts';
 import { SasRec } from '../core/model/sasrec.ts';
 import { initWeights } from '../core/model/weights.ts';
 import type { Dataset } from './dataset.ts';
-import { evaluate, PROTOCOL, type Evaluation } from './evaluate.ts';
+import { evaluate, evaluatePopularity, PROTOCOL, type Evaluation } from './evaluate.ts';
 
 const numItems = 30;
 const config: ModelConfig = { numItems, dim: 2, blocks: 0, heads: 1, maxLen: 3 };
@@ -126,5 +126,41 @@ describe('evaluate', () => {
     } finally {
       m.dispose();
     }
+  });
+});
+
+describe('evaluatePopularity', () => {
+  // Training parts (all but the last two items): item 3 occurs 4 times, item 2 three times, item 4 once;
+  // items 1, 5 and 6 tie at 0.
+  const shop: Dataset = {
+    itemIds: ['a', 'b', 'c', 'd', 'e', 'f'],
+    users: ['u1', 'u2', 'u3', 'u4', 'u5'],
+    sequences: [
+      [3, 2, 4, 5, 3], // test 3 after 3,2,4,5: seen before, but the target is never excluded -> rank 0
+      [3, 2, 6, 2], // test 2 after 3,2,6: 3 is seen -> rank 0
+      [3, 2, 1, 6], // test 6 after 3,2,1: 4 ranks above, 5 ties -> rank 1 or 2
+      [3, 1, 5], // test 5 after 3,1: 2 and 4 rank above, 6 ties -> rank 2 or 3
+      [1], // too short: neither evaluated nor counted
+    ],
+  };
+
+  it('ranks every item by its count in the training parts, under the same protocol', () => {
+    const result = evaluatePopularity(shop, { target: 'test', seed: 1 });
+    expect(result).toMatchObject({ protocol: PROTOCOL, users: 4, items: 6 });
+    expect(result.metrics['HR@5']).toBe(1);
+    const possible = [1, 2].flatMap((r3) => [2, 3].map((r4) => (2 + ndcg(r3) + ndcg(r4)) / 4));
+    expect(possible.some((v) => Math.abs(v - result.metrics['NDCG@5']) < 1e-12), `NDCG@5 ${result.metrics['NDCG@5']}`).toBe(true);
+  });
+
+  it('breaks ties by a seeded order, not against the target: a catalog of equals scores like chance', () => {
+    const flat: Dataset = {
+      itemIds: Array.from({ length: 50 }, (_, i) => `i${i + 1}`),
+      users: Array.from({ length: 400 }, (_, u) => `u${u}`),
+      sequences: Array.from({ length: 400 }, (_, u) => [50, 50, 1 + (u % 49)]),
+    };
+    // Every history holds item 50 only; the 49 others tie at count 0 and the target is one of them.
+    const hr10 = evaluatePopularity(flat, { target: 'test', seed: 7 }).metrics['HR@10'];
+    expect(hr10).toBeCloseTo(10 / 49, 1);
+    expect(evaluatePopularity(flat, { target: 'test', seed: 7 })).toEqual(evaluatePopularity(flat, { target: 'test', seed: 7 }));
   });
 });

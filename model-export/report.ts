@@ -126,7 +126,7 @@ function dataSection(s: DataSummary): string {
     };
     for (const [reason, count] of Object.entries(s.skipped)) rows.push([`rows skipped: ${reasons[reason] ?? reason}`, num(count)]);
     if (s.examples.length > 0) rows.push(['first malformed rows', s.examples.map((e) => `<code>${esc(e)}</code>`).join('<br>')]);
-    if (s.itemsDropped.not_set > 0) rows.push(['items "(not set)" dropped', num(s.itemsDropped.not_set)]);
+    if (s.itemsDropped.not_set > 0) rows.push(['items "(not set)" dropped from rows kept for their other items', num(s.itemsDropped.not_set)]);
     if (s.from && s.to) rows.push(['events from – to', `${esc(s.from)} – ${esc(s.to)}`]);
   }
   rows.push(
@@ -142,7 +142,7 @@ function dataSection(s: DataSummary): string {
       'left out: not in the catalog',
       c.notInCatalog.entries === 0
         ? 'none'
-        : `${num(c.notInCatalog.entries)} item events on ${num(c.notInCatalog.ids)} products (${c.notInCatalog.top.map(([id, n]) => `<code>${esc(id)}</code> ${num(n)}`).join(', ')}${c.notInCatalog.ids > c.notInCatalog.top.length ? ', …' : ''})`,
+        : `${num(c.notInCatalog.entries)} item events on ${num(c.notInCatalog.ids)} product${c.notInCatalog.ids === 1 ? '' : 's'} (${c.notInCatalog.top.map(([id, n]) => `<code>${esc(id)}</code> ${num(n)}`).join(', ')}${c.notInCatalog.ids > c.notInCatalog.top.length ? ', …' : ''})`,
     ]);
   } else rows.push(['catalog', 'none given: every item id in the data was learned']);
   return `<table id="data">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join('')}</table>`;
