@@ -135,6 +135,27 @@ function federatedServerMiddleware() {
 }
 
 /**
+ * A third real edge server, under `/variants/`: a shop with Merchant Center variants and ids with spaces
+ * (`test/browser/support/variant-shop.ts`), for `widget/variants.browser.test.ts`. Pages point the
+ * widget at it with `data-server="/variants"`; the widget itself still comes from `/widget/`.
+ * @returns {import('@web/dev-server-core').Middleware}
+ */
+function variantShopMiddleware() {
+  /** @type {Promise<{ fetch(request: Request): Promise<Response> }> | undefined} */
+  let server;
+  return async (ctx, next) => {
+    if (!ctx.path.startsWith('/variants/')) return next();
+    server ??= tsImport('./test/browser/support/variant-shop.ts', import.meta.url).then((m) => m.startVariantShop());
+    const app = await server;
+    await forward(ctx, { fetch: (request) => {
+      const url = new URL(request.url);
+      url.pathname = url.pathname.slice('/variants'.length);
+      return app.fetch(new Request(url, request));
+    } });
+  };
+}
+
+/**
  * Chromium switches, measured with Debian Chromium 156 (headless, Playwright 1.65) in a container
  * with no GPU:
  * - `--enable-unsafe-webgpu` is the one that matters: without it `navigator.gpu.requestAdapter()`
@@ -161,7 +182,7 @@ export default {
   rootDir,
   files: ['test/browser/**/*.test.ts', 'widget/**/*.browser.test.ts'],
   plugins: [esbuildBundlePlugin()],
-  middleware: [edgeServerMiddleware(), federatedServerMiddleware()],
+  middleware: [edgeServerMiddleware(), federatedServerMiddleware(), variantShopMiddleware()],
   browsers: [
     playwrightLauncher({
       product: 'chromium',

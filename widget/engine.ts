@@ -340,7 +340,8 @@ export class Engine extends EventTarget {
     if (!this.paused) {
       this.bandit.clicked(card.lineKey);
       // Only where the counters it feeds may be sent: without analytics consent nothing is remembered.
-      if (this.consentState.analytics) this.attributions.click(card.product.id, key);
+      // Kept for the card's variant group: the shopper may pick another size before adding to cart.
+      if (this.consentState.analytics) this.attributions.click(this.itemKey(card.product.id), key);
       this.saveSoon(0);
     }
     void this.track('select_item', {
@@ -437,12 +438,14 @@ export class Engine extends EventTarget {
   }
 
   /** Credits an add-to-cart or purchase to the cards clicked for its items (rules: `attribution.ts`). */
-  private attribute(event: ShopEvent): void {
+  private attribute(named: ShopEvent): void {
+    // Clicks are kept by variant group (see `click`), so the event's items are read as their groups too.
+    const event = groupEvents([named], this.itemKey)[0]!;
     if (event.name === 'add_to_cart') {
       for (const key of this.attributions.addToCart(event)) this.metrics.count(key, 'add_to_cart');
       return;
     }
-    const credit = this.attributions.purchase(event, (id) => this.catalog.get(id)?.currency);
+    const credit = this.attributions.purchase(event, (id) => this.lookup(id)?.currency);
     for (const key of credit.purchases) this.metrics.count(key, 'purchase');
     for (const { key, currency, amount } of credit.revenue) {
       if (!this.metrics.revenue(key, currency, amount) && __EDGE_RECS_DEV__) this.warn(`purchase revenue of ${amount} minor units of ${currency} not counted: over the per-batch limit or not an ISO 4217 currency`);

@@ -17,6 +17,8 @@
  *                            blobs from DATA/store by sendfile, Node the rest; see nginx-front.ts) for
  *                            these PORT, EDGE_RECS_DATA and --allow-origin, and exits
  *   --nginx-listen PARAMS    nginx's `listen` in that configuration (default 80)
+ *   --suppress-below K       the admin read-out and dashboard hide counts, and revenue behind fewer
+ *                            orders, below K (default 10; 1 shows everything, e.g. for a test shop)
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
@@ -46,6 +48,7 @@ const { values } = parseArgs({
     'federated-config': { type: 'string' },
     'nginx-config': { type: 'boolean', default: false },
     'nginx-listen': { type: 'string', default: '80' },
+    'suppress-below': { type: 'string' },
   },
 });
 
@@ -147,7 +150,7 @@ async function main(): Promise<void> {
     allowedOrigins: values['allow-origin'],
     mount,
     adminTokens,
-    analytics: { store: analytics },
+    analytics: { store: analytics, ...(values['suppress-below'] !== undefined ? { suppressBelow: Number(values['suppress-below']) } : {}) },
     catalog,
     ...(federation ? { federated: { federation, hashToken: nodeTokenHash } } : {}),
   });

@@ -17,9 +17,9 @@ export interface DemoServer {
  * Starts `npm start`'s server (`--demo`) as a real child process on a free port with a fresh data
  * directory, exactly as a merchant would run it, and resolves once it prints its URL.
  */
-export async function startDemoServer(options: { dataDir?: string; timeoutMs?: number } = {}): Promise<DemoServer> {
+export async function startDemoServer(options: { dataDir?: string; timeoutMs?: number; /** More flags for main.ts, e.g. `['--suppress-below', '1']`. */ args?: string[] } = {}): Promise<DemoServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'edge-recs-e2e-')));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', '--demo'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', '--demo', ...(options.args ?? [])], {
     env: { ...process.env, PORT: '0', EDGE_RECS_DATA: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
