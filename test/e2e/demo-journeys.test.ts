@@ -1,0 +1,170 @@
+/**
+ * The shopper journeys of issue 13 (must-have 8) on the demo shop, as `npm start` serves it (the real
+ * server in a child process, its default model trained at first start): 12 card clicks with the mouse,
+ * the keyboard and into new tabs, each product added to the cart, a purchase, and the counters and
+ * revenue in the admin read-out; a product the model never saw; quiet page views. The demo is a
+ * single-page app whose router reads the clicked link's `href` in a document click listener.
+ * The same journeys on a merchant's own multi-page shop: `fixture-shop.test.ts`.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BESTSELLER, cardLines, claimsAbout, matching, PAGE_CLAIMS, pageClaims, recordRenders, TRENDING, waitForRenderWithModel } from './support/copy-claims.ts';
+import { launchChromium, startDemoServer, type DemoServer } from './support/demo-server.ts';
+import { clickAndAdd, describeClick, firstLine, funnel, landedRight, pollMetrics, watchPage, type ClickHow, type ClickJourney, type MetricsReadout } from './support/journeys.ts';
+
+let server: DemoServer;
+let browser: Browser;
+let token: string;
+let base: string;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startDemoServer(), launchChromium()]);
+  base = server.url.replace(/\/$/, '');
+  // `npm start --demo` makes its admin token on first start and keeps it in the data directory.
+  token = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** The demo's "Add to cart" (a form the app handles), waiting for the cart badge to count it. */
+async function addToCart(page: Page): Promise<boolean> {
+  const button = page.locator('[data-testid="add-to-cart"]');
+  if ((await button.count()) === 0 || (await button.isDisabled())) return false;
+  const badge = page.locator('[data-testid="cart-count"]');
+  const before = await badge.textContent();
+  await button.click();
+  await page.waitForFunction((b) => document.querySelector('[data-testid="cart-count"]')?.textContent !== b, before);
+  return true;
+}
+
+describe('a shopper on the demo: 12 card clicks, add-to-carts, a purchase', () => {
+  const PLAN: ClickHow[] = ['mouse', 'keyboard', 'mouse', 'ctrl', 'mouse', 'middle', 'mouse', 'keyboard', 'mouse', 'ctrl', 'mouse', 'middle'];
+  let journey: ClickJourney = { clicks: [], problems: [], added: 0 };
+  let ordered = false;
+  let readout: MetricsReadout | undefined;
+
+  beforeAll(async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(server.url);
+      await page.locator('a[href^="/c/"]').first().click();
+      await page.locator('[data-testid="product-tile"]').nth(1).click();
+      await page.locator('[data-testid="product-title"]').waitFor();
+      journey = await clickAndAdd(page, 'similar', PLAN, addToCart);
+      await page.locator('a.cart-link').click();
+      await page.locator('[data-testid="checkout"]').click();
+      await page.getByText(/DEMO-[A-Z0-9]+/).first().waitFor();
+      ordered = true;
+      // Leaving the page sends the counters.
+      await page.goto(server.url);
+      await page.locator('edge-recs[placement="for-you"] li[part="card"]').first().waitFor();
+    } catch (e) {
+      journey.problems.push(`checkout: ${firstLine(e)}`);
+    } finally {
+      await context.close();
+    }
+    readout = await pollMetrics(base, token, 'default', (r) => {
+      const f = funnel(r, 'similar');
+      return f.add_to_cart >= 10 && f.purchase >= 10 && f.revenue > 0;
+    });
+  }, 300_000);
+
+  it('the journey ran: 12 clicks on model-ranked rows, each product added, one order placed', () => {
+    expect(journey.problems).toEqual([]);
+    expect(journey.clicks).toHaveLength(12);
+    for (const c of journey.clicks) expect(c.sources, describeClick(c)).toContain('model');
+    expect(journey.added).toBe(12);
+    expect(ordered).toBe(true);
+  });
+
+  // Waits for must-have 1 (a click goes where it points, SPA router and new tabs included).
+  it.fails('12 of 12 card clicks land on the clicked product (mouse, keyboard Enter, Ctrl-click and middle-click into a new tab)', () => {
+    expect(journey.clicks.filter((c) => !landedRight(c)).map(describeClick)).toEqual([]);
+    expect(journey.clicks.filter(landedRight)).toHaveLength(12);
+  });
+
+  // Waits for must-have 1 (the product added is the one clicked) and must-have 2 (attribution that
+  // survives navigation, and new tabs).
+  it.fails('the add-to-carts and the purchase after the clicks are counted for the row (admin read-out)', () => {
+    const f = funnel(readout, 'similar');
+    expect(f.click, JSON.stringify(f)).toBeGreaterThanOrEqual(10);
+    expect(f.add_to_cart, JSON.stringify(f)).toBeGreaterThanOrEqual(10);
+    expect(f.purchase, JSON.stringify(f)).toBeGreaterThanOrEqual(10);
+  });
+
+  // Waits for must-have 2 (revenue per placement in the admin read-out).
+  it.fails('the purchase brings revenue to the row', () => {
+    expect(funnel(readout, 'similar').revenue, JSON.stringify(readout?.byPlacement)).toBeGreaterThan(0);
+  });
+});
+
+describe('a product the model never saw, added to the demo catalog by the merchant', () => {
+  const NEW_ID = 'sku-new-tea-01';
+  const TITLE = 'Highland Smoked Oolong 100 g';
+
+  beforeAll(async () => {
+    // The merchant adds a product through the admin API; the default model was trained before it existed.
+    const catalog = (await (await fetch(`${base}/v1/catalog`)).json()) as { updatedAt: string; products: Array<Record<string, unknown>> };
+    const model = catalog.products.find((p) => String(p.product_type).startsWith('Coffee'))!;
+    catalog.products.push({ ...model, id: NEW_ID, title: TITLE, link: `/p/${NEW_ID}`, sale_price: undefined, stock: 40, availability: 'in_stock' });
+    const res = await fetch(`${base}/v1/admin/catalog`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ updatedAt: new Date().toISOString(), products: catalog.products }),
+    });
+    if (res.status !== 200) throw new Error(`catalog upload answered ${res.status}: ${await res.text()}`);
+  });
+
+  // Waits for must-have 3 (copy true by construction): today the similar row says "Shoppers who viewed
+  // <the new product> chose this next" for a product no shopper of the training data ever saw.
+  it.fails('its page shows no behavioural copy about it, for a new shopper and after browsing', async () => {
+    const popular = (await (await fetch(`${base}/v1/popular?model=default`)).json()) as { trending: unknown[]; bestsellers: unknown[] };
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await recordRenders(page);
+      const claims: string[] = [];
+      for (const path of [`/p/${NEW_ID}`, '/p/sku-0005', '/p/sku-0012', `/p/${NEW_ID}`]) {
+        await page.goto(`${base}${path}`);
+        if (!path.endsWith(NEW_ID)) continue;
+        await page.locator('[data-testid="product-title"]', { hasText: TITLE }).waitFor();
+        await waitForRenderWithModel(page, 'similar');
+        const lines = await cardLines(page);
+        expect(lines.length).toBeGreaterThan(0);
+        claims.push(...matching(lines, claimsAbout(TITLE)), ...(await pageClaims(page, PAGE_CLAIMS)));
+        if (popular.trending.length === 0) claims.push(...matching(lines, TRENDING));
+        if (popular.bestsellers.length === 0) claims.push(...matching(lines, BESTSELLER));
+      }
+      expect(claims).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+// Waits for must-have 6 (quiet in the page).
+it.fails('page views on the demo: no console message, no failed request, no HTTP error', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await recordRenders(page);
+    const heard: string[] = [];
+    for (const [path, placement] of [['/', 'for-you'], ['/c/coffee-tea', null], ['/p/sku-0003', 'similar'], ['/p/sku-0040', 'similar'], ['/cart', null]] as const) {
+      const watch = watchPage(page);
+      await page.goto(`${base}${path}`);
+      if (placement) await waitForRenderWithModel(page, placement);
+      await page.waitForLoadState('networkidle');
+      watch.stop();
+      heard.push(...watch.messages.map((m) => `${path}: ${m}`));
+    }
+    expect(heard).toEqual([]);
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,216 @@
+/**
+ * Journeys on a merchant's own shop that is not the demo (issue 13, must-have 8): "Fjellpine Outfitters"
+ * (`fixture-shop/`), a plain server-rendered multi-page shop on `http://localhost:PORT` with its own
+ * Merchant Center TSV feed, item_group_id variants and a model trained at setup from its GA4 BigQuery
+ * export with the real `edge-recs` CLI; the real Node edge server on `http://127.0.0.1:PORT2` (another
+ * origin and site) serves the widget cross-origin with SRI and a pinned key, as the README says.
+ * Real Chromium, real mouse and keyboard input.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NEW_ARRIVALS, PRODUCT_BY_ID } from './fixture-shop/catalog.ts';
+import { startFixtureStack, type FixtureStack } from './fixture-shop/stack.ts';
+import { BESTSELLER, cardLines, claimsAbout, matching, PAGE_CLAIMS, pageClaims, recordRenders, TRENDING, waitForRenderWithModel } from './support/copy-claims.ts';
+import { launchChromium } from './support/demo-server.ts';
+import { clickAndAdd, clickCard, describeClick, firstLine, funnel, landedRight, pollMetrics, rowCards, waitForModelRow, watchPage, type CardClick, type ClickHow, type ClickJourney, type MetricsReadout } from './support/journeys.ts';
+
+let stack: FixtureStack;
+let browser: Browser;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startFixtureStack(), launchChromium()]);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+/** Adds the product on screen to the cart with the shop's button and waits for the shop to confirm. */
+async function addToCart(page: Page): Promise<boolean> {
+  const button = page.locator('[data-testid="add-to-cart"]');
+  if ((await button.count()) === 0) return false;
+  await button.click();
+  await page.locator('[data-testid="added"]', { hasText: 'Added' }).waitFor();
+  return true;
+}
+
+describe('a shopper on the foreign shop: 12 card clicks, add-to-carts, a purchase', () => {
+  /** Mouse clicks (the browser follows the link), keyboard Enter, and Ctrl/middle-click into a new tab. */
+  const PLAN: ClickHow[] = ['mouse', 'mouse', 'keyboard', 'mouse', 'ctrl', 'mouse', 'keyboard', 'middle', 'mouse', 'ctrl', 'mouse', 'middle'];
+  let journey: ClickJourney = { clicks: [], problems: [], added: 0 };
+  let orderTotal = 0;
+  let readout: MetricsReadout | undefined;
+
+  beforeAll(async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      // In through the shop's own navigation: a category, then a product tile.
+      await page.goto(`${stack.shop.url}/`);
+      await page.locator('nav a', { hasText: 'Tents' }).click();
+      await page.locator('[data-testid="tile"]').nth(1).click();
+      await page.locator('[data-testid="product-title"]').waitFor();
+      journey = await clickAndAdd(page, 'similar', PLAN, addToCart);
+      await page.locator('a.cart-link').click();
+      await page.locator('[data-testid="checkout"]').click();
+      const orderId = (await page.locator('[data-testid="order-id"]').textContent())!;
+      orderTotal = stack.shop.orders.get(orderId)!.total;
+      // The shopper leaves the thank-you page (counters go out on leaving) and closes the browser.
+      await page.locator('a', { hasText: 'Continue shopping' }).click();
+      await page.locator('edge-recs[placement="for-you"] li[part="card"]').first().waitFor();
+    } catch (e) {
+      journey.problems.push(`checkout: ${firstLine(e)}`);
+    } finally {
+      await context.close();
+    }
+    readout = await pollMetrics(stack.edge.url, stack.adminToken, stack.model, (r) => {
+      const f = funnel(r, 'similar');
+      return f.add_to_cart >= 10 && f.purchase >= 10 && f.revenue > 0;
+    });
+  }, 300_000);
+
+  it('the journey ran: 12 clicks on model-ranked rows, each product added, one order placed', () => {
+    expect(journey.problems).toEqual([]);
+    expect(journey.clicks).toHaveLength(12);
+    for (const c of journey.clicks) expect(c.sources, describeClick(c)).toContain('model');
+    expect(journey.added).toBe(12);
+    expect(orderTotal).toBeGreaterThan(0);
+  });
+
+  // Waits for must-have 1 (a click goes where it points): today select_item re-ranks the row while the
+  // click is dispatched and the browser follows the re-bound href (10 of 12 landed elsewhere).
+  it.fails('12 of 12 card clicks land on the clicked product (mouse, keyboard Enter, Ctrl-click and middle-click into a new tab)', () => {
+    expect(journey.clicks.filter((c) => !landedRight(c)).map(describeClick)).toEqual([]);
+    expect(journey.clicks.filter(landedRight)).toHaveLength(12);
+  });
+
+  // Waits for must-have 1 (the product added is the one clicked) and must-have 2 (attribution survives
+  // the navigation). Ten clicks fire `click` (mouse, Enter, Ctrl-click); a middle click may count too.
+  it.fails('the add-to-carts and the purchase after the clicks are counted for the row (admin read-out)', () => {
+    const f = funnel(readout, 'similar');
+    expect(f, JSON.stringify(readout?.byPlacement)).toMatchObject({ click: expect.any(Number), add_to_cart: expect.any(Number), purchase: expect.any(Number) });
+    expect(f.click, JSON.stringify(f)).toBeGreaterThanOrEqual(10);
+    expect(f.add_to_cart, JSON.stringify(f)).toBeGreaterThanOrEqual(10);
+    expect(f.purchase, JSON.stringify(f)).toBeGreaterThanOrEqual(10);
+  });
+
+  // Waits for must-have 2 (revenue per placement in the admin read-out).
+  it.fails('the purchase brings revenue to the row, at most the order total', () => {
+    const { revenue } = funnel(readout, 'similar');
+    expect(revenue, JSON.stringify(readout?.byPlacement)).toBeGreaterThan(0);
+    expect(revenue).toBeLessThanOrEqual(orderTotal + 0.005);
+  });
+});
+
+describe('the foreign shop as a single-page app (router reads href in a document click listener)', () => {
+  // Waits for must-have 1: the router reads the href Lit re-bound after select_item re-ranked the row.
+  it.fails('4 of 4 card clicks land on the clicked product', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${stack.shop.url}/spa`);
+      await page.locator('[data-testid="tile"]').nth(2).click();
+      await page.locator('[data-testid="product-title"]').waitFor();
+      const clicks: CardClick[] = [];
+      for (const [i, how] of (['mouse', 'keyboard', 'mouse', 'ctrl'] as const).entries()) {
+        const click = await clickCard(page, 'similar', i % 3, how);
+        clicks.push(click);
+        if (click.landed.page !== page) await click.landed.page.close();
+      }
+      expect(clicks.filter((c) => !landedRight(c)).map(describeClick)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('a product the model never saw', () => {
+  const unseen = NEW_ARRIVALS[0]!;
+
+  async function popular(): Promise<{ trending: unknown[]; bestsellers: unknown[] }> {
+    return (await (await fetch(`${stack.edge.url}/v1/popular?model=${stack.model}`)).json()) as { trending: unknown[]; bestsellers: unknown[] };
+  }
+
+  it('is in the catalog and not in the model', async () => {
+    const catalog = (await (await fetch(`${stack.edge.url}/v1/catalog`)).json()) as { products: Array<{ id: string }> };
+    expect(catalog.products.map((p) => p.id)).toContain(unseen.id);
+    const manifest = (await (await fetch(`${stack.edge.url}/v1/models/${stack.model}/manifest`)).json()) as { items: { sha256: string } };
+    const items = (await (await fetch(`${stack.edge.url}/v1/blobs/${manifest.items.sha256}`)).json()) as unknown;
+    expect(JSON.stringify(items)).toContain('FP-1001');
+    expect(JSON.stringify(items)).not.toContain(unseen.id);
+  });
+
+  // Waits for must-have 3 (copy true by construction): today the similar row's lines say "Shoppers who
+  // viewed <the unseen product> chose this next" although the model could not condition on it.
+  it.fails('its page shows no behavioural copy about it, for a new shopper and after browsing', async () => {
+    const { trending, bestsellers } = await popular();
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await recordRenders(page);
+      const claims: string[] = [];
+      // A new shopper lands straight on the product; then one who browsed two known products first.
+      for (const path of [`/p/${unseen.id}`, '/p/FP-1005', '/p/FP-1010', `/p/${unseen.id}`]) {
+        await page.goto(`${stack.shop.url}${path}`);
+        if (!path.endsWith(unseen.id)) continue;
+        await waitForRenderWithModel(page, 'similar');
+        const lines = await cardLines(page);
+        expect(lines.length).toBeGreaterThan(0);
+        claims.push(...matching(lines, claimsAbout(unseen.title)), ...(await pageClaims(page, PAGE_CLAIMS)));
+        // Nothing is trending on a fresh server, and the merchant uploaded no bestsellers.
+        if (trending.length === 0) claims.push(...matching(lines, TRENDING));
+        if (bestsellers.length === 0) claims.push(...matching(lines, BESTSELLER));
+      }
+      expect(claims).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+// Waits for must-have 6 (quiet in the page): today tfjs warns "No available adapters" and the widget
+// probes POST /v1/updates, which answers 404 while federated learning is off.
+it.fails('page views with federated learning off: no console message, no failed request, no HTTP error', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await recordRenders(page);
+    const heard: string[] = [];
+    for (const [path, placement] of [['/', 'for-you'], ['/c/tents', null], ['/p/FP-1005', 'similar'], ['/p/JKT-TIDE-M', 'similar'], ['/cart', 'cart']] as const) {
+      const watch = watchPage(page);
+      await page.goto(`${stack.shop.url}${path}`);
+      if (placement) await waitForRenderWithModel(page, placement);
+      await page.waitForLoadState('networkidle');
+      watch.stop();
+      heard.push(...watch.messages.map((m) => `${path}: ${m}`));
+    }
+    expect(heard).toEqual([]);
+  } finally {
+    await context.close();
+  }
+});
+
+// Waits for must-have 4 (item_group_id variants grouped: one card per group).
+it.fails('rows show one card per item_group_id, never a size of the jacket on screen', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const repeats: string[] = [];
+    for (const id of ['JKT-FJELL-M', 'JKT-TIDE-M', 'BOOT-GRANITE-44', 'JKT-RIDGE-M']) {
+      await page.goto(`${stack.shop.url}/p/${id}`);
+      await waitForModelRow(page, 'similar');
+      for (const placement of ['similar', 'recently-viewed']) {
+        const groups = (await rowCards(page, placement)).map((c) => PRODUCT_BY_ID.get(c.id)?.group ?? c.id);
+        const onScreen = PRODUCT_BY_ID.get(id)!.group;
+        for (const [i, g] of groups.entries()) {
+          if (groups.indexOf(g) !== i) repeats.push(`${id} ${placement}: two cards of ${g}`);
+          if (g === onScreen) repeats.push(`${id} ${placement}: a size of the jacket on screen (${g})`);
+        }
+      }
+    }
+    expect(repeats).toEqual([]);
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,262 @@
+/**
+ * The fixture shop's shopper history as its GA4 BigQuery export writes it: newline-delimited JSON, one
+ * event per line, the export schema's nesting (`event_params[]` of `{key, value: {string_value, int_value,
+ * ...}}`, `items[]`, `device`, `geo`, `ecommerce`, ...), INT64 columns as strings (`event_timestamp` in
+ * microseconds, `quantity`), FLOAT64 as numbers, NULLs written out, `(not set)` where GA4 has no value, and
+ * the events every export is full of besides e-commerce: `first_visit`, `session_start`, `page_view`,
+ * `user_engagement`, `scroll`, `view_promotion` (its item is `(not set)`), `view_item_list`,
+ * `begin_checkout`.
+ *
+ * Shoppers are simulated from a seed: each has favourite product types and moves on to what goes with
+ * them (tent -> sleeping bag -> mat, stove -> cookware), views jackets and boots in one of their sizes
+ * (the variant ids of an `item_group_id`), sometimes adds to the cart and buys. The new arrivals of
+ * `catalog.ts` never occur; a discontinued product does.
+ */
+import { rng } from '../../../core/random.ts';
+import { DISCONTINUED_ID, HISTORY_PRODUCTS, productPath, type FixtureProduct } from './catalog.ts';
+
+/** What shoppers look at next, by product type (the second level of `product_type`). */
+const GOES_WITH: Record<string, string[]> = {
+  Tents: ['Sleeping bags', 'Sleeping mats'],
+  'Sleeping bags': ['Sleeping mats', 'Tents'],
+  'Sleeping mats': ['Sleeping bags', 'Headlamps'],
+  Stoves: ['Cookware'],
+  Cookware: ['Stoves', 'Water'],
+  Backpacks: ['Water', 'Headlamps'],
+  Headlamps: ['First aid', 'Backpacks'],
+  Water: ['First aid', 'Backpacks'],
+  Navigation: ['First aid', 'Backpacks'],
+  'First aid': ['Navigation'],
+  Jackets: ['Socks', 'Boots'],
+  Boots: ['Socks', 'Jackets'],
+  'Trail shoes': ['Socks', 'Backpacks'],
+  Socks: ['Boots', 'Trail shoes'],
+};
+
+const leafType = (p: FixtureProduct): string => p.type.split('>').at(-1)!.trim();
+
+export interface HistoryOptions {
+  /** Shoppers (`user_pseudo_id`s). Default 140. */
+  users?: number;
+  seed?: number;
+  /** Origin the exported `page_location`s name. */
+  origin?: string;
+}
+
+/** The export, one JSON object per line, oldest first within each shopper. */
+export function ga4BigQueryExport(options: HistoryOptions = {}): string {
+  const random = rng(options.seed ?? 20261001);
+  const origin = options.origin ?? 'https://shop.fjellpine.example';
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const byType = new Map<string, FixtureProduct[]>();
+  for (const p of HISTORY_PRODUCTS) {
+    const list = byType.get(leafType(p)) ?? [];
+    list.push(p);
+    byType.set(leafType(p), list);
+  }
+  // One card per jacket or boot: a shopper views the group in the size they wear.
+  const types = [...byType.keys()];
+  const lines: string[] = [];
+  const start = Date.UTC(2026, 9, 1);
+  for (let u = 0; u < (options.users ?? 140); u++) {
+    const pseudoId = `${1_000_000_000 + Math.floor(random() * 8_999_999_999)}.${1_780_000_000 + u}`;
+    const userId = random() < 0.2 ? `cust-${10_000 + u}` : null;
+    const size = pick(['S', 'M', 'L']);
+    const shoe = pick(['42', '44']);
+    let t = start + Math.floor(random() * 25 * 86_400_000);
+    const firstTouch = t;
+    const sessions = 1 + Math.floor(random() * 2);
+    for (let s = 0; s < sessions; s++) {
+      const sessionId = String(Math.floor(t / 1000));
+      let page = 0;
+      const emit = (name: string, extra: { items?: ExportItem[]; params?: Param[]; ecommerce?: Ecommerce | null; location?: string } = {}): void => {
+        t += 4_000 + Math.floor(random() * 40_000);
+        lines.push(JSON.stringify(exportRow({ name, t, pseudoId, userId, firstTouch, sessionId, page: (page += name === 'page_view' ? 1 : 0), origin, ...extra })));
+      };
+      if (s === 0) emit('first_visit');
+      emit('session_start');
+      emit('page_view', { location: '/' });
+      if (random() < 0.4) emit('view_promotion', { items: [notSetItem('Autumn sale')] });
+      const basket: FixtureProduct[] = [];
+      let type = pick(types);
+      const length = 4 + Math.floor(random() * 6);
+      for (let i = 0; i < length; i++) {
+        const candidates = byType.get(type)!.filter((p) => !p.group || p.size === size || p.size === shoe);
+        const product = pick(candidates.length > 0 ? candidates : byType.get(type)!);
+        if (i === 0 || random() < 0.15) {
+          emit('page_view', { location: `/c/${type.toLowerCase().replace(/[^a-z0-9]+/g, '-')}` });
+          emit('view_item_list', { items: byType.get(type)!.slice(0, 4).map((p, index) => item(p, { list: type, index })) });
+        }
+        emit('select_item', { items: [item(product, { list: type })] });
+        emit('page_view', { location: productPath(product.id) });
+        emit('view_item', { items: [item(product, { quantity: null })], params: [value(product.sale ?? product.price)] });
+        if (random() < 0.5) emit('scroll', { params: [{ key: 'percent_scrolled', value: intValue(90) }] });
+        emit('user_engagement', { params: [{ key: 'engagement_time_msec', value: intValue(2_000 + Math.floor(random() * 30_000)) }] });
+        if (random() < 0.3 && product.inStock) {
+          basket.push(product);
+          emit('add_to_cart', { items: [item(product, { quantity: 1 })], params: [value(product.sale ?? product.price)] });
+        }
+        // Last year's shoppers also looked at a product the shop no longer sells.
+        if (random() < 0.03) emit('view_item', { items: [{ ...item(HISTORY_PRODUCTS[0]!, { quantity: null }), item_id: DISCONTINUED_ID, item_name: 'Fjellpine Classic Poncho' }] });
+        type = random() < 0.55 ? pick(GOES_WITH[type] ?? types) : random() < 0.7 ? type : pick(types);
+      }
+      if (basket.length > 0 && random() < 0.6) {
+        const total = basket.reduce((sum, p) => sum + (p.sale ?? p.price), 0);
+        emit('page_view', { location: '/cart' });
+        emit('begin_checkout', { items: basket.map((p) => item(p, { quantity: 1 })), params: [value(total)] });
+        const transaction = `FP-${100_000 + lines.length}`;
+        emit('purchase', {
+          items: basket.map((p) => item(p, { quantity: 1, revenue: p.sale ?? p.price })),
+          params: [value(total), { key: 'transaction_id', value: stringValue(transaction) }],
+          ecommerce: { ...ECOMMERCE_NULLS, total_item_quantity: String(basket.length), purchase_revenue: total, purchase_revenue_in_usd: round(total * 1.08), unique_items: String(new Set(basket).size), transaction_id: transaction },
+        });
+      }
+      t += 2 * 86_400_000 + Math.floor(random() * 5 * 86_400_000);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+type Param = { key: string; value: { string_value: string | null; int_value: string | null; float_value: number | null; double_value: number | null } };
+type ExportItem = Record<string, string | number | null | unknown[]>;
+type Ecommerce = Record<string, string | number | null>;
+
+const round = (x: number): number => Math.round(x * 100) / 100;
+const stringValue = (v: string): Param['value'] => ({ string_value: v, int_value: null, float_value: null, double_value: null });
+const intValue = (v: number): Param['value'] => ({ string_value: null, int_value: String(v), float_value: null, double_value: null });
+const value = (v: number): Param => ({ key: 'value', value: { string_value: null, int_value: null, float_value: null, double_value: v } });
+
+const ECOMMERCE_NULLS: Ecommerce = {
+  total_item_quantity: null, purchase_revenue_in_usd: null, purchase_revenue: null, refund_value_in_usd: null, refund_value: null,
+  shipping_value_in_usd: null, shipping_value: null, tax_value_in_usd: null, tax_value: null, unique_items: null, transaction_id: null,
+};
+
+/** An `items[]` entry with every column of the export schema. */
+function item(p: FixtureProduct, o: { quantity?: number | null; list?: string; index?: number; revenue?: number } = {}): ExportItem {
+  const [category, category2] = p.type.split('>').map((s) => s.trim());
+  const price = p.sale ?? p.price;
+  return {
+    item_id: p.id,
+    item_name: p.title,
+    item_brand: p.brand,
+    item_variant: p.size ?? '(not set)',
+    item_category: category!,
+    item_category2: category2 ?? '(not set)',
+    item_category3: '(not set)',
+    item_category4: '(not set)',
+    item_category5: '(not set)',
+    price_in_usd: round(price * 1.08),
+    price,
+    quantity: o.quantity === undefined ? null : o.quantity === null ? null : String(o.quantity),
+    item_revenue_in_usd: o.revenue === undefined ? null : round(o.revenue * 1.08),
+    item_revenue: o.revenue ?? null,
+    item_refund_in_usd: null,
+    item_refund: null,
+    coupon: '(not set)',
+    affiliation: 'Fjellpine web shop',
+    location_id: '(not set)',
+    item_list_id: o.list ? o.list.toLowerCase() : '(not set)',
+    item_list_name: o.list ?? '(not set)',
+    item_list_index: o.index === undefined ? '(not set)' : String(o.index + 1),
+    promotion_id: '(not set)',
+    promotion_name: '(not set)',
+    creative_name: '(not set)',
+    creative_slot: '(not set)',
+    item_params: [],
+  };
+}
+
+/** `view_promotion`'s item: a banner, not a product. */
+function notSetItem(promotion: string): ExportItem {
+  return { ...item(HISTORY_PRODUCTS[0]!), item_id: '(not set)', item_name: '(not set)', item_brand: '(not set)', item_variant: '(not set)', item_category: '(not set)', item_category2: '(not set)', price_in_usd: null, price: null, promotion_id: 'autumn', promotion_name: promotion, creative_slot: 'hero' };
+}
+
+interface RowInput {
+  name: string;
+  t: number;
+  pseudoId: string;
+  userId: string | null;
+  firstTouch: number;
+  sessionId: string;
+  page: number;
+  origin: string;
+  items?: ExportItem[];
+  params?: Param[];
+  ecommerce?: Ecommerce | null;
+  location?: string;
+}
+
+const micros = (ms: number): string => `${ms}${String(Math.floor((ms % 7) * 142)).padStart(3, '0')}`;
+
+/** One row of the `events_YYYYMMDD` table as `bq extract --destination_format NEWLINE_DELIMITED_JSON` writes it. */
+function exportRow(r: RowInput): Record<string, unknown> {
+  const date = new Date(r.t).toISOString().slice(0, 10).replace(/-/g, '');
+  const params: Param[] = [
+    { key: 'ga_session_id', value: intValue(Number(r.sessionId)) },
+    { key: 'ga_session_number', value: intValue(1) },
+    { key: 'page_location', value: stringValue(`${r.origin}${r.location ?? '/'}`) },
+    { key: 'page_title', value: stringValue('Fjellpine Outfitters') },
+    { key: 'engaged_session_event', value: intValue(1) },
+    ...(r.params ?? []),
+  ];
+  const ecommerce = r.ecommerce !== undefined ? r.ecommerce : r.items && r.name !== 'view_promotion' ? { ...ECOMMERCE_NULLS, total_item_quantity: '0', unique_items: String(r.items.length) } : null;
+  return {
+    event_date: date,
+    event_timestamp: micros(r.t),
+    event_name: r.name,
+    event_params: params,
+    event_previous_timestamp: null,
+    event_value_in_usd: null,
+    event_bundle_sequence_id: String(1000 + r.page),
+    event_server_timestamp_offset: String(250_000 + (r.t % 97)),
+    user_id: r.userId,
+    user_pseudo_id: r.pseudoId,
+    privacy_info: { analytics_storage: 'Yes', ads_storage: 'No', uses_transient_token: 'No' },
+    user_properties: [],
+    user_first_touch_timestamp: micros(r.firstTouch),
+    user_ltv: null,
+    device: { category: 'desktop', mobile_brand_name: 'Google', mobile_model_name: 'Chrome', mobile_marketing_name: null, mobile_os_hardware_model: null, operating_system: 'Linux', operating_system_version: 'Linux x86_64', vendor_id: null, advertising_id: null, language: 'en-gb', is_limited_ad_tracking: 'No', time_zone_offset_seconds: null, browser: null, browser_version: null, web_info: { browser: 'Chrome', browser_version: '131.0.0.0', hostname: 'shop.fjellpine.example' } },
+    geo: { city: '(not set)', country: 'Norway', continent: 'Europe', region: '(not set)', sub_continent: 'Northern Europe', metro: '(not set)' },
+    app_info: null,
+    traffic_source: { name: '(direct)', medium: '(none)', source: '(direct)' },
+    stream_id: '4567890123',
+    platform: 'WEB',
+    event_dimensions: null,
+    ecommerce,
+    items: r.items ?? [],
+    collected_traffic_source: null,
+    is_active_user: true,
+    batch_event_index: String(r.page),
+    batch_page_id: String(r.t - (r.t % 1000)),
+    batch_ordering_id: String(r.page),
+    session_traffic_source_last_click: null,
+    publisher: null,
+  };
+}
+
+/**
+ * Interim: the export converted to the `--format events` JSONL that `edge-recs train` reads today
+ * (`client_id`, `timestamp` in ms, `event_name`, `items`), keeping interest events and real items only.
+ * Drop this and train on the export file itself once `edge-recs train` reads GA4 BigQuery exports
+ * (issue 13, must-have 4).
+ */
+export function toEventsJsonl(exported: string): string {
+  const interest = new Set(['view_item', 'select_item', 'add_to_cart', 'purchase']);
+  const out: string[] = [];
+  for (const line of exported.split('\n')) {
+    if (line.trim() === '') continue;
+    const row = JSON.parse(line) as { user_pseudo_id: string; event_timestamp: string; event_name: string; items: Array<Record<string, unknown>> };
+    if (!interest.has(row.event_name)) continue;
+    const items = row.items
+      .filter((i) => typeof i.item_id === 'string' && i.item_id !== '(not set)')
+      .map((i) => ({
+        item_id: i.item_id,
+        item_category: [i.item_category, i.item_category2].filter((c) => typeof c === 'string' && c !== '(not set)').join(' > '),
+        ...(typeof i.price === 'number' ? { price: i.price } : {}),
+        ...(i.quantity !== null && i.quantity !== undefined ? { quantity: Number(i.quantity) } : {}),
+      }));
+    if (items.length === 0) continue;
+    out.push(JSON.stringify({ client_id: row.user_pseudo_id, timestamp: Math.floor(Number(row.event_timestamp) / 1000), event_name: row.event_name, items }));
+  }
+  return `${out.join('\n')}\n`;
+}

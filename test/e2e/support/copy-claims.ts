@@ -1,0 +1,77 @@
+/**
+ * Card copy that states something about shoppers' behaviour, for the "no claim without evidence" journeys.
+ * English built-in templates and "why this" texts (`widget/copy/templates.ts`); the journeys run the
+ * widget in `en`.
+ */
+import type { Page } from 'playwright-core';
+
+/** Lines that say shoppers did something after viewing `title` (the `similar` kind and its "why"). */
+export function claimsAbout(title: string): RegExp[] {
+  const t = title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return [
+    new RegExp(`Shoppers who (viewed|looked at) ${t}`),
+    new RegExp(`(Often )?picked after ${t}`, 'i'),
+    new RegExp(`(viewed|visit to) ${t}`),
+  ];
+}
+
+/** Lines that say a product is trending or popular (need the server's trending list behind them). */
+export const TRENDING = [/Trending/i, /Popular with shoppers/i];
+/** Lines that call a product a bestseller (need the merchant's bestseller list or counts behind them). */
+export const BESTSELLER = [/bestseller/i];
+
+export interface CardLine {
+  placement: string;
+  id: string;
+  tier: string;
+  reason: string;
+  why: string;
+}
+
+/** Every card's line and "why this" text on the page, in every row. */
+export function cardLines(page: Page): Promise<CardLine[]> {
+  return page.locator('edge-recs li[part="card"]').evaluateAll((els) =>
+    els.map((el) => ({
+      placement: ((el.getRootNode() as ShadowRoot).host as Element | undefined)?.getAttribute('placement') ?? '',
+      id: el.getAttribute('data-item-id') ?? '',
+      tier: el.getAttribute('data-tier') ?? '',
+      reason: el.querySelector('[part="reason"]')?.textContent?.trim() ?? '',
+      why: el.querySelector('[part="why"]')?.textContent?.trim() ?? '',
+    })),
+  );
+}
+
+/** The lines among `lines` that match any of `patterns`, for a readable failure. */
+export function matching(lines: readonly CardLine[], patterns: readonly RegExp[]): string[] {
+  return lines.flatMap((l) => [l.reason, l.why].filter((text) => patterns.some((p) => p.test(text))).map((text) => `${l.placement} ${l.id} (${l.tier}): "${text}"`));
+}
+
+/**
+ * Records every `edge-recs:render` with the engine's status at that moment (an init script, so no render
+ * is missed), for `waitForRenderWithModel`.
+ */
+export async function recordRenders(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __renders: Array<{ placement: string | null; status: string | undefined }>; edgeRecs?: { state?: { status?: string } } };
+    w.__renders = [];
+    document.addEventListener('edge-recs:render', (e) => w.__renders.push({ placement: (e.target as Element).getAttribute('placement'), status: w.edgeRecs?.state?.status }), true);
+  });
+}
+
+/** Waits for a render of `placement` made once the model had loaded (needs `recordRenders` before the page loaded). */
+export async function waitForRenderWithModel(page: Page, placement: string, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(
+    (p) => (window as unknown as { __renders?: Array<{ placement: string | null; status: string | undefined }> }).__renders?.some((r) => r.placement === p && r.status === 'ready') ?? false,
+    placement,
+    { timeout },
+  );
+}
+
+/** The page's own text (outside the rows) that says shoppers chose what is shown after this product. */
+export const PAGE_CLAIMS = [/shoppers who (viewed|looked at) this/i, /chosen next by shoppers/i];
+
+/** Light-DOM text of the page's `<main>` (or body) that matches `patterns`. */
+export async function pageClaims(page: Page, patterns: readonly RegExp[]): Promise<string[]> {
+  const text = await page.evaluate(() => (document.querySelector('main') ?? document.body).innerText);
+  return text.split('\n').map((l) => l.trim()).filter((l) => patterns.some((p) => p.test(l))).map((l) => `page text: "${l}"`);
+}
