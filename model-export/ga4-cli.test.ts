@@ -194,3 +194,16 @@ describe('training progress', () => {
     expect(Number(last[1])).toBeLessThan(40);
   });
 });
+
+describe('edge-recs simulate on a GA4 export', () => {
+  it('reads the export like train does and reports what it read', async () => {
+    const run = await edgeRecs(
+      'simulate', '--data', join(fixtures, 'shards'), '--catalog', join(fixtures, 'catalog.tsv'),
+      '--rounds', '1', '--cohort', '5', '--central-epochs', '1', '--dim', '8', '--blocks', '1', '--malicious', '0', '--noise', '1', '--max-rows', '16', '--negatives', '8', '--eval-users', '0', '--json', '--backend', 'cpu',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { setup: { data: Summary['data']; items: number } };
+    expect(report.setup.data).toMatchObject({ shapes: ['ga4-nested'], rows: 698, kept: 226, users: 20, items: 14 });
+    expect(run.stderr).toContain('698 rows read, 226 kept, 472 skipped');
+  });
+});

@@ -206,7 +206,10 @@ export function describeData(s: DataSummary): string[] {
       lines.push(`warning: left out ${plural(c.notInCatalog.entries, 'item event')} on ${plural(c.notInCatalog.ids, 'product')} not in the catalog (${top}${c.notInCatalog.ids > 5 ? ', …' : ''})`);
     }
   } else {
-    lines.push(`note: without --catalog the model learns all ${n(s.items)} item ids in the data, products no longer sold included; --catalog FEED keeps the catalog's products and learns variants as their item_group_id`);
+    // The widget ranks a catalog's variant groups: a model of variant ids would not know what it shows.
+    lines.push(
+      `note: without --catalog the model learns the ${n(s.items)} item ids as they are: products no longer sold stay in, and variants (sizes, colours) are learned apart while the widget shows one card per item_group_id; --catalog FEED trains on what the widget shows`,
+    );
   }
   return lines;
 }

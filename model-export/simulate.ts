@@ -627,6 +627,7 @@ export async function simulateCommand(a: SimulateArgs): Promise<SimulateReport> 
       }
     : undefined;
   const report = await simulate(data, options, { log: (line) => console.error(line), start, onStart });
+  report.setup.data = summary;
   console.log(a.json ? JSON.stringify(report) : JSON.stringify(report, null, 2));
   return report;
 }
