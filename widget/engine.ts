@@ -8,7 +8,7 @@ import { Attributions } from './attribution.ts';
 import type { WidgetConfig } from './config.ts';
 import { forgetBucket, sessionBucket } from './canary.ts';
 import { Bandit, type BanditState } from './copy/bandit.ts';
-import { candidateLines, why, type CopyContext, type Line } from './copy/copy.ts';
+import { candidateLines, TRENDING_MIN_SCORE, why, type CopyContext, type Line } from './copy/copy.ts';
 import { Deduper, describeSource, type RawEvent } from './intake.ts';
 import { MERCHANT_DEFAULTS, mergeMerchantConfig, rulesFor, type MerchantConfig } from './merchant.ts';
 import { FLUSH_MS, Metrics, type MetricKey, type Send } from './metrics.ts';
@@ -380,9 +380,12 @@ export class Engine extends EventTarget {
         // protocol does); `recently-viewed` is the row for those, and the fallback tiers may still show them.
         const unseen = new Set([...exclude, ...profile.sequence]);
         const model = async (tier: Tier, history: string[]): Promise<void> => {
-          if (history.length === 0) return;
+          // A history of products the model never saw tells it nothing: no list, rather than one that
+          // looks personal (or "similar" to the product on screen) and is not.
+          const basis = runtime.basis(history);
+          if (basis.length === 0) return;
           try {
-            lists.push({ tier, items: await runtime.recommend(history, k, unseen) });
+            lists.push({ tier, items: await runtime.recommend(history, k, unseen), basis });
           } catch (e) {
             if (__EDGE_RECS_DEV__) this.warn(`ranking failed, using the fallback chain: ${String(e)}`);
           }
@@ -392,7 +395,9 @@ export class Engine extends EventTarget {
         else await model('personal', profile.sequence);
         if (itemId && request.placement !== 'similar') await model('similar', [itemId]);
       }
-      lists.push({ tier: 'trending', items: this.popular.trending }, { tier: 'bestseller', items: this.popular.bestsellers });
+      // Trending only where the counts are evidence (`TRENDING_MIN_SCORE`); the rest is not ranked as trending.
+      const trending = this.popular.trending.filter((t) => t.score >= TRENDING_MIN_SCORE);
+      lists.push({ tier: 'trending', items: trending }, { tier: 'bestseller', items: this.popular.bestsellers });
       rows = rank({ count: request.count, catalog: this.cards, exclude, lists, rules, keyOf: this.itemKey });
     }
     const modelVersion = runtime?.modelVersion ?? 'fallback';
@@ -404,6 +409,8 @@ export class Engine extends EventTarget {
       currentItem: itemId,
       lowStock: this.merchant.lowStock,
       overrides: this.merchant.copy,
+      trendingScore: (id) => this.popular.trending.find((t) => t.id === id)?.score,
+      bestseller: (id) => this.popular.bestsellers.some((b) => b.id === id),
     };
     return rows.map((r) => {
       const line = this.line(r, ctx);

@@ -89,7 +89,7 @@ export interface MerchantConfig {
 export const MERCHANT_DEFAULTS: MerchantConfig = { rules: { maxPerCategory: 3 }, placements: {}, copy: {}, lowStock: 5 };
 
 /** Reason kinds a template list can be given for (see `copy/templates.ts`). */
-export const COPY_KINDS = ['viewed', 'similar', 'cart', 'category', 'price_drop', 'low_stock', 'trending', 'bestseller', 'featured', 'history', 'personal'] as const;
+export const COPY_KINDS = ['viewed', 'similar', 'cart', 'category', 'price_drop', 'low_stock', 'trending', 'bestseller', 'featured', 'history', 'personal', 'neutral'] as const;
 export type CopyKind = (typeof COPY_KINDS)[number];
 
 type Warn = (message: string) => void;

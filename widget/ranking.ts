@@ -29,6 +29,11 @@ export interface Candidate {
 export interface CandidateList {
   tier: Tier;
   items: readonly Candidate[];
+  /**
+   * For the model's lists: the items its ranking really read, oldest first (the history's items the model
+   * knows, at most its window). Copy may name only these as the reason for a card (`copy/copy.ts`).
+   */
+  basis?: readonly string[];
 }
 
 export interface Ranked {
@@ -36,6 +41,8 @@ export interface Ranked {
   tier: Tier;
   /** A boost rule with `by` > 0 matched it. */
   boosted: boolean;
+  /** The `basis` of the list it came from. */
+  basis?: readonly string[];
 }
 
 export interface RankInput {
@@ -125,7 +132,9 @@ export function rank(input: RankInput): Ranked[] {
       // Equal scores (or one candidate) normalise to 1: the boost alone then decides among them.
       const relevance = span > 0 && Number.isFinite(c.score) ? (c.score - lo) / span : 1;
       // A hair over 1 so that `by: 1` beats the tier's best unboosted product rather than tying with it.
-      tier.push({ r: { product, tier: list.tier, boosted: by > 0 }, key: relevance + by * 1.001, at });
+      const r: Ranked = { product, tier: list.tier, boosted: by > 0 };
+      if (list.basis) r.basis = list.basis;
+      tier.push({ r, key: relevance + by * 1.001, at });
     });
     tier.sort((a, b) => b.key - a.key || a.at - b.at);
     for (const t of tier) ordered.push(t.r);

@@ -3,8 +3,9 @@ import type { Product } from '../../core/catalog.ts';
 import type { ShopEvent } from '../../core/events.ts';
 import { deriveProfile } from '../profile.ts';
 import type { Ranked, Tier } from '../ranking.ts';
-import { candidateLines, fill, templatesFor, why, type CopyContext } from './copy.ts';
+import { candidateLines, EVIDENCE, fill, templatesFor, TRENDING_MIN_SCORE, why, type CopyContext } from './copy.ts';
 import { BUILT_IN } from './templates.ts';
+import { COPY_KINDS } from '../merchant.ts';
 
 const base = { link: '/p', image_link: '/i', currency: 'EUR', availability: 'in_stock' } as const;
 // Every combination of the facts copy may state: on sale or not (or a "sale" price that is no lower),
@@ -22,8 +23,25 @@ const history = [ev('view_item', 'p-x-2', 1), ev('view_item', 'p-8-2', 2), ev('a
 const TIERS: Tier[] = ['personal', 'similar', 'trending', 'bestseller', 'catalog', 'history', 'pinned'];
 
 function ctx(locale: string, over: Partial<CopyContext> = {}): CopyContext {
-  return { locale, placement: 'for-you', profile: deriveProfile(history, (id) => catalog.get(id)), product: (id) => catalog.get(id), currentItem: 'p-12-80', lowStock: 5, overrides: {}, ...over };
+  return {
+    locale,
+    placement: 'for-you',
+    profile: deriveProfile(history, (id) => catalog.get(id)),
+    product: (id) => catalog.get(id),
+    currentItem: 'p-12-80',
+    lowStock: 5,
+    overrides: {},
+    trendingScore: () => TRENDING_MIN_SCORE,
+    bestseller: () => true,
+    ...over,
+  };
 }
+/** What the model read for a card: the whole history and the product on screen. */
+const ALL_READ = ['p-x-2', 'p-8-2', 'p-x-x', 'p-12-80'];
+/** A card of `tier` whose model ranking (if any) read `basis`. */
+const card = (id: string, tier: Tier, basis: readonly string[] = ALL_READ): Ranked => ({ product: catalog.get(id)!, tier, boosted: false, basis });
+const texts = (r: Ranked, c: CopyContext): string[] => candidateLines(r, c).map((l) => l.text);
+const kindsOf = (r: Ranked, c: CopyContext): string[] => [...new Set(candidateLines(r, c).map((l) => l.kind))];
 
 describe('card copy', () => {
   it('never states a fact the catalog does not hold, in any built-in locale, tier or placement', () => {
@@ -32,7 +50,7 @@ describe('card copy', () => {
       for (const placement of ['for-you', 'similar', 'cart'] as const) {
         for (const p of products) {
           for (const tier of TIERS) {
-            const lines = candidateLines({ product: p, tier, boosted: false }, ctx(locale, { placement }));
+            const lines = candidateLines(card(p.id, tier), ctx(locale, { placement }));
             expect(lines.length, `${p.id} ${tier}`).toBeGreaterThan(0);
             expect(lines.some((l) => l.kind === 'price_drop'), `price-drop line for ${p.id}`).toBe(p.sale_price !== undefined && p.sale_price < p.price);
             for (const line of lines) {
@@ -65,15 +83,15 @@ describe('card copy', () => {
   });
 
   it('says "Because you viewed" with the title of a viewed product, and nothing about the product it is on', () => {
-    const lines = candidateLines({ product: catalog.get('p-x-80')!, tier: 'personal', boosted: false }, ctx('en'));
+    const lines = candidateLines(card('p-x-80', 'personal'), ctx('en'));
     expect(lines.map((l) => l.text)).toContain('Because you viewed Title p-8-2');
-    const self = candidateLines({ product: catalog.get('p-8-2')!, tier: 'personal', boosted: false }, ctx('en'));
+    const self = candidateLines(card('p-8-2', 'personal'), ctx('en'));
     // On the card of the last viewed product itself, the line names the viewed product before it.
     expect(self.filter((l) => l.kind === 'viewed').map((l) => l.slots.title)).toEqual(['Title p-x-2', 'Title p-x-2']);
   });
 
   it('speaks German and Chinese, and takes merchant templates and added locales with an English fallback', () => {
-    const r: Ranked = { product: catalog.get('p-8-x')!, tier: 'trending', boosted: false };
+    const r: Ranked = card('p-8-x', 'trending');
     // Intl puts a no-break space before the euro sign.
     expect(candidateLines(r, ctx('de-DE')).map((l) => l.text.replace(/\u00a0/g, ' '))).toContain('Jetzt 8,00 € statt 10,00 €');
     expect(candidateLines(r, ctx('zh-CN')).map((l) => l.text)).toContain('本店当下热门');
@@ -95,10 +113,115 @@ describe('card copy', () => {
   });
 
   it('explains each card by its tier and the profile fact behind it', () => {
-    const p = catalog.get('p-x-80')!;
-    expect(why({ product: p, tier: 'personal', boosted: false }, ctx('en'))).toContain('most recently Title p-x-x');
-    expect(why({ product: p, tier: 'personal', boosted: false }, ctx('en', { placement: 'cart' }))).toContain('in your cart (Title p-x-x)');
-    expect(why({ product: p, tier: 'similar', boosted: true }, ctx('en'))).toBe('Shoppers who looked at Title p-12-80 often chose this next. The shop gives it extra weight.');
-    expect(why({ product: p, tier: 'catalog', boosted: false }, ctx('de'))).toContain('Vom Shop empfohlen');
+    expect(why(card('p-x-80', 'personal'), ctx('en'))).toContain('most recently Title p-x-x');
+    expect(why(card('p-x-80', 'personal'), ctx('en', { placement: 'cart' }))).toContain('in your cart (Title p-x-x)');
+    expect(why({ ...card('p-x-80', 'similar'), boosted: true }, ctx('en'))).toBe('Shoppers who looked at Title p-12-80 often chose this next. The shop gives it extra weight.');
+    expect(why(card('p-x-80', 'catalog'), ctx('de'))).toBe('Aus dem Katalog des Shops, in seiner eigenen Reihenfolge.');
+  });
+});
+
+/**
+ * One test per kind's evidence rule (`EVIDENCE`): each shows the claim where its evidence holds and not
+ * where it does not, so dropping a rule fails its test.
+ */
+describe('each kind of line needs its evidence', () => {
+  it('has a rule for every kind', () => {
+    expect(Object.keys(EVIDENCE).sort()).toEqual([...COPY_KINDS].sort());
+  });
+
+  it('"Because you viewed X": only for a product the model\'s ranking read, the newest such view', () => {
+    const c = ctx('en');
+    expect(texts(card('p-x-80', 'personal'), c)).toContain('Because you viewed Title p-8-2');
+    // The newest view (p-8-2) was not read, e.g. a product the model never saw: the line names the one it read.
+    expect(texts(card('p-x-80', 'personal', ['p-x-2']), c)).toContain('Because you viewed Title p-x-2');
+    expect(texts(card('p-x-80', 'personal', ['p-x-2']), c).join()).not.toMatch(/p-8-2/);
+    // Read nothing the shopper viewed: no "viewed" line at all.
+    expect(kindsOf(card('p-x-80', 'personal', ['p-x-x']), c)).not.toContain('viewed');
+  });
+
+  it('"Shoppers who viewed X chose this next": only when the ranking read X, the product on screen; never on the page of a product the model never saw', () => {
+    expect(texts(card('p-x-80', 'similar'), ctx('en'))).toContain('Shoppers who viewed Title p-12-80 chose this next');
+    // The product on screen is new to the model: the runtime leaves it out of what the ranking read.
+    const unseen = ctx('en', { currentItem: 'p-10-80' });
+    for (const tier of TIERS) {
+      const r = card('p-x-80', tier, ['p-x-2', 'p-8-2']);
+      expect(texts(r, unseen).join(' | ')).not.toMatch(/Title p-10-80/);
+      expect(why(r, unseen)).not.toMatch(/Title p-10-80|Shoppers who/);
+    }
+    // Ranked after nothing the model knows: no behavioural claim at all, a neutral line instead.
+    const nothing = card('p-x-80', 'similar', []);
+    expect(kindsOf(nothing, unseen)).toEqual(['neutral']);
+    expect(why(nothing, unseen)).toBe('From the shop’s catalog.');
+  });
+
+  it('"Goes with X in your cart": only on the cart row, for a cart item the ranking read', () => {
+    expect(texts(card('p-x-80', 'personal'), ctx('en', { placement: 'cart' }))).toContain('Goes with Title p-x-x in your cart');
+    expect(kindsOf(card('p-x-80', 'personal', ['p-x-2', 'p-8-2']), ctx('en', { placement: 'cart' }))).not.toContain('cart');
+    expect(kindsOf(card('p-x-80', 'personal'), ctx('en'))).not.toContain('cart');
+    expect(why(card('p-x-80', 'personal', ['p-x-2', 'p-8-2']), ctx('en', { placement: 'cart' }))).not.toMatch(/cart/);
+  });
+
+  it('"More X, a favourite of yours": only in the shopper\'s favourite category', () => {
+    // The profile's favourite is Hair > Shampoo (two views of stock-2 products).
+    expect(kindsOf(card('p-x-2', 'catalog'), ctx('en'))).toContain('category');
+    expect(kindsOf(card('p-x-80', 'catalog'), ctx('en'))).not.toContain('category');
+  });
+
+  it('"Now X, was Y": only with a sale price below the price', () => {
+    expect(kindsOf(card('p-8-x', 'catalog'), ctx('en'))).toContain('price_drop');
+    expect(kindsOf(card('p-10-x', 'catalog'), ctx('en'))).not.toContain('price_drop');
+    expect(kindsOf(card('p-12-x', 'catalog'), ctx('en'))).not.toContain('price_drop');
+  });
+
+  it('"Only N left": only with stock in 1..lowStock', () => {
+    expect(kindsOf(card('p-x-5', 'catalog'), ctx('en'))).toContain('low_stock');
+    for (const id of ['p-x-6', 'p-x-0', 'p-x-x']) expect(kindsOf(card(id, 'catalog'), ctx('en'))).not.toContain('low_stock');
+  });
+
+  it('"Trending": only for an item whose trending score passed the threshold; never for a catalog-order fallback', () => {
+    const scored = (score: number | undefined): CopyContext => ctx('en', { trendingScore: () => score });
+    expect(texts(card('p-x-80', 'trending'), scored(TRENDING_MIN_SCORE))).toContain('Trending in our shop right now');
+    expect(why(card('p-x-80', 'trending'), scored(TRENDING_MIN_SCORE))).toMatch(/^Trending/);
+    for (const weak of [TRENDING_MIN_SCORE - 0.5, 0.3, undefined]) {
+      expect(kindsOf(card('p-x-80', 'trending'), scored(weak))).toEqual(['neutral']);
+      expect(why(card('p-x-80', 'trending'), scored(weak))).not.toMatch(/Trending/);
+    }
+    expect(texts(card('p-x-80', 'catalog'), scored(1000)).join()).not.toMatch(/Trending|Popular/);
+  });
+
+  it('"One of our bestsellers": only for an item on the merchant\'s bestseller list', () => {
+    expect(texts(card('p-x-80', 'bestseller'), ctx('en'))).toContain('One of our bestsellers');
+    const notListed = ctx('en', { bestseller: () => false });
+    expect(kindsOf(card('p-x-80', 'bestseller'), notListed)).toEqual(['neutral']);
+    expect(why(card('p-x-80', 'bestseller'), notListed)).not.toMatch(/bestseller/);
+  });
+
+  it('"Featured in our shop": only where the merchant pinned the product, not for the catalog\'s order', () => {
+    expect(kindsOf(card('p-x-80', 'pinned'), ctx('en'))).toContain('featured');
+    expect(kindsOf(card('p-x-80', 'catalog'), ctx('en'))).toEqual(['neutral']);
+    expect(why(card('p-x-80', 'catalog'), ctx('en'))).not.toMatch(/featured/i);
+  });
+
+  it('"You viewed this": only for a product the shopper viewed', () => {
+    expect(kindsOf(card('p-x-2', 'history'), ctx('en'))).toContain('history');
+    expect(kindsOf(card('p-x-80', 'history'), ctx('en'))).not.toContain('history');
+    expect(why(card('p-x-80', 'history'), ctx('en'))).not.toMatch(/You viewed/);
+  });
+
+  it('"Picked for you": only when the ranking read some of the shopper\'s own history', () => {
+    expect(kindsOf(card('p-x-80', 'personal'), ctx('en'))).toContain('personal');
+    // Ranked after the product on screen only, which the shopper never interacted with.
+    const r = card('p-x-80', 'similar', ['p-12-80']);
+    expect(kindsOf(r, ctx('en'))).not.toContain('personal');
+    expect(why(r, ctx('en', { currentItem: undefined }))).toBe('From the shop’s catalog.');
+  });
+
+  it('a card with no evidence for any claim gets a neutral line about the product, in every locale, even when the merchant\'s neutral templates cannot be filled', () => {
+    const r = card('p-x-80', 'catalog');
+    expect(texts(r, ctx('en'))).toEqual(['From our Serum range', 'From our catalog']);
+    expect(texts(r, ctx('de-DE'))).toEqual(['Aus unserem Sortiment: Serum', 'Aus unserem Sortiment']);
+    expect(texts(r, ctx('zh-CN'))).toEqual(['本店Serum商品', '来自本店商品目录']);
+    const odd = ctx('en', { overrides: { en: { neutral: ['Only {stock} of {brand}'] } } });
+    expect(candidateLines(r, odd).map((l) => [l.kind, l.text])).toEqual([['neutral', 'From our catalog']]);
   });
 });

@@ -1,13 +1,15 @@
 /**
- * Card copy and "why this" explanations from templates whose slots are filled only with facts: the
- * catalog's (title, price, sale price, stock, brand) and the on-device profile's (what was viewed, what is
- * in the cart, the favourite category). A fact the catalog does not hold has no slot value, and a template
- * with an unfilled slot is never used: no "price drop" without a `sale_price` below `price`, no "only N
- * left" without a `stock` at or below the merchant's `lowStock`.
+ * Card copy and "why this" explanations, true by construction. Slots are filled only with facts: the
+ * catalog's (title, price, sale price, stock, brand, category) and the on-device profile's (what was viewed,
+ * what is in the cart, the favourite category); a template with an unfilled slot is never used. And each
+ * kind of line declares the evidence its claim needs (`EVIDENCE`), checked here where lines are chosen:
+ * "Shoppers who viewed X chose this next" only where the model's ranking really read X, "Trending" only
+ * for an item whose trending score passed `TRENDING_MIN_SCORE`, and so on. A card without the evidence
+ * for any claim gets a neutral line about the product itself.
  */
 import type { Placement } from '../../core/analytics.ts';
 import type { Product } from '../../core/catalog.ts';
-import type { CopyKind, CopyOverrides } from '../merchant.ts';
+import { COPY_KINDS, type CopyKind, type CopyOverrides } from '../merchant.ts';
 import type { Profile } from '../profile.ts';
 import type { Ranked } from '../ranking.ts';
 import { BUILT_IN, UI, WHY, type WhyKind } from './templates.ts';
@@ -23,7 +25,18 @@ export interface CopyContext {
   /** `stock` at or below which "only N left" may be said. */
   lowStock: number;
   overrides: CopyOverrides;
+  /** The item's score in the server's trending list (`GET /v1/popular`), if it is on it. */
+  trendingScore: (id: string) => number | undefined;
+  /** Whether the item is on the merchant's own bestseller list (`GET /v1/popular`). */
+  bestseller: (id: string) => boolean;
 }
+
+/**
+ * Smallest trending score (`GET /v1/popular`: the federated rounds' released, noised per-item counts as a
+ * decayed sum) at which a card may say "trending": about ten shoppers' recent activity still counted.
+ * Below it the count may be mostly noise, so the item is neither ranked as trending nor called so.
+ */
+export const TRENDING_MIN_SCORE = 10;
 
 /** One usable line for a card. */
 export interface Line {
@@ -93,46 +106,80 @@ function productFacts(p: Product, ctx: CopyContext): Record<string, string | und
     product: p.title,
     brand: p.brand,
     price: money(ctx.locale, p.currency, p.price),
+    product_category: p.product_type ? leaf(p.product_type) : undefined,
   };
 }
 
-/** Kinds that may describe this card, each with its kind-specific slots (undefined = the kind does not apply). */
-function kinds(r: Ranked, ctx: CopyContext): Array<[CopyKind, Record<string, string | undefined>]> {
-  const p = r.product;
-  const out: Array<[CopyKind, Record<string, string | undefined>]> = [];
-  const { profile } = ctx;
-  switch (r.tier) {
-    case 'personal': {
-      const cartTitle = titleOf(ctx, profile.cart.at(-1), p.id);
-      if (ctx.placement === 'cart' && cartTitle) out.push(['cart', { title: cartTitle }]);
-      const viewed = titleOf(ctx, profile.viewed.find((id) => id !== p.id), p.id);
-      if (viewed) out.push(['viewed', { title: viewed }]);
-      out.push(['personal', {}]);
-      break;
-    }
-    case 'similar': {
-      const current = titleOf(ctx, ctx.currentItem, p.id);
-      out.push(current ? ['similar', { title: current }] : ['personal', {}]);
-      break;
-    }
-    case 'trending':
-      out.push(['trending', {}]);
-      break;
-    case 'bestseller':
-      out.push(['bestseller', {}]);
-      break;
-    case 'history':
-      out.push(['history', {}]);
-      break;
-    case 'catalog':
-    case 'pinned':
-      out.push(['featured', {}]);
+type Slots = Record<string, string | undefined>;
+/** A kind's evidence rule: the slot values its claim rests on, or undefined when the evidence is missing. */
+type Evidence = (r: Ranked, ctx: CopyContext) => Slots | undefined;
+
+const fromModel = (r: Ranked): boolean => r.tier === 'personal' || r.tier === 'similar';
+/** Whether the model's ranking of this card read `id`. */
+const read = (r: Ranked, id: string | undefined): id is string => id !== undefined && (r.basis?.includes(id) ?? false);
+/** The newest of `ids` (newest first) that the ranking read and that is not the card itself, as a title slot. */
+const newestRead = (r: Ranked, ctx: CopyContext, ids: readonly string[]): Slots | undefined => {
+  const title = titleOf(ctx, ids.find((id) => id !== r.product.id && read(r, id)), r.product.id);
+  return title ? { title } : undefined;
+};
+const only = (holds: boolean): Slots | undefined => (holds ? {} : undefined);
+
+/**
+ * Each kind's claim and the evidence it needs. Claims about the shopper or other shoppers rest on what the
+ * model's ranking really read (`Ranked.basis`: a product the model does not know was never read, so it is
+ * never named); claims about the shop on the server's lists; facts on the catalog and the profile.
+ */
+export const EVIDENCE: Record<CopyKind, Evidence> = {
+  /** "Because you viewed X": a model pick whose ranking read X, a product the shopper viewed. */
+  viewed: (r, ctx) => (r.tier === 'personal' ? newestRead(r, ctx, ctx.profile.viewed) : undefined),
+  /** "Shoppers who viewed X chose this next": ranked after X, the product on screen, which the model knows. */
+  similar: (r, ctx) => (r.tier === 'similar' && read(r, ctx.currentItem) ? newestRead(r, ctx, [ctx.currentItem]) : undefined),
+  /** "Goes with X in your cart": the cart row, ranked after X, which is in the cart now. */
+  cart: (r, ctx) => (ctx.placement === 'cart' && r.tier === 'personal' ? newestRead(r, ctx, [...ctx.profile.cart].reverse()) : undefined),
+  /** "More X, a favourite of yours": the product is in the shopper's favourite category. */
+  category: (r, ctx) => {
+    const fav = ctx.profile.favouriteCategory;
+    return fav && r.product.product_type === fav ? { category: leaf(fav) } : undefined;
+  },
+  /** "Now X, was Y": a sale price below the price. */
+  price_drop: (r, ctx) => {
+    const p = r.product;
+    return p.sale_price !== undefined && p.sale_price < p.price ? { sale_price: money(ctx.locale, p.currency, p.sale_price) } : undefined;
+  },
+  /** "Only N left": stock at or below the merchant's `lowStock`, and in stock. */
+  low_stock: (r, ctx) => {
+    const p = r.product;
+    return p.stock !== undefined && p.stock > 0 && p.stock <= ctx.lowStock && p.availability !== 'out_of_stock' ? { stock: String(p.stock) } : undefined;
+  },
+  /** "Trending": from the trending list, with a score that passed `TRENDING_MIN_SCORE`. */
+  trending: (r, ctx) => only(r.tier === 'trending' && (ctx.trendingScore(r.product.id) ?? 0) >= TRENDING_MIN_SCORE),
+  /** "One of our bestsellers": on the merchant's own bestseller list. */
+  bestseller: (r, ctx) => only(r.tier === 'bestseller' && ctx.bestseller(r.product.id)),
+  /** "Featured in our shop": the merchant pinned it there. */
+  featured: (r) => only(r.tier === 'pinned'),
+  /** "You viewed this": the shopper viewed it. */
+  history: (r, ctx) => only(r.tier === 'history' && ctx.profile.viewed.includes(r.product.id)),
+  /** "Picked for you": a model pick whose ranking read some of the shopper's own history. */
+  personal: (r, ctx) => only(fromModel(r) && ctx.profile.sequence.some((id) => read(r, id))),
+  /** The product's own catalog facts: no claim, so no evidence needed. */
+  neutral: () => ({}),
+};
+
+/** Kinds that state catalog or profile facts about the product, beside the card's one claim. */
+const FACTS: readonly CopyKind[] = ['category', 'price_drop', 'low_stock'];
+
+/** Kinds that may describe this card, each with the slots its evidence gave: its claims, else the neutral line, then facts. */
+function kinds(r: Ranked, ctx: CopyContext): Array<[CopyKind, Slots]> {
+  const out: Array<[CopyKind, Slots]> = [];
+  for (const kind of COPY_KINDS) {
+    if (kind === 'neutral' || FACTS.includes(kind)) continue;
+    const slots = EVIDENCE[kind](r, ctx);
+    if (slots) out.push([kind, slots]);
   }
-  const fav = profile.favouriteCategory;
-  if (fav && p.product_type === fav) out.push(['category', { category: leaf(fav) }]);
-  if (p.sale_price !== undefined && p.sale_price < p.price) out.push(['price_drop', { sale_price: money(ctx.locale, p.currency, p.sale_price) }]);
-  if (p.stock !== undefined && p.stock > 0 && p.stock <= ctx.lowStock && p.availability !== 'out_of_stock') {
-    out.push(['low_stock', { stock: String(p.stock) }]);
+  if (out.length === 0) out.push(['neutral', {}]);
+  for (const kind of FACTS) {
+    const slots = EVIDENCE[kind](r, ctx);
+    if (slots) out.push([kind, slots]);
   }
   return out;
 }
@@ -152,6 +199,13 @@ export function candidateLines(r: Ranked, ctx: CopyContext): Line[] {
       lines.push({ text, kind, variant: `${kind}.${i}`, key: `${locale}|${template}`, slots: used });
     });
   }
+  if (lines.length === 0) {
+    // Every template applicable was the merchant's and named a slot this card has no value for: the
+    // built-in neutral line that names nothing.
+    const { locale, list } = templatesFor(ctx.locale, 'neutral', {});
+    const i = list.findIndex((t) => !t.includes('{'));
+    lines.push({ text: list[i]!, kind: 'neutral', variant: `neutral.${i}`, key: `${locale}|${list[i]}`, slots: {} });
+  }
   return lines;
 }
 
@@ -169,25 +223,31 @@ export function ui(locale: string, key: string, slots: Record<string, string> = 
   return fill(table(UI, locale, key), slots) ?? key;
 }
 
-/** The "why this" explanation of a card: which tier it came from and the profile fact behind it. */
+/** The "why this" explanation of a card: the tier it came from and the fact behind it, under the same evidence rules as the lines. */
 export function why(r: Ranked, ctx: CopyContext): string {
-  const p = r.product;
-  let kind: WhyKind;
+  let kind: WhyKind = 'neutral';
   let title: string | undefined;
+  const evidence = (k: CopyKind): Slots | undefined => EVIDENCE[k](r, ctx);
   switch (r.tier) {
+    case 'similar':
     case 'personal': {
-      const cart = ctx.placement === 'cart' ? titleOf(ctx, ctx.profile.cart.at(-1), p.id) : undefined;
-      const last = titleOf(ctx, ctx.profile.sequence.findLast((id) => id !== p.id), p.id);
-      [kind, title] = cart ? ['personal_cart', cart] : last ? ['personal', last] : ['personal_none', undefined];
+      const cart = ctx.placement === 'cart' && r.tier === 'personal' ? evidence('cart') : undefined;
+      const similar = evidence('similar');
+      const last = newestRead(r, ctx, [...ctx.profile.sequence].reverse());
+      if (similar) [kind, title] = ['similar', similar.title];
+      else if (cart) [kind, title] = ['personal_cart', cart.title];
+      else if (evidence('personal')) [kind, title] = last ? ['personal', last.title] : ['personal_none', undefined];
       break;
     }
-    case 'similar':
-      title = titleOf(ctx, ctx.currentItem, p.id);
-      kind = title ? 'similar' : 'personal_none';
+    case 'trending':
+    case 'bestseller':
+    case 'history':
+      if (evidence(r.tier)) kind = r.tier;
       break;
-    default:
+    case 'pinned':
+    case 'catalog':
       kind = r.tier;
   }
-  const text = fill(table(WHY, ctx.locale, kind), { title }) ?? table(WHY, ctx.locale, 'personal_none');
+  const text = fill(table(WHY, ctx.locale, kind), { title }) ?? table(WHY, ctx.locale, 'neutral');
   return r.boosted ? `${text} ${table(WHY, ctx.locale, 'boosted')}` : text;
 }

@@ -2,7 +2,10 @@
  * Built-in card copy: English, German and Chinese. Each reason kind has a few variants the bandit
  * (`bandit.ts`) chooses among by clicks. Slots in braces are filled only from catalog and profile facts
  * (see `copy.ts`); a template whose slot has no value is never used, so no line can state a fact the
- * catalog does not hold. Merchants replace or add lists per locale with the `copy` config key.
+ * catalog does not hold, and a kind is offered only where its evidence holds (`EVIDENCE` in `copy.ts`).
+ * `neutral` (the product's own category) stands in where no claim has evidence; one of its variants
+ * names no slot, so every card has a line. Merchants replace or add lists per locale with the `copy`
+ * config key.
  */
 import type { CopyKind } from '../merchant.ts';
 
@@ -16,11 +19,12 @@ export const BUILT_IN: Record<string, Record<CopyKind, string[]>> = {
     category: ['More {category}, a favourite of yours', 'From {category}, where you browse most'],
     price_drop: ['Now {sale_price}, was {price}', 'Price drop: {sale_price} instead of {price}'],
     low_stock: ['Only {stock} left', 'Just {stock} in stock'],
-    trending: ['Trending in our shop right now', 'Popular with shoppers this week'],
+    trending: ['Trending in our shop right now', 'Popular with shoppers lately'],
     bestseller: ['One of our bestsellers', 'A shop bestseller'],
     featured: ['Featured in our shop'],
     history: ['You viewed this'],
     personal: ['Picked for you', 'Chosen for you on this device'],
+    neutral: ['From our {product_category} range', 'From our catalog'],
   },
   de: {
     viewed: ['Weil Sie {title} angesehen haben', 'Passend zu Ihrem Besuch bei {title}'],
@@ -29,11 +33,12 @@ export const BUILT_IN: Record<string, Record<CopyKind, string[]>> = {
     category: ['Mehr aus {category}, einer Ihrer Lieblingskategorien', 'Aus {category}, wo Sie am meisten stöbern'],
     price_drop: ['Jetzt {sale_price} statt {price}', 'Preis gesenkt: {sale_price} statt {price}'],
     low_stock: ['Nur noch {stock} auf Lager', 'Nur noch {stock} Stück verfügbar'],
-    trending: ['Gerade gefragt in unserem Shop', 'Diese Woche beliebt'],
+    trending: ['Gerade gefragt in unserem Shop', 'Zuletzt bei Kunden beliebt'],
     bestseller: ['Einer unserer Bestseller', 'Ein Bestseller im Shop'],
     featured: ['Empfohlen von unserem Shop'],
     history: ['Von Ihnen angesehen'],
     personal: ['Für Sie ausgewählt', 'Auf Ihrem Gerät für Sie ausgewählt'],
+    neutral: ['Aus unserem Sortiment: {product_category}', 'Aus unserem Sortiment'],
   },
   zh: {
     viewed: ['因为您浏览过{title}', '根据您浏览的{title}推荐'],
@@ -42,16 +47,17 @@ export const BUILT_IN: Record<string, Record<CopyKind, string[]>> = {
     category: ['更多您喜爱的{category}', '来自您最常浏览的{category}'],
     price_drop: ['现价{sale_price}，原价{price}', '降价：{sale_price}（原价{price}）'],
     low_stock: ['仅剩{stock}件', '库存仅剩{stock}件'],
-    trending: ['本店当下热门', '本周人气商品'],
+    trending: ['本店当下热门', '近期人气商品'],
     bestseller: ['本店畅销品', '畅销好物'],
     featured: ['本店推荐'],
     history: ['您浏览过'],
     personal: ['为您精选', '在您的设备上为您挑选'],
+    neutral: ['本店{product_category}商品', '来自本店商品目录'],
   },
 };
 
 /** Kinds of "why this" explanation: the tier a card came from, plus the cart variant of `personal`. */
-export type WhyKind = 'personal' | 'personal_cart' | 'personal_none' | 'similar' | 'trending' | 'bestseller' | 'catalog' | 'pinned' | 'history' | 'boosted';
+export type WhyKind = 'personal' | 'personal_cart' | 'personal_none' | 'similar' | 'trending' | 'bestseller' | 'catalog' | 'pinned' | 'history' | 'neutral' | 'boosted';
 
 /** "Why this" explanations: fixed per locale (not bandit-chosen: an explanation is not marketing). */
 export const WHY: Record<string, Record<WhyKind, string>> = {
@@ -60,11 +66,12 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     personal_cart: 'Ranked on this device from what is in your cart ({title}). Your history never leaves this device.',
     personal_none: 'Ranked on this device from your activity in this shop. Your history never leaves this device.',
     similar: 'Shoppers who looked at {title} often chose this next.',
-    trending: 'Trending: shoppers added it to their carts often in recent days (anonymous counts).',
-    bestseller: 'One of the shop’s bestsellers (anonymous counts).',
-    catalog: 'Featured by the shop: there is not enough activity on this device yet to personalise.',
+    trending: 'Trending: it was in many shoppers’ recent activity in this shop (anonymous, noised counts).',
+    bestseller: 'One of the shop’s bestsellers, from the shop’s own sales list.',
+    catalog: 'From the shop’s catalog, in the shop’s own order.',
     pinned: 'Placed here by the shop.',
     history: 'You viewed this product; the list is kept on this device only.',
+    neutral: 'From the shop’s catalog.',
     boosted: 'The shop gives it extra weight.',
   },
   de: {
@@ -72,11 +79,12 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     personal_cart: 'Auf diesem Gerät aus Ihrem Warenkorb berechnet ({title}). Ihr Verlauf verlässt dieses Gerät nie.',
     personal_none: 'Auf diesem Gerät aus Ihren Aktivitäten in diesem Shop berechnet. Ihr Verlauf verlässt dieses Gerät nie.',
     similar: 'Wer {title} angesehen hat, wählte oft als Nächstes dies.',
-    trending: 'Gefragt: in den letzten Tagen oft in den Warenkorb gelegt (anonyme Zählung).',
-    bestseller: 'Einer der Bestseller des Shops (anonyme Zählung).',
-    catalog: 'Vom Shop empfohlen: auf diesem Gerät gibt es noch zu wenig Aktivität für eine persönliche Auswahl.',
+    trending: 'Gefragt: zuletzt bei vielen Kunden dieses Shops im Verlauf (anonyme, verrauschte Zählung).',
+    bestseller: 'Einer der Bestseller des Shops, laut seiner eigenen Verkaufsliste.',
+    catalog: 'Aus dem Katalog des Shops, in seiner eigenen Reihenfolge.',
     pinned: 'Vom Shop an dieser Stelle platziert.',
     history: 'Sie haben dieses Produkt angesehen; die Liste bleibt auf diesem Gerät.',
+    neutral: 'Aus dem Katalog des Shops.',
     boosted: 'Der Shop gewichtet es höher.',
   },
   zh: {
@@ -84,11 +92,12 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     personal_cart: '根据您购物车中的商品（{title}）在本设备上计算。您的记录不会离开本设备。',
     personal_none: '根据您在本店的浏览记录在本设备上计算。您的记录不会离开本设备。',
     similar: '浏览过{title}的顾客常在之后选择它。',
-    trending: '热门：近几天常被加入购物车（匿名统计）。',
-    bestseller: '本店畅销品之一（匿名统计）。',
-    catalog: '本店推荐：本设备上的浏览记录还不足以个性化。',
+    trending: '热门：近期出现在许多顾客的浏览记录中（匿名、加噪统计）。',
+    bestseller: '本店畅销品之一（来自本店自己的销售榜单）。',
+    catalog: '来自本店商品目录，按本店自己的顺序排列。',
     pinned: '由本店放在此位置。',
     history: '您浏览过此商品；该列表仅保存在本设备上。',
+    neutral: '来自本店商品目录。',
     boosted: '本店提高了它的权重。',
   },
 };

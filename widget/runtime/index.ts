@@ -17,6 +17,11 @@ export interface Runtime {
   readonly loadStats: LoadStats;
   /** Top `k` catalog ids after `history` (catalog ids, oldest first), never one in `exclude`. */
   recommend(history: readonly string[], k: number, exclude: ReadonlySet<string>): Promise<Array<{ id: string; score: number }>>;
+  /**
+   * What a ranking after `history` really reads: its items the model knows, the newest `maxLen` of them,
+   * oldest first. A product the model never saw is not among them, so no copy may name it as a reason.
+   */
+  basis(history: readonly string[]): string[];
   dispose(): void;
 }
 
@@ -131,6 +136,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         await fallBack(lost ?? `${backend} failed: ${String(e)}`);
         return score(history, k, exclude);
       }
+    },
+    basis(history) {
+      return history.filter((id) => index.has(id)).slice(-config.maxLen);
     },
     dispose() {
       model.dispose();

@@ -1,0 +1,84 @@
+/**
+ * Card copy in the page, in real Chromium on the production widget (`dist/`) and the real edge server
+ * (`test/support/widget-shop.ts`): no behavioural claim without its evidence.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../test/e2e/support/demo-server.ts';
+import { NEW_ITEMS, startWidgetShop, type WidgetShop } from '../../test/support/widget-shop.ts';
+
+let browser: Browser;
+let shop: WidgetShop;
+
+beforeAll(async () => {
+  shop = await startWidgetShop();
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await shop?.stop();
+});
+
+interface Shown {
+  id: string;
+  source: string;
+  reason: string;
+  why: string;
+}
+
+/** Every card of every row once the model has loaded and the rows have settled on it. */
+async function shown(page: Page): Promise<Record<string, Shown[]>> {
+  await page.waitForFunction(() => (window as unknown as { edgeRecs?: { state: { status: string } } }).edgeRecs?.state.status === 'ready', undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('edge-recs')).every((el) => el.shadowRoot?.querySelector('li[part="card"]')), undefined, { timeout: 30_000 });
+  return page.evaluate(() => {
+    const out: Record<string, Shown[]> = {};
+    for (const el of Array.from(document.querySelectorAll('edge-recs'))) {
+      out[el.id] = Array.from(el.shadowRoot!.querySelectorAll('li[part="card"]')).map((li) => ({
+        id: li.getAttribute('data-item-id') ?? '',
+        source: li.getAttribute('data-source') ?? '',
+        reason: li.querySelector('[part="reason"]')?.textContent ?? '',
+        why: li.querySelector('[part="why"]')?.textContent ?? '',
+      }));
+    }
+    return out;
+  });
+}
+
+describe('card copy in the page', () => {
+  it('on the page of a product the model never saw, no card says shoppers viewed it, nor names it as a reason', { timeout: 90_000 }, async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // A product the model knows first, so the rows on the next page are really ranked by the model.
+    await page.goto(`${shop.shopUrl}/p/sku-03`);
+    await shown(page);
+    const unknown = NEW_ITEMS[2]!;
+    await page.goto(`${shop.shopUrl}/p/${unknown}`);
+    const rows = await shown(page);
+    const cards = Object.values(rows).flat();
+    expect(cards.some((c) => c.source === 'model'), 'some cards are ranked by the model').toBe(true);
+    const title = `Product ${Number(unknown.slice(4))}`;
+    for (const c of cards) {
+      expect(c.reason, `card ${c.id}`).not.toContain(title);
+      expect(c.why, `card ${c.id}`).not.toContain(title);
+      expect(c.reason, `card ${c.id}`).not.toMatch(/^Shoppers who viewed/);
+    }
+    // What the model did read may be named: the product viewed before.
+    expect(cards.filter((c) => c.source === 'model').map((c) => c.why).join(' ')).toContain('Product 3');
+    await context.close();
+  });
+
+  it('a trending row with no trending counts behind it never says trending', { timeout: 90_000 }, async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${shop.shopUrl}/`);
+    const { trending } = await shown(page);
+    expect(trending!.length).toBeGreaterThan(0);
+    for (const c of trending!) {
+      expect(c.reason).not.toMatch(/trending|popular/i);
+      expect(c.why).not.toMatch(/trending|popular/i);
+    }
+    expect(await page.locator('#trending').getAttribute('state')).toBe('fallback');
+    await context.close();
+  });
+});
