@@ -188,7 +188,9 @@ describe('training progress', () => {
     // The first validation (epoch 5) sets the best; with --patience 1 the run ends at epoch 6 unless it improves.
     expect(lines[0]).toMatch(/^epoch 1\/6\+: loss [\d.]+, valid NDCG@10 - \([\d.]+ s; ETA \d+s\+\)$/);
     expect(run.stderr).not.toContain('/40');
-    const last = /^epoch (\d+)\/(\d+)/.exec(lines.at(-1)!)!;
+    // The last line: the run ended, so no "+" (it can no longer move out) and no time left.
+    const last = /^epoch (\d+)\/(\d+): .* ETA 0s\)$/.exec(lines.at(-1)!)!;
+    expect(last, lines.at(-1)).not.toBeNull();
     expect(last[1]).toBe(last[2]);
     expect(Number(last[1])).toBe(lines.length);
     expect(Number(last[1])).toBeLessThan(40);

@@ -68,24 +68,26 @@ class Progress {
             { format: 'epoch {value}/{until} |{bar}| loss {loss} | valid NDCG@10 {ndcg} | ETA {until_eta}', stream: process.stderr, barsize: 24 },
             cliProgress.Presets.shades_classic,
           );
-    this.bar?.start(horizon, 0, { until: this.until(horizon), loss: '-', ndcg: '-', until_eta: '-' });
+    this.bar?.start(horizon, 0, { until: this.until(horizon, 0), loss: '-', ndcg: '-', until_eta: '-' });
   }
 
-  private until(horizon: number): string {
-    return horizon < this.epochs ? `${horizon}+` : String(horizon);
+  /** `8+` while the end can still move out; `8` once it cannot (the `--epochs` limit, or the run has ended). */
+  private until(horizon: number, epoch: number): string {
+    return horizon < this.epochs && horizon > epoch ? `${horizon}+` : String(horizon);
   }
 
   epoch(i: EpochInfo): void {
     this.recent.push(i.seconds);
     if (this.recent.length > 3) this.recent.shift();
     const pace = this.recent.reduce((a, b) => a + b, 0) / this.recent.length;
-    const eta = `${duration(pace * (i.horizon - i.epoch))}${i.horizon < this.epochs ? '+' : ''}`;
+    const until = this.until(i.horizon, i.epoch);
+    const eta = `${duration(pace * (i.horizon - i.epoch))}${until.endsWith('+') ? '+' : ''}`;
     const ndcg = i.valid?.['NDCG@10'].toFixed(4) ?? '-';
     if (this.bar) {
       this.bar.setTotal(i.horizon);
-      this.bar.update(i.epoch, { until: this.until(i.horizon), loss: i.loss.toFixed(4), ndcg, until_eta: eta });
+      this.bar.update(i.epoch, { until, loss: i.loss.toFixed(4), ndcg, until_eta: eta });
     } else if (!this.quiet) {
-      console.error(`epoch ${i.epoch}/${this.until(i.horizon)}: loss ${i.loss.toFixed(4)}, valid NDCG@10 ${ndcg} (${i.seconds.toFixed(1)} s; ETA ${eta})`);
+      console.error(`epoch ${i.epoch}/${until}: loss ${i.loss.toFixed(4)}, valid NDCG@10 ${ndcg} (${i.seconds.toFixed(1)} s; ETA ${eta})`);
     }
   }
 
@@ -128,11 +130,10 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
   if (!a.json) for (const line of describeData(summary)) console.error(line);
   if (summary.evaluable === 0) throw new CliError(`${a.data}: no user has the 3 interactions leave-one-out needs (train, validation, test)`);
   await useBackend(a.backend);
-  const horizon = stopHorizon(0, 0, false, { ...TRAIN_DEFAULTS, epochs: a.epochs, patience: a.patience });
-  const progress = new Progress(a.epochs, horizon, a.json);
   if (!a.json) {
     console.error(`training: at most ${a.epochs} epochs, stopping once validation NDCG@10 has not improved for ${a.patience} (--patience); "epoch 6/8+" = ends after epoch 8 unless it improves`);
   }
+  const progress = new Progress(a.epochs, stopHorizon(0, 0, false, { ...TRAIN_DEFAULTS, epochs: a.epochs, patience: a.patience }), a.json);
   const started = performance.now();
   let result;
   try {
