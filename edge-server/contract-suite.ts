@@ -366,7 +366,7 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
 
       // Revenue: summed exactly per currency, shown once 10 orders are behind it, refused when malformed.
       const sum = (currency: string, orders: number, amount: number): Record<string, unknown> => ({ placement: 'similar', modelVersion: 'v1', variant: 'viewed.1', currency, orders, amount });
-      const batch = (revenue: unknown[]): RequestInit => ({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'default', counters: [], revenue }) });
+      const batch = (revenue: unknown[]): { method: string; headers: Record<string, string>; body: string } => ({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'default', counters: [], revenue }) });
       for (const revenue of [[sum('EUR', 6, 4_010), sum('JPY', 2, 2_400)], [sum('EUR', 4, 999_999_999_999)], [sum('EUR', 1, 1)]]) {
         expect((await server.fetch('/v1/metrics', batch(revenue))).status).toBe(202);
       }
