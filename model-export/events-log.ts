@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { ContractError, isRecord, show } from '../core/errors.ts';
 import { EVENT_NAMES, interestSequence, parseEvent, type EventName, type ShopEvent } from '../core/events.ts';
-import { fromSequences, split, type Dataset } from './dataset.ts';
+import { fromSequences, type Dataset } from './dataset.ts';
 import { openText } from './input-files.ts';
 
 /**
@@ -424,9 +424,4 @@ function sequencesOf(kept: readonly Kept[], counted: readonly EventName[]): Data
     users.map((u) => u.slice(2)),
     users.map((u) => interestSequence(byUser.get(u)!, counted)),
   );
-}
-
-/** Users whose sequence leave-one-out can evaluate (three interactions or more). */
-export function evaluable(data: Dataset): number {
-  return data.sequences.filter((s) => split(s)).length;
 }

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { buildArtifact } from '../core/artifact/artifact.ts';
 import { SasRec } from '../core/model/sasrec.ts';
@@ -166,7 +165,8 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
   const input: InputRecord = {
     format: summary.format,
     ...(summary.format === 'events' && { count: counted }),
-    ...(catalog && { catalog: resolve(catalog.file) }),
+    // As given, like `data`: the manifest is public, and an absolute path would name the trainer's home.
+    ...(catalog && { catalog: catalog.file }),
   };
   const training = {
     data: a.data,
