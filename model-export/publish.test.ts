@@ -16,6 +16,8 @@ import { memoryWidget, signer, tinyArtifact } from '../edge-server/test-support.
 import { writeArtifactDir } from './artifact-fs.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+/** Each CLI process loads the whole CLI, tfjs included: seconds apiece on a loaded 2-core machine. */
+const CLI_TIMEOUT = 240_000;
 const bin = join(root, 'model-export/bin/edge-recs.js');
 const TOKEN = 'publish-test-token-0123456789';
 
@@ -59,7 +61,7 @@ afterAll(async () => {
 const version = async (bucket?: number): Promise<string | null> =>
   (await fetch(`${server.url}/v1/models/default/manifest`, bucket === undefined ? {} : { headers: { 'X-Canary-Bucket': String(bucket) } })).headers.get('X-Model-Version');
 
-describe('edge-recs publish', () => {
+describe('edge-recs publish', { timeout: CLI_TIMEOUT }, () => {
   it('uploads a signed artifact, which the server then serves as the current version', async () => {
     const run = await edgeRecs(['--artifact', join(dir, 'v1'), '--server', server.url, '--token', TOKEN]);
     expect(run.code, run.stderr).toBe(0);

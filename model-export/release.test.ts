@@ -17,6 +17,8 @@ import { createMemoryStorage } from '../edge-server/memory-storage.ts';
 import { memoryWidget, signer, tinyArtifact } from '../edge-server/test-support.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+/** Each CLI process loads the whole CLI, tfjs included: seconds apiece on a loaded 2-core machine. */
+const CLI_TIMEOUT = 240_000;
 const bin = join(root, 'model-export/bin/edge-recs.js');
 const TOKEN = 'release-test-token-0123456789';
 
@@ -67,7 +69,7 @@ afterAll(async () => {
 const served = async (bucket: number): Promise<string | null> =>
   (await fetch(`${server.url}/v1/models/default/manifest`, { headers: { 'X-Canary-Bucket': String(bucket) } })).headers.get('X-Model-Version');
 
-describe('edge-recs models', () => {
+describe('edge-recs models', { timeout: CLI_TIMEOUT }, () => {
   it('lists the versions, oldest first, and who gets which; --json prints the record on one line', async () => {
     const [list, json] = await Promise.all([edgeRecs(['models', 'list', ...admin]), edgeRecs(['models', 'list', '--json', '--server', server.url], { EDGE_RECS_TOKEN: TOKEN })]);
     expect(list.code, list.stderr).toBe(0);
@@ -155,7 +157,7 @@ const JSON_CATALOG = JSON.stringify({
 
 const catalogIds = async (): Promise<string[]> => ((await (await fetch(`${server.url}/v1/catalog`)).json()) as { products: Array<{ id: string }> }).products.map((p) => p.id);
 
-describe('edge-recs catalog upload', () => {
+describe('edge-recs catalog upload', { timeout: CLI_TIMEOUT }, () => {
   it('sends a Merchant Center TSV (.txt, sniffed), an XML feed, a gzipped feed and a JSON catalog with the right Content-Type', async () => {
     await writeFile(join(dir, 'feed.txt'), TSV);
     const tsv = await edgeRecs(['catalog', 'upload', join(dir, 'feed.txt'), ...admin]);
@@ -200,7 +202,7 @@ describe('edge-recs catalog upload', () => {
 const bestsellers = async (): Promise<string[]> =>
   ((await (await fetch(`${server.url}/v1/popular?model=default`)).json()) as { bestsellers: Array<{ id: string }> }).bestsellers.map((b) => b.id);
 
-describe('edge-recs bestsellers upload', () => {
+describe('edge-recs bestsellers upload', { timeout: CLI_TIMEOUT }, () => {
   it('reads a CSV export (first column, header skipped, quoted ids), a text list and JSON, best first', async () => {
     await writeFile(join(dir, 'top.csv'), 'item_id,units\n"sku-2, large",40\nsku-1,31\n\nsku-3,7\n');
     const csv = await edgeRecs(['bestsellers', 'upload', join(dir, 'top.csv'), ...admin]);
