@@ -24,8 +24,11 @@ function firstCell(row: string, delimiter: string): string {
   let cell = '';
   for (let i = 1; i < row.length; i++) {
     if (row[i] !== '"') cell += row[i];
-    else if (row[i + 1] === '"') cell += '"', i++;
-    else return cell.trim();
+    else if (row[i + 1] !== '"') return cell.trim();
+    else {
+      cell += '"';
+      i++;
+    }
   }
   return cell.trim();
 }
