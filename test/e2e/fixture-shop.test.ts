@@ -78,34 +78,27 @@ describe('a shopper on the foreign shop: 12 card clicks, add-to-carts, a purchas
     expect(orderTotal).toBeGreaterThan(0);
   });
 
-  // Waits for must-have 1 (a click goes where it points): today select_item re-ranks the row while the
-  // click is dispatched and the browser follows the re-bound href (10 of 12 landed elsewhere).
-  it.fails('12 of 12 card clicks land on the clicked product (mouse, keyboard Enter, Ctrl-click and middle-click into a new tab)', () => {
+  it('12 of 12 card clicks land on the clicked product (mouse, keyboard Enter, Ctrl-click and middle-click into a new tab)', () => {
     expect(journey.clicks.filter((c) => !landedRight(c)).map(describeClick)).toEqual([]);
     expect(journey.clicks.filter(landedRight)).toHaveLength(12);
   });
 
-  // Waits for must-have 1 (the product added is the one clicked) and must-have 2 (attribution survives
-  // the navigation). Ten clicks fire `click` (mouse, Enter, Ctrl-click); a middle click may count too.
-  it.fails('the add-to-carts and the purchase after the clicks are counted for the row (admin read-out)', () => {
-    const f = funnel(readout, 'similar');
-    expect(f, JSON.stringify(readout?.byPlacement)).toMatchObject({ click: expect.any(Number), add_to_cart: expect.any(Number), purchase: expect.any(Number) });
-    expect(f.click, JSON.stringify(f)).toBeGreaterThanOrEqual(10);
-    expect(f.add_to_cart, JSON.stringify(f)).toBeGreaterThanOrEqual(10);
-    expect(f.purchase, JSON.stringify(f)).toBeGreaterThanOrEqual(10);
+  // Waits for a fix to must-have 2 with must-have 4's variant groups (reported): the thank-you page
+  // reports the purchase before the widget has the catalog, so its variant items (JKT-RIDGE-M, ...) are
+  // not read as their groups, under which the clicks were kept: those lines are never credited.
+  it.fails('every click, add-to-cart and purchase after a click is counted for the row (admin read-out, k = 1)', () => {
+    const clicked = journey.clicks.map((c) => c.clicked.id).join(' ');
+    expect(funnel(readout, 'similar'), `clicked ${clicked}; read-out ${JSON.stringify(readout?.byPlacement)}`).toMatchObject({ click: 12, add_to_cart: 12, purchase: 12 });
   });
 
-  // Waits for must-have 2 (revenue per placement in the admin read-out).
-  it.fails('the purchase brings revenue to the row, at most the order total', () => {
-    const { revenue } = funnel(readout, 'similar');
-    expect(revenue, JSON.stringify(readout?.byPlacement)).toBeGreaterThan(0);
-    expect(revenue).toBeLessThanOrEqual(orderTotal + 0.005);
+  // Waits for the same fix (see above): the variant lines' share of the order is missing.
+  it.fails('the revenue of the order goes to the row whose cards were clicked, to the cent', () => {
+    expect(funnel(readout, 'similar').revenue, JSON.stringify(readout?.byPlacement)).toBe(orderTotal);
   });
 });
 
 describe('the foreign shop as a single-page app (router reads href in a document click listener)', () => {
-  // Waits for must-have 1: the router reads the href Lit re-bound after select_item re-ranked the row.
-  it.fails('4 of 4 card clicks land on the clicked product', async () => {
+  it('4 of 4 card clicks land on the clicked product', async () => {
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
@@ -191,8 +184,7 @@ it.fails('page views with federated learning off: no console message, no failed 
   }
 });
 
-// Waits for must-have 4 (item_group_id variants grouped: one card per group).
-it.fails('rows show one card per item_group_id, never a size of the jacket on screen', async () => {
+it('rows show one card per item_group_id, never a size of the jacket on screen', async () => {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();

@@ -12,6 +12,7 @@
  * (the variant ids of an `item_group_id`), sometimes adds to the cart and buys. The new arrivals of
  * `catalog.ts` never occur; a discontinued product does.
  */
+import { gzipSync } from 'node:zlib';
 import { rng } from '../../../core/random.ts';
 import { DISCONTINUED_ID, HISTORY_PRODUCTS, productPath, type FixtureProduct } from './catalog.ts';
 
@@ -41,6 +42,22 @@ export interface HistoryOptions {
   seed?: number;
   /** Origin the exported `page_location`s name. */
   origin?: string;
+}
+
+/**
+ * The export as a merchant downloads it: one gzipped file of newline-delimited JSON per daily table
+ * (`events_YYYYMMDD.json.gz`), by file name.
+ */
+export function ga4DailyShards(options: HistoryOptions = {}): Map<string, Buffer> {
+  const days = new Map<string, string[]>();
+  for (const line of ga4BigQueryExport(options).split('\n')) {
+    if (line === '') continue;
+    const day = (JSON.parse(line) as { event_date: string }).event_date;
+    const list = days.get(day) ?? [];
+    list.push(line);
+    days.set(day, list);
+  }
+  return new Map([...days].sort().map(([day, lines]) => [`events_${day}.json.gz`, gzipSync(`${lines.join('\n')}\n`)]));
 }
 
 /** The export, one JSON object per line, oldest first within each shopper. */
@@ -232,31 +249,4 @@ function exportRow(r: RowInput): Record<string, unknown> {
     session_traffic_source_last_click: null,
     publisher: null,
   };
-}
-
-/**
- * Interim: the export converted to the `--format events` JSONL that `edge-recs train` reads today
- * (`client_id`, `timestamp` in ms, `event_name`, `items`), keeping interest events and real items only.
- * Drop this and train on the export file itself once `edge-recs train` reads GA4 BigQuery exports
- * (issue 13, must-have 4).
- */
-export function toEventsJsonl(exported: string): string {
-  const interest = new Set(['view_item', 'select_item', 'add_to_cart', 'purchase']);
-  const out: string[] = [];
-  for (const line of exported.split('\n')) {
-    if (line.trim() === '') continue;
-    const row = JSON.parse(line) as { user_pseudo_id: string; event_timestamp: string; event_name: string; items: Array<Record<string, unknown>> };
-    if (!interest.has(row.event_name)) continue;
-    const items = row.items
-      .filter((i) => typeof i.item_id === 'string' && i.item_id !== '(not set)')
-      .map((i) => ({
-        item_id: i.item_id,
-        item_category: [i.item_category, i.item_category2].filter((c) => typeof c === 'string' && c !== '(not set)').join(' > '),
-        ...(typeof i.price === 'number' ? { price: i.price } : {}),
-        ...(i.quantity !== null && i.quantity !== undefined ? { quantity: Number(i.quantity) } : {}),
-      }));
-    if (items.length === 0) continue;
-    out.push(JSON.stringify({ client_id: row.user_pseudo_id, timestamp: Math.floor(Number(row.event_timestamp) / 1000), event_name: row.event_name, items }));
-  }
-  return `${out.join('\n')}\n`;
 }

@@ -3,6 +3,8 @@
  * Chromium receives as trusted events), for the journey tests on the demo and the fixture shop.
  */
 import type { Page } from 'playwright-core';
+import type { MetricEvent } from '../../../core/analytics.ts';
+import type { MetricsReadout } from '../../../edge-server/analytics/readout.ts';
 
 export type ClickHow = 'mouse' | 'keyboard' | 'ctrl' | 'middle';
 
@@ -175,11 +177,7 @@ export function watchPage(page: Page): { messages: string[]; stop(): void } {
   return { messages, stop: () => void (on = false) };
 }
 
-export interface MetricsReadout {
-  suppressedBelow: number;
-  byPlacement: Array<Record<string, unknown> & { placement: string }>;
-  [key: string]: unknown;
-}
+export type { MetricsReadout };
 
 export async function adminMetrics(edgeUrl: string, token: string, model: string): Promise<MetricsReadout> {
   const res = await fetch(`${edgeUrl.replace(/\/$/, '')}/v1/admin/metrics?model=${encodeURIComponent(model)}`, { headers: { authorization: `Bearer ${token}` } });
@@ -188,22 +186,16 @@ export async function adminMetrics(edgeUrl: string, token: string, model: string
 }
 
 /** A placement's counter in the read-out (`null` while below k). */
-export function counter(readout: MetricsReadout, placement: string, event: string): number | null {
-  const value = readout.byPlacement.find((p) => p.placement === placement)?.[event];
-  return typeof value === 'number' ? value : null;
+export function counter(readout: MetricsReadout, placement: string, event: MetricEvent): number | null {
+  return readout.byPlacement.find((p) => p.placement === placement)?.[event] ?? null;
 }
 
 /**
- * A placement's revenue in the read-out, summed over currencies: `revenue` as a number, or per currency
- * (`{ EUR: 12.5 }` or `[{ currency, amount|value }]`). 0 when there is none.
+ * A placement's revenue in the read-out (`revenue: { EUR: { orders, amount: "123.40", ... } }`), in
+ * major units of `currency`; 0 where there is none or it is hidden below k.
  */
-export function revenue(readout: MetricsReadout, placement: string): number {
-  const entry = readout.byPlacement.find((p) => p.placement === placement);
-  const value = entry?.revenue;
-  if (typeof value === 'number') return value;
-  if (Array.isArray(value)) return value.reduce((s: number, v: { amount?: unknown; value?: unknown }) => s + (Number(v.amount ?? v.value) || 0), 0);
-  if (value && typeof value === 'object') return Object.values(value).reduce((s: number, v) => s + (Number(v) || 0), 0);
-  return 0;
+export function revenue(readout: MetricsReadout, placement: string, currency = 'EUR'): number {
+  return Number(readout.byPlacement.find((p) => p.placement === placement)?.revenue[currency]?.amount ?? 0);
 }
 
 export interface ClickJourney {
@@ -224,10 +216,13 @@ export async function clickAndAdd(page: Page, placement: string, plan: readonly 
   const journey: ClickJourney = { clicks: [], problems: [], added: 0 };
   for (const [i, how] of plan.entries()) {
     try {
+      const started = performance.now();
       const click = await clickCard(page, placement, i % 3, how);
       journey.clicks.push(click);
+      const landed = performance.now();
       if (await addToCart(click.landed.page)) journey.added++;
       if (click.landed.page !== page) await click.landed.page.close();
+      if (process.env.DEBUG_JOURNEY) console.log(`${how}: clicked and landed in ${Math.round(landed - started)} ms, added in ${Math.round(performance.now() - landed)} ms`);
     } catch (e) {
       journey.problems.push(`click ${i + 1} (${how}): ${firstLine(e)}`);
     }
@@ -250,13 +245,13 @@ export async function pollMetrics(edgeUrl: string, token: string, model: string,
   }
 }
 
-/** A placement's click, add-to-cart and purchase counters (0 where the read-out hides a count below k). */
-export function funnel(readout: MetricsReadout | undefined, placement: string): { click: number; add_to_cart: number; purchase: number; revenue: number } {
+/** A placement's click, add-to-cart and purchase counters and revenue (0 where the read-out hides one below k). */
+export function funnel(readout: MetricsReadout | undefined, placement: string, currency = 'EUR'): { click: number; add_to_cart: number; purchase: number; revenue: number } {
   if (!readout) return { click: 0, add_to_cart: 0, purchase: 0, revenue: 0 };
   return {
     click: counter(readout, placement, 'click') ?? 0,
     add_to_cart: counter(readout, placement, 'add_to_cart') ?? 0,
     purchase: counter(readout, placement, 'purchase') ?? 0,
-    revenue: revenue(readout, placement),
+    revenue: revenue(readout, placement, currency),
   };
 }
