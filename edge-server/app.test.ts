@@ -95,6 +95,15 @@ describe('GET /v1/models/:name/manifest', () => {
     }
   });
 
+  it('tells devices that federated learning is off, on the 200 and the 304 alike, so they never send an update', async () => {
+    const { app } = await setup();
+    const res = await app.request('/v1/models/default/manifest');
+    expect(res.headers.get('X-Federated-Learning')).toBe('off');
+    const again = await app.request('/v1/models/default/manifest', { headers: { 'If-None-Match': res.headers.get('ETag')! } });
+    expect(again.status).toBe(304);
+    expect(again.headers.get('X-Federated-Learning')).toBe('off');
+  });
+
   it('answers 404 unknown_model in JSON for a model that is not published', async () => {
     const { app } = await setup();
     await expectError(await app.request('/v1/models/nope/manifest'), 404, 'unknown_model');
@@ -291,6 +300,7 @@ describe('CORS', () => {
     const res = await app.request('/v1/models/default/manifest', { headers: { Origin: shop } });
     expect(res.headers.get('Access-Control-Expose-Headers')).toMatch(/ETag/);
     expect(res.headers.get('Access-Control-Expose-Headers')).toMatch(/X-Model-Version/);
+    expect(res.headers.get('Access-Control-Expose-Headers')).toMatch(/X-Federated-Learning/);
   });
 
   it('gives no CORS grant to an origin that is not listed', async () => {

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { fromBase64 } from '../core/artifact/bytes.ts';
 import type { TrustedKey } from '../core/artifact/signing.ts';
 import { isRecord, show } from '../core/errors.ts';
+import { FEDERATED_LEARNING_HEADER } from '../core/federated/codec.ts';
 import { deliveryRoutes } from './delivery.ts';
 import { handleError, handleNotFound } from './errors.ts';
 import type { Federation } from './federated/engine.ts';
@@ -103,7 +104,8 @@ export const CORS_POLICY: Omit<CorsOptions, 'origins'> = {
   // X-Client-Token: the anonymous, daily-rotated token a federated update (`/v1/updates`) carries.
   allowHeaders: ['If-None-Match', 'If-Range', 'Range', 'Content-Type', 'X-Canary-Bucket', CLIENT_TOKEN_HEADER],
   // Not CORS-safelisted, yet the widget needs them to revalidate, resume and report its version.
-  exposeHeaders: ['ETag', 'X-Model-Version', 'Content-Range', 'Accept-Ranges', 'X-Delta-From', 'Retry-After'],
+  // X-Federated-Learning: whether the widget may upload updates at all (`FEDERATED_LEARNING_HEADER`).
+  exposeHeaders: ['ETag', 'X-Model-Version', 'Content-Range', 'Accept-Ranges', 'X-Delta-From', 'Retry-After', FEDERATED_LEARNING_HEADER],
   maxAge: 600,
 };
 
@@ -175,7 +177,7 @@ export function createApp(options: AppOptions): Hono {
   installOperations(app, ops, storage);
   const fedKey = federated?.federation.publicKey;
   const servedKeys = fedKey && !trustedKeys.some((k) => k.keyId === fedKey.keyId) ? [...trustedKeys, fedKey] : trustedKeys;
-  app.route('/v1', deliveryRoutes(storage, servedKeys));
+  app.route('/v1', deliveryRoutes(storage, servedKeys, federated !== undefined));
   app.route('/v1', federatedRoutes(federated?.federation, federated ?? {}));
   if (federated) {
     // Behind the admin guard `installOperations` put on /v1/admin/*; absent without a federation, so

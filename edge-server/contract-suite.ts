@@ -131,6 +131,8 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       expect(res.headers.get('Cache-Control')).toBe(MANIFEST_CACHE);
       expect(res.headers.get('X-Model-Version')).toBe('v1');
       expect(res.headers.get('Content-Type')).toBe('application/json');
+      // This server takes federated updates: devices learn it from the manifest answer.
+      expect(res.headers.get('X-Federated-Learning')).toBe('on');
       expect(parseManifest(JSON.parse(new TextDecoder().decode(bytes)))).toEqual(artifact.manifest);
     });
 
@@ -139,6 +141,7 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       const res = await server.fetch('/v1/models/default/manifest', { headers: { 'If-None-Match': etag } });
       expect(res.status).toBe(304);
       expect(res.headers.get('ETag')).toBe(etag);
+      expect(res.headers.get('X-Federated-Learning')).toBe('on');
       expect(await res.text()).toBe('');
     });
 
@@ -217,6 +220,7 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       const allowed = await server.fetch('/v1/models/default/manifest', { headers: { Origin: SHOP } });
       expect(allowed.headers.get('Access-Control-Allow-Origin')).toBe(SHOP);
       expect(allowed.headers.get('Access-Control-Expose-Headers')).toMatch(/ETag/);
+      expect(allowed.headers.get('Access-Control-Expose-Headers')).toMatch(/X-Federated-Learning/);
       const other = await server.fetch('/v1/models/default/manifest', { headers: { Origin: 'https://evil.example' } });
       expect(other.status).toBe(200);
       expect(other.headers.get('Access-Control-Allow-Origin')).toBeNull();

@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono';
 import type { TrustedKey } from '../core/artifact/signing.ts';
+import { FEDERATED_LEARNING_HEADER } from '../core/federated/codec.ts';
 import { ApiError } from './errors.ts';
 import { IMMUTABLE, ifRangeHolds, noneMatch, parseRange, quoteEtag } from './http.ts';
 import { canaryBucket, servedVersion } from './admin/registry-ops.ts';
@@ -22,7 +23,11 @@ const SHA256 = /^[0-9a-f]{64}$/;
 /** Answers whose headers are kept (oldest out first): a few models' files and versions. */
 const HEADER_CACHE = 1024;
 
-export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKey[]): Hono {
+/**
+ * @param federated whether this server takes federated updates, told to devices with every manifest
+ * (`FEDERATED_LEARNING_HEADER`).
+ */
+export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKey[], federated = false): Hono {
   const keysBody = { keys: trustedKeys.map(({ keyId, publicKey }) => ({ keyId, publicKey })) };
   const routes = new Hono();
   // Answer headers depend only on what is answered (a blob's address; a manifest version and whether a
@@ -56,6 +61,7 @@ export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKe
     const base = (): Record<string, string> => ({
       ETag: etag,
       'X-Model-Version': current.manifest.version,
+      [FEDERATED_LEARNING_HEADER]: federated ? 'on' : 'off',
       ...(canary ? { 'Cache-Control': CANARY_CACHE, Vary: 'X-Canary-Bucket' } : { 'Cache-Control': MANIFEST_CACHE }),
     });
     const key = `manifest:${current.sha256}:${canary}`;

@@ -59,6 +59,8 @@ export async function fetchCatalog(source: CatalogSource): Promise<{ catalog: Ca
     status = res.status;
     etag = res.headers.get('ETag');
     if (res.ok) body = await res.text();
+    // Read to its (empty) end: an unread 304 is cancelled, which DevTools lists as a failed request.
+    else await res.arrayBuffer();
   } catch (e) {
     if (!fallback || signal?.aborted) throw e;
     return { catalog: fallback, load: 'offline' };

@@ -113,8 +113,13 @@ export class Engine extends EventTarget {
   state: EngineState = { status: 'loading' };
   /** Consent as last set (options, `setConsent`): the on-device training step (`training/`) reads it before every run and upload. */
   consentState: ConsentState;
-  /** The on-device federated trainer (lazy chunk `training/`), once the model has loaded. */
+  /** The on-device federated trainer (lazy chunk `training/`), once the model has loaded, where the server takes updates. */
   trainer: import('./training/index.ts').FederatedTrainer | undefined;
+  /**
+   * Whether the edge server takes federated updates, as it said with the model's manifest: the trainer is
+   * started only then, so a server without federated learning is never sent an update (no failed request).
+   */
+  federatedLearning = false;
   /** Store and catalog loaded (the model may still be loading; cards show the fallback chain until then). */
   readonly ready: Promise<void>;
   readonly warn: (message: string) => void;
@@ -622,7 +627,8 @@ export class Engine extends EventTarget {
       });
       this.state = { ...this.state, status: 'ready', backend: this.runtime.backend, modelVersion: this.runtime.modelVersion, modelLoad: this.runtime.loadStats };
       this.changed();
-      this.startTraining();
+      this.federatedLearning = (await artifact).federatedLearning;
+      if (this.federatedLearning) this.startTraining();
     } catch (e) {
       this.fail(`model unavailable, showing bestsellers: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -11,28 +11,53 @@ const SOFTWARE = /swiftshader|llvmpipe|software|basic render/i;
 const ANYWHERE: readonly BackendName[] = ['wasm', 'cpu'];
 
 /**
- * Whether a GPU backend would run on real hardware. Software rasterisers (SwiftShader, llvmpipe) do run
- * tfjs correctly but about 100x slower than WASM, so the automatic choice skips them.
+ * Whether WebGL runs on real hardware: the renderer is not a software rasteriser. Chromium and Safari mask
+ * `RENDERER` ("WebKit WebGL") and tell the real one through `WEBGL_debug_renderer_info`; Firefox tells it
+ * in `RENDERER` and warns in the console when that extension is asked for, so it is asked only when masked.
  */
-async function hardwareAvailable(name: 'webgpu' | 'webgl'): Promise<boolean> {
+function webglOnHardware(): boolean {
   try {
-    if (name === 'webgpu') {
-      const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-      const adapter = (await gpu?.requestAdapter()) as
-        | { isFallbackAdapter?: boolean; info?: { isFallbackAdapter?: boolean; vendor?: string; architecture?: string; description?: string } }
-        | null
-        | undefined;
-      if (!adapter) return false;
-      const info = adapter.info ?? {};
-      if (adapter.isFallbackAdapter || info.isFallbackAdapter) return false;
-      return !SOFTWARE.test(`${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`);
-    }
     const gl = document.createElement('canvas').getContext('webgl2');
     if (!gl) return false;
-    const ext = gl.getExtension('WEBGL_debug_renderer_info');
-    const renderer = ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : '';
+    let renderer = String(gl.getParameter(gl.RENDERER));
+    if (/^webkit webgl$/i.test(renderer)) {
+      const ext = gl.getExtension('WEBGL_debug_renderer_info');
+      renderer = ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : '';
+    }
     gl.getExtension('WEBGL_lose_context')?.loseContext();
-    return !SOFTWARE.test(renderer);
+    return renderer !== '' && !SOFTWARE.test(renderer);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether asking for a WebGPU adapter can be expected to find one. Chromium writes "No available
+ * adapters." to the shop's console whenever `requestAdapter()` finds none, so the widget asks only where a
+ * hardware GPU already runs WebGL, and not on desktop Linux, where Chromium enables WebGPU for few GPUs.
+ * (`data-backend="webgpu"` still forces it anywhere.)
+ */
+export function mayHaveWebGpu(webglHardware: boolean, userAgent: string): boolean {
+  const desktopLinux = /\bLinux\b/.test(userAgent) && !/Android|CrOS/.test(userAgent);
+  return webglHardware && !desktopLinux;
+}
+
+/**
+ * Whether WebGPU runs on real hardware. Software adapters (SwiftShader) do run tfjs correctly but about
+ * 100x slower than WASM, so the automatic choice skips them.
+ */
+async function webgpuOnHardware(): Promise<boolean> {
+  try {
+    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+    if (!gpu) return false;
+    const adapter = (await gpu.requestAdapter()) as
+      | { isFallbackAdapter?: boolean; info?: { isFallbackAdapter?: boolean; vendor?: string; architecture?: string; description?: string } }
+      | null
+      | undefined;
+    if (!adapter) return false;
+    const info = adapter.info ?? {};
+    if (adapter.isFallbackAdapter || info.isFallbackAdapter) return false;
+    return !SOFTWARE.test(`${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`);
   } catch {
     return false;
   }
@@ -65,9 +90,13 @@ export interface Hardware {
   at: number;
 }
 
-/** Runs both GPU probes (together: each can take tens of milliseconds, a WebGL context most of all). */
+/**
+ * Runs the GPU probes, silently: WebGL's first, and WebGPU's only where it can be expected to find an
+ * adapter (`mayHaveWebGpu`), since a probe that finds none is a console warning in the shop's page.
+ */
 export async function probeHardware(): Promise<Hardware> {
-  const [webgpu, webgl] = await Promise.all([hardwareAvailable('webgpu'), hardwareAvailable('webgl')]);
+  const webgl = webglOnHardware();
+  const webgpu = mayHaveWebGpu(webgl, navigator.userAgent) && (await webgpuOnHardware());
   return { webgpu, webgl, at: Date.now() };
 }
 

@@ -1,9 +1,8 @@
-import type { LoadedArtifact } from '../../core/artifact/artifact.ts';
 import { SasRec } from '../../core/model/sasrec.ts';
 import type { BackendName } from '../backends.ts';
 import type { ModelCache } from '../store.ts';
 import { backendOrder, probeHardware, startBackend, watchDeviceLoss, type Hardware } from './backend.ts';
-import { fetchModel, type LoadStats, type ModelSource } from './model.ts';
+import { fetchModel, type FetchedModel, type LoadStats, type ModelSource } from './model.ts';
 
 export type { LoadStats } from './model.ts';
 export type { Hardware } from './backend.ts';
@@ -42,7 +41,7 @@ export interface RuntimeOptions extends ModelSource {
    */
   hardware?: Hardware;
   /** The model, already being fetched by the caller (`fetchModel`); else `startRuntime` fetches it. */
-  artifact?: Promise<LoadedArtifact & { stats: LoadStats }>;
+  artifact?: Promise<FetchedModel>;
   /** Called with the result whenever the probes ran, for the caller to keep. */
   onHardware?: (hardware: Hardware) => void;
 }
@@ -76,7 +75,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { order: remaining, name: started } = await starting;
   let backend = started;
   remaining.splice(0, remaining.indexOf(backend) + 1);
-  const artifact: LoadedArtifact & { stats: LoadStats } = await fetching;
+  const artifact: FetchedModel = await fetching;
   const { config } = artifact.manifest;
   const index = new Map(artifact.itemIds.map((id, i) => [id, i + 1]));
   const ids = artifact.itemIds;

@@ -2,6 +2,7 @@ import { loadArtifact, type LoadedArtifact } from '../../core/artifact/artifact.
 import type { FileRef } from '../../core/artifact/manifest.ts';
 import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { ContractError } from '../../core/errors.ts';
+import { FEDERATED_LEARNING_HEADER } from '../../core/federated/codec.ts';
 import type { ModelCache } from '../store.ts';
 
 export interface ModelSource {
@@ -33,6 +34,16 @@ export interface LoadStats {
   filesFetched: number;
   bytesFetched: number;
 }
+
+/** A verified model, where its bytes came from, and what the server said with its manifest. */
+export type FetchedModel = LoadedArtifact & {
+  stats: LoadStats;
+  /**
+   * The manifest's answer said this server takes federated updates (`FEDERATED_LEARNING_HEADER: on`).
+   * False when it said `off`, said nothing, or did not answer (the cached copy ran): then no update is sent.
+   */
+  federatedLearning: boolean;
+};
 
 /**
  * How long a manifest revalidation may take when a verified copy is cached: past it the cached model runs,
@@ -72,7 +83,7 @@ async function fetchOk(url: string, signal?: AbortSignal, headers: Record<string
  * ones; if they fail (a corrupted cache: a file or the manifest), the load is retried once from the network. Files of older
  * versions are dropped once a version has loaded.
  */
-export async function fetchModel(source: ModelSource): Promise<LoadedArtifact & { stats: LoadStats }> {
+export async function fetchModel(source: ModelSource): Promise<FetchedModel> {
   try {
     return await load(source, true);
   } catch (e) {
@@ -85,7 +96,7 @@ export async function fetchModel(source: ModelSource): Promise<LoadedArtifact & 
   }
 }
 
-async function load(source: ModelSource, useCache: boolean): Promise<LoadedArtifact & { stats: LoadStats }> {
+async function load(source: ModelSource, useCache: boolean): Promise<FetchedModel> {
   const { server, model, signal } = source;
   const cache = source.cache;
   const stats: LoadStats = { manifest: 'network', filesFromCache: 0, filesFetched: 0, bytesFetched: 0 };
@@ -129,6 +140,8 @@ async function load(source: ModelSource, useCache: boolean): Promise<LoadedArtif
     body = cached.body;
     stats.manifest = 'offline';
   } else if (res!.status === 304 && cached) {
+    // Read to its (empty) end: an unread 304 is cancelled, which DevTools lists as a failed request.
+    await res!.arrayBuffer().catch(() => undefined);
     body = cached.body;
     stats.manifest = 'revalidated';
   } else if (res!.status === 304) {
@@ -174,5 +187,5 @@ async function load(source: ModelSource, useCache: boolean): Promise<LoadedArtif
       .then(() => cache.retain(new Set([artifact.manifest.items.sha256, ...artifact.manifest.shards.map((s) => s.sha256)])))
       .catch(() => undefined);
   }
-  return { ...artifact, stats };
+  return { ...artifact, stats, federatedLearning: res?.headers.get(FEDERATED_LEARNING_HEADER) === 'on' };
 }

@@ -24,6 +24,11 @@ export interface TrainingHost extends EventTarget {
   readonly consentState: { storage: boolean; analytics: boolean };
   /** The shopper's stored events, oldest first. */
   events(): Promise<ShopEvent[]>;
+  /**
+   * Whether the edge server takes updates, as it said with the model's manifest (`X-Federated-Learning`).
+   * Where it does not, nothing is trained or sent: asking would cost the shopper a failed request.
+   */
+  readonly federatedLearning: boolean;
   /** The model's item for an event's item id: its variant group (`Engine.itemKey`). Default: the id itself. */
   readonly itemKey?: (id: string) => string;
 }
@@ -69,22 +74,6 @@ interface StoredState {
   day: number;
 }
 
-/**
- * Whether `POST /v1/updates` exists on this server, asked without training first: a server without a
- * federation answers an empty POST with 404 `federation_disabled` before looking at anything else; one
- * with a federation refuses it (415) without side effects.
- */
-async function takesUpdates(server: string, signal: AbortSignal): Promise<boolean> {
-  try {
-    const res = await fetch(`${server}/v1/updates`, { method: 'POST', credentials: 'omit', referrerPolicy: 'no-referrer', signal });
-    if (res.status !== 404) return true;
-    const body = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
-    return body.error?.code !== 'federation_disabled';
-  } catch {
-    return true; // offline now: find out on the real upload, which retries
-  }
-}
-
 function base64url(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
@@ -98,8 +87,6 @@ export class FederatedTrainer extends EventTarget {
   private readonly onChange = (): void => void this.maybeTrain();
   /** In memory where localStorage is unavailable. */
   private memoryState: StoredState | null = null;
-  /** Whether the server takes updates: asked once, before the first training run. */
-  private federation: Promise<boolean> | undefined;
 
   constructor(
     readonly host: TrainingHost,
@@ -152,13 +139,12 @@ export class FederatedTrainer extends EventTarget {
     // A shorter history than last time means the shopper erased it: count from zero.
     if (counted.length < state.trainedAt) this.saveState({ ...state, trainedAt: 0 });
     if (!force && counted.length - Math.min(state.trainedAt, counted.length) < this.options.minEvents) return { status: 'skipped', reason: 'too_few_events' };
-    const { server, model: name, trusted } = this.host.config;
-    this.federation ??= takesUpdates(server, signal);
-    if (!(await this.federation)) {
+    if (!this.host.federatedLearning) {
       // A server without federated learning: stop listening, quietly (nothing is wrong with the page).
       this.dispose();
       return { status: 'skipped', reason: 'no_federation' };
     }
+    const { server, model: name, trusted } = this.host.config;
     const refreshed = await refreshModel(this.model, { server, model: name, trusted: [...trusted], signal });
     this.model = refreshed.model;
     const { manifest, itemIds, weights } = refreshed.model;

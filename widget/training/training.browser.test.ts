@@ -8,6 +8,7 @@ import type { ShopEvent } from '../../core/events.ts';
 import { deepEqual, equal, ok } from '../../test/browser/support/assert.ts';
 import { beforeEach, describe, it } from '../../test/browser/support/mocha.ts';
 import { WASM_PATH } from '../../test/browser/support/backends.ts';
+import { until } from '../../test/browser/support/shop-frame.ts';
 import { Engine } from '../engine.ts';
 import { fetchModel } from '../runtime/model.ts';
 import { DB_NAME } from '../store.ts';
@@ -22,6 +23,7 @@ const STATE_KEY = 'edge-recs:federated';
 /** The part of the page's engine the trainer reads: its config, consent and stored events. */
 class Host extends EventTarget implements TrainingHost {
   readonly config = { server: SERVER, model: 'default', trusted: [] };
+  federatedLearning = true;
   constructor(
     public consentState: { storage: boolean; analytics: boolean },
     private stored: ShopEvent[],
@@ -66,6 +68,17 @@ describe('on-device training (real worker, real edge server)', () => {
     equal(outcome.upload.body.pending, 1, 'updates pending in the round (server answer)');
     ok(outcome.bytes < 20 * 1024, `update of ${outcome.bytes} bytes is under 20 KB`);
     deepEqual(await serverState(), { pending: 1, rounds: [] }, 'server state');
+  });
+
+  it('trains and sends nothing where the server said, with its manifest, that it takes no updates', async () => {
+    const since = performance.now();
+    const host = new Host(granted, views('p1', 'p2', 'p3', 'p4', 'p5', 'p6'));
+    host.federatedLearning = false;
+    const trainer = new FederatedTrainer(host, fast);
+    deepEqual(await trainer.trainNow(), { status: 'skipped', reason: 'no_federation' }, 'outcome');
+    const asked = performance.getEntriesByType('resource').filter((e) => e.startTime >= since && e.name.includes('/v1/'));
+    deepEqual(asked.map((e) => e.name), [], 'requests to the server');
+    deepEqual(await serverState(), { pending: 0, rounds: [] }, 'server state');
   });
 
   it('starts through a blob: bootstrap when the worker script is of another origin than the page, and the job posted at once still runs', async () => {
@@ -232,6 +245,27 @@ describe('on-device training in the page\'s engine', () => {
     expectUploaded(await outcome);
     equal((await serverState()).pending, 1, 'updates pending on the server');
     trainer.dispose();
+  });
+
+  it('learns from the manifest answer whether the server takes updates, and starts no trainer where it does not', async () => {
+    const federated = start(granted);
+    await until(() => federated.state.status === 'ready', 'the model loaded from the federated server');
+    ok(federated.federatedLearning, 'the federated server says so with its manifest');
+    // The loader tests' edge server (same origin, /v1/*) runs without federated learning.
+    const since = performance.now();
+    const plain = new Engine({
+      config: { server: '', model: 'default', trusted: [], locale: 'en', consent: 'granted', assetBase: WASM_PATH, backend: 'cpu' },
+      warn: () => undefined,
+      consent: granted,
+    });
+    await until(() => plain.state.status === 'ready', 'the model loaded from the server without federated learning');
+    await viewAll(plain, ['p01', 'p02', 'p03', 'p04', 'p05', 'p06']);
+    await new Promise((r) => setTimeout(r, 500));
+    equal(plain.federatedLearning, false, 'federated learning off');
+    equal(plain.trainer, undefined, 'no trainer');
+    const updates = performance.getEntriesByType('resource').filter((e) => e.startTime >= since && e.name.includes('/v1/updates'));
+    deepEqual(updates.map((e) => e.name), [], 'requests to /v1/updates');
+    (await trainerOf(federated)).dispose();
   });
 
   it('uploads nothing without consent, however many events', async () => {
