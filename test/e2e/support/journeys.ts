@@ -170,7 +170,12 @@ export function watchPage(page: Page): { messages: string[]; stop(): void } {
   const push = (m: string): void => void (on && messages.push(m));
   page.on('console', (m) => push(`console.${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => push(`request failed: ${r.method()} ${r.url()} (${r.failure()?.errorText})`));
+  page.on('requestfailed', (r) => {
+    if (!on) return;
+    const at = messages.push(`request failed: ${r.method()} ${r.url()} (${r.failure()?.errorText})`) - 1;
+    // A response whose body the page never reads is reported (and shown in DevTools) as canceled: name it.
+    void r.response().then((res) => res && (messages[at] += ` after its HTTP ${res.status()} response arrived`));
+  });
   page.on('response', (r) => {
     if (r.status() >= 400) push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
   });
