@@ -116,8 +116,9 @@ describe('a product the model never saw, added to the demo catalog by the mercha
     if (res.status !== 200) throw new Error(`catalog upload answered ${res.status}: ${await res.text()}`);
   });
 
-  // Waits for must-have 3 (copy true by construction): today the similar row says "Shoppers who viewed
-  // <the new product> chose this next" for a product no shopper of the training data ever saw.
+  // Waits for must-have 3 on the demo's own page (reported): the cards' lines are true now, but the demo
+  // heads the row with "Chosen next by shoppers who viewed this product." (demo/app/views.ts) on every
+  // product page, one the model never saw included.
   it.fails('its page shows no behavioural copy about it, for a new shopper and after browsing', async () => {
     const popular = (await (await fetch(`${base}/v1/popular?model=default`)).json()) as { trending: unknown[]; bestsellers: unknown[] };
     const context = await browser.newContext();
@@ -143,8 +144,7 @@ describe('a product the model never saw, added to the demo catalog by the mercha
   });
 });
 
-// Waits for must-have 6 (quiet in the page).
-it.fails('page views on the demo: no console message, no failed request, no HTTP error', async () => {
+it('page views on the demo: no console message, no failed request, no HTTP error', async () => {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();

@@ -134,9 +134,7 @@ describe('a product the model never saw', () => {
     expect(JSON.stringify(items)).not.toContain(unseen.id);
   });
 
-  // Waits for must-have 3 (copy true by construction): today the similar row's lines say "Shoppers who
-  // viewed <the unseen product> chose this next" although the model could not condition on it.
-  it.fails('its page shows no behavioural copy about it, for a new shopper and after browsing', async () => {
+  it('its page shows no behavioural copy about it, for a new shopper and after browsing', async () => {
     const { trending, bestsellers } = await popular();
     const context = await browser.newContext();
     try {
@@ -162,9 +160,7 @@ describe('a product the model never saw', () => {
   });
 });
 
-// Waits for must-have 6 (quiet in the page): today tfjs warns "No available adapters" and the widget
-// probes POST /v1/updates, which answers 404 while federated learning is off.
-it.fails('page views with federated learning off: no console message, no failed request, no HTTP error', async () => {
+it('page views with federated learning off: no console message, no failed request, no HTTP error', async () => {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
