@@ -170,7 +170,10 @@ describe('widget features, production build', () => {
     await settled(s);
     const el = await add(s, '<edge-recs placement="trending" count="2"></edge-recs>');
     equal(root(el).querySelector('[part="why-button"]')!.textContent, 'Warum?', 'why button');
-    equal(root(el).querySelector('[part="reason"]')!.textContent, 'Empfohlen von unserem Shop', 'copy line of a catalog-order card');
+    // The catalog's order is no claim: a neutral line about the product (the bandit picks one of two variants).
+    const reason = root(el).querySelector('[part="reason"]')!.textContent!;
+    ok(/^Aus unserem Sortiment(: .+)?$/.test(reason), `neutral copy line of a catalog-order card (got "${reason}")`);
+    equal(root(el).querySelector('[part="why"]')!.textContent, 'Aus dem Katalog des Shops, in seiner eigenen Reihenfolge.', 'explanation');
     ok(root(el).querySelector('[part="price"]')!.textContent!.includes('€'), 'price in the shop currency');
   });
 
