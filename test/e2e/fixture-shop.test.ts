@@ -8,7 +8,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NEW_ARRIVALS, PRODUCT_BY_ID } from './fixture-shop/catalog.ts';
+import { DISCONTINUED_ID, HISTORY_PRODUCTS, NEW_ARRIVALS, PRODUCT_BY_ID } from './fixture-shop/catalog.ts';
 import { startFixtureStack, type FixtureStack } from './fixture-shop/stack.ts';
 import { BESTSELLER, cardLines, claimsAbout, matching, PAGE_CLAIMS, pageClaims, recordRenders, TRENDING, waitForRenderWithModel } from './support/copy-claims.ts';
 import { launchChromium } from './support/demo-server.ts';
@@ -34,6 +34,19 @@ async function addToCart(page: Page): Promise<boolean> {
   await page.locator('[data-testid="added"]', { hasText: 'Added' }).waitFor();
   return true;
 }
+
+it("the shop's GA4 export and feed went in as exported: read, kept and skipped as the summary says", () => {
+  const data = stack.training.data!;
+  expect(data).toMatchObject({ files: stack.exported.files, shapes: ['ga4-nested'], rows: stack.exported.rows });
+  expect(data.kept).toBeGreaterThan(0);
+  // Every export is full of events that are not e-commerce interactions: skipped and counted, not refused.
+  for (const name of ['session_start', 'page_view', 'first_visit', 'user_engagement', 'view_promotion']) expect(data.skippedEvents[name], name).toBeGreaterThan(0);
+  // The model learns what the shop sells, one item per variant group; last year's product is left out.
+  const groups = new Set(HISTORY_PRODUCTS.map((p) => p.group ?? p.id));
+  expect(data.catalog?.learned).toBe(groups.size);
+  expect(stack.training.config.numItems).toBe(groups.size);
+  expect(data.catalog?.notInCatalog.top.map(([id]) => id)).toEqual([DISCONTINUED_ID]);
+});
 
 describe('a shopper on the foreign shop: 12 card clicks, add-to-carts, a purchase', () => {
   /** Mouse clicks (the browser follows the link), keyboard Enter, and Ctrl/middle-click into a new tab. */

@@ -20,10 +20,21 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { childEnv, edgeRecsOk, ROOT, startEdgeServer, type EdgeServer } from '../support/edge-server.ts';
 import { feedTsv } from './catalog.ts';
 import { ga4DailyShards } from './history.ts';
 import { startFixtureShop, type FixtureShop } from './server.ts';
+
+/** The data summary of `edge-recs train --json` (what was read, kept and skipped). */
+export interface TrainingData {
+  files: number;
+  shapes: string[];
+  rows: number;
+  kept: number;
+  skippedEvents: Record<string, number>;
+  catalog?: { learned: number; notInCatalog: { top: Array<[string, number]> } };
+}
 
 /** The model's name: the shop's own, not `default`, so `data-model` is exercised. */
 export const MODEL = 'fjellpine';
@@ -34,7 +45,9 @@ export interface FixtureStack {
   adminToken: string;
   model: string;
   /** The summary `edge-recs train --json` printed. */
-  training: { config: { numItems: number }; [key: string]: unknown };
+  training: { config: { numItems: number }; data?: TrainingData };
+  /** What the GA4 export handed to `train` holds: daily files and event rows. */
+  exported: { files: number; rows: number };
   stop(): Promise<void>;
 }
 
@@ -50,7 +63,9 @@ export async function startFixtureStack(): Promise<FixtureStack> {
     // and the Merchant Center feed.
     const exportDir = join(dir, 'ga4-export');
     await mkdir(exportDir);
-    for (const [name, bytes] of ga4DailyShards({ origin: shop.url })) await writeFile(join(exportDir, name), bytes);
+    const shards = ga4DailyShards({ origin: shop.url });
+    for (const [name, bytes] of shards) await writeFile(join(exportDir, name), bytes);
+    const exported = { files: shards.size, rows: [...shards.values()].reduce((n, gz) => n + gunzipSync(gz).toString().split('\n').filter(Boolean).length, 0) };
     const feedFile = join(dir, 'merchant-center-feed.tsv');
     await writeFile(feedFile, feedTsv(shop.url));
 
@@ -86,6 +101,7 @@ export async function startFixtureStack(): Promise<FixtureStack> {
       adminToken,
       model: MODEL,
       training,
+      exported,
       async stop() {
         for (const step of cleanup) await step();
       },
