@@ -14,6 +14,7 @@ import { MERCHANT_DEFAULTS, mergeMerchantConfig, rulesFor, type MerchantConfig }
 import { FLUSH_MS, Metrics, type MetricKey, type Send } from './metrics.ts';
 import { deriveProfile, type Profile } from './profile.ts';
 import { allowed, rank, type CandidateList, type Ranked, type Tier } from './ranking.ts';
+import { popularEvidence, type PopularEvidence } from './popular.ts';
 import type { Hardware, LoadStats, Runtime } from './runtime/index.ts';
 import { fetchModel } from './runtime/model.ts';
 import { DB_NAME, appendEvent, createMemoryStore, openProfileStore, type ProfileStore } from './store.ts';
@@ -132,6 +133,8 @@ export class Engine extends EventTarget {
   /** Group keys whose every variant is out of stock. */
   private outOfStock = new Set<string>();
   private popular: Popular = { updatedAt: '', trending: [], bestsellers: [] };
+  /** `popular` indexed by variant group, for copy; rebuilt when the lists or the catalog's groups load. */
+  private evidence: PopularEvidence = popularEvidence(this.popular, (id) => id);
   private runtime: Runtime | null = null;
   private persistent: boolean;
   private paused = false;
@@ -414,8 +417,8 @@ export class Engine extends EventTarget {
       currentItem: itemId,
       lowStock: this.merchant.lowStock,
       overrides: this.merchant.copy,
-      trendingScore: (id) => this.popular.trending.find((t) => t.id === id)?.score,
-      bestseller: (id) => this.popular.bestsellers.some((b) => b.id === id),
+      trendingScore: this.evidence.trendingScore,
+      bestseller: this.evidence.bestseller,
     };
     return rows.map((r) => {
       const line = this.line(r, ctx);
@@ -582,6 +585,7 @@ export class Engine extends EventTarget {
       this.cards = view.cards;
       this.outOfStock = view.outOfStock;
       this.itemKey = view.key;
+      this.evidence = popularEvidence(this.popular, this.itemKey);
       // A profile derived before the catalog knew the groups is stale.
       this.profile = undefined;
       this.state = { ...this.state, catalogLoad: load };
@@ -597,6 +601,7 @@ export class Engine extends EventTarget {
       const res = await fetch(`${server}/v1/popular?model=${encodeURIComponent(model)}`, { credentials: 'omit', signal: AbortSignal.timeout(POPULAR_TIMEOUT_MS) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       this.popular = parsePopular(await res.json());
+      this.evidence = popularEvidence(this.popular, this.itemKey);
     } catch (e) {
       if (__EDGE_RECS_DEV__) this.warn(`no trending or bestseller lists from ${server}/v1/popular (${String(e)}); using the catalog order`);
     }

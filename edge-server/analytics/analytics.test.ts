@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { METRICS_LIMITS, parsePopular } from '../../core/analytics.ts';
+import { parseProduct } from '../../core/catalog.ts';
 import { publishArtifact } from '../registry.ts';
 import { createApp, type AppOptions } from '../app.ts';
 import { createMemoryStorage } from '../memory-storage.ts';
@@ -264,6 +265,23 @@ describe('trending and bestsellers', () => {
     expect(limited.bestsellers).toEqual([{ id: 'sku-5', score: 3 }]);
   });
 
+  it('reads bestseller and trending ids by the catalog id rule, so " sku 1 " is the catalog\'s "sku 1"', async () => {
+    const { app, store } = await setup();
+    await popularityStore(store).addItemCounts('default', { ' sku 1 ': 12, 'sku  1': 3, 'sku 2': 11 }, new Date().toISOString());
+    const put = await app.request('/v1/admin/models/default/bestsellers', {
+      method: 'PUT',
+      headers: { ...ADMIN, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ids: [' sku 2', 'sku\t1 ', 7] }),
+    });
+    expect(put.status).toBe(200);
+    const popular = parsePopular(await (await app.request('/v1/popular?model=default')).json());
+    expect(popular.trending.map((p) => [p.id, p.score])).toEqual([['sku 1', 15], ['sku 2', 11]]);
+    expect(popular.bestsellers.map((p) => p.id)).toEqual(['sku 2', 'sku 1', '7']);
+    // The catalog keeps the same ids: what the widget compares the lists with.
+    const product = { title: 'T', link: '/p', image_link: '/i.png', price: 1, currency: 'EUR', availability: 'in_stock', product_type: 'X' };
+    expect(parseProduct({ ...product, id: ' sku 1 ' }).id).toBe('sku 1');
+  });
+
   it('answers empty lists for a model with no aggregates, and 400 for a bad model or limit', async () => {
     const { app } = await setup();
     expect(await (await app.request('/v1/popular?model=other')).json()).toMatchObject({ trending: [], bestsellers: [] });
@@ -277,7 +295,9 @@ describe('trending and bestsellers', () => {
     const putIds = (body: unknown): Promise<Response> =>
       Promise.resolve(app.request('/v1/admin/models/default/bestsellers', { method: 'PUT', headers: { ...ADMIN, 'Content-Type': 'application/json' }, body: JSON.stringify(body) }));
     await expectError(await putIds({ ids: ['a', 'a'] }), 400, 'bad_bestsellers');
-    await expectError(await putIds({ ids: [1] }), 400, 'bad_bestsellers');
+    await expectError(await putIds({ ids: [' a ', 'a'] }), 400, 'bad_bestsellers');
+    await expectError(await putIds({ ids: ['a\u0000b'] }), 400, 'bad_bestsellers');
+    await expectError(await putIds({ ids: ['x'.repeat(129)] }), 400, 'bad_bestsellers');
     await expectError(await putIds(['a']), 400, 'bad_bestsellers');
     await expectError(await putIds({ ids: Array.from({ length: 1001 }, (_, i) => `s${i}`) }), 400, 'bad_bestsellers');
 

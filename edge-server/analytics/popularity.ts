@@ -9,6 +9,7 @@
  */
 import { TOKEN, type Popular, type PopularItem } from '../../core/analytics.ts';
 import { ContractError, show } from '../../core/errors.ts';
+import { ITEM_ID_RULE, normalizeItemId } from '../../core/item-id.ts';
 import type { AnalyticsStore, ItemScore } from './store.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -51,14 +52,15 @@ export interface PopularityOptions {
 }
 
 export const POPULARITY_DEFAULTS = { halfLifeDays: 7 } as const;
-/** Longest catalog id accepted in counts and lists (the catalog allows 2000-character text; ids are far shorter). */
-const MAX_ID = 256;
 
+/**
+ * An id of a count or a list, by the catalog's rule (`normalizeItemId`), so `" sku 1 "` names the
+ * catalog's `"sku 1"` and the widget finds it.
+ */
 function checkId(id: unknown, where: string, code: string): string {
-  if (typeof id !== 'string' || id.trim() === '' || id.length > MAX_ID) {
-    throw new ContractError(code, `${where}: item ids must be non-empty strings of at most ${MAX_ID} characters (got ${show(id)})`);
-  }
-  return id;
+  const normalized = normalizeItemId(id);
+  if (normalized === undefined) throw new ContractError(code, `${where}: item ids must be ${ITEM_ID_RULE} (got ${show(id)})`);
+  return normalized;
 }
 
 export function checkModelName(model: unknown, code: string): string {
@@ -86,10 +88,11 @@ export function popularityStore(store: AnalyticsStore, options: PopularityOption
       if (Number.isNaN(time)) throw new ContractError('bad_counts', `at must be an ISO-8601 time (got ${show(at)})`);
       if (typeof counts !== 'object' || counts === null || Array.isArray(counts)) throw new ContractError('bad_counts', `counts must be an object of item id -> number (got ${show(counts)})`);
       const clean: Record<string, number> = {};
-      for (const [id, count] of Object.entries(counts)) {
-        checkId(id, 'counts', 'bad_counts');
-        if (typeof count !== 'number' || !Number.isFinite(count)) throw new ContractError('bad_counts', `counts[${show(id)}] must be a finite number (got ${show(count)})`);
-        if (count !== 0) clean[id] = count;
+      for (const [raw, count] of Object.entries(counts)) {
+        const id = checkId(raw, 'counts', 'bad_counts');
+        if (typeof count !== 'number' || !Number.isFinite(count)) throw new ContractError('bad_counts', `counts[${show(raw)}] must be a finite number (got ${show(count)})`);
+        // Two spellings of one id are one item.
+        if (count !== 0) clean[id] = (clean[id] ?? 0) + count;
       }
       if (Object.keys(clean).length > 0) await store.addItemCounts(model, clean, time, halfLifeMs);
     },
