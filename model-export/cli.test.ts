@@ -98,7 +98,7 @@ describe('edge-recs keygen', () => {
     expect(keygenOut).toContain(`data-public-key="${key.keyId}:${key.publicKey}"`);
   });
 
-  it('never overwrites a key file (exit 1, the file kept), and takes --public-out and --json', { timeout: 120_000 }, async () => {
+  it('never overwrites a key file (exit 1, the file kept), and takes --public-out and --json', async () => {
     const before = await readFile(keyPath, 'utf8');
     const again = await edgeRecs('keygen', '--out', keyPath);
     expect(again.code).toBe(1);

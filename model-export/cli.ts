@@ -1,15 +1,14 @@
+// Only light modules are imported here: the commands that need tfjs (train, eval, export, import,
+// simulate) are imported when they run, so --help and the release commands start in a fraction of the
+// time (loading tfjs takes seconds). Their defaults come from `defaults.ts`, which loads no tfjs.
 import { Command, InvalidArgumentError } from 'commander';
 import { ContractError } from '../core/errors.ts';
 import { MODEL_DEFAULTS } from '../core/model/config.ts';
-import { exportCommand, importCommand } from './commands.ts';
-import { evalCommand } from './eval-command.ts';
+import { SIMULATE_DEFAULTS, TRAIN_DEFAULTS } from './defaults.ts';
 import { DEFAULT_COUNT, FORMATS } from './input.ts';
-import { trainCommand } from './train-command.ts';
-import { TRAIN_DEFAULTS } from './trainer.ts';
 import { CliError } from './errors.ts';
 import { keygenCommand } from './keygen.ts';
 import { registerReleaseCommands } from './release-cli.ts';
-import { SIMULATE_DEFAULTS, simulateCommand } from './simulate.ts';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -57,7 +56,7 @@ export function program(): Command {
     .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
     .option('--json', 'print one JSON summary line instead of progress', false)
     .option('--report <file>', 'also write an HTML report: training curves, metrics with a popularity baseline, data summary, sample recommendations, sizes')
-    .action((o) => trainCommand(o));
+    .action(async (o) => (await import('./train-command.ts')).trainCommand(o));
   cli
     .command('eval')
     .description('full-ranking leave-one-out evaluation (seen items excluded) through the widget\'s inference code')
@@ -70,7 +69,7 @@ export function program(): Command {
     .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
     .option('--json', 'print exactly one JSON object', false)
     .option('--trusted-key <file>', 'require a valid signature by this key (a keygen file; its public part suffices)')
-    .action(async (o) => void (await evalCommand(o)));
+    .action(async (o) => void (await (await import('./eval-command.ts')).evalCommand(o)));
   cli
     .command('export')
     .description('quantize and sign a model into a deployable artifact')
@@ -81,7 +80,7 @@ export function program(): Command {
     .option('--name <name>', 'model name', 'default')
     .option('--version <v>', 'version label (default: the trained model\'s)')
     .option('--json', 'print sizes as JSON', false)
-    .action((o) => exportCommand(o));
+    .action(async (o) => (await import('./commands.ts')).exportCommand(o));
   cli
     .command('import')
     .description('import weights trained elsewhere (PyTorch SASRec as safetensors; mapping in model-export/torch-names.ts)')
@@ -90,7 +89,7 @@ export function program(): Command {
     .option('--items <json>', 'JSON array (or file) of item ids for model items 1..n (default "1".."n", the S3-Rec ids)')
     .requiredOption('--out <dir>', 'output directory (an unsigned float32 artifact), written atomically')
     .option('--json', 'print a JSON summary', false)
-    .action((o) => importCommand(o));
+    .action(async (o) => (await import('./commands.ts')).importCommand(o));
   registerReleaseCommands(cli);
   cli
     .command('simulate')
@@ -136,7 +135,7 @@ export function program(): Command {
     .option('--save-start <dir>', 'also write the start model (float32, unsigned) for later --start-model runs')
     .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
     .option('--json', 'print the report on one line', false)
-    .action(async (o) => void (await simulateCommand(o)));
+    .action(async (o) => void (await (await import('./simulate.ts')).simulateCommand(o)));
   cli
     .command('keygen')
     .description('make an Ed25519 signing key pair: a private key file (signs models) and a public one (checks them); never overwrites')

@@ -16,8 +16,11 @@ import { memoryWidget, signer, tinyArtifact } from '../edge-server/test-support.
 import { writeArtifactDir } from './artifact-fs.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-/** Each CLI process loads the whole CLI, tfjs included: seconds apiece on a loaded 2-core machine. */
-const CLI_TIMEOUT = 240_000;
+/**
+ * A test runs up to five CLI processes. These commands load no tfjs (`cli.ts` imports the commands that
+ * need it only when they run): well under a second each, a few seconds on a loaded 2-core machine.
+ */
+const CLI_TIMEOUT = 60_000;
 const bin = join(root, 'model-export/bin/edge-recs.js');
 const TOKEN = 'publish-test-token-0123456789';
 
@@ -27,7 +30,7 @@ function edgeRecs(args: string[], extraEnv: Record<string, string> = {}): Promis
   delete env.EDGE_RECS_TOKEN;
   Object.assign(env, extraEnv);
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, 'publish', ...args], { cwd: root, env, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [bin, 'publish', ...args], { cwd: root, env, timeout: 30_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
     });
   });

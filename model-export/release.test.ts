@@ -17,8 +17,11 @@ import { createMemoryStorage } from '../edge-server/memory-storage.ts';
 import { memoryWidget, signer, tinyArtifact } from '../edge-server/test-support.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-/** Each CLI process loads the whole CLI, tfjs included: seconds apiece on a loaded 2-core machine. */
-const CLI_TIMEOUT = 240_000;
+/**
+ * A test runs up to five CLI processes. These commands load no tfjs (`cli.ts` imports the commands that
+ * need it only when they run): well under a second each, a few seconds on a loaded 2-core machine.
+ */
+const CLI_TIMEOUT = 60_000;
 const bin = join(root, 'model-export/bin/edge-recs.js');
 const TOKEN = 'release-test-token-0123456789';
 
@@ -35,7 +38,7 @@ function edgeRecs(args: string[], extraEnv: Record<string, string> = {}): Promis
   delete env.EDGE_RECS_SERVER;
   Object.assign(env, extraEnv);
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: 30_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
     });
   });

@@ -6,6 +6,7 @@ import { initWeights, type NamedWeights } from '../core/model/weights.ts';
 import { rng } from '../core/random.ts';
 import type { Metrics } from '../core/metrics.ts';
 import { split, type Dataset } from './dataset.ts';
+import { TRAIN_DEFAULTS } from './defaults.ts';
 import { evaluate } from './evaluate.ts';
 
 export interface TrainOptions {
@@ -64,22 +65,7 @@ export interface TrainOptions {
   onEpoch?: (info: EpochInfo) => void;
 }
 
-export const TRAIN_DEFAULTS: Omit<TrainOptions, 'onEpoch'> = {
-  model: {},
-  epochs: 200,
-  batchSize: 128,
-  learningRate: 0.002,
-  dropout: 0.5,
-  negatives: 2048,
-  weighting: 'uniform',
-  batching: 'packed',
-  beta2: 0.999,
-  patience: 3,
-  evalEvery: 1,
-  validateFrom: 5,
-  validationUsers: 0,
-  seed: 42,
-};
+export { TRAIN_DEFAULTS };
 
 export interface EpochInfo {
   epoch: number;
