@@ -65,7 +65,7 @@ export function program(): Command {
     .option('--format <format>', `${FORMATS.join(', ')} (default: the format the model was trained on, else auto)`)
     .option('--count <events>', 'event names that count as interactions (default: the model\'s, else view_item,select_item,add_to_cart,purchase)')
     .option('--strict', DATA_HELP.strict, false)
-    .option('--catalog <file>', 'catalog to map item ids to the model\'s items (default: the one the model was trained with)')
+    .option('--catalog <file>', 'catalog to map item ids to the model\'s items (default: the one the model was trained with; an exported artifact does not name it, so pass it)')
     .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
     .option('--json', 'print exactly one JSON object', false)
     .option('--trusted-key <file>', 'require a valid signature by this key (a keygen file; its public part suffices)')

@@ -8,6 +8,7 @@ import { readSafetensors } from './safetensors.ts';
 import { fromTorchSasRec } from './torch-names.ts';
 import { readArtifactDir, readKeyFile, writeArtifactDir } from './artifact-fs.ts';
 import { CliError } from './errors.ts';
+import { publicTraining } from './input.ts';
 
 /** Bytes of each file of an artifact, manifest.json included. */
 export function artifactSizes(artifact: Artifact): Record<string, number> {
@@ -23,6 +24,7 @@ export async function exportCommand(a: { model: string; quantize: string; out: s
   if (!MODEL_NAME.test(a.name)) throw new CliError(`--name must match ${MODEL_NAME} (got "${a.name}")`, 2);
   const source = await readArtifactDir(a.model, { unsigned: 'allow' });
   const key = a.signKey ? await readKeyFile(a.signKey) : undefined;
+  const training = publicTraining(source.manifest.training);
   const artifact = await buildArtifact(
     {
       name: a.name,
@@ -31,7 +33,8 @@ export async function exportCommand(a: { model: string; quantize: string; out: s
       itemIds: source.itemIds,
       weights: source.weights,
       quantization: a.quantize as Quantization,
-      ...(source.manifest.training ? { training: source.manifest.training } : {}),
+      // The manifest is public: the record without local paths.
+      ...(training && { training }),
     },
     key,
   ).catch((e: unknown) => {

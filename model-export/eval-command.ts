@@ -52,6 +52,9 @@ export async function evalCommand(a: EvalArgs): Promise<Evaluation> {
   const recorded = inputRecordOf(artifact.manifest.training);
   const counted = parseCounted(a.count ?? recorded.count?.join(',') ?? DEFAULT_COUNT);
   const catalogFile = a.catalog ?? recorded.catalog;
+  if (catalogFile === true) {
+    throw new CliError(`${a.model} was trained with --catalog, and an exported artifact does not name the file (its manifest is public); pass --catalog FILE, the catalog it was trained with`, 2);
+  }
   const catalog = catalogFile
     ? await readCatalogFile(catalogFile).catch((e: unknown) => {
         if (a.catalog) throw e;

@@ -49,8 +49,11 @@ export interface InputRecord {
   format: 's3rec' | 'events';
   /** Events only. */
   count?: EventName[];
-  /** The `--catalog` file the model's items were restricted to. */
-  catalog?: string;
+  /**
+   * The `--catalog` file the model's items were restricted to; `true` in an exported artifact, whose
+   * public manifest names no local file (`publicTraining`), so `eval` asks for `--catalog`.
+   */
+  catalog?: string | true;
 }
 
 /** The input record of a manifest's `training` object; empty for models made before it was recorded. */
@@ -59,7 +62,26 @@ export function inputRecordOf(training: unknown): Partial<InputRecord> {
   const out: Partial<InputRecord> = {};
   if (input.format === 's3rec' || input.format === 'events') out.format = input.format;
   if (Array.isArray(input.count) && input.count.every((n) => EVENT_NAMES.includes(n as EventName))) out.count = input.count as EventName[];
-  if (typeof input.catalog === 'string') out.catalog = input.catalog;
+  if (typeof input.catalog === 'string' || input.catalog === true) out.catalog = input.catalog;
+  return out;
+}
+
+/** What an exported artifact keeps of the training record besides `input`: settings and metrics. */
+const PUBLIC_TRAINING = ['seed', 'bestEpoch', 'valid', 'test', 'baseline', 'seconds', 'history', 'mapping'] as const;
+
+/**
+ * The part of a model's `training` record that `export` publishes. An exported manifest is public (every
+ * shopper's browser downloads it), so no local file path goes in: not `data`, not the `--catalog` file
+ * (`input.catalog` becomes `true`), not `importedFrom`. What `eval` needs stays: the format and the
+ * counted events. Only the keys listed here are kept, so a field added to the record later is not
+ * published by accident.
+ */
+export function publicTraining(training: unknown): Record<string, unknown> | undefined {
+  if (!isRecord(training)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const key of PUBLIC_TRAINING) if (training[key] !== undefined) out[key] = training[key];
+  const { format, count, catalog } = inputRecordOf(training);
+  if (format) out.input = { format, ...(count && { count }), ...(catalog !== undefined && { catalog: true }) } satisfies InputRecord;
   return out;
 }
 
