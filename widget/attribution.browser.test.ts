@@ -3,7 +3,9 @@
  * link really navigates the page away is remembered before the page unloads, and a purchase on a later
  * page is counted, with its revenue, for that card's placement, model version and copy variant (as the
  * real edge server reads it out). The record follows the consent rules: nothing stored without storage
- * consent, erased by `forget()` and by a Consent Mode withdrawal.
+ * consent, erased by `forget()` and by a Consent Mode withdrawal. A purchase reported before the widget
+ * has the catalog (a thank-you page that reports it at once) is still matched to the clicked card's
+ * variant group and priced in its currency.
  */
 import { sendMouse } from '@web/test-runner-commands';
 import { parseMetricsBatch, type MetricsBatch } from '../core/analytics.ts';
@@ -11,6 +13,7 @@ import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
 import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
 import { deleteDb, nextRender, openShop, until, type ShopFrame, type ShopOptions } from '../test/browser/support/shop-frame.ts';
 import { ADMIN_TOKEN, TEST_CATALOG } from '../test/browser/support/shop-fixture.ts';
+import { JACKET, VARIANT_SERVER } from '../test/browser/support/variant-fixture.ts';
 import { ATTRIBUTION_KEY } from './attribution.ts';
 
 /** Records the bodies the page POSTs to /v1/metrics (they still reach the server). */
@@ -21,6 +24,20 @@ const RECORD_METRICS = `<script>
     const p = f.apply(this, arguments);
     if (String(input).includes('/v1/metrics')) p.then((r) => window.__metrics.push({ status: r.status, body: init.body }));
     return p;
+  };
+</script>`;
+
+/** Holds the page's `GET /v1/catalog` until `window.__releaseCatalog()`; `window.__catalogAsked` once requested. */
+const HOLD_CATALOG = `<script>
+  window.__catalogAsked = false;
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  window.__releaseCatalog = () => release();
+  const g = window.fetch;
+  window.fetch = function (input, init) {
+    if (!String(input).includes('/v1/catalog')) return g.apply(this, arguments);
+    window.__catalogAsked = true;
+    return held.then(() => g.call(this, input, init));
   };
 </script>`;
 
@@ -112,6 +129,37 @@ describe('card-click attribution, production build', () => {
     ok((group.purchase ?? 0) >= 1, 'the server counted the purchase');
     ok(Number(group.revenue.EUR?.amount ?? 0) >= 2 * priceOf(clicked), `the server summed the revenue (${JSON.stringify(group.revenue)})`);
     deepEqual(later.errors, [], 'page errors');
+  });
+
+  it('credits a purchase of another size reported before the catalog has loaded, in the card\'s currency', async () => {
+    const first = await open({ attrs: { 'data-server': VARIANT_SERVER } });
+    // An SPA-style shop: the page stays, so its row can be read after the click.
+    first.win.addEventListener('click', (e) => e.preventDefault(), true);
+    const row = await add(first, '<edge-recs placement="for-you" count="12"></edge-recs>');
+    const card = row.shadowRoot!.querySelector(`li[data-item-id="${JACKET.shown}"]`)!;
+    const key = { placement: 'for-you', modelVersion: card.getAttribute('data-source') === 'model' ? first.api.state.modelVersion! : 'fallback', variant: card.getAttribute('data-variant')! };
+    const link = card.querySelector('a[part="link"]')!;
+    link.scrollIntoView();
+    await realClick(first, link);
+    deepEqual(clickedIds(), [JACKET.group], 'the click is kept under the jacket\'s group');
+
+    // The thank-you page: the purchase (size L, no currency, and an unclicked hat) is reported while the
+    // catalog, which maps sizes to groups and knows the currency, is still on its way; then the shopper leaves.
+    const thanks = await openShop({ build: 'prod', attrs: { 'data-server': VARIANT_SERVER }, before: RECORD_METRICS + HOLD_CATALOG });
+    frames.push(thanks);
+    const win = thanks.win as unknown as { __catalogAsked: boolean; __releaseCatalog: () => void; __metrics: Array<{ status: number; body: string }> };
+    await until(() => win.__catalogAsked, 'the engine asked for the catalog');
+    thanks.api.track('add_to_cart', { items: [{ item_id: JACKET.sizes[2], quantity: 1, price: 89 }] });
+    thanks.api.track('purchase', { transaction_id: 'V-EARLY', items: [{ item_id: JACKET.sizes[2], quantity: 1, price: 89 }, { item_id: 'wool hat', quantity: 1, price: 25 }] });
+    equal(thanks.api.state.catalogLoad, undefined, 'the catalog had not loaded');
+    thanks.win.dispatchEvent(new PageTransitionEvent('pagehide'));
+    await until(() => win.__metrics.length > 0, 'a metrics batch was sent');
+    const batches = win.__metrics.map((m) => parseMetricsBatch(JSON.parse(m.body)));
+    deepEqual(batches.flatMap((b) => b.counters), [{ ...key, event: 'add_to_cart', count: 1 }, { ...key, event: 'purchase', count: 1 }], 'the add-to-cart and purchase of size L, credited to the jacket\'s card');
+    deepEqual(batches.flatMap((b) => b.revenue ?? []), [{ ...key, currency: 'EUR', orders: 1, amount: 8900 }], 'the jacket\'s line only, in the card\'s EUR, in cents');
+    deepEqual(clickedIds(), [], 'the purchase consumed the click');
+    win.__releaseCatalog();
+    deepEqual(thanks.errors, [], 'page errors');
   });
 
   it('stores nothing before consent, and erases the record on forget() and on a Consent Mode withdrawal', async () => {

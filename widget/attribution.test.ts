@@ -106,6 +106,33 @@ describe('Attributions: the rules', () => {
     expect(a.purchase(purchase({ transaction_id: 'T-8', items: [{ item_id: 'sku-1' }] }), noCatalog).purchases).toEqual([SIMILAR]);
   });
 
+  it('credits other variants of a clicked card\'s group without the catalog, priced in the card\'s currency', () => {
+    // The thank-you page reports the purchase before the widget has the catalog: its lines name sizes,
+    // not the group the click is kept under, and the event names no currency.
+    const { a } = book();
+    a.click('jacket', SIMILAR, { items: ['jacket S', 'jacket M', 'jacket L'], currency: 'EUR' });
+    a.click('hat', FOR_YOU, { currency: 'EUR' });
+    expect(a.addToCart(cart('jacket L'))).toEqual([SIMILAR]);
+    const order = purchase({
+      transaction_id: 'T-9',
+      items: [
+        { item_id: 'jacket L', price: 89.9, quantity: 1 },
+        { item_id: 'jacket M', price: 89.9, quantity: 1 },
+        { item_id: 'hat', price: 25, quantity: 2 },
+        { item_id: 'scarf', price: 35, quantity: 1 },
+      ],
+    });
+    // Two sizes of one clicked jacket are one attributed product; its revenue is both lines, to the cent.
+    expect(a.purchase(order, noCatalog)).toEqual({
+      purchases: [SIMILAR, FOR_YOU],
+      revenue: [
+        { key: SIMILAR, currency: 'EUR', amount: 17980 },
+        { key: FOR_YOU, currency: 'EUR', amount: 5000 },
+      ],
+    });
+    expect(a.purchase(purchase({ currency: 'EUR', items: [{ item_id: 'jacket S', price: 89.9 }] }), noCatalog).purchases).toEqual([]);
+  });
+
   it('keeps a product id that is a property name of Object as a plain id', () => {
     const { a } = book();
     a.click('__proto__', SIMILAR);

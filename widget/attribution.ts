@@ -9,6 +9,11 @@
  *   its revenue is split over its lines (see `lineAmounts`); each key gets its own lines' share;
  * - an order (`transaction_id`) reported again on this device is not counted again.
  *
+ * Variants: a click is kept under the card's variant group key (`core/catalog.ts` `groupKey`) with the ids
+ * of every variant of that group and the card's currency, as the catalog gave them at click time, so an
+ * add-to-cart or purchase naming another size is matched, and a purchase without a `currency` gets one,
+ * without the catalog: the thank-you page may report the purchase before the widget has loaded it.
+ *
  * Durability: with storage consent the record lives in `localStorage`, written synchronously in the
  * click handler, so it is on disk before the navigation the click starts can unload the page (an
  * IndexedDB write scheduled then may never run). It is read back on every use, so other tabs' clicks
@@ -16,7 +21,7 @@
  * device: only the aggregates it produces do (`metrics.ts`).
  */
 import { PLACEMENTS, TOKEN } from '../core/analytics.ts';
-import { toMinor } from '../core/currency.ts';
+import { isCurrency, toMinor } from '../core/currency.ts';
 import type { ShopEvent } from '../core/events.ts';
 import type { MetricKey } from './metrics.ts';
 
@@ -25,12 +30,26 @@ export const ATTRIBUTION_MS = 7 * 86_400_000;
 /** Most clicks kept (the oldest go first) and most order ids remembered. */
 const MAX_CLICKS = 100;
 const MAX_ORDERS = 50;
+/** Most variant ids kept with a click; a larger group's other variants are matched once the catalog has loaded. */
+export const MAX_VARIANTS = 200;
 export const ATTRIBUTION_KEY = 'edge-recs:attribution';
 
 interface Click extends MetricKey {
   at: number;
   /** An add-to-cart was credited to this click already. */
   carted?: boolean;
+  /** Ids of the clicked group's other variants (the group key itself is the click's own id). */
+  items?: string[];
+  /** The card's catalog currency (ISO 4217). */
+  currency?: string;
+}
+
+/** What the clicked card's catalog says about its group (see `Attributions.click`). */
+export interface ClickedGroup {
+  /** Ids of every variant of the card's group (sizes, colours), e.g. `['JKT-M', 'JKT-L']`. Default: none. */
+  items?: readonly string[];
+  /** The card's currency, used for a purchase that names none. Default: none. */
+  currency?: string;
 }
 
 interface Book {
@@ -55,10 +74,16 @@ function hash(text: string): string {
   return (h >>> 0).toString(36);
 }
 
-function validClick(c: unknown): c is Click {
-  if (typeof c !== 'object' || c === null) return false;
-  const { placement, modelVersion, variant, at } = c as Record<string, unknown>;
-  return PLACEMENTS.includes(placement as MetricKey['placement']) && TOKEN.test(String(modelVersion)) && TOKEN.test(String(variant)) && Number.isFinite(at);
+/** A stored click as this version keeps it, or undefined; optional fields that do not parse are left out. */
+function validClick(c: unknown): Click | undefined {
+  if (typeof c !== 'object' || c === null) return undefined;
+  const { placement, modelVersion, variant, at, carted, items, currency } = c as Record<string, unknown>;
+  if (!(PLACEMENTS.includes(placement as MetricKey['placement']) && TOKEN.test(String(modelVersion)) && TOKEN.test(String(variant)) && Number.isFinite(at))) return undefined;
+  const click: Click = { placement: placement as MetricKey['placement'], modelVersion: String(modelVersion), variant: String(variant), at: at as number };
+  if (carted === true) click.carted = true;
+  if (Array.isArray(items)) click.items = items.filter((id): id is string => typeof id === 'string').slice(0, MAX_VARIANTS);
+  if (isCurrency(currency)) click.currency = currency;
+  return click;
 }
 
 /** A stored book, with anything unreadable left out (a corrupt entry must not break the page). */
@@ -68,7 +93,8 @@ function parseBook(text: string | null): Book {
   try {
     const raw = JSON.parse(text) as { clicks?: unknown; orders?: unknown };
     for (const entry of Array.isArray(raw.clicks) ? raw.clicks : []) {
-      if (Array.isArray(entry) && typeof entry[0] === 'string' && validClick(entry[1])) book.clicks.set(entry[0], entry[1]);
+      const click = Array.isArray(entry) && typeof entry[0] === 'string' ? validClick(entry[1]) : undefined;
+      if (click) book.clicks.set(entry[0] as string, click);
     }
     if (Array.isArray(raw.orders)) book.orders = raw.orders.filter((o): o is string => typeof o === 'string').slice(-MAX_ORDERS);
   } catch {
@@ -100,6 +126,22 @@ export function lineAmounts(event: ShopEvent, currency: string): Array<number | 
 
 const keyId = (k: MetricKey): string => `${k.placement}|${k.modelVersion}|${k.variant}`;
 
+/**
+ * The id a product's click is kept under: the id itself where it was clicked, else the group of the
+ * newest click that lists it among its variants; undefined where no click covers it.
+ */
+function clickedAs(book: Book): (id: string) => string | undefined {
+  let variants: Map<string, string> | undefined;
+  return (id) => {
+    if (book.clicks.has(id)) return id;
+    if (!variants) {
+      variants = new Map();
+      for (const [key, click] of book.clicks) for (const item of click.items ?? []) variants.set(item, key);
+    }
+    return variants.get(id);
+  };
+}
+
 /** The attribution record: `localStorage` with storage consent, else memory for the page view. */
 export class Attributions {
   private memory: Book = empty();
@@ -111,11 +153,19 @@ export class Attributions {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** A card of `itemId` was clicked: credited to `key` from now on, replacing an earlier click on it. */
-  click(itemId: string, key: MetricKey): void {
+  /**
+   * A card of `itemId` (its variant group key) was clicked: credited to `key` from now on, replacing an
+   * earlier click on it. `group` lists the group's variants and the card's currency, so that an event
+   * naming a variant is matched, and a purchase without a currency priced, while the catalog is not loaded.
+   */
+  click(itemId: string, key: MetricKey, group: ClickedGroup = {}): void {
+    const click: Click = { placement: key.placement, modelVersion: key.modelVersion, variant: key.variant, at: this.now() };
+    const items = [...new Set(group.items ?? [])].filter((id) => id !== itemId).slice(0, MAX_VARIANTS);
+    if (items.length > 0) click.items = items;
+    if (isCurrency(group.currency)) click.currency = group.currency;
     this.update((book) => {
       book.clicks.delete(itemId);
-      book.clicks.set(itemId, { placement: key.placement, modelVersion: key.modelVersion, variant: key.variant, at: this.now() });
+      book.clicks.set(itemId, click);
     });
   }
 
@@ -123,8 +173,10 @@ export class Attributions {
   addToCart(event: ShopEvent): MetricKey[] {
     const keys: MetricKey[] = [];
     this.update((book) => {
+      const clicked = clickedAs(book);
       for (const { item_id } of event.items) {
-        const click = book.clicks.get(item_id);
+        const id = clicked(item_id);
+        const click = id === undefined ? undefined : book.clicks.get(id);
         if (!click || click.carted) continue;
         click.carted = true;
         keys.push(this.key(click));
@@ -134,26 +186,30 @@ export class Attributions {
   }
 
   /**
-   * What a purchase credits, consuming the clicks it credits. `currencyOf` gives a product's catalog
-   * currency, used when the event names none.
+   * What a purchase credits, consuming the clicks it credits. Where the event names no currency, the
+   * catalog's is used: `currencyOf` (a product's catalog currency), else the one its card had when clicked.
    */
   purchase(event: ShopEvent, currencyOf: (itemId: string) => string | undefined): Credit {
     const credit: Credit = { purchases: [], revenue: [] };
     this.update((book) => {
       const order = event.transaction_id === undefined ? undefined : hash(event.transaction_id);
       if (order !== undefined && book.orders.includes(order)) return;
-      const keyOfLine = event.items.map((item) => book.clicks.get(item.item_id));
-      const attributed = new Set<string>();
+      const clicked = clickedAs(book);
+      // Lines are matched to clicks by their group: two sizes of one clicked jacket are one attributed product.
+      const idOfLine = event.items.map((item) => clicked(item.item_id));
+      const keyOfLine = idOfLine.map((id) => (id === undefined ? undefined : book.clicks.get(id)));
+      const attributed = new Map<string, Click>();
       for (const [i, click] of keyOfLine.entries()) {
-        const id = event.items[i]!.item_id;
+        const id = idOfLine[i]!;
         if (!click || attributed.has(id)) continue;
-        attributed.add(id);
+        attributed.set(id, click);
         credit.purchases.push(this.key(click));
       }
       if (attributed.size === 0) return;
-      for (const id of attributed) book.clicks.delete(id);
+      for (const id of attributed.keys()) book.clicks.delete(id);
       if (order !== undefined) book.orders = [...book.orders, order].slice(-MAX_ORDERS);
-      const currency = event.currency ?? currencyOf([...attributed][0]!);
+      const [first, firstClick] = [...attributed][0]!;
+      const currency = event.currency ?? currencyOf(first) ?? firstClick.currency;
       if (currency === undefined) return;
       let amounts: Array<number | undefined>;
       try {

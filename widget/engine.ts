@@ -348,8 +348,14 @@ export class Engine extends EventTarget {
     if (!this.paused) {
       this.bandit.clicked(card.lineKey);
       // Only where the counters it feeds may be sent: without analytics consent nothing is remembered.
-      // Kept for the card's variant group: the shopper may pick another size before adding to cart.
-      if (this.consentState.analytics) this.attributions.click(this.itemKey(card.product.id), key);
+      // Kept for the card's variant group: the shopper may pick another size before adding to cart. The
+      // group's variant ids and currency go with it: a later page may report the purchase before it has
+      // the catalog, which is what maps a size to its group.
+      if (this.consentState.analytics) {
+        const group = this.itemKey(card.product.id);
+        const items = [...this.catalog.keys()].filter((id) => this.itemKey(id) === group);
+        this.attributions.click(group, key, { items, currency: card.product.currency });
+      }
       this.saveSoon(0);
     }
     void this.track('select_item', {
@@ -549,10 +555,15 @@ export class Engine extends EventTarget {
   private flushOnLeave(): void {
     try {
       const flush = (): void => this.metrics.flush();
-      addEventListener('pagehide', flush);
+      // Hidden or left: sent now, and what is counted later goes out at once (`Metrics.setLeaving`).
+      const hidden = (): boolean => document.visibilityState === 'hidden';
+      this.metrics.setLeaving(hidden());
+      addEventListener('pagehide', () => this.metrics.setLeaving(true));
+      addEventListener('pageshow', () => this.metrics.setLeaving(hidden()));
       document.addEventListener('visibilitychange', () => {
-        if (document.visibilityState === 'hidden') flush();
-        else if (this.changedWhileHidden) {
+        this.metrics.setLeaving(hidden());
+        if (hidden()) return;
+        if (this.changedWhileHidden) {
           this.changedWhileHidden = false;
           this.changed();
         }

@@ -75,6 +75,27 @@ describe('Metrics', () => {
     expect(JSON.parse(sent[1]!.body).revenue).toHaveLength(METRICS_LIMITS.revenue);
   });
 
+  it('sends on leaving, and sends what is counted after leaving at once, one batch per task, until shown again', async () => {
+    const { sent, send } = collect();
+    const m = new Metrics('/v1/metrics', 'default', send);
+    const key = { placement: 'similar' as const, modelVersion: 'v1', variant: 'viewed.1' };
+    m.count(key, 'impression');
+    m.setLeaving(true);
+    expect(sent).toHaveLength(1);
+    // A purchase taken in after pagehide: its counter and revenue go out together, with no flush asked for.
+    m.count(key, 'purchase');
+    m.revenue(key, 'EUR', 2990);
+    await Promise.resolve();
+    expect(sent).toHaveLength(2);
+    expect(parseMetricsBatch(JSON.parse(sent[1]!.body))).toEqual({ model: 'default', counters: [{ ...key, event: 'purchase', count: 1 }], revenue: [{ ...key, currency: 'EUR', orders: 1, amount: 2990 }] });
+    // Shown again (back from the back/forward cache): batched as before.
+    m.setLeaving(false);
+    m.count(key, 'click');
+    await Promise.resolve();
+    expect(sent).toHaveLength(2);
+    expect(m.pending()!.counters).toEqual([{ ...key, event: 'click', count: 1 }]);
+  });
+
   it('counts nothing while disabled and drops what was counted on clear()', () => {
     const { sent, send } = collect();
     const m = new Metrics('/v1/metrics', 'default', send);

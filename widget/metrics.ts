@@ -4,7 +4,8 @@
  * batches to `POST /v1/metrics` (contract: `core/analytics.ts`). A batch holds nothing else: no user or
  * device identifier, no item or order ids, no timestamps. Sums stay in memory and go out when the page
  * is hidden or left (`fetch` with `keepalive`, else `sendBeacon`), when a batch is full, and every
- * `FLUSH_MS` while the page is open.
+ * `FLUSH_MS` while the page is open. While the page is hidden or being left (`setLeaving`), what is
+ * counted goes out at once (in one batch per task), as no later flush may come.
  */
 import { METRICS_LIMITS, TOKEN, parseMetricsBatch, type MetricCounter, type MetricEvent, type MetricsBatch, type Placement, type RevenueSum } from '../core/analytics.ts';
 import { isCurrency } from '../core/currency.ts';
@@ -43,6 +44,8 @@ export class Metrics {
   private counts = new Map<string, MetricCounter>();
   private sums = new Map<string, RevenueSum>();
   private enabled = true;
+  private leaving = false;
+  private flushQueued = false;
 
   constructor(
     private readonly url: string,
@@ -64,6 +67,7 @@ export class Metrics {
     const existing = this.counts.get(id) ?? (this.counts.set(id, counter), counter);
     existing.count++;
     if (existing.count >= METRICS_LIMITS.count || this.counts.size >= METRICS_LIMITS.counters) this.flush();
+    else this.flushIfLeaving();
   }
 
   /**
@@ -83,7 +87,29 @@ export class Metrics {
     existing.orders++;
     existing.amount += amount;
     if (this.sums.size >= METRICS_LIMITS.revenue) this.flush();
+    else this.flushIfLeaving();
     return true;
+  }
+
+  /**
+   * The page was hidden or is being left (`true`: `pagehide`, `visibilitychange` to hidden), or is shown
+   * again (`false`). Leaving sends what is counted; until shown again, later counts are sent right after
+   * the task that made them (a purchase reported as the shopper leaves the thank-you page), not kept
+   * for a flush that an unloaded page never makes.
+   */
+  setLeaving(on: boolean): void {
+    this.leaving = on;
+    if (on) this.flush();
+  }
+
+  private flushIfLeaving(): void {
+    if (!this.leaving || this.flushQueued) return;
+    this.flushQueued = true;
+    // A microtask: the counters and revenue of one event go out together, before the page can unload.
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
   }
 
   /** What would be sent now (for tests and the profile panel). */

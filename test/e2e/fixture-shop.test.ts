@@ -96,16 +96,14 @@ describe('a shopper on the foreign shop: 12 card clicks, add-to-carts, a purchas
     expect(journey.clicks.filter(landedRight)).toHaveLength(12);
   });
 
-  // Waits for a fix to must-have 2 with must-have 4's variant groups (reported): the thank-you page
-  // reports the purchase before the widget has the catalog, so its variant items (JKT-RIDGE-M, ...) are
-  // not read as their groups, under which the clicks were kept: those lines are never credited.
-  it.fails('every click, add-to-cart and purchase after a click is counted for the row (admin read-out, k = 1)', () => {
+  // The thank-you page reports the purchase before the widget has the catalog: its variant lines
+  // (JKT-RIDGE-S, ...) are matched by the variant ids each click keeps with its group.
+  it('every click, add-to-cart and purchase after a click is counted for the row (admin read-out, k = 1)', () => {
     const clicked = journey.clicks.map((c) => c.clicked.id).join(' ');
     expect(funnel(readout, 'similar'), `clicked ${clicked}; read-out ${JSON.stringify(readout?.byPlacement)}`).toMatchObject({ click: 12, add_to_cart: 12, purchase: 12 });
   });
 
-  // Waits for the same fix (see above): the variant lines' share of the order is missing.
-  it.fails('the revenue of the order goes to the row whose cards were clicked, to the cent', () => {
+  it('the revenue of the order goes to the row whose cards were clicked, to the cent', () => {
     expect(funnel(readout, 'similar').revenue, JSON.stringify(readout?.byPlacement)).toBe(orderTotal);
   });
 });
