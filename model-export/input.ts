@@ -228,7 +228,8 @@ export function describeData(s: DataSummary): string[] {
       lines.push(`warning: left out ${plural(c.notInCatalog.entries, 'item event')} on ${plural(c.notInCatalog.ids, 'product')} not in the catalog (${top}${c.notInCatalog.ids > 5 ? ', …' : ''})`);
     }
   } else {
-    // The widget ranks a catalog's variant groups: a model of variant ids would not know what it shows.
+    // The widget ranks a catalog's variant groups; it reads a model of variant ids through one variant
+    // per group (`widget/model-items.ts`), which works, but learns each size from its own events only.
     lines.push(
       `note: without --catalog the model learns the ${n(s.items)} item ids as they are: products no longer sold stay in, and variants (sizes, colours) are learned apart while the widget shows one card per item_group_id; --catalog FEED trains on what the widget shows`,
     );

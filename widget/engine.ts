@@ -15,6 +15,7 @@ import { FLUSH_MS, Metrics, type MetricKey, type Send } from './metrics.ts';
 import { deriveProfile, type Profile } from './profile.ts';
 import { allowed, rank, type CandidateList, type Ranked, type Tier } from './ranking.ts';
 import { popularEvidence, type PopularEvidence } from './popular.ts';
+import { modelItems, type ModelItems } from './model-items.ts';
 import type { Hardware, LoadStats, Runtime } from './runtime/index.ts';
 import { fetchModel } from './runtime/model.ts';
 import { DB_NAME, appendEvent, createMemoryStore, openProfileStore, type ProfileStore } from './store.ts';
@@ -136,6 +137,10 @@ export class Engine extends EventTarget {
   /** `popular` indexed by variant group, for copy; rebuilt when the lists or the catalog's groups load. */
   private evidence: PopularEvidence = popularEvidence(this.popular, (id) => id);
   private runtime: Runtime | null = null;
+  /** The model's item ids (its manifest's `items`), once its bytes are verified. */
+  private modelIds: readonly string[] = [];
+  /** The model's ids for variant groups (`model-items.ts`); built on first use after the catalog or the model loads. */
+  private items: ModelItems | undefined;
   private persistent: boolean;
   private paused = false;
   private store: Promise<ProfileStore>;
@@ -396,10 +401,13 @@ export class Engine extends EventTarget {
         const model = async (tier: Tier, history: string[]): Promise<void> => {
           // A history of products the model never saw tells it nothing: no list, rather than one that
           // looks personal (or "similar" to the product on screen) and is not.
-          const basis = runtime.basis(history);
+          // Asked in the model's ids: a model of variant ids reads a group as a variant it knows.
+          const items = (this.items ??= modelItems(this.modelIds, { products: this.catalog, cards: this.cards, key: this.itemKey }));
+          const input = history.map(items.input);
+          const basis = runtime.basis(input).map(this.itemKey);
           if (basis.length === 0) return;
           try {
-            lists.push({ tier, items: await runtime.recommend(history, k, unseen), basis });
+            lists.push({ tier, items: await runtime.recommend(input, k, new Set([...unseen].flatMap(items.ids))), basis });
           } catch (e) {
             if (__EDGE_RECS_DEV__) this.warn(`ranking failed, using the fallback chain: ${String(e)}`);
           }
@@ -597,6 +605,7 @@ export class Engine extends EventTarget {
       this.outOfStock = view.outOfStock;
       this.itemKey = view.key;
       this.evidence = popularEvidence(this.popular, this.itemKey);
+      this.items = undefined;
       // A profile derived before the catalog knew the groups is stale.
       this.profile = undefined;
       this.state = { ...this.state, catalogLoad: load };
@@ -627,7 +636,14 @@ export class Engine extends EventTarget {
       const source = { ...this.config, cache: this.persistent ? store.cache : undefined, canaryBucket: sessionBucket(this.persistent) };
       // The model's bytes are fetched (or read from the cache) and verified while tfjs loads and starts.
       const artifact = fetchModel(source);
-      artifact.catch(() => undefined);
+      // Before the runtime is set (it awaits the same promise): ranking never pairs it with the wrong ids.
+      artifact.then(
+        (a) => {
+          this.modelIds = a.itemIds;
+          this.items = undefined;
+        },
+        () => undefined,
+      );
       const [{ startRuntime }] = await Promise.all([runtimeChunk, this.restored.catch(() => undefined)]);
       this.runtime = await startRuntime({
         ...source,
