@@ -191,7 +191,7 @@ export function homeView(shop: Shop): View {
       </div>
       <div class="hero-art" aria-hidden="true">${bestsellers.slice(0, 3).map((p) => html`<img src="${p.image_link}" alt="" width="240" height="240">`)}</div>
     </section>
-    ${recsSection('Picked for you', 'Based on what you viewed and added, in this browser only.', 'for-you')}
+    ${recsSection('Picked for you', 'Products from our shop, ranked in this browser.', 'for-you')}
     <section aria-labelledby="shop-by-category">
       <div class="section-head"><h2 id="shop-by-category">Shop by category</h2></div>
       <div class="tiles">${shop.categories.map(
@@ -274,7 +274,7 @@ export function productView(shop: Shop, p: Product, inCart: number): View {
         </ul>
       </div>
     </article>
-    ${recsSection('You may also like', 'Chosen next by shoppers who viewed this product.', 'similar', p.id)}`,
+    ${recsSection('You may also like', 'More from our shop, ranked in this browser.', 'similar', p.id)}`,
   };
 }
 
@@ -322,7 +322,7 @@ export function cartView(totals: CartTotals): View {
     title: 'Cart',
     body: html`<h1 tabindex="-1">Your cart</h1>
     <div data-cart-body>${cartBody(totals)}</div>
-    ${recsSection('Complete your basket', 'Products that go with what is in your cart.', 'cart')}`,
+    ${recsSection('Complete your basket', 'More to add to your basket, ranked in this browser.', 'cart')}`,
   };
 }
 
