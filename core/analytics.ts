@@ -152,8 +152,13 @@ export interface PopularItem {
 
 /**
  * `GET /v1/popular?model=NAME`: the widget's non-personal fallbacks, computed by the server from
- * aggregates only. `trending`: most add-to-carts and purchases over the recent window, decayed;
- * `bestsellers`: most purchases overall. Either may be empty while too little has been counted.
+ * aggregates only. `trending`: per item, an exponentially decayed sum of the federated rounds' noised
+ * counts of the on-device updates that carried the item's row (`core/federated/aggregate.ts`,
+ * `rowCounts`; released rows only). An update carries the rows of the shopper's recent history, whatever
+ * the interest event (view, select, add-to-cart, purchase), and by default (`rows: 'padded'`) uniformly
+ * sampled cover rows as well, so the counts are not add-to-carts or purchases, and a score includes the
+ * cover's share. `bestsellers`: the merchant's own ordered list (`PUT /v1/admin/models/:name/bestsellers`),
+ * scored by rank. Either may be empty.
  */
 export interface Popular {
   updatedAt: string;

@@ -44,7 +44,7 @@ export interface PopularityStore {
 
 export interface PopularityOptions {
   /**
-   * Half-life of trending scores in days. Default 7: a week-old add-to-cart counts half as much as
+   * Half-life of trending scores in days. Default 7: a week-old round's count weighs half as much as
    * today's, so trending follows what shoppers want now without flapping day to day.
    * @example 3
    */
