@@ -151,14 +151,22 @@ export interface PopularItem {
 }
 
 /**
+ * Smallest trending score the server lists and a card may call "trending": 10, about ten shoppers beyond
+ * what cover rows and noise give every item, counted with the half-life's decay. A score is only ever
+ * made of rounds that passed the evidence test (`core/federated/trending.ts`), so the list the server
+ * publishes can be trusted as it is; the widget applies the same floor to whatever it is given.
+ */
+export const TRENDING_MIN_SCORE = 10;
+
+/**
  * `GET /v1/popular?model=NAME`: the widget's non-personal fallbacks, computed by the server from
- * aggregates only. `trending`: per item, an exponentially decayed sum of the federated rounds' noised
- * counts of the on-device updates that carried the item's row (`core/federated/aggregate.ts`,
- * `rowCounts`; released rows only). An update carries the rows of the shopper's recent history, whatever
- * the interest event (view, select, add-to-cart, purchase), and by default (`rows: 'padded'`) uniformly
- * sampled cover rows as well, so the counts are not add-to-carts or purchases, and a score includes the
- * cover's share. `bestsellers`: the merchant's own ordered list (`PUT /v1/admin/models/:name/bestsellers`),
- * scored by rank. Either may be empty.
+ * aggregates only. `trending`: items whose score is at least `TRENDING_MIN_SCORE`, where a score is the
+ * exponentially decayed sum, over the federated rounds in which the item passed the evidence test, of
+ * its noisy device count less what cover rows and noise give every item (`core/federated/trending.ts`).
+ * An update carries the rows of the shopper's recent history, whatever the interest event (view, select,
+ * add-to-cart, purchase), so the counts are of shoppers interested, not of add-to-carts or purchases.
+ * `bestsellers`: the merchant's own ordered list (`PUT /v1/admin/models/:name/bestsellers`), scored by
+ * rank. Either may be empty.
  */
 export interface Popular {
   updatedAt: string;

@@ -11,8 +11,9 @@
  * 3. Gaussian mechanism on both, over *every* coordinate: S + N(0, (zC)²) and c + N(0, (z_c√m)²).
  * 4. Release the rows whose noisy count is at least the threshold τ, and all dense tensors. Which rows
  *    pass depends only on the noisy counts, so the choice is post-processing and costs no extra privacy
- *    (the noise of rows not released is never drawn, which is the same as drawing and dropping it). This
- *    is what keeps a new version's delta sparse: a row few devices touched would be mostly noise anyway.
+ *    (the sum noise of rows not released is never drawn, which is the same as drawing and dropping it).
+ *    This is what keeps a new version's delta sparse: a row few devices touched would be mostly noise anyway.
+ *    The noisy counts of all rows also give the trending evidence (`trending.ts`), post-processing too.
  * 5. Mean = released part of the noisy sum / K, i.e. noise σ = z·C/K on the mean; new weights = base +
  *    η · mean (η: server learning rate).
  *
@@ -39,6 +40,7 @@ import { normal } from '../random.ts';
 import { composedNoiseMultiplier } from './accountant.ts';
 import type { WeightDelta } from './codec.ts';
 import { clipDelta, clipRowsInPlace } from './delta.ts';
+import { trendingEvidence, type TrendingEvidence } from './trending.ts';
 
 export interface AggregationSettings {
   /** C: the L2 norm every update is clipped to. */
@@ -126,8 +128,13 @@ export function secureNormal(): () => number {
 export interface AggregateResult {
   /** η · (noisy mean) over all dense tensors and the released rows: what the new version adds to the base. */
   delta: WeightDelta;
-  /** Noisy number of devices that moved each released row (model index → count), e.g. for trending lists. */
+  /** Noisy number of devices that moved each released row (model index → count). */
   rowCounts: Map<number, number>;
+  /**
+   * The items whose noisy count stands well above what cover rows and noise give every item, with their
+   * excess in devices (`trending.ts`): what the trending list counts. Independent of the release threshold.
+   */
+  trending: TrendingEvidence;
   updates: number;
   /** Updates whose norm exceeded C and were scaled down. */
   clipped: number;
@@ -250,8 +257,10 @@ export class RoundAggregator {
 
     const released: number[] = [];
     const rowCounts = new Map<number, number>();
+    const allCounts = new Float64Array(numItems);
     for (let r = 1; r <= numItems; r++) {
       const noisy = (this.#counts.get(r) ?? 0) + countSigma * gauss();
+      allCounts[r - 1] = noisy;
       if (s.releaseThreshold === 'all' || noisy >= s.releaseThreshold) {
         released.push(r);
         rowCounts.set(r, noisy);
@@ -265,6 +274,7 @@ export class RoundAggregator {
     return {
       delta: { dense, rows: { indices: Uint32Array.from(released), values } },
       rowCounts,
+      trending: trendingEvidence(allCounts, countSigma),
       updates: K,
       clipped: this.#clipped,
       meanNorm: this.#normSum / K,

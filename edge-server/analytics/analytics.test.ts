@@ -239,7 +239,7 @@ describe('trending and bestsellers', () => {
     const { app, store } = await setup();
     const popularity = popularityStore(store);
     const now = Date.now();
-    await popularity.addItemCounts('default', { 'sku-1': 10, 'sku-2': 30, 'sku-3': -2 }, new Date(now - 14 * DAY).toISOString());
+    await popularity.addItemCounts('default', { 'sku-1': 10, 'sku-2': 50, 'sku-3': -2, 'sku-4': 30 }, new Date(now - 14 * DAY).toISOString());
     await popularity.addItemCounts('default', { 'sku-1': 12 }, new Date(now).toISOString());
     const put = await app.request('/v1/admin/models/default/bestsellers', {
       method: 'PUT',
@@ -252,10 +252,11 @@ describe('trending and bestsellers', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('Cache-Control')).toBe('public, max-age=300');
     const popular = parsePopular(await res.json());
-    // sku-1: 10 two half-lives ago (2.5) + 12 now; sku-2: 30 two half-lives ago (7.5); sku-3 is below zero.
+    // sku-1: 10 two half-lives ago (2.5) + 12 now; sku-2: 50 two half-lives ago (12.5). Below
+    // TRENDING_MIN_SCORE, not listed: sku-3 (below zero) and sku-4 (30 decayed to 7.5).
     expect(popular.trending.map((p) => p.id)).toEqual(['sku-1', 'sku-2']);
     expect(popular.trending[0]!.score).toBeCloseTo(14.5, 2);
-    expect(popular.trending[1]!.score).toBeCloseTo(7.5, 2);
+    expect(popular.trending[1]!.score).toBeCloseTo(12.5, 2);
     expect(popular.bestsellers).toEqual([
       { id: 'sku-5', score: 3 },
       { id: 'sku-4', score: 2 },

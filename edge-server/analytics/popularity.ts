@@ -1,13 +1,15 @@
 /**
  * Trending and bestseller lists from aggregates only. Raw events never reach the server, so there are
  * two sources: the merchant's own ordered bestseller list (from its shop system), and per-item counts
- * that the federated rounds publish, already noised, through `PopularityStore.addItemCounts`.
+ * that the federated rounds report through `PopularityStore.addItemCounts`: only items that passed the
+ * round's evidence test, each with its noisy device count less what cover rows and noise give every item
+ * (`core/federated/trending.ts`), so cover padding alone never makes an item trend.
  *
  * Trending is an exponentially decayed sum: a count `c` seen at time `t` weighs `c * 2^-((now - t) / h)`
  * now, for half-life `h`. Kept per item as one (value, time) pair, so a write touches only its items and
  * a read decays each pair to the present.
  */
-import { TOKEN, type Popular, type PopularItem } from '../../core/analytics.ts';
+import { TOKEN, TRENDING_MIN_SCORE, type Popular, type PopularItem } from '../../core/analytics.ts';
 import { ContractError, show } from '../../core/errors.ts';
 import { ITEM_ID_RULE, normalizeItemId } from '../../core/item-id.ts';
 import type { AnalyticsStore, ItemScore } from './store.ts';
@@ -31,8 +33,9 @@ export function decayedAdd(entry: ItemScore | undefined, count: number, at: numb
 
 /**
  * Where the federated aggregation reports per-item counts of a closed round. Item ids are catalog ids;
- * counts are the round's noised counts (they may be negative or fractional).
- * @example await popularity.addItemCounts('default', { 'sku-0042': 12.7, 'sku-0007': 3.1 }, round.closedAt)
+ * counts are the round's trending evidence: devices beyond cover and noise, noised (fractional; any
+ * finite number is taken as given, so other sources of counts may report through the same door).
+ * @example await popularity.addItemCounts('default', { 'sku-0042': 31.7, 'sku-0007': 27.1 }, round.closedAt)
  */
 export interface PopularityStore {
   /**
@@ -118,16 +121,16 @@ export function parseBestsellerIds(raw: unknown): string[] {
 }
 
 /**
- * `GET /v1/popular`: the `limit` highest decayed sums valued at `now` (positive ones only: a noised
- * count can push an unpopular item below zero), and the merchant's bestsellers scored by rank
- * (`n` for the first of `n`, down to 1).
+ * `GET /v1/popular`: the `limit` highest decayed sums valued at `now` that reach `TRENDING_MIN_SCORE`
+ * (about ten shoppers beyond cover: what a card may call trending; lower sums are evidence that has
+ * decayed away), and the merchant's bestsellers scored by rank (`n` for the first of `n`, down to 1).
  */
 export async function computePopular(store: AnalyticsStore, model: string, now: number, halfLifeDays: number, limit: number): Promise<Popular> {
   const halfLifeMs = halfLifeDays * DAY_MS;
   const [scores, list] = await Promise.all([store.readItemScores(model), store.getBestsellers(model)]);
   const trending: PopularItem[] = Object.entries(scores)
     .map(([id, s]) => ({ id, score: decayTo(s.score, s.at, now, halfLifeMs) }))
-    .filter((item) => item.score > 0)
+    .filter((item) => item.score >= TRENDING_MIN_SCORE)
     .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
     .slice(0, limit)
     .map((item) => ({ id: item.id, score: Math.round(item.score * 1000) / 1000 }));

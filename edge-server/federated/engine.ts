@@ -24,7 +24,10 @@ import { currentManifest, publishArtifact } from '../registry.ts';
 import type { Storage } from '../storage.ts';
 import type { PendingUpdate, RoundRecord, RoundStore, StoredUpdate } from './store.ts';
 
-/** Where a round reports the noised number of devices that moved each item (catalog id → count). */
+/**
+ * Where a round reports its trending evidence: per item whose noisy device count stands well above what
+ * cover rows and noise give every item, the excess in devices (catalog id → count; `core/federated/trending.ts`).
+ */
 export interface ItemCountsSink {
   addItemCounts(model: string, counts: Record<string, number>, at: string): Promise<void>;
 }
@@ -79,7 +82,7 @@ export interface FederationOptions {
    * @example maxUpdatesPerDay: 4
    */
   maxUpdatesPerDay?: number;
-  /** Receives each published round's noised per-item counts (the analytics `PopularityStore`). Default: none. */
+  /** Receives each published round's trending evidence (`ItemCountsSink`; the analytics `PopularityStore`). Default: none. */
   popularity?: ItemCountsSink;
   /** Standard normal noise source. Default: `secureNormal()` (CSPRNG). Tests pass a seeded one. */
   normal?: () => number;
@@ -137,7 +140,7 @@ export interface Federation {
   /** Closed rounds, oldest first, of one model or all. */
   rounds(model?: string): Promise<RoundSummary[]>;
   /**
-   * Where published rounds report their noised item counts, unless `options.popularity` named one:
+   * Where published rounds report their trending evidence, unless `options.popularity` named one:
    * `createApp` connects its analytics here. Optional, for federations that live elsewhere (Workers).
    */
   reportItemCountsTo?(sink: ItemCountsSink): void;
@@ -544,13 +547,14 @@ export function createFederation(options: FederationOptions): Federation {
       ...unsigned,
       manifest: await signManifest({ ...unsigned.manifest, training: { federated: { ...federated, delta: deltaRef } } }, key),
     };
+    // Trending counts only what passed the evidence test, never the cover rows every item gets.
     const counts: Record<string, number> = {};
-    for (const [row, count] of result.rowCounts) counts[baseArtifact.itemIds[row - 1]!] = count;
+    for (const [row, excess] of result.trending.excess) counts[baseArtifact.itemIds[row - 1]!] = excess;
     const fullBytes = artifact.manifest.shards.reduce((n, s) => n + s.bytes, 0);
     return {
       artifact,
       deltaBytes,
-      counts: result.rowCounts.size > 0 ? counts : null,
+      counts: result.trending.excess.size > 0 ? counts : null,
       record: {
         deltaSha256: deltaRef.sha256,
         deltaBytes: deltaBytes.byteLength,

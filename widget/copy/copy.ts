@@ -7,8 +7,8 @@
  * for an item whose trending score passed `TRENDING_MIN_SCORE`, and so on. A card without the evidence
  * for any claim gets a neutral line about the product itself.
  */
-import type { Placement } from '../../core/analytics.ts';
-import type { Product } from '../../core/catalog.ts';
+import { TRENDING_MIN_SCORE, type Placement } from '../../core/analytics.ts';
+import { groupKey, type Product } from '../../core/catalog.ts';
 import { COPY_KINDS, type CopyKind, type CopyOverrides } from '../merchant.ts';
 import type { Profile } from '../profile.ts';
 import type { Ranked } from '../ranking.ts';
@@ -32,11 +32,10 @@ export interface CopyContext {
 }
 
 /**
- * Smallest trending score (`GET /v1/popular`: the federated rounds' released, noised per-item counts as a
- * decayed sum) at which a card may say "trending": about ten shoppers' recent activity still counted.
- * Below it the count may be mostly noise, so the item is neither ranked as trending nor called so.
+ * Smallest trending score at which a card may say "trending", the one the server lists by (`core/analytics.ts`):
+ * about ten shoppers beyond cover rows and noise, decayed. Below it the item is neither ranked as trending nor called so.
  */
-export const TRENDING_MIN_SCORE = 10;
+export { TRENDING_MIN_SCORE };
 
 /** One usable line for a card. */
 export interface Line {
@@ -117,9 +116,15 @@ type Evidence = (r: Ranked, ctx: CopyContext) => Slots | undefined;
 const fromModel = (r: Ranked): boolean => r.tier === 'personal' || r.tier === 'similar';
 /** Whether the model's ranking of this card read `id`. */
 const read = (r: Ranked, id: string | undefined): id is string => id !== undefined && (r.basis?.includes(id) ?? false);
+/**
+ * The card's item as the profile, the ranking's basis and the lists name it: its variant group's key. The
+ * card itself shows one variant (`r.product`, e.g. size M), which is not the key of its group.
+ */
+const keyOfCard = (r: Ranked): string => groupKey(r.product);
 /** The newest of `ids` (newest first) that the ranking read and that is not the card itself, as a title slot. */
 const newestRead = (r: Ranked, ctx: CopyContext, ids: readonly string[]): Slots | undefined => {
-  const title = titleOf(ctx, ids.find((id) => id !== r.product.id && read(r, id)), r.product.id);
+  const self = keyOfCard(r);
+  const title = titleOf(ctx, ids.find((id) => id !== self && read(r, id)), self);
   return title ? { title } : undefined;
 };
 const only = (holds: boolean): Slots | undefined => (holds ? {} : undefined);
@@ -158,7 +163,7 @@ export const EVIDENCE: Record<CopyKind, Evidence> = {
   /** "Featured in our shop": the merchant pinned it there. */
   featured: (r) => only(r.tier === 'pinned'),
   /** "You viewed this": the shopper viewed it. */
-  history: (r, ctx) => only(r.tier === 'history' && ctx.profile.viewed.includes(r.product.id)),
+  history: (r, ctx) => only(r.tier === 'history' && ctx.profile.viewed.includes(keyOfCard(r))),
   /** "Picked for you": a model pick whose ranking read some of the shopper's own history. */
   personal: (r, ctx) => only(fromModel(r) && ctx.profile.sequence.some((id) => read(r, id))),
   /** The product's own catalog facts: no claim, so no evidence needed. */
