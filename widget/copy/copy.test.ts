@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Product } from '../../core/catalog.ts';
+import { groupEvents, type Product } from '../../core/catalog.ts';
 import type { ShopEvent } from '../../core/events.ts';
+import { cardCatalog } from '../catalog.ts';
 import { deriveProfile } from '../profile.ts';
 import type { Ranked, Tier } from '../ranking.ts';
 import { candidateLines, EVIDENCE, fill, templatesFor, TRENDING_MIN_SCORE, why, type CopyContext } from './copy.ts';
@@ -223,5 +224,45 @@ describe('each kind of line needs its evidence', () => {
     expect(texts(r, ctx('zh-CN'))).toEqual(['本店Serum商品', '来自本店商品目录']);
     const odd = ctx('en', { overrides: { en: { neutral: ['Only {stock} of {brand}'] } } });
     expect(candidateLines(r, odd).map((l) => [l.kind, l.text])).toEqual([['neutral', 'From our catalog']]);
+  });
+});
+
+/**
+ * A shop with `item_group_id` variants, as the engine reads it: the profile and the ranking's basis name
+ * groups (events grouped by `cardCatalog`'s key), a card shows one variant of its group.
+ */
+describe('copy on variant groups', () => {
+  const variant = (id: string, title: string, availability: Product['availability'] = 'in_stock'): Product => ({ ...base, id, item_group_id: 'jacket', title, price: 89, product_type: 'Apparel > Jackets', availability });
+  const shop = cardCatalog({
+    updatedAt: '',
+    products: [
+      variant('jacket S', 'Jacket, size S', 'out_of_stock'),
+      variant('jacket M', 'Jacket, size M'),
+      variant('jacket L', 'Jacket, size L'),
+      { ...base, id: 'mug', title: 'Mug', price: 12, product_type: 'Home > Kitchen' },
+    ],
+  });
+  const lookup = (id: string): Product | undefined => shop.cards.get(id) ?? shop.products.get(id);
+  const shopCtx = (events: ShopEvent[]): CopyContext =>
+    ctx('en', { profile: deriveProfile(groupEvents(events, shop.key), lookup), product: lookup, currentItem: undefined });
+  /** The jacket's card shows size M (size S is sold out), its group's key is `jacket`. */
+  const jacket = (tier: Tier, basis: readonly string[] = []): Ranked => ({ product: shop.cards.get('jacket')!, tier, boosted: false, basis });
+
+  it('"You viewed this" on the card of a group whose other size the shopper viewed', () => {
+    const c = shopCtx([ev('view_item', 'jacket L', 1)]);
+    expect(jacket('history').product.id).toBe('jacket M');
+    expect(kindsOf(jacket('history'), c)).toContain('history');
+    expect(texts(jacket('history'), c)).toContain('You viewed this');
+    expect(why(jacket('history'), c)).toMatch(/^You viewed this product/);
+    // Viewed nothing of the jacket: no such claim.
+    expect(kindsOf(jacket('history'), shopCtx([ev('view_item', 'mug', 1)]))).not.toContain('history');
+  });
+
+  it('never names the card\'s own group as the reason for it', () => {
+    // Both read: the jacket (the card itself) is the newer view, so the line names the mug.
+    const c = shopCtx([ev('view_item', 'mug', 1), ev('view_item', 'jacket L', 2)]);
+    const r = jacket('personal', ['mug', 'jacket']);
+    expect(candidateLines(r, c).filter((l) => l.kind === 'viewed').map((l) => l.slots.title)).toEqual(['Mug', 'Mug']);
+    expect(why(r, c)).toContain('most recently Mug');
   });
 });
