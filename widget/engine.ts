@@ -427,8 +427,10 @@ export class Engine extends EventTarget {
       locale: this.config.locale,
       placement: request.placement,
       profile,
-      product: this.lookup,
+      // By own id first: copy names the size the shopper viewed or added, not the one a card would show.
+      product: (id) => this.catalog.get(id) ?? this.cards.get(id),
       currentItem: itemId,
+      onScreen,
       lowStock: this.merchant.lowStock,
       overrides: this.merchant.copy,
       trendingScore: this.evidence.trendingScore,
@@ -485,8 +487,9 @@ export class Engine extends EventTarget {
     if (!this.profile) {
       // Every element re-ranks on the same change: derive the profile once for all of them.
       const log = this.log;
-      // Events name variants; the profile and the model read their groups (an event on size M counts for the jacket).
-      const derive = (events: readonly ShopEvent[]): Profile => deriveProfile(groupEvents(events, this.itemKey), this.lookup);
+      // Events name variants; the profile and the model read their groups (an event on size M counts for the
+      // jacket), and the profile keeps which size it was, for copy that names it.
+      const derive = (events: readonly ShopEvent[]): Profile => deriveProfile(events, this.lookup, Date.now(), this.itemKey);
       const pending = log ? Promise.resolve(derive(log)) : this.readLog().then(derive);
       // A failed read is not cached: the next re-rank tries the store again.
       pending.catch(() => this.profile === pending && (this.profile = undefined));

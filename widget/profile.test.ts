@@ -41,6 +41,17 @@ describe('deriveProfile', () => {
     const p = deriveProfile([ev('view_item', 'a'), ev('view_item', 'b'), ev('add_to_cart', 'c'), ev('view_item', 'a'), ev('select_item', 'd')]);
     expect(p.viewed).toEqual(['a', 'b']);
   });
+
+  it('counts every variant for its group, and keeps the newest variant of each group per kind of event', () => {
+    const group = (id: string): string => id.split(' ')[0]!;
+    const p = deriveProfile([ev('view_item', 'jacket L'), ev('view_item', 'jacket S'), ev('add_to_cart', 'jacket M'), ev('view_item', 'mug'), ev('select_item', 'jacket L')], undefined, undefined, group);
+    expect(p.viewed).toEqual(['mug', 'jacket']);
+    expect(p.sequence).toEqual(['jacket', 'mug', 'jacket']);
+    expect(p.cart).toEqual(['jacket']);
+    expect(p.variants.viewed).toEqual(new Map([['jacket', 'jacket S'], ['mug', 'mug']]));
+    expect(p.variants.added).toEqual(new Map([['jacket', 'jacket M']]));
+    expect(p.variants.interest).toEqual(new Map([['jacket', 'jacket L'], ['mug', 'mug']]));
+  });
 });
 
 describe('deriveProfile: affinities, price band, recency, frequency, segment', () => {

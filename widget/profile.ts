@@ -1,5 +1,5 @@
-import type { Product } from '../core/catalog.ts';
-import { interestSequence, type EventName, type ShopEvent } from '../core/events.ts';
+import { groupEvents, type Product } from '../core/catalog.ts';
+import { INTEREST_EVENTS, interestSequence, type EventName, type ShopEvent } from '../core/events.ts';
 
 /**
  * Shopper segments, from the event log alone: `new` (nothing stored), `browsing` (views only), `engaged`
@@ -18,6 +18,13 @@ export interface Profile {
   purchased: Set<string>;
   /** Items the shopper viewed (`view_item`), most recent first, each once: the `recently-viewed` row. */
   viewed: string[];
+  /**
+   * Which variant the shopper really had of each item above (by its group key), for copy that names it:
+   * "Because you viewed Jacket, size L" after a view of size L, although the jacket's card shows size M.
+   * Each is the newest variant of the group in that kind of event: `viewed` in a `view_item`, `added` in an
+   * `add_to_cart`, `interest` in any interest event (the `sequence`'s). An item without variants maps to itself.
+   */
+  variants: { viewed: Map<string, string>; added: Map<string, string>; interest: Map<string, string> };
   /**
    * Category affinities, strongest first: the shopper's interest events per category (`product_type`
    * from the catalog, else the event's `item_category`), weighted by kind (purchase 3, add to cart 2,
@@ -45,13 +52,21 @@ const HALF_LIFE_MS = 14 * 86_400_000;
  * (quantity 2 -> 1) as `remove_from_cart` with the quantity removed, so an item stays in the cart until
  * its count reaches zero; a removal without a quantity removes the item. A purchase empties the cart of
  * what was bought. `product` looks items up in the catalog (categories and prices come from there when
- * it knows the item, since the catalog is the source of truth).
+ * it knows the item, since the catalog is the source of truth). `keyOf` is the item an event's id counts
+ * for (the engine's `itemKey`: a size counts for its variant group); the variants themselves are kept in
+ * `variants`. Default: every id is its own item.
  */
-export function deriveProfile(events: readonly ShopEvent[], product: (id: string) => Product | undefined = () => undefined, now = Date.now()): Profile {
+export function deriveProfile(
+  events: readonly ShopEvent[],
+  product: (id: string) => Product | undefined = () => undefined,
+  now = Date.now(),
+  keyOf: (id: string) => string = (id) => id,
+): Profile {
   const units = new Map<string, number>();
   const purchased = new Set<string>();
   // Re-inserting moves an item to the end, so iteration order is "least recently viewed first".
   const viewed = new Set<string>();
+  const variants: Profile['variants'] = { viewed: new Map(), added: new Map(), interest: new Map() };
   const affinity = new Map<string, { weight: number; events: number }>();
   const prices: number[] = [];
   const days = new Set<number>();
@@ -63,11 +78,15 @@ export function deriveProfile(events: readonly ShopEvent[], product: (id: string
     days.add(day);
     if (e.name === 'purchase') purchaseDays.add(day);
     if (e.name === 'view_item') viewDays.add(day);
-    for (const { item_id: id, quantity, item_category, price } of e.items) {
+    for (const { item_id: variant, quantity, item_category, price } of e.items) {
+      const id = keyOf(variant);
       if (e.name === 'view_item') {
         viewed.delete(id);
         viewed.add(id);
+        variants.viewed.set(id, variant);
       }
+      if (e.name === 'add_to_cart') variants.added.set(id, variant);
+      if (INTEREST_EVENTS.includes(e.name)) variants.interest.set(id, variant);
       const have = units.get(id) ?? 0;
       if (e.name === 'add_to_cart') units.set(id, have + (quantity ?? 1));
       if (e.name === 'remove_from_cart') units.set(id, quantity === undefined ? 0 : Math.max(0, have - quantity));
@@ -99,10 +118,11 @@ export function deriveProfile(events: readonly ShopEvent[], product: (id: string
   prices.sort((a, b) => a - b);
   const cart = [...units.keys()];
   const profile: Profile = {
-    sequence: interestSequence(events),
+    sequence: interestSequence(groupEvents(events, keyOf)),
     cart,
     purchased,
     viewed: [...viewed].reverse(),
+    variants,
     categories: categories.map(({ category, weight }) => ({ category, weight })),
     activeDays: days.size,
     eventCount: events.length,

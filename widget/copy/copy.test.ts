@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupEvents, type Product } from '../../core/catalog.ts';
+import type { Product } from '../../core/catalog.ts';
 import type { ShopEvent } from '../../core/events.ts';
 import { cardCatalog } from '../catalog.ts';
 import { deriveProfile } from '../profile.ts';
@@ -242,9 +242,10 @@ describe('copy on variant groups', () => {
       { ...base, id: 'mug', title: 'Mug', price: 12, product_type: 'Home > Kitchen' },
     ],
   });
+  // As the engine looks products up: the profile by group (a card's facts), copy by own id first (the size named).
   const lookup = (id: string): Product | undefined => shop.cards.get(id) ?? shop.products.get(id);
   const shopCtx = (events: ShopEvent[]): CopyContext =>
-    ctx('en', { profile: deriveProfile(groupEvents(events, shop.key), lookup), product: lookup, currentItem: undefined });
+    ctx('en', { profile: deriveProfile(events, lookup, 10, shop.key), product: (id) => shop.products.get(id) ?? shop.cards.get(id), currentItem: undefined });
   /** The jacket's card shows size M (size S is sold out), its group's key is `jacket`. */
   const jacket = (tier: Tier, basis: readonly string[] = []): Ranked => ({ product: shop.cards.get('jacket')!, tier, boosted: false, basis });
 
@@ -264,5 +265,35 @@ describe('copy on variant groups', () => {
     const r = jacket('personal', ['mug', 'jacket']);
     expect(candidateLines(r, c).filter((l) => l.kind === 'viewed').map((l) => l.slots.title)).toEqual(['Mug', 'Mug']);
     expect(why(r, c)).toContain('most recently Mug');
+  });
+
+  it('names the size the shopper viewed or added, not the size the group\'s card shows', () => {
+    const mug = (tier: Tier, basis: readonly string[]): Ranked => ({ product: shop.cards.get('mug')!, tier, boosted: false, basis });
+    // Viewed size L; the jacket's card would show size M.
+    const viewedL = shopCtx([ev('view_item', 'jacket L', 1)]);
+    expect(texts(mug('personal', ['jacket']), viewedL)).toContain('Because you viewed Jacket, size L');
+    expect(why(mug('personal', ['jacket']), viewedL)).toContain('most recently Jacket, size L');
+    // The newest view of the group is the one named.
+    const thenS = shopCtx([ev('view_item', 'jacket L', 1), ev('view_item', 'jacket S', 2)]);
+    expect(texts(mug('personal', ['jacket']), thenS)).toContain('Because you viewed Jacket, size S');
+    // Viewed size L, added size S to the cart: the cart line names the size in the cart, the viewed line the one viewed.
+    const added = shopCtx([ev('view_item', 'jacket L', 1), ev('add_to_cart', 'jacket S', 2)]);
+    const cartRow = { ...added, placement: 'cart' as const };
+    expect(texts(mug('personal', ['jacket']), cartRow)).toContain('Goes with Jacket, size S in your cart');
+    expect(why(mug('personal', ['jacket']), cartRow)).toContain('in your cart (Jacket, size S)');
+    expect(texts(mug('personal', ['jacket']), added)).toContain('Because you viewed Jacket, size L');
+    expect(why(mug('personal', ['jacket']), added)).toContain('most recently Jacket, size S');
+    // On the page of size L, "shoppers who viewed" names size L.
+    const onL = { ...shopCtx([]), currentItem: 'jacket', onScreen: 'jacket L' };
+    expect(texts(mug('similar', ['jacket']), onL)).toContain('Shoppers who viewed Jacket, size L chose this next');
+    expect(why(mug('similar', ['jacket']), onL)).toBe('Shoppers who looked at Jacket, size L often chose this next.');
+    for (const c of [viewedL, thenS, added, cartRow, onL]) {
+      for (const line of [...candidateLines(mug('personal', ['jacket']), c), ...candidateLines(mug('similar', ['jacket']), c)]) expect(line.text).not.toContain('size M');
+    }
+  });
+
+  it('a line about the card\'s own product names the variant the card shows', () => {
+    const c = { ...shopCtx([ev('view_item', 'jacket L', 1)]), overrides: { en: { history: ['You viewed {product}'] } } };
+    expect(texts(jacket('history'), c)).toEqual(['You viewed Jacket, size M']);
   });
 });

@@ -19,9 +19,15 @@ export interface CopyContext {
   locale: string;
   placement: Placement;
   profile: Profile;
+  /**
+   * A catalog product by its own id (a variant's id names that variant), else a variant group's card by its
+   * key: copy names what the shopper really viewed or added (`Profile.variants`) by the variant's id.
+   */
   product: (id: string) => Product | undefined;
-  /** The product on screen (`item-id`). */
+  /** The product on screen (`item-id`) as ranking reads it: its variant group's key. */
   currentItem?: string;
+  /** The product on screen as `item-id` names it (a variant, e.g. size L): what "Shoppers who viewed X" names. Default: `currentItem`. */
+  onScreen?: string;
   /** `stock` at or below which "only N left" may be said. */
   lowStock: number;
   overrides: CopyOverrides;
@@ -94,11 +100,6 @@ export function money(locale: string, currency: string, value: number): string {
   }
 }
 
-/** Title of a catalog product other than `self`, or undefined. */
-function titleOf(ctx: CopyContext, id: string | undefined, self: string): string | undefined {
-  return id && id !== self ? ctx.product(id)?.title : undefined;
-}
-
 /** The facts of one product every kind may use. */
 function productFacts(p: Product, ctx: CopyContext): Record<string, string | undefined> {
   return {
@@ -121,10 +122,15 @@ const read = (r: Ranked, id: string | undefined): id is string => id !== undefin
  * card itself shows one variant (`r.product`, e.g. size M), which is not the key of its group.
  */
 const keyOfCard = (r: Ranked): string => groupKey(r.product);
-/** The newest of `ids` (newest first) that the ranking read and that is not the card itself, as a title slot. */
-const newestRead = (r: Ranked, ctx: CopyContext, ids: readonly string[]): Slots | undefined => {
+/**
+ * The newest of `ids` (group keys, newest first) that the ranking read and that is not the card itself, as
+ * a title slot: the title of the variant the shopper had of it (`variants`, e.g. size L), not of the
+ * variant its card would show.
+ */
+const newestRead = (r: Ranked, ctx: CopyContext, ids: readonly string[], variants: ReadonlyMap<string, string>): Slots | undefined => {
   const self = keyOfCard(r);
-  const title = titleOf(ctx, ids.find((id) => id !== self && read(r, id)), self);
+  const key = ids.find((id) => id !== self && read(r, id));
+  const title = key === undefined ? undefined : ctx.product(variants.get(key) ?? key)?.title;
   return title ? { title } : undefined;
 };
 const only = (holds: boolean): Slots | undefined => (holds ? {} : undefined);
@@ -136,11 +142,12 @@ const only = (holds: boolean): Slots | undefined => (holds ? {} : undefined);
  */
 export const EVIDENCE: Record<CopyKind, Evidence> = {
   /** "Because you viewed X": a model pick whose ranking read X, a product the shopper viewed. */
-  viewed: (r, ctx) => (r.tier === 'personal' ? newestRead(r, ctx, ctx.profile.viewed) : undefined),
+  viewed: (r, ctx) => (r.tier === 'personal' ? newestRead(r, ctx, ctx.profile.viewed, ctx.profile.variants.viewed) : undefined),
   /** "Shoppers who viewed X chose this next": ranked after X, the product on screen, which the model knows. */
-  similar: (r, ctx) => (r.tier === 'similar' && read(r, ctx.currentItem) ? newestRead(r, ctx, [ctx.currentItem]) : undefined),
+  similar: (r, ctx) =>
+    r.tier === 'similar' && read(r, ctx.currentItem) ? newestRead(r, ctx, [ctx.currentItem], new Map([[ctx.currentItem, ctx.onScreen ?? ctx.currentItem]])) : undefined,
   /** "Goes with X in your cart": the cart row, ranked after X, which is in the cart now. */
-  cart: (r, ctx) => (ctx.placement === 'cart' && r.tier === 'personal' ? newestRead(r, ctx, [...ctx.profile.cart].reverse()) : undefined),
+  cart: (r, ctx) => (ctx.placement === 'cart' && r.tier === 'personal' ? newestRead(r, ctx, [...ctx.profile.cart].reverse(), ctx.profile.variants.added) : undefined),
   /** "More X, a favourite of yours": the product is in the shopper's favourite category. */
   category: (r, ctx) => {
     const fav = ctx.profile.favouriteCategory;
@@ -238,7 +245,7 @@ export function why(r: Ranked, ctx: CopyContext): string {
     case 'personal': {
       const cart = ctx.placement === 'cart' && r.tier === 'personal' ? evidence('cart') : undefined;
       const similar = evidence('similar');
-      const last = newestRead(r, ctx, [...ctx.profile.sequence].reverse());
+      const last = newestRead(r, ctx, [...ctx.profile.sequence].reverse(), ctx.profile.variants.interest);
       if (similar) [kind, title] = ['similar', similar.title];
       else if (cart) [kind, title] = ['personal_cart', cart.title];
       else if (evidence('personal')) [kind, title] = last ? ['personal', last.title] : ['personal_none', undefined];
