@@ -402,7 +402,7 @@ export class Engine extends EventTarget {
           // A history of products the model never saw tells it nothing: no list, rather than one that
           // looks personal (or "similar" to the product on screen) and is not.
           // Asked in the model's ids: a model of variant ids reads a group as a variant it knows.
-          const items = (this.items ??= modelItems(this.modelIds, { products: this.catalog, cards: this.cards, key: this.itemKey }));
+          const items = this.itemsOfModel();
           const input = history.map(items.input);
           const basis = runtime.basis(input).map(this.itemKey);
           if (basis.length === 0) return;
@@ -506,6 +506,19 @@ export class Engine extends EventTarget {
    * itself before the catalog has loaded or where the catalog does not hold it.
    */
   itemKey = (id: string): string => id;
+
+  /**
+   * The model's item id for an event's item id, as ranking asks the model about it: its variant group
+   * (`itemKey`), read as a variant the model knows where the model's items are variant ids
+   * (`model-items.ts`). On-device training reads the shopper's events through it, so a model of either
+   * shape trains on the items it ranks with.
+   */
+  modelItem = (id: string): string => this.itemsOfModel().input(this.itemKey(id));
+
+  /** The model's ids for variant groups, built on first use after the catalog or the model loaded. */
+  private itemsOfModel(): ModelItems {
+    return (this.items ??= modelItems(this.modelIds, { products: this.catalog, cards: this.cards, key: this.itemKey }));
+  }
 
   /** Reads the log from the store (after every queued write) and keeps it, unless it changed meanwhile. */
   private readLog(): Promise<ShopEvent[]> {

@@ -29,8 +29,12 @@ export interface TrainingHost extends EventTarget {
    * Where it does not, nothing is trained or sent: asking would cost the shopper a failed request.
    */
   readonly federatedLearning: boolean;
-  /** The model's item for an event's item id: its variant group (`Engine.itemKey`). Default: the id itself. */
-  readonly itemKey?: (id: string) => string;
+  /**
+   * The model's item id for an event's item id, as ranking asks the model (`Engine.modelItem`): its variant
+   * group, read as a variant the model knows where the model's items are variant ids (`model-items.ts`).
+   * Default: the id itself.
+   */
+  readonly modelItem?: (id: string) => string;
 }
 
 export interface TrainingOptions {
@@ -133,8 +137,9 @@ export class FederatedTrainer extends EventTarget {
   private async attempt(force: boolean): Promise<TrainingOutcome> {
     const signal = this.abort.signal;
     const events = await this.host.events();
-    // Trained on groups, as the model ranks them: a view of size S and one of size M are two views of the jacket.
-    const counted = interestSequence(this.host.itemKey ? groupEvents(events, this.host.itemKey) : events);
+    // Trained on the items ranking asks the model about: a view of size S and one of size M are two views of
+    // the jacket, which is the model's `jacket` (trained with --catalog) or a size it knows (without).
+    const counted = interestSequence(this.host.modelItem ? groupEvents(events, this.host.modelItem) : events);
     const state = this.state();
     // A shorter history than last time means the shopper erased it: count from zero.
     if (counted.length < state.trainedAt) this.saveState({ ...state, trainedAt: 0 });
