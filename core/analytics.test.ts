@@ -73,6 +73,8 @@ describe('parseMetricsBatch: revenue', () => {
       revenue: [revenue(), revenue({ currency: 'JPY', amount: 1200, orders: 1 })],
     });
     expect(parseMetricsBatch({ model: 'default', counters: [], revenue: [revenue({ amount: 0, orders: 1 })] }).revenue).toEqual([revenue({ amount: 0, orders: 1 })]);
+    // A key's share of orders credited to another key: revenue without an order of its own.
+    expect(parseMetricsBatch({ model: 'default', counters: [], revenue: [revenue({ orders: 0 })] }).revenue).toEqual([revenue({ orders: 0 })]);
     // Without revenue the batch is what it always was (no empty array added).
     expect(parseMetricsBatch({ model: 'default', counters: [counter()], revenue: [] })).toEqual({ model: 'default', counters: [counter()] });
   });
@@ -83,8 +85,8 @@ describe('parseMetricsBatch: revenue', () => {
     [{ amount: '5980' }, /"amount" must be an integer/],
     [{ amount: 1e12 + 1 }, /"amount" must be an integer 0-1000000000000/],
     [{ amount: Number.NaN }, /"amount" must be an integer/],
-    [{ orders: 0 }, /"orders" must be an integer 1-10000 \(got 0\)/],
-    [{ orders: 10_001 }, /"orders" must be an integer 1-10000/],
+    [{ orders: -1 }, /"orders" must be an integer 0-10000 \(got -1\)/],
+    [{ orders: 10_001 }, /"orders" must be an integer 0-10000/],
     [{ currency: 'EURO' }, /"currency" must be an ISO 4217 code such as "EUR" or "USD" \(got "EURO"\)/],
     [{ currency: 'eur' }, /"currency" must be an ISO 4217 code/],
     [{ currency: 'XYZ' }, /"currency" must be an ISO 4217 code/],

@@ -28,7 +28,10 @@ export interface MetricCounter {
 
 /**
  * Revenue of attributed purchases for cards of one placement, model version and copy variant, in one
- * currency: how many orders credited these cards and the sum credited, in the currency's minor units.
+ * currency: how many orders are credited to these cards and the sum credited, in the currency's minor
+ * units. An order is credited to one key (the one whose clicked products carry most of its attributed
+ * value), so `orders` add up over keys; its revenue is split over every key by their products' lines, so
+ * `amount` may hold shares of orders credited to other keys.
  */
 export interface RevenueSum {
   placement: Placement;
@@ -36,7 +39,7 @@ export interface RevenueSum {
   variant: string;
   /** ISO 4217 code, upper case (`EUR`). */
   currency: string;
-  /** Purchases (orders) behind `amount`; the read-out's k-suppression counts these. */
+  /** Orders credited to these cards (0 where the sum holds only shares of other keys' orders); the read-out's k-suppression counts these. */
   orders: number;
   /** Integer sum in minor units (`1250` is 12.50 EUR, ¥1250 is `1250`): exact, whatever the number of orders. */
   amount: number;
@@ -136,7 +139,7 @@ export function parseMetricsBatch(raw: unknown): MetricsBatch {
       modelVersion: token(r, 'modelVersion', where),
       variant: token(r, 'variant', where),
       currency: r.currency,
-      orders: integer(r, 'orders', where, 1, METRICS_LIMITS.count),
+      orders: integer(r, 'orders', where, 0, METRICS_LIMITS.count),
       amount: integer(r, 'amount', where, 0, METRICS_LIMITS.amount, ' (minor units of the currency, e.g. cents)'),
     };
   });

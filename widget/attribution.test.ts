@@ -22,7 +22,7 @@ describe('Attributions: the rules', () => {
     expect(a.addToCart(cart('sku-1', 'sku-9'))).toEqual([SIMILAR]);
     expect(a.addToCart(cart('sku-1'))).toEqual([]);
     const credit = a.purchase(purchase({ items: [{ item_id: 'sku-1', price: 24.9, quantity: 1 }], value: 29.8, currency: 'EUR' }), noCatalog);
-    expect(credit).toEqual({ purchases: [SIMILAR], revenue: [{ key: SIMILAR, currency: 'EUR', amount: 2980 }] });
+    expect(credit).toEqual({ purchases: [SIMILAR], revenue: [{ key: SIMILAR, currency: 'EUR', amount: 2980, orders: 1 }] });
     // The purchase consumed the click: buying it again later is not credited.
     expect(a.purchase(purchase({ items: [{ item_id: 'sku-1', price: 24.9 }], currency: 'EUR' }), noCatalog)).toEqual({ purchases: [], revenue: [] });
   });
@@ -32,7 +32,7 @@ describe('Attributions: the rules', () => {
     a.click('sku-1', SIMILAR);
     clock.now += 60_000;
     a.click('sku-1', FOR_YOU);
-    expect(a.purchase(purchase({ items: [{ item_id: 'sku-1', price: 10 }], currency: 'EUR' }), noCatalog)).toEqual({ purchases: [FOR_YOU], revenue: [{ key: FOR_YOU, currency: 'EUR', amount: 1000 }] });
+    expect(a.purchase(purchase({ items: [{ item_id: 'sku-1', price: 10 }], currency: 'EUR' }), noCatalog)).toEqual({ purchases: [FOR_YOU], revenue: [{ key: FOR_YOU, currency: 'EUR', amount: 1000, orders: 1 }] });
   });
 
   it('credits a click for 7 days and not a moment longer', () => {
@@ -45,7 +45,7 @@ describe('Attributions: the rules', () => {
     expect(a.purchase(purchase({ items: [{ item_id: 'sku-2' }] }), noCatalog).purchases).toEqual([]);
   });
 
-  it('splits an order\'s value over its lines by price x quantity; each card key gets its lines\' share and one order', () => {
+  it('splits an order\'s value over its lines by price x quantity; each card key gets its lines\' share, and the order counts once, for the key with the largest share', () => {
     const { a } = book();
     a.click('sku-1', SIMILAR);
     a.click('sku-2', FOR_YOU);
@@ -67,9 +67,30 @@ describe('Attributions: the rules', () => {
     const credit = a.purchase(order, noCatalog);
     expect(credit.purchases).toEqual([SIMILAR, FOR_YOU, SIMILAR]);
     expect(credit.revenue).toEqual([
-      { key: SIMILAR, currency: 'EUR', amount: 1123 + 1122 },
-      { key: FOR_YOU, currency: 'EUR', amount: 1123 },
+      { key: SIMILAR, currency: 'EUR', amount: 1123 + 1122, orders: 1 },
+      { key: FOR_YOU, currency: 'EUR', amount: 1123, orders: 0 },
     ]);
+  });
+
+  it('credits one order to exactly one key however many keys its products were clicked on; ties go to the most recent click', () => {
+    const { a, clock } = book();
+    const CART: MetricKey = { placement: 'cart', modelVersion: 'v2', variant: 'cart.0' };
+    a.click('sku-1', SIMILAR);
+    clock.now += 1000;
+    a.click('sku-2', FOR_YOU);
+    clock.now += 1000;
+    a.click('sku-3', CART);
+    // Three clicked products on three keys, one order: 30.00 + 30.00 + 10.00, a tie between SIMILAR and FOR_YOU.
+    const credit = a.purchase(purchase({ currency: 'EUR', transaction_id: 'T-3', items: [{ item_id: 'sku-1', price: 30 }, { item_id: 'sku-2', price: 30 }, { item_id: 'sku-3', price: 10 }] }), noCatalog);
+    expect(credit.purchases).toEqual([SIMILAR, FOR_YOU, CART]);
+    expect(credit.revenue).toEqual([
+      { key: SIMILAR, currency: 'EUR', amount: 3000, orders: 0 },
+      { key: FOR_YOU, currency: 'EUR', amount: 3000, orders: 1 },
+      { key: CART, currency: 'EUR', amount: 1000, orders: 0 },
+    ]);
+    // Orders add up to the one order; revenue to the attributed lines, to the cent.
+    expect(credit.revenue.reduce((n, r) => n + r.orders, 0)).toBe(1);
+    expect(credit.revenue.reduce((n, r) => n + r.amount, 0)).toBe(7000);
   });
 
   it('without a value, counts price x quantity of the attributed lines, in the catalog currency when the event names none', () => {
@@ -78,7 +99,7 @@ describe('Attributions: the rules', () => {
     a.click('sku-2', SIMILAR);
     const order = purchase({ items: [{ item_id: 'sku-1', price: 0.1, quantity: 3 }, { item_id: 'sku-2' }, { item_id: 'sku-3', price: 99 }] });
     expect(lineAmounts(order, 'USD')).toEqual([30, undefined, 9900]);
-    expect(a.purchase(order, (id) => (id === 'sku-1' ? 'USD' : undefined))).toEqual({ purchases: [SIMILAR, SIMILAR], revenue: [{ key: SIMILAR, currency: 'USD', amount: 30 }] });
+    expect(a.purchase(order, (id) => (id === 'sku-1' ? 'USD' : undefined))).toEqual({ purchases: [SIMILAR, SIMILAR], revenue: [{ key: SIMILAR, currency: 'USD', amount: 30, orders: 1 }] });
   });
 
   it('counts the purchase but no revenue when neither the event nor the catalog gives a currency', () => {
@@ -126,8 +147,8 @@ describe('Attributions: the rules', () => {
     expect(a.purchase(order, noCatalog)).toEqual({
       purchases: [SIMILAR, FOR_YOU],
       revenue: [
-        { key: SIMILAR, currency: 'EUR', amount: 17980 },
-        { key: FOR_YOU, currency: 'EUR', amount: 5000 },
+        { key: SIMILAR, currency: 'EUR', amount: 17980, orders: 1 },
+        { key: FOR_YOU, currency: 'EUR', amount: 5000, orders: 0 },
       ],
     });
     expect(a.purchase(purchase({ currency: 'EUR', items: [{ item_id: 'jacket S', price: 89.9 }] }), noCatalog).purchases).toEqual([]);

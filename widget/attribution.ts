@@ -5,8 +5,10 @@
  * - a click is credited for `ATTRIBUTION_MS` (7 days); a later click on the same product, from any
  *   placement, replaces it (last click wins);
  * - each click is credited at most one add-to-cart and one purchase; the purchase consumes the click;
- * - a purchase counts one `purchase` per attributed product and one order per card key it credits, and
- *   its revenue is split over its lines (see `lineAmounts`); each key gets its own lines' share;
+ * - a purchase counts one `purchase` per attributed product, and its revenue is split over its lines (see
+ *   `lineAmounts`); each card key gets its own lines' share. The order itself counts once, for one key:
+ *   the one whose lines carry the largest share of the attributed value (ties: the most recent click),
+ *   so orders add up over placements, versions and variants;
  * - an order (`transaction_id`) reported again on this device is not counted again.
  *
  * Variants: a click is kept under the card's variant group key (`core/catalog.ts` `groupKey`) with the ids
@@ -62,7 +64,11 @@ interface Book {
 /** What a purchase credits: one `purchase` per attributed product, and revenue per card key. */
 export interface Credit {
   purchases: MetricKey[];
-  revenue: Array<{ key: MetricKey; currency: string; amount: number }>;
+  /**
+   * Per card key, its lines' share of the order in minor units of `currency`; `orders` is 1 for the one
+   * key the order is credited to and 0 for the others.
+   */
+  revenue: Array<{ key: MetricKey; currency: string; amount: number; orders: 0 | 1 }>;
 }
 
 const empty = (): Book => ({ clicks: new Map(), orders: [] });
@@ -217,15 +223,20 @@ export class Attributions {
       } catch {
         return; // a catalog currency this table does not know: no revenue rather than a wrong one
       }
-      const byKey = new Map<string, { key: MetricKey; currency: string; amount: number }>();
+      const byKey = new Map<string, { key: MetricKey; currency: string; amount: number; orders: 0 | 1; latest: number }>();
       for (const [i, click] of keyOfLine.entries()) {
         const amount = amounts[i];
         if (!click || amount === undefined) continue;
         const id = keyId(click);
-        const entry = byKey.get(id) ?? byKey.set(id, { key: this.key(click), currency, amount: 0 }).get(id)!;
+        const entry = byKey.get(id) ?? byKey.set(id, { key: this.key(click), currency, amount: 0, orders: 0, latest: click.at }).get(id)!;
         entry.amount += amount;
+        entry.latest = Math.max(entry.latest, click.at);
       }
-      credit.revenue = [...byKey.values()];
+      const entries = [...byKey.values()];
+      if (entries.length === 0) return;
+      // One order, one key: the largest share of the attributed value, then the most recent click, then the first line.
+      entries.reduce((best, e) => (e.amount > best.amount || (e.amount === best.amount && e.latest > best.latest) ? e : best)).orders = 1;
+      credit.revenue = entries.filter((e) => e.orders === 1 || e.amount > 0).map(({ key, amount, orders }) => ({ key, currency, amount, orders }));
     });
     return credit;
   }

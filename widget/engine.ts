@@ -478,8 +478,8 @@ export class Engine extends EventTarget {
     }
     const credit = this.attributions.purchase(event, (id) => this.lookup(id)?.currency);
     for (const key of credit.purchases) this.metrics.count(key, 'purchase');
-    for (const { key, currency, amount } of credit.revenue) {
-      if (!this.metrics.revenue(key, currency, amount) && __EDGE_RECS_DEV__) this.warn(`purchase revenue of ${amount} minor units of ${currency} not counted: over the per-batch limit or not an ISO 4217 currency`);
+    for (const { key, currency, amount, orders } of credit.revenue) {
+      if (!this.metrics.revenue(key, currency, amount, orders) && __EDGE_RECS_DEV__) this.warn(`purchase revenue of ${amount} minor units of ${currency} not counted: over the per-batch limit or not an ISO 4217 currency`);
     }
   }
 

@@ -45,13 +45,15 @@ describe('Metrics', () => {
     m.count(key, 'purchase');
     expect(m.revenue(key, 'EUR', 2990)).toBe(true);
     expect(m.revenue(key, 'EUR', 1)).toBe(true);
+    // This key's share of an order credited to another key: its amount, no order.
+    expect(m.revenue(key, 'EUR', 500, 0)).toBe(true);
     expect(m.revenue(key, 'JPY', 1200)).toBe(true);
     m.flush();
     expect(parseMetricsBatch(JSON.parse(sent[0]!.body))).toEqual({
       model: 'default',
       counters: [{ ...key, event: 'purchase', count: 1 }],
       revenue: [
-        { ...key, currency: 'EUR', orders: 2, amount: 2991 },
+        { ...key, currency: 'EUR', orders: 2, amount: 3491 },
         { ...key, currency: 'JPY', orders: 1, amount: 1200 },
       ],
     });

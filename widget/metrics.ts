@@ -71,11 +71,13 @@ export class Metrics {
   }
 
   /**
-   * Adds one attributed order's revenue for `key`: `amount` in minor units of `currency` (ISO 4217).
-   * Returns false, counting nothing, for an amount the contract cannot carry (not an integer, negative,
-   * over `METRICS_LIMITS.amount`) or an unknown currency; true otherwise (also while disabled).
+   * Adds `key`'s share of one attributed order: `amount` in minor units of `currency` (ISO 4217), and
+   * `orders` 1 where the order is credited to `key` (default), 0 where `key` only gets its lines' share of
+   * an order credited to another key (`attribution.ts`). Returns false, counting nothing, for an amount
+   * the contract cannot carry (not an integer, negative, over `METRICS_LIMITS.amount`) or an unknown
+   * currency; true otherwise (also while disabled).
    */
-  revenue(key: MetricKey, currency: string, amount: number): boolean {
+  revenue(key: MetricKey, currency: string, amount: number, orders: 0 | 1 = 1): boolean {
     if (!isCurrency(currency) || !Number.isSafeInteger(amount) || amount < 0 || amount > METRICS_LIMITS.amount) return false;
     if (!this.enabled) return true;
     const sum: RevenueSum = { placement: key.placement, modelVersion: safe(key.modelVersion, 'fallback'), variant: safe(key.variant, 'none'), currency, orders: 0, amount: 0 };
@@ -84,7 +86,7 @@ export class Metrics {
     // A sum that would pass a limit goes out first; this order starts the next one.
     if (kept && (kept.amount + amount > METRICS_LIMITS.amount || kept.orders >= METRICS_LIMITS.count)) this.flush();
     const existing = this.sums.get(id) ?? (this.sums.set(id, sum), sum);
-    existing.orders++;
+    existing.orders += orders;
     existing.amount += amount;
     if (this.sums.size >= METRICS_LIMITS.revenue) this.flush();
     else this.flushIfLeaving();

@@ -173,7 +173,7 @@ describe('revenue', () => {
     [sum('EUR', 1, -100), /"amount" must be an integer 0-/],
     [sum('EUR', 1, 1e13), /"amount" must be an integer 0-1000000000000/],
     [sum('EURO', 1, 100), /"currency" must be an ISO 4217 code/],
-    [sum('EUR', 0, 100), /"orders" must be an integer 1-10000/],
+    [sum('EUR', -1, 100), /"orders" must be an integer 0-10000/],
     [{ ...sum('EUR', 1, 100), orderId: 'DEMO-1' }, /unknown field "orderId"/],
   ])('refuses a batch whose revenue sum is %j (400), storing nothing of it', async (bad, message) => {
     const { app, store } = await setup();
@@ -207,6 +207,18 @@ describe('revenue', () => {
     expect(body.byVersion).toEqual([
       expect.objectContaining({ modelVersion: 'v1', impression: 1050, click: 120, revenue: { EUR: { orders: 21, amount: '1284.56', perImpression: 1.2234, perClick: 10.7047 }, USD: { orders: null, amount: null, perImpression: null, perClick: null } } }),
     ]);
+  });
+
+  it('adds up orders over rows: a row\'s share of orders credited to another row adds revenue and no order', async () => {
+    const { app } = await setup();
+    // Twelve orders credited to for-you, whose cart-row products took 30.00 of them.
+    await post(app, { model: 'default', counters: [], revenue: [sum('EUR', 12, 120_000), sum('EUR', 0, 3_000, { placement: 'cart', variant: 'none' })] });
+    const body = (await (await app.request('/v1/admin/metrics?model=default', { headers: ADMIN })).json()) as ReturnType<typeof metricsReadout>;
+    expect(body.byPlacement.map((p) => [p.placement, p.revenue.EUR])).toEqual([
+      ['cart', { orders: null, amount: null, perImpression: null, perClick: null }],
+      ['for-you', { orders: 12, amount: '1200.00', perImpression: null, perClick: null }],
+    ]);
+    expect(body.byVersion[0]!.revenue.EUR).toEqual({ orders: 12, amount: '1230.00', perImpression: null, perClick: null });
   });
 });
 

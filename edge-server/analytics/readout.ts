@@ -1,8 +1,8 @@
 /**
  * The admin read-out of summed counters and revenue, with small counts suppressed: a cell under `k` is
  * reported as `null`, and so is any ratio that would need one; a revenue figure is `null` when fewer
- * than `k` orders are behind it. Small cells are where a count can point at a single shopper ("the one
- * purchase from the cart row of variant B yesterday"), so they are never shown.
+ * than `k` orders are credited to its row. Small cells are where a count can point at a single shopper
+ * ("the one purchase from the cart row of variant B yesterday"), so they are never shown.
  */
 import { METRIC_EVENTS, type MetricEvent } from '../../core/analytics.ts';
 import { fromMinor, minorDigits } from '../../core/currency.ts';
@@ -18,11 +18,19 @@ export interface Rates {
   conversion: number | null;
 }
 
-/** Revenue in one currency; every figure `null` when fewer than k orders are behind it. */
+/** Revenue in one currency; every figure `null` when fewer than k orders are credited to the row. */
 export interface RevenueFigures {
-  /** Attributed orders (purchases) behind the amount. */
+  /**
+   * Orders credited to the row. Each attributed order is credited to one placement × version × variant
+   * (the one whose clicked products carry the largest share of its attributed value), so orders add up
+   * over rows and levels: one real order counts once in all. Not `purchase`, which counts each clicked
+   * product bought.
+   */
   orders: number | null;
-  /** Exact sum in major units as a decimal string: `"1234.50"` EUR, `"1200"` JPY. */
+  /**
+   * The row's clicked products' share of every order they were in (also of orders credited to another
+   * row), exact, in major units as a decimal string: `"1234.50"` EUR, `"1200"` JPY.
+   */
   amount: string | null;
   /** Amount per impression and per click, in major units (rounded to two digits below the minor unit). */
   perImpression: number | null;
@@ -38,7 +46,7 @@ type Figures = EventCounts & Rates & RevenueByCurrency;
 
 export interface MetricsReadout {
   model: string;
-  /** Counts (and orders behind a revenue figure) below this are reported as `null`. */
+  /** Counts (and a revenue figure's credited orders) below this are reported as `null`. */
   suppressedBelow: number;
   /** Per placement, over every version and variant. */
   byPlacement: Array<{ placement: string } & Figures>;

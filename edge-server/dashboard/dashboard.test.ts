@@ -93,7 +93,7 @@ describe('GET /dashboard', () => {
     expect(html).toContain('<tr><td>for-you</td><td><code>v2</code></td><td><code>viewed.1</code></td><td class="n">400</td>');
     expect(html).toContain('Revenue per click (EUR) by placement and copy variant');
     // 2 orders are below k = 5: the cart row's revenue is hidden.
-    expect(html).toMatch(/<td class="n"><span class="muted" title="suppressed: fewer orders than the threshold">&lt;k<\/span> EUR<\/td>/);
+    expect(html).toMatch(/<td class="n"><span class="muted" title="suppressed: fewer orders credited to this row than the threshold">&lt;k<\/span> EUR<\/td>/);
     expect(html).not.toContain('50.00 EUR');
     // 2 clicks are below k = 5: shown as "<k", and the cart's CTR is not computed from it.
     expect(html).toMatch(/<td>cart<\/td><td><code>none<\/code><\/td><td class="n">100<\/td><td class="n"><span class="muted" title="suppressed[^"]*">&lt;k<\/span>/);

@@ -46,7 +46,7 @@ ${error ? `<p role="alert" style="color:#b91c1c">${esc(error)}</p>` : ''}
 const count = (v: number | null): string => (v === null ? '<span class="muted" title="suppressed: below the threshold">&lt;k</span>' : v.toLocaleString('en'));
 const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
 const percentFormat = (v: number): string => `${Number((v * 100).toPrecision(3))}%`;
-const SUPPRESSED = '<span class="muted" title="suppressed: fewer orders than the threshold">&lt;k</span>';
+const SUPPRESSED = '<span class="muted" title="suppressed: fewer orders credited to this row than the threshold">&lt;k</span>';
 
 /** One revenue figure per currency, one per line; "–" where nothing was bought after a click. */
 function money(revenue: Record<string, RevenueFigures>, figure: 'amount' | 'perImpression' | 'perClick'): string {
@@ -145,8 +145,9 @@ function metricsSection(m: MetricsReadout): string {
 <table><tr><th>model version</th>${HEAD}</tr>${versionRows}</table>
 <h3>By placement, model version and copy variant</h3>
 <table><tr><th>placement</th><th>model version</th><th>variant</th>${HEAD}</tr>${groupRows}</table>
-<p class="muted">Conversion is purchases per click. Revenue is the clicked products' share of the orders placed within 7 days of the click, by currency; per impression and per click divide it by the cards' impressions and clicks.
-Counts below ${m.suppressedBelow} are not shown (&lt;k), nor any rate that needs one, nor revenue behind fewer than ${m.suppressedBelow} orders.</p>`;
+<p class="muted">Conversion is purchases (clicked products bought) per click. Revenue is the clicked products' share of the orders placed within 7 days of the click, by currency; per impression and per click divide it by the cards' impressions and clicks.
+Each order is credited to one row, the one whose clicked products make up most of it, so orders add up over rows; its revenue is split over every row whose products it holds.
+Counts below ${m.suppressedBelow} are not shown (&lt;k), nor any rate that needs one, nor the revenue of a row credited with fewer than ${m.suppressedBelow} orders.</p>`;
 }
 
 function roundsSection(rounds: Round[], available: boolean): string {

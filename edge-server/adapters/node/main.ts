@@ -17,8 +17,9 @@
  *                            blobs from DATA/store by sendfile, Node the rest; see nginx-front.ts) for
  *                            these PORT, EDGE_RECS_DATA and --allow-origin, and exits
  *   --nginx-listen PARAMS    nginx's `listen` in that configuration (default 80)
- *   --suppress-below K       the admin read-out and dashboard hide counts, and revenue behind fewer
- *                            orders, below K (default 10; 1 shows everything, e.g. for a test shop)
+ *   --suppress-below K       the admin read-out and dashboard hide counts, and the revenue of rows
+ *                            credited with fewer orders, below K (default 10; 1 shows everything,
+ *                            e.g. for a test shop)
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
