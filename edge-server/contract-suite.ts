@@ -359,8 +359,9 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
         { placement: 'for-you', modelVersion: 'v1', variant: 'viewed.1', event: 'impression', count: 30 },
         { placement: 'for-you', modelVersion: 'v1', variant: 'viewed.1', event: 'click', count: 3 },
       ];
-      for (let i = 0; i < 2; i++) {
-        const res = await server.fetch('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: SHOP }, body: JSON.stringify({ model: 'default', counters }) });
+      // The widget sends text/plain (a CORS-safelisted request: no preflight while a page unloads); JSON is taken too.
+      for (const type of ['text/plain;charset=UTF-8', 'application/json']) {
+        const res = await server.fetch('/v1/metrics', { method: 'POST', headers: { 'Content-Type': type, Origin: SHOP }, body: JSON.stringify({ model: 'default', counters }) });
         expect(res.status).toBe(202);
         expect(res.headers.get('Access-Control-Allow-Origin')).toBe(SHOP);
       }

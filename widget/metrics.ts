@@ -3,9 +3,9 @@
  * version and copy variant, and the revenue of attributed purchases per those and currency, sent in
  * batches to `POST /v1/metrics` (contract: `core/analytics.ts`). A batch holds nothing else: no user or
  * device identifier, no item or order ids, no timestamps. Sums stay in memory and go out when the page
- * is hidden or left (`fetch` with `keepalive`, else `sendBeacon`), when a batch is full, and every
- * `FLUSH_MS` while the page is open. While the page is hidden or being left (`setLeaving`), what is
- * counted goes out at once (in one batch per task), as no later flush may come.
+ * is hidden or left (`fetch` with `keepalive`, else `sendBeacon`; text/plain, so no CORS preflight), when
+ * a batch is full, and every `FLUSH_MS` while the page is open. While the page is hidden or being left
+ * (`setLeaving`), what is counted goes out at once (in one batch per task), as no later flush may come.
  */
 import { METRICS_LIMITS, TOKEN, parseMetricsBatch, type MetricCounter, type MetricEvent, type MetricsBatch, type Placement, type RevenueSum } from '../core/analytics.ts';
 import { isCurrency } from '../core/currency.ts';
@@ -24,14 +24,22 @@ export interface MetricKey {
 /** Sends one body; resolves true when it was handed to the browser. Replaceable in tests. */
 export type Send = (url: string, body: string) => boolean;
 
-/** `fetch(keepalive)` survives the page going away; `sendBeacon` where keepalive is refused (over its 64 KB quota). */
+/**
+ * Sends a batch as a CORS-safelisted request: a string body (sent as `text/plain;charset=UTF-8`, which
+ * `POST /v1/metrics` accepts) and no header of our own, so an edge server on another origin than the shop
+ * gets it without a preflight. A preflighted `keepalive` request is not reliably sent while the page
+ * unloads (a merchant's Chromium sent none of its `application/json` batches at `pagehide`), and a card
+ * click always unloads the page. `fetch(keepalive)` survives the page going away and keeps the page's
+ * URL out of the request (`no-referrer`); `sendBeacon` (a string: also text/plain) only where `fetch`
+ * throws.
+ */
 export const send: Send = (url, body) => {
   try {
-    void fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', referrerPolicy: 'no-referrer', headers: { 'content-type': 'application/json' } }).catch(() => undefined);
+    void fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', referrerPolicy: 'no-referrer' }).catch(() => undefined);
     return true;
   } catch {
     try {
-      return navigator.sendBeacon(url, new Blob([body], { type: 'application/json' }));
+      return navigator.sendBeacon(url, body);
     } catch {
       return false;
     }

@@ -58,6 +58,10 @@ export async function uploadUpdate(url: string, bytes: Uint8Array, clientToken: 
         credentials: 'omit',
         // The page's URL (a product page) must never travel with the client token, whatever the shop's referrer policy.
         referrerPolicy: 'no-referrer',
+        // Best effort only: an update needs a CORS preflight (its media type, X-Client-Token), which a
+        // browser may not send once the page unloads. Nothing depends on it: uploads run at idle time, not
+        // on leaving, and one lost to a navigation is trained and sent again on a later page view
+        // (`trainedAt` moves only when the server accepts).
         keepalive: bytes.byteLength < 60_000,
         signal: o.signal,
       });

@@ -104,6 +104,7 @@ describe('nginx in front of the Node server (nginxFrontConfig)', () => {
     ['a POST to a blob (Node)', () => ({ path: `/v1/blobs/${sha}`, init: { method: 'POST', body: 'x' } })],
     ['the health check (proxied)', () => ({ path: '/healthz' })],
     ['the widget (proxied)', () => ({ path: '/widget/edge-recs.js', init: { headers: { Origin: SHOP } } })],
+    ['a metrics batch as the widget sends it, text/plain with no preflight (proxied)', () => ({ path: '/v1/metrics', init: { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8', Origin: SHOP }, body: '{"model":"default","counters":[]}' } })],
   ];
 
   it.each(cases)('answers %s as the Node server does', async (_, make) => {

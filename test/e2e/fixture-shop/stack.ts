@@ -24,7 +24,7 @@ import { gunzipSync } from 'node:zlib';
 import { childEnv, edgeRecsOk, ROOT, startEdgeServer, type EdgeServer } from '../support/edge-server.ts';
 import { feedTsv } from './catalog.ts';
 import { ga4DailyShards } from './history.ts';
-import { startFixtureShop, type FixtureShop } from './server.ts';
+import { startFixtureShop, type FixtureShop, type WidgetTag } from './server.ts';
 
 /** The data summary of `edge-recs train --json` (what was read, kept and skipped). */
 export interface TrainingData {
@@ -48,6 +48,8 @@ export interface FixtureStack {
   training: { config: { numItems: number }; data?: TrainingData };
   /** What the GA4 export handed to `train` holds: daily files and event rows. */
   exported: { files: number; rows: number };
+  /** The script tag the shop's pages carry (`shop.setWidget`), e.g. to point it at a proxy in front of `edge`. */
+  widget: WidgetTag;
   stop(): Promise<void>;
 }
 
@@ -93,7 +95,8 @@ export async function startFixtureStack(): Promise<FixtureStack> {
     ]);
 
     const sri = await promisify(execFile)(process.execPath, ['scripts/sri.mjs'], { cwd: ROOT, env: childEnv() });
-    shop.setWidget({ edgeUrl: edge.url, integrity: sri.stdout.trim(), model: MODEL, publicKey: key.dataPublicKey });
+    const widget: WidgetTag = { edgeUrl: edge.url, integrity: sri.stdout.trim(), model: MODEL, publicKey: key.dataPublicKey };
+    shop.setWidget(widget);
 
     return {
       shop,
@@ -102,6 +105,7 @@ export async function startFixtureStack(): Promise<FixtureStack> {
       model: MODEL,
       training,
       exported,
+      widget,
       async stop() {
         for (const step of cleanup) await step();
       },
