@@ -383,11 +383,12 @@ export class Engine extends EventTarget {
     let rows: Ranked[];
     const runtime = this.runtime;
     if (request.placement === 'recently-viewed') {
-      // Only what the shopper really viewed: filling up with other products would make the row lie.
+      // Only what the shopper really viewed: filling up with other products would make the row lie. Like
+      // every row, never what was bought, is in the cart, is out of stock or is on screen (`exclude`).
       rows = [];
       for (const id of profile.viewed) {
         const product = this.cards.get(id);
-        if (product && id !== itemId && allowed(product, { include: rules.include, exclude: rules.exclude }, new Set())) rows.push({ product, tier: 'history', boosted: false });
+        if (product && !exclude.has(id) && allowed(product, { include: rules.include, exclude: rules.exclude }, new Set())) rows.push({ product, tier: 'history', boosted: false });
         if (rows.length >= request.count) break;
       }
     } else {
