@@ -1,6 +1,7 @@
 import { buildArtifact, type Artifact } from '../core/artifact/artifact.ts';
 import type { KeyFile } from '../core/artifact/signing.ts';
 import { fromSequences } from '../model-export/dataset.ts';
+import { countNextSteps } from '../model-export/next-steps.ts';
 import { useBackend } from '../model-export/tf-node.ts';
 import { trainModel, type EpochInfo } from '../model-export/trainer.ts';
 import { demoCatalog } from './catalog.ts';
@@ -21,7 +22,8 @@ export const DEMO_TRAINING = {
 
 /**
  * Trains the demo shop's model on simulated shoppers over the demo catalog, then exports it the way
- * `edge-recs export --quantize uint8 --sign-key` does: the real pipeline, nothing downloaded.
+ * `edge-recs export --quantize uint8 --sign-key` does, with the chosen-next table `train` counts: the
+ * real pipeline, nothing downloaded.
  */
 export async function buildDefaultModel(key: KeyFile, onEpoch?: (info: EpochInfo) => void): Promise<Artifact> {
   await useBackend('wasm');
@@ -48,6 +50,8 @@ export async function buildDefaultModel(key: KeyFile, onEpoch?: (info: EpochInfo
       itemIds: data.itemIds,
       weights: result.weights,
       quantization: 'uint8',
+      // What the simulated shoppers chose next, counted as `edge-recs train` counts it (k 5, the next step).
+      nextSteps: countNextSteps(data),
       training: { data: 'simulated demo shoppers', ...DEMO_TRAINING, bestEpoch: result.bestEpoch, valid: result.bestValid },
     },
     key,

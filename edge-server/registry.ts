@@ -3,7 +3,7 @@
  * Runtime-neutral (Web-standard APIs only), so every adapter and the admin API share one publish path.
  */
 import { canonicalJson, sha256Hex, utf8, type Bytes } from '../core/artifact/bytes.ts';
-import { parseManifest, type FileRef, type Manifest } from '../core/artifact/manifest.ts';
+import { manifestFiles, parseManifest, type FileRef, type Manifest } from '../core/artifact/manifest.ts';
 import { verifyManifest, type TrustedKey } from '../core/artifact/signing.ts';
 import { ContractError } from '../core/errors.ts';
 import type { ModelRecord, Storage } from './storage.ts';
@@ -102,7 +102,7 @@ export async function publishArtifact(
   const manifest = parseManifest(artifact.manifest);
   const canary = options.canary === undefined ? undefined : checkCanaryPercent(options.canary);
   await verifyManifest(manifest, options.trusted);
-  const refs = [manifest.items, ...manifest.shards];
+  const refs = manifestFiles(manifest);
   const named = new Set(refs.map((r) => r.path));
   const extra = [...artifact.files.keys()].filter((path) => !named.has(path));
   if (extra.length > 0) {

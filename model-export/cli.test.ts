@@ -132,7 +132,7 @@ describe('edge-recs train, export, eval', () => {
     const key = await readJson<KeyFile>(keyPath);
     expect(manifest.quantization).toBe('uint8');
     expect(manifest.signature?.keyId).toBe(key.keyId);
-    expect((await readdir(join(dir, 'artifact'))).sort()).toEqual(['group1-shard1of1.bin', 'items.json', 'manifest.json']);
+    expect((await readdir(join(dir, 'artifact'))).sort()).toEqual(['group1-shard1of1.bin', 'items.json', 'manifest.json', 'next-steps.json']);
   });
 
   it('evaluates the exported artifact and prints exactly one JSON object with the documented keys', async () => {

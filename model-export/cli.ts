@@ -2,10 +2,12 @@
 // simulate) are imported when they run, so --help and the release commands start in a fraction of the
 // time (loading tfjs takes seconds). Their defaults come from `defaults.ts`, which loads no tfjs.
 import { Command, InvalidArgumentError } from 'commander';
+import { MIN_NEXT_USERS } from '../core/artifact/next-steps.ts';
 import { ContractError } from '../core/errors.ts';
 import { MODEL_DEFAULTS } from '../core/model/config.ts';
 import { SIMULATE_DEFAULTS, TRAIN_DEFAULTS } from './defaults.ts';
 import { DEFAULT_COUNT, FORMATS } from './input.ts';
+import { NEXT_STEPS_DEFAULTS } from './next-steps.ts';
 import { CliError } from './errors.ts';
 import { keygenCommand } from './keygen.ts';
 import { registerReleaseCommands } from './release-cli.ts';
@@ -18,6 +20,11 @@ const int = (name: string) => (v: string): number => {
 const num = (name: string) => (v: string): number => {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative number (got "${v}")`);
+  return n;
+};
+const atLeast = (name: string, min: number, why: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer of at least ${min}, ${why} (got "${v}")`);
   return n;
 };
 const SIM = SIMULATE_DEFAULTS;
@@ -54,6 +61,12 @@ export function program(): Command {
     .option('--max-len <n>', 'longest history read', int('--max-len'), MODEL_DEFAULTS.maxLen)
     .option('--seed <n>', 'random seed (same seed, same model)', int('--seed'), TRAIN_DEFAULTS.seed)
     .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
+    .option(
+      '--next-min-users <k>',
+      'distinct shoppers who must have chosen a product next after another for the model to ship that pair as evidence (next-steps.json); only such pairs let cards say "Shoppers who viewed X chose this next" (e.g. --next-min-users 10)',
+      atLeast('--next-min-users', MIN_NEXT_USERS, 'since a pair of one shopper would reveal what that shopper did'),
+      NEXT_STEPS_DEFAULTS.minUsers,
+    )
     .option('--json', 'print one JSON summary line instead of progress', false)
     .option('--report <file>', 'also write an HTML report: training curves, metrics with a popularity baseline, data summary, sample recommendations, sizes')
     .action(async (o) => (await import('./train-command.ts')).trainCommand(o));

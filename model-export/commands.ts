@@ -31,6 +31,8 @@ export async function exportCommand(a: { model: string; quantize: string; out: s
       version: a.version ?? source.manifest.version,
       config: source.manifest.config,
       itemIds: source.itemIds,
+      // Carried as trained: the evidence behind copy about shoppers is signed with the model.
+      ...(source.nextSteps && { nextSteps: source.nextSteps }),
       weights: source.weights,
       quantization: a.quantize as Quantization,
       // The manifest is public: the record without local paths.

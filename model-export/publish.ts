@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Hex, type Bytes } from '../core/artifact/bytes.ts';
-import { parseManifest, type Manifest } from '../core/artifact/manifest.ts';
+import { manifestFiles, parseManifest, type Manifest } from '../core/artifact/manifest.ts';
 import { artifactForm } from '../core/artifact/upload.ts';
 import { ContractError } from '../core/errors.ts';
 import { adminClient, servingLine, type AdminArgs, type ModelState } from './admin-client.ts';
@@ -39,7 +39,7 @@ async function readArtifact(dir: string): Promise<{ manifest: Manifest; files: M
   }
   if (!manifest.signature) throw new CliError(`${manifestPath}: the artifact is not signed; export it with --sign-key (servers publish signed models only)`);
   const files = new Map<string, Bytes>();
-  for (const ref of [manifest.items, ...manifest.shards]) {
+  for (const ref of manifestFiles(manifest)) {
     const path = join(dir, ref.path);
     let bytes: Bytes;
     try {

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import { buildArtifact } from '../core/artifact/artifact.ts';
+import { NEXT_STEPS_FILE } from '../core/artifact/next-steps.ts';
 import { SasRec } from '../core/model/sasrec.ts';
 import { rng } from '../core/random.ts';
 import { writeArtifactDir } from './artifact-fs.ts';
@@ -9,6 +10,7 @@ import { split, type Dataset } from './dataset.ts';
 import { CliError } from './errors.ts';
 import { evaluate, evaluatePopularity } from './evaluate.ts';
 import { DEFAULT_COUNT, describeData, parseCounted, readData, type Format, type InputRecord } from './input.ts';
+import { countNextSteps } from './next-steps.ts';
 import { writeReport, type Sample } from './report.ts';
 import { useBackend, type NodeBackend } from './tf-node.ts';
 import { stopHorizon, trainModel, TRAIN_DEFAULTS, type EpochInfo } from './trainer.ts';
@@ -33,6 +35,8 @@ export interface TrainArgs {
   heads: number;
   maxLen: number;
   seed: number;
+  /** k of the chosen-next table (`next-steps.ts`); default `NEXT_STEPS_DEFAULTS.minUsers`. */
+  nextMinUsers?: number;
   backend: NodeBackend;
   json: boolean;
   report?: string;
@@ -128,6 +132,8 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
   const { data, summary } = await readData(a.data, { format: (a.format ?? 'auto') as Format, counted, strict: a.strict, catalog });
   if (!a.json) for (const line of describeData(summary)) console.error(line);
   if (summary.evaluable === 0) throw new CliError(`${a.data}: no user has the 3 interactions leave-one-out needs (train, validation, test)`);
+  // What shoppers really chose next, from every user's whole history: the evidence copy about shoppers needs.
+  const nextSteps = countNextSteps(data, a.nextMinUsers === undefined ? {} : { minUsers: a.nextMinUsers });
   await useBackend(a.backend);
   if (!a.json) {
     console.error(`training: at most ${a.epochs} epochs, stopping once validation NDCG@10 has not improved for ${a.patience} (--patience); "epoch 6/8+" = ends after epoch 8 unless it improves`);
@@ -186,6 +192,7 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
     itemIds: data.itemIds,
     weights: result.weights,
     quantization: 'float32',
+    nextSteps,
     training,
   });
   await writeArtifactDir(a.out, artifact);
@@ -206,7 +213,14 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
       titles: titlesOf(catalog),
     });
   }
-  const out = { out: a.out, config: result.config, bestEpoch: result.bestEpoch, valid: result.bestValid, test, baseline: { popularity: baseline }, seconds: training.seconds, data: summary };
+  const pairs = [...nextSteps.next.values()].reduce((n, ys) => n + ys.length, 0);
+  const next = { minUsers: nextSteps.minUsers, window: nextSteps.window, items: nextSteps.next.size, pairs, bytes: artifact.files.get(NEXT_STEPS_FILE)!.byteLength };
+  const out = { out: a.out, config: result.config, bestEpoch: result.bestEpoch, valid: result.bestValid, test, baseline: { popularity: baseline }, seconds: training.seconds, data: summary, nextSteps: next };
+  if (!a.json) {
+    console.error(
+      `chosen next: ${pairs} pairs after ${next.items} products, each by at least ${next.minUsers} shoppers (--next-min-users); ${NEXT_STEPS_FILE} ${next.bytes} bytes`,
+    );
+  }
   console.log(
     a.json
       ? JSON.stringify(out)

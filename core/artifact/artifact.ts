@@ -3,6 +3,7 @@ import type { ModelConfig } from '../model/config.ts';
 import { checkWeights, type NamedWeights } from '../model/weights.ts';
 import { type Bytes, concatBytes, sha256Hex, utf8 } from './bytes.ts';
 import { MANIFEST_FORMAT, parseManifest, type FileRef, type Manifest } from './manifest.ts';
+import { encodeNextSteps, NEXT_STEPS_FILE, parseNextSteps, type NextSteps } from './next-steps.ts';
 import { signManifest, verifyManifest, type KeyFile, type TrustedKey } from './signing.ts';
 import { decodeWeights, encodeWeights, type Quantization } from './weights-codec.ts';
 
@@ -17,6 +18,8 @@ export interface ArtifactInput {
   itemIds: readonly string[];
   weights: NamedWeights;
   quantization: Quantization;
+  /** What shoppers chose next after each item (`next-steps.ts`), shipped as `next-steps.json`; none: no such claims. */
+  nextSteps?: NextSteps;
   training?: Record<string, unknown>;
   createdAt?: string;
 }
@@ -32,6 +35,8 @@ export interface LoadedArtifact {
   manifest: Manifest;
   itemIds: string[];
   weights: NamedWeights;
+  /** The verified chosen-next table, when the artifact has one. */
+  nextSteps?: NextSteps;
 }
 
 async function ref(path: string, bytes: Bytes): Promise<FileRef> {
@@ -47,6 +52,8 @@ export async function buildArtifact(input: ArtifactInput, key?: KeyFile): Promis
   const files = new Map<string, Bytes>();
   const itemsBytes = utf8.encode(JSON.stringify(input.itemIds));
   files.set('items.json', itemsBytes);
+  const nextBytes = input.nextSteps && encodeNextSteps(input.nextSteps, input.itemIds);
+  if (nextBytes) files.set(NEXT_STEPS_FILE, nextBytes);
   const { specs, data } = encodeWeights(input.weights, input.quantization);
   const count = Math.max(1, Math.ceil(data.byteLength / SHARD_BYTES));
   const shards: FileRef[] = [];
@@ -64,6 +71,7 @@ export async function buildArtifact(input: ArtifactInput, key?: KeyFile): Promis
     config: input.config,
     quantization: input.quantization,
     items: { ...(await ref('items.json', itemsBytes)), count: input.itemIds.length },
+    ...(nextBytes && { nextSteps: await ref(NEXT_STEPS_FILE, nextBytes) }),
     weightsManifest: [{ paths: shards.map((s) => s.path), weights: specs }],
     shards,
     ...(input.training ? { training: input.training } : {}),
@@ -97,7 +105,8 @@ export async function loadArtifact(
     }
     return bytes;
   };
-  const [itemBytes, ...shardBytes] = await Promise.all([checked(manifest.items), ...manifest.shards.map(checked)]);
+  const next = manifest.nextSteps;
+  const [itemBytes, nextBytes, ...shardBytes] = await Promise.all([checked(manifest.items), next && checked(next), ...manifest.shards.map(checked)]);
   let itemIds: unknown;
   try {
     itemIds = JSON.parse(utf8.decode(itemBytes as Bytes));
@@ -112,7 +121,8 @@ export async function loadArtifact(
   ) {
     throw new ContractError('integrity', `${manifest.items.path}: expected ${manifest.items.count} distinct item id strings`);
   }
-  const weights = decodeWeights(manifest.weightsManifest.flatMap((g) => g.weights), concatBytes(shardBytes));
+  const nextSteps = next && parseNextSteps(nextBytes as Bytes, itemIds as string[], next.path);
+  const weights = decodeWeights(manifest.weightsManifest.flatMap((g) => g.weights), concatBytes(shardBytes as Uint8Array[]));
   checkWeights(manifest.config, weights, `model ${manifest.name}@${manifest.version}`);
-  return { manifest, itemIds: itemIds as string[], weights };
+  return { manifest, itemIds: itemIds as string[], weights, ...(nextSteps && { nextSteps }) };
 }

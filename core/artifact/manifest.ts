@@ -32,6 +32,11 @@ export interface Manifest {
   quantization: Quantization;
   /** JSON array of item ids: entry i is the catalog id of model item index i+1. */
   items: FileRef & { count: number };
+  /**
+   * What shoppers of the training data chose next after each item (`next-steps.ts`): the evidence copy
+   * about other shoppers needs. Absent in artifacts made before it existed: such a model makes no such claim.
+   */
+  nextSteps?: FileRef;
   /** tfjs weights manifest: the shards' concatenation holds these weights in order. */
   weightsManifest: Array<{ paths: string[]; weights: WeightSpec[] }>;
   /** One entry per path in `weightsManifest[*].paths`, in order. */
@@ -39,6 +44,14 @@ export interface Manifest {
   /** Free-form provenance: data, metrics, training settings. Signed with the rest. */
   training?: Record<string, unknown>;
   signature?: Signature;
+}
+
+/**
+ * Every file the manifest names, each once: the item map, the chosen-next table when there is one, the
+ * weight shards. What a publish must carry, a load must verify and a cache must keep.
+ */
+export function manifestFiles(manifest: Pick<Manifest, 'items' | 'nextSteps' | 'shards'>): FileRef[] {
+  return [manifest.items, ...(manifest.nextSteps ? [manifest.nextSteps] : []), ...manifest.shards];
 }
 
 /** Model names: lowercase, safe as a URL segment and a file name. */
@@ -105,6 +118,10 @@ export function parseManifest(raw: unknown): Manifest {
     weightsManifest,
     shards,
   };
+  if (raw.nextSteps !== undefined) {
+    manifest.nextSteps = parseFileRef(raw.nextSteps, 'nextSteps');
+    if (manifest.nextSteps.path === items.path || paths.includes(manifest.nextSteps.path)) bad(`nextSteps.path "${manifest.nextSteps.path}" is already another file's`);
+  }
   if (raw.training !== undefined) {
     if (!isRecord(raw.training)) bad('training must be an object');
     manifest.training = raw.training;

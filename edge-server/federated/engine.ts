@@ -11,7 +11,7 @@
  */
 import { buildArtifact, loadArtifact, type Artifact } from '../../core/artifact/artifact.ts';
 import { canonicalJson, sha256Hex, toHex, utf8, type Bytes } from '../../core/artifact/bytes.ts';
-import { parseManifest, type Manifest } from '../../core/artifact/manifest.ts';
+import { manifestFiles, parseManifest, type Manifest } from '../../core/artifact/manifest.ts';
 import { signManifest, type KeyFile, type TrustedKey } from '../../core/artifact/signing.ts';
 import { ContractError, isRecord, show } from '../../core/errors.ts';
 import { gaussianEpsilon } from '../../core/federated/accountant.ts';
@@ -291,7 +291,7 @@ export function createFederation(options: FederationOptions): Federation {
     if (!bytes) throw new Error(`round ${record.model}#${record.round}: manifest blob ${record.manifestSha256} is missing`);
     const manifest = parseManifest(JSON.parse(utf8.decode(bytes)));
     const files = new Map<string, Uint8Array>();
-    for (const ref of [manifest.items, ...manifest.shards]) {
+    for (const ref of manifestFiles(manifest)) {
       const file = await storage.blobs.get(ref.sha256);
       if (!file) throw new Error(`round ${record.model}#${record.round}: blob ${ref.sha256} is missing`);
       files.set(ref.path, file);
@@ -532,6 +532,8 @@ export function createFederation(options: FederationOptions): Federation {
       version,
       config: manifest.config,
       itemIds: baseArtifact.itemIds,
+      // The base version's chosen-next table, unchanged: device updates say nothing about what shoppers chose next.
+      ...(baseArtifact.nextSteps && { nextSteps: baseArtifact.nextSteps }),
       weights: applyDelta(baseArtifact.weights, result.delta),
       quantization: manifest.quantization,
       training: { federated },

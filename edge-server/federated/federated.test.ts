@@ -1,10 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { loadArtifact } from '../../core/artifact/artifact.ts';
+import { buildArtifact, loadArtifact } from '../../core/artifact/artifact.ts';
 import { utf8 } from '../../core/artifact/bytes.ts';
 import { parseManifest } from '../../core/artifact/manifest.ts';
 import { verifyManifest, type KeyFile } from '../../core/artifact/signing.ts';
 import { decodeVersionDelta } from '../../core/federated/codec.ts';
 import { applyDelta } from '../../core/federated/delta.ts';
+import { initWeights } from '../../core/model/weights.ts';
 import { normal, rng } from '../../core/random.ts';
 import { createApp } from '../app.ts';
 import { createMemoryStorage } from '../memory-storage.ts';
@@ -196,6 +197,28 @@ describe('aggregation rounds', () => {
     expect(rounds[0]!.epsilon).toBeGreaterThan(0);
     // A device still on v1 is now told to fetch the new version.
     await expectError(await upload(s.app, tinyUpdate({ seed: 9 }), clientToken(9)), 409, 'stale_version');
+  });
+
+  it('a federated version carries its base version\'s chosen-next table, signed with it', async () => {
+    const { key, trusted } = await signer();
+    const storage = createMemoryStorage();
+    const itemIds = ['sku-1', 'sku-2', 'sku-3', 'sku-4', 'sku-5'];
+    const nextSteps = { window: 1, minUsers: 5, perItem: 20, next: new Map([['sku-1', ['sku-2', 'sku-4']]]) };
+    const base = await buildArtifact({ name: 'default', version: 'v1', config: TINY, itemIds, weights: initWeights(TINY, 1), quantization: 'float32', nextSteps }, key);
+    await publishArtifact(storage, base, { trusted });
+    const s = await setup({ storage });
+    await fillRound(s);
+    const current = (await currentManifest(s.storage, 'default'))!;
+    expect(current.manifest.version).toBe('fed-1');
+    expect(current.manifest.nextSteps).toEqual(base.manifest.nextSteps);
+    const loaded = await loadArtifact(current.manifest, async (ref) => (await s.storage.blobs.get(ref.sha256))!, {
+      trusted: [{ keyId: s.fedKey.keyId, publicKey: s.fedKey.publicKey }],
+    });
+    expect([...loaded.nextSteps!.next]).toEqual([['sku-1', ['sku-2', 'sku-4']]]);
+    // A base without a table (an older artifact) gives federated versions without one.
+    const plain = await setup();
+    await fillRound(plain);
+    expect((await currentManifest(plain.storage, 'default'))!.manifest.nextSteps).toBeUndefined();
   });
 
   it('takes no update while a committed round\'s version fails to publish, so none is counted twice', async () => {

@@ -1,5 +1,5 @@
 import { loadArtifact, type LoadedArtifact } from '../../core/artifact/artifact.ts';
-import type { FileRef } from '../../core/artifact/manifest.ts';
+import { manifestFiles, type FileRef } from '../../core/artifact/manifest.ts';
 import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { ContractError } from '../../core/errors.ts';
 import { FEDERATED_LEARNING_HEADER } from '../../core/federated/codec.ts';
@@ -111,8 +111,8 @@ async function load(source: ModelSource, useCache: boolean): Promise<FetchedMode
   const early = new Map<string, Promise<Uint8Array | undefined>>();
   if (cached && cache) {
     try {
-      const previous = JSON.parse(cached.body) as { items?: { sha256?: unknown }; shards?: Array<{ sha256?: unknown }> };
-      for (const file of [previous.items, ...(previous.shards ?? [])]) {
+      const previous = JSON.parse(cached.body) as { items?: { sha256?: unknown }; nextSteps?: { sha256?: unknown }; shards?: Array<{ sha256?: unknown }> };
+      for (const file of [previous.items, previous.nextSteps, ...(previous.shards ?? [])]) {
         if (typeof file?.sha256 === 'string') early.set(file.sha256, cache.blob(file.sha256));
       }
     } catch {
@@ -184,7 +184,7 @@ async function load(source: ModelSource, useCache: boolean): Promise<FetchedMode
     const writes = [...fetched].map(([sha, bytes]) => cache.putBlob(sha, bytes));
     if (res?.status === 200 && etag) writes.push(cache.putManifest(model, { etag, body }));
     void Promise.all(writes)
-      .then(() => cache.retain(new Set([artifact.manifest.items.sha256, ...artifact.manifest.shards.map((s) => s.sha256)])))
+      .then(() => cache.retain(new Set(manifestFiles(artifact.manifest).map((f) => f.sha256))))
       .catch(() => undefined);
   }
   return { ...artifact, stats, federatedLearning: res?.headers.get(FEDERATED_LEARNING_HEADER) === 'on' };
