@@ -1,4 +1,5 @@
 import { parsePopular, type Placement, type Popular } from '../core/analytics.ts';
+import type { NextSteps } from '../core/artifact/next-steps.ts';
 import { groupEvents, type Product } from '../core/catalog.ts';
 import { ContractError } from '../core/errors.ts';
 import { parseEvent, type ShopEvent } from '../core/events.ts';
@@ -16,6 +17,7 @@ import { deriveProfile, type Profile } from './profile.ts';
 import { allowed, rank, type CandidateList, type Ranked, type Tier } from './ranking.ts';
 import { popularEvidence, type PopularEvidence } from './popular.ts';
 import { modelItems, type ModelItems } from './model-items.ts';
+import { choseNext, type ChoseNext } from './next-steps.ts';
 import type { Hardware, LoadStats, Runtime } from './runtime/index.ts';
 import { fetchModel } from './runtime/model.ts';
 import { DB_NAME, appendEvent, createMemoryStore, openProfileStore, type ProfileStore } from './store.ts';
@@ -141,6 +143,10 @@ export class Engine extends EventTarget {
   private modelIds: readonly string[] = [];
   /** The model's ids for variant groups (`model-items.ts`); built on first use after the catalog or the model loads. */
   private items: ModelItems | undefined;
+  /** What shoppers chose next, from the model's verified artifact; none: copy claims nothing about shoppers' next steps. */
+  private nextSteps: NextSteps | undefined;
+  /** `nextSteps` by variant group (`next-steps.ts`); built on first use after the catalog or the model loads. */
+  private nextByGroup: ChoseNext | undefined;
   private persistent: boolean;
   private paused = false;
   private store: Promise<ProfileStore>;
@@ -436,6 +442,7 @@ export class Engine extends EventTarget {
       overrides: this.merchant.copy,
       trendingScore: this.evidence.trendingScore,
       bestseller: this.evidence.bestseller,
+      choseNext: (this.nextByGroup ??= choseNext(this.nextSteps, this.itemKey)),
     };
     return rows.map((r) => {
       const line = this.line(r, ctx);
@@ -623,6 +630,7 @@ export class Engine extends EventTarget {
       this.itemKey = view.key;
       this.evidence = popularEvidence(this.popular, this.itemKey);
       this.items = undefined;
+      this.nextByGroup = undefined;
       // A profile derived before the catalog knew the groups is stale.
       this.profile = undefined;
       this.state = { ...this.state, catalogLoad: load };
@@ -658,6 +666,8 @@ export class Engine extends EventTarget {
         (a) => {
           this.modelIds = a.itemIds;
           this.items = undefined;
+          this.nextSteps = a.nextSteps;
+          this.nextByGroup = undefined;
         },
         () => undefined,
       );

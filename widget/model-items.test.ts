@@ -70,7 +70,9 @@ describe('a model of variant ids in the page\'s engine', () => {
     const trustedKeys = [{ keyId: key.keyId, publicKey: key.publicKey }];
     const storage = createMemoryStorage();
     const config: ModelConfig = { numItems: VARIANT_IDS.length, dim: 8, blocks: 1, heads: 1, maxLen: 10 };
-    await publishArtifact(storage, await buildArtifact({ name: 'default', version: 'v1', config, itemIds: VARIANT_IDS, weights: initWeights(config, 5), quantization: 'float32' }, key), { trusted: trustedKeys });
+    // Its chosen-next table names variants too: after the small hat, shoppers chose the mug, the scarf and the tea pot.
+    const nextSteps = { window: 1, minUsers: 5, perItem: 20, next: new Map([['hat 1', ['mug', 'scarf', 'tea pot']]]) };
+    await publishArtifact(storage, await buildArtifact({ name: 'default', version: 'v1', config, itemIds: VARIANT_IDS, weights: initWeights(config, 5), quantization: 'float32', nextSteps }, key), { trusted: trustedKeys });
     const token = 'variant-model-token-0123456789';
     const app = createApp({ storage, trustedKeys, widget: memoryWidget({}), adminTokens: [token] });
     const upload = await app.request('/v1/admin/catalog', { method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/tab-separated-values' }, body: FEED });

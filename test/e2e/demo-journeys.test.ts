@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BESTSELLER, cardLines, claimsAbout, matching, PAGE_CLAIMS, pageClaims, recordRenders, TRENDING, waitForRenderWithModel } from './support/copy-claims.ts';
 import { launchChromium, startDemoServer, type DemoServer } from './support/demo-server.ts';
+import { parseNextSteps } from '../../core/artifact/next-steps.ts';
 import { clickAndAdd, describeClick, firstLine, funnel, landedRight, pollMetrics, watchPage, type ClickHow, type ClickJourney, type MetricsReadout } from './support/journeys.ts';
 
 let server: DemoServer;
@@ -139,6 +140,40 @@ describe('a product the model never saw, added to the demo catalog by the mercha
       await context.close();
     }
   });
+});
+
+it('on the demo\'s product pages, a model-ranked similar row says shoppers chose a card next exactly where the model\'s signed table shows it', async () => {
+  // The table the default model was trained with, as the edge server ships it (manifest, then blob).
+  const manifest = (await (await fetch(`${base}/v1/models/default/manifest`)).json()) as { items: { sha256: string }; nextSteps?: { sha256: string } };
+  expect(manifest.nextSteps, 'the demo model ships a chosen-next table').toBeDefined();
+  const blob = async (sha: string): Promise<Uint8Array<ArrayBuffer>> => new Uint8Array(await (await fetch(`${base}/v1/blobs/${sha}`)).arrayBuffer());
+  const itemIds = JSON.parse(new TextDecoder().decode(await blob(manifest.items.sha256))) as string[];
+  const table = parseNextSteps(await blob(manifest.nextSteps!.sha256), itemIds);
+  const unsupported: string[] = [];
+  let shown = 0;
+  for (const id of ['sku-0003', 'sku-0021', 'sku-0032', 'sku-0140']) {
+    // A new shopper per page: the similar row is ranked after that product alone.
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await recordRenders(page);
+      await page.goto(`${base}/p/${id}`);
+      const title = (await page.locator('[data-testid="product-title"]').textContent())!.trim();
+      await waitForRenderWithModel(page, 'similar');
+      const chosen = new Set(table.next.get(id) ?? []);
+      const others = [...claimsAbout(title).slice(0, 2), /often chose this next/];
+      for (const line of (await cardLines(page)).filter((l) => l.placement === 'similar' && l.tier === 'similar')) {
+        if (chosen.has(line.id)) {
+          shown++;
+          expect(line.why, `${id} -> ${line.id}`).toBe(`Shoppers who looked at ${title} often chose this next.`);
+        } else unsupported.push(...matching([line], others).map((m) => `${id}: ${m}`));
+      }
+    } finally {
+      await context.close();
+    }
+  }
+  expect(unsupported).toEqual([]);
+  expect(shown, 'some similar card is one the table shows shoppers chose next').toBeGreaterThan(0);
 });
 
 it('page views on the demo: no console message, no failed request, no HTTP error', async () => {

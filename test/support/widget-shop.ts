@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { buildArtifact } from '../../core/artifact/artifact.ts';
+import type { NextSteps } from '../../core/artifact/next-steps.ts';
 import { generateKeyFile } from '../../core/artifact/signing.ts';
 import type { Catalog, Product } from '../../core/catalog.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
@@ -40,6 +41,16 @@ export const PRODUCTS: Product[] = Array.from({ length: 40 }, (_, i) => {
 export const MODEL_ITEMS = PRODUCTS.slice(0, 36).map((p) => p.id);
 /** Products in the catalog that the model has never seen. */
 export const NEW_ITEMS = PRODUCTS.slice(36).map((p) => p.id);
+/**
+ * The model's chosen-next table (`next-steps.json`): after `sku-03`, shoppers chose the odd-numbered
+ * products; after nothing else. So a row ranked after `sku-03` holds cards with and without that evidence.
+ */
+export const CHOSEN_NEXT: NextSteps = {
+  window: 1,
+  minUsers: 5,
+  perItem: 20,
+  next: new Map([['sku-03', MODEL_ITEMS.filter((id, i) => i % 2 === 1 && id !== 'sku-03')]]),
+};
 
 const CATALOG: Catalog = { updatedAt: '2026-01-01T00:00:00.000Z', products: PRODUCTS };
 const MODEL: ModelConfig = { numItems: MODEL_ITEMS.length, dim: 8, blocks: 1, heads: 1, maxLen: 10 };
@@ -148,7 +159,10 @@ ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
   const shop = await listen(shopApp);
 
   const storage = createMemoryStorage();
-  const artifact = await buildArtifact({ name: 'default', version: 'v1', config: MODEL, itemIds: MODEL_ITEMS, weights: initWeights(MODEL, 7), quantization: 'float32', createdAt: '2026-01-01T00:00:00.000Z' }, key);
+  const artifact = await buildArtifact(
+    { name: 'default', version: 'v1', config: MODEL, itemIds: MODEL_ITEMS, weights: initWeights(MODEL, 7), quantization: 'float32', nextSteps: CHOSEN_NEXT, createdAt: '2026-01-01T00:00:00.000Z' },
+    key,
+  );
   await publishArtifact(storage, artifact, { trusted });
   const catalog = createMemoryCatalog();
   await catalog.put(catalogJson(CATALOG));

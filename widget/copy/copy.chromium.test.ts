@@ -5,6 +5,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../test/e2e/support/demo-server.ts';
+import { parseNextSteps } from '../../core/artifact/next-steps.ts';
 import { NEW_ITEMS, startWidgetShop, type WidgetShop } from '../../test/support/widget-shop.ts';
 
 let browser: Browser;
@@ -65,6 +66,34 @@ describe('card copy in the page', () => {
     }
     // What the model did read may be named: the product viewed before.
     expect(cards.filter((c) => c.source === 'model').map((c) => c.why).join(' ')).toContain('Product 3');
+    await context.close();
+  });
+
+  it('on a model-ranked similar row, every claim about what shoppers chose next is in the model\'s signed table, and every card in it says so', { timeout: 90_000 }, async () => {
+    // The table as the edge server ships it: the manifest names it, the blob store serves it.
+    const manifest = (await (await fetch(`${shop.edgeUrl}/v1/models/default/manifest`)).json()) as { items: { sha256: string }; nextSteps: { sha256: string } };
+    const blob = async (sha: string): Promise<Uint8Array<ArrayBuffer>> => new Uint8Array(await (await fetch(`${shop.edgeUrl}/v1/blobs/${sha}`)).arrayBuffer());
+    const itemIds = JSON.parse(new TextDecoder().decode(await blob(manifest.items.sha256))) as string[];
+    const table = parseNextSteps(await blob(manifest.nextSteps.sha256), itemIds);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${shop.shopUrl}/p/sku-03`);
+    const similar = (await shown(page)).similar!.filter((c) => c.source === 'model');
+    expect(similar.length, 'the similar row is ranked by the model').toBeGreaterThan(0);
+    const chosen = new Set(table.next.get('sku-03'));
+    const claim = /Shoppers who|Often picked|often chose|Goes with|Pairs with/;
+    for (const c of similar) {
+      if (chosen.has(c.id)) {
+        expect(c.why, `card ${c.id}`).toBe('Shoppers who looked at Product 3 often chose this next.');
+      } else {
+        expect(c.reason, `card ${c.id}`).not.toMatch(claim);
+        // What happened instead: ranked on this device after the product on screen.
+        expect(c.why, `card ${c.id}`).toMatch(/^Ranked on this device from .*Product 3/);
+        expect(c.why, `card ${c.id}`).not.toMatch(claim);
+      }
+    }
+    // The row holds both kinds of card, so each branch above was checked.
+    expect(similar.some((c) => chosen.has(c.id)) && similar.some((c) => !chosen.has(c.id)), JSON.stringify(similar)).toBe(true);
     await context.close();
   });
 

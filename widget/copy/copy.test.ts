@@ -22,6 +22,9 @@ const catalog = new Map(products.map((p) => [p.id, p]));
 const ev = (name: ShopEvent['name'], id: string, ts: number): ShopEvent => ({ name, ts, items: [{ item_id: id }] });
 const history = [ev('view_item', 'p-x-2', 1), ev('view_item', 'p-8-2', 2), ev('add_to_cart', 'p-x-x', 3)];
 const TIERS: Tier[] = ['personal', 'similar', 'trending', 'bestseller', 'catalog', 'history', 'pinned'];
+/** The model's chosen-next table in these tests: the pairs at least k shoppers made, X -> card. */
+const NEXT: ReadonlyArray<readonly [string, string]> = [['p-12-80', 'p-x-80'], ['p-x-x', 'p-x-80']];
+const choseNextOf = (pairs: ReadonlyArray<readonly [string, string]>) => (from: string, to: string): boolean => pairs.some(([x, y]) => x === from && y === to);
 
 function ctx(locale: string, over: Partial<CopyContext> = {}): CopyContext {
   return {
@@ -34,6 +37,7 @@ function ctx(locale: string, over: Partial<CopyContext> = {}): CopyContext {
     overrides: {},
     trendingScore: () => TRENDING_MIN_SCORE,
     bestseller: () => true,
+    choseNext: choseNextOf(NEXT),
     ...over,
   };
 }
@@ -70,8 +74,8 @@ describe('card copy', () => {
               if (locale === 'en' && /\bwas\b|instead of|price drop/i.test(line.text)) expect(p.sale_price).toBe(8);
               if (locale === 'en' && /only|just .* in stock/i.test(line.text)) expect(p.stock).toBeLessThanOrEqual(5);
               if (line.kind === 'viewed') expect(history.some((e) => e.name === 'view_item' && catalog.get(e.items[0]!.item_id)?.title === line.slots.title)).toBe(true);
-              if (line.kind === 'similar') expect(line.slots.title).toBe('Title p-12-80');
-              if (line.kind === 'cart') expect(line.slots.title).toBe('Title p-x-x');
+              if (line.kind === 'similar') expect([line.slots.title, p.id]).toEqual(['Title p-12-80', 'p-x-80']);
+              if (line.kind === 'cart') expect([line.slots.title, p.id]).toEqual(['Title p-x-x', 'p-x-80']);
               if (line.kind === 'category') expect(p.product_type).toBe('Hair > Shampoo');
               if (line.kind === 'bestseller') expect(tier).toBe('bestseller');
               if (line.kind === 'trending') expect(tier).toBe('trending');
@@ -153,6 +157,68 @@ describe('each kind of line needs its evidence', () => {
     const nothing = card('p-x-80', 'similar', []);
     expect(kindsOf(nothing, unseen)).toEqual(['neutral']);
     expect(why(nothing, unseen)).toBe('From the shop’s catalog.');
+  });
+
+  it('"Shoppers who viewed X chose this next": only when the chosen-next table shows shoppers chose this card next after X', () => {
+    const claims = /Shoppers who|Often picked|often chose/;
+    const r = card('p-x-80', 'similar');
+    // In the table (p-12-80 -> p-x-80): the claim, in the line and in "why this".
+    expect(texts(r, ctx('en'))).toEqual(expect.arrayContaining(['Shoppers who viewed Title p-12-80 chose this next', 'Often picked after Title p-12-80']));
+    expect(why(r, ctx('en'))).toBe('Shoppers who looked at Title p-12-80 often chose this next.');
+    // The same model-ranked card, the same ranking after X, but no shoppers behind the pair: no such claim.
+    for (const table of [[], [['p-x-80', 'p-12-80']], [['p-12-80', 'p-x-5']]] as Array<Array<[string, string]>>) {
+      const c = ctx('en', { choseNext: choseNextOf(table) });
+      expect(kindsOf(r, c)).not.toContain('similar');
+      expect(texts(r, c).join(' | ')).not.toMatch(claims);
+      expect(why(r, c)).not.toMatch(claims);
+    }
+    // Instead, what happened on this device: ranked after X, the product on screen.
+    const screenOnly = card('p-x-80', 'similar', ['p-12-80']);
+    expect(why(screenOnly, ctx('en', { choseNext: () => false }))).toBe(
+      'Ranked on this device from Title p-12-80, the product you are viewing. Your history never leaves this device.',
+    );
+    expect(why(screenOnly, ctx('en'))).toBe('Shoppers who looked at Title p-12-80 often chose this next.');
+    // Viewed X: "Because you viewed X" is true of a ranking that read X, and claims nothing about other shoppers.
+    const viewedX = ctx('en', { choseNext: () => false, profile: deriveProfile([...history, ev('view_item', 'p-12-80', 4)], (id) => catalog.get(id)) });
+    expect(texts(r, viewedX)).toContain('Because you viewed Title p-12-80');
+  });
+
+  it('"Goes with X in your cart": only when the chosen-next table shows shoppers chose this card next after X', () => {
+    const cartRow = (over: Partial<CopyContext> = {}): CopyContext => ctx('en', { placement: 'cart', ...over });
+    expect(texts(card('p-x-80', 'personal'), cartRow())).toContain('Goes with Title p-x-x in your cart');
+    for (const table of [[], [['p-x-80', 'p-x-x']], [['p-x-x', 'p-x-5']]] as Array<Array<[string, string]>>) {
+      const c = cartRow({ choseNext: choseNextOf(table) });
+      expect(kindsOf(card('p-x-80', 'personal'), c)).not.toContain('cart');
+      expect(texts(card('p-x-80', 'personal'), c).join(' | ')).not.toMatch(/Goes with|Pairs with/);
+      // "Why this?" still says, truly, that the ranking read the cart.
+      expect(why(card('p-x-80', 'personal'), c)).toContain('Ranked on this device from what is in your cart (Title p-x-x)');
+    }
+    // Evidence for an older cart item only: the line names that one, never one without evidence.
+    const older = ctx('en', {
+      placement: 'cart',
+      choseNext: choseNextOf([['p-x-2', 'p-x-80']]),
+      profile: deriveProfile([ev('add_to_cart', 'p-x-2', 1), ev('add_to_cart', 'p-x-x', 2)], (id) => catalog.get(id)),
+    });
+    expect(candidateLines(card('p-x-80', 'personal'), older).filter((l) => l.kind === 'cart').map((l) => l.slots.title)).toEqual(['Title p-x-2', 'Title p-x-2']);
+  });
+
+  it('without a chosen-next table (a model made before it), no line or explanation in any locale claims what other shoppers chose', () => {
+    const claims = /Shoppers|Often picked|often chose|Goes with|Pairs with|Wer .* wählte|Oft nach|Passt zu|Ergänzt|顾客|常在|搭配/;
+    let checked = 0;
+    for (const locale of ['en', 'de-DE', 'zh-CN']) {
+      for (const placement of ['for-you', 'similar', 'cart'] as const) {
+        for (const tier of ['personal', 'similar'] as const) {
+          for (const p of products) {
+            const c = ctx(locale, { placement, choseNext: () => false });
+            for (const text of [...texts(card(p.id, tier), c), why(card(p.id, tier), c)]) {
+              checked++;
+              expect(text, `${locale} ${placement} ${tier} ${p.id}`).not.toMatch(claims);
+            }
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(500);
   });
 
   it('"Goes with X in your cart": only on the cart row, for a cart item the ranking read', () => {
@@ -245,7 +311,13 @@ describe('copy on variant groups', () => {
   // As the engine looks products up: the profile by group (a card's facts), copy by own id first (the size named).
   const lookup = (id: string): Product | undefined => shop.cards.get(id) ?? shop.products.get(id);
   const shopCtx = (events: ShopEvent[]): CopyContext =>
-    ctx('en', { profile: deriveProfile(events, lookup, 10, shop.key), product: (id) => shop.products.get(id) ?? shop.cards.get(id), currentItem: undefined });
+    ctx('en', {
+      profile: deriveProfile(events, lookup, 10, shop.key),
+      product: (id) => shop.products.get(id) ?? shop.cards.get(id),
+      currentItem: undefined,
+      // As `widget/next-steps.ts` reads the table: by group.
+      choseNext: choseNextOf([['jacket', 'mug']]),
+    });
   /** The jacket's card shows size M (size S is sold out), its group's key is `jacket`. */
   const jacket = (tier: Tier, basis: readonly string[] = []): Ranked => ({ product: shop.cards.get('jacket')!, tier, boosted: false, basis });
 

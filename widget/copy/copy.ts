@@ -3,9 +3,10 @@
  * catalog's (title, price, sale price, stock, brand, category) and the on-device profile's (what was viewed,
  * what is in the cart, the favourite category); a template with an unfilled slot is never used. And each
  * kind of line declares the evidence its claim needs (`EVIDENCE`), checked here where lines are chosen:
- * "Shoppers who viewed X chose this next" only where the model's ranking really read X, "Trending" only
- * for an item whose trending score passed `TRENDING_MIN_SCORE`, and so on. A card without the evidence
- * for any claim gets a neutral line about the product itself.
+ * "Shoppers who viewed X chose this next" only where the model's signed chosen-next table says at least k
+ * shoppers did (a model's ranking is no evidence of what shoppers did), "Trending" only for an item whose
+ * trending score passed `TRENDING_MIN_SCORE`, and so on. A card without the evidence for any claim gets a
+ * true line about what happened on this device, else a neutral line about the product itself.
  */
 import { TRENDING_MIN_SCORE, type Placement } from '../../core/analytics.ts';
 import { groupKey, type Product } from '../../core/catalog.ts';
@@ -35,6 +36,11 @@ export interface CopyContext {
   trendingScore: (id: string) => number | undefined;
   /** Whether the item is on the merchant's own bestseller list (`GET /v1/popular`). */
   bestseller: (id: string) => boolean;
+  /**
+   * Whether at least k shoppers of the model's training data chose `to` next after `from` (group keys), per
+   * the model's signed chosen-next table (`widget/next-steps.ts`); always false for a model without one.
+   */
+  choseNext: (from: string, to: string) => boolean;
 }
 
 /**
@@ -134,20 +140,32 @@ const newestRead = (r: Ranked, ctx: CopyContext, ids: readonly string[], variant
   return title ? { title } : undefined;
 };
 const only = (holds: boolean): Slots | undefined => (holds ? {} : undefined);
+/** The product on screen, if the ranking read it, named as `item-id` names it (the variant on screen). */
+const screenRead = (r: Ranked, ctx: CopyContext): Slots | undefined =>
+  ctx.currentItem === undefined ? undefined : newestRead(r, ctx, [ctx.currentItem], new Map([[ctx.currentItem, ctx.onScreen ?? ctx.currentItem]]));
+/** The newest cart item (newest first) the cart row's ranking read and `keep` accepts, named as the variant added. */
+const cartRead = (r: Ranked, ctx: CopyContext, keep: (id: string) => boolean = () => true): Slots | undefined =>
+  ctx.placement === 'cart' && r.tier === 'personal' ? newestRead(r, ctx, [...ctx.profile.cart].reverse().filter(keep), ctx.profile.variants.added) : undefined;
 
 /**
- * Each kind's claim and the evidence it needs. Claims about the shopper or other shoppers rest on what the
- * model's ranking really read (`Ranked.basis`: a product the model does not know was never read, so it is
- * never named); claims about the shop on the server's lists; facts on the catalog and the profile.
+ * Each kind's claim and the evidence it needs. Claims about the shopper rest on what the model's ranking
+ * really read (`Ranked.basis`: a product the model does not know was never read, so it is never named);
+ * claims about what other shoppers did on the model's chosen-next table (`choseNext`), never on the
+ * ranking alone; claims about the shop on the server's lists; facts on the catalog and the profile.
  */
 export const EVIDENCE: Record<CopyKind, Evidence> = {
   /** "Because you viewed X": a model pick whose ranking read X, a product the shopper viewed. */
-  viewed: (r, ctx) => (r.tier === 'personal' ? newestRead(r, ctx, ctx.profile.viewed, ctx.profile.variants.viewed) : undefined),
-  /** "Shoppers who viewed X chose this next": ranked after X, the product on screen, which the model knows. */
-  similar: (r, ctx) =>
-    r.tier === 'similar' && read(r, ctx.currentItem) ? newestRead(r, ctx, [ctx.currentItem], new Map([[ctx.currentItem, ctx.onScreen ?? ctx.currentItem]])) : undefined,
-  /** "Goes with X in your cart": the cart row, ranked after X, which is in the cart now. */
-  cart: (r, ctx) => (ctx.placement === 'cart' && r.tier === 'personal' ? newestRead(r, ctx, [...ctx.profile.cart].reverse(), ctx.profile.variants.added) : undefined),
+  viewed: (r, ctx) => (fromModel(r) ? newestRead(r, ctx, ctx.profile.viewed, ctx.profile.variants.viewed) : undefined),
+  /**
+   * "Shoppers who viewed X chose this next": ranked after X, the product on screen, and at least k shoppers
+   * of the training data chose this card next after X (the chosen-next table).
+   */
+  similar: (r, ctx) => (r.tier === 'similar' && ctx.currentItem !== undefined && ctx.choseNext(ctx.currentItem, keyOfCard(r)) ? screenRead(r, ctx) : undefined),
+  /**
+   * "Goes with X in your cart": the cart row, ranked after X, which is in the cart now, and at least k
+   * shoppers of the training data chose this card next after X (the chosen-next table).
+   */
+  cart: (r, ctx) => cartRead(r, ctx, (id) => ctx.choseNext(id, keyOfCard(r))),
   /** "More X, a favourite of yours": the product is in the shopper's favourite category. */
   category: (r, ctx) => {
     const fav = ctx.profile.favouriteCategory;
@@ -243,11 +261,15 @@ export function why(r: Ranked, ctx: CopyContext): string {
   switch (r.tier) {
     case 'similar':
     case 'personal': {
-      const cart = ctx.placement === 'cart' && r.tier === 'personal' ? evidence('cart') : undefined;
+      // What the ranking read is true of every model pick; what shoppers chose next only with the table's evidence.
+      const cart = cartRead(r, ctx);
       const similar = evidence('similar');
       const last = newestRead(r, ctx, [...ctx.profile.sequence].reverse(), ctx.profile.variants.interest);
+      const onScreen = r.tier === 'similar' ? screenRead(r, ctx) : undefined;
       if (similar) [kind, title] = ['similar', similar.title];
       else if (cart) [kind, title] = ['personal_cart', cart.title];
+      // A pick ranked after the product on screen says so (the row's defining input), without a claim about shoppers.
+      else if (onScreen) [kind, title] = ['ranked_after', onScreen.title];
       else if (evidence('personal')) [kind, title] = last ? ['personal', last.title] : ['personal_none', undefined];
       break;
     }

@@ -56,8 +56,11 @@ export const BUILT_IN: Record<string, Record<CopyKind, string[]>> = {
   },
 };
 
-/** Kinds of "why this" explanation: the tier a card came from, plus the cart variant of `personal`. */
-export type WhyKind = 'personal' | 'personal_cart' | 'personal_none' | 'similar' | 'trending' | 'bestseller' | 'catalog' | 'pinned' | 'history' | 'neutral' | 'boosted';
+/**
+ * Kinds of "why this" explanation: the tier a card came from, plus the cart variant of `personal`, and
+ * `ranked_after` for a pick ranked after the product on screen whose next step no table shows shoppers took.
+ */
+export type WhyKind = 'personal' | 'personal_cart' | 'personal_none' | 'ranked_after' | 'similar' | 'trending' | 'bestseller' | 'catalog' | 'pinned' | 'history' | 'neutral' | 'boosted';
 
 /** "Why this" explanations: fixed per locale (not bandit-chosen: an explanation is not marketing). */
 export const WHY: Record<string, Record<WhyKind, string>> = {
@@ -65,6 +68,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     personal: 'Ranked on this device from your activity in this shop, most recently {title}. Your history never leaves this device.',
     personal_cart: 'Ranked on this device from what is in your cart ({title}). Your history never leaves this device.',
     personal_none: 'Ranked on this device from your activity in this shop. Your history never leaves this device.',
+    ranked_after: 'Ranked on this device from {title}, the product you are viewing. Your history never leaves this device.',
     similar: 'Shoppers who looked at {title} often chose this next.',
     trending: 'Trending: it was in many shoppers’ recent activity in this shop (anonymous, noised counts).',
     bestseller: 'One of the shop’s bestsellers, from the shop’s own sales list.',
@@ -78,6 +82,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     personal: 'Auf diesem Gerät aus Ihren Aktivitäten in diesem Shop berechnet, zuletzt {title}. Ihr Verlauf verlässt dieses Gerät nie.',
     personal_cart: 'Auf diesem Gerät aus Ihrem Warenkorb berechnet ({title}). Ihr Verlauf verlässt dieses Gerät nie.',
     personal_none: 'Auf diesem Gerät aus Ihren Aktivitäten in diesem Shop berechnet. Ihr Verlauf verlässt dieses Gerät nie.',
+    ranked_after: 'Auf diesem Gerät aus {title} berechnet, dem Produkt, das Sie gerade ansehen. Ihr Verlauf verlässt dieses Gerät nie.',
     similar: 'Wer {title} angesehen hat, wählte oft als Nächstes dies.',
     trending: 'Gefragt: zuletzt bei vielen Kunden dieses Shops im Verlauf (anonyme, verrauschte Zählung).',
     bestseller: 'Einer der Bestseller des Shops, laut seiner eigenen Verkaufsliste.',
@@ -91,6 +96,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     personal: '根据您在本店的浏览记录（最近：{title}）在本设备上计算。您的记录不会离开本设备。',
     personal_cart: '根据您购物车中的商品（{title}）在本设备上计算。您的记录不会离开本设备。',
     personal_none: '根据您在本店的浏览记录在本设备上计算。您的记录不会离开本设备。',
+    ranked_after: '根据您正在浏览的{title}在本设备上计算。您的记录不会离开本设备。',
     similar: '浏览过{title}的顾客常在之后选择它。',
     trending: '热门：近期出现在许多顾客的浏览记录中（匿名、加噪统计）。',
     bestseller: '本店畅销品之一（来自本店自己的销售榜单）。',
