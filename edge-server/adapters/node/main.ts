@@ -1,30 +1,12 @@
 /**
  * `npm start`: the edge server on Node with disk storage. With `--demo` it also serves the demo shop and,
  * on first start, trains, signs and publishes the demo's default model (cached in the data directory).
- *
- *   PORT                     listening port (default 8787)
- *   EDGE_RECS_DATA           data directory (default .edge-recs)
- *   EDGE_RECS_ADMIN_TOKENS   admin bearer tokens, comma-separated (also --admin-token; with --demo a
- *                            token is made on first start and kept in the data directory)
- *
- *   --federation-key FILE    turns on federated learning: the `edge-recs keygen` key file (private part
- *                            included) that signs the versions rounds publish; with --demo a key is made
- *                            on first start. Rounds and accepted updates live in DATA/federated.
- *   --federated-config FILE  round settings as JSON (`createFederation` options: cohort, epsilonBudget,
- *                            delta, aggregation, ...); default the federation defaults (a 20-device demo
- *                            setting with --demo)
- *   --nginx-config           prints the nginx configuration that fronts this server (nginx serves the
- *                            blobs from DATA/store by sendfile, Node the rest; see nginx-front.ts) for
- *                            these PORT, EDGE_RECS_DATA and --allow-origin, and exits
- *   --nginx-listen PARAMS    nginx's `listen` in that configuration (default 80)
- *   --suppress-below K       the admin read-out and dashboard hide counts, and the revenue of rows
- *                            credited with fewer orders, below K (default 10; 1 shows everything,
- *                            e.g. for a test shop)
+ * Every flag and environment variable, with its default: `USAGE` in `args.ts` (`--help`). An unknown
+ * option or a flag without its value is a one-line usage error, exit code 2.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { generateKeyFile, type KeyFile, type TrustedKey } from '../../../core/artifact/signing.ts';
 import { createApp } from '../../app.ts';
 import { currentManifest, publishArtifact } from '../../registry.ts';
@@ -32,6 +14,7 @@ import { catalogJson } from '../../catalog/store.ts';
 import { openDiskAnalytics } from './analytics-store.ts';
 import { openDiskCatalog } from './catalog-store.ts';
 import { createFederation } from '../../federated/engine.ts';
+import { DEFAULT_DATA, DEFAULT_PORT, parseServerArgs, UsageError, USAGE, type ServerArgs } from './args.ts';
 import { nginxFrontConfig } from './nginx-front.ts';
 import { openDiskRoundStore } from './round-store.ts';
 import { serveNode } from './serve.ts';
@@ -39,19 +22,19 @@ import { nodeTokenHash } from './token-hash.ts';
 import { openDiskStorage } from './storage.ts';
 import { widgetDir } from './widget-dir.ts';
 
-const { values } = parseArgs({
-  options: {
-    demo: { type: 'boolean', default: false },
-    'trusted-key': { type: 'string', multiple: true, default: [] },
-    'allow-origin': { type: 'string', multiple: true, default: [] },
-    'admin-token': { type: 'string', multiple: true, default: [] },
-    'federation-key': { type: 'string' },
-    'federated-config': { type: 'string' },
-    'nginx-config': { type: 'boolean', default: false },
-    'nginx-listen': { type: 'string', default: '80' },
-    'suppress-below': { type: 'string' },
-  },
-});
+let values: ServerArgs;
+try {
+  values = parseServerArgs(process.argv.slice(2));
+} catch (e) {
+  if (!(e instanceof UsageError)) throw e;
+  // One line, no stack trace: the person at the terminal typed something this server does not take.
+  process.stderr.write(`edge-recs server: ${e.message} (run with --help for the options)\n`);
+  process.exit(2);
+}
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 
 /** The demo's admin token: made once (like its signing key) so the dashboard works out of the box. */
 async function loadOrCreateToken(path: string): Promise<string> {
@@ -85,9 +68,9 @@ async function loadOrCreateKey(path: string): Promise<KeyFile> {
 }
 
 async function main(): Promise<void> {
-  const port = Number(process.env.PORT ?? 8787);
+  const port = Number(process.env.PORT ?? DEFAULT_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got "${process.env.PORT}")`);
-  const dataDir = resolve(process.env.EDGE_RECS_DATA ?? '.edge-recs');
+  const dataDir = resolve(process.env.EDGE_RECS_DATA ?? DEFAULT_DATA);
   if (values['nginx-config']) {
     const upstream = `127.0.0.1:${port}`;
     process.stdout.write(nginxFrontConfig({ storeDir: join(dataDir, 'store'), upstream, listen: values['nginx-listen'], allowedOrigins: values['allow-origin'] }));
@@ -151,7 +134,7 @@ async function main(): Promise<void> {
     allowedOrigins: values['allow-origin'],
     mount,
     adminTokens,
-    analytics: { store: analytics, ...(values['suppress-below'] !== undefined ? { suppressBelow: Number(values['suppress-below']) } : {}) },
+    analytics: { store: analytics, ...(values['suppress-below'] !== undefined ? { suppressBelow: values['suppress-below'] } : {}) },
     catalog,
     ...(federation ? { federated: { federation, hashToken: nodeTokenHash } } : {}),
   });
