@@ -3,8 +3,8 @@
  * origin serving server-rendered pages (home and product pages, or a single-page app shell whose router
  * reads `href` in a document click listener, as `demo/app/main.ts` does) with the README's cross-origin
  * script tag and pinned key, and a separate edge-server origin running the real `createApp` with the
- * production widget build (`dist/`), a signed model and the catalog. Federated learning is off unless
- * asked for. Nothing of ours is mocked.
+ * production widget build (`dist/`, as it was when the shop started: `widget-snapshot.ts`), a signed model
+ * and the catalog. Federated learning is off unless asked for. Nothing of ours is mocked.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,13 +18,13 @@ import { generateKeyFile } from '../../core/artifact/signing.ts';
 import type { Catalog, Product } from '../../core/catalog.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { initWeights } from '../../core/model/weights.ts';
-import { widgetDir } from '../../edge-server/adapters/node/widget-dir.ts';
 import { createApp } from '../../edge-server/app.ts';
 import { catalogJson, createMemoryCatalog } from '../../edge-server/catalog/store.ts';
 import { createFederation } from '../../edge-server/federated/engine.ts';
 import { memoryRoundStore } from '../../edge-server/federated/store.ts';
 import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
 import { publishArtifact } from '../../edge-server/registry.ts';
+import { snapshotWidget } from './widget-snapshot.ts';
 
 export const DIST = join(fileURLToPath(new URL('../..', import.meta.url)), 'dist');
 export const ADMIN_TOKEN = 'widget-shop-admin-token-0123456789';
@@ -171,7 +171,9 @@ ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
     const fedKey = await generateKeyFile();
     federated = { federation: createFederation({ storage, rounds: memoryRoundStore(), signingKey: fedKey, cohort: 1000, maxUpdatesPerDay: 1000 }) };
   }
-  const app = createApp({ storage, trustedKeys: trusted, widget: widgetDir(DIST), catalog, allowedOrigins: [shop.url], adminTokens: [ADMIN_TOKEN], federated });
+  // The build as it is now, in memory: a teammate's `npm run build` during the test empties `dist/`.
+  const widget = await snapshotWidget(DIST);
+  const app = createApp({ storage, trustedKeys: trusted, widget, catalog, allowedOrigins: [shop.url], adminTokens: [ADMIN_TOKEN], federated });
   const log: string[] = [];
   const edgeApp = new Hono();
   edgeApp.all('*', async (c) => {

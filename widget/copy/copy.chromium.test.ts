@@ -28,10 +28,20 @@ interface Shown {
   why: string;
 }
 
-/** Every card of every row once the model has loaded and the rows have settled on it. */
-async function shown(page: Page): Promise<Record<string, Shown[]>> {
-  await page.waitForFunction(() => (window as unknown as { edgeRecs?: { state: { status: string } } }).edgeRecs?.state.status === 'ready', undefined, { timeout: 30_000 });
-  await page.waitForFunction(() => Array.from(document.querySelectorAll('edge-recs')).every((el) => el.shadowRoot?.querySelector('li[part="card"]')), undefined, { timeout: 30_000 });
+/** The engine's status (`window.edgeRecs.state`), or `no widget` where the loader did not run. */
+const status = (page: Page): Promise<string> => page.evaluate(() => (window as unknown as { edgeRecs?: { state: { status: string } } }).edgeRecs?.state.status ?? 'no widget');
+/** Each row's `state` attribute by its id: what the row shows now (`ready`: ranked by the model). */
+const rowStates = (page: Page): Promise<Record<string, string | null>> =>
+  page.evaluate(() => Object.fromEntries(Array.from(document.querySelectorAll('edge-recs')).map((el) => [el.id, el.getAttribute('state')])));
+
+/**
+ * Every card of every row once the model has loaded and each row shows what it settles on (`settled`: its
+ * `state`). The engine is `ready` one re-rank before the rows show what the model ranked, so the rows' own
+ * state is what is waited for.
+ */
+async function shown(page: Page, settled: Record<string, string>): Promise<Record<string, Shown[]>> {
+  await expect.poll(() => status(page), { timeout: 30_000, interval: 100 }).toBe('ready');
+  await expect.poll(() => rowStates(page), { timeout: 30_000, interval: 100 }).toEqual(settled);
   return page.evaluate(() => {
     const out: Record<string, Shown[]> = {};
     for (const el of Array.from(document.querySelectorAll('edge-recs'))) {
@@ -52,10 +62,11 @@ describe('card copy in the page', () => {
     const page = await context.newPage();
     // A product the model knows first, so the rows on the next page are really ranked by the model.
     await page.goto(`${shop.shopUrl}/p/sku-03`);
-    await shown(page);
+    await shown(page, { similar: 'ready', 'for-you': 'ready' });
     const unknown = NEW_ITEMS[2]!;
     await page.goto(`${shop.shopUrl}/p/${unknown}`);
-    const rows = await shown(page);
+    // Both rows ranked by the model, after what it read: the product viewed before.
+    const rows = await shown(page, { similar: 'ready', 'for-you': 'ready' });
     const cards = Object.values(rows).flat();
     expect(cards.some((c) => c.source === 'model'), 'some cards are ranked by the model').toBe(true);
     const title = `Product ${Number(unknown.slice(4))}`;
@@ -78,7 +89,7 @@ describe('card copy in the page', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${shop.shopUrl}/p/sku-03`);
-    const similar = (await shown(page)).similar!.filter((c) => c.source === 'model');
+    const similar = (await shown(page, { similar: 'ready', 'for-you': 'ready' })).similar!.filter((c) => c.source === 'model');
     expect(similar.length, 'the similar row is ranked by the model').toBeGreaterThan(0);
     const chosen = new Set(table.next.get('sku-03'));
     const claim = /Shoppers who|Often picked|often chose|Goes with|Pairs with/;
@@ -101,7 +112,8 @@ describe('card copy in the page', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${shop.shopUrl}/`);
-    const { trending } = await shown(page);
+    // A new shopper: nothing for the model to rank after, and no trending counts; both rows fall back.
+    const { trending } = await shown(page, { 'for-you': 'fallback', trending: 'fallback' });
     expect(trending!.length).toBeGreaterThan(0);
     for (const c of trending!) {
       expect(c.reason).not.toMatch(/trending|popular/i);
