@@ -84,7 +84,7 @@ describe('POST /v1/metrics', () => {
 });
 
 describe('GET /v1/admin/metrics', () => {
-  it('reports counts with those below k as null, and rates only from shown counts', async () => {
+  it('reports counts from 1 to below k as null (0 as 0), and rates only from shown counts', async () => {
     const { app } = await setup();
     await post(app, {
       model: 'default',
@@ -96,8 +96,8 @@ describe('GET /v1/admin/metrics', () => {
     const body = (await res.json()) as ReturnType<typeof metricsReadout>;
     expect(body.suppressedBelow).toBe(10);
     expect(body.byPlacement).toEqual([
-      { placement: 'cart', impression: 40, click: null, add_to_cart: null, purchase: null, ctr: null, conversion: null, revenue: {} },
-      { placement: 'for-you', impression: 200, click: 20, add_to_cart: null, purchase: null, ctr: 0.1, conversion: null, revenue: {} },
+      { placement: 'cart', impression: 40, click: null, add_to_cart: 0, purchase: 0, ctr: null, conversion: null, revenue: {} },
+      { placement: 'for-you', impression: 200, click: 20, add_to_cart: 0, purchase: null, ctr: 0.1, conversion: null, revenue: {} },
     ]);
     expect(body.daily).toHaveLength(2);
     expect(body.groups[1]).toMatchObject({ placement: 'for-you', modelVersion: 'v1', variant: 'viewed.1', impression: 200 });
@@ -132,11 +132,30 @@ describe('metricsReadout', () => {
     ];
     const r = metricsReadout('m', rows, 10);
     expect(r.byVariant).toEqual([
-      { placement: 'similar', variant: 'a', impression: 2000, click: 50, add_to_cart: null, purchase: 10, ctr: 0.025, conversion: 0.2, revenue: {} },
-      { placement: 'similar', variant: 'b', impression: null, click: 50, add_to_cart: null, purchase: null, ctr: null, conversion: null, revenue: {} },
+      { placement: 'similar', variant: 'a', impression: 2000, click: 50, add_to_cart: 0, purchase: 10, ctr: 0.025, conversion: 0.2, revenue: {} },
+      { placement: 'similar', variant: 'b', impression: 0, click: 50, add_to_cart: 0, purchase: 0, ctr: null, conversion: 0, revenue: {} },
     ]);
     expect(r.byVersion.map((v) => v.modelVersion)).toEqual(['v1', 'v2']);
     expect(r.daily.map((d) => d.day)).toEqual(['2026-03-01', '2026-03-02']);
+  });
+
+  it('shows a count of 0 as 0 at any k (it points at no shopper), and a rate with a 0 denominator as null', () => {
+    const rows: MetricRow[] = [
+      { day: '2026-03-01', placement: 'similar', modelVersion: 'v1', variant: 'a', event: 'impression', count: 12 },
+      { day: '2026-03-01', placement: 'similar', modelVersion: 'v1', variant: 'a', event: 'click', count: 3 },
+      { day: '2026-03-01', placement: 'cart', modelVersion: 'v1', variant: 'none', event: 'impression', count: 4 },
+    ];
+    // k = 1 (a test shop): nothing is hidden; no purchase after 3 clicks is a conversion of 0, and the
+    // cart row, never clicked, has a CTR of 0 and no conversion at all (nothing to divide by).
+    expect(metricsReadout('m', rows, 1).byPlacement).toEqual([
+      { placement: 'cart', impression: 4, click: 0, add_to_cart: 0, purchase: 0, ctr: 0, conversion: null, revenue: {} },
+      { placement: 'similar', impression: 12, click: 3, add_to_cart: 0, purchase: 0, ctr: 0.25, conversion: 0, revenue: {} },
+    ]);
+    // k = 10: 3 clicks and 4 impressions are hidden, and every rate that needs them; the zeros are not.
+    expect(metricsReadout('m', rows, 10).byPlacement).toEqual([
+      { placement: 'cart', impression: null, click: 0, add_to_cart: 0, purchase: 0, ctr: null, conversion: null, revenue: {} },
+      { placement: 'similar', impression: 12, click: null, add_to_cart: 0, purchase: 0, ctr: null, conversion: null, revenue: {} },
+    ]);
   });
 });
 

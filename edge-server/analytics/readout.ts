@@ -1,14 +1,16 @@
 /**
- * The admin read-out of summed counters and revenue, with small counts suppressed: a cell under `k` is
- * reported as `null`, and so is any ratio that would need one; a revenue figure is `null` when fewer
- * than `k` orders are credited to its row. Small cells are where a count can point at a single shopper
- * ("the one purchase from the cart row of variant B yesterday"), so they are never shown.
+ * The admin read-out of summed counters and revenue, with small counts suppressed: a cell from 1 to
+ * `k - 1` is reported as `null`, and so is any ratio that would need one; a revenue figure is `null`
+ * when fewer than `k` orders are credited to its row. Small cells are where a count can point at a single
+ * shopper ("the one purchase from the cart row of variant B yesterday"), so they are never shown. A 0 is
+ * shown: no shopper is behind it. A ratio with a denominator of 0 (CTR without impressions, conversion
+ * without clicks) is `null` too: there is no such rate.
  */
 import { METRIC_EVENTS, type MetricEvent } from '../../core/analytics.ts';
 import { fromMinor, minorDigits } from '../../core/currency.ts';
 import type { MetricRow, RevenueRow } from './store.ts';
 
-/** Counts per event; `null` when below the suppression threshold. */
+/** Counts per event; `null` when from 1 to below the suppression threshold (0 is shown). */
 export type EventCounts = Record<MetricEvent, number | null>;
 
 export interface Rates {
@@ -46,7 +48,7 @@ type Figures = EventCounts & Rates & RevenueByCurrency;
 
 export interface MetricsReadout {
   model: string;
-  /** Counts (and a revenue figure's credited orders) below this are reported as `null`. */
+  /** Counts from 1 to below this (and revenue credited with fewer orders) are reported as `null`; 0 is shown. */
   suppressedBelow: number;
   /** Per placement, over every version and variant. */
   byPlacement: Array<{ placement: string } & Figures>;
@@ -108,7 +110,8 @@ function summarize<K extends Record<string, string>>(rows: readonly MetricRow[],
   return [...sums.values()]
     .sort((a, b) => (JSON.stringify(Object.values(a.key)) < JSON.stringify(Object.values(b.key)) ? -1 : 1))
     .map(({ key, counts, revenue: byCurrency }) => {
-      const shown = Object.fromEntries(METRIC_EVENTS.map((e) => [e, counts[e] >= k ? counts[e] : null])) as EventCounts;
+      // 0 is shown whatever k: it points at no shopper.
+      const shown = Object.fromEntries(METRIC_EVENTS.map((e) => [e, counts[e] === 0 || counts[e] >= k ? counts[e] : null])) as EventCounts;
       return {
         ...key,
         ...shown,

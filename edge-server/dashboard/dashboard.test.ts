@@ -115,6 +115,23 @@ describe('GET /dashboard', () => {
     expect(await (await empty.request('/dashboard', { headers: ADMIN })).text()).toContain('No federated round has closed for this model yet.');
   });
 
+  it('shows a count of 0 as 0, not "<k", and a rate with nothing to divide by as "–" (k = 1, a test shop)', async () => {
+    const app = await setup({ analytics: { suppressBelow: 1 } });
+    const counters = [
+      { placement: 'similar', modelVersion: 'v2', variant: 'viewed.1', event: 'impression', count: 6 },
+      { placement: 'similar', modelVersion: 'v2', variant: 'viewed.1', event: 'click', count: 2 },
+      { placement: 'cart', modelVersion: 'v2', variant: 'none', event: 'impression', count: 3 },
+    ];
+    await app.request('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify({ model: 'default', counters }) });
+    const html = await (await app.request('/dashboard?model=default', { headers: ADMIN })).text();
+    // Impressions, clicks, add-to-carts, purchases, CTR, conversion: no purchase after 2 clicks is 0%.
+    expect(html).toContain('<td>similar</td><td><code>viewed.1</code></td><td class="n">6</td><td class="n">2</td><td class="n">0</td><td class="n">0</td><td class="n">33.33%</td><td class="n">0.00%</td>');
+    // The cart row was never clicked: 0 clicks, CTR 0%, and no conversion to speak of.
+    expect(html).toContain('<td>cart</td><td><code>none</code></td><td class="n">3</td><td class="n">0</td><td class="n">0</td><td class="n">0</td><td class="n">0.00%</td><td class="n">–</td>');
+    expect(html).not.toContain('&lt;k</span></td>');
+    expect(html).toContain('Every count is shown (k = 1)');
+  });
+
   it('shows empty states for a model with nothing published or counted, and refuses a bad model name', async () => {
     const app = await setup();
     const html = await (await app.request('/dashboard?model=nothing', { headers: ADMIN })).text();

@@ -90,6 +90,12 @@ function versionsSection(record: ModelRecord | null, model: string): string {
   return `<table><tr><th>version</th><th>published</th><th>manifest</th></tr>${rows}</table>`;
 }
 
+/** What the read-out hides at `k`; a 0 is always shown (it points at no shopper). */
+function suppressionNote(k: number): string {
+  if (k === 1) return 'Every count is shown (k = 1); the revenue of a row credited with no order is not (&lt;k).';
+  return `Counts from 1 to ${k - 1} are not shown (&lt;k), nor any rate that needs one, nor the revenue of a row credited with fewer than ${k} orders.`;
+}
+
 function metricsSection(m: MetricsReadout): string {
   if (m.groups.length === 0) return `<div class="empty"><p>No metrics received for this model yet.</p></div>`;
   const days = [...new Set(m.daily.map((d) => d.day))].sort();
@@ -147,7 +153,7 @@ function metricsSection(m: MetricsReadout): string {
 <table><tr><th>placement</th><th>model version</th><th>variant</th>${HEAD}</tr>${groupRows}</table>
 <p class="muted">Conversion is purchases (clicked products bought) per click. Revenue is the clicked products' share of the orders placed within 7 days of the click, by currency; per impression and per click divide it by the cards' impressions and clicks.
 Each order is credited to one row, the one whose clicked products make up most of it, so orders add up over rows; its revenue is split over every row whose products it holds.
-Counts below ${m.suppressedBelow} are not shown (&lt;k), nor any rate that needs one, nor the revenue of a row credited with fewer than ${m.suppressedBelow} orders.</p>`;
+${suppressionNote(m.suppressedBelow)} A rate with nothing to divide by (no impressions, no clicks) is –.</p>`;
 }
 
 function roundsSection(rounds: Round[], available: boolean): string {
