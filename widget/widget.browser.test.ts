@@ -279,7 +279,7 @@ describe('widget features, production build', () => {
     first.close();
     const again = await open();
     await settled(again);
-    deepEqual(again.api.state.modelLoad, { manifest: 'revalidated', filesFromCache: 2, filesFetched: 0, bytesFetched: 0 }, 'repeat visit');
+    deepEqual(again.api.state.modelLoad, { manifest: 'revalidated', filesFromCache: 3, filesFetched: 0, bytesFetched: 0 }, 'repeat visit');
     const blobs = again.win.performance.getEntriesByType('resource').filter((e) => e.name.includes('/v1/blobs/'));
     deepEqual(blobs.map((e) => e.name), [], 'model file requests on the repeat visit');
     const el = await add(again, '<edge-recs placement="for-you" count="2"></edge-recs>');

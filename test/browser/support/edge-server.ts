@@ -81,7 +81,8 @@ export async function startTestEdgeServer(root: string): Promise<TestEdgeServer>
   // canary tests to serve to part of the buckets (`PUT /v1/admin/models/default/canary`).
   for (const [version, seed] of [['v2', 8], ['v1', 7]] as const) {
     const artifact = await buildArtifact(
-      { name: 'default', version, config: MODEL, itemIds: PRODUCT_IDS, weights: initWeights(MODEL, seed), quantization: 'float32' },
+      // A chosen-next table with no pairs: a file like any other for the loader and its cache, no claim in copy.
+      { name: 'default', version, config: MODEL, itemIds: PRODUCT_IDS, weights: initWeights(MODEL, seed), quantization: 'float32', nextSteps: { window: 1, minUsers: 5, perItem: 20, next: new Map() } },
       key,
     );
     await publishArtifact(storage, artifact, { trusted: trustedKeys });
