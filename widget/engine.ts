@@ -70,6 +70,8 @@ export interface ProfileSummary {
   paused: boolean;
   /** The widget's locale (`data-locale`), for the panel's texts. */
   locale: string;
+  /** The catalog's currency (ISO 4217; a catalog holds one), for the panel's prices; none when the catalog did not load. */
+  currency?: string;
 }
 
 /** Consent as the loader reads it from `data-consent`, `edgeRecs.consent()` and Google Consent Mode. */
@@ -277,7 +279,10 @@ export class Engine extends EventTarget {
   /** The shopper's profile as the panel shows it. */
   async summary(): Promise<ProfileSummary> {
     const store = await this.store;
-    return { profile: await this.currentProfile(), storage: store.kind, paused: this.paused, locale: this.config.locale };
+    // Prices are the catalog's, in its currency: read once it has loaded (or failed to).
+    await this.catalogReady;
+    const currency = this.catalog.values().next().value?.currency;
+    return { profile: await this.currentProfile(), storage: store.kind, paused: this.paused, locale: this.config.locale, ...(currency ? { currency } : {}) };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { ui } from './copy/copy.ts';
+import { money, ui, uiCount } from './copy/copy.ts';
 import type { Engine, ProfileSummary } from './engine.ts';
 
 /**
@@ -70,19 +70,20 @@ export class EdgeRecsProfileElement extends LitElement {
     const t = (key: string, slots?: Record<string, string>): string => ui(locale, key, slots);
     const p = s?.profile;
     const pct = (w: number): string => new Intl.NumberFormat(locale, { style: 'percent' }).format(w);
-    const number = (n: number): string => new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(n);
+    // Prices in the catalog's currency, as the cards show them; a bare number only before the catalog loads.
+    const price = (n: number): string => (s?.currency ? money(locale, s.currency, n) : new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(n));
     return html`<section part="panel" aria-labelledby="edge-recs-profile-title">
       <h2 id="edge-recs-profile-title">${t('profile')}</h2>
       ${!p || p.eventCount === 0
         ? html`<p data-testid="profile-empty">${t('none')}</p>`
         : html`<dl>
             <dt>${t('stored')}</dt>
-            <dd data-testid="profile-events">${t('events', { n: String(p.eventCount) })} (${s!.storage === 'indexeddb' ? 'IndexedDB' : 'memory'})</dd>
+            <dd data-testid="profile-events">${uiCount(locale, 'events', p.eventCount)} (${s!.storage === 'indexeddb' ? 'IndexedDB' : 'memory'})</dd>
             ${p.categories.length > 0
               ? html`<dt>${t('categories')}</dt>
                   <dd>${p.categories.slice(0, 3).map((c) => `${c.category} (${pct(c.weight)})`).join(', ')}</dd>`
               : nothing}
-            ${p.priceBand ? html`<dt>${t('price')}</dt><dd>${number(p.priceBand.low)} – ${number(p.priceBand.high)}</dd>` : nothing}
+            ${p.priceBand ? html`<dt>${t('price')}</dt><dd>${price(p.priceBand.low)} – ${price(p.priceBand.high)}</dd>` : nothing}
             <dt>${t('segment')}</dt>
             <dd>${p.segment}</dd>
           </dl>`}

@@ -253,6 +253,18 @@ export function ui(locale: string, key: string, slots: Record<string, string> = 
   return fill(table(UI, locale, key), slots) ?? key;
 }
 
+/**
+ * A UI string about `n` things (`events`: "1 event", "2 events"): the table's `key.one`, `key.two`, ...
+ * by the plural rules (`Intl.PluralRules`) of the language whose table has `key`, else its `key`, with
+ * `{n}` written in `locale`'s digits.
+ */
+export function uiCount(locale: string, key: string, n: number): string {
+  const tag = localeChain(locale).find((t) => UI[t]?.[key] !== undefined) ?? 'en';
+  const forms = UI[tag]!;
+  const form = forms[`${key}.${new Intl.PluralRules(tag).select(n)}`] ?? forms[key] ?? key;
+  return fill(form, { n: new Intl.NumberFormat(locale).format(n) }) ?? key;
+}
+
 /** The "why this" explanation of a card: the tier it came from and the fact behind it, under the same evidence rules as the lines. */
 export function why(r: Ranked, ctx: CopyContext): string {
   let kind: WhyKind = 'neutral';

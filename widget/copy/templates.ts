@@ -108,7 +108,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
   },
 };
 
-/** UI strings of the card and the profile panel. */
+/** UI strings of the card and the profile panel. A count's forms other than `key` are `key.one`, `key.two`, ... (`uiCount`). */
 export const UI: Record<string, Record<string, string>> = {
   en: {
     label: 'Recommended products',
@@ -116,6 +116,7 @@ export const UI: Record<string, Record<string, string>> = {
     profile: 'Your recommendation profile',
     stored: 'Stored on this device',
     events: '{n} events',
+    'events.one': '{n} event',
     categories: 'Favourite categories',
     segment: 'Segment',
     price: 'Usual price range',
@@ -135,6 +136,7 @@ export const UI: Record<string, Record<string, string>> = {
     profile: 'Ihr Empfehlungsprofil',
     stored: 'Auf diesem Gerät gespeichert',
     events: '{n} Ereignisse',
+    'events.one': '{n} Ereignis',
     categories: 'Lieblingskategorien',
     segment: 'Segment',
     price: 'Übliche Preisspanne',
