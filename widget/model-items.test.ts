@@ -122,6 +122,6 @@ describe('a model of variant ids in the page\'s engine', () => {
     expect(viewed.map((c) => [c.product.id, c.reason])).toEqual([['jacket M', 'You viewed this']]);
     // On the page of the hat's large size (its card would show the small one).
     const onHat = await engine.recommend({ placement: 'similar', itemId: 'hat 2', count: 3 });
-    expect(onHat.map((c) => c.why)).toEqual(Array(3).fill('Shoppers who looked at Hat, large often chose this next.'));
+    expect(onHat.map((c) => c.why)).toEqual(Array(3).fill('Other shoppers who looked at Hat, large went on to choose this.'));
   });
 });

@@ -161,11 +161,11 @@ it('on the demo\'s product pages, a model-ranked similar row says shoppers chose
       const title = (await page.locator('[data-testid="product-title"]').textContent())!.trim();
       await waitForRenderWithModel(page, 'similar');
       const chosen = new Set(table.next.get(id) ?? []);
-      const others = [...claimsAbout(title).slice(0, 2), /often chose this next/];
+      const others = [...claimsAbout(title).slice(0, 2), /went on to choose this/];
       for (const line of (await cardLines(page)).filter((l) => l.placement === 'similar' && l.tier === 'similar')) {
         if (chosen.has(line.id)) {
           shown++;
-          expect(line.why, `${id} -> ${line.id}`).toBe(`Shoppers who looked at ${title} often chose this next.`);
+          expect(line.why, `${id} -> ${line.id}`).toBe(`Other shoppers who looked at ${title} went on to choose this.`);
         } else unsupported.push(...matching([line], others).map((m) => `${id}: ${m}`));
       }
     } finally {

@@ -92,10 +92,10 @@ describe('card copy in the page', () => {
     const similar = (await shown(page, { similar: 'ready', 'for-you': 'ready' })).similar!.filter((c) => c.source === 'model');
     expect(similar.length, 'the similar row is ranked by the model').toBeGreaterThan(0);
     const chosen = new Set(table.next.get('sku-03'));
-    const claim = /Shoppers who|Often picked|often chose|Goes with|Pairs with/;
+    const claim = /Shoppers who|Other shoppers|picked after|went on to choose|Goes with|Pairs with/;
     for (const c of similar) {
       if (chosen.has(c.id)) {
-        expect(c.why, `card ${c.id}`).toBe('Shoppers who looked at Product 3 often chose this next.');
+        expect(c.why, `card ${c.id}`).toBe('Other shoppers who looked at Product 3 went on to choose this.');
       } else {
         expect(c.reason, `card ${c.id}`).not.toMatch(claim);
         // What happened instead: ranked on this device after the product on screen.

@@ -120,7 +120,7 @@ describe('card copy', () => {
   it('explains each card by its tier and the profile fact behind it', () => {
     expect(why(card('p-x-80', 'personal'), ctx('en'))).toContain('most recently Title p-x-x');
     expect(why(card('p-x-80', 'personal'), ctx('en', { placement: 'cart' }))).toContain('in your cart (Title p-x-x)');
-    expect(why({ ...card('p-x-80', 'similar'), boosted: true }, ctx('en'))).toBe('Shoppers who looked at Title p-12-80 often chose this next. The shop gives it extra weight.');
+    expect(why({ ...card('p-x-80', 'similar'), boosted: true }, ctx('en'))).toBe('Other shoppers who looked at Title p-12-80 went on to choose this. The shop gives it extra weight.');
     expect(why(card('p-x-80', 'catalog'), ctx('de'))).toBe('Aus dem Katalog des Shops, in seiner eigenen Reihenfolge.');
   });
 });
@@ -160,11 +160,11 @@ describe('each kind of line needs its evidence', () => {
   });
 
   it('"Shoppers who viewed X chose this next": only when the chosen-next table shows shoppers chose this card next after X', () => {
-    const claims = /Shoppers who|Often picked|often chose/;
+    const claims = /Shoppers who|Other shoppers|picked after|went on to choose/;
     const r = card('p-x-80', 'similar');
     // In the table (p-12-80 -> p-x-80): the claim, in the line and in "why this".
-    expect(texts(r, ctx('en'))).toEqual(expect.arrayContaining(['Shoppers who viewed Title p-12-80 chose this next', 'Often picked after Title p-12-80']));
-    expect(why(r, ctx('en'))).toBe('Shoppers who looked at Title p-12-80 often chose this next.');
+    expect(texts(r, ctx('en'))).toEqual(expect.arrayContaining(['Shoppers who viewed Title p-12-80 chose this next', 'Also picked after Title p-12-80 by other shoppers']));
+    expect(why(r, ctx('en'))).toBe('Other shoppers who looked at Title p-12-80 went on to choose this.');
     // The same model-ranked card, the same ranking after X, but no shoppers behind the pair: no such claim.
     for (const table of [[], [['p-x-80', 'p-12-80']], [['p-12-80', 'p-x-5']]] as Array<Array<[string, string]>>) {
       const c = ctx('en', { choseNext: choseNextOf(table) });
@@ -177,7 +177,7 @@ describe('each kind of line needs its evidence', () => {
     expect(why(screenOnly, ctx('en', { choseNext: () => false }))).toBe(
       'Ranked on this device from Title p-12-80, the product you are viewing. Your history never leaves this device.',
     );
-    expect(why(screenOnly, ctx('en'))).toBe('Shoppers who looked at Title p-12-80 often chose this next.');
+    expect(why(screenOnly, ctx('en'))).toBe('Other shoppers who looked at Title p-12-80 went on to choose this.');
     // Viewed X: "Because you viewed X" is true of a ranking that read X, and claims nothing about other shoppers.
     const viewedX = ctx('en', { choseNext: () => false, profile: deriveProfile([...history, ev('view_item', 'p-12-80', 4)], (id) => catalog.get(id)) });
     expect(texts(r, viewedX)).toContain('Because you viewed Title p-12-80');
@@ -203,7 +203,7 @@ describe('each kind of line needs its evidence', () => {
   });
 
   it('without a chosen-next table (a model made before it), no line or explanation in any locale claims what other shoppers chose', () => {
-    const claims = /Shoppers|Often picked|often chose|Goes with|Pairs with|Wer .* wählte|Oft nach|Passt zu|Ergänzt|顾客|常在|搭配/;
+    const claims = /Shoppers|shoppers|picked after|went on to choose|Goes with|Pairs with|Kunden|Passt zu|Ergänzt|顾客|搭配/;
     let checked = 0;
     for (const locale of ['en', 'de-DE', 'zh-CN']) {
       for (const placement of ['for-you', 'similar', 'cart'] as const) {
@@ -358,7 +358,7 @@ describe('copy on variant groups', () => {
     // On the page of size L, "shoppers who viewed" names size L.
     const onL = { ...shopCtx([]), currentItem: 'jacket', onScreen: 'jacket L' };
     expect(texts(mug('similar', ['jacket']), onL)).toContain('Shoppers who viewed Jacket, size L chose this next');
-    expect(why(mug('similar', ['jacket']), onL)).toBe('Shoppers who looked at Jacket, size L often chose this next.');
+    expect(why(mug('similar', ['jacket']), onL)).toBe('Other shoppers who looked at Jacket, size L went on to choose this.');
     for (const c of [viewedL, thenS, added, cartRow, onL]) {
       for (const line of [...candidateLines(mug('personal', ['jacket']), c), ...candidateLines(mug('similar', ['jacket']), c)]) expect(line.text).not.toContain('size M');
     }

@@ -14,7 +14,7 @@ export type Templates = Partial<Record<CopyKind, string[]>>;
 export const BUILT_IN: Record<string, Record<CopyKind, string[]>> = {
   en: {
     viewed: ['Because you viewed {title}', 'Picked after your visit to {title}'],
-    similar: ['Shoppers who viewed {title} chose this next', 'Often picked after {title}'],
+    similar: ['Shoppers who viewed {title} chose this next', 'Also picked after {title} by other shoppers'],
     cart: ['Goes with {title} in your cart', 'Pairs with the {title} in your cart'],
     category: ['More {category}, a favourite of yours', 'From {category}, where you browse most'],
     price_drop: ['Now {sale_price}, was {price}', 'Price drop: {sale_price} instead of {price}'],
@@ -28,7 +28,7 @@ export const BUILT_IN: Record<string, Record<CopyKind, string[]>> = {
   },
   de: {
     viewed: ['Weil Sie {title} angesehen haben', 'Passend zu Ihrem Besuch bei {title}'],
-    similar: ['Wer {title} angesehen hat, wählte danach dies', 'Oft nach {title} gewählt'],
+    similar: ['Wer {title} angesehen hat, wählte danach dies', 'Von anderen Kunden nach {title} gewählt'],
     cart: ['Passt zu {title} in Ihrem Warenkorb', 'Ergänzt {title} in Ihrem Warenkorb'],
     category: ['Mehr aus {category}, einer Ihrer Lieblingskategorien', 'Aus {category}, wo Sie am meisten stöbern'],
     price_drop: ['Jetzt {sale_price} statt {price}', 'Preis gesenkt: {sale_price} statt {price}'],
@@ -42,7 +42,7 @@ export const BUILT_IN: Record<string, Record<CopyKind, string[]>> = {
   },
   zh: {
     viewed: ['因为您浏览过{title}', '根据您浏览的{title}推荐'],
-    similar: ['浏览过{title}的顾客接下来选择了它', '常在{title}之后被选择'],
+    similar: ['浏览过{title}的顾客接下来选择了它', '其他顾客在{title}之后选择了它'],
     cart: ['与购物车中的{title}搭配', '搭配您购物车里的{title}'],
     category: ['更多您喜爱的{category}', '来自您最常浏览的{category}'],
     price_drop: ['现价{sale_price}，原价{price}', '降价：{sale_price}（原价{price}）'],
@@ -69,7 +69,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     personal_cart: 'Ranked on this device from what is in your cart ({title}). Your history never leaves this device.',
     personal_none: 'Ranked on this device from your activity in this shop. Your history never leaves this device.',
     ranked_after: 'Ranked on this device from {title}, the product you are viewing. Your history never leaves this device.',
-    similar: 'Shoppers who looked at {title} often chose this next.',
+    similar: 'Other shoppers who looked at {title} went on to choose this.',
     trending: 'Trending: it was in many shoppers’ recent activity in this shop (anonymous, noised counts).',
     bestseller: 'One of the shop’s bestsellers, from the shop’s own sales list.',
     catalog: 'From the shop’s catalog, in the shop’s own order.',
@@ -83,7 +83,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     personal_cart: 'Auf diesem Gerät aus Ihrem Warenkorb berechnet ({title}). Ihr Verlauf verlässt dieses Gerät nie.',
     personal_none: 'Auf diesem Gerät aus Ihren Aktivitäten in diesem Shop berechnet. Ihr Verlauf verlässt dieses Gerät nie.',
     ranked_after: 'Auf diesem Gerät aus {title} berechnet, dem Produkt, das Sie gerade ansehen. Ihr Verlauf verlässt dieses Gerät nie.',
-    similar: 'Wer {title} angesehen hat, wählte oft als Nächstes dies.',
+    similar: 'Andere Kunden, die {title} angesehen haben, wählten danach dies.',
     trending: 'Gefragt: zuletzt bei vielen Kunden dieses Shops im Verlauf (anonyme, verrauschte Zählung).',
     bestseller: 'Einer der Bestseller des Shops, laut seiner eigenen Verkaufsliste.',
     catalog: 'Aus dem Katalog des Shops, in seiner eigenen Reihenfolge.',
@@ -97,7 +97,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     personal_cart: '根据您购物车中的商品（{title}）在本设备上计算。您的记录不会离开本设备。',
     personal_none: '根据您在本店的浏览记录在本设备上计算。您的记录不会离开本设备。',
     ranked_after: '根据您正在浏览的{title}在本设备上计算。您的记录不会离开本设备。',
-    similar: '浏览过{title}的顾客常在之后选择它。',
+    similar: '浏览过{title}的其他顾客之后选择了它。',
     trending: '热门：近期出现在许多顾客的浏览记录中（匿名、加噪统计）。',
     bestseller: '本店畅销品之一（来自本店自己的销售榜单）。',
     catalog: '来自本店商品目录，按本店自己的顺序排列。',
