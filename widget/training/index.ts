@@ -87,6 +87,8 @@ export class FederatedTrainer extends EventTarget {
   readonly options: TrainingOptions;
   private model: DeviceModel | null = null;
   private running: Promise<TrainingOutcome> | null = null;
+  /** The attempt queued behind `running` by calls made while it ran. */
+  private rerun: Promise<TrainingOutcome> | null = null;
   private readonly abort = new AbortController();
   private readonly onChange = (): void => void this.maybeTrain();
   /** In memory where localStorage is unavailable. */
@@ -124,8 +126,17 @@ export class FederatedTrainer extends EventTarget {
 
   private train(force: boolean): Promise<TrainingOutcome> {
     if (!this.consented()) return Promise.resolve(this.report({ status: 'skipped', reason: 'no_consent' }));
-    // One attempt at a time: a caller during one gets its outcome (a forced one runs again after it).
-    if (this.running) return force ? this.running.then(() => this.train(true)) : this.running;
+    // One attempt at a time. A call during one runs again once it ends: the attempt in flight read the
+    // events before this call's change (the event that reaches the threshold would otherwise wait for the
+    // next one). Calls during one attempt share that one rerun.
+    if (this.running) {
+      if (force) return this.running.then(() => this.train(true));
+      this.rerun ??= this.running.then(() => {
+        this.rerun = null;
+        return this.train(false);
+      });
+      return this.rerun;
+    }
     const run = this.attempt(force)
       .catch((e: unknown): TrainingOutcome => ({ status: 'failed', reason: e instanceof Error ? e.message : String(e) }))
       .then((outcome) => this.report(outcome))

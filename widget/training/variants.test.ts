@@ -1,9 +1,10 @@
 /**
- * On-device training in a shop with `item_group_id` variants, for both shapes of model the CLI makes: one
- * trained with `--catalog` (its items are group keys) and one trained without (its items are variant ids).
- * The page's real `Engine` in Node against a real edge server on a loopback port with federated learning
- * on (`createFederation`, memory storage, the catalog uploaded through the admin API), training on the main
- * thread on tfjs' CPU backend and uploading through `POST /v1/updates` into the open round. Nothing is mocked.
+ * On-device training against a real edge server: in a shop with `item_group_id` variants, for both shapes
+ * of model the CLI makes (one trained with `--catalog`, whose items are group keys, and one trained without,
+ * whose items are variant ids), and when an attempt runs. The page's real `Engine` in Node against a real
+ * edge server on a loopback port with federated learning on (`createFederation`, memory storage, the
+ * catalog uploaded through the admin API), training on the main thread on tfjs' CPU backend and uploading
+ * through `POST /v1/updates` into the open round. Nothing is mocked.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildArtifact } from '../../core/artifact/artifact.ts';
@@ -107,5 +108,24 @@ describe('on-device training on variant groups', () => {
     const outcome = await e.trainer!.trainNow();
     expect(outcome.status, JSON.stringify(outcome)).toBe('uploaded');
     expect(await pending()).toBe(1);
+  });
+});
+
+describe('when the trainer runs', () => {
+  it('trains for the event that reaches the threshold while an attempt that read fewer events is still running', { timeout: 60_000 }, async () => {
+    const { engine: e, pending } = await shop(['jacket', 'hat', 'mug']);
+    // Four of the five events the trainer waits for.
+    await browseSizes(e);
+    // Those events' own attempts (and any rerun they queued) are over, and one more found too few events.
+    await e.trainer!.maybeTrain();
+    expect((await e.trainer!.maybeTrain()).status).toBe('skipped');
+    const outcomes: string[] = [];
+    e.trainer!.addEventListener('outcome', (ev) => outcomes.push((ev as CustomEvent<{ status: string; reason?: string }>).detail.reason ?? (ev as CustomEvent<{ status: string }>).detail.status));
+    // An attempt starts and reads the four; the fifth arrives before it ends (its change comes mid-attempt).
+    const first = e.trainer!.maybeTrain();
+    await e.track('view_item', { items: [{ item_id: 'mug' }] });
+    expect((await first).status).toBe('skipped');
+    await expect.poll(pending, { timeout: 30_000, interval: 100 }).toBe(1);
+    expect(outcomes).toEqual(['too_few_events', 'uploaded']);
   });
 });
