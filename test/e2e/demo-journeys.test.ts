@@ -10,10 +10,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BESTSELLER, cardLines, claimsAbout, matching, PAGE_CLAIMS, pageClaims, recordRenders, TRENDING, waitForRenderWithModel } from './support/copy-claims.ts';
+import { cardLines, claimsAbout, claimsOnUnseenProduct, matching, recordRenders, waitForRenderWithModel } from './support/copy-claims.ts';
 import { launchChromium, startDemoServer, type DemoServer } from './support/demo-server.ts';
 import { parseNextSteps } from '../../core/artifact/next-steps.ts';
-import { clickAndAdd, describeClick, firstLine, funnel, landedRight, pollMetrics, watchPage, type ClickHow, type ClickJourney, type MetricsReadout } from './support/journeys.ts';
+import { clickAndAdd, firstLine, journeyTests, pageViewMessages, pollJourneyFunnel, type ClickHow, type JourneyOutcome } from './support/journeys.ts';
 
 let server: DemoServer;
 let browser: Browser;
@@ -46,9 +46,7 @@ async function addToCart(page: Page): Promise<boolean> {
 
 describe('a shopper on the demo: 12 card clicks, add-to-carts, a purchase', () => {
   const PLAN: ClickHow[] = ['mouse', 'keyboard', 'mouse', 'ctrl', 'mouse', 'middle', 'mouse', 'keyboard', 'mouse', 'ctrl', 'mouse', 'middle'];
-  let journey: ClickJourney = { clicks: [], problems: [], added: 0 };
-  let orderTotal = 0;
-  let readout: MetricsReadout | undefined;
+  const outcome: JourneyOutcome = { journey: { clicks: [], problems: [], added: 0 }, orderTotal: 0, readout: undefined };
 
   beforeAll(async () => {
     const context = await browser.newContext();
@@ -58,46 +56,24 @@ describe('a shopper on the demo: 12 card clicks, add-to-carts, a purchase', () =
       await page.locator('a[href^="/c/"]').first().click();
       await page.locator('[data-testid="product-tile"]').nth(1).click();
       await page.locator('[data-testid="product-title"]').waitFor();
-      journey = await clickAndAdd(page, 'similar', PLAN, addToCart);
+      outcome.journey = await clickAndAdd(page, 'similar', PLAN, addToCart);
       await page.locator('a.cart-link').click();
       // The order's value as the shop reports it to GA4 (shipping included): the cart's total.
-      orderTotal = Number((await page.locator('[data-testid="cart-total"]').textContent())!.replace(/[^0-9.]/g, ''));
+      outcome.orderTotal = Number((await page.locator('[data-testid="cart-total"]').textContent())!.replace(/[^0-9.]/g, ''));
       await page.locator('[data-testid="checkout"]').click();
       await page.getByText(/DEMO-[A-Z0-9]+/).first().waitFor();
       // Leaving the page sends the counters.
       await page.goto(server.url);
       await page.locator('edge-recs[placement="for-you"] li[part="card"]').first().waitFor();
     } catch (e) {
-      journey.problems.push(`checkout: ${firstLine(e)}`);
+      outcome.journey.problems.push(`checkout: ${firstLine(e)}`);
     } finally {
       await context.close();
     }
-    readout = await pollMetrics(base, token, 'default', (r) => {
-      const f = funnel(r, 'similar');
-      return f.add_to_cart >= 10 && f.purchase >= 10 && f.revenue > 0;
-    });
+    outcome.readout = await pollJourneyFunnel(base, token, 'default', 'similar');
   }, 300_000);
 
-  it('the journey ran: 12 clicks on model-ranked rows, each product added, one order placed', () => {
-    expect(journey.problems).toEqual([]);
-    expect(journey.clicks).toHaveLength(12);
-    for (const c of journey.clicks) expect(c.sources, describeClick(c)).toContain('model');
-    expect(journey.added).toBe(12);
-    expect(orderTotal).toBeGreaterThan(0);
-  });
-
-  it('12 of 12 card clicks land on the clicked product (mouse, keyboard Enter, Ctrl-click and middle-click into a new tab)', () => {
-    expect(journey.clicks.filter((c) => !landedRight(c)).map(describeClick)).toEqual([]);
-    expect(journey.clicks.filter(landedRight)).toHaveLength(12);
-  });
-
-  it('every click, add-to-cart and purchase after a click is counted for the row (admin read-out, k = 1)', () => {
-    expect(funnel(readout, 'similar'), JSON.stringify(readout?.byPlacement)).toMatchObject({ click: 12, add_to_cart: 12, purchase: 12 });
-  });
-
-  it('the revenue of the order goes to the row whose cards were clicked, to the cent', () => {
-    expect(funnel(readout, 'similar').revenue, JSON.stringify(readout?.byPlacement)).toBe(orderTotal);
-  });
+  journeyTests(() => outcome);
 });
 
 describe('a product the model never saw, added to the demo catalog by the merchant', () => {
@@ -118,27 +94,8 @@ describe('a product the model never saw, added to the demo catalog by the mercha
   });
 
   it('its page shows no behavioural copy about it, for a new shopper and after browsing', async () => {
-    const popular = (await (await fetch(`${base}/v1/popular?model=default`)).json()) as { trending: unknown[]; bestsellers: unknown[] };
-    const context = await browser.newContext();
-    try {
-      const page = await context.newPage();
-      await recordRenders(page);
-      const claims: string[] = [];
-      for (const path of [`/p/${NEW_ID}`, '/p/sku-0005', '/p/sku-0012', `/p/${NEW_ID}`]) {
-        await page.goto(`${base}${path}`);
-        if (!path.endsWith(NEW_ID)) continue;
-        await page.locator('[data-testid="product-title"]', { hasText: TITLE }).waitFor();
-        await waitForRenderWithModel(page, 'similar');
-        const lines = await cardLines(page);
-        expect(lines.length).toBeGreaterThan(0);
-        claims.push(...matching(lines, claimsAbout(TITLE)), ...(await pageClaims(page, PAGE_CLAIMS)));
-        if (popular.trending.length === 0) claims.push(...matching(lines, TRENDING));
-        if (popular.bestsellers.length === 0) claims.push(...matching(lines, BESTSELLER));
-      }
-      expect(claims).toEqual([]);
-    } finally {
-      await context.close();
-    }
+    const visit = { shopUrl: base, edgeUrl: base, model: 'default', unseen: { id: NEW_ID, title: TITLE }, browsed: ['/p/sku-0005', '/p/sku-0012'] };
+    expect(await claimsOnUnseenProduct(browser, visit)).toEqual([]);
   });
 });
 
@@ -177,21 +134,6 @@ it('on the demo\'s product pages, a model-ranked similar row says shoppers chose
 });
 
 it('page views on the demo: no console message, no failed request, no HTTP error', async () => {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    await recordRenders(page);
-    const heard: string[] = [];
-    for (const [path, placement] of [['/', 'for-you'], ['/c/coffee-tea', null], ['/p/sku-0003', 'similar'], ['/p/sku-0040', 'similar'], ['/cart', null]] as const) {
-      const watch = watchPage(page);
-      await page.goto(`${base}${path}`);
-      if (placement) await waitForRenderWithModel(page, placement);
-      await page.waitForLoadState('networkidle');
-      watch.stop();
-      heard.push(...watch.messages.map((m) => `${path}: ${m}`));
-    }
-    expect(heard).toEqual([]);
-  } finally {
-    await context.close();
-  }
+  const views = [['/', 'for-you'], ['/c/coffee-tea', null], ['/p/sku-0003', 'similar'], ['/p/sku-0040', 'similar'], ['/cart', null]] as const;
+  expect(await pageViewMessages(browser, base, views)).toEqual([]);
 });

@@ -10,9 +10,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISCONTINUED_ID, HISTORY_PRODUCTS, NEW_ARRIVALS, PRODUCT_BY_ID } from './fixture-shop/catalog.ts';
 import { startFixtureStack, type FixtureStack } from './fixture-shop/stack.ts';
-import { BESTSELLER, cardLines, claimsAbout, matching, PAGE_CLAIMS, pageClaims, recordRenders, TRENDING, waitForRenderWithModel } from './support/copy-claims.ts';
+import { claimsOnUnseenProduct } from './support/copy-claims.ts';
 import { launchChromium } from './support/demo-server.ts';
-import { clickAndAdd, clickCard, describeClick, firstLine, funnel, landedRight, pollMetrics, rowCards, waitForModelRow, watchPage, type CardClick, type ClickHow, type ClickJourney, type MetricsReadout } from './support/journeys.ts';
+import { clickAndAdd, clickCard, describeClick, firstLine, journeyTests, landedRight, pageViewMessages, pollJourneyFunnel, rowCards, waitForModelRow, type CardClick, type ClickHow, type JourneyOutcome } from './support/journeys.ts';
 
 let stack: FixtureStack;
 let browser: Browser;
@@ -51,9 +51,7 @@ it("the shop's GA4 export and feed went in as exported: read, kept and skipped a
 describe('a shopper on the foreign shop: 12 card clicks, add-to-carts, a purchase', () => {
   /** Mouse clicks (the browser follows the link), keyboard Enter, and Ctrl/middle-click into a new tab. */
   const PLAN: ClickHow[] = ['mouse', 'mouse', 'keyboard', 'mouse', 'ctrl', 'mouse', 'keyboard', 'middle', 'mouse', 'ctrl', 'mouse', 'middle'];
-  let journey: ClickJourney = { clicks: [], problems: [], added: 0 };
-  let orderTotal = 0;
-  let readout: MetricsReadout | undefined;
+  const outcome: JourneyOutcome = { journey: { clicks: [], problems: [], added: 0 }, orderTotal: 0, readout: undefined };
 
   beforeAll(async () => {
     const context = await browser.newContext();
@@ -64,48 +62,25 @@ describe('a shopper on the foreign shop: 12 card clicks, add-to-carts, a purchas
       await page.locator('nav a', { hasText: 'Tents' }).click();
       await page.locator('[data-testid="tile"]').nth(1).click();
       await page.locator('[data-testid="product-title"]').waitFor();
-      journey = await clickAndAdd(page, 'similar', PLAN, addToCart);
+      outcome.journey = await clickAndAdd(page, 'similar', PLAN, addToCart);
       await page.locator('a.cart-link').click();
       await page.locator('[data-testid="checkout"]').click();
       const orderId = (await page.locator('[data-testid="order-id"]').textContent())!;
-      orderTotal = stack.shop.orders.get(orderId)!.total;
+      outcome.orderTotal = stack.shop.orders.get(orderId)!.total;
       // The shopper leaves the thank-you page (counters go out on leaving) and closes the browser.
       await page.locator('a', { hasText: 'Continue shopping' }).click();
       await page.locator('edge-recs[placement="for-you"] li[part="card"]').first().waitFor();
     } catch (e) {
-      journey.problems.push(`checkout: ${firstLine(e)}`);
+      outcome.journey.problems.push(`checkout: ${firstLine(e)}`);
     } finally {
       await context.close();
     }
-    readout = await pollMetrics(stack.edge.url, stack.adminToken, stack.model, (r) => {
-      const f = funnel(r, 'similar');
-      return f.add_to_cart >= 10 && f.purchase >= 10 && f.revenue > 0;
-    });
+    outcome.readout = await pollJourneyFunnel(stack.edge.url, stack.adminToken, stack.model, 'similar');
   }, 300_000);
-
-  it('the journey ran: 12 clicks on model-ranked rows, each product added, one order placed', () => {
-    expect(journey.problems).toEqual([]);
-    expect(journey.clicks).toHaveLength(12);
-    for (const c of journey.clicks) expect(c.sources, describeClick(c)).toContain('model');
-    expect(journey.added).toBe(12);
-    expect(orderTotal).toBeGreaterThan(0);
-  });
-
-  it('12 of 12 card clicks land on the clicked product (mouse, keyboard Enter, Ctrl-click and middle-click into a new tab)', () => {
-    expect(journey.clicks.filter((c) => !landedRight(c)).map(describeClick)).toEqual([]);
-    expect(journey.clicks.filter(landedRight)).toHaveLength(12);
-  });
 
   // The thank-you page reports the purchase before the widget has the catalog: its variant lines
   // (JKT-RIDGE-S, ...) are matched by the variant ids each click keeps with its group.
-  it('every click, add-to-cart and purchase after a click is counted for the row (admin read-out, k = 1)', () => {
-    const clicked = journey.clicks.map((c) => c.clicked.id).join(' ');
-    expect(funnel(readout, 'similar'), `clicked ${clicked}; read-out ${JSON.stringify(readout?.byPlacement)}`).toMatchObject({ click: 12, add_to_cart: 12, purchase: 12 });
-  });
-
-  it('the revenue of the order goes to the row whose cards were clicked, to the cent', () => {
-    expect(funnel(readout, 'similar').revenue, JSON.stringify(readout?.byPlacement)).toBe(orderTotal);
-  });
+  journeyTests(() => outcome);
 });
 
 describe('the foreign shop as a single-page app (router reads href in a document click listener)', () => {
@@ -132,10 +107,6 @@ describe('the foreign shop as a single-page app (router reads href in a document
 describe('a product the model never saw', () => {
   const unseen = NEW_ARRIVALS[0]!;
 
-  async function popular(): Promise<{ trending: unknown[]; bestsellers: unknown[] }> {
-    return (await (await fetch(`${stack.edge.url}/v1/popular?model=${stack.model}`)).json()) as { trending: unknown[]; bestsellers: unknown[] };
-  }
-
   it('is in the catalog and not in the model', async () => {
     const catalog = (await (await fetch(`${stack.edge.url}/v1/catalog`)).json()) as { products: Array<{ id: string }> };
     expect(catalog.products.map((p) => p.id)).toContain(unseen.id);
@@ -146,49 +117,16 @@ describe('a product the model never saw', () => {
   });
 
   it('its page shows no behavioural copy about it, for a new shopper and after browsing', async () => {
-    const { trending, bestsellers } = await popular();
-    const context = await browser.newContext();
-    try {
-      const page = await context.newPage();
-      await recordRenders(page);
-      const claims: string[] = [];
-      // A new shopper lands straight on the product; then one who browsed two known products first.
-      for (const path of [`/p/${unseen.id}`, '/p/FP-1005', '/p/FP-1010', `/p/${unseen.id}`]) {
-        await page.goto(`${stack.shop.url}${path}`);
-        if (!path.endsWith(unseen.id)) continue;
-        await waitForRenderWithModel(page, 'similar');
-        const lines = await cardLines(page);
-        expect(lines.length).toBeGreaterThan(0);
-        claims.push(...matching(lines, claimsAbout(unseen.title)), ...(await pageClaims(page, PAGE_CLAIMS)));
-        // Nothing is trending on a fresh server, and the merchant uploaded no bestsellers.
-        if (trending.length === 0) claims.push(...matching(lines, TRENDING));
-        if (bestsellers.length === 0) claims.push(...matching(lines, BESTSELLER));
-      }
-      expect(claims).toEqual([]);
-    } finally {
-      await context.close();
-    }
+    // A new shopper lands straight on the product; then one who browsed two known products first. Nothing
+    // is trending on a fresh server, and the merchant uploaded no bestsellers.
+    const visit = { shopUrl: stack.shop.url, edgeUrl: stack.edge.url, model: stack.model, unseen, browsed: ['/p/FP-1005', '/p/FP-1010'] };
+    expect(await claimsOnUnseenProduct(browser, visit)).toEqual([]);
   });
 });
 
 it('page views with federated learning off: no console message, no failed request, no HTTP error', async () => {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    await recordRenders(page);
-    const heard: string[] = [];
-    for (const [path, placement] of [['/', 'for-you'], ['/c/tents', null], ['/p/FP-1005', 'similar'], ['/p/JKT-TIDE-M', 'similar'], ['/cart', 'cart']] as const) {
-      const watch = watchPage(page);
-      await page.goto(`${stack.shop.url}${path}`);
-      if (placement) await waitForRenderWithModel(page, placement);
-      await page.waitForLoadState('networkidle');
-      watch.stop();
-      heard.push(...watch.messages.map((m) => `${path}: ${m}`));
-    }
-    expect(heard).toEqual([]);
-  } finally {
-    await context.close();
-  }
+  const views = [['/', 'for-you'], ['/c/tents', null], ['/p/FP-1005', 'similar'], ['/p/JKT-TIDE-M', 'similar'], ['/cart', 'cart']] as const;
+  expect(await pageViewMessages(browser, stack.shop.url, views)).toEqual([]);
 });
 
 it('rows show one card per item_group_id, never a size of the jacket on screen', async () => {

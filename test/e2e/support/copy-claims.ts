@@ -3,7 +3,7 @@
  * English built-in templates and "why this" texts (`widget/copy/templates.ts`); the journeys run the
  * widget in `en`.
  */
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
 /** Lines that say shoppers did something after viewing `title` (the `similar` kind and its "why"). */
 export function claimsAbout(title: string): RegExp[] {
@@ -74,4 +74,46 @@ export const PAGE_CLAIMS = [/shoppers who (viewed|looked at) this/i, /chosen nex
 export async function pageClaims(page: Page, patterns: readonly RegExp[]): Promise<string[]> {
   const text = await page.evaluate(() => (document.querySelector('main') ?? document.body).innerText);
   return text.split('\n').map((l) => l.trim()).filter((l) => patterns.some((p) => p.test(l))).map((l) => `page text: "${l}"`);
+}
+
+export interface UnseenProductVisit {
+  /** The shop's pages (`${shopUrl}${path}`) and the edge server that serves `model` to them. */
+  shopUrl: string;
+  edgeUrl: string;
+  model: string;
+  /** The product the model never saw: its page is `/p/${id}` and its heading `title`. */
+  unseen: { id: string; title: string };
+  /** Paths of products the model knows, browsed between the two visits of the unseen product's page. */
+  browsed: readonly string[];
+}
+
+/**
+ * Every behavioural claim a shopper reads on the page of a product the model never saw, once as a new
+ * shopper and once after browsing `browsed`: lines about that product (`claimsAbout`), the page's own
+ * claims (`PAGE_CLAIMS`), and trending or bestseller lines where the server has no such list. Empty is
+ * right; each entry names the line.
+ */
+export async function claimsOnUnseenProduct(browser: Browser, visit: UnseenProductVisit): Promise<string[]> {
+  const popular = (await (await fetch(`${visit.edgeUrl}/v1/popular?model=${encodeURIComponent(visit.model)}`)).json()) as { trending: unknown[]; bestsellers: unknown[] };
+  const unseenPath = `/p/${visit.unseen.id}`;
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await recordRenders(page);
+    const claims: string[] = [];
+    for (const path of [unseenPath, ...visit.browsed, unseenPath]) {
+      await page.goto(`${visit.shopUrl}${path}`);
+      if (path !== unseenPath) continue;
+      await page.locator('[data-testid="product-title"]', { hasText: visit.unseen.title }).waitFor();
+      await waitForRenderWithModel(page, 'similar');
+      const lines = await cardLines(page);
+      if (lines.length === 0) throw new Error(`no card on ${path}`);
+      claims.push(...matching(lines, claimsAbout(visit.unseen.title)), ...(await pageClaims(page, PAGE_CLAIMS)));
+      if (popular.trending.length === 0) claims.push(...matching(lines, TRENDING));
+      if (popular.bestsellers.length === 0) claims.push(...matching(lines, BESTSELLER));
+    }
+    return claims;
+  } finally {
+    await context.close();
+  }
 }

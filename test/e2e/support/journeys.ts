@@ -2,9 +2,11 @@
  * What a shopper does with `<edge-recs>` rows, with real input (Playwright's mouse and keyboard, which
  * Chromium receives as trusted events), for the journey tests on the demo and the fixture shop.
  */
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import type { MetricEvent } from '../../../core/analytics.ts';
 import type { MetricsReadout } from '../../../edge-server/analytics/readout.ts';
+import { recordRenders, waitForRenderWithModel } from './copy-claims.ts';
 
 export type ClickHow = 'mouse' | 'keyboard' | 'ctrl' | 'middle';
 
@@ -182,6 +184,31 @@ export function watchPage(page: Page): { messages: string[]; stop(): void } {
   return { messages, stop: () => void (on = false) };
 }
 
+/**
+ * What a page says while a new shopper views `views` in turn (`[path, placement]`: the page's path under
+ * `baseUrl`, and the row to wait for until the model has ranked it, or null), each page until the network
+ * is idle: console messages, uncaught errors, failed requests and HTTP errors, prefixed by the path.
+ */
+export async function pageViewMessages(browser: Browser, baseUrl: string, views: ReadonlyArray<readonly [string, string | null]>): Promise<string[]> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await recordRenders(page);
+    const heard: string[] = [];
+    for (const [path, placement] of views) {
+      const watch = watchPage(page);
+      await page.goto(`${baseUrl}${path}`);
+      if (placement) await waitForRenderWithModel(page, placement);
+      await page.waitForLoadState('networkidle');
+      watch.stop();
+      heard.push(...watch.messages.map((m) => `${path}: ${m}`));
+    }
+    return heard;
+  } finally {
+    await context.close();
+  }
+}
+
 export type { MetricsReadout };
 
 export async function adminMetrics(edgeUrl: string, token: string, model: string): Promise<MetricsReadout> {
@@ -250,6 +277,14 @@ export async function pollMetrics(edgeUrl: string, token: string, model: string,
   }
 }
 
+/** Reads the admin metrics until `placement` shows the add-to-carts, purchases and revenue of a 12-click journey (at most 20 s). */
+export function pollJourneyFunnel(edgeUrl: string, token: string, model: string, placement: string): Promise<MetricsReadout> {
+  return pollMetrics(edgeUrl, token, model, (r) => {
+    const f = funnel(r, placement);
+    return f.add_to_cart >= 10 && f.purchase >= 10 && f.revenue > 0;
+  });
+}
+
 /** A placement's click, add-to-cart and purchase counters and revenue (0 where the read-out hides one below k). */
 export function funnel(readout: MetricsReadout | undefined, placement: string, currency = 'EUR'): { click: number; add_to_cart: number; purchase: number; revenue: number } {
   if (!readout) return { click: 0, add_to_cart: 0, purchase: 0, revenue: 0 };
@@ -259,4 +294,45 @@ export function funnel(readout: MetricsReadout | undefined, placement: string, c
     purchase: counter(readout, placement, 'purchase') ?? 0,
     revenue: revenue(readout, placement, currency),
   };
+}
+
+/** What a shop's 12-click journey left: the clicks, the order's total as the shop charged it, the read-out after it. */
+export interface JourneyOutcome {
+  journey: ClickJourney;
+  orderTotal: number;
+  readout: MetricsReadout | undefined;
+}
+
+/**
+ * The tests of a shop's 12-click journey on `placement` (the same on every shop): it ran, every click
+ * landed on the clicked product, the read-out counts every click, add-to-cart and purchase for the row,
+ * and the order's revenue goes to the row to the cent. `outcome` is read when the tests run (after the
+ * describe block's `beforeAll` made the journey).
+ */
+export function journeyTests(outcome: () => JourneyOutcome, placement = 'similar'): void {
+  it('the journey ran: 12 clicks on model-ranked rows, each product added, one order placed', () => {
+    const { journey, orderTotal } = outcome();
+    expect(journey.problems).toEqual([]);
+    expect(journey.clicks).toHaveLength(12);
+    for (const c of journey.clicks) expect(c.sources, describeClick(c)).toContain('model');
+    expect(journey.added).toBe(12);
+    expect(orderTotal).toBeGreaterThan(0);
+  });
+
+  it('12 of 12 card clicks land on the clicked product (mouse, keyboard Enter, Ctrl-click and middle-click into a new tab)', () => {
+    const { journey } = outcome();
+    expect(journey.clicks.filter((c) => !landedRight(c)).map(describeClick)).toEqual([]);
+    expect(journey.clicks.filter(landedRight)).toHaveLength(12);
+  });
+
+  it('every click, add-to-cart and purchase after a click is counted for the row (admin read-out, k = 1)', () => {
+    const { journey, readout } = outcome();
+    const clicked = journey.clicks.map((c) => c.clicked.id).join(' ');
+    expect(funnel(readout, placement), `clicked ${clicked}; read-out ${JSON.stringify(readout?.byPlacement)}`).toMatchObject({ click: 12, add_to_cart: 12, purchase: 12 });
+  });
+
+  it('the revenue of the order goes to the row whose cards were clicked, to the cent', () => {
+    const { orderTotal, readout } = outcome();
+    expect(funnel(readout, placement).revenue, JSON.stringify(readout?.byPlacement)).toBe(orderTotal);
+  });
 }
