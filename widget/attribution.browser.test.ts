@@ -7,25 +7,13 @@
  * has the catalog (a thank-you page that reports it at once) is still matched to the clicked card's
  * variant group and priced in its currency.
  */
-import { sendMouse } from '@web/test-runner-commands';
 import { parseMetricsBatch, type MetricsBatch } from '../core/analytics.ts';
 import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
 import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
-import { deleteDb, nextRender, openShop, until, type ShopFrame, type ShopOptions } from '../test/browser/support/shop-frame.ts';
+import { addRow, deleteDb, openShop, realClick, RECORD_METRICS, recordedMetrics, until, type ShopFrame, type ShopOptions } from '../test/browser/support/shop-frame.ts';
 import { ADMIN_TOKEN, TEST_CATALOG } from '../test/browser/support/shop-fixture.ts';
 import { JACKET, VARIANT_SERVER } from '../test/browser/support/variant-fixture.ts';
 import { ATTRIBUTION_KEY } from './attribution.ts';
-
-/** Records the bodies the page POSTs to /v1/metrics (they still reach the server). */
-const RECORD_METRICS = `<script>
-  window.__metrics = [];
-  const f = window.fetch;
-  window.fetch = function (input, init) {
-    const p = f.apply(this, arguments);
-    if (String(input).includes('/v1/metrics')) p.then((r) => window.__metrics.push({ status: r.status, body: init.body }));
-    return p;
-  };
-</script>`;
 
 /** Holds the page's `GET /v1/catalog` until `window.__releaseCatalog()`; `window.__catalogAsked` once requested. */
 const HOLD_CATALOG = `<script>
@@ -54,22 +42,6 @@ describe('card-click attribution, production build', () => {
     await until(() => s.api.state.status !== 'loading', 'the model never finished loading');
     return s;
   };
-  const add = async (s: ShopFrame, html: string): Promise<HTMLElement> => {
-    const holder = s.doc.createElement('div');
-    holder.innerHTML = html;
-    const el = holder.firstElementChild as HTMLElement;
-    const rendered = nextRender(el);
-    s.doc.body.append(el);
-    await rendered;
-    return el;
-  };
-
-  /** A real mouse click (CDP input, not `el.click()`) in the middle of `el`, which sits in `s`'s frame. */
-  const realClick = async (s: ShopFrame, el: Element): Promise<void> => {
-    const frame = s.frame.getBoundingClientRect();
-    const box = el.getBoundingClientRect();
-    await sendMouse({ type: 'click', position: [Math.round(frame.left + box.left + box.width / 2), Math.round(frame.top + box.top + box.height / 2)] });
-  };
 
   beforeEach(async () => {
     await deleteDb();
@@ -86,7 +58,7 @@ describe('card-click attribution, production build', () => {
   it('remembers a card click through the navigation it starts, and credits a purchase pages later with its revenue', async () => {
     const first = await open();
     first.api.track('view_item', { items: [{ item_id: 'p01' }] });
-    const row = await add(first, '<edge-recs placement="similar" item-id="p01" count="3"></edge-recs>');
+    const row = await addRow(first, '<edge-recs placement="similar" item-id="p01" count="3"></edge-recs>');
     const card = row.shadowRoot!.querySelector('li[part="card"]')!;
     const clicked = card.getAttribute('data-item-id')!;
     const variant = card.getAttribute('data-variant')!;
@@ -112,7 +84,7 @@ describe('card-click attribution, production build', () => {
     });
     await later.api.events();
     later.win.dispatchEvent(new PageTransitionEvent('pagehide'));
-    const recorded = (later.win as unknown as { __metrics: Array<{ status: number; body: string }> }).__metrics;
+    const recorded = recordedMetrics(later);
     await until(() => recorded.length > 0, 'a metrics batch was sent');
     equal(recorded[0]!.status, 202, 'the real server accepted the batch');
     const batch: MetricsBatch = parseMetricsBatch(JSON.parse(recorded[0]!.body));
@@ -135,11 +107,10 @@ describe('card-click attribution, production build', () => {
     const first = await open({ attrs: { 'data-server': VARIANT_SERVER } });
     // An SPA-style shop: the page stays, so its row can be read after the click.
     first.win.addEventListener('click', (e) => e.preventDefault(), true);
-    const row = await add(first, '<edge-recs placement="for-you" count="12"></edge-recs>');
+    const row = await addRow(first, '<edge-recs placement="for-you" count="12"></edge-recs>');
     const card = row.shadowRoot!.querySelector(`li[data-item-id="${JACKET.shown}"]`)!;
     const key = { placement: 'for-you', modelVersion: card.getAttribute('data-source') === 'model' ? first.api.state.modelVersion! : 'fallback', variant: card.getAttribute('data-variant')! };
     const link = card.querySelector('a[part="link"]')!;
-    link.scrollIntoView();
     await realClick(first, link);
     deepEqual(clickedIds(), [JACKET.group], 'the click is kept under the jacket\'s group');
 
@@ -147,14 +118,14 @@ describe('card-click attribution, production build', () => {
     // catalog, which maps sizes to groups and knows the currency, is still on its way; then the shopper leaves.
     const thanks = await openShop({ build: 'prod', attrs: { 'data-server': VARIANT_SERVER }, before: RECORD_METRICS + HOLD_CATALOG });
     frames.push(thanks);
-    const win = thanks.win as unknown as { __catalogAsked: boolean; __releaseCatalog: () => void; __metrics: Array<{ status: number; body: string }> };
+    const win = thanks.win as unknown as { __catalogAsked: boolean; __releaseCatalog: () => void };
     await until(() => win.__catalogAsked, 'the engine asked for the catalog');
     thanks.api.track('add_to_cart', { items: [{ item_id: JACKET.sizes[2], quantity: 1, price: 89 }] });
     thanks.api.track('purchase', { transaction_id: 'V-EARLY', items: [{ item_id: JACKET.sizes[2], quantity: 1, price: 89 }, { item_id: 'wool hat', quantity: 1, price: 25 }] });
     equal(thanks.api.state.catalogLoad, undefined, 'the catalog had not loaded');
     thanks.win.dispatchEvent(new PageTransitionEvent('pagehide'));
-    await until(() => win.__metrics.length > 0, 'a metrics batch was sent');
-    const batches = win.__metrics.map((m) => parseMetricsBatch(JSON.parse(m.body)));
+    await until(() => recordedMetrics(thanks).length > 0, 'a metrics batch was sent');
+    const batches = recordedMetrics(thanks).map((m) => parseMetricsBatch(JSON.parse(m.body)));
     deepEqual(batches.flatMap((b) => b.counters), [{ ...key, event: 'add_to_cart', count: 1 }, { ...key, event: 'purchase', count: 1 }], 'the add-to-cart and purchase of size L, credited to the jacket\'s card');
     deepEqual(batches.flatMap((b) => b.revenue ?? []), [{ ...key, currency: 'EUR', orders: 1, amount: 8900 }], 'the jacket\'s line only, in the card\'s EUR, in cents');
     deepEqual(clickedIds(), [], 'the purchase consumed the click');
@@ -169,7 +140,7 @@ describe('card-click attribution, production build', () => {
     });
     const gtag = (...args: unknown[]): void => void (s.win as unknown as { gtag: (...a: unknown[]) => void }).gtag(...args);
     s.win.addEventListener('click', (e) => e.preventDefault(), true);
-    const row = await add(s, '<edge-recs placement="trending" count="3"></edge-recs>');
+    const row = await addRow(s, '<edge-recs placement="trending" count="3"></edge-recs>');
     const link = (i: number): HTMLAnchorElement => row.shadowRoot!.querySelectorAll<HTMLAnchorElement>('a[part="link"]')[i]!;
     await realClick(s, link(0));
     equal(localStorage.getItem(ATTRIBUTION_KEY), null, 'nothing stored while consent is denied');

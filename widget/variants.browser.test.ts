@@ -4,24 +4,12 @@
  * in three sizes is one card, events on any size count for the jacket (the shopper's history, the model's
  * input, the cart, a card click's attribution), and an id with a space is stored, learned and shown.
  */
-import { sendMouse } from '@web/test-runner-commands';
 import { parseMetricsBatch } from '../core/analytics.ts';
 import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
 import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
-import { brief, cardIds, deleteDb, nextRender, openShop, storedAtLeast, until, type ShopFrame } from '../test/browser/support/shop-frame.ts';
+import { addRow, brief, cardIds, deleteDb, openShop, realClick, RECORD_METRICS, recordedMetrics, storedAtLeast, until, type ShopFrame } from '../test/browser/support/shop-frame.ts';
 import { JACKET, VARIANT_CARDS, VARIANT_SERVER } from '../test/browser/support/variant-fixture.ts';
 import { ATTRIBUTION_KEY } from './attribution.ts';
-
-/** Records the bodies the page POSTs to /v1/metrics (they still reach the server). */
-const RECORD_METRICS = `<script>
-  window.__metrics = [];
-  const f = window.fetch;
-  window.fetch = function (input, init) {
-    const p = f.apply(this, arguments);
-    if (String(input).includes('/v1/metrics')) p.then((r) => window.__metrics.push({ status: r.status, body: init.body }));
-    return p;
-  };
-</script>`;
 
 const tiers = (el: Element): string[] => Array.from(el.shadowRoot!.querySelectorAll('li[part="card"]')).map((li) => li.getAttribute('data-tier') ?? '');
 
@@ -33,15 +21,6 @@ describe('variant groups and ids with spaces, production build', () => {
     await until(() => shop!.api.state.status !== 'loading', 'the model never finished loading');
     equal(shop.api.state.status, 'ready', `the variant shop's model loaded (${shop.api.state.error ?? ''})`);
     return shop;
-  };
-  const add = async (s: ShopFrame, html: string): Promise<HTMLElement> => {
-    const holder = s.doc.createElement('div');
-    holder.innerHTML = html;
-    const el = holder.firstElementChild as HTMLElement;
-    const rendered = nextRender(el);
-    s.doc.body.append(el);
-    await rendered;
-    return el;
   };
 
   beforeEach(async () => {
@@ -58,7 +37,7 @@ describe('variant groups and ids with spaces, production build', () => {
 
   it('shows a 3-size jacket as one card, the size in stock, linking to that size', async () => {
     const s = await open();
-    const row = await add(s, '<edge-recs placement="for-you" count="12"></edge-recs>');
+    const row = await addRow(s, '<edge-recs placement="for-you" count="12"></edge-recs>');
     deepEqual(cardIds(row), [...VARIANT_CARDS], 'one card per group, in catalog order');
     const jacket = row.shadowRoot!.querySelector(`li[data-item-id="${JACKET.shown}"]`)!;
     const href = new URL(jacket.querySelector<HTMLAnchorElement>('a[part="link"]')!.href);
@@ -72,21 +51,21 @@ describe('variant groups and ids with spaces, production build', () => {
     // Size L, written with stray whitespace as a tag might send it: stored trimmed, read as the jacket.
     await s.api.track('view_item', { items: [{ item_id: ' rain jacket L ' }] });
     deepEqual(brief(await storedAtLeast(1, 'the view was stored')), ['view_item:rain jacket L'], 'stored as the feed names it');
-    const viewed = await add(s, '<edge-recs placement="recently-viewed" count="4"></edge-recs>');
+    const viewed = await addRow(s, '<edge-recs placement="recently-viewed" count="4"></edge-recs>');
     deepEqual(cardIds(viewed), [JACKET.shown], 'the jacket, by its card, is what was viewed');
 
     // The model knows the group, not the size: a personal row shows that the view reached it.
-    const forYou = await add(s, '<edge-recs placement="for-you" count="4"></edge-recs>');
+    const forYou = await addRow(s, '<edge-recs placement="for-you" count="4"></edge-recs>');
     await until(() => tiers(forYou).length === 4 && tiers(forYou).every((t) => t === 'personal'), `model-ranked cards after a view of size L (tiers ${JSON.stringify(tiers(forYou))})`);
     ok(!cardIds(forYou).some((id) => id.startsWith('rain jacket')), `no jacket in the row: it was seen (${JSON.stringify(cardIds(forYou))})`);
 
     // On the page of the sold-out size S: ranked after the jacket, and no other size offered as "similar".
-    const similar = await add(s, `<edge-recs placement="similar" item-id="${JACKET.sizes[0]}" count="4"></edge-recs>`);
+    const similar = await addRow(s, `<edge-recs placement="similar" item-id="${JACKET.sizes[0]}" count="4"></edge-recs>`);
     await until(() => tiers(similar).length === 4 && tiers(similar).every((t) => t === 'similar'), `ranked after the jacket (tiers ${JSON.stringify(tiers(similar))})`);
     ok(!cardIds(similar).some((id) => id.startsWith('rain jacket')), `no size of the jacket on its own page (${JSON.stringify(cardIds(similar))})`);
 
     // Size L in the cart: the jacket is in the cart, whichever size the card would show.
-    const cart = await add(s, '<edge-recs placement="cart" count="12"></edge-recs>');
+    const cart = await addRow(s, '<edge-recs placement="cart" count="12"></edge-recs>');
     await s.api.track('add_to_cart', { items: [{ item_id: JACKET.sizes[2], quantity: 1 }] });
     await until(() => cardIds(cart).length > 0 && !cardIds(cart).includes(JACKET.shown), `the jacket is not offered while a size of it is in the cart (showing ${JSON.stringify(cardIds(cart))})`);
     deepEqual(s.errors, [], 'page errors');
@@ -96,9 +75,9 @@ describe('variant groups and ids with spaces, production build', () => {
     const s = await open();
     await s.api.track('view_item', { items: [{ item_id: 'mug 1' }] });
     deepEqual(brief(await storedAtLeast(1, 'the view was stored')), ['view_item:mug 1'], 'the event was kept');
-    const viewed = await add(s, '<edge-recs placement="recently-viewed" count="4"></edge-recs>');
+    const viewed = await addRow(s, '<edge-recs placement="recently-viewed" count="4"></edge-recs>');
     deepEqual(cardIds(viewed), ['mug 1'], 'shown under its id');
-    const forYou = await add(s, '<edge-recs placement="for-you" count="3"></edge-recs>');
+    const forYou = await addRow(s, '<edge-recs placement="for-you" count="3"></edge-recs>');
     await until(() => tiers(forYou).length === 3 && tiers(forYou).every((t) => t === 'personal'), `model-ranked after "mug 1" (tiers ${JSON.stringify(tiers(forYou))})`);
     ok(!cardIds(forYou).includes('mug 1'), 'the viewed mug is left out of the model\'s picks');
   });
@@ -107,20 +86,17 @@ describe('variant groups and ids with spaces, production build', () => {
     const s = await open(RECORD_METRICS);
     // An SPA-style shop: the click is the widget's to count; the page stays.
     s.win.addEventListener('click', (e) => e.preventDefault(), true);
-    const row = await add(s, '<edge-recs placement="for-you" count="12"></edge-recs>');
+    const row = await addRow(s, '<edge-recs placement="for-you" count="12"></edge-recs>');
     const card = row.shadowRoot!.querySelector(`li[data-item-id="${JACKET.shown}"]`)!;
     const variant = card.getAttribute('data-variant')!;
     const link = card.querySelector('a[part="link"]')!;
-    link.scrollIntoView();
-    const frame = s.frame.getBoundingClientRect();
-    const box = link.getBoundingClientRect();
-    await sendMouse({ type: 'click', position: [Math.round(frame.left + box.left + box.width / 2), Math.round(frame.top + box.top + box.height / 2)] });
+    await realClick(s, link);
     await until(async () => brief(await s.api.events()).includes(`select_item:${JACKET.shown}`), 'the click was tracked');
     // The shopper picks size L on the product page.
     await s.api.track('add_to_cart', { items: [{ item_id: JACKET.sizes[2], quantity: 1, price: 89 }] });
     await s.api.track('purchase', { transaction_id: 'V-1', value: 89, currency: 'EUR', items: [{ item_id: JACKET.sizes[2], quantity: 1, price: 89 }] });
     s.win.dispatchEvent(new PageTransitionEvent('pagehide'));
-    const recorded = (s.win as unknown as { __metrics: Array<{ status: number; body: string }> }).__metrics;
+    const recorded = recordedMetrics(s);
     await until(() => recorded.length > 0, 'a metrics batch was sent');
     const counters = recorded.flatMap((m) => parseMetricsBatch(JSON.parse(m.body)).counters).filter((c) => c.placement === 'for-you' && c.variant === variant);
     const count = (event: string): number => counters.filter((c) => c.event === event).reduce((n, c) => n + c.count, 0);

@@ -8,7 +8,7 @@
 import { parseMetricsBatch, type MetricsBatch } from '../core/analytics.ts';
 import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
 import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
-import { brief, cardIds, dbExists, deleteDb, DB_NAME, nextRender, openShop, storedAtLeast, storedEvents, until, type ShopFrame, type ShopOptions } from '../test/browser/support/shop-frame.ts';
+import { addRow, brief, cardIds, dbExists, deleteDb, DB_NAME, nextRender, openShop, RECORD_METRICS, recordedMetrics, storedAtLeast, storedEvents, until, type ShopFrame, type ShopOptions } from '../test/browser/support/shop-frame.ts';
 import { ADMIN_TOKEN, TEST_CATALOG } from '../test/browser/support/shop-fixture.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -16,17 +16,6 @@ const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'applica
 const setBestsellers = (ids: string[]): Promise<Response> =>
   fetch('/v1/admin/models/default/bestsellers', { method: 'PUT', headers: admin, body: JSON.stringify({ ids }) });
 const category = (id: string): string => TEST_CATALOG.products.find((p) => p.id === id)!.product_type;
-
-/** Records the bodies the page POSTs to /v1/metrics (they still reach the server). Put in `before`. */
-const RECORD_METRICS = `<script>
-  window.__metrics = [];
-  const f = window.fetch;
-  window.fetch = function (input, init) {
-    const p = f.apply(this, arguments);
-    if (String(input).includes('/v1/metrics')) p.then((r) => window.__metrics.push({ status: r.status, body: init.body }));
-    return p;
-  };
-</script>`;
 
 /** Counts of one event in a batch, summed. */
 function total(batches: MetricsBatch[], where: Partial<{ placement: string; event: string; modelVersion: string }>): number {
@@ -62,16 +51,6 @@ describe('widget features, production build', () => {
     await s.api.ready();
     await until(() => s.api.state.status !== 'loading', 'the model never finished loading');
   };
-  const add = async (s: ShopFrame, html: string): Promise<HTMLElement> => {
-    const holder = s.doc.createElement('div');
-    holder.innerHTML = html;
-    const el = holder.firstElementChild as HTMLElement;
-    const rendered = nextRender(el);
-    s.doc.body.append(el);
-    await rendered;
-    await (el as unknown as { updateComplete: Promise<unknown> }).updateComplete;
-    return el;
-  };
   const root = (el: Element): ShadowRoot => el.shadowRoot!;
 
   beforeEach(async () => {
@@ -91,7 +70,7 @@ describe('widget features, production build', () => {
     await settled(s);
     s.api.track('view_item', { items: [{ item_id: 'p01' }] });
     await storedAtLeast(1, 'view stored');
-    const el = await add(s, '<edge-recs placement="for-you" count="3"></edge-recs>');
+    const el = await addRow(s, '<edge-recs placement="for-you" count="3"></edge-recs>');
     await until(() => root(el).querySelector('li[data-tier="personal"]'), 'a model-ranked card');
     const li = root(el).querySelector('li[data-tier="personal"]')!;
     const button = li.querySelector<HTMLButtonElement>('button[part="why-button"]')!;
@@ -111,7 +90,7 @@ describe('widget features, production build', () => {
   it('moves between cards with the arrow keys, Home and End, with one tab stop for the row', async () => {
     const s = await open();
     await settled(s);
-    const el = await add(s, '<edge-recs placement="trending" count="4"></edge-recs>');
+    const el = await addRow(s, '<edge-recs placement="trending" count="4"></edge-recs>');
     const links = (): HTMLAnchorElement[] => Array.from(root(el).querySelectorAll<HTMLAnchorElement>('a[part="link"]'));
     deepEqual(links().map((a) => a.tabIndex), [0, -1, -1, -1], 'roving tabindex');
     equal(root(el).querySelector('ul')!.getAttribute('role'), 'list', 'list role');
@@ -133,7 +112,7 @@ describe('widget features, production build', () => {
   it('renders the merchant\'s <template> for cards and the carousel layout', async () => {
     const s = await open();
     await settled(s);
-    const el = await add(
+    const el = await addRow(
       s,
       `<edge-recs placement="trending" count="3" layout="carousel"><template>
         <a data-field="link" class="mine"><b data-field="title"></b><s data-field="was"></s><i data-field="price"></i><em data-field="reason"></em></a>
@@ -155,7 +134,7 @@ describe('widget features, production build', () => {
       body: `<script type="application/json" data-edge-recs-config>{"rules": {"exclude": ["Kitchen"], "pin": [{"id": "p10", "position": 1}]}}</script>`,
     });
     await settled(s);
-    const el = await add(s, '<edge-recs placement="trending" count="4"></edge-recs>');
+    const el = await addRow(s, '<edge-recs placement="trending" count="4"></edge-recs>');
     const ids = cardIds(el);
     equal(ids[0], 'p10', 'pinned product first');
     ok(ids.every((id) => !category(id).startsWith('Kitchen')), `no excluded category (got ${ids.join(', ')})`);
@@ -168,7 +147,7 @@ describe('widget features, production build', () => {
   it('writes card copy and explanations in the shop\'s locale', async () => {
     const s = await open({ attrs: { 'data-locale': 'de-DE' } });
     await settled(s);
-    const el = await add(s, '<edge-recs placement="trending" count="2"></edge-recs>');
+    const el = await addRow(s, '<edge-recs placement="trending" count="2"></edge-recs>');
     equal(root(el).querySelector('[part="why-button"]')!.textContent, 'Warum?', 'why button');
     // The catalog's order is no claim: a neutral line about the product (the bandit picks one of two variants).
     const reason = root(el).querySelector('[part="reason"]')!.textContent!;
@@ -181,7 +160,7 @@ describe('widget features, production build', () => {
     equal((await setBestsellers(['p09', 'p06'])).status, 200, 'bestsellers set through the admin API');
     const s = await open();
     await settled(s);
-    const el = await add(s, '<edge-recs placement="trending" count="4"></edge-recs>');
+    const el = await addRow(s, '<edge-recs placement="trending" count="4"></edge-recs>');
     deepEqual(cardIds(el).slice(0, 2), ['p09', 'p06'], 'bestsellers first');
     equal(root(el).querySelector('li')!.getAttribute('data-tier'), 'bestseller', 'tier');
     equal(root(el).querySelector('[part="reason"]')!.textContent!.includes('bestseller'), true, 'bestseller copy only on a bestseller');
@@ -194,9 +173,9 @@ describe('widget features, production build', () => {
     await storedAtLeast(1, 'view stored');
     // Links would navigate the frame away; the click itself is what is measured.
     s.win.addEventListener('click', (e) => e.preventDefault(), true);
-    const forYou = await add(s, '<edge-recs placement="for-you" count="2"></edge-recs>');
+    const forYou = await addRow(s, '<edge-recs placement="for-you" count="2"></edge-recs>');
     await until(() => root(forYou).querySelector('li[data-tier="personal"]'), 'model-ranked cards');
-    const trending = await add(s, '<edge-recs placement="trending" count="3"></edge-recs>');
+    const trending = await addRow(s, '<edge-recs placement="trending" count="3"></edge-recs>');
     const clicked = cardIds(forYou)[0]!;
     await sleep(300); // IntersectionObserver callbacks
     root(forYou).querySelector<HTMLAnchorElement>('a[part="link"]')!.click();
@@ -204,7 +183,7 @@ describe('widget features, production build', () => {
     s.api.track('purchase', { items: [{ item_id: clicked, quantity: 1 }] });
     await until(async () => (await storedEvents()).some((e) => e.name === 'purchase'), 'purchase stored');
     s.win.dispatchEvent(new PageTransitionEvent('pagehide'));
-    const sent = await until(() => ((s.win as unknown as { __metrics: Array<{ status: number; body: string }> }).__metrics.length > 0 ? (s.win as unknown as { __metrics: Array<{ status: number; body: string }> }).__metrics : undefined), 'a metrics batch was sent');
+    const sent = await until(() => (recordedMetrics(s).length > 0 ? recordedMetrics(s) : undefined), 'a metrics batch was sent');
     equal(sent[0]!.status, 202, 'the real server accepted the batch');
     const batches = sent.map((m) => parseMetricsBatch(JSON.parse(m.body)));
     // At least: the purchase re-ranks both rows, and cards new to a row count when they are seen.
@@ -282,7 +261,7 @@ describe('widget features, production build', () => {
     deepEqual(again.api.state.modelLoad, { manifest: 'revalidated', filesFromCache: 3, filesFetched: 0, bytesFetched: 0 }, 'repeat visit');
     const blobs = again.win.performance.getEntriesByType('resource').filter((e) => e.name.includes('/v1/blobs/'));
     deepEqual(blobs.map((e) => e.name), [], 'model file requests on the repeat visit');
-    const el = await add(again, '<edge-recs placement="for-you" count="2"></edge-recs>');
+    const el = await addRow(again, '<edge-recs placement="for-you" count="2"></edge-recs>');
     ok(cardIds(el).length === 2, 'cards');
     await sleep(1200); // the bandit's counts are saved a second after impressions
     const before = await storeCounts();

@@ -5,6 +5,7 @@
  * so every test gets its own loader, config and page API, while IndexedDB and sessionStorage are shared
  * with the test page, which reads them directly.
  */
+import { sendMouse } from '@web/test-runner-commands';
 import type { ShopEvent } from '../../../core/events.ts';
 import type { EdgeRecsApi } from '../../../widget/loader.ts';
 import { AssertionError } from './assert.ts';
@@ -183,3 +184,43 @@ export function nextRender(el: Element, timeoutMs = 15_000): Promise<string[]> {
 
 /** Items of stored events as `name:item_id` strings, compact for assertions. */
 export const brief = (events: readonly ShopEvent[]): string[] => events.map((e) => `${e.name}:${e.items.map((i) => i.item_id).join('+')}`);
+
+/**
+ * Markup for `before` that records the bodies the page POSTs to `/v1/metrics` (they still reach the
+ * server) in `window.__metrics`; `recordedMetrics` reads them.
+ */
+export const RECORD_METRICS = `<script>
+  window.__metrics = [];
+  const f = window.fetch;
+  window.fetch = function (input, init) {
+    const p = f.apply(this, arguments);
+    if (String(input).includes('/v1/metrics')) p.then((r) => window.__metrics.push({ status: r.status, body: init.body }));
+    return p;
+  };
+</script>`;
+
+/** The metrics requests a page opened with `RECORD_METRICS` has sent so far (a live array): the server's status and the body. */
+export const recordedMetrics = (s: ShopFrame): Array<{ status: number; body: string }> => (s.win as unknown as { __metrics: Array<{ status: number; body: string }> }).__metrics;
+
+/** Appends `html` (one element, e.g. `<edge-recs placement="for-you">`) to the frame's body and resolves with it once it has rendered. */
+export async function addRow(s: ShopFrame, html: string): Promise<HTMLElement> {
+  const holder = s.doc.createElement('div');
+  holder.innerHTML = html;
+  const el = holder.firstElementChild as HTMLElement;
+  const rendered = nextRender(el);
+  s.doc.body.append(el);
+  await rendered;
+  await (el as unknown as { updateComplete?: Promise<unknown> }).updateComplete;
+  return el;
+}
+
+/**
+ * A real mouse click (CDP input, the browser's trusted event, not `el.click()`) in the middle of `el`,
+ * which sits in `s`'s frame; `el` is scrolled into view first, as a shopper would.
+ */
+export async function realClick(s: ShopFrame, el: Element): Promise<void> {
+  el.scrollIntoView({ block: 'nearest' });
+  const frame = s.frame.getBoundingClientRect();
+  const box = el.getBoundingClientRect();
+  await sendMouse({ type: 'click', position: [Math.round(frame.left + box.left + box.width / 2), Math.round(frame.top + box.top + box.height / 2)] });
+}
