@@ -4,16 +4,12 @@
  * import, and must still work and show every command and default. `train` under the same hook shows that
  * the hook does catch tfjs.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'model-export/bin/edge-recs.js');
+import { runEdgeRecs, type ProcessRun } from '../test/support/cli.ts';
 
 /** Registers a resolve hook that fails every import of a tfjs package, naming it. */
 const NO_TFJS_HOOK = `data:text/javascript,${encodeURIComponent(
@@ -21,15 +17,7 @@ const NO_TFJS_HOOK = `data:text/javascript,${encodeURIComponent(
 register('data:text/javascript,' + encodeURIComponent('export async function resolve(s, c, next) { if (s.startsWith("@tensorflow/")) throw new Error("tfjs imported: " + s); return next(s, c); }'));`,
 )}`;
 
-function withoutTfjs(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  delete env.NODE_OPTIONS; // vitest's worker options are not the CLI's
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', NO_TFJS_HOOK, bin, ...args], { cwd: root, env, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const withoutTfjs = (args: string[]): Promise<ProcessRun> => runEdgeRecs(args, { nodeArgs: ['--import', NO_TFJS_HOOK], timeoutMs: 30_000 });
 
 let dir: string;
 let closedPort: number;

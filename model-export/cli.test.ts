@@ -2,35 +2,17 @@
  * The `edge-recs` command run for real, as a child process through its bin script, on a tiny generated
  * dataset in a temp directory. Processes run two at a time where they are independent (a 2-core machine).
  */
-import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../core/artifact/manifest.ts';
 import type { KeyFile } from '../core/artifact/signing.ts';
 import { QUANTIZATIONS } from '../core/artifact/weights-codec.ts';
+import { type ProcessRun, runEdgeRecs } from '../test/support/cli.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'model-export/bin/edge-recs.js');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function edgeRecs(...args: string[]): Promise<Run> {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS; // vitest's worker options are not the CLI's
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const edgeRecs = (...args: string[]): Promise<ProcessRun> => runEdgeRecs(args, { timeoutMs: 60_000 });
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -56,8 +38,8 @@ const TRAIN = ['--epochs', '3', '--dim', '8', '--blocks', '1', '--max-len', '5',
 let dir: string;
 let data: string;
 let keyPath: string;
-let trained: { a: Run; b: Run; c: Run };
-let exported: Run;
+let trained: { a: ProcessRun; b: ProcessRun; c: ProcessRun };
+let exported: ProcessRun;
 let keygenOut: string;
 
 beforeAll(async () => {

@@ -3,30 +3,19 @@
  * publishes no local file path of the training run: `train`, `export` and `eval` run for real as child
  * processes on the GA4 export fixture and its Merchant Center feed.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../core/artifact/manifest.ts';
 import { publicTraining } from './input.ts';
+import { type ProcessRun, ROOT, runEdgeRecs } from '../test/support/cli.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'model-export/bin/edge-recs.js');
 // Relative to the working directory, as a merchant types them.
 const data = 'model-export/fixtures/ga4-export/shards';
 const catalog = 'model-export/fixtures/ga4-export/catalog.tsv';
 
-function edgeRecs(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS; // vitest's worker options are not the CLI's
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: 90_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const edgeRecs = (...args: string[]): Promise<ProcessRun> => runEdgeRecs(args, { timeoutMs: 90_000 });
 
 let dir: string;
 beforeAll(async () => {
@@ -52,7 +41,7 @@ describe('edge-recs export', { timeout: 120_000 }, () => {
     // The trained model, which stays on the trainer's machine, keeps them for eval's defaults.
     expect(local.manifest.training).toMatchObject({ data, input: { format: 'events', catalog } });
     const { text, manifest } = await manifestOf(join(dir, 'artifact'));
-    for (const path of [data, catalog, 'ga4-export', dir, root, tmpdir()]) expect(text).not.toContain(path);
+    for (const path of [data, catalog, 'ga4-export', dir, ROOT, tmpdir()]) expect(text).not.toContain(path);
     expect(manifest.training).toMatchObject({ input: { format: 'events', count: ['view_item', 'select_item', 'add_to_cart', 'purchase'], catalog: true } });
     expect(manifest.training).not.toHaveProperty('data');
     expect(manifest.training).toHaveProperty('test');

@@ -4,33 +4,16 @@
  * gzipped daily shards of nested JSON, the flattened UNNEST(items) CSV, an uncompressed intraday table)
  * and its Merchant Center feed. Independent processes run two at a time (a 2-core machine).
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../core/artifact/manifest.ts';
+import { type ProcessRun, ROOT, runEdgeRecs } from '../test/support/cli.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'model-export/bin/edge-recs.js');
-const fixtures = join(root, 'model-export/fixtures/ga4-export');
+const fixtures = join(ROOT, 'model-export/fixtures/ga4-export');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function edgeRecs(...args: string[]): Promise<Run> {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS; // vitest's worker options are not the CLI's
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: 90_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const edgeRecs = (...args: string[]): Promise<ProcessRun> => runEdgeRecs(args, { timeoutMs: 90_000 });
 
 const exists = (path: string): Promise<boolean> =>
   stat(path).then(
@@ -41,8 +24,8 @@ const exists = (path: string): Promise<boolean> =>
 const SMALL = ['--dim', '8', '--blocks', '1', '--max-len', '8', '--seed', '3'];
 
 let dir: string;
-let nested: Run;
-let flat: Run;
+let nested: ProcessRun;
+let flat: ProcessRun;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'edge-recs-ga4-'));

@@ -4,37 +4,20 @@
  * the Worker's `TRUSTED_KEYS` take, each then accepting that artifact from `edge-recs publish`.
  * Real processes: the CLI, the Node server (`adapters/node/main.ts`), the Worker in workerd.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyFile } from '../core/artifact/signing.ts';
 import { bundleWorker, startWorker } from '../edge-server/adapters/workers/test-support.ts';
 import { tinyArtifact } from '../edge-server/test-support.ts';
 import { writeArtifactDir } from './artifact-fs.ts';
+import { childEnv, type ProcessRun, ROOT, runEdgeRecs } from '../test/support/cli.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'model-export/bin/edge-recs.js');
 const TOKEN = 'keygen-test-token-0123456789';
 
-/** The environment of a child process: without vitest's NODE_OPTIONS or any token of the caller. */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  delete env.NODE_OPTIONS;
-  delete env.EDGE_RECS_TOKEN;
-  delete env.EDGE_RECS_SERVER;
-  return env;
-}
-
-function edgeRecs(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, env: childEnv(), timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const edgeRecs = (...args: string[]): Promise<ProcessRun> => runEdgeRecs(args, { timeoutMs: 60_000 });
 
 let dir: string;
 let privatePath: string;
@@ -57,7 +40,7 @@ afterAll(async () => {
 describe('the public key file of edge-recs keygen', () => {
   it('is what the Node server\'s --trusted-key takes: it then accepts a model signed by the private file', async () => {
     const server = spawn(process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', '--trusted-key', publicPath, '--admin-token', TOKEN], {
-      cwd: root,
+      cwd: ROOT,
       env: childEnv({ PORT: '0', EDGE_RECS_DATA: join(dir, 'node-data') }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

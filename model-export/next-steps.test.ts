@@ -2,11 +2,9 @@
  * The chosen-next table: counted from the training data with the k threshold (unit), and recorded by
  * `edge-recs train`, carried by `export` into the signed artifact (the CLI run for real as a child process).
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../core/artifact/manifest.ts';
 import { parseNextSteps } from '../core/artifact/next-steps.ts';
@@ -14,6 +12,7 @@ import type { KeyFile } from '../core/artifact/signing.ts';
 import { readArtifactDir } from './artifact-fs.ts';
 import { fromSequences } from './dataset.ts';
 import { countNextSteps, NEXT_STEPS_DEFAULTS } from './next-steps.ts';
+import { type ProcessRun, runEdgeRecs } from '../test/support/cli.ts';
 
 /** Users' histories as item ids, in a dataset as training reads it. */
 const data = (histories: string[][]) => fromSequences(histories.map((_, i) => `u${i}`), histories);
@@ -51,18 +50,8 @@ describe('countNextSteps', () => {
   });
 });
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'model-export/bin/edge-recs.js');
 
-function edgeRecs(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS; // vitest's worker options are not the CLI's
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const edgeRecs = (...args: string[]): Promise<ProcessRun> => runEdgeRecs(args, { timeoutMs: 60_000 });
 
 describe('edge-recs train and export', () => {
   let dir: string;

@@ -2,11 +2,9 @@
  * `edge-recs publish` run for real (a child process through the bin script) against a real edge server
  * in this process (`@hono/node-server` on an ephemeral loopback port).
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyFile, TrustedKey } from '../core/artifact/signing.ts';
 import { serveNode, type NodeServer } from '../edge-server/adapters/node/serve.ts';
@@ -14,27 +12,16 @@ import { createApp } from '../edge-server/app.ts';
 import { createMemoryStorage } from '../edge-server/memory-storage.ts';
 import { memoryWidget, signer, tinyArtifact } from '../edge-server/test-support.ts';
 import { writeArtifactDir } from './artifact-fs.ts';
+import { type ProcessRun, runEdgeRecs } from '../test/support/cli.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 /**
  * A test runs up to five CLI processes. These commands load no tfjs (`cli.ts` imports the commands that
  * need it only when they run): well under a second each, a few seconds on a loaded 2-core machine.
  */
 const CLI_TIMEOUT = 60_000;
-const bin = join(root, 'model-export/bin/edge-recs.js');
 const TOKEN = 'publish-test-token-0123456789';
 
-function edgeRecs(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  delete env.NODE_OPTIONS; // vitest's worker options are not the CLI's
-  delete env.EDGE_RECS_TOKEN;
-  Object.assign(env, extraEnv);
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, 'publish', ...args], { cwd: root, env, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const edgeRecs = (args: string[], env: Record<string, string> = {}): Promise<ProcessRun> => runEdgeRecs(['publish', ...args], { env, timeoutMs: 30_000 });
 
 let dir: string;
 let server: NodeServer;

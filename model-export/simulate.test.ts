@@ -2,20 +2,17 @@
  * `edge-recs simulate` on a tiny generated dataset: in process for the report's content, and as the real
  * CLI (child process) for the one-JSON-object contract and bad-flag errors.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gaussianEpsilon } from '../core/federated/accountant.ts';
 import { roundNoiseMultiplier } from '../core/federated/aggregate.ts';
 import { parseS3Rec } from './dataset.ts';
 import { SIMULATE_DEFAULTS, simulate, type SimulateOptions, type SimulateReport } from './simulate.ts';
 import { useBackend } from './tf-node.ts';
+import { type ProcessRun, runEdgeRecs } from '../test/support/cli.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'model-export/bin/edge-recs.js');
 
 /** 160 users walking a ring of 80 items (i -> i+1), from different starts and with different lengths. */
 function ringData(): string {
@@ -40,15 +37,7 @@ const SMALL: SimulateOptions = {
   server: { ...SIMULATE_DEFAULTS.server, noiseMultiplier: 0.5, countNoiseMultiplier: 5, releaseThreshold: 'all', maxRowsPerClient: 16 },
 };
 
-function edgeRecs(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const edgeRecs = (...args: string[]): Promise<ProcessRun> => runEdgeRecs(args, { timeoutMs: 120_000 });
 
 let dir: string;
 let file: string;

@@ -8,16 +8,14 @@
  * it but the process boundary, to keep `npm test` fast); one case also runs through the bin script as a
  * child process to pin the exit code and stderr a shell sees.
  */
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../model-export/cli.ts';
+import { runEdgeRecs } from '../support/cli.ts';
 import { ITEM_IDS, MUTATIONS, signedTwoShardArtifact, type Damaged, type SignedArtifact } from './mutations.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
 let signed: SignedArtifact;
 let keyPath: string;
@@ -100,13 +98,7 @@ describe('the CLI refuses damaged and tampered artifacts', () => {
   it('through the real bin script: exit code 1 and the shard named on stderr', { timeout: 60_000 }, async () => {
     const artifact = join(dir, 'bin-flip');
     await writeDamaged(artifact, await MUTATIONS[0]!.apply(signed));
-    const env = { ...process.env };
-    delete env.NODE_OPTIONS;
-    const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, [join(root, 'model-export/bin/edge-recs.js'), 'eval', '--model', artifact, '--data', dataPath, '--trusted-key', keyPath, '--backend', 'cpu'], { cwd: root, env }, (e, _out, stderr) =>
-        resolve({ code: e ? Number(e.code) : 0, stderr }),
-      );
-    });
+    const result = await runEdgeRecs(['eval', '--model', artifact, '--data', dataPath, '--trusted-key', keyPath, '--backend', 'cpu']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^edge-recs: .*group1-shard1of2\.bin: SHA-256 does not match the manifest/m);
   });

@@ -2,27 +2,11 @@
  * The Node server's command line as a merchant meets it: `main.ts` run as a child process (through tsx,
  * as the README runs it), `--help` and the mistakes a person types.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runProcess, type ProcessRun } from '../../../test/support/cli.ts';
 import { SERVER_ENVIRONMENT, SERVER_OPTIONS, USAGE } from './args.ts';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-
-function server(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  // vitest's loaders must not leak into a child that loads tsx itself.
-  delete env.NODE_OPTIONS;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const server = (args: string[]): Promise<ProcessRun> => runProcess(process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', ...args]);
 
 /** The help's entries: `--flag ARG   text…` or `NAME   text…`, each with its continuation lines. */
 function entries(help: string): Map<string, string> {

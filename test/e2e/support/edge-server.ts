@@ -4,9 +4,7 @@
  * its URL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+import { childEnv, ROOT, runEdgeRecs } from '../../support/cli.ts';
 
 export interface EdgeServer {
   /** Base URL without a trailing slash, on `127.0.0.1` (the shop pages are served on `localhost`: another origin and site). */
@@ -20,13 +18,6 @@ export interface EdgeServerOptions {
   /** Flags after `main.ts`, e.g. `['--allow-origin', 'http://localhost:8080', '--admin-token', token]`. */
   args: string[];
   timeoutMs?: number;
-}
-
-/** Environment for a child that loads tsx itself: vitest's loaders in NODE_OPTIONS must not leak into it. */
-export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
-  delete env.NODE_OPTIONS;
-  return env;
 }
 
 export async function startEdgeServer(options: EdgeServerOptions): Promise<EdgeServer> {
@@ -65,28 +56,9 @@ export async function startEdgeServer(options: EdgeServerOptions): Promise<EdgeS
   };
 }
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `edge-recs <args>` (the package's bin, as `npx edge-recs` does) and resolves with its exit code and output. */
-export function edgeRecs(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['model-export/bin/edge-recs.js', ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
-
 /** `edge-recs <args>`, throwing with its output when it fails. */
 export async function edgeRecsOk(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const r = await edgeRecs(args, env);
+  const r = await runEdgeRecs(args, { env });
   if (r.code !== 0) throw new Error(`edge-recs ${args.join(' ')} exited with ${r.code}:\n${r.stderr}${r.stdout}`);
   return r.stdout;
 }
