@@ -6,11 +6,8 @@
  * production widget build (`dist/`, as it was when the shop started: `widget-snapshot.ts`), a signed model
  * and the catalog. Federated learning is off unless asked for. Nothing of ours is mocked.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { buildArtifact } from '../../core/artifact/artifact.ts';
 import type { NextSteps } from '../../core/artifact/next-steps.ts';
@@ -24,6 +21,7 @@ import { createFederation } from '../../edge-server/federated/engine.ts';
 import { memoryRoundStore } from '../../edge-server/federated/store.ts';
 import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
 import { publishArtifact } from '../../edge-server/registry.ts';
+import { listen } from './listen.ts';
 import { snapshotWidget } from './widget-snapshot.ts';
 
 export const DIST = join(fileURLToPath(new URL('../..', import.meta.url)), 'dist');
@@ -76,28 +74,6 @@ export interface WidgetShop {
   /** How the shop serves its pages from now on. */
   mode(mode: ShopMode): void;
   stop(): Promise<void>;
-}
-
-interface Listening {
-  url: string;
-  close(): Promise<void>;
-}
-
-function listen(app: Hono): Promise<Listening> {
-  return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-    server.once('listening', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
 }
 
 const ROWS = (itemId: string): string =>

@@ -9,9 +9,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Artifact } from '../../../core/artifact/artifact.ts';
 import { sha256Hex } from '../../../core/artifact/bytes.ts';
@@ -24,6 +21,7 @@ import { memoryRoundStore } from '../../../edge-server/federated/store.ts';
 import { createMemoryStorage } from '../../../edge-server/memory-storage.ts';
 import { signer } from '../../../edge-server/test-support.ts';
 import { publishArtifact } from '../../../edge-server/registry.ts';
+import { listen, type Listening } from '../../support/listen.ts';
 import { ITEM_IDS, type Damaged } from '../mutations.ts';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -81,30 +79,6 @@ export const publicKeyAttribute = (keys: readonly TrustedKey[]): string => keys.
 /** SHA-384 of the built loader as an SRI value (`sha384-…`). */
 export async function loaderIntegrity(): Promise<string> {
   return `sha384-${createHash('sha384').update(await readFile(join(DIST, 'edge-recs.js'))).digest('base64')}`;
-}
-
-export interface Listening {
-  url: string;
-  /** Closes the port and drops every open connection (a crash, as far as clients can tell). */
-  close(): Promise<void>;
-}
-
-/** Serves a Hono app on a free loopback port. */
-export function listen(app: Hono): Promise<Listening> {
-  return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-    server.once('listening', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
 }
 
 export async function startShop(artifact: Artifact, trusted: TrustedKey[]): Promise<Shop> {
