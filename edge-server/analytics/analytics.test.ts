@@ -234,7 +234,7 @@ describe('revenue', () => {
     await post(app, { model: 'default', counters: [], revenue: [sum('EUR', 12, 120_000), sum('EUR', 0, 3_000, { placement: 'cart', variant: 'none' })] });
     const body = (await (await app.request('/v1/admin/metrics?model=default', { headers: ADMIN })).json()) as ReturnType<typeof metricsReadout>;
     expect(body.byPlacement.map((p) => [p.placement, p.revenue.EUR])).toEqual([
-      ['cart', { orders: null, amount: null, perImpression: null, perClick: null }],
+      ['cart', { orders: 0, amount: null, perImpression: null, perClick: null }],
       ['for-you', { orders: 12, amount: '1200.00', perImpression: null, perClick: null }],
     ]);
     expect(body.byVersion[0]!.revenue.EUR).toEqual({ orders: 12, amount: '1230.00', perImpression: null, perClick: null });
@@ -242,6 +242,45 @@ describe('revenue', () => {
 });
 
 describe('metricsReadout: revenue', () => {
+  const day = '2026-03-01';
+  const purchases = (placement: string, modelVersion: string, variant: string, count: number): MetricRow => ({ day, placement, modelVersion, variant, event: 'purchase', count });
+  const share = (placement: string, modelVersion: string, variant: string, orders: number, amount: number, currency = 'USD'): RevenueRow => ({ day, placement, modelVersion, variant, currency, orders, amount });
+  const total = (rows: ReadonlyArray<{ revenue: Record<string, { amount: string | null }> }>): number =>
+    rows.reduce((sum, r) => sum + Math.round(Number(r.revenue.USD?.amount ?? Number.NaN) * 100), 0);
+
+  it('shows every revenue figure at k = 1, so the revenue of every table adds up to the same total', () => {
+    // Orders credited to the similar row hold products clicked on the cart and for-you rows too: those
+    // rows get their lines' shares (33.20 USD in all) and no order, as in a merchant's first week.
+    const rows = [purchases('similar', 'v1', 'viewed.1', 3), purchases('cart', 'v1', 'none', 1), purchases('for-you', 'v2', 'viewed.2', 1)];
+    const revenue = [share('similar', 'v1', 'viewed.1', 3, 58_842), share('cart', 'v1', 'none', 0, 1_990), share('for-you', 'v2', 'viewed.2', 0, 1_330)];
+    const r = metricsReadout('m', rows, 1, revenue);
+    expect(r.groups.map((g) => g.revenue.USD)).toEqual([
+      { orders: 0, amount: '19.90', perImpression: null, perClick: null },
+      { orders: 0, amount: '13.30', perImpression: null, perClick: null },
+      { orders: 3, amount: '588.42', perImpression: null, perClick: null },
+    ]);
+    expect([total(r.byPlacement), total(r.byVariant), total(r.byVersion), total(r.groups), total(r.daily)]).toEqual([62_162, 62_162, 62_162, 62_162, 62_162]);
+  });
+
+  it('hides revenue behind fewer than k purchases of the row, whether or not orders were credited to it', () => {
+    const rows = [purchases('similar', 'v1', 'a', 12), purchases('cart', 'v1', 'none', 10), purchases('for-you', 'v1', 'b', 9)];
+    const revenue = [share('similar', 'v1', 'a', 12, 100_000), share('cart', 'v1', 'none', 0, 5_000), share('for-you', 'v1', 'b', 0, 4_000)];
+    const byPlacement = Object.fromEntries(metricsReadout('m', rows, 10, revenue).byPlacement.map((p) => [p.placement, p.revenue.USD]));
+    // 10 purchases of cart-row products, none of them the order's main share: shown.
+    expect(byPlacement.cart).toEqual({ orders: 0, amount: '50.00', perImpression: null, perClick: null });
+    expect(byPlacement['for-you']).toEqual({ orders: 0, amount: null, perImpression: null, perClick: null });
+    expect(byPlacement.similar).toEqual({ orders: 12, amount: '1000.00', perImpression: null, perClick: null });
+  });
+
+  it('counts, in a row with several currencies, only the purchases each currency surely has: its orders', () => {
+    const rows = [purchases('similar', 'v1', 'a', 14)];
+    const revenue = [share('similar', 'v1', 'a', 12, 100_000, 'EUR'), share('similar', 'v1', 'a', 2, 3_000)];
+    expect(metricsReadout('m', rows, 10, revenue).groups[0]!.revenue).toEqual({
+      EUR: { orders: 12, amount: '1000.00', perImpression: null, perClick: null },
+      USD: { orders: null, amount: null, perImpression: null, perClick: null },
+    });
+  });
+
   it('formats amounts in the currency\'s own minor units, and gives no per-impression figure where impressions are hidden', () => {
     const rows: MetricRow[] = [{ day: '2026-03-01', placement: 'similar', modelVersion: 'v1', variant: 'a', event: 'click', count: 40 }];
     const revenue: RevenueRow[] = [

@@ -1,10 +1,11 @@
 /**
  * The admin read-out of summed counters and revenue, with small counts suppressed: a cell from 1 to
  * `k - 1` is reported as `null`, and so is any ratio that would need one; a revenue figure is `null`
- * when fewer than `k` orders are credited to its row. Small cells are where a count can point at a single
- * shopper ("the one purchase from the cart row of variant B yesterday"), so they are never shown. A 0 is
- * shown: no shopper is behind it. A ratio with a denominator of 0 (CTR without impressions, conversion
- * without clicks) is `null` too: there is no such rate.
+ * when fewer than `k` attributed purchases are behind it (the row's `purchase` counter: every revenue
+ * share comes from purchases of the row's own clicked products, credited order or not). Small cells are
+ * where a count can point at a single shopper ("the one purchase from the cart row of variant B
+ * yesterday"), so they are never shown. A 0 is shown: no shopper is behind it. A ratio with a denominator
+ * of 0 (CTR without impressions, conversion without clicks) is `null` too: there is no such rate.
  */
 import { METRIC_EVENTS, type MetricEvent } from '../../core/analytics.ts';
 import { fromMinor, minorDigits } from '../../core/currency.ts';
@@ -20,13 +21,16 @@ export interface Rates {
   conversion: number | null;
 }
 
-/** Revenue in one currency; every figure `null` when fewer than k orders are credited to the row. */
+/**
+ * Revenue in one currency. `amount` and the rates are `null` when fewer than k attributed purchases are
+ * behind them; `orders` is a count like the others (`null` from 1 to k - 1).
+ */
 export interface RevenueFigures {
   /**
    * Orders credited to the row. Each attributed order is credited to one placement × version × variant
    * (the one whose clicked products carry the largest share of its attributed value), so orders add up
    * over rows and levels: one real order counts once in all. Not `purchase`, which counts each clicked
-   * product bought.
+   * product bought. 0 where the row only has shares of orders credited to other rows.
    */
   orders: number | null;
   /**
@@ -48,7 +52,7 @@ type Figures = EventCounts & Rates & RevenueByCurrency;
 
 export interface MetricsReadout {
   model: string;
-  /** Counts from 1 to below this (and revenue credited with fewer orders) are reported as `null`; 0 is shown. */
+  /** Counts from 1 to below this (and revenue with fewer purchases behind it) are reported as `null`; 0 is shown. */
   suppressedBelow: number;
   /** Per placement, over every version and variant. */
   byPlacement: Array<{ placement: string } & Figures>;
@@ -77,17 +81,27 @@ interface Sums<K> {
   revenue: Map<string, [number, number]>;
 }
 
-function revenueFigures(revenue: Map<string, [number, number]>, shown: EventCounts, k: number): Record<string, RevenueFigures> {
+/** A count as the read-out shows it: 0, or `k` and more; `null` from 1 to `k - 1`. */
+const shownCount = (n: number, k: number): number | null => (n === 0 || n >= k ? n : null);
+
+/**
+ * Revenue per currency, hidden where fewer than `k` purchases are behind it. In a row with one currency
+ * those are the row's `purchase` counter; with several, the counter cannot be split by currency, so a
+ * currency counts only what it surely has: its credited orders (each one holds a purchase of the row's
+ * products), and at least the one purchase that made the share. Either way k = 1 shows every figure.
+ */
+function revenueFigures(revenue: Map<string, [number, number]>, purchases: number, shown: EventCounts, k: number): Record<string, RevenueFigures> {
   const out: Record<string, RevenueFigures> = {};
   for (const currency of [...revenue.keys()].sort()) {
     const [orders, minor] = revenue.get(currency)!;
-    if (orders < k) {
-      out[currency] = { orders: null, amount: null, perImpression: null, perClick: null };
+    const behind = Math.max(revenue.size === 1 ? purchases : 0, orders, 1);
+    if (behind < k) {
+      out[currency] = { orders: shownCount(orders, k), amount: null, perImpression: null, perClick: null };
       continue;
     }
     const major = minor / 10 ** minorDigits(currency);
     const per = (den: number | null): number | null => (den === null || den === 0 ? null : round(major / den, minorDigits(currency) + 2));
-    out[currency] = { orders, amount: fromMinor(minor, currency), perImpression: per(shown.impression), perClick: per(shown.click) };
+    out[currency] = { orders: shownCount(orders, k), amount: fromMinor(minor, currency), perImpression: per(shown.impression), perClick: per(shown.click) };
   }
   return out;
 }
@@ -111,13 +125,13 @@ function summarize<K extends Record<string, string>>(rows: readonly MetricRow[],
     .sort((a, b) => (JSON.stringify(Object.values(a.key)) < JSON.stringify(Object.values(b.key)) ? -1 : 1))
     .map(({ key, counts, revenue: byCurrency }) => {
       // 0 is shown whatever k: it points at no shopper.
-      const shown = Object.fromEntries(METRIC_EVENTS.map((e) => [e, counts[e] === 0 || counts[e] >= k ? counts[e] : null])) as EventCounts;
+      const shown = Object.fromEntries(METRIC_EVENTS.map((e) => [e, shownCount(counts[e], k)])) as EventCounts;
       return {
         ...key,
         ...shown,
         ctr: ratio(shown.click, shown.impression),
         conversion: ratio(shown.purchase, shown.click),
-        revenue: revenueFigures(byCurrency, shown, k),
+        revenue: revenueFigures(byCurrency, counts.purchase, shown, k),
       };
     });
 }

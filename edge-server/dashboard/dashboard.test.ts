@@ -93,7 +93,7 @@ describe('GET /dashboard', () => {
     expect(html).toContain('<tr><td>for-you</td><td><code>v2</code></td><td><code>viewed.1</code></td><td class="n">400</td>');
     expect(html).toContain('Revenue per click (EUR) by placement and copy variant');
     // 2 orders are below k = 5: the cart row's revenue is hidden.
-    expect(html).toMatch(/<td class="n"><span class="muted" title="suppressed: fewer orders credited to this row than the threshold">&lt;k<\/span> EUR<\/td>/);
+    expect(html).toMatch(/<td class="n"><span class="muted" title="suppressed: fewer purchases behind this revenue than the threshold">&lt;k<\/span> EUR<\/td>/);
     expect(html).not.toContain('50.00 EUR');
     // 2 clicks are below k = 5: shown as "<k", and the cart's CTR is not computed from it.
     expect(html).toMatch(/<td>cart<\/td><td><code>none<\/code><\/td><td class="n">100<\/td><td class="n"><span class="muted" title="suppressed[^"]*">&lt;k<\/span>/);
@@ -129,7 +129,44 @@ describe('GET /dashboard', () => {
     // The cart row was never clicked: 0 clicks, CTR 0%, and no conversion to speak of.
     expect(html).toContain('<td>cart</td><td><code>none</code></td><td class="n">3</td><td class="n">0</td><td class="n">0</td><td class="n">0</td><td class="n">0.00%</td><td class="n">–</td>');
     expect(html).not.toContain('&lt;k</span></td>');
-    expect(html).toContain('Every count is shown (k = 1)');
+    expect(html).toContain('Every count and all revenue are shown (k = 1).');
+  });
+
+  it('shows all revenue at k = 1, so its three tables add up to the same total (shares of orders credited to another row too)', async () => {
+    const app = await setup({ analytics: { suppressBelow: 1 } });
+    const key = (placement: string, modelVersion: string, variant: string) => ({ placement, modelVersion, variant });
+    const similar = key('similar', 'v1', 'bestseller.0');
+    const cart = key('cart', 'v2', 'none');
+    const forYou = key('for-you', 'v2', 'viewed.1');
+    const counters = [
+      { ...similar, event: 'click', count: 4 },
+      { ...similar, event: 'purchase', count: 3 },
+      { ...cart, event: 'click', count: 1 },
+      { ...cart, event: 'purchase', count: 1 },
+      { ...forYou, event: 'click', count: 1 },
+      { ...forYou, event: 'purchase', count: 1 },
+    ];
+    // Three orders credited to the similar row; the cart and for-you rows hold lines of them, no order.
+    const revenue = [
+      { ...similar, currency: 'USD', orders: 3, amount: 58_842 },
+      { ...cart, currency: 'USD', orders: 0, amount: 1_990 },
+      { ...forYou, currency: 'USD', orders: 0, amount: 1_330 },
+    ];
+    expect((await app.request('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify({ model: 'default', counters, revenue }) })).status).toBe(202);
+    const html = await (await app.request('/dashboard?model=default', { headers: ADMIN })).text();
+    const revenueTotal = (heading: string): number => {
+      const table = html.slice(html.indexOf(`<h3>${heading}</h3>`)).match(/<table>(.*?)<\/table>/s)![1]!;
+      const rows = [...table.matchAll(/<tr><td>(.*?)<\/tr>/gs)];
+      expect(rows.length).toBeGreaterThan(0);
+      return rows.reduce((sum, [row]) => {
+        const cell = [...row.matchAll(/<td class="n">(.*?)<\/td>/g)][6]![1]!;
+        expect(cell).toMatch(/^\d+\.\d\d USD$/);
+        return sum + Math.round(Number.parseFloat(cell) * 100);
+      }, 0);
+    };
+    expect(['By placement and copy variant', 'By model version', 'By placement, model version and copy variant'].map(revenueTotal)).toEqual([62_162, 62_162, 62_162]);
+    expect(html).not.toContain('&lt;k');
+    expect(html).toContain('Every count and all revenue are shown (k = 1).');
   });
 
   it('shows empty states for a model with nothing published or counted, and refuses a bad model name', async () => {

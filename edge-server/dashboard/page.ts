@@ -46,12 +46,12 @@ ${error ? `<p role="alert" style="color:#b91c1c">${esc(error)}</p>` : ''}
 const count = (v: number | null): string => (v === null ? '<span class="muted" title="suppressed: below the threshold">&lt;k</span>' : v.toLocaleString('en'));
 const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
 const percentFormat = (v: number): string => `${Number((v * 100).toPrecision(3))}%`;
-const SUPPRESSED = '<span class="muted" title="suppressed: fewer orders credited to this row than the threshold">&lt;k</span>';
+const SUPPRESSED = '<span class="muted" title="suppressed: fewer purchases behind this revenue than the threshold">&lt;k</span>';
 
 /** One revenue figure per currency, one per line; "–" where nothing was bought after a click. */
 function money(revenue: Record<string, RevenueFigures>, figure: 'amount' | 'perImpression' | 'perClick'): string {
   const lines = Object.entries(revenue).map(([currency, r]) => {
-    if (r.orders === null) return `${SUPPRESSED} ${esc(currency)}`;
+    if (r.amount === null) return `${SUPPRESSED} ${esc(currency)}`;
     const v = r[figure];
     // Rates keep two digits below the minor unit where they have them: 0.0617 EUR, 0.60 EUR, 3125 JPY.
     const text = typeof v === 'number' ? v.toFixed(minorDigits(currency) + 2).replace(/\.?0{1,2}$/, '') : v;
@@ -92,8 +92,8 @@ function versionsSection(record: ModelRecord | null, model: string): string {
 
 /** What the read-out hides at `k`; a 0 is always shown (it points at no shopper). */
 function suppressionNote(k: number): string {
-  if (k === 1) return 'Every count is shown (k = 1); the revenue of a row credited with no order is not (&lt;k).';
-  return `Counts from 1 to ${k - 1} are not shown (&lt;k), nor any rate that needs one, nor the revenue of a row credited with fewer than ${k} orders.`;
+  if (k === 1) return 'Every count and all revenue are shown (k = 1).';
+  return `Counts from 1 to ${k - 1} are not shown (&lt;k), nor any rate that needs one, nor revenue with fewer than ${k} purchases behind it.`;
 }
 
 function metricsSection(m: MetricsReadout): string {

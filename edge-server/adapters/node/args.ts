@@ -54,8 +54,8 @@ Options:
                            blobs from DATA/store by sendfile, Node the rest) for these PORT,
                            EDGE_RECS_DATA and --allow-origin, and exit (default: off)
   --nginx-listen PARAMS    nginx's \`listen\` in that configuration (default: ${DEFAULT_NGINX_LISTEN})
-  --suppress-below K       the admin read-out and dashboard hide counts, and the revenue of rows
-                           credited with fewer orders, below K; 1 shows everything, e.g. for a test
+  --suppress-below K       the admin read-out and dashboard hide counts below K, and revenue with
+                           fewer than K purchases behind it; 1 shows everything, e.g. for a test
                            shop (default: ${OPERATIONS_DEFAULTS.suppressBelow})
   -h, --help               print this help and exit
 
