@@ -4,11 +4,12 @@
  * new content-hashed chunks) cannot take the widget away from a page mid-test. Real files in a temporary
  * directory, rewritten as a build does.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { snapshotWidget } from '../support/widget-snapshot.ts';
+import { copyBuild, snapshotWidget } from '../support/widget-snapshot.ts';
 
 let dir: string;
 afterEach(async () => {
@@ -60,5 +61,34 @@ describe('snapshotWidget', () => {
     await build('DDDD4444');
     await rm(join(dir, 'chunks', 'app-DDDD4444.js'));
     await expect(snapshotWidget(dir, 200)).rejects.toThrow(/edge-recs\.js names \.\/chunks\/app-DDDD4444\.js, which is missing/);
+  });
+});
+
+describe('copyBuild', () => {
+  it('copies the complete build with the demo\'s front-end under dist/ of a directory of its own, unchanged by a later build', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'widget-snapshot-'));
+    await build('EEEE5555');
+    await mkdir(join(dir, 'demo'));
+    await writeFile(join(dir, 'demo', 'app.js'), '/* demo EEEE5555 */');
+    const copy = await copyBuild(dir, { demo: true });
+    try {
+      await build('FFFF6666');
+      const copied = (path: string): Promise<string> => readFile(join(copy.cwd, 'dist', path), 'utf8');
+      expect(await copied('edge-recs.js')).toBe('import(`./chunks/app-EEEE5555.js`)');
+      expect(await copied('chunks/app-EEEE5555.js')).toContain('worker-EEEE5555.js');
+      expect(await copied('assets/worker-EEEE5555.js')).toBe('/* worker EEEE5555 */');
+      expect(await copied('demo/app.js')).toBe('/* demo EEEE5555 */');
+      const sri = `sha384-${createHash('sha384').update('import(`./chunks/app-EEEE5555.js`)').digest('base64')}`;
+      expect(copy.integrity).toBe(sri);
+    } finally {
+      await copy.remove();
+    }
+    await expect(readFile(join(copy.cwd, 'dist', 'edge-recs.js'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('waits for the demo\'s front-end where it is asked for, and says when it is missing', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'widget-snapshot-'));
+    await build('GGGG7777');
+    await expect(copyBuild(dir, { demo: true, timeoutMs: 200 })).rejects.toThrow(/is not a complete widget build: no demo\/app\.js/);
   });
 });

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineState } from '../../widget/engine.ts';
 import { launchChromium } from '../e2e/support/demo-server.ts';
 import { MUTATIONS, signedTwoShardArtifact, type SignedArtifact } from './mutations.ts';
-import { loaderIntegrity, ROOT, startShop, type Shop } from './support/shop.ts';
+import { ROOT, startShop, type Shop } from './support/shop.ts';
 
 let browser: Browser;
 let signed: SignedArtifact;
@@ -184,7 +184,7 @@ describe('security: strict CSP with a nonce, and Subresource Integrity', () => {
   });
 
   it('loads with the README\'s SRI hash, and a wrong hash is blocked by the browser (no widget, no error in the page)', { timeout: 60_000 }, async () => {
-    const integrity = await loaderIntegrity();
+    const integrity = shop.loaderIntegrity;
     const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
     expect(readme, 'README snippet carries the built loader\'s hash (npm run build && npm run sri)').toContain(`integrity="${integrity}"`);
     shop.page({ integrity, attributes: 'data-backend="cpu"' });

@@ -4,7 +4,8 @@
  * so the loader under test talks to exactly what production serves. No part of our code is mocked.
  *
  * - `/v1/*` and `/widget/*`: the app, with `/widget/*` serving `dist/` (`npm run build`: the production
- *   loader, as merchants ship it).
+ *   loader, as merchants ship it) as it was at the first request for it, held in memory
+ *   (`test/support/widget-snapshot.ts`), so a build during the run cannot take it away from a page.
  * - `/dev/widget/*`: the same app serving a development build of the widget (`__EDGE_RECS_DEV__` true, so
  *   its warnings can be asserted), bundled and code-split by esbuild on first request.
  */
@@ -17,11 +18,11 @@ import { generateKeyFile } from '../../../core/artifact/signing.ts';
 import type { ModelConfig } from '../../../core/model/config.ts';
 import { initWeights } from '../../../core/model/weights.ts';
 import { createApp } from '../../../edge-server/app.ts';
-import { widgetDir } from '../../../edge-server/adapters/node/widget-dir.ts';
 import { catalogJson, createMemoryCatalog } from '../../../edge-server/catalog/store.ts';
 import { createMemoryStorage } from '../../../edge-server/memory-storage.ts';
 import { publishArtifact } from '../../../edge-server/registry.ts';
 import type { WidgetFile, WidgetFiles } from '../../../edge-server/widget-files.ts';
+import { snapshotWidget } from '../../support/widget-snapshot.ts';
 import { ADMIN_TOKEN, PRODUCT_IDS, TEST_CATALOG } from './shop-fixture.ts';
 
 /** Small enough to load in milliseconds on the WASM backend; large enough to rank the whole test catalog. */
@@ -67,6 +68,24 @@ function devWidget(root: string): WidgetFiles {
   };
 }
 
+/**
+ * The production build in `dist/`, snapshotted at the first request for a widget file (test files that
+ * never load the production widget need no build). A snapshot that failed (no complete build within its
+ * wait) is tried again at the next request.
+ */
+function prodWidget(dist: string): WidgetFiles {
+  let snapshot: Promise<WidgetFiles> | undefined;
+  return {
+    async get(path) {
+      snapshot ??= snapshotWidget(dist).catch((e: unknown) => {
+        snapshot = undefined;
+        throw e;
+      });
+      return (await snapshot).get(path);
+    },
+  };
+}
+
 export interface TestEdgeServer {
   /** Answers a request for `/v1/*`, `/widget/*` or `/dev/widget/*`. */
   fetch(request: Request): Promise<Response>;
@@ -93,7 +112,7 @@ export async function startTestEdgeServer(root: string): Promise<TestEdgeServer>
   // The admin token lets widget tests read the metrics the widget sent (every count shown: no suppression)
   // and set the bestseller list `/v1/popular` serves.
   const ops = { catalog, adminTokens: [ADMIN_TOKEN], analytics: { suppressBelow: 1 } };
-  const prod = createApp({ storage, trustedKeys, widget: widgetDir(join(root, 'dist')), ...ops });
+  const prod = createApp({ storage, trustedKeys, widget: prodWidget(join(root, 'dist')), ...ops });
   const dev = createApp({ storage, trustedKeys, widget: devWidget(root), ...ops });
   return {
     async fetch(request) {

@@ -9,19 +9,16 @@
  *    (`http://localhost:PORT`, another origin and site) allowed, an admin token and the public key
  *    trusted; `edge-recs publish` uploads the model and `edge-recs catalog upload` the feed.
  * 3. The shop's pages carry the README's script tag: the loader cross-origin with the SRI hash of the
- *    built `dist/edge-recs.js` (`node scripts/sri.mjs`) and the public key pinned.
+ *    loader the edge server serves (its copy of the build, `startEdgeServer`; the hash `scripts/sri.mjs`
+ *    gives for that build) and the public key pinned.
  *
  * Federated learning is off (no `--federation-key`): a merchant's first deployment.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { childEnv, ROOT } from '../../support/cli.ts';
 import { edgeRecsOk, startEdgeServer, type EdgeServer } from '../support/edge-server.ts';
 import { feedTsv } from './catalog.ts';
 import { ga4DailyShards } from './history.ts';
@@ -55,7 +52,6 @@ export interface FixtureStack {
 }
 
 export async function startFixtureStack(): Promise<FixtureStack> {
-  if (!existsSync(join(ROOT, 'dist/edge-recs.js'))) throw new Error('dist/edge-recs.js is missing: run `npm run build` first (npm test does)');
   const dir = await mkdtemp(join(tmpdir(), 'edge-recs-fixture-shop-'));
   const cleanup: Array<() => Promise<void>> = [() => rm(dir, { recursive: true, force: true })];
   try {
@@ -95,8 +91,7 @@ export async function startFixtureStack(): Promise<FixtureStack> {
       edgeRecsOk(['catalog', 'upload', feedFile, '--json'], admin),
     ]);
 
-    const sri = await promisify(execFile)(process.execPath, ['scripts/sri.mjs'], { cwd: ROOT, env: childEnv() });
-    const widget: WidgetTag = { edgeUrl: edge.url, integrity: sri.stdout.trim(), model: MODEL, publicKey: key.dataPublicKey };
+    const widget: WidgetTag = { edgeUrl: edge.url, integrity: edge.integrity, model: MODEL, publicKey: key.dataPublicKey };
     shop.setWidget(widget);
 
     return {

@@ -2,11 +2,11 @@
  * A merchant's setup on loopback, for the Chromium reliability tests: a shop origin serving pages with
  * the README's script tag, and a separate edge-server origin running the real `createApp` (memory
  * storage, a signed model and a catalog published, CORS for the shop) with the production widget build
- * (`dist/`). The edge server can be switched, per request, to serve a damaged artifact, to be slow, or
- * be stopped outright — the faults the widget must survive.
+ * (`dist/` as it was when the shop started, held in memory: `test/support/widget-snapshot.ts`). The edge
+ * server can be switched, per request, to serve a damaged artifact, to be slow, or be stopped outright —
+ * the faults the widget must survive.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
@@ -14,7 +14,6 @@ import type { Artifact } from '../../../core/artifact/artifact.ts';
 import { sha256Hex } from '../../../core/artifact/bytes.ts';
 import type { TrustedKey } from '../../../core/artifact/signing.ts';
 import { createApp } from '../../../edge-server/app.ts';
-import { widgetDir } from '../../../edge-server/adapters/node/widget-dir.ts';
 import { catalogJson, createMemoryCatalog } from '../../../edge-server/catalog/store.ts';
 import { createFederation } from '../../../edge-server/federated/engine.ts';
 import { memoryRoundStore } from '../../../edge-server/federated/store.ts';
@@ -22,6 +21,7 @@ import { createMemoryStorage } from '../../../edge-server/memory-storage.ts';
 import { signer } from '../../../edge-server/test-support.ts';
 import { publishArtifact } from '../../../edge-server/registry.ts';
 import { listen, type Listening } from '../../support/listen.ts';
+import { snapshotWidget } from '../../support/widget-snapshot.ts';
 import { ITEM_IDS, type Damaged } from '../mutations.ts';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -55,6 +55,8 @@ export interface PageOptions {
 export interface Shop {
   shopUrl: string;
   edgeUrl: string;
+  /** The SRI value (`sha384-…`) of the loader the edge server serves. */
+  loaderIntegrity: string;
   /** Serve this instead of the published artifact (manifest and blobs by the manifest's hashes). */
   damage(d: Damaged | null): void;
   /** Delay every `/v1/*` answer of the edge server by `ms` (0: none). */
@@ -76,12 +78,9 @@ export interface Shop {
 /** `keyId:base64` as `data-public-key` takes it. */
 export const publicKeyAttribute = (keys: readonly TrustedKey[]): string => keys.map((k) => `${k.keyId}:${k.publicKey}`).join(' ');
 
-/** SHA-384 of the built loader as an SRI value (`sha384-…`). */
-export async function loaderIntegrity(): Promise<string> {
-  return `sha384-${createHash('sha384').update(await readFile(join(DIST, 'edge-recs.js'))).digest('base64')}`;
-}
-
 export async function startShop(artifact: Artifact, trusted: TrustedKey[]): Promise<Shop> {
+  // The build as it is now, in memory: a teammate's `npm run build` during the test empties `dist/`.
+  const widget = await snapshotWidget(DIST);
   let pageOptions: PageOptions = {};
   let damaged: Damaged | null = null;
   let delayMs = 0;
@@ -111,7 +110,7 @@ ${o.body ?? ''}</body></html>`;
   // Federated learning on, so the widget's training worker runs and uploads as in production.
   const { key: fedKey } = await signer();
   const federation = createFederation({ storage, rounds: memoryRoundStore(), signingKey: fedKey, cohort: 1000, maxUpdatesPerDay: 1000 });
-  const app = createApp({ storage, trustedKeys: trusted, widget: widgetDir(DIST), catalog, allowedOrigins: [shop.url], federated: { federation } });
+  const app = createApp({ storage, trustedKeys: trusted, widget, catalog, allowedOrigins: [shop.url], federated: { federation } });
   const log: string[] = [];
 
   const edgeApp = new Hono();
@@ -159,6 +158,7 @@ ${o.body ?? ''}</body></html>`;
   return {
     shopUrl: shop.url,
     edgeUrl,
+    loaderIntegrity: widget.integrity,
     damage: (d) => void (damaged = d),
     slow: (ms) => void (delayMs = ms),
     expireCatalog: () => void (catalogExpired = true),
