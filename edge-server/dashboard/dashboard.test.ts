@@ -22,8 +22,8 @@ const withRounds = (rounds: unknown[]): Partial<AppOptions> => ({
   mount: (app) => app.get('/v1/admin/rounds', (c) => c.json({ rounds })),
 });
 
-async function login(app: Hono, token = TOKEN): Promise<Response> {
-  return app.request('/dashboard/login', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString() });
+async function login(app: Hono, token = TOKEN, fields: Record<string, string> = {}): Promise<Response> {
+  return app.request('/dashboard/login', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token, ...fields }).toString() });
 }
 
 describe('GET /dashboard', () => {
@@ -62,6 +62,28 @@ describe('GET /dashboard', () => {
     expect(out.status).toBe(303);
     expect(out.headers.get('Set-Cookie')).toMatch(/^edge_recs_admin=; Max-Age=0; Path=\/dashboard/);
   });
+
+  it('keeps the model of /dashboard?model= through the sign-in form and its redirect', async () => {
+    const app = await setup();
+    const form = await (await app.request('/dashboard?model=shop.v2-eu', { headers: { Accept: 'text/html' } })).text();
+    expect(form).toContain('<form method="post" action="/dashboard/login"><input type="hidden" name="model" value="shop.v2-eu">');
+    const res = await login(app, TOKEN, { model: 'shop.v2-eu' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('Location')).toBe('/dashboard?model=shop.v2-eu');
+    // A wrong token keeps it for the next try.
+    expect(await (await login(app, 'not-the-token-0123456789', { model: 'shop' })).text()).toContain('<input type="hidden" name="model" value="shop">');
+  });
+
+  it.each(['//evil.example', 'https://evil.example/', '/\\evil.example', 'shop&next=//evil.example', 'shop\r\nLocation: //evil.example', '<b>', '', 'x'.repeat(65)])(
+    'redirects a sign-in with model %j to /dashboard only (never another path or origin)',
+    async (model) => {
+      const app = await setup();
+      const res = await login(app, TOKEN, { model });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('Location')).toBe('/dashboard');
+      expect(await (await app.request(`/dashboard?model=${encodeURIComponent(model)}`, { headers: { Accept: 'text/html' } })).text()).not.toContain('name="model" value=');
+    },
+  );
 
   it('renders versions, CTR, conversion and revenue by placement, variant and model version, with a script-free CSP', async () => {
     const app = await setup({ analytics: { suppressBelow: 5 } });

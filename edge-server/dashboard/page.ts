@@ -31,11 +31,12 @@ function shell(title: string, body: string): string {
 <meta name="robots" content="noindex"><title>${esc(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`;
 }
 
-export function loginPage(error?: string): string {
+/** The sign-in form; `model` (already checked against the model name syntax) is carried to the page it opens. */
+export function loginPage(error?: string, model?: string): string {
   return shell(
     'EdgeRecs admin: sign in',
     `<h1>EdgeRecs dashboard</h1>
-<form method="post" action="/dashboard/login">
+<form method="post" action="/dashboard/login">${model === undefined ? '' : `<input type="hidden" name="model" value="${esc(model)}">`}
 <p><label>Admin token <input type="password" name="token" autocomplete="current-password" required autofocus></label> <button>Sign in</button></p>
 ${error ? `<p role="alert" style="color:#b91c1c">${esc(error)}</p>` : ''}
 <p class="muted">The token is one of the server's admin tokens. Signing in sets an HttpOnly session cookie for this page only, valid for 8 hours.</p>

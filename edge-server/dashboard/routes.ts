@@ -32,6 +32,16 @@ function wantsHtml(c: Context): boolean {
   return /text\/html/.test(c.req.header('Accept') ?? '');
 }
 
+/**
+ * The model a sign-in should open: a name of the model name syntax, else none. The redirect after it is
+ * built here, always to `/dashboard` on this origin, so a form field can never send an admin elsewhere.
+ */
+function modelToOpen(value: string | null | undefined): string | undefined {
+  return value && TOKEN.test(value) ? value : undefined;
+}
+
+const dashboardPath = (model: string | undefined): string => (model === undefined ? '/dashboard' : `/dashboard?model=${encodeURIComponent(model)}`);
+
 function page(c: Context, html: string, status: 200 | 401 | 403 = 200): Response {
   return c.html(html, status, { 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
 }
@@ -84,7 +94,7 @@ export function dashboardRoutes(settings: DashboardSettings): Hono {
     if (token !== undefined) {
       if (!(await auth.checkToken(token))) throw new ApiError(403, 'forbidden', 'the admin token is not valid');
     } else if (!(await hasSession(c, auth))) {
-      if (wantsHtml(c)) return page(c, loginPage(), 401);
+      if (wantsHtml(c)) return page(c, loginPage(undefined, modelToOpen(c.req.query('model'))), 401);
       throw new ApiError(401, 'unauthorized', 'sign in at /dashboard or send Authorization: Bearer <token>', { 'WWW-Authenticate': 'Bearer realm="edge-recs admin"' });
     }
     const model = c.req.query('model') ?? 'default';
@@ -97,7 +107,8 @@ export function dashboardRoutes(settings: DashboardSettings): Hono {
   routes.post('/login', limitBody(4096), async (c) => {
     const form = new URLSearchParams(await readText(c));
     const token = (form.get('token') ?? '').trim();
-    if (!(await auth.checkToken(token))) return page(c, loginPage('That token is not valid.'), 403);
+    const model = modelToOpen(form.get('model'));
+    if (!(await auth.checkToken(token))) return page(c, loginPage('That token is not valid.', model), 403);
     setCookie(c, SESSION_COOKIE, await auth.session(token), {
       path: '/dashboard',
       httpOnly: true,
@@ -105,7 +116,7 @@ export function dashboardRoutes(settings: DashboardSettings): Hono {
       secure: new URL(c.req.url).protocol === 'https:',
       maxAge: SESSION_SECONDS,
     });
-    return c.redirect('/dashboard', 303);
+    return c.redirect(dashboardPath(model), 303);
   });
 
   routes.post('/logout', (c) => {
