@@ -5,27 +5,15 @@
  * event that re-ranks (the clicked product is then left out), so a row that changed under the click
  * would send the shopper elsewhere.
  */
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchChromium } from '../test/e2e/support/demo-server.ts';
-import { startWidgetShop, type ShopMode, type WidgetShop } from '../test/support/widget-shop.ts';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useWidgetShop, type ShopMode } from '../test/support/widget-shop.ts';
 
-let browser: Browser;
-let shop: WidgetShop;
+const rig = useWidgetShop();
 let context: BrowserContext;
 
-beforeAll(async () => {
-  shop = await startWidgetShop();
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await shop?.stop();
-});
-
 beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 800, height: 900 } });
+  context = await rig.browser.newContext({ viewport: { width: 800, height: 900 } });
 });
 
 afterEach(async () => {
@@ -47,9 +35,9 @@ async function modelRow(page: Page, row: string): Promise<Locator> {
 }
 
 async function open(path: string, mode: ShopMode): Promise<Page> {
-  shop.mode(mode);
+  rig.shop.mode(mode);
   const page = await context.newPage();
-  await page.goto(`${shop.shopUrl}${path}`);
+  await page.goto(`${rig.shop.shopUrl}${path}`);
   return page;
 }
 

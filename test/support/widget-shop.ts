@@ -9,6 +9,8 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { buildArtifact } from '../../core/artifact/artifact.ts';
 import type { NextSteps } from '../../core/artifact/next-steps.ts';
 import { generateKeyFile } from '../../core/artifact/signing.ts';
@@ -21,6 +23,7 @@ import { createFederation } from '../../edge-server/federated/engine.ts';
 import { memoryRoundStore } from '../../edge-server/federated/store.ts';
 import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
 import { publishArtifact } from '../../edge-server/registry.ts';
+import { launchChromium } from '../e2e/support/demo-server.ts';
 import { listen } from './listen.ts';
 import { snapshotWidget } from './widget-snapshot.ts';
 
@@ -169,4 +172,21 @@ ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
       await shop.close();
     },
   };
+}
+
+/**
+ * A widget shop and a Chromium for the tests of one file: started before them (`beforeAll`), stopped after
+ * them. Read `shop` and `browser` from the returned object in tests and hooks.
+ */
+export function useWidgetShop(options: WidgetShopOptions = {}): { readonly shop: WidgetShop; readonly browser: Browser } {
+  const started = {} as { shop: WidgetShop; browser: Browser };
+  beforeAll(async () => {
+    started.shop = await startWidgetShop(options);
+    started.browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await started.browser?.close();
+    await started.shop?.stop();
+  });
+  return started;
 }

@@ -2,24 +2,12 @@
  * Card copy in the page, in real Chromium on the production widget (`dist/`) and the real edge server
  * (`test/support/widget-shop.ts`): no behavioural claim without its evidence.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../../test/e2e/support/demo-server.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { parseNextSteps } from '../../core/artifact/next-steps.ts';
-import { NEW_ITEMS, startWidgetShop, type WidgetShop } from '../../test/support/widget-shop.ts';
+import { NEW_ITEMS, useWidgetShop } from '../../test/support/widget-shop.ts';
 
-let browser: Browser;
-let shop: WidgetShop;
-
-beforeAll(async () => {
-  shop = await startWidgetShop();
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await shop?.stop();
-});
+const rig = useWidgetShop();
 
 interface Shown {
   id: string;
@@ -58,13 +46,13 @@ async function shown(page: Page, settled: Record<string, string>): Promise<Recor
 
 describe('card copy in the page', () => {
   it('on the page of a product the model never saw, no card says shoppers viewed it, nor names it as a reason', { timeout: 90_000 }, async () => {
-    const context = await browser.newContext();
+    const context = await rig.browser.newContext();
     const page = await context.newPage();
     // A product the model knows first, so the rows on the next page are really ranked by the model.
-    await page.goto(`${shop.shopUrl}/p/sku-03`);
+    await page.goto(`${rig.shop.shopUrl}/p/sku-03`);
     await shown(page, { similar: 'ready', 'for-you': 'ready' });
     const unknown = NEW_ITEMS[2]!;
-    await page.goto(`${shop.shopUrl}/p/${unknown}`);
+    await page.goto(`${rig.shop.shopUrl}/p/${unknown}`);
     // Both rows ranked by the model, after what it read: the product viewed before.
     const rows = await shown(page, { similar: 'ready', 'for-you': 'ready' });
     const cards = Object.values(rows).flat();
@@ -82,13 +70,13 @@ describe('card copy in the page', () => {
 
   it('on a model-ranked similar row, every claim about what shoppers chose next is in the model\'s signed table, and every card in it says so', { timeout: 90_000 }, async () => {
     // The table as the edge server ships it: the manifest names it, the blob store serves it.
-    const manifest = (await (await fetch(`${shop.edgeUrl}/v1/models/default/manifest`)).json()) as { items: { sha256: string }; nextSteps: { sha256: string } };
-    const blob = async (sha: string): Promise<Uint8Array<ArrayBuffer>> => new Uint8Array(await (await fetch(`${shop.edgeUrl}/v1/blobs/${sha}`)).arrayBuffer());
+    const manifest = (await (await fetch(`${rig.shop.edgeUrl}/v1/models/default/manifest`)).json()) as { items: { sha256: string }; nextSteps: { sha256: string } };
+    const blob = async (sha: string): Promise<Uint8Array<ArrayBuffer>> => new Uint8Array(await (await fetch(`${rig.shop.edgeUrl}/v1/blobs/${sha}`)).arrayBuffer());
     const itemIds = JSON.parse(new TextDecoder().decode(await blob(manifest.items.sha256))) as string[];
     const table = parseNextSteps(await blob(manifest.nextSteps.sha256), itemIds);
-    const context = await browser.newContext();
+    const context = await rig.browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${shop.shopUrl}/p/sku-03`);
+    await page.goto(`${rig.shop.shopUrl}/p/sku-03`);
     const similar = (await shown(page, { similar: 'ready', 'for-you': 'ready' })).similar!.filter((c) => c.source === 'model');
     expect(similar.length, 'the similar row is ranked by the model').toBeGreaterThan(0);
     const chosen = new Set(table.next.get('sku-03'));
@@ -109,9 +97,9 @@ describe('card copy in the page', () => {
   });
 
   it('a trending row with no trending counts behind it never says trending', { timeout: 90_000 }, async () => {
-    const context = await browser.newContext();
+    const context = await rig.browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${shop.shopUrl}/`);
+    await page.goto(`${rig.shop.shopUrl}/`);
     // A new shopper: nothing for the model to rank after, and no trending counts; both rows fall back.
     const { trending } = await shown(page, { 'for-you': 'fallback', trending: 'fallback' });
     expect(trending!.length).toBeGreaterThan(0);
