@@ -2,6 +2,12 @@
  * Charts as inline SVG, drawn on the server. The dashboard must render the same on Node and on Workers,
  * where there is no file system to serve a chart library from, and a page without script can run under
  * a CSP that allows none (`script-src` unset), which suits the one page that holds admin data.
+ *
+ * No two labels of a chart overlap, whatever their number and length: category labels sit on rows of
+ * their own to the left of horizontal bars (`barChart`), and labels along an x axis (`lineChart`,
+ * `columnChart`) are thinned to every n-th so that each has room for its width. Widths are estimated by
+ * `textWidth`, which errs wide; a category label too long for its column is shortened with "…" and
+ * keeps its full text as a tooltip.
  */
 
 export interface Series {
@@ -12,10 +18,10 @@ export interface Series {
 
 export interface ChartInput {
   title: string;
-  /** Labels of the x positions (days, rounds, placements). */
+  /** Labels of the x positions (days, rounds), or of the categories of a bar chart. */
   x: readonly string[];
   series: readonly Series[];
-  /** Formats a y value for the axis and tooltips. Default: up to 3 significant digits. */
+  /** Formats a value for the axis and tooltips. Default: up to 3 significant digits. */
   format?: (value: number) => string;
 }
 
@@ -24,43 +30,84 @@ const W = 720;
 const H = 240;
 const PAD = { left: 56, right: 16, top: 16, bottom: 44 };
 
+/** The labels' font size in px (the page's `.chart text` style). */
+export const FONT_SIZE = 11;
+/** Room kept between two labels, in px. */
+const LABEL_GAP = 8;
+
 export const escapeHtml = (s: string): string => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const defaultFormat = (v: number): string => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en') : Number(v.toPrecision(3)).toString());
 
-/** A "nice" upper bound for the y axis (1, 2, 2.5 or 5 times a power of ten). */
+/**
+ * The width a label takes at `FONT_SIZE`, in px, estimated on the wide side: per character, in em, a
+ * little above what DejaVu Sans (the sans-serif of Debian's Chromium, wider than most system fonts)
+ * draws for its class.
+ */
+export function textWidth(text: string): number {
+  let em = 0;
+  for (const ch of text) {
+    if (/[ijlftr.,:;!|'()[\] ]/.test(ch)) em += 0.42;
+    else if (/[mwMW@%]/.test(ch) || ch.codePointAt(0)! > 0x7f) em += 1.02;
+    else if (/[A-Z]/.test(ch)) em += 0.82;
+    else em += 0.66;
+  }
+  return em * FONT_SIZE;
+}
+
+/** `text` cut to fit `width` px, ending in "…" when cut. */
+function fit(text: string, width: number): string {
+  if (textWidth(text) <= width) return text;
+  const chars = [...text];
+  while (chars.length > 0 && textWidth(`${chars.join('')}…`) > width) chars.pop();
+  return `${chars.join('')}…`;
+}
+
+/** A "nice" upper bound for the value axis (1, 2, 2.5 or 5 times a power of ten). */
 function niceMax(max: number): number {
   if (!(max > 0)) return 1;
   const p = 10 ** Math.floor(Math.log10(max));
   return ([1, 2, 2.5, 5, 10].find((m) => m * p >= max) ?? 10) * p;
 }
 
-function frame(input: ChartInput, body: (sx: (i: number) => number, sy: (v: number) => number, band: number) => string, yMin = 0): string {
-  const format = input.format ?? defaultFormat;
-  const values = input.series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
-  if (values.length === 0) return `<figure class="chart empty"><figcaption>${escapeHtml(input.title)}</figcaption><p>No data to show yet.</p></figure>`;
-  const top = niceMax(Math.max(...values));
-  const plotW = W - PAD.left - PAD.right;
-  const plotH = H - PAD.top - PAD.bottom;
-  const n = Math.max(1, input.x.length);
-  const band = plotW / n;
-  const sx = (i: number): number => PAD.left + band * (i + 0.5);
-  const sy = (v: number): number => PAD.top + plotH * (1 - (v - yMin) / (top - yMin));
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => yMin + f * (top - yMin));
-  const grid = ticks
-    .map((t) => `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" class="grid"/><text x="${PAD.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(format(t))}</text>`)
-    .join('');
-  // At most ~12 x labels, evenly spaced, so long day ranges stay legible.
-  const every = Math.ceil(n / 12);
-  const labels = input.x
-    .map((label, i) => (i % every === 0 ? `<text x="${sx(i).toFixed(1)}" y="${H - PAD.bottom + 16}" text-anchor="middle">${escapeHtml(label)}</text>` : ''))
-    .join('');
+const finite = (input: ChartInput): number[] => input.series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
+
+const empty = (input: ChartInput): string => `<figure class="chart empty"><figcaption>${escapeHtml(input.title)}</figcaption><p>No data to show yet.</p></figure>`;
+
+function figure(input: ChartInput, height: number, svg: string): string {
   const legend = input.series
     .map((s, i) => `<span class="key"><i style="background:${COLORS[i % COLORS.length]}"></i>${escapeHtml(s.label)}</span>`)
     .join('');
   return `<figure class="chart"><figcaption>${escapeHtml(input.title)}</figcaption>
-<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(input.title)}">${grid}${body(sx, sy, band)}${labels}</svg>
+<svg viewBox="0 0 ${W} ${height}" role="img" aria-label="${escapeHtml(input.title)}">${svg}</svg>
 <div class="legend">${legend}</div></figure>`;
+}
+
+/** An x axis over positions: vertical value axis on the left, labels below, every n-th where they would crowd. */
+function frame(input: ChartInput, body: (sx: (i: number) => number, sy: (v: number) => number, band: number) => string): string {
+  const format = input.format ?? defaultFormat;
+  const values = finite(input);
+  if (values.length === 0) return empty(input);
+  const top = niceMax(Math.max(...values));
+  const n = Math.max(1, input.x.length);
+  // Room for half of the last label right of its position (labels are centred under it).
+  const right = Math.max(PAD.right, Math.ceil(textWidth(input.x[n - 1] ?? '') / 2));
+  const plotW = W - PAD.left - right;
+  const plotH = H - PAD.top - PAD.bottom;
+  const band = plotW / n;
+  const sx = (i: number): number => PAD.left + band * (i + 0.5);
+  const sy = (v: number): number => PAD.top + plotH * (1 - v / top);
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * top);
+  const grid = ticks
+    .map((t) => `<line x1="${PAD.left}" x2="${W - right}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" class="grid"/><text x="${PAD.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(format(t))}</text>`)
+    .join('');
+  // Every n-th label, n the smallest that leaves each shown label its width and a gap.
+  const widest = Math.max(...input.x.map(textWidth), 0);
+  const every = Math.max(1, Math.ceil((widest + LABEL_GAP) / band));
+  const labels = input.x
+    .map((label, i) => (i % every === 0 ? `<text x="${sx(i).toFixed(1)}" y="${H - PAD.bottom + 20}" text-anchor="middle">${escapeHtml(label)}</text>` : ''))
+    .join('');
+  return figure(input, H, `${grid}${body(sx, sy, band)}${labels}`);
 }
 
 /** One line per series over the x positions; gaps where a value is null. */
@@ -89,8 +136,8 @@ export function lineChart(input: ChartInput): string {
   );
 }
 
-/** Grouped bars: one group per x position, one bar per series. */
-export function barChart(input: ChartInput): string {
+/** Vertical bars over an ordered x axis (rounds, days): one group per position, one bar per series. */
+export function columnChart(input: ChartInput): string {
   const format = input.format ?? defaultFormat;
   return frame(input, (sx, sy, band) => {
     const k = input.series.length;
@@ -108,4 +155,56 @@ export function barChart(input: ChartInput): string {
       )
       .join('');
   });
+}
+
+const BAR = 9;
+const GROUP_GAP = 8;
+/** A row is at least a line of text and a gap high, so labels on consecutive rows never touch. */
+const MIN_ROW = FONT_SIZE + LABEL_GAP;
+/** The widest the category labels' column gets; longer labels are shortened. */
+const MAX_LABEL = Math.round(W * 0.4);
+const AXIS = 24;
+
+/**
+ * Horizontal bars for categories (placement · variant, model versions): one row per category, its label
+ * on the left, one bar per series. The chart grows a row per category, so any number of them stays
+ * legible.
+ */
+export function barChart(input: ChartInput): string {
+  const format = input.format ?? defaultFormat;
+  const values = finite(input);
+  if (values.length === 0) return empty(input);
+  const top = niceMax(Math.max(...values));
+  const k = Math.max(1, input.series.length);
+  const row = Math.max(MIN_ROW, k * BAR + GROUP_GAP);
+  const labelW = Math.min(MAX_LABEL, Math.ceil(Math.max(...input.x.map(textWidth), 0)));
+  const left = LABEL_GAP + labelW + LABEL_GAP;
+  // Room for half of the last tick's label right of the axis end.
+  const right = Math.max(PAD.right, Math.ceil(textWidth(format(top)) / 2) + 2);
+  const plotW = W - left - right;
+  const height = PAD.top + row * input.x.length + AXIS;
+  const sx = (v: number): number => left + (plotW * Math.max(0, v)) / top;
+  const plotBottom = PAD.top + row * input.x.length;
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * top);
+  const grid = ticks
+    .map((t) => `<line x1="${sx(t).toFixed(1)}" x2="${sx(t).toFixed(1)}" y1="${PAD.top}" y2="${plotBottom}" class="grid"/><text x="${sx(t).toFixed(1)}" y="${plotBottom + 16}" text-anchor="middle">${escapeHtml(format(t))}</text>`)
+    .join('');
+  const rows = input.x
+    .map((label, i) => {
+      const y0 = PAD.top + row * i;
+      const shown = fit(label, labelW);
+      const title = shown === label ? '' : `<title>${escapeHtml(label)}</title>`;
+      const text = `<text x="${left - LABEL_GAP}" y="${(y0 + row / 2 + FONT_SIZE * 0.35).toFixed(1)}" text-anchor="end">${title}${escapeHtml(shown)}</text>`;
+      const bars = input.series
+        .map((s, j) => {
+          const v = s.values[i];
+          if (v === null || v === undefined || !Number.isFinite(v)) return '';
+          const y = y0 + (row - k * BAR) / 2 + j * BAR;
+          return `<rect x="${left}" y="${y.toFixed(1)}" width="${(sx(v) - left).toFixed(1)}" height="${BAR - 1}" fill="${COLORS[j % COLORS.length]}"><title>${escapeHtml(`${s.label} · ${label}: ${format(v)}`)}</title></rect>`;
+        })
+        .join('');
+      return text + bars;
+    })
+    .join('');
+  return figure(input, height, `${grid}${rows}`);
 }

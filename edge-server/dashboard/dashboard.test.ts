@@ -4,7 +4,7 @@ import { createApp, type AppOptions } from '../app.ts';
 import { createMemoryStorage } from '../memory-storage.ts';
 import { publishArtifact } from '../registry.ts';
 import { expectError, memoryWidget, signer, tinyArtifact } from '../test-support.ts';
-import { barChart, lineChart } from './charts.ts';
+import { barChart, columnChart, FONT_SIZE, lineChart, textWidth } from './charts.ts';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 const ADMIN = { Authorization: `Bearer ${TOKEN}` };
@@ -197,6 +197,93 @@ describe('GET /dashboard', () => {
     expect(html).toContain('No model named <code>nothing</code> is published yet');
     expect(html).toContain('No metrics received for this model yet.');
     await expectError(await app.request('/dashboard?model=%3Cscript%3E', { headers: ADMIN }), 400, 'bad_model');
+  });
+});
+
+interface Box {
+  text: string;
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+/**
+ * Every label of each chart in `html` as the box it takes: its x and y, its anchor and the width
+ * `textWidth` gives it, from a little above the font's ascent to below its descent.
+ */
+function labelBoxes(html: string): Box[][] {
+  return [...html.matchAll(/<svg [^>]*>(.*?)<\/svg>/gs)].map(([, svg]) =>
+    [...svg!.matchAll(/<text x="([\d.]+)" y="([\d.]+)" text-anchor="(start|middle|end)">(?:<title>.*?<\/title>)?(.*?)<\/text>/g)].map(([, x, y, anchor, raw]) => {
+      const text = raw!.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
+      const w = textWidth(text);
+      const left = Number(x) - (anchor === 'end' ? w : anchor === 'middle' ? w / 2 : 0);
+      return { text, left, right: left + w, top: Number(y) - FONT_SIZE, bottom: Number(y) + FONT_SIZE * 0.3 };
+    }),
+  );
+}
+
+function overlaps(boxes: Box[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, b] = [boxes[i]!, boxes[j]!];
+      if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) out.push(`${a.text} / ${b.text}`);
+    }
+  }
+  return out;
+}
+
+describe('chart labels', () => {
+  const variants = (n: number): string[] => Array.from({ length: n }, (_, i) => `${['similar', 'for-you', 'cart', 'recently-viewed'][i % 4]} · ${['bestseller', 'viewed', 'cart', 'trending'][i % 3]}.${i}`);
+  const values = (n: number): number[] => Array.from({ length: n }, (_, i) => ((i * 37) % 100) / 400);
+
+  it.each([1, 2, 5, 12, 40, 200])('never overlap in a bar chart of %i placement · variant categories, and each has its own row', (n) => {
+    const svg = barChart({ title: 't', x: variants(n), series: [{ label: 'CTR', values: values(n) }, { label: 'conversion', values: values(n).reverse() }], format: (v) => `${(v * 100).toFixed(1)}%` });
+    const [boxes] = labelBoxes(svg);
+    expect(boxes!.filter((b) => variants(n).includes(b.text))).toHaveLength(n);
+    expect(overlaps(boxes!)).toEqual([]);
+    expect(Math.min(...boxes!.map((b) => b.left))).toBeGreaterThanOrEqual(0);
+  });
+
+  it('never overlap in any chart of the dashboard of a shop with many copy variants', async () => {
+    const app = await setup({ analytics: { suppressBelow: 1 } });
+    const counters = variants(24).flatMap((label, i) => {
+      const [placement, variant] = label.split(' · ') as [string, string];
+      return [
+        { placement, modelVersion: i % 2 ? 'v1' : 'v2', variant, event: 'impression', count: 100 + i },
+        { placement, modelVersion: i % 2 ? 'v1' : 'v2', variant, event: 'click', count: 3 + (i % 7) },
+        { placement, modelVersion: i % 2 ? 'v1' : 'v2', variant, event: 'purchase', count: 1 + (i % 3) },
+      ];
+    });
+    const revenue = counters.filter((c) => c.event === 'purchase').map(({ placement, modelVersion, variant }, i) => ({ placement, modelVersion, variant, currency: 'USD', orders: 1, amount: 1_000 + i }));
+    expect((await app.request('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'default', counters, revenue }) })).status).toBe(202);
+    const html = await (await app.request('/dashboard?model=default', { headers: ADMIN })).text();
+    expect(html).toContain('CTR and conversion by placement and copy variant');
+    const charts = labelBoxes(html);
+    expect(charts.length).toBeGreaterThanOrEqual(5);
+    for (const boxes of charts) expect(overlaps(boxes)).toEqual([]);
+    expect(charts.flat().some((b) => b.text === 'similar · bestseller.0')).toBe(true);
+  });
+
+  it('shortens a label too long for the label column, keeping it whole as a tooltip', () => {
+    const long = `similar · ${'very-long-copy-variant-name.'.repeat(6)}0`;
+    const svg = barChart({ title: 't', x: [long, 'cart · none'], series: [{ label: 's', values: [0.1, 0.2] }] });
+    expect(svg).toContain(`<title>${long}</title>similar · very-long`);
+    expect(svg).toMatch(/…<\/text>/);
+    const [boxes] = labelBoxes(svg);
+    expect(overlaps(boxes!)).toEqual([]);
+    expect(Math.min(...boxes!.map((b) => b.left))).toBeGreaterThanOrEqual(0);
+  });
+
+  it.each([1, 7, 12, 31, 90, 400])('never overlap along the x axis of a line and a column chart of %i days', (n) => {
+    const days = Array.from({ length: n }, (_, i) => new Date(Date.UTC(2026, 0, 1 + i)).toISOString().slice(0, 10));
+    for (const chart of [lineChart, columnChart]) {
+      const svg = chart({ title: 't', x: days, series: [{ label: 'impressions', values: days.map((_, i) => 1000 + i * 997) }] });
+      const [boxes] = labelBoxes(svg);
+      expect(boxes!.some((b) => b.text === days[0])).toBe(true);
+      expect(overlaps(boxes!)).toEqual([]);
+    }
   });
 });
 

@@ -2,7 +2,7 @@
 import { minorDigits } from '../../core/currency.ts';
 import type { MetricsReadout, RevenueFigures } from '../analytics/readout.ts';
 import type { ModelRecord } from '../storage.ts';
-import { barChart, escapeHtml as esc, lineChart } from './charts.ts';
+import { barChart, columnChart, escapeHtml as esc, lineChart } from './charts.ts';
 
 /** One federated round as `GET /v1/admin/rounds` reports it; unreadable fields are null. */
 export interface Round {
@@ -171,7 +171,7 @@ function roundsSection(rounds: Round[], available: boolean): string {
       { label: 'epsilon of the round', values: sorted.map((r) => r.epsilon) },
     ],
   });
-  const updates = barChart({ title: 'Updates aggregated per round', x, series: [{ label: 'updates', values: sorted.map((r) => r.updates) }] });
+  const updates = columnChart({ title: 'Updates aggregated per round', x, series: [{ label: 'updates', values: sorted.map((r) => r.updates) }] });
   const rows = sorted
     .slice(-20)
     .reverse()
