@@ -14,6 +14,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { rng } from '../../../core/random.ts';
+import { ga4Device, ga4Ecommerce, ga4Item, ga4Param, ga4Row, type Ga4Ecommerce, type Ga4Item, type Ga4Param, type Ga4Row } from '../../support/ga4-export.ts';
 import { DISCONTINUED_ID, HISTORY_PRODUCTS, productPath, type FixtureProduct } from './catalog.ts';
 
 /** What shoppers look at next, by product type (the second level of `product_type`). */
@@ -86,7 +87,7 @@ export function ga4BigQueryExport(options: HistoryOptions = {}): string {
     for (let s = 0; s < sessions; s++) {
       const sessionId = String(Math.floor(t / 1000));
       let page = 0;
-      const emit = (name: string, extra: { items?: ExportItem[]; params?: Param[]; ecommerce?: Ecommerce | null; location?: string } = {}): void => {
+      const emit = (name: string, extra: { items?: Ga4Item[]; params?: Ga4Param[]; ecommerce?: Ga4Ecommerce | null; location?: string } = {}): void => {
         t += 4_000 + Math.floor(random() * 40_000);
         lines.push(JSON.stringify(exportRow({ name, t, pseudoId, userId, firstTouch, sessionId, page: (page += name === 'page_view' ? 1 : 0), origin, ...extra })));
       };
@@ -107,8 +108,8 @@ export function ga4BigQueryExport(options: HistoryOptions = {}): string {
         emit('select_item', { items: [item(product, { list: type })] });
         emit('page_view', { location: productPath(product.id) });
         emit('view_item', { items: [item(product, { quantity: null })], params: [value(product.sale ?? product.price)] });
-        if (random() < 0.5) emit('scroll', { params: [{ key: 'percent_scrolled', value: intValue(90) }] });
-        emit('user_engagement', { params: [{ key: 'engagement_time_msec', value: intValue(2_000 + Math.floor(random() * 30_000)) }] });
+        if (random() < 0.5) emit('scroll', { params: [ga4Param('percent_scrolled', 90)] });
+        emit('user_engagement', { params: [ga4Param('engagement_time_msec', 2_000 + Math.floor(random() * 30_000))] });
         if (random() < 0.3 && product.inStock) {
           basket.push(product);
           emit('add_to_cart', { items: [item(product, { quantity: 1 })], params: [value(product.sale ?? product.price)] });
@@ -124,8 +125,8 @@ export function ga4BigQueryExport(options: HistoryOptions = {}): string {
         const transaction = `FP-${100_000 + lines.length}`;
         emit('purchase', {
           items: basket.map((p) => item(p, { quantity: 1, revenue: p.sale ?? p.price })),
-          params: [value(total), { key: 'transaction_id', value: stringValue(transaction) }],
-          ecommerce: { ...ECOMMERCE_NULLS, total_item_quantity: String(basket.length), purchase_revenue: total, purchase_revenue_in_usd: round(total * 1.08), unique_items: String(new Set(basket).size), transaction_id: transaction },
+          params: [value(total), ga4Param('transaction_id', transaction)],
+          ecommerce: ga4Ecommerce({ total_item_quantity: String(basket.length), purchase_revenue: total, purchase_revenue_in_usd: round(total * 1.08), unique_items: String(new Set(basket).size), transaction_id: transaction }),
         });
       }
       t += 2 * 86_400_000 + Math.floor(random() * 5 * 86_400_000);
@@ -134,58 +135,35 @@ export function ga4BigQueryExport(options: HistoryOptions = {}): string {
   return `${lines.join('\n')}\n`;
 }
 
-type Param = { key: string; value: { string_value: string | null; int_value: string | null; float_value: number | null; double_value: number | null } };
-type ExportItem = Record<string, string | number | null | unknown[]>;
-type Ecommerce = Record<string, string | number | null>;
-
 const round = (x: number): number => Math.round(x * 100) / 100;
-const stringValue = (v: string): Param['value'] => ({ string_value: v, int_value: null, float_value: null, double_value: null });
-const intValue = (v: number): Param['value'] => ({ string_value: null, int_value: String(v), float_value: null, double_value: null });
-const value = (v: number): Param => ({ key: 'value', value: { string_value: null, int_value: null, float_value: null, double_value: v } });
+const value = (v: number): Ga4Param => ga4Param('value', v, 'double');
 
-const ECOMMERCE_NULLS: Ecommerce = {
-  total_item_quantity: null, purchase_revenue_in_usd: null, purchase_revenue: null, refund_value_in_usd: null, refund_value: null,
-  shipping_value_in_usd: null, shipping_value: null, tax_value_in_usd: null, tax_value: null, unique_items: null, transaction_id: null,
-};
-
-/** An `items[]` entry with every column of the export schema. */
-function item(p: FixtureProduct, o: { quantity?: number | null; list?: string; index?: number; revenue?: number } = {}): ExportItem {
+/** A product's `items[]` entry. */
+function item(p: FixtureProduct, o: { quantity?: number | null; list?: string; index?: number; revenue?: number } = {}): Ga4Item {
   const [category, category2] = p.type.split('>').map((s) => s.trim());
   const price = p.sale ?? p.price;
-  return {
+  return ga4Item({
     item_id: p.id,
     item_name: p.title,
     item_brand: p.brand,
-    item_variant: p.size ?? '(not set)',
-    item_category: category!,
-    item_category2: category2 ?? '(not set)',
-    item_category3: '(not set)',
-    item_category4: '(not set)',
-    item_category5: '(not set)',
+    item_variant: p.size,
+    item_category: category,
+    item_category2: category2,
     price_in_usd: round(price * 1.08),
     price,
-    quantity: o.quantity === undefined ? null : o.quantity === null ? null : String(o.quantity),
+    quantity: o.quantity == null ? null : String(o.quantity),
     item_revenue_in_usd: o.revenue === undefined ? null : round(o.revenue * 1.08),
     item_revenue: o.revenue ?? null,
-    item_refund_in_usd: null,
-    item_refund: null,
-    coupon: '(not set)',
     affiliation: 'Fjellpine web shop',
-    location_id: '(not set)',
-    item_list_id: o.list ? o.list.toLowerCase() : '(not set)',
-    item_list_name: o.list ?? '(not set)',
-    item_list_index: o.index === undefined ? '(not set)' : String(o.index + 1),
-    promotion_id: '(not set)',
-    promotion_name: '(not set)',
-    creative_name: '(not set)',
-    creative_slot: '(not set)',
-    item_params: [],
-  };
+    item_list_id: o.list?.toLowerCase(),
+    item_list_name: o.list,
+    item_list_index: o.index === undefined ? undefined : String(o.index + 1),
+  });
 }
 
 /** `view_promotion`'s item: a banner, not a product. */
-function notSetItem(promotion: string): ExportItem {
-  return { ...item(HISTORY_PRODUCTS[0]!), item_id: '(not set)', item_name: '(not set)', item_brand: '(not set)', item_variant: '(not set)', item_category: '(not set)', item_category2: '(not set)', price_in_usd: null, price: null, promotion_id: 'autumn', promotion_name: promotion, creative_slot: 'hero' };
+function notSetItem(promotion: string): Ga4Item {
+  return ga4Item({ affiliation: 'Fjellpine web shop', promotion_id: 'autumn', promotion_name: promotion, creative_slot: 'hero' });
 }
 
 interface RowInput {
@@ -197,56 +175,47 @@ interface RowInput {
   sessionId: string;
   page: number;
   origin: string;
-  items?: ExportItem[];
-  params?: Param[];
-  ecommerce?: Ecommerce | null;
+  items?: Ga4Item[];
+  params?: Ga4Param[];
+  ecommerce?: Ga4Ecommerce | null;
   location?: string;
 }
 
 const micros = (ms: number): string => `${ms}${String(Math.floor((ms % 7) * 142)).padStart(3, '0')}`;
 
 /** One row of the `events_YYYYMMDD` table as `bq extract --destination_format NEWLINE_DELIMITED_JSON` writes it. */
-function exportRow(r: RowInput): Record<string, unknown> {
+function exportRow(r: RowInput): Ga4Row {
   const date = new Date(r.t).toISOString().slice(0, 10).replace(/-/g, '');
-  const params: Param[] = [
-    { key: 'ga_session_id', value: intValue(Number(r.sessionId)) },
-    { key: 'ga_session_number', value: intValue(1) },
-    { key: 'page_location', value: stringValue(`${r.origin}${r.location ?? '/'}`) },
-    { key: 'page_title', value: stringValue('Fjellpine Outfitters') },
-    { key: 'engaged_session_event', value: intValue(1) },
+  const params: Ga4Param[] = [
+    ga4Param('ga_session_id', Number(r.sessionId)),
+    ga4Param('ga_session_number', 1),
+    ga4Param('page_location', `${r.origin}${r.location ?? '/'}`),
+    ga4Param('page_title', 'Fjellpine Outfitters'),
+    ga4Param('engaged_session_event', 1),
     ...(r.params ?? []),
   ];
-  const ecommerce = r.ecommerce !== undefined ? r.ecommerce : r.items && r.name !== 'view_promotion' ? { ...ECOMMERCE_NULLS, total_item_quantity: '0', unique_items: String(r.items.length) } : null;
-  return {
+  const ecommerce = r.ecommerce !== undefined ? r.ecommerce : r.items && r.name !== 'view_promotion' ? ga4Ecommerce({ total_item_quantity: '0', unique_items: String(r.items.length) }) : null;
+  return ga4Row({
     event_date: date,
     event_timestamp: micros(r.t),
     event_name: r.name,
     event_params: params,
-    event_previous_timestamp: null,
-    event_value_in_usd: null,
     event_bundle_sequence_id: String(1000 + r.page),
     event_server_timestamp_offset: String(250_000 + (r.t % 97)),
     user_id: r.userId,
     user_pseudo_id: r.pseudoId,
     privacy_info: { analytics_storage: 'Yes', ads_storage: 'No', uses_transient_token: 'No' },
-    user_properties: [],
     user_first_touch_timestamp: micros(r.firstTouch),
-    user_ltv: null,
-    device: { category: 'desktop', mobile_brand_name: 'Google', mobile_model_name: 'Chrome', mobile_marketing_name: null, mobile_os_hardware_model: null, operating_system: 'Linux', operating_system_version: 'Linux x86_64', vendor_id: null, advertising_id: null, language: 'en-gb', is_limited_ad_tracking: 'No', time_zone_offset_seconds: null, browser: null, browser_version: null, web_info: { browser: 'Chrome', browser_version: '131.0.0.0', hostname: 'shop.fjellpine.example' } },
+    device: ga4Device({ category: 'desktop', mobile_brand_name: 'Google', mobile_model_name: 'Chrome', operating_system: 'Linux', operating_system_version: 'Linux x86_64', language: 'en-gb', is_limited_ad_tracking: 'No', web_info: { browser: 'Chrome', browser_version: '131.0.0.0', hostname: 'shop.fjellpine.example' } }),
     geo: { city: '(not set)', country: 'Norway', continent: 'Europe', region: '(not set)', sub_continent: 'Northern Europe', metro: '(not set)' },
-    app_info: null,
     traffic_source: { name: '(direct)', medium: '(none)', source: '(direct)' },
     stream_id: '4567890123',
     platform: 'WEB',
-    event_dimensions: null,
     ecommerce,
-    items: r.items ?? [],
-    collected_traffic_source: null,
+    items: r.items,
     is_active_user: true,
     batch_event_index: String(r.page),
     batch_page_id: String(r.t - (r.t % 1000)),
     batch_ordering_id: String(r.page),
-    session_traffic_source_last_click: null,
-    publisher: null,
-  };
+  });
 }
