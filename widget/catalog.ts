@@ -109,3 +109,14 @@ export function cardCatalog(catalog: Catalog): CardCatalog {
   }
   return { products: new Map(catalog.products.map((p) => [p.id, p])), cards, outOfStock, key: (id) => index.keyOf(id) ?? id };
 }
+
+/**
+ * The variant a group's card shows one shopper: `variant`, the size they last had of it (`Profile.variants`),
+ * where the catalog still holds it in that group and it can be ordered (in stock, preorder, backorder);
+ * else the group's own card (`cards`). Ranking is by group either way: this only picks what the card shows,
+ * so its title, price, stock, image and link are those of the size the shopper chose.
+ */
+export function cardFor(view: Pick<CardCatalog, 'products' | 'cards' | 'key'>, key: string, variant: string | undefined): Product | undefined {
+  const own = variant === undefined ? undefined : view.products.get(variant);
+  return own && own.availability !== 'out_of_stock' && view.key(own.id) === key ? own : view.cards.get(key);
+}

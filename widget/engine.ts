@@ -4,7 +4,7 @@ import { groupEvents, type Product } from '../core/catalog.ts';
 import { ContractError } from '../core/errors.ts';
 import { parseEvent, type ShopEvent } from '../core/events.ts';
 import { normalizeItemId } from '../core/item-id.ts';
-import { cardCatalog, fetchCatalog, type CatalogLoad } from './catalog.ts';
+import { cardCatalog, cardFor, fetchCatalog, type CardCatalog, type CatalogLoad } from './catalog.ts';
 import { Attributions } from './attribution.ts';
 import type { WidgetConfig } from './config.ts';
 import { forgetBucket, sessionBucket } from './canary.ts';
@@ -398,7 +398,8 @@ export class Engine extends EventTarget {
       // every row, never what was bought, is in the cart, is out of stock or is on screen (`exclude`).
       rows = [];
       for (const id of profile.viewed) {
-        const product = this.cards.get(id);
+        // The size the shopper viewed, where it can be ordered; else the group's card (copy then says no "You viewed this").
+        const product = cardFor(this.view(), id, profile.variants.viewed.get(id));
         if (product && !exclude.has(id) && allowed(product, { include: rules.include, exclude: rules.exclude }, new Set())) rows.push({ product, tier: 'history', boosted: false });
         if (rows.length >= request.count) break;
       }
@@ -432,7 +433,12 @@ export class Engine extends EventTarget {
       // Trending only where the counts are evidence (`TRENDING_MIN_SCORE`); the rest is not ranked as trending.
       const trending = this.popular.trending.filter((t) => t.score >= TRENDING_MIN_SCORE);
       lists.push({ tier: 'trending', items: trending }, { tier: 'bestseller', items: this.popular.bestsellers });
-      rows = rank({ count: request.count, catalog: this.cards, exclude, lists, rules, keyOf: this.itemKey });
+      // Ranked by group; each card then shows the size the shopper last viewed, added or bought, where it can be ordered.
+      rows = rank({ count: request.count, catalog: this.cards, exclude, lists, rules, keyOf: this.itemKey }).map((r) => {
+        const key = this.itemKey(r.product.id);
+        const product = cardFor(this.view(), key, profile.variants.latest.get(key)) ?? r.product;
+        return product === r.product ? r : { ...r, product };
+      });
     }
     const modelVersion = runtime?.modelVersion ?? 'fallback';
     const ctx: CopyContext = {
@@ -528,9 +534,14 @@ export class Engine extends EventTarget {
    */
   modelItem = (id: string): string => this.itemsOfModel().input(this.itemKey(id));
 
+  /** The catalog's products, cards and groups as `catalog.ts` reads them. */
+  private view(): Pick<CardCatalog, 'products' | 'cards' | 'key'> {
+    return { products: this.catalog, cards: this.cards, key: this.itemKey };
+  }
+
   /** The model's ids for variant groups, built on first use after the catalog or the model loaded. */
   private itemsOfModel(): ModelItems {
-    return (this.items ??= modelItems(this.modelIds, { products: this.catalog, cards: this.cards, key: this.itemKey }));
+    return (this.items ??= modelItems(this.modelIds, this.view()));
   }
 
   /** Reads the log from the store (after every queued write) and keeps it, unless it changed meanwhile. */

@@ -113,13 +113,13 @@ describe('a model of variant ids in the page\'s engine', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('names the size the shopper viewed (the jacket\'s card shows another), and says "You viewed this" on the jacket\'s card', async () => {
-    // The view of size L above; the jacket's card shows size M (size S is sold out).
+  it('names the size the shopper viewed (the jacket\'s default card shows another), and says "You viewed this" on the card of that size', async () => {
+    // The view of size L above; the jacket's default card shows size M (size S is sold out).
     const cards = await engine.recommend({ placement: 'for-you', count: 4 });
     expect(cards.map((c) => c.why)).toContain('Ranked on this device from your activity in this shop, most recently Jacket, size L. Your history never leaves this device.');
     expect(cards.map((c) => `${c.reason} ${c.why}`).join(' | ')).not.toContain('size M');
     const viewed = await engine.recommend({ placement: 'recently-viewed', count: 4 });
-    expect(viewed.map((c) => [c.product.id, c.reason])).toEqual([['jacket M', 'You viewed this']]);
+    expect(viewed.map((c) => [c.product.id, c.reason])).toEqual([['jacket L', 'You viewed this']]);
     // On the page of the hat's large size (its card would show the small one).
     const onHat = await engine.recommend({ placement: 'similar', itemId: 'hat 2', count: 3 });
     expect(onHat.map((c) => c.why)).toEqual(Array(3).fill('Other shoppers who looked at Hat, large went on to choose this.'));

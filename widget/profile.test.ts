@@ -51,6 +51,10 @@ describe('deriveProfile', () => {
     expect(p.variants.viewed).toEqual(new Map([['jacket', 'jacket S'], ['mug', 'mug']]));
     expect(p.variants.added).toEqual(new Map([['jacket', 'jacket M']]));
     expect(p.variants.interest).toEqual(new Map([['jacket', 'jacket L'], ['mug', 'mug']]));
+    // The size the shopper last viewed, added or bought: a list's select_item is not the shopper's pick.
+    expect(p.variants.latest).toEqual(new Map([['jacket', 'jacket M'], ['mug', 'mug']]));
+    const bought = deriveProfile([ev('add_to_cart', 'jacket M'), ev('purchase', 'jacket L')], undefined, undefined, group);
+    expect(bought.variants.latest).toEqual(new Map([['jacket', 'jacket L']]));
   });
 });
 

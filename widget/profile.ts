@@ -22,9 +22,11 @@ export interface Profile {
    * Which variant the shopper really had of each item above (by its group key), for copy that names it:
    * "Because you viewed Jacket, size L" after a view of size L, although the jacket's card shows size M.
    * Each is the newest variant of the group in that kind of event: `viewed` in a `view_item`, `added` in an
-   * `add_to_cart`, `interest` in any interest event (the `sequence`'s). An item without variants maps to itself.
+   * `add_to_cart`, `interest` in any interest event (the `sequence`'s), `latest` in a view, an add-to-cart
+   * or a purchase (not a `select_item`, which names what a list showed): the size a card of the group
+   * shows this shopper where it can be ordered. An item without variants maps to itself.
    */
-  variants: { viewed: Map<string, string>; added: Map<string, string>; interest: Map<string, string> };
+  variants: { viewed: Map<string, string>; added: Map<string, string>; interest: Map<string, string>; latest: Map<string, string> };
   /**
    * Category affinities, strongest first: the shopper's interest events per category (`product_type`
    * from the catalog, else the event's `item_category`), weighted by kind (purchase 3, add to cart 2,
@@ -66,7 +68,7 @@ export function deriveProfile(
   const purchased = new Set<string>();
   // Re-inserting moves an item to the end, so iteration order is "least recently viewed first".
   const viewed = new Set<string>();
-  const variants: Profile['variants'] = { viewed: new Map(), added: new Map(), interest: new Map() };
+  const variants: Profile['variants'] = { viewed: new Map(), added: new Map(), interest: new Map(), latest: new Map() };
   const affinity = new Map<string, { weight: number; events: number }>();
   const prices: number[] = [];
   const days = new Set<number>();
@@ -87,6 +89,7 @@ export function deriveProfile(
       }
       if (e.name === 'add_to_cart') variants.added.set(id, variant);
       if (INTEREST_EVENTS.includes(e.name)) variants.interest.set(id, variant);
+      if (e.name === 'view_item' || e.name === 'add_to_cart' || e.name === 'purchase') variants.latest.set(id, variant);
       const have = units.get(id) ?? 0;
       if (e.name === 'add_to_cart') units.set(id, have + (quantity ?? 1));
       if (e.name === 'remove_from_cart') units.set(id, quantity === undefined ? 0 : Math.max(0, have - quantity));

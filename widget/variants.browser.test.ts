@@ -52,7 +52,7 @@ describe('variant groups and ids with spaces, production build', () => {
     await s.api.track('view_item', { items: [{ item_id: ' rain jacket L ' }] });
     deepEqual(brief(await storedAtLeast(1, 'the view was stored')), ['view_item:rain jacket L'], 'stored as the feed names it');
     const viewed = await addRow(s, '<edge-recs placement="recently-viewed" count="4"></edge-recs>');
-    deepEqual(cardIds(viewed), [JACKET.shown], 'the jacket, by its card, is what was viewed');
+    deepEqual(cardIds(viewed), [JACKET.sizes[2]], 'the jacket is what was viewed, shown as the size viewed');
 
     // The model knows the group, not the size: a personal row shows that the view reached it.
     const forYou = await addRow(s, '<edge-recs placement="for-you" count="4"></edge-recs>');
@@ -69,6 +69,29 @@ describe('variant groups and ids with spaces, production build', () => {
     await s.api.track('add_to_cart', { items: [{ item_id: JACKET.sizes[2], quantity: 1 }] });
     await until(() => cardIds(cart).length > 0 && !cardIds(cart).includes(JACKET.shown), `the jacket is not offered while a size of it is in the cart (showing ${JSON.stringify(cardIds(cart))})`);
     deepEqual(s.errors, [], 'page errors');
+  });
+
+  it('shows the size the shopper viewed, and a real click on its card opens that size', async () => {
+    const s = await open();
+    await s.api.track('view_item', { items: [{ item_id: JACKET.sizes[2] }] });
+    await storedAtLeast(1, 'the view was stored');
+    // Recently viewed: size L (the group's default card is size M).
+    const viewed = await addRow(s, '<edge-recs placement="recently-viewed" count="4"></edge-recs>');
+    deepEqual(cardIds(viewed), [JACKET.sizes[2]], 'the card is the size viewed');
+    const card = viewed.shadowRoot!.querySelector(`li[data-item-id="${JACKET.sizes[2]}"]`)!;
+    ok(card.textContent!.includes('Rain jacket, size L') && !card.textContent!.includes('size M'), `the card names size L (${card.textContent})`);
+    const link = card.querySelector<HTMLAnchorElement>('a[part="link"]')!;
+    const href = new URL(link.href);
+    equal(href.pathname + href.search, '/p/rain-jacket?size=L', "the card links to size L's page");
+    // Every other row shows the jacket as size L too, by the same group rank: the catalog's order, before the model's picks.
+    const page = await addRow(s, '<edge-recs placement="trending" count="12"></edge-recs>');
+    ok(cardIds(page).includes(JACKET.sizes[2]) && !cardIds(page).includes(JACKET.shown), `the jacket's card is size L in other rows (${JSON.stringify(cardIds(page))})`);
+    // The shopper clicks the recently viewed card: the frame lands on size L.
+    await realClick(s, link);
+    await until(() => {
+      const at = s.frame.contentWindow?.location;
+      return at && at.pathname + at.search === '/p/rain-jacket?size=L';
+    }, `the click landed on size L (at ${s.frame.contentWindow?.location.href})`);
   });
 
   it('stores, learns and shows an id with a space', async () => {

@@ -321,12 +321,22 @@ describe('copy on variant groups', () => {
   /** The jacket's card shows size M (size S is sold out), its group's key is `jacket`. */
   const jacket = (tier: Tier, basis: readonly string[] = []): Ranked => ({ product: shop.cards.get('jacket')!, tier, boosted: false, basis });
 
-  it('"You viewed this" on the card of a group whose other size the shopper viewed', () => {
+  it('"You viewed this" only on a card showing the size the shopper viewed', () => {
     const c = shopCtx([ev('view_item', 'jacket L', 1)]);
+    // The recently-viewed card of size L (what the engine shows after a view of L).
+    const sizeL: Ranked = { product: shop.products.get('jacket L')!, tier: 'history', boosted: false };
+    expect(texts(sizeL, c)).toContain('You viewed this');
+    expect(why(sizeL, c)).toMatch(/^You viewed this product/);
+    // A card of size M: the shopper did not view it, so no card or "why" says so.
     expect(jacket('history').product.id).toBe('jacket M');
-    expect(kindsOf(jacket('history'), c)).toContain('history');
-    expect(texts(jacket('history'), c)).toContain('You viewed this');
-    expect(why(jacket('history'), c)).toMatch(/^You viewed this product/);
+    expect(kindsOf(jacket('history'), c)).toEqual(['neutral']);
+    expect(why(jacket('history'), c)).not.toMatch(/You viewed/);
+    // Viewed the sold-out size S: the card shows M, and "why" says which size was viewed and why it is not shown.
+    const soldOut = shopCtx([ev('view_item', 'jacket S', 1)]);
+    expect(kindsOf(jacket('history'), soldOut)).toEqual(['neutral']);
+    expect(why(jacket('history'), soldOut)).toBe('You viewed Jacket, size S, which is sold out; this card shows a variant you can order. The list is kept on this device only.');
+    // A view of the group's own id (a parent product page) is a view of the group.
+    expect(texts(jacket('history'), shopCtx([ev('view_item', 'jacket', 1)]))).toContain('You viewed this');
     // Viewed nothing of the jacket: no such claim.
     expect(kindsOf(jacket('history'), shopCtx([ev('view_item', 'mug', 1)]))).not.toContain('history');
   });
@@ -365,7 +375,7 @@ describe('copy on variant groups', () => {
   });
 
   it('a line about the card\'s own product names the variant the card shows', () => {
-    const c = { ...shopCtx([ev('view_item', 'jacket L', 1)]), overrides: { en: { history: ['You viewed {product}'] } } };
+    const c = { ...shopCtx([ev('view_item', 'jacket M', 1)]), overrides: { en: { history: ['You viewed {product}'] } } };
     expect(texts(jacket('history'), c)).toEqual(['You viewed Jacket, size M']);
   });
 });

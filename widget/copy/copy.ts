@@ -143,6 +143,12 @@ const only = (holds: boolean): Slots | undefined => (holds ? {} : undefined);
 /** The product on screen, if the ranking read it, named as `item-id` names it (the variant on screen). */
 const screenRead = (r: Ranked, ctx: CopyContext): Slots | undefined =>
   ctx.currentItem === undefined ? undefined : newestRead(r, ctx, [ctx.currentItem], new Map([[ctx.currentItem, ctx.onScreen ?? ctx.currentItem]]));
+/** Whether the shopper viewed the variant this card shows: a view of the group's own id (a parent product page) counts too. */
+const viewedShown = (r: Ranked, ctx: CopyContext): boolean => {
+  const key = keyOfCard(r);
+  const viewed = ctx.profile.viewed.includes(key) ? ctx.profile.variants.viewed.get(key) ?? key : undefined;
+  return viewed === r.product.id || viewed === key;
+};
 /** The newest cart item (newest first) the cart row's ranking read and `keep` accepts, named as the variant added. */
 const cartRead = (r: Ranked, ctx: CopyContext, keep: (id: string) => boolean = () => true): Slots | undefined =>
   ctx.placement === 'cart' && r.tier === 'personal' ? newestRead(r, ctx, [...ctx.profile.cart].reverse().filter(keep), ctx.profile.variants.added) : undefined;
@@ -187,8 +193,8 @@ export const EVIDENCE: Record<CopyKind, Evidence> = {
   bestseller: (r, ctx) => only(r.tier === 'bestseller' && ctx.bestseller(r.product.id)),
   /** "Featured in our shop": the merchant pinned it there. */
   featured: (r) => only(r.tier === 'pinned'),
-  /** "You viewed this": the shopper viewed it. */
-  history: (r, ctx) => only(r.tier === 'history' && ctx.profile.viewed.includes(keyOfCard(r))),
+  /** "You viewed this": the shopper viewed it, the variant the card shows (or the group's own id, a parent page), not another size of it. */
+  history: (r, ctx) => only(r.tier === 'history' && viewedShown(r, ctx)),
   /** "Picked for you": a model pick whose ranking read some of the shopper's own history. */
   personal: (r, ctx) => only(fromModel(r) && ctx.profile.sequence.some((id) => read(r, id))),
   /** The product's own catalog facts: no claim, so no evidence needed. */
@@ -285,9 +291,16 @@ export function why(r: Ranked, ctx: CopyContext): string {
       else if (evidence('personal')) [kind, title] = last ? ['personal', last.title] : ['personal_none', undefined];
       break;
     }
+    case 'history': {
+      const viewed = ctx.profile.variants.viewed.get(keyOfCard(r));
+      const other = viewed === undefined ? undefined : ctx.product(viewed);
+      if (evidence('history')) kind = 'history';
+      // The size viewed is sold out, so the card shows one that can be ordered: said as such.
+      else if (other && other.id === viewed && other.availability === 'out_of_stock') [kind, title] = ['history_other', other.title];
+      break;
+    }
     case 'trending':
     case 'bestseller':
-    case 'history':
       if (evidence(r.tier)) kind = r.tier;
       break;
     case 'pinned':

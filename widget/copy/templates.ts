@@ -58,9 +58,10 @@ export const BUILT_IN: Record<string, Record<CopyKind, string[]>> = {
 
 /**
  * Kinds of "why this" explanation: the tier a card came from, plus the cart variant of `personal`, and
- * `ranked_after` for a pick ranked after the product on screen whose next step no table shows shoppers took.
+ * `ranked_after` for a pick ranked after the product on screen whose next step no table shows shoppers took,
+ * and `history_other` for a viewed product whose size viewed is sold out (the card shows one in stock).
  */
-export type WhyKind = 'personal' | 'personal_cart' | 'personal_none' | 'ranked_after' | 'similar' | 'trending' | 'bestseller' | 'catalog' | 'pinned' | 'history' | 'neutral' | 'boosted';
+export type WhyKind = 'personal' | 'personal_cart' | 'personal_none' | 'ranked_after' | 'similar' | 'trending' | 'bestseller' | 'catalog' | 'pinned' | 'history' | 'history_other' | 'neutral' | 'boosted';
 
 /** "Why this" explanations: fixed per locale (not bandit-chosen: an explanation is not marketing). */
 export const WHY: Record<string, Record<WhyKind, string>> = {
@@ -75,6 +76,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     catalog: 'From the shop’s catalog, in the shop’s own order.',
     pinned: 'Placed here by the shop.',
     history: 'You viewed this product; the list is kept on this device only.',
+    history_other: 'You viewed {title}, which is sold out; this card shows a variant you can order. The list is kept on this device only.',
     neutral: 'From the shop’s catalog.',
     boosted: 'The shop gives it extra weight.',
   },
@@ -89,6 +91,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     catalog: 'Aus dem Katalog des Shops, in seiner eigenen Reihenfolge.',
     pinned: 'Vom Shop an dieser Stelle platziert.',
     history: 'Sie haben dieses Produkt angesehen; die Liste bleibt auf diesem Gerät.',
+    history_other: 'Sie haben {title} angesehen, das ausverkauft ist; diese Karte zeigt eine bestellbare Variante. Die Liste bleibt auf diesem Gerät.',
     neutral: 'Aus dem Katalog des Shops.',
     boosted: 'Der Shop gewichtet es höher.',
   },
@@ -103,6 +106,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     catalog: '来自本店商品目录，按本店自己的顺序排列。',
     pinned: '由本店放在此位置。',
     history: '您浏览过此商品；该列表仅保存在本设备上。',
+    history_other: '您浏览过的{title}已售罄；此卡片显示可订购的款式。该列表仅保存在本设备上。',
     neutral: '来自本店商品目录。',
     boosted: '本店提高了它的权重。',
   },
