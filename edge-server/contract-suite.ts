@@ -385,6 +385,9 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
 
       const json = { ...ADMIN, 'Content-Type': 'application/json' };
       expect((await server.fetch('/v1/admin/models/default/bestsellers', { method: 'PUT', headers: json, body: JSON.stringify({ ids: ['sku-2', 'sku-1'] }) })).status).toBe(200);
+      // A list for a model that was never published is refused like any other change to it, and kept nowhere.
+      await expectError(await server.fetch('/v1/admin/models/unpublished/bestsellers', { method: 'PUT', headers: json, body: JSON.stringify({ ids: ['sku-2'] }) }), 404, 'unknown_model');
+      expect(await (await server.fetch('/v1/popular?model=unpublished')).json()).toMatchObject({ bestsellers: [] });
       const popular = await server.fetch('/v1/popular?model=default');
       expect(popular.headers.get('Cache-Control')).toBe('public, max-age=300');
       expect(await popular.json()).toMatchObject({ trending: [], bestsellers: [{ id: 'sku-2', score: 2 }, { id: 'sku-1', score: 1 }] });

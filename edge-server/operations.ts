@@ -123,7 +123,7 @@ export function installOperations(app: Hono, ops: Operations, storage: Storage):
   app.use('/v1/admin/*', requireAdmin(auth));
   app.route('/v1', analyticsRoutes(ops.analytics, storage.meta));
   app.route('/v1', catalogRoutes(ops.catalog));
-  app.route('/v1/admin', analyticsAdminRoutes(ops.analytics));
+  app.route('/v1/admin', analyticsAdminRoutes(ops.analytics, storage.meta));
   app.route('/v1/admin', catalogAdminRoutes(ops.catalog, ops.maxCatalogBytes));
   app.route('/v1/admin', modelAdminRoutes({ storage, registry: ops.registry, maxArtifactBytes: ops.maxArtifactBytes }));
   app.route(

@@ -38,6 +38,7 @@ function hintFor(status: number, code: string | undefined): string {
   if (status === 401 || status === 403) return ' (check --token or EDGE_RECS_TOKEN: it must be one of the server\'s admin tokens)';
   if (code === 'admin_disabled') return ' (the server has no admin token configured: EDGE_RECS_ADMIN_TOKENS on Node, the ADMIN_TOKENS secret on Workers)';
   if (status === 404 && code === 'not_found') return ' (is --server the edge server\'s base URL?)';
+  if (status === 404 && code === 'unknown_model') return ' (--name picks the model: the widget\'s data-model, "default" when --name is not given; "edge-recs models list --name NAME" shows a published one)';
   return '';
 }
 

@@ -203,6 +203,30 @@ describe('edge-recs bestsellers upload', { timeout: CLI_TIMEOUT }, () => {
     expect(await bestsellers()).toEqual(['sku-7', 'sku-6']);
   });
 
+  it('refuses a list for a model the server has not published, naming --name, and stores nothing', async () => {
+    const { key, trusted } = await signer();
+    const storage = createMemoryStorage();
+    const shop = await serveNode({ port: 0, hostname: '127.0.0.1', app: createApp({ storage, trustedKeys: trusted, widget: memoryWidget({}), adminTokens: [TOKEN] }) });
+    try {
+      const res = await fetch(`${shop.url}/v1/admin/models/shop/versions`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}` }, body: artifactForm(await tinyArtifact(key, 'v1', 1, 'shop')) });
+      expect(res.status).toBe(201);
+      await writeFile(join(dir, 'shop-top.csv'), 'id\nsku-1\nsku-2\n');
+      // The merchant forgot --name: the list would go to "default", which this server never published.
+      const forgot = await edgeRecs(['bestsellers', 'upload', join(dir, 'shop-top.csv'), '--server', shop.url, '--token', TOKEN]);
+      expect(forgot.code).toBe(1);
+      expect(forgot.stdout).toBe('');
+      expect(forgot.stderr).toContain('unknown_model: no model named "default" is published');
+      expect(forgot.stderr).toContain('--name picks the model');
+      const popular = async (model: string): Promise<unknown> => ((await (await fetch(`${shop.url}/v1/popular?model=${model}`)).json()) as { bestsellers: unknown }).bestsellers;
+      expect(await popular('default')).toEqual([]);
+      const named = await edgeRecs(['bestsellers', 'upload', join(dir, 'shop-top.csv'), '--name', 'shop', '--server', shop.url, '--token', TOKEN]);
+      expect(named.code, named.stderr).toBe(0);
+      expect(await popular('shop')).toEqual([{ id: 'sku-1', score: 2 }, { id: 'sku-2', score: 1 }]);
+    } finally {
+      await shop.close();
+    }
+  });
+
   it('names the file and line of a repeated or refused id, and changes nothing', async () => {
     await writeFile(join(dir, 'twice.txt'), 'sku-1\nsku-2\nsku-1\n');
     await writeFile(join(dir, 'long.csv'), `id\nsku-1\n${'x'.repeat(300)}\n`);

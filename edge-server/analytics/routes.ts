@@ -94,8 +94,11 @@ export function analyticsRoutes(settings: AnalyticsSettings, meta: MetaStore): H
   return routes;
 }
 
-/** Admin read-outs and inputs; mounted under `/v1/admin` behind the admin token. */
-export function analyticsAdminRoutes(settings: AnalyticsSettings): Hono {
+/**
+ * Admin read-outs and inputs; mounted under `/v1/admin` behind the admin token. `meta` tells which models
+ * are published: a bestseller list for any other name would be stored where no widget reads it.
+ */
+export function analyticsAdminRoutes(settings: AnalyticsSettings, meta: MetaStore): Hono {
   const { store, suppressBelow } = settings;
   const routes = new Hono();
 
@@ -109,6 +112,9 @@ export function analyticsAdminRoutes(settings: AnalyticsSettings): Hono {
   routes.put('/models/:name/bestsellers', limitBody(256 * 1024), async (c) => {
     const model = modelParam(c.req.param('name'));
     requireMediaType(c, ['application/json']);
+    if (!MODEL_NAME.test(model) || !(await meta.getModel(model))) {
+      throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(model)} is published; a bestseller list belongs to a published model`);
+    }
     const ids = parseBestsellerIds(await readJson(c));
     const list = { ids, updatedAt: new Date().toISOString() };
     await store.putBestsellers(model, list);
