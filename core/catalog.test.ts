@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { AVAILABILITY, groupEvents, groupIndex, groupKey, parseCatalog, parseProduct, topCategory, type Catalog, type Product } from './catalog.ts';
+import { AVAILABILITY, groupEvents, groupIndex, groupTitle, groupKey, parseCatalog, parseProduct, topCategory, type Catalog, type Product } from './catalog.ts';
 import { ContractError } from './errors.ts';
 import { thrownContractError } from '../test/support/contract-error.ts';
 
@@ -130,6 +130,50 @@ describe('ids and variant groups', () => {
     expect(['jacket', 'mug', 'hat', 'cap', 'nope'].map((k) => index.shown(k)?.id)).toEqual(['jacket-l', 'mug', 'hat-2', 'cap-1', undefined]);
     expect(groupKey({ id: 'a' })).toBe('a');
     expect(groupKey({ id: 'a', item_group_id: 'g' })).toBe('g');
+  });
+});
+
+describe('groupTitle', () => {
+  it('names a group by what its variants\' titles share, cut before the variant description', () => {
+    const cases: Array<[string[], string | undefined]> = [
+      [['Pro Bib Shorts, size S', 'Pro Bib Shorts, size M'], 'Pro Bib Shorts'],
+      [['Road Shoe RC3 41', 'Road Shoe RC3 43'], 'Road Shoe RC3'],
+      [['Road Shoe RC3 41', 'Road Shoe RC3 41.5'], 'Road Shoe RC3'],
+      [['Pro Bib Shorts', 'Pro Bib Shorts, size S'], 'Pro Bib Shorts'],
+      [['Aero Race Jersey - Red S', 'Aero Race Jersey - Blue S'], 'Aero Race Jersey'],
+      [['Merino Socks – Black – S', 'Merino Socks – Black – M'], 'Merino Socks – Black'],
+      [['Club Merino Jersey (S)', 'Club Merino Jersey (M)'], 'Club Merino Jersey'],
+      [['Jersey (men, long) S', 'Jersey (men, long) M'], 'Jersey (men, long)'],
+      [['T-Shirt Basic S', 'T-Shirt Basic M'], 'T-Shirt Basic'],
+      [['Tee | red', 'Tee | blue'], 'Tee'],
+      [['Cap/S', 'Cap/M'], 'Cap'],
+      [['公路骑行服 S码', '公路骑行服 M码'], '公路骑行服'],
+      [['骑行服S', '骑行服M'], '骑行服'],
+      // One title, or the same title on every variant: the title as it is.
+      [['Insulated Bottle, 750 ml'], 'Insulated Bottle, 750 ml'],
+      [['Scarf, navy', 'Scarf, navy'], 'Scarf, navy'],
+      [['Ab'], 'Ab'],
+      // Nothing sensible in common: no name.
+      [['Red shirt', 'Blue shirt'], undefined],
+      [['Ab S', 'Ab M'], undefined],
+      [['41', '42'], undefined],
+      [[], undefined],
+    ];
+    for (const [titles, name] of cases) expect(groupTitle(titles), JSON.stringify(titles)).toBe(name);
+  });
+
+  it('is computed for each group of a catalog', () => {
+    const index = groupIndex(parseCatalog({
+      updatedAt: 'x',
+      products: [
+        product({ id: 'b-s', item_group_id: 'bib', title: 'Pro Bib Shorts, size S' }),
+        product({ id: 'mug', title: 'Mug' }),
+        product({ id: 'b-m', item_group_id: 'bib', title: 'Pro Bib Shorts, size M' }),
+        product({ id: 't-1', item_group_id: 'tee', title: 'Red tee' }),
+        product({ id: 't-2', item_group_id: 'tee', title: 'Blue tee' }),
+      ],
+    }));
+    expect(['bib', 'mug', 'tee', 'b-s', 'nope'].map((key) => index.title(key))).toEqual(['Pro Bib Shorts', 'Mug', undefined, undefined, undefined]);
   });
 });
 

@@ -148,6 +148,12 @@ export interface GroupIndex {
   readonly groups: ReadonlyMap<string, readonly Product[]>;
   /** The variant a group's card shows: the first in stock, else the first orderable (preorder, backorder), else the first. */
   shown(key: string): Product | undefined;
+  /**
+   * The group's own name, from its variants' titles (`groupTitle`): what a line about the group, not one
+   * size of it, may call it ("Pro Bib Shorts" for "Pro Bib Shorts, size S" and "…, size M"). Undefined
+   * where the titles give no usable name, and for an id that is not a group key.
+   */
+  title(key: string): string | undefined;
 }
 
 /**
@@ -167,10 +173,63 @@ export function groupIndex(catalog: Pick<Catalog, 'products'>): GroupIndex {
   }
   for (const key of groups.keys()) if (!keys.has(key)) keys.set(key, key);
   const shown = new Map<string, Product>();
+  const titles = new Map<string, string>();
   for (const [key, variants] of groups) {
     shown.set(key, variants.find((p) => p.availability === 'in_stock') ?? variants.find((p) => p.availability !== 'out_of_stock') ?? variants[0]!);
+    const title = groupTitle(variants.map((p) => p.title));
+    if (title !== undefined) titles.set(key, title);
   }
-  return { keyOf: (id) => keys.get(id), groups, shown: (key) => shown.get(key) };
+  return { keyOf: (id) => keys.get(id), groups, shown: (key) => shown.get(key), title: (key) => titles.get(key) };
+}
+
+/** Characters that may separate a product's name from a variant's description ("Shorts, size S", "Tee | red"). */
+const SEPARATORS = new Set([',', ';', ':', '|', '/', '–', '—']);
+const SPACE = /\s/u;
+const WORD = /[\p{L}\p{N}]/u;
+/** Scripts written without spaces between words, where two characters make a name ("外套"). */
+const DENSE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+
+/** Whether `title` may be cut before index `i`: at its end, beside whitespace or a CJK character, or between a word and punctuation (not a decimal point: "41.5"). */
+function boundary(title: string, i: number): boolean {
+  const next = title[i];
+  if (next === undefined || i === 0 || SPACE.test(next) || SPACE.test(title[i - 1]!)) return true;
+  // Chinese, Japanese and Korean titles need no space between words ("骑行服S").
+  if (DENSE.test(next) || DENSE.test(title[i - 1]!)) return true;
+  if (!WORD.test(title[i - 1]!) || WORD.test(next)) return !WORD.test(next) && !WORD.test(title[i - 1]!);
+  return !((next === '.' || next === ',') && /\p{N}/u.test(title[i + 1] ?? ''));
+}
+
+/** `text` without the variant description after its last separator outside brackets (an unclosed `(` or `[` counts as one). */
+function cutAtSeparator(text: string): string {
+  let cut = -1;
+  const open: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '(' || c === '[') open.push(i);
+    else if ((c === ')' || c === ']') && open.length > 0) open.pop();
+    else if (open.length === 0 && (SEPARATORS.has(c) || (c === '-' && SPACE.test(text[i - 1] ?? '') && SPACE.test(text[i + 1] ?? '')))) cut = i;
+  }
+  if (open.length > 0) cut = open[0]!;
+  return cut < 0 ? text : text.slice(0, cut);
+}
+
+/**
+ * The name of a variant group from its variants' titles: a single title (or identical ones) as it is;
+ * else their longest common prefix that ends on a word boundary, cut at its last separator (`,` `;` `:`
+ * `|` `/` ` - ` `–` `—`, or an unclosed `(` / `[`), so "Pro Bib Shorts, size S" and "Pro Bib Shorts, size
+ * M" give "Pro Bib Shorts", and "Road Shoe RC3 41" and "Road Shoe RC3 43" give "Road Shoe RC3".
+ * Undefined where that leaves no usable name (titles that differ): no letter, or under 3 characters (2
+ * in Chinese, Japanese or Korean script), as when the variants' titles have nothing in common.
+ */
+export function groupTitle(titles: readonly string[]): string | undefined {
+  const [first, ...rest] = titles.map((t) => t.trim());
+  if (first === undefined || rest.every((t) => t === first)) return first || undefined;
+  let end = 0;
+  while (end < first.length && rest.every((t) => t[end] === first[end])) end++;
+  while (end > 0 && !titles.every((t) => boundary(t.trim(), end))) end--;
+  const name = cutAtSeparator(first.slice(0, end)).replace(/[\s,;:|/\-–—([]+$/u, '');
+  const letters = [...name];
+  return /\p{L}/u.test(name) && letters.length >= (DENSE.test(name) ? 2 : 3) ? name : undefined;
 }
 
 /**

@@ -96,6 +96,11 @@ export interface CardCatalog {
   outOfStock: Set<string>;
   /** The group key of a product id or a group key; the id itself where the catalog does not hold it. */
   key(id: string): string;
+  /**
+   * A group's own name by group key (`core/catalog.ts` `groupTitle`, computed once per catalog load):
+   * what copy about other shoppers names, as what they did is counted per group, not per size.
+   */
+  title(key: string): string | undefined;
 }
 
 export function cardCatalog(catalog: Catalog): CardCatalog {
@@ -107,7 +112,7 @@ export function cardCatalog(catalog: Catalog): CardCatalog {
     cards.set(key, shown);
     if (shown.availability === 'out_of_stock') outOfStock.add(key);
   }
-  return { products: new Map(catalog.products.map((p) => [p.id, p])), cards, outOfStock, key: (id) => index.keyOf(id) ?? id };
+  return { products: new Map(catalog.products.map((p) => [p.id, p])), cards, outOfStock, key: (id) => index.keyOf(id) ?? id, title: index.title };
 }
 
 /**

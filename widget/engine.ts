@@ -137,6 +137,8 @@ export class Engine extends EventTarget {
   private cards = new Map<string, Product>();
   /** Group keys whose every variant is out of stock. */
   private outOfStock = new Set<string>();
+  /** Each variant group's own name (`catalog.ts` `CardCatalog.title`), for copy about other shoppers. */
+  private groupTitle: (key: string) => string | undefined = () => undefined;
   private popular: Popular = { updatedAt: '', trending: [], bestsellers: [] };
   /** `popular` indexed by variant group, for copy; rebuilt when the lists or the catalog's groups load. */
   private evidence: PopularEvidence = popularEvidence(this.popular, (id) => id);
@@ -454,6 +456,7 @@ export class Engine extends EventTarget {
       trendingScore: this.evidence.trendingScore,
       bestseller: this.evidence.bestseller,
       choseNext: (this.nextByGroup ??= choseNext(this.nextSteps, this.itemKey)),
+      groupTitle: this.groupTitle,
     };
     return rows.map((r) => {
       const line = this.line(r, ctx);
@@ -643,6 +646,7 @@ export class Engine extends EventTarget {
       this.catalog = view.products;
       this.cards = view.cards;
       this.outOfStock = view.outOfStock;
+      this.groupTitle = view.title;
       this.itemKey = view.key;
       this.evidence = popularEvidence(this.popular, this.itemKey);
       this.items = undefined;

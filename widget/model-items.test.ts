@@ -120,8 +120,9 @@ describe('a model of variant ids in the page\'s engine', () => {
     expect(cards.map((c) => `${c.reason} ${c.why}`).join(' | ')).not.toContain('size M');
     const viewed = await engine.recommend({ placement: 'recently-viewed', count: 4 });
     expect(viewed.map((c) => [c.product.id, c.reason])).toEqual([['jacket L', 'You viewed this']]);
-    // On the page of the hat's large size (its card would show the small one).
+    // On the page of the hat's large size: what other shoppers did is counted per group (shoppers of any
+    // size of the hat), so it names the hat, not the large one.
     const onHat = await engine.recommend({ placement: 'similar', itemId: 'hat 2', count: 3 });
-    expect(onHat.map((c) => c.why)).toEqual(Array(3).fill('Other shoppers who looked at Hat, large went on to choose this.'));
+    expect(onHat.map((c) => c.why)).toEqual(Array(3).fill('Other shoppers who looked at Hat went on to choose this.'));
   });
 });

@@ -38,6 +38,8 @@ function ctx(locale: string, over: Partial<CopyContext> = {}): CopyContext {
     trendingScore: () => TRENDING_MIN_SCORE,
     bestseller: () => true,
     choseNext: choseNextOf(NEXT),
+    // Products without variants: each is a group of its own, named by its title.
+    groupTitle: (key) => catalog.get(key)?.title,
     ...over,
   };
 }
@@ -317,6 +319,7 @@ describe('copy on variant groups', () => {
       currentItem: undefined,
       // As `widget/next-steps.ts` reads the table: by group.
       choseNext: choseNextOf([['jacket', 'mug']]),
+      groupTitle: shop.title,
     });
   /** The jacket's card shows size M (size S is sold out), its group's key is `jacket`. */
   const jacket = (tier: Tier, basis: readonly string[] = []): Ranked => ({ product: shop.cards.get('jacket')!, tier, boosted: false, basis });
@@ -365,13 +368,30 @@ describe('copy on variant groups', () => {
     expect(why(mug('personal', ['jacket']), cartRow)).toContain('in your cart (Jacket, size S)');
     expect(texts(mug('personal', ['jacket']), added)).toContain('Because you viewed Jacket, size L');
     expect(why(mug('personal', ['jacket']), added)).toContain('most recently Jacket, size S');
-    // On the page of size L, "shoppers who viewed" names size L.
-    const onL = { ...shopCtx([]), currentItem: 'jacket', onScreen: 'jacket L' };
-    expect(texts(mug('similar', ['jacket']), onL)).toContain('Shoppers who viewed Jacket, size L chose this next');
-    expect(why(mug('similar', ['jacket']), onL)).toBe('Other shoppers who looked at Jacket, size L went on to choose this.');
-    for (const c of [viewedL, thenS, added, cartRow, onL]) {
+    for (const c of [viewedL, thenS, added, cartRow]) {
       for (const line of [...candidateLines(mug('personal', ['jacket']), c), ...candidateLines(mug('similar', ['jacket']), c)]) expect(line.text).not.toContain('size M');
     }
+  });
+
+  it('names the group, not a size, in what other shoppers did: the chosen-next table counts shoppers of every size', () => {
+    const mug = (tier: Tier, basis: readonly string[]): Ranked => ({ product: shop.cards.get('mug')!, tier, boosted: false, basis });
+    // On the page of size L, having viewed it: the claim names the jacket; the shopper's own view names size L.
+    const onL = { ...shopCtx([ev('view_item', 'jacket L', 1)]), currentItem: 'jacket', onScreen: 'jacket L' };
+    expect(texts(mug('similar', ['jacket']), onL)).toEqual(expect.arrayContaining(['Shoppers who viewed Jacket chose this next', 'Also picked after Jacket by other shoppers', 'Because you viewed Jacket, size L']));
+    expect(why(mug('similar', ['jacket']), onL)).toBe('Other shoppers who looked at Jacket went on to choose this.');
+    for (const locale of ['en', 'de-DE', 'zh-CN']) {
+      const c = { ...onL, locale };
+      for (const line of candidateLines(mug('similar', ['jacket']), c).filter((l) => l.kind === 'similar')) expect(line.slots.title).toBe('Jacket');
+      expect(why(mug('similar', ['jacket']), c)).not.toMatch(/size/);
+    }
+    // A group whose titles give no name: the claim names no product.
+    const unnamed = { ...onL, groupTitle: () => undefined };
+    expect(kindsOf(mug('similar', ['jacket']), unnamed)).not.toContain('similar');
+    expect(texts(mug('similar', ['jacket']), unnamed).join(' | ')).not.toMatch(/Shoppers who|other shoppers/);
+    expect(why(mug('similar', ['jacket']), unnamed)).toBe('Other shoppers who looked at the product on this page went on to choose this.');
+    expect(why(mug('similar', ['jacket']), { ...unnamed, locale: 'de' })).toBe('Andere Kunden, die das Produkt auf dieser Seite angesehen haben, wählten danach dies.');
+    // Without the table's evidence, neither.
+    expect(why(mug('similar', ['jacket']), { ...unnamed, choseNext: () => false })).not.toMatch(/shoppers/);
   });
 
   it('a line about the card\'s own product names the variant the card shows', () => {

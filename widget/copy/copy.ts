@@ -37,6 +37,12 @@ export interface CopyContext {
   /** Whether the item is on the merchant's own bestseller list (`GET /v1/popular`). */
   bestseller: (id: string) => boolean;
   /**
+   * A variant group's own name by group key (`CardCatalog.title`): what a claim about other shoppers names,
+   * since the chosen-next table counts groups ("Pro Bib Shorts", not the size the shopper has on screen).
+   * Undefined where the group's titles give no usable name: such a claim then names no product.
+   */
+  groupTitle: (key: string) => string | undefined;
+  /**
    * Whether at least k shoppers of the model's training data chose `to` next after `from` (group keys), per
    * the model's signed chosen-next table (`widget/next-steps.ts`); always false for a model without one.
    */
@@ -149,6 +155,9 @@ const viewedShown = (r: Ranked, ctx: CopyContext): boolean => {
   const viewed = ctx.profile.viewed.includes(key) ? ctx.profile.variants.viewed.get(key) ?? key : undefined;
   return viewed === r.product.id || viewed === key;
 };
+/** Whether the card was ranked after the product on screen (read, not the card's own group) and the chosen-next table shows shoppers chose it next after it. */
+const shoppersChose = (r: Ranked, ctx: CopyContext): boolean =>
+  r.tier === 'similar' && read(r, ctx.currentItem) && ctx.currentItem !== keyOfCard(r) && ctx.choseNext(ctx.currentItem, keyOfCard(r));
 /** The newest cart item (newest first) the cart row's ranking read and `keep` accepts, named as the variant added. */
 const cartRead = (r: Ranked, ctx: CopyContext, keep: (id: string) => boolean = () => true): Slots | undefined =>
   ctx.placement === 'cart' && r.tier === 'personal' ? newestRead(r, ctx, [...ctx.profile.cart].reverse().filter(keep), ctx.profile.variants.added) : undefined;
@@ -164,9 +173,13 @@ export const EVIDENCE: Record<CopyKind, Evidence> = {
   viewed: (r, ctx) => (fromModel(r) ? newestRead(r, ctx, ctx.profile.viewed, ctx.profile.variants.viewed) : undefined),
   /**
    * "Shoppers who viewed X chose this next": ranked after X, the product on screen, and at least k shoppers
-   * of the training data chose this card next after X (the chosen-next table).
+   * of the training data chose this card next after X (the chosen-next table). X is named as its group
+   * (`groupTitle`: the table counts shoppers of any size); a group without a usable name gets no such line.
    */
-  similar: (r, ctx) => (r.tier === 'similar' && ctx.currentItem !== undefined && ctx.choseNext(ctx.currentItem, keyOfCard(r)) ? screenRead(r, ctx) : undefined),
+  similar: (r, ctx) => {
+    const title = shoppersChose(r, ctx) ? ctx.groupTitle(ctx.currentItem!) : undefined;
+    return title ? { title } : undefined;
+  },
   /**
    * "Goes with X in your cart": the cart row, ranked after X, which is in the cart now, and at least k
    * shoppers of the training data chose this card next after X (the chosen-next table).
@@ -285,6 +298,8 @@ export function why(r: Ranked, ctx: CopyContext): string {
       const last = newestRead(r, ctx, [...ctx.profile.sequence].reverse(), ctx.profile.variants.interest);
       const onScreen = r.tier === 'similar' ? screenRead(r, ctx) : undefined;
       if (similar) [kind, title] = ['similar', similar.title];
+      // The same claim about a group whose variants' titles give it no usable name: it names no product.
+      else if (shoppersChose(r, ctx)) kind = 'similar_none';
       else if (cart) [kind, title] = ['personal_cart', cart.title];
       // A pick ranked after the product on screen says so (the row's defining input), without a claim about shoppers.
       else if (onScreen) [kind, title] = ['ranked_after', onScreen.title];

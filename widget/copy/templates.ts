@@ -59,9 +59,10 @@ export const BUILT_IN: Record<string, Record<CopyKind, string[]>> = {
 /**
  * Kinds of "why this" explanation: the tier a card came from, plus the cart variant of `personal`, and
  * `ranked_after` for a pick ranked after the product on screen whose next step no table shows shoppers took,
- * and `history_other` for a viewed product whose size viewed is sold out (the card shows one in stock).
+ * `similar_none` for `similar` about a variant group whose titles give it no name, and `history_other` for a
+ * viewed product whose size viewed is sold out (the card shows one in stock).
  */
-export type WhyKind = 'personal' | 'personal_cart' | 'personal_none' | 'ranked_after' | 'similar' | 'trending' | 'bestseller' | 'catalog' | 'pinned' | 'history' | 'history_other' | 'neutral' | 'boosted';
+export type WhyKind = 'personal' | 'personal_cart' | 'personal_none' | 'ranked_after' | 'similar' | 'similar_none' | 'trending' | 'bestseller' | 'catalog' | 'pinned' | 'history' | 'history_other' | 'neutral' | 'boosted';
 
 /** "Why this" explanations: fixed per locale (not bandit-chosen: an explanation is not marketing). */
 export const WHY: Record<string, Record<WhyKind, string>> = {
@@ -71,6 +72,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     personal_none: 'Ranked on this device from your activity in this shop. Your history never leaves this device.',
     ranked_after: 'Ranked on this device from {title}, the product you are viewing. Your history never leaves this device.',
     similar: 'Other shoppers who looked at {title} went on to choose this.',
+    similar_none: 'Other shoppers who looked at the product on this page went on to choose this.',
     trending: 'Trending: it was in many shoppers’ recent activity in this shop (anonymous, noised counts).',
     bestseller: 'One of the shop’s bestsellers, from the shop’s own sales list.',
     catalog: 'From the shop’s catalog, in the shop’s own order.',
@@ -86,6 +88,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     personal_none: 'Auf diesem Gerät aus Ihren Aktivitäten in diesem Shop berechnet. Ihr Verlauf verlässt dieses Gerät nie.',
     ranked_after: 'Auf diesem Gerät aus {title} berechnet, dem Produkt, das Sie gerade ansehen. Ihr Verlauf verlässt dieses Gerät nie.',
     similar: 'Andere Kunden, die {title} angesehen haben, wählten danach dies.',
+    similar_none: 'Andere Kunden, die das Produkt auf dieser Seite angesehen haben, wählten danach dies.',
     trending: 'Gefragt: zuletzt bei vielen Kunden dieses Shops im Verlauf (anonyme, verrauschte Zählung).',
     bestseller: 'Einer der Bestseller des Shops, laut seiner eigenen Verkaufsliste.',
     catalog: 'Aus dem Katalog des Shops, in seiner eigenen Reihenfolge.',
@@ -101,6 +104,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     personal_none: '根据您在本店的浏览记录在本设备上计算。您的记录不会离开本设备。',
     ranked_after: '根据您正在浏览的{title}在本设备上计算。您的记录不会离开本设备。',
     similar: '浏览过{title}的其他顾客之后选择了它。',
+    similar_none: '浏览过本页商品的其他顾客之后选择了它。',
     trending: '热门：近期出现在许多顾客的浏览记录中（匿名、加噪统计）。',
     bestseller: '本店畅销品之一（来自本店自己的销售榜单）。',
     catalog: '来自本店商品目录，按本店自己的顺序排列。',
