@@ -2,6 +2,7 @@
  * The Node edge server's command line (`main.ts`): its flags, its environment variables, the `--help`
  * text that lists them all with their defaults, and the parse that turns a mistake into a `UsageError`.
  */
+import { isIP } from 'node:net';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { OPERATIONS_DEFAULTS } from '../../operations.ts';
 
@@ -13,6 +14,7 @@ const DEFAULT_NGINX_LISTEN = '80';
 export const SERVER_OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
   demo: { type: 'boolean', default: false },
+  host: { type: 'string' },
   'trusted-key': { type: 'string', multiple: true, default: [] as string[] },
   'allow-origin': { type: 'string', multiple: true, default: [] as string[] },
   'admin-token': { type: 'string', multiple: true, default: [] as string[] },
@@ -33,6 +35,9 @@ The EdgeRecs edge server on Node with disk storage, run from a checkout after \`
 \`npm run build\` (it serves the built widget from dist/).
 
 Options:
+  --host ADDRESS           the interface to listen on, e.g. 127.0.0.1 behind the nginx front on the
+                           same machine, so only nginx reaches Node (default: all interfaces, as a
+                           container needs)
   --demo                   also serve the demo shop; on first start train, sign and publish its model
                            and make a federation key and, unless one is given, an admin token
                            (default: off)
@@ -52,7 +57,7 @@ Options:
                            demo setting with --demo)
   --nginx-config           print the nginx configuration that fronts this server (nginx serves the
                            blobs from DATA/store by sendfile, Node the rest) for these PORT,
-                           EDGE_RECS_DATA and --allow-origin, and exit (default: off)
+                           EDGE_RECS_DATA, --host and --allow-origin, and exit (default: off)
   --nginx-listen PARAMS    nginx's \`listen\` in that configuration (default: ${DEFAULT_NGINX_LISTEN})
   --suppress-below K       the admin read-out and dashboard hide counts below K, and revenue with
                            fewer than K purchases behind it; 1 shows everything, e.g. for a test
@@ -80,6 +85,11 @@ export function parseServerArgs(args: string[]): ServerArgs {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) throw new UsageError((e as Error).message);
     throw e;
+  }
+  const host = values.host;
+  // An IP address, or a host name the resolver can look up (RFC 1123 labels); never a URL or host:port.
+  if (host !== undefined && isIP(host) === 0 && !/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(host)) {
+    throw new UsageError(`--host must be an IP address or a host name, e.g. 127.0.0.1, ::1 or localhost (got ${JSON.stringify(host)})`);
   }
   const text = values['suppress-below'];
   if (text === undefined) return { ...values, 'suppress-below': undefined };

@@ -2,8 +2,13 @@
  * The Node server's command line as a merchant meets it: `main.ts` run as a child process (through tsx,
  * as the README runs it), `--help` and the mistakes a person types.
  */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runProcess, type ProcessRun } from '../../../test/support/cli.ts';
+import { childEnv, ROOT, runProcess, type ProcessRun } from '../../../test/support/cli.ts';
 import { SERVER_ENVIRONMENT, SERVER_OPTIONS, USAGE } from './args.ts';
 
 const server = (args: string[]): Promise<ProcessRun> => runProcess(process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', ...args]);
@@ -21,7 +26,74 @@ function entries(help: string): Map<string, string> {
   return out;
 }
 
+/**
+ * Starts main.ts with `args` on a free port and an empty data directory, runs `body` with the URL it
+ * prints, then stops it (SIGTERM) and removes the directory.
+ */
+async function running(args: string[], body: (url: string) => Promise<void>): Promise<void> {
+  const data = await mkdtemp(join(tmpdir(), 'edge-recs-main-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', ...args], { cwd: ROOT, env: childEnv({ PORT: '0', EDGE_RECS_DATA: data }), stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /EdgeRecs edge server: (\S+)\n/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.once('exit', (code) => reject(new Error(`main.ts exited with ${code}: ${err}`)));
+    });
+    await body(url);
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+    await rm(data, { recursive: true, force: true });
+  }
+}
+
+/** Whether a TCP connection to `host:port` is accepted. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** An address of this machine other than 127.0.0.1: its first outward IPv4, else another loopback address. */
+const otherAddress = Object.values(networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address ?? '127.0.0.2';
+
 describe('node main.ts command line', () => {
+  it('listens on every interface by default, and only on --host when given', { timeout: 90_000 }, async () => {
+    await running([], async (url) => {
+      const port = Number(new URL(url).port);
+      expect(url).toBe(`http://localhost:${port}/`);
+      expect(await accepts('127.0.0.1', port)).toBe(true);
+      expect(await accepts(otherAddress, port)).toBe(true);
+    });
+    await running(['--host', '127.0.0.1'], async (url) => {
+      const port = Number(new URL(url).port);
+      expect(url).toBe(`http://127.0.0.1:${port}/`);
+      expect((await fetch(`${url}healthz`)).status).toBe(200);
+      expect(await accepts(otherAddress, port)).toBe(false);
+    });
+  });
+
+  it('points the nginx front at the --host Node listens on', { timeout: 60_000 }, async () => {
+    const [all, loopback] = await Promise.all([
+      runProcess(process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', '--nginx-config'], { env: { PORT: '8790' } }),
+      runProcess(process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', '--nginx-config', '--host', '::1'], { env: { PORT: '8790' } }),
+    ]);
+    expect(all.stdout).toMatch(/server 127\.0\.0\.1:8790\b/);
+    expect(loopback.stdout).toMatch(/server \[::1\]:8790\b/);
+  });
+
   it('lists every flag and environment variable with its default', () => {
     const listed = entries(USAGE);
     const expected = [...Object.keys(SERVER_OPTIONS).map((name) => `--${name}`), ...SERVER_ENVIRONMENT];
@@ -44,6 +116,7 @@ describe('node main.ts command line', () => {
     [['serve'], "Unexpected argument 'serve'"],
     [['--suppress-below', '0'], '--suppress-below must be a whole number of at least 1 (got "0")'],
     [['--suppress-below', '2.5'], '--suppress-below must be a whole number of at least 1 (got "2.5")'],
+    [['--host', 'http://127.0.0.1:8787'], '--host must be an IP address or a host name, e.g. 127.0.0.1, ::1 or localhost (got "http://127.0.0.1:8787")'],
   ])('%j is a one-line usage error, exit code 2, no stack trace', { timeout: 60_000 }, async (args, message) => {
     const r = await server(args);
     expect(r.code).toBe(2);

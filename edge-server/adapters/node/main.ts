@@ -72,7 +72,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got "${process.env.PORT}")`);
   const dataDir = resolve(process.env.EDGE_RECS_DATA ?? DEFAULT_DATA);
   if (values['nginx-config']) {
-    const upstream = `127.0.0.1:${port}`;
+    // nginx reaches Node where it listens: on loopback when Node listens on every interface.
+    const host = values.host;
+    const upstream = `${host === undefined || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
     process.stdout.write(nginxFrontConfig({ storeDir: join(dataDir, 'store'), upstream, listen: values['nginx-listen'], allowedOrigins: values['allow-origin'] }));
     return;
   }
@@ -138,8 +140,8 @@ async function main(): Promise<void> {
     catalog,
     ...(federation ? { federated: { federation, hashToken: nodeTokenHash } } : {}),
   });
-  const server = await serveNode({ port, app });
-  const url = `http://localhost:${new URL(server.url).port}/`;
+  const server = await serveNode({ port, app, ...(values.host !== undefined ? { hostname: values.host } : {}) });
+  const url = `${server.url}/`;
   if (adminTokens.length > 0) console.log(`Admin dashboard: ${url}dashboard${adminTokenFile ? ` (token in ${adminTokenFile})` : ''}`);
   console.log(values.demo ? `EdgeRecs demo: ${url}` : `EdgeRecs edge server: ${url}`);
   const stop = (): void => void server.close().then(() => analytics.close()).then(() => process.exit(0));

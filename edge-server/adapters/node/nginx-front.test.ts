@@ -147,7 +147,7 @@ describe('nginxFrontConfig options', () => {
   it.each([
     [{ ...ok, storeDir: 'relative/store' }, /storeDir must be an absolute path/],
     [{ ...ok, storeDir: '/a b' }, /storeDir must be an absolute path/],
-    [{ ...ok, upstream: 'http://127.0.0.1:8787' }, /upstream must be host:port or unix:\/path/],
+    [{ ...ok, upstream: 'http://127.0.0.1:8787' }, /upstream must be host:port, \[IPv6\]:port or unix:\/path/],
     [{ ...ok, listen: '80; include /etc/passwd' }, /listen must be nginx listen parameters/],
     [{ ...ok, allowedOrigins: ['https://shop.example/'] }, /allowedOrigins\[0\] must be an origin/],
     [{ ...ok, maxBodyBytes: 10 }, /maxBodyBytes must be an integer >= 1024/],

@@ -71,8 +71,8 @@ export function nginxFrontConfig(options: NginxFrontOptions): string {
   if (typeof storeDir !== 'string' || !isAbsolute(storeDir) || /[\s;{}"'\\$]/.test(storeDir)) {
     fail(`storeDir must be an absolute path without spaces, quotes, ";", "{", "}" or "$" (got ${show(storeDir)})`);
   }
-  if (typeof upstream !== 'string' || !/^[\w.-]+:\d{1,5}$|^unix:\/[^\s;{}"'$]+$/.test(upstream)) {
-    fail(`upstream must be host:port or unix:/path (got ${show(upstream)})`);
+  if (typeof upstream !== 'string' || !/^[\w.-]+:\d{1,5}$|^\[[\da-f:.]+\]:\d{1,5}$|^unix:\/[^\s;{}"'$]+$/i.test(upstream)) {
+    fail(`upstream must be host:port, [IPv6]:port or unix:/path (got ${show(upstream)})`);
   }
   if (typeof listen !== 'string' || !/^[\w.:[\] -]+$/.test(listen)) fail(`listen must be nginx listen parameters like "80" or "443 ssl" (got ${show(listen)})`);
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) fail(`maxBodyBytes must be an integer >= 1024 (got ${show(maxBodyBytes)})`);
