@@ -223,6 +223,25 @@ describe('each kind of line needs its evidence', () => {
     expect(checked).toBeGreaterThan(500);
   });
 
+  it('"why this?" on the cart row names up to three cart items the ranking read, in the locale\'s list form, and counts the rest', () => {
+    const cartOf = (ids: string[], locale = 'en'): CopyContext =>
+      ctx(locale, { placement: 'cart', choseNext: () => false, profile: deriveProfile(ids.map((id, i) => ev('add_to_cart', id, i + 1)), (id) => catalog.get(id)) });
+    const cart = ['p-x-2', 'p-8-2', 'p-x-x', 'p-12-x', 'p-10-x'];
+    const r = card('p-x-80', 'personal', cart);
+    const whyEn = (ids: string[]): string => why(r, cartOf(ids));
+    expect(whyEn(cart.slice(0, 1))).toContain('from what is in your cart (Title p-x-2).');
+    expect(whyEn(cart.slice(0, 2))).toContain('from what is in your cart (Title p-x-2 and Title p-8-2).');
+    expect(whyEn(cart.slice(0, 3))).toContain('from what is in your cart (Title p-x-2, Title p-8-2, and Title p-x-x).');
+    expect(whyEn(cart)).toContain('from what is in your cart (Title p-x-2, Title p-8-2, Title p-x-x, and 2 more).');
+    expect(why(r, cartOf(cart.slice(0, 3), 'de-DE'))).toBe('Auf diesem Gerät aus Ihrem Warenkorb berechnet (Title p-x-2, Title p-8-2 und Title p-x-x). Ihr Verlauf verlässt dieses Gerät nie.');
+    expect(why(r, cartOf(cart.slice(0, 4), 'de-DE'))).toContain('(Title p-x-2, Title p-8-2, Title p-x-x und 1 weiteres Produkt)');
+    expect(why(r, cartOf(cart, 'de-DE'))).toContain('(Title p-x-2, Title p-8-2, Title p-x-x und 2 weitere Produkte)');
+    expect(why(r, cartOf(cart.slice(0, 3), 'zh-CN'))).toBe('根据您购物车中的商品（Title p-x-2、Title p-8-2和Title p-x-x）在本设备上计算。您的记录不会离开本设备。');
+    expect(why(r, cartOf(cart, 'zh-CN'))).toContain('（Title p-x-2、Title p-8-2、Title p-x-x和另外2件商品）');
+    // A cart item the ranking did not read (one the model does not know) is not named.
+    expect(why(card('p-x-80', 'personal', ['p-x-2', 'p-x-x']), cartOf(cart.slice(0, 3)))).toContain('(Title p-x-2 and Title p-x-x)');
+  });
+
   it('"Goes with X in your cart": only on the cart row, for a cart item the ranking read', () => {
     expect(texts(card('p-x-80', 'personal'), ctx('en', { placement: 'cart' }))).toContain('Goes with Title p-x-x in your cart');
     expect(kindsOf(card('p-x-80', 'personal', ['p-x-2', 'p-8-2']), ctx('en', { placement: 'cart' }))).not.toContain('cart');

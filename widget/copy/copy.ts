@@ -162,6 +162,16 @@ const shoppersChose = (r: Ranked, ctx: CopyContext): boolean =>
 const cartRead = (r: Ranked, ctx: CopyContext, keep: (id: string) => boolean = () => true): Slots | undefined =>
   ctx.placement === 'cart' && r.tier === 'personal' ? newestRead(r, ctx, [...ctx.profile.cart].reverse().filter(keep), ctx.profile.variants.added) : undefined;
 
+/** Titles of the cart's items (in cart order) that the cart row's ranking read, each as the variant added. */
+const cartNames = (r: Ranked, ctx: CopyContext): string[] => {
+  if (ctx.placement !== 'cart' || r.tier !== 'personal') return [];
+  const self = keyOfCard(r);
+  return ctx.profile.cart
+    .filter((id) => id !== self && read(r, id))
+    .map((id) => ctx.product(ctx.profile.variants.added.get(id) ?? id)?.title)
+    .filter((title): title is string => title !== undefined);
+};
+
 /**
  * Each kind's claim and the evidence it needs. Claims about the shopper rest on what the model's ranking
  * really read (`Ranked.basis`: a product the model does not know was never read, so it is never named);
@@ -258,6 +268,28 @@ export function candidateLines(r: Ranked, ctx: CopyContext): Line[] {
   return lines;
 }
 
+/** List formatters per locale, built once (`listOf`). */
+const listFormats = new Map<string, Intl.ListFormat | null>();
+
+/**
+ * `items` as one phrase in `locale` by its list rules (`Intl.ListFormat`: "A, B, and C", "A, B und C",
+ * "A、B和C"): the first `max` named, the rest counted ("A, B, C, and 2 more", `UI` `more`). Where the
+ * browser has no `Intl.ListFormat`, joined with commas.
+ */
+export function listOf(locale: string, items: readonly string[], max = 3): string {
+  const named = items.length > max ? [...items.slice(0, max), uiCount(locale, 'more', items.length - max)] : [...items];
+  let format = listFormats.get(locale);
+  if (format === undefined) {
+    try {
+      format = new Intl.ListFormat(locale, { style: 'long', type: 'conjunction' });
+    } catch {
+      format = null;
+    }
+    listFormats.set(locale, format);
+  }
+  return format ? format.format(named) : named.join(', ');
+}
+
 /** Text from the locale tables (`WHY`, `UI`) with English as the fallback. */
 function table<K extends string>(tables: Record<string, Record<K, string>>, locale: string, key: K): string {
   for (const tag of localeChain(locale)) {
@@ -293,14 +325,14 @@ export function why(r: Ranked, ctx: CopyContext): string {
     case 'similar':
     case 'personal': {
       // What the ranking read is true of every model pick; what shoppers chose next only with the table's evidence.
-      const cart = cartRead(r, ctx);
+      const cart = cartNames(r, ctx);
       const similar = evidence('similar');
       const last = newestRead(r, ctx, [...ctx.profile.sequence].reverse(), ctx.profile.variants.interest);
       const onScreen = r.tier === 'similar' ? screenRead(r, ctx) : undefined;
       if (similar) [kind, title] = ['similar', similar.title];
       // The same claim about a group whose variants' titles give it no usable name: it names no product.
       else if (shoppersChose(r, ctx)) kind = 'similar_none';
-      else if (cart) [kind, title] = ['personal_cart', cart.title];
+      else if (cart.length > 0) [kind, title] = ['personal_cart', listOf(ctx.locale, cart)];
       // A pick ranked after the product on screen says so (the row's defining input), without a claim about shoppers.
       else if (onScreen) [kind, title] = ['ranked_after', onScreen.title];
       else if (evidence('personal')) [kind, title] = last ? ['personal', last.title] : ['personal_none', undefined];
