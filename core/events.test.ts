@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { ContractError } from './errors.ts';
-import { EVENT_NAMES, interestSequence, parseEvent, type EventName, type ShopEvent } from './events.ts';
+import { EVENT_NAMES, interestRuns, interestSequence, parseEvent, type EventName, type ShopEvent } from './events.ts';
 import { thrownContractError } from '../test/support/contract-error.ts';
 
 const refusal = (name: unknown, params: unknown): ContractError => thrownContractError(() => parseEvent(name, params, 0), 'bad_event');
@@ -174,5 +174,16 @@ describe('interestSequence', () => {
 
   it('returns an empty sequence without events', () => {
     expect(interestSequence([])).toEqual([]);
+  });
+
+  it('reads items as their groups and keeps the newest id of each run (interestRuns)', () => {
+    const group = (id: string): string => id.split(' ')[0]!;
+    const events = [ev('view_item', 1, 'jacket M'), ev('view_item', 2, 'jacket L'), ev('view_item', 3, 'mug'), ev('select_item', 4, 'jacket S'), ev('view_item_list', 5, 'jacket M')];
+    expect(interestRuns(events, undefined, group)).toEqual([
+      { item: 'jacket', named: 'jacket L' },
+      { item: 'mug', named: 'mug' },
+      { item: 'jacket', named: 'jacket S' },
+    ]);
+    expect(interestRuns(events).map((r) => r.item)).toEqual(interestSequence(events));
   });
 });

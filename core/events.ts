@@ -116,10 +116,28 @@ function parseOrder(params: Record<string, unknown>, event: ShopEvent): void {
  * item collapsed (a reload is not new interest).
  */
 export function interestSequence(events: readonly ShopEvent[], counted: readonly EventName[] = INTEREST_EVENTS): string[] {
-  const seq: string[] = [];
+  return interestRuns(events, counted).map((run) => run.item);
+}
+
+/**
+ * `interestSequence` with each item read as `keyOf(item_id)` (a size as its variant group), and for each
+ * the newest `item_id` of its run as the events named it: `[{ item: 'jacket', named: 'jacket L' }]` after
+ * views of size M and then L.
+ */
+export function interestRuns(
+  events: readonly ShopEvent[],
+  counted: readonly EventName[] = INTEREST_EVENTS,
+  keyOf: (id: string) => string = (id) => id,
+): Array<{ item: string; named: string }> {
+  const runs: Array<{ item: string; named: string }> = [];
   for (const e of [...events].sort((a, b) => a.ts - b.ts)) {
     if (!counted.includes(e.name)) continue;
-    for (const item of e.items) if (seq[seq.length - 1] !== item.item_id) seq.push(item.item_id);
+    for (const { item_id } of e.items) {
+      const item = keyOf(item_id);
+      const last = runs[runs.length - 1];
+      if (last?.item === item) last.named = item_id;
+      else runs.push({ item, named: item_id });
+    }
   }
-  return seq;
+  return runs;
 }

@@ -7,6 +7,12 @@ export interface Dataset {
   users: string[];
   /** Per user, item indices in time order. */
   sequences: number[][];
+  /**
+   * Per user, for each item of `sequences`, the id the data named it by where that differs from the
+   * model's item: the size (`rain jacket L`) of a variant group learned as one item (`--catalog`), the
+   * newest of a run of the group. Only for data read with a catalog; for the report's sample histories.
+   */
+  variants?: string[][];
 }
 
 /** Leave-one-out split of the published protocol: last item tests, second-to-last validates. */

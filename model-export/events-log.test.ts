@@ -141,6 +141,25 @@ describe('the GA4 BigQuery export, as written', () => {
     });
   });
 
+  it('with a catalog, keeps the size each history item was named by (the newest of a run of its group)', async () => {
+    const catalog = await readCatalogFile(fixture('catalog.tsv'));
+    const { data } = await readData(fixture('shards'), options({ catalog }));
+    const u = data.users.indexOf('cust-1005');
+    const named = data.variants![u]!;
+    expect(named).toHaveLength(data.sequences[u]!.length);
+    expect(named[history(data, 'cust-1005').indexOf('nw-jkt-rain')]).toBe('nw-jkt-rain-l');
+    // Every named id is a product of the item's group.
+    data.sequences.forEach((seq, v) => seq.forEach((i, j) => expect(catalog.groups.keyOf(data.variants![v]![j]!)).toBe(data.itemIds[i - 1])));
+    // Without a catalog, items are the ids as named: nothing to keep.
+    expect((await readData(fixture('shards'), options())).data.variants).toBeUndefined();
+    // S3-Rec lines too.
+    const lines = join(dir, 'sizes.txt');
+    await writeFile(lines, 'u1 nw-jkt-rain-l nw-jkt-rain-m nw-cap-old nw-boot-city-43\n');
+    const s3rec = (await readData(lines, options({ format: 's3rec', catalog }))).data;
+    expect(history(s3rec, 'u1')).toEqual(['nw-jkt-rain', 'nw-boot-city']);
+    expect(s3rec.variants).toEqual([['nw-jkt-rain-m', 'nw-boot-city-43']]);
+  });
+
   it('counts only the events --count names', async () => {
     const { summary } = await readData(fixture('shards'), options({ counted: ['add_to_cart', 'purchase'] }));
     expect(summary.skippedEvents.view_item).toBeGreaterThan(0);

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { ContractError, isRecord, show } from '../core/errors.ts';
-import { EVENT_NAMES, interestSequence, parseEvent, type EventName, type ShopEvent } from '../core/events.ts';
+import { EVENT_NAMES, interestRuns, parseEvent, type EventName, type ShopEvent } from '../core/events.ts';
 import { fromSequences, type Dataset } from './dataset.ts';
 import { openText } from './input-files.ts';
 
@@ -319,13 +319,13 @@ function readRow(raw: Record<string, unknown>, options: EventsLogOptions, tally:
     throw e;
   }
   if (options.resolve) {
+    // Items stay named as the data names them (a size, for the report's histories); `sequencesOf` reads them as their groups.
     const resolved = [];
     for (const item of event.items) {
-      const key = options.resolve(item.item_id);
-      if (key === undefined) {
+      if (options.resolve(item.item_id) === undefined) {
         outside++;
         tally.notInCatalog[item.item_id] = (tally.notInCatalog[item.item_id] ?? 0) + 1;
-      } else resolved.push({ ...item, item_id: key });
+      } else resolved.push(item);
     }
     if (resolved.length === 0) return { skip: 'not_in_catalog' };
     event.items = resolved;
@@ -396,14 +396,15 @@ export async function readEventsLog(files: readonly string[], options: EventsLog
   }
   summary.from = new Date(Math.floor(from)).toISOString();
   summary.to = new Date(Math.floor(to)).toISOString();
-  return { data: sequencesOf(kept, options.counted), summary };
+  return { data: sequencesOf(kept, options.counted, options.resolve), summary };
 }
 
 /**
  * Groups events by user: `user_id` when the row has one, else `user_pseudo_id`; a browser id seen with
- * exactly one `user_id` is that user, so the browsing before logging in joins the same history.
+ * exactly one `user_id` is that user, so the browsing before logging in joins the same history. With
+ * `resolve` (a catalog), items are their groups and `variants` keeps the ids the events named.
  */
-function sequencesOf(kept: readonly Kept[], counted: readonly EventName[]): Dataset {
+function sequencesOf(kept: readonly Kept[], counted: readonly EventName[], resolve?: (itemId: string) => string | undefined): Dataset {
   const loggedInAs = new Map<string, string | null>();
   for (const { user, pseudo } of kept) {
     if (!user || !pseudo) continue;
@@ -419,9 +420,12 @@ function sequencesOf(kept: readonly Kept[], counted: readonly EventName[]): Data
     else byUser.set(key, [event]);
   }
   const users = [...byUser.keys()];
-  // interestSequence sorts stably by time: rows with the same timestamp keep their file order.
-  return fromSequences(
+  // interestRuns sorts stably by time: rows with the same timestamp keep their file order.
+  const runs = users.map((u) => interestRuns(byUser.get(u)!, counted, resolve && ((id) => resolve(id)!)));
+  const data = fromSequences(
     users.map((u) => u.slice(2)),
-    users.map((u) => interestSequence(byUser.get(u)!, counted)),
+    runs.map((r) => r.map((run) => run.item)),
   );
+  if (resolve) data.variants = runs.map((r) => r.map((run) => run.named));
+  return data;
 }

@@ -4,7 +4,7 @@ import type { CatalogFile } from './catalog-file.ts';
 import { fromSequences, parseS3Rec, split, type Dataset } from './dataset.ts';
 import { CliError } from './errors.ts';
 import { readEventsLog, SHAPES, type EventsLogSummary, type SkipReason } from './events-log.ts';
-import { dataFiles, firstLine, readText } from './input-files.ts';
+import { dataFiles, firstLine, readText, refuseCatalogs } from './input-files.ts';
 
 /**
  * `--format`: `s3rec` (`user item item ...` per line, the ../shared/datasets format), `events` (an event
@@ -107,6 +107,8 @@ export interface DataSummary extends Omit<EventsLogSummary, 'notInCatalog'> {
   items: number;
   /** Items in all histories (consecutive repeats of an item count once). */
   interactions: number;
+  /** Files of a `--data` directory not read, not named like data (`notes.txt`); by name. */
+  skippedFiles: string[];
   catalog?: CatalogCoverage;
 }
 
@@ -127,7 +129,8 @@ const NO_SKIPS = { not_set: 0, not_in_catalog: 0 };
  */
 export async function readData(path: string, options: InputOptions): Promise<{ data: Dataset; summary: DataSummary }> {
   if (!FORMATS.includes(options.format)) throw new CliError(`--format must be one of ${FORMATS.join(', ')} (got "${options.format}")`, 2);
-  const files = await dataFiles(path);
+  const { files, skipped: skippedFiles } = await dataFiles(path);
+  await refuseCatalogs(files);
   const format = options.format === 'auto' ? await detectFormat(files) : options.format;
   const groups = options.catalog?.groups;
   let data: Dataset;
@@ -151,6 +154,7 @@ export async function readData(path: string, options: InputOptions): Promise<{ d
     evaluable: data.sequences.filter((s) => split(s)).length,
     items: data.itemIds.length,
     interactions: data.sequences.reduce((n, s) => n + s.length, 0),
+    skippedFiles,
   };
   if (options.catalog) {
     const ids = Object.entries(notInCatalog);
@@ -218,6 +222,10 @@ export function describeData(s: DataSummary): string[] {
     for (const example of s.examples) lines.push(`    ${example}`);
     if (s.itemsDropped.not_set > 0) lines.push(`  and ${plural(s.itemsDropped.not_set, 'item')} with item_id "(not set)" dropped from rows kept for their other items`);
     if (s.from && s.to) lines.push(`  events from ${s.from} to ${s.to}`);
+  }
+  if (s.skippedFiles.length > 0) {
+    const names = s.skippedFiles.slice(0, 5).join(', ') + (s.skippedFiles.length > 5 ? ', …' : '');
+    lines.splice(1, 0, `  not read: ${plural(s.skippedFiles.length, 'file')} not named like data (*.json, *.jsonl, *.ndjson, *.csv, *.tsv, *.gz, BigQuery shards): ${names}`);
   }
   lines.push(`  ${n(s.users)} users (${n(s.evaluable)} with the 3 interactions evaluation needs), ${n(s.items)} items, ${n(s.interactions)} interactions`);
   if (s.catalog) {

@@ -17,6 +17,18 @@ export interface Sample {
   next: string;
   /** The model's top items, best first, the history's items excluded. */
   recommended: string[];
+  /** For each item of `history`, the id the data named it by (`Dataset.variants`: the size of a variant group, with `--catalog`). */
+  named?: string[];
+  /** The same for `next`. */
+  nextNamed?: string;
+}
+
+/** Names of the report's items, when a catalog was given. */
+export interface ReportTitles {
+  /** A model item's name: its variant group's (`core/catalog.ts` `groupTitle`), none where the variants' titles give none. */
+  groups: ReadonlyMap<string, string>;
+  /** Each product's (variant's) title, by its own id. */
+  products: ReadonlyMap<string, string>;
 }
 
 export interface ReportInput {
@@ -35,8 +47,8 @@ export interface ReportInput {
   /** The popularity baseline's test metrics, same protocol. */
   baseline: Metrics;
   samples: readonly Sample[];
-  /** Product title per model item id, when a catalog was given. */
-  titles?: ReadonlyMap<string, string>;
+  /** Names of groups and products, when a catalog was given. */
+  titles?: ReportTitles;
 }
 
 const esc = (s: string): string => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -148,18 +160,21 @@ function dataSection(s: DataSummary): string {
   return `<table id="data">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join('')}</table>`;
 }
 
-function samplesSection(samples: readonly Sample[], titles?: ReadonlyMap<string, string>): string {
+function samplesSection(samples: readonly Sample[], titles?: ReportTitles): string {
   if (samples.length === 0) return '<p class="note">No user has a history long enough to show.</p>';
-  const item = (id: string): string => {
-    const title = titles?.get(id);
-    return title ? `${esc(title)} <code>${esc(id)}</code>` : `<code>${esc(id)}</code>`;
+  /** A model item as the variant the data named (`named`), else as its group: never one size standing for another. */
+  const item = (id: string, named?: string): string => {
+    const own = named === undefined ? undefined : titles?.products.get(named);
+    if (own !== undefined) return `${esc(own)} <code>${esc(named!)}</code>`;
+    const group = titles?.groups.get(id);
+    return group ? `${esc(group)} <code>${esc(id)}</code>` : `<code>${esc(id)}</code>`;
   };
   const cards = samples.map((s) => {
     const earlier = s.length - s.history.length;
     const recs = s.recommended.map((id) => `<li${id === s.next ? ' class="hit"' : ''}>${item(id)}</li>`).join('');
-    return `<div class="sample"><p>History${earlier > 0 ? ` (last ${s.history.length} of ${s.length})` : ''}: ${s.history.map(item).join(' → ')}</p>
-<p>Next in reality (held out): ${item(s.next)}</p><p>Recommended:</p><ol>${recs}</ol></div>`;
+    return `<div class="sample"><p>History${earlier > 0 ? ` (last ${s.history.length} of ${s.length})` : ''}: ${s.history.map((id, i) => item(id, s.named?.[i])).join(' → ')}</p>
+<p>Next in reality (held out): ${item(s.next, s.nextNamed)}</p><p>Recommended:</p><ol>${recs}</ol></div>`;
   });
-  return `<p class="note">Real histories of a few users picked at random (seeded); the model read the history and recommended these items, the history's own items excluded. A highlighted item is the one the user really went to next.</p>
+  return `<p class="note">Real histories of a few users picked at random (seeded); the model read the history and recommended these items, the history's own items excluded. A highlighted item is the one the user really went to next. With a catalog, what the user had is named as the variant the data names (the size viewed); the model's items are variant groups, named by the group.</p>
 <div id="samples">${cards.join('')}</div>`;
 }

@@ -11,7 +11,7 @@ import { CliError } from './errors.ts';
 import { evaluate, evaluatePopularity } from './evaluate.ts';
 import { DEFAULT_COUNT, describeData, parseCounted, readData, type Format, type InputRecord } from './input.ts';
 import { countNextSteps } from './next-steps.ts';
-import { writeReport, type Sample } from './report.ts';
+import { writeReport, type ReportTitles, type Sample } from './report.ts';
 import { useBackend, type NodeBackend } from './tf-node.ts';
 import { stopHorizon, trainModel, TRAIN_DEFAULTS, type EpochInfo } from './trainer.ts';
 
@@ -99,12 +99,15 @@ class Progress {
   }
 }
 
-/** Model items -> product titles (the card a group shows), for the report. */
-function titlesOf(catalog: CatalogFile | undefined): Map<string, string> | undefined {
+/** The report's names: each model item (variant group) by its group's name, each product by its title. */
+function titlesOf(catalog: CatalogFile | undefined): ReportTitles | undefined {
   if (!catalog) return undefined;
-  const titles = new Map<string, string>();
-  for (const key of catalog.groups.groups.keys()) titles.set(key, catalog.groups.shown(key)!.title);
-  return titles;
+  const groups = new Map<string, string>();
+  for (const key of catalog.groups.groups.keys()) {
+    const title = catalog.groups.title(key);
+    if (title !== undefined) groups.set(key, title);
+  }
+  return { groups, products: new Map(catalog.catalog.products.map((p) => [p.id, p.title])) };
 }
 
 /** Up to `count` evaluable users picked at random (seeded): their test history and the model's top 10 after it. */
@@ -121,7 +124,11 @@ async function samplesOf(model: SasRec, data: Dataset, count: number, seed: numb
     const s = split(data.sequences[u]!)!;
     const history = [...s.train, s.valid];
     const top = await model.recommend(history, 10, history);
-    samples.push({ history: history.slice(-8).map(id), length: history.length, next: id(s.test), recommended: top.map((t) => id(t.index)) });
+    const sample: Sample = { history: history.slice(-8).map(id), length: history.length, next: id(s.test), recommended: top.map((t) => id(t.index)) };
+    // The sizes the user really had (with --catalog): the sequence's last item is the test target.
+    const named = data.variants?.[u];
+    if (named) Object.assign(sample, { named: named.slice(0, history.length).slice(-8), nextNamed: named[history.length] });
+    samples.push(sample);
   }
   return samples;
 }
