@@ -169,23 +169,34 @@ export async function readData(path: string, options: InputOptions): Promise<{ d
   return { data, summary };
 }
 
-/** An S3-Rec dataset mapped through a catalog: ids to groups, unknown ids dropped (and counted), repeats collapsed. */
+/**
+ * An S3-Rec dataset mapped through a catalog: ids to groups, unknown ids dropped (and counted), repeats
+ * collapsed; `variants` keeps the id the data named for each (the newest of a run).
+ */
 function restrict(data: Dataset, keyOf: (id: string) => string | undefined, dropped: Record<string, number>): Dataset {
+  const named: string[][] = [];
   const sequences = data.sequences.map((s) => {
     const out: string[] = [];
+    const ids: string[] = [];
     for (const i of s) {
       const id = data.itemIds[i - 1]!;
       const key = keyOf(id);
       if (key === undefined) dropped[id] = (dropped[id] ?? 0) + 1;
-      else if (out[out.length - 1] !== key) out.push(key);
+      else if (out[out.length - 1] !== key) {
+        out.push(key);
+        ids.push(id);
+      } else ids[ids.length - 1] = id;
     }
+    named.push(ids);
     return out;
   });
   const sorted = Object.entries(dropped).sort((a, b) => b[1] - a[1]);
   for (const id of Object.keys(dropped)) delete dropped[id];
   for (const [id, n] of sorted) dropped[id] = n;
-  const users = data.users.filter((_, u) => sequences[u]!.length > 0);
-  return fromSequences(users, sequences.filter((s) => s.length > 0));
+  const kept = (_: unknown, u: number): boolean => sequences[u]!.length > 0;
+  const out = fromSequences(data.users.filter(kept), sequences.filter(kept));
+  out.variants = named.filter(kept);
+  return out;
 }
 
 const n = (x: number): string => x.toLocaleString('en');
