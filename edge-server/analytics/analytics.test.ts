@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { METRICS_LIMITS, parsePopular } from '../../core/analytics.ts';
+import { METRICS_LIMITS, parsePopular, type Placement } from '../../core/analytics.ts';
 import { parseProduct } from '../../core/catalog.ts';
 import { publishArtifact } from '../registry.ts';
 import { createApp, type AppOptions } from '../app.ts';
@@ -243,8 +243,8 @@ describe('revenue', () => {
 
 describe('metricsReadout: revenue', () => {
   const day = '2026-03-01';
-  const purchases = (placement: string, modelVersion: string, variant: string, count: number): MetricRow => ({ day, placement, modelVersion, variant, event: 'purchase', count });
-  const share = (placement: string, modelVersion: string, variant: string, orders: number, amount: number, currency = 'USD'): RevenueRow => ({ day, placement, modelVersion, variant, currency, orders, amount });
+  const purchases = (placement: Placement, modelVersion: string, variant: string, count: number): MetricRow => ({ day, placement, modelVersion, variant, event: 'purchase', count });
+  const share = (placement: Placement, modelVersion: string, variant: string, orders: number, amount: number, currency = 'USD'): RevenueRow => ({ day, placement, modelVersion, variant, currency, orders, amount });
   const total = (rows: ReadonlyArray<{ revenue: Record<string, { amount: string | null }> }>): number =>
     rows.reduce((sum, r) => sum + Math.round(Number(r.revenue.USD?.amount ?? Number.NaN) * 100), 0);
 
