@@ -4,6 +4,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { PLACEMENTS, type Placement } from '../core/analytics.ts';
 import { money, ui } from './copy/copy.ts';
 import type { Card, Engine } from './engine.ts';
+import { ViewableImpressions } from './viewability.ts';
 
 /**
  * Whether the shopper is on a row: the pointer over it, focus in it, or a card being activated (the click
@@ -203,58 +204,38 @@ function navigationApi(): EventTarget | undefined {
 }
 
 /**
- * Counts an impression when a card is at least half visible (IntersectionObserver, threshold 0.5), once per
- * card and copy line for the element's lifetime, so re-renders and scrolling back do not count again.
+ * Counts a card's impression when it is viewable (`viewability.ts`: at least half of it in view for one
+ * continuous second in a visible tab), once per card (product, copy line, model version) for the
+ * element's lifetime, so re-renders and scrolling back do not count again, and a row replaced before
+ * the shopper could see it counts nothing. A clicked card that was not counted yet is counted at the
+ * click, under the same key as the click, so a key never has more clicks than impressions.
  */
 class ImpressionController implements ReactiveController {
-  private observer: IntersectionObserver | undefined;
-  private readonly seen = new Set<string>();
-  private readonly byElement = new WeakMap<Element, Card>();
-  private observed = new Set<Element>();
+  private readonly viewable = new ViewableImpressions<Card>(
+    (card) => `${this.host.placementName}|${card.product.id}|${card.lineKey}|${card.variant}|${card.modelVersion}`,
+    (card) => EdgeRecsElement.engine?.impression(card, this.host.placementName),
+  );
 
   constructor(private readonly host: ReactiveControllerHost & EdgeRecsElement) {
     host.addController(this);
   }
 
   hostConnected(): void {
-    if (typeof IntersectionObserver !== 'function') return;
-    this.observer = new IntersectionObserver((entries) => {
-      for (const entry of entries) {
-        if (!entry.isIntersecting || entry.intersectionRatio < 0.5) continue;
-        const card = this.byElement.get(entry.target);
-        if (!card) continue;
-        const key = `${card.product.id}|${card.lineKey}`;
-        if (this.seen.has(key)) continue;
-        this.seen.add(key);
-        EdgeRecsElement.engine?.impression(card, this.host.placementName);
-      }
-    }, { threshold: 0.5 });
+    this.viewable.connect();
   }
 
   hostDisconnected(): void {
-    this.observer?.disconnect();
-    this.observer = undefined;
-    this.observed = new Set();
+    this.viewable.disconnect();
   }
 
-  /**
-   * Watches the rendered cards. Lit keeps each card's `<li>` across re-renders, so only a slot whose card
-   * changed is observed afresh: that queues a new first notification, which counts the new card if the
-   * slot is visible, and leaves the others alone.
-   */
-  observe(items: ReadonlyArray<[Element, Card]>): void {
-    if (!this.observer) return;
-    const now = new Set<Element>();
-    for (const [el, card] of items) {
-      now.add(el);
-      const before = this.byElement.get(el);
-      this.byElement.set(el, card);
-      if (before && this.observed.has(el) && before.product.id === card.product.id && before.lineKey === card.lineKey) continue;
-      this.observer.unobserve(el);
-      this.observer.observe(el);
-    }
-    for (const el of this.observed) if (!now.has(el)) this.observer.unobserve(el);
-    this.observed = now;
+  /** The rendered cards, each with its element (Lit keeps a card's `<li>` across re-renders). */
+  observe(items: ReadonlyArray<readonly [Element, Card]>): void {
+    this.viewable.observe(items);
+  }
+
+  /** `card` is being clicked: its impression counts now if its second in view has not passed yet. */
+  clicked(card: Card): void {
+    this.viewable.settle(card);
   }
 }
 
@@ -337,6 +318,12 @@ export class EdgeRecsElement extends LitElement {
   /** What each custom card slot was last filled with (see `updated`), and from which template. */
   private readonly filled = new WeakMap<Element, string>();
   private readonly filledFrom = new WeakMap<Element, HTMLTemplateElement>();
+  /**
+   * The card each custom slot shows now. A slot is refilled only when what it shows changed, so its
+   * link's listener reads the card from here: the same product and line may now come from another model
+   * version (the fallback row, then the model's), and the click goes to the card as rendered.
+   */
+  private readonly slotCard = new WeakMap<Element, Card>();
 
   get placementName(): Placement {
     return PLACEMENTS.includes(this.placement as Placement) ? (this.placement as Placement) : 'for-you';
@@ -376,11 +363,13 @@ export class EdgeRecsElement extends LitElement {
 
   /**
    * A card was clicked (primary button, a modifier click into a new tab, keyboard Enter) or middle-clicked.
-   * The row is held first, so the re-rank this click causes cannot change the link being followed.
+   * The row is held first, so the re-rank this click causes cannot change the link being followed. `card`
+   * is the card as rendered: its impression (if not counted yet) and the click go to its key.
    */
   private select(card: Card): void {
     this.hold.activate();
     try {
+      this.impressions.clicked(card);
       EdgeRecsElement.engine?.click(card, this.placementName);
     } catch {
       // Never let a tracking failure stop the shopper's navigation.
@@ -440,8 +429,8 @@ export class EdgeRecsElement extends LitElement {
           case 'link':
             el.setAttribute('href', p.link);
             el.setAttribute('data-focus', '');
-            el.addEventListener('click', () => this.select(card));
-            el.addEventListener('auxclick', (e) => (e as MouseEvent).button === 1 && this.select(card));
+            el.addEventListener('click', () => this.select(this.slotCard.get(slot) ?? card));
+            el.addEventListener('auxclick', (e) => (e as MouseEvent).button === 1 && this.select(this.slotCard.get(slot) ?? card));
             break;
           case 'image':
             el.setAttribute('src', p.image_link);
@@ -484,6 +473,7 @@ export class EdgeRecsElement extends LitElement {
       // Built-in cards bind their tabindex in `render`; a merchant's markup is filled here.
       const custom = template ? li.querySelector<HTMLElement>('.custom') : null;
       if (!template || !custom) return;
+      this.slotCard.set(custom, card);
       // Refilled only when what it shows changed: a refill replaces the link, which may be the one being
       // activated right now (keyboard focus, a click in dispatch).
       const p = card.product;

@@ -346,7 +346,10 @@ export class Engine extends EventTarget {
     this.changed();
   }
 
-  /** A card was at least half visible: one impression for analytics and for the copy bandit. */
+  /**
+   * A card was viewable (`viewability.ts`: at least half in view for one continuous second in a visible
+   * tab; or clicked before that): one impression for analytics and for the copy bandit.
+   */
   impression(card: Card, placement: Placement): void {
     this.metrics.count(this.key(card, placement), 'impression');
     if (!this.paused) {

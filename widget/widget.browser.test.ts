@@ -44,6 +44,24 @@ async function storeCounts(): Promise<Record<string, number>> {
   return out;
 }
 
+/** Keys of the widget's `meta` store (bandit counts, the pause switch, ...). */
+async function metaKeys(): Promise<string[]> {
+  if (!(await dbExists())) return [];
+  const db = await new Promise<IDBDatabase>((resolve) => {
+    const req = indexedDB.open(DB_NAME);
+    req.onsuccess = () => resolve(req.result);
+  });
+  try {
+    if (!db.objectStoreNames.contains('meta')) return [];
+    return await new Promise<string[]>((resolve) => {
+      const req = db.transaction('meta').objectStore('meta').getAllKeys();
+      req.onsuccess = () => resolve(req.result.map(String));
+    });
+  } finally {
+    db.close();
+  }
+}
+
 describe('widget features, production build', () => {
   let shop: ShopFrame | undefined;
   const open = async (options: Omit<ShopOptions, 'build'> = {}): Promise<ShopFrame> => (shop = await openShop({ build: 'prod', ...options }));
@@ -177,7 +195,12 @@ describe('widget features, production build', () => {
     await until(() => root(forYou).querySelector('li[data-tier="personal"]'), 'model-ranked cards');
     const trending = await addRow(s, '<edge-recs placement="trending" count="3"></edge-recs>');
     const clicked = cardIds(forYou)[0]!;
-    await sleep(300); // IntersectionObserver callbacks
+    // A card counts once it has been at least half in view for a second (a viewable impression).
+    const pending = (): MetricsBatch[] => {
+      const batch = (s.win.customElements.get('edge-recs') as unknown as { engine: { metrics: { pending(): MetricsBatch | undefined } } }).engine.metrics.pending();
+      return batch ? [batch] : [];
+    };
+    await until(() => total(pending(), { placement: 'trending', event: 'impression' }) >= 3 && total(pending(), { placement: 'for-you', event: 'impression' }) >= 2, 'viewable impressions counted');
     root(forYou).querySelector<HTMLAnchorElement>('a[part="link"]')!.click();
     s.api.track('add_to_cart', { items: [{ item_id: clicked, quantity: 1 }] });
     s.api.track('purchase', { items: [{ item_id: clicked, quantity: 1 }] });
@@ -263,7 +286,8 @@ describe('widget features, production build', () => {
     deepEqual(blobs.map((e) => e.name), [], 'model file requests on the repeat visit');
     const el = await addRow(again, '<edge-recs placement="for-you" count="2"></edge-recs>');
     ok(cardIds(el).length === 2, 'cards');
-    await sleep(1200); // the bandit's counts are saved a second after impressions
+    // The copy bandit's counts are saved a second after the cards' viewable impressions.
+    await until(async () => (await metaKeys()).includes('bandit'), "the copy bandit's counts stored");
     const before = await storeCounts();
     ok(before.blobs! > 0 && before.manifests === 1 && before.catalogs === 1 && before.events === 1 && before.meta! > 0, `stored before forget (${JSON.stringify(before)})`);
     await again.api.forget();

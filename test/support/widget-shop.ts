@@ -74,6 +74,8 @@ export interface WidgetShop {
   edgeUrl: string;
   /** `METHOD path status` of every request the edge server answered, in order. */
   log: string[];
+  /** The body of every `POST /v1/metrics` the edge server accepted, in order (batches sent as a page unloads too). */
+  metrics: string[];
   /** How the shop serves its pages from now on. */
   mode(mode: ShopMode): void;
   stop(): Promise<void>;
@@ -154,10 +156,13 @@ ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
   const widget = await snapshotWidget(DIST);
   const app = createApp({ storage, trustedKeys: trusted, widget, catalog, allowedOrigins: [shop.url], adminTokens: [ADMIN_TOKEN], federated });
   const log: string[] = [];
+  const metrics: string[] = [];
   const edgeApp = new Hono();
   edgeApp.all('*', async (c) => {
+    const body = c.req.method === 'POST' && c.req.path === '/v1/metrics' ? c.req.raw.clone().text() : undefined;
     const res = await app.fetch(c.req.raw);
     log.push(`${c.req.method} ${c.req.path} ${res.status}`);
+    if (body && res.status === 202) metrics.push(await body);
     return res;
   });
   const edge = await listen(edgeApp);
@@ -166,6 +171,7 @@ ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
     shopUrl: shop.url,
     edgeUrl,
     log,
+    metrics,
     mode: (m) => void (mode = m),
     async stop() {
       await edge.close();
