@@ -7,6 +7,8 @@ import { LOADER_BUDGET_BYTES } from './widget/budget.ts';
 const WASM_DIR = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 const LOADER = 'edge-recs.js';
+/** What the loader's lazy credit code (`queued-credit.ts`) shares with the engine; the `core/` modules they import go with them. */
+const LOADER_SHARED = /[\\/](widget[\\/](attribution|metrics)|core[\\/]events)\.ts$/;
 
 /** Ships tfjs' WASM binaries beside the loader; the widget points `setWasmPaths` at its own folder. */
 function tfjsWasm(): Plugin {
@@ -44,6 +46,11 @@ function loaderSize(): Plugin {
  * lands in the entry, so each lazy chunk would import the loader back (`from "../edge-recs.js"`). That ties
  * immutable chunks to a short-cached file and, should a shop load the loader under another URL (a `?v=`
  * query), evaluates it a second time. `test/node/bundle-size.test.ts` checks that no chunk does.
+ *
+ * What the loader shares with the engine (the attribution rules, the metrics batch and event validation,
+ * with the `core/` modules they need: `LOADER_SHARED`) is one chunk, `chunks/attribution-[hash].js`,
+ * which the loader imports lazily (`queued-credit.ts`) and the engine chunk statically: one copy, in
+ * neither of them, and never on the loader's critical path.
  */
 export default defineConfig(({ mode }) => ({
   // Asset URLs relative to the chunk that names them (`new URL('../assets/worker-….js', import.meta.url)`):
@@ -71,6 +78,7 @@ export default defineConfig(({ mode }) => ({
         entryFileNames: '[name].js',
         chunkFileNames: 'chunks/[name]-[hash].js',
         assetFileNames: 'assets/[name]-[hash][extname]',
+        codeSplitting: { groups: [{ name: 'attribution', test: LOADER_SHARED }] },
       },
     },
   },

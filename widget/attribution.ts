@@ -21,11 +21,17 @@
  * IndexedDB write scheduled then may never run). It is read back on every use, so other tabs' clicks
  * count too. Without storage consent it lives in memory for the page view only. It never leaves the
  * device: only the aggregates it produces do (`metrics.ts`).
+ *
+ * Two callers, one implementation (`credit`): the engine, for every add-to-cart and purchase it takes
+ * in, and the loader, for those still queued when the page is hidden or left before the engine loaded
+ * (a thank-you tab closed at once, `queued-credit.ts`). So this module and its imports stay free of the
+ * engine's dependencies: the build puts them in one chunk that the loader's credit code and the engine
+ * both import (`vite.config.ts`).
  */
 import { PLACEMENTS, TOKEN } from '../core/analytics.ts';
 import { isCurrency, toMinor } from '../core/currency.ts';
 import type { ShopEvent } from '../core/events.ts';
-import type { MetricKey } from './metrics.ts';
+import type { MetricKey, Metrics } from './metrics.ts';
 
 /** How long a card click is credited with the add-to-carts and purchases of its product. */
 export const ATTRIBUTION_MS = 7 * 86_400_000;
@@ -146,6 +152,31 @@ function clickedAs(book: Book): (id: string) => string | undefined {
     }
     return variants.get(id);
   };
+}
+
+/**
+ * Counts in `metrics` what an add-to-cart or purchase credits by the rules above (and consumes the
+ * clicks and order id it credits in `book`): each clicked product's first add-to-cart, and a purchase's
+ * `purchase` counters and revenue. `currencyOf` gives a product's catalog currency where the catalog has
+ * loaded; without it a purchase that names no currency is priced in the clicked card's. Other events
+ * credit nothing.
+ * @returns the revenue sums the batch could not carry (not counted), for a development warning.
+ */
+export function credit(
+  event: ShopEvent,
+  book: Attributions,
+  metrics: Metrics,
+  currencyOf: (itemId: string) => string | undefined = () => undefined,
+): Array<{ currency: string; amount: number }> {
+  const refused: Array<{ currency: string; amount: number }> = [];
+  if (event.name === 'add_to_cart') {
+    for (const key of book.addToCart(event)) metrics.count(key, 'add_to_cart');
+  } else if (event.name === 'purchase') {
+    const { purchases, revenue } = book.purchase(event, currencyOf);
+    for (const key of purchases) metrics.count(key, 'purchase');
+    for (const { key, currency, amount, orders } of revenue) if (!metrics.revenue(key, currency, amount, orders)) refused.push({ currency, amount });
+  }
+  return refused;
 }
 
 /** The attribution record: `localStorage` with storage consent, else memory for the page view. */

@@ -5,7 +5,7 @@ import { ContractError } from '../core/errors.ts';
 import { parseEvent, type ShopEvent } from '../core/events.ts';
 import { normalizeItemId } from '../core/item-id.ts';
 import { cardCatalog, cardFor, fetchCatalog, type CardCatalog, type CatalogLoad } from './catalog.ts';
-import { Attributions } from './attribution.ts';
+import { Attributions, credit } from './attribution.ts';
 import type { WidgetConfig } from './config.ts';
 import { forgetBucket, sessionBucket } from './canary.ts';
 import { Bandit, type BanditState } from './copy/bandit.ts';
@@ -223,7 +223,8 @@ export class Engine extends EventTarget {
       return Promise.resolve(false);
     }
     if (!this.dedupe.accept(event, raw.source)) return Promise.resolve(false);
-    if (event.name === 'add_to_cart' || event.name === 'purchase') this.attribute(event);
+    // Unless the loader credited it already, as the page it was queued on went before the engine loaded.
+    if ((event.name === 'add_to_cart' || event.name === 'purchase') && !raw.attributed) this.attribute(event);
     if (this.paused) return Promise.resolve(false);
     // Re-rank from memory now; the write commits in the background. Where the log is not in memory, the
     // re-rank's read is queued behind this write and so sees the event too.
@@ -497,14 +498,9 @@ export class Engine extends EventTarget {
   private attribute(named: ShopEvent): void {
     // Clicks are kept by variant group (see `click`), so the event's items are read as their groups too.
     const event = groupEvents([named], this.itemKey)[0]!;
-    if (event.name === 'add_to_cart') {
-      for (const key of this.attributions.addToCart(event)) this.metrics.count(key, 'add_to_cart');
-      return;
-    }
-    const credit = this.attributions.purchase(event, (id) => this.lookup(id)?.currency);
-    for (const key of credit.purchases) this.metrics.count(key, 'purchase');
-    for (const { key, currency, amount, orders } of credit.revenue) {
-      if (!this.metrics.revenue(key, currency, amount, orders) && __EDGE_RECS_DEV__) this.warn(`purchase revenue of ${amount} minor units of ${currency} not counted: over the per-batch limit or not an ISO 4217 currency`);
+    const refused = credit(event, this.attributions, this.metrics, (id) => this.lookup(id)?.currency);
+    if (__EDGE_RECS_DEV__) {
+      for (const { currency, amount } of refused) this.warn(`purchase revenue of ${amount} minor units of ${currency} not counted: over the per-batch limit or not an ISO 4217 currency`);
     }
   }
 

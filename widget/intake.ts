@@ -17,6 +17,12 @@ export interface RawEvent {
   source: EventOrigin;
   /** Capture time (ms since the epoch): becomes the event's `ts` unless `params.ts` gives one. */
   at: number;
+  /**
+   * The loader already credited this add-to-cart or purchase to the clicked cards (`attribution.ts`
+   * `credit`), as the page was hidden or left before the engine loaded: the engine stores it like any
+   * event but does not credit it again.
+   */
+  attributed?: true;
 }
 
 /** How far apart two reports of one action from two sources may be. Wide enough for a tag manager's async push, short enough that a shopper's deliberate repeat is new. */

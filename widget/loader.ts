@@ -1,6 +1,7 @@
 /**
- * The loader's logic (entry: `index.ts`): `window.edgeRecs`, event capture from the first moment, and the
- * lazy start of the engine after first paint. Kept free of Lit, idb, `core/` and tfjs, which all live in
+ * The loader's logic (entry: `index.ts`): `window.edgeRecs`, event capture from the first moment, the
+ * lazy start of the engine after first paint, and the credit of add-to-carts and purchases still queued
+ * when the page goes before the engine loaded. Kept free of Lit, idb, `core/` and tfjs, which all live in
  * the lazily loaded chunks, so `dist/edge-recs.js` stays small (budget: `budget.ts`).
  */
 import type { ShopEvent } from '../core/events.ts';
@@ -9,6 +10,7 @@ import { afterFirstPaint, bridgeDataLayer, captureClicks } from './capture.ts';
 import { readConfig, type WidgetConfig } from './config.ts';
 import type { ConsentSignal } from './ga4.ts';
 import type { EventOrigin, RawEvent } from './intake.ts';
+import type { CreditQueued } from './queued-credit.ts';
 
 /** The page API: `window.edgeRecs`. Every method is safe to call at any time, before or after the engine has loaded. */
 export interface EdgeRecsApi {
@@ -104,6 +106,34 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
   let loading: Promise<Engine> | undefined;
   let failure: string | undefined;
 
+  // Add-to-carts and purchases still queued when the page is hidden or left before the engine loaded (a
+  // thank-you tab closed at once, which hands nothing on) are credited by the engine's rules against the
+  // clicks in `localStorage` and sent at once (`queued-credit.ts`), then marked, so the engine that takes
+  // them later (this page's, or the next page's through the handoff) stores them without crediting them
+  // again. The code is imported as soon as such an event is queued, to be at hand by `pagehide`. As in the
+  // engine: only with analytics consent.
+  let creditQueued: CreditQueued | undefined;
+  let creditLoading = false;
+  const credit = (): void => {
+    if (!engine && creditQueued && consentState().analytics) creditQueued(queue, storage);
+  };
+  const hidden = (): boolean => win.document.visibilityState === 'hidden';
+  const prepareCredit = (): void => {
+    if (creditLoading) return;
+    creditLoading = true;
+    import('./queued-credit.ts').then(
+      ({ queuedCredit }) => {
+        creditQueued = queuedCredit(config.server, config.model);
+        // Queued while the page was already hidden: no `visibilitychange` may come before it is discarded.
+        if (hidden()) credit();
+      },
+      () => {
+        // Not reachable now (offline): the next such event tries again; until then the handoff carries them.
+        creditLoading = false;
+      },
+    );
+  };
+
   const enqueue = (event: RawEvent): void => {
     if (engine) {
       void engine.intake(event);
@@ -114,8 +144,17 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
       if (__EDGE_RECS_DEV__) warn(`more than ${MAX_QUEUED} events before the engine loaded; dropping the oldest`);
     }
     queue.push(event);
+    if (event.name === 'add_to_cart' || event.name === 'purchase') {
+      prepareCredit();
+      if (creditQueued && hidden()) credit();
+    }
+    // A purchase (a thank-you page) starts the engine now rather than after first paint: the sooner it is
+    // in the on-device log, the less the shopper's closing the tab can take from the profile.
+    if (event.name === 'purchase') load().catch(() => undefined);
   };
   const report = (name: unknown, params: unknown, source: EventOrigin): void => enqueue({ name, params, source, at: Date.now() });
+  // Handed on by the previous page before it could credit them (it was left at once).
+  if (queue.some((e) => !e.attributed && (e.name === 'add_to_cart' || e.name === 'purchase'))) prepareCredit();
 
   const load = (): Promise<Engine> =>
     (loading ??= import('./app.ts').then(
@@ -150,7 +189,11 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
 
   captureClicks(win.document, report, warn);
   bridgeDataLayer(win, report, warn, onConsent);
+  win.document.addEventListener('visibilitychange', () => {
+    if (hidden()) credit();
+  });
   win.addEventListener('pagehide', () => {
+    credit();
     if (queue.length === 0 || !storageAllowed()) return;
     try {
       win.sessionStorage.setItem(HANDOFF_KEY, JSON.stringify(queue.splice(0)));

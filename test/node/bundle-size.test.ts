@@ -46,12 +46,36 @@ describe('widget production build', () => {
     }
   });
 
-  it('loads nothing up front: the loader has no static imports and one lazy import, the engine chunk', () => {
+  it('loads nothing up front: the loader has no static imports and two lazy ones, the engine chunk and its credit for queued events', () => {
     expect(loader).not.toMatch(/^\s*import\s*[\w{*]/m);
-    const lazy = [...loader.matchAll(/import\(\s*["'`]([^"'`]+)["'`]\s*\)/g)].map((m) => m[1]);
-    expect(lazy).toEqual([expect.stringMatching(/^\.\/chunks\/app-[\w-]+\.js$/)]);
+    const lazy = [...loader.matchAll(/import\(\s*["'`]([^"'`]+)["'`]\s*\)/g)].map((m) => m[1]).sort();
+    expect(lazy).toEqual([expect.stringMatching(/^\.\/chunks\/app-[\w-]+\.js$/), expect.stringMatching(/^\.\/chunks\/queued-credit-[\w-]+\.js$/)]);
     // Neither Lit nor idb nor tfjs is in the loader.
     expect(loader).not.toMatch(/LitElement|adoptedStyleSheets|IDBKeyRange|tfjs/);
+  });
+
+  it('keeps one copy of the attribution rules and the metrics batch, shared by the loader\'s credit and the engine', () => {
+    const named = (prefix: string): [string, string] => {
+      const chunk = [...chunks].find(([name]) => name.startsWith(`${prefix}-`));
+      if (!chunk) throw new Error(`the build has no chunks/${prefix}-[hash].js (vite.config.ts LOADER_SHARED); chunks: ${[...chunks.keys()].join(', ')}`);
+      return chunk;
+    };
+    const imports = (code: string): string[] => [...code.matchAll(/from\s*["'`]\.\/([^"'`]+)["'`]/g)].map((m) => m[1]!);
+    const [shared, rules] = named('attribution');
+    const [, credit] = named('queued-credit');
+    const [, app] = named('app');
+    // The attribution record's storage key and its order-id hash, the batch's validation and its beacon
+    // fallback: each in the shared chunk only.
+    for (const mark of ['edge-recs:attribution', '16777619', 'a batch must hold at least one counter', 'sendBeacon']) {
+      const holders = [['edge-recs.js', loader] as const, ...chunks].filter(([, code]) => code.includes(mark));
+      expect(holders.map(([name]) => name), mark).toEqual([shared]);
+    }
+    expect(imports(credit)).toEqual([shared]);
+    expect(imports(app)).toContain(shared);
+    // What the loader fetches to credit a closed page: that chunk and the shared one, which imports nothing.
+    expect(imports(rules)).toEqual([]);
+    expect(rules).not.toMatch(/LitElement|adoptedStyleSheets|IDBKeyRange|tfjs/);
+    console.log(`credit for queued events: ${gzipSync(credit).byteLength} + ${gzipSync(rules).byteLength} bytes gzip (${shared}), fetched only when an add-to-cart or purchase is queued before the engine loads`);
   });
 
   it('never makes a lazy chunk import the loader back (its URL is stable and short-cached; chunks are immutable)', () => {

@@ -24,6 +24,11 @@ export interface RecordingProxy {
   requests: Recorded[];
   /** Replaces the answer to matching requests (e.g. a worker script that throws). */
   override(match: (r: Recorded) => boolean, answer: { status: number; type: string; body: string } | null): void;
+  /**
+   * Holds matching requests from now on (recorded at once, forwarded only after `release`): a response
+   * as slow as a test needs, e.g. a chunk that must not load before the page is closed. `close` releases.
+   */
+  hold(match: (r: Recorded) => boolean): { release(): void };
   close(): Promise<void>;
 }
 
@@ -32,6 +37,7 @@ const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-l
 export function startRecordingProxy(upstream: string): Promise<RecordingProxy> {
   const requests: Recorded[] = [];
   let overrides: Array<{ match: (r: Recorded) => boolean; answer: { status: number; type: string; body: string } }> = [];
+  const holds: Array<{ match: (r: Recorded) => boolean; released: Promise<void>; release(): void }> = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -40,6 +46,7 @@ export function startRecordingProxy(upstream: string): Promise<RecordingProxy> {
         const url = new URL(req.url ?? '/', 'http://proxy');
         const rec: Recorded = { method: req.method ?? 'GET', path: url.pathname, query: url.search.replace(/^\?/, ''), headers: req.headers, body: Buffer.concat(chunks), status: 0 };
         requests.push(rec);
+        for (const h of holds.filter((h) => h.match(rec))) await h.released;
         const hit = overrides.find((o) => o.match(rec));
         if (hit) {
           rec.status = hit.answer.status;
@@ -81,8 +88,21 @@ export function startRecordingProxy(upstream: string): Promise<RecordingProxy> {
           overrides = overrides.filter((o) => o.match !== match);
           if (answer) overrides.push({ match, answer });
         },
+        hold(match) {
+          let release = (): void => undefined;
+          const released = new Promise<void>((resolve) => (release = resolve));
+          const h = { match, released, release };
+          holds.push(h);
+          return {
+            release() {
+              if (holds.includes(h)) holds.splice(holds.indexOf(h), 1);
+              h.release();
+            },
+          };
+        },
         close: () =>
           new Promise<void>((done) => {
+            for (const h of holds.splice(0)) h.release();
             server.close(() => done());
             server.closeAllConnections();
           }),
