@@ -7,7 +7,7 @@
 import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
 import { afterEach, describe, it } from '../test/browser/support/mocha.ts';
 import { cardIds, nextRender, openShop, type ShopFrame } from '../test/browser/support/shop-frame.ts';
-import { JACKET, VARIANT_ADMIN_TOKEN, VARIANT_SERVER } from '../test/browser/support/variant-fixture.ts';
+import { BESTSELLER_MODEL, JACKET, VARIANT_ADMIN_TOKEN, VARIANT_SERVER } from '../test/browser/support/variant-fixture.ts';
 
 /** The built-in English bestseller lines (`copy/templates.ts`). */
 const BESTSELLER_LINES = ['One of our bestsellers', 'A shop bestseller'];
@@ -20,8 +20,8 @@ describe('bestseller copy for variant groups, production build', () => {
   });
 
   it('says "bestseller" on the jacket card when the list names another size of it', async () => {
-    // A model name of its own: its lists touch no other test, and no cached /v1/popular answer is reused.
-    const model = `bestsellers-${Date.now()}`;
+    // A published model of its own (a list for an unpublished name is refused): its lists touch no other test.
+    const model = BESTSELLER_MODEL;
     const put = await fetch(`${VARIANT_SERVER}/v1/admin/models/${model}/bestsellers`, {
       method: 'PUT',
       headers: { Authorization: `Bearer ${VARIANT_ADMIN_TOKEN}`, 'Content-Type': 'application/json' },

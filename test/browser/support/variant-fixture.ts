@@ -37,5 +37,12 @@ export const VARIANT_FEED = [HEADER, ...ROWS].map((row) => row.join('\t')).join(
 /** Cards a full row can show: one per group, the sold-out size's group by its size in stock. */
 export const VARIANT_CARDS: readonly string[] = ['rain jacket M', 'wool hat', 'mug 1', 'tea pot', 'scarf', 'gloves', 'candle'];
 
+/**
+ * A second name the variant shop's model is published under, for `widget/popular.browser.test.ts`: a
+ * bestseller list needs a published model (`PUT /v1/admin/models/:name/bestsellers` answers 404
+ * `unknown_model` otherwise), and a name of its own keeps its list from any other test's rows.
+ */
+export const BESTSELLER_MODEL = 'bestsellers';
+
 /** Admin bearer token of the variant shop's server. */
 export const VARIANT_ADMIN_TOKEN = 'variant-admin-token-0123456789';

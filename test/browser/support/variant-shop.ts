@@ -2,7 +2,8 @@
  * Node side of the variant shop (`variant-fixture.ts`), loaded by `web-test-runner.config.mjs` for
  * requests under `/variants/`: the real edge server (`createApp`, memory storage), its catalog uploaded
  * as the shop's TSV feed through the admin API, and a tiny signed model whose items are the catalog's
- * variant groups (`groupIndex`), as `edge-recs train --catalog` makes them. Nothing is mocked.
+ * variant groups (`groupIndex`), as `edge-recs train --catalog` makes them, published as `default` and as
+ * `BESTSELLER_MODEL`. Nothing is mocked.
  */
 import { buildArtifact } from '../../../core/artifact/artifact.ts';
 import { generateKeyFile } from '../../../core/artifact/signing.ts';
@@ -14,7 +15,7 @@ import { createApp } from '../../../edge-server/app.ts';
 import { createMemoryStorage } from '../../../edge-server/memory-storage.ts';
 import { publishArtifact } from '../../../edge-server/registry.ts';
 import { memoryWidget } from '../../../edge-server/test-support.ts';
-import { VARIANT_ADMIN_TOKEN, VARIANT_FEED } from './variant-fixture.ts';
+import { BESTSELLER_MODEL, VARIANT_ADMIN_TOKEN, VARIANT_FEED } from './variant-fixture.ts';
 
 export async function startVariantShop(): Promise<{ fetch(request: Request): Promise<Response> }> {
   const key = await generateKeyFile();
@@ -22,8 +23,11 @@ export async function startVariantShop(): Promise<{ fetch(request: Request): Pro
   const storage = createMemoryStorage();
   const itemIds = [...groupIndex(parseTsvFeed(VARIANT_FEED)).groups.keys()];
   const config: ModelConfig = { numItems: itemIds.length, dim: 8, blocks: 1, heads: 1, maxLen: 10 };
-  const artifact = await buildArtifact({ name: 'default', version: 'v1', config, itemIds, weights: initWeights(config, 11), quantization: 'float32' }, key);
-  await publishArtifact(storage, artifact, { trusted: trustedKeys });
+  const weights = initWeights(config, 11);
+  for (const name of ['default', BESTSELLER_MODEL]) {
+    const artifact = await buildArtifact({ name, version: 'v1', config, itemIds, weights, quantization: 'float32' }, key);
+    await publishArtifact(storage, artifact, { trusted: trustedKeys });
+  }
   // The widget itself comes from the main test server (`/widget/edge-recs.js`); this one serves `/v1/*`.
   const app = createApp({ storage, trustedKeys, widget: memoryWidget({}), adminTokens: [VARIANT_ADMIN_TOKEN], analytics: { suppressBelow: 1 } });
   const upload = await app.request('/v1/admin/catalog', {
