@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { thrownContractError } from '../test/support/contract-error.ts';
-import { METRICS_LIMITS, parseMetricsBatch, parsePopular, type MetricsBatch, type Popular } from './analytics.ts';
+import { METRICS_LIMITS, parseMetricsBatch, parsePopular, purchasesBehind, type MetricsBatch, type Popular } from './analytics.ts';
 
 const counter = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   placement: 'for-you',
@@ -62,6 +62,7 @@ describe('parseMetricsBatch: revenue', () => {
     variant: 'viewed.1',
     currency: 'EUR',
     orders: 2,
+    purchases: 3,
     amount: 5980,
     ...over,
   });
@@ -72,14 +73,29 @@ describe('parseMetricsBatch: revenue', () => {
       counters: [counter({ event: 'purchase', count: 2 })],
       revenue: [revenue(), revenue({ currency: 'JPY', amount: 1200, orders: 1 })],
     });
-    expect(parseMetricsBatch({ model: 'default', counters: [], revenue: [revenue({ amount: 0, orders: 1 })] }).revenue).toEqual([revenue({ amount: 0, orders: 1 })]);
+    expect(parseMetricsBatch({ model: 'default', counters: [], revenue: [revenue({ amount: 0, orders: 1, purchases: 0 })] }).revenue).toEqual([revenue({ amount: 0, orders: 1, purchases: 0 })]);
     // A key's share of orders credited to another key: revenue without an order of its own.
     expect(parseMetricsBatch({ model: 'default', counters: [], revenue: [revenue({ orders: 0 })] }).revenue).toEqual([revenue({ orders: 0 })]);
     // Without revenue the batch is what it always was (no empty array added).
     expect(parseMetricsBatch({ model: 'default', counters: [counter()], revenue: [] })).toEqual({ model: 'default', counters: [counter()] });
   });
 
+  it('reads a sum without "purchases" (from a widget before the field) as the least it holds: 1 with an amount, else 0', () => {
+    const { purchases: _, ...old } = revenue({ orders: 3 });
+    expect(parseMetricsBatch({ model: 'default', counters: [], revenue: [old] }).revenue).toEqual([{ ...old, purchases: 1 }]);
+    expect(parseMetricsBatch({ model: 'default', counters: [], revenue: [{ ...old, amount: 0 }] }).revenue).toEqual([{ ...old, amount: 0, purchases: 0 }]);
+    expect(purchasesBehind({ amount: 5980 })).toBe(1);
+    expect(purchasesBehind({ amount: 0 })).toBe(0);
+    expect(purchasesBehind({ amount: 5980, purchases: 7 })).toBe(7);
+  });
+
   it.each([
+    [{ purchases: 0 }, /"purchases" must be at least 1 where "amount" is above 0 \(an amount is made of purchases; got 0\)/],
+    [{ purchases: -1 }, /"purchases" must be an integer 0-10000 \(got -1\)/],
+    [{ purchases: 10_001 }, /"purchases" must be an integer 0-10000/],
+    [{ purchases: 1.5 }, /"purchases" must be an integer 0-10000/],
+    [{ purchases: '3' }, /"purchases" must be an integer 0-10000/],
+    [{ purchases: null }, /"purchases" must be an integer 0-10000/],
     [{ amount: 12.5 }, /"amount" must be an integer 0-1000000000000 \(minor units of the currency, e\.g\. cents\) \(got 12\.5\)/],
     [{ amount: -1 }, /"amount" must be an integer 0-1000000000000/],
     [{ amount: '5980' }, /"amount" must be an integer/],

@@ -28,10 +28,10 @@ export interface MetricCounter {
 
 /**
  * Revenue of attributed purchases for cards of one placement, model version and copy variant, in one
- * currency: how many orders are credited to these cards and the sum credited, in the currency's minor
- * units. An order is credited to one key (the one whose clicked products carry most of its attributed
- * value), so `orders` add up over keys; its revenue is split over every key by their products' lines, so
- * `amount` may hold shares of orders credited to other keys.
+ * currency: how many orders are credited to these cards, how many purchases make up the sum, and the sum
+ * credited, in the currency's minor units. An order is credited to one key (the one whose clicked
+ * products carry most of its attributed value), so `orders` add up over keys; its revenue is split over
+ * every key by their products' lines, so `amount` may hold shares of orders credited to other keys.
  */
 export interface RevenueSum {
   placement: Placement;
@@ -39,10 +39,25 @@ export interface RevenueSum {
   variant: string;
   /** ISO 4217 code, upper case (`EUR`). */
   currency: string;
-  /** Orders credited to these cards (0 where the sum holds only shares of other keys' orders); the read-out's k-suppression counts these. */
+  /** Orders credited to these cards (0 where the sum holds only shares of other keys' orders). */
   orders: number;
+  /**
+   * Attributed product purchases whose lines make up `amount` (a share above 0; a purchase without a
+   * price adds nothing, so it does not count here): at least 1 where `amount` is above 0. The read-out
+   * hides the amount while fewer than k are behind it.
+   */
+  purchases: number;
   /** Integer sum in minor units (`1250` is 12.50 EUR, ¥1250 is `1250`): exact, whatever the number of orders. */
   amount: number;
+}
+
+/**
+ * The purchases behind a revenue sum that carries none: one sent by a widget, or stored by a server,
+ * from before `purchases` was counted. The least it can hold: 1 where it has an amount, else 0, so its
+ * revenue is never shown on more purchases than it had.
+ */
+export function purchasesBehind(sum: { amount: number; purchases?: number | undefined }): number {
+  return sum.purchases ?? (sum.amount > 0 ? 1 : 0);
 }
 
 /** `POST /v1/metrics` body. */
@@ -58,7 +73,7 @@ export interface MetricsBatch {
 export const METRICS_LIMITS = {
   /** Counters per batch. */
   counters: 256,
-  /** Largest single count (and `orders`): a page cannot honestly show a card more often between two flushes. */
+  /** Largest single count (and `orders`, `purchases`): a page cannot honestly show a card more often between two flushes. */
   count: 10_000,
   /** Revenue sums per batch. */
   revenue: 64,
@@ -132,16 +147,19 @@ export function parseMetricsBatch(raw: unknown): MetricsBatch {
   const revenue = list(raw, 'revenue', METRICS_LIMITS.revenue).map((r: unknown, i): RevenueSum => {
     const where = `metrics.revenue[${i}]`;
     if (!isRecord(r)) throw new ContractError('bad_metrics', `${where}: expected an object (got ${show(r)})`);
-    known(r, where, ['placement', 'modelVersion', 'variant', 'currency', 'orders', 'amount']);
+    known(r, where, ['placement', 'modelVersion', 'variant', 'currency', 'orders', 'purchases', 'amount']);
     if (!isCurrency(r.currency)) throw new ContractError('bad_metrics', `${where}: "currency" must be an ISO 4217 code such as "EUR" or "USD" (got ${show(r.currency)})`);
-    return {
-      placement: oneOf(r, 'placement', where, PLACEMENTS),
-      modelVersion: token(r, 'modelVersion', where),
-      variant: token(r, 'variant', where),
-      currency: r.currency,
-      orders: integer(r, 'orders', where, 0, METRICS_LIMITS.count),
-      amount: integer(r, 'amount', where, 0, METRICS_LIMITS.amount, ' (minor units of the currency, e.g. cents)'),
-    };
+    const placement = oneOf(r, 'placement', where, PLACEMENTS);
+    const modelVersion = token(r, 'modelVersion', where);
+    const variant = token(r, 'variant', where);
+    const orders = integer(r, 'orders', where, 0, METRICS_LIMITS.count);
+    const amount = integer(r, 'amount', where, 0, METRICS_LIMITS.amount, ' (minor units of the currency, e.g. cents)');
+    // Left out only by widgets from before the field: read as the least such a sum holds.
+    const purchases = r.purchases === undefined ? purchasesBehind({ amount }) : integer(r, 'purchases', where, 0, METRICS_LIMITS.count);
+    if (amount > 0 && purchases === 0) {
+      throw new ContractError('bad_metrics', `${where}: "purchases" must be at least 1 where "amount" is above 0 (an amount is made of purchases; got 0)`);
+    }
+    return { placement, modelVersion, variant, currency: r.currency, orders, purchases, amount };
   });
   if (counters.length + revenue.length === 0) throw new ContractError('bad_metrics', 'metrics: a batch must hold at least one counter or revenue sum');
   return revenue.length > 0 ? { model, counters, revenue } : { model, counters };

@@ -63,5 +63,5 @@ it('stores an add-to-cart and purchase the loader already credited without credi
   // The same events as the engine's own: credited to the clicked card, once each.
   for (const event of events(false)) await engine.intake(event);
   expect(counted()).toEqual({ click: 1, add_to_cart: 1, purchase: 1 });
-  expect(engine.metrics.pending()?.revenue).toEqual([{ placement: 'for-you', modelVersion: 'fallback', variant: card!.variant, currency: 'EUR', orders: 1, amount: Math.round(item.price * 100) }]);
+  expect(engine.metrics.pending()?.revenue).toEqual([{ placement: 'for-you', modelVersion: 'fallback', variant: card!.variant, currency: 'EUR', orders: 1, purchases: 1, amount: Math.round(item.price * 100) }]);
 });

@@ -90,7 +90,7 @@ describe('card-click attribution, production build', () => {
     const batch: MetricsBatch = parseMetricsBatch(JSON.parse(recorded[0]!.body));
     const key = { placement: 'similar', modelVersion, variant };
     deepEqual(batch.counters, [{ ...key, event: 'add_to_cart', count: 1 }, { ...key, event: 'purchase', count: 1 }], 'counters of the later page');
-    deepEqual(batch.revenue, [{ ...key, currency: 'EUR', orders: 1, amount: 2 * priceOf(clicked) * 100 }], 'revenue of the clicked product only, in cents');
+    deepEqual(batch.revenue, [{ ...key, currency: 'EUR', orders: 1, purchases: 1, amount: 2 * priceOf(clicked) * 100 }], 'revenue of the clicked product only, in cents');
     ok(!recorded[0]!.body.includes('T-1001') && !recorded[0]!.body.includes(clicked), 'no order or item id in the batch');
     deepEqual(clickedIds(), [], 'the purchase consumed the click');
 
@@ -127,7 +127,7 @@ describe('card-click attribution, production build', () => {
     await until(() => recordedMetrics(thanks).length > 0, 'a metrics batch was sent');
     const batches = recordedMetrics(thanks).map((m) => parseMetricsBatch(JSON.parse(m.body)));
     deepEqual(batches.flatMap((b) => b.counters), [{ ...key, event: 'add_to_cart', count: 1 }, { ...key, event: 'purchase', count: 1 }], 'the add-to-cart and purchase of size L, credited to the jacket\'s card');
-    deepEqual(batches.flatMap((b) => b.revenue ?? []), [{ ...key, currency: 'EUR', orders: 1, amount: 8900 }], 'the jacket\'s line only, in the card\'s EUR, in cents');
+    deepEqual(batches.flatMap((b) => b.revenue ?? []), [{ ...key, currency: 'EUR', orders: 1, purchases: 1, amount: 8900 }], 'the jacket\'s line only, in the card\'s EUR, in cents');
     deepEqual(clickedIds(), [], 'the purchase consumed the click');
     win.__releaseCatalog();
     deepEqual(thanks.errors, [], 'page errors');

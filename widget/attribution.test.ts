@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEvent } from '../core/events.ts';
-import { ATTRIBUTION_MS, Attributions, lineAmounts } from './attribution.ts';
-import type { MetricKey } from './metrics.ts';
+import { ATTRIBUTION_MS, Attributions, credit, lineAmounts } from './attribution.ts';
+import { Metrics, type MetricKey } from './metrics.ts';
 
 const SIMILAR: MetricKey = { placement: 'similar', modelVersion: 'v2', variant: 'viewed.1' };
 const FOR_YOU: MetricKey = { placement: 'for-you', modelVersion: 'v2', variant: 'segment.0' };
@@ -22,7 +22,7 @@ describe('Attributions: the rules', () => {
     expect(a.addToCart(cart('sku-1', 'sku-9'))).toEqual([SIMILAR]);
     expect(a.addToCart(cart('sku-1'))).toEqual([]);
     const credit = a.purchase(purchase({ items: [{ item_id: 'sku-1', price: 24.9, quantity: 1 }], value: 29.8, currency: 'EUR' }), noCatalog);
-    expect(credit).toEqual({ purchases: [SIMILAR], revenue: [{ key: SIMILAR, currency: 'EUR', amount: 2980, orders: 1 }] });
+    expect(credit).toEqual({ purchases: [SIMILAR], revenue: [{ key: SIMILAR, currency: 'EUR', amount: 2980, orders: 1, purchases: 1 }] });
     // The purchase consumed the click: buying it again later is not credited.
     expect(a.purchase(purchase({ items: [{ item_id: 'sku-1', price: 24.9 }], currency: 'EUR' }), noCatalog)).toEqual({ purchases: [], revenue: [] });
   });
@@ -32,7 +32,7 @@ describe('Attributions: the rules', () => {
     a.click('sku-1', SIMILAR);
     clock.now += 60_000;
     a.click('sku-1', FOR_YOU);
-    expect(a.purchase(purchase({ items: [{ item_id: 'sku-1', price: 10 }], currency: 'EUR' }), noCatalog)).toEqual({ purchases: [FOR_YOU], revenue: [{ key: FOR_YOU, currency: 'EUR', amount: 1000, orders: 1 }] });
+    expect(a.purchase(purchase({ items: [{ item_id: 'sku-1', price: 10 }], currency: 'EUR' }), noCatalog)).toEqual({ purchases: [FOR_YOU], revenue: [{ key: FOR_YOU, currency: 'EUR', amount: 1000, orders: 1, purchases: 1 }] });
   });
 
   it('credits a click for 7 days and not a moment longer', () => {
@@ -67,8 +67,8 @@ describe('Attributions: the rules', () => {
     const credit = a.purchase(order, noCatalog);
     expect(credit.purchases).toEqual([SIMILAR, FOR_YOU, SIMILAR]);
     expect(credit.revenue).toEqual([
-      { key: SIMILAR, currency: 'EUR', amount: 1123 + 1122, orders: 1 },
-      { key: FOR_YOU, currency: 'EUR', amount: 1123, orders: 0 },
+      { key: SIMILAR, currency: 'EUR', amount: 1123 + 1122, orders: 1, purchases: 2 },
+      { key: FOR_YOU, currency: 'EUR', amount: 1123, orders: 0, purchases: 1 },
     ]);
   });
 
@@ -84,9 +84,9 @@ describe('Attributions: the rules', () => {
     const credit = a.purchase(purchase({ currency: 'EUR', transaction_id: 'T-3', items: [{ item_id: 'sku-1', price: 30 }, { item_id: 'sku-2', price: 30 }, { item_id: 'sku-3', price: 10 }] }), noCatalog);
     expect(credit.purchases).toEqual([SIMILAR, FOR_YOU, CART]);
     expect(credit.revenue).toEqual([
-      { key: SIMILAR, currency: 'EUR', amount: 3000, orders: 0 },
-      { key: FOR_YOU, currency: 'EUR', amount: 3000, orders: 1 },
-      { key: CART, currency: 'EUR', amount: 1000, orders: 0 },
+      { key: SIMILAR, currency: 'EUR', amount: 3000, orders: 0, purchases: 1 },
+      { key: FOR_YOU, currency: 'EUR', amount: 3000, orders: 1, purchases: 1 },
+      { key: CART, currency: 'EUR', amount: 1000, orders: 0, purchases: 1 },
     ]);
     // Orders add up to the one order; revenue to the attributed lines, to the cent.
     expect(credit.revenue.reduce((n, r) => n + r.orders, 0)).toBe(1);
@@ -99,7 +99,30 @@ describe('Attributions: the rules', () => {
     a.click('sku-2', SIMILAR);
     const order = purchase({ items: [{ item_id: 'sku-1', price: 0.1, quantity: 3 }, { item_id: 'sku-2' }, { item_id: 'sku-3', price: 99 }] });
     expect(lineAmounts(order, 'USD')).toEqual([30, undefined, 9900]);
-    expect(a.purchase(order, (id) => (id === 'sku-1' ? 'USD' : undefined))).toEqual({ purchases: [SIMILAR, SIMILAR], revenue: [{ key: SIMILAR, currency: 'USD', amount: 30, orders: 1 }] });
+    // Two purchases, one of them with a price: the amount is made of one.
+    expect(a.purchase(order, (id) => (id === 'sku-1' ? 'USD' : undefined))).toEqual({ purchases: [SIMILAR, SIMILAR], revenue: [{ key: SIMILAR, currency: 'USD', amount: 30, orders: 1, purchases: 1 }] });
+  });
+
+  it('counts with the revenue only the purchases that make up its amount: not those without a price or with a share of 0', () => {
+    const { a } = book();
+    const metrics = new Metrics('/v1/metrics', 'default', () => true);
+    const ids = Array.from({ length: 10 }, (_, i) => `sku-${i}`);
+    for (const id of ids) a.click(id, SIMILAR);
+    // Nine products without a price and one at 89.00: ten purchases, and an amount that is one purchase's.
+    credit(purchase({ currency: 'EUR', items: ids.map((item_id, i) => (i === 9 ? { item_id, price: 89 } : { item_id })) }), a, metrics);
+    expect(metrics.pending()).toEqual({
+      model: 'default',
+      counters: [{ ...SIMILAR, event: 'purchase', count: 10 }],
+      revenue: [{ ...SIMILAR, currency: 'EUR', orders: 1, purchases: 1, amount: 8900 }],
+    });
+    // A value split by price: a free line gets nothing of it; lines without any price share it equally.
+    for (const id of ['free', 'paid', 'x', 'y']) a.click(id, FOR_YOU);
+    expect(a.purchase(purchase({ value: 20, currency: 'EUR', items: [{ item_id: 'free', price: 0 }, { item_id: 'paid', price: 20 }] }), noCatalog).revenue).toEqual([
+      { key: FOR_YOU, currency: 'EUR', amount: 2000, orders: 1, purchases: 1 },
+    ]);
+    expect(a.purchase(purchase({ value: 20, currency: 'EUR', items: [{ item_id: 'x' }, { item_id: 'y' }] }), noCatalog).revenue).toEqual([
+      { key: FOR_YOU, currency: 'EUR', amount: 2000, orders: 1, purchases: 2 },
+    ]);
   });
 
   it('counts the purchase but no revenue when neither the event nor the catalog gives a currency', () => {
@@ -147,8 +170,8 @@ describe('Attributions: the rules', () => {
     expect(a.purchase(order, noCatalog)).toEqual({
       purchases: [SIMILAR, FOR_YOU],
       revenue: [
-        { key: SIMILAR, currency: 'EUR', amount: 17980, orders: 1 },
-        { key: FOR_YOU, currency: 'EUR', amount: 5000, orders: 0 },
+        { key: SIMILAR, currency: 'EUR', amount: 17980, orders: 1, purchases: 1 },
+        { key: FOR_YOU, currency: 'EUR', amount: 5000, orders: 0, purchases: 1 },
       ],
     });
     expect(a.purchase(purchase({ currency: 'EUR', items: [{ item_id: 'jacket S', price: 89.9 }] }), noCatalog).purchases).toEqual([]);

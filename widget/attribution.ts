@@ -6,7 +6,8 @@
  *   placement, replaces it (last click wins);
  * - each click is credited at most one add-to-cart and one purchase; the purchase consumes the click;
  * - a purchase counts one `purchase` per attributed product, and its revenue is split over its lines (see
- *   `lineAmounts`); each card key gets its own lines' share. The order itself counts once, for one key:
+ *   `lineAmounts`); each card key gets its own lines' share, with the number of its products whose lines
+ *   carry some of it (the read-out's k-suppression counts these). The order itself counts once, for one key:
  *   the one whose lines carry the largest share of the attributed value (ties: the most recent click),
  *   so orders add up over placements, versions and variants;
  * - an order (`transaction_id`) reported again on this device is not counted again.
@@ -31,7 +32,7 @@
 import { PLACEMENTS, TOKEN } from '../core/analytics.ts';
 import { isCurrency, toMinor } from '../core/currency.ts';
 import type { ShopEvent } from '../core/events.ts';
-import type { MetricKey, Metrics } from './metrics.ts';
+import type { MetricKey, Metrics, RevenueShare } from './metrics.ts';
 
 /** How long a card click is credited with the add-to-carts and purchases of its product. */
 export const ATTRIBUTION_MS = 7 * 86_400_000;
@@ -70,11 +71,8 @@ interface Book {
 /** What a purchase credits: one `purchase` per attributed product, and revenue per card key. */
 export interface Credit {
   purchases: MetricKey[];
-  /**
-   * Per card key, its lines' share of the order in minor units of `currency`; `orders` is 1 for the one
-   * key the order is credited to and 0 for the others.
-   */
-  revenue: Array<{ key: MetricKey; currency: string; amount: number; orders: 0 | 1 }>;
+  /** Per card key, its lines' share of the order (see `RevenueShare`). */
+  revenue: Array<{ key: MetricKey } & RevenueShare>;
 }
 
 const empty = (): Book => ({ clicks: new Map(), orders: [] });
@@ -174,7 +172,7 @@ export function credit(
   } else if (event.name === 'purchase') {
     const { purchases, revenue } = book.purchase(event, currencyOf);
     for (const key of purchases) metrics.count(key, 'purchase');
-    for (const { key, currency, amount, orders } of revenue) if (!metrics.revenue(key, currency, amount, orders)) refused.push({ currency, amount });
+    for (const { key, ...share } of revenue) if (!metrics.revenue(key, share)) refused.push({ currency: share.currency, amount: share.amount });
   }
   return refused;
 }
@@ -254,20 +252,24 @@ export class Attributions {
       } catch {
         return; // a catalog currency this table does not know: no revenue rather than a wrong one
       }
-      const byKey = new Map<string, { key: MetricKey; currency: string; amount: number; orders: 0 | 1; latest: number }>();
+      const byKey = new Map<string, { key: MetricKey; currency: string; amount: number; orders: 0 | 1; latest: number; priced: Set<string> }>();
       for (const [i, click] of keyOfLine.entries()) {
         const amount = amounts[i];
         if (!click || amount === undefined) continue;
         const id = keyId(click);
-        const entry = byKey.get(id) ?? byKey.set(id, { key: this.key(click), currency, amount: 0, orders: 0, latest: click.at }).get(id)!;
+        const entry = byKey.get(id) ?? byKey.set(id, { key: this.key(click), currency, amount: 0, orders: 0, latest: click.at, priced: new Set() }).get(id)!;
         entry.amount += amount;
         entry.latest = Math.max(entry.latest, click.at);
+        // A product counts once however many of its lines (sizes) the order holds, and only if they add something.
+        if (amount > 0) entry.priced.add(idOfLine[i]!);
       }
       const entries = [...byKey.values()];
       if (entries.length === 0) return;
       // One order, one key: the largest share of the attributed value, then the most recent click, then the first line.
       entries.reduce((best, e) => (e.amount > best.amount || (e.amount === best.amount && e.latest > best.latest) ? e : best)).orders = 1;
-      credit.revenue = entries.filter((e) => e.orders === 1 || e.amount > 0).map(({ key, amount, orders }) => ({ key, currency, amount, orders }));
+      credit.revenue = entries
+        .filter((e) => e.orders === 1 || e.amount > 0)
+        .map(({ key, amount, orders, priced }) => ({ key, currency, amount, orders, purchases: priced.size }));
     });
     return credit;
   }

@@ -21,6 +21,18 @@ export interface MetricKey {
   variant: string;
 }
 
+/** One card key's share of one attributed order (`attribution.ts` `credit`), as `Metrics.revenue` adds it. */
+export interface RevenueShare {
+  /** ISO 4217 code (`EUR`). */
+  currency: string;
+  /** The key's lines' share of the order, in minor units of `currency`. */
+  amount: number;
+  /** 1 where the order is credited to this key, 0 where the key only gets its lines' share of another key's order. */
+  orders: 0 | 1;
+  /** The key's attributed products whose lines carry some of `amount` (at least 1 where it is above 0). */
+  purchases: number;
+}
+
 /** Sends one body; resolves true when it was handed to the browser. Replaceable in tests. */
 export type Send = (url: string, body: string) => boolean;
 
@@ -79,22 +91,24 @@ export class Metrics {
   }
 
   /**
-   * Adds `key`'s share of one attributed order: `amount` in minor units of `currency` (ISO 4217), and
-   * `orders` 1 where the order is credited to `key` (default), 0 where `key` only gets its lines' share of
-   * an order credited to another key (`attribution.ts`). Returns false, counting nothing, for an amount
-   * the contract cannot carry (not an integer, negative, over `METRICS_LIMITS.amount`) or an unknown
-   * currency; true otherwise (also while disabled).
+   * Adds `key`'s share of one attributed order (`RevenueShare`). Returns false, counting nothing, for a
+   * share the contract cannot carry (an amount not an integer, negative or over `METRICS_LIMITS.amount`;
+   * an unknown currency; purchases not an integer 0-`METRICS_LIMITS.count`, or 0 with an amount); true
+   * otherwise (also while disabled).
    */
-  revenue(key: MetricKey, currency: string, amount: number, orders: 0 | 1 = 1): boolean {
+  revenue(key: MetricKey, share: RevenueShare): boolean {
+    const { currency, amount, orders, purchases } = share;
     if (!isCurrency(currency) || !Number.isSafeInteger(amount) || amount < 0 || amount > METRICS_LIMITS.amount) return false;
+    if (!Number.isInteger(purchases) || purchases < 0 || purchases > METRICS_LIMITS.count || (amount > 0 && purchases === 0)) return false;
     if (!this.enabled) return true;
-    const sum: RevenueSum = { placement: key.placement, modelVersion: safe(key.modelVersion, 'fallback'), variant: safe(key.variant, 'none'), currency, orders: 0, amount: 0 };
+    const sum: RevenueSum = { placement: key.placement, modelVersion: safe(key.modelVersion, 'fallback'), variant: safe(key.variant, 'none'), currency, orders: 0, purchases: 0, amount: 0 };
     const id = `${sum.placement}|${sum.modelVersion}|${sum.variant}|${currency}`;
     const kept = this.sums.get(id);
     // A sum that would pass a limit goes out first; this order starts the next one.
-    if (kept && (kept.amount + amount > METRICS_LIMITS.amount || kept.orders >= METRICS_LIMITS.count)) this.flush();
+    if (kept && (kept.amount + amount > METRICS_LIMITS.amount || kept.orders + orders > METRICS_LIMITS.count || kept.purchases + purchases > METRICS_LIMITS.count)) this.flush();
     const existing = this.sums.get(id) ?? (this.sums.set(id, sum), sum);
     existing.orders += orders;
+    existing.purchases += purchases;
     existing.amount += amount;
     if (this.sums.size >= METRICS_LIMITS.revenue) this.flush();
     else this.flushIfLeaving();

@@ -59,7 +59,7 @@ describe('queuedCredit: crediting what the engine never took', () => {
           { ...SIMILAR, event: 'add_to_cart', count: 1 },
           { ...SIMILAR, event: 'purchase', count: 1 },
         ],
-        revenue: [{ ...SIMILAR, currency: 'EUR', orders: 1, amount: 12000 }],
+        revenue: [{ ...SIMILAR, currency: 'EUR', orders: 1, purchases: 1, amount: 12000 }],
       },
     ], 'the batch: one add-to-cart (the second is not the first since the click), one purchase, the jacket\'s 120.00 of the order');
     deepEqual(queue.map((e) => e.attributed === true), [false, true, true, true, false], 'the add-to-carts and the purchase are marked; the view and the invalid purchase are not');

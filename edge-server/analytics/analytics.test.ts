@@ -160,40 +160,51 @@ describe('metricsReadout', () => {
 });
 
 describe('revenue', () => {
-  const sum = (currency: string, orders: number, amount: number, over: Record<string, unknown> = {}): Record<string, unknown> => ({
+  const sum = (currency: string, orders: number, purchases: number, amount: number, over: Record<string, unknown> = {}): Record<string, unknown> => ({
     placement: 'for-you',
     modelVersion: 'v1',
     variant: 'viewed.1',
     currency,
     orders,
+    purchases,
     amount,
     ...over,
   });
 
-  it('sums revenue per placement, version, variant, currency and UTC day, exactly in minor units', async () => {
+  it('sums revenue, orders and purchases per placement, version, variant, currency and UTC day, exactly in minor units', async () => {
     const { app, store } = await setup();
     // 0.10 EUR three thousand times: 300.00 exactly (a float sum of 0.1 would drift).
     for (let i = 0; i < 3; i++) {
-      const res = await post(app, { model: 'default', counters: [counter('purchase', 1000)], revenue: Array.from({ length: 10 }, () => sum('EUR', 100, 1000)) });
+      const res = await post(app, { model: 'default', counters: [counter('purchase', 1000)], revenue: Array.from({ length: 10 }, () => sum('EUR', 100, 90, 1000)) });
       expect(res.status).toBe(202);
       expect(await res.json()).toEqual({ accepted: 11 });
     }
-    expect((await post(app, { model: 'default', counters: [], revenue: [sum('JPY', 2, 2400, { placement: 'cart', variant: 'none', modelVersion: 'fallback' })] })).status).toBe(202);
+    expect((await post(app, { model: 'default', counters: [], revenue: [sum('JPY', 2, 3, 2400, { placement: 'cart', variant: 'none', modelVersion: 'fallback' })] })).status).toBe(202);
     const day = new Date().toISOString().slice(0, 10);
     const rows = await store.readRevenue('default');
     expect(rows.sort((a, b) => a.currency.localeCompare(b.currency))).toEqual([
-      { day, placement: 'for-you', modelVersion: 'v1', variant: 'viewed.1', currency: 'EUR', orders: 3000, amount: 30_000 },
-      { day, placement: 'cart', modelVersion: 'fallback', variant: 'none', currency: 'JPY', orders: 2, amount: 2400 },
+      { day, placement: 'for-you', modelVersion: 'v1', variant: 'viewed.1', currency: 'EUR', orders: 3000, purchases: 2700, amount: 30_000 },
+      { day, placement: 'cart', modelVersion: 'fallback', variant: 'none', currency: 'JPY', orders: 2, purchases: 3, amount: 2400 },
     ]);
   });
 
+  it('takes a revenue sum without purchases, from a widget of before the field, as the one purchase it surely holds', async () => {
+    const { app, store } = await setup();
+    const { purchases: _, ...old } = sum('EUR', 4, 0, 5_000);
+    expect((await post(app, { model: 'default', counters: [], revenue: [old] })).status).toBe(202);
+    expect((await post(app, { model: 'default', counters: [], revenue: [sum('EUR', 2, 3, 1_000)] })).status).toBe(202);
+    expect(await store.readRevenue('default')).toEqual([expect.objectContaining({ currency: 'EUR', orders: 6, purchases: 4, amount: 6_000 })]);
+  });
+
   it.each([
-    [sum('EUR', 1, 12.5), /^metrics\.revenue\[0\]: "amount" must be an integer/],
-    [sum('EUR', 1, -100), /"amount" must be an integer 0-/],
-    [sum('EUR', 1, 1e13), /"amount" must be an integer 0-1000000000000/],
-    [sum('EURO', 1, 100), /"currency" must be an ISO 4217 code/],
-    [sum('EUR', -1, 100), /"orders" must be an integer 0-10000/],
-    [{ ...sum('EUR', 1, 100), orderId: 'DEMO-1' }, /unknown field "orderId"/],
+    [sum('EUR', 1, 1, 12.5), /^metrics\.revenue\[0\]: "amount" must be an integer/],
+    [sum('EUR', 1, 1, -100), /"amount" must be an integer 0-/],
+    [sum('EUR', 1, 1, 1e13), /"amount" must be an integer 0-1000000000000/],
+    [sum('EURO', 1, 1, 100), /"currency" must be an ISO 4217 code/],
+    [sum('EUR', -1, 1, 100), /"orders" must be an integer 0-10000/],
+    [sum('EUR', 1, 10_001, 100), /"purchases" must be an integer 0-10000/],
+    [sum('EUR', 1, 0, 100), /"purchases" must be at least 1 where "amount" is above 0/],
+    [{ ...sum('EUR', 1, 1, 100), orderId: 'DEMO-1' }, /unknown field "orderId"/],
   ])('refuses a batch whose revenue sum is %j (400), storing nothing of it', async (bad, message) => {
     const { app, store } = await setup();
     expect(await expectError(await post(app, { model: 'default', counters: [counter('click', 1)], revenue: [bad] }), 400, 'bad_metrics')).toMatch(message);
@@ -203,16 +214,16 @@ describe('revenue', () => {
 
   it('refuses revenue for a version the model never published', async () => {
     const { app, store } = await setup();
-    await expectError(await post(app, { model: 'default', counters: [], revenue: [sum('EUR', 1, 100, { modelVersion: 'v9' })] }), 400, 'unknown_version');
+    await expectError(await post(app, { model: 'default', counters: [], revenue: [sum('EUR', 1, 1, 100, { modelVersion: 'v9' })] }), 400, 'unknown_version');
     expect(await store.readRevenue('default')).toEqual([]);
   });
 
-  it('reads out revenue per currency with revenue per impression and per click, hidden behind fewer than k orders', async () => {
+  it('reads out revenue per currency with revenue per impression and per click, hidden behind fewer than k purchases', async () => {
     const { app } = await setup();
     await post(app, {
       model: 'default',
-      counters: [counter('impression', 1000), counter('click', 100), counter('purchase', 12), counter('impression', 50, { placement: 'cart', variant: 'none' }), counter('click', 20, { placement: 'cart', variant: 'none' })],
-      revenue: [sum('EUR', 12, 123_456), sum('USD', 3, 9_000), sum('EUR', 9, 5_000, { placement: 'cart', variant: 'none' })],
+      counters: [counter('impression', 1000), counter('click', 100), counter('purchase', 15), counter('impression', 50, { placement: 'cart', variant: 'none' }), counter('click', 20, { placement: 'cart', variant: 'none' })],
+      revenue: [sum('EUR', 12, 12, 123_456), sum('USD', 3, 3, 9_000), sum('EUR', 9, 9, 5_000, { placement: 'cart', variant: 'none' })],
     });
     const body = (await (await app.request('/v1/admin/metrics?model=default', { headers: ADMIN })).json()) as ReturnType<typeof metricsReadout>;
     const forYou = body.groups.find((g) => g.placement === 'for-you')!;
@@ -220,9 +231,9 @@ describe('revenue', () => {
       EUR: { orders: 12, amount: '1234.56', perImpression: 1.2346, perClick: 12.3456 },
       USD: { orders: null, amount: null, perImpression: null, perClick: null },
     });
-    // 9 orders are below k = 10: the cart row's revenue is not shown.
+    // 9 purchases are below k = 10: the cart row's revenue is not shown.
     expect(body.byPlacement.find((p) => p.placement === 'cart')!.revenue).toEqual({ EUR: { orders: null, amount: null, perImpression: null, perClick: null } });
-    // Over every placement the EUR orders pass k (21); the 50 impressions of the cart row are counted in.
+    // Over every placement the EUR purchases pass k (21); the 50 impressions of the cart row are counted in.
     expect(body.byVersion).toEqual([
       expect.objectContaining({ modelVersion: 'v1', impression: 1050, click: 120, revenue: { EUR: { orders: 21, amount: '1284.56', perImpression: 1.2234, perClick: 10.7047 }, USD: { orders: null, amount: null, perImpression: null, perClick: null } } }),
     ]);
@@ -231,7 +242,7 @@ describe('revenue', () => {
   it('adds up orders over rows: a row\'s share of orders credited to another row adds revenue and no order', async () => {
     const { app } = await setup();
     // Twelve orders credited to for-you, whose cart-row products took 30.00 of them.
-    await post(app, { model: 'default', counters: [], revenue: [sum('EUR', 12, 120_000), sum('EUR', 0, 3_000, { placement: 'cart', variant: 'none' })] });
+    await post(app, { model: 'default', counters: [], revenue: [sum('EUR', 12, 12, 120_000), sum('EUR', 0, 3, 3_000, { placement: 'cart', variant: 'none' })] });
     const body = (await (await app.request('/v1/admin/metrics?model=default', { headers: ADMIN })).json()) as ReturnType<typeof metricsReadout>;
     expect(body.byPlacement.map((p) => [p.placement, p.revenue.EUR])).toEqual([
       ['cart', { orders: 0, amount: null, perImpression: null, perClick: null }],
@@ -244,49 +255,82 @@ describe('revenue', () => {
 describe('metricsReadout: revenue', () => {
   const day = '2026-03-01';
   const purchases = (placement: Placement, modelVersion: string, variant: string, count: number): MetricRow => ({ day, placement, modelVersion, variant, event: 'purchase', count });
-  const share = (placement: Placement, modelVersion: string, variant: string, orders: number, amount: number, currency = 'USD'): RevenueRow => ({ day, placement, modelVersion, variant, currency, orders, amount });
+  /** A revenue cell: `bought` purchases make up its `amount`. */
+  const share = (placement: Placement, modelVersion: string, variant: string, orders: number, bought: number, amount: number, currency = 'USD', on = day): RevenueRow => ({
+    day: on,
+    placement,
+    modelVersion,
+    variant,
+    currency,
+    orders,
+    purchases: bought,
+    amount,
+  });
   const total = (rows: ReadonlyArray<{ revenue: Record<string, { amount: string | null }> }>): number =>
     rows.reduce((sum, r) => sum + Math.round(Number(r.revenue.USD?.amount ?? Number.NaN) * 100), 0);
 
   it('shows every revenue figure at k = 1, so the revenue of every table adds up to the same total', () => {
     // Orders credited to the similar row hold products clicked on the cart and for-you rows too: those
-    // rows get their lines' shares (33.20 USD in all) and no order, as in a merchant's first week.
-    const rows = [purchases('similar', 'v1', 'viewed.1', 3), purchases('cart', 'v1', 'none', 1), purchases('for-you', 'v2', 'viewed.2', 1)];
-    const revenue = [share('similar', 'v1', 'viewed.1', 3, 58_842), share('cart', 'v1', 'none', 0, 1_990), share('for-you', 'v2', 'viewed.2', 0, 1_330)];
+    // rows get their lines' shares (33.20 USD in all) and no order, as in a merchant's first week. The
+    // cart row also has an order of free products (no amount, no purchase behind one), and purchases
+    // without a price: its purchase counter (4) is more than the purchases behind its amount (1).
+    const rows = [purchases('similar', 'v1', 'viewed.1', 3), purchases('cart', 'v1', 'none', 4), purchases('for-you', 'v2', 'viewed.2', 1)];
+    const revenue = [
+      share('similar', 'v1', 'viewed.1', 3, 3, 58_842),
+      share('cart', 'v1', 'none', 0, 1, 1_990),
+      share('cart', 'v1', 'none', 1, 0, 0, 'USD', '2026-03-02'),
+      share('for-you', 'v2', 'viewed.2', 0, 1, 1_330),
+    ];
     const r = metricsReadout('m', rows, 1, revenue);
     expect(r.groups.map((g) => g.revenue.USD)).toEqual([
-      { orders: 0, amount: '19.90', perImpression: null, perClick: null },
+      { orders: 1, amount: '19.90', perImpression: null, perClick: null },
       { orders: 0, amount: '13.30', perImpression: null, perClick: null },
       { orders: 3, amount: '588.42', perImpression: null, perClick: null },
     ]);
     expect([total(r.byPlacement), total(r.byVariant), total(r.byVersion), total(r.groups), total(r.daily)]).toEqual([62_162, 62_162, 62_162, 62_162, 62_162]);
+    expect(r.daily.map((d) => [d.day, d.placement, d.revenue.USD])).toContainEqual(['2026-03-02', 'cart', { orders: 1, amount: '0.00', perImpression: null, perClick: null }]);
   });
 
-  it('hides revenue behind fewer than k purchases of the row, whether or not orders were credited to it', () => {
-    const rows = [purchases('similar', 'v1', 'a', 12), purchases('cart', 'v1', 'none', 10), purchases('for-you', 'v1', 'b', 9)];
-    const revenue = [share('similar', 'v1', 'a', 12, 100_000), share('cart', 'v1', 'none', 0, 5_000), share('for-you', 'v1', 'b', 0, 4_000)];
+  it('hides revenue made of fewer than k purchases, however many purchases the row counts', () => {
+    const rows = [purchases('similar', 'v1', 'a', 12), purchases('cart', 'v1', 'none', 10), purchases('for-you', 'v1', 'b', 9), purchases('trending', 'v1', 'c', 10)];
+    const revenue = [
+      share('similar', 'v1', 'a', 12, 12, 100_000),
+      share('cart', 'v1', 'none', 0, 10, 5_000),
+      share('for-you', 'v1', 'b', 0, 9, 4_000),
+      // 9 purchases without a price and one at 89.00: 10 purchases, an amount that is one purchase's.
+      share('trending', 'v1', 'c', 1, 1, 8_900),
+    ];
     const byPlacement = Object.fromEntries(metricsReadout('m', rows, 10, revenue).byPlacement.map((p) => [p.placement, p.revenue.USD]));
     // 10 purchases of cart-row products, none of them the order's main share: shown.
     expect(byPlacement.cart).toEqual({ orders: 0, amount: '50.00', perImpression: null, perClick: null });
     expect(byPlacement['for-you']).toEqual({ orders: 0, amount: null, perImpression: null, perClick: null });
     expect(byPlacement.similar).toEqual({ orders: 12, amount: '1000.00', perImpression: null, perClick: null });
+    expect(byPlacement.trending).toEqual({ orders: null, amount: null, perImpression: null, perClick: null });
   });
 
-  it('counts, in a row with several currencies, only the purchases each currency surely has: its orders', () => {
-    const rows = [purchases('similar', 'v1', 'a', 14)];
-    const revenue = [share('similar', 'v1', 'a', 12, 100_000, 'EUR'), share('similar', 'v1', 'a', 2, 3_000)];
+  it('adds up the purchases behind revenue over the cells of a row, and shows an amount of 0 at any k', () => {
+    const revenue = [share('similar', 'v1', 'a', 6, 6, 60_000), share('similar', 'v1', 'b', 4, 4, 40_000, 'USD', '2026-03-02'), share('cart', 'v1', 'none', 1, 0, 0)];
+    const r = metricsReadout('m', [], 10, revenue);
+    expect(r.byPlacement.map((p) => [p.placement, p.revenue.USD])).toEqual([
+      ['cart', { orders: null, amount: '0.00', perImpression: null, perClick: null }],
+      ['similar', { orders: 10, amount: '1000.00', perImpression: null, perClick: null }],
+    ]);
+    expect(r.groups.filter((g) => g.placement === 'similar').map((g) => g.revenue.USD!.amount)).toEqual([null, null]);
+  });
+
+  it('counts, in a row with several currencies, the purchases behind each currency\'s own amount', () => {
+    const rows = [purchases('similar', 'v1', 'a', 24)];
+    const revenue = [share('similar', 'v1', 'a', 12, 12, 100_000, 'EUR'), share('similar', 'v1', 'a', 2, 10, 3_000), share('similar', 'v1', 'a', 2, 2, 500, 'GBP')];
     expect(metricsReadout('m', rows, 10, revenue).groups[0]!.revenue).toEqual({
       EUR: { orders: 12, amount: '1000.00', perImpression: null, perClick: null },
-      USD: { orders: null, amount: null, perImpression: null, perClick: null },
+      GBP: { orders: null, amount: null, perImpression: null, perClick: null },
+      USD: { orders: null, amount: '30.00', perImpression: null, perClick: null },
     });
   });
 
   it('formats amounts in the currency\'s own minor units, and gives no per-impression figure where impressions are hidden', () => {
     const rows: MetricRow[] = [{ day: '2026-03-01', placement: 'similar', modelVersion: 'v1', variant: 'a', event: 'click', count: 40 }];
-    const revenue: RevenueRow[] = [
-      { day: '2026-03-01', placement: 'similar', modelVersion: 'v1', variant: 'a', currency: 'JPY', orders: 10, amount: 125_000 },
-      { day: '2026-03-02', placement: 'similar', modelVersion: 'v1', variant: 'a', currency: 'KWD', orders: 10, amount: 10_005 },
-    ];
+    const revenue: RevenueRow[] = [share('similar', 'v1', 'a', 10, 10, 125_000, 'JPY'), share('similar', 'v1', 'a', 10, 10, 10_005, 'KWD', '2026-03-02')];
     expect(metricsReadout('m', rows, 10, revenue).groups[0]!.revenue).toEqual({
       JPY: { orders: 10, amount: '125000', perImpression: null, perClick: 3125 },
       KWD: { orders: 10, amount: '10.005', perImpression: null, perClick: 0.25013 },

@@ -1,11 +1,12 @@
 /**
  * The admin read-out of summed counters and revenue, with small counts suppressed: a cell from 1 to
- * `k - 1` is reported as `null`, and so is any ratio that would need one; a revenue figure is `null`
- * when fewer than `k` attributed purchases are behind it (the row's `purchase` counter: every revenue
- * share comes from purchases of the row's own clicked products, credited order or not). Small cells are
- * where a count can point at a single shopper ("the one purchase from the cart row of variant B
- * yesterday"), so they are never shown. A 0 is shown: no shopper is behind it. A ratio with a denominator
- * of 0 (CTR without impressions, conversion without clicks) is `null` too: there is no such rate.
+ * `k - 1` is reported as `null`, and so is any ratio that would need one; a currency's revenue is `null`
+ * when fewer than `k` purchases make up its amount (the `purchases` of its revenue sums: purchases whose
+ * lines carry a share of it, so a purchase without a price, which adds nothing, does not count). Small
+ * cells are where a figure can point at a single shopper ("the one purchase from the cart row of variant
+ * B yesterday", "the 89 EUR of the one priced purchase among nine free ones"), so they are never shown. A
+ * 0 is shown: no shopper is behind it. A ratio with a denominator of 0 (CTR without impressions,
+ * conversion without clicks) is `null` too: there is no such rate.
  */
 import { METRIC_EVENTS, type MetricEvent } from '../../core/analytics.ts';
 import { fromMinor, minorDigits } from '../../core/currency.ts';
@@ -22,8 +23,8 @@ export interface Rates {
 }
 
 /**
- * Revenue in one currency. `amount` and the rates are `null` when fewer than k attributed purchases are
- * behind them; `orders` is a count like the others (`null` from 1 to k - 1).
+ * Revenue in one currency. `amount` and the rates are `null` when fewer than k purchases make up the
+ * amount; `orders` is a count like the others (`null` from 1 to k - 1).
  */
 export interface RevenueFigures {
   /**
@@ -52,7 +53,7 @@ type Figures = EventCounts & Rates & RevenueByCurrency;
 
 export interface MetricsReadout {
   model: string;
-  /** Counts from 1 to below this (and revenue with fewer purchases behind it) are reported as `null`; 0 is shown. */
+  /** Counts from 1 to below this (and revenue made of fewer purchases) are reported as `null`; 0 is shown. */
   suppressedBelow: number;
   /** Per placement, over every version and variant. */
   byPlacement: Array<{ placement: string } & Figures>;
@@ -77,25 +78,24 @@ type Row = Pick<MetricRow, 'day' | 'placement' | 'modelVersion' | 'variant'>;
 interface Sums<K> {
   key: K;
   counts: Record<MetricEvent, number>;
-  /** Per currency: [orders, amount in minor units]. */
-  revenue: Map<string, [number, number]>;
+  /** Per currency: [orders, amount in minor units, purchases making up the amount]. */
+  revenue: Map<string, [number, number, number]>;
 }
 
 /** A count as the read-out shows it: 0, or `k` and more; `null` from 1 to `k - 1`. */
 const shownCount = (n: number, k: number): number | null => (n === 0 || n >= k ? n : null);
 
 /**
- * Revenue per currency, hidden where fewer than `k` purchases are behind it. In a row with one currency
- * those are the row's `purchase` counter; with several, the counter cannot be split by currency, so a
- * currency counts only what it surely has: its credited orders (each one holds a purchase of the row's
- * products), and at least the one purchase that made the share. Either way k = 1 shows every figure.
+ * Revenue per currency, hidden where its amount is made of fewer than `k` purchases (its own count, not
+ * the row's `purchase` counter, which also counts purchases without a price or in another currency). An
+ * amount of 0 is shown like a count of 0; any other amount has at least 1 purchase, so k = 1 shows every
+ * figure.
  */
-function revenueFigures(revenue: Map<string, [number, number]>, purchases: number, shown: EventCounts, k: number): Record<string, RevenueFigures> {
+function revenueFigures(revenue: Map<string, [number, number, number]>, shown: EventCounts, k: number): Record<string, RevenueFigures> {
   const out: Record<string, RevenueFigures> = {};
   for (const currency of [...revenue.keys()].sort()) {
-    const [orders, minor] = revenue.get(currency)!;
-    const behind = Math.max(revenue.size === 1 ? purchases : 0, orders, 1);
-    if (behind < k) {
+    const [orders, minor, purchases] = revenue.get(currency)!;
+    if (minor > 0 && purchases < k) {
       out[currency] = { orders: shownCount(orders, k), amount: null, perImpression: null, perClick: null };
       continue;
     }
@@ -118,8 +118,8 @@ function summarize<K extends Record<string, string>>(rows: readonly MetricRow[],
   for (const row of rows) entry(row).counts[row.event] += row.count;
   for (const row of revenue) {
     const cell = entry(row).revenue;
-    const [orders, amount] = cell.get(row.currency) ?? [0, 0];
-    cell.set(row.currency, [orders + row.orders, amount + row.amount]);
+    const [orders, amount, purchases] = cell.get(row.currency) ?? [0, 0, 0];
+    cell.set(row.currency, [orders + row.orders, amount + row.amount, purchases + row.purchases]);
   }
   return [...sums.values()]
     .sort((a, b) => (JSON.stringify(Object.values(a.key)) < JSON.stringify(Object.values(b.key)) ? -1 : 1))
@@ -131,7 +131,7 @@ function summarize<K extends Record<string, string>>(rows: readonly MetricRow[],
         ...shown,
         ctr: ratio(shown.click, shown.impression),
         conversion: ratio(shown.purchase, shown.click),
-        revenue: revenueFigures(byCurrency, counts.purchase, shown, k),
+        revenue: revenueFigures(byCurrency, shown, k),
       };
     });
 }

@@ -3,21 +3,24 @@
  * ops directly; the Node store writes each op to an append-only log first and replays the log on start,
  * so both share this one definition of what an op does.
  */
-import type { MetricCounter, RevenueSum } from '../../core/analytics.ts';
+import { purchasesBehind, type MetricCounter, type RevenueSum } from '../../core/analytics.ts';
 import { decayedAdd } from './popularity.ts';
 import type { BestsellerList, ItemScore, MetricRow, RevenueRow } from './store.ts';
 
 export type AnalyticsOp =
-  /** `revenue` is absent in logs written before revenue was counted, and in batches without any. */
-  | { op: 'metrics'; model: string; day: string; counters: readonly MetricCounter[]; revenue?: readonly RevenueSum[] }
+  /**
+   * `revenue` is absent in logs written before revenue was counted, and in batches without any; a sum's
+   * `purchases` in logs written before purchases were (`purchasesBehind` reads them).
+   */
+  | { op: 'metrics'; model: string; day: string; counters: readonly MetricCounter[]; revenue?: ReadonlyArray<Omit<RevenueSum, 'purchases'> & { purchases?: number }> }
   | { op: 'items'; model: string; counts: Readonly<Record<string, number>>; at: number; halfLifeMs: number }
   | { op: 'bestsellers'; model: string; list: BestsellerList };
 
 interface ModelState {
   /** Key: JSON of [day, placement, modelVersion, variant, event]. */
   metrics: Map<string, number>;
-  /** Key: JSON of [day, placement, modelVersion, variant, currency]; value: [orders, amount in minor units]. */
-  revenue: Map<string, [number, number]>;
+  /** Key: JSON of [day, placement, modelVersion, variant, currency]; value: [orders, amount in minor units, purchases]. */
+  revenue: Map<string, [number, number, number]>;
   items: Map<string, ItemScore>;
   bestsellers: BestsellerList | null;
 }
@@ -28,8 +31,11 @@ export interface AnalyticsSnapshot {
     string,
     {
       metrics: Array<[string, string, string, string, string, number]>;
-      /** [day, placement, modelVersion, variant, currency, orders, amount]; absent in snapshots from before revenue. */
-      revenue?: Array<[string, string, string, string, string, number, number]>;
+      /**
+       * [day, placement, modelVersion, variant, currency, orders, amount, purchases]; absent in snapshots
+       * from before revenue, and `purchases` in those from before purchases were counted.
+       */
+      revenue?: Array<[string, string, string, string, string, number, number, number?]>;
       items: Record<string, [number, number]>;
       bestsellers: BestsellerList | null;
     }
@@ -55,8 +61,8 @@ export class AnalyticsState {
         }
         for (const r of op.revenue ?? []) {
           const key = JSON.stringify([op.day, r.placement, r.modelVersion, r.variant, r.currency]);
-          const [orders, amount] = model.revenue.get(key) ?? [0, 0];
-          model.revenue.set(key, [orders + r.orders, amount + r.amount]);
+          const [orders, amount, purchases] = model.revenue.get(key) ?? [0, 0, 0];
+          model.revenue.set(key, [orders + r.orders, amount + r.amount, purchases + purchasesBehind(r)]);
         }
         return;
       case 'items':
@@ -79,9 +85,9 @@ export class AnalyticsState {
 
   revenue(name: string): RevenueRow[] {
     const rows: RevenueRow[] = [];
-    for (const [key, [orders, amount]] of this.#models.get(name)?.revenue ?? []) {
+    for (const [key, [orders, amount, purchases]] of this.#models.get(name)?.revenue ?? []) {
       const [day, placement, modelVersion, variant, currency] = JSON.parse(key) as [string, RevenueRow['placement'], string, string, string];
-      rows.push({ day, placement, modelVersion, variant, currency, orders, amount });
+      rows.push({ day, placement, modelVersion, variant, currency, orders, purchases, amount });
     }
     return rows;
   }
@@ -101,7 +107,7 @@ export class AnalyticsState {
     for (const [name, m] of this.#models) {
       models[name] = {
         metrics: [...m.metrics].map(([key, count]) => [...(JSON.parse(key) as [string, string, string, string, string]), count]),
-        revenue: [...m.revenue].map(([key, [orders, amount]]) => [...(JSON.parse(key) as [string, string, string, string, string]), orders, amount]),
+        revenue: [...m.revenue].map(([key, [orders, amount, purchases]]) => [...(JSON.parse(key) as [string, string, string, string, string]), orders, amount, purchases]),
         items: Object.fromEntries([...m.items].map(([id, s]) => [id, [s.score, s.at]])),
         bestsellers: m.bestsellers,
       };
@@ -116,8 +122,8 @@ export class AnalyticsState {
       for (const [day, placement, modelVersion, variant, event, count] of m.metrics) {
         model.metrics.set(JSON.stringify([day, placement, modelVersion, variant, event]), count);
       }
-      for (const [day, placement, modelVersion, variant, currency, orders, amount] of m.revenue ?? []) {
-        model.revenue.set(JSON.stringify([day, placement, modelVersion, variant, currency]), [orders, amount]);
+      for (const [day, placement, modelVersion, variant, currency, orders, amount, purchases] of m.revenue ?? []) {
+        model.revenue.set(JSON.stringify([day, placement, modelVersion, variant, currency]), [orders, amount, purchasesBehind({ amount, purchases })]);
       }
       for (const [id, [score, at]] of Object.entries(m.items)) model.items.set(id, { score, at });
       model.bestsellers = m.bestsellers;

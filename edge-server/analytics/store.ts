@@ -14,7 +14,7 @@ export interface MetricRow extends MetricCounter {
   day: string;
 }
 
-/** Revenue (orders and minor units) summed over every batch of one UTC day, per currency. */
+/** Revenue (orders, purchases and minor units) summed over every batch of one UTC day, per currency. */
 export interface RevenueRow extends RevenueSum {
   /** UTC day, `YYYY-MM-DD`. */
   day: string;

@@ -52,7 +52,7 @@ it('lays out no two labels of a chart over each other, as Chromium draws them, f
   const counters = variants.flatMap(([placement, variant], i) =>
     (['impression', 'click', 'purchase'] as const).map((event, e) => ({ placement, modelVersion: 'v7', variant, event, count: [200 + i * 13, 5 + (i % 9), 1 + (i % 4)][e] })),
   );
-  const revenue = variants.map(([placement, variant], i) => ({ placement, modelVersion: 'v7', variant, currency: 'USD', orders: 1, amount: 1_990 + i * 101 }));
+  const revenue = variants.map(([placement, variant], i) => ({ placement, modelVersion: 'v7', variant, currency: 'USD', orders: 1, purchases: 1, amount: 1_990 + i * 101 }));
   const posted = await fetch(`${server.url}/v1/metrics`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify({ model: 'shop', counters, revenue }) });
   expect(posted.status).toBe(202);
   const context = await browser.newContext({ extraHTTPHeaders: { Authorization: `Bearer ${TOKEN}` }, viewport: { width: 1024, height: 800 } });

@@ -95,8 +95,8 @@ describe('GET /dashboard', () => {
       { placement: 'cart', modelVersion: 'v1', variant: 'none', event: 'click', count: 2 },
     ];
     const revenue = [
-      { placement: 'for-you', modelVersion: 'v2', variant: 'viewed.1', currency: 'EUR', orders: 8, amount: 24_000 },
-      { placement: 'cart', modelVersion: 'v1', variant: 'none', currency: 'EUR', orders: 2, amount: 5_000 },
+      { placement: 'for-you', modelVersion: 'v2', variant: 'viewed.1', currency: 'EUR', orders: 8, purchases: 8, amount: 24_000 },
+      { placement: 'cart', modelVersion: 'v1', variant: 'none', currency: 'EUR', orders: 2, purchases: 2, amount: 5_000 },
     ];
     await app.request('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'default', counters, revenue }) });
     const res = await app.request('/dashboard?model=default', { headers: ADMIN });
@@ -114,7 +114,7 @@ describe('GET /dashboard', () => {
     expect(html).toMatch(/<tr><td><code>v2<\/code><\/td><td class="n">400<\/td>.*?<td class="n">240\.00 EUR<\/td>/);
     expect(html).toContain('<tr><td>for-you</td><td><code>v2</code></td><td><code>viewed.1</code></td><td class="n">400</td>');
     expect(html).toContain('Revenue per click (EUR) by placement and copy variant');
-    // 2 orders are below k = 5: the cart row's revenue is hidden.
+    // 2 purchases are below k = 5: the cart row's revenue is hidden.
     expect(html).toMatch(/<td class="n"><span class="muted" title="suppressed: fewer purchases behind this revenue than the threshold">&lt;k<\/span> EUR<\/td>/);
     expect(html).not.toContain('50.00 EUR');
     // 2 clicks are below k = 5: shown as "<k", and the cart's CTR is not computed from it.
@@ -170,9 +170,9 @@ describe('GET /dashboard', () => {
     ];
     // Three orders credited to the similar row; the cart and for-you rows hold lines of them, no order.
     const revenue = [
-      { ...similar, currency: 'USD', orders: 3, amount: 58_842 },
-      { ...cart, currency: 'USD', orders: 0, amount: 1_990 },
-      { ...forYou, currency: 'USD', orders: 0, amount: 1_330 },
+      { ...similar, currency: 'USD', orders: 3, purchases: 3, amount: 58_842 },
+      { ...cart, currency: 'USD', orders: 0, purchases: 1, amount: 1_990 },
+      { ...forYou, currency: 'USD', orders: 0, purchases: 1, amount: 1_330 },
     ];
     expect((await app.request('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify({ model: 'default', counters, revenue }) })).status).toBe(202);
     const html = await (await app.request('/dashboard?model=default', { headers: ADMIN })).text();
@@ -256,7 +256,7 @@ describe('chart labels', () => {
         { placement, modelVersion: i % 2 ? 'v1' : 'v2', variant, event: 'purchase', count: 1 + (i % 3) },
       ];
     });
-    const revenue = counters.filter((c) => c.event === 'purchase').map(({ placement, modelVersion, variant }, i) => ({ placement, modelVersion, variant, currency: 'USD', orders: 1, amount: 1_000 + i }));
+    const revenue = counters.filter((c) => c.event === 'purchase').map(({ placement, modelVersion, variant }, i) => ({ placement, modelVersion, variant, currency: 'USD', orders: 1, purchases: 1, amount: 1_000 + i }));
     expect((await app.request('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'default', counters, revenue }) })).status).toBe(202);
     const html = await (await app.request('/dashboard?model=default', { headers: ADMIN })).text();
     expect(html).toContain('CTR and conversion by placement and copy variant');

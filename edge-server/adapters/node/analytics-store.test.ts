@@ -42,20 +42,40 @@ describe('openDiskAnalytics', () => {
     // A log line as written before batches carried revenue.
     await writeFile(join(dir, 'log-0.jsonl'), `${JSON.stringify({ op: 'metrics', model: 'm', day: '2026-03-01', counters: [counter(2, 'purchase')] })}\n`);
     const store = await openDiskAnalytics(dir, { compactBytes: 4000 });
-    const sum = (currency: string, amount: number): RevenueSum => ({ placement: 'for-you', modelVersion: 'v1', variant: 'a', currency, orders: 1, amount });
+    const sum = (currency: string, amount: number, purchases = 1): RevenueSum => ({ placement: 'for-you', modelVersion: 'v1', variant: 'a', currency, orders: 1, purchases, amount });
     // 0.10 EUR sixty times (float sums of 0.1 drift), one order of 9,999,999,999.99 EUR, and one in JPY.
-    for (let i = 0; i < 60; i++) await store.addMetrics('m', '2026-03-01', [counter(1, 'purchase')], [sum('EUR', 10)]);
+    for (let i = 0; i < 60; i++) await store.addMetrics('m', '2026-03-01', [counter(1, 'purchase')], [sum('EUR', 10, 2)]);
     await store.addMetrics('m', '2026-03-02', [], [sum('EUR', 999_999_999_999), sum('JPY', 1200)]);
     expect((await readdir(dir)).includes('snapshot.json')).toBe(true);
     await store.close();
     const again = await openDiskAnalytics(dir);
     const rows = await again.readRevenue('m');
     expect(rows.filter((r) => r.currency === 'EUR').reduce((n, r) => n + r.amount, 0)).toBe(1_000_000_000_599);
-    expect(rows.find((r) => r.day === '2026-03-01')).toEqual({ day: '2026-03-01', placement: 'for-you', modelVersion: 'v1', variant: 'a', currency: 'EUR', orders: 60, amount: 600 });
-    expect(rows.find((r) => r.currency === 'JPY')).toMatchObject({ orders: 1, amount: 1200 });
+    expect(rows.find((r) => r.day === '2026-03-01')).toEqual({ day: '2026-03-01', placement: 'for-you', modelVersion: 'v1', variant: 'a', currency: 'EUR', orders: 60, purchases: 120, amount: 600 });
+    expect(rows.find((r) => r.currency === 'JPY')).toMatchObject({ orders: 1, purchases: 1, amount: 1200 });
     expect(total(await again.readMetrics('m'))).toBe(62);
     expect(await again.readRevenue('other')).toEqual([]);
     await again.close();
+  });
+
+  it('reads revenue logged and snapshotted before purchases were counted as 1 purchase per sum with an amount, and adds new sums to it', async () => {
+    const key = { placement: 'for-you' as const, modelVersion: 'v1', variant: 'a' };
+    // A snapshot and a log as written before revenue sums carried purchases.
+    const snapshot = { gen: 1, state: { models: { m: { metrics: [], revenue: [['2026-03-01', 'for-you', 'v1', 'a', 'EUR', 5, 2_000], ['2026-03-01', 'for-you', 'v1', 'a', 'USD', 1, 0]], items: {}, bestsellers: null } } } };
+    await writeFile(join(dir, 'snapshot.json'), JSON.stringify(snapshot));
+    const line = (amount: number): string => `${JSON.stringify({ op: 'metrics', model: 'm', day: '2026-03-01', counters: [], revenue: [{ ...key, currency: 'EUR', orders: 3, amount }] })}\n`;
+    await writeFile(join(dir, 'log-1.jsonl'), line(1_000) + line(500) + line(0));
+    const store = await openDiskAnalytics(dir);
+    await store.addMetrics('m', '2026-03-01', [], [{ ...key, currency: 'EUR', orders: 1, purchases: 4, amount: 100 }]);
+    await store.close();
+    for (let open = 0; open < 2; open++) {
+      // Twice: once from the logs, once from the snapshot the first reopen wrote.
+      const again = await openDiskAnalytics(dir);
+      const rows = await again.readRevenue('m');
+      expect(rows.find((r) => r.currency === 'EUR')).toEqual({ day: '2026-03-01', ...key, currency: 'EUR', orders: 15, purchases: 1 + 1 + 1 + 0 + 4, amount: 3_600 });
+      expect(rows.find((r) => r.currency === 'USD')).toMatchObject({ orders: 1, purchases: 0, amount: 0 });
+      await again.close();
+    }
   });
 
   it('writes concurrent batches with far fewer syncs than writes (group commit), losing none', async () => {

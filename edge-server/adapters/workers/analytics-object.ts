@@ -21,7 +21,16 @@ export class Analytics extends DurableObject<WorkerEnv> {
       PRIMARY KEY (day, placement, version, variant, event))`);
     // Amounts are integers of minor units: SQLite INTEGER sums them exactly (64-bit).
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS revenue (day TEXT, placement TEXT, version TEXT, variant TEXT, currency TEXT, orders INTEGER, amount INTEGER,
-      PRIMARY KEY (day, placement, version, variant, currency))`);
+      purchases INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (day, placement, version, variant, currency))`);
+    const columns = this.#sql.exec<{ name: string }>('PRAGMA table_info(revenue)').toArray();
+    if (!columns.some((c) => c.name === 'purchases')) {
+      // A table from before purchases were counted: each of its cells holds at least 1 where it has an
+      // amount (`purchasesBehind` in core/analytics.ts), so its revenue is never shown on more than it had.
+      this.ctx.storage.transactionSync(() => {
+        this.#sql.exec('ALTER TABLE revenue ADD COLUMN purchases INTEGER NOT NULL DEFAULT 0');
+        this.#sql.exec('UPDATE revenue SET purchases = CASE WHEN amount > 0 THEN 1 ELSE 0 END');
+      });
+    }
     this.#sql.exec('CREATE TABLE IF NOT EXISTS items (id TEXT PRIMARY KEY, score REAL, at INTEGER)');
     this.#sql.exec('CREATE TABLE IF NOT EXISTS lists (name TEXT PRIMARY KEY, json TEXT)');
   }
@@ -30,8 +39,9 @@ export class Analytics extends DurableObject<WorkerEnv> {
     this.ctx.storage.transactionSync(() => {
       for (const r of revenue) {
         this.#sql.exec(
-          `INSERT INTO revenue VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, placement, version, variant, currency)
-           DO UPDATE SET orders = orders + excluded.orders, amount = amount + excluded.amount`,
+          `INSERT INTO revenue (day, placement, version, variant, currency, orders, amount, purchases) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (day, placement, version, variant, currency)
+           DO UPDATE SET orders = orders + excluded.orders, amount = amount + excluded.amount, purchases = purchases + excluded.purchases`,
           day,
           r.placement,
           r.modelVersion,
@@ -39,6 +49,7 @@ export class Analytics extends DurableObject<WorkerEnv> {
           r.currency,
           r.orders,
           r.amount,
+          r.purchases,
         );
       }
       for (const c of counters) {
@@ -63,7 +74,9 @@ export class Analytics extends DurableObject<WorkerEnv> {
 
   readRevenue(): RevenueRow[] {
     return this.#sql
-      .exec<{ day: string; placement: string; version: string; variant: string; currency: string; orders: number; amount: number }>('SELECT * FROM revenue')
+      .exec<{ day: string; placement: string; version: string; variant: string; currency: string; orders: number; amount: number; purchases: number }>(
+        'SELECT day, placement, version, variant, currency, orders, amount, purchases FROM revenue',
+      )
       .toArray()
       .map(({ version, ...rest }) => ({ ...rest, modelVersion: version }) as RevenueRow);
   }

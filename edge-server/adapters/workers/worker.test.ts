@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { DurableObjectNamespace } from '@cloudflare/workers-types/latest/index.ts';
-import type { Miniflare } from 'miniflare';
+import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Artifact } from '../../../core/artifact/artifact.ts';
 import { sha256Hex, utf8, canonicalJson } from '../../../core/artifact/bytes.ts';
@@ -135,6 +135,55 @@ describe('Workers adapter', () => {
         const head = await bucket.head(BLOB_PREFIX + sha);
         expect(head?.checksums.toJSON().sha256).toBe(sha);
       }
+    });
+
+    it('adds purchases to a revenue table from before them: 1 per stored cell with an amount, summed with new batches', async () => {
+      // The Analytics Object as deployed before revenue sums carried purchases: its table, and cells in it.
+      const before = `
+        import { DurableObject } from 'cloudflare:workers';
+        export class Analytics extends DurableObject {
+          constructor(ctx, env) {
+            super(ctx, env);
+            ctx.storage.sql.exec(\`CREATE TABLE IF NOT EXISTS revenue (day TEXT, placement TEXT, version TEXT, variant TEXT, currency TEXT, orders INTEGER, amount INTEGER,
+              PRIMARY KEY (day, placement, version, variant, currency))\`);
+          }
+          fill() {
+            const cell = (day, placement, orders, amount) => this.ctx.storage.sql.exec('INSERT INTO revenue VALUES (?, ?, ?, ?, ?, ?, ?)', day, placement, 'v1', 'none', 'EUR', orders, amount);
+            for (let d = 1; d <= 10; d++) cell('2026-03-' + String(d).padStart(2, '0'), 'similar', 2, 1000);
+            for (let d = 1; d <= 9; d++) cell('2026-03-' + String(d).padStart(2, '0'), 'cart', 2, 500);
+            cell('2026-03-01', 'for-you', 1, 0);
+          }
+        }
+        export default { async fetch(request, env) { await env.ANALYTICS.get(env.ANALYTICS.idFromName('default')).fill(); return new Response('filled'); } };`;
+      const persistDir = await mkdtemp(join(root, 'migrate-'));
+      const assetsDir = await writeFiles(await mkdtemp(join(root, 'assets-')), {});
+      const { compatibilityDate } = await wranglerSettings();
+      await mf?.dispose();
+      mf = new Miniflare({ modules: true, script: before, compatibilityDate, durableObjects: { ANALYTICS: { className: 'Analytics', useSQLite: true } }, durableObjectsPersist: `${persistDir}/do` });
+      expect(await (await fetchFrom(mf, '/')).text()).toBe('filled');
+      await mf.dispose();
+
+      const { key, trusted } = await signer();
+      const options = { script, vars: { TRUSTED_KEYS: JSON.stringify(trusted), ADMIN_TOKENS: 'migrate-admin-token-0123456789' }, assetsDir, persistDir };
+      const admin = { Authorization: 'Bearer migrate-admin-token-0123456789' };
+      const eur = async (): Promise<Record<string, unknown>> => {
+        const readout = (await (await fetchFrom(mf, '/v1/admin/metrics?model=default', { headers: admin })).json()) as { byPlacement: Array<{ placement: string; revenue: { EUR: unknown } }> };
+        return Object.fromEntries(readout.byPlacement.map((p) => [p.placement, p.revenue.EUR]));
+      };
+      mf = await startWorker(options);
+      // k = 10: ten stored cells of the similar row hold at least ten purchases; the cart row's nine do not.
+      expect(await eur()).toEqual({
+        cart: { orders: 18, amount: null, perImpression: null, perClick: null },
+        'for-you': { orders: null, amount: '0.00', perImpression: null, perClick: null },
+        similar: { orders: 20, amount: '100.00', perImpression: null, perClick: null },
+      });
+      await publishOverAdminApi(mf, 'migrate-admin-token-0123456789', await tinyArtifact(key));
+      const batch = { model: 'default', counters: [], revenue: [{ placement: 'cart', modelVersion: 'v1', variant: 'none', currency: 'EUR', orders: 1, purchases: 1, amount: 100 }] };
+      expect((await fetchFrom(mf, '/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) })).status).toBe(202);
+      // Started again: the table is already migrated, and the sums stay.
+      await mf.dispose();
+      mf = await startWorker(options);
+      expect((await eur()).cart).toEqual({ orders: 19, amount: '46.00', perImpression: null, perClick: null });
     });
 
     it('answers every request with 500 misconfigured, naming the var, when a var is missing or malformed', async () => {
