@@ -152,7 +152,8 @@ function metricsSection(m: MetricsReadout): string {
 <table><tr><th>model version</th>${HEAD}</tr>${versionRows}</table>
 <h3>By placement, model version and copy variant</h3>
 <table><tr><th>placement</th><th>model version</th><th>variant</th>${HEAD}</tr>${groupRows}</table>
-<p class="muted">Conversion is purchases (clicked products bought) per click. Revenue is the clicked products' share of the orders placed within 7 days of the click, by currency; per impression and per click divide it by the cards' impressions and clicks.
+<p class="muted">Impressions are viewable impressions (IAB/MRC): a card counts one once at least 50% of it has been in view for 1 continuous second while the tab was visible.
+Conversion is purchases (clicked products bought) per click. Revenue is the clicked products' share of the orders placed within 7 days of the click, by currency; per impression and per click divide it by the cards' impressions and clicks.
 Each order is credited to one row, the one whose clicked products make up most of it, so orders add up over rows; its revenue is split over every row whose products it holds.
 ${suppressionNote(m.suppressedBelow)} A rate with nothing to divide by (no impressions, no clicks) is –.</p>`;
 }
