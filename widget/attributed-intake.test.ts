@@ -3,14 +3,11 @@
  * left before the engine loaded, `queued-credit.ts`) reaches the engine later, from the handoff or the
  * loader's queue: it is stored like any event and credits nothing again, while the same events unmarked
  * are credited to the clicked card. The page's real `Engine` in Node against a real edge server on a
- * loopback port (a catalog, no model), the click kept in memory (analytics consent, no storage consent).
+ * loopback port (`test/support/engine-shop.ts`: a catalog, no model), the click kept in memory (analytics
+ * consent, no storage consent).
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { serveNode, type NodeServer } from '../edge-server/adapters/node/serve.ts';
-import { createApp } from '../edge-server/app.ts';
-import { createMemoryStorage } from '../edge-server/memory-storage.ts';
-import { memoryWidget } from '../edge-server/test-support.ts';
-import type { Engine } from './engine.ts';
+import { expect, it } from 'vitest';
+import { useEngineShop } from '../test/support/engine-shop.ts';
 import type { RawEvent } from './intake.ts';
 
 const IMAGE = 'https://shop.example/i.png';
@@ -22,30 +19,11 @@ const FEED = [
   .map((row) => row.join('\t'))
   .join('\n');
 
-let server: NodeServer;
-let engine: Engine;
-
-beforeAll(async () => {
-  (globalThis as { __EDGE_RECS_DEV__?: boolean }).__EDGE_RECS_DEV__ = false;
-  const token = 'attributed-intake-token-0123456789';
-  const app = createApp({ storage: createMemoryStorage(), trustedKeys: [], widget: memoryWidget({}), adminTokens: [token] });
-  const upload = await app.request('/v1/admin/catalog', { method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/tab-separated-values' }, body: FEED });
-  expect(upload.status, await upload.clone().text()).toBe(200);
-  server = await serveNode({ port: 0, hostname: '127.0.0.1', app });
-  const { Engine } = await import('./engine.ts');
-  engine = new Engine({
-    config: { server: server.url, model: 'default', trusted: [], locale: 'en', consent: 'required', assetBase: '/', backend: 'cpu' },
-    warn: () => undefined,
-    consent: { storage: false, analytics: true },
-  });
-  await engine.ready;
-});
-
-afterAll(async () => {
-  await server?.close();
-});
+// Analytics consent, no storage consent: the click is kept in memory.
+const shop = useEngineShop({ feed: FEED, consent: { storage: false, analytics: true } });
 
 it('stores an add-to-cart and purchase the loader already credited without crediting them again', async () => {
+  const { engine } = shop;
   const [card] = await engine.recommend({ placement: 'for-you', count: 1 });
   engine.click(card!, 'for-you');
   const item = { item_id: card!.product.id, price: card!.product.price, quantity: 1 };

@@ -1,15 +1,11 @@
 /**
  * The `recently-viewed` row keeps the README's promise for every row: purchased, in-cart, out-of-stock
  * and on-screen items never appear. The page's real `Engine` in Node against a real edge server on a
- * loopback port (`serveNode`, memory storage, the shop's Merchant Center TSV feed), fed the shopper's
+ * loopback port (`test/support/engine-shop.ts`: the shop's Merchant Center TSV feed), fed the shopper's
  * events through `track` as the page's dataLayer bridge does.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { serveNode, type NodeServer } from '../edge-server/adapters/node/serve.ts';
-import { createApp } from '../edge-server/app.ts';
-import { createMemoryStorage } from '../edge-server/memory-storage.ts';
-import { memoryWidget } from '../edge-server/test-support.ts';
-import type { Engine } from './engine.ts';
+import { expect, it } from 'vitest';
+import { useEngineShop } from '../test/support/engine-shop.ts';
 
 const IMAGE = 'https://shop.example/i.png';
 const HEADER = ['id', 'title', 'link', 'image_link', 'price', 'availability', 'product_type'];
@@ -23,32 +19,11 @@ const ROWS = [
 ];
 const FEED = [HEADER, ...ROWS].map((row) => row.join('\t')).join('\n');
 
-let server: NodeServer;
-let engine: Engine;
-
-beforeAll(async () => {
-  // The production build's setting (no development warnings); the bundler defines it in the browser.
-  (globalThis as { __EDGE_RECS_DEV__?: boolean }).__EDGE_RECS_DEV__ = false;
-  const token = 'recently-viewed-token-0123456789';
-  const app = createApp({ storage: createMemoryStorage(), trustedKeys: [], widget: memoryWidget({}), adminTokens: [token] });
-  const upload = await app.request('/v1/admin/catalog', { method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/tab-separated-values' }, body: FEED });
-  expect(upload.status, await upload.clone().text()).toBe(200);
-  server = await serveNode({ port: 0, hostname: '127.0.0.1', app });
-  const { Engine } = await import('./engine.ts');
-  // No model is published: the row is the shopper's own views, whatever ranks the others.
-  engine = new Engine({
-    config: { server: server.url, model: 'default', trusted: [], locale: 'en', consent: 'required', assetBase: '/', backend: 'cpu' },
-    warn: () => undefined,
-    consent: { storage: false, analytics: false },
-  });
-  await engine.ready;
-});
-
-afterAll(async () => {
-  await server?.close();
-});
+// No model is published: the row is the shopper's own views, whatever ranks the others.
+const shop = useEngineShop({ feed: FEED });
 
 it('shows viewed items newest first, never one bought, in the cart, out of stock or on screen', async () => {
+  const { engine } = shop;
   for (const id of ['mug', 'tea pot', 'scarf', 'hat', 'lamp', 'rug']) await engine.track('view_item', { items: [{ item_id: id }] });
   await engine.track('add_to_cart', { items: [{ item_id: 'scarf', quantity: 1 }] });
   await engine.track('purchase', { transaction_id: 'T-1', value: 39, currency: 'EUR', items: [{ item_id: 'tea pot', price: 39, quantity: 1 }] });

@@ -1,15 +1,12 @@
 /**
  * A card of a variant group shows the size the shopper chose: the page's real `Engine` in Node against a
- * real edge server on a loopback port (`serveNode`, memory storage), whose catalog is an apparel shop's
+ * real edge server on a loopback port (`test/support/engine-shop.ts`), whose catalog is an apparel shop's
  * Merchant Center TSV feed with sizes under `item_group_id`. No model is published, so rows come from the
  * shopper's views (`recently-viewed`) and the catalog's order (every other row); ranking is by group.
  */
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { serveNode, type NodeServer } from '../edge-server/adapters/node/serve.ts';
-import { createApp } from '../edge-server/app.ts';
-import { createMemoryStorage } from '../edge-server/memory-storage.ts';
-import { memoryWidget } from '../edge-server/test-support.ts';
-import type { Card, Engine, Placement } from './engine.ts';
+import { beforeEach, expect, it } from 'vitest';
+import { useEngineShop } from '../test/support/engine-shop.ts';
+import type { Card, Placement } from './engine.ts';
 
 const IMAGE = 'https://shop.example/i.png';
 const HEADER = ['id', 'item_group_id', 'title', 'link', 'image_link', 'price', 'sale_price', 'availability', 'product_type'];
@@ -25,38 +22,18 @@ const ROWS = [
 ];
 const FEED = [HEADER, ...ROWS].map((row) => row.join('\t')).join('\n');
 
-let server: NodeServer;
-let engine: Engine;
-
-beforeAll(async () => {
-  (globalThis as { __EDGE_RECS_DEV__?: boolean }).__EDGE_RECS_DEV__ = false;
-  const token = 'variant-cards-token-0123456789';
-  const app = createApp({ storage: createMemoryStorage(), trustedKeys: [], widget: memoryWidget({}), adminTokens: [token] });
-  const upload = await app.request('/v1/admin/catalog', { method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/tab-separated-values' }, body: FEED });
-  expect(upload.status, await upload.clone().text()).toBe(200);
-  server = await serveNode({ port: 0, hostname: '127.0.0.1', app });
-  const { Engine } = await import('./engine.ts');
-  engine = new Engine({
-    config: { server: server.url, model: 'default', trusted: [], locale: 'en', consent: 'required', assetBase: '/', backend: 'cpu' },
-    warn: () => undefined,
-    consent: { storage: false, analytics: false },
-  });
-  await engine.ready;
-});
+const shop = useEngineShop({ feed: FEED });
 
 beforeEach(async () => {
-  await engine.forget();
+  await shop.engine.forget();
 });
 
-afterAll(async () => {
-  await server?.close();
-});
-
-const row = (placement: Placement, itemId?: string): Promise<Card[]> => engine.recommend({ placement, count: 8, ...(itemId ? { itemId } : {}) });
+const row = (placement: Placement, itemId?: string): Promise<Card[]> => shop.engine.recommend({ placement, count: 8, ...(itemId ? { itemId } : {}) });
 const shown = (cards: Card[]): string[] => cards.map((c) => c.product.id);
 const card = (cards: Card[], group: string): Card => cards.find((c) => c.product.id.startsWith(`${group}-`))!;
 
 it('shows each group as the size the shopper last viewed, added or bought, with that size\'s title, price, image and link', async () => {
+  const { engine } = shop;
   // Before any activity: each group's default size.
   expect(shown(await row('for-you'))).toEqual(['jersey-S', 'bib-S', 'shoe-42', 'bottle']);
   await engine.track('view_item', { items: [{ item_id: 'jersey-L' }] });
@@ -79,6 +56,7 @@ it('shows each group as the size the shopper last viewed, added or bought, with 
 });
 
 it('falls back to the group\'s default where the size the shopper had cannot be ordered', async () => {
+  const { engine } = shop;
   await engine.track('view_item', { items: [{ item_id: 'shoe-41' }] });
   expect(card(await row('for-you'), 'shoe').product.id).toBe('shoe-42');
   // Backorder can be ordered: shown.
@@ -87,6 +65,7 @@ it('falls back to the group\'s default where the size the shopper had cannot be 
 });
 
 it('recently viewed shows the size viewed, saying so; a sold-out size viewed shows an orderable one without claiming it was viewed', async () => {
+  const { engine } = shop;
   for (const id of ['jersey-L', 'bib-S', 'shoe-41']) await engine.track('view_item', { items: [{ item_id: id }] });
   const viewed = await row('recently-viewed');
   expect(shown(viewed)).toEqual(['shoe-42', 'bib-S', 'jersey-L']);
