@@ -22,8 +22,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gaussianEpsilon } from '../core/federated/accountant.ts';
-import { noiseStdDevs, RoundAggregator, roundNoiseMultiplier, SERVER_ADAM_DEFAULTS, ServerAdam, type AggregationSettings, type ServerAdamSettings } from '../core/federated/aggregate.ts';
-import { encodeClientUpdate, ROW_POLICIES, TRAINABLE, trainClientUpdate, type ClientTrainingOptions, type RowPolicy, type Trainable } from '../core/federated/client.ts';
+import { noiseStdDevs, RoundAggregator, roundNoiseMultiplier, SERVER_ADAM_DEFAULTS, ServerAdam, type AggregationSettings } from '../core/federated/aggregate.ts';
+import { encodeClientUpdate, ROW_POLICIES, TRAINABLE, trainClientUpdate, type RowPolicy, type Trainable } from '../core/federated/client.ts';
 import { decodeUpdate, encodeUpdate } from '../core/federated/codec.ts';
 import { applyDelta, deltaNorm } from '../core/federated/delta.ts';
 import { RankingAccumulator, rankOf, type Metrics } from '../core/metrics.ts';
@@ -40,52 +40,11 @@ import { CliError } from './errors.ts';
 import { DEFAULT_COUNT, describeData, parseCounted, readData, type Format } from './input.ts';
 import { useBackend, type NodeBackend } from './tf-node.ts';
 import { trainModel } from './trainer.ts';
-import { SIMULATE_DEFAULTS } from './defaults.ts';
+import { SERVER_OPTIMIZERS, SIMULATE_DEFAULTS, type ServerOptimizerKind, type SimulateOptions } from './defaults.ts';
 import { resolveFederationSettings } from '../edge-server/federated/engine.ts';
 
-export const SERVER_OPTIMIZERS = ['fedavg', 'adam'] as const;
-export type ServerOptimizerKind = (typeof SERVER_OPTIMIZERS)[number];
-
-/** Settings of one simulation; `SIMULATE_DEFAULTS` holds each default and `model-export/cli.ts` the flag help. */
-export interface SimulateOptions {
-  /** Devices taking part (drawn from the users not in the central start); 0 = all of them. */
-  clients: number;
-  /** Aggregation rounds R. */
-  rounds: number;
-  /** Devices per round K (the server's minimum cohort). */
-  cohort: number;
-  /** Share of users whose logs train the start model centrally; the rest are devices. */
-  centralFraction: number;
-  /** Epochs of central training for the start model (best validation epoch kept). */
-  centralEpochs: number;
-  /** Model width and blocks of the start model (and so of every update). */
-  dim: number;
-  blocks: number;
-  /** Users every metric is computed on (a seeded sample of all users); 0 = all. */
-  evalUsers: number;
-  /** Share of each cohort that is malicious (FedRecAttack-style); 0 = no poisoning runs. */
-  malicious: number;
-  /** Catalog id of the item the attackers push; `auto` = the item of median popularity. */
-  target: string;
-  /** Device-side training (`trainClientUpdate`). */
-  client: Pick<ClientTrainingOptions, 'steps' | 'learningRate' | 'dropout' | 'negatives' | 'rows' | 'trainable'>;
-  /** Share of each dense tensor a device uploads (top-k by magnitude); 0 = `autoDensity` (the widget's default). */
-  density: number;
-  /** Server aggregation (`RoundAggregator`). */
-  server: AggregationSettings;
-  /**
-   * What the server does with each round's noisy mean: `fedavg` adds it (times η), `adam` steps the dense
-   * tensors with `ServerAdam` (FedAdam; post-processing, no privacy cost) and adds the item rows' mean.
-   */
-  serverOptimizer: ServerOptimizerKind;
-  /** `ServerAdam`'s settings when `serverOptimizer` is `adam`. */
-  serverAdam: ServerAdamSettings;
-  /** δ of the reported (ε, δ). */
-  delta: number;
-  seed: number;
-}
-
-export { SIMULATE_DEFAULTS };
+export { SERVER_OPTIMIZERS, SIMULATE_DEFAULTS };
+export type { ServerOptimizerKind, SimulateOptions };
 
 /**
  * The central recipe of the start model and of the central reference, pinned here (not read from the

@@ -6,80 +6,11 @@ import { initWeights, type NamedWeights } from '../core/model/weights.ts';
 import { rng } from '../core/random.ts';
 import type { Metrics } from '../core/metrics.ts';
 import { split, type Dataset } from './dataset.ts';
-import { TRAIN_DEFAULTS } from './defaults.ts';
+import { TRAIN_DEFAULTS, type EpochInfo, type TrainOptions } from './defaults.ts';
 import { evaluate } from './evaluate.ts';
 
-export interface TrainOptions {
-  /** Model shape; `numItems` comes from the data. */
-  model: Partial<Omit<ModelConfig, 'numItems'>>;
-  /** Most epochs to run. Default 200: early stopping normally ends training well before. */
-  epochs: number;
-  /** Sequences per step. Default 128. */
-  batchSize: number;
-  /**
-   * Adam learning rate. Default 0.002: on Beauty (length-bucketed batches then) it reached the best
-   * validation NDCG@10 in 11 epochs where 0.001 needed 14+ for a lower peak (test NDCG@10 0.0491 vs
-   * 0.0479), i.e. less training time; with packed batches 0.001 also trailed after 2 epochs.
-   */
-  learningRate: number;
-  /** Dropout rate. Default 0.5, SASRec's setting for sparse data such as the Amazon sets. */
-  dropout: number;
-  /**
-   * Shared negatives per step for sampled softmax. Default 2048: many negatives bring sampled softmax
-   * close to full softmax (measured on Beauty: validation NDCG@10 0.054 after 8 epochs with 2048, 0.043
-   * with 256). 0, or a catalog no larger than this, means full softmax, exact and on small catalogs no slower.
-   */
-  negatives: number;
-  /**
-   * How positions are weighed: `uniform` divides each batch's summed loss by the epoch's mean number of
-   * targets per batch, so every position counts alike as in random batches; `batch` averages within each
-   * batch, which with length-bucketed batches over-weighs short histories. Default `uniform`.
-   */
-  weighting: 'uniform' | 'batch';
-  /**
-   * How a step's histories are chosen: `packed` draws them at random and packs several into each row
-   * (`packedBatch`); `length` groups histories of similar length (`lengthBuckets`). Both cost about the
-   * number of items trained on; `packed` trains better per epoch. Default `packed`.
-   */
-  batching: 'packed' | 'length';
-  /** Adam's second-moment decay. Default 0.999. */
-  beta2: number;
-  /**
-   * Epochs without a better validation NDCG@10 before stopping. Default 3, to fit the training-time
-   * budget: on Beauty patience 5 ran 20 epochs and patience 3 would run 18 for the same best epoch (15).
-   */
-  patience: number;
-  /** Evaluate on validation every N epochs. Default 1. */
-  evalEvery: number;
-  /**
-   * First epoch evaluated on validation (the last epoch always is). Default 5: a full-ranking validation
-   * pass costs ~20% of a Beauty epoch, and in the first epochs the model improves every epoch anyway
-   * (Beauty and Toys: validation NDCG@10 rose through epoch 6 in every run), so those passes would only
-   * cost time; the model trained is the same.
-   */
-  validateFrom: number;
-  /** Users sampled for validation (all when 0). Default 0. */
-  validationUsers: number;
-  seed: number;
-  /** Called after each epoch (for progress bars and reports). */
-  onEpoch?: (info: EpochInfo) => void;
-}
-
 export { TRAIN_DEFAULTS };
-
-export interface EpochInfo {
-  epoch: number;
-  epochs: number;
-  loss: number;
-  /** Validation metrics when evaluated this epoch. */
-  valid?: Metrics;
-  seconds: number;
-  /**
-   * The epoch training ends after if validation NDCG@10 does not improve again (`stopHorizon`); it moves
-   * out with every improvement. Equal to `epochs` when the limit comes first.
-   */
-  horizon: number;
-}
+export type { EpochInfo, TrainOptions };
 
 /**
  * The last epoch of a run whose validation NDCG@10 stops improving now. After `epoch`, with `stale`
