@@ -14,6 +14,7 @@ import { CLIENT_TOKEN_HEADER, federatedRoutes, roundsAdminRoutes, type Federated
 import type { RegistryWriter } from './admin/registry-ops.ts';
 import type { CatalogStore } from './catalog/store.ts';
 import { checkOperations, installOperations, type AnalyticsOptions } from './operations.ts';
+import { urlPeer, type PeerOf } from './peer.ts';
 import { corsHeaders, exactOrigin, securityHeaders, type CorsOptions } from './security.ts';
 import type { Storage } from './storage.ts';
 import { widgetRoutes, type WidgetFiles } from './widget-files.ts';
@@ -94,6 +95,14 @@ export interface AppOptions {
    * @example federated: { federation: createFederation({ storage, rounds, signingKey }), maxUpdateBytes: 65536 }
    */
   federated?: { federation: Federation } & FederatedRouteOptions;
+  /**
+   * Who sent a request: the client address per-source limits count by, and whether it came over TLS
+   * (the dashboard's `Secure` cookie). The adapter knows: `nodePeer(trustedProxies(['127.0.0.1']))` on
+   * Node behind nginx, `CF-Connecting-IP` on Workers. Default `urlPeer`: no address, so every request is
+   * one `unknown` source, and TLS only for an `https:` URL.
+   * @example peer: nodePeer(trustedProxies(['127.0.0.1']))
+   */
+  peer?: PeerOf;
 }
 
 /** Methods and headers a shop page's widget uses cross-origin: reads, conditional and ranged. */
@@ -113,7 +122,7 @@ function fail(message: string): never {
   throw new TypeError(`createApp: ${message}`);
 }
 
-function checkOptions(options: AppOptions): Required<Pick<AppOptions, 'storage' | 'trustedKeys' | 'widget' | 'allowedOrigins'>> & Pick<AppOptions, 'mount' | 'federated'> {
+function checkOptions(options: AppOptions): Required<Pick<AppOptions, 'storage' | 'trustedKeys' | 'widget' | 'allowedOrigins'>> & Pick<AppOptions, 'mount' | 'federated'> & { peer: PeerOf } {
   if (!isRecord(options)) fail('options must be an object');
   const { storage, trustedKeys, widget, allowedOrigins = [], mount } = options;
   const hasMethods = (value: unknown, names: string[]): boolean =>
@@ -148,7 +157,9 @@ function checkOptions(options: AppOptions): Required<Pick<AppOptions, 'storage' 
   if (federated !== undefined && !(isRecord(federated) && hasMethods(federated.federation, ['submit', 'delta', 'rounds']))) {
     fail('federated must be { federation: createFederation(...) }');
   }
-  return { storage, trustedKeys: keys, widget, allowedOrigins: origins, mount, federated };
+  const { peer = urlPeer } = options;
+  if (typeof peer !== 'function') fail('peer must be a function (c) => { address, secure }');
+  return { storage, trustedKeys: keys, widget, allowedOrigins: origins, mount, federated, peer };
 }
 
 /**
@@ -156,7 +167,9 @@ function checkOptions(options: AppOptions): Required<Pick<AppOptions, 'storage' 
  * @throws TypeError naming the first invalid option.
  */
 export function createApp(options: AppOptions): Hono {
-  const { storage, trustedKeys, widget, allowedOrigins, mount, federated } = checkOptions(options);
+  // `peer` is handed to the routes that count by source or need to know about TLS.
+  const { storage, trustedKeys, widget, allowedOrigins, mount, federated, peer } = checkOptions(options);
+  void peer;
   // Analytics, catalog, admin API and dashboard; `ops.popularity` is where federated rounds report item counts.
   const ops = checkOperations(options, storage, trustedKeys);
   const app = new Hono();

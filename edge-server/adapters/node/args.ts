@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { OPERATIONS_DEFAULTS } from '../../operations.ts';
+import { trustedProxies } from './peer.ts';
 
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_DATA = '.edge-recs';
@@ -23,6 +24,7 @@ export const SERVER_OPTIONS = {
   'nginx-config': { type: 'boolean', default: false },
   'nginx-listen': { type: 'string', default: DEFAULT_NGINX_LISTEN },
   'suppress-below': { type: 'string' },
+  'trust-proxy': { type: 'string', multiple: true, default: [] as string[] },
 } satisfies NonNullable<ParseArgsConfig['options']>;
 
 /** The environment variables `main.ts` reads. */
@@ -62,6 +64,11 @@ Options:
   --suppress-below K       the admin read-out and dashboard hide counts below K, and revenue with
                            fewer than K purchases behind it; 1 shows everything, e.g. for a test
                            shop (default: ${OPERATIONS_DEFAULTS.suppressBelow})
+  --trust-proxy ADDR      a proxy in front of this server (an IP address or CIDR range, e.g.
+                           127.0.0.1 for the nginx front on the same machine) whose X-Forwarded-For
+                           names the client address that per-source limits count by, and whose
+                           X-Forwarded-Proto says whether the client used TLS; repeatable (default:
+                           none, the socket's address counts and the connection is plain HTTP)
   -h, --help               print this help and exit
 
 Environment:
@@ -90,6 +97,11 @@ export function parseServerArgs(args: string[]): ServerArgs {
   // An IP address, or a host name the resolver can look up (RFC 1123 labels); never a URL or host:port.
   if (host !== undefined && isIP(host) === 0 && !/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(host)) {
     throw new UsageError(`--host must be an IP address or a host name, e.g. 127.0.0.1, ::1 or localhost (got ${JSON.stringify(host)})`);
+  }
+  try {
+    trustedProxies(values['trust-proxy']);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
   const text = values['suppress-below'];
   if (text === undefined) return { ...values, 'suppress-below': undefined };

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { generateKeyFile, type KeyFile, type TrustedKey } from '../../../core/artifact/signing.ts';
+import { nodePeer, trustedProxies } from './peer.ts';
 import { createApp } from '../../app.ts';
 import { currentManifest, publishArtifact } from '../../registry.ts';
 import { catalogJson } from '../../catalog/store.ts';
@@ -138,6 +139,7 @@ async function main(): Promise<void> {
     adminTokens,
     analytics: { store: analytics, ...(values['suppress-below'] !== undefined ? { suppressBelow: values['suppress-below'] } : {}) },
     catalog,
+    peer: nodePeer(trustedProxies(values['trust-proxy'])),
     ...(federation ? { federated: { federation, hashToken: nodeTokenHash } } : {}),
   });
   const server = await serveNode({ port, app, ...(values.host !== undefined ? { hostname: values.host } : {}) });

@@ -5,6 +5,7 @@ import { r2CatalogStore, workersAnalytics } from './analytics.ts';
 import { readAdminTokens, readWorkerConfig, WorkerConfigError, type WorkerEnv } from './config.ts';
 import { durableFederation, FederatedConfigError } from './federation.ts';
 import { workersRegistry, workersStorage } from './storage.ts';
+import { cloudflarePeer } from './peer.ts';
 import { assetsWidget } from './widget-assets.ts';
 
 /**
@@ -33,6 +34,7 @@ export function buildWorkerApp(env: WorkerEnv): Hono {
       catalog: r2CatalogStore(env.BLOBS),
       // Publishes and record changes run in each model's Durable Object, the single writer of its record.
       registry: workersRegistry(env.MODELS),
+      peer: cloudflarePeer,
       // Rounds run in each model's Durable Object; the Worker forwards uploads and delta requests there.
       ...(federation ? { federated: { federation } } : {}),
     });
