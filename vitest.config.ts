@@ -30,6 +30,7 @@ export default defineConfig({
             'widget/**/*.test.ts',
             'test/node/**/*.test.ts',
             'test/reliability/**/*.test.ts',
+            'test/abuse/**/*.test.ts',
           ],
           // tfjs on the CPU backend of a 2-core machine: a model forward pass or a training step can take
           // seconds, above vitest's 5 s default.
