@@ -52,8 +52,9 @@ export interface DiskStorageOptions {
 
 /**
  * Opens (creating if needed) a storage directory and removes temp files that a crash left behind.
- * Records are also kept in memory once read (written through on every put), which is sound because
- * one process writes a directory at a time (see above).
+ * Records that exist are also kept in memory once read (written through on every put), which is sound
+ * because one process writes a directory at a time (see above); a name without a record is looked up
+ * on disk each time, so made-up names cost no memory.
  * @example const storage = await openDiskStorage('.edge-recs/data');
  */
 export async function openDiskStorage(dir: string, options: DiskStorageOptions = {}): Promise<Storage> {
@@ -73,7 +74,8 @@ export async function openDiskStorage(dir: string, options: DiskStorageOptions =
       cachedBytes -= value.byteLength;
     }
   };
-  const records = new Map<string, string | null>();
+  /** Published models' records: as many as an admin published, never a name a client made up. */
+  const records = new Map<string, string>();
   /** Bumped by every put, so a read that raced a put never caches the text it replaced. */
   let recordWrites = 0;
   const blobsDir = blobsRoot(dir);
@@ -129,7 +131,7 @@ export async function openDiskStorage(dir: string, options: DiskStorageOptions =
       async getModel(name) {
         // No file can exist for a name outside the rule; don't let one reach the file system.
         if (!MODEL_NAME.test(name)) return null;
-        let text = records.get(name);
+        let text: string | null | undefined = records.get(name);
         if (text === undefined) {
           const writesBefore = recordWrites;
           try {
@@ -138,7 +140,9 @@ export async function openDiskStorage(dir: string, options: DiskStorageOptions =
             if (!isNotFound(err)) throw err;
             text = null;
           }
-          if (recordWrites === writesBefore) records.set(name, text);
+          // Misses are not remembered: any client can ask for any name, and a cache of names that do
+          // not exist would grow with every one it made up (issue 14). Reading a missing file is cheap.
+          if (text !== null && recordWrites === writesBefore) records.set(name, text);
         }
         if (text === null) return null;
         const record: unknown = JSON.parse(text);
