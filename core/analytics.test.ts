@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { thrownContractError } from '../test/support/contract-error.ts';
-import { METRICS_LIMITS, parseMetricsBatch, parsePopular, purchasesBehind, type MetricsBatch, type Popular } from './analytics.ts';
+import { COPY_KINDS, COPY_VARIANTS_PER_KIND, isCopyVariant, METRICS_LIMITS, parseMetricsBatch, parsePopular, purchasesBehind, type MetricsBatch, type Popular } from './analytics.ts';
 
 const counter = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   placement: 'for-you',
@@ -42,8 +42,11 @@ describe('parseMetricsBatch', () => {
     [{ placement: 'footer' }, /"placement" must be one of for-you, similar, cart, recently-viewed, trending \(got "footer"\)/],
     [{ event: 'view' }, /"event" must be one of impression, click, add_to_cart, purchase/],
     [{ modelVersion: '' }, /"modelVersion" must be 1-64 letters/],
-    [{ variant: 'a b' }, /"variant" must be 1-64 letters/],
-    [{ variant: 'x'.repeat(65) }, /"variant" must be 1-64 letters/],
+    [{ variant: 'a b' }, /"variant" must be "none" or a copy kind and a template index 0-7 \("viewed.1"; kinds: viewed, similar, .*, neutral\) \(got "a b"\)/],
+    [{ variant: 'x'.repeat(65) }, /"variant" must be "none" or a copy kind/],
+    [{ variant: 'viewed.8' }, /"variant" must be "none" or a copy kind/],
+    [{ variant: 'segment.0' }, /"variant" must be "none" or a copy kind/],
+    [{ variant: 'viewed.01' }, /"variant" must be "none" or a copy kind/],
   ])('refuses the counter field %j, naming the counter', (over, message) => {
     expect(badMetrics({ model: 'default', counters: [counter(over)] })).toMatch(new RegExp(`^metrics\\.counters\\[0\\]: ${message.source}`));
   });
@@ -52,6 +55,17 @@ describe('parseMetricsBatch', () => {
     expect(badMetrics(null)).toMatch(/^metrics: expected \{"model", "counters": \[\.\.\.\], "revenue"\?: \[\.\.\.\]\}/);
     expect(badMetrics([counter()])).toMatch(/^metrics: expected/);
     expect(badMetrics({ model: '../x', counters: [counter()] })).toMatch(/^metrics: "model" must be 1-64 letters/);
+  });
+});
+
+describe('isCopyVariant', () => {
+  it('takes exactly "none" and each copy kind with a template index 0-7: the ids the widget can produce', () => {
+    const valid = ['none', ...COPY_KINDS.flatMap((kind) => Array.from({ length: COPY_VARIANTS_PER_KIND }, (_, i) => `${kind}.${i}`))];
+    expect(valid).toHaveLength(97);
+    for (const v of valid) expect(isCopyVariant(v)).toBe(true);
+    for (const v of ['None', 'viewed', 'viewed.', '.1', 'viewed.8', 'viewed.-1', 'viewed.1.1', 'viewed.1 ', 'segment.0', 'x'.repeat(64), 3, null, undefined]) {
+      expect(isCopyVariant(v)).toBe(false);
+    }
   });
 });
 

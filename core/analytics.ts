@@ -20,7 +20,7 @@ export interface MetricCounter {
   placement: Placement;
   /** Version of the model that ranked the cards (`manifest.version`), or `fallback` when no model ranked them. */
   modelVersion: string;
-  /** Copy variant id of the card's line (e.g. `viewed.1`), or `none`. */
+  /** Copy variant id of the card's line (e.g. `viewed.1`), or `none`: one of the closed set `isCopyVariant` accepts. */
   variant: string;
   event: MetricEvent;
   count: number;
@@ -69,6 +69,45 @@ export interface MetricsBatch {
   revenue?: RevenueSum[];
 }
 
+/**
+ * Reason kinds of card copy (`widget/copy/templates.ts`): each kind has a short list of templates, and a
+ * card's line is the kind and its index in the list, `viewed.1`. Here so that the widget and the server
+ * share one definition of the copy variant ids a batch may name.
+ */
+export const COPY_KINDS = ['viewed', 'similar', 'cart', 'category', 'price_drop', 'low_stock', 'trending', 'bestseller', 'featured', 'history', 'personal', 'neutral'] as const;
+export type CopyKind = (typeof COPY_KINDS)[number];
+
+/**
+ * Most templates a kind's list may have (built in: 1 or 2; a merchant's `copy` list is cut to this):
+ * copy variants are `kind.0` to `kind.7`.
+ */
+export const COPY_VARIANTS_PER_KIND = 8;
+
+/** The variant id of a card line with no copy variant. */
+export const NO_VARIANT = 'none';
+
+/**
+ * Whether `value` is a copy variant id the widget can produce: `none`, or a reason kind and a template
+ * index below `COPY_VARIANTS_PER_KIND` (`viewed.0` ... `neutral.7`). The set is closed (12 x 8 + 1 ids),
+ * so a batch cannot make the server keep counters under names no widget sends.
+ */
+export function isCopyVariant(value: unknown): value is string {
+  if (value === NO_VARIANT) return true;
+  if (typeof value !== 'string') return false;
+  const dot = value.lastIndexOf('.');
+  const index = value.slice(dot + 1);
+  return dot > 0 && (COPY_KINDS as readonly string[]).includes(value.slice(0, dot)) && /^[0-9]$/.test(index) && Number(index) < COPY_VARIANTS_PER_KIND;
+}
+
+const VARIANT_CHOICES = `"${NO_VARIANT}" or a copy kind and a template index 0-${COPY_VARIANTS_PER_KIND - 1} ("viewed.1"; kinds: ${COPY_KINDS.join(', ')})`;
+
+/**
+ * How often a widget on an open page sends what it counted (it also sends when the page is hidden or
+ * left, and when a batch is full). The server's per-source rate limit on `POST /v1/metrics` is sized
+ * from it.
+ */
+export const METRICS_FLUSH_MS = 60_000;
+
 /** Limits a batch must respect; the widget flushes before reaching them. */
 export const METRICS_LIMITS = {
   /** Counters per batch. */
@@ -94,6 +133,12 @@ function token(raw: Record<string, unknown>, key: string, where: string): string
   if (typeof value !== 'string' || !TOKEN.test(value)) {
     throw new ContractError('bad_metrics', `${where}: "${key}" must be 1-64 letters, digits, ".", "_" or "-" (got ${show(value)})`);
   }
+  return value;
+}
+
+function variantOf(raw: Record<string, unknown>, where: string): string {
+  const value = raw.variant;
+  if (!isCopyVariant(value)) throw new ContractError('bad_metrics', `${where}: "variant" must be ${VARIANT_CHOICES} (got ${show(value)})`);
   return value;
 }
 
@@ -139,7 +184,7 @@ export function parseMetricsBatch(raw: unknown): MetricsBatch {
     return {
       placement: oneOf(c, 'placement', where, PLACEMENTS),
       modelVersion: token(c, 'modelVersion', where),
-      variant: token(c, 'variant', where),
+      variant: variantOf(c, where),
       event: oneOf(c, 'event', where, METRIC_EVENTS),
       count: integer(c, 'count', where, 1, METRICS_LIMITS.count),
     };
@@ -151,7 +196,7 @@ export function parseMetricsBatch(raw: unknown): MetricsBatch {
     if (!isCurrency(r.currency)) throw new ContractError('bad_metrics', `${where}: "currency" must be an ISO 4217 code such as "EUR" or "USD" (got ${show(r.currency)})`);
     const placement = oneOf(r, 'placement', where, PLACEMENTS);
     const modelVersion = token(r, 'modelVersion', where);
-    const variant = token(r, 'variant', where);
+    const variant = variantOf(r, where);
     const orders = integer(r, 'orders', where, 0, METRICS_LIMITS.count);
     const amount = integer(r, 'amount', where, 0, METRICS_LIMITS.amount, ' (minor units of the currency, e.g. cents)');
     // Left out only by widgets from before the field: read as the least such a sum holds.

@@ -169,7 +169,6 @@ function checkOptions(options: AppOptions): Required<Pick<AppOptions, 'storage' 
 export function createApp(options: AppOptions): Hono {
   // `peer` is handed to the routes that count by source or need to know about TLS.
   const { storage, trustedKeys, widget, allowedOrigins, mount, federated, peer } = checkOptions(options);
-  void peer;
   // Analytics, catalog, admin API and dashboard; `ops.popularity` is where federated rounds report item counts.
   const ops = checkOperations(options, storage, trustedKeys);
   const app = new Hono();
@@ -187,7 +186,7 @@ export function createApp(options: AppOptions): Hono {
     return c.json({ ok: true });
   });
   // Before every other route, so the admin guard it installs on /v1/admin/* runs first for all of them.
-  installOperations(app, ops, storage);
+  installOperations(app, ops, storage, peer);
   const fedKey = federated?.federation.publicKey;
   const servedKeys = fedKey && !trustedKeys.some((k) => k.keyId === fedKey.keyId) ? [...trustedKeys, fedKey] : trustedKeys;
   app.route('/v1', deliveryRoutes(storage, servedKeys, federated !== undefined));

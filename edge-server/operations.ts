@@ -14,9 +14,13 @@ import { createMemoryAnalytics } from './analytics/memory.ts';
 import { checkHalfLifeDays, popularityStore, POPULARITY_DEFAULTS, type PopularityStore } from './analytics/popularity.ts';
 import { analyticsAdminRoutes, analyticsRoutes, type AnalyticsSettings } from './analytics/routes.ts';
 import type { AnalyticsStore } from './analytics/store.ts';
+import { MAX_CATALOG_ITEMS } from '../core/catalog.ts';
 import { catalogAdminRoutes, catalogRoutes } from './catalog/routes.ts';
+import { inlineCatalogParser, type CatalogParser } from './catalog/parse.ts';
 import { createMemoryCatalog, type CatalogStore } from './catalog/store.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
+import type { PeerOf } from './peer.ts';
+import { checkRateLimit, type RateLimit } from './rate-limit.ts';
 import type { Storage } from './storage.ts';
 
 export interface AnalyticsOptions {
@@ -42,18 +46,41 @@ export interface AnalyticsOptions {
    * @example 100
    */
   popularLimit?: number;
+  /**
+   * Most distinct cells (day × placement × version × variant × event counters, and revenue keys) kept per
+   * model and UTC day. Past it, a batch's new cells are dropped and counted (the read-out and dashboard
+   * show the drop) while existing cells keep counting. Default 5,000: twice what every placement, built-in
+   * copy variant, event and currency of four versions in one day can make, and a bound on what a flood of
+   * forged batches can add (about 1 MB of memory per model and day on Node).
+   * @example 20_000
+   */
+  maxCellsPerDay?: number;
+  /**
+   * Per-source limit on `POST /v1/metrics` (a source is an IPv4 address or an IPv6 /64, `peer.ts`): a token
+   * bucket per source, `429 rate_limited` with `Retry-After` past it. Default `{ perSecond: 5, burst: 120,
+   * sources: 10_000 }`: a widget tab sends a batch every `METRICS_FLUSH_MS` (60 s) while open and one or two
+   * each time its page is hidden or left, so a shopper browsing a page every 3 s sends about 0.4 a second;
+   * this takes 8 such shoppers with 2 tabs each behind one address (a household, an office) without a
+   * refusal, and holds a flood from one address to 5 batches a second. `sources` bounds the limiter's
+   * memory (about 1 MB).
+   * @example { perSecond: 10, burst: 300 } // many shoppers behind one carrier-grade NAT address
+   */
+  metricsRateLimit?: Partial<RateLimit>;
 }
 
 /** The `createApp` options this module checks (documented there, on `AppOptions`). */
-export type OperationsOptions = Pick<AppOptions, 'adminTokens' | 'analytics' | 'catalog' | 'registry' | 'maxArtifactBytes' | 'maxCatalogBytes'>;
+export type OperationsOptions = Pick<AppOptions, 'adminTokens' | 'analytics' | 'catalog' | 'registry' | 'maxArtifactBytes' | 'maxCatalogBytes' | 'maxCatalogItems' | 'parseCatalog'>;
 
 export const OPERATIONS_DEFAULTS = {
   suppressBelow: 10,
+  maxCellsPerDay: 5_000,
+  metricsRateLimit: { perSecond: 5, burst: 120, sources: 10_000 } satisfies RateLimit,
   popularLimit: 50,
   /** Artifacts are a few MB (a 12k-item uint8 model is ~1 MB); 64 MiB leaves room for large catalogs' models. */
   maxArtifactBytes: 64 * 1024 * 1024,
   /** A 100k-product Merchant Center feed is ~50 MB of XML. */
   maxCatalogBytes: 64 * 1024 * 1024,
+  maxCatalogItems: MAX_CATALOG_ITEMS,
 } as const;
 
 export interface Operations {
@@ -63,6 +90,10 @@ export interface Operations {
   registry: RegistryWriter;
   maxArtifactBytes: number;
   maxCatalogBytes: number;
+  maxCatalogItems: number;
+  parseCatalog: CatalogParser;
+  /** Keys a signed catalog upload must be signed by (`AppOptions.trustedKeys`, the keys models are signed by). */
+  trustedKeys: readonly TrustedKey[];
   /** Where the federated aggregation reports noised per-item counts (trending). */
   popularity: PopularityStore;
 }
@@ -79,13 +110,21 @@ function positiveInt(value: unknown, name: string, fallback: number): number {
 
 const hasMethods = (value: unknown, names: readonly string[]): boolean => isRecord(value) && names.every((n) => typeof value[n] === 'function');
 
+function rateLimitOption(value: unknown): RateLimit {
+  try {
+    return checkRateLimit(value, 'analytics.metricsRateLimit', OPERATIONS_DEFAULTS.metricsRateLimit);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+
 /** Checks the operations options (once, when the app is built) and fills in defaults. */
 export function checkOperations(options: OperationsOptions, storage: Storage, trustedKeys: readonly TrustedKey[]): Operations {
   const tokens = checkAdminTokens(options.adminTokens ?? []);
   if (options.analytics !== undefined && !isRecord(options.analytics)) fail('analytics must be an object');
   const a: AnalyticsOptions = options.analytics ?? {};
   const store: AnalyticsStore = a.store ?? createMemoryAnalytics();
-  const storeMethods = ['addMetrics', 'readMetrics', 'readRevenue', 'addItemCounts', 'readItemScores', 'putBestsellers', 'getBestsellers'];
+  const storeMethods = ['addMetrics', 'readMetrics', 'readRevenue', 'readDropped', 'addItemCounts', 'readItemScores', 'putBestsellers', 'getBestsellers'];
   if (!hasMethods(store, storeMethods)) fail(`analytics.store must be an AnalyticsStore (${storeMethods.join(', ')})`);
   let halfLifeDays: number;
   try {
@@ -98,9 +137,13 @@ export function checkOperations(options: OperationsOptions, storage: Storage, tr
     suppressBelow: positiveInt(a.suppressBelow, 'analytics.suppressBelow', OPERATIONS_DEFAULTS.suppressBelow),
     halfLifeDays,
     popularLimit: positiveInt(a.popularLimit, 'analytics.popularLimit', OPERATIONS_DEFAULTS.popularLimit),
+    maxCellsPerDay: positiveInt(a.maxCellsPerDay, 'analytics.maxCellsPerDay', OPERATIONS_DEFAULTS.maxCellsPerDay),
+    metricsRateLimit: rateLimitOption(a.metricsRateLimit),
   };
   const catalog = options.catalog ?? createMemoryCatalog();
   if (!hasMethods(catalog, ['get', 'put'])) fail('catalog must be a CatalogStore ({ get, put })');
+  const parseCatalog = options.parseCatalog ?? inlineCatalogParser;
+  if (typeof parseCatalog !== 'function') fail('parseCatalog must be a function ({ body, format, maxItems }) => Promise<ParsedCatalog>');
   const registry = options.registry ?? localRegistry(storage, trustedKeys);
   if (!hasMethods(registry, ['publish', 'change'])) fail('registry must be a RegistryWriter ({ publish, change })');
   return {
@@ -110,6 +153,9 @@ export function checkOperations(options: OperationsOptions, storage: Storage, tr
     registry,
     maxArtifactBytes: positiveInt(options.maxArtifactBytes, 'maxArtifactBytes', OPERATIONS_DEFAULTS.maxArtifactBytes),
     maxCatalogBytes: positiveInt(options.maxCatalogBytes, 'maxCatalogBytes', OPERATIONS_DEFAULTS.maxCatalogBytes),
+    maxCatalogItems: positiveInt(options.maxCatalogItems, 'maxCatalogItems', OPERATIONS_DEFAULTS.maxCatalogItems),
+    parseCatalog,
+    trustedKeys,
     popularity: popularityStore(store, { halfLifeDays }),
   };
 }
@@ -118,16 +164,16 @@ export function checkOperations(options: OperationsOptions, storage: Storage, tr
  * Installs the admin guard on `/v1/admin/*` (first, so it also guards admin routes added after it),
  * then the analytics, catalog, admin and dashboard routes.
  */
-export function installOperations(app: Hono, ops: Operations, storage: Storage): void {
+export function installOperations(app: Hono, ops: Operations, storage: Storage, peer: PeerOf): void {
   const auth = adminAuth(ops.tokens);
   app.use('/v1/admin/*', requireAdmin(auth));
-  app.route('/v1', analyticsRoutes(ops.analytics, storage.meta));
+  app.route('/v1', analyticsRoutes(ops.analytics, storage.meta, peer));
   app.route('/v1', catalogRoutes(ops.catalog));
   app.route('/v1/admin', analyticsAdminRoutes(ops.analytics, storage.meta));
-  app.route('/v1/admin', catalogAdminRoutes(ops.catalog, ops.maxCatalogBytes));
+  app.route('/v1/admin', catalogAdminRoutes(ops.catalog, { maxBytes: ops.maxCatalogBytes, maxItems: ops.maxCatalogItems, parse: ops.parseCatalog, trusted: ops.trustedKeys }));
   app.route('/v1/admin', modelAdminRoutes({ storage, registry: ops.registry, maxArtifactBytes: ops.maxArtifactBytes }));
   app.route(
     '/dashboard',
-    dashboardRoutes({ auth, storage, analytics: ops.analytics.store, suppressBelow: ops.analytics.suppressBelow, fetch: (request, env) => app.fetch(request, env) }),
+    dashboardRoutes({ auth, storage, analytics: ops.analytics.store, suppressBelow: ops.analytics.suppressBelow, maxCellsPerDay: ops.analytics.maxCellsPerDay, fetch: (request, env) => app.fetch(request, env) }),
   );
 }

@@ -7,7 +7,7 @@
  * validated here, in the lazy engine chunk: a bad entry is dropped with a development-build warning that
  * names it and the valid choices, and never breaks the page.
  */
-import { PLACEMENTS, type Placement } from '../core/analytics.ts';
+import { COPY_KINDS, COPY_VARIANTS_PER_KIND, PLACEMENTS, type CopyKind, type Placement } from '../core/analytics.ts';
 import { isRecord, show } from '../core/errors.ts';
 
 /** Ranking rules. Each list is optional; `placements` in `MerchantConfig` overrides them per placement. */
@@ -88,9 +88,8 @@ export interface MerchantConfig {
 
 export const MERCHANT_DEFAULTS: MerchantConfig = { rules: { maxPerCategory: 3 }, placements: {}, copy: {}, lowStock: 5 };
 
-/** Reason kinds a template list can be given for (see `copy/templates.ts`). */
-export const COPY_KINDS = ['viewed', 'similar', 'cart', 'category', 'price_drop', 'low_stock', 'trending', 'bestseller', 'featured', 'history', 'personal', 'neutral'] as const;
-export type CopyKind = (typeof COPY_KINDS)[number];
+/** Reason kinds a template list can be given for (see `copy/templates.ts`; defined in core, where the server reads them too). */
+export { COPY_KINDS, type CopyKind };
 
 type Warn = (message: string) => void;
 
@@ -216,7 +215,10 @@ export function mergeMerchantConfig(base: MerchantConfig, raw: unknown, warn: Wa
             continue;
           }
           const templates = strings(list, `copy.${locale}.${kind}`, warn);
-          if (templates) merged[kind] = templates;
+          if (templates && templates.length > COPY_VARIANTS_PER_KIND && __EDGE_RECS_DEV__) {
+            warn(`config: copy.${locale}.${kind} has ${templates.length} templates; only the first ${COPY_VARIANTS_PER_KIND} are used (metrics count variants ${kind}.0-${kind}.${COPY_VARIANTS_PER_KIND - 1})`);
+          }
+          if (templates) merged[kind] = templates.slice(0, COPY_VARIANTS_PER_KIND);
         }
         out.copy[tag] = merged;
       }

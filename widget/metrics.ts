@@ -7,11 +7,11 @@
  * a batch is full, and every `FLUSH_MS` while the page is open. While the page is hidden or being left
  * (`setLeaving`), what is counted goes out at once (in one batch per task), as no later flush may come.
  */
-import { METRICS_LIMITS, TOKEN, parseMetricsBatch, type MetricCounter, type MetricEvent, type MetricsBatch, type Placement, type RevenueSum } from '../core/analytics.ts';
+import { METRICS_FLUSH_MS, METRICS_LIMITS, NO_VARIANT, TOKEN, isCopyVariant, parseMetricsBatch, type MetricCounter, type MetricEvent, type MetricsBatch, type Placement, type RevenueSum } from '../core/analytics.ts';
 import { isCurrency } from '../core/currency.ts';
 
 /** A running page flushes at most this often, so a long visit still reports without a request per event. */
-export const FLUSH_MS = 60_000;
+export const FLUSH_MS = METRICS_FLUSH_MS;
 
 export interface MetricKey {
   placement: Placement;
@@ -59,6 +59,8 @@ export const send: Send = (url, body) => {
 };
 
 const safe = (token: string, fallback: string): string => (TOKEN.test(token) ? token : fallback);
+/** A variant the server takes (e.g. one read back from a click stored by an older widget), else `none`. */
+const variantOf = (variant: string): string => (isCopyVariant(variant) ? variant : NO_VARIANT);
 
 export class Metrics {
   private counts = new Map<string, MetricCounter>();
@@ -79,7 +81,7 @@ export class Metrics {
     const counter: MetricCounter = {
       placement: key.placement,
       modelVersion: safe(key.modelVersion, 'fallback'),
-      variant: safe(key.variant, 'none'),
+      variant: variantOf(key.variant),
       event,
       count: 0,
     };
@@ -101,7 +103,7 @@ export class Metrics {
     if (!isCurrency(currency) || !Number.isSafeInteger(amount) || amount < 0 || amount > METRICS_LIMITS.amount) return false;
     if (!Number.isInteger(purchases) || purchases < 0 || purchases > METRICS_LIMITS.count || (amount > 0 && purchases === 0)) return false;
     if (!this.enabled) return true;
-    const sum: RevenueSum = { placement: key.placement, modelVersion: safe(key.modelVersion, 'fallback'), variant: safe(key.variant, 'none'), currency, orders: 0, purchases: 0, amount: 0 };
+    const sum: RevenueSum = { placement: key.placement, modelVersion: safe(key.modelVersion, 'fallback'), variant: variantOf(key.variant), currency, orders: 0, purchases: 0, amount: 0 };
     const id = `${sum.placement}|${sum.modelVersion}|${sum.variant}|${currency}`;
     const kept = this.sums.get(id);
     // A sum that would pass a limit goes out first; this order starts the next one.

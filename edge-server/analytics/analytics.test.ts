@@ -43,7 +43,7 @@ describe('POST /v1/metrics', () => {
     const res = await post(app, { model: 'default', counters: [counter('impression', 20), counter('click', 3)] });
     expect(res.status).toBe(202);
     expect(res.headers.get('Cache-Control')).toBe('no-store');
-    expect(await res.json()).toEqual({ accepted: 2 });
+    expect(await res.json()).toEqual({ accepted: 2, dropped: 0 });
     // sendBeacon's text/plain is accepted too.
     expect((await post(app, { model: 'default', counters: [counter('impression', 5)] }, 'text/plain;charset=UTF-8')).status).toBe(202);
     const day = new Date().toISOString().slice(0, 10);
@@ -177,7 +177,7 @@ describe('revenue', () => {
     for (let i = 0; i < 3; i++) {
       const res = await post(app, { model: 'default', counters: [counter('purchase', 1000)], revenue: Array.from({ length: 10 }, () => sum('EUR', 100, 90, 1000)) });
       expect(res.status).toBe(202);
-      expect(await res.json()).toEqual({ accepted: 11 });
+      expect(await res.json()).toEqual({ accepted: 11, dropped: 0 });
     }
     expect((await post(app, { model: 'default', counters: [], revenue: [sum('JPY', 2, 3, 2400, { placement: 'cart', variant: 'none', modelVersion: 'fallback' })] })).status).toBe(202);
     const day = new Date().toISOString().slice(0, 10);

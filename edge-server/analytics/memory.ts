@@ -8,14 +8,17 @@ import type { AnalyticsStore } from './store.ts';
 export function createMemoryAnalytics(): AnalyticsStore {
   const state = new AnalyticsState();
   return {
-    async addMetrics(model, day, counters, revenue = []) {
-      state.apply({ op: 'metrics', model, day, counters, revenue });
+    async addMetrics(model, day, counters, revenue = [], maxCells) {
+      return { dropped: state.apply({ op: 'metrics', model, day, counters, revenue, ...(maxCells === undefined ? {} : { maxCells }) }) };
     },
-    async readMetrics(model) {
-      return state.metrics(model);
+    async readMetrics(model, range) {
+      return state.metrics(model, range);
     },
-    async readRevenue(model) {
-      return state.revenue(model);
+    async readRevenue(model, range) {
+      return state.revenue(model, range);
+    },
+    async readDropped(model, range) {
+      return state.dropped(model, range);
     },
     async addItemCounts(model, counts, at, halfLifeMs) {
       state.apply({ op: 'items', model, counts: { ...counts }, at, halfLifeMs });

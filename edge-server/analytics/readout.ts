@@ -10,7 +10,7 @@
  */
 import { METRIC_EVENTS, type MetricEvent } from '../../core/analytics.ts';
 import { fromMinor, minorDigits } from '../../core/currency.ts';
-import type { MetricRow, RevenueRow } from './store.ts';
+import type { DroppedDay, MetricRow, RevenueRow } from './store.ts';
 
 /** Counts per event; `null` when from 1 to below the suppression threshold (0 is shown). */
 export type EventCounts = Record<MetricEvent, number | null>;
@@ -55,16 +55,40 @@ export interface MetricsReadout {
   model: string;
   /** Counts from 1 to below this (and revenue made of fewer purchases) are reported as `null`; 0 is shown. */
   suppressedBelow: number;
+  /** The UTC days every figure sums, `YYYY-MM-DD`, both included. */
+  from: string;
+  to: string;
   /** Per placement, over every version and variant. */
   byPlacement: Array<{ placement: string } & Figures>;
   /** Per placement and copy variant, over every model version. */
   byVariant: Array<{ placement: string; variant: string } & Figures>;
-  /** Per model version, over every placement and variant. */
+  /** Per model version, over every placement and variant: what a canary is judged by. */
   byVersion: Array<{ modelVersion: string } & Figures>;
-  /** Per placement, model version and variant: the finest cells stored. */
+  /** Per placement, model version and variant: the finest cells stored, one page of them (`limit`, `cursor`), in key order. */
   groups: Array<{ placement: string; modelVersion: string; variant: string } & Figures>;
+  /** How many groups there are in all pages. */
+  groupCount: number;
+  /** `?cursor=` of the next page of groups; `null` on the last page. */
+  nextCursor: string | null;
   /** Per UTC day and placement, oldest first: for charts. */
   daily: Array<{ day: string; placement: string } & Figures>;
+  /** Most distinct cells a model keeps per day (`analytics.maxCellsPerDay`). */
+  maxCellsPerDay: number;
+  /** Days of the range that reached `maxCellsPerDay`, with the counters and revenue sums not counted as a result. */
+  dropped: DroppedDay[];
+}
+
+/** What a read-out covers and how much of it it lists; every field has a default for tests that read a whole store. */
+export interface ReadoutOptions {
+  /** First and last UTC day summed. Default: the days of the rows. */
+  from?: string;
+  to?: string;
+  /** Most groups listed. Default: all. */
+  limit?: number;
+  /** List groups after this one (`nextCursor` of the page before). */
+  cursor?: string;
+  maxCellsPerDay?: number;
+  dropped?: DroppedDay[];
 }
 
 const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
@@ -106,11 +130,17 @@ function revenueFigures(revenue: Map<string, [number, number, number]>, shown: E
   return out;
 }
 
+/**
+ * A key's parts joined by U+0001, below every character they can hold, so that keys sort as their
+ * parts do one by one (`v1` before `v10`).
+ */
+const idOf = (parts: readonly string[]): string => parts.join('\u0001');
+
 function summarize<K extends Record<string, string>>(rows: readonly MetricRow[], revenue: readonly RevenueRow[], keyOf: (row: Row) => K, k: number): Array<K & Figures> {
   const sums = new Map<string, Sums<K>>();
   const entry = (row: Row): Sums<K> => {
     const key = keyOf(row);
-    const id = JSON.stringify(key);
+    const id = idOf(Object.values(key));
     let e = sums.get(id);
     if (!e) sums.set(id, (e = { key, counts: { impression: 0, click: 0, add_to_cart: 0, purchase: 0 }, revenue: new Map() }));
     return e;
@@ -121,9 +151,9 @@ function summarize<K extends Record<string, string>>(rows: readonly MetricRow[],
     const [orders, amount, purchases] = cell.get(row.currency) ?? [0, 0, 0];
     cell.set(row.currency, [orders + row.orders, amount + row.amount, purchases + row.purchases]);
   }
-  return [...sums.values()]
-    .sort((a, b) => (JSON.stringify(Object.values(a.key)) < JSON.stringify(Object.values(b.key)) ? -1 : 1))
-    .map(({ key, counts, revenue: byCurrency }) => {
+  return [...sums]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, { key, counts, revenue: byCurrency }]) => {
       // 0 is shown whatever k: it points at no shopper.
       const shown = Object.fromEntries(METRIC_EVENTS.map((e) => [e, shownCount(counts[e], k)])) as EventCounts;
       return {
@@ -136,15 +166,35 @@ function summarize<K extends Record<string, string>>(rows: readonly MetricRow[],
     });
 }
 
-/** Builds the read-out; `k` is the smallest count shown (1 shows everything). */
-export function metricsReadout(model: string, rows: readonly MetricRow[], k: number, revenue: readonly RevenueRow[] = []): MetricsReadout {
+/** A group's place in the list, as `?cursor=` names it: `placement/modelVersion/variant` (none of them holds "/"). */
+export const cursorOf = (g: { placement: string; modelVersion: string; variant: string }): string => `${g.placement}/${g.modelVersion}/${g.variant}`;
+
+/**
+ * Builds the read-out of the rows given (the store's rows of the days `from` to `to`); `k` is the
+ * smallest count shown (1 shows everything). The work is linear in the rows, which a store holds at most
+ * `maxCellsPerDay` of per day.
+ */
+export function metricsReadout(model: string, rows: readonly MetricRow[], k: number, revenue: readonly RevenueRow[] = [], options: ReadoutOptions = {}): MetricsReadout {
+  const days = [...rows, ...revenue].map((r) => r.day).sort();
+  const all = summarize(rows, revenue, (r) => ({ placement: r.placement, modelVersion: r.modelVersion, variant: r.variant }), k);
+  const after = options.cursor === undefined ? undefined : idOf(options.cursor.split('/'));
+  const start = after === undefined ? 0 : all.findIndex((g) => idOf([g.placement, g.modelVersion, g.variant]) > after);
+  const first = start < 0 ? all.length : start;
+  const groups = all.slice(first, options.limit === undefined ? undefined : first + options.limit);
+  const last = groups.at(-1);
   return {
     model,
     suppressedBelow: k,
+    from: options.from ?? days[0] ?? '',
+    to: options.to ?? days.at(-1) ?? '',
     byPlacement: summarize(rows, revenue, (r) => ({ placement: r.placement }), k),
     byVariant: summarize(rows, revenue, (r) => ({ placement: r.placement, variant: r.variant }), k),
     byVersion: summarize(rows, revenue, (r) => ({ modelVersion: r.modelVersion }), k),
-    groups: summarize(rows, revenue, (r) => ({ placement: r.placement, modelVersion: r.modelVersion, variant: r.variant }), k),
+    groups,
+    groupCount: all.length,
+    nextCursor: last !== undefined && first + groups.length < all.length ? cursorOf(last) : null,
     daily: summarize(rows, revenue, (r) => ({ day: r.day, placement: r.placement }), k),
+    maxCellsPerDay: options.maxCellsPerDay ?? Infinity,
+    dropped: options.dropped ?? [],
   };
 }

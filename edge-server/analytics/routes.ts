@@ -4,16 +4,19 @@
  * read-out, small counts suppressed) and `PUT /models/:name/bestsellers`.
  *
  * Nothing about the sender is kept: no address is logged, and a batch holds only counters (the parser
- * refuses any field it does not know).
+ * refuses any field it does not know). The sender's network source is read only to rate-limit it, in
+ * memory (`rate-limit.ts`).
  */
 import { Hono } from 'hono';
 import { METRICS_LIMITS, parseMetricsBatch, TOKEN } from '../../core/analytics.ts';
 import { MODEL_NAME } from '../../core/artifact/manifest.ts';
 import { limitBody, readJson, requireMediaType } from '../body.ts';
 import { ApiError } from '../errors.ts';
+import { sourceKey, type PeerOf } from '../peer.ts';
+import { rateLimiter, type RateLimit } from '../rate-limit.ts';
 import type { MetaStore } from '../storage.ts';
 import { computePopular, parseBestsellerIds } from './popularity.ts';
-import { metricsReadout } from './readout.ts';
+import { readReadout } from './readout-query.ts';
 import type { AnalyticsStore } from './store.ts';
 
 export interface AnalyticsSettings {
@@ -23,6 +26,10 @@ export interface AnalyticsSettings {
   halfLifeDays: number;
   /** Most items per `/v1/popular` list. */
   popularLimit: number;
+  /** Most distinct cells (counter and revenue keys) a model keeps per UTC day; new ones past it are dropped and counted. */
+  maxCellsPerDay: number;
+  /** Per-source limit on `POST /v1/metrics` batches. */
+  metricsRateLimit: RateLimit;
 }
 
 /** Trending moves with federated rounds (hours apart): five minutes of caching costs nothing in freshness. */
@@ -56,11 +63,23 @@ function publishedVersions(meta: MetaStore): (model: string, fresh?: boolean) =>
   };
 }
 
-export function analyticsRoutes(settings: AnalyticsSettings, meta: MetaStore): Hono {
-  const { store, halfLifeDays, popularLimit } = settings;
+/**
+ * `POST /v1/metrics` and `GET /v1/popular`. `peer` names each batch's source for the rate limit: a
+ * source past it gets `429 rate_limited` with `Retry-After`, before its body is read.
+ */
+export function analyticsRoutes(settings: AnalyticsSettings, meta: MetaStore, peer: PeerOf): Hono {
+  const { store, halfLifeDays, popularLimit, maxCellsPerDay } = settings;
   const versionsOf = publishedVersions(meta);
+  const limiter = rateLimiter(settings.metricsRateLimit);
   const routes = new Hono();
 
+  routes.post('/metrics', async (c, next) => {
+    const admission = limiter.take(sourceKey(peer(c).address));
+    if (!admission.ok) {
+      throw new ApiError(429, 'rate_limited', `too many metric batches from this network source; retry in ${admission.retryAfter} s`, { 'Retry-After': String(admission.retryAfter) });
+    }
+    return next();
+  });
   routes.post('/metrics', limitBody(METRICS_LIMITS.bytes), async (c) => {
     // text/plain too: `navigator.sendBeacon` sends strings as text/plain, which needs no CORS preflight.
     requireMediaType(c, ['application/json', 'text/plain']);
@@ -75,9 +94,10 @@ export function analyticsRoutes(settings: AnalyticsSettings, meta: MetaStore): H
     if (!versions) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(batch.model)} is published`);
     const unknown = keys.find((k) => k.modelVersion !== 'fallback' && !versions.has(k.modelVersion));
     if (unknown) throw new ApiError(400, 'unknown_version', `model ${batch.model} has no version ${JSON.stringify(unknown.modelVersion)} (use "fallback" when no model ranked the cards)`);
-    await store.addMetrics(batch.model, new Date().toISOString().slice(0, 10), batch.counters, revenue);
+    const { dropped } = await store.addMetrics(batch.model, new Date().toISOString().slice(0, 10), batch.counters, revenue, maxCellsPerDay);
     c.header('Cache-Control', 'no-store');
-    return c.json({ accepted: keys.length }, 202);
+    // `dropped`: entries that were new cells of a day that already had `maxCellsPerDay` (the read-out lists the days).
+    return c.json({ accepted: keys.length - dropped, dropped }, 202);
   });
 
   routes.get('/popular', async (c) => {
@@ -99,14 +119,14 @@ export function analyticsRoutes(settings: AnalyticsSettings, meta: MetaStore): H
  * are published: a bestseller list for any other name would be stored where no widget reads it.
  */
 export function analyticsAdminRoutes(settings: AnalyticsSettings, meta: MetaStore): Hono {
-  const { store, suppressBelow } = settings;
+  const { store, suppressBelow, maxCellsPerDay } = settings;
   const routes = new Hono();
 
   routes.get('/metrics', async (c) => {
     const model = modelParam(c.req.query('model'));
+    const readout = await readReadout(store, model, { to: c.req.query('to'), days: c.req.query('days'), limit: c.req.query('limit'), cursor: c.req.query('cursor') }, suppressBelow, maxCellsPerDay);
     c.header('Cache-Control', 'no-store');
-    const [rows, revenue] = await Promise.all([store.readMetrics(model), store.readRevenue(model)]);
-    return c.json(metricsReadout(model, rows, suppressBelow, revenue));
+    return c.json(readout);
   });
 
   routes.put('/models/:name/bestsellers', limitBody(256 * 1024), async (c) => {

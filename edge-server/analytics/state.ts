@@ -5,22 +5,38 @@
  */
 import { purchasesBehind, type MetricCounter, type RevenueSum } from '../../core/analytics.ts';
 import { decayedAdd } from './popularity.ts';
-import type { BestsellerList, ItemScore, MetricRow, RevenueRow } from './store.ts';
+import type { BestsellerList, DayRange, DroppedDay, ItemScore, MetricRow, RevenueRow } from './store.ts';
 
 export type AnalyticsOp =
   /**
    * `revenue` is absent in logs written before revenue was counted, and in batches without any; a sum's
-   * `purchases` in logs written before purchases were (`purchasesBehind` reads them).
+   * `purchases` in logs written before purchases were (`purchasesBehind` reads them). `maxCells`: the
+   * most distinct cells (counter and revenue keys) the model may have on `day`; a key past it is dropped
+   * and counted as dropped. Absent in logs from before the cap (and where there is none).
    */
-  | { op: 'metrics'; model: string; day: string; counters: readonly MetricCounter[]; revenue?: ReadonlyArray<Omit<RevenueSum, 'purchases'> & { purchases?: number }> }
+  | {
+      op: 'metrics';
+      model: string;
+      day: string;
+      counters: readonly MetricCounter[];
+      revenue?: ReadonlyArray<Omit<RevenueSum, 'purchases'> & { purchases?: number }>;
+      maxCells?: number;
+    }
   | { op: 'items'; model: string; counts: Readonly<Record<string, number>>; at: number; halfLifeMs: number }
   | { op: 'bestsellers'; model: string; list: BestsellerList };
 
-interface ModelState {
-  /** Key: JSON of [day, placement, modelVersion, variant, event]. */
+/** One UTC day of a model's sums. Keys join their parts with `|`, which no part can hold (tokens, placements, events, currencies). */
+interface DayState {
+  /** Key: placement|modelVersion|variant|event. */
   metrics: Map<string, number>;
-  /** Key: JSON of [day, placement, modelVersion, variant, currency]; value: [orders, amount in minor units, purchases]. */
+  /** Key: placement|modelVersion|variant|currency; value: [orders, amount in minor units, purchases]. */
   revenue: Map<string, [number, number, number]>;
+  /** Counters and revenue sums not counted because the day had `maxCells` cells. */
+  dropped: number;
+}
+
+interface ModelState {
+  days: Map<string, DayState>;
   items: Map<string, ItemScore>;
   bestsellers: BestsellerList | null;
 }
@@ -36,60 +52,100 @@ export interface AnalyticsSnapshot {
        * from before revenue, and `purchases` in those from before purchases were counted.
        */
       revenue?: Array<[string, string, string, string, string, number, number, number?]>;
+      /** [day, entries dropped past the day's cell cap]; absent in snapshots from before the cap. */
+      dropped?: Array<[string, number]>;
       items: Record<string, [number, number]>;
       bestsellers: BestsellerList | null;
     }
   >;
 }
 
+const inRange = (day: string, range: DayRange | undefined): boolean => range === undefined || (day >= range.from && day <= range.to);
+
 export class AnalyticsState {
   #models = new Map<string, ModelState>();
 
   #model(name: string): ModelState {
     let state = this.#models.get(name);
-    if (!state) this.#models.set(name, (state = { metrics: new Map(), revenue: new Map(), items: new Map(), bestsellers: null }));
+    if (!state) this.#models.set(name, (state = { days: new Map(), items: new Map(), bestsellers: null }));
     return state;
   }
 
-  apply(op: AnalyticsOp): void {
+  #day(model: ModelState, day: string): DayState {
+    let state = model.days.get(day);
+    if (!state) model.days.set(day, (state = { metrics: new Map(), revenue: new Map(), dropped: 0 }));
+    return state;
+  }
+
+  /** Applies one op; for a `metrics` op, answers how many of its counters and revenue sums were dropped past the cap. */
+  apply(op: AnalyticsOp): number {
     const model = this.#model(op.model);
     switch (op.op) {
-      case 'metrics':
+      case 'metrics': {
+        const day = this.#day(model, op.day);
+        const cap = op.maxCells ?? Infinity;
+        const before = day.dropped;
         for (const c of op.counters) {
-          const key = JSON.stringify([op.day, c.placement, c.modelVersion, c.variant, c.event]);
-          model.metrics.set(key, (model.metrics.get(key) ?? 0) + c.count);
+          const key = `${c.placement}|${c.modelVersion}|${c.variant}|${c.event}`;
+          const count = day.metrics.get(key);
+          if (count !== undefined) day.metrics.set(key, count + c.count);
+          else if (day.metrics.size + day.revenue.size < cap) day.metrics.set(key, c.count);
+          else day.dropped++;
         }
         for (const r of op.revenue ?? []) {
-          const key = JSON.stringify([op.day, r.placement, r.modelVersion, r.variant, r.currency]);
-          const [orders, amount, purchases] = model.revenue.get(key) ?? [0, 0, 0];
-          model.revenue.set(key, [orders + r.orders, amount + r.amount, purchases + purchasesBehind(r)]);
+          const key = `${r.placement}|${r.modelVersion}|${r.variant}|${r.currency}`;
+          const sums = day.revenue.get(key);
+          if (sums === undefined && day.metrics.size + day.revenue.size >= cap) {
+            day.dropped++;
+            continue;
+          }
+          const [orders, amount, purchases] = sums ?? [0, 0, 0];
+          day.revenue.set(key, [orders + r.orders, amount + r.amount, purchases + purchasesBehind(r)]);
         }
-        return;
+        return day.dropped - before;
+      }
       case 'items':
         for (const [id, count] of Object.entries(op.counts)) model.items.set(id, decayedAdd(model.items.get(id), count, op.at, op.halfLifeMs));
-        return;
+        return 0;
       case 'bestsellers':
         model.bestsellers = { ids: [...op.list.ids], updatedAt: op.list.updatedAt };
-        return;
+        return 0;
     }
   }
 
-  metrics(name: string): MetricRow[] {
+  #days(name: string, range: DayRange | undefined): Array<[string, DayState]> {
+    return [...(this.#models.get(name)?.days ?? [])].filter(([day]) => inRange(day, range));
+  }
+
+  /** Summed counters of the model's days in `range` (every day without one). */
+  metrics(name: string, range?: DayRange): MetricRow[] {
     const rows: MetricRow[] = [];
-    for (const [key, count] of this.#models.get(name)?.metrics ?? []) {
-      const [day, placement, modelVersion, variant, event] = JSON.parse(key) as [string, MetricRow['placement'], string, string, MetricRow['event']];
-      rows.push({ day, placement, modelVersion, variant, event, count });
+    for (const [day, state] of this.#days(name, range)) {
+      for (const [key, count] of state.metrics) {
+        const [placement, modelVersion, variant, event] = key.split('|') as [MetricRow['placement'], string, string, MetricRow['event']];
+        rows.push({ day, placement, modelVersion, variant, event, count });
+      }
     }
     return rows;
   }
 
-  revenue(name: string): RevenueRow[] {
+  revenue(name: string, range?: DayRange): RevenueRow[] {
     const rows: RevenueRow[] = [];
-    for (const [key, [orders, amount, purchases]] of this.#models.get(name)?.revenue ?? []) {
-      const [day, placement, modelVersion, variant, currency] = JSON.parse(key) as [string, RevenueRow['placement'], string, string, string];
-      rows.push({ day, placement, modelVersion, variant, currency, orders, purchases, amount });
+    for (const [day, state] of this.#days(name, range)) {
+      for (const [key, [orders, amount, purchases]] of state.revenue) {
+        const [placement, modelVersion, variant, currency] = key.split('|') as [RevenueRow['placement'], string, string, string];
+        rows.push({ day, placement, modelVersion, variant, currency, orders, purchases, amount });
+      }
     }
     return rows;
+  }
+
+  /** Days in `range` on which entries were dropped past the cap, with how many, oldest first. */
+  dropped(name: string, range?: DayRange): DroppedDay[] {
+    return this.#days(name, range)
+      .filter(([, state]) => state.dropped > 0)
+      .map(([day, state]) => ({ day, entries: state.dropped }))
+      .sort((a, b) => (a.day < b.day ? -1 : 1));
   }
 
   items(name: string): Record<string, ItemScore> {
@@ -105,9 +161,11 @@ export class AnalyticsState {
   toSnapshot(): AnalyticsSnapshot {
     const models: AnalyticsSnapshot['models'] = {};
     for (const [name, m] of this.#models) {
+      const dropped = [...m.days].filter(([, d]) => d.dropped > 0).map(([day, d]): [string, number] => [day, d.dropped]);
       models[name] = {
-        metrics: [...m.metrics].map(([key, count]) => [...(JSON.parse(key) as [string, string, string, string, string]), count]),
-        revenue: [...m.revenue].map(([key, [orders, amount, purchases]]) => [...(JSON.parse(key) as [string, string, string, string, string]), orders, amount, purchases]),
+        metrics: this.metrics(name).map((r) => [r.day, r.placement, r.modelVersion, r.variant, r.event, r.count]),
+        revenue: this.revenue(name).map((r) => [r.day, r.placement, r.modelVersion, r.variant, r.currency, r.orders, r.amount, r.purchases]),
+        ...(dropped.length > 0 ? { dropped } : {}),
         items: Object.fromEntries([...m.items].map(([id, s]) => [id, [s.score, s.at]])),
         bestsellers: m.bestsellers,
       };
@@ -120,11 +178,12 @@ export class AnalyticsState {
     for (const [name, m] of Object.entries(snapshot.models)) {
       const model = state.#model(name);
       for (const [day, placement, modelVersion, variant, event, count] of m.metrics) {
-        model.metrics.set(JSON.stringify([day, placement, modelVersion, variant, event]), count);
+        state.#day(model, day).metrics.set(`${placement}|${modelVersion}|${variant}|${event}`, count);
       }
       for (const [day, placement, modelVersion, variant, currency, orders, amount, purchases] of m.revenue ?? []) {
-        model.revenue.set(JSON.stringify([day, placement, modelVersion, variant, currency]), [orders, amount, purchasesBehind({ amount, purchases })]);
+        state.#day(model, day).revenue.set(`${placement}|${modelVersion}|${variant}|${currency}`, [orders, amount, purchasesBehind({ amount, purchases })]);
       }
+      for (const [day, entries] of m.dropped ?? []) state.#day(model, day).dropped = entries;
       for (const [id, [score, at]] of Object.entries(m.items)) model.items.set(id, { score, at });
       model.bestsellers = m.bestsellers;
     }

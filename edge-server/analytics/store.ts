@@ -20,6 +20,19 @@ export interface RevenueRow extends RevenueSum {
   day: string;
 }
 
+/** Days from `from` to `to` (UTC `YYYY-MM-DD`, both included). */
+export interface DayRange {
+  from: string;
+  to: string;
+}
+
+/** A day on which a model had its most cells (`maxCells`), and how many counters and revenue sums were dropped. */
+export interface DroppedDay {
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+  entries: number;
+}
+
 /**
  * An item's popularity as an exponentially decayed sum, kept as its value at `at`: adding a count at
  * a later time first decays the value to that time (see `decayedAdd` in `popularity.ts`).
@@ -41,12 +54,19 @@ export interface BestsellerList {
  * crash before that counts the write wholly or not at all, never twice and never in part.
  */
 export interface AnalyticsStore {
-  /** Adds each counter and revenue sum of one batch to the model's sums for `day`, in one write. */
-  addMetrics(model: string, day: string, counters: readonly MetricCounter[], revenue?: readonly RevenueSum[]): Promise<void>;
-  /** Every summed counter of the model, in no particular order; `[]` for a model never counted. */
-  readMetrics(model: string): Promise<MetricRow[]>;
-  /** Every summed revenue cell (day × placement × version × variant × currency) of the model, in no particular order. */
-  readRevenue(model: string): Promise<RevenueRow[]>;
+  /**
+   * Adds each counter and revenue sum of one batch to the model's sums for `day`, in one write. A key the
+   * day does not have yet is a new cell; once the day has `maxCells` cells (counter and revenue keys
+   * together), new cells are dropped while existing ones keep counting, and the drop is counted for the
+   * day (`readDropped`). Resolves with how many of the batch's entries were dropped.
+   */
+  addMetrics(model: string, day: string, counters: readonly MetricCounter[], revenue?: readonly RevenueSum[], maxCells?: number): Promise<{ dropped: number }>;
+  /** Summed counters of the model's days in `range` (every day without one), in no particular order; `[]` for a model never counted. */
+  readMetrics(model: string, range?: DayRange): Promise<MetricRow[]>;
+  /** Summed revenue cells (day × placement × version × variant × currency) of the days in `range`, in no particular order. */
+  readRevenue(model: string, range?: DayRange): Promise<RevenueRow[]>;
+  /** The days in `range` on which entries were dropped past `maxCells`, oldest first. */
+  readDropped(model: string, range?: DayRange): Promise<DroppedDay[]>;
   /**
    * Adds per-item counts observed at `at` (ms) to the decayed sums, with half-life `halfLifeMs`.
    * Counts may be negative (they arrive noised, for differential privacy) but must be finite.

@@ -97,8 +97,24 @@ function suppressionNote(k: number): string {
   return `Counts from 1 to ${k - 1} are not shown (&lt;k), nor any rate that needs one, nor revenue with fewer than ${k} purchases behind it.`;
 }
 
+/** The days the figures sum, and any day that reached the cell cap (its new cells were not counted). */
+function rangeNote(m: MetricsReadout): string {
+  const range = `<p class="muted">Figures sum ${m.from === m.to ? esc(m.from) : `${esc(m.from)} to ${esc(m.to)}`} (UTC days).</p>`;
+  if (m.dropped.length === 0) return range;
+  const days = m.dropped.map((d) => `${esc(d.day)} (${d.entries.toLocaleString('en')})`).join(', ');
+  return `${range}<p role="note" style="color:#b91c1c">Some counts were not kept: on ${days} the model reached its ${m.maxCellsPerDay.toLocaleString('en')} distinct counters for the day, and counters and revenue sums for new combinations of placement, version and variant were dropped (counted here in brackets); counters that existed kept counting. Many new combinations in a day usually mean forged batches.</p>`;
+}
+
+/** A link to the next page of the finest groups, for the same model and days. */
+function nextGroups(m: MetricsReadout): string {
+  if (m.nextCursor === null) return '';
+  const days = Math.round((Date.parse(m.to) - Date.parse(m.from)) / 86_400_000) + 1;
+  const href = `/dashboard?${new URLSearchParams({ model: m.model, to: m.to, days: String(days), cursor: m.nextCursor }).toString()}`;
+  return `<p>${m.groups.length.toLocaleString('en')} of ${m.groupCount.toLocaleString('en')} rows shown. <a href="${esc(href)}">Next rows</a></p>`;
+}
+
 function metricsSection(m: MetricsReadout): string {
-  if (m.groups.length === 0) return `<div class="empty"><p>No metrics received for this model yet.</p></div>`;
+  if (m.groupCount === 0) return `<div class="empty"><p>No metrics received for this model from ${esc(m.from)} to ${esc(m.to)}.</p></div>${m.dropped.length > 0 ? rangeNote(m) : ''}`;
   const days = [...new Set(m.daily.map((d) => d.day))].sort();
   const placements = [...new Set(m.daily.map((d) => d.placement))].sort();
   const ctrByDay = lineChart({
@@ -145,13 +161,13 @@ function metricsSection(m: MetricsReadout): string {
   const variantRows = m.byVariant.map((v) => `<tr><td>${esc(v.placement)}</td><td><code>${esc(v.variant)}</code></td>${cells(v)}</tr>`).join('');
   const versionRows = m.byVersion.map((v) => `<tr><td><code>${esc(v.modelVersion)}</code></td>${cells(v)}</tr>`).join('');
   const groupRows = m.groups.map((v) => `<tr><td>${esc(v.placement)}</td><td><code>${esc(v.modelVersion)}</code></td><td><code>${esc(v.variant)}</code></td>${cells(v)}</tr>`).join('');
-  return `${ctrByDay}${impressionsByDay}${byVariant}${byVersion}${revenueChart}
+  return `${rangeNote(m)}${ctrByDay}${impressionsByDay}${byVariant}${byVersion}${revenueChart}
 <h3>By placement and copy variant</h3>
 <table><tr><th>placement</th><th>variant</th>${HEAD}</tr>${variantRows}</table>
 <h3>By model version</h3>
 <table><tr><th>model version</th>${HEAD}</tr>${versionRows}</table>
 <h3>By placement, model version and copy variant</h3>
-<table><tr><th>placement</th><th>model version</th><th>variant</th>${HEAD}</tr>${groupRows}</table>
+<table><tr><th>placement</th><th>model version</th><th>variant</th>${HEAD}</tr>${groupRows}</table>${nextGroups(m)}
 <p class="muted">Impressions are viewable impressions (IAB/MRC): a card counts one once at least 50% of it has been in view for 1 continuous second while the tab was visible.
 Conversion is purchases (clicked products bought) per click. Revenue is the clicked products' share of the orders placed within 7 days of the click, by currency; per impression and per click divide it by the cards' impressions and clicks.
 Each order is credited to one row, the one whose clicked products make up most of it, so orders add up over rows; its revenue is split over every row whose products it holds.

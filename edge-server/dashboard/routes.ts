@@ -9,7 +9,7 @@ import { deleteCookie, setCookie } from 'hono/cookie';
 import { TOKEN } from '../../core/analytics.ts';
 import { isRecord } from '../../core/errors.ts';
 import { bearerToken, hasSession, SESSION_COOKIE, SESSION_SECONDS, type AdminAuth } from '../admin/auth.ts';
-import { metricsReadout } from '../analytics/readout.ts';
+import { readReadout } from '../analytics/readout-query.ts';
 import type { AnalyticsStore } from '../analytics/store.ts';
 import { limitBody, readText } from '../body.ts';
 import { ApiError } from '../errors.ts';
@@ -24,6 +24,8 @@ export interface DashboardSettings {
   storage: Storage;
   analytics: AnalyticsStore;
   suppressBelow: number;
+  /** Most cells per model and day (`analytics.maxCellsPerDay`), for the read-out to say when a day reached it. */
+  maxCellsPerDay: number;
   /** The whole app's fetch, to read `GET /v1/admin/rounds` as any admin client would. */
   fetch: (request: Request, env: unknown) => Response | Promise<Response>;
 }
@@ -80,7 +82,7 @@ async function readRounds(c: Context, fetch: DashboardSettings['fetch']): Promis
 }
 
 export function dashboardRoutes(settings: DashboardSettings): Hono {
-  const { auth, storage, analytics, suppressBelow, fetch } = settings;
+  const { auth, storage, analytics, suppressBelow, maxCellsPerDay, fetch } = settings;
   const routes = new Hono();
 
   routes.use('*', async (c, next) => {
@@ -99,9 +101,11 @@ export function dashboardRoutes(settings: DashboardSettings): Hono {
     }
     const model = c.req.query('model') ?? 'default';
     if (!TOKEN.test(model)) throw new ApiError(400, 'bad_model', `?model= must name a model (got ${JSON.stringify(model)})`);
-    const [record, rows, revenue, rounds] = await Promise.all([storage.meta.getModel(model), analytics.readMetrics(model), analytics.readRevenue(model), readRounds(c, fetch)]);
+    // The same bounded read as GET /v1/admin/metrics: a range of days and one page of its finest groups.
+    const query = { to: c.req.query('to'), days: c.req.query('days'), cursor: c.req.query('cursor') };
+    const [record, metrics, rounds] = await Promise.all([storage.meta.getModel(model), readReadout(analytics, model, query, suppressBelow, maxCellsPerDay), readRounds(c, fetch)]);
     const modelRounds = rounds.rounds.filter((r) => r.model === model || r.model === '');
-    return page(c, dashboardPage({ model, record, metrics: metricsReadout(model, rows, suppressBelow, revenue), rounds: modelRounds, roundsAvailable: rounds.available }));
+    return page(c, dashboardPage({ model, record, metrics, rounds: modelRounds, roundsAvailable: rounds.available }));
   });
 
   routes.post('/login', limitBody(4096), async (c) => {

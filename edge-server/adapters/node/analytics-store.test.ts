@@ -78,6 +78,32 @@ describe('openDiskAnalytics', () => {
     }
   });
 
+  it('caps new cells per model and day, and keeps what it kept and dropped across a replay and a snapshot, whatever the cap then', async () => {
+    const cell = (variant: string, count = 1): MetricCounter => ({ placement: 'for-you', modelVersion: 'v1', variant, event: 'impression', count });
+    const store = await openDiskAnalytics(dir);
+    expect(await store.addMetrics('m', '2026-03-01', [cell('none'), cell('viewed.0')], [], 3)).toEqual({ dropped: 0 });
+    const sum: RevenueSum = { placement: 'for-you', modelVersion: 'v1', variant: 'none', currency: 'EUR', orders: 1, purchases: 1, amount: 5 };
+    expect(await store.addMetrics('m', '2026-03-01', [cell('viewed.1'), cell('viewed.2'), cell('none', 4)], [sum], 3)).toEqual({ dropped: 2 });
+    // Another day, another model: cells of their own.
+    expect(await store.addMetrics('m', '2026-03-02', [cell('viewed.2')], [], 3)).toEqual({ dropped: 0 });
+    expect(await store.addMetrics('n', '2026-03-01', [cell('viewed.2')], [], 3)).toEqual({ dropped: 0 });
+    const expected = async (s: typeof store): Promise<void> => {
+      expect((await s.readMetrics('m', { from: '2026-03-01', to: '2026-03-01' })).map((r) => [r.variant, r.count]).sort()).toEqual([['none', 5], ['viewed.0', 1], ['viewed.1', 1]]);
+      expect(await s.readRevenue('m')).toEqual([]);
+      expect(await s.readDropped('m')).toEqual([{ day: '2026-03-01', entries: 2 }]);
+      expect(await s.readDropped('m', { from: '2026-03-02', to: '2026-03-31' })).toEqual([]);
+    };
+    await expected(store);
+    await store.close();
+    // Replayed from the log (each op carries its cap), then compacted into a snapshot and read again.
+    const again = await openDiskAnalytics(dir);
+    await expected(again);
+    await again.close();
+    const third = await openDiskAnalytics(dir);
+    await expected(third);
+    await third.close();
+  });
+
   it('writes concurrent batches with far fewer syncs than writes (group commit), losing none', async () => {
     const store = await openDiskAnalytics(dir);
     await Promise.all(Array.from({ length: 500 }, () => store.addMetrics('m', '2026-03-01', [counter(1)])));

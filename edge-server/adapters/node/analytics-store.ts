@@ -119,7 +119,8 @@ export async function openDiskAnalytics(dir: string, options: DiskAnalyticsOptio
   interface Pending {
     op: AnalyticsOp;
     line: string;
-    resolve: () => void;
+    /** Called with what `apply` answered (entries dropped past the cap, for a metrics op). */
+    resolve: (dropped: number) => void;
     reject: (err: unknown) => void;
   }
   let queue: Pending[] = [];
@@ -149,10 +150,7 @@ export async function openDiskAnalytics(dir: string, options: DiskAnalyticsOptio
           continue;
         }
         size += Buffer.byteLength(text);
-        for (const p of batch) {
-          state.apply(p.op);
-          p.resolve();
-        }
+        for (const p of batch) p.resolve(state.apply(p.op));
         if (size >= compactBytes) await compact().catch((err: unknown) => console.error('analytics: snapshot failed (the log keeps growing):', err));
       }
     } finally {
@@ -160,7 +158,7 @@ export async function openDiskAnalytics(dir: string, options: DiskAnalyticsOptio
     }
   }
 
-  function write(op: AnalyticsOp): Promise<void> {
+  function write(op: AnalyticsOp): Promise<number> {
     if (closed) return Promise.reject(new Error('analytics store is closed'));
     return new Promise((resolve, reject) => {
       queue.push({ op, line: `${JSON.stringify(op)}\n`, resolve, reject });
@@ -172,19 +170,31 @@ export async function openDiskAnalytics(dir: string, options: DiskAnalyticsOptio
     get syncs() {
       return syncs;
     },
-    addMetrics: (model, day, counters, revenue = []) =>
-      write({ op: 'metrics', model, day, counters: counters.map((c) => ({ ...c })), ...(revenue.length > 0 ? { revenue: revenue.map((r) => ({ ...r })) } : {}) }),
-    async readMetrics(model) {
-      return state.metrics(model);
+    // The cap goes into the logged op, so a replay keeps and drops exactly what was kept and dropped then.
+    addMetrics: async (model, day, counters, revenue = [], maxCells) => ({
+      dropped: await write({
+        op: 'metrics',
+        model,
+        day,
+        counters: counters.map((c) => ({ ...c })),
+        ...(revenue.length > 0 ? { revenue: revenue.map((r) => ({ ...r })) } : {}),
+        ...(maxCells === undefined ? {} : { maxCells }),
+      }),
+    }),
+    async readMetrics(model, range) {
+      return state.metrics(model, range);
     },
-    async readRevenue(model) {
-      return state.revenue(model);
+    async readRevenue(model, range) {
+      return state.revenue(model, range);
     },
-    addItemCounts: (model, counts, at, halfLifeMs) => write({ op: 'items', model, counts: { ...counts }, at, halfLifeMs }),
+    async readDropped(model, range) {
+      return state.dropped(model, range);
+    },
+    addItemCounts: async (model, counts, at, halfLifeMs) => void (await write({ op: 'items', model, counts: { ...counts }, at, halfLifeMs })),
     async readItemScores(model) {
       return state.items(model);
     },
-    putBestsellers: (model, list) => write({ op: 'bestsellers', model, list: { ids: [...list.ids], updatedAt: list.updatedAt } }),
+    putBestsellers: async (model, list) => void (await write({ op: 'bestsellers', model, list: { ids: [...list.ids], updatedAt: list.updatedAt } })),
     async getBestsellers(model) {
       return state.bestsellers(model);
     },

@@ -8,7 +8,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { DurableObjectState } from '@cloudflare/workers-types/latest/index.ts';
 import type { MetricCounter, RevenueSum } from '../../../core/analytics.ts';
 import { decayedAdd } from '../../analytics/popularity.ts';
-import type { BestsellerList, ItemScore, MetricRow, RevenueRow } from '../../analytics/store.ts';
+import type { BestsellerList, DroppedDay, ItemScore, MetricRow, RevenueRow } from '../../analytics/store.ts';
 import type { WorkerEnv } from './config.ts';
 
 export class Analytics extends DurableObject<WorkerEnv> {
@@ -31,17 +31,42 @@ export class Analytics extends DurableObject<WorkerEnv> {
         this.#sql.exec('UPDATE revenue SET purchases = CASE WHEN amount > 0 THEN 1 ELSE 0 END');
       });
     }
+    // Per day: counters and revenue sums dropped because the day had its most cells (`addMetrics`' maxCells).
+    this.#sql.exec('CREATE TABLE IF NOT EXISTS dropped (day TEXT PRIMARY KEY, entries INTEGER NOT NULL)');
     this.#sql.exec('CREATE TABLE IF NOT EXISTS items (id TEXT PRIMARY KEY, score REAL, at INTEGER)');
     this.#sql.exec('CREATE TABLE IF NOT EXISTS lists (name TEXT PRIMARY KEY, json TEXT)');
   }
 
-  addMetrics(day: string, counters: MetricCounter[], revenue: RevenueSum[] = []): void {
-    this.ctx.storage.transactionSync(() => {
+  /**
+   * Adds one batch in one transaction. A key the day has not seen is a new cell, kept only while the day
+   * has fewer than `maxCells` cells (metrics and revenue rows together); past that it is dropped and
+   * counted in `dropped`. Answers how many entries were dropped.
+   */
+  addMetrics(day: string, counters: MetricCounter[], revenue: RevenueSum[] = [], maxCells = Infinity): number {
+    return this.ctx.storage.transactionSync(() => {
+      const count = (table: 'metrics' | 'revenue'): number => this.#sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE day = ?`, day).one().n;
+      let cells = Number.isFinite(maxCells) ? count('metrics') + count('revenue') : 0;
+      let dropped = 0;
       for (const r of revenue) {
+        const updated = this.#sql.exec(
+          `UPDATE revenue SET orders = orders + ?, amount = amount + ?, purchases = purchases + ?
+           WHERE day = ? AND placement = ? AND version = ? AND variant = ? AND currency = ?`,
+          r.orders,
+          r.amount,
+          r.purchases,
+          day,
+          r.placement,
+          r.modelVersion,
+          r.variant,
+          r.currency,
+        ).rowsWritten;
+        if (updated > 0) continue;
+        if (cells >= maxCells) {
+          dropped++;
+          continue;
+        }
         this.#sql.exec(
-          `INSERT INTO revenue (day, placement, version, variant, currency, orders, amount, purchases) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (day, placement, version, variant, currency)
-           DO UPDATE SET orders = orders + excluded.orders, amount = amount + excluded.amount, purchases = purchases + excluded.purchases`,
+          'INSERT INTO revenue (day, placement, version, variant, currency, orders, amount, purchases) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
           day,
           r.placement,
           r.modelVersion,
@@ -51,34 +76,50 @@ export class Analytics extends DurableObject<WorkerEnv> {
           r.amount,
           r.purchases,
         );
+        cells++;
       }
       for (const c of counters) {
-        this.#sql.exec(
-          `INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, placement, version, variant, event) DO UPDATE SET count = count + excluded.count`,
+        const updated = this.#sql.exec(
+          'UPDATE metrics SET count = count + ? WHERE day = ? AND placement = ? AND version = ? AND variant = ? AND event = ?',
+          c.count,
           day,
           c.placement,
           c.modelVersion,
           c.variant,
           c.event,
-          c.count,
-        );
+        ).rowsWritten;
+        if (updated > 0) continue;
+        if (cells >= maxCells) {
+          dropped++;
+          continue;
+        }
+        this.#sql.exec('INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)', day, c.placement, c.modelVersion, c.variant, c.event, c.count);
+        cells++;
       }
+      if (dropped > 0) this.#sql.exec('INSERT INTO dropped VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET entries = entries + excluded.entries', day, dropped);
+      return dropped;
     });
   }
 
-  readMetrics(): Array<Omit<MetricRow, 'modelVersion'> & { version: string }> {
-    return this.#sql.exec<{ day: string; placement: string; version: string; variant: string; event: string; count: number }>('SELECT * FROM metrics').toArray() as Array<
-      Omit<MetricRow, 'modelVersion'> & { version: string }
-    >;
+  readMetrics(from = '', to = '\uffff'): Array<Omit<MetricRow, 'modelVersion'> & { version: string }> {
+    return this.#sql
+      .exec<{ day: string; placement: string; version: string; variant: string; event: string; count: number }>('SELECT * FROM metrics WHERE day >= ? AND day <= ?', from, to)
+      .toArray() as Array<Omit<MetricRow, 'modelVersion'> & { version: string }>;
   }
 
-  readRevenue(): RevenueRow[] {
+  readRevenue(from = '', to = '\uffff'): RevenueRow[] {
     return this.#sql
       .exec<{ day: string; placement: string; version: string; variant: string; currency: string; orders: number; amount: number; purchases: number }>(
-        'SELECT day, placement, version, variant, currency, orders, amount, purchases FROM revenue',
+        'SELECT day, placement, version, variant, currency, orders, amount, purchases FROM revenue WHERE day >= ? AND day <= ?',
+        from,
+        to,
       )
       .toArray()
       .map(({ version, ...rest }) => ({ ...rest, modelVersion: version }) as RevenueRow);
+  }
+
+  readDropped(from = '', to = '\uffff'): DroppedDay[] {
+    return this.#sql.exec<{ day: string; entries: number }>('SELECT day, entries FROM dropped WHERE day >= ? AND day <= ? ORDER BY day', from, to).toArray();
   }
 
   addItemCounts(counts: Record<string, number>, at: number, halfLifeMs: number): void {

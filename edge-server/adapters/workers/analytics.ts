@@ -17,19 +17,24 @@ import type { Analytics } from './analytics-object.ts';
 export function workersAnalytics(namespace: DurableObjectNamespace<Analytics>): AnalyticsStore {
   const of = (model: string) => namespace.get(namespace.idFromName(model));
   return {
-    async addMetrics(model, day, counters, revenue = []) {
-      await of(model).addMetrics(
+    async addMetrics(model, day, counters, revenue = [], maxCells) {
+      const dropped = await of(model).addMetrics(
         day,
         counters.map((c) => ({ ...c })),
         revenue.map((r) => ({ ...r })),
+        maxCells,
       );
+      return { dropped };
     },
-    async readMetrics(model) {
-      const rows = await of(model).readMetrics();
+    async readMetrics(model, range) {
+      const rows = await of(model).readMetrics(range?.from, range?.to);
       return rows.map(({ version, ...rest }) => ({ ...rest, modelVersion: version }) as MetricRow);
     },
-    async readRevenue(model) {
-      return of(model).readRevenue();
+    async readRevenue(model, range) {
+      return of(model).readRevenue(range?.from, range?.to);
+    },
+    async readDropped(model, range) {
+      return of(model).readDropped(range?.from, range?.to);
     },
     async addItemCounts(model, counts, at, halfLifeMs) {
       await of(model).addItemCounts({ ...counts }, at, halfLifeMs);

@@ -2,7 +2,7 @@
 import type { Hono } from 'hono';
 import { createApp } from '../../app.ts';
 import { r2CatalogStore, workersAnalytics } from './analytics.ts';
-import { readAdminTokens, readWorkerConfig, WorkerConfigError, type WorkerEnv } from './config.ts';
+import { readAdminTokens, readAnalyticsConfig, readWorkerConfig, WorkerConfigError, type WorkerEnv } from './config.ts';
 import { durableFederation, FederatedConfigError } from './federation.ts';
 import { workersRegistry, workersStorage } from './storage.ts';
 import { cloudflarePeer } from './peer.ts';
@@ -16,6 +16,7 @@ import { assetsWidget } from './widget-assets.ts';
 export function buildWorkerApp(env: WorkerEnv): Hono {
   const { trustedKeys, allowedOrigins } = readWorkerConfig(env);
   const adminTokens = readAdminTokens(env);
+  const analytics = readAnalyticsConfig(env);
   let federation;
   try {
     federation = durableFederation(env);
@@ -30,7 +31,7 @@ export function buildWorkerApp(env: WorkerEnv): Hono {
       allowedOrigins,
       widget: assetsWidget(env.ASSETS),
       adminTokens,
-      analytics: { store: workersAnalytics(env.ANALYTICS) },
+      analytics: { ...analytics, store: workersAnalytics(env.ANALYTICS) },
       catalog: r2CatalogStore(env.BLOBS),
       // Publishes and record changes run in each model's Durable Object, the single writer of its record.
       registry: workersRegistry(env.MODELS),
@@ -45,7 +46,8 @@ export function buildWorkerApp(env: WorkerEnv): Hono {
       .replace(/^createApp: /, '')
       .replace(/^trustedKeys/, 'TRUSTED_KEYS')
       .replace(/^allowedOrigins/, 'ALLOWED_ORIGINS')
-      .replace(/^adminTokens/, 'ADMIN_TOKENS');
+      .replace(/^adminTokens/, 'ADMIN_TOKENS')
+      .replace(/^analytics\./, 'ANALYTICS_CONFIG: ');
     throw new WorkerConfigError(message);
   }
 }

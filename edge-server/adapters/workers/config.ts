@@ -47,6 +47,13 @@ export interface WorkerEnv {
    * @example '{"cohort":200,"epsilonBudget":8,"aggregation":{"clipNorm":0.5}}'
    */
   FEDERATED_CONFIG?: string;
+  /**
+   * Aggregate analytics settings as JSON, checked by `createApp` (`AnalyticsOptions`): `suppressBelow`,
+   * `halfLifeDays`, `popularLimit`, `maxCellsPerDay`, `metricsRateLimit` (per Worker isolate). Default:
+   * the app's defaults.
+   * @example '{"maxCellsPerDay":20000,"metricsRateLimit":{"perSecond":10,"burst":300}}'
+   */
+  ANALYTICS_CONFIG?: string;
 }
 
 export interface WorkerConfig {
@@ -117,4 +124,22 @@ export function readAdminTokens(env: Pick<WorkerEnv, 'ADMIN_TOKENS'>): string[] 
     .split(',')
     .map((token) => token.trim())
     .filter((token) => token !== '');
+}
+
+/**
+ * Reads `ANALYTICS_CONFIG` (a JSON object of `AnalyticsOptions` without `store`); its fields are
+ * `createApp`'s to check, which the Worker reports naming this var.
+ * @throws WorkerConfigError when the var is not a JSON object.
+ */
+export function readAnalyticsConfig(env: Pick<WorkerEnv, 'ANALYTICS_CONFIG'>): Record<string, unknown> {
+  const raw = env.ANALYTICS_CONFIG;
+  if (raw === undefined || raw.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (cause) {
+    throw new WorkerConfigError(`ANALYTICS_CONFIG must be a JSON object such as {"maxCellsPerDay":5000}; it is not JSON (${(cause as Error).message})`);
+  }
+  if (!isRecord(parsed) || 'store' in parsed) throw new WorkerConfigError(`ANALYTICS_CONFIG must be a JSON object of suppressBelow, halfLifeDays, popularLimit, maxCellsPerDay, metricsRateLimit (got ${show(parsed)})`);
+  return parsed;
 }

@@ -78,6 +78,7 @@ describeContract('workerd (Miniflare: R2, Durable Objects, static assets)', asyn
       FEDERATED_CONFIG: JSON.stringify({
         cohort: config.federation.cohort,
         epsilonBudget: config.federation.epsilonBudget,
+        epsilonPerDay: config.federation.epsilonPerDay,
         aggregation: { releaseThreshold: config.federation.releaseThreshold },
       }),
     },
@@ -149,9 +150,11 @@ describe('Workers adapter', () => {
           }
           fill() {
             const cell = (day, placement, orders, amount) => this.ctx.storage.sql.exec('INSERT INTO revenue VALUES (?, ?, ?, ?, ?, ?, ?)', day, placement, 'v1', 'none', 'EUR', orders, amount);
-            for (let d = 1; d <= 10; d++) cell('2026-03-' + String(d).padStart(2, '0'), 'similar', 2, 1000);
-            for (let d = 1; d <= 9; d++) cell('2026-03-' + String(d).padStart(2, '0'), 'cart', 2, 500);
-            cell('2026-03-01', 'for-you', 1, 0);
+            // Days of the last two weeks: within the read-out's default range of 28 days.
+            const ago = (d) => new Date(Date.now() - d * 86400000).toISOString().slice(0, 10);
+            for (let d = 1; d <= 10; d++) cell(ago(d), 'similar', 2, 1000);
+            for (let d = 1; d <= 9; d++) cell(ago(d), 'cart', 2, 500);
+            cell(ago(1), 'for-you', 1, 0);
           }
         }
         export default { async fetch(request, env) { await env.ANALYTICS.get(env.ANALYTICS.idFromName('default')).fill(); return new Response('filled'); } };`;

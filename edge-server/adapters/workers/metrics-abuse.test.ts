@@ -1,0 +1,71 @@
+/**
+ * Forged metric batches on workerd (Miniflare): the `Analytics` Durable Object's cap on cells per day
+ * (drops counted in its SQLite table, kept across a restart), the rate limit per `CF-Connecting-IP`
+ * source, and a bad `ANALYTICS_CONFIG` named as such.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Miniflare } from 'miniflare';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { artifactForm } from '../../../core/artifact/upload.ts';
+import type { MetricsReadout } from '../../analytics/readout.ts';
+import { signer, tinyArtifact } from '../../test-support.ts';
+import { bundleWorker, fetchFrom, startWorker } from './test-support.ts';
+
+const TOKEN = 'abuse-admin-token-0123456789';
+const ADMIN = { Authorization: `Bearer ${TOKEN}` };
+let script: string;
+let root: string;
+beforeAll(async () => {
+  script = await bundleWorker();
+  root = await mkdtemp(join(tmpdir(), 'edge-recs-worker-abuse-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const counter = (variant: string, count = 1): Record<string, unknown> => ({ placement: 'for-you', modelVersion: 'v1', variant, event: 'impression', count });
+const post = (mf: Miniflare, counters: unknown[], source: string): Promise<Response> =>
+  fetchFrom(mf, '/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8', 'CF-Connecting-IP': source }, body: JSON.stringify({ model: 'default', counters }) });
+
+describe('metrics abuse on workerd', () => {
+  it('caps cells per model and day in the Durable Object, counts the drop across a restart, and rate-limits per CF-Connecting-IP', { timeout: 120_000 }, async () => {
+    const { key, trusted } = await signer();
+    const persistDir = await mkdtemp(join(root, 'persist-'));
+    const assetsDir = await mkdtemp(join(root, 'assets-'));
+    const vars = { TRUSTED_KEYS: JSON.stringify(trusted), ADMIN_TOKENS: TOKEN, ANALYTICS_CONFIG: JSON.stringify({ maxCellsPerDay: 4, suppressBelow: 1, metricsRateLimit: { perSecond: 0.5, burst: 2 } }) };
+    let mf = await startWorker({ script, vars, assetsDir, persistDir });
+    try {
+      const form = new Request('http://form.invalid', { method: 'POST', body: artifactForm(await tinyArtifact(key, 'v1')) });
+      const published = await fetchFrom(mf, '/v1/admin/models/default/versions', { method: 'POST', headers: { ...ADMIN, 'Content-Type': form.headers.get('Content-Type')! }, body: new Uint8Array(await form.arrayBuffer()) });
+      expect(published.status).toBe(201);
+
+      expect(await (await post(mf, [counter('none'), counter('viewed.0'), counter('viewed.1')], '203.0.113.1')).json()).toEqual({ accepted: 3, dropped: 0 });
+      expect(await (await post(mf, [counter('viewed.2'), counter('viewed.3'), counter('viewed.4'), counter('none', 5)], '203.0.113.1')).json()).toEqual({ accepted: 2, dropped: 2 });
+      expect((await post(mf, [counter('flood-1')], '203.0.113.2')).status).toBe(400);
+      // Source 203.0.113.1 spent its burst of 2; another address has its own bucket.
+      const limited = await post(mf, [counter('none')], '203.0.113.1');
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('Retry-After')).toBe('2');
+      expect((await post(mf, [counter('none')], '203.0.113.3')).status).toBe(202);
+
+      const readout = async (): Promise<MetricsReadout> => (await (await fetchFrom(mf, '/v1/admin/metrics?model=default', { headers: ADMIN })).json()) as MetricsReadout;
+      const day = new Date().toISOString().slice(0, 10);
+      const before = await readout();
+      expect(before).toMatchObject({ maxCellsPerDay: 4, dropped: [{ day, entries: 2 }], groupCount: 4, byPlacement: [{ placement: 'for-you', impression: 10 }] });
+
+      await mf.dispose();
+      mf = await startWorker({ script, vars, assetsDir, persistDir });
+      expect(await readout()).toMatchObject({ dropped: [{ day, entries: 2 }], groupCount: 4 });
+      // A bad setting is named by its var.
+      await mf.dispose();
+      mf = await startWorker({ script, vars: { ...vars, ANALYTICS_CONFIG: '{"maxCellsPerDay":0}' }, assetsDir, persistDir });
+      const misconfigured = await fetchFrom(mf, '/healthz');
+      expect(misconfigured.status).toBe(500);
+      expect(await misconfigured.text()).toContain('ANALYTICS_CONFIG: maxCellsPerDay must be a positive integer');
+    } finally {
+      await mf.dispose();
+    }
+  });
+});
