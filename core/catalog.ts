@@ -102,6 +102,9 @@ export function parseCatalog(raw: unknown): Catalog {
     return product;
   });
   checkProducts(products, (i) => `catalog.products[${i}] ${show(products[i]!.id)}`);
+  if (raw.updatedAt !== undefined && typeof raw.updatedAt !== 'string') {
+    throw new ContractError('bad_catalog', `catalog.updatedAt: expected an ISO 8601 time string (got ${show(raw.updatedAt)})`);
+  }
   const updatedAt = typeof raw.updatedAt === 'string' ? raw.updatedAt : new Date(0).toISOString();
   return { updatedAt, products };
 }

@@ -14,13 +14,22 @@ export class ContractError extends Error {
   }
 }
 
-/** Short, safe rendering of an offending value for an error message. */
+/**
+ * Short, safe rendering of an offending value for an error message. Never throws: a value too deep to
+ * stringify (each step of `JSON.stringify` and `String()` recurses) is named by its kind instead, since
+ * an error message that throws turns a bad input into a server fault.
+ */
 export function show(value: unknown): string {
   let text: string;
   try {
-    text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+    // Only the start is shown, so a long string is not copied whole first.
+    text = typeof value === 'string' ? JSON.stringify(value.length > 200 ? value.slice(0, 200) : value) : (JSON.stringify(value) ?? String(value));
   } catch {
-    text = String(value);
+    try {
+      text = String(value);
+    } catch {
+      text = Array.isArray(value) ? '(a deeply nested array)' : `(a deeply nested ${typeof value})`;
+    }
   }
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

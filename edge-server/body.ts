@@ -2,6 +2,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { utf8 } from '../core/artifact/bytes.ts';
+import { ContractError } from '../core/errors.ts';
+import { parseJson } from '../core/json.ts';
 import { ApiError } from './errors.ts';
 
 /**
@@ -53,12 +55,16 @@ export async function readText(c: Context): Promise<string> {
   }
 }
 
-/** The body parsed as JSON; 400 `bad_json` naming the parser's complaint when it is not. */
+/**
+ * The body parsed as JSON; 400 `bad_json` naming the parser's complaint when it is not, 400 `too_deep`
+ * when it nests deeper than `MAX_JSON_DEPTH` (`core/json.ts`: deeper values crash what walks them).
+ */
 export async function readJson(c: Context): Promise<unknown> {
   const text = await readText(c);
   try {
-    return JSON.parse(text);
+    return parseJson(text, 'the request body');
   } catch (err) {
+    if (err instanceof ContractError) throw err;
     throw new ApiError(400, 'bad_json', `the request body is not JSON: ${(err as Error).message}`);
   }
 }

@@ -12,6 +12,7 @@
 import { Hono } from 'hono';
 import { MODEL_NAME, parseManifest } from '../../core/artifact/manifest.ts';
 import { ContractError } from '../../core/errors.ts';
+import { parseJson } from '../../core/json.ts';
 import { limitBody, readJson, requireMediaType } from '../body.ts';
 import { ApiError } from '../errors.ts';
 import type { ModelRecord, Storage } from '../storage.ts';
@@ -72,8 +73,9 @@ export async function readArtifactForm(request: Request): Promise<{ manifest: un
     if (field === 'manifest') {
       if (manifest !== undefined) throw new ApiError(400, 'bad_upload', 'more than one "manifest" part');
       try {
-        manifest = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-      } catch {
+        manifest = parseJson(new TextDecoder('utf-8', { fatal: true }).decode(bytes), 'the "manifest" part');
+      } catch (err) {
+        if (err instanceof ContractError) throw err;
         throw new ContractError('bad_manifest', 'the "manifest" part is not UTF-8 JSON');
       }
     } else {
