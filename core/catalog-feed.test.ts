@@ -68,7 +68,8 @@ describe('parseTsvFeed', () => {
   it('accepts header spellings Merchant Center accepts, CRLF lines, a BOM and quoted fields with tabs and quotes', () => {
     const text = `\uFEFFID\tTitle\tLink\tImage Link\tPrice\tAvailability\tgoogle product category\r\n` + `a-1\t"Mug ""Big""\twith handle"\t/p/a-1\t/i/a-1.png\t8 USD\tpreorder\tHome > Kitchen\r\n\r\n`;
     const [p] = parseTsvFeed(text, { now: NOW }).products;
-    expect(p).toMatchObject({ id: 'a-1', title: 'Mug "Big"\twith handle', price: 8, currency: 'USD', availability: 'preorder', product_type: 'Home > Kitchen' });
+    // The quoted tab is read as part of the title, which shows it as a space (core/catalog.ts cleanText).
+    expect(p).toMatchObject({ id: 'a-1', title: 'Mug "Big" with handle', price: 8, currency: 'USD', availability: 'preorder', product_type: 'Home > Kitchen' });
   });
 
   it('names the line and field of a missing or malformed value', () => {

@@ -14,13 +14,13 @@
  * come from merchants' own systems, so it refuses DTDs (no entity expansion, no external entities) and
  * any malformed markup, naming the line.
  */
-import { checkProducts, parseProduct, type Availability, type Catalog, type Product } from './catalog.ts';
+import { checkProducts, MAX_CATALOG_ITEMS, parseProduct, tooManyItems, type Availability, type Catalog, type CatalogLimits, type Product } from './catalog.ts';
 import { ContractError, show } from './errors.ts';
 
 export const FEED_FORMATS = ['tsv', 'xml'] as const;
 export type FeedFormat = (typeof FEED_FORMATS)[number];
 
-export interface FeedOptions {
+export interface FeedOptions extends CatalogLimits {
   /**
    * The time a `sale_price_effective_date` range is checked against. Default: now. A sale outside its
    * dates is dropped, so copy never announces a price drop the shop is not giving.
@@ -174,7 +174,7 @@ function catalogOf(entries: Iterable<{ fields: Map<string, string>; where: strin
  * Splits tab-separated text into rows. A field may be quoted (`"..."`, `""` for a quote) to hold tabs
  * or line breaks, as Merchant Center allows. Returns each row with the line it starts on.
  */
-function tsvRows(text: string): Array<{ cells: string[]; line: number }> {
+function tsvRows(text: string, maxRows: number): Array<{ cells: string[]; line: number }> {
   const rows: Array<{ cells: string[]; line: number }> = [];
   let line = 1;
   let i = 0;
@@ -222,14 +222,18 @@ function tsvRows(text: string): Array<{ cells: string[]; line: number }> {
       }
       break;
     }
-    if (!(cells.length === 1 && cells[0]!.trim() === '')) rows.push({ cells, line: start });
+    if (!(cells.length === 1 && cells[0]!.trim() === '')) {
+      // The header row is not a product.
+      if (rows.length >= maxRows) throw tooManyItems(maxRows - 1);
+      rows.push({ cells, line: start });
+    }
   }
   return rows;
 }
 
 /** Parses a tab-separated Merchant Center feed (first row: attribute names). */
 export function parseTsvFeed(text: string, options: FeedOptions = {}): Catalog {
-  const rows = tsvRows(text.replace(/^\uFEFF/, ''));
+  const rows = tsvRows(text.replace(/^\uFEFF/, ''), (options.maxItems ?? MAX_CATALOG_ITEMS) + 1);
   const header = rows.shift() ?? bad('feed: empty (expected a header row of attribute names, e.g. "id<TAB>title<TAB>link...")');
   const names = header.cells.map(attributeName);
   if (!names.includes('id')) {
@@ -279,8 +283,19 @@ function decodeEntities(text: string, lineOf: () => number): string {
   });
 }
 
+/**
+ * What `parseXml` does with the feed's items: an element `isItem` picks is handed to `item` once it
+ * closes and is not kept in the tree, so the parser holds one item's elements at a time, however many
+ * items a feed has.
+ */
+interface ItemSink {
+  /** Whether an element opening under `stack` (root first) is an item; called before it is read. */
+  isItem(name: string, stack: readonly XmlElement[]): boolean;
+  item(element: XmlElement): void;
+}
+
 /** A strict, non-validating XML parser for feeds: elements, attributes, text, CDATA, comments; no DTD. */
-function parseXml(text: string): XmlElement {
+function parseXml(text: string, sink: ItemSink): XmlElement {
   let i = 0;
   let line = 1;
   const n = text.length;
@@ -295,6 +310,8 @@ function parseXml(text: string): XmlElement {
   };
   const root: XmlElement = { name: '#document', attrs: new Map(), children: [], text: '', line: 1, ns: new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]) };
   const stack: XmlElement[] = [root];
+  /** Open items: handed to the sink when they close. */
+  const items = new Set<XmlElement>();
   while (i < n) {
     const lt = text.indexOf('<', i);
     const top = stack[stack.length - 1]!;
@@ -326,6 +343,10 @@ function parseXml(text: string): XmlElement {
         bad(`line ${line}: end tag </${name}> does not match ${stack.length === 1 ? 'any open element' : `<${top.name}> (line ${top.line})`}`);
       }
       stack.pop();
+      if (items.has(top)) {
+        items.delete(top);
+        sink.item(top);
+      }
       advance(end + 1);
     } else {
       // Start tag: find its end outside quoted attribute values.
@@ -365,7 +386,9 @@ function parseXml(text: string): XmlElement {
         else if (attr.startsWith('xmlns:')) ns.set(attr.slice(6), value);
       }
       const element: XmlElement = { name, attrs, children: [], text: '', line, ns };
-      top.children.push(element);
+      if (!sink.isItem(name, stack.slice(1))) top.children.push(element);
+      else if (selfClosing) sink.item(element);
+      else items.add(element);
       if (!selfClosing) stack.push(element);
       advance(j + 1);
     }
@@ -387,52 +410,66 @@ function textOf(e: XmlElement): string {
   return e.text + e.children.map(textOf).join('');
 }
 
-/** Parses an XML Merchant Center feed: RSS 2.0 (`rss > channel > item`) or Atom (`feed > entry`). */
+/** An item's attributes by name, as `feedProduct` reads them. */
+function itemFields(item: XmlElement): Map<string, string> {
+  const fields = new Map<string, string>();
+  const fromGoogle = new Set<string>();
+  for (const child of item.children) {
+    const { prefix, local: name } = split(child.name);
+    const uri = child.ns.get(prefix);
+    // Merchant attributes are in Google's namespace; RSS/Atom's own title and link are unprefixed.
+    const google = uri === GOOGLE_NS;
+    if (!google && prefix !== '' && uri !== undefined) continue;
+    if (!google && prefix !== '' && uri === undefined) bad(`line ${child.line}: prefix "${prefix}" of <${child.name}> is not declared (xmlns:${prefix}="${GOOGLE_NS}")`);
+    let value = textOf(child);
+    // Atom links carry their URL in href.
+    if (!google && name === 'link' && value.trim() === '' && child.attrs.has('href')) value = child.attrs.get('href')!;
+    const key = attributeName(name);
+    // A Google-namespaced value beats the feed format's own element of the same name (g:title over title).
+    if (!fields.has(key) || (google && !fromGoogle.has(key))) {
+      fields.set(key, value);
+      if (google) fromGoogle.add(key);
+    }
+  }
+  return fields;
+}
+
+/**
+ * Parses an XML Merchant Center feed: RSS 2.0 (`rss > channel > item`) or Atom (`feed > entry`). Items
+ * are read one at a time as the parser meets them, and counted against `maxItems` as each opens, so a
+ * feed of millions of items is refused after reading `maxItems + 1` of them, without building them all.
+ */
 export function parseXmlFeed(text: string, options: FeedOptions = {}): Catalog {
-  const root = parseXml(text.replace(/^\uFEFF/, ''));
-  const local = (e: XmlElement): string => split(e.name).local;
-  let items: XmlElement[];
+  const local = (name: string): string => split(name).local;
+  const maxItems = options.maxItems ?? MAX_CATALOG_ITEMS;
+  const entries: Array<{ fields: Map<string, string>; where: string }> = [];
+  let opened = 0;
+  const root = parseXml(text.replace(/^\uFEFF/, ''), {
+    isItem(name, stack) {
+      const [top, second] = stack;
+      const item =
+        (stack.length === 2 && local(top!.name) === 'rss' && local(second!.name) === 'channel' && local(name) === 'item') ||
+        (stack.length === 1 && local(top!.name) === 'feed' && local(name) === 'entry');
+      if (item && ++opened > maxItems) throw tooManyItems(maxItems);
+      return item;
+    },
+    item(element) {
+      entries.push({ fields: itemFields(element), where: `item ${entries.length + 1} (line ${element.line})` });
+    },
+  });
   let container: XmlElement;
-  if (local(root) === 'rss') {
-    container = root.children.find((c) => local(c) === 'channel') ?? bad(`line ${root.line}: <rss> has no <channel>`);
-    items = container.children.filter((c) => local(c) === 'item');
-  } else if (local(root) === 'feed') {
+  if (local(root.name) === 'rss') {
+    container = root.children.find((c) => local(c.name) === 'channel') ?? bad(`line ${root.line}: <rss> has no <channel>`);
+  } else if (local(root.name) === 'feed') {
     container = root;
-    items = root.children.filter((c) => local(c) === 'entry');
   } else {
     return bad(`line ${root.line}: expected an RSS 2.0 <rss> or Atom <feed> root element (got <${root.name}>)`);
   }
   const now = options.now ?? new Date();
-  const stamp = container.children.find((c) => ['lastBuildDate', 'pubDate', 'updated'].includes(local(c)));
+  const stamp = container.children.find((c) => ['lastBuildDate', 'pubDate', 'updated'].includes(local(c.name)));
   const stampMs = stamp ? Date.parse(textOf(stamp).trim()) : NaN;
   const updatedAt = Number.isNaN(stampMs) ? now.toISOString() : new Date(stampMs).toISOString();
-
-  return catalogOf(
-    items.map((item, index) => {
-      const fields = new Map<string, string>();
-      const fromGoogle = new Set<string>();
-      for (const child of item.children) {
-        const { prefix, local: name } = split(child.name);
-        const uri = child.ns.get(prefix);
-        // Merchant attributes are in Google's namespace; RSS/Atom's own title and link are unprefixed.
-        const google = uri === GOOGLE_NS;
-        if (!google && prefix !== '' && uri !== undefined) continue;
-        if (!google && prefix !== '' && uri === undefined) bad(`line ${child.line}: prefix "${prefix}" of <${child.name}> is not declared (xmlns:${prefix}="${GOOGLE_NS}")`);
-        let value = textOf(child);
-        // Atom links carry their URL in href.
-        if (!google && name === 'link' && value.trim() === '' && child.attrs.has('href')) value = child.attrs.get('href')!;
-        const key = attributeName(name);
-        // A Google-namespaced value beats the feed format's own element of the same name (g:title over title).
-        if (!fields.has(key) || (google && !fromGoogle.has(key))) {
-          fields.set(key, value);
-          if (google) fromGoogle.add(key);
-        }
-      }
-      return { fields, where: `item ${index + 1} (line ${item.line})` };
-    }),
-    updatedAt,
-    now,
-  );
+  return catalogOf(entries, updatedAt, now);
 }
 
 /**

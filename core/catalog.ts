@@ -49,40 +49,126 @@ export function topCategory(product: Pick<Product, 'product_type'>): string {
 
 function field<T>(raw: Record<string, unknown>, key: string, where: string, ok: (v: unknown) => v is T): T {
   const value = raw[key];
-  if (!ok(value)) throw new ContractError('bad_catalog', `${where}: field "${key}" is invalid (got ${show(value)})`);
+  if (!ok(value)) throw new ContractError('bad_catalog', `${where}: field "${key}" is invalid (got ${showShallow(value)})`);
   return value;
 }
-const isText = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0 && v.length <= 2000;
 const isPrice = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
 function itemId(raw: Record<string, unknown>, key: 'id' | 'item_group_id', where: string): string {
   const id = normalizeItemId(raw[key]);
-  if (id === undefined) throw new ContractError('bad_catalog', `${where}: field "${key}" must be ${ITEM_ID_RULE} (got ${show(raw[key])})`);
+  if (id === undefined) throw new ContractError('bad_catalog', `${where}: field "${key}" must be ${ITEM_ID_RULE} (got ${showShallow(raw[key])})`);
   return id;
 }
 
 /** Validates one product, throwing a `ContractError` that names the product and field. Ids are normalized (`normalizeItemId`). */
+/**
+ * `show` for a value of any shape: objects and arrays are named, not printed, so a value nested
+ * thousands deep costs nothing to describe (a catalog body is untrusted input).
+ */
+function showShallow(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return show(value);
+}
+
+/** Longest text field (`title`, `brand`, `product_type`, `link`, `image_link`), in UTF-16 code units. */
+export const MAX_FIELD_CHARS = 2000;
+
+/**
+ * Characters removed from catalog text at ingest, since they can make one text look like another on
+ * screen (Unicode Technical Report 36 and UAX #9): bidirectional embeddings, overrides and isolates
+ * (U+202A-202E, U+2066-2069) and marks (U+200E, U+200F, U+061C), which can reverse a title or carry the
+ * reversal into the text beside it; C0 and C1 control characters and DEL; the byte-order mark U+FEFF
+ * and the interlinear annotation controls U+FFF9-FFFB. Joiners (U+200C, U+200D) are kept: scripts such
+ * as Persian and emoji sequences need them. Tabs and line breaks become spaces first.
+ */
+const SPOOFING = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF\uFFF9-\uFFFB]/gu;
+const BREAKS = /[\t\n\r\v\f\u0085\u2028\u2029]+/gu;
+
+/**
+ * Catalog text as the widget may show it: line breaks and tabs become spaces, the characters of
+ * `SPOOFING` are removed, the ends are trimmed. One rule for titles, brands and categories, applied by
+ * `parseProduct`, so every reader (the edge server's upload, the CLI's `--catalog`, the widget) sees
+ * the same text.
+ * @example cleanText('Cheap \u202Eevil') // 'Cheap evil'
+ */
+export function cleanText(text: string): string {
+  return text.replace(BREAKS, ' ').replace(SPOOFING, '').trim();
+}
+
+function text(raw: Record<string, unknown>, key: string, where: string): string {
+  const value = raw[key];
+  const clean = typeof value === 'string' ? cleanText(value) : '';
+  if (clean.length === 0 || clean.length > MAX_FIELD_CHARS) {
+    const why = typeof value !== 'string' ? `must be text (got ${showShallow(value)})` : clean.length === 0 ? `is empty${value.trim().length > 0 ? ' once control and direction characters are removed' : ''}` : `is longer than ${MAX_FIELD_CHARS} characters (${clean.length})`;
+    throw new ContractError('bad_catalog', `${where}: field "${key}" ${why}`);
+  }
+  return clean;
+}
+
+/** The schemes a catalog URL may resolve to: a card's link and image are web pages and images, nothing else. */
+export const URL_SCHEMES = ['http:', 'https:'] as const;
+/** Relative URLs are resolved against a shop page; any http(s) page gives the same scheme. */
+const SHOP_BASE = 'https://shop.invalid/';
+
+/**
+ * The rule for `link` and `image_link`, decided as the browser will decide it when the widget puts the
+ * value in a card's `href` or `src`: by the WHATWG URL parser (https://url.spec.whatwg.org/), not a
+ * pattern over the raw text, so `JaVaScRiPt:`, a leading tab or newline, `java\tscript:` and any other
+ * spelling the parser reads as a scheme are judged by that scheme. The URL must resolve to `http:` or
+ * `https:`: absolute (`https://shop.example/p/1`), or relative to the shop page (`/p/1`, `p/1`, and
+ * scheme-relative `//cdn.example/1.jpg`, which takes the page's own http(s) scheme, so it can reach no
+ * more than an absolute https URL can). Credentials in the URL (`https://shop.example@evil.example/`)
+ * are refused: they serve only to make a link look like another host.
+ * @returns the URL as stored (what the parser strips: tabs and line breaks anywhere, control characters
+ *   and spaces at the ends), or a reason it is refused.
+ */
+export function catalogUrl(value: string): { url: string } | { refused: string } {
+  const url = value.replace(/[\t\n\r]/g, '').replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '');
+  let parsed: URL;
+  try {
+    parsed = new URL(url, SHOP_BASE);
+  } catch {
+    return { refused: 'is not a URL' };
+  }
+  if (!(URL_SCHEMES as readonly string[]).includes(parsed.protocol)) return { refused: `has the scheme "${parsed.protocol}"` };
+  if (parsed.username !== '' || parsed.password !== '') return { refused: 'holds credentials (user@host)' };
+  return { url };
+}
+
+function urlField(raw: Record<string, unknown>, key: 'link' | 'image_link', where: string): string {
+  const value = raw[key];
+  if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_FIELD_CHARS) {
+    throw new ContractError('bad_catalog', `${where}: field "${key}" must be a URL of 1-${MAX_FIELD_CHARS} characters (got ${showShallow(value)})`);
+  }
+  const checked = catalogUrl(value);
+  if ('refused' in checked) {
+    throw new ContractError('bad_catalog', `${where}: field "${key}" ${checked.refused} (got ${show(value)}); it must be an http(s) URL, absolute ("https://shop.example/p/1") or relative to the shop ("/p/1")`);
+  }
+  return checked.url;
+}
+
 export function parseProduct(raw: unknown, where = 'product'): Product {
-  if (!isRecord(raw)) throw new ContractError('bad_catalog', `${where}: expected an object (got ${show(raw)})`);
+  if (!isRecord(raw)) throw new ContractError('bad_catalog', `${where}: expected an object (got ${showShallow(raw)})`);
   const id = itemId(raw, 'id', where);
   const at = `${where} ${show(id)}`;
   if (!AVAILABILITY.includes(raw.availability as Availability)) {
-    throw new ContractError('bad_catalog', `${at}: field "availability" must be one of ${AVAILABILITY.join(', ')} (got ${show(raw.availability)})`);
+    throw new ContractError('bad_catalog', `${at}: field "availability" must be one of ${AVAILABILITY.join(', ')} (got ${showShallow(raw.availability)})`);
   }
   const availability = raw.availability as Availability;
   const product: Product = {
     id,
     ...(raw.item_group_id !== undefined && { item_group_id: itemId(raw, 'item_group_id', at) }),
-    title: field(raw, 'title', at, isText),
-    link: field(raw, 'link', at, isText),
-    image_link: field(raw, 'image_link', at, isText),
+    title: text(raw, 'title', at),
+    link: urlField(raw, 'link', at),
+    image_link: urlField(raw, 'image_link', at),
     price: field(raw, 'price', at, isPrice),
     currency: field(raw, 'currency', at, (v): v is string => typeof v === 'string' && /^[A-Z]{3}$/.test(v)),
     availability,
-    product_type: field(raw, 'product_type', at, isText),
+    product_type: text(raw, 'product_type', at),
   };
   if (raw.sale_price !== undefined) product.sale_price = field(raw, 'sale_price', at, isPrice);
-  if (raw.brand !== undefined) product.brand = field(raw, 'brand', at, isText);
+  if (raw.brand !== undefined) product.brand = text(raw, 'brand', at);
   if (raw.stock !== undefined) {
     product.stock = field(raw, 'stock', at, (v): v is number => Number.isInteger(v) && (v as number) >= 0);
   }
@@ -90,17 +176,37 @@ export function parseProduct(raw: unknown, where = 'product'): Product {
 }
 
 /** Validates a catalog document; duplicate ids are an error, since events could not be attributed. */
-export function parseCatalog(raw: unknown): Catalog {
+export function parseCatalog(raw: unknown, limits: CatalogLimits = {}): Catalog {
   if (!isRecord(raw) || !Array.isArray(raw.products)) {
     throw new ContractError('bad_catalog', 'catalog: expected {"updatedAt", "products": [...]}');
   }
   const seen = new Set<string>();
   const products = raw.products.map((p, i) => {
+/** Largest number of products a catalog may hold by default (`CatalogLimits.maxItems`). */
+export const MAX_CATALOG_ITEMS = 200_000;
+
+export interface CatalogLimits {
+  /**
+   * Most products (feed items, TSV rows) a catalog may hold. Default `MAX_CATALOG_ITEMS` (200,000):
+   * twice a large shop's range, while bounding what one upload makes the server hold and every widget
+   * download. A feed over it is refused as soon as its item number `maxItems + 1` is read.
+   * @example { maxItems: 500_000 }
+   */
+  maxItems?: number;
+}
+
+/** The message of a catalog over `maxItems`. */
+export function tooManyItems(maxItems: number): ContractError {
+  return new ContractError('too_many_items', `catalog: more than ${maxItems.toLocaleString('en')} products, the limit (maxCatalogItems); split the catalog or raise the limit`);
+}
+
     const product = parseProduct(p, `catalog.products[${i}]`);
     if (seen.has(product.id)) throw new ContractError('bad_catalog', `catalog.products[${i}]: duplicate id ${show(product.id)}`);
     seen.add(product.id);
     return product;
   });
+  const maxItems = limits.maxItems ?? MAX_CATALOG_ITEMS;
+  if (raw.products.length > maxItems) throw tooManyItems(maxItems);
   checkProducts(products, (i) => `catalog.products[${i}] ${show(products[i]!.id)}`);
   if (raw.updatedAt !== undefined && typeof raw.updatedAt !== 'string') {
     throw new ContractError('bad_catalog', `catalog.updatedAt: expected an ISO 8601 time string (got ${show(raw.updatedAt)})`);

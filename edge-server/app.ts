@@ -12,6 +12,7 @@ import { handleError, handleNotFound } from './errors.ts';
 import type { Federation } from './federated/engine.ts';
 import { CLIENT_TOKEN_HEADER, federatedRoutes, roundsAdminRoutes, type FederatedRouteOptions } from './federated/routes.ts';
 import type { RegistryWriter } from './admin/registry-ops.ts';
+import type { CatalogParser } from './catalog/parse.ts';
 import type { CatalogStore } from './catalog/store.ts';
 import { checkOperations, installOperations, type AnalyticsOptions } from './operations.ts';
 import { urlPeer, type PeerOf } from './peer.ts';
@@ -86,6 +87,22 @@ export interface AppOptions {
    * @example 16 * 1024 * 1024
    */
   maxCatalogBytes?: number;
+  /**
+   * Most products a catalog upload may hold (feed items, TSV rows, JSON products). Default 200,000
+   * (`MAX_CATALOG_ITEMS`): twice a large shop's range, while bounding what one upload makes the server
+   * parse and keep and every widget download. A feed over it is refused with 400 `too_many_items` as
+   * soon as its item number `maxCatalogItems + 1` is read.
+   * @example 500_000
+   */
+  maxCatalogItems?: number;
+  /**
+   * Where a catalog upload is parsed and checked. Default: inline, in the request's own task (right on
+   * Workers, where each request has its own CPU budget). The Node adapter passes
+   * `workerCatalogParser()` (`adapters/node/catalog-parser.ts`), a worker thread, so a 100k-product feed
+   * does not pause `/healthz` and every other request for the seconds it takes.
+   * @example parseCatalog: workerCatalogParser()
+   */
+  parseCatalog?: CatalogParser;
   /**
    * Federated learning: `POST /v1/updates` and `GET /v1/models/:name/deltas`. Default: off (updates
    * answer 404 `federation_disabled`, deltas 410 "take the full model"), since a federation needs its

@@ -1,5 +1,5 @@
-import { groupIndex, parseCatalog, type Catalog, type GroupIndex } from '../core/catalog.ts';
-import { parseMerchantFeed, type FeedFormat } from '../core/catalog-feed.ts';
+import { groupIndex, type Catalog, type GroupIndex } from '../core/catalog.ts';
+import { parseCatalogText, type CatalogFormat } from '../core/catalog-text.ts';
 import { ContractError } from '../core/errors.ts';
 import { CliError } from './errors.ts';
 import { readText } from './input-files.ts';
@@ -16,30 +16,23 @@ export interface CatalogFile {
  * takes), `xml` (a Merchant Center RSS/Atom feed) or `tsv` (a Merchant Center text feed), by its first
  * character, so a file's name does not matter.
  */
-export function catalogFormatOf(text: string): FeedFormat | 'json' {
+export function catalogFormatOf(text: string): CatalogFormat {
   const first = /[^\s\uFEFF]/.exec(text)?.[0];
   return first === '{' ? 'json' : first === '<' ? 'xml' : 'tsv';
 }
 
 /**
- * Reads a catalog file (gzipped or not) with the parsers the edge server uses (`core/catalog.ts`,
- * `core/catalog-feed.ts`), so a feed the server accepts is a feed the CLI accepts.
+ * Reads a catalog file (gzipped or not) with the parser the edge server uses (`core/catalog-text.ts`),
+ * so a feed the server accepts is a feed the CLI accepts, and a link the server refuses (any scheme
+ * but http and https) is refused here too, naming the file, line, item and field.
  * @throws CliError naming the file and the line or product at fault.
  */
 export async function readCatalogFile(file: string): Promise<CatalogFile> {
   const text = await readText(file);
   const format = catalogFormatOf(text);
   try {
-    let catalog: Catalog;
-    if (format === 'json') {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text);
-      } catch (e) {
-        throw new CliError(`${file}: not valid JSON (${(e as Error).message})`);
-      }
-      catalog = parseCatalog(raw);
-    } else catalog = parseMerchantFeed(text, format);
+    // The server's parser and rules (links, text, ids, currency); no item cap for the merchant's own file.
+    const catalog: Catalog = parseCatalogText(text, format, { maxItems: Number.MAX_SAFE_INTEGER });
     if (catalog.products.length === 0) throw new CliError(`${file}: the catalog has no products`);
     return { file, catalog, groups: groupIndex(catalog) };
   } catch (e) {

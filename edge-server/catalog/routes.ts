@@ -4,12 +4,12 @@
  * goes through the same checks (`core/catalog.ts`): the id rule, one currency, variant groups.
  */
 import { Hono } from 'hono';
-import { groupIndex, parseCatalog, type Catalog } from '../../core/catalog.ts';
-import { feedFormatOf, parseMerchantFeed } from '../../core/catalog-feed.ts';
-import { limitBody, readJson, readText, requireMediaType } from '../body.ts';
+import { feedFormatOf } from '../../core/catalog-feed.ts';
+import { limitBody, requireMediaType } from '../body.ts';
 import { ApiError } from '../errors.ts';
 import { noneMatch, quoteEtag } from '../http.ts';
-import { catalogJson, type CatalogStore } from './store.ts';
+import type { CatalogParser } from './parse.ts';
+import type { CatalogStore } from './store.ts';
 
 /** A catalog changes a few times a day: a minute of caching spares the server, and a 304 is cheap after it. */
 const CATALOG_CACHE = 'public, max-age=60';
@@ -29,16 +29,25 @@ export function catalogRoutes(store: CatalogStore): Hono {
   return routes;
 }
 
+export interface CatalogUploadOptions {
+  /** Largest body, bytes (`AppOptions.maxCatalogBytes`). */
+  maxBytes: number;
+  /** Most products (`AppOptions.maxCatalogItems`). */
+  maxItems: number;
+  /** Where the body is parsed (`AppOptions.parseCatalog`). */
+  parse: CatalogParser;
+}
+
 /** `PUT /catalog` for the admin sub-app. */
-export function catalogAdminRoutes(store: CatalogStore, maxBytes: number): Hono {
+export function catalogAdminRoutes(store: CatalogStore, { maxBytes, maxItems, parse }: CatalogUploadOptions): Hono {
   const routes = new Hono();
   routes.put('/catalog', limitBody(maxBytes), async (c) => {
-    const type = requireMediaType(c, CATALOG_TYPES);
-    const format = feedFormatOf(type);
-    const catalog: Catalog = format ? parseMerchantFeed(await readText(c), format) : parseCatalog(await readJson(c));
-    const stored = await store.put(catalogJson(catalog));
+    const format = feedFormatOf(requireMediaType(c, CATALOG_TYPES)) ?? 'json';
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    const parsed = await parse({ body, format, maxItems });
+    const stored = await store.put(parsed.json);
     // `groups`: what shoppers see as one card each (variants of one item_group_id count once).
-    return c.json({ products: catalog.products.length, groups: groupIndex(catalog).groups.size, updatedAt: catalog.updatedAt, etag: quoteEtag(stored.sha256) });
+    return c.json({ products: parsed.products, groups: parsed.groups, updatedAt: parsed.updatedAt, etag: quoteEtag(stored.sha256) });
   });
   return routes;
 }

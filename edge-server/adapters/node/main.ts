@@ -13,6 +13,7 @@ import { createApp } from '../../app.ts';
 import { currentManifest, publishArtifact } from '../../registry.ts';
 import { catalogJson } from '../../catalog/store.ts';
 import { openDiskAnalytics } from './analytics-store.ts';
+import { workerCatalogParser } from './catalog-parser.ts';
 import { openDiskCatalog } from './catalog-store.ts';
 import { createFederation } from '../../federated/engine.ts';
 import { DEFAULT_DATA, DEFAULT_PORT, parseServerArgs, UsageError, USAGE, type ServerArgs } from './args.ts';
@@ -139,6 +140,8 @@ async function main(): Promise<void> {
     adminTokens,
     analytics: { store: analytics, ...(values['suppress-below'] !== undefined ? { suppressBelow: values['suppress-below'] } : {}) },
     catalog,
+    // Off the event loop: a large feed must not pause every other request while it is parsed.
+    parseCatalog: workerCatalogParser(),
     peer: nodePeer(trustedProxies(values['trust-proxy'])),
     ...(federation ? { federated: { federation, hashToken: nodeTokenHash } } : {}),
   });

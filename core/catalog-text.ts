@@ -1,0 +1,87 @@
+/**
+ * A catalog as uploaded, in any of its three formats (a JSON catalog, a Merchant Center TSV or XML feed),
+ * to a validated `Catalog`: the one entry the edge server's upload (inline or in a worker thread) and the
+ * CLI's `--catalog` readers share, so a catalog one accepts the others accept. Every format ends in
+ * `parseProduct` (`core/catalog.ts`): the id rule, the URL rule for `link` and `image_link`, text cleaned
+ * of direction and control characters, one currency, variant groups.
+ *
+ * Bounded work for any input within the byte limit: the item cap is checked as items are read (see
+ * `parseXmlFeed`, `parseTsvFeed`), and a JSON body is scanned for its nesting depth and value counts
+ * before `JSON.parse` builds anything.
+ */
+import { MAX_CATALOG_ITEMS, parseCatalog, tooManyItems, type Catalog } from './catalog.ts';
+import { parseMerchantFeed, type FeedFormat, type FeedOptions } from './catalog-feed.ts';
+import { ContractError } from './errors.ts';
+
+export const CATALOG_FORMATS = ['json', 'tsv', 'xml'] as const;
+export type CatalogFormat = (typeof CATALOG_FORMATS)[number];
+
+/**
+ * Deepest nesting accepted, as for every JSON body (`core/json.ts`): a catalog nests under 10 (the
+ * document, `products`, a product, a value), and deeper values crash what walks them by recursion.
+ */
+const MAX_JSON_DEPTH = 64;
+/**
+ * Values (array elements and object members) a JSON catalog may hold per product allowed: a product has
+ * about a dozen fields. With the array and object caps below, what `JSON.parse` may build from a body is
+ * bounded by the item cap, not only by the bytes.
+ */
+const VALUES_PER_ITEM = 32;
+/** Objects and arrays per product allowed. */
+const CONTAINERS_PER_ITEM = 4;
+
+/**
+ * Refuses JSON text whose parse would nest deeper than `MAX_JSON_DEPTH` or build more values than
+ * `maxItems` products can hold, in one pass that allocates nothing; syntax is left to `JSON.parse`.
+ */
+export function checkJsonBounds(text: string, maxItems: number): void {
+  const tooDeep = (): never => {
+    throw new ContractError('too_deep', `catalog: JSON nested more than ${MAX_JSON_DEPTH} levels deep; a catalog is {"updatedAt", "products": [{...}, ...]}`);
+  };
+  let depth = 0;
+  let containers = 0;
+  let separators = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string: to the next quote not escaped by an odd run of backslashes.
+      for (let j = i + 1; ; ) {
+        const q = text.indexOf('"', j);
+        if (q < 0) return; // unterminated: JSON.parse names it
+        let slashes = 0;
+        while (text.charCodeAt(q - 1 - slashes) === 0x5c) slashes++;
+        if (slashes % 2 === 0) {
+          i = q;
+          break;
+        }
+        j = q + 1;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) tooDeep();
+      if (++containers > maxItems * CONTAINERS_PER_ITEM) throw tooManyItems(maxItems);
+    } else if (c === 0x5d || c === 0x7d) depth--;
+    else if (c === 0x2c && ++separators > maxItems * VALUES_PER_ITEM) throw tooManyItems(maxItems);
+  }
+}
+
+/** A JSON catalog document to a `Catalog`, bounded as `checkJsonBounds` says. */
+export function parseJsonCatalog(text: string, options: FeedOptions = {}): Catalog {
+  const maxItems = options.maxItems ?? MAX_CATALOG_ITEMS;
+  checkJsonBounds(text, maxItems);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ContractError('bad_json', `catalog: not JSON (${(e as Error).message})`);
+  }
+  return parseCatalog(raw, { maxItems });
+}
+
+/**
+ * Parses a catalog in the given format.
+ * @throws ContractError (`bad_catalog`, `bad_json`, `too_many_items`) naming the line or item and the field at fault.
+ */
+export function parseCatalogText(text: string, format: CatalogFormat, options: FeedOptions = {}): Catalog {
+  return format === 'json' ? parseJsonCatalog(text.replace(/^\uFEFF/, ''), options) : parseMerchantFeed(text, format satisfies FeedFormat, options);
+}
