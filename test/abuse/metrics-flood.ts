@@ -27,6 +27,8 @@ export interface MetricsFloodOptions {
   forgedSources: number;
   /** Batches in flight at once. Default 32. */
   concurrency?: number;
+  /** Each phase lasts until it also sent this many batches (for a small run on a loaded machine). Default 0. */
+  minPerPhase?: number;
 }
 
 export interface MetricsFloodOutcome {
@@ -73,6 +75,7 @@ const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted
 export async function metricsFlood(options: MetricsFloodOptions): Promise<MetricsFloodOutcome> {
   const { seconds, forgedSources } = options;
   const concurrency = options.concurrency ?? 32;
+  const minPerPhase = options.minPerPhase ?? 0;
   const { key, trusted } = await signer();
   const keyDir = await mkdtemp(join(tmpdir(), 'edge-recs-flood-key-'));
   const pub = join(keyDir, 'key.pub.json');
@@ -105,11 +108,13 @@ export async function metricsFlood(options: MetricsFloodOptions): Promise<Metric
       }
     })();
 
+    const sent = { oneSource: 0, forgedSources: 0 };
     const client = async (): Promise<void> => {
-      while (performance.now() < end) {
+      while (performance.now() < end || sent.forgedSources < minPerPhase) {
         const n = batches++;
         const madeUp = n % 10 === 9;
-        const phase = performance.now() < half ? 'oneSource' : 'forgedSources';
+        const phase = performance.now() < half || sent.oneSource < minPerPhase ? 'oneSource' : 'forgedSources';
+        sent[phase]++;
         const headers: Record<string, string> = { 'Content-Type': 'text/plain;charset=UTF-8' };
         if (phase === 'forgedSources') headers['X-Forwarded-For'] = forged(n % forgedSources);
         const res = await fetch(`${server.url}/v1/metrics`, { method: 'POST', headers, body: batch(n, madeUp) });
