@@ -54,13 +54,6 @@ function field<T>(raw: Record<string, unknown>, key: string, where: string, ok: 
 }
 const isPrice = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
-function itemId(raw: Record<string, unknown>, key: 'id' | 'item_group_id', where: string): string {
-  const id = normalizeItemId(raw[key]);
-  if (id === undefined) throw new ContractError('bad_catalog', `${where}: field "${key}" must be ${ITEM_ID_RULE} (got ${showShallow(raw[key])})`);
-  return id;
-}
-
-/** Validates one product, throwing a `ContractError` that names the product and field. Ids are normalized (`normalizeItemId`). */
 /**
  * `show` for a value of any shape: objects and arrays are named, not printed, so a value nested
  * thousands deep costs nothing to describe (a catalog body is untrusted input).
@@ -148,6 +141,13 @@ function urlField(raw: Record<string, unknown>, key: 'link' | 'image_link', wher
   return checked.url;
 }
 
+function itemId(raw: Record<string, unknown>, key: 'id' | 'item_group_id', where: string): string {
+  const id = normalizeItemId(raw[key]);
+  if (id === undefined) throw new ContractError('bad_catalog', `${where}: field "${key}" must be ${ITEM_ID_RULE} (got ${showShallow(raw[key])})`);
+  return id;
+}
+
+/** Validates one product, throwing a `ContractError` that names the product and field. Ids are normalized (`normalizeItemId`). */
 export function parseProduct(raw: unknown, where = 'product'): Product {
   if (!isRecord(raw)) throw new ContractError('bad_catalog', `${where}: expected an object (got ${showShallow(raw)})`);
   const id = itemId(raw, 'id', where);
@@ -175,13 +175,6 @@ export function parseProduct(raw: unknown, where = 'product'): Product {
   return product;
 }
 
-/** Validates a catalog document; duplicate ids are an error, since events could not be attributed. */
-export function parseCatalog(raw: unknown, limits: CatalogLimits = {}): Catalog {
-  if (!isRecord(raw) || !Array.isArray(raw.products)) {
-    throw new ContractError('bad_catalog', 'catalog: expected {"updatedAt", "products": [...]}');
-  }
-  const seen = new Set<string>();
-  const products = raw.products.map((p, i) => {
 /** Largest number of products a catalog may hold by default (`CatalogLimits.maxItems`). */
 export const MAX_CATALOG_ITEMS = 200_000;
 
@@ -200,13 +193,20 @@ export function tooManyItems(maxItems: number): ContractError {
   return new ContractError('too_many_items', `catalog: more than ${maxItems.toLocaleString('en')} products, the limit (maxCatalogItems); split the catalog or raise the limit`);
 }
 
+/** Validates a catalog document; duplicate ids are an error, since events could not be attributed. */
+export function parseCatalog(raw: unknown, limits: CatalogLimits = {}): Catalog {
+  if (!isRecord(raw) || !Array.isArray(raw.products)) {
+    throw new ContractError('bad_catalog', 'catalog: expected {"updatedAt", "products": [...]}');
+  }
+  const maxItems = limits.maxItems ?? MAX_CATALOG_ITEMS;
+  if (raw.products.length > maxItems) throw tooManyItems(maxItems);
+  const seen = new Set<string>();
+  const products = raw.products.map((p, i) => {
     const product = parseProduct(p, `catalog.products[${i}]`);
     if (seen.has(product.id)) throw new ContractError('bad_catalog', `catalog.products[${i}]: duplicate id ${show(product.id)}`);
     seen.add(product.id);
     return product;
   });
-  const maxItems = limits.maxItems ?? MAX_CATALOG_ITEMS;
-  if (raw.products.length > maxItems) throw tooManyItems(maxItems);
   checkProducts(products, (i) => `catalog.products[${i}] ${show(products[i]!.id)}`);
   if (raw.updatedAt !== undefined && typeof raw.updatedAt !== 'string') {
     throw new ContractError('bad_catalog', `catalog.updatedAt: expected an ISO 8601 time string (got ${show(raw.updatedAt)})`);
