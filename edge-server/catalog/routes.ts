@@ -4,6 +4,7 @@
  * goes through the same checks (`core/catalog.ts`): the id rule, one currency, variant groups.
  */
 import { Hono } from 'hono';
+import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { feedFormatOf } from '../../core/catalog-feed.ts';
 import { limitBody, requireMediaType } from '../body.ts';
 import { ApiError } from '../errors.ts';
@@ -36,6 +37,8 @@ export interface CatalogUploadOptions {
   maxItems: number;
   /** Where the body is parsed (`AppOptions.parseCatalog`). */
   parse: CatalogParser;
+  /** Keys a signed catalog must be signed by (`AppOptions.trustedKeys`); an unsigned one is stored unsigned. */
+  trusted: readonly TrustedKey[];
 }
 
 /** `PUT /catalog` for the admin sub-app. */
