@@ -18,6 +18,7 @@ import { normal, rng } from '../core/random.ts';
 import { createApp } from '../edge-server/app.ts';
 import { createFederation } from '../edge-server/federated/engine.ts';
 import { memoryRoundStore } from '../edge-server/federated/store.ts';
+import { deviceAddress, testPeer, TEST_PEER_HEADER } from '../edge-server/federated/test-support.ts';
 import { createMemoryStorage } from '../edge-server/memory-storage.ts';
 import { publishArtifact } from '../edge-server/registry.ts';
 
@@ -92,13 +93,14 @@ export async function run(): Promise<Record<string, unknown>> {
   );
   await publishArtifact(storage, base, { trusted });
   const K = 100;
-  const federation = createFederation({ storage, rounds: memoryRoundStore(), signingKey: fedKey, cohort: K, epsilonBudget: 1e9, maxUpdatesPerDay: 1e6 });
-  const app = createApp({ storage, trustedKeys: trusted, widget: { get: async () => null }, federated: { federation } });
+  const federation = createFederation({ storage, rounds: memoryRoundStore(), signingKey: fedKey, cohort: K, epsilonBudget: 1e9, epsilonPerDay: 1e9, maxUpdatesPerDay: 1e6 });
+  // Each device from its own address (`testPeer` reads it from a header), as devices on the internet are.
+  const app = createApp({ storage, trustedKeys: trusted, widget: { get: async () => null }, federated: { federation }, peer: testPeer });
   const bodies = Array.from({ length: 2 * K }, (_, i) => encodeUpdate(update(DEMO, 30, i + 10, i < K ? 'v1' : 'fed-1')));
   const post = (i: number) =>
     app.request('/v1/updates', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': `bench-device-${String(i).padStart(6, '0')}` },
+      headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': `bench-device-${String(i).padStart(6, '0')}`, [TEST_PEER_HEADER]: deviceAddress(i) },
       body: bodies[i]!,
     });
   // K - 1 updates, then time the K-th, whose answer waits for the round to close.

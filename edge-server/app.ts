@@ -207,7 +207,7 @@ export function createApp(options: AppOptions): Hono {
   const fedKey = federated?.federation.publicKey;
   const servedKeys = fedKey && !trustedKeys.some((k) => k.keyId === fedKey.keyId) ? [...trustedKeys, fedKey] : trustedKeys;
   app.route('/v1', deliveryRoutes(storage, servedKeys, federated !== undefined));
-  app.route('/v1', federatedRoutes(federated?.federation, federated ?? {}));
+  app.route('/v1', federatedRoutes(federated?.federation, federated ?? {}, peer));
   if (federated) {
     // Behind the admin guard `installOperations` put on /v1/admin/*; absent without a federation, so
     // the dashboard can say rounds are not available here.

@@ -15,7 +15,7 @@ import type { KeyFile, TrustedKey } from '../core/artifact/signing.ts';
 import { ContractError } from '../core/errors.ts';
 import { artifactForm } from '../core/artifact/upload.ts';
 import { decodeVersionDelta } from '../core/federated/codec.ts';
-import { clientToken, tinyUpdate } from './federated/test-support.ts';
+import { clientToken, deviceAddress, TEST_PEER_HEADER, tinyUpdate } from './federated/test-support.ts';
 import { expectError, signer, tinyArtifact } from './test-support.ts';
 
 /** A fetch-like handle on the server under test; `path` starts with `/`. */
@@ -34,7 +34,7 @@ export interface ContractConfig {
    * `FEDERATED_SIGNING_KEY` / `FEDERATED_CONFIG` on Workers). Rows are released from one device up
    * (`releaseThreshold: 1`) and the ε budget is large, so a few tiny rounds always publish.
    */
-  federation: { signingKey: Required<KeyFile>; cohort: number; releaseThreshold: number; epsilonBudget: number };
+  federation: { signingKey: Required<KeyFile>; cohort: number; releaseThreshold: number; epsilonBudget: number; epsilonPerDay: number };
 }
 
 export interface ContractServer {
@@ -60,11 +60,17 @@ const ADMIN_TOKEN = 'contract-admin-token-0123456789';
 const ADMIN = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 const FED_COHORT = 3;
 
-/** POSTs an encoded update for the model `learn` as device `n`. */
+/**
+ * The headers that make a request come from `address`: the runtime's own client address header on Workers
+ * (`CF-Connecting-IP`), the test peer header on Node (`testPeer`).
+ */
+const fromAddress = (address: string): Record<string, string> => ({ 'CF-Connecting-IP': address, [TEST_PEER_HEADER]: address });
+
+/** POSTs an encoded update for the model `learn` as device `n`, from its own address (`deviceAddress(n)`). */
 function postUpdate(server: ContractServer, n: number, baseVersion: string, extra: Record<string, string> = {}): Promise<Response> {
   return server.fetch('/v1/updates', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': clientToken(n), ...extra },
+    headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': clientToken(n), ...fromAddress(deviceAddress(n)), ...extra },
     body: tinyUpdate({ model: 'learn', baseVersion, seed: n, rows: [1 + (n % 5)] }),
   });
 }
@@ -101,7 +107,7 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
         allowedOrigins: [SHOP],
         widget: { 'edge-recs.js': LOADER_JS },
         adminTokens: [ADMIN_TOKEN],
-        federation: { signingKey: fedKey, cohort: FED_COHORT, releaseThreshold: 1, epsilonBudget: 1000 },
+        federation: { signingKey: fedKey, cohort: FED_COHORT, releaseThreshold: 1, epsilonBudget: 1000, epsilonPerDay: 1000 },
       });
       artifact = await tinyArtifact(key, 'v1', 1, 'default');
       expect(await server.publish(artifact)).toEqual({ created: true });
@@ -457,6 +463,22 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
         expect.objectContaining({ model: 'learn', round: 1, updates: FED_COHORT, version: 'fed-1', status: 'published' }),
       ]);
       expect(body.rounds[0]!.totalEpsilon).toBeGreaterThan(0);
+      expect(body.rounds.find((r) => r.model === 'learn')!.sources).toBe(FED_COHORT);
+    });
+
+    it('shows the privacy budget to admins and records a reset (who, when, before and after)', async () => {
+      await expectError(await server.fetch('/v1/admin/privacy-budget?model=learn'), 401, 'unauthorized');
+      const shown = (await (await server.fetch('/v1/admin/privacy-budget?model=learn', { headers: ADMIN })).json()) as { budgets: Array<Record<string, unknown>> };
+      expect(shown.budgets).toEqual([expect.objectContaining({ model: 'learn', publishedRounds: 1, epsilonBudget: 1000, epsilonPerDay: 1000, resets: [] })]);
+      const spent = shown.budgets[0]!.totalEpsilon as number;
+      expect(spent).toBeGreaterThan(0);
+      const res = await server.fetch('/v1/admin/privacy-budget/learn/reset', { method: 'POST', headers: ADMIN });
+      expect(res.status).toBe(200);
+      const { reset } = (await res.json()) as { reset: Record<string, unknown> };
+      expect(reset).toMatchObject({ by: expect.stringMatching(/^admin:[0-9a-f]{12}$/), afterRound: 1, before: { totalEpsilon: spent }, after: { totalEpsilon: 0, todayEpsilon: 0 } });
+      const after = (await (await server.fetch('/v1/admin/privacy-budget?model=learn', { headers: ADMIN })).json()) as { budgets: Array<Record<string, unknown>> };
+      expect(after.budgets[0]).toMatchObject({ totalEpsilon: 0, publishedRounds: 0, resets: [reset] });
+      await expectError(await server.fetch('/v1/admin/privacy-budget/nope/reset', { method: 'POST', headers: ADMIN }), 404, 'unknown_model');
     });
 
     it('refuses bad federated requests with 4xx JSON', async () => {
@@ -477,11 +499,16 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       await expectError(await server.fetch('/v1/models/learn/deltas?from=..'), 400, 'bad_version');
     });
 
-    it('keeps accepted updates of an open round across a restart', async () => {
+    it('keeps accepted updates of an open round, and what each address sent to it, across a restart', async () => {
       expect((await postUpdate(server, 6, 'fed-1')).status).toBe(202);
       await server.restart();
       const again = await postUpdate(server, 6, 'fed-1');
       expect(again.status).toBe(200); // still pending, so a re-send is a duplicate
+      // K = 3 takes 1 update per address and round (at least 1, 2% of 3 rounded down): device 6's address
+      // has had its share, whatever client token the next one carries.
+      const share = await postUpdate(server, 9, 'fed-1', fromAddress(deviceAddress(6)));
+      await expectError(share, 429, 'source_share_exceeded');
+      expect(share.headers.get('Retry-After')).toBe('3600');
       for (const n of [7, 8]) expect((await postUpdate(server, n, 'fed-1')).status).toBe(202);
       expect((await server.fetch('/v1/models/learn/manifest')).headers.get('X-Model-Version')).toBe('fed-2');
       expect((await server.fetch('/v1/models/learn/deltas?from=v1')).headers.get('X-Model-Version')).toBe('fed-2');

@@ -13,6 +13,7 @@ import { createFederation } from './federated/engine.ts';
 import { describeContract } from './contract-suite.ts';
 import { publishArtifact } from './registry.ts';
 import type { Storage } from './storage.ts';
+import { testPeer } from './federated/test-support.ts';
 import { memoryWidget } from './test-support.ts';
 
 describeContract('Node (disk storage)', async (config) => {
@@ -40,10 +41,13 @@ describeContract('Node (disk storage)', async (config) => {
           signingKey: config.federation.signingKey,
           cohort: config.federation.cohort,
           epsilonBudget: config.federation.epsilonBudget,
+          epsilonPerDay: config.federation.epsilonPerDay,
           aggregation: { releaseThreshold: config.federation.releaseThreshold },
         }),
         hashToken: nodeTokenHash,
       },
+      // The client address from the suite's test header, as the Workers runtime reads CF-Connecting-IP.
+      peer: testPeer,
     });
   };
   await start();

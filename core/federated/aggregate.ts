@@ -7,7 +7,11 @@
  * update to `clipNorm` (C). Then, over the K updates of the round:
  *
  * 1. Sum S = Σ clipped updates; L2 sensitivity C (adding or removing one device moves S by at most C).
- * 2. Row counts c_j = number of updates that moved item row j; L2 sensitivity √m (m = maxRowsPerClient).
+ * 2. Row counts c_j = number of distinct network sources whose updates moved item row j (each update its
+ *    own source where the caller names none); L2 sensitivity √m (m = maxRowsPerClient): adding or removing
+ *    one device changes at most m rows' counts, each by at most 1, whether or not its source sent others.
+ *    Counting sources, not updates, is what keeps many updates from one source (self-made tokens) from
+ *    releasing a row or making an item trend: they count once.
  * 3. Gaussian mechanism on both, over *every* coordinate: S + N(0, (zC)²) and c + N(0, (z_c√m)²).
  * 4. Release the rows whose noisy count is at least the threshold τ, and all dense tensors. Which rows
  *    pass depends only on the noisy counts, so the choice is post-processing and costs no extra privacy
@@ -128,7 +132,7 @@ export function secureNormal(): () => number {
 export interface AggregateResult {
   /** η · (noisy mean) over all dense tensors and the released rows: what the new version adds to the base. */
   delta: WeightDelta;
-  /** Noisy number of devices that moved each released row (model index → count). */
+  /** Noisy number of distinct sources that moved each released row (model index → count). */
   rowCounts: Map<number, number>;
   /**
    * The items whose noisy count stands well above what cover rows and noise give every item, with their
@@ -156,6 +160,10 @@ export class RoundAggregator {
   #denseLength: number;
   #rows = new Map<number, Float32Array>();
   #counts = new Map<number, number>();
+  /** Per row, the sources already counted for it (only for updates `add` was given a source for). */
+  #rowSources = new Map<number, Set<string>>();
+  #sources = new Set<string>();
+  #unnamed = 0;
   #updates = 0;
   #clipped = 0;
   #normSum = 0;
@@ -181,8 +189,12 @@ export class RoundAggregator {
     this.#denseLength = offset;
   }
 
-  /** Clips one update and adds it to the round's sums. The update is not modified. */
-  add(update: WeightDelta): { norm: number; clipped: boolean } {
+  /**
+   * Clips one update and adds it to the round's sums. The update is not modified.
+   * @param source the network source it came from (any string, e.g. the round's keyed hash of it): a row
+   *   counts each source once. Default: the update is a source of its own.
+   */
+  add(update: WeightDelta, source?: string): { norm: number; clipped: boolean } {
     const { dim } = this.config;
     const { maxRowsPerClient: m } = this.settings;
     let order = [...update.rows.indices.keys()];
@@ -216,10 +228,18 @@ export class RoundAggregator {
         for (let i = 0; i < values.length; i++) sum[i] = sum[i]! + values[i]!;
       }
     }
+    if (source === undefined) this.#unnamed++;
+    else this.#sources.add(source);
     delta.rows.indices.forEach((r, i) => {
       let sum = this.#rows.get(r);
       if (!sum) this.#rows.set(r, (sum = new Float32Array(dim)));
       for (let c = 0; c < dim; c++) sum[c] = sum[c]! + delta.rows.values[i * dim + c]!;
+      if (source !== undefined) {
+        let seen = this.#rowSources.get(r);
+        if (!seen) this.#rowSources.set(r, (seen = new Set()));
+        if (seen.has(source)) return;
+        seen.add(source);
+      }
       this.#counts.set(r, (this.#counts.get(r) ?? 0) + 1);
     });
     this.#updates++;
@@ -230,6 +250,11 @@ export class RoundAggregator {
 
   get updates(): number {
     return this.#updates;
+  }
+
+  /** Distinct sources of the updates added so far (an update without a source counts as one). */
+  get sources(): number {
+    return this.#sources.size + this.#unnamed;
   }
 
   /**
@@ -274,7 +299,7 @@ export class RoundAggregator {
     return {
       delta: { dense, rows: { indices: Uint32Array.from(released), values } },
       rowCounts,
-      trending: trendingEvidence(allCounts, countSigma),
+      trending: trendingEvidence(allCounts, countSigma, { released: (row) => rowCounts.has(row), sources: this.sources }),
       updates: K,
       clipped: this.#clipped,
       meanNorm: this.#normSum / K,

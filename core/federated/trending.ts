@@ -1,7 +1,8 @@
 /**
- * Which items a federated round counts as trending, from its noised per-row device counts alone.
+ * Which items a federated round counts as trending, from its noised per-row source counts alone.
  *
- * A row's count is of the updates that carried it, and with padded updates (the client's default,
+ * A row's count is of the distinct network sources whose updates carried it (`aggregate.ts`), so many
+ * updates from one source (self-made client tokens) count once, and with padded updates (the client's default,
  * `rows: 'padded'`) every update carries `maxRowsPerClient` rows: the shopper's own recent items, then
  * uniformly sampled cover items. So every item gets about K·(m − own rows)/N from cover alone (about 13
  * for K = 50 updates of m = 64 rows over N = 240 items), plus the count noise, whether or not anyone chose
@@ -13,7 +14,12 @@
  * - spread σ_e = √(σ_c² + max(b, 1)): the count noise σ_c plus the cover count's own sampling spread (a
  *   binomial count's variance is at most its mean).
  * - evidence: count − b ≥ `TRENDING_EVIDENCE_SIGMAS` · σ_e. What passes is the excess, an estimate of how
- *   many devices carried the item beyond cover; that is what the item's trending score gets.
+ *   many sources carried the item beyond cover; that is what the item's trending score gets. At the
+ *   default noise (σ_c = 32) that takes at least 160 distinct sources in one round, so a round whose
+ *   updates come from few sources makes nothing trend, however many updates they sent.
+ * - plausible movement (`TrendingLimits`): the item's row must have moved in the round's new version (its
+ *   noisy count passed the release threshold), and its excess counts at most the round's distinct sources
+ *   (noise cannot make an item trend for more sources than sent updates).
  *
  * It reads only the noisy counts (drawn for every row, released or not), so it is post-processing of the
  * round's Gaussian release and costs no privacy.
@@ -35,13 +41,21 @@ export interface TrendingEvidence {
   excess: Map<number, number>;
 }
 
+/** What a round's own release says about plausible movement (both optional: absent, no limit). */
+export interface TrendingLimits {
+  /** Whether row r (1..N) was released, i.e. moved in the round's new version. */
+  released?: (row: number) => boolean;
+  /** Distinct sources of the round's updates: no item's excess counts more. */
+  sources?: number;
+}
+
 /**
  * The round's trending evidence.
- * @param counts noisy device count of every item row, row r at index r − 1 (all N of them).
+ * @param counts noisy source count of every item row, row r at index r − 1 (all N of them).
  * @param countSigma σ_c, the count noise's standard deviation (`noiseStdDevs(settings).counts`).
  * @example trendingEvidence([12.1, 11.4, 51.7, 13.9], 4) // baseline 13, margin 26.9, excess Map { 3 => 38.7 }
  */
-export function trendingEvidence(counts: ArrayLike<number>, countSigma: number): TrendingEvidence {
+export function trendingEvidence(counts: ArrayLike<number>, countSigma: number, limits: TrendingLimits = {}): TrendingEvidence {
   const n = counts.length;
   if (n === 0) return { baseline: 0, margin: 0, excess: new Map() };
   const sorted = Float64Array.from(counts).sort();
@@ -51,7 +65,7 @@ export function trendingEvidence(counts: ArrayLike<number>, countSigma: number):
   const excess = new Map<number, number>();
   for (let i = 0; i < n; i++) {
     const above = counts[i]! - baseline;
-    if (above >= margin) excess.set(i + 1, above);
+    if (above >= margin && (limits.released?.(i + 1) ?? true)) excess.set(i + 1, Math.min(above, limits.sources ?? Infinity));
   }
   return { baseline, margin, excess };
 }

@@ -22,7 +22,7 @@ import type { ModelConfig } from '../../core/model/config.ts';
 import { ApiError } from '../errors.ts';
 import { currentManifest, publishArtifact } from '../registry.ts';
 import type { Storage } from '../storage.ts';
-import type { PendingUpdate, RoundRecord, RoundStore, StoredUpdate } from './store.ts';
+import type { BudgetReset, PendingUpdate, RoundRecord, RoundStore, StoredUpdate } from './store.ts';
 
 /**
  * Where a round reports its trending evidence: per item whose noisy device count stands well above what
@@ -65,10 +65,41 @@ export interface FederationOptions {
   delta?: number;
   /**
    * Total ε past which no round is published (and no update accepted). Default 10: the upper end of
-   * what deployed DP systems report per user, and the figure issue 6's benchmark targets.
+   * what deployed DP systems report per user, and the figure issue 6's benchmark targets. An admin may
+   * reset it (`POST /v1/admin/privacy-budget/:model/reset`, recorded); the guarantee then holds per
+   * period between resets.
    * @example epsilonBudget: 8
    */
   epsilonBudget?: number;
+  /**
+   * ε a model may spend per UTC day: the increase of its total ε (composed, since the last reset) from the
+   * rounds published that day. Once the next round would pass it, updates get 429 `epsilon_daily_cap`
+   * until midnight UTC. Default: one round's ε at the configured noise and δ (1.92 at the defaults), so a
+   * flood of updates publishes at most one round's worth a day and the default budget of 10 lasts at
+   * least 8 days. Must be at least one round's ε, or no round could ever be published.
+   * @example epsilonPerDay: 4
+   */
+  epsilonPerDay?: number;
+  /**
+   * The largest share of a round's cohort that updates from one network source (`sourceKey` of the
+   * client address: IPv4 as is, IPv6 by /64; behind a trusted proxy, the address it forwards) may fill,
+   * whatever client tokens they carry. Past it an update gets 429 `source_share_exceeded` and is not
+   * stored. Default 0.02: at most 2% of a round, i.e. 20 of a cohort of 1000; at least 1 update a round
+   * whatever the cohort (so 1 of a cohort of 50). Counted per round by a keyed hash of the source that is
+   * deleted with the round (`RoundStore.roundKey`), so it links nobody across rounds.
+   * @example maxSourceShare: 0.01
+   */
+  maxSourceShare?: number;
+  /**
+   * A round is published only when its updates came from at least this many distinct network sources;
+   * otherwise it closes as `too_few_sources`, publishes nothing and spends no ε. Default: the fewest
+   * sources a full round can have under `maxSourceShare`, ⌈cohort / max(1, ⌊share × cohort⌋)⌉ (50 for
+   * the defaults; 50 for a cohort of 50), so with the defaults every round that fills is published and
+   * the check holds by construction; it stays a guarantee when the share or the cohort changes under
+   * stored updates. Raise it to demand more sources. At most the cohort.
+   * @example minSources: 200
+   */
+  minSources?: number;
   /**
    * Updates with an L2 norm above this are refused (400) rather than clipped: no honest device sends
    * them. Default 100 × clipNorm.
@@ -94,6 +125,11 @@ export interface SubmitInput {
   bytes: Uint8Array;
   /** `tokenHash(clientToken)`: the raw token never reaches the engine. */
   tokenHash: string;
+  /**
+   * The network source the update came from: `sourceKey(peer.address)` (`edge-server/peer.ts`). Never
+   * stored: the engine keeps only a keyed hash of it per round (`StoredUpdate.source`).
+   */
+  source: string;
 }
 
 export interface SubmitResult {
@@ -117,10 +153,27 @@ export interface RoundSummary {
   round: number;
   closedAt: string;
   updates: number;
+  /** Distinct network sources of its updates; null for rounds recorded before sources were counted. */
+  sources: number | null;
   epsilon: number;
   totalEpsilon: number;
   version: string | null;
   status: RoundRecord['status'];
+}
+
+/** A model's privacy budget as `GET /v1/admin/privacy-budget` shows it. */
+export interface BudgetSummary {
+  model: string;
+  /** ε of the rounds published since the last reset, composed; and the cap (`epsilonBudget`). */
+  totalEpsilon: number;
+  epsilonBudget: number;
+  /** ε those rounds added today (UTC); and the cap (`epsilonPerDay`). */
+  todayEpsilon: number;
+  epsilonPerDay: number;
+  /** Rounds published since the last reset. */
+  publishedRounds: number;
+  /** Every reset, oldest first. */
+  resets: BudgetReset[];
 }
 
 export interface Federation {
@@ -139,6 +192,15 @@ export interface Federation {
   delta(model: string, from: string, to?: string): Promise<DeltaResult>;
   /** Closed rounds, oldest first, of one model or all. */
   rounds(model?: string): Promise<RoundSummary[]>;
+  /** The privacy budget of one model or of every model with rounds. */
+  budget(model?: string): Promise<BudgetSummary[]>;
+  /**
+   * Resets a model's privacy budget (rounds so far no longer count towards the total or today's ε) and
+   * records who did it and when, with the figures before and after.
+   * @param by who: `admin:` and a hash prefix of the admin token, never the token.
+   * @throws ApiError 404 `unknown_model` for a model that is not published.
+   */
+  resetBudget?(model: string, by: string): Promise<BudgetReset>;
   /**
    * Where published rounds report their trending evidence, unless `options.popularity` named one:
    * `createApp` connects its analytics here. Optional, for federations that live elsewhere (Workers).
@@ -151,11 +213,22 @@ export interface ResolvedFederationSettings {
   aggregation: AggregationSettings;
   delta: number;
   epsilonBudget: number;
+  epsilonPerDay: number;
+  /** Share cap as a count: updates one source may put in a round, max(1, ⌊maxSourceShare × cohort⌋). */
+  maxUpdatesPerSource: number;
+  maxSourceShare: number;
+  minSources: number;
   maxUpdateNorm: number;
   maxUpdatesPerDay: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Default `maxSourceShare`: the issue's "at most 2% of a round from one source". */
+export const DEFAULT_SOURCE_SHARE = 0.02;
+/** Source hashes cached per round before the cache is emptied (a cache, not a limit). */
+const SOURCE_HASH_CACHE = 4096;
+/** Slack for comparing composed ε figures (floating point). */
+const EPSILON_SLACK = 1e-9;
 /** Client tokens remembered for the daily limit before stale ones are swept. */
 const RECENT_SWEEP_SIZE = 100_000;
 export const CLIENT_TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
@@ -187,11 +260,26 @@ export function resolveFederationSettings(options: Omit<FederationOptions, 'stor
   }
   const delta = options.delta ?? 1e-6;
   if (!(delta > 0 && delta < 1)) fail(`delta must be in (0, 1) (got ${show(delta)})`);
+  const cohort = positive('cohort', options.cohort ?? 1000, true);
+  const maxSourceShare = options.maxSourceShare ?? DEFAULT_SOURCE_SHARE;
+  if (typeof maxSourceShare !== 'number' || !(maxSourceShare > 0 && maxSourceShare <= 1)) fail(`maxSourceShare must be a fraction of the cohort in (0, 1], e.g. 0.02 (got ${show(maxSourceShare)})`);
+  const maxUpdatesPerSource = Math.max(1, Math.floor(maxSourceShare * cohort + 1e-9));
+  const minSources = options.minSources ?? Math.ceil(cohort / maxUpdatesPerSource);
+  positive('minSources', minSources, true);
+  if (minSources > cohort) fail(`minSources must be at most the cohort (${cohort}) (got ${minSources})`);
+  const oneRound = gaussianEpsilon({ noiseMultiplier: roundNoiseMultiplier(agg), delta }, 1);
+  const epsilonPerDay = options.epsilonPerDay ?? oneRound;
+  positive('epsilonPerDay', epsilonPerDay);
+  if (epsilonPerDay < oneRound - 1e-9) fail(`epsilonPerDay must be at least one round's ε (${oneRound.toFixed(3)} at this noise and δ), or no round could be published (got ${show(epsilonPerDay)})`);
   return {
-    cohort: positive('cohort', options.cohort ?? 1000, true),
+    cohort,
     aggregation: agg,
     delta,
     epsilonBudget: positive('epsilonBudget', options.epsilonBudget ?? 10),
+    epsilonPerDay,
+    maxUpdatesPerSource,
+    maxSourceShare,
+    minSources,
     maxUpdateNorm: positive('maxUpdateNorm', options.maxUpdateNorm ?? 100 * agg.clipNorm),
     maxUpdatesPerDay: positive('maxUpdatesPerDay', options.maxUpdatesPerDay ?? 24, true),
   };
@@ -216,6 +304,8 @@ interface Job {
   /** The update, validated; its values stay encoded in `input.bytes` until stored, and a round decodes them from the store. */
   update: UpdateSummary;
   input: SubmitInput;
+  /** The keyed hash of `input.source` for round `round`, made before the job is admitted. */
+  source?: { round: number; hash: string };
   resolve: (r: SubmitResult) => void;
   reject: (e: unknown) => void;
 }
@@ -231,6 +321,11 @@ interface ModelState {
   /** `tokenHash:nonce` → id, for the pending updates. */
   keys: Map<string, string>;
   tokens: Set<string>;
+  /** Source hash → updates of the pending round from it (at most `cohort` entries). */
+  sources: Map<string, number>;
+  /** The open round's source-hash key (`RoundStore.roundKey`) and a cache of hashes made with it. */
+  sourceKey?: { round: number; key: CryptoKey; cache: Map<string, string> };
+  resets: BudgetReset[];
   nextSeq: number;
   queue: Job[];
   draining: boolean;
@@ -264,11 +359,57 @@ export function createFederation(options: FederationOptions): Federation {
     if (epsilon === undefined) epsilons.set(published, (epsilon = gaussianEpsilon(accounting, published)));
     return epsilon;
   };
-  const publishedCount = (st: ModelState): number => st.rounds.filter((r) => r.status === 'published').length;
+  /** Rounds since the last budget reset. */
+  const sinceReset = (st: ModelState): RoundRecord[] => {
+    const after = st.resets.at(-1)?.afterRound ?? 0;
+    return st.rounds.filter((r) => r.round > after);
+  };
+  const publishedCount = (st: ModelState): number => sinceReset(st).filter((r) => r.status === 'published').length;
+  /** Published rounds since the last reset: all, and those before today's UTC midnight (what today's spend starts from). */
+  const spending = (st: ModelState, at: number): { published: number; beforeToday: number } => {
+    const midnight = at - (at % DAY_MS);
+    let published = 0;
+    let beforeToday = 0;
+    for (const r of sinceReset(st)) {
+      if (r.status !== 'published') continue;
+      published++;
+      if (Date.parse(r.closedAt) < midnight) beforeToday++;
+    }
+    return { published, beforeToday };
+  };
+  /** Whether one more published round would pass the total budget, or today's cap. */
+  const overBudget = (st: ModelState, at: number): 'total' | 'today' | null => {
+    const { published, beforeToday } = spending(st, at);
+    const next = epsilonAfter(published + 1);
+    if (next > settings.epsilonBudget + EPSILON_SLACK) return 'total';
+    if (next - epsilonAfter(beforeToday) > settings.epsilonPerDay + EPSILON_SLACK) return 'today';
+    return null;
+  };
+  const sourceOf = (u: PendingUpdate): string => u.source ?? `update:${u.id}`;
 
   function index(st: ModelState): void {
     st.keys = new Map(st.pending.map((u) => [`${u.tokenHash}:${u.nonce}`, u.id]));
     st.tokens = new Set(st.pending.map((u) => u.tokenHash));
+    st.sources = new Map();
+    for (const u of st.pending.slice(0, cohort)) st.sources.set(sourceOf(u), (st.sources.get(sourceOf(u)) ?? 0) + 1);
+  }
+
+  /** The keyed hash the open round stores for a network source (HMAC-SHA-256 with the round's key, 32 hex digits). */
+  async function hashSource(st: ModelState, model: string, round: number, source: string): Promise<string> {
+    if (st.sourceKey?.round !== round) {
+      const hex = await store.roundKey(model, round);
+      const raw = Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+      const cryptoKey = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+      st.sourceKey = { round, key: cryptoKey, cache: new Map() };
+    }
+    const { key: cryptoKey, cache } = st.sourceKey;
+    let hash = cache.get(source);
+    if (hash === undefined) {
+      hash = toHex(new Uint8Array(await crypto.subtle.sign('HMAC', cryptoKey, utf8.encode(source)))).slice(0, 32);
+      if (cache.size >= SOURCE_HASH_CACHE) cache.clear();
+      cache.set(source, hash);
+    }
+    return hash;
   }
 
   async function manifestOf(st: ModelState, model: string): Promise<Manifest | null> {
@@ -309,6 +450,8 @@ export function createFederation(options: FederationOptions): Federation {
           pending: loaded.pending.map(withoutBytes),
           keys: new Map(),
           tokens: new Set(),
+          sources: new Map(),
+          resets: loaded.resets ?? [],
           nextSeq: Math.max(loaded.pending.at(-1)?.seq ?? 0, loaded.rounds.at(-1)?.lastSeq ?? 0) + 1,
           queue: [],
           draining: false,
@@ -358,16 +501,30 @@ export function createFederation(options: FederationOptions): Federation {
     }
     const { norm } = update;
     if (!(norm <= settings.maxUpdateNorm)) throw new ContractError('bad_update', `update: norm ${norm.toPrecision(4)} is over the limit of ${settings.maxUpdateNorm}`);
-    if (epsilonAfter(publishedCount(st) + 1) > settings.epsilonBudget) {
+    const over = overBudget(st, at);
+    if (over === 'total') {
       throw new ApiError(409, 'budget_exhausted', `model ${update.model} has spent its privacy budget (ε ${settings.epsilonBudget}); no more rounds run on this version line`);
+    }
+    if (over === 'today') {
+      const retry = Math.max(1, Math.ceil((DAY_MS - (at % DAY_MS)) / 1000));
+      throw new ApiError(429, 'epsilon_daily_cap', `model ${update.model} has spent today's privacy budget (ε ${settings.epsilonPerDay.toFixed(3)} per UTC day); send updates again after midnight UTC`, { 'Retry-After': String(retry) });
     }
     if (st.tokens.has(input.tokenHash)) {
       throw new ApiError(429, 'rate_limited', 'this client token already has an update in the current round; one per round', { 'Retry-After': '3600' });
     }
+    const source = job.source!.hash;
+    if ((st.sources.get(source) ?? 0) >= settings.maxUpdatesPerSource) {
+      throw new ApiError(
+        429,
+        'source_share_exceeded',
+        `this network source already sent ${settings.maxUpdatesPerSource} of the ${cohort} updates of round ${round} (at most ${(settings.maxSourceShare * 100).toFixed(1).replace(/\.0$/, '')}% of a round per source, whatever the client token); send it again in a later round`,
+        { 'Retry-After': '3600' },
+      );
+    }
     if (rateLimited(input.tokenHash, at)) {
       throw new ApiError(429, 'rate_limited', `at most ${settings.maxUpdatesPerDay} updates per client token per day`, { 'Retry-After': '3600' });
     }
-    return { seq: st.nextSeq, id: crypto.randomUUID(), tokenHash: input.tokenHash, nonce, receivedAt: at, baseVersion: update.baseVersion, bytes: input.bytes };
+    return { seq: st.nextSeq, id: crypto.randomUUID(), tokenHash: input.tokenHash, nonce, receivedAt: at, baseVersion: update.baseVersion, bytes: input.bytes, source };
   }
 
   async function drain(model: string, st: ModelState): Promise<void> {
@@ -388,10 +545,24 @@ export function createFederation(options: FederationOptions): Federation {
           }
         }
         const manifest = await manifestOf(st, model);
+        // The open round's keyed hash of each waiting job's source (async: made before the jobs are taken).
+        const open = st.rounds.length + 1;
+        try {
+          for (const job of [...st.queue]) {
+            if (job.source?.round !== open) job.source = { round: open, hash: await hashSource(st, model, open, job.input.source) };
+          }
+        } catch (err) {
+          // The round's key could not be read or stored: take nothing until it can.
+          console.error(`federation: the source key of ${model}#${open} is not available:`, err);
+          const error = new ApiError(503, 'round_unavailable', 'the round cannot take updates right now; send the update again later', { 'Retry-After': '60' });
+          for (const job of st.queue.splice(0)) job.reject(error);
+          return;
+        }
         const at = now();
         const accepted: Array<[StoredUpdate, Job]> = [];
-        // Take jobs until the round is full: the rest wait for the close and see the new version.
-        while (st.queue.length > 0 && st.pending.length < cohort) {
+        // Take jobs until the round is full: the rest wait for the close and see the new version. A job
+        // that arrived while hashing waits for the next pass.
+        while (st.queue.length > 0 && st.pending.length < cohort && st.queue[0]!.source?.round === open) {
           const job = st.queue.shift()!;
           try {
             if (!manifest) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(job.update.model)} is published`);
@@ -401,6 +572,7 @@ export function createFederation(options: FederationOptions): Federation {
               st.pending.push(withoutBytes(out));
               st.keys.set(`${out.tokenHash}:${out.nonce}`, out.id);
               st.tokens.add(out.tokenHash);
+              st.sources.set(out.source!, (st.sources.get(out.source!) ?? 0) + 1);
               accepted.push([out, job]);
             } else job.resolve(out);
           } catch (err) {
@@ -448,7 +620,7 @@ export function createFederation(options: FederationOptions): Federation {
     const round = st.rounds.length + 1;
     const baseVersion = batch[0]!.baseVersion;
     const published = publishedCount(st);
-    const base: Omit<RoundRecord, 'status' | 'epsilon' | 'totalEpsilon' | 'version'> = {
+    const base: Omit<RoundRecord, 'status' | 'epsilon' | 'totalEpsilon' | 'version'> & { sources: number } = {
       model,
       round,
       closedAt: new Date(now()).toISOString(),
@@ -457,16 +629,22 @@ export function createFederation(options: FederationOptions): Federation {
       updateIds: batch.map((u) => u.id),
       baseVersion,
       delta: settings.delta,
+      sources: 0,
     };
+    base.sources = new Set(batch.map(sourceOf)).size;
     let record: RoundRecord;
     const current = await currentManifest(storage, model);
     const epsilon = epsilonAfter(1);
-    if (epsilonAfter(published + 1) > settings.epsilonBudget) {
+    if (overBudget(st, now()) !== null) {
+      // Publishing would pass the total budget, or today's cap (which intake already enforces, unless the
+      // settings changed under stored updates).
       record = { ...base, status: 'budget_exhausted', version: null, epsilon: 0, totalEpsilon: epsilonAfter(published) };
+    } else if (base.sources < settings.minSources) {
+      record = { ...base, status: 'too_few_sources', version: null, epsilon: 0, totalEpsilon: epsilonAfter(published) };
     } else if (!current || current.manifest.version !== baseVersion || batch.some((u) => u.baseVersion !== baseVersion)) {
       record = { ...base, status: 'base_changed', version: null, epsilon: 0, totalEpsilon: epsilonAfter(published) };
     } else {
-      const built = await aggregateRound(current.manifest, await storedBytes(model, batch), round);
+      const built = await aggregateRound(current.manifest, await storedBytes(model, batch), batch.map(sourceOf), round);
       record = { ...base, status: 'published', version: built.artifact.manifest.version, epsilon, totalEpsilon: epsilonAfter(published + 1), ...built.record };
       // Every blob first, then the round record (the commit), then the registry's record.
       for (const bytes of built.artifact.files.values()) await storage.blobs.put(bytes);
@@ -505,7 +683,7 @@ export function createFederation(options: FederationOptions): Federation {
     });
   }
 
-  async function aggregateRound(manifest: Manifest, updates: readonly Uint8Array[], round: number) {
+  async function aggregateRound(manifest: Manifest, updates: readonly Uint8Array[], sources: readonly string[], round: number) {
     const baseArtifact = await loadArtifact(
       manifest,
       async (ref) => {
@@ -516,7 +694,7 @@ export function createFederation(options: FederationOptions): Federation {
       { unsigned: 'allow' }, // verified when it was published
     );
     const agg = new RoundAggregator(manifest.config, settings.aggregation);
-    for (const bytes of updates) agg.add(decodeUpdate(bytes));
+    updates.forEach((bytes, i) => agg.add(decodeUpdate(bytes), sources[i]));
     const result = agg.finish(gauss);
     const version = `fed-${round}`;
     const federated = {
@@ -569,6 +747,19 @@ export function createFederation(options: FederationOptions): Federation {
     };
   }
 
+  function summarize(model: string, st: ModelState): BudgetSummary {
+    const { published, beforeToday } = spending(st, now());
+    return {
+      model,
+      totalEpsilon: epsilonAfter(published),
+      epsilonBudget: settings.epsilonBudget,
+      todayEpsilon: epsilonAfter(published) - epsilonAfter(beforeToday),
+      epsilonPerDay: settings.epsilonPerDay,
+      publishedRounds: published,
+      resets: structuredClone(st.resets),
+    };
+  }
+
   return {
     publicKey,
 
@@ -578,6 +769,7 @@ export function createFederation(options: FederationOptions): Federation {
 
     async submit(input) {
       if (typeof input.tokenHash !== 'string' || !/^[0-9a-f]{32}$/.test(input.tokenHash)) throw new TypeError('submit: tokenHash must be tokenHash(clientToken)');
+      if (typeof input.source !== 'string' || input.source === '') throw new TypeError('submit: source must be sourceKey(peer.address)');
       const update = checkUpdate(input.bytes, { maxRows: settings.aggregation.maxRowsPerClient });
       // Load state only for published models, so made-up names cannot fill memory.
       if (!models.has(update.model) && !(await storage.meta.getModel(update.model))) {
@@ -637,10 +829,36 @@ export function createFederation(options: FederationOptions): Federation {
       for (const name of names.sort()) {
         const st = await stateOf(name);
         for (const r of st.rounds) {
-          out.push({ model: r.model, round: r.round, closedAt: r.closedAt, updates: r.updates, epsilon: r.epsilon, totalEpsilon: r.totalEpsilon, version: r.version, status: r.status });
+          out.push({ model: r.model, round: r.round, closedAt: r.closedAt, updates: r.updates, sources: r.sources ?? null, epsilon: r.epsilon, totalEpsilon: r.totalEpsilon, version: r.version, status: r.status });
         }
       }
       return out;
+    },
+
+    async budget(model) {
+      const names = model === undefined ? await store.models() : [model];
+      const out: BudgetSummary[] = [];
+      for (const name of names.sort()) out.push(summarize(name, await stateOf(name)));
+      return out;
+    },
+
+    async resetBudget(model, by) {
+      if (typeof by !== 'string' || by === '') throw new TypeError('resetBudget: by must name who resets');
+      if (!models.has(model) && !(await storage.meta.getModel(model))) {
+        throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(model)} is published`);
+      }
+      const st = await stateOf(model);
+      const before = summarize(model, st);
+      const reset: BudgetReset = {
+        at: new Date(now()).toISOString(),
+        by,
+        afterRound: st.rounds.length,
+        before: { totalEpsilon: before.totalEpsilon, todayEpsilon: before.todayEpsilon },
+        after: { totalEpsilon: 0, todayEpsilon: 0 },
+      };
+      await store.recordReset(model, reset);
+      st.resets.push(reset);
+      return reset;
     },
   };
 }

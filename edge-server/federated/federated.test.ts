@@ -12,10 +12,10 @@ import { createMemoryStorage } from '../memory-storage.ts';
 import { currentManifest, publishArtifact } from '../registry.ts';
 import type { Storage } from '../storage.ts';
 import { expectError, memoryWidget, signer, tinyArtifact, TINY } from '../test-support.ts';
-import { createFederation, tokenHash, type FederationOptions, type ItemCountsSink } from './engine.ts';
+import { createFederation, resolveFederationSettings, tokenHash, type FederationOptions, type ItemCountsSink } from './engine.ts';
 import { roundsAdminRoutes } from './routes.ts';
 import { memoryRoundStore, type RoundStore } from './store.ts';
-import { clientToken, tinyUpdate } from './test-support.ts';
+import { clientToken, deviceAddress, testPeer, TEST_PEER_HEADER, tinyUpdate } from './test-support.ts';
 
 interface Setup {
   app: ReturnType<typeof createApp>;
@@ -44,6 +44,8 @@ async function setup(options: Partial<FederationOptions> = {}, maxUpdateBytes?: 
     cohort: 3,
     aggregation: { releaseThreshold: 1, noiseMultiplier: 1, countNoiseMultiplier: 1, clipNorm: 0.1 },
     epsilonBudget: 100,
+    // Several rounds a test day; the daily cap has its own tests.
+    epsilonPerDay: 100,
     normal: normal(rng(5)),
     popularity,
     ...options,
@@ -54,13 +56,17 @@ async function setup(options: Partial<FederationOptions> = {}, maxUpdateBytes?: 
     widget: memoryWidget({}),
     adminTokens: [ADMIN],
     federated: { federation, ...(maxUpdateBytes ? { maxUpdateBytes } : {}) },
+    peer: testPeer,
   });
   return { app, storage, rounds, fedKey, federation, counts };
 }
 
-function upload(app: Setup['app'], body: Uint8Array<ArrayBuffer>, token: string | null = clientToken(1), type = 'application/vnd.edge-recs.update'): Promise<Response> {
+/** Device n of `clientToken(n)` sends from its own address, `deviceAddress(n)`, unless `from` names one. */
+function upload(app: Setup['app'], body: Uint8Array<ArrayBuffer>, token: string | null = clientToken(1), type = 'application/vnd.edge-recs.update', from?: string): Promise<Response> {
   const headers: Record<string, string> = { 'Content-Type': type };
   if (token !== null) headers['X-Client-Token'] = token;
+  const device = /^device-(\d+)-/.exec(token ?? '');
+  headers[TEST_PEER_HEADER] = from ?? deviceAddress(device ? Number(device[1]) : 0);
   return Promise.resolve(app.request('/v1/updates', { method: 'POST', headers, body }));
 }
 
@@ -160,6 +166,7 @@ describe('POST /v1/updates', () => {
       trustedKeys: [],
       widget: memoryWidget({}),
       federated: { federation: s.federation, hashToken: (token) => (seen.push(token), tokenHash(token)) },
+      peer: testPeer,
     });
     expect((await upload(app, tinyUpdate({ seed: 1 }), clientToken(1))).status).toBe(202);
     expect(seen).toEqual([clientToken(1)]);
@@ -271,7 +278,7 @@ describe('aggregation rounds', () => {
     // With little count noise (σ_c = 0.08), an item in all 6 updates while no other is in any stands about
     // 6 above the median (about 0), past the margin of 5σ_e ≈ 5 devices.
     const aggregation = { releaseThreshold: 1, noiseMultiplier: 1, countNoiseMultiplier: 0.01, clipNorm: 0.1 };
-    const s = await setup({ cohort: 6, aggregation, epsilonBudget: 1e9 });
+    const s = await setup({ cohort: 6, aggregation, epsilonBudget: 1e9, epsilonPerDay: 1e9 });
     for (let i = 1; i <= 6; i++) expect((await upload(s.app, tinyUpdate({ seed: i, rows: [2] }), clientToken(i))).status).toBe(202);
     expect(s.counts).toHaveLength(1);
     expect(s.counts[0]!.model).toBe('default');
@@ -282,6 +289,12 @@ describe('aggregation rounds', () => {
     await fillRound(quiet);
     expect((await quiet.rounds.load('default')).rounds[0]!.status).toBe('published');
     expect(quiet.counts).toEqual([]);
+    // The same 6 updates from 2 addresses (share cap and source minimum lowered so the round publishes):
+    // the item is counted once per source, 2, below the margin; nothing trends.
+    const few = await setup({ cohort: 6, aggregation, epsilonBudget: 1e9, epsilonPerDay: 1e9, maxSourceShare: 1, minSources: 1 });
+    for (let i = 1; i <= 6; i++) expect((await upload(few.app, tinyUpdate({ seed: i, rows: [2] }), clientToken(i), undefined, `203.0.113.${i % 2}`)).status).toBe(202);
+    expect((await few.federation.rounds('default')).map((r) => [r.status, r.sources])).toEqual([['published', 2]]);
+    expect(few.counts).toEqual([]);
   });
 
   it('refuses updates with 409 budget_exhausted once another round would pass the epsilon budget', async () => {
@@ -308,7 +321,8 @@ describe('aggregation rounds', () => {
       ['default', 1, 3, 'fed-1', 'published'],
       ['default', 2, 3, 'fed-2', 'published'],
     ]);
-    expect(Object.keys(rounds[0]!).sort()).toEqual(['closedAt', 'epsilon', 'model', 'round', 'status', 'totalEpsilon', 'updates', 'version']);
+    expect(Object.keys(rounds[0]!).sort()).toEqual(['closedAt', 'epsilon', 'model', 'round', 'sources', 'status', 'totalEpsilon', 'updates', 'version']);
+    expect(rounds[0]!.sources).toBe(3);
     expect(rounds[1]!.totalEpsilon as number).toBeGreaterThan(rounds[0]!.totalEpsilon as number);
     expect(rounds[1]!.epsilon).toBe(rounds[0]!.epsilon);
     const one = (await (await roundsAdminRoutes(s.federation).request('/rounds?model=other')).json()) as { rounds: unknown[] };
@@ -364,5 +378,112 @@ describe('GET /v1/models/:name/deltas', () => {
     await expectError(await s.app.request('/v1/models/default/deltas'), 400, 'bad_version');
     await expectError(await s.app.request('/v1/models/default/deltas?from=..%2F'), 400, 'bad_version');
     await expectError(await s.app.request('/v1/models/nope/deltas?from=v1'), 404, 'unknown_model');
+  });
+});
+
+describe('per-source share of a round, distinct sources and the epsilon caps', () => {
+  const admin = { Authorization: `Bearer ${ADMIN}` };
+
+  it('takes at most maxSourceShare of a round from one address whatever the client tokens: 429 source_share_exceeded, nothing stored', async () => {
+    // Cohort 100 at the default share of 2%: 2 updates per source and round.
+    const s = await setup({ cohort: 100 });
+    const attacker = '203.0.113.7';
+    for (const n of [1, 2]) expect((await upload(s.app, tinyUpdate({ seed: n }), clientToken(n), undefined, attacker)).status).toBe(202);
+    const refused = await upload(s.app, tinyUpdate({ seed: 3 }), clientToken(3), undefined, attacker);
+    expect(await expectError(refused, 429, 'source_share_exceeded')).toMatch(/2 of the 100 updates of round 1 .*2% of a round per source/);
+    expect(refused.headers.get('Retry-After')).toBe('3600');
+    // An IPv6 client counts by its /64: another address in it is the same source.
+    await upload(s.app, tinyUpdate({ seed: 4 }), clientToken(4), undefined, '2001:db8:1:2::1');
+    await upload(s.app, tinyUpdate({ seed: 5 }), clientToken(5), undefined, '2001:db8:1:2::2');
+    await expectError(await upload(s.app, tinyUpdate({ seed: 6 }), clientToken(6), undefined, '2001:db8:1:2:ffff::9'), 429, 'source_share_exceeded');
+    // Another address is still accepted.
+    expect((await upload(s.app, tinyUpdate({ seed: 7 }), clientToken(7), undefined, '198.51.100.1')).status).toBe(202);
+    const { pending } = await s.rounds.load('default');
+    expect(pending).toHaveLength(5);
+    // What is stored is a keyed hash per round, never the address.
+    expect(JSON.stringify(pending)).not.toMatch(/203\.0\.113|2001:db8|198\.51/);
+    expect(new Set(pending.map((u) => u.source)).size).toBe(3);
+    expect(pending.every((u) => /^[0-9a-f]{32}$/.test(u.source!))).toBe(true);
+  });
+
+  it('keeps the counts across a restart and forgets them when the round closes; the hashes of two rounds do not match', async () => {
+    const s = await setup({ cohort: 3, maxSourceShare: 0.34, minSources: 3 }); // 1 update per source
+    const one = '203.0.113.7';
+    expect((await upload(s.app, tinyUpdate({ seed: 1, rows: [1, 2] }), clientToken(1), undefined, one)).status).toBe(202);
+    // A new federation over the same stores (a restart) still counts that source.
+    const restarted = await setup({ storage: s.storage, rounds: s.rounds, cohort: 3, maxSourceShare: 0.34, minSources: 3 });
+    await expectError(await upload(restarted.app, tinyUpdate({ seed: 2 }), clientToken(2), undefined, one), 429, 'source_share_exceeded');
+    expect((await upload(restarted.app, tinyUpdate({ seed: 3, rows: [1, 3] }), clientToken(3))).status).toBe(202);
+    const firstHash = (await s.rounds.load('default')).pending[0]!.source;
+    expect((await upload(restarted.app, tinyUpdate({ seed: 4, rows: [2, 3] }), clientToken(4))).status).toBe(202);
+    expect((await restarted.federation.rounds('default')).map((r) => [r.status, r.sources])).toEqual([['published', 3]]);
+    // Round 2: the same source is welcome again, under a hash that cannot be matched with round 1's.
+    expect((await upload(restarted.app, tinyUpdate({ seed: 5, baseVersion: 'fed-1' }), clientToken(5), undefined, one)).status).toBe(202);
+    const secondHash = (await s.rounds.load('default')).pending[0]!.source;
+    expect(secondHash).toMatch(/^[0-9a-f]{32}$/);
+    expect(secondHash).not.toBe(firstHash);
+  });
+
+  it('publishes nothing and spends no epsilon when a round comes from fewer than minSources sources', async () => {
+    // The share cap off (a whole round per source) to reach the distinct-sources rule on its own.
+    const s = await setup({ cohort: 3, maxSourceShare: 1, minSources: 2 });
+    for (const n of [1, 2, 3]) expect((await upload(s.app, tinyUpdate({ seed: n }), clientToken(n), undefined, '203.0.113.7')).status).toBe(202);
+    const [round] = await s.federation.rounds('default');
+    expect(round).toMatchObject({ status: 'too_few_sources', sources: 1, version: null, epsilon: 0, totalEpsilon: 0 });
+    expect((await currentManifest(s.storage, 'default'))!.manifest.version).toBe('v1');
+    expect(s.counts).toEqual([]);
+    // Derived default: the fewest sources a full round can have under the share cap.
+    expect(resolveFederationSettings({}).minSources).toBe(50);
+    expect(resolveFederationSettings({ cohort: 50 })).toMatchObject({ maxUpdatesPerSource: 1, minSources: 50 });
+    expect(resolveFederationSettings({ cohort: 1000, maxSourceShare: 0.1 })).toMatchObject({ maxUpdatesPerSource: 100, minSources: 10 });
+  });
+
+  it('caps the epsilon spent per UTC day: 429 epsilon_daily_cap until midnight, then rounds run again', async () => {
+    let clock = Date.parse('2026-03-01T10:00:00Z');
+    const oneRound = resolveFederationSettings({ aggregation: { noiseMultiplier: 1, countNoiseMultiplier: 1 } }).epsilonPerDay;
+    const s = await setup({ epsilonPerDay: oneRound, now: () => clock });
+    await fillRound(s);
+    const refused = await upload(s.app, tinyUpdate({ seed: 7, baseVersion: 'fed-1' }), clientToken(7));
+    expect(await expectError(refused, 429, 'epsilon_daily_cap')).toMatch(/today's privacy budget/);
+    expect(refused.headers.get('Retry-After')).toBe(String(14 * 3600));
+    const budget = (await (await s.app.request('/v1/admin/privacy-budget', { headers: admin })).json()) as { budgets: Array<Record<string, number>> };
+    expect(budget.budgets[0]).toMatchObject({ model: 'default', epsilonBudget: 100, epsilonPerDay: oneRound, publishedRounds: 1 });
+    expect(budget.budgets[0]!.todayEpsilon).toBeCloseTo(oneRound, 9);
+    clock = Date.parse('2026-03-02T00:00:01Z');
+    expect((await upload(s.app, tinyUpdate({ seed: 7, baseVersion: 'fed-1' }), clientToken(7))).status).toBe(202);
+    const next = (await s.federation.budget('default'))[0]!;
+    expect(next.todayEpsilon).toBe(0);
+    expect(next.totalEpsilon).toBeCloseTo(oneRound, 9);
+  });
+
+  it('lets an admin see and reset the budget; each reset is recorded (who, when, before, after) and kept across a restart', async () => {
+    const s = await setup({ epsilonBudget: 3, epsilonPerDay: 3, aggregation: { noiseMultiplier: 3, countNoiseMultiplier: 3, releaseThreshold: 1 }, now: () => Date.parse('2026-03-01T10:00:00Z') });
+    await fillRound(s);
+    await expectError(await upload(s.app, tinyUpdate({ seed: 7, baseVersion: 'fed-1' }), clientToken(7)), 409, 'budget_exhausted');
+    await expectError(await s.app.request('/v1/admin/privacy-budget/default/reset', { method: 'POST' }), 401, 'unauthorized');
+    const res = await s.app.request('/v1/admin/privacy-budget/default/reset', { method: 'POST', headers: admin });
+    expect(res.status).toBe(200);
+    const { reset } = (await res.json()) as { reset: Record<string, unknown> };
+    const spent = (await s.rounds.load('default')).rounds[0]!.totalEpsilon;
+    expect(reset).toEqual({
+      at: '2026-03-01T10:00:00.000Z',
+      by: `admin:${(await tokenHash(ADMIN)).slice(0, 12)}`,
+      afterRound: 1,
+      before: { totalEpsilon: spent, todayEpsilon: spent },
+      after: { totalEpsilon: 0, todayEpsilon: 0 },
+    });
+    expect(JSON.stringify(reset)).not.toContain(ADMIN);
+    expect((await upload(s.app, tinyUpdate({ seed: 7, baseVersion: 'fed-1' }), clientToken(7))).status).toBe(202);
+    const restarted = await setup({ storage: s.storage, rounds: s.rounds, epsilonBudget: 3, epsilonPerDay: 3, aggregation: { noiseMultiplier: 3, countNoiseMultiplier: 3, releaseThreshold: 1 } });
+    const [budget] = await restarted.federation.budget('default');
+    expect(budget).toMatchObject({ totalEpsilon: 0, publishedRounds: 0, resets: [reset] });
+    await expectError(await s.app.request('/v1/admin/privacy-budget/nope/reset', { method: 'POST', headers: admin }), 404, 'unknown_model');
+  });
+
+  it('refuses bad share, source and daily-cap options when the federation is built, naming the valid range', async () => {
+    for (const maxSourceShare of [0, 1.5, Number.NaN]) await expect(setup({ maxSourceShare })).rejects.toThrow(/maxSourceShare must be a fraction of the cohort in \(0, 1\]/);
+    await expect(setup({ cohort: 3, minSources: 4 })).rejects.toThrow(/minSources must be at most the cohort \(3\)/);
+    await expect(setup({ minSources: 0 })).rejects.toThrow(/minSources must be a positive integer/);
+    await expect(setup({ epsilonPerDay: 0.5 })).rejects.toThrow(/epsilonPerDay must be at least one round's ε/);
   });
 });

@@ -6,8 +6,10 @@ import { Hono } from 'hono';
 import { VERSION_LABEL } from '../../core/artifact/manifest.ts';
 import { DELTA_MEDIA_TYPE, UPDATE_MEDIA_TYPE } from '../../core/federated/codec.ts';
 import { limitBody } from '../body.ts';
+import { bearerToken } from '../admin/auth.ts';
 import { ApiError } from '../errors.ts';
 import { IMMUTABLE, noneMatch, quoteEtag } from '../http.ts';
+import { sourceKey, urlPeer, type PeerOf } from '../peer.ts';
 import { securedResponse, withApiSecurity } from '../security.ts';
 import { CLIENT_TOKEN, tokenHash, type Federation } from './engine.ts';
 
@@ -38,7 +40,7 @@ const LATEST_CACHE = 'public, max-age=60, must-revalidate';
 const RECEIPT_HEADERS = withApiSecurity({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
 
 /** `/v1/updates` and `/v1/models/:name/deltas`; `federation` undefined answers them as a server without federated learning. */
-export function federatedRoutes(federation: Federation | undefined, options: FederatedRouteOptions = {}): Hono {
+export function federatedRoutes(federation: Federation | undefined, options: FederatedRouteOptions = {}, peer: PeerOf = urlPeer): Hono {
   const maxBytes = options.maxUpdateBytes ?? 256 * 1024;
   if (!Number.isInteger(maxBytes) || maxBytes < 1024) throw new TypeError(`createApp: federated.maxUpdateBytes must be an integer >= 1024 (got ${String(maxBytes)})`);
   const hashToken = options.hashToken ?? tokenHash;
@@ -63,7 +65,8 @@ export function federatedRoutes(federation: Federation | undefined, options: Fed
     async (c) => {
       const bytes = new Uint8Array(await c.req.arrayBuffer());
       if (bytes.byteLength > maxBytes) throw new ApiError(413, 'payload_too_large', `an update may be at most ${maxBytes} bytes`);
-      const result = await federation!.submit({ bytes, tokenHash: await hashToken(c.req.header(CLIENT_TOKEN_HEADER)!) });
+      // The source the per-round share cap counts by (`maxSourceShare`): the client address, never stored.
+      const result = await federation!.submit({ bytes, tokenHash: await hashToken(c.req.header(CLIENT_TOKEN_HEADER)!), source: sourceKey(peer(c).address) });
       return securedResponse(JSON.stringify(result), result.duplicate ? 200 : 202, RECEIPT_HEADERS);
     },
   );
@@ -90,13 +93,33 @@ export function federatedRoutes(federation: Federation | undefined, options: Fed
   return routes;
 }
 
-/** `GET /rounds` (`?model=NAME` for one model) for the admin router: `{ rounds: [...] }`, oldest first. */
+/**
+ * For the admin router (behind its guard): `GET /rounds` (`?model=NAME` for one model): `{ rounds: [...] }`,
+ * oldest first; `GET /privacy-budget` (`?model=NAME`): `{ budgets: [...] }`, ε spent in total and today
+ * against the caps with every reset; `POST /privacy-budget/:model/reset`: resets a model's budget and
+ * answers the recorded reset (who: a hash prefix of the admin token used).
+ */
 export function roundsAdminRoutes(federation: Federation | undefined): Hono {
   const routes = new Hono();
   routes.get('/rounds', async (c) => {
     const model = c.req.query('model');
     c.header('Cache-Control', 'no-store');
     return c.json({ rounds: federation ? await federation.rounds(model) : [] });
+  });
+  routes.get('/privacy-budget', async (c) => {
+    const model = c.req.query('model');
+    c.header('Cache-Control', 'no-store');
+    return c.json({ budgets: federation ? await federation.budget(model) : [] });
+  });
+  routes.post('/privacy-budget/:model/reset', async (c) => {
+    if (!federation?.resetBudget) throw new ApiError(404, 'federation_disabled', 'this server runs no federated rounds');
+    // The guard let only a bearer token through for a POST (a session cookie never authorizes a change).
+    const token = bearerToken(c);
+    if (typeof token !== 'string') throw new ApiError(401, 'unauthorized', 'resetting the privacy budget needs an admin bearer token: Authorization: Bearer <token>');
+    const by = `admin:${(await tokenHash(token)).slice(0, 12)}`;
+    const reset = await federation.resetBudget(c.req.param('model'), by);
+    c.header('Cache-Control', 'no-store');
+    return c.json({ reset }, 200);
   });
   return routes;
 }

@@ -25,6 +25,13 @@ export interface StoredUpdate {
   baseVersion: string;
   /** The encoded update, exactly as received. */
   bytes: Uint8Array;
+  /**
+   * The network source it came from, as a keyed hash (HMAC-SHA-256 with the round's own random key,
+   * `RoundStore.roundKey`, hex, first 32 digits): equal for two updates of one round from one source, and
+   * unlinkable to an address or to another round once the round closes and its key is deleted. Absent in
+   * updates stored before sources were counted: each such update counts as a source of its own.
+   */
+  source?: string;
 }
 
 /** An accepted update as the federation keeps it in memory: everything but its bytes. */
@@ -37,7 +44,9 @@ export type RoundStatus =
   /** Not aggregated: publishing would have taken the total ε past the configured budget. */
   | 'budget_exhausted'
   /** Not aggregated: an engineer published another version while the round was open. */
-  | 'base_changed';
+  | 'base_changed'
+  /** Not aggregated: its updates came from fewer distinct network sources than `minSources`. */
+  | 'too_few_sources';
 
 /** A closed round, as stored and listed at `GET /v1/admin/rounds`. */
 export interface RoundRecord {
@@ -67,6 +76,8 @@ export interface RoundRecord {
   deltaBytes?: number;
   /** Bytes of the new version's weight shards: what a device without the delta downloads. */
   fullBytes?: number;
+  /** Distinct network sources of the round's updates. Absent in rounds recorded before sources were counted. */
+  sources?: number;
   /** Updates scaled down to the clip norm, mean norm before clipping, item rows released. */
   clipped?: number;
   meanNorm?: number;
@@ -78,11 +89,29 @@ export interface RoundRecord {
   trimmed?: number;
 }
 
+/**
+ * An admin's reset of a model's privacy budget (`POST /v1/admin/privacy-budget/:model/reset`): rounds up
+ * to `afterRound` no longer count towards the total or today's ε. Kept for good and listed with the budget.
+ */
+export interface BudgetReset {
+  /** ISO-8601. */
+  at: string;
+  /** Who: `admin:` and the first 12 hex digits of the SHA-256 of the admin token used (never the token). */
+  by: string;
+  /** The last round closed before the reset. */
+  afterRound: number;
+  /** ε spent in total (since the previous reset) and today, before and after this reset. */
+  before: { totalEpsilon: number; todayEpsilon: number };
+  after: { totalEpsilon: number; todayEpsilon: number };
+}
+
 export interface FederatedState {
   /** Every round closed so far, in order. */
   rounds: RoundRecord[];
   /** Accepted updates no round has consumed yet, in sequence order. */
   pending: StoredUpdate[];
+  /** Budget resets, oldest first. */
+  resets: BudgetReset[];
 }
 
 export interface RoundStore {
@@ -94,22 +123,36 @@ export interface RoundStore {
   commitRound(model: string, record: RoundRecord): Promise<void>;
   /** Models with any federated state, for listing rounds. */
   models(): Promise<string[]>;
+  /**
+   * The secret key (64 hex digits) round `round` hashes its updates' network sources with: made at random
+   * and stored durably on the first call for that round (so counts per source survive a restart as the
+   * round's updates do), the same on every later call. `commitRound` deletes it: after the close nobody,
+   * the server included, can tell which stored hash was which address.
+   */
+  roundKey(model: string, round: number): Promise<string>;
+  /** Stores a budget reset durably; `load` returns it in `resets` from then on. */
+  recordReset(model: string, reset: BudgetReset): Promise<void>;
+}
+
+/** 32 random bytes as hex: a round's source-hash key. */
+export function newRoundKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** A `RoundStore` in process memory: nothing survives a restart. Values are copied in and out, as a real store would. */
 export function memoryRoundStore(): RoundStore {
-  const state = new Map<string, { rounds: RoundRecord[]; updates: StoredUpdate[] }>();
+  const state = new Map<string, { rounds: RoundRecord[]; updates: StoredUpdate[]; resets: BudgetReset[]; key?: { round: number; key: string } }>();
   const of = (model: string) => {
     let s = state.get(model);
-    if (!s) state.set(model, (s = { rounds: [], updates: [] }));
+    if (!s) state.set(model, (s = { rounds: [], updates: [], resets: [] }));
     return s;
   };
   return {
     async load(model) {
       const s = state.get(model);
-      if (!s) return { rounds: [], pending: [] };
+      if (!s) return { rounds: [], pending: [], resets: [] };
       const consumed = s.rounds.at(-1)?.lastSeq ?? 0;
-      return { rounds: structuredClone(s.rounds), pending: structuredClone(s.updates.filter((u) => u.seq > consumed)) };
+      return { rounds: structuredClone(s.rounds), pending: structuredClone(s.updates.filter((u) => u.seq > consumed)), resets: structuredClone(s.resets) };
     },
     async append(model, updates) {
       of(model).updates.push(...structuredClone(updates as StoredUpdate[]));
@@ -118,9 +161,18 @@ export function memoryRoundStore(): RoundStore {
       const s = of(model);
       s.rounds.push(structuredClone(record));
       s.updates = s.updates.filter((u) => u.seq > record.lastSeq);
+      delete s.key;
     },
     async models() {
       return [...state.keys()];
+    },
+    async roundKey(model, round) {
+      const s = of(model);
+      if (s.key?.round !== round) s.key = { round, key: newRoundKey() };
+      return s.key.key;
+    },
+    async recordReset(model, reset) {
+      of(model).resets.push(structuredClone(reset));
     },
   };
 }

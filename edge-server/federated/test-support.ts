@@ -3,6 +3,7 @@ import { encodeUpdate, type EncodeOptions } from '../../core/federated/codec.ts'
 import { paramShapes, type ModelConfig } from '../../core/model/config.ts';
 import { size } from '../../core/model/weights.ts';
 import { normal, rng } from '../../core/random.ts';
+import type { PeerOf } from '../peer.ts';
 import { TINY } from '../test-support.ts';
 
 export interface TinyUpdate {
@@ -44,3 +45,15 @@ export function tinyUpdate(options: TinyUpdate = {}, encode: EncodeOptions = {})
 
 /** A valid client token per device number. */
 export const clientToken = (n: number): string => `device-${String(n).padStart(4, '0')}-token-abcdef`;
+
+/** Header the test peer reads the client address from (`testPeer`). */
+export const TEST_PEER_HEADER = 'x-test-peer';
+
+/**
+ * A `PeerOf` for `app.request` tests: the client address is the `x-test-peer` header (none: no address,
+ * the `unknown` source), so a test can send from as many network sources as it needs.
+ */
+export const testPeer: PeerOf = (c) => ({ address: c.req.header(TEST_PEER_HEADER) ?? null, secure: false });
+
+/** A distinct IPv4 address per device number (10.x.y.z), so each test device is its own network source. */
+export const deviceAddress = (n: number): string => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;

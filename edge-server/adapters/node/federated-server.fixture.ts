@@ -5,11 +5,13 @@
  *   node --import tsx federated-server.fixture.ts DATA_DIR
  *
  * DATA_DIR holds `config.json` ({ trustedKeys, signingKey, cohort }); prints `{"url":...}` once listening.
+ * Trusts X-Forwarded-For from 127.0.0.1: clients name their address in it, one network source per device.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createApp } from '../../app.ts';
 import { createFederation } from '../../federated/engine.ts';
+import { nodePeer, trustedProxies } from './peer.ts';
 import { openDiskRoundStore } from './round-store.ts';
 import { serveNode } from './serve.ts';
 import { nodeTokenHash } from './token-hash.ts';
@@ -26,8 +28,17 @@ const federation = createFederation({
   cohort: config.cohort,
   aggregation: { releaseThreshold: 1 },
   epsilonBudget: 1e6,
+  epsilonPerDay: 1e6,
   maxUpdatesPerDay: 1000,
 });
-const app = createApp({ storage, trustedKeys: config.trustedKeys, widget: widgetDir(join(dir, 'no-widget')), federated: { federation, hashToken: nodeTokenHash } });
+// Behind a "proxy" on loopback: tests send each device's address in X-Forwarded-For (`deviceAddress`), so
+// every device is its own network source, as on the internet.
+const app = createApp({
+  storage,
+  trustedKeys: config.trustedKeys,
+  widget: widgetDir(join(dir, 'no-widget')),
+  federated: { federation, hashToken: nodeTokenHash },
+  peer: nodePeer(trustedProxies(['127.0.0.1'])),
+});
 const server = await serveNode({ port: 0, hostname: '127.0.0.1', app });
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);

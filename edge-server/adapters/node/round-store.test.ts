@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RoundRecord, StoredUpdate } from '../../federated/store.ts';
-import { clientToken, tinyUpdate } from '../../federated/test-support.ts';
+import { clientToken, deviceAddress, tinyUpdate } from '../../federated/test-support.ts';
 import { publishArtifact } from '../../registry.ts';
 import { signer, tinyArtifact } from '../../test-support.ts';
 import { killHard, startFixtureServer } from './fixture-process.ts';
@@ -59,7 +59,23 @@ describe('disk round store', () => {
     expect(state.rounds).toEqual([round(1, 2)]);
     expect(state.pending.map((u) => u.seq)).toEqual([3]);
     expect(await store.models()).toEqual(['default']);
-    expect(await store.load('nothing-here')).toEqual({ rounds: [], pending: [] });
+    expect(await store.load('nothing-here')).toEqual({ rounds: [], pending: [], resets: [] });
+  });
+
+  it('keeps a round\'s source-hash key until the round commits, then deletes it; keeps budget resets', async () => {
+    const dir = await tempDir();
+    const store = await openDiskRoundStore(dir);
+    const key = await store.roundKey('default', 1);
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(await (await openDiskRoundStore(dir)).roundKey('default', 1)).toBe(key); // survives a reopen
+    await store.append('default', [update(1), update(2)]);
+    await store.commitRound('default', round(1, 2));
+    await expect(stat(join(dir, 'default', 'round.key'))).rejects.toThrow(/ENOENT/);
+    const next = await store.roundKey('default', 2);
+    expect(next).not.toBe(key);
+    const reset = { at: '2026-03-01T10:00:00.000Z', by: 'admin:0123456789ab', afterRound: 1, before: { totalEpsilon: 1, todayEpsilon: 1 }, after: { totalEpsilon: 0, todayEpsilon: 0 } };
+    await store.recordReset('default', reset);
+    expect((await (await openDiskRoundStore(dir)).load('default')).resets).toEqual([reset]);
   });
 
   it('ignores a torn last frame (a crash mid-write) and appends after the intact ones', async () => {
@@ -107,7 +123,8 @@ describe('kill -9 during federated rounds (real child process)', () => {
       try {
         res = await fetch(`${url}/v1/updates`, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': token },
+          // Each device from its own address (the fixture trusts X-Forwarded-For from loopback).
+          headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': token, 'X-Forwarded-For': deviceAddress(Number(/^device-(\d+)-/.exec(token)![1])) },
           body,
         });
         json = (await res.json()) as { id?: string };

@@ -3,6 +3,9 @@
  *
  *   dir/<model>/updates.log   accepted updates not yet consumed by a round: append-only, fsynced
  *   dir/<model>/rounds.log    closed rounds: append-only, fsynced (a round's record is its commit)
+ *   dir/<model>/resets.log    privacy-budget resets: append-only, fsynced
+ *   dir/<model>/round.key     the open round's source-hash key (`RoundStore.roundKey`), JSON; deleted
+ *                             when the round commits
  *
  * Each log is a sequence of frames `[length u32][crc32 u32][payload]`. An append writes all its frames
  * with one write and one `fdatasync` before it resolves (so concurrent uploads share one sync: group
@@ -14,11 +17,11 @@
  * harmless: `load` skips every update up to the last round's `lastSeq` whether or not it is still in
  * the file. Assumes one process writes a directory at a time, as the blob storage does.
  */
-import { mkdir, open, readdir, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { MODEL_NAME } from '../../../core/artifact/manifest.ts';
-import type { RoundRecord, RoundStore, StoredUpdate } from '../../federated/store.ts';
+import { newRoundKey, type BudgetReset, type RoundRecord, type RoundStore, type StoredUpdate } from '../../federated/store.ts';
 import { syncDir, writeFileAtomic } from './durable-file.ts';
 
 const FRAME_HEADER = 8;
@@ -137,12 +140,13 @@ export async function openDiskRoundStore(dir: string): Promise<RoundStore> {
 
   return {
     async load(model) {
-      if (!MODEL_NAME.test(model)) return { rounds: [], pending: [] };
+      if (!MODEL_NAME.test(model)) return { rounds: [], pending: [], resets: [] };
       const path = join(dir, model);
       const rounds = (await readLog(join(path, 'rounds.log'))).map((p) => JSON.parse(p.toString('utf8')) as RoundRecord);
       const consumed = rounds.at(-1)?.lastSeq ?? 0;
       const pending = (await readLog(join(path, 'updates.log'))).map(decodeUpdateFrame).filter((u) => u.seq > consumed);
-      return { rounds, pending };
+      const resets = (await readLog(join(path, 'resets.log'))).map((p) => JSON.parse(p.toString('utf8')) as BudgetReset);
+      return { rounds, pending, resets };
     },
 
     async append(model, updates) {
@@ -183,6 +187,28 @@ export async function openDiskRoundStore(dir: string): Promise<RoundStore> {
       const log = join(path, 'updates.log');
       const keep = (await readLog(log)).filter((p) => decodeUpdateFrame(p).seq > record.lastSeq);
       await writeFileAtomic(log, Buffer.concat(keep.map((p) => frame(p))));
+      // The round's source hashes can no longer be linked to addresses once its key is gone. A crash
+      // before this leaves a key for a closed round, which `roundKey` replaces for the next one.
+      await rm(join(path, 'round.key'), { force: true });
+      await syncDir(path);
+    },
+
+    async roundKey(model, round) {
+      const path = join(await modelDir(model), 'round.key');
+      try {
+        const stored = JSON.parse(await readFile(path, 'utf8')) as { round?: unknown; key?: unknown };
+        if (stored.round === round && typeof stored.key === 'string' && /^[0-9a-f]{64}$/.test(stored.key)) return stored.key;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err;
+      }
+      const key = newRoundKey();
+      await writeFileAtomic(path, Buffer.from(JSON.stringify({ round, key })));
+      return key;
+    },
+
+    async recordReset(model, reset) {
+      const path = await modelDir(model);
+      await appendSynced(join(path, 'resets.log'), frame(Buffer.from(JSON.stringify(reset))));
     },
 
     async models() {

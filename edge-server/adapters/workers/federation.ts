@@ -6,11 +6,13 @@
  *
  *   DO storage   fed:upd:<seq>     accepted updates not yet consumed (header + bytes)
  *                fed:round:<n>     closed rounds (a round's record is its commit)
+ *                fed:reset:<n>     privacy-budget resets
+ *                fed:key           the open round's source-hash key, deleted with the round's commit
  *   R2 BLOBS     federated/<model> marker: which models have rounds (to list them without an index Object)
  *
  * Vars: `FEDERATED_SIGNING_KEY` (secret: the federation's Ed25519 key file, JSON; without it federated
- * learning is off) and `FEDERATED_CONFIG` (optional JSON: `{ "cohort", "epsilonBudget", "delta",
- * "maxUpdatesPerDay", "maxUpdateNorm", "aggregation": { ... } }`).
+ * learning is off) and `FEDERATED_CONFIG` (optional JSON: `{ "cohort", "epsilonBudget", "epsilonPerDay",
+ * "maxSourceShare", "minSources", "delta", "maxUpdatesPerDay", "maxUpdateNorm", "aggregation": { ... } }`).
  */
 import type { DurableObjectStorage, R2Bucket } from '@cloudflare/workers-types/latest/index.ts';
 import { fromBase64 } from '../../../core/artifact/bytes.ts';
@@ -19,8 +21,8 @@ import type { KeyFile, TrustedKey } from '../../../core/artifact/signing.ts';
 import { ContractError, isRecord, show } from '../../../core/errors.ts';
 import { peekUpdate } from '../../../core/federated/codec.ts';
 import { ApiError } from '../../errors.ts';
-import { createFederation, resolveFederationSettings, type DeltaResult, type Federation, type FederationOptions, type ItemCountsSink, type RoundSummary, type SubmitResult } from '../../federated/engine.ts';
-import type { RoundRecord, RoundStore, StoredUpdate } from '../../federated/store.ts';
+import { createFederation, resolveFederationSettings, type BudgetSummary, type DeltaResult, type Federation, type FederationOptions, type ItemCountsSink, type RoundSummary, type SubmitResult } from '../../federated/engine.ts';
+import { newRoundKey, type BudgetReset, type RoundRecord, type RoundStore, type StoredUpdate } from '../../federated/store.ts';
 import type { Storage } from '../../storage.ts';
 
 /** The vars and bindings federated learning reads. */
@@ -77,6 +79,8 @@ export function readFederatedConfig(env: Pick<FederatedEnv, 'FEDERATED_SIGNING_K
 
 const UPD = 'fed:upd:';
 const ROUND = 'fed:round:';
+const RESET = 'fed:reset:';
+const KEY = 'fed:key';
 const pad = (n: number): string => String(n).padStart(12, '0');
 /** Durable Object storage takes at most 128 keys per put or delete call. */
 const BATCH = 128;
@@ -91,7 +95,8 @@ export function durableRoundStore(storage: DurableObjectStorage): RoundStore {
       const rounds = [...(await storage.list<RoundRecord>({ prefix: ROUND })).values()];
       const consumed = rounds.at(-1)?.lastSeq ?? 0;
       const pending = [...(await storage.list<StoredUpdate>({ prefix: UPD })).values()].filter((u) => u.seq > consumed);
-      return { rounds, pending };
+      const resets = [...(await storage.list<BudgetReset>({ prefix: RESET })).values()];
+      return { rounds, pending, resets };
     },
     async append(_model, updates) {
       for (let i = 0; i < updates.length; i += BATCH) {
@@ -102,12 +107,26 @@ export function durableRoundStore(storage: DurableObjectStorage): RoundStore {
     },
     async commitRound(_model, record) {
       await storage.put(ROUND + pad(record.round), record);
+      // Committed: the round's source hashes become unlinkable once its key is gone (a key left by an
+      // eviction here belongs to a closed round, and `roundKey` replaces it).
+      await storage.delete(KEY);
       // Committed; dropping the consumed updates may be cut short by an eviction, and `load` skips them anyway.
       const keys = [...(await storage.list({ prefix: UPD, end: UPD + pad(record.lastSeq + 1) })).keys()];
       for (let i = 0; i < keys.length; i += BATCH) await storage.delete(keys.slice(i, i + BATCH));
     },
     async models() {
       return [];
+    },
+    async roundKey(_model, round) {
+      const stored = await storage.get<{ round: number; key: string }>(KEY);
+      if (stored?.round === round) return stored.key;
+      const key = newRoundKey();
+      await storage.put(KEY, { round, key });
+      return key;
+    },
+    async recordReset(_model, reset) {
+      const n = (await storage.list({ prefix: RESET })).size + 1;
+      await storage.put(RESET + pad(n), reset);
     },
   };
 }
@@ -156,9 +175,9 @@ export class FederationHost {
     return this.#federation;
   }
 
-  submit(bytes: Uint8Array, tokenHash: string): Promise<FederatedOutcome<SubmitResult>> {
+  submit(bytes: Uint8Array, tokenHash: string, source: string): Promise<FederatedOutcome<SubmitResult>> {
     return outcome(async () => {
-      const result = await this.#on().submit({ bytes, tokenHash });
+      const result = await this.#on().submit({ bytes, tokenHash, source });
       if (!this.#marked) {
         await this.env.BLOBS.put(`federated/${peekUpdate(bytes).model}`, '');
         this.#marked = true;
@@ -174,6 +193,14 @@ export class FederationHost {
   rounds(model: string): Promise<FederatedOutcome<RoundSummary[]>> {
     return outcome(() => this.#on().rounds(model));
   }
+
+  budget(model: string): Promise<FederatedOutcome<BudgetSummary[]>> {
+    return outcome(() => this.#on().budget(model));
+  }
+
+  resetBudget(model: string, by: string): Promise<FederatedOutcome<BudgetReset>> {
+    return outcome(() => this.#on().resetBudget!(model, by));
+  }
 }
 
 /**
@@ -188,9 +215,11 @@ interface ObjectNamespace {
 
 /** The RPC surface `durableFederation` needs from the model's Durable Object. */
 export interface FederatedObject {
-  federatedSubmit(bytes: Uint8Array, tokenHash: string): Promise<FederatedOutcome<SubmitResult>>;
+  federatedSubmit(bytes: Uint8Array, tokenHash: string, source: string): Promise<FederatedOutcome<SubmitResult>>;
   federatedDelta(model: string, from: string, to?: string): Promise<FederatedOutcome<DeltaResult>>;
   federatedRounds(model: string): Promise<FederatedOutcome<RoundSummary[]>>;
+  federatedBudget(model: string): Promise<FederatedOutcome<BudgetSummary[]>>;
+  federatedResetBudget(model: string, by: string): Promise<FederatedOutcome<BudgetReset>>;
 }
 
 /**
@@ -203,12 +232,16 @@ export function durableFederation(env: FederatedEnv & { MODELS: ObjectNamespace 
   if (!config) return null;
   const publicKey: TrustedKey = { keyId: config.signingKey.keyId, publicKey: config.signingKey.publicKey };
   const objectFor = (model: string) => env.MODELS.get(env.MODELS.idFromName(model)) as unknown as FederatedObject;
+  const modelsWithRounds = async (): Promise<string[]> => {
+    const listed = await env.BLOBS.list({ prefix: 'federated/' });
+    return listed.objects.map((o) => o.key.slice('federated/'.length)).filter((n) => MODEL_NAME.test(n));
+  };
   return {
     publicKey,
-    async submit({ bytes, tokenHash }) {
+    async submit({ bytes, tokenHash, source }) {
       // Routing needs only the model name; the Object decodes and validates the whole update.
       const { model } = peekUpdate(bytes);
-      return unwrap(await objectFor(model).federatedSubmit(bytes, tokenHash));
+      return unwrap(await objectFor(model).federatedSubmit(bytes, tokenHash, source));
     },
     async delta(model, from, to) {
       if (!MODEL_NAME.test(model)) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(model)} is published`);
@@ -216,15 +249,22 @@ export function durableFederation(env: FederatedEnv & { MODELS: ObjectNamespace 
       return result.kind === 'delta' ? { ...result, bytes: new Uint8Array(result.bytes) } : result;
     },
     async rounds(model) {
-      let names: string[];
-      if (model !== undefined) names = MODEL_NAME.test(model) ? [model] : [];
-      else {
-        const listed = await env.BLOBS.list({ prefix: 'federated/' });
-        names = listed.objects.map((o) => o.key.slice('federated/'.length)).filter((n) => MODEL_NAME.test(n));
-      }
+      const names = model !== undefined ? (MODEL_NAME.test(model) ? [model] : []) : await modelsWithRounds();
       const out: RoundSummary[] = [];
       for (const name of names.sort()) out.push(...unwrap(await objectFor(name).federatedRounds(name)));
       return out;
+    },
+    async budget(model) {
+      const names = model !== undefined ? (MODEL_NAME.test(model) ? [model] : []) : await modelsWithRounds();
+      const out: BudgetSummary[] = [];
+      for (const name of names.sort()) out.push(...unwrap(await objectFor(name).federatedBudget(name)));
+      return out;
+    },
+    async resetBudget(model, by) {
+      if (!MODEL_NAME.test(model)) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(model)} is published`);
+      const reset = unwrap(await objectFor(model).federatedResetBudget(model, by));
+      await env.BLOBS.put(`federated/${model}`, '');
+      return reset;
     },
   };
 }

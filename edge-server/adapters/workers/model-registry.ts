@@ -13,7 +13,8 @@ import { applyChange, parseChange, type ModelChange, type PublishRelease } from 
 import { publishArtifact } from '../../registry.ts';
 import type { MetaStore, ModelRecord, Storage } from '../../storage.ts';
 import { popularityStore } from '../../analytics/popularity.ts';
-import type { DeltaResult, RoundSummary, SubmitResult } from '../../federated/engine.ts';
+import type { BudgetSummary, DeltaResult, RoundSummary, SubmitResult } from '../../federated/engine.ts';
+import type { BudgetReset } from '../../federated/store.ts';
 import { workersAnalytics } from './analytics.ts';
 import { readWorkerConfig, type WorkerEnv } from './config.ts';
 import { FederationHost, type FederatedObject, type FederatedOutcome } from './federation.ts';
@@ -76,8 +77,8 @@ export class ModelRegistry extends DurableObject<WorkerEnv> implements Federated
   }
 
   /** Use `durableFederation` (federation.ts), which routes to the right Object and rethrows refusals. */
-  async federatedSubmit(bytes: Uint8Array, tokenHash: string): Promise<FederatedOutcome<SubmitResult>> {
-    return this.#federated().submit(bytes, tokenHash);
+  async federatedSubmit(bytes: Uint8Array, tokenHash: string, source: string): Promise<FederatedOutcome<SubmitResult>> {
+    return this.#federated().submit(bytes, tokenHash, source);
   }
 
   async federatedDelta(model: string, from: string, to?: string): Promise<FederatedOutcome<DeltaResult>> {
@@ -86,6 +87,14 @@ export class ModelRegistry extends DurableObject<WorkerEnv> implements Federated
 
   async federatedRounds(model: string): Promise<FederatedOutcome<RoundSummary[]>> {
     return this.#federated().rounds(model);
+  }
+
+  async federatedBudget(model: string): Promise<FederatedOutcome<BudgetSummary[]>> {
+    return this.#federated().budget(model);
+  }
+
+  async federatedResetBudget(model: string, by: string): Promise<FederatedOutcome<BudgetReset>> {
+    return this.#federated().resetBudget(model, by);
   }
 
   /**

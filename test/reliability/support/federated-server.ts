@@ -16,7 +16,7 @@ import { killHard, startFixtureServer } from '../../../edge-server/adapters/node
 export { killHard };
 import { openDiskRoundStore } from '../../../edge-server/adapters/node/round-store.ts';
 import { openDiskStorage } from '../../../edge-server/adapters/node/storage.ts';
-import { clientToken, tinyUpdate } from '../../../edge-server/federated/test-support.ts';
+import { clientToken, deviceAddress, tinyUpdate } from '../../../edge-server/federated/test-support.ts';
 import { publishArtifact } from '../../../edge-server/registry.ts';
 import { signer, tinyArtifact } from '../../../edge-server/test-support.ts';
 
@@ -38,8 +38,13 @@ export interface Running {
 /** The fixture server in a child process; resolves with its URL once it listens. */
 export const startServer = (dir: string): Promise<Running> => startFixtureServer(dir);
 
-async function post(url: string, token: string, body: Uint8Array<ArrayBuffer>): Promise<{ status: number; id?: string }> {
-  const res = await fetch(`${url}/v1/updates`, { method: 'POST', headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': token }, body });
+/** Uploads as a device at `address` (the fixture trusts X-Forwarded-For from loopback): one network source per device. */
+async function post(url: string, token: string, body: Uint8Array<ArrayBuffer>, address: string): Promise<{ status: number; id?: string }> {
+  const res = await fetch(`${url}/v1/updates`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': token, 'X-Forwarded-For': address },
+    body,
+  });
   const json = (await res.json()) as { id?: string };
   return { status: res.status, id: json.id };
 }
@@ -85,16 +90,16 @@ export async function crashTrials(options: { trials: number; cohort?: number; bu
   };
   const dir = await federatedDataDir(cohort);
   try {
-    const sent = new Map<string, { token: string; body: Uint8Array<ArrayBuffer> }>();
+    const sent = new Map<string, { token: string; body: Uint8Array<ArrayBuffer>; address: string }>();
     const acked = new Map<string, string>();
     let conflicting = 0; // a re-send answered with another id than the first
     let device = 0;
     let answered = 0;
     const send = async (url: string, key: string): Promise<void> => {
-      const { token, body } = sent.get(key)!;
+      const { token, body, address } = sent.get(key)!;
       let r: { status: number; id?: string };
       try {
-        r = await post(url, token, body);
+        r = await post(url, token, body, address);
       } catch {
         return; // killed mid-request: no answer, the device sends it again later
       }
@@ -114,7 +119,7 @@ export async function crashTrials(options: { trials: number; cohort?: number; bu
         const n = device++;
         const key = `${clientToken(n)}:${n}`;
         const nonce = Uint8Array.from({ length: 16 }, (_, k) => (n * 7 + k * 13 + (n >> 8)) & 0xff);
-        sent.set(key, { token: clientToken(n), body: tinyUpdate({ seed: n + 1, baseVersion: version, nonce, rows: [1 + (n % 5)] }) });
+        sent.set(key, { token: clientToken(n), body: tinyUpdate({ seed: n + 1, baseVersion: version, nonce, rows: [1 + (n % 5)] }), address: deviceAddress(n) });
         inFlight.push(send(url, key));
       }
       const earlier = [...sent.keys()];
@@ -198,7 +203,7 @@ export async function loadTest(options: { devices: number; seconds: number }): P
         const started = performance.now();
         requests++;
         try {
-          const r = await post(url, token, body);
+          const r = await post(url, token, body, deviceAddress(n));
           latencies.push(performance.now() - started);
           if (r.status === 202) acked.add(r.id!);
           else other[r.status] = (other[r.status] ?? 0) + 1;
