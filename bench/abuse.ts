@@ -1,0 +1,48 @@
+/**
+ * `npm run bench -- abuse`: every attack of `test/abuse/` at the scale of issue 14 (each harness's
+ * `FULL_SCALE`), against the real server, printing each outcome. `npm test` runs the same harnesses
+ * small and asserts the outcome; here they only report. `ABUSE_ONLY=name,name` runs some of them.
+ *
+ * Writes `bench/results/abuse.json` (through `bench/run.ts`).
+ */
+
+interface Harness {
+  FULL_SCALE: Record<string, unknown>;
+}
+
+/** Attack name → its harness module and the function that runs it. */
+const ATTACKS: Record<string, () => Promise<{ module: Harness; run: (scale: never) => Promise<unknown> }>> = {
+  'unknown-names': async () => {
+    const m = await import('../test/abuse/unknown-names.ts');
+    return { module: m, run: m.unknownNames };
+  },
+  'deep-json': async () => {
+    const m = await import('../test/abuse/deep-json.ts');
+    return { module: m, run: m.deepJson };
+  },
+  'metrics-flood': async () => {
+    const m = await import('../test/abuse/metrics-flood.ts');
+    return { module: m, run: m.metricsFlood };
+  },
+  'etag-supercookie': async () => {
+    const m = await import('../test/abuse/etag-supercookie.ts');
+    return { module: m, run: m.etagSupercookie };
+  },
+};
+
+export async function run(): Promise<Record<string, unknown>> {
+  const only = (process.env.ABUSE_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = only.filter((n) => !(n in ATTACKS));
+  if (unknown.length > 0) throw new Error(`ABUSE_ONLY names no attack ${unknown.join(', ')}; choose from ${Object.keys(ATTACKS).join(', ')}`);
+  const results: Record<string, unknown> = {};
+  for (const [name, load] of Object.entries(ATTACKS)) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    const { module, run: attack } = await load();
+    const started = performance.now();
+    console.log(`abuse: ${name} at ${JSON.stringify(module.FULL_SCALE)}...`);
+    const outcome = await attack(module.FULL_SCALE as never);
+    results[name] = { scale: module.FULL_SCALE, seconds: Math.round((performance.now() - started) / 100) / 10, outcome };
+    console.log(`abuse: ${name}: ${JSON.stringify(outcome)}`);
+  }
+  return results;
+}
