@@ -1,3 +1,5 @@
+import type { Signature } from './artifact/manifest.ts';
+import { catalogSignature } from './catalog-signature.ts';
 import { ContractError, isRecord, show } from './errors.ts';
 import type { ShopEvent } from './events.ts';
 import { ITEM_ID_RULE, normalizeItemId } from './item-id.ts';
@@ -40,6 +42,11 @@ export interface Catalog {
   /** ISO-8601 time the catalog was generated; lets caches tell versions apart. */
   updatedAt: string;
   products: Product[];
+  /**
+   * Ed25519 signature over the rest of the catalog (`core/catalog-signature.ts`), by a key of `edge-recs
+   * keygen`: `edge-recs catalog upload` adds it when it has a signing key. Absent: unsigned.
+   */
+  signature?: Signature;
 }
 
 /** Top-level category of a product (`Beauty > Skin care` -> `Beauty`). */
@@ -212,7 +219,8 @@ export function parseCatalog(raw: unknown, limits: CatalogLimits = {}): Catalog 
     throw new ContractError('bad_catalog', `catalog.updatedAt: expected an ISO 8601 time string (got ${show(raw.updatedAt)})`);
   }
   const updatedAt = typeof raw.updatedAt === 'string' ? raw.updatedAt : new Date(0).toISOString();
-  return { updatedAt, products };
+  const signature = catalogSignature(raw);
+  return { updatedAt, products, ...(signature && { signature }) };
 }
 
 /**

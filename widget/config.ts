@@ -40,6 +40,16 @@ export interface WidgetConfig {
    */
   trusted: TrustedKey[];
   /**
+   * `data-require-signed-catalog` (a boolean attribute: present means on). Default off: the catalog is used
+   * signed or not. On, the catalog (`GET /v1/catalog`, and the copy kept on the device) is used only with a
+   * valid signature by a `data-public-key` key (by one of the server's `/v1/keys` when none is pinned); an
+   * unsigned or badly signed catalog is not used and the widget shows no cards, as it falls back for a model
+   * that fails its check. Turn it on once `edge-recs catalog upload` signs the shop's catalog, so a CDN or
+   * cache in between cannot change links, prices or titles.
+   * @example data-require-signed-catalog
+   */
+  requireSignedCatalog?: true;
+  /**
    * `data-backend`: force a tfjs backend (`webgpu`, `webgl`, `wasm`, `cpu`). Default: the fastest that runs
    * on real hardware. Useful to compare backends or work around a broken driver.
    * @example data-backend="wasm"
@@ -116,6 +126,13 @@ export function readConfig(
       else if (__EDGE_RECS_DEV__) {
         warn(`data-public-key must be "keyId:base64" (16 hex digits, a colon, a base64 Ed25519 key), space separated (got "${entry}"); ignoring it`);
       }
+    }
+  }
+  if (data.requireSignedCatalog !== undefined) {
+    // Present means on whatever its value: a typo in a security setting fails closed.
+    config.requireSignedCatalog = true;
+    if (__EDGE_RECS_DEV__ && data.requireSignedCatalog !== '' && data.requireSignedCatalog !== 'true') {
+      warn(`data-require-signed-catalog is a boolean attribute: present means a signed catalog is required (got "${data.requireSignedCatalog}"); requiring it`);
     }
   }
   if (data.backend !== undefined) {

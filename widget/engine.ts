@@ -636,11 +636,11 @@ export class Engine extends EventTarget {
   }
 
   private async loadCatalog(): Promise<void> {
-    const { server } = this.config;
+    const { server, trusted, requireSignedCatalog } = this.config;
     try {
       // Kept on the device only with storage consent, like the model cache.
       const cache = this.persistent ? (await this.store).cache : undefined;
-      const { catalog, load } = await fetchCatalog({ server, cache });
+      const { catalog, load } = await fetchCatalog({ server, cache, trusted, requireSigned: requireSignedCatalog === true });
       const view = cardCatalog(catalog);
       this.catalog = view.products;
       this.cards = view.cards;
@@ -662,7 +662,8 @@ export class Engine extends EventTarget {
   private async loadPopular(): Promise<void> {
     const { server, model } = this.config;
     try {
-      const res = await fetch(`${server}/v1/popular?model=${encodeURIComponent(model)}`, { credentials: 'omit', signal: AbortSignal.timeout(POPULAR_TIMEOUT_MS) });
+      // `no-store`: the HTTP cache would revalidate with whatever ETag or date the server gave (a possible per-shopper id).
+      const res = await fetch(`${server}/v1/popular?model=${encodeURIComponent(model)}`, { credentials: 'omit', cache: 'no-store', signal: AbortSignal.timeout(POPULAR_TIMEOUT_MS) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       this.popular = parsePopular(await res.json());
       this.evidence = popularEvidence(this.popular, this.itemKey);

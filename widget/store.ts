@@ -48,6 +48,7 @@ export interface StoreOptions extends Partial<StoreLimits> {
 export const BLOCKED_MS = 1500;
 
 export interface CachedManifest {
+  /** The content ETag of `body` (`core/content-etag.ts`), or `''` where the server's ETag was not one (never sent back). */
   etag: string;
   /** The manifest's bytes as served (its signature covers them). */
   body: string;
@@ -55,6 +56,7 @@ export interface CachedManifest {
 
 /** A catalog as served (`GET /v1/catalog`), with its ETag. */
 export interface CachedCatalog {
+  /** The content ETag of `body` (`core/content-etag.ts`), or `''` where the server's ETag was not one (never sent back). */
   etag: string;
   /** The response body, parsed again (`parseCatalog`) before every use. */
   body: string;

@@ -35,13 +35,42 @@ function signedBytes(manifest: Manifest): Bytes {
   return utf8.encode(canonicalJson(body));
 }
 
-/** Returns `manifest` with a signature over everything else in it (which pins every shard by hash). */
-export async function signManifest(manifest: Manifest, key: KeyFile): Promise<Manifest> {
+/**
+ * An Ed25519 signature by `key` over `bytes` (WebCrypto). What is signed is each contract's business:
+ * a manifest signs `canonicalJson` of itself without `signature` (`signManifest`), a catalog likewise
+ * (`core/catalog-signature.ts`).
+ */
+export async function signBytes(bytes: Bytes, key: KeyFile): Promise<Signature> {
   if (!key.privateKey) throw new ContractError('bad_key', `key ${key.keyId} has no private part`);
   const priv = await crypto.subtle.importKey('pkcs8', fromBase64(key.privateKey), ED25519, false, ['sign']);
-  const value = new Uint8Array(await crypto.subtle.sign(ED25519, priv, signedBytes(manifest)));
-  const signature: Signature = { alg: 'Ed25519', keyId: key.keyId, value: toBase64(value) };
-  return { ...manifest, signature };
+  const value = new Uint8Array(await crypto.subtle.sign(ED25519, priv, bytes));
+  return { alg: 'Ed25519', keyId: key.keyId, value: toBase64(value) };
+}
+
+/**
+ * Throws unless `signature` is a valid signature over `bytes` by one of `trusted`. A missing signature,
+ * an unknown key and a bad signature are different codes (`unsigned`, `untrusted_key`, `bad_signature`),
+ * since they call for different fixes.
+ * @param subject names what was signed in the messages, e.g. `model default@v3` or `the catalog`.
+ */
+export async function verifySignature(signature: Signature | undefined, bytes: Bytes, trusted: readonly TrustedKey[], subject: string): Promise<TrustedKey> {
+  if (!signature) throw new ContractError('unsigned', `${subject} is not signed`);
+  const key = trusted.find((k) => k.keyId === signature.keyId);
+  if (!key) throw new ContractError('untrusted_key', `${subject} is signed by unknown key ${signature.keyId}`);
+  let ok = false;
+  try {
+    const pub = await crypto.subtle.importKey('raw', fromBase64(key.publicKey), ED25519, false, ['verify']);
+    ok = await crypto.subtle.verify(ED25519, pub, fromBase64(signature.value), bytes);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new ContractError('bad_signature', `${subject}: signature does not match its content`);
+  return key;
+}
+
+/** Returns `manifest` with a signature over everything else in it (which pins every shard by hash). */
+export async function signManifest(manifest: Manifest, key: KeyFile): Promise<Manifest> {
+  return { ...manifest, signature: await signBytes(signedBytes(manifest), key) };
 }
 
 /**
@@ -49,19 +78,5 @@ export async function signManifest(manifest: Manifest, key: KeyFile): Promise<Ma
  * unknown key and a bad signature are different messages, since they call for different fixes.
  */
 export async function verifyManifest(manifest: Manifest, trusted: readonly TrustedKey[]): Promise<TrustedKey> {
-  const sig = manifest.signature;
-  if (!sig) throw new ContractError('unsigned', `model ${manifest.name}@${manifest.version} is not signed`);
-  const key = trusted.find((k) => k.keyId === sig.keyId);
-  if (!key) {
-    throw new ContractError('untrusted_key', `model ${manifest.name}@${manifest.version} is signed by unknown key ${sig.keyId}`);
-  }
-  let ok = false;
-  try {
-    const pub = await crypto.subtle.importKey('raw', fromBase64(key.publicKey), ED25519, false, ['verify']);
-    ok = await crypto.subtle.verify(ED25519, pub, fromBase64(sig.value), signedBytes(manifest));
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new ContractError('bad_signature', `model ${manifest.name}@${manifest.version}: signature does not match its content`);
-  return key;
+  return verifySignature(manifest.signature, signedBytes(manifest), trusted, `model ${manifest.name}@${manifest.version}`);
 }

@@ -5,7 +5,9 @@
  * that answers every other request, and the result comes back as bytes, not as 100,000 objects to copy.
  */
 import { utf8, type Bytes } from '../../core/artifact/bytes.ts';
+import type { Signature } from '../../core/artifact/manifest.ts';
 import { groupIndex } from '../../core/catalog.ts';
+import { catalogSignedBytes } from '../../core/catalog-signature.ts';
 import { parseCatalogText, type CatalogFormat } from '../../core/catalog-text.ts';
 import { ContractError } from '../../core/errors.ts';
 import { catalogJson } from './store.ts';
@@ -18,6 +20,11 @@ export interface ParsedCatalog {
   /** Variant groups: one card each. */
   groups: number;
   updatedAt: string;
+  /**
+   * A signed catalog's signature and the bytes it covers (`catalogSignedBytes`), for the upload to check
+   * against its trusted keys without parsing again; absent for an unsigned one.
+   */
+  signature?: { value: Signature; signed: Bytes };
 }
 
 export interface CatalogParseInput {
@@ -44,7 +51,13 @@ export function parseCatalogBody({ body, format, maxItems }: CatalogParseInput):
     throw new ContractError('bad_encoding', 'the request body is not valid UTF-8');
   }
   const catalog = parseCatalogText(text, format, { maxItems });
-  return { json: catalogJson(catalog), products: catalog.products.length, groups: groupIndex(catalog).groups.size, updatedAt: catalog.updatedAt };
+  return {
+    json: catalogJson(catalog),
+    products: catalog.products.length,
+    groups: groupIndex(catalog).groups.size,
+    updatedAt: catalog.updatedAt,
+    ...(catalog.signature && { signature: { value: catalog.signature, signed: catalogSignedBytes(catalog) } }),
+  };
 }
 
 /**

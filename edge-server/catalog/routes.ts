@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono';
 import type { TrustedKey } from '../../core/artifact/signing.ts';
+import { verifyCatalogBytes } from '../../core/catalog-signature.ts';
 import { feedFormatOf } from '../../core/catalog-feed.ts';
 import { limitBody, requireMediaType } from '../body.ts';
 import { ApiError } from '../errors.ts';
@@ -42,15 +43,17 @@ export interface CatalogUploadOptions {
 }
 
 /** `PUT /catalog` for the admin sub-app. */
-export function catalogAdminRoutes(store: CatalogStore, { maxBytes, maxItems, parse }: CatalogUploadOptions): Hono {
+export function catalogAdminRoutes(store: CatalogStore, { maxBytes, maxItems, parse, trusted }: CatalogUploadOptions): Hono {
   const routes = new Hono();
   routes.put('/catalog', limitBody(maxBytes), async (c) => {
     const format = feedFormatOf(requireMediaType(c, CATALOG_TYPES)) ?? 'json';
     const body = new Uint8Array(await c.req.arrayBuffer());
     const parsed = await parse({ body, format, maxItems });
+    // A signed catalog is kept (with its signature, served with it) only if one of the model keys signed it.
+    const signedBy = parsed.signature ? (await verifyCatalogBytes(parsed.signature.value, parsed.signature.signed, trusted)).keyId : null;
     const stored = await store.put(parsed.json);
     // `groups`: what shoppers see as one card each (variants of one item_group_id count once).
-    return c.json({ products: parsed.products, groups: parsed.groups, updatedAt: parsed.updatedAt, etag: quoteEtag(stored.sha256) });
+    return c.json({ products: parsed.products, groups: parsed.groups, updatedAt: parsed.updatedAt, etag: quoteEtag(stored.sha256), signedBy });
   });
   return routes;
 }

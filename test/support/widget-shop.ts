@@ -14,6 +14,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { buildArtifact } from '../../core/artifact/artifact.ts';
 import type { NextSteps } from '../../core/artifact/next-steps.ts';
 import { generateKeyFile } from '../../core/artifact/signing.ts';
+import { signCatalog } from '../../core/catalog-signature.ts';
 import type { Catalog, Product } from '../../core/catalog.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { initWeights } from '../../core/model/weights.ts';
@@ -31,7 +32,9 @@ export const DIST = join(fileURLToPath(new URL('../..', import.meta.url)), 'dist
 export const ADMIN_TOKEN = 'widget-shop-admin-token-0123456789';
 
 const CATEGORIES = ['Beauty > Skin care', 'Beauty > Hair', 'Kitchen > Knives', 'Home > Candles'];
-const IMAGE = 'data:image/svg+xml,%3Csvg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/%3E';
+/** On the shop's origin (catalog images are http(s) only, `core/catalog.ts` `catalogUrl`). */
+const IMAGE = '/img.svg';
+const SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>';
 
 /** Forty products `sku-00`..`sku-39`, links on the shop's origin. */
 export const PRODUCTS: Product[] = Array.from({ length: 40 }, (_, i) => {
@@ -67,6 +70,8 @@ export type ShopMode = 'mpa' | 'spa-bubble' | 'spa-capture';
 export interface WidgetShopOptions {
   /** Federated learning on the edge server (`POST /v1/updates`). Default off. */
   federated?: boolean;
+  /** Serve the catalog signed by the shop's key (`edge-recs catalog upload --sign-key`). Default unsigned. */
+  signedCatalog?: boolean;
 }
 
 export interface WidgetShop {
@@ -78,6 +83,11 @@ export interface WidgetShop {
   metrics: string[];
   /** How the shop serves its pages from now on. */
   mode(mode: ShopMode): void;
+  /**
+   * Where pages load the widget from (and so, by default, its data) from now on, e.g. a proxy in front of
+   * `edgeUrl`; extra attributes for the script tag (e.g. `data-require-signed-catalog`).
+   */
+  page(options: { edgeUrl?: string; attributes?: string }): void;
   stop(): Promise<void>;
 }
 
@@ -119,6 +129,8 @@ export async function startWidgetShop(options: WidgetShopOptions = {}): Promise<
   const trusted = [{ keyId: key.keyId, publicKey: key.publicKey }];
   let mode: ShopMode = 'mpa';
   let edgeUrl = '';
+  let pageEdgeUrl: string | undefined;
+  let attributes = '';
 
   const page = (path: string): string => {
     const m = /^\/p\/([^/]+)$/.exec(path);
@@ -126,7 +138,7 @@ export async function startWidgetShop(options: WidgetShopOptions = {}): Promise<
     const spa = mode !== 'mpa';
     const view = itemId && !spa ? `<script>(window.dataLayer ||= []).push({ event: 'view_item', ecommerce: { items: [{ item_id: ${JSON.stringify(itemId)} }] } });</script>` : '';
     return `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
-<script type="module" src="${edgeUrl}/widget/edge-recs.js" data-model="default" data-public-key="${trusted.map((k) => `${k.keyId}:${k.publicKey}`).join(' ')}"></script>
+<script type="module" src="${pageEdgeUrl ?? edgeUrl}/widget/edge-recs.js" data-model="default" data-public-key="${trusted.map((k) => `${k.keyId}:${k.publicKey}`).join(' ')}" ${attributes}></script>
 ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
 <style>edge-recs { display: block; width: 760px; margin: 8px 0 }</style>
 </head><body><h1 id="product">${spa ? '' : itemId}</h1>
@@ -136,6 +148,7 @@ ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
   };
   const shopApp = new Hono();
   shopApp.get('/favicon.ico', (c) => c.body(null, 204));
+  shopApp.get(IMAGE, (c) => c.body(SVG, 200, { 'Content-Type': 'image/svg+xml' }));
   shopApp.get('*', (c) => c.html(page(c.req.path), 200, { 'Cache-Control': 'no-store' }));
   const shop = await listen(shopApp);
 
@@ -146,7 +159,7 @@ ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
   );
   await publishArtifact(storage, artifact, { trusted });
   const catalog = createMemoryCatalog();
-  await catalog.put(catalogJson(CATALOG));
+  await catalog.put(catalogJson(options.signedCatalog ? await signCatalog(CATALOG, key) : CATALOG));
   let federated;
   if (options.federated) {
     const fedKey = await generateKeyFile();
@@ -173,6 +186,10 @@ ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
     log,
     metrics,
     mode: (m) => void (mode = m),
+    page(o) {
+      if (o.edgeUrl !== undefined) pageEdgeUrl = o.edgeUrl;
+      if (o.attributes !== undefined) attributes = o.attributes;
+    },
     async stop() {
       await edge.close();
       await shop.close();

@@ -1,6 +1,8 @@
 import { loadArtifact, type LoadedArtifact } from '../../core/artifact/artifact.ts';
+import { utf8 } from '../../core/artifact/bytes.ts';
 import { manifestFiles, type FileRef } from '../../core/artifact/manifest.ts';
 import type { TrustedKey } from '../../core/artifact/signing.ts';
+import { isContentEtag } from '../../core/content-etag.ts';
 import { ContractError } from '../../core/errors.ts';
 import { FEDERATED_LEARNING_HEADER } from '../../core/federated/codec.ts';
 import type { ModelCache } from '../store.ts';
@@ -67,17 +69,32 @@ export function withTimeout(signal: AbortSignal | undefined, ms: number): { sign
   };
 }
 
-async function fetchOk(url: string, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<Response> {
-  const res = await fetch(url, { signal, credentials: 'omit', referrerPolicy: 'no-referrer', headers });
+/**
+ * How the HTTP cache may answer: `no-store` for what is not content-addressed (manifests, keys), since the
+ * HTTP cache would revalidate on its own with whatever ETag or Last-Modified the server gave, a value it
+ * could have made up per shopper; `force-cache` for blobs, whose address is their SHA-256, so any cached
+ * copy is the right one and is never revalidated (and is verified anyway); `reload` to skip a bad copy.
+ */
+type CacheMode = 'no-store' | 'force-cache' | 'reload';
+
+async function fetchOk(url: string, signal: AbortSignal | undefined, cache: CacheMode, headers: Record<string, string> = {}): Promise<Response> {
+  const res = await fetch(url, { signal, credentials: 'omit', referrerPolicy: 'no-referrer', cache, headers });
   if (!res.ok && res.status !== 304) throw new ContractError('fetch_failed', `GET ${url}: HTTP ${res.status}`);
   return res;
+}
+
+/** The keys the server says sign its models and catalog (`GET /v1/keys`), for a widget whose merchant pinned none. */
+export async function serverKeys(server: string, signal?: AbortSignal): Promise<TrustedKey[]> {
+  const body = (await (await fetchOk(`${server}/v1/keys`, signal, 'no-store')).json()) as { keys?: TrustedKey[] };
+  return Array.isArray(body.keys) ? body.keys : [];
 }
 
 /**
  * Fetches the current manifest and its files and verifies them (signature first, then each file's size
  * and SHA-256) with the same `loadArtifact` the CLI uses.
  *
- * With a `cache`: the manifest is revalidated with `If-None-Match` (a 304 costs no body), and files are
+ * With a `cache`: the manifest is revalidated with `If-None-Match` (a 304 costs no body; only with the
+ * content ETag of the cached bytes, `core/content-etag.ts`, never with one the server made up), and files are
  * read from IndexedDB by SHA-256 before the network is asked, so a repeat visit downloads no model bytes
  * and a new version downloads only the files that changed. Cached bytes are verified like downloaded
  * ones; if they fail (a corrupted cache: a file or the manifest), the load is retried once from the network. Files of older
@@ -103,9 +120,12 @@ async function load(source: ModelSource, useCache: boolean): Promise<FetchedMode
   const url = `${server}/v1/models/${encodeURIComponent(model)}/manifest`;
   const bucket: Record<string, string> = source.canaryBucket === undefined ? {} : { 'X-Canary-Bucket': String(source.canaryBucket) };
   // Trusted keys from the server, when none are pinned: asked beside the manifest, not after it.
-  const serverKeys = source.trusted.length === 0 ? fetchOk(`${server}/v1/keys`, signal).then((r) => r.json() as Promise<{ keys?: TrustedKey[] }>) : undefined;
-  serverKeys?.catch(() => undefined);
+  const keys = source.trusted.length === 0 ? serverKeys(server, signal) : undefined;
+  keys?.catch(() => undefined);
   const cached = useCache ? await cache?.manifest(model) : undefined;
+  // Only the content ETag of the cached bytes goes back: an ETag the server made up could be a per-shopper
+  // identifier. Without one the manifest is fetched in full.
+  const conditional: Record<string, string> = cached && (await isContentEtag(cached.etag, utf8.encode(cached.body))) ? { 'If-None-Match': cached.etag } : {};
   // Most revalidations answer 304: read the cached version's files from IndexedDB while the server is
   // asked. A version that changed reads what it needs below; a read not used costs only that read.
   const early = new Map<string, Promise<Uint8Array | undefined>>();
@@ -119,13 +139,12 @@ async function load(source: ModelSource, useCache: boolean): Promise<FetchedMode
       // An unreadable cached manifest fails below, where it is parsed for real.
     }
   }
-  // A request with If-None-Match bypasses the HTTP cache (Fetch standard), so the server sees it and a 304
-  // carries no body.
+  // `no-store`: the server sees every request, and a 304 carries no body.
   let res: Response | undefined;
   if (cached) {
     const timed = withTimeout(signal, REVALIDATE_TIMEOUT_MS);
     try {
-      res = await fetch(url, { signal: timed.signal, credentials: 'omit', referrerPolicy: 'no-referrer', headers: { ...bucket, 'If-None-Match': cached.etag } });
+      res = await fetch(url, { signal: timed.signal, credentials: 'omit', referrerPolicy: 'no-referrer', cache: 'no-store', headers: { ...bucket, ...conditional } });
       if (res.status >= 500) res = undefined;
     } catch (e) {
       if (signal?.aborted) throw e;
@@ -134,7 +153,7 @@ async function load(source: ModelSource, useCache: boolean): Promise<FetchedMode
       timed.done();
     }
     if (res && !res.ok && res.status !== 304) throw new ContractError('fetch_failed', `GET ${url}: HTTP ${res.status}`);
-  } else res = await fetchOk(url, signal, bucket);
+  } else res = await fetchOk(url, signal, 'no-store', bucket);
   let body: string;
   if (!res && cached) {
     body = cached.body;
@@ -156,10 +175,7 @@ async function load(source: ModelSource, useCache: boolean): Promise<FetchedMode
     throw new ContractError('bad_manifest', `GET ${url}: not JSON`);
   }
   let trusted = source.trusted;
-  if (serverKeys) {
-    const keys = await serverKeys;
-    trusted = Array.isArray(keys.keys) ? keys.keys : [];
-  }
+  if (keys) trusted = await keys;
   const fetched = new Map<string, Uint8Array>();
   const fetchFile = async (file: FileRef): Promise<Uint8Array> => {
     const hit = useCache ? await (early.get(file.sha256) ?? cache?.blob(file.sha256)) : undefined;
@@ -167,7 +183,7 @@ async function load(source: ModelSource, useCache: boolean): Promise<FetchedMode
       stats.filesFromCache++;
       return hit;
     }
-    const bytes = new Uint8Array(await (await fetchOk(`${server}/v1/blobs/${file.sha256}`, signal)).arrayBuffer());
+    const bytes = new Uint8Array(await (await fetchOk(`${server}/v1/blobs/${file.sha256}`, signal, useCache ? 'force-cache' : 'reload')).arrayBuffer());
     stats.filesFetched++;
     stats.bytesFetched += bytes.byteLength;
     fetched.set(file.sha256, bytes);
@@ -178,11 +194,13 @@ async function load(source: ModelSource, useCache: boolean): Promise<FetchedMode
     // Only verified bytes are cached. Written in the background: the model runs without waiting for the
     // commits, and storage errors are the cache's own business (see ModelCache). Old versions' files go
     // once the new ones are in.
+    // The ETag is kept only where it is the content ETag of the manifest's bytes ('' otherwise: never sent).
     const etag = res?.headers.get('ETag');
+    const kept = res?.status === 200 && (await isContentEtag(etag, utf8.encode(body))) ? etag! : '';
     // All started at once, so a page closed soon after loses as little as possible; a manifest kept
     // without its files only means those files are downloaded again.
     const writes = [...fetched].map(([sha, bytes]) => cache.putBlob(sha, bytes));
-    if (res?.status === 200 && etag) writes.push(cache.putManifest(model, { etag, body }));
+    if (res?.status === 200) writes.push(cache.putManifest(model, { etag: kept, body }));
     void Promise.all(writes)
       .then(() => cache.retain(new Set(manifestFiles(artifact.manifest).map((f) => f.sha256))))
       .catch(() => undefined);
