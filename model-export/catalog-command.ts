@@ -2,11 +2,20 @@
  * `edge-recs catalog upload FILE`: replaces the catalog an edge server serves at `/v1/catalog`
  * (`PUT /v1/admin/catalog`) with a JSON catalog or a Google Merchant Center feed (TSV or XML), sent
  * as it is with the Content-Type of its format; the server parses and checks it.
+ *
+ * With a signing key (`--sign-key`, else `EDGE_RECS_SIGN_KEY`: the key file `export --sign-key` takes),
+ * the catalog is signed: parsed here by the server's own parsers (`core/catalog-text.ts`), signed as
+ * parsed (`core/catalog-signature.ts`) and sent as that signed JSON catalog, which the server checks
+ * against its trusted keys and serves with the signature.
  */
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { signCatalog } from '../core/catalog-signature.ts';
+import { parseCatalogText } from '../core/catalog-text.ts';
+import { ContractError } from '../core/errors.ts';
 import { adminClient, type AdminArgs } from './admin-client.ts';
+import { readKeyFile } from './artifact-fs.ts';
 import { CliError } from './errors.ts';
 
 export const CATALOG_FORMATS = ['json', 'tsv', 'xml'] as const;
@@ -39,7 +48,19 @@ export function catalogFormat(file: string, text: string, override?: string): Ca
   );
 }
 
-export async function catalogUploadCommand(file: string, a: AdminArgs & { format?: string; json: boolean }): Promise<void> {
+/** The signed JSON catalog to upload in place of `text`. */
+async function signedUpload(file: string, text: string, format: CatalogFormat, keyPath: string): Promise<string> {
+  const key = await readKeyFile(keyPath);
+  if (!key.privateKey) throw new CliError(`${keyPath}: holds no private key; sign with the private key file "edge-recs keygen --out" wrote (the one export --sign-key takes)`, 2);
+  try {
+    return JSON.stringify(await signCatalog(parseCatalogText(text, format), key));
+  } catch (e) {
+    if (e instanceof ContractError) throw new CliError(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+export async function catalogUploadCommand(file: string, a: AdminArgs & { format?: string; signKey?: string; json: boolean }): Promise<void> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
@@ -62,12 +83,15 @@ export async function catalogUploadCommand(file: string, a: AdminArgs & { format
   }
   const format = catalogFormat(file, text, a.format);
   const client = adminClient(a);
-  const { body } = await client.send('PUT', 'catalog', `catalog ${basename(file)} (${LABEL[format]})`, { type: CONTENT_TYPE[format], data: text });
+  const keyPath = a.signKey ?? (process.env.EDGE_RECS_SIGN_KEY || undefined);
+  const upload = keyPath ? { type: CONTENT_TYPE.json, data: await signedUpload(file, text, format, keyPath) } : { type: CONTENT_TYPE[format], data: text };
+  const { body } = await client.send('PUT', 'catalog', `catalog ${basename(file)} (${LABEL[format]})`, upload);
   if (a.json) console.log(JSON.stringify(body));
   else {
     const count = (n: unknown): string => (typeof n === 'number' ? n.toLocaleString('en') : String(n));
     // Variants of one item_group_id are one card each; say so when the feed has any.
     const groups = typeof body.groups === 'number' && body.groups !== body.products ? ` in ${count(body.groups)} variant groups` : '';
-    console.log(`catalog: ${count(body.products)} product${body.products === 1 ? '' : 's'}${groups} from ${basename(file)} (${LABEL[format]}) now served at ${client.origin}/v1/catalog`);
+    const signed = typeof body.signedBy === 'string' ? `, signed by key ${body.signedBy}` : '';
+    console.log(`catalog: ${count(body.products)} product${body.products === 1 ? '' : 's'}${groups} from ${basename(file)} (${LABEL[format]}) now served at ${client.origin}/v1/catalog${signed}`);
   }
 }

@@ -77,9 +77,10 @@ export function registerReleaseCommands(cli: Command): void {
       .command('upload')
       .argument('<file>', 'a JSON catalog (.json), a Merchant Center TSV (.tsv, .txt) or XML (.xml) feed; gzip too')
       .option('--format <format>', `${CATALOG_FORMATS.join(', ')} (default: by the file's extension, else its first characters)`)
+      .option('--sign-key <file>', 'sign the catalog with this Ed25519 key file from "edge-recs keygen" (the one export --sign-key takes), so widgets with data-require-signed-catalog use it (default: the EDGE_RECS_SIGN_KEY environment variable; neither: unsigned)')
       .description('replace the catalog served at /v1/catalog; the server checks every product and names the first bad line or field'),
     120,
-    'print the server\'s answer as one JSON line: products, updatedAt, etag',
+    'print the server\'s answer as one JSON line: products, groups, updatedAt, etag, signedBy',
   ).action((file: string, o) => catalogUploadCommand(file, o));
 
   adminOptions(
