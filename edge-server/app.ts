@@ -3,6 +3,7 @@
  * its storage and widget files and serves `createApp(...)`.
  */
 import { Hono } from 'hono';
+import type { AdminSessions } from './admin/sessions.ts';
 import { fromBase64 } from '../core/artifact/bytes.ts';
 import type { TrustedKey } from '../core/artifact/signing.ts';
 import { isRecord, show } from '../core/errors.ts';
@@ -120,6 +121,14 @@ export interface AppOptions {
    * @example peer: nodePeer(trustedProxies(['127.0.0.1']))
    */
   peer?: PeerOf;
+  /**
+   * Where dashboard sessions and wrong admin tokens per source are kept: a logout ends its session for
+   * every process or isolate that shares this store. Default: this process's memory (a restart ends
+   * every session). Node's `main.ts` keeps sessions in the data directory (`openDiskAdminSessions`),
+   * Workers in a Durable Object (`durableAdminSessions`).
+   * @example adminSessions: await openDiskAdminSessions('.edge-recs/admin-sessions')
+   */
+  adminSessions?: AdminSessions;
 }
 
 /** Methods and headers a shop page's widget uses cross-origin: reads, conditional and ranged. */

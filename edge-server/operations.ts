@@ -8,6 +8,7 @@ import type { AppOptions } from './app.ts';
 import type { TrustedKey } from '../core/artifact/signing.ts';
 import { isRecord, show } from '../core/errors.ts';
 import { adminAuth, checkAdminTokens, requireAdmin } from './admin/auth.ts';
+import { checkAdminSessions, type AdminSessions } from './admin/sessions.ts';
 import { localRegistry, type RegistryWriter } from './admin/registry-ops.ts';
 import { modelAdminRoutes } from './admin/routes.ts';
 import { createMemoryAnalytics } from './analytics/memory.ts';
@@ -69,7 +70,7 @@ export interface AnalyticsOptions {
 }
 
 /** The `createApp` options this module checks (documented there, on `AppOptions`). */
-export type OperationsOptions = Pick<AppOptions, 'adminTokens' | 'analytics' | 'catalog' | 'registry' | 'maxArtifactBytes' | 'maxCatalogBytes' | 'maxCatalogItems' | 'parseCatalog'>;
+export type OperationsOptions = Pick<AppOptions, 'adminTokens' | 'analytics' | 'catalog' | 'registry' | 'maxArtifactBytes' | 'maxCatalogBytes' | 'maxCatalogItems' | 'parseCatalog' | 'adminSessions'>;
 
 export const OPERATIONS_DEFAULTS = {
   suppressBelow: 10,
@@ -96,6 +97,8 @@ export interface Operations {
   trustedKeys: readonly TrustedKey[];
   /** Where the federated aggregation reports noised per-item counts (trending). */
   popularity: PopularityStore;
+  /** Live dashboard sessions and wrong admin tokens per source. */
+  adminSessions: AdminSessions;
 }
 
 function fail(message: string): never {
@@ -157,6 +160,7 @@ export function checkOperations(options: OperationsOptions, storage: Storage, tr
     parseCatalog,
     trustedKeys,
     popularity: popularityStore(store, { halfLifeDays }),
+    adminSessions: checkAdminSessions(options.adminSessions),
   };
 }
 
@@ -165,8 +169,8 @@ export function checkOperations(options: OperationsOptions, storage: Storage, tr
  * then the analytics, catalog, admin and dashboard routes.
  */
 export function installOperations(app: Hono, ops: Operations, storage: Storage, peer: PeerOf): void {
-  const auth = adminAuth(ops.tokens);
-  app.use('/v1/admin/*', requireAdmin(auth));
+  const auth = adminAuth(ops.tokens, ops.adminSessions);
+  app.use('/v1/admin/*', requireAdmin(auth, peer));
   app.route('/v1', analyticsRoutes(ops.analytics, storage.meta, peer));
   app.route('/v1', catalogRoutes(ops.catalog));
   app.route('/v1/admin', analyticsAdminRoutes(ops.analytics, storage.meta));
@@ -174,6 +178,6 @@ export function installOperations(app: Hono, ops: Operations, storage: Storage, 
   app.route('/v1/admin', modelAdminRoutes({ storage, registry: ops.registry, maxArtifactBytes: ops.maxArtifactBytes }));
   app.route(
     '/dashboard',
-    dashboardRoutes({ auth, storage, analytics: ops.analytics.store, suppressBelow: ops.analytics.suppressBelow, maxCellsPerDay: ops.analytics.maxCellsPerDay, fetch: (request, env) => app.fetch(request, env) }),
+    dashboardRoutes({ auth, storage, analytics: ops.analytics.store, suppressBelow: ops.analytics.suppressBelow, maxCellsPerDay: ops.analytics.maxCellsPerDay, fetch: (request, env) => app.fetch(request, env), peer }),
   );
 }

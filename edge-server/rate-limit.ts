@@ -24,6 +24,8 @@ export type Admission = { ok: true } | { ok: false; retryAfter: number };
 export interface RateLimiter {
   /** Takes one token from `source`'s bucket. */
   take(source: string): Admission;
+  /** Whether `source`'s bucket holds a token now, without taking it (e.g. to refuse before doing the work a failure would be counted for). */
+  peek(source: string): Admission;
   /** Sources remembered now (at most `sources`). */
   readonly size: number;
 }
@@ -35,20 +37,27 @@ export interface RateLimiter {
 export function rateLimiter(limit: RateLimit, now: () => number = Date.now): RateLimiter {
   // A Map iterates in insertion order; a source is re-inserted on each request, so the first key is the least recently seen.
   const buckets = new Map<string, { tokens: number; at: number }>();
+  const tokensOf = (bucket: { tokens: number; at: number }, t: number): number => Math.min(limit.burst, bucket.tokens + (Math.max(0, t - bucket.at) / 1000) * limit.perSecond);
+  const refused = (tokens: number): Admission => ({ ok: false, retryAfter: Math.max(1, Math.ceil((1 - tokens) / limit.perSecond)) });
   return {
+    peek(source) {
+      const bucket = buckets.get(source);
+      const tokens = bucket ? tokensOf(bucket, now()) : limit.burst;
+      return tokens < 1 ? refused(tokens) : { ok: true };
+    },
     take(source) {
       const t = now();
       const bucket = buckets.get(source);
       let tokens = limit.burst;
       if (bucket) {
-        tokens = Math.min(limit.burst, bucket.tokens + (Math.max(0, t - bucket.at) / 1000) * limit.perSecond);
+        tokens = tokensOf(bucket, t);
         buckets.delete(source);
       } else if (buckets.size >= limit.sources) {
         buckets.delete(buckets.keys().next().value!);
       }
       if (tokens < 1) {
         buckets.set(source, { tokens, at: t });
-        return { ok: false, retryAfter: Math.max(1, Math.ceil((1 - tokens) / limit.perSecond)) };
+        return refused(tokens);
       }
       buckets.set(source, { tokens: tokens - 1, at: t });
       return { ok: true };

@@ -48,7 +48,7 @@ describe('GET /dashboard', () => {
     expect(res.status).toBe(303);
     expect(res.headers.get('Location')).toBe('/dashboard');
     const cookie = res.headers.get('Set-Cookie')!;
-    expect(cookie).toMatch(/^edge_recs_admin=\d+\.[\w-]{43}; Max-Age=28800; Path=\/dashboard; HttpOnly; SameSite=Strict$/);
+    expect(cookie).toMatch(/^edge_recs_admin=[\w-]{22}\.\d+\.[\w-]{43}; Max-Age=28800; Path=\/dashboard; HttpOnly; SameSite=Strict$/);
     const session = cookie.split(';')[0]!;
     const page = await app.request('/dashboard', { headers: { Cookie: session, Accept: 'text/html' } });
     expect(page.status).toBe(200);

@@ -2,10 +2,12 @@
  * `GET /dashboard`: a server-rendered admin page (model versions, CTR and conversion by placement and
  * copy variant, federated rounds and epsilon). Admins sign in with the bearer token in an Authorization
  * header, or through the login form, which sets an HttpOnly, SameSite=Strict session cookie scoped to
- * `/dashboard`. Shoppers never get a cookie from this server; only this admin page sets one.
+ * `/dashboard`, Secure whenever the client's connection is TLS (`peer`), which the logout form ends on
+ * the server too. Wrong tokens count per network source (`AdminAuth.signIn`). Shoppers never get a
+ * cookie from this server; only this admin page sets one.
  */
 import { Hono, type Context } from 'hono';
-import { deleteCookie, setCookie } from 'hono/cookie';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { TOKEN } from '../../core/analytics.ts';
 import { isRecord } from '../../core/errors.ts';
 import { bearerToken, hasSession, SESSION_COOKIE, SESSION_SECONDS, type AdminAuth } from '../admin/auth.ts';
@@ -13,6 +15,7 @@ import { readReadout } from '../analytics/readout-query.ts';
 import type { AnalyticsStore } from '../analytics/store.ts';
 import { limitBody, readText } from '../body.ts';
 import { ApiError } from '../errors.ts';
+import { sourceKey, type PeerOf } from '../peer.ts';
 import type { Storage } from '../storage.ts';
 import { loginPage, dashboardPage, type Round } from './page.ts';
 
@@ -28,6 +31,8 @@ export interface DashboardSettings {
   maxCellsPerDay: number;
   /** The whole app's fetch, to read `GET /v1/admin/rounds` as any admin client would. */
   fetch: (request: Request, env: unknown) => Response | Promise<Response>;
+  /** Who is asking: the network source wrong tokens count against, and whether the connection is TLS (the cookie's `Secure`). */
+  peer: PeerOf;
 }
 
 function wantsHtml(c: Context): boolean {
@@ -44,7 +49,7 @@ function modelToOpen(value: string | null | undefined): string | undefined {
 
 const dashboardPath = (model: string | undefined): string => (model === undefined ? '/dashboard' : `/dashboard?model=${encodeURIComponent(model)}`);
 
-function page(c: Context, html: string, status: 200 | 401 | 403 = 200): Response {
+function page(c: Context, html: string, status: 200 | 401 | 403 | 429 = 200): Response {
   return c.html(html, status, { 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
 }
 
@@ -82,7 +87,12 @@ async function readRounds(c: Context, fetch: DashboardSettings['fetch']): Promis
 }
 
 export function dashboardRoutes(settings: DashboardSettings): Hono {
-  const { auth, storage, analytics, suppressBelow, maxCellsPerDay, fetch } = settings;
+  const { auth, storage, analytics, suppressBelow, maxCellsPerDay, fetch, peer } = settings;
+  const source = (c: Context): string => sourceKey(peer(c).address);
+  // Secure whenever the admin reached us over TLS (directly or through a trusted TLS proxy), so the
+  // browser never sends the session over plain HTTP; not otherwise, or a plain-HTTP setup (a laptop,
+  // a test) could not sign in at all.
+  const cookieOptions = (c: Context) => ({ path: '/dashboard', httpOnly: true, sameSite: 'Strict', secure: peer(c).secure }) as const;
   const routes = new Hono();
 
   routes.use('*', async (c, next) => {
@@ -94,7 +104,7 @@ export function dashboardRoutes(settings: DashboardSettings): Hono {
     const token = bearerToken(c);
     if (token === null) throw new ApiError(401, 'unauthorized', 'the Authorization header must be "Bearer <token>"', { 'WWW-Authenticate': 'Bearer realm="edge-recs admin"' });
     if (token !== undefined) {
-      if (!(await auth.checkToken(token))) throw new ApiError(403, 'forbidden', 'the admin token is not valid');
+      if (!(await auth.signIn(token, source(c)))) throw new ApiError(403, 'forbidden', 'the admin token is not valid');
     } else if (!(await hasSession(c, auth))) {
       if (wantsHtml(c)) return page(c, loginPage(undefined, modelToOpen(c.req.query('model'))), 401);
       throw new ApiError(401, 'unauthorized', 'sign in at /dashboard or send Authorization: Bearer <token>', { 'WWW-Authenticate': 'Bearer realm="edge-recs admin"' });
@@ -112,19 +122,25 @@ export function dashboardRoutes(settings: DashboardSettings): Hono {
     const form = new URLSearchParams(await readText(c));
     const token = (form.get('token') ?? '').trim();
     const model = modelToOpen(form.get('model'));
-    if (!(await auth.checkToken(token))) return page(c, loginPage('That token is not valid.', model), 403);
-    setCookie(c, SESSION_COOKIE, await auth.session(token), {
-      path: '/dashboard',
-      httpOnly: true,
-      sameSite: 'Strict',
-      secure: new URL(c.req.url).protocol === 'https:',
-      maxAge: SESSION_SECONDS,
-    });
+    let valid: boolean;
+    try {
+      valid = await auth.signIn(token, source(c));
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 429) throw err;
+      const minutes = Math.ceil(Number(err.headers['Retry-After']) / 60);
+      c.header('Retry-After', err.headers['Retry-After']!);
+      return page(c, loginPage(`Too many wrong tokens from your network. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, model), 429);
+    }
+    if (!valid) return page(c, loginPage('That token is not valid.', model), 403);
+    setCookie(c, SESSION_COOKIE, await auth.session(token), { ...cookieOptions(c), maxAge: SESSION_SECONDS });
     return c.redirect(dashboardPath(model), 303);
   });
 
-  routes.post('/logout', (c) => {
-    deleteCookie(c, SESSION_COOKIE, { path: '/dashboard', httpOnly: true, sameSite: 'Strict' });
+  routes.post('/logout', async (c) => {
+    // Ended on the server, so the cookie is refused from now on even where a copy of it survives.
+    const value = getCookie(c, SESSION_COOKIE);
+    if (value !== undefined) await auth.endSession(value);
+    deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
     return c.redirect('/dashboard', 303);
   });
 

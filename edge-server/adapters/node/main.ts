@@ -15,6 +15,7 @@ import { catalogJson } from '../../catalog/store.ts';
 import { openDiskAnalytics } from './analytics-store.ts';
 import { workerCatalogParser } from './catalog-parser.ts';
 import { openDiskCatalog } from './catalog-store.ts';
+import { openDiskAdminSessions } from './admin-sessions.ts';
 import { createFederation } from '../../federated/engine.ts';
 import { DEFAULT_DATA, DEFAULT_PORT, parseServerArgs, UsageError, USAGE, type ServerArgs } from './args.ts';
 import { nginxFrontConfig } from './nginx-front.ts';
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
   const storage = await openDiskStorage(join(dataDir, 'store'));
   const analytics = await openDiskAnalytics(join(dataDir, 'analytics'));
   const catalog = await openDiskCatalog(join(dataDir, 'catalog'));
+  const adminSessions = await openDiskAdminSessions(join(dataDir, 'admin-sessions'));
   const adminTokens = [
     ...values['admin-token'],
     ...(process.env.EDGE_RECS_ADMIN_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean),
@@ -143,6 +145,7 @@ async function main(): Promise<void> {
     // Off the event loop: a large feed must not pause every other request while it is parsed.
     parseCatalog: workerCatalogParser(),
     peer: nodePeer(trustedProxies(values['trust-proxy'])),
+    adminSessions,
     ...(federation ? { federated: { federation, hashToken: nodeTokenHash } } : {}),
   });
   const server = await serveNode({ port, app, ...(values.host !== undefined ? { hostname: values.host } : {}) });

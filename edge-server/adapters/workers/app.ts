@@ -6,6 +6,7 @@ import { readAdminTokens, readAnalyticsConfig, readWorkerConfig, WorkerConfigErr
 import { durableFederation, FederatedConfigError } from './federation.ts';
 import { workersRegistry, workersStorage } from './storage.ts';
 import { cloudflarePeer } from './peer.ts';
+import { durableAdminSessions } from './admin-sessions.ts';
 import { assetsWidget } from './widget-assets.ts';
 
 /**
@@ -36,6 +37,8 @@ export function buildWorkerApp(env: WorkerEnv): Hono {
       // Publishes and record changes run in each model's Durable Object, the single writer of its record.
       registry: workersRegistry(env.MODELS),
       peer: cloudflarePeer,
+      // Sessions and wrong-token counts in one Durable Object, so a logout holds on every isolate.
+      adminSessions: durableAdminSessions(env.SESSIONS),
       // Rounds run in each model's Durable Object; the Worker forwards uploads and delta requests there.
       ...(federation ? { federated: { federation } } : {}),
     });

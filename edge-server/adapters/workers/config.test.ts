@@ -8,7 +8,7 @@ import { buildWorkerApp } from './app.ts';
 import { readAdminTokens, readWorkerConfig, WorkerConfigError, type WorkerEnv } from './config.ts';
 
 /** Bindings are only wrapped when the app is built, never called, so stand-ins do here. */
-const bindings = { BLOBS: {}, MODELS: {}, ASSETS: {}, ANALYTICS: {} } as unknown as Pick<WorkerEnv, 'BLOBS' | 'MODELS' | 'ASSETS' | 'ANALYTICS'>;
+const bindings = { BLOBS: {}, MODELS: {}, ASSETS: {}, ANALYTICS: {}, SESSIONS: {} } as unknown as Pick<WorkerEnv, 'BLOBS' | 'MODELS' | 'ASSETS' | 'ANALYTICS' | 'SESSIONS'>;
 
 function configError(fn: () => unknown): WorkerConfigError {
   let err: unknown;

@@ -5,6 +5,7 @@
 import type { DurableObjectNamespace, Fetcher, R2Bucket } from '@cloudflare/workers-types/latest/index.ts';
 import type { TrustedKey } from '../../../core/artifact/signing.ts';
 import { isRecord, show } from '../../../core/errors.ts';
+import type { AdminSessions } from './admin-sessions-object.ts';
 import type { Analytics } from './analytics-object.ts';
 import type { ModelRegistry } from './model-registry.ts';
 
@@ -18,6 +19,8 @@ export interface WorkerEnv {
   ASSETS: Fetcher;
   /** One `Analytics` Durable Object per model name: its summed counters, trending sums and bestsellers. */
   ANALYTICS: DurableObjectNamespace<Analytics>;
+  /** The one `AdminSessions` Durable Object: live dashboard sessions and wrong admin tokens per source. */
+  SESSIONS: DurableObjectNamespace<AdminSessions>;
   /**
    * Public keys that sign this server's models, as JSON: `[{ "keyId", "publicKey" }]`, or one such
    * object, which is what `edge-recs keygen` writes to its `.pub.json` file. Required, at least one: a

@@ -60,7 +60,7 @@ export async function miniflareOptions(options: WorkerOptions): Promise<Miniflar
     compatibilityDate,
     bindings: options.vars,
     r2Buckets: ['BLOBS'],
-    durableObjects: { MODELS: { className: 'ModelRegistry', useSQLite: true }, ANALYTICS: { className: 'Analytics', useSQLite: true } },
+    durableObjects: { MODELS: { className: 'ModelRegistry', useSQLite: true }, ANALYTICS: { className: 'Analytics', useSQLite: true }, SESSIONS: { className: 'AdminSessions', useSQLite: true } },
     // As `run_worker_first = true`: every request reaches the Worker, which reads files through ASSETS.
     assets: { directory: options.assetsDir, binding: 'ASSETS', routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true } },
     ...(persist ? { r2Persist: `${persist}/r2`, durableObjectsPersist: `${persist}/do` } : {}),

@@ -9,6 +9,7 @@ import { WorkerConfigError, type WorkerEnv } from './config.ts';
 
 export { ModelRegistry } from './model-registry.ts';
 export { Analytics } from './analytics-object.ts';
+export { AdminSessions } from './admin-sessions-object.ts';
 
 /**
  * One app per isolate, built (and its vars checked) on the first request: a module Worker sees its

@@ -23,6 +23,8 @@ export interface MainProcessOptions {
   heapProbe?: boolean;
   /** Host to listen on. Default 127.0.0.1. */
   host?: string;
+  /** Port to listen on. Default: any free one (`PORT=0`). */
+  port?: number;
 }
 
 export interface MainProcess {
@@ -35,6 +37,8 @@ export interface MainProcess {
   heap(): Promise<{ heapUsed: number; rss: number }>;
   /** SIGTERM, wait for the exit, remove the data directory. */
   stop(): Promise<void>;
+  /** SIGTERM, wait for the exit, start again on the same data directory (and port, when one was given). */
+  restart(): Promise<void>;
 }
 
 export async function startMainProcess(options: MainProcessOptions = {}): Promise<MainProcess> {
@@ -45,8 +49,38 @@ export async function startMainProcess(options: MainProcessOptions = {}): Promis
     await writeFile(keyFile, JSON.stringify(await generateKeyFile()));
     args.push('--federation-key', keyFile);
   }
+  const running = await spawnMain(args, dataDir, options);
+  const stop = async (): Promise<void> => {
+    const { child } = running;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
+  return {
+    get child() {
+      return running.child;
+    },
+    get url() {
+      return running.url;
+    },
+    dataDir,
+    heap: () => running.heap(),
+    async stop() {
+      await stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+    async restart() {
+      await stop();
+      Object.assign(running, await spawnMain(args, dataDir, options));
+    },
+  };
+}
+
+async function spawnMain(args: string[], dataDir: string, options: MainProcessOptions): Promise<Pick<MainProcess, 'child' | 'url' | 'heap'>> {
   const node = [...(options.heapProbe ? ['--expose-gc', '--import', PROBE] : []), '--import', 'tsx', MAIN];
-  const child = spawn(process.execPath, [...node, ...args], { cwd: ROOT, env: childEnv({ PORT: '0', EDGE_RECS_DATA: dataDir }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...node, ...args], { cwd: ROOT, env: childEnv({ PORT: String(options.port ?? 0), EDGE_RECS_DATA: dataDir }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const waiting: Array<(line: string) => void> = [];
@@ -78,21 +112,12 @@ export async function startMainProcess(options: MainProcessOptions = {}): Promis
   return {
     child,
     url,
-    dataDir,
     heap() {
       if (!options.heapProbe) throw new Error('heap() needs { heapProbe: true }');
       return new Promise((resolve) => {
         waiting.push((json) => resolve(JSON.parse(json) as { heapUsed: number; rss: number }));
         child.kill('SIGUSR2');
       });
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
