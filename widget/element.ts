@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost } from 'lit';
+import { ifDefined } from 'lit/directives/if-defined.js';
 import { live } from 'lit/directives/live.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { PLACEMENTS, type Placement } from '../core/analytics.ts';
@@ -70,6 +71,22 @@ class HoldController implements ReactiveController {
 
   private check(): void {
     if (!this.held) this.onRelease();
+  }
+}
+
+/**
+ * `url` where the browser would load it over http(s) from this page, else undefined: what a card may put
+ * in `href` or `src`. The catalog's URLs are checked when the catalog is read (`core/catalog.ts`
+ * `catalogUrl`); this is the widget's own check at the point of use, by the browser's URL parser against
+ * the page's base URL, so no path to a card (a catalog from an older server, a future code path) can
+ * give it a `javascript:` link or a `data:` image.
+ */
+export function webUrl(url: string): string | undefined {
+  try {
+    const { protocol } = new URL(url, document.baseURI);
+    return protocol === 'http:' || protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -426,18 +443,30 @@ export class EdgeRecsElement extends LitElement {
     for (const field of FIELDS) {
       for (const el of Array.from(fragment.querySelectorAll<HTMLElement>(`[data-field="${field}"]`))) {
         switch (field) {
-          case 'link':
-            el.setAttribute('href', p.link);
+          case 'link': {
+            // Not linked at all rather than linked somewhere that is not a web page.
+            const href = webUrl(p.link);
+            if (href) el.setAttribute('href', href);
+            else el.removeAttribute('href');
             el.setAttribute('data-focus', '');
             el.addEventListener('click', () => this.select(this.slotCard.get(slot) ?? card));
             el.addEventListener('auxclick', (e) => (e as MouseEvent).button === 1 && this.select(this.slotCard.get(slot) ?? card));
             break;
-          case 'image':
-            el.setAttribute('src', p.image_link);
+          }
+          case 'image': {
+            const src = webUrl(p.image_link);
+            if (!src) {
+              el.remove();
+              break;
+            }
+            el.setAttribute('src', src);
             if (!el.hasAttribute('alt')) el.setAttribute('alt', '');
             break;
+          }
           case 'title':
             el.textContent = p.title;
+            // Isolated, so a right-to-left title cannot reorder the text around it (UAX #9).
+            if (!el.hasAttribute('dir')) el.setAttribute('dir', 'auto');
             break;
           case 'brand':
             if (p.brand) el.textContent = p.brand;
@@ -545,9 +574,9 @@ export class EdgeRecsElement extends LitElement {
             @focusin=${() => (this.active = i)}>
             ${template
               ? html`<div class="custom"></div>`
-              : html`<a part="link" href=${p.link} tabindex=${live(tab)} @click=${() => this.select(card)} @auxclick=${(e: MouseEvent) => e.button === 1 && this.select(card)}>
-                  <img part="image" src=${p.image_link} alt="" loading="lazy" />
-                  <span part="title" class="title">${p.title}</span>
+              : html`<a part="link" href=${ifDefined(webUrl(p.link))} tabindex=${live(tab)} @click=${() => this.select(card)} @auxclick=${(e: MouseEvent) => e.button === 1 && this.select(card)}>
+                  ${webUrl(p.image_link) ? html`<img part="image" src=${p.image_link} alt="" loading="lazy" />` : nothing}
+                  <span part="title" class="title" dir="auto">${p.title}</span>
                   <span part="price" class="price"
                     >${money(locale, p.currency, onSale ? p.sale_price! : p.price)}${onSale
                       ? html`<span part="was" class="was">${money(locale, p.currency, p.price)}</span>`
