@@ -10,6 +10,8 @@ import { isRecord, show } from '../core/errors.ts';
 import { FEDERATED_LEARNING_HEADER } from '../core/federated/codec.ts';
 import { deliveryRoutes } from './delivery.ts';
 import { handleError, handleNotFound } from './errors.ts';
+import { createAdmission } from './federated/admission.ts';
+import { admissionRoutes } from './federated/admission-routes.ts';
 import type { Federation } from './federated/engine.ts';
 import { CLIENT_TOKEN_HEADER, federatedRoutes, roundsAdminRoutes, type FederatedRouteOptions } from './federated/routes.ts';
 import type { RegistryWriter } from './admin/registry-ops.ts';
@@ -137,10 +139,12 @@ export const CORS_POLICY: Omit<CorsOptions, 'origins'> = {
   allowMethods: ['GET', 'HEAD', 'POST'],
   // X-Canary-Bucket: the widget's once-per-session draw that keeps a shopper on one side of a canary.
   // X-Client-Token: the anonymous, daily-rotated token a federated update (`/v1/updates`) carries.
-  allowHeaders: ['If-None-Match', 'If-Range', 'Range', 'Content-Type', 'X-Canary-Bucket', CLIENT_TOKEN_HEADER],
+  // Authorization: the Privacy Pass token an update spends (RFC 9577 `PrivateToken`).
+  allowHeaders: ['If-None-Match', 'If-Range', 'Range', 'Content-Type', 'X-Canary-Bucket', CLIENT_TOKEN_HEADER, 'Authorization'],
   // Not CORS-safelisted, yet the widget needs them to revalidate, resume and report its version.
   // X-Federated-Learning: whether the widget may upload updates at all (`FEDERATED_LEARNING_HEADER`).
-  exposeHeaders: ['ETag', 'X-Model-Version', 'Content-Range', 'Accept-Ranges', 'X-Delta-From', 'Retry-After', FEDERATED_LEARNING_HEADER],
+  // WWW-Authenticate: the token challenge of a 401 from `/v1/updates`.
+  exposeHeaders: ['ETag', 'X-Model-Version', 'Content-Range', 'Accept-Ranges', 'X-Delta-From', 'Retry-After', FEDERATED_LEARNING_HEADER, 'WWW-Authenticate'],
   maxAge: 600,
 };
 
@@ -183,6 +187,10 @@ function checkOptions(options: AppOptions): Required<Pick<AppOptions, 'storage' 
   if (federated !== undefined && !(isRecord(federated) && hasMethods(federated.federation, ['submit', 'delta', 'rounds']))) {
     fail('federated must be { federation: createFederation(...) }');
   }
+  const admission: unknown = federated?.admission;
+  if (admission !== undefined && admission !== false && !hasMethods(admission, ['directory', 'issue', 'redeem'])) {
+    fail('federated.admission must be createAdmission(...) or false');
+  }
   const { peer = urlPeer } = options;
   if (typeof peer !== 'function') fail('peer must be a function (c) => { address, secure }');
   return { storage, trustedKeys: keys, widget, allowedOrigins: origins, mount, federated, peer };
@@ -216,7 +224,10 @@ export function createApp(options: AppOptions): Hono {
   const fedKey = federated?.federation.publicKey;
   const servedKeys = fedKey && !trustedKeys.some((k) => k.keyId === fedKey.keyId) ? [...trustedKeys, fedKey] : trustedKeys;
   app.route('/v1', deliveryRoutes(storage, servedKeys, federated !== undefined));
-  app.route('/v1', federatedRoutes(federated?.federation, federated ?? {}, peer));
+  // Admission is on wherever federation is, unless the operator passed `admission: false`.
+  const admission = federated ? (federated.admission === false ? null : (federated.admission ?? createAdmission())) : null;
+  app.route('/v1', admissionRoutes(admission, peer, federated !== undefined));
+  app.route('/v1', federatedRoutes(federated?.federation, { ...federated, admission: admission ?? false }, peer));
   if (federated) {
     // Behind the admin guard `installOperations` put on /v1/admin/*; absent without a federation, so
     // the dashboard can say rounds are not available here.

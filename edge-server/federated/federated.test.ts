@@ -13,7 +13,10 @@ import { currentManifest, publishArtifact } from '../registry.ts';
 import type { Storage } from '../storage.ts';
 import { expectError, memoryWidget, signer, tinyArtifact, TINY } from '../test-support.ts';
 import { createFederation, resolveFederationSettings, tokenHash, type FederationOptions, type ItemCountsSink } from './engine.ts';
+import { nodeRsaRaw } from '../adapters/node/rsa-raw.ts';
+import { createAdmission } from './admission.ts';
 import { roundsAdminRoutes } from './routes.ts';
+import { tryToken } from './token-support.ts';
 import { memoryRoundStore, type RoundStore } from './store.ts';
 import { clientToken, deviceAddress, testPeer, TEST_PEER_HEADER, tinyUpdate } from './test-support.ts';
 
@@ -55,19 +58,29 @@ async function setup(options: Partial<FederationOptions> = {}, maxUpdateBytes?: 
     trustedKeys: trusted,
     widget: memoryWidget({}),
     adminTokens: [ADMIN],
-    federated: { federation, ...(maxUpdateBytes ? { maxUpdateBytes } : {}) },
+    federated: { federation, admission: testAdmission(), ...(maxUpdateBytes ? { maxUpdateBytes } : {}) },
     peer: testPeer,
   });
   return { app, storage, rounds, fedKey, federation, counts };
 }
 
 /** Device n of `clientToken(n)` sends from its own address, `deviceAddress(n)`, unless `from` names one. */
-function upload(app: Setup['app'], body: Uint8Array<ArrayBuffer>, token: string | null = clientToken(1), type = 'application/vnd.edge-recs.update', from?: string): Promise<Response> {
+/**
+ * Admission on, with real tokens; these tests are about rounds, where one test device may send many
+ * updates a day, so a source gets plenty (`admission.test.ts` tests the one-a-day default).
+ */
+const testAdmission = () => createAdmission({ rsaRaw: nodeRsaRaw, tokensPerDay: 1000 });
+
+/** Device n of `clientToken(n)` sends from its own address, `deviceAddress(n)`, unless `from` names one, with a token issued to that address where the server issues them. */
+async function upload(app: Setup['app'], body: Uint8Array<ArrayBuffer>, token: string | null = clientToken(1), type = 'application/vnd.edge-recs.update', from?: string): Promise<Response> {
   const headers: Record<string, string> = { 'Content-Type': type };
   if (token !== null) headers['X-Client-Token'] = token;
   const device = /^device-(\d+)-/.exec(token ?? '');
   headers[TEST_PEER_HEADER] = from ?? deviceAddress(device ? Number(device[1]) : 0);
-  return Promise.resolve(app.request('/v1/updates', { method: 'POST', headers, body }));
+  // A server without federation issues none: the update then goes without one.
+  const admitted = await tryToken(app, headers[TEST_PEER_HEADER]);
+  if (admitted.ok) headers.Authorization = admitted.authorization;
+  return app.request('/v1/updates', { method: 'POST', headers, body });
 }
 
 async function fillRound(s: Setup, first = 1, baseVersion = 'v1'): Promise<void> {
@@ -165,7 +178,7 @@ describe('POST /v1/updates', () => {
       storage: s.storage,
       trustedKeys: [],
       widget: memoryWidget({}),
-      federated: { federation: s.federation, hashToken: (token) => (seen.push(token), tokenHash(token)) },
+      federated: { federation: s.federation, admission: testAdmission(), hashToken: (token) => (seen.push(token), tokenHash(token)) },
       peer: testPeer,
     });
     expect((await upload(app, tinyUpdate({ seed: 1 }), clientToken(1))).status).toBe(202);

@@ -9,8 +9,9 @@ import { limitBody } from '../body.ts';
 import { bearerToken } from '../admin/auth.ts';
 import { ApiError } from '../errors.ts';
 import { IMMUTABLE, noneMatch, quoteEtag } from '../http.ts';
-import { sourceKey, urlPeer, type PeerOf } from '../peer.ts';
 import { securedResponse, withApiSecurity } from '../security.ts';
+import { sourceKey, urlPeer, type PeerOf } from '../peer.ts';
+import type { Admission } from './admission.ts';
 import { CLIENT_TOKEN, tokenHash, type Federation } from './engine.ts';
 
 export interface FederatedRouteOptions {
@@ -30,6 +31,15 @@ export interface FederatedRouteOptions {
    * @example { hashToken: (token) => createHash('sha256').update(token).digest('hex').slice(0, 32) }
    */
   hashToken?: (token: string) => string | Promise<string>;
+  /**
+   * Admission: each update must spend a Privacy Pass token (RFC 9577 `Authorization: PrivateToken
+   * token=...`), issued at `/v1/federated/tokens` at most `tokensPerDay` times per network source per
+   * day (`admission.ts`). Default: `createAdmission()` with keys in memory; the Node and Workers adapters
+   * pass one with durable keys. `false` takes updates without tokens: UNSAFE, since one script with
+   * made-up client tokens can then fill whole rounds; only for a closed test setup.
+   * @example { admission: createAdmission({ store: await openDiskAdmissionStore(dir), tokensPerDay: 2 }) }
+   */
+  admission?: Admission | false;
 }
 
 /** Header carrying the device's anonymous client token: random, rotated daily by the device, never tied to a user. */
@@ -44,6 +54,7 @@ export function federatedRoutes(federation: Federation | undefined, options: Fed
   const maxBytes = options.maxUpdateBytes ?? 256 * 1024;
   if (!Number.isInteger(maxBytes) || maxBytes < 1024) throw new TypeError(`createApp: federated.maxUpdateBytes must be an integer >= 1024 (got ${String(maxBytes)})`);
   const hashToken = options.hashToken ?? tokenHash;
+  const admission = options.admission || null;
   if (typeof hashToken !== 'function') throw new TypeError('createApp: federated.hashToken must be a function (token) => hex digest');
   const routes = new Hono();
 
@@ -65,8 +76,18 @@ export function federatedRoutes(federation: Federation | undefined, options: Fed
     async (c) => {
       const bytes = new Uint8Array(await c.req.arrayBuffer());
       if (bytes.byteLength > maxBytes) throw new ApiError(413, 'payload_too_large', `an update may be at most ${maxBytes} bytes`);
-      // The source the per-round share cap counts by (`maxSourceShare`): the client address, never stored.
-      const result = await federation!.submit({ bytes, tokenHash: await hashToken(c.req.header(CLIENT_TOKEN_HEADER)!), source: sourceKey(peer(c).address) });
+      // Spent before the update is looked at, so two requests with one token cannot both pass; given back
+      // when the update is refused, so a token admits exactly one accepted update.
+      const redemption = await admission?.redeem(c.req.header('Authorization'));
+      let result;
+      try {
+        // The source the per-round share cap counts by (`maxSourceShare`): the client address, never stored.
+        result = await federation!.submit({ bytes, tokenHash: await hashToken(c.req.header(CLIENT_TOKEN_HEADER)!), source: sourceKey(peer(c).address) });
+      } catch (err) {
+        await redemption?.release();
+        throw err;
+      }
+      if (result.duplicate) await redemption?.release();
       return securedResponse(JSON.stringify(result), result.duplicate ? 200 : 202, RECEIPT_HEADERS);
     },
   );

@@ -19,9 +19,12 @@ import { createApp } from '../app.ts';
 import { createMemoryStorage } from '../memory-storage.ts';
 import { publishArtifact } from '../registry.ts';
 import { memoryWidget, signer } from '../test-support.ts';
+import { nodeRsaRaw } from '../adapters/node/rsa-raw.ts';
+import { createAdmission } from './admission.ts';
 import { createFederation } from './engine.ts';
 import { memoryRoundStore } from './store.ts';
 import { clientToken, deviceAddress, testPeer, TEST_PEER_HEADER } from './test-support.ts';
+import { tokenFor } from './token-support.ts';
 
 const CONFIG: ModelConfig = { numItems: 240, dim: 8, blocks: 1, heads: 1, maxLen: 4 };
 const ITEM_IDS = Array.from({ length: CONFIG.numItems }, (_, i) => `sku-${String(i + 1).padStart(4, '0')}`);
@@ -42,14 +45,14 @@ async function trendingAfterRound(history: (device: number) => number[], seed: n
   const base = await buildArtifact({ name: 'default', version: 'v1', config: CONFIG, itemIds: ITEM_IDS, weights, quantization: 'float32', createdAt: '2026-01-01T00:00:00.000Z' }, key);
   await publishArtifact(storage, base, { trusted });
   const federation = createFederation({ storage, rounds: memoryRoundStore(), signingKey: fedKey, cohort: COHORT, aggregation: DEMO_AGGREGATION, epsilonBudget: 1000, normal: normal(rng(seed)) });
-  // Each device its own network source.
-  const app = createApp({ storage, trustedKeys: trusted, widget: memoryWidget({}), analytics: { store: createMemoryAnalytics() }, federated: { federation }, peer: testPeer });
+  // Each device its own network source, with its own admission token.
+  const app = createApp({ storage, trustedKeys: trusted, widget: memoryWidget({}), analytics: { store: createMemoryAnalytics() }, federated: { federation, admission: createAdmission({ rsaRaw: nodeRsaRaw }) }, peer: testPeer });
 
   for (let device = 1; device <= COHORT; device++) {
     const update = await trainClientUpdate({ config: CONFIG, weights }, history(device), { steps: 1, random: rng(seed * 1000 + device) });
     expect(update.delta.rows.indices).toHaveLength(64); // padded: own items, then cover
     const body = encodeClientUpdate(update.delta, { model: 'default', baseVersion: 'v1', config: CONFIG });
-    const res = await app.request('/v1/updates', { method: 'POST', headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': clientToken(device), [TEST_PEER_HEADER]: deviceAddress(device) }, body });
+    const res = await app.request('/v1/updates', { method: 'POST', headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': clientToken(device), [TEST_PEER_HEADER]: deviceAddress(device), Authorization: await tokenFor(app, deviceAddress(device)) }, body });
     expect(res.status).toBe(202);
   }
   expect((await federation.rounds('default')).map((r) => r.status)).toEqual(['published']);

@@ -64,7 +64,8 @@ export const TRAINING_DEFAULTS: TrainingOptions = { minEvents: 5, place: 'worker
 /** What one training attempt did (the detail of the trainer's `outcome` event). */
 export type TrainingOutcome =
   | { status: 'uploaded'; version: string; bytes: number; place: Place; modelVia: 'current' | 'delta' | 'full'; upload: Extract<UploadResult, { status: 'accepted' }> }
-  | { status: 'skipped'; reason: 'no_consent' | 'too_few_events' | 'short_history' | 'no_federation' }
+  /** `no_token`: the server gave this network source no admission token today (it had its share): this device sits the round out. */
+  | { status: 'skipped'; reason: 'no_consent' | 'too_few_events' | 'short_history' | 'no_federation' | 'no_token' }
   | { status: 'failed'; reason: string };
 
 const STATE_KEY = 'edge-recs:federated';
@@ -161,6 +162,10 @@ export class FederatedTrainer extends EventTarget {
       return { status: 'skipped', reason: 'no_federation' };
     }
     const { server, model: name, trusted } = this.host.config;
+    // The token first: without one there is nothing to train for. Its code loads only on this path.
+    const { admissionToken } = await import('./admission.ts');
+    const admitted = await admissionToken(server, signal);
+    if (!admitted.ok) return { status: 'skipped', reason: 'no_token' };
     const refreshed = await refreshModel(this.model, { server, model: name, trusted: [...trusted], signal });
     this.model = refreshed.model;
     const { manifest, itemIds, weights } = refreshed.model;
@@ -179,7 +184,11 @@ export class FederatedTrainer extends EventTarget {
     if (!result.ok) return { status: 'failed', reason: result.error };
     // Consent may have been withdrawn while training ran: then nothing leaves the device.
     if (!this.consented()) return { status: 'skipped', reason: 'no_consent' };
-    const upload = await uploadUpdate(`${server}/v1/updates`, result.bytes, this.token(), { ...this.options.upload, signal });
+    const authorization = admitted.authorization ?? undefined;
+    const upload = await uploadUpdate(`${server}/v1/updates`, result.bytes, this.token(), { ...this.options.upload, signal, ...(authorization ? { authorization } : {}) });
+    // Spent when accepted; a 401 says the token is no good (spent or its key gone): dropped either way.
+    // Any other refusal gave it back, and it waits for the next attempt.
+    await admitted.settle(upload.status === 'accepted' || (upload.status === 'refused' && upload.httpStatus === 401) ? 'spent' : 'kept');
     if (upload.status === 'refused' && upload.code === 'stale_version') {
       // A round closed meanwhile: the next attempt refreshes the model (delta) and trains on it.
       return { status: 'failed', reason: 'stale_version' };

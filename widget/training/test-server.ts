@@ -4,7 +4,8 @@
  * storage) with federated learning on — `createFederation` with a round of 2 updates — and a tiny signed
  * model published as `v1`. Nothing is mocked: updates go through the real intake and rounds.
  *
- * Test-only routes beside the app: `POST /fed/__reset` (a fresh server) and `GET /fed/__state` (the
+ * Test-only routes beside the app: `POST /fed/__reset` (a fresh server; `?tokensPerDay=N` sets its
+ * admission tokens per source and day, default 1000: the test browser is one source for many trainers) and `GET /fed/__state` (the
  * updates pending in the open round and the rounds closed).
  */
 import { buildArtifact } from '../../core/artifact/artifact.ts';
@@ -12,7 +13,9 @@ import { generateKeyFile } from '../../core/artifact/signing.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { initWeights } from '../../core/model/weights.ts';
 import { normal, rng } from '../../core/random.ts';
+import { nodeRsaRaw } from '../../edge-server/adapters/node/rsa-raw.ts';
 import { createApp } from '../../edge-server/app.ts';
+import { createAdmission } from '../../edge-server/federated/admission.ts';
 import { createFederation } from '../../edge-server/federated/engine.ts';
 import { memoryRoundStore } from '../../edge-server/federated/store.ts';
 import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
@@ -21,7 +24,7 @@ import { publishArtifact } from '../../edge-server/registry.ts';
 export const FED_ITEMS = Array.from({ length: 30 }, (_, i) => `p${i + 1}`);
 const MODEL: ModelConfig = { numItems: FED_ITEMS.length, dim: 8, blocks: 1, heads: 1, maxLen: 10 };
 
-async function build(): Promise<{ fetch(r: Request): Promise<Response>; state(): Promise<unknown> }> {
+async function build(tokensPerDay = 1000): Promise<{ fetch(r: Request): Promise<Response>; state(): Promise<unknown> }> {
   const key = await generateKeyFile();
   const fedKey = await generateKeyFile();
   const trustedKeys = [{ keyId: key.keyId, publicKey: key.publicKey }];
@@ -39,7 +42,9 @@ async function build(): Promise<{ fetch(r: Request): Promise<Response>; state():
     epsilonBudget: 1e9,
     normal: normal(rng(1)),
   });
-  const app = createApp({ storage, trustedKeys, widget: { get: async () => null }, federated: { federation } });
+  // Real admission tokens; the test browser is one network source for many trainers, hence the daily allowance.
+  const admission = createAdmission({ rsaRaw: nodeRsaRaw, tokensPerDay });
+  const app = createApp({ storage, trustedKeys, widget: { get: async () => null }, federated: { federation, admission } });
   return {
     fetch: async (request) => app.fetch(request),
     state: async () => {
@@ -57,7 +62,8 @@ export async function startFederatedTestServer(): Promise<{ fetch(request: Reque
       const url = new URL(request.url);
       url.pathname = url.pathname.replace(/^\/fed/, '');
       if (url.pathname === '/__reset') {
-        server = await build();
+        const perDay = url.searchParams.get('tokensPerDay');
+        server = await build(perDay ? Number(perDay) : undefined);
         return new Response(null, { status: 204 });
       }
       if (url.pathname === '/__state') return Response.json(await server.state(), { headers: { 'cache-control': 'no-store' } });

@@ -4,6 +4,7 @@
  * fallback), the upload through `POST /v1/updates` into the federation's round, the consent gate, the
  * verified delta download after a round closes, and the backoff of a failing upload.
  */
+import { deleteDB } from 'idb';
 import type { ShopEvent } from '../../core/events.ts';
 import { deepEqual, equal, ok } from '../../test/browser/support/assert.ts';
 import { beforeEach, describe, it } from '../../test/browser/support/mocha.ts';
@@ -13,6 +14,7 @@ import { Engine } from '../engine.ts';
 import { fetchModel } from '../runtime/model.ts';
 import { DB_NAME } from '../store.ts';
 import { refreshModel } from './delta.ts';
+import { admissionToken } from './admission.ts';
 import { FederatedTrainer, type TrainingHost, type TrainingOutcome } from './index.ts';
 import { startWorker } from './run.ts';
 import { uploadUpdate } from './upload.ts';
@@ -47,6 +49,13 @@ async function serverState(): Promise<{ pending: number; rounds: Array<{ round: 
   return (await fetch(`${SERVER}/__state`)).json();
 }
 
+/** A fresh server, and no admission token kept from an earlier one (its issuer key is gone). */
+async function reset(query = ''): Promise<void> {
+  localStorage.removeItem(STATE_KEY);
+  await deleteDB('edge-recs-admission');
+  await fetch(`${SERVER}/__reset${query}`, { method: 'POST' });
+}
+
 function expectUploaded(outcome: TrainingOutcome): Extract<TrainingOutcome, { status: 'uploaded' }> {
   ok(outcome.status === 'uploaded', `expected an upload, got ${JSON.stringify(outcome)}`);
   return outcome;
@@ -54,8 +63,7 @@ function expectUploaded(outcome: TrainingOutcome): Extract<TrainingOutcome, { st
 
 describe('on-device training (real worker, real edge server)', () => {
   beforeEach(async () => {
-    localStorage.removeItem(STATE_KEY);
-    await fetch(`${SERVER}/__reset`, { method: 'POST' });
+    await reset();
   });
 
   it('trains in a Web Worker and uploads an update that the server stores in the open round', async () => {
@@ -68,6 +76,49 @@ describe('on-device training (real worker, real edge server)', () => {
     equal(outcome.upload.body.pending, 1, 'updates pending in the round (server answer)');
     ok(outcome.bytes < 20 * 1024, `update of ${outcome.bytes} bytes is under 20 KB`);
     deepEqual(await serverState(), { pending: 1, rounds: [] }, 'server state');
+  });
+
+  it('spends an admission token per upload, keeping it in IndexedDB until an upload spends it', async () => {
+    const since = performance.now();
+    const held = await admissionToken(SERVER);
+    ok(held.ok && held.authorization?.startsWith('PrivateToken token='), `a Privacy Pass token (got ${JSON.stringify(held)})`);
+    // Not spent yet: the trainer takes the stored one rather than asking again.
+    const trainer = new FederatedTrainer(new Host(granted, views('p1', 'p2', 'p3')), fast);
+    expectUploaded(await trainer.trainNow());
+    trainer.dispose();
+    const issued = performance.getEntriesByType('resource').filter((e) => e.startTime >= since && e.name.endsWith('/v1/federated/tokens'));
+    equal(issued.length, 2, 'one directory read and one issuance, for one token');
+    // Spent: the same token again is refused (double spend), and the device holds none now.
+    const replay = await uploadUpdate(`${SERVER}/v1/updates`, new Uint8Array(10), 'device-token-0123456789', { retries: 0, authorization: held.ok ? held.authorization! : '' });
+    deepEqual(replay, { status: 'refused', attempts: 1, httpStatus: 401, code: 'token_spent' }, 'the spent token replayed');
+    const next = await admissionToken(SERVER);
+    ok(next.ok && next.authorization !== (held.ok && held.authorization), 'a new token for the next upload');
+  });
+
+  it('sits the round out, quietly and without asking again, once this network source had its tokens for the day', async () => {
+    await reset('?tokensPerDay=1');
+    const first = new FederatedTrainer(new Host(granted, views('p1', 'p2', 'p3')), fast);
+    expectUploaded(await first.trainNow());
+    first.dispose();
+    // Another device behind the same address (a fresh profile): the issuer says no.
+    localStorage.removeItem(STATE_KEY);
+    await deleteDB('edge-recs-admission');
+    const warnings: unknown[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args);
+    try {
+      const second = new FederatedTrainer(new Host(granted, views('p4', 'p5', 'p6')), fast);
+      deepEqual(await second.trainNow(), { status: 'skipped', reason: 'no_token' }, 'refused issuance');
+      const since = performance.now();
+      deepEqual(await second.trainNow(), { status: 'skipped', reason: 'no_token' }, 'later the same day');
+      second.dispose();
+      const asked = performance.getEntriesByType('resource').filter((e) => e.startTime >= since && e.name.includes('/fed/v1/'));
+      deepEqual(asked.map((e) => e.name), [], 'no request after the refusal');
+    } finally {
+      console.warn = warn;
+    }
+    deepEqual(warnings, [], 'no warning');
+    deepEqual(await serverState(), { pending: 1, rounds: [] }, 'one update in the round');
   });
 
   it('trains and sends nothing where the server said, with its manifest, that it takes no updates', async () => {
@@ -227,9 +278,8 @@ describe('on-device training in the page\'s engine', () => {
   };
 
   beforeEach(async () => {
-    localStorage.removeItem(STATE_KEY);
     indexedDB.deleteDatabase(DB_NAME);
-    await fetch(`${SERVER}/__reset`, { method: 'POST' });
+    await reset();
   });
 
   it('uploads after 5 stored events with consent, and the server counts it', async () => {
@@ -291,8 +341,12 @@ describe('update upload', () => {
   });
 
   it('does not retry an update the server refuses for good', async () => {
-    await fetch(`${SERVER}/__reset`, { method: 'POST' });
-    const result = await uploadUpdate(`${SERVER}/v1/updates`, new Uint8Array(10), 'device-token-0123456789', { retries: 3, baseDelayMs: 50 });
+    await reset();
+    const admitted = await admissionToken(SERVER);
+    ok(admitted.ok && admitted.authorization, 'a token');
+    const result = await uploadUpdate(`${SERVER}/v1/updates`, new Uint8Array(10), 'device-token-0123456789', { retries: 3, baseDelayMs: 50, authorization: admitted.authorization! });
     deepEqual(result, { status: 'refused', attempts: 1, httpStatus: 400, code: 'bad_update' }, 'result');
+    const tokenless = await uploadUpdate(`${SERVER}/v1/updates`, new Uint8Array(10), 'device-token-0123456789', { retries: 3, baseDelayMs: 50 });
+    deepEqual(tokenless, { status: 'refused', attempts: 1, httpStatus: 401, code: 'token_required' }, 'without a token');
   });
 });

@@ -21,6 +21,8 @@ export interface UploadOptions {
   /** Uniform source for the jitter. Default `Math.random`. */
   random: () => number;
   signal?: AbortSignal;
+  /** The `Authorization` value of the admission token the upload spends (`admission.ts`); none where the server takes updates without one. */
+  authorization?: string;
 }
 
 export const UPLOAD_DEFAULTS: UploadOptions = { retries: 5, baseDelayMs: 2000, maxDelayMs: 120_000, random: Math.random };
@@ -53,7 +55,7 @@ export async function uploadUpdate(url: string, bytes: Uint8Array, clientToken: 
       o.signal?.throwIfAborted();
       const res = await fetch(url, {
         method: 'POST',
-        headers: { 'Content-Type': UPDATE_MEDIA_TYPE, 'X-Client-Token': clientToken },
+        headers: { 'Content-Type': UPDATE_MEDIA_TYPE, 'X-Client-Token': clientToken, ...(o.authorization ? { Authorization: o.authorization } : {}) },
         body: bytes as Uint8Array<ArrayBuffer>,
         credentials: 'omit',
         // The page's URL (a product page) must never travel with the client token, whatever the shop's referrer policy.

@@ -56,7 +56,9 @@ Options:
                            with --demo)
   --federated-config FILE  round settings as JSON (createFederation options: cohort, epsilonBudget,
                            delta, aggregation, ...) (default: the federation defaults; a 20-device
-                           demo setting with --demo)
+                           demo setting with --demo); its "admission" sets the update tokens
+                           ({ "tokensPerDay": 1, "maxSourcesPerDay": 100000 }; keys in DATA/admission),
+                           "admission": false takes updates without tokens (unsafe)
   --nginx-config           print the nginx configuration that fronts this server (nginx serves the
                            blobs from DATA/store by sendfile, Node the rest) for these PORT,
                            EDGE_RECS_DATA, --host and --allow-origin, and exit (default: off)

@@ -17,6 +17,9 @@ import { workerCatalogParser } from './catalog-parser.ts';
 import { openDiskCatalog } from './catalog-store.ts';
 import { openDiskAdminSessions } from './admin-sessions.ts';
 import { createFederation } from '../../federated/engine.ts';
+import { createAdmission, type AdmissionOptions } from '../../federated/admission.ts';
+import { openDiskAdmissionStore } from './admission-store.ts';
+import { nodeRsaRaw } from './rsa-raw.ts';
 import { DEFAULT_DATA, DEFAULT_PORT, parseServerArgs, UsageError, USAGE, type ServerArgs } from './args.ts';
 import { nginxFrontConfig } from './nginx-front.ts';
 import { openDiskRoundStore } from './round-store.ts';
@@ -130,9 +133,13 @@ async function main(): Promise<void> {
     mount = (app) => app.route('/', routes);
   }
   const federatedConfig = values['federated-config'] ? JSON.parse(await readFile(values['federated-config'], 'utf8')) : values.demo ? DEMO_FEDERATION : {};
+  // `admission` in the federated config: the token issuer's options (tokensPerDay, maxSourcesPerDay, issuerName), or false (unsafe).
+  const { admission: admissionConfig, ...roundConfig } = federatedConfig as { admission?: Omit<AdmissionOptions, 'store' | 'rsaRaw' | 'now'> | false };
   const federation = federationKey
-    ? createFederation({ ...federatedConfig, storage, rounds: await openDiskRoundStore(join(dataDir, 'federated')), signingKey: federationKey })
+    ? createFederation({ ...roundConfig, storage, rounds: await openDiskRoundStore(join(dataDir, 'federated')), signingKey: federationKey })
     : undefined;
+  const admission =
+    federation && admissionConfig !== false ? createAdmission({ ...admissionConfig, store: await openDiskAdmissionStore(join(dataDir, 'admission')), rsaRaw: nodeRsaRaw }) : false;
   const app = createApp({
     storage,
     trustedKeys: trusted,
@@ -146,7 +153,7 @@ async function main(): Promise<void> {
     parseCatalog: workerCatalogParser(),
     peer: nodePeer(trustedProxies(values['trust-proxy'])),
     adminSessions,
-    ...(federation ? { federated: { federation, hashToken: nodeTokenHash } } : {}),
+    ...(federation ? { federated: { federation, hashToken: nodeTokenHash, admission } } : {}),
   });
   const server = await serveNode({ port, app, ...(values.host !== undefined ? { hostname: values.host } : {}) });
   const url = `${server.url}/`;
