@@ -48,6 +48,15 @@ describe('readConfig', () => {
     expect(warnings.join('\n')).toMatch(/data-locale must be a BCP 47 language tag/);
   });
 
+  it('data-require-signed-catalog is a boolean attribute: present means on, whatever its value (a typo fails closed)', () => {
+    expect(read({}).config.requireSignedCatalog).toBeUndefined();
+    expect(read({ requireSignedCatalog: '' })).toMatchObject({ config: { requireSignedCatalog: true }, warnings: [] });
+    expect(read({ requireSignedCatalog: 'true' })).toMatchObject({ config: { requireSignedCatalog: true }, warnings: [] });
+    const off = read({ requireSignedCatalog: 'false' });
+    expect(off.config.requireSignedCatalog).toBe(true);
+    expect(off.warnings).toEqual(['data-require-signed-catalog is a boolean attribute: present means a signed catalog is required (got "false"); requiring it']);
+  });
+
   it('falls back to "en" when the browser reports no usable language', () => {
     expect(read({}, '').config.locale).toBe('en');
     expect(read({}).config.locale).toBe('en');
