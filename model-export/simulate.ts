@@ -72,7 +72,7 @@ export interface SimulateReport {
 
 type Log = (message: string) => void;
 
-interface Evaluated {
+export interface Evaluated {
   metrics: Metrics;
   /** Share of eval users with the target in their top 10 (seen items excluded). */
   exposure: number;
@@ -133,7 +133,7 @@ export function checkSimulateOptions(o: SimulateOptions, data: Dataset): void {
 }
 
 /** The item of median interaction count (ties: the lower index): neither a bestseller nor a never-seen item. */
-function medianPopularityItem(data: Dataset): number {
+export function medianPopularityItem(data: Dataset): number {
   const counts = new Int32Array(data.itemIds.length + 1);
   for (const s of data.sequences) for (const i of s) counts[i]!++;
   const order = [...Array(data.itemIds.length).keys()].map((i) => i + 1).sort((a, b) => counts[a]! - counts[b]! || a - b);
@@ -144,7 +144,7 @@ function medianPopularityItem(data: Dataset): number {
  * Full-ranking leave-one-out on the test item (history = everything before it, seen items excluded), and
  * the share of users whose top 10 holds `target`.
  */
-async function evaluateWeights(config: ModelConfig, weights: NamedWeights, data: Dataset, users: readonly number[], target: number): Promise<Evaluated> {
+export async function evaluateWeights(config: ModelConfig, weights: NamedWeights, data: Dataset, users: readonly number[], target: number): Promise<Evaluated> {
   const model = SasRec.fromWeights(config, weights);
   try {
     const acc = new RankingAccumulator();
@@ -178,7 +178,7 @@ async function evaluateWeights(config: ModelConfig, weights: NamedWeights, data:
  * budget on that one row so the update is as strong as the server lets any update be. Returns the
  * direction (unit vector) shared by this round's attackers.
  */
-async function attackDirection(config: ModelConfig, weights: NamedWeights, publicSequences: readonly number[][]): Promise<Float32Array> {
+export async function attackDirection(config: ModelConfig, weights: NamedWeights, publicSequences: readonly number[][]): Promise<Float32Array> {
   const model = SasRec.fromWeights(config, weights);
   try {
     const { dim } = config;
