@@ -34,30 +34,30 @@ export interface UnknownNamesOutcome {
   rssGrowthBytes: number;
 }
 
-type Route = { name: string; send: (url: string, n: string) => Promise<Response> };
+type Route = { name: string; send: (url: string, n: string, from: Record<string, string>) => Promise<Response> };
 
 const CLIENT_TOKEN = 'abuse-unknown-names-token-0001';
 
 const ROUTES: Route[] = [
-  { name: 'manifest', send: (url, n) => fetch(`${url}/v1/models/${n}/manifest`) },
-  { name: 'deltas', send: (url, n) => fetch(`${url}/v1/models/${n}/deltas?from=v1`) },
+  { name: 'manifest', send: (url, n, from) => fetch(`${url}/v1/models/${n}/manifest`, { headers: from }) },
+  { name: 'deltas', send: (url, n, from) => fetch(`${url}/v1/models/${n}/deltas?from=v1`, { headers: from }) },
   {
     name: 'metrics',
-    send: (url, n) =>
+    send: (url, n, from) =>
       fetch(`${url}/v1/metrics`, {
         method: 'POST',
-        headers: { 'Content-Type': 'text/plain' },
+        headers: { 'Content-Type': 'text/plain', ...from },
         body: JSON.stringify({ model: n, counters: [{ placement: 'for-you', modelVersion: 'v1', variant: 'viewed.1', event: 'impression', count: 1 }] }),
       }),
   },
   {
     name: 'updates',
-    send: (url, n) =>
-      fetch(`${url}/v1/updates`, { method: 'POST', headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': CLIENT_TOKEN }, body: tinyUpdate({ model: n }) }),
+    send: (url, n, from) =>
+      fetch(`${url}/v1/updates`, { method: 'POST', headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': CLIENT_TOKEN, ...from }, body: tinyUpdate({ model: n }) }),
   },
-  { name: 'popular', send: (url, n) => fetch(`${url}/v1/popular?model=${n}`) },
+  { name: 'popular', send: (url, n, from) => fetch(`${url}/v1/popular?model=${n}`, { headers: from }) },
   // A blob address that is not stored: 64 hex digits made from the name.
-  { name: 'blobs', send: (url, n) => fetch(`${url}/v1/blobs/${Buffer.from(n.padEnd(32, '0').slice(-32)).toString('hex')}`) },
+  { name: 'blobs', send: (url, n, from) => fetch(`${url}/v1/blobs/${Buffer.from(n.padEnd(32, '0').slice(-32)).toString('hex')}`, { headers: from }) },
 ];
 
 /** A made-up model name as long as the syntax allows (64), so a remembered miss costs what it can. */
@@ -67,13 +67,19 @@ export async function unknownNames(options: UnknownNamesOptions): Promise<Unknow
   const { names } = options;
   const warmup = options.warmup ?? Math.min(1000, names);
   const concurrency = options.concurrency ?? 16;
-  const server = await startMainProcess({ federated: true, heapProbe: true });
+  // Behind a trusted proxy (loopback), requests from many addresses: a per-source rate limit must not
+  // answer before the name is looked up.
+  const server = await startMainProcess({ federated: true, heapProbe: true, args: ['--trust-proxy', '127.0.0.1'] });
   const statuses: Record<string, Record<string, number>> = {};
   const attack = async (phase: string, count: number): Promise<void> => {
     for (const route of ROUTES) {
       const seen = (statuses[route.name] ??= {});
       await pool(count, concurrency, async (i) => {
-        const res = await route.send(server.url, madeUp(route.name, phase, i));
+        // 1,000 addresses in turn, the same in warmup and attack, so the limiters' per-source state (bounded
+        // on its own) is in place before the first measurement and what grows after it is names alone.
+        const source = i % 1000;
+        const from = { 'X-Forwarded-For': `10.0.${source >> 8}.${source & 255}` };
+        const res = await route.send(server.url, madeUp(route.name, phase, i), from);
         await res.arrayBuffer();
         if (phase === 'attack') seen[res.status] = (seen[res.status] ?? 0) + 1;
       });
