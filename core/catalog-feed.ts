@@ -289,7 +289,7 @@ function decodeEntities(text: string, lineOf: () => number): string {
  * items a feed has.
  */
 interface ItemSink {
-  /** Whether an element opening under `stack` (root first) is an item; called before it is read. */
+  /** Whether an element opening under `stack` (the document node, then the root element...) is an item; called before it is read. */
   isItem(name: string, stack: readonly XmlElement[]): boolean;
   item(element: XmlElement): void;
 }
@@ -380,13 +380,15 @@ function parseXml(text: string, sink: ItemSink): XmlElement {
         attrs.set(m![1]!, decodeEntities(m![2] ?? m![3] ?? '', () => at));
         k = attrRe.lastIndex;
       }
-      const ns = new Map(top.ns);
+      // Shared with the parent unless this element declares a namespace (most elements do not).
+      let ns = top.ns;
       for (const [attr, value] of attrs) {
-        if (attr === 'xmlns') ns.set('', value);
-        else if (attr.startsWith('xmlns:')) ns.set(attr.slice(6), value);
+        if (attr !== 'xmlns' && !attr.startsWith('xmlns:')) continue;
+        if (ns === top.ns) ns = new Map(top.ns);
+        ns.set(attr === 'xmlns' ? '' : attr.slice(6), value);
       }
       const element: XmlElement = { name, attrs, children: [], text: '', line, ns };
-      if (!sink.isItem(name, stack.slice(1))) top.children.push(element);
+      if (!sink.isItem(name, stack)) top.children.push(element);
       else if (selfClosing) sink.item(element);
       else items.add(element);
       if (!selfClosing) stack.push(element);
@@ -446,10 +448,10 @@ export function parseXmlFeed(text: string, options: FeedOptions = {}): Catalog {
   let opened = 0;
   const root = parseXml(text.replace(/^\uFEFF/, ''), {
     isItem(name, stack) {
-      const [top, second] = stack;
+      const [, top, second] = stack;
       const item =
-        (stack.length === 2 && local(top!.name) === 'rss' && local(second!.name) === 'channel' && local(name) === 'item') ||
-        (stack.length === 1 && local(top!.name) === 'feed' && local(name) === 'entry');
+        (stack.length === 3 && local(top!.name) === 'rss' && local(second!.name) === 'channel' && local(name) === 'item') ||
+        (stack.length === 2 && local(top!.name) === 'feed' && local(name) === 'entry');
       if (item && ++opened > maxItems) throw tooManyItems(maxItems);
       return item;
     },
