@@ -74,6 +74,28 @@ export interface DashboardData {
   rounds: Round[];
   /** False when `/v1/admin/rounds` did not answer (federated learning not running on this server). */
   roundsAvailable: boolean;
+  /** The model's privacy budget as `GET /v1/admin/privacy-budget` reports it; absent where it did not answer. */
+  budget?: PrivacyBudget | null;
+}
+
+/** ε spent against the caps, and every reset (`GET /v1/admin/privacy-budget`). */
+export interface PrivacyBudget {
+  totalEpsilon: number;
+  epsilonBudget: number;
+  todayEpsilon: number;
+  epsilonPerDay: number;
+  resets: Array<{ at: string; by: string; before: { totalEpsilon: number; todayEpsilon: number } }>;
+}
+
+function budgetSection(model: string, b: PrivacyBudget | null | undefined): string {
+  if (!b) return '';
+  const resets = b.resets.length
+    ? `<table><tr><th>reset at</th><th>by</th><th>total epsilon before</th><th>today before</th></tr>${[...b.resets]
+        .reverse()
+        .map((r) => `<tr><td>${esc(r.at)}</td><td><code>${esc(r.by)}</code></td><td class="n">${r.before.totalEpsilon.toFixed(3)}</td><td class="n">${r.before.todayEpsilon.toFixed(3)}</td></tr>`)
+        .join('')}</table>`
+    : '<p>The budget has never been reset.</p>';
+  return `<p>Privacy budget: epsilon spent today (UTC) <strong>${b.todayEpsilon.toFixed(3)}</strong> of ${b.epsilonPerDay.toFixed(3)} per day; in total <strong>${b.totalEpsilon.toFixed(3)}</strong> of ${b.epsilonBudget.toFixed(3)}${b.resets.length ? ' since the last reset' : ''}. An admin resets it with <code>POST /v1/admin/privacy-budget/${esc(model)}/reset</code> (bearer token); each reset is recorded here.</p>${resets}`;
 }
 
 function versionsSection(record: ModelRecord | null, model: string): string {
@@ -208,6 +230,6 @@ export function dashboardPage(d: DashboardData): string {
 <form method="post" action="/dashboard/logout" class="inline"><button>Sign out</button></form></header>
 <h2>Model versions</h2>${versionsSection(d.record, d.model)}
 <h2>Recommendations: CTR, conversion and revenue</h2>${metricsSection(d.metrics)}
-<h2>Federated rounds</h2>${roundsSection(d.rounds, d.roundsAvailable)}`,
+<h2>Federated rounds</h2>${budgetSection(d.model, d.budget)}${roundsSection(d.rounds, d.roundsAvailable)}`,
   );
 }

@@ -17,7 +17,7 @@ import { limitBody, readText } from '../body.ts';
 import { ApiError } from '../errors.ts';
 import { sourceKey, type PeerOf } from '../peer.ts';
 import type { Storage } from '../storage.ts';
-import { loginPage, dashboardPage, type Round } from './page.ts';
+import { loginPage, dashboardPage, type PrivacyBudget, type Round } from './page.ts';
 
 /** No script, no outside resources: the page is HTML, inline SVG and one style element. */
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -86,6 +86,34 @@ async function readRounds(c: Context, fetch: DashboardSettings['fetch']): Promis
   }
 }
 
+/** The model's privacy budget from `GET /v1/admin/privacy-budget`; null when it is absent or answers otherwise. */
+async function readBudget(c: Context, fetch: DashboardSettings['fetch'], model: string): Promise<PrivacyBudget | null> {
+  const headers = new Headers();
+  for (const name of ['Authorization', 'Cookie']) {
+    const value = c.req.header(name);
+    if (value) headers.set(name, value);
+  }
+  try {
+    const res = await fetch(new Request(new URL(`/v1/admin/privacy-budget?model=${encodeURIComponent(model)}`, c.req.url), { headers }), c.env);
+    if (!res.ok) {
+      await res.body?.cancel();
+      return null;
+    }
+    const body: unknown = await res.json();
+    const b = isRecord(body) && Array.isArray(body.budgets) ? body.budgets[0] : undefined;
+    const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+    if (!isRecord(b) || !num(b.totalEpsilon) || !num(b.epsilonBudget) || !num(b.todayEpsilon) || !num(b.epsilonPerDay) || !Array.isArray(b.resets)) return null;
+    const resets = b.resets.filter(isRecord).map((r) => ({
+      at: typeof r.at === 'string' ? r.at : '',
+      by: typeof r.by === 'string' ? r.by : '',
+      before: isRecord(r.before) && num(r.before.totalEpsilon) && num(r.before.todayEpsilon) ? { totalEpsilon: r.before.totalEpsilon, todayEpsilon: r.before.todayEpsilon } : { totalEpsilon: NaN, todayEpsilon: NaN },
+    }));
+    return { totalEpsilon: b.totalEpsilon, epsilonBudget: b.epsilonBudget, todayEpsilon: b.todayEpsilon, epsilonPerDay: b.epsilonPerDay, resets };
+  } catch {
+    return null;
+  }
+}
+
 export function dashboardRoutes(settings: DashboardSettings): Hono {
   const { auth, storage, analytics, suppressBelow, maxCellsPerDay, fetch, peer } = settings;
   const source = (c: Context): string => sourceKey(peer(c).address);
@@ -113,9 +141,14 @@ export function dashboardRoutes(settings: DashboardSettings): Hono {
     if (!TOKEN.test(model)) throw new ApiError(400, 'bad_model', `?model= must name a model (got ${JSON.stringify(model)})`);
     // The same bounded read as GET /v1/admin/metrics: a range of days and one page of its finest groups.
     const query = { to: c.req.query('to'), days: c.req.query('days'), cursor: c.req.query('cursor') };
-    const [record, metrics, rounds] = await Promise.all([storage.meta.getModel(model), readReadout(analytics, model, query, suppressBelow, maxCellsPerDay), readRounds(c, fetch)]);
+    const [record, metrics, rounds, budget] = await Promise.all([
+      storage.meta.getModel(model),
+      readReadout(analytics, model, query, suppressBelow, maxCellsPerDay),
+      readRounds(c, fetch),
+      readBudget(c, fetch, model),
+    ]);
     const modelRounds = rounds.rounds.filter((r) => r.model === model || r.model === '');
-    return page(c, dashboardPage({ model, record, metrics, rounds: modelRounds, roundsAvailable: rounds.available }));
+    return page(c, dashboardPage({ model, record, metrics, rounds: modelRounds, roundsAvailable: rounds.available, budget }));
   });
 
   routes.post('/login', limitBody(4096), async (c) => {

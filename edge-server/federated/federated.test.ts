@@ -491,6 +491,10 @@ describe('per-source share of a round, distinct sources and the epsilon caps', (
     const [budget] = await restarted.federation.budget('default');
     expect(budget).toMatchObject({ totalEpsilon: 0, publishedRounds: 0, resets: [reset] });
     await expectError(await s.app.request('/v1/admin/privacy-budget/nope/reset', { method: 'POST', headers: admin }), 404, 'unknown_model');
+    // The dashboard shows the budget against both caps and the reset, with who made it.
+    const html = await (await s.app.request('/dashboard?model=default', { headers: admin })).text();
+    expect(html).toMatch(/epsilon spent today \(UTC\) <strong>0\.000<\/strong> of 3\.000 per day; in total <strong>0\.000<\/strong> of 3\.000 since the last reset/);
+    expect(html).toContain(`<td>2026-03-01T10:00:00.000Z</td><td><code>${reset.by as string}</code></td><td class="n">${spent.toFixed(3)}</td>`);
   });
 
   it('refuses bad share, source and daily-cap options when the federation is built, naming the valid range', async () => {
