@@ -14,6 +14,7 @@ import { parseManifest } from '../core/artifact/manifest.ts';
 import type { KeyFile, TrustedKey } from '../core/artifact/signing.ts';
 import { ContractError } from '../core/errors.ts';
 import { artifactForm } from '../core/artifact/upload.ts';
+import { obtainToken } from '../core/federated/admission-client.ts';
 import { decodeVersionDelta } from '../core/federated/codec.ts';
 import { clientToken, deviceAddress, TEST_PEER_HEADER, tinyUpdate } from './federated/test-support.ts';
 import { expectError, signer, tinyArtifact } from './test-support.ts';
@@ -34,7 +35,7 @@ export interface ContractConfig {
    * `FEDERATED_SIGNING_KEY` / `FEDERATED_CONFIG` on Workers). Rows are released from one device up
    * (`releaseThreshold: 1`) and the ε budget is large, so a few tiny rounds always publish.
    */
-  federation: { signingKey: Required<KeyFile>; cohort: number; releaseThreshold: number; epsilonBudget: number; epsilonPerDay: number };
+  federation: { signingKey: Required<KeyFile>; cohort: number; releaseThreshold: number; epsilonBudget: number; epsilonPerDay: number; tokensPerDay: number };
 }
 
 export interface ContractServer {
@@ -66,11 +67,24 @@ const FED_COHORT = 3;
  */
 const fromAddress = (address: string): Record<string, string> => ({ 'CF-Connecting-IP': address, [TEST_PEER_HEADER]: address });
 
-/** POSTs an encoded update for the model `learn` as device `n`, from its own address (`deviceAddress(n)`). */
-function postUpdate(server: ContractServer, n: number, baseVersion: string, extra: Record<string, string> = {}): Promise<Response> {
+/** Admission tokens one address gets a day: a suite device re-sends, and one test sends from another's address. */
+const TOKENS_PER_DAY = 3;
+
+/** A real admission token (`obtainToken`, as the widget gets one) issued to `address`. */
+async function tokenFrom(server: ContractServer, address: string): Promise<string> {
+  const out = await obtainToken('http://edge-recs.test', (url, init) =>
+    server.fetch(new URL(url).pathname, { method: init.method ?? 'GET', headers: { ...(init.headers as Record<string, string>), ...fromAddress(address) }, ...(init.body ? { body: init.body as Uint8Array<ArrayBuffer> } : {}) }),
+  );
+  if (!out.ok) throw new Error(`token for ${address}: ${out.status} ${out.code}`);
+  return out.authorization;
+}
+
+/** POSTs an encoded update for the model `learn` as device `n`, from its own address (`deviceAddress(n)`), with a token issued to that address. */
+async function postUpdate(server: ContractServer, n: number, baseVersion: string, extra: Record<string, string> = {}): Promise<Response> {
+  const from = extra['CF-Connecting-IP'] ?? deviceAddress(n);
   return server.fetch('/v1/updates', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': clientToken(n), ...fromAddress(deviceAddress(n)), ...extra },
+    headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': clientToken(n), ...fromAddress(deviceAddress(n)), Authorization: await tokenFrom(server, from), ...extra },
     body: tinyUpdate({ model: 'learn', baseVersion, seed: n, rows: [1 + (n % 5)] }),
   });
 }
@@ -107,7 +121,7 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
         allowedOrigins: [SHOP],
         widget: { 'edge-recs.js': LOADER_JS },
         adminTokens: [ADMIN_TOKEN],
-        federation: { signingKey: fedKey, cohort: FED_COHORT, releaseThreshold: 1, epsilonBudget: 1000, epsilonPerDay: 1000 },
+        federation: { signingKey: fedKey, cohort: FED_COHORT, releaseThreshold: 1, epsilonBudget: 1000, epsilonPerDay: 1000, tokensPerDay: TOKENS_PER_DAY },
       });
       artifact = await tinyArtifact(key, 'v1', 1, 'default');
       expect(await server.publish(artifact)).toEqual({ created: true });
@@ -484,18 +498,26 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
     it('refuses bad federated requests with 4xx JSON', async () => {
       await expectError(await postUpdate(server, 5, 'fed-1', { 'Content-Type': 'application/json' }), 415, 'unsupported_media_type');
       await expectError(await postUpdate(server, 5, 'fed-1', { 'X-Client-Token': 'x' }), 400, 'bad_client_token');
+      const token = await tokenFrom(server, deviceAddress(50));
       const garbage = await server.fetch('/v1/updates', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': clientToken(5) },
+        headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': clientToken(5), Authorization: token },
         body: new TextEncoder().encode('not an update') as Uint8Array<ArrayBuffer>,
       });
       await expectError(garbage, 400, 'bad_update');
+      // The refused update gave its token back: it pays for the next one.
       const other = await server.fetch('/v1/updates', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': clientToken(5) },
+        headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': clientToken(5), Authorization: token },
         body: tinyUpdate({ model: 'nope', seed: 5 }),
       });
       await expectError(other, 404, 'unknown_model');
+      // No token or a made-up one: 401 with the challenge to answer (RFC 9577).
+      const update = { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': clientToken(5) };
+      const none = await server.fetch('/v1/updates', { method: 'POST', headers: update, body: tinyUpdate({ model: 'learn', seed: 51 }) });
+      expect(none.headers.get('WWW-Authenticate')).toMatch(/^PrivateToken challenge="[\w-]+=*", ?token-key="[\w-]+=*"/);
+      await expectError(none, 401, 'token_required');
+      await expectError(await server.fetch('/v1/updates', { method: 'POST', headers: { ...update, Authorization: 'PrivateToken token=AAIA' }, body: tinyUpdate({ model: 'learn', seed: 51 }) }), 401, 'bad_token');
       await expectError(await server.fetch('/v1/models/learn/deltas?from=..'), 400, 'bad_version');
     });
 

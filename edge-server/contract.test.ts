@@ -10,6 +10,9 @@ import { openDiskRoundStore } from './adapters/node/round-store.ts';
 import { nodeTokenHash } from './adapters/node/token-hash.ts';
 import { createApp } from './app.ts';
 import { createFederation } from './federated/engine.ts';
+import { createAdmission } from './federated/admission.ts';
+import { openDiskAdmissionStore } from './adapters/node/admission-store.ts';
+import { nodeRsaRaw } from './adapters/node/rsa-raw.ts';
 import { describeContract } from './contract-suite.ts';
 import { publishArtifact } from './registry.ts';
 import type { Storage } from './storage.ts';
@@ -45,6 +48,7 @@ describeContract('Node (disk storage)', async (config) => {
           aggregation: { releaseThreshold: config.federation.releaseThreshold },
         }),
         hashToken: nodeTokenHash,
+        admission: createAdmission({ store: await openDiskAdmissionStore(join(dir, 'admission')), rsaRaw: nodeRsaRaw, tokensPerDay: config.federation.tokensPerDay }),
       },
       // The client address from the suite's test header, as the Workers runtime reads CF-Connecting-IP.
       peer: testPeer,

@@ -4,6 +4,7 @@ import { createApp } from '../../app.ts';
 import { r2CatalogStore, workersAnalytics } from './analytics.ts';
 import { readAdminTokens, readAnalyticsConfig, readWorkerConfig, WorkerConfigError, type WorkerEnv } from './config.ts';
 import { durableFederation, FederatedConfigError } from './federation.ts';
+import { durableAdmission } from './admission.ts';
 import { workersRegistry, workersStorage } from './storage.ts';
 import { cloudflarePeer } from './peer.ts';
 import { durableAdminSessions } from './admin-sessions.ts';
@@ -19,8 +20,10 @@ export function buildWorkerApp(env: WorkerEnv): Hono {
   const adminTokens = readAdminTokens(env);
   const analytics = readAnalyticsConfig(env);
   let federation;
+  let admission;
   try {
     federation = durableFederation(env);
+    admission = durableAdmission(env);
   } catch (err) {
     if (err instanceof FederatedConfigError) throw new WorkerConfigError(err.message);
     throw err;
@@ -40,7 +43,8 @@ export function buildWorkerApp(env: WorkerEnv): Hono {
       // Sessions and wrong-token counts in one Durable Object, so a logout holds on every isolate.
       adminSessions: durableAdminSessions(env.SESSIONS),
       // Rounds run in each model's Durable Object; the Worker forwards uploads and delta requests there.
-      ...(federation ? { federated: { federation } } : {}),
+      // Tokens are issued and redeemed in one Object, the deployment's single issuer (admission.ts).
+      ...(federation ? { federated: { federation, ...(admission !== undefined ? { admission } : {}) } } : {}),
     });
   } catch (err) {
     if (!(err instanceof TypeError)) throw err;

@@ -68,6 +68,9 @@ export function readFederatedConfig(env: Pick<FederatedEnv, 'FEDERATED_SIGNING_K
       throw new FederatedConfigError('FEDERATED_CONFIG must be JSON, e.g. {"cohort":200}');
     }
     if (!isRecord(settings)) throw new FederatedConfigError(`FEDERATED_CONFIG must be a JSON object (got ${show(settings)})`);
+    // The token issuer's settings (`admission.ts` beside this file), not the rounds'.
+    const { admission: _, ...rounds } = settings;
+    settings = rounds;
   }
   try {
     resolveFederationSettings(settings as Settings);
@@ -134,7 +137,8 @@ export function durableRoundStore(storage: DurableObjectStorage): RoundStore {
 /** How a federated call ends, as a value: an error's class and fields do not survive an RPC call. */
 export type FederatedOutcome<T> = { ok: true; value: T } | { ok: false; error: { status: number; code: string; message: string; headers: Record<string, string> } };
 
-async function outcome<T>(task: () => Promise<T>): Promise<FederatedOutcome<T>> {
+/** Runs `task`, turning its refusal (ApiError, ContractError) into a value that crosses RPC. */
+export async function outcome<T>(task: () => Promise<T>): Promise<FederatedOutcome<T>> {
   try {
     return { ok: true, value: await task() };
   } catch (err) {
@@ -144,7 +148,8 @@ async function outcome<T>(task: () => Promise<T>): Promise<FederatedOutcome<T>> 
   }
 }
 
-function unwrap<T>(out: FederatedOutcome<T>): T {
+/** The value of an `outcome`, or its refusal thrown again as an ApiError. */
+export function unwrap<T>(out: FederatedOutcome<T>): T {
   if (out.ok) return out.value;
   throw new ApiError(out.error.status as 400, out.error.code, out.error.message, out.error.headers);
 }

@@ -18,9 +18,11 @@ import type { BudgetReset } from '../../federated/store.ts';
 import { workersAnalytics } from './analytics.ts';
 import { readWorkerConfig, type WorkerEnv } from './config.ts';
 import { FederationHost, type FederatedObject, type FederatedOutcome } from './federation.ts';
+import { AdmissionHost, readAdmissionConfig, type AdmissionObject } from './admission.ts';
+import type { IssuerDirectory } from '../../federated/admission.ts';
 import { durableMetaStore, r2BlobStore, type ArtifactUpload, type ChangeOutcome, type PublishOutcome } from './storage.ts';
 
-export class ModelRegistry extends DurableObject<WorkerEnv> implements FederatedObject {
+export class ModelRegistry extends DurableObject<WorkerEnv> implements FederatedObject, AdmissionObject {
   #meta: MetaStore;
   #storage: Storage;
   #federation?: FederationHost;
@@ -68,6 +70,32 @@ export class ModelRegistry extends DurableObject<WorkerEnv> implements Federated
       if (err instanceof ContractError) return { ok: false, error: { code: err.code, message: err.message } };
       throw err;
     }
+  }
+
+  #admission?: AdmissionHost;
+
+  /** The token issuer, in the one Object named `ADMISSION_OBJECT` (`admission.ts`); built on its first call. */
+  #issuer(): AdmissionHost {
+    const settings = readAdmissionConfig(this.env);
+    this.#admission ??= new AdmissionHost(this.ctx.storage, settings === false ? {} : settings);
+    return this.#admission;
+  }
+
+  /** Use `durableAdmission` (admission.ts), which routes here and rethrows refusals. */
+  async admissionDirectory(): Promise<FederatedOutcome<IssuerDirectory>> {
+    return this.#issuer().directory();
+  }
+
+  async admissionIssue(source: string, request: Uint8Array): Promise<FederatedOutcome<Uint8Array>> {
+    return this.#issuer().issue(source, request);
+  }
+
+  async admissionRedeem(authorization: string | undefined): Promise<FederatedOutcome<string>> {
+    return this.#issuer().redeem(authorization);
+  }
+
+  async admissionSettle(handle: string, release: boolean): Promise<void> {
+    return this.#issuer().settle(handle, release);
   }
 
   /** Built on the first federated call, so an Object that only serves records never reads the federated vars. */

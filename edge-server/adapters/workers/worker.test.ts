@@ -80,6 +80,7 @@ describeContract('workerd (Miniflare: R2, Durable Objects, static assets)', asyn
         epsilonBudget: config.federation.epsilonBudget,
         epsilonPerDay: config.federation.epsilonPerDay,
         aggregation: { releaseThreshold: config.federation.releaseThreshold },
+        admission: { tokensPerDay: config.federation.tokensPerDay },
       }),
     },
     assetsDir: await writeFiles(join(dir, 'assets'), config.widget),
