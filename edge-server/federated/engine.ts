@@ -75,8 +75,8 @@ export interface FederationOptions {
    * ε a model may spend per UTC day: the increase of its total ε (composed, since the last reset) from the
    * rounds published that day. Once the next round would pass it, updates get 429 `epsilon_daily_cap`
    * until midnight UTC. Default: one round's ε at the configured noise and δ (1.92 at the defaults), so a
-   * flood of updates publishes at most one round's worth a day and the default budget of 10 lasts at
-   * least 8 days. Must be at least one round's ε, or no round could ever be published.
+   * flood of updates publishes at most one fresh round's worth a day: the default budget of 10 then lasts
+   * at least 6 days (1, 2, 3, 4, 5, 6 rounds a day as composition makes each round cheaper; 21 rounds). Must be at least one round's ε, or no round could ever be published.
    * @example epsilonPerDay: 4
    */
   epsilonPerDay?: number;
