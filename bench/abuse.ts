@@ -12,6 +12,22 @@ interface Harness {
 
 /** Attack name → its harness module and the function that runs it. */
 const ATTACKS: Record<string, () => Promise<{ module: Harness; run: (scale: never) => Promise<unknown> }>> = {
+  sybil: async () => {
+    const m = await import('../test/abuse/sybil.ts');
+    return { module: m, run: m.sybil };
+  },
+  'sybil-residual-risk': async () => {
+    const m = await import('../test/abuse/sybil-simulation.ts');
+    return { module: m as unknown as Harness, run: (scale: never) => m.residualRisk(scale, (line) => console.log(`  ${line}`)) };
+  },
+  'catalog-links': async () => {
+    const m = await import('../test/abuse/catalog-links.ts');
+    return { module: m, run: m.runCatalogLinks };
+  },
+  'catalog-upload': async () => {
+    const m = await import('../test/abuse/catalog-upload.ts');
+    return { module: m, run: m.runCatalogUpload };
+  },
   'unknown-names': async () => {
     const m = await import('../test/abuse/unknown-names.ts');
     return { module: m, run: m.unknownNames };
@@ -23,6 +39,10 @@ const ATTACKS: Record<string, () => Promise<{ module: Harness; run: (scale: neve
   'metrics-flood': async () => {
     const m = await import('../test/abuse/metrics-flood.ts');
     return { module: m, run: m.metricsFlood };
+  },
+  'dashboard-session': async () => {
+    const m = await import('../test/abuse/dashboard-session.ts');
+    return { module: m, run: m.dashboardSession };
   },
   'etag-supercookie': async () => {
     const m = await import('../test/abuse/etag-supercookie.ts');
