@@ -7,8 +7,11 @@ import type { Catalog, Product } from '../../../core/catalog.ts';
 
 const CATEGORIES = ['Beauty > Skin care', 'Beauty > Hair', 'Kitchen > Knives'] as const;
 
-/** A tiny inline image, so cards render without an image route. */
-const IMAGE = 'data:image/svg+xml,%3Csvg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/%3E';
+/**
+ * A one-pixel image relative to the shop page (@web/test-runner serves the repository root): catalogs
+ * take http(s) images only (core/catalog.ts `catalogUrl`), so no `data:` URL.
+ */
+const IMAGE = '/test/browser/support/pixel.svg';
 
 function product(n: number): Product {
   const id = `p${String(n).padStart(2, '0')}`;

@@ -8,7 +8,8 @@
 /** `data-server` of pages that use this shop. */
 export const VARIANT_SERVER = '/variants';
 
-const IMAGE = 'data:image/svg+xml,%3Csvg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/%3E';
+/** A one-pixel image relative to the shop page (the test server serves the repository root): catalogs take http(s) images only. */
+const IMAGE = '/test/browser/support/pixel.svg';
 
 /** The jacket group: three sizes; S is out of stock, so a card shows M (the first in stock). */
 export const JACKET = {
