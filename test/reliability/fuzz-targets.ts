@@ -36,6 +36,9 @@ import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
 import { publishArtifact } from '../../edge-server/registry.ts';
 import type { Storage } from '../../edge-server/storage.ts';
 import { memoryWidget, signer, tinyArtifact, TINY } from '../../edge-server/test-support.ts';
+import { nodeRsaRaw } from '../../edge-server/adapters/node/rsa-raw.ts';
+import { createAdmission } from '../../edge-server/federated/admission.ts';
+import { tokenFor } from '../../edge-server/federated/token-support.ts';
 import { fromDataLayer, consentOf } from '../../widget/ga4.ts';
 import { signedTwoShardArtifact } from './mutations.ts';
 
@@ -225,6 +228,8 @@ export interface FuzzServer {
   manifestEtag: string;
   blobShas: string[];
   validUpdate(n: number): Uint8Array<ArrayBuffer>;
+  /** Real admission tokens (`Authorization` values) of this server: an update spends one when accepted, and gets it back when refused. */
+  tokens: string[];
   artifact: Artifact;
   trusted: TrustedKey[];
 }
@@ -275,7 +280,7 @@ export async function fuzzServer(limits: { maxArtifactBytes?: number; maxCatalog
     allowedOrigins: [ORIGIN],
     analytics: { store: analytics.value },
     catalog: catalog.value,
-    federated: { federation, ...(limits.maxUpdateBytes ? { maxUpdateBytes: limits.maxUpdateBytes } : {}) },
+    federated: { federation, admission: createAdmission({ rsaRaw: nodeRsaRaw, tokensPerDay: 1000 }), ...(limits.maxUpdateBytes ? { maxUpdateBytes: limits.maxUpdateBytes } : {}) },
     ...(limits.maxArtifactBytes ? { maxArtifactBytes: limits.maxArtifactBytes } : {}),
     ...(limits.maxCatalogBytes ? { maxCatalogBytes: limits.maxCatalogBytes } : {}),
   });
@@ -293,7 +298,11 @@ export async function fuzzServer(limits: { maxArtifactBytes?: number; maxCatalog
     ]);
   };
   const res = await app.request('/v1/models/default/manifest');
+  // Enough that fuzzed updates reach the intake behind admission, as a device's would.
+  const tokens: string[] = [];
+  for (let i = 0; i < 8; i++) tokens.push(await tokenFor(app));
   return {
+    tokens,
     app,
     snapshot,
     writes: () => meta.writes() + catalog.writes() + analytics.writes() + rounds.writes(),
@@ -371,7 +380,9 @@ function requestArbitrary(s: FuzzServer): fc.Arbitrary<FuzzRequest> {
       streamed: fc.boolean(),
     });
   const name = fc.oneof({ weight: 3, arbitrary: fc.constant('default') }, segment);
-  const token = fc.oneof({ weight: 3, arbitrary: fc.nat(50).map((n) => ({ 'X-Client-Token': clientToken(n) })) }, headerText.map((t) => ({ 'X-Client-Token': t })), fc.constant({}));
+  const clientTokens = fc.oneof({ weight: 3, arbitrary: fc.nat(50).map((n) => ({ 'X-Client-Token': clientToken(n) })) }, headerText.map((t) => ({ 'X-Client-Token': t })), fc.constant({}));
+  const admission = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...s.tokens).map((a) => ({ Authorization: a })) }, headerText.map((t) => ({ Authorization: `PrivateToken token=${t}` })), fc.constant({}));
+  const token = fc.tuple(clientTokens, admission).map(([c, a]) => ({ ...c, ...a }));
   const update = fc.oneof(
     { weight: 2, arbitrary: fc.tuple(fc.nat(1000), byteMutation).map(([n, m]) => mutateBytes(s.validUpdate(n), m)) },
     fc.nat(1000).map((n) => s.validUpdate(n)),

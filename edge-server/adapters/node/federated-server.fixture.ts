@@ -11,7 +11,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createApp } from '../../app.ts';
 import { createFederation } from '../../federated/engine.ts';
+import { createAdmission } from '../../federated/admission.ts';
+import { openDiskAdmissionStore } from './admission-store.ts';
 import { nodePeer, trustedProxies } from './peer.ts';
+import { nodeRsaRaw } from './rsa-raw.ts';
 import { openDiskRoundStore } from './round-store.ts';
 import { serveNode } from './serve.ts';
 import { nodeTokenHash } from './token-hash.ts';
@@ -37,7 +40,8 @@ const app = createApp({
   storage,
   trustedKeys: config.trustedKeys,
   widget: widgetDir(join(dir, 'no-widget')),
-  federated: { federation, hashToken: nodeTokenHash },
+  // Admission as in production (disk store, OpenSSL signing); a simulated device re-sends after a crash, so an address gets several tokens a day.
+  federated: { federation, hashToken: nodeTokenHash, admission: createAdmission({ store: await openDiskAdmissionStore(join(dir, 'admission')), rsaRaw: nodeRsaRaw, tokensPerDay: 1000 }) },
   peer: nodePeer(trustedProxies(['127.0.0.1'])),
 });
 const server = await serveNode({ port: 0, hostname: '127.0.0.1', app });

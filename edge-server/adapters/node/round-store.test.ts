@@ -9,6 +9,7 @@ import { signer, tinyArtifact } from '../../test-support.ts';
 import { killHard, startFixtureServer } from './fixture-process.ts';
 import { openDiskRoundStore } from './round-store.ts';
 import { openDiskStorage } from './storage.ts';
+import { tokenFor } from '../../federated/token-support.ts';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -120,11 +121,12 @@ describe('kill -9 during federated rounds (real child process)', () => {
     const post = async (url: string, token: string, body: Uint8Array<ArrayBuffer>, sentKey: string): Promise<number> => {
       let res: Response;
       let json: { id?: string };
+      const address = deviceAddress(Number(/^device-(\d+)-/.exec(token)![1]));
       try {
         res = await fetch(`${url}/v1/updates`, {
           method: 'POST',
           // Each device from its own address (the fixture trusts X-Forwarded-For from loopback).
-          headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': token, 'X-Forwarded-For': deviceAddress(Number(/^device-(\d+)-/.exec(token)![1])) },
+          headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': token, 'X-Forwarded-For': address, Authorization: await tokenFor(url, address) },
           body,
         });
         json = (await res.json()) as { id?: string };

@@ -17,6 +17,7 @@ export { killHard };
 import { openDiskRoundStore } from '../../../edge-server/adapters/node/round-store.ts';
 import { openDiskStorage } from '../../../edge-server/adapters/node/storage.ts';
 import { clientToken, deviceAddress, tinyUpdate } from '../../../edge-server/federated/test-support.ts';
+import { tokenFor } from '../../../edge-server/federated/token-support.ts';
 import { publishArtifact } from '../../../edge-server/registry.ts';
 import { signer, tinyArtifact } from '../../../edge-server/test-support.ts';
 
@@ -38,11 +39,14 @@ export interface Running {
 /** The fixture server in a child process; resolves with its URL once it listens. */
 export const startServer = (dir: string): Promise<Running> => startFixtureServer(dir);
 
-/** Uploads as a device at `address` (the fixture trusts X-Forwarded-For from loopback): one network source per device. */
-async function post(url: string, token: string, body: Uint8Array<ArrayBuffer>, address: string): Promise<{ status: number; id?: string }> {
+/**
+ * Uploads as a device at `address` (the fixture trusts X-Forwarded-For from loopback): one network source
+ * per device, with an admission token issued to it (`admission`, or one obtained now).
+ */
+async function post(url: string, token: string, body: Uint8Array<ArrayBuffer>, address: string, admission?: string): Promise<{ status: number; id?: string }> {
   const res = await fetch(`${url}/v1/updates`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': token, 'X-Forwarded-For': address },
+    headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': token, 'X-Forwarded-For': address, Authorization: admission ?? (await tokenFor(url, address)) },
     body,
   });
   const json = (await res.json()) as { id?: string };
@@ -174,7 +178,8 @@ export interface LoadReport {
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
 /**
- * `devices` concurrent simulated devices each uploading valid updates back to back for `seconds` (a
+ * `devices` concurrent simulated devices each uploading valid updates back to back for `seconds`, or until
+ * each has spent its two admission tokens (issued before the clock starts) (a
  * fresh client token and nonce per update, as rotating devices would), against the fixture server on
  * loopback; then every in-flight request is awaited, the server is stopped and the disk is read.
  */
@@ -193,9 +198,19 @@ export async function loadTest(options: { devices: number; seconds: number }): P
     const latencies: number[] = [];
     let requests = 0;
     let seq = 0;
+    // Devices hold their admission token before they upload (the widget keeps it in IndexedDB): the figure
+    // is the intake's, not this one test process blinding tokens, so a pool is issued before the clock
+    // starts, two per device, and a device stops when the pool is empty.
+    const pool: Array<{ address: string; authorization: string }> = [];
+    await Promise.all(Array.from({ length: options.devices * 2 }, async (_, i) => {
+      const address = deviceAddress(1_000_000 + i);
+      pool.push({ address, authorization: await tokenFor(url, address) });
+    }));
     const deadline = performance.now() + options.seconds * 1000;
     const device = async (d: number): Promise<void> => {
       while (performance.now() < deadline) {
+        const held = pool.pop();
+        if (!held) break;
         const n = seq++;
         const body = new Uint8Array(bodies[n % bodies.length]!);
         new DataView(body.buffer).setUint32(nonceAt, n, true);
@@ -203,7 +218,7 @@ export async function loadTest(options: { devices: number; seconds: number }): P
         const started = performance.now();
         requests++;
         try {
-          const r = await post(url, token, body, deviceAddress(n));
+          const r = await post(url, token, body, held.address, held.authorization);
           latencies.push(performance.now() - started);
           if (r.status === 202) acked.add(r.id!);
           else other[r.status] = (other[r.status] ?? 0) + 1;
