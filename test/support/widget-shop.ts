@@ -21,6 +21,8 @@ import { initWeights } from '../../core/model/weights.ts';
 import { createApp } from '../../edge-server/app.ts';
 import { catalogJson, createMemoryCatalog } from '../../edge-server/catalog/store.ts';
 import { createFederation } from '../../edge-server/federated/engine.ts';
+import { createAdmission } from '../../edge-server/federated/admission.ts';
+import { nodeRsaRaw } from '../../edge-server/adapters/node/rsa-raw.ts';
 import { memoryRoundStore } from '../../edge-server/federated/store.ts';
 import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
 import { publishArtifact } from '../../edge-server/registry.ts';
@@ -163,7 +165,11 @@ ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
   let federated;
   if (options.federated) {
     const fedKey = await generateKeyFile();
-    federated = { federation: createFederation({ storage, rounds: memoryRoundStore(), signingKey: fedKey, cohort: 1000, maxUpdatesPerDay: 1000 }) };
+    federated = {
+      federation: createFederation({ storage, rounds: memoryRoundStore(), signingKey: fedKey, cohort: 1000, maxUpdatesPerDay: 1000 }),
+      // Real admission tokens; every browser context of a test is one more device on this one loopback address.
+      admission: createAdmission({ rsaRaw: nodeRsaRaw, tokensPerDay: 100 }),
+    };
   }
   // The build as it is now, in memory: a teammate's `npm run build` during the test empties `dist/`.
   const widget = await snapshotWidget(DIST);
