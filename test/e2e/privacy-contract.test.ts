@@ -44,13 +44,17 @@ const API_GETS: Array<[RegExp, RegExp]> = [
   [/^\/v1\/catalog$/, /^$/],
   [/^\/v1\/popular$/, /^model=default$/],
   [/^\/v1\/models\/default\/deltas$/, /^from=[A-Za-z0-9._+-]+$/],
+  // The admission token issuer's directory (docs/federated-admission.md).
+  [/^\/v1\/federated\/tokens$/, /^$/],
 ];
 /** Request headers a browser sends by itself, and the three the widget may add. */
 const HEADERS = new Set([
   'host', 'connection', 'user-agent', 'accept', 'accept-encoding', 'accept-language', 'referer', 'origin', 'content-type', 'content-length',
   'cache-control', 'pragma', 'if-none-match', 'if-modified-since', 'range', 'if-range', 'upgrade-insecure-requests', 'priority', 'purpose', 'sec-purpose',
-  'x-canary-bucket', 'x-client-token',
+  'x-canary-bucket', 'x-client-token', 'authorization',
 ]);
+/** The one credential the widget sends: a Privacy Pass token (RFC 9577), on an update only. */
+const PRIVATE_TOKEN = /^PrivateToken token="?[A-Za-z0-9_-]+=*"?$/;
 const CLIENT_TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
 
 interface Session {
@@ -66,7 +70,8 @@ function checkRequest(r: Recorded, session: Session): void {
     return Array.isArray(v) ? v.join(', ') : v;
   };
   expect(header('cookie'), `${where}: no cookie`).toBeUndefined();
-  expect(header('authorization'), `${where}: no credentials`).toBeUndefined();
+  if (r.path !== '/v1/updates' || r.body.length === 0) expect(header('authorization'), `${where}: no credentials`).toBeUndefined();
+  else expect(header('authorization'), `${where}: an update spends one admission token`).toMatch(PRIVATE_TOKEN);
   for (const name of Object.keys(r.headers)) {
     if (!HEADERS.has(name) && !name.startsWith('sec-ch-') && !name.startsWith('sec-fetch-')) throw new Error(`${where}: unexpected header ${name}: ${header(name)}`);
   }
@@ -99,6 +104,13 @@ function checkRequest(r: Recorded, session: Session): void {
     const batch = parseMetricsBatch(JSON.parse(r.body.toString('utf8')));
     expect(batch.model).toBe('default');
     expect(header('referer'), `${where}: the page URL travels with a batch`).toBeUndefined();
+    return;
+  }
+  if (r.path === '/v1/federated/tokens') {
+    // A blinded token request (RFC 9578 §5.1): 259 bytes the issuer cannot link to the token it becomes.
+    expect(header('content-type')).toBe('application/private-token-request');
+    expect(r.body.length).toBe(259);
+    expect(header('referer'), `${where}: the page URL travels with a token request`).toBeUndefined();
     return;
   }
   if (r.path === '/v1/updates') {

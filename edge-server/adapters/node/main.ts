@@ -61,6 +61,8 @@ const DEMO_FEDERATION = {
   cohort: 20,
   epsilonBudget: 1000,
   aggregation: { clipNorm: 0.1, rowClipNorm: 0.05, noiseMultiplier: 0.5, countNoiseMultiplier: 0.5, releaseThreshold: 2 },
+  // Every demo shopper is on this one machine's address: a token per browser profile, up to a round's worth a day.
+  admission: { tokensPerDay: 20 },
 };
 
 async function loadOrCreateKey(path: string): Promise<KeyFile> {
