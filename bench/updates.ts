@@ -19,6 +19,9 @@ import { createApp } from '../edge-server/app.ts';
 import { createFederation } from '../edge-server/federated/engine.ts';
 import { memoryRoundStore } from '../edge-server/federated/store.ts';
 import { deviceAddress, testPeer, TEST_PEER_HEADER } from '../edge-server/federated/test-support.ts';
+import { tokenFor } from '../edge-server/federated/token-support.ts';
+import { createAdmission } from '../edge-server/federated/admission.ts';
+import { nodeRsaRaw } from '../edge-server/adapters/node/rsa-raw.ts';
 import { createMemoryStorage } from '../edge-server/memory-storage.ts';
 import { publishArtifact } from '../edge-server/registry.ts';
 
@@ -95,12 +98,16 @@ export async function run(): Promise<Record<string, unknown>> {
   const K = 100;
   const federation = createFederation({ storage, rounds: memoryRoundStore(), signingKey: fedKey, cohort: K, epsilonBudget: 1e9, epsilonPerDay: 1e9, maxUpdatesPerDay: 1e6 });
   // Each device from its own address (`testPeer` reads it from a header), as devices on the internet are.
-  const app = createApp({ storage, trustedKeys: trusted, widget: { get: async () => null }, federated: { federation }, peer: testPeer });
+  // Admission on, as in production; each device gets its token before the clock starts (a device holds it
+  // before it uploads), so the intake figures are the intake's.
+  const app = createApp({ storage, trustedKeys: trusted, widget: { get: async () => null }, federated: { federation, admission: createAdmission({ rsaRaw: nodeRsaRaw }) }, peer: testPeer });
   const bodies = Array.from({ length: 2 * K }, (_, i) => encodeUpdate(update(DEMO, 30, i + 10, i < K ? 'v1' : 'fed-1')));
+  const tokens: string[] = [];
+  for (let i = 0; i < 2 * K; i++) tokens.push(await tokenFor(app, deviceAddress(i)));
   const post = (i: number) =>
     app.request('/v1/updates', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': `bench-device-${String(i).padStart(6, '0')}`, [TEST_PEER_HEADER]: deviceAddress(i) },
+      headers: { 'Content-Type': 'application/vnd.edge-recs.update', 'X-Client-Token': `bench-device-${String(i).padStart(6, '0')}`, [TEST_PEER_HEADER]: deviceAddress(i), Authorization: tokens[i]! },
       body: bodies[i]!,
     });
   // K - 1 updates, then time the K-th, whose answer waits for the round to close.
