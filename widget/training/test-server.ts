@@ -40,6 +40,10 @@ async function build(tokensPerDay = 1000): Promise<{ fetch(r: Request): Promise<
     // Small noise and every row released: the test checks the delta moves the weights, not privacy.
     aggregation: { noiseMultiplier: 0.01, countNoiseMultiplier: 0.01, releaseThreshold: 'all' },
     epsilonBudget: 1e9,
+    epsilonPerDay: 1e9,
+    // The test browser is one network source for every trainer: it may fill a round.
+    maxSourceShare: 1,
+    minSources: 1,
     normal: normal(rng(1)),
   });
   // Real admission tokens; the test browser is one network source for many trainers, hence the daily allowance.
