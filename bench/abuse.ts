@@ -14,7 +14,13 @@ interface Harness {
 const ATTACKS: Record<string, () => Promise<{ module: Harness; run: (scale: never) => Promise<unknown> }>> = {
   sybil: async () => {
     const m = await import('../test/abuse/sybil.ts');
-    return { module: m, run: m.sybil };
+    // Its full scale is two runs (the default cohort, and `cohort: 50`), one after the other.
+    const runs = async (scale: typeof m.FULL_SCALE): Promise<unknown[]> => {
+      const outcomes = [];
+      for (const one of scale.runs) outcomes.push(await m.sybil(one));
+      return outcomes;
+    };
+    return { module: m, run: runs };
   },
   'sybil-residual-risk': async () => {
     const m = await import('../test/abuse/sybil-simulation.ts');
