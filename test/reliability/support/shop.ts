@@ -17,6 +17,8 @@ import { createApp } from '../../../edge-server/app.ts';
 import { catalogJson, createMemoryCatalog } from '../../../edge-server/catalog/store.ts';
 import { createFederation } from '../../../edge-server/federated/engine.ts';
 import { memoryRoundStore } from '../../../edge-server/federated/store.ts';
+import { createAdmission } from '../../../edge-server/federated/admission.ts';
+import { nodeRsaRaw } from '../../../edge-server/adapters/node/rsa-raw.ts';
 import { createMemoryStorage } from '../../../edge-server/memory-storage.ts';
 import { signer } from '../../../edge-server/test-support.ts';
 import { publishArtifact } from '../../../edge-server/registry.ts';
@@ -110,7 +112,9 @@ ${o.body ?? ''}</body></html>`;
   // Federated learning on, so the widget's training worker runs and uploads as in production.
   const { key: fedKey } = await signer();
   const federation = createFederation({ storage, rounds: memoryRoundStore(), signingKey: fedKey, cohort: 1000, maxUpdatesPerDay: 1000 });
-  const app = createApp({ storage, trustedKeys: trusted, widget, catalog, allowedOrigins: [shop.url], federated: { federation } });
+  // Real admission tokens; every browser context of a test is one more device on this one loopback address.
+  const admission = createAdmission({ rsaRaw: nodeRsaRaw, tokensPerDay: 100 });
+  const app = createApp({ storage, trustedKeys: trusted, widget, catalog, allowedOrigins: [shop.url], federated: { federation, admission } });
   const log: string[] = [];
 
   const edgeApp = new Hono();
