@@ -31,8 +31,12 @@ export interface Refreshed {
   deltaBytes?: number;
 }
 
+/**
+ * `no-store`, not `no-cache`: revalidating through the HTTP cache would send back whatever ETag the
+ * server gave, an identifier a server could hand each shopper (docs/catalog.md#etags).
+ */
 async function get(url: string, signal?: AbortSignal): Promise<Response> {
-  return fetch(url, { credentials: 'omit', referrerPolicy: 'no-referrer', cache: 'no-cache', signal });
+  return fetch(url, { credentials: 'omit', referrerPolicy: 'no-referrer', cache: 'no-store', signal });
 }
 
 async function trustedKeys(source: ModelSource): Promise<readonly TrustedKey[]> {
