@@ -22,6 +22,10 @@ const ATTACKS: Record<string, () => Promise<{ module: Harness; run: (scale: neve
     };
     return { module: m, run: runs };
   },
+  admission: async () => {
+    const m = await import('../test/abuse/admission.ts');
+    return { module: m, run: m.admissionAttack };
+  },
   'sybil-residual-risk': async () => {
     const m = await import('../test/abuse/sybil-simulation.ts');
     return { module: m as unknown as Harness, run: (scale: never) => m.residualRisk(scale, (line) => console.log(`  ${line}`)) };
