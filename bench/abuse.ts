@@ -1,10 +1,12 @@
 /**
  * `npm run bench -- abuse`: every attack of `test/abuse/` at the scale of issue 14 (each harness's
  * `FULL_SCALE`), against the real server, printing each outcome. `npm test` runs the same harnesses
- * small and asserts the outcome; here they only report. `ABUSE_ONLY=name,name` runs some of them.
+ * small and asserts the outcome; here they only report. `ABUSE_ONLY=name,name` runs some of them and
+ * keeps the others' last figures.
  *
  * Writes `bench/results/abuse.json` (through `bench/run.ts`).
  */
+import { readFile } from 'node:fs/promises';
 
 interface Harness {
   FULL_SCALE: Record<string, unknown>;
@@ -60,11 +62,21 @@ const ATTACKS: Record<string, () => Promise<{ module: Harness; run: (scale: neve
   },
 };
 
+async function previous(): Promise<Record<string, unknown>> {
+  try {
+    const last = JSON.parse(await readFile('bench/results/abuse.json', 'utf8')) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(last).filter(([name]) => name in ATTACKS));
+  } catch {
+    return {};
+  }
+}
+
 export async function run(): Promise<Record<string, unknown>> {
   const only = (process.env.ABUSE_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = only.filter((n) => !(n in ATTACKS));
   if (unknown.length > 0) throw new Error(`ABUSE_ONLY names no attack ${unknown.join(', ')}; choose from ${Object.keys(ATTACKS).join(', ')}`);
-  const results: Record<string, unknown> = {};
+  // With ABUSE_ONLY, the other attacks' last figures stay in the results file.
+  const results: Record<string, unknown> = only.length > 0 ? await previous() : {};
   for (const [name, load] of Object.entries(ATTACKS)) {
     if (only.length > 0 && !only.includes(name)) continue;
     const { module, run: attack } = await load();
