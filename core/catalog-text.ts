@@ -12,15 +12,11 @@
 import { MAX_CATALOG_ITEMS, parseCatalog, tooManyItems, type Catalog } from './catalog.ts';
 import { parseMerchantFeed, type FeedFormat, type FeedOptions } from './catalog-feed.ts';
 import { ContractError } from './errors.ts';
+import { MAX_JSON_DEPTH } from './json.ts';
 
 export const CATALOG_FORMATS = ['json', 'tsv', 'xml'] as const;
 export type CatalogFormat = (typeof CATALOG_FORMATS)[number];
 
-/**
- * Deepest nesting accepted, as for every JSON body (`core/json.ts`): a catalog nests under 10 (the
- * document, `products`, a product, a value), and deeper values crash what walks them by recursion.
- */
-const MAX_JSON_DEPTH = 64;
 /**
  * Values (array elements and object members) a JSON catalog may hold per product allowed: a product has
  * about a dozen fields. With the array and object caps below, what `JSON.parse` may build from a body is

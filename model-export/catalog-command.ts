@@ -12,14 +12,13 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { signCatalog } from '../core/catalog-signature.ts';
-import { parseCatalogText } from '../core/catalog-text.ts';
+import { CATALOG_FORMATS, parseCatalogText, type CatalogFormat } from '../core/catalog-text.ts';
 import { ContractError } from '../core/errors.ts';
 import { adminClient, type AdminArgs } from './admin-client.ts';
 import { readKeyFile } from './artifact-fs.ts';
 import { CliError } from './errors.ts';
 
-export const CATALOG_FORMATS = ['json', 'tsv', 'xml'] as const;
-export type CatalogFormat = (typeof CATALOG_FORMATS)[number];
+export { CATALOG_FORMATS };
 
 const CONTENT_TYPE: Record<CatalogFormat, string> = {
   json: 'application/json; charset=utf-8',
