@@ -418,3 +418,15 @@ describe('copy on variant groups', () => {
     expect(texts(jacket('history'), c)).toEqual(['You viewed Jacket, size M']);
   });
 });
+
+describe('fill: right-to-left titles', () => {
+  it('isolates a right-to-left value, so it cannot reorder the sentence around it', () => {
+    expect(fill('Also picked after {title} by other shoppers', { title: 'שמפו 2 ב-1' })).toBe('Also picked after \u2068שמפו 2 ב-1\u2069 by other shoppers');
+  });
+  it('isolates every value in a right-to-left template, a left-to-right title included', () => {
+    expect(fill('נבחר אחרי {title}', { title: 'Shampoo 2-in-1' })).toBe('נבחר אחרי \u2068Shampoo 2-in-1\u2069');
+  });
+  it('leaves left-to-right text in a left-to-right template as it is', () => {
+    expect(fill('Also picked after {title}', { title: 'Shampoo 2-in-1' })).toBe('Also picked after Shampoo 2-in-1');
+  });
+});

@@ -82,14 +82,25 @@ export function templatesFor(locale: string, kind: CopyKind, overrides: CopyOver
   return { locale: 'en', list: BUILT_IN.en![kind] };
 }
 
-/** `template` with every `{slot}` replaced, or undefined when a slot it names has no value. */
+/** Strong right-to-left characters (Hebrew, Arabic, Syriac, Thaana, N'Ko, ... and their presentation forms). */
+const RTL = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFC\u{10800}-\u{10FFF}\u{1E800}-\u{1EFFF}]/u;
+
+/**
+ * `template` with every `{slot}` replaced, or undefined when a slot it names has no value. Where the
+ * template or a value holds right-to-left text, each value is a bidi isolate (U+2068 … U+2069), so a
+ * title cannot reorder the sentence around it (Unicode UAX #9).
+ */
 export function fill(template: string, slots: Readonly<Record<string, string | undefined>>): string | undefined {
   let missing = false;
+  const rtlTemplate = RTL.test(template);
   const text = template.replace(/\{(\w+)\}/g, (_, name: string) => {
     // Own slots only: a template naming `{toString}` must not get Object.prototype's function as text.
     const value = Object.hasOwn(slots, name) ? slots[name] : undefined;
-    if (value === undefined) missing = true;
-    return value ?? '';
+    if (value === undefined) {
+      missing = true;
+      return '';
+    }
+    return rtlTemplate || RTL.test(value) ? `\u2068${value}\u2069` : value;
   });
   return missing ? undefined : text;
 }
