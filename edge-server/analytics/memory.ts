@@ -8,29 +8,15 @@ import type { AnalyticsStore } from './store.ts';
 export function createMemoryAnalytics(): AnalyticsStore {
   const state = new AnalyticsState();
   return {
+    ...state.readers(),
     async addMetrics(model, day, counters, revenue = [], maxCells) {
       return { dropped: state.apply({ op: 'metrics', model, day, counters, revenue, ...(maxCells === undefined ? {} : { maxCells }) }) };
-    },
-    async readMetrics(model, range) {
-      return state.metrics(model, range);
-    },
-    async readRevenue(model, range) {
-      return state.revenue(model, range);
-    },
-    async readDropped(model, range) {
-      return state.dropped(model, range);
     },
     async addItemCounts(model, counts, at, halfLifeMs) {
       state.apply({ op: 'items', model, counts: { ...counts }, at, halfLifeMs });
     },
-    async readItemScores(model) {
-      return state.items(model);
-    },
     async putBestsellers(model, list) {
       state.apply({ op: 'bestsellers', model, list });
-    },
-    async getBestsellers(model) {
-      return state.bestsellers(model);
     },
   };
 }

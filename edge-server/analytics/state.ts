@@ -5,7 +5,7 @@
  */
 import { purchasesBehind, type MetricCounter, type RevenueSum } from '../../core/analytics.ts';
 import { decayedAdd } from './popularity.ts';
-import type { BestsellerList, DayRange, DroppedDay, ItemScore, MetricRow, RevenueRow } from './store.ts';
+import type { AnalyticsStore, BestsellerList, DayRange, DroppedDay, ItemScore, MetricRow, RevenueRow } from './store.ts';
 
 export type AnalyticsOp =
   /**
@@ -118,6 +118,17 @@ export class AnalyticsState {
   }
 
   /** Summed counters of the model's days in `range` (every day without one). */
+  /** The store's reads, answered from this state: what a store that keeps its state in memory serves. */
+  readers(): Pick<AnalyticsStore, 'readMetrics' | 'readRevenue' | 'readDropped' | 'readItemScores' | 'getBestsellers'> {
+    return {
+      readMetrics: async (model, range) => this.metrics(model, range),
+      readRevenue: async (model, range) => this.revenue(model, range),
+      readDropped: async (model, range) => this.dropped(model, range),
+      readItemScores: async (model) => this.items(model),
+      getBestsellers: async (model) => this.bestsellers(model),
+    };
+  }
+
   metrics(name: string, range?: DayRange): MetricRow[] {
     const rows: MetricRow[] = [];
     for (const [day, state] of this.#days(name, range)) {

@@ -170,6 +170,7 @@ export async function openDiskAnalytics(dir: string, options: DiskAnalyticsOptio
     get syncs() {
       return syncs;
     },
+    ...state.readers(),
     // The cap goes into the logged op, so a replay keeps and drops exactly what was kept and dropped then.
     addMetrics: async (model, day, counters, revenue = [], maxCells) => ({
       dropped: await write({
@@ -181,23 +182,8 @@ export async function openDiskAnalytics(dir: string, options: DiskAnalyticsOptio
         ...(maxCells === undefined ? {} : { maxCells }),
       }),
     }),
-    async readMetrics(model, range) {
-      return state.metrics(model, range);
-    },
-    async readRevenue(model, range) {
-      return state.revenue(model, range);
-    },
-    async readDropped(model, range) {
-      return state.dropped(model, range);
-    },
     addItemCounts: async (model, counts, at, halfLifeMs) => void (await write({ op: 'items', model, counts: { ...counts }, at, halfLifeMs })),
-    async readItemScores(model) {
-      return state.items(model);
-    },
     putBestsellers: async (model, list) => void (await write({ op: 'bestsellers', model, list: { ids: [...list.ids], updatedAt: list.updatedAt } })),
-    async getBestsellers(model) {
-      return state.bestsellers(model);
-    },
     async close() {
       closed = true;
       while (writing) await new Promise((r) => setTimeout(r, 1));
