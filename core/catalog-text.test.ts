@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { rawProduct } from '../test/support/catalog-product.ts';
 import { thrownContractError } from '../test/support/contract-error.ts';
 import { catalogUrl, cleanText, parseProduct } from './catalog.ts';
 import { parseCatalogText, type CatalogFormat } from './catalog-text.ts';
 
-const product = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
-  id: 'sku-1',
-  title: 'Rose face cream',
-  link: '/p/sku-1',
-  image_link: '/img/sku-1.svg',
-  price: 24.5,
-  currency: 'EUR',
-  availability: 'in_stock',
-  product_type: 'Beauty > Skin care',
-  ...over,
-});
+const product = rawProduct;
 
 /** A one-product catalog in each upload format, with `link` and `title` as given (raw text). */
 function catalogIn(format: CatalogFormat, fields: { link?: string; image_link?: string; title?: string } = {}, count = 1): string {

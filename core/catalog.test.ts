@@ -1,19 +1,10 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { AVAILABILITY, groupEvents, groupIndex, groupTitle, groupKey, parseCatalog, parseProduct, topCategory, type Catalog, type Product } from './catalog.ts';
 import { ContractError } from './errors.ts';
+import { rawProduct } from '../test/support/catalog-product.ts';
 import { thrownContractError } from '../test/support/contract-error.ts';
 
-const product = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
-  id: 'sku-1',
-  title: 'Rose face cream',
-  link: '/p/sku-1',
-  image_link: '/img/sku-1.svg',
-  price: 24.5,
-  currency: 'EUR',
-  availability: 'in_stock',
-  product_type: 'Beauty > Skin care',
-  ...over,
-});
+const product = rawProduct;
 
 const refusal = (fn: () => unknown): ContractError => thrownContractError(fn, 'bad_catalog');
 
