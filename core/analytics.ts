@@ -116,11 +116,15 @@ export const METRICS_LIMITS = {
   count: 10_000,
   /** Revenue sums per batch. */
   revenue: 64,
+  /** Largest `amount` of one revenue sum, in minor units (100 million EUR): far above what one device buys between two flushes. */
+  amount: 1e10,
   /**
-   * Largest `amount` of one revenue sum, in minor units (10 billion EUR): far above what one device buys
-   * between two flushes, and low enough that server sums stay exact integers (below 2^53).
+   * Largest `amount` one cell (placement × version × variant × currency × UTC day) sums on the server, in
+   * minor units: an entry that would take it past is dropped and counted as dropped, like one past the
+   * day's cell cap. So a read-out's sums (at most 92 days of at most 5,000 cells) stay below 2^53 and
+   * exact, however many forged batches arrive.
    */
-  amount: 1e12,
+  cellAmount: 1e10,
   /** Body size in bytes, checked by the server before parsing. */
   bytes: 64 * 1024,
 } as const;

@@ -5,7 +5,7 @@
  */
 import type { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { COPY_KINDS, METRICS_FLUSH_MS, PLACEMENTS, type MetricCounter } from '../../core/analytics.ts';
+import { COPY_KINDS, METRICS_FLUSH_MS, METRICS_LIMITS, PLACEMENTS, type MetricCounter } from '../../core/analytics.ts';
 import { createApp, type AppOptions } from '../app.ts';
 import { createMemoryStorage } from '../memory-storage.ts';
 import { OPERATIONS_DEFAULTS } from '../operations.ts';
@@ -174,5 +174,17 @@ describe('GET /v1/admin/metrics: bounded', () => {
     expect(html).toContain('100 of 105 rows shown');
     expect(html).toContain(`cursor=${encodeURIComponent(first.nextCursor === null ? '' : (await readout(app)).nextCursor!)}`);
     expect(html).toContain(`Figures sum ${first.from} to ${today()} (UTC days).`);
+  });
+});
+
+describe('revenue sums stay exact', () => {
+  it('keeps a cell at most METRICS_LIMITS.cellAmount: an entry that would pass it is dropped and counted, the sum stays exact', async () => {
+    const store = createMemoryAnalytics();
+    const sum = (amount: number) => ({ placement: 'for-you' as const, modelVersion: 'v1', variant: 'none', currency: 'EUR', orders: 1, purchases: 1, amount });
+    const day = today();
+    expect(await store.addMetrics('m', day, [], [sum(METRICS_LIMITS.cellAmount - 5), sum(5)])).toEqual({ dropped: 0 });
+    expect(await store.addMetrics('m', day, [], [sum(1), sum(METRICS_LIMITS.amount)])).toEqual({ dropped: 2 });
+    expect((await store.readRevenue('m')).map((r) => r.amount)).toEqual([METRICS_LIMITS.cellAmount]);
+    expect(await store.readDropped('m')).toEqual([{ day, entries: 2 }]);
   });
 });

@@ -3,7 +3,7 @@
  * ops directly; the Node store writes each op to an append-only log first and replays the log on start,
  * so both share this one definition of what an op does.
  */
-import { purchasesBehind, type MetricCounter, type RevenueSum } from '../../core/analytics.ts';
+import { METRICS_LIMITS, purchasesBehind, type MetricCounter, type RevenueSum } from '../../core/analytics.ts';
 import { decayedAdd } from './popularity.ts';
 import type { AnalyticsStore, BestsellerList, DayRange, DroppedDay, ItemScore, MetricRow, RevenueRow } from './store.ts';
 
@@ -100,6 +100,11 @@ export class AnalyticsState {
             continue;
           }
           const [orders, amount, purchases] = sums ?? [0, 0, 0];
+          // Past the cell's most, the sum would stop being exact in the read-out (METRICS_LIMITS.cellAmount).
+          if (amount + r.amount > METRICS_LIMITS.cellAmount) {
+            day.dropped++;
+            continue;
+          }
           day.revenue.set(key, [orders + r.orders, amount + r.amount, purchases + purchasesBehind(r)]);
         }
         return day.dropped - before;

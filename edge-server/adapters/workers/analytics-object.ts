@@ -6,7 +6,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { DurableObjectState } from '@cloudflare/workers-types/latest/index.ts';
-import type { MetricCounter, RevenueSum } from '../../../core/analytics.ts';
+import { METRICS_LIMITS, type MetricCounter, type RevenueSum } from '../../../core/analytics.ts';
 import { decayedAdd } from '../../analytics/popularity.ts';
 import type { BestsellerList, DroppedDay, ItemScore, MetricRow, RevenueRow } from '../../analytics/store.ts';
 import type { WorkerEnv } from './config.ts';
@@ -48,19 +48,23 @@ export class Analytics extends DurableObject<WorkerEnv> {
       let cells = Number.isFinite(maxCells) ? count('metrics') + count('revenue') : 0;
       let dropped = 0;
       for (const r of revenue) {
-        const updated = this.#sql.exec(
-          `UPDATE revenue SET orders = orders + ?, amount = amount + ?, purchases = purchases + ?
-           WHERE day = ? AND placement = ? AND version = ? AND variant = ? AND currency = ?`,
-          r.orders,
-          r.amount,
-          r.purchases,
-          day,
-          r.placement,
-          r.modelVersion,
-          r.variant,
-          r.currency,
-        ).rowsWritten;
-        if (updated > 0) continue;
+        const key = [day, r.placement, r.modelVersion, r.variant, r.currency];
+        const cell = this.#sql.exec<{ amount: number }>('SELECT amount FROM revenue WHERE day = ? AND placement = ? AND version = ? AND variant = ? AND currency = ?', ...key).toArray()[0];
+        if (cell) {
+          // Past the cell's most, the sum would stop being exact in the read-out (METRICS_LIMITS.cellAmount).
+          if (cell.amount + r.amount > METRICS_LIMITS.cellAmount) dropped++;
+          else {
+            this.#sql.exec(
+              `UPDATE revenue SET orders = orders + ?, amount = amount + ?, purchases = purchases + ?
+               WHERE day = ? AND placement = ? AND version = ? AND variant = ? AND currency = ?`,
+              r.orders,
+              r.amount,
+              r.purchases,
+              ...key,
+            );
+          }
+          continue;
+        }
         if (cells >= maxCells) {
           dropped++;
           continue;

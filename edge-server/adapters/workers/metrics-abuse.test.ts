@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRICS_LIMITS } from '../../../core/analytics.ts';
 import { artifactForm } from '../../../core/artifact/upload.ts';
 import type { MetricsReadout } from '../../analytics/readout.ts';
 import { signer, tinyArtifact } from '../../test-support.ts';
@@ -64,6 +65,26 @@ describe('metrics abuse on workerd', () => {
       const misconfigured = await fetchFrom(mf, '/healthz');
       expect(misconfigured.status).toBe(500);
       expect(await misconfigured.text()).toContain('ANALYTICS_CONFIG: maxCellsPerDay must be a positive integer');
+    } finally {
+      await mf.dispose();
+    }
+  });
+
+  it('keeps a revenue cell at most METRICS_LIMITS.cellAmount, so forged sums stay exact, the excess dropped and counted', { timeout: 120_000 }, async () => {
+    const { key, trusted } = await signer();
+    const persistDir = await mkdtemp(join(root, 'persist-'));
+    const assetsDir = await mkdtemp(join(root, 'assets-'));
+    const vars = { TRUSTED_KEYS: JSON.stringify(trusted), ADMIN_TOKENS: TOKEN, ANALYTICS_CONFIG: JSON.stringify({ suppressBelow: 1 }) };
+    const mf = await startWorker({ script, vars, assetsDir, persistDir });
+    try {
+      const form = new Request('http://form.invalid', { method: 'POST', body: artifactForm(await tinyArtifact(key, 'v1')) });
+      expect((await fetchFrom(mf, '/v1/admin/models/default/versions', { method: 'POST', headers: { ...ADMIN, 'Content-Type': form.headers.get('Content-Type')! }, body: new Uint8Array(await form.arrayBuffer()) })).status).toBe(201);
+      const sum = (amount: number): Record<string, unknown> => ({ placement: 'for-you', modelVersion: 'v1', variant: 'none', currency: 'EUR', orders: 1, purchases: 1, amount });
+      const send = (revenue: unknown[]): Promise<Response> =>
+        fetchFrom(mf, '/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8', 'CF-Connecting-IP': '203.0.113.9' }, body: JSON.stringify({ model: 'default', counters: [], revenue }) });
+      expect(await (await send([sum(METRICS_LIMITS.cellAmount - 5), sum(5), sum(1)])).json()).toEqual({ accepted: 2, dropped: 1 });
+      const readout = (await (await fetchFrom(mf, '/v1/admin/metrics?model=default', { headers: ADMIN })).json()) as MetricsReadout;
+      expect(readout.byPlacement[0]!.revenue).toMatchObject({ EUR: { orders: 2, amount: '100000000.00' } });
     } finally {
       await mf.dispose();
     }
