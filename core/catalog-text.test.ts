@@ -98,6 +98,13 @@ describe('catalog text: direction and control characters cannot spoof', () => {
     expect(cleanText('می\u200Cخواهم 👩\u200D💻')).toBe('می\u200Cخواهم 👩\u200D💻');
   });
 
+  it('removes every other invisible character that can hide text in a title: tags, fillers, soft hyphens, invisible operators', () => {
+    expect(cleanText('Mug\u{E0041}\u{E0042}\u{E007F} blue')).toBe('Mug blue');
+    expect(cleanText('a\u206Ab\u206Fc\u180Ed\u00ADe\u3164f\u115Fg\u200Bh\u2062i\uFFA0j')).toBe('abcdefghij');
+    // Variation selectors stay: emoji presentation and ideographic variants need them.
+    expect(cleanText('\u2764\uFE0F 葛\u{E0100}')).toBe('\u2764\uFE0F 葛\u{E0100}');
+  });
+
   it.each(FORMATS)('cleans title in a %s catalog and refuses a title that is nothing but such characters', (format) => {
     const [p] = parseCatalogText(catalogIn(format, { title: 'Mug \u202Egnp.exe\u202C (blue)' }), format).products;
     expect(p!.title).toBe('Mug gnp.exe (blue)');

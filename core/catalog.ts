@@ -76,13 +76,17 @@ export const MAX_FIELD_CHARS = 2000;
 
 /**
  * Characters removed from catalog text at ingest, since they can make one text look like another on
- * screen (Unicode Technical Report 36 and UAX #9): bidirectional embeddings, overrides and isolates
- * (U+202A-202E, U+2066-2069) and marks (U+200E, U+200F, U+061C), which can reverse a title or carry the
- * reversal into the text beside it; C0 and C1 control characters and DEL; the byte-order mark U+FEFF
- * and the interlinear annotation controls U+FFF9-FFFB. Joiners (U+200C, U+200D) are kept: scripts such
- * as Persian and emoji sequences need them. Tabs and line breaks become spaces first.
+ * screen or hide text in it (Unicode Technical Report 36, UTS #39 and UAX #9): every default-ignorable
+ * code point, i.e. the bidirectional embeddings, overrides, isolates and marks (U+202A-202E,
+ * U+2066-2069, U+200E, U+200F, U+061C) that can reverse a title or carry the reversal into the text
+ * beside it, zero-width spaces, invisible operators, soft hyphens, Hangul fillers, tag characters
+ * (U+E0000-E0FFF) and the byte-order mark; C0 and C1 control characters and DEL; the interlinear
+ * annotation controls U+FFF9-FFFB. Kept, since scripts need them: the joiners U+200C and U+200D
+ * (Persian, Indic scripts, emoji sequences), the variation selectors U+FE00-FE0F and
+ * U+E0100-E01EF (emoji presentation, ideographic variants) and the Mongolian ones (U+180B-180D,
+ * U+180F). Tabs and line breaks become spaces first.
  */
-const SPOOFING = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF\uFFF9-\uFFFB]/gu;
+const SPOOFING = /[\u0000-\u001F\u007F-\u009F\uFFF9-\uFFFB]|(?![\u200C\u200D\uFE00-\uFE0F\u180B-\u180D\u180F\u{E0100}-\u{E01EF}])\p{Default_Ignorable_Code_Point}/gu;
 const BREAKS = /[\t\n\r\v\f\u0085\u2028\u2029]+/gu;
 
 /**
