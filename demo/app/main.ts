@@ -114,7 +114,8 @@ class ShopApp {
   private async load(): Promise<void> {
     this.main.setAttribute('aria-busy', 'true');
     try {
-      const res = await fetch('/v1/catalog', { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(CATALOG_TIMEOUT_MS) });
+      // no-store: the HTTP cache would send back whatever ETag the server gave, a value that could tag the shopper.
+      const res = await fetch('/v1/catalog', { headers: { accept: 'application/json' }, cache: 'no-store', signal: AbortSignal.timeout(CATALOG_TIMEOUT_MS) });
       if (!res.ok) throw new Error(`The catalog answered HTTP ${res.status}.`);
       this.shop = buildShop(parseCatalog(await res.json()));
     } catch (e) {

@@ -44,6 +44,11 @@ describe('federated admission (Privacy Pass tokens)', () => {
     expect((await upload(app, 3, await tokenFor(app, deviceAddress(2)))).status).toBe(202);
   });
 
+  it('reads the PrivateToken scheme case-insensitively (RFC 9110)', async () => {
+    const { app } = await setup();
+    expect((await upload(app, 1, (await tokenFor(app, deviceAddress(1))).replace('PrivateToken', 'privatetoken'))).status).toBe(202);
+  });
+
   it('counts IPv6 clients by /64, and the library-path issuer (no rsaRaw) signs tokens that verify too', async () => {
     const { app } = await setup({ rsaRaw: false });
     expect((await upload(app, 1, await tokenFor(app, '2001:db8:1:2::1'))).status).toBe(202);
@@ -160,10 +165,11 @@ describe('federated admission (Privacy Pass tokens)', () => {
     expect(() => createAdmission({ tokensPerDay: 0 })).toThrow(/tokensPerDay must be an integer in 1\.\.1000 \(got 0\)/);
     expect(() => createAdmission({ issuerName: 'a b' })).toThrow(/issuerName/);
     expect(() => createAdmission({ rsaRaw: 'yes' as never })).toThrow(/rsaRaw must be true, false or a function/);
-    // publicVerif is the library's: the directory key is a valid RSA-PSS SPKI of 2048 bits.
+    // publicVerif is the library's: the directory key is a valid RSA-PSS SPKI of 2048 bits. The challenge is
+    // copied out of Node's pooled Buffer: the library reads it through a DataView on the whole ArrayBuffer.
     const key = Buffer.from((dir['token-keys'] as Array<{ 'token-key': string }>)[0]!['token-key'], 'base64url');
     const client = new publicVerif.Client(publicVerif.BlindRSAMode.PSS);
-    const request = await client.createTokenRequest(TokenChallenge.deserialize(Buffer.from(dir.challenge as string, 'base64url')), key);
+    const request = await client.createTokenRequest(TokenChallenge.deserialize(new Uint8Array(Buffer.from(dir.challenge as string, 'base64url'))), key);
     expect(request.serialize().length).toBe(259);
   });
 });

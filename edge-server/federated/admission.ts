@@ -328,7 +328,8 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
       if (!authorization) return unauthorized('token_required', `an update must carry Authorization: PrivateToken token=... (a token from ${TOKEN_ISSUER_PATH}, RFC 9577)`);
       let token: Token;
       try {
-        const parsed = AuthorizationHeader.parse(TOKEN_TYPES.BLIND_RSA, authorization);
+        // Auth schemes are case-insensitive (RFC 9110 section 11.1); the library matches `PrivateToken` as written.
+        const parsed = AuthorizationHeader.parse(TOKEN_TYPES.BLIND_RSA, authorization.replace(/^\s*privatetoken(?=\s)/i, 'PrivateToken'));
         if (parsed.length !== 1) throw new Error(`expected one PrivateToken (got ${parsed.length})`);
         token = parsed[0]!.token;
       } catch (err) {
