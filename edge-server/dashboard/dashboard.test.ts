@@ -127,13 +127,15 @@ describe('GET /dashboard', () => {
   it('charts federated rounds and epsilon from GET /v1/admin/rounds, and says so when none closed yet', async () => {
     const rounds = [
       { model: 'default', round: 1, closedAt: '2026-03-01T10:00:00Z', updates: 120, epsilon: 0.4, totalEpsilon: 0.4, version: 'v2' },
-      { model: 'default', round: 2, closedAt: '2026-03-02T10:00:00Z', updates: 150, epsilon: 0.4, totalEpsilon: 0.75, version: 'v3' },
+      { model: 'default', round: 2, closedAt: '2026-03-02T10:00:00Z', updates: 150, sources: 61, epsilon: 0.4, totalEpsilon: 0.75, version: 'v3' },
       { model: 'other', round: 9, closedAt: '2026-03-02T10:00:00Z', updates: 1, epsilon: 9, totalEpsilon: 9, version: 'x' },
     ];
     const app = await setup(withRounds(rounds));
     const html = await (await app.request('/dashboard', { headers: ADMIN })).text();
     expect(html).toContain('Privacy budget spent (epsilon)');
-    expect(html).toContain('<td class="n">2</td><td>2026-03-02T10:00:00Z</td><td class="n">150</td><td class="n">0.400</td><td class="n">0.750</td><td><code>v3</code></td>');
+    expect(html).toContain('<td class="n">2</td><td>2026-03-02T10:00:00Z</td><td class="n">150</td><td class="n">61</td><td class="n">0.400</td><td class="n">0.750</td><td><code>v3</code></td>');
+    // A round recorded before sources were counted says so with a dash.
+    expect(html).toContain('<td class="n">120</td><td class="n">–</td>');
     expect(html).not.toContain('<code>x</code>');
     const empty = await setup(withRounds([]));
     expect(await (await empty.request('/dashboard', { headers: ADMIN })).text()).toContain('No federated round has closed for this model yet.');

@@ -10,6 +10,8 @@ export interface Round {
   round: number | null;
   closedAt: string | null;
   updates: number | null;
+  /** Distinct network sources its updates came from (null for rounds from before they were counted). */
+  sources: number | null;
   epsilon: number | null;
   totalEpsilon: number | null;
   version: string | null;
@@ -216,10 +218,10 @@ function roundsSection(rounds: Round[], available: boolean): string {
     .reverse()
     .map(
       (r) =>
-        `<tr><td class="n">${r.round ?? '–'}</td><td>${esc(r.closedAt ?? '–')}</td><td class="n">${r.updates ?? '–'}</td><td class="n">${r.epsilon?.toFixed(3) ?? '–'}</td><td class="n">${r.totalEpsilon?.toFixed(3) ?? '–'}</td><td><code>${esc(r.version ?? '–')}</code></td></tr>`,
+        `<tr><td class="n">${r.round ?? '–'}</td><td>${esc(r.closedAt ?? '–')}</td><td class="n">${r.updates ?? '–'}</td><td class="n">${r.sources ?? '–'}</td><td class="n">${r.epsilon?.toFixed(3) ?? '–'}</td><td class="n">${r.totalEpsilon?.toFixed(3) ?? '–'}</td><td><code>${esc(r.version ?? '–')}</code></td></tr>`,
     )
     .join('');
-  return `${epsilon}${updates}<table><tr><th>round</th><th>closed</th><th>updates</th><th>epsilon</th><th>total epsilon</th><th>version</th></tr>${rows}</table>`;
+  return `${epsilon}${updates}<table><tr><th>round</th><th>closed</th><th>updates</th><th>sources</th><th>epsilon</th><th>total epsilon</th><th>version</th></tr>${rows}</table>`;
 }
 
 export function dashboardPage(d: DashboardData): string {

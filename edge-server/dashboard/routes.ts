@@ -75,6 +75,7 @@ async function readRounds(c: Context, fetch: DashboardSettings['fetch']): Promis
         round: num(r.round),
         closedAt: typeof r.closedAt === 'string' ? r.closedAt : null,
         updates: num(r.updates),
+        sources: num(r.sources),
         epsilon: num(r.epsilon),
         totalEpsilon: num(r.totalEpsilon),
         version: typeof r.version === 'string' ? r.version : null,
