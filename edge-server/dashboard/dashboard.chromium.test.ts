@@ -48,7 +48,8 @@ it('signing in from /dashboard?model=shop opens the dashboard of the model shop'
 });
 
 it('lays out no two labels of a chart over each other, as Chromium draws them, for a shop with many copy variants', async () => {
-  const variants = Array.from({ length: 30 }, (_, i) => [['similar', 'for-you', 'cart', 'recently-viewed'][i % 4]!, `${['bestseller', 'viewed', 'cart'][i % 3]}.${i}`] as const);
+  // 24 distinct placement × variant pairs, with only the variant ids a widget can produce (kind.0-7).
+  const variants = Array.from({ length: 24 }, (_, i) => [['similar', 'for-you', 'cart', 'recently-viewed'][i % 4]!, `${['bestseller', 'viewed', 'cart'][i % 3]}.${i % 8}`] as const);
   const counters = variants.flatMap(([placement, variant], i) =>
     (['impression', 'click', 'purchase'] as const).map((event, e) => ({ placement, modelVersion: 'v7', variant, event, count: [200 + i * 13, 5 + (i % 9), 1 + (i % 4)][e] })),
   );

@@ -43,14 +43,14 @@ describe('openDiskAnalytics', () => {
     await writeFile(join(dir, 'log-0.jsonl'), `${JSON.stringify({ op: 'metrics', model: 'm', day: '2026-03-01', counters: [counter(2, 'purchase')] })}\n`);
     const store = await openDiskAnalytics(dir, { compactBytes: 4000 });
     const sum = (currency: string, amount: number, purchases = 1): RevenueSum => ({ placement: 'for-you', modelVersion: 'v1', variant: 'a', currency, orders: 1, purchases, amount });
-    // 0.10 EUR sixty times (float sums of 0.1 drift), one order of 9,999,999,999.99 EUR, and one in JPY.
+    // 0.10 EUR sixty times (float sums of 0.1 drift), one order of 99,999,999.99 EUR (a cell's most), and one in JPY.
     for (let i = 0; i < 60; i++) await store.addMetrics('m', '2026-03-01', [counter(1, 'purchase')], [sum('EUR', 10, 2)]);
-    await store.addMetrics('m', '2026-03-02', [], [sum('EUR', 999_999_999_999), sum('JPY', 1200)]);
+    await store.addMetrics('m', '2026-03-02', [], [sum('EUR', 9_999_999_999), sum('JPY', 1200)]);
     expect((await readdir(dir)).includes('snapshot.json')).toBe(true);
     await store.close();
     const again = await openDiskAnalytics(dir);
     const rows = await again.readRevenue('m');
-    expect(rows.filter((r) => r.currency === 'EUR').reduce((n, r) => n + r.amount, 0)).toBe(1_000_000_000_599);
+    expect(rows.filter((r) => r.currency === 'EUR').reduce((n, r) => n + r.amount, 0)).toBe(10_000_000_599);
     expect(rows.find((r) => r.day === '2026-03-01')).toEqual({ day: '2026-03-01', placement: 'for-you', modelVersion: 'v1', variant: 'a', currency: 'EUR', orders: 60, purchases: 120, amount: 600 });
     expect(rows.find((r) => r.currency === 'JPY')).toMatchObject({ orders: 1, purchases: 1, amount: 1200 });
     expect(total(await again.readMetrics('m'))).toBe(62);
