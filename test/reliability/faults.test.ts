@@ -18,7 +18,7 @@ describe('Node edge server under faults and load (real child process)', () => {
     expect(report.acknowledged).toBeGreaterThan(0);
   });
 
-  it('100 concurrent devices uploading for 2 s: every acknowledged update stored, exactly once', { timeout: 60_000 }, async () => {
+  it('100 concurrent devices, two admission tokens each, uploading at once: every acknowledged update stored, exactly once', { timeout: 60_000 }, async () => {
     const report = await loadTest({ devices: 100, seconds: 2 });
     console.log(`load smoke: ${JSON.stringify(report)}`);
     expect(report.acknowledged).toBeGreaterThan(100);
