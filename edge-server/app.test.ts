@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { sha256Hex } from '../core/artifact/bytes.ts';
@@ -42,10 +43,14 @@ async function setup(overrides: Partial<AppOptions> = {}): Promise<Setup> {
 afterEach(() => vi.restoreAllMocks());
 
 describe('createApp', () => {
-  it('returns a Hono app', async () => {
-    const { app } = await setup();
+  it('serves the storage it is given to a standard Request through fetch, the entry every runtime calls', async () => {
+    const { app, trusted, artifact } = await setup();
     expectTypeOf(createApp).returns.toEqualTypeOf<Hono>();
-    expect(app).toBeInstanceOf(Hono);
+    const res = await app.fetch(new Request('https://edge.example/v1/models/default/manifest'));
+    expect(res.status).toBe(200);
+    expect(parseManifest(await res.json())).toEqual(artifact.manifest);
+    const empty = createApp({ storage: createMemoryStorage(), trustedKeys: trusted, widget });
+    await expectError(await empty.fetch(new Request('https://edge.example/v1/models/default/manifest')), 404, 'unknown_model');
   });
 
   it('answers /healthz with ok and no caching', async () => {
@@ -350,13 +355,37 @@ describe('errors', () => {
 });
 
 describe('runtime neutrality', () => {
-  it('keeps node:* imports out of the core, so the same app runs on workerd', async () => {
-    const dir = new URL('.', import.meta.url);
-    const sources = (await readdir(dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'test-support.ts');
-    expect(sources).toContain('app.ts');
-    for (const file of sources) {
-      expect(await readFile(new URL(file, dir), 'utf8'), file).not.toMatch(/from ['"]node:/);
+  /**
+   * The web-standard code: all of `core/` (the widget and both runtimes import it) and the edge server
+   * outside `adapters/node` (the Workers adapter runs on workerd too). Tests and their support code run in
+   * Node only, so they may use it.
+   */
+  const ROOTS = [new URL('../core/', import.meta.url), new URL('./', import.meta.url)];
+  const SKIPPED = /(^|\/)adapters\/node\/|\.test\.ts$|(^|\/)test-support\.ts$/;
+  /** Every module specifier a source names: static and dynamic imports, re-exports, side-effect imports. */
+  const specifiers = (source: string): string[] =>
+    [...source.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+
+  it('finds node:* and bare Node built-in imports in any form', () => {
+    const source = "import { a } from 'node:fs';\nexport * from \"crypto\";\nimport 'node:path';\nawait import('node:os');\nimport type { B } from 'hono';";
+    expect(specifiers(source).filter((s) => isBuiltin(s))).toEqual(['node:fs', 'crypto', 'node:path', 'node:os']);
+  });
+
+  it('keeps Node built-ins out of every folder of the web-standard code, so the same app runs on workerd', async () => {
+    const offenders: string[] = [];
+    const seen: string[] = [];
+    for (const root of ROOTS) {
+      for (const entry of await readdir(root, { recursive: true })) {
+        const file = `${root.pathname.split('/').at(-2)}/${entry}`;
+        if (!/\.(ts|mts|js|mjs)$/.test(entry) || SKIPPED.test(entry)) continue;
+        seen.push(file);
+        for (const spec of specifiers(await readFile(new URL(entry, root), 'utf8'))) if (isBuiltin(spec)) offenders.push(`${file} imports ${spec}`);
+      }
     }
+    // The walk reaches the nested feature folders, not only the top one.
+    expect(seen).toEqual(expect.arrayContaining(['edge-server/app.ts', 'edge-server/federated/engine.ts', 'edge-server/adapters/workers/worker.ts', 'core/federated/aggregate.ts']));
+    expect(seen.some((f) => f.startsWith('edge-server/adapters/node/'))).toBe(false);
+    expect(offenders).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import type { Artifact } from '../../core/artifact/artifact.ts';
 import { artifactForm } from '../../core/artifact/upload.ts';
 import type { KeyFile, TrustedKey } from '../../core/artifact/signing.ts';
@@ -271,7 +271,7 @@ describe('registry operations', () => {
     expect(applyChange(canaried, 'm', { op: 'canary', version: 'c', percent: 0 }).canary).toBeUndefined();
   });
 
-  it('picks the served version by bucket and draws a bucket when none is sent', () => {
+  it('picks the served version by bucket and reads the bucket a widget sends', () => {
     const canaried = { ...record, canary: { version: 'c', percent: 10 } };
     expect(servedVersion(canaried, 9)).toBe('c');
     expect(servedVersion(canaried, 10)).toBe('b');
@@ -279,8 +279,27 @@ describe('registry operations', () => {
     expect(canaryBucket('42')).toBe(42);
     expect(canaryBucket(' 7 ')).toBe(7);
     for (const bad of ['100', '-1', 'x', '1.5', '']) expect(canaryBucket(bad)).toBeNull();
-    for (let i = 0; i < 50; i++) expect(canaryBucket(undefined)).toBeGreaterThanOrEqual(0);
     expectTypeOf(canaryBucket).returns.toEqualTypeOf<number | null>();
+  });
+
+  it('draws a bucket from crypto.getRandomValues when none is sent, every one of 0-99 alike', () => {
+    const draw = vi.spyOn(crypto, 'getRandomValues');
+    try {
+      for (const [value, bucket] of [[142, 42], [2 ** 32 - 1, 95], [0, 0]] as const) {
+        draw.mockImplementationOnce(<T extends ArrayBufferView | null>(array: T): T => ((array as unknown as Uint32Array).fill(value), array));
+        expect(canaryBucket(undefined)).toBe(bucket);
+      }
+    } finally {
+      draw.mockRestore();
+    }
+    // 2,000 real draws miss one of the 100 buckets with probability about 2e-7.
+    const counts = new Array<number>(100).fill(0);
+    for (let i = 0; i < 2000; i++) {
+      const bucket = canaryBucket(undefined)!;
+      expect(Number.isInteger(bucket) && bucket >= 0 && bucket < 100, String(bucket)).toBe(true);
+      counts[bucket]!++;
+    }
+    expect(counts.indexOf(0)).toBe(-1);
   });
 
   it('loses no publish when a promote races with publishes of the same model', async () => {
