@@ -29,3 +29,16 @@ export function normal(random: () => number): () => number {
     return r * Math.cos(2 * Math.PI * v);
   };
 }
+
+/**
+ * Shuffles `items` in place (Fisher-Yates, from the last index down, `j = floor(random() * (i + 1))`)
+ * and returns it. Training batches, simulation splits and the demo catalog all draw their order from
+ * here, so one seed gives one order everywhere; copy first (`shuffle([...items], random)`) to keep the input.
+ */
+export function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}

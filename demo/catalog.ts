@@ -3,7 +3,7 @@
  * trained model sees the same shop. Nothing here is downloaded; the products are made up.
  */
 import { parseCatalog, type Availability, type Catalog, type Product } from '../core/catalog.ts';
-import { rng } from '../core/random.ts';
+import { rng, shuffle } from '../core/random.ts';
 import { DEMO_CATEGORIES } from './categories.ts';
 
 /** One product type (the second level of `product_type`) and what shoppers buy with it. */
@@ -161,16 +161,6 @@ function shopPrice(x: number, random: () => number): number {
   return cents(Math.max(1, Math.floor(x)) + ending);
 }
 
-/** Fisher-Yates on a copy, with the seeded generator. */
-function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
 function checkDepartments(): void {
   const types = new Set<string>();
   for (const dept of DEPARTMENTS) {
@@ -226,7 +216,7 @@ function build(): Built {
     return { id, link: `/p/${id}`, image_link: `/demo/img/${id}.svg`, ...draft };
   });
 
-  const order = shuffled(
+  const order = shuffle(
     products.filter((p) => p.availability === 'in_stock'),
     random,
   );
@@ -236,7 +226,7 @@ function build(): Built {
   for (const p of order.splice(0, SPECIAL.lowStock)) p.stock = 1 + Math.floor(random() * 5);
   // The rest of what is in stock has a healthy count, as a feed with inventory would carry.
   for (const p of order) p.stock = 6 + Math.floor(random() * 90);
-  const discounted = shuffled(products, random).filter((p) => p.availability !== 'out_of_stock');
+  const discounted = shuffle([...products], random).filter((p) => p.availability !== 'out_of_stock');
   for (const p of discounted.slice(0, SPECIAL.onSale)) {
     const sale = shopPrice(p.price * (0.7 + random() * 0.2), random);
     if (sale < p.price) p.sale_price = sale;

@@ -31,7 +31,7 @@ import type { ModelConfig } from '../core/model/config.ts';
 import { SasRec } from '../core/model/sasrec.ts';
 import { nextItemLoss, packedBatch } from '../core/model/training.ts';
 import type { NamedWeights } from '../core/model/weights.ts';
-import { normal, rng } from '../core/random.ts';
+import { normal, rng, shuffle } from '../core/random.ts';
 import { buildArtifact } from '../core/artifact/artifact.ts';
 import { readArtifactDir, writeArtifactDir } from './artifact-fs.ts';
 import { readCatalogFile } from './catalog-file.ts';
@@ -79,14 +79,6 @@ export interface Evaluated {
 }
 
 const pick = (m: Metrics) => ({ 'NDCG@10': m['NDCG@10'], 'HR@10': m['HR@10'] });
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
-}
 
 /** Checks options against the data; @throws CliError (exit 2) naming the flag. */
 export function checkSimulateOptions(o: SimulateOptions, data: Dataset): void {

@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import { buildArtifact } from '../core/artifact/artifact.ts';
 import { NEXT_STEPS_FILE } from '../core/artifact/next-steps.ts';
 import { SasRec } from '../core/model/sasrec.ts';
-import { rng } from '../core/random.ts';
+import { rng, shuffle } from '../core/random.ts';
 import { writeArtifactDir } from './artifact-fs.ts';
 import { readCatalogFile, type CatalogFile } from './catalog-file.ts';
 import { artifactSizes } from './commands.ts';
@@ -112,12 +112,10 @@ function titlesOf(catalog: CatalogFile | undefined): ReportTitles | undefined {
 
 /** Up to `count` evaluable users picked at random (seeded): their test history and the model's top 10 after it. */
 async function samplesOf(model: SasRec, data: Dataset, count: number, seed: number): Promise<Sample[]> {
-  const users = [...data.sequences.keys()].filter((u) => split(data.sequences[u]!));
-  const random = rng(seed ^ 0x5eed);
-  for (let i = users.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [users[i], users[j]] = [users[j]!, users[i]!];
-  }
+  const users = shuffle(
+    [...data.sequences.keys()].filter((u) => split(data.sequences[u]!)),
+    rng(seed ^ 0x5eed),
+  );
   const id = (i: number): string => data.itemIds[i - 1]!;
   const samples: Sample[] = [];
   for (const u of users.slice(0, count)) {

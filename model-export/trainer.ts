@@ -3,7 +3,7 @@ import { MODEL_DEFAULTS, type ModelConfig } from '../core/model/config.ts';
 import { SasRec } from '../core/model/sasrec.ts';
 import { nextItemBatch, nextItemLoss, packedBatch } from '../core/model/training.ts';
 import { initWeights, type NamedWeights } from '../core/model/weights.ts';
-import { rng } from '../core/random.ts';
+import { rng, shuffle } from '../core/random.ts';
 import type { Metrics } from '../core/metrics.ts';
 import { split, type Dataset } from './dataset.ts';
 import { TRAIN_DEFAULTS, type EpochInfo, type TrainOptions } from './defaults.ts';
@@ -130,14 +130,6 @@ function targetsPerBatch(seqs: readonly (readonly number[])[], batches: number, 
   let targets = 0;
   for (const s of seqs) targets += Math.min(s.length - 1, maxLen);
   return targets / Math.max(1, batches);
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
 }
 
 function sample<T>(items: readonly T[], n: number, random: () => number): T[] {

@@ -27,7 +27,7 @@ import type { WeightDelta } from '../../core/federated/codec.ts';
 import { applyDelta } from '../../core/federated/delta.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import type { NamedWeights } from '../../core/model/weights.ts';
-import { normal, rng } from '../../core/random.ts';
+import { normal, rng, shuffle } from '../../core/random.ts';
 import { resolveFederationSettings } from '../../edge-server/federated/engine.ts';
 import { parseS3Rec, split, type Dataset } from '../../model-export/dataset.ts';
 import { attackDirection, evaluateWeights, medianPopularityItem } from '../../model-export/simulate.ts';
@@ -101,14 +101,6 @@ export interface Tried {
   exposure: number;
   reachedIn: number;
   targetReleasedRounds: number;
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
 }
 
 export async function residualRisk(options: Partial<ResidualRiskOptions> = {}, log: (line: string) => void = () => undefined): Promise<ResidualRiskOutcome> {
