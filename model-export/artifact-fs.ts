@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadArtifact, type Artifact, type LoadedArtifact } from '../core/artifact/artifact.ts';
+import { parseKeyFile, type KeyFileNeeds } from '../core/artifact/key-file.ts';
 import type { KeyFile, TrustedKey } from '../core/artifact/signing.ts';
 import { ContractError } from '../core/errors.ts';
 import { CliError } from './errors.ts';
@@ -45,15 +46,18 @@ export async function readArtifactDir(
   }
 }
 
-export async function readKeyFile(path: string): Promise<KeyFile> {
-  let raw: Partial<KeyFile>;
+/** Reads a key file of `edge-recs keygen`, checked by `parseKeyFile`; errors name the file and the field. */
+export async function readKeyFile(path: string, needs?: KeyFileNeeds): Promise<KeyFile> {
+  let text: string;
   try {
-    raw = JSON.parse(await readFile(path, 'utf8')) as Partial<KeyFile>;
-  } catch {
-    throw new CliError(`${path}: not a readable key file (make one with "edge-recs keygen")`);
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new CliError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'cannot read'} (make a key file with "edge-recs keygen")`);
   }
-  if (raw.alg !== 'Ed25519' || typeof raw.keyId !== 'string' || typeof raw.publicKey !== 'string') {
-    throw new CliError(`${path}: expected {"alg":"Ed25519","keyId","publicKey","privateKey"}`);
+  try {
+    return parseKeyFile(text, path, needs);
+  } catch (e) {
+    if (e instanceof ContractError) throw new CliError(e.message);
+    throw e;
   }
-  return raw as KeyFile;
 }

@@ -23,7 +23,7 @@ export async function exportCommand(a: { model: string; quantize: string; out: s
   }
   if (!MODEL_NAME.test(a.name)) throw new CliError(`--name must match ${MODEL_NAME} (got "${a.name}")`, 2);
   const source = await readArtifactDir(a.model, { unsigned: 'allow' });
-  const key = a.signKey ? await readKeyFile(a.signKey) : undefined;
+  const key = a.signKey ? await readKeyFile(a.signKey, { privateKey: 'required' }) : undefined;
   const training = publicTraining(source.manifest.training);
   const artifact = await buildArtifact(
     {

@@ -1,3 +1,4 @@
+import { publicPart } from '../core/artifact/key-file.ts';
 import { SasRec } from '../core/model/sasrec.ts';
 import { readArtifactDir, readKeyFile } from './artifact-fs.ts';
 import { readCatalogFile } from './catalog-file.ts';
@@ -47,7 +48,7 @@ export async function evalCommand(a: EvalArgs): Promise<Evaluation> {
     throw new CliError(`--format must be one of ${FORMATS.join(', ')} (got "${a.format}")`, 2);
   }
   // With a key, the artifact must carry a valid signature by it, exactly as the widget demands.
-  const trust = a.trustedKey ? { trusted: [await readKeyFile(a.trustedKey)] } : ({ unsigned: 'allow' } as const);
+  const trust = a.trustedKey ? { trusted: [publicPart(await readKeyFile(a.trustedKey))] } : ({ unsigned: 'allow' } as const);
   const artifact = await readArtifactDir(a.model, trust);
   const recorded = inputRecordOf(artifact.manifest.training);
   const counted = parseCounted(a.count ?? recorded.count?.join(',') ?? DEFAULT_COUNT);

@@ -9,10 +9,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KeyFile } from '../core/artifact/signing.ts';
 import { bundleWorker, startWorker } from '../edge-server/adapters/workers/test-support.ts';
 import { tinyArtifact } from '../edge-server/test-support.ts';
-import { writeArtifactDir } from './artifact-fs.ts';
+import { readKeyFile, writeArtifactDir } from './artifact-fs.ts';
 import { childEnv, type ProcessRun, ROOT, runEdgeRecs } from '../test/support/cli.ts';
 
 const TOKEN = 'keygen-test-token-0123456789';
@@ -29,7 +28,7 @@ beforeAll(async () => {
   publicPath = join(dir, 'release.pub.json');
   const keygen = await edgeRecs('keygen', '--out', privatePath);
   expect(keygen.code, keygen.stderr).toBe(0);
-  const key = JSON.parse(await readFile(privatePath, 'utf8')) as KeyFile;
+  const key = await readKeyFile(privatePath, { privateKey: 'required' });
   await writeArtifactDir(join(dir, 'artifact'), await tinyArtifact(key, 'k1', 1));
 }, 60_000);
 

@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../core/artifact/manifest.ts';
 import { parseNextSteps } from '../core/artifact/next-steps.ts';
-import type { KeyFile } from '../core/artifact/signing.ts';
-import { readArtifactDir } from './artifact-fs.ts';
+import { readArtifactDir, readKeyFile } from './artifact-fs.ts';
 import { fromSequences } from './dataset.ts';
 import { countNextSteps, NEXT_STEPS_DEFAULTS } from './next-steps.ts';
 import { type ProcessRun, runEdgeRecs } from '../test/support/cli.ts';
@@ -89,7 +88,7 @@ describe('edge-recs train and export', () => {
     expect(run.stdout).toMatch(/next-steps\.json +\d+ bytes/);
     const manifest = JSON.parse(await readFile(join(dir, 'artifact', 'manifest.json'), 'utf8')) as Manifest;
     expect(manifest.nextSteps).toMatchObject({ path: 'next-steps.json' });
-    const key = JSON.parse(await readFile(join(dir, 'key.json'), 'utf8')) as KeyFile;
+    const key = await readKeyFile(join(dir, 'key.json'));
     const loaded = await readArtifactDir(join(dir, 'artifact'), { trusted: [key] });
     expect(Object.fromEntries(loaded.nextSteps!.next)).toEqual({ a: ['b'], b: ['e'], e: ['f'] });
     // The same bytes as trained: nothing added on the way.

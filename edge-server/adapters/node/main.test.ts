@@ -3,11 +3,12 @@
  * as the README runs it), `--help` and the mistakes a person types.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generateKeyFile } from '../../../core/artifact/signing.ts';
 import { childEnv, ROOT, runProcess, type ProcessRun } from '../../../test/support/cli.ts';
 import { SERVER_ENVIRONMENT, SERVER_OPTIONS, USAGE } from './args.ts';
 
@@ -125,5 +126,31 @@ describe('node main.ts command line', () => {
     expect(r.stderr).toContain(`edge-recs server: ${message}`);
     expect(r.stderr).toContain('--help');
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses a bad --trusted-key or --federation-key file in one line naming the file and the field, exit code 1', { timeout: 90_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edge-recs-main-keys-'));
+    try {
+      const key = await generateKeyFile();
+      const file = async (name: string, text: string): Promise<string> => {
+        await writeFile(join(dir, name), text);
+        return join(dir, name);
+      };
+      const cases: [string[], string][] = [
+        [['--trusted-key', await file('cast.pub.json', JSON.stringify({ keyId: key.keyId }))], 'cast.pub.json: publicKey must be a base64 raw Ed25519 public key (32 bytes)'],
+        [['--trusted-key', await file('text.pub.json', 'not json')], 'text.pub.json: not JSON'],
+        [['--trusted-key', join(dir, 'missing.pub.json')], 'missing.pub.json: not found'],
+        [['--federation-key', await file('public.json', JSON.stringify({ alg: 'Ed25519', keyId: key.keyId, publicKey: key.publicKey }))], 'public.json: holds no private key'],
+      ];
+      for (const [args, message] of cases) {
+        const r = await runProcess(process.execPath, ['--import', 'tsx', 'edge-server/adapters/node/main.ts', ...args], { env: { PORT: '0', EDGE_RECS_DATA: join(dir, 'data') } });
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stdout).toBe('');
+        expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+        expect(r.stderr).toContain(message);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

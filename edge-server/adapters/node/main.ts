@@ -7,7 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { generateKeyFile, type KeyFile, type TrustedKey } from '../../../core/artifact/signing.ts';
+import { publicPart } from '../../../core/artifact/key-file.ts';
+import type { KeyFile, TrustedKey } from '../../../core/artifact/signing.ts';
+import { loadOrCreateKeyFile, readKeyFile } from './key-file.ts';
 import { nodePeer, trustedProxies } from './peer.ts';
 import { createApp } from '../../app.ts';
 import { currentManifest, publishArtifact } from '../../registry.ts';
@@ -65,16 +67,6 @@ const DEMO_FEDERATION = {
   admission: { tokensPerDay: 20 },
 };
 
-async function loadOrCreateKey(path: string): Promise<KeyFile> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as KeyFile;
-  } catch {
-    const key = await generateKeyFile();
-    await writeFile(path, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600 });
-    return key;
-  }
-}
-
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? DEFAULT_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got "${process.env.PORT}")`);
@@ -97,16 +89,13 @@ async function main(): Promise<void> {
   ];
   let adminTokenFile: string | undefined;
   const trusted: TrustedKey[] = [];
-  for (const file of values['trusted-key']) {
-    const { keyId, publicKey } = JSON.parse(await readFile(file, 'utf8')) as KeyFile;
-    trusted.push({ keyId, publicKey });
-  }
+  for (const file of values['trusted-key']) trusted.push(publicPart(await readKeyFile(file)));
   let mount: ((app: import('hono').Hono) => void) | undefined;
-  let federationKey: KeyFile | undefined = values['federation-key'] ? (JSON.parse(await readFile(values['federation-key'], 'utf8')) as KeyFile) : undefined;
-  if (values.demo) federationKey ??= await loadOrCreateKey(join(dataDir, 'demo-federation-key.json'));
+  let federationKey: KeyFile | undefined = values['federation-key'] ? await readKeyFile(values['federation-key'], { privateKey: 'required' }) : undefined;
+  if (values.demo) federationKey ??= await loadOrCreateKeyFile(join(dataDir, 'demo-federation-key.json'));
   if (values.demo) {
-    const key = await loadOrCreateKey(join(dataDir, 'demo-signing-key.json'));
-    trusted.push({ keyId: key.keyId, publicKey: key.publicKey });
+    const key = await loadOrCreateKeyFile(join(dataDir, 'demo-signing-key.json'));
+    trusted.push(publicPart(key));
     if (!(await currentManifest(storage, 'default'))) {
       console.log('Training the demo model on simulated shoppers (first start only)...');
       const { buildDefaultModel } = await import('../../../demo/default-model.ts');

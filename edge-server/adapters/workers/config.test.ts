@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { signer } from '../../test-support.ts';
 import { buildWorkerApp } from './app.ts';
 import { readAdminTokens, readWorkerConfig, WorkerConfigError, type WorkerEnv } from './config.ts';
+import { FederatedConfigError, readFederatedConfig } from './federation.ts';
 
 /** Bindings are only wrapped when the app is built, never called, so stand-ins do here. */
 const bindings = { BLOBS: {}, MODELS: {}, ASSETS: {}, ANALYTICS: {}, SESSIONS: {} } as unknown as Pick<WorkerEnv, 'BLOBS' | 'MODELS' | 'ASSETS' | 'ANALYTICS' | 'SESSIONS'>;
@@ -105,5 +106,31 @@ describe('.dev.vars.example (what `wrangler dev` reads once copied to .dev.vars)
     expect(ignored('.dev.vars.staging')).toBe(true);
     expect(ignored('.env')).toBe(true);
     expect(ignored('.dev.vars.example')).toBe(false);
+  });
+});
+
+describe('readFederatedConfig', () => {
+  function federatedError(env: Parameters<typeof readFederatedConfig>[0]): FederatedConfigError {
+    let err: unknown;
+    try {
+      readFederatedConfig(env);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FederatedConfigError);
+    return err as FederatedConfigError;
+  }
+
+  it('reads FEDERATED_SIGNING_KEY as the private key file of edge-recs keygen, and is off without it', async () => {
+    const { key } = await signer();
+    expect(readFederatedConfig({ FEDERATED_SIGNING_KEY: `${JSON.stringify(key, null, 2)}\n` })?.signingKey).toEqual(key);
+    expect(readFederatedConfig({})).toBeNull();
+  });
+
+  it('refuses a bad or public-only key file, naming the var and the field', async () => {
+    const { key, trusted } = await signer();
+    expect(federatedError({ FEDERATED_SIGNING_KEY: '{"alg"' }).message).toMatch(/^FEDERATED_SIGNING_KEY: not JSON/);
+    expect(federatedError({ FEDERATED_SIGNING_KEY: JSON.stringify({ ...key, publicKey: 'AAAA' }) }).message).toMatch(/^FEDERATED_SIGNING_KEY: publicKey must be a base64 raw Ed25519 public key/);
+    expect(federatedError({ FEDERATED_SIGNING_KEY: JSON.stringify(trusted[0]) }).message).toMatch(/^FEDERATED_SIGNING_KEY: holds no private key/);
   });
 });

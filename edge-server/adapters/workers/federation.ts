@@ -15,7 +15,7 @@
  * "maxSourceShare", "minSources", "delta", "maxUpdatesPerDay", "maxUpdateNorm", "aggregation": { ... } }`).
  */
 import type { DurableObjectStorage, R2Bucket } from '@cloudflare/workers-types/latest/index.ts';
-import { fromBase64 } from '../../../core/artifact/bytes.ts';
+import { parseKeyFile } from '../../../core/artifact/key-file.ts';
 import { MODEL_NAME } from '../../../core/artifact/manifest.ts';
 import type { KeyFile, TrustedKey } from '../../../core/artifact/signing.ts';
 import { ContractError, isRecord, show } from '../../../core/errors.ts';
@@ -50,16 +50,13 @@ export class FederatedConfigError extends Error {
 /** Reads the federated vars; `null` when `FEDERATED_SIGNING_KEY` is unset. @throws FederatedConfigError naming the var. */
 export function readFederatedConfig(env: Pick<FederatedEnv, 'FEDERATED_SIGNING_KEY' | 'FEDERATED_CONFIG'>): { signingKey: KeyFile; settings: Settings } | null {
   if (env.FEDERATED_SIGNING_KEY === undefined || env.FEDERATED_SIGNING_KEY.trim() === '') return null;
-  let key: unknown;
+  let key: KeyFile;
   try {
-    key = JSON.parse(env.FEDERATED_SIGNING_KEY);
-  } catch {
-    throw new FederatedConfigError('FEDERATED_SIGNING_KEY must be the JSON key file of `edge-recs keygen` (it is not JSON)');
+    key = parseKeyFile(env.FEDERATED_SIGNING_KEY, 'FEDERATED_SIGNING_KEY', { privateKey: 'required' });
+  } catch (err) {
+    if (err instanceof ContractError) throw new FederatedConfigError(err.message);
+    throw err;
   }
-  if (!isRecord(key) || key.alg !== 'Ed25519' || typeof key.keyId !== 'string' || typeof key.publicKey !== 'string' || typeof key.privateKey !== 'string') {
-    throw new FederatedConfigError('FEDERATED_SIGNING_KEY must be { "alg": "Ed25519", "keyId", "publicKey", "privateKey" } (an `edge-recs keygen` key file)');
-  }
-  if (fromBase64(key.publicKey).byteLength !== 32) throw new FederatedConfigError('FEDERATED_SIGNING_KEY.publicKey must be a base64 raw Ed25519 key');
   let settings: unknown = {};
   if (env.FEDERATED_CONFIG !== undefined && env.FEDERATED_CONFIG.trim() !== '') {
     try {
@@ -77,7 +74,7 @@ export function readFederatedConfig(env: Pick<FederatedEnv, 'FEDERATED_SIGNING_K
   } catch (err) {
     throw new FederatedConfigError(`FEDERATED_CONFIG: ${(err as Error).message.replace(/^federation: /, '')}`);
   }
-  return { signingKey: key as unknown as KeyFile, settings: settings as Settings };
+  return { signingKey: key, settings: settings as Settings };
 }
 
 const UPD = 'fed:upd:';
