@@ -2,7 +2,7 @@
  * `edge-recs publish` run for real (a child process through the bin script) against a real edge server
  * in this process (`@hono/node-server` on an ephemeral loopback port).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +101,26 @@ describe('edge-recs publish', { timeout: CLI_TIMEOUT }, () => {
     const unreachable = await edgeRecs(['--artifact', join(dir, 'v1'), '--server', closed.url, '--token', TOKEN]);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+  });
+
+  it('fails before uploading on a tampered or missing artifact file, naming it (the reader eval and export use)', async () => {
+    const artifact = await tinyArtifact(key, 'v9', 9);
+    await writeArtifactDir(join(dir, 'tampered'), artifact);
+    const shard = artifact.manifest.shards[0]!.path;
+    const bytes = await readFile(join(dir, 'tampered', shard));
+    bytes[0] = bytes[0]! ^ 0xff;
+    await writeFile(join(dir, 'tampered', shard), bytes);
+    await writeArtifactDir(join(dir, 'incomplete'), artifact);
+    await rm(join(dir, 'incomplete', 'items.json'));
+    const [tampered, incomplete] = await Promise.all([
+      edgeRecs(['--artifact', join(dir, 'tampered'), '--server', server.url, '--token', TOKEN]),
+      edgeRecs(['--artifact', join(dir, 'incomplete'), '--server', server.url, '--token', TOKEN]),
+    ]);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toContain(`${join(dir, 'tampered')}: ${shard}: SHA-256 does not match the manifest`);
+    expect(incomplete.code).toBe(1);
+    expect(incomplete.stderr).toContain(`${join(dir, 'incomplete')}: missing file items.json`);
+    expect((await fetch(`${server.url}/v1/models/default/manifest`)).headers.get('X-Model-Version')).not.toBe('v9');
   });
 
   it('publishes with --canary N: the new version on N% of requests, the current one for the rest, and says so', async () => {

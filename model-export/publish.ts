@@ -4,13 +4,11 @@
  * against the server's trusted keys and made the current version, or with `--canary N` served to N% of
  * requests beside the current one (`?canary=N`, one write on the server, so it is never current first).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sha256Hex, type Bytes } from '../core/artifact/bytes.ts';
-import { manifestFiles, parseManifest, type Manifest } from '../core/artifact/manifest.ts';
+import type { Artifact } from '../core/artifact/artifact.ts';
 import { artifactForm } from '../core/artifact/upload.ts';
-import { ContractError } from '../core/errors.ts';
 import { adminClient, servingLine, type AdminArgs, type ModelState } from './admin-client.ts';
+import { readArtifactDir } from './artifact-fs.ts';
 import { CliError } from './errors.ts';
 
 export interface PublishArgs extends AdminArgs {
@@ -21,36 +19,14 @@ export interface PublishArgs extends AdminArgs {
   json: boolean;
 }
 
-/** Reads the artifact and checks every file against the manifest, so a broken export fails here, naming the file. */
-async function readArtifact(dir: string): Promise<{ manifest: Manifest; files: Map<string, Bytes> }> {
-  const manifestPath = join(dir, 'manifest.json');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(manifestPath, 'utf8'));
-  } catch (e) {
-    throw new CliError(`${manifestPath}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found (is --artifact an exported artifact directory?)' : 'not valid JSON'}`);
-  }
-  let manifest: Manifest;
-  try {
-    manifest = parseManifest(raw);
-  } catch (e) {
-    if (e instanceof ContractError) throw new CliError(`${manifestPath}: ${e.message}`);
-    throw e;
-  }
-  if (!manifest.signature) throw new CliError(`${manifestPath}: the artifact is not signed; export it with --sign-key (servers publish signed models only)`);
-  const files = new Map<string, Bytes>();
-  for (const ref of manifestFiles(manifest)) {
-    const path = join(dir, ref.path);
-    let bytes: Bytes;
-    try {
-      const buffer = await readFile(path);
-      bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) as Bytes;
-    } catch {
-      throw new CliError(`${path}: named by the manifest but cannot be read`);
-    }
-    if (bytes.byteLength !== ref.bytes || (await sha256Hex(bytes)) !== ref.sha256) throw new CliError(`${path}: does not match the manifest's size and SHA-256`);
-    files.set(ref.path, bytes);
-  }
+/**
+ * Reads the artifact as every command does (`readArtifactDir`: each file against the manifest, then the
+ * content), so a broken export fails here, naming the file. The signature is the server's to verify
+ * against its trusted keys; here it need only be there.
+ */
+async function readArtifact(dir: string): Promise<Artifact> {
+  const { manifest, files } = await readArtifactDir(dir, { unsigned: 'allow' });
+  if (!manifest.signature) throw new CliError(`${join(dir, 'manifest.json')}: the artifact is not signed; export it with --sign-key (servers publish signed models only)`);
   return { manifest, files };
 }
 
