@@ -31,31 +31,15 @@ export interface TrainOptions {
    */
   negatives: number;
   /**
-   * How positions are weighed: `uniform` divides each batch's summed loss by the epoch's mean number of
-   * targets per batch, so every position counts alike as in random batches; `batch` averages within each
-   * batch, which with length-bucketed batches over-weighs short histories. Default `uniform`.
-   */
-  weighting: 'uniform' | 'batch';
-  /**
-   * How a step's histories are chosen: `packed` draws them at random and packs several into each row
-   * (`packedBatch`); `length` groups histories of similar length (`lengthBuckets`). Both cost about the
-   * number of items trained on; `packed` trains better per epoch. Default `packed`.
-   */
-  batching: 'packed' | 'length';
-  /** Adam's second-moment decay. Default 0.999. */
-  beta2: number;
-  /**
    * Epochs without a better validation NDCG@10 before stopping. Default 3, to fit the training-time
    * budget: on Beauty patience 5 ran 20 epochs and patience 3 would run 18 for the same best epoch (15).
    */
   patience: number;
-  /** Evaluate on validation every N epochs. Default 1. */
-  evalEvery: number;
   /**
-   * First epoch evaluated on validation (the last epoch always is). Default 5: a full-ranking validation
-   * pass costs ~20% of a Beauty epoch, and in the first epochs the model improves every epoch anyway
-   * (Beauty and Toys: validation NDCG@10 rose through epoch 6 in every run), so those passes would only
-   * cost time; the model trained is the same.
+   * First epoch evaluated on validation; every later epoch is too, and the last always is. Default 5: a
+   * full-ranking validation pass costs ~20% of a Beauty epoch, and in the first epochs the model improves
+   * every epoch anyway (Beauty and Toys: validation NDCG@10 rose through epoch 6 in every run), so those
+   * passes would only cost time; the model trained is the same.
    */
   validateFrom: number;
   /** Users sampled for validation (all when 0). Default 0. */
@@ -87,11 +71,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'onEpoch'> = {
   learningRate: 0.002,
   dropout: 0.5,
   negatives: 2048,
-  weighting: 'uniform',
-  batching: 'packed',
-  beta2: 0.999,
   patience: 3,
-  evalEvery: 1,
   validateFrom: 5,
   validationUsers: 0,
   seed: 42,

@@ -52,7 +52,7 @@ export type { ServerOptimizerKind, SimulateOptions };
  * the trainer's settings when they were measured (Adam, lr 0.001, 2,048 shared negatives, dropout 0.5,
  * histories packed several to a row, validated from the first epoch).
  */
-export const CENTRAL_RECIPE = { learningRate: 0.001, beta2: 0.999, batchSize: 128, dropout: 0.5, negatives: 2048, weighting: 'uniform', batching: 'packed', validateFrom: 1 } as const;
+export const CENTRAL_RECIPE = { learningRate: 0.001, batchSize: 128, dropout: 0.5, negatives: 2048, validateFrom: 1 } as const;
 
 /** Share of all users whose sequences the attackers know (public reviews), as FedRecAttack assumes. */
 export const ATTACKER_PUBLIC_SHARE = 0.01;
@@ -414,7 +414,7 @@ export async function simulate(data: Dataset, options: SimulateOptions, hooks: S
 async function trainCentrally(config: ModelConfig, start: NamedWeights, rounds: number[][][], seed: number): Promise<NamedWeights> {
   const random = rng(seed + 6);
   const model = SasRec.fromWeights(config, start, { trainable: true });
-  const optimizer = tf.train.adam(CENTRAL_RECIPE.learningRate, 0.9, CENTRAL_RECIPE.beta2);
+  const optimizer = tf.train.adam(CENTRAL_RECIPE.learningRate);
   try {
     for (const sequences of rounds) {
       const seqs = shuffle(sequences.filter((s) => s.length >= 2), random);

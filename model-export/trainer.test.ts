@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { stopHorizon, TRAIN_DEFAULTS } from './trainer.ts';
 
 describe('stopHorizon', () => {
-  const o = { ...TRAIN_DEFAULTS, epochs: 200, patience: 3, evalEvery: 1, validateFrom: 5 };
+  const o = { ...TRAIN_DEFAULTS, epochs: 200, patience: 3, validateFrom: 5 };
 
   it('before the first validation: that validation sets the best, then patience more epochs', () => {
     expect(stopHorizon(0, 0, false, o)).toBe(8);
@@ -24,10 +24,10 @@ describe('stopHorizon', () => {
     expect(stopHorizon(5, 0, true, { ...o, epochs: 6 })).toBe(6);
   });
 
-  it('follows validations every evalEvery epochs', () => {
-    const every2 = { ...o, evalEvery: 2, validateFrom: 1 };
-    expect(stopHorizon(0, 0, false, every2)).toBe(8); // validations at 2 (best), 4, 6, 8
-    expect(stopHorizon(4, 1, true, every2)).toBe(8); // 6, 8 to go
+  it('validates every epoch from validateFrom on', () => {
+    const fromFirst = { ...o, validateFrom: 1 };
+    expect(stopHorizon(0, 0, false, fromFirst)).toBe(4); // validations at 1 (best), 2, 3, 4
+    expect(stopHorizon(4, 1, true, fromFirst)).toBe(6); // 5, 6 to go
   });
 
   it('ends at once with patience 0', () => {

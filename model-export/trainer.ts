@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MODEL_DEFAULTS, type ModelConfig } from '../core/model/config.ts';
 import { SasRec } from '../core/model/sasrec.ts';
-import { nextItemBatch, nextItemLoss, packedBatch } from '../core/model/training.ts';
+import { nextItemLoss, packedBatch } from '../core/model/training.ts';
 import { initWeights, type NamedWeights } from '../core/model/weights.ts';
 import { rng, shuffle } from '../core/random.ts';
 import type { Metrics } from '../core/metrics.ts';
@@ -15,7 +15,7 @@ export type { EpochInfo, TrainOptions };
 /**
  * The last epoch of a run whose validation NDCG@10 stops improving now. After `epoch`, with `stale`
  * validations in a row without improvement, training stops at the `patience`-th one; validations run
- * every `evalEvery` epochs from `validateFrom` on, and the first one always sets the best (`validated`
+ * every epoch from `validateFrom` on, and the first one always sets the best (`validated`
  * false until then). This is what a progress ETA must aim at: runs stop early far more often than at
  * `epochs`.
  */
@@ -23,12 +23,12 @@ export function stopHorizon(
   epoch: number,
   stale: number,
   validated: boolean,
-  o: Pick<TrainOptions, 'epochs' | 'patience' | 'evalEvery' | 'validateFrom'>,
+  o: Pick<TrainOptions, 'epochs' | 'patience' | 'validateFrom'>,
 ): number {
   if (stale >= o.patience) return epoch;
-  const next = Math.ceil(Math.max(epoch + 1, o.validateFrom) / o.evalEvery) * o.evalEvery;
+  const next = Math.max(epoch + 1, o.validateFrom);
   const remaining = validated ? o.patience - stale - 1 : o.patience;
-  return Math.min(o.epochs, next + remaining * o.evalEvery);
+  return Math.min(o.epochs, next + remaining);
 }
 
 export interface TrainResult {
@@ -49,7 +49,7 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
   const config: ModelConfig = { ...MODEL_DEFAULTS, ...o.model, numItems: data.itemIds.length };
   const random = rng(o.seed);
   const model = SasRec.fromWeights(config, initWeights(config, o.seed), { trainable: true });
-  const optimizer = tf.train.adam(o.learningRate, 0.9, o.beta2);
+  const optimizer = tf.train.adam(o.learningRate);
   const trainSeqs = data.sequences.map((s) => split(s)?.train).filter((s): s is number[] => !!s && s.length >= 2);
   const evalUsers = [...data.sequences.keys()].filter((u) => split(data.sequences[u]!));
   const validUsers = o.validationUsers > 0 && o.validationUsers < evalUsers.length ? sample(evalUsers, o.validationUsers, random) : evalUsers;
@@ -61,11 +61,11 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
       const started = performance.now();
       let lossSum = 0;
       let steps = 0;
-      const batches = o.batching === 'length' ? lengthBuckets(trainSeqs, o.batchSize, config.maxLen, random) : randomBatches(trainSeqs.length, o.batchSize, random);
-      const denominator = o.weighting === 'uniform' ? targetsPerBatch(trainSeqs, batches.length, config.maxLen) : undefined;
+      const batches = randomBatches(trainSeqs.length, o.batchSize, random);
+      const denominator = targetsPerBatch(trainSeqs, batches.length, config.maxLen);
       for (const members of batches) {
         const histories = members.map((i) => trainSeqs[i]!);
-        const batch = o.batching === 'packed' ? packedBatch(histories, config.maxLen) : nextItemBatch(histories, config.maxLen);
+        const batch = packedBatch(histories, config.maxLen);
         const negatives = o.negatives > 0 && o.negatives < config.numItems ? sampleNegatives(o.negatives, config.numItems, random) : undefined;
         const loss = optimizer.minimize(
           () => nextItemLoss(model, batch, { negatives, noise: { rate: o.dropout, random }, denominator }),
@@ -76,7 +76,7 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
         steps++;
       }
       const info: EpochInfo = { epoch, epochs: o.epochs, loss: lossSum / Math.max(1, steps), seconds: 0, horizon: o.epochs };
-      if ((epoch >= o.validateFrom && epoch % o.evalEvery === 0) || epoch === o.epochs) {
+      if (epoch >= o.validateFrom || epoch === o.epochs) {
         info.valid = (await evaluate(model, data, { target: 'valid', users: validUsers })).metrics;
         if (!best || info.valid['NDCG@10'] > best.valid['NDCG@10']) {
           best = { epoch, valid: info.valid, weights: await model.exportWeights() };
@@ -102,17 +102,6 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
   }
 }
 
-/**
- * Batches of similar-length sequences in random order: windows are as long as a batch's longest
- * sequence, so grouping by length removes most padding (most shop histories are short) at no cost to
- * the gradient's expectation. Ties are broken at random, so batches differ from epoch to epoch.
- */
-function lengthBuckets(seqs: readonly (readonly number[])[], batchSize: number, maxLen: number, random: () => number): number[][] {
-  const order = shuffle([...seqs.keys()], random);
-  order.sort((a, b) => Math.min(seqs[a]!.length, maxLen + 1) - Math.min(seqs[b]!.length, maxLen + 1));
-  return shuffle(chunks(order, batchSize), random);
-}
-
 /** Indices 0..n-1 in random order, cut into batches. */
 function randomBatches(n: number, batchSize: number, random: () => number): number[][] {
   return chunks(shuffle([...Array(n).keys()], random), batchSize);
@@ -125,7 +114,10 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Mean next-item targets per batch: each sequence of n items gives min(n - 1, maxLen) of them. */
+/**
+ * Mean next-item targets per batch (each sequence of n items gives min(n - 1, maxLen) of them): the
+ * loss's denominator, so every position weighs alike whichever batch it falls in.
+ */
 function targetsPerBatch(seqs: readonly (readonly number[])[], batches: number, maxLen: number): number {
   let targets = 0;
   for (const s of seqs) targets += Math.min(s.length - 1, maxLen);
