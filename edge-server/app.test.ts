@@ -383,7 +383,9 @@ describe('runtime neutrality', () => {
       }
     }
     // The walk reaches the nested feature folders, not only the top one.
-    expect(seen).toEqual(expect.arrayContaining(['edge-server/app.ts', 'edge-server/federated/engine.ts', 'edge-server/adapters/workers/worker.ts', 'core/federated/aggregate.ts']));
+    for (const folder of ['edge-server/', 'edge-server/federated/', 'edge-server/adapters/workers/', 'core/', 'core/federated/']) {
+      expect(seen.some((f) => f.startsWith(folder) && !f.slice(folder.length).includes('/')), folder).toBe(true);
+    }
     expect(seen.some((f) => f.startsWith('edge-server/adapters/node/'))).toBe(false);
     expect(offenders).toEqual([]);
   });
