@@ -18,6 +18,7 @@ import type { RegistryWriter } from './admin/registry-ops.ts';
 import type { CatalogParser } from './catalog/parse.ts';
 import type { CatalogStore } from './catalog/store.ts';
 import { checkOperations, installOperations, type AnalyticsOptions } from './operations.ts';
+import { hasMethods, optionError, type Fail } from './options.ts';
 import { urlPeer, type PeerOf } from './peer.ts';
 import { corsHeaders, exactOrigin, securityHeaders, type CorsOptions } from './security.ts';
 import type { Storage } from './storage.ts';
@@ -148,15 +149,11 @@ export const CORS_POLICY: Omit<CorsOptions, 'origins'> = {
   maxAge: 600,
 };
 
-function fail(message: string): never {
-  throw new TypeError(`createApp: ${message}`);
-}
+const fail: Fail = optionError('createApp');
 
 function checkOptions(options: AppOptions): Required<Pick<AppOptions, 'storage' | 'trustedKeys' | 'widget' | 'allowedOrigins'>> & Pick<AppOptions, 'mount' | 'federated'> & { peer: PeerOf } {
   if (!isRecord(options)) fail('options must be an object');
   const { storage, trustedKeys, widget, allowedOrigins = [], mount } = options;
-  const hasMethods = (value: unknown, names: string[]): boolean =>
-    isRecord(value) && names.every((n) => typeof value[n] === 'function');
   if (!isRecord(storage) || !hasMethods(storage.blobs, ['put', 'get', 'has']) || !hasMethods(storage.meta, ['getModel', 'putModel'])) {
     fail('storage must be a Storage ({ blobs: { put, get, has }, meta: { getModel, putModel } })');
   }

@@ -20,6 +20,7 @@ import { catalogAdminRoutes, catalogRoutes } from './catalog/routes.ts';
 import { inlineCatalogParser, type CatalogParser } from './catalog/parse.ts';
 import { createMemoryCatalog, type CatalogStore } from './catalog/store.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
+import { hasMethods, optionError, type Fail } from './options.ts';
 import type { PeerOf } from './peer.ts';
 import { checkRateLimit, type RateLimit } from './rate-limit.ts';
 import type { Storage } from './storage.ts';
@@ -101,17 +102,13 @@ export interface Operations {
   adminSessions: AdminSessions;
 }
 
-function fail(message: string): never {
-  throw new TypeError(`createApp: ${message}`);
-}
+const fail: Fail = optionError('createApp');
 
 function positiveInt(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) fail(`${name} must be a positive integer (got ${show(value)})`);
   return value;
 }
-
-const hasMethods = (value: unknown, names: readonly string[]): boolean => isRecord(value) && names.every((n) => typeof value[n] === 'function');
 
 function rateLimitOption(value: unknown): RateLimit {
   try {

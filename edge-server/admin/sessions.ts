@@ -5,6 +5,7 @@
  * code only; each adapter brings a durable `AdminSessions` (a file on Node, a Durable Object on Workers)
  * and this module gives the in-memory one and the rules all of them share.
  */
+import { hasMethods, optionError } from '../options.ts';
 import { rateLimiter, type RateLimit } from '../rate-limit.ts';
 
 export interface AdminSessions {
@@ -107,8 +108,6 @@ const METHODS = ['add', 'has', 'delete', 'attemptWait', 'attemptFailed'] as cons
 /** Checks the `adminSessions` option. @throws TypeError naming the methods it needs. */
 export function checkAdminSessions(value: unknown): AdminSessions {
   if (value === undefined) return memoryAdminSessions();
-  if (typeof value !== 'object' || value === null || !METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')) {
-    throw new TypeError(`createApp: adminSessions must be an AdminSessions (${METHODS.join(', ')})`);
-  }
+  if (!hasMethods(value, METHODS)) optionError('createApp')(`adminSessions must be an AdminSessions (${METHODS.join(', ')})`);
   return value as AdminSessions;
 }

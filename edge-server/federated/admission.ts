@@ -21,6 +21,7 @@ import { fromBase64, toBase64, toHex, utf8 } from '../../core/artifact/bytes.ts'
 import { show } from '../../core/errors.ts';
 import { TOKEN_ISSUER_PATH } from '../../core/federated/admission-client.ts';
 import { ApiError } from '../errors.ts';
+import { optionError, type Fail } from '../options.ts';
 
 const { BlindRSAMode, Issuer, Origin, TokenRequest, TokenResponse, getPublicKeyBytes } = publicVerif;
 
@@ -141,9 +142,7 @@ export interface Admission {
   redeem(authorization: string | undefined): Promise<Redemption>;
 }
 
-function fail(message: string): never {
-  throw new TypeError(`admission: ${message}`);
-}
+const fail: Fail = optionError('admission');
 
 /** An `AdmissionStore` in process memory. */
 export function memoryAdmissionStore(): AdmissionStore {

@@ -20,6 +20,7 @@ import { checkUpdate, decodeUpdate, decodeVersionDelta, encodeVersionDelta, type
 import { applyDelta, composeDeltas, diffWeights } from '../../core/federated/delta.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { ApiError } from '../errors.ts';
+import { optionError, type Fail } from '../options.ts';
 import { currentManifest, publishArtifact } from '../registry.ts';
 import type { Storage } from '../storage.ts';
 import type { BudgetReset, PendingUpdate, RoundRecord, RoundStore, StoredUpdate } from './store.ts';
@@ -43,7 +44,7 @@ export interface FederationOptions {
    * them. Use a key of its own, never the engineers' release key: a compromised server can then only
    * sign federated versions, which merchants may choose not to trust (leave it out of
    * `data-public-key`), and rotating it touches no release.
-   * @example signingKey: JSON.parse(await readFile('federation-key.json', 'utf8'))
+   * @example signingKey: parseKeyFile(await readFile('federation-key.json', 'utf8'), 'federation-key.json', { privateKey: 'required' })
    */
   signingKey: KeyFile;
   /**
@@ -233,9 +234,7 @@ const EPSILON_SLACK = 1e-9;
 const RECENT_SWEEP_SIZE = 100_000;
 export const CLIENT_TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
 
-function fail(message: string): never {
-  throw new TypeError(`federation: ${message}`);
-}
+const fail: Fail = optionError('federation');
 
 /** Checks the options once, when the federation is built. @throws TypeError naming the option. */
 export function resolveFederationSettings(options: Omit<FederationOptions, 'storage' | 'rounds' | 'signingKey'>): ResolvedFederationSettings {

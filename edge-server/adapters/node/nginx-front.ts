@@ -25,6 +25,7 @@ import { isAbsolute } from 'node:path';
 import { show } from '../../../core/errors.ts';
 import { CORS_POLICY } from '../../app.ts';
 import { IMMUTABLE } from '../../http.ts';
+import { optionError, type Fail } from '../../options.ts';
 import { API_SECURITY_HEADERS, exactOrigin } from '../../security.ts';
 import { blobsRoot } from './storage.ts';
 
@@ -56,9 +57,7 @@ const exactly = (value: string): string => quote(`~^${value.replace(/[.*+?^${}()
 /** A JSON error body as nginx's `return` sends it (the same shape as `ApiError`'s). */
 const jsonError = (code: string, message: string): string => quote(JSON.stringify({ error: { code, message } }));
 
-function fail(message: string): never {
-  throw new TypeError(`nginxFrontConfig: ${message}`);
-}
+const fail: Fail = optionError('nginxFrontConfig');
 
 /**
  * The nginx configuration (`http {}` context: a `map`, an `upstream` and a `server`) that fronts the
