@@ -1,10 +1,11 @@
 /**
- * The README's CLI examples run as written: each `npx edge-recs keygen|train|eval|export` line of its CLI
- * block, word for word, as a child process, in order, in a folder holding what the lines name:
+ * The CLI guide's examples (docs/cli.md) run as written: each `npx edge-recs keygen|train|eval|export` line of
+ * its CLI block, word for word, as a child process, in order, in a folder holding what the lines name:
  * `exports/ga4/` (the GA4 BigQuery export shards of `fixtures/ga4-export/`), `feed.tsv` (its Merchant
  * Center feed) and `../shared/datasets/amazon-beauty.txt` (a small S3-Rec file in the dataset's format).
- * Only `train` gets flags added after the README's own, for a tiny model (seconds, not an hour).
+ * Only `train` gets flags added after the guide's own, for a tiny model (seconds, not an hour).
  * `import`, `publish` and the admin commands need a safetensors file or a server; other tests run them.
+ * The README's shorter CLI block holds only lines of the guide's, so it runs here too.
  */
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,15 +37,17 @@ function words(line: string): string[] {
   return out;
 }
 
-/** The `edge-recs` commands of the README's CLI block (the one that starts with `keygen`), in order. */
-async function readmeCommands(): Promise<string[][]> {
-  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-  const block = [...readme.matchAll(/```sh\n(.*?)```/gs)].map((m) => m[1]!).find((b) => b.startsWith('npx edge-recs keygen'));
-  if (!block) throw new Error('README: no ```sh block starting with "npx edge-recs keygen"');
-  return block
-    .split('\n')
-    .filter((line) => line.startsWith('npx edge-recs '))
-    .map((line) => words(line).slice(2));
+/** The `edge-recs` lines of a Markdown file's first ```sh block that starts with `npx edge-recs keygen`, in order. */
+async function cliBlockLines(file: string): Promise<string[]> {
+  const text = await readFile(join(ROOT, file), 'utf8');
+  const block = [...text.matchAll(/```sh\n(.*?)```/gs)].map((m) => m[1]!).find((b) => b.startsWith('npx edge-recs keygen'));
+  if (!block) throw new Error(`${file}: no \`\`\`sh block starting with "npx edge-recs keygen"`);
+  return block.split('\n').filter((line) => line.startsWith('npx edge-recs '));
+}
+
+/** The commands of docs/cli.md's CLI block, as argument lists. */
+async function guideCommands(): Promise<string[][]> {
+  return (await cliBlockLines('docs/cli.md')).map((line) => words(line).slice(2));
 }
 
 /** `count` users of 6-9 items each over 30 items, in the S3-Rec format (`user item item ...`). */
@@ -64,7 +67,7 @@ beforeAll(async () => {
   await writeFile(join(root, 'shared/datasets/amazon-beauty.txt'), s3rec(60));
   await cp(join(fixtures, 'shards'), join(cwd, 'exports/ga4'), { recursive: true });
   await cp(join(fixtures, 'catalog.tsv'), join(cwd, 'feed.tsv'));
-  commands = (await readmeCommands()).filter((args) => RUNS.has(args[0]!));
+  commands = (await guideCommands()).filter((args) => RUNS.has(args[0]!));
   for (const args of commands) {
     const run = await runEdgeRecs(args[0] === 'train' ? [...args, ...TINY] : args, { cwd, timeoutMs: 120_000 });
     runs.push({ args, run });
@@ -76,7 +79,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-describe('the README\'s CLI examples', () => {
+describe('the CLI guide\'s examples', () => {
   it('walk a shop\'s own data through train, eval, export and eval of the signed artifact', () => {
     const line = (prefix: string[]): boolean => commands.some((args) => prefix.every((w, i) => args[i] === w) && args.includes('exports/ga4/'));
     expect(line(['train']) && commands.some((a) => a[0] === 'train' && a.includes('--catalog'))).toBe(true);
@@ -92,5 +95,12 @@ describe('the README\'s CLI examples', () => {
     const evals = runs.filter(({ args }) => args[0] === 'eval' && args.includes('--json'));
     expect(evals.length).toBeGreaterThanOrEqual(4);
     for (const { run } of evals) expect(JSON.parse(run.stdout)).toMatchObject({ protocol: 'full-ranking-leave-one-out', metrics: { 'NDCG@10': expect.any(Number) } });
+  });
+
+  it('include every line of the README\'s CLI block, word for word', async () => {
+    const guide = await cliBlockLines('docs/cli.md');
+    const readme = await cliBlockLines('README.md');
+    expect(readme.length).toBeGreaterThan(0);
+    for (const line of readme) expect(guide, line).toContain(line);
   });
 });
