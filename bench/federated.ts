@@ -1,5 +1,5 @@
 /**
- * Federated learning on Amazon Beauty with `edge-recs simulate`'s defaults (the configuration the README
+ * Federated learning on Amazon Beauty with `edge-recs simulate`'s defaults (the configuration docs/federated-learning.md
  * reports): the start model trained centrally on half the users, federated rounds of device updates made
  * by the widget's client code and aggregated by the server's code, the central reference on the same
  * users and rounds, and the poisoning runs (3% malicious devices, with and without the server's
@@ -7,7 +7,7 @@
  *
  *   npm run bench -- federated            writes bench/results/federated.json (~20 min on 2 cores)
  *
- * Prints the README table (stderr) and reports the figures beside the issue's goals. A benchmark: it
+ * Prints the table of docs/federated-learning.md (stderr) and reports the figures beside the issue's goals. A benchmark: it
  * reports whether the goals are met, it never fails on them.
  */
 import { readFile } from 'node:fs/promises';

@@ -49,7 +49,7 @@ interface QualityRow {
   published: Record<string, { 'HR@10': number; 'NDCG@10': number }>;
 }
 
-/** The README's table: our shipped (uint8) model beside the published full-ranking figures. */
+/** The table of docs/benchmarks.md#quality: our shipped (uint8) model beside the published full-ranking figures. */
 function printTable(results: Record<string, QualityRow>): void {
   const rows: string[] = ['| dataset | model | HR@10 | NDCG@10 |', '|---|---|---|---|'];
   for (const [name, r] of Object.entries(results)) {

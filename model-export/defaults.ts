@@ -120,7 +120,7 @@ export interface SimulateOptions {
 }
 
 /**
- * Defaults: the configuration the README reports (`npm run bench -- federated` runs exactly these), each
+ * Defaults: the configuration docs/federated-learning.md reports (`npm run bench -- federated` runs exactly these), each
  * chosen for a reason measured on Beauty on this 2-core machine:
  * - **Few rounds over the whole pool** (R 3, K 3,700: 11,100 of the 11,181 devices): the noise on the
  *   mean is z·C/K and ε grows with R, so for a fixed number of device updates large cohorts give the

@@ -1,5 +1,5 @@
 /**
- * A merchant's first training run, as the README tells it: `edge-recs train` and `eval` run for real, as
+ * A merchant's first training run, as docs/cli.md tells it: `edge-recs train` and `eval` run for real, as
  * child processes, on the shop's GA4 BigQuery export exactly as BigQuery wrote it (`fixtures/ga4-export/`:
  * gzipped daily shards of nested JSON, the flattened UNNEST(items) CSV, an uncompressed intraday table)
  * and its Merchant Center feed. Independent processes run two at a time (a 2-core machine).

@@ -48,7 +48,7 @@ export type { ServerOptimizerKind, SimulateOptions };
 
 /**
  * The central recipe of the start model and of the central reference, pinned here (not read from the
- * trainer's defaults) so that the README's figures stay reproducible when the trainer's defaults move:
+ * trainer's defaults) so that the figures in docs/federated-learning.md stay reproducible when the trainer's defaults move:
  * the trainer's settings when they were measured (Adam, lr 0.001, 2,048 shared negatives, dropout 0.5,
  * histories packed several to a row, validated from the first epoch).
  */

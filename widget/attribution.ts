@@ -1,7 +1,7 @@
 /**
  * Card-click attribution: which card (placement, model version, copy variant) a shopper clicked for each
  * product, so that a later add-to-cart or purchase of it is credited to that card, also pages or days
- * later. The rules, as the README documents them:
+ * later. The rules, as docs/merchant-guide.md documents them:
  * - a click is credited for `ATTRIBUTION_MS` (7 days); a later click on the same product, from any
  *   placement, replaces it (last click wins);
  * - each click is credited at most one add-to-cart and one purchase; the purchase consumes the click;

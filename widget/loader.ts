@@ -29,7 +29,7 @@ export interface EdgeRecsApi {
    */
   consent(): Promise<void>;
   /**
-   * Merchant rules and copy (see `merchant.ts` and the README): merged over the page's
+   * Merchant rules and copy (see `merchant.ts` and docs/merchant-guide.md): merged over the page's
    * `<script type="application/json" data-edge-recs-config>` block and earlier calls, then every element
    * re-ranks. Invalid entries are dropped with a development-build warning.
    * @example edgeRecs.configure({ rules: { exclude: ['Gift cards'], maxPerCategory: 2 }, lowStock: 3 })
@@ -92,7 +92,7 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
   };
   const config = readConfig(data, loaderUrl, warn, win.navigator.language);
   // Consent, in the order the page gave it: `data-consent`, then `consent()` calls and Google Consent
-  // Mode commands (README, "Consent"). `personalization_storage` governs the on-device profile; a page that
+  // Mode commands (docs/merchant-guide.md, "Consent"). `personalization_storage` governs the on-device profile; a page that
   // never sets it is read by its `analytics_storage`, as Consent Mode v2 banners set only the ads and
   // analytics types.
   let storage = config.consent === 'granted';

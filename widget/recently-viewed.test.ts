@@ -1,5 +1,5 @@
 /**
- * The `recently-viewed` row keeps the README's promise for every row: purchased, in-cart, out-of-stock
+ * The `recently-viewed` row keeps docs/merchant-guide.md's promise for every row: purchased, in-cart, out-of-stock
  * and on-screen items never appear. The page's real `Engine` in Node against a real edge server on a
  * loopback port (`test/support/engine-shop.ts`: the shop's Merchant Center TSV feed), fed the shopper's
  * events through `track` as the page's dataLayer bridge does.

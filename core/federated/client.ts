@@ -18,7 +18,7 @@
  * shopper's state) up to the fixed count. The count then says nothing about how long the history is, and
  * a row's presence alone does not say whether the item was viewed or drawn at random (the negatives are
  * ~maxRows − history rows of uniform cover). It is cover, not a guarantee: the direction of a row's change
- * can still hint at which kind it was, which is why the guarantee the README states is the server's ε on
+ * can still hint at which kind it was, which is why the guarantee docs/federated-learning.md states is the server's ε on
  * the published model. `rows: 'sequence'` sends only the history's rows (smaller, no cover).
  *
  * Gradients must be registered by the platform (see `core/model/training.ts`).

@@ -1,5 +1,5 @@
 /**
- * The privacy contract (README, "Privacy contract"), checked on the wire: a scripted shopper session in
+ * The privacy contract (docs/privacy.md), checked on the wire: a scripted shopper session in
  * real Chromium against the demo (`npm start`'s server) — category and product views, card clicks,
  * add-to-carts, a purchase, a Consent Mode grant, enough events for the on-device training step to run
  * and upload — with every request the browser sends recorded as the server receives it (a recording

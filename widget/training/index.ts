@@ -2,7 +2,7 @@
  * The widget's on-device training step (federated learning, issue 6): with consent, after enough new
  * events, fine-tune the published model on the shopper's own sequence in a Web Worker, and upload the
  * clipped, sparse update to `POST /v1/updates` when the page is idle. Raw events never leave the device;
- * what does is described in `core/federated/client.ts` and the README ("Federated learning and privacy").
+ * what does is described in `core/federated/client.ts` and docs/federated-learning.md ("Federated learning and privacy").
  *
  * Lazy chunk: the engine imports it only once its model has loaded. Nothing here throws into the page:
  * every failure becomes an `error` event on the trainer (and a development-build warning).

@@ -37,7 +37,7 @@ import(${JSON.stringify(moduleUrl)}).then(() => {
 
 /**
  * Starts the training worker. A dedicated worker's script must be same-origin with the page, and in the
- * README's deployment the widget comes from the edge server's origin: then the worker is a module from a
+ * deployment of docs/deployment.md the widget comes from the edge server's origin: then the worker is a module from a
  * `blob:` URL (the page's origin) that imports the worker chunk, a CORS module request that the edge server
  * answers for its configured origins. Throws where the browser refuses synchronously; a refusal found while
  * loading (a CSP without `blob:` in `worker-src`, the import blocked or not allowed by CORS) arrives as the

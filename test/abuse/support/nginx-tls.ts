@@ -1,5 +1,5 @@
 /**
- * nginx terminating TLS in front of a Node edge server, as the README's deployment runs it: the
+ * nginx terminating TLS in front of a Node edge server, as docs/deployment.md runs it: the
  * configuration `nginxFrontConfig` generates (what `main.ts --nginx-config` prints), listening with
  * `ssl` and a self-signed certificate made by openssl for 127.0.0.1. `request` speaks HTTPS to it,
  * trusting that certificate, from a chosen loopback address (127.0.0.2, 127.0.0.3, ...) so each client
