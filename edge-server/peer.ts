@@ -6,6 +6,7 @@
  * `CF-Connecting-IP` on Workers. Web-standard APIs only.
  */
 import type { Context } from 'hono';
+import { toHex, utf8 } from '../core/artifact/bytes.ts';
 
 export interface Peer {
   /** The client's IP address as the network gives it, or `null` where the runtime cannot tell (e.g. `app.request` in a test). */
@@ -70,4 +71,15 @@ function expandIpv6(text: string): number[] | null {
   if (halves.length === 1) return head.length === 8 ? head : null;
   const fill = 8 - head.length - rest.length;
   return fill < 1 ? null : [...head, ...new Array<number>(fill).fill(0), ...rest];
+}
+
+/**
+ * Hashes network sources under `secret`, so a count per source can be kept without the address:
+ * HMAC-SHA-256, its first 16 bytes as 32 hex digits. Whoever drops the secret makes the hashes
+ * unlinkable to any address (the federation per round, admission per day).
+ * @example const hash = await sourceHasher(secret); await hash(sourceKey(peer.address))
+ */
+export async function sourceHasher(secret: Uint8Array): Promise<(source: string) => Promise<string>> {
+  const key = await crypto.subtle.importKey('raw', secret as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return async (source) => toHex(new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8.encode(source)), 0, 16));
 }

@@ -17,7 +17,8 @@
  *   sources cannot grow memory without bound (past it, issuance waits for the next day: 503).
  */
 import { AuthorizationHeader, publicVerif, TOKEN_TYPES, TokenChallenge, WWWAuthenticateHeader, type Token } from '@cloudflare/privacypass-ts';
-import { fromBase64, toBase64, toHex, utf8 } from '../../core/artifact/bytes.ts';
+import { fromBase64, toBase64, toHex } from '../../core/artifact/bytes.ts';
+import { sourceHasher } from '../peer.ts';
 import { show } from '../../core/errors.ts';
 import { TOKEN_ISSUER_PATH } from '../../core/federated/admission-client.ts';
 import { ApiError } from '../errors.ts';
@@ -175,7 +176,8 @@ interface LiveKey {
   issuer: InstanceType<typeof Issuer>;
   /** The key as served and as its id is computed (RSASSA-PSS SubjectPublicKeyInfo). */
   served: Uint8Array;
-  hmac: CryptoKey;
+  /** The day's keyed hash of a network source (`sourceHasher`). */
+  hashSource: (source: string) => Promise<string>;
   issued: Map<string, number>;
   spent: Set<string>;
 }
@@ -219,12 +221,12 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
   async function live(record: IssuerKeyRecord, issued: Record<string, number> = {}, spent: readonly string[] = []): Promise<LiveKey> {
     const privateKey = await crypto.subtle.importKey('pkcs8', fromBase64(record.privateKey), RSA_PARAMS, true, ['sign']);
     const publicKey = await crypto.subtle.importKey('spki', fromBase64(record.publicKey), RSA_PARAMS, true, ['verify']);
-    const hmac = await crypto.subtle.importKey('raw', fromBase64(record.sourceSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const hashSource = await sourceHasher(fromBase64(record.sourceSecret));
     return {
       record,
       issuer: new Issuer(MODE, issuerName, privateKey, publicKey, { supportsRSARAW: rsaRaw === true }),
       served: await getPublicKeyBytes(publicKey),
-      hmac,
+      hashSource,
       issued: new Map(Object.entries(issued)),
       spent: new Set(spent),
     };
@@ -305,8 +307,7 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
       if (request.truncatedTokenKeyId !== keyId) {
         throw new ApiError(400, 'bad_token_request', `the token request names key …${request.truncatedTokenKeyId.toString(16).padStart(2, '0')}; today's issuer key ends in ${keyId.toString(16).padStart(2, '0')}: read ${TOKEN_ISSUER_PATH} again`);
       }
-      const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key.hmac, utf8.encode(source)));
-      const hash = toHex(mac.subarray(0, 16));
+      const hash = await key.hashSource(source);
       // Counted before signing, with no await in between, so concurrent requests of one source cannot both pass.
       const count = key.issued.get(hash) ?? 0;
       const retryAfter = String(Math.ceil((key.record.day + DAY_MS - now()) / 1000));

@@ -11,6 +11,7 @@
  */
 import { buildArtifact, loadArtifact, type Artifact } from '../../core/artifact/artifact.ts';
 import { canonicalJson, sha256Hex, toHex, utf8, type Bytes } from '../../core/artifact/bytes.ts';
+import { sourceHasher } from '../peer.ts';
 import { manifestFiles, parseManifest, type Manifest } from '../../core/artifact/manifest.ts';
 import { signManifest, type KeyFile, type TrustedKey } from '../../core/artifact/signing.ts';
 import { ContractError, isRecord, show } from '../../core/errors.ts';
@@ -323,7 +324,7 @@ interface ModelState {
   /** Source hash → updates of the pending round from it (at most `cohort` entries). */
   sources: Map<string, number>;
   /** The open round's source-hash key (`RoundStore.roundKey`) and a cache of hashes made with it. */
-  sourceKey?: { round: number; key: CryptoKey; cache: Map<string, string> };
+  sourceKey?: { round: number; hash: (source: string) => Promise<string>; cache: Map<string, string> };
   resets: BudgetReset[];
   nextSeq: number;
   queue: Job[];
@@ -398,13 +399,12 @@ export function createFederation(options: FederationOptions): Federation {
     if (st.sourceKey?.round !== round) {
       const hex = await store.roundKey(model, round);
       const raw = Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
-      const cryptoKey = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-      st.sourceKey = { round, key: cryptoKey, cache: new Map() };
+      st.sourceKey = { round, hash: await sourceHasher(raw), cache: new Map() };
     }
-    const { key: cryptoKey, cache } = st.sourceKey;
+    const { hash: hashOf, cache } = st.sourceKey;
     let hash = cache.get(source);
     if (hash === undefined) {
-      hash = toHex(new Uint8Array(await crypto.subtle.sign('HMAC', cryptoKey, utf8.encode(source)))).slice(0, 32);
+      hash = await hashOf(source);
       if (cache.size >= SOURCE_HASH_CACHE) cache.clear();
       cache.set(source, hash);
     }
