@@ -49,20 +49,21 @@ export class Analytics extends DurableObject<WorkerEnv> {
       let dropped = 0;
       for (const r of revenue) {
         const key = [day, r.placement, r.modelVersion, r.variant, r.currency];
-        const cell = this.#sql.exec<{ amount: number }>('SELECT amount FROM revenue WHERE day = ? AND placement = ? AND version = ? AND variant = ? AND currency = ?', ...key).toArray()[0];
-        if (cell) {
-          // Past the cell's most, the sum would stop being exact in the read-out (METRICS_LIMITS.cellAmount).
-          if (cell.amount + r.amount > METRICS_LIMITS.cellAmount) dropped++;
-          else {
-            this.#sql.exec(
-              `UPDATE revenue SET orders = orders + ?, amount = amount + ?, purchases = purchases + ?
-               WHERE day = ? AND placement = ? AND version = ? AND variant = ? AND currency = ?`,
-              r.orders,
-              r.amount,
-              r.purchases,
-              ...key,
-            );
-          }
+        // Past the cell's most, the sum would stop being exact in the read-out (METRICS_LIMITS.cellAmount).
+        const updated = this.#sql.exec(
+          `UPDATE revenue SET orders = orders + ?, amount = amount + ?, purchases = purchases + ?
+           WHERE day = ? AND placement = ? AND version = ? AND variant = ? AND currency = ? AND amount + ? <= ?`,
+          r.orders,
+          r.amount,
+          r.purchases,
+          ...key,
+          r.amount,
+          METRICS_LIMITS.cellAmount,
+        ).rowsWritten;
+        if (updated > 0) continue;
+        // Not updated: a cell at its most (the entry is dropped), or a new cell.
+        if (this.#sql.exec('SELECT 1 FROM revenue WHERE day = ? AND placement = ? AND version = ? AND variant = ? AND currency = ?', ...key).toArray().length > 0) {
+          dropped++;
           continue;
         }
         if (cells >= maxCells) {
@@ -71,11 +72,7 @@ export class Analytics extends DurableObject<WorkerEnv> {
         }
         this.#sql.exec(
           'INSERT INTO revenue (day, placement, version, variant, currency, orders, amount, purchases) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-          day,
-          r.placement,
-          r.modelVersion,
-          r.variant,
-          r.currency,
+          ...key,
           r.orders,
           r.amount,
           r.purchases,
