@@ -12,7 +12,7 @@
 import { MAX_CATALOG_ITEMS, parseCatalog, tooManyItems, type Catalog } from './catalog.ts';
 import { parseMerchantFeed, type FeedFormat, type FeedOptions } from './catalog-feed.ts';
 import { ContractError } from './errors.ts';
-import { MAX_JSON_DEPTH } from './json.ts';
+import { jsonLimitPassed, MAX_JSON_DEPTH } from './json.ts';
 
 export const CATALOG_FORMATS = ['json', 'tsv', 'xml'] as const;
 export type CatalogFormat = (typeof CATALOG_FORMATS)[number];
@@ -31,34 +31,11 @@ const CONTAINERS_PER_ITEM = 4;
  * `maxItems` products can hold, in one pass that allocates nothing; syntax is left to `JSON.parse`.
  */
 export function checkJsonBounds(text: string, maxItems: number): void {
-  const tooDeep = (): never => {
+  const passed = jsonLimitPassed(text, { depth: MAX_JSON_DEPTH, containers: maxItems * CONTAINERS_PER_ITEM, separators: maxItems * VALUES_PER_ITEM });
+  if (passed === 'depth') {
     throw new ContractError('too_deep', `catalog: JSON nested more than ${MAX_JSON_DEPTH} levels deep; a catalog is {"updatedAt", "products": [{...}, ...]}`);
-  };
-  let depth = 0;
-  let containers = 0;
-  let separators = 0;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      // Skip the string: to the next quote not escaped by an odd run of backslashes.
-      for (let j = i + 1; ; ) {
-        const q = text.indexOf('"', j);
-        if (q < 0) return; // unterminated: JSON.parse names it
-        let slashes = 0;
-        while (text.charCodeAt(q - 1 - slashes) === 0x5c) slashes++;
-        if (slashes % 2 === 0) {
-          i = q;
-          break;
-        }
-        j = q + 1;
-      }
-    } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > MAX_JSON_DEPTH) tooDeep();
-      if (++containers > maxItems * CONTAINERS_PER_ITEM) throw tooManyItems(maxItems);
-    } else if (c === 0x5d || c === 0x7d) depth--;
-    else if (c === 0x2c && ++separators > maxItems * VALUES_PER_ITEM) throw tooManyItems(maxItems);
   }
+  if (passed !== null) throw tooManyItems(maxItems);
 }
 
 /** A JSON catalog document to a `Catalog`, bounded as `checkJsonBounds` says. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ContractError, show } from './errors.ts';
-import { MAX_JSON_DEPTH, nestsDeeperThan, parseJson } from './json.ts';
+import { jsonLimitPassed, MAX_JSON_DEPTH, nestsDeeperThan, parseJson } from './json.ts';
 
 const arrays = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
 
@@ -41,5 +41,16 @@ describe('show', () => {
   it('shows the start of a long string as before', () => {
     expect(show('x'.repeat(10_000))).toBe(`"${'x'.repeat(56)}...`);
     expect(show({ a: 1 })).toBe('{"a":1}');
+  });
+});
+
+describe('jsonLimitPassed', () => {
+  it('names the first limit the text passes, counting nothing inside strings', () => {
+    expect(jsonLimitPassed('[[1],[2]]', { depth: 2 })).toBeNull();
+    expect(jsonLimitPassed('[[1],[2]]', { depth: 2, containers: 2 })).toBe('containers');
+    expect(jsonLimitPassed('[1,2,3]', { depth: 2, separators: 1 })).toBe('separators');
+    expect(jsonLimitPassed('["[[,,", "\\"]', { depth: 1, containers: 1, separators: 1 })).toBeNull();
+    expect(jsonLimitPassed('[[[', { depth: 2, containers: 1 })).toBe('containers');
+    expect(jsonLimitPassed('["unterminated [[[', { depth: 1 })).toBeNull();
   });
 });

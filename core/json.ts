@@ -17,27 +17,58 @@ const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACE = 0x7d;
 const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
+/** Bounds on what `JSON.parse` would build from a text: nesting depth, and optionally counts. */
+export interface JsonLimits {
+  /** Deepest nesting of arrays and objects. */
+  depth: number;
+  /** Most arrays and objects in all. Default: no bound. */
+  containers?: number;
+  /** Most commas between values and members in all (about the number of values). Default: no bound. */
+  separators?: number;
+}
+
 /**
- * Whether `text` nests arrays and objects deeper than `max` (brackets inside strings do not count).
- * One pass, no allocation; says nothing about whether the text is otherwise JSON.
+ * The first of `limits` that `text` passes, reading it from the start (brackets and commas inside
+ * strings do not count), or null. One pass, no allocation; says nothing about whether the text is
+ * otherwise JSON, which is left to `JSON.parse`.
+ * @example jsonLimitPassed('[[[1]]]', { depth: 2 }) // 'depth'
  */
-export function nestsDeeperThan(text: string, max: number): boolean {
+export function jsonLimitPassed(text: string, limits: JsonLimits): 'depth' | 'containers' | 'separators' | null {
+  const { depth: maxDepth, containers: maxContainers = Infinity, separators: maxSeparators = Infinity } = limits;
   let depth = 0;
-  let inString = false;
+  let containers = 0;
+  let separators = 0;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === BACKSLASH) i++;
-      else if (ch === QUOTE) inString = false;
-    } else if (ch === QUOTE) inString = true;
-    else if (ch === OPEN_BRACE || ch === OPEN_BRACKET) {
-      if (++depth > max) return true;
+    if (ch === QUOTE) {
+      // Skip the string: to the next quote not escaped by an odd run of backslashes.
+      for (let from = i + 1; ; ) {
+        const q = text.indexOf('"', from);
+        if (q < 0) return null; // unterminated: JSON.parse names it
+        let slashes = 0;
+        while (text.charCodeAt(q - 1 - slashes) === BACKSLASH) slashes++;
+        if (slashes % 2 === 0) {
+          i = q;
+          break;
+        }
+        from = q + 1;
+      }
+    } else if (ch === OPEN_BRACE || ch === OPEN_BRACKET) {
+      if (++depth > maxDepth) return 'depth';
+      if (++containers > maxContainers) return 'containers';
     } else if (ch === CLOSE_BRACE || ch === CLOSE_BRACKET) depth--;
+    else if (ch === COMMA && ++separators > maxSeparators) return 'separators';
   }
-  return false;
+  return null;
+}
+
+/** Whether `text` nests arrays and objects deeper than `max` (brackets inside strings do not count). */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  return jsonLimitPassed(text, { depth: max }) === 'depth';
 }
 
 /**
