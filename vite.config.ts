@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
@@ -32,6 +33,23 @@ function loaderSize(): Plugin {
       const kb = (n: number): string => (n / 1024).toFixed(2);
       const verdict = bytes <= LOADER_BUDGET_BYTES ? 'within' : 'OVER';
       console.log(`${LOADER}: ${kb(bytes)} KB gzip (${verdict} the ${kb(LOADER_BUDGET_BYTES)} KB budget)`);
+    },
+  };
+}
+
+/**
+ * Writes `integrity.json` beside the loader: `{ "edge-recs.js": "sha384-…" }`, the Subresource Integrity
+ * value of this build's loader, for a merchant who pins a fixed build (docs/merchant-guide.md). It lives
+ * with the build it describes; `test/reliability/widget.chromium.test.ts` checks it names the loader and
+ * that Chromium loads the widget with it.
+ */
+function loaderIntegrity(): Plugin {
+  return {
+    name: 'edge-recs:loader-integrity',
+    writeBundle(options) {
+      const dir = options.dir ?? 'dist';
+      const integrity = `sha384-${createHash('sha384').update(readFileSync(join(dir, LOADER))).digest('base64')}`;
+      writeFileSync(join(dir, 'integrity.json'), `${JSON.stringify({ [LOADER]: integrity }, null, 2)}\n`);
     },
   };
 }
@@ -82,5 +100,5 @@ export default defineConfig(({ mode }) => ({
       },
     },
   },
-  plugins: [tfjsWasm(), loaderSize()],
+  plugins: [tfjsWasm(), loaderSize(), loaderIntegrity()],
 }));

@@ -6,16 +6,14 @@
  * - faults: after a first visit, a stopped or slow edge server leaves the shopper with cards ranked by the
  *   model cached in IndexedDB;
  * - security: the widget works under a strict nonce-based Content-Security-Policy with no violation, and
- *   under Subresource Integrity with the hash the README publishes.
+ *   under Subresource Integrity with the hash the build publishes (`dist/integrity.json`).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineState } from '../../widget/engine.ts';
 import { launchChromium } from '../e2e/support/demo-server.ts';
 import { MUTATIONS, signedTwoShardArtifact, type SignedArtifact } from './mutations.ts';
-import { ROOT, startShop, type Shop } from './support/shop.ts';
+import { startShop, type Shop } from './support/shop.ts';
 
 let browser: Browser;
 let signed: SignedArtifact;
@@ -183,10 +181,9 @@ describe('security: strict CSP with a nonce, and Subresource Integrity', () => {
     }
   });
 
-  it('loads with the README\'s SRI hash, and a wrong hash is blocked by the browser (no widget, no error in the page)', { timeout: 60_000 }, async () => {
+  it('loads with the SRI hash the build publishes, and a wrong hash is blocked by the browser (no widget, no error in the page)', { timeout: 60_000 }, async () => {
     const integrity = shop.loaderIntegrity;
-    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-    expect(readme, 'README snippet carries the built loader\'s hash (npm run build && npm run sri)').toContain(`integrity="${integrity}"`);
+    expect(shop.publishedIntegrity, 'dist/integrity.json names the built loader').toBe(integrity);
     shop.page({ integrity, attributes: 'data-backend="cpu"' });
     let context = await browser.newContext();
     const good = await open(context);

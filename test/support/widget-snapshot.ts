@@ -22,6 +22,7 @@ const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.wasm': 'application/wasm',
   '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
 };
 
 /** The demo shop's front-end in the build (`vite.demo.config.ts`), which `npm run build` writes after the widget. */
@@ -83,18 +84,27 @@ async function completeBuild(dir: string, demo: boolean, timeoutMs: number): Pro
   }
 }
 
-/** The Subresource Integrity value (`sha384-…`) of a loader's bytes, as `scripts/sri.mjs` writes it for the README. */
+/** The Subresource Integrity value (`sha384-…`) of a loader's bytes, computed here, independently of the build. */
 const integrityOf = (loader: Uint8Array): string => `sha384-${createHash('sha384').update(loader).digest('base64')}`;
+
+/** The loader's SRI value as the build published it (`integrity.json`, vite.config.ts), or null where the build wrote none. */
+function publishedIntegrity(files: ReadonlyMap<string, Uint8Array>): string | null {
+  const file = files.get('integrity.json');
+  if (!file) return null;
+  const value: unknown = (JSON.parse(new TextDecoder().decode(file)) as Record<string, unknown>)['edge-recs.js'];
+  return typeof value === 'string' ? value : null;
+}
 
 /**
  * The build in `dir` as a `WidgetFiles` for `createApp`, once it is complete and unchanging (a build in
- * progress is waited for), with the SRI value of its loader. Rejects after `timeoutMs` naming what is
+ * progress is waited for), with the SRI value of its loader, computed and as the build's `integrity.json` gives it. Rejects after `timeoutMs` naming what is
  * missing, e.g. when `dist/` was never built.
  */
-export async function snapshotWidget(dir: string, timeoutMs = 60_000): Promise<WidgetFiles & { integrity: string }> {
+export async function snapshotWidget(dir: string, timeoutMs = 60_000): Promise<WidgetFiles & { integrity: string; publishedIntegrity: string | null }> {
   const files = await completeBuild(dir, false, timeoutMs);
   return {
     integrity: integrityOf(files.get('edge-recs.js')!),
+    publishedIntegrity: publishedIntegrity(files),
     get: async (path) => (files.has(path) ? { body: files.get(path)!, contentType: TYPES[extname(path)]! } : null),
   };
 }

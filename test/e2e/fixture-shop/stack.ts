@@ -9,7 +9,7 @@
  *    (`http://localhost:PORT`, another origin and site) allowed, an admin token and the public key
  *    trusted; `edge-recs publish` uploads the model and `edge-recs catalog upload` the feed.
  * 3. The shop's pages carry the README's script tag: the loader cross-origin with the SRI hash of the
- *    loader the edge server serves (its copy of the build, `startEdgeServer`; the hash `scripts/sri.mjs`
+ *    loader the edge server serves (its copy of the build, `startEdgeServer`; the hash `dist/integrity.json`
  *    gives for that build) and the public key pinned.
  *
  * Federated learning is off (no `--federation-key`): a merchant's first deployment.

@@ -26,8 +26,8 @@ import { listen, type Listening } from '../../support/listen.ts';
 import { snapshotWidget } from '../../support/widget-snapshot.ts';
 import { ITEM_IDS, type Damaged } from '../mutations.ts';
 
-export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-export const DIST = join(ROOT, 'dist');
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const DIST = join(ROOT, 'dist');
 
 export const SHOP_CATALOG = {
   updatedAt: '2026-01-01T00:00:00.000Z',
@@ -59,6 +59,8 @@ export interface Shop {
   edgeUrl: string;
   /** The SRI value (`sha384-…`) of the loader the edge server serves. */
   loaderIntegrity: string;
+  /** The loader's SRI value as the build publishes it (`dist/integrity.json`); null where it wrote none. */
+  publishedIntegrity: string | null;
   /** Serve this instead of the published artifact (manifest and blobs by the manifest's hashes). */
   damage(d: Damaged | null): void;
   /** Delay every `/v1/*` answer of the edge server by `ms` (0: none). */
@@ -163,6 +165,7 @@ ${o.body ?? ''}</body></html>`;
     shopUrl: shop.url,
     edgeUrl,
     loaderIntegrity: widget.integrity,
+    publishedIntegrity: widget.publishedIntegrity,
     damage: (d) => void (damaged = d),
     slow: (ms) => void (delayMs = ms),
     expireCatalog: () => void (catalogExpired = true),
