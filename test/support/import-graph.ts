@@ -1,0 +1,91 @@
+/**
+ * The repository's import graph and the rule it must keep: dependencies point one way,
+ * `core` ← {`widget`, `edge-server`, `model-export`} ← `demo`, with no cycles among source files.
+ *
+ * Every relative module reference counts: static `import`/`export … from`, `import type`, dynamic
+ * `import('…')`, and `new URL('…', import.meta.url)` (how a worker script or asset is referenced).
+ * Tests colocated with the sources follow their folder's rule and may also use the shared test code
+ * (`test/support/`, `test/fixtures/`); a test that needs two layers lives under `test/`. Code outside
+ * the layers (`test/`, `bench/`, `scripts/`, build configs) may use any layer, but no layer uses it.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import ts from 'typescript';
+
+export const LAYERS = ['core', 'widget', 'edge-server', 'model-export', 'demo'] as const;
+export type Layer = (typeof LAYERS)[number];
+
+/** What each layer may import, besides itself. */
+export const ALLOWED: Readonly<Record<Layer, readonly Layer[]>> = {
+  core: [],
+  widget: ['core'],
+  'edge-server': ['core'],
+  'model-export': ['core'],
+  demo: ['core', 'widget', 'edge-server', 'model-export'],
+};
+
+/** Shared test code a colocated test may import, whatever its folder. */
+const TEST_CODE = ['test/support/', 'test/fixtures/'];
+
+const SCRIPT = /\.(ts|mts|mjs|js)$/;
+const TEST_FILE = /\.test\.ts$/;
+
+export interface Violation {
+  kind: 'direction' | 'cycle';
+  /** For `direction`: `from -> to`; for `cycle`: the files around it, the first repeated at the end. */
+  files: string[];
+}
+
+/** Repository-relative module references of one file's text (relative specifiers only). */
+export function referencesOf(file: string, text: string): string[] {
+  const specifiers = ts.preProcessFile(text, true, true).importedFiles.map((i) => i.fileName);
+  for (const m of text.matchAll(/new URL\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*,\s*import\.meta\.url\s*\)/g)) specifiers.push(m[1]!);
+  return specifiers
+    .filter((s) => s.startsWith('./') || s.startsWith('../'))
+    .map((s) => normalize(join(dirname(file), s.replace(/[?#].*$/, ''))));
+}
+
+export function layerOf(file: string): Layer | null {
+  const top = file.split('/')[0];
+  return (LAYERS as readonly string[]).includes(top!) ? (top as Layer) : null;
+}
+
+/** Reads the references of every script among `files` (paths relative to `root`). */
+export function importGraph(root: string, files: readonly string[]): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of files) if (SCRIPT.test(file)) graph.set(file, referencesOf(file, readFileSync(join(root, file), 'utf8')));
+  return graph;
+}
+
+/** Every reference that points the wrong way, and every cycle among the layers' non-test files. */
+export function violations(graph: ReadonlyMap<string, readonly string[]>): Violation[] {
+  const found: Violation[] = [];
+  for (const [from, targets] of graph) {
+    const layer = layerOf(from);
+    if (!layer) continue;
+    for (const to of targets) {
+      const target = layerOf(to);
+      const allowed = target === layer || (target !== null && ALLOWED[layer].includes(target)) || (target === null && TEST_FILE.test(from) && TEST_CODE.some((p) => to.startsWith(p)));
+      if (!allowed) found.push({ kind: 'direction', files: [from, to] });
+    }
+  }
+  // Cycles: depth-first search over source files, reporting each back edge's loop once.
+  const sources = [...graph.keys()].filter((f) => layerOf(f) && !TEST_FILE.test(f));
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (file: string): void => {
+    state.set(file, 'open');
+    path.push(file);
+    for (const next of graph.get(file) ?? []) {
+      if (!graph.has(next) || !layerOf(next) || TEST_FILE.test(next)) continue;
+      if (state.get(next) === 'open') found.push({ kind: 'cycle', files: [...path.slice(path.indexOf(next)), next] });
+      else if (!state.has(next)) visit(next);
+    }
+    path.pop();
+    state.set(file, 'done');
+  };
+  for (const file of sources.sort()) if (!state.has(file)) visit(file);
+  return found;
+}
+
+export const describeViolation = (v: Violation): string => (v.kind === 'direction' ? `${v.files[0]} imports ${v.files[1]}` : `cycle: ${v.files.join(' -> ')}`);
