@@ -12,7 +12,6 @@ import { canonicalJson, utf8, type Bytes } from './artifact/bytes.ts';
 import type { Signature } from './artifact/manifest.ts';
 import { signBytes, verifySignature, type KeyFile, type TrustedKey } from './artifact/signing.ts';
 import type { Catalog } from './catalog.ts';
-import { ContractError, isRecord, show } from './errors.ts';
 
 export type SignedCatalog = Catalog & { signature: Signature };
 
@@ -30,20 +29,6 @@ export function catalogSignedBytes(catalog: Catalog): Bytes {
 export async function signCatalog(catalog: Catalog, key: KeyFile): Promise<SignedCatalog> {
   const { signature: _old, ...body } = catalog;
   return { ...body, signature: await signBytes(catalogSignedBytes(body), key) };
-}
-
-/**
- * The `signature` field of a catalog document (parsed JSON), undefined when it has none (`parseCatalog`
- * keeps it).
- * @throws ContractError `bad_catalog` when the field is there but not `{"alg": "Ed25519", "keyId", "value"}`.
- */
-export function catalogSignature(raw: unknown): Signature | undefined {
-  if (!isRecord(raw) || raw.signature === undefined) return undefined;
-  const s = raw.signature;
-  if (!isRecord(s) || s.alg !== 'Ed25519' || typeof s.keyId !== 'string' || typeof s.value !== 'string') {
-    throw new ContractError('bad_catalog', `catalog: field "signature" must be {"alg": "Ed25519", "keyId", "value"} (got ${show(s)})`);
-  }
-  return { alg: 'Ed25519', keyId: s.keyId, value: s.value };
 }
 
 /**

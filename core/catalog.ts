@@ -1,5 +1,4 @@
 import type { Signature } from './artifact/manifest.ts';
-import { catalogSignature } from './catalog-signature.ts';
 import { ContractError, isRecord, show } from './errors.ts';
 import type { ShopEvent } from './events.ts';
 import { ITEM_ID_RULE, normalizeItemId } from './item-id.ts';
@@ -225,6 +224,20 @@ export function parseCatalog(raw: unknown, limits: CatalogLimits = {}): Catalog 
   const updatedAt = typeof raw.updatedAt === 'string' ? raw.updatedAt : new Date(0).toISOString();
   const signature = catalogSignature(raw);
   return { updatedAt, products, ...(signature && { signature }) };
+}
+
+/**
+ * The `signature` field of a catalog document (parsed JSON), undefined when it has none (`parseCatalog`
+ * keeps it).
+ * @throws ContractError `bad_catalog` when the field is there but not `{"alg": "Ed25519", "keyId", "value"}`.
+ */
+function catalogSignature(raw: unknown): Signature | undefined {
+  if (!isRecord(raw) || raw.signature === undefined) return undefined;
+  const s = raw.signature;
+  if (!isRecord(s) || s.alg !== 'Ed25519' || typeof s.keyId !== 'string' || typeof s.value !== 'string') {
+    throw new ContractError('bad_catalog', `catalog: field "signature" must be {"alg": "Ed25519", "keyId", "value"} (got ${show(s)})`);
+  }
+  return { alg: 'Ed25519', keyId: s.keyId, value: s.value };
 }
 
 /**
