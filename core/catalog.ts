@@ -71,7 +71,7 @@ function showShallow(value: unknown): string {
 }
 
 /** Longest text field (`title`, `brand`, `product_type`, `link`, `image_link`), in UTF-16 code units. */
-export const MAX_FIELD_CHARS = 2000;
+const MAX_FIELD_CHARS = 2000;
 
 /**
  * Characters removed from catalog text at ingest, since they can make one text look like another on
@@ -110,7 +110,7 @@ function text(raw: Record<string, unknown>, key: string, where: string): string 
 }
 
 /** The schemes a catalog URL may resolve to: a card's link and image are web pages and images, nothing else. */
-export const URL_SCHEMES = ['http:', 'https:'] as const;
+const URL_SCHEMES = ['http:', 'https:'] as const;
 /** Relative URLs are resolved against a shop page; any http(s) page gives the same scheme. */
 const SHOP_BASE = 'https://shop.invalid/';
 

@@ -8,7 +8,7 @@
 import { sha256Hex } from './artifact/bytes.ts';
 
 /** The ETag of `body`: its SHA-256 in lowercase hex, quoted (a strong ETag, RFC 9110 §8.8.3). */
-export async function contentEtag(body: BufferSource): Promise<string> {
+async function contentEtag(body: BufferSource): Promise<string> {
   return `"${await sha256Hex(body)}"`;
 }
 

@@ -8,7 +8,7 @@ import { demoCatalog } from './catalog.ts';
 import { simulateShoppers } from './shoppers.ts';
 
 /** What the demo's default model is trained on and how: small enough to train at first start in seconds. */
-export const DEMO_TRAINING = {
+const DEMO_TRAINING = {
   shoppers: 3000,
   seed: 7,
   model: { dim: 32, blocks: 1, heads: 1, maxLen: 20 },

@@ -14,11 +14,11 @@
 import { ContractError, isRecord, show } from '../errors.ts';
 import { utf8, type Bytes } from './bytes.ts';
 
-export const NEXT_STEPS_FORMAT = 'edge-recs-next-steps/1';
+const NEXT_STEPS_FORMAT = 'edge-recs-next-steps/1';
 /** File name of the table inside an artifact. */
 export const NEXT_STEPS_FILE = 'next-steps.json';
 /** Largest `window` a table may be counted with: "chose this next" must stay close to X. */
-export const MAX_NEXT_WINDOW = 3;
+const MAX_NEXT_WINDOW = 3;
 /** Smallest `minUsers` (k): a pair one shopper made would name what that shopper did. */
 export const MIN_NEXT_USERS = 2;
 

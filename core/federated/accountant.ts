@@ -14,7 +14,7 @@
  */
 
 /** Orders α searched when converting to (ε, δ): fine near 1, where small ε lives, then coarser. */
-export const RDP_ORDERS: readonly number[] = [
+const RDP_ORDERS: readonly number[] = [
   ...Array.from({ length: 99 }, (_, i) => 1 + (i + 1) / 10),
   ...Array.from({ length: 53 }, (_, i) => 12 + i),
   128,

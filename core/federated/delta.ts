@@ -20,7 +20,7 @@ export function deltaNorm(delta: WeightDelta): number {
 }
 
 /** A copy of `delta` with every value multiplied by `factor`. */
-export function scaleDelta(delta: WeightDelta, factor: number): WeightDelta {
+function scaleDelta(delta: WeightDelta, factor: number): WeightDelta {
   const dense = new Map<string, Float32Array>();
   for (const [name, values] of delta.dense) dense.set(name, values.map((v) => v * factor));
   return { dense, rows: { indices: delta.rows.indices.slice(), values: delta.rows.values.map((v) => v * factor) } };

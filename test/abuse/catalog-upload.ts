@@ -38,7 +38,7 @@ async function memory(pid: number): Promise<{ rss: number; peak: number }> {
 }
 
 /** A Merchant Center RSS feed of `n` products of about 610 bytes each (100k: 61 MB, under the 64 MiB limit), as a shop's export looks. */
-export function productFeed(n: number): string {
+function productFeed(n: number): string {
   const words = 'soft durable everyday cotton blend fabric with a relaxed fit machine washable made to last '.repeat(2);
   const items: string[] = [];
   for (let i = 0; i < n; i++) {

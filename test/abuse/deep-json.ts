@@ -53,7 +53,7 @@ function multipartManifest(json: string): { type: string; body: Uint8Array<Array
 }
 
 /** Every route that reads a JSON body (admin ones with the admin token, so the body is really read). */
-export const JSON_ROUTES: JsonRoute[] = [
+const JSON_ROUTES: JsonRoute[] = [
   { route: 'POST /v1/metrics (application/json)', method: 'POST', path: '/v1/metrics', type: 'application/json', bodies: METRICS_BODIES },
   { route: 'POST /v1/metrics (text/plain)', method: 'POST', path: '/v1/metrics', type: 'text/plain', bodies: METRICS_BODIES },
   {

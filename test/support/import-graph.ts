@@ -12,11 +12,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import ts from 'typescript';
 
-export const LAYERS = ['core', 'widget', 'edge-server', 'model-export', 'demo'] as const;
-export type Layer = (typeof LAYERS)[number];
+const LAYERS = ['core', 'widget', 'edge-server', 'model-export', 'demo'] as const;
+type Layer = (typeof LAYERS)[number];
 
 /** What each layer may import, besides itself. */
-export const ALLOWED: Readonly<Record<Layer, readonly Layer[]>> = {
+const ALLOWED: Readonly<Record<Layer, readonly Layer[]>> = {
   core: [],
   widget: ['core'],
   'edge-server': ['core'],
@@ -45,7 +45,7 @@ export function referencesOf(file: string, text: string): string[] {
     .map((s) => normalize(join(dirname(file), s.replace(/[?#].*$/, ''))));
 }
 
-export function layerOf(file: string): Layer | null {
+function layerOf(file: string): Layer | null {
   const top = file.split('/')[0];
   return (LAYERS as readonly string[]).includes(top!) ? (top as Layer) : null;
 }

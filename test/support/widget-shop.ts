@@ -44,14 +44,14 @@ export const PRODUCTS: Product[] = Array.from({ length: 40 }, (_, i) => {
   return { id, title: `Product ${i}`, link: `/p/${id}`, image_link: IMAGE, price: 10 + i, currency: 'EUR', availability: 'in_stock', product_type: CATEGORIES[i % CATEGORIES.length]! };
 });
 /** What the model was trained on: all but the last four products, which came into the catalog later. */
-export const MODEL_ITEMS = PRODUCTS.slice(0, 36).map((p) => p.id);
+const MODEL_ITEMS = PRODUCTS.slice(0, 36).map((p) => p.id);
 /** Products in the catalog that the model has never seen. */
 export const NEW_ITEMS = PRODUCTS.slice(36).map((p) => p.id);
 /**
  * The model's chosen-next table (`next-steps.json`): after `sku-03`, shoppers chose the odd-numbered
  * products; after nothing else. So a row ranked after `sku-03` holds cards with and without that evidence.
  */
-export const CHOSEN_NEXT: NextSteps = {
+const CHOSEN_NEXT: NextSteps = {
   window: 1,
   minUsers: 5,
   perItem: 20,

@@ -55,7 +55,7 @@ export interface ShopOptions {
 const escapeAttr = (v: string): string => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 /** The page's HTML; a string to put in a script must go through `scriptString`. */
-export function shopHtml(options: ShopOptions): string {
+function shopHtml(options: ShopOptions): string {
   const attrs = Object.entries(options.attrs ?? {})
     .map(([k, v]) => ` ${k}="${escapeAttr(v)}"`)
     .join('');
@@ -77,7 +77,7 @@ ${options.after ?? ''}
 export const shopUrl = (html: string): string => `/__shop?html=${encodeURIComponent(html)}`;
 
 /** A JS string literal that is safe inside an inline `<script>`. */
-export const scriptString = (value: string): string => JSON.stringify(value).replace(/<\//g, '<\\/');
+const scriptString = (value: string): string => JSON.stringify(value).replace(/<\//g, '<\\/');
 
 /** Opens a shop page and resolves after its `load` event, when the loader (a module script) has run. */
 export async function openShop(options: ShopOptions): Promise<ShopFrame> {

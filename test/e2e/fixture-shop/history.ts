@@ -62,7 +62,7 @@ export function ga4DailyShards(options: HistoryOptions = {}): Map<string, Buffer
 }
 
 /** The export, one JSON object per line, oldest first within each shopper. */
-export function ga4BigQueryExport(options: HistoryOptions = {}): string {
+function ga4BigQueryExport(options: HistoryOptions = {}): string {
   const random = rng(options.seed ?? 20261001);
   const origin = options.origin ?? 'https://shop.fjellpine.example';
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;

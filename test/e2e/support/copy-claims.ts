@@ -16,9 +16,9 @@ export function claimsAbout(title: string): RegExp[] {
 }
 
 /** Lines that say a product is trending or popular (need the server's trending list behind them). */
-export const TRENDING = [/Trending/i, /Popular with shoppers/i];
+const TRENDING = [/Trending/i, /Popular with shoppers/i];
 /** Lines that call a product a bestseller (need the merchant's bestseller list or counts behind them). */
-export const BESTSELLER = [/bestseller/i];
+const BESTSELLER = [/bestseller/i];
 
 export interface CardLine {
   placement: string;
@@ -68,10 +68,10 @@ export async function waitForRenderWithModel(page: Page, placement: string, time
 }
 
 /** The page's own text (outside the rows) that says shoppers chose what is shown after this product. */
-export const PAGE_CLAIMS = [/shoppers who (viewed|looked at) this/i, /chosen next by shoppers/i];
+const PAGE_CLAIMS = [/shoppers who (viewed|looked at) this/i, /chosen next by shoppers/i];
 
 /** Light-DOM text of the page's `<main>` (or body) that matches `patterns`. */
-export async function pageClaims(page: Page, patterns: readonly RegExp[]): Promise<string[]> {
+async function pageClaims(page: Page, patterns: readonly RegExp[]): Promise<string[]> {
   const text = await page.evaluate(() => (document.querySelector('main') ?? document.body).innerText);
   return text.split('\n').map((l) => l.trim()).filter((l) => patterns.some((p) => p.test(l))).map((l) => `page text: "${l}"`);
 }

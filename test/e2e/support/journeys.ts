@@ -84,7 +84,7 @@ function focusedCard(page: Page): Promise<(Picked & { placement: string | null }
 }
 
 /** The product a page shows: its path, its heading and, where the shop marks it, its id. */
-export async function shownProduct(page: Page): Promise<CardClick['landed']> {
+async function shownProduct(page: Page): Promise<CardClick['landed']> {
   const heading = page.locator('[data-testid="product-title"]');
   await heading.waitFor({ timeout: 30_000 });
   return {
@@ -166,7 +166,7 @@ export const describeClick = (c: CardClick): string =>
  * Everything a page says in the console, throws, or fails to load, while it is watched. Requests the
  * test's own navigation or `close()` aborts are not the page's failures: call `stop()` before leaving.
  */
-export function watchPage(page: Page): { messages: string[]; stop(): void } {
+function watchPage(page: Page): { messages: string[]; stop(): void } {
   const messages: string[] = [];
   let on = true;
   const push = (m: string): void => void (on && messages.push(m));

@@ -22,7 +22,7 @@ import { publishArtifact } from '../../../edge-server/registry.ts';
 import { signer, tinyArtifact } from '../../../edge-server/test-support.ts';
 
 /** A data directory with a published base version and the fixture's config. */
-export async function federatedDataDir(cohort: number): Promise<string> {
+async function federatedDataDir(cohort: number): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'edge-recs-reliability-'));
   const { key, trusted } = await signer();
   const { key: signingKey } = await signer();

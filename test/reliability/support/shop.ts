@@ -29,7 +29,7 @@ import { ITEM_IDS, type Damaged } from '../mutations.ts';
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const DIST = join(ROOT, 'dist');
 
-export const SHOP_CATALOG = {
+const SHOP_CATALOG = {
   updatedAt: '2026-01-01T00:00:00.000Z',
   products: ITEM_IDS.map((id, i) => ({
     id,
@@ -80,7 +80,7 @@ export interface Shop {
 }
 
 /** `keyId:base64` as `data-public-key` takes it. */
-export const publicKeyAttribute = (keys: readonly TrustedKey[]): string => keys.map((k) => `${k.keyId}:${k.publicKey}`).join(' ');
+const publicKeyAttribute = (keys: readonly TrustedKey[]): string => keys.map((k) => `${k.keyId}:${k.publicKey}`).join(' ');
 
 export async function startShop(artifact: Artifact, trusted: TrustedKey[]): Promise<Shop> {
   // The build as it is now, in memory: a teammate's `npm run build` during the test empties `dist/`.
