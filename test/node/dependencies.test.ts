@@ -1,18 +1,20 @@
 /**
  * Dependencies point one way — core ← {widget, edge-server, model-export} ← demo — and source files form
  * no import cycle. Walks every file git knows, in every folder; the rule itself is in
- * test/support/import-graph.ts.
+ * test/support/import-graph.ts. Also keeps Node built-ins out of the code that must run in browsers and on
+ * workerd.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeViolation, importGraph, referencesOf, violations } from '../support/import-graph.ts';
+import { readFileSync } from 'node:fs';
+import { describeViolation, importGraph, nodeBuiltinUses, referencesOf, violations } from '../support/import-graph.ts';
 
 const root = join(import.meta.dirname, '../..');
+const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean);
 
 describe('import graph', () => {
   it('every import in the repository points the allowed way, with no cycle', () => {
-    const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean);
     const graph = importGraph(root, files);
     // The walk reaches every layer's subfolders, not just their top level.
     expect([...graph.keys()].filter((f) => f.split('/').length > 3).length).toBeGreaterThan(50);
@@ -61,5 +63,25 @@ describe('import graph', () => {
       ['core/x.test.ts', ['core/x.ts']],
     ]);
     expect(violations(graph).map(describeViolation)).toEqual(['cycle: edge-server/app.ts -> edge-server/ops.ts -> edge-server/app.ts']);
+  });
+});
+
+describe('runtime neutrality', () => {
+  it('keeps Node built-ins out of core, the widget and the edge server outside adapters/node, in every folder', () => {
+    const scripts = files.filter((f) => /\.(ts|mts|js|mjs)$/.test(f));
+    // The walk reaches nested feature folders of each web-standard layer.
+    for (const folder of ['core/federated/', 'widget/training/', 'edge-server/federated/', 'edge-server/adapters/workers/']) {
+      expect(scripts.some((f) => f.startsWith(folder)), folder).toBe(true);
+    }
+    expect(scripts.flatMap((f) => nodeBuiltinUses(f, readFileSync(join(root, f), 'utf8')))).toEqual([]);
+  });
+
+  it('finds node:* and bare built-ins in any import form, only where the code must be web-standard', () => {
+    const text = "import { a } from 'node:fs';\nexport * from \"crypto\";\nimport 'node:path';\nawait import('node:os');\nimport type { B } from 'hono';";
+    expect(nodeBuiltinUses('edge-server/federated/x.ts', text)).toEqual(['node:fs', 'crypto', 'node:path', 'node:os'].map((s) => `edge-server/federated/x.ts imports ${s}`));
+    expect(nodeBuiltinUses('widget/training/x.ts', "import 'node:fs';")).toEqual(['widget/training/x.ts imports node:fs']);
+    expect(nodeBuiltinUses('edge-server/adapters/node/x.ts', text)).toEqual([]);
+    expect(nodeBuiltinUses('core/x.test.ts', text)).toEqual([]);
+    expect(nodeBuiltinUses('model-export/x.ts', text)).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@
  * the layers (`test/`, `bench/`, `scripts/`, build configs) may use any layer, but no layer uses it.
  */
 import { readFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { dirname, join, normalize } from 'node:path';
 import ts from 'typescript';
 
@@ -36,9 +37,12 @@ export interface Violation {
   files: string[];
 }
 
+/** Every module specifier a text names: static, type-only, side-effect and dynamic imports, re-exports, `require`. */
+const specifiersOf = (text: string): string[] => ts.preProcessFile(text, true, true).importedFiles.map((i) => i.fileName);
+
 /** Repository-relative module references of one file's text (relative specifiers only). */
 export function referencesOf(file: string, text: string): string[] {
-  const specifiers = ts.preProcessFile(text, true, true).importedFiles.map((i) => i.fileName);
+  const specifiers = specifiersOf(text);
   for (const m of text.matchAll(/new URL\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*,\s*import\.meta\.url\s*\)/g)) specifiers.push(m[1]!);
   return specifiers
     .filter((s) => s.startsWith('./') || s.startsWith('../'))
@@ -89,3 +93,16 @@ export function violations(graph: ReadonlyMap<string, readonly string[]>): Viola
 }
 
 export const describeViolation = (v: Violation): string => (v.kind === 'direction' ? `${v.files[0]} imports ${v.files[1]}` : `cycle: ${v.files.join(' -> ')}`);
+
+/**
+ * The web-standard code: all of `core/` (the widget and both server runtimes import it), the widget (it
+ * runs in browsers) and the edge server outside `adapters/node` (the Workers adapter runs on workerd).
+ * Tests run in Node only, so they may use it.
+ */
+const isWebStandard = (file: string): boolean =>
+  /^(core|widget|edge-server)\//.test(file) && !file.startsWith('edge-server/adapters/node/') && !TEST_FILE.test(file) && SCRIPT.test(file);
+
+/** Node built-ins (`node:fs`, bare `crypto`) that a web-standard file names: `file imports spec` each. */
+export function nodeBuiltinUses(file: string, text: string): string[] {
+  return isWebStandard(file) ? specifiersOf(text).filter((s) => isBuiltin(s)).map((s) => `${file} imports ${s}`) : [];
+}
