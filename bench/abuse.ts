@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- abuse`: every attack of `test/abuse/` at the scale of issue 14 (each harness's
- * `FULL_SCALE`), against the real server, printing each outcome. `npm test` runs the same harnesses
+ * `benchmark`, at its `FULL_SCALE`), against the real server, printing each outcome. `npm test` runs the same harnesses
  * small and asserts the outcome; here they only report. `ABUSE_ONLY=name,name` runs some of them and
  * keeps the others' last figures.
  *
@@ -8,58 +8,20 @@
  */
 import { readFile } from 'node:fs/promises';
 
-interface Harness {
-  FULL_SCALE: Record<string, unknown>;
-}
+import type { AbuseBenchmark } from '../test/abuse/support/benchmark.ts';
 
-/** Attack name → its harness module and the function that runs it. */
-const ATTACKS: Record<string, () => Promise<{ module: Harness; run: (scale: never) => Promise<unknown> }>> = {
-  sybil: async () => {
-    const m = await import('../test/abuse/sybil.ts');
-    // Its full scale is two runs (the default cohort, and `cohort: 50`), one after the other.
-    const runs = async (scale: typeof m.FULL_SCALE): Promise<unknown[]> => {
-      const outcomes = [];
-      for (const one of scale.runs) outcomes.push(await m.sybil(one));
-      return outcomes;
-    };
-    return { module: m, run: runs };
-  },
-  admission: async () => {
-    const m = await import('../test/abuse/admission.ts');
-    return { module: m, run: m.admissionAttack };
-  },
-  'sybil-residual-risk': async () => {
-    const m = await import('../test/abuse/sybil-simulation.ts');
-    return { module: m as unknown as Harness, run: (scale: never) => m.residualRisk(scale, (line) => console.log(`  ${line}`)) };
-  },
-  'catalog-links': async () => {
-    const m = await import('../test/abuse/catalog-links.ts');
-    return { module: m, run: m.runCatalogLinks };
-  },
-  'catalog-upload': async () => {
-    const m = await import('../test/abuse/catalog-upload.ts');
-    return { module: m, run: m.runCatalogUpload };
-  },
-  'unknown-names': async () => {
-    const m = await import('../test/abuse/unknown-names.ts');
-    return { module: m, run: m.unknownNames };
-  },
-  'deep-json': async () => {
-    const m = await import('../test/abuse/deep-json.ts');
-    return { module: m, run: m.deepJson };
-  },
-  'metrics-flood': async () => {
-    const m = await import('../test/abuse/metrics-flood.ts');
-    return { module: m, run: m.metricsFlood };
-  },
-  'dashboard-session': async () => {
-    const m = await import('../test/abuse/dashboard-session.ts');
-    return { module: m, run: m.dashboardSession };
-  },
-  'etag-supercookie': async () => {
-    const m = await import('../test/abuse/etag-supercookie.ts');
-    return { module: m, run: m.etagSupercookie };
-  },
+/** Attack name → its harness module (each exports its `benchmark`). */
+const ATTACKS: Record<string, () => Promise<{ benchmark: AbuseBenchmark }>> = {
+  sybil: () => import('../test/abuse/sybil.ts'),
+  admission: () => import('../test/abuse/admission.ts'),
+  'sybil-residual-risk': () => import('../test/abuse/sybil-simulation.ts'),
+  'catalog-links': () => import('../test/abuse/catalog-links.ts'),
+  'catalog-upload': () => import('../test/abuse/catalog-upload.ts'),
+  'unknown-names': () => import('../test/abuse/unknown-names.ts'),
+  'deep-json': () => import('../test/abuse/deep-json.ts'),
+  'metrics-flood': () => import('../test/abuse/metrics-flood.ts'),
+  'dashboard-session': () => import('../test/abuse/dashboard-session.ts'),
+  'etag-supercookie': () => import('../test/abuse/etag-supercookie.ts'),
 };
 
 async function previous(): Promise<Record<string, unknown>> {
@@ -79,11 +41,11 @@ export async function run(): Promise<Record<string, unknown>> {
   const results: Record<string, unknown> = only.length > 0 ? await previous() : {};
   for (const [name, load] of Object.entries(ATTACKS)) {
     if (only.length > 0 && !only.includes(name)) continue;
-    const { module, run: attack } = await load();
+    const { benchmark } = await load();
     const started = performance.now();
-    console.log(`abuse: ${name} at ${JSON.stringify(module.FULL_SCALE)}...`);
-    const outcome = await attack(module.FULL_SCALE as never);
-    results[name] = { scale: module.FULL_SCALE, seconds: Math.round((performance.now() - started) / 100) / 10, outcome };
+    console.log(`abuse: ${name} at ${JSON.stringify(benchmark.scale)}...`);
+    const outcome = await benchmark.run((line) => console.log(line));
+    results[name] = { scale: benchmark.scale, seconds: Math.round((performance.now() - started) / 100) / 10, outcome };
     console.log(`abuse: ${name}: ${JSON.stringify(outcome)}`);
   }
   return results;

@@ -24,9 +24,10 @@ import { encodeUpdate } from '../../core/federated/codec.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { initWeights } from '../../core/model/weights.ts';
 import { pool, startMainProcess, type MainProcess } from './support/main-process.ts';
+import type { AbuseBenchmark } from './support/benchmark.ts';
 
 /** The issue's scale: an attacker that keeps asking, forging and replaying (1,000 tries each). */
-export const FULL_SCALE = { issuanceRequests: 1000, forgeries: 1000, replays: 1000 } as const;
+const FULL_SCALE = { issuanceRequests: 1000, forgeries: 1000, replays: 1000 } as const;
 
 export interface AdmissionAttackOptions {
   /** Token requests the attacker's address sends. */
@@ -171,3 +172,6 @@ export async function admissionAttack(options: AdmissionAttackOptions): Promise<
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** `npm run bench -- abuse`: this attack at `FULL_SCALE`. */
+export const benchmark: AbuseBenchmark = { scale: FULL_SCALE, run: () => admissionAttack(FULL_SCALE) };

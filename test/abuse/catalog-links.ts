@@ -24,6 +24,7 @@ import { listen } from '../support/listen.ts';
 import { snapshotWidget } from '../support/widget-snapshot.ts';
 import { DIST } from '../support/widget-shop.ts';
 import { startRuntime, type RuntimeName } from './support/runtimes.ts';
+import type { AbuseBenchmark } from './support/benchmark.ts';
 
 /** What a payload does when it runs: counts itself on the top window, which the harness reads. */
 const RUN = 'top.__pwned=(top.__pwned||0)+1';
@@ -88,7 +89,7 @@ export function dangerous(url: string): boolean {
 }
 
 /** The issue's scale: every spelling, both fields, every format, on both runtimes, and the widget. */
-export const FULL_SCALE = { runtimes: ['node', 'workers'] as RuntimeName[], widget: true } as const;
+const FULL_SCALE = { runtimes: ['node', 'workers'] as RuntimeName[], widget: true } as const;
 
 export interface CatalogLinksOptions {
   runtimes: readonly RuntimeName[];
@@ -283,3 +284,6 @@ async function attackWidget(): Promise<WidgetOutcome> {
     await shop.close();
   }
 }
+
+/** `npm run bench -- abuse`: this attack at `FULL_SCALE`. */
+export const benchmark: AbuseBenchmark = { scale: FULL_SCALE, run: () => runCatalogLinks(FULL_SCALE) };

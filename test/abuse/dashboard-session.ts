@@ -14,9 +14,10 @@ import { RUNTIMES, startRuntime, type RuntimeName } from './support/runtimes.ts'
 import { startMainProcess } from './support/main-process.ts';
 import { startNginxTls, type Answer } from './support/nginx-tls.ts';
 import { freePort } from '../support/free-port.ts';
+import type { AbuseBenchmark } from './support/benchmark.ts';
 
 /** Wrong tokens the full run sends from one source. */
-export const FULL_SCALE = { attempts: 1000 } as const;
+const FULL_SCALE = { attempts: 1000 } as const;
 
 export interface DashboardSessionOptions {
   attempts: number;
@@ -151,3 +152,6 @@ export async function dashboardSession(options: DashboardSessionOptions): Promis
   for (const name of options.runtimes ?? RUNTIMES) outcome[name] = name === 'node' ? await onNode(options.attempts) : await onWorkers(options.attempts);
   return outcome;
 }
+
+/** `npm run bench -- abuse`: this attack at `FULL_SCALE`. */
+export const benchmark: AbuseBenchmark = { scale: FULL_SCALE, run: () => dashboardSession(FULL_SCALE) };

@@ -7,9 +7,10 @@
  * every answer must be a 4xx.
  */
 import { RUNTIMES, startRuntime, type Runtime, type RuntimeName } from './support/runtimes.ts';
+import type { AbuseBenchmark } from './support/benchmark.ts';
 
 /** The issue's depths: 6,000 made the server answer 500; 100,000 is past any body limit's worth. */
-export const FULL_SCALE = { depths: [10, 1_000, 6_000, 100_000] } as const;
+const FULL_SCALE = { depths: [10, 1_000, 6_000, 100_000] } as const;
 
 export interface DeepJsonOptions {
   depths: readonly number[];
@@ -134,3 +135,6 @@ export async function deepJson(options: DeepJsonOptions): Promise<DeepJsonOutcom
   }
   return outcome;
 }
+
+/** `npm run bench -- abuse`: this attack at `FULL_SCALE`. */
+export const benchmark: AbuseBenchmark = { scale: FULL_SCALE, run: () => deepJson(FULL_SCALE) };

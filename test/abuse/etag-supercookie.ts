@@ -16,9 +16,10 @@ import type { Browser } from 'playwright-core';
 import { launchChromium } from '../e2e/support/demo-server.ts';
 import { startEtagFront } from '../support/etag-front.ts';
 import { startWidgetShop } from '../support/widget-shop.ts';
+import type { AbuseBenchmark } from './support/benchmark.ts';
 
 /** The issue names no number; 50 visits is a shopper's season of visits, each after clearing cookies. */
-export const FULL_SCALE = { visits: 50 } as const;
+const FULL_SCALE = { visits: 50 } as const;
 
 export interface EtagSupercookieOptions {
   visits: number;
@@ -85,3 +86,6 @@ export async function etagSupercookie(options: EtagSupercookieOptions): Promise<
     echoedByPath,
   };
 }
+
+/** `npm run bench -- abuse`: this attack at `FULL_SCALE`. */
+export const benchmark: AbuseBenchmark = { scale: FULL_SCALE, run: () => etagSupercookie(FULL_SCALE) };

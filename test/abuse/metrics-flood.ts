@@ -16,9 +16,10 @@ import { COPY_KINDS, COPY_VARIANTS_PER_KIND, METRIC_EVENTS, PLACEMENTS } from '.
 import { artifactForm } from '../../core/artifact/upload.ts';
 import { signer, tinyArtifact } from '../../edge-server/test-support.ts';
 import { startMainProcess } from './support/main-process.ts';
+import type { AbuseBenchmark } from './support/benchmark.ts';
 
 /** The issue's scale: a 30 s flood; goals: RSS growth at most 100 MB, read-out and dashboard at most 2 s each. */
-export const FULL_SCALE = { seconds: 30, forgedSources: 10_000, concurrency: 32 } as const;
+const FULL_SCALE = { seconds: 30, forgedSources: 10_000, concurrency: 32 } as const;
 
 export interface MetricsFloodOptions {
   /** How long the flood lasts, in seconds (half from one address, half from forged ones). */
@@ -159,3 +160,6 @@ export async function metricsFlood(options: MetricsFloodOptions): Promise<Metric
     await rm(keyDir, { recursive: true, force: true });
   }
 }
+
+/** `npm run bench -- abuse`: this attack at `FULL_SCALE`. */
+export const benchmark: AbuseBenchmark = { scale: FULL_SCALE, run: () => metricsFlood(FULL_SCALE) };

@@ -33,6 +33,7 @@ import { parseS3Rec, split, type Dataset } from '../../model-export/dataset.ts';
 import { attackDirection, evaluateWeights, medianPopularityItem } from '../../model-export/simulate.ts';
 import { useBackend, type NodeBackend } from '../../model-export/tf-node.ts';
 import { trainModel } from '../../model-export/trainer.ts';
+import type { AbuseBenchmark } from './support/benchmark.ts';
 
 export interface ResidualRiskOptions {
   /** S3-Rec lines (user item item ...). Default `../shared/datasets/amazon-beauty.txt`. */
@@ -64,7 +65,7 @@ export interface ResidualRiskOptions {
 }
 
 /** What the bench runs (a few minutes on 2 cores): the issue's question at the server's defaults. */
-export const FULL_SCALE: ResidualRiskOptions = {
+const FULL_SCALE: ResidualRiskOptions = {
   data: '../shared/datasets/amazon-beauty.txt',
   users: 6000,
   evalUsers: 2000,
@@ -210,3 +211,6 @@ export async function residualRisk(options: Partial<ResidualRiskOptions> = {}, l
     seconds: Math.round((performance.now() - started) / 1000),
   };
 }
+
+/** `npm run bench -- abuse`: the residual-risk search at `FULL_SCALE`. */
+export const benchmark: AbuseBenchmark = { scale: FULL_SCALE, run: (log) => residualRisk(FULL_SCALE, (line) => log(`  ${line}`)) };

@@ -8,9 +8,10 @@
  */
 import { tinyUpdate } from '../../edge-server/federated/test-support.ts';
 import { pool, startMainProcess } from './support/main-process.ts';
+import type { AbuseBenchmark } from './support/benchmark.ts';
 
 /** The issue's scale: 50k distinct unknown names (per route), goal at most 20 MB of growth. */
-export const FULL_SCALE = { names: 50_000 } as const;
+const FULL_SCALE = { names: 50_000 } as const;
 
 export interface UnknownNamesOptions {
   /** Distinct made-up names sent to each route. */
@@ -104,3 +105,6 @@ export async function unknownNames(options: UnknownNamesOptions): Promise<Unknow
     await server.stop();
   }
 }
+
+/** `npm run bench -- abuse`: this attack at `FULL_SCALE`. */
+export const benchmark: AbuseBenchmark = { scale: FULL_SCALE, run: () => unknownNames(FULL_SCALE) };
