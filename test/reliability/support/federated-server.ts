@@ -11,6 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pool } from '../../abuse/support/main-process.ts';
 import { killHard, startFixtureServer } from '../../../edge-server/adapters/node/fixture-process.ts';
 
 export { killHard };
@@ -200,22 +201,19 @@ export async function loadTest(options: { devices: number; seconds: number }): P
     let seq = 0;
     // Devices hold their admission token before they upload (the widget keeps it in IndexedDB): the figure
     // is the intake's, not this one test process blinding tokens, so a pool is issued before the clock
-    // starts, two per device, and a device stops when the pool is empty.
+    // starts, two per device, and a device stops when none is left.
     // 16 issuances in flight at a time (as devices arrive, not all at once), each retried once on a
     // dropped connection: a refused token would fail the test for a reason the load figure is not about.
-    const pool: Array<{ address: string; authorization: string }> = [];
+    const tokens: Array<{ address: string; authorization: string }> = [];
     const addresses = Array.from({ length: options.devices * 2 }, (_, i) => deviceAddress(1_000_000 + i));
-    const issue = async (): Promise<void> => {
-      for (let address = addresses.pop(); address !== undefined; address = addresses.pop()) {
-        const authorization = await tokenFor(url, address).catch(() => tokenFor(url, address!));
-        pool.push({ address, authorization });
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, issue));
+    await pool(addresses.length, 16, async (i) => {
+      const address = addresses[i]!;
+      tokens.push({ address, authorization: await tokenFor(url, address).catch(() => tokenFor(url, address)) });
+    });
     const deadline = performance.now() + options.seconds * 1000;
     const device = async (d: number): Promise<void> => {
       while (performance.now() < deadline) {
-        const held = pool.pop();
+        const held = tokens.pop();
         if (!held) break;
         const n = seq++;
         const body = new Uint8Array(bodies[n % bodies.length]!);
