@@ -21,7 +21,7 @@
  * click handler, so it is on disk before the navigation the click starts can unload the page (an
  * IndexedDB write scheduled then may never run). It is read back on every use, so other tabs' clicks
  * count too. Without storage consent it lives in memory for the page view only. It never leaves the
- * device: only the aggregates it produces do (`metrics.ts`).
+ * device: only the aggregates it produces do (`analytics-counters.ts`).
  *
  * Two callers, one implementation (`credit`): the engine, for every add-to-cart and purchase it takes
  * in, and the loader, for those still queued when the page is hidden or left before the engine loaded
@@ -32,7 +32,7 @@
 import { PLACEMENTS, TOKEN } from '../core/analytics.ts';
 import { isCurrency, toMinor } from '../core/currency.ts';
 import type { ShopEvent } from '../core/events.ts';
-import type { MetricKey, Metrics, RevenueShare } from './metrics.ts';
+import type { MetricKey, AnalyticsCounters, RevenueShare } from './analytics-counters.ts';
 
 /** How long a card click is credited with the add-to-carts and purchases of its product. */
 export const ATTRIBUTION_MS = 7 * 86_400_000;
@@ -163,7 +163,7 @@ function clickedAs(book: Book): (id: string) => string | undefined {
 export function credit(
   event: ShopEvent,
   book: Attributions,
-  metrics: Metrics,
+  metrics: AnalyticsCounters,
   currencyOf: (itemId: string) => string | undefined = () => undefined,
 ): Array<{ currency: string; amount: number }> {
   const refused: Array<{ currency: string; amount: number }> = [];

@@ -12,7 +12,7 @@ import { Bandit, type BanditState } from './copy/bandit.ts';
 import { candidateLines, TRENDING_MIN_SCORE, why, type CopyContext, type Line } from './copy/copy.ts';
 import { Deduper, describeSource, type RawEvent } from './intake.ts';
 import { MERCHANT_DEFAULTS, mergeMerchantConfig, rulesFor, type MerchantConfig } from './merchant.ts';
-import { FLUSH_MS, Metrics, type MetricKey, type Send } from './metrics.ts';
+import { FLUSH_MS, AnalyticsCounters, type MetricKey, type Send } from './analytics-counters.ts';
 import { deriveProfile, type Profile } from './profile.ts';
 import { allowed, rank, type CandidateList, type Ranked, type Tier } from './ranking.ts';
 import { popularEvidence, type PopularEvidence } from './popular.ts';
@@ -131,7 +131,7 @@ export class Engine extends EventTarget {
   readonly warn: (message: string) => void;
   readonly config: WidgetConfig;
   merchant: MerchantConfig = MERCHANT_DEFAULTS;
-  readonly metrics: Metrics;
+  readonly metrics: AnalyticsCounters;
   private catalog = new Map<string, Product>();
   /** One product per variant group, the variant its card shows, by group key (`catalog.ts` `cardCatalog`): what ranking reads. */
   private cards = new Map<string, Product>();
@@ -182,7 +182,7 @@ export class Engine extends EventTarget {
     this.persistent = options.consent.storage;
     this.attributions = new Attributions(this.persistent);
     this.consentState = { storage: options.consent.storage, analytics: options.consent.analytics };
-    this.metrics = new Metrics(`${this.config.server}/v1/metrics`, this.config.model, options.send);
+    this.metrics = new AnalyticsCounters(`${this.config.server}/v1/metrics`, this.config.model, options.send);
     this.metrics.setEnabled(options.consent.analytics);
     // Before consent nothing may touch IndexedDB, not even to create the database.
     this.store = this.persistent ? this.openDurable() : Promise.resolve(createMemoryStore());
@@ -605,7 +605,7 @@ export class Engine extends EventTarget {
   private flushOnLeave(): void {
     try {
       const flush = (): void => this.metrics.flush();
-      // Hidden or left: sent now, and what is counted later goes out at once (`Metrics.setLeaving`).
+      // Hidden or left: sent now, and what is counted later goes out at once (`AnalyticsCounters.setLeaving`).
       const hidden = (): boolean => document.visibilityState === 'hidden';
       this.metrics.setLeaving(hidden());
       addEventListener('pagehide', () => this.metrics.setLeaving(true));
