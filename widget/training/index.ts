@@ -106,8 +106,13 @@ export class FederatedTrainer extends EventTarget {
 
   /** Stops listening and cancels a training or upload in flight. */
   dispose(): void {
-    this.host.removeEventListener('change', this.onChange);
+    this.stop();
     this.abort.abort(new DOMException('trainer disposed', 'AbortError'));
+  }
+
+  /** Stops listening: no new run starts, and one in flight finishes (the page is going: its upload is sent with `keepalive`). */
+  stop(): void {
+    this.host.removeEventListener('change', this.onChange);
   }
 
   /** Trains if consent is granted and enough new events arrived; otherwise does nothing. Never rejects. */
