@@ -40,7 +40,7 @@ export const ATTRIBUTION_MS = 7 * 86_400_000;
 const MAX_CLICKS = 100;
 const MAX_ORDERS = 50;
 /** Most variant ids kept with a click; a larger group's other variants are matched once the catalog has loaded. */
-export const MAX_VARIANTS = 200;
+const MAX_VARIANTS = 200;
 export const ATTRIBUTION_KEY = 'edge-recs:attribution';
 
 interface Click extends MetricKey {
@@ -54,7 +54,7 @@ interface Click extends MetricKey {
 }
 
 /** What the clicked card's catalog says about its group (see `Attributions.click`). */
-export interface ClickedGroup {
+interface ClickedGroup {
   /** Ids of every variant of the card's group (sizes, colours), e.g. `['JKT-M', 'JKT-L']`. Default: none. */
   items?: readonly string[];
   /** The card's currency, used for a purchase that names none. Default: none. */

@@ -81,6 +81,23 @@ describe('Engine.dispose (real Chromium)', () => {
     }
   });
 
+  it('is released by the page\'s teardown (pagehide, not kept for back/forward), not by a page kept in the back/forward cache', async () => {
+    const fetches = hangFetches();
+    try {
+      const engine = start('https://recs.example');
+      engines.push(engine);
+      await until(() => fetches.pending.some((p) => p.path === '/v1/catalog'), 'the engine asked for the catalog');
+      const catalog = fetches.pending.find((p) => p.path === '/v1/catalog')!;
+      dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+      await new Promise((r) => setTimeout(r, 50));
+      equal(catalog.signal?.aborted, false, 'kept for back/forward: the catalog fetch goes on');
+      dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
+      equal(await catalog.settled, 'AbortError', 'torn down: the catalog fetch');
+    } finally {
+      fetches.restore();
+    }
+  });
+
   it('frees every tensor of the model it ran', async () => {
     // The backend starts (and keeps its own state) on first use: measured once it runs.
     await tf.setBackend('cpu');

@@ -28,7 +28,7 @@ import type { ProfileStore } from './store.ts';
 export { PLACEMENTS, type Placement } from '../core/analytics.ts';
 export type { ConsentState } from './consent.ts';
 
-export interface RecRequest {
+interface RecRequest {
   placement: Placement;
   count: number;
   /** The product on screen; never shown back. */

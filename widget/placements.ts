@@ -33,7 +33,7 @@ const MODEL_ASKS: Record<Placement, (profile: Profile, itemId: string | undefine
   'recently-viewed': () => [],
 };
 
-export interface PlacementInput {
+interface PlacementInput {
   placement: Placement;
   count: number;
   profile: Profile;

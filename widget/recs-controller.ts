@@ -4,7 +4,7 @@ import type { Card, Engine } from './engine.ts';
 import type { HoldController } from './hold-controller.ts';
 
 /** What `RecsController` reads from and tells its element (`EdgeRecsElement`). */
-export interface RecsHost extends ReactiveControllerHost, HTMLElement {
+interface RecsHost extends ReactiveControllerHost, HTMLElement {
   readonly placementName: Placement;
   readonly cardCount: number;
   readonly itemId: string;

@@ -37,7 +37,7 @@ export interface TrainingHost extends EventTarget {
   readonly modelItem?: (id: string) => string;
 }
 
-export interface TrainingOptions {
+interface TrainingOptions {
   /**
    * New interest events (views, selects, add-to-carts, purchases) since the last update before the next
    * one trains. Default 5: fewer teaches the model almost nothing new and costs the shopper a training
@@ -59,7 +59,7 @@ export interface TrainingOptions {
   upload: Partial<UploadOptions>;
 }
 
-export const TRAINING_DEFAULTS: TrainingOptions = { minEvents: 5, place: 'worker', training: {}, encoding: CLIENT_ENCODING, upload: {} };
+const TRAINING_DEFAULTS: TrainingOptions = { minEvents: 5, place: 'worker', training: {}, encoding: CLIENT_ENCODING, upload: {} };
 
 /** What one training attempt did (the detail of the trainer's `outcome` event). */
 export type TrainingOutcome =
