@@ -1,56 +1,34 @@
-import type { Placement, Popular } from '../core/analytics.ts';
-import type { NextSteps } from '../core/artifact/next-steps.ts';
-import type { Product } from '../core/catalog.ts';
+import type { Placement } from '../core/analytics.ts';
 import { ContractError } from '../core/errors.ts';
 import { parseEvent, type ShopEvent } from '../core/events.ts';
 import { normalizeItemId } from '../core/item-id.ts';
 import { AnalyticsCounters, FLUSH_MS, type MetricKey, type Send } from './analytics-counters.ts';
 import { forgetBucket, sessionBucket } from './canary.ts';
 import { CardAttribution } from './card-attribution.ts';
-import { cardCatalog, type CardCatalog, type CatalogLoad } from './catalog.ts';
+import { CardCopy, type Card } from './card-copy.ts';
+import type { CatalogLoad } from './catalog.ts';
 import type { WidgetConfig } from './config.ts';
 import { moveToDevice, moveToMemory, storeMove, type ConsentState } from './consent.ts';
-import { Bandit, type BanditState } from './copy/bandit.ts';
-import { candidateLines, why, type CopyContext, type Line } from './copy/copy.ts';
+import type { BanditState } from './copy/bandit.ts';
+import type { CopyContext } from './copy/copy.ts';
 import { EventLog } from './event-log.ts';
-import { mainThreadWork, type HeavyWork } from './heavy-work.ts';
 import { Deduper, describeSource, type RawEvent } from './intake.ts';
 import { MERCHANT_DEFAULTS, mergeMerchantConfig, rulesFor, type MerchantConfig } from './merchant.ts';
-import { modelItems, type ModelItems } from './model-items.ts';
-import { choseNext, type ChoseNext } from './next-steps.ts';
 import { placementRows } from './placements.ts';
-import { fetchPopular, popularEvidence, type PopularEvidence } from './popular.ts';
 import { deriveProfile, type Profile } from './profile.ts';
-import type { Ranked, Tier } from './ranking.ts';
-import type { Hardware, LoadStats, Runtime } from './runtime/index.ts';
+import type { Hardware, LoadStats } from './runtime/index.ts';
+import { ShopData } from './shop-data.ts';
 import type { ProfileStore } from './store.ts';
 
 export { PLACEMENTS, type Placement } from '../core/analytics.ts';
 export type { ConsentState } from './consent.ts';
+export type { Card } from './card-copy.ts';
 
 interface RecRequest {
   placement: Placement;
   count: number;
   /** The product on screen; never shown back. */
   itemId?: string;
-}
-
-export interface Card {
-  product: Product;
-  /** The card's copy line, built only from catalog and profile facts (see `copy/copy.ts`). */
-  reason: string;
-  /** Copy variant id (`viewed.1`) for analytics. */
-  variant: string;
-  /** Bandit key of the line. */
-  lineKey: string;
-  /** The "why this" explanation. */
-  why: string;
-  /** Which step of the fallback chain produced the card. */
-  tier: Tier;
-  /** `model`: ranked on this device; `history`: from the shopper's own history; `fallback`: aggregates or catalog order. */
-  source: 'model' | 'history' | 'fallback';
-  /** Version of the model that ranked the row, or `fallback`. */
-  modelVersion: string;
 }
 
 export interface EngineState {
@@ -91,9 +69,6 @@ export interface EngineOptions {
   random?: () => number;
 }
 
-/** The catalog before it has loaded (or where it failed): no products, every id its own group. */
-const NO_CATALOG: CardCatalog = { products: new Map(), cards: new Map(), outOfStock: new Set(), key: (id) => id, title: () => undefined };
-
 /**
  * The page-wide recommendation engine, the lazily loaded half of the widget: one per page, shared by every
  * `<edge-recs>` element. It coordinates the units that do the work: the event log (`event-log.ts`),
@@ -124,32 +99,16 @@ export class Engine extends EventTarget {
   merchant: MerchantConfig = MERCHANT_DEFAULTS;
   /** Aggregate analytics counters (`POST /v1/metrics`). */
   readonly metrics: AnalyticsCounters;
-  /** The catalog as ranking, profile and copy read it: products, one card per variant group, groups (`catalog.ts`). */
-  private catalog: CardCatalog = NO_CATALOG;
-  private popular: Popular = { updatedAt: '', trending: [], bestsellers: [] };
-  /** `popular` indexed by variant group, for copy; rebuilt when the lists or the catalog's groups load. */
-  private evidence: PopularEvidence = popularEvidence(this.popular, (id) => id);
-  private readonly work: HeavyWork = mainThreadWork();
-  private runtime: Runtime | null = null;
-  /** The model's item ids (its manifest's `items`), once its bytes are verified. */
-  private modelIds: readonly string[] = [];
-  /** The model's ids for variant groups (`model-items.ts`); built on first use after the catalog or the model loads. */
-  private items: ModelItems | undefined;
-  /** What shoppers chose next, from the model's verified artifact; none: copy claims nothing about shoppers' next steps. */
-  private nextSteps: NextSteps | undefined;
-  /** `nextSteps` by variant group (`next-steps.ts`); built on first use after the catalog or the model loads. */
-  private nextByGroup: ChoseNext | undefined;
+  /** The catalog, the server's lists and the model, as loaded for this page. */
+  private readonly shop: ShopData;
   private persistent: boolean;
   private paused = false;
   private readonly catalogReady: Promise<void>;
   private readonly popularReady: Promise<void>;
   private readonly dedupe = new Deduper();
-  private bandit: Bandit;
-  /** The line each card shows, kept for the page view so copy does not change under the shopper's eyes. */
-  private lines = new Map<string, Line>();
+  private readonly copy: CardCopy;
   private readonly attribution: CardAttribution;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly random: () => number;
   /** The GPU probes' result from an earlier visit (`meta.hardware`), read by `restore`. */
   private hardware: Hardware | undefined;
   private readonly restored: Promise<void>;
@@ -164,8 +123,8 @@ export class Engine extends EventTarget {
     super();
     this.config = options.config;
     this.warn = options.warn;
-    this.random = options.random ?? Math.random;
-    this.bandit = new Bandit({}, this.random);
+    this.copy = new CardCopy(options.random ?? Math.random);
+    this.shop = new ShopData(this.config, this.abort.signal, this.warn);
     for (const raw of options.merchant ?? []) this.configure(raw);
     this.persistent = options.consent.storage;
     this.consentState = { storage: options.consent.storage, analytics: options.consent.analytics };
@@ -179,7 +138,7 @@ export class Engine extends EventTarget {
     });
     const restored = (this.restored = this.log.serial((store) => this.restore(store)));
     this.catalogReady = this.loadCatalog();
-    this.popularReady = this.loadPopular();
+    this.popularReady = this.shop.loadPopular();
     // The model loads beside the catalog, not after it; the fallback chain shows until it is ready.
     void this.loadModel();
     this.ready = Promise.all([this.log.current(), this.log.restored, restored, this.catalogReady]).then(() => undefined);
@@ -192,7 +151,7 @@ export class Engine extends EventTarget {
   /** Merges a merchant configuration object (`edgeRecs.configure()`) and re-ranks. */
   configure(raw: unknown): void {
     this.merchant = mergeMerchantConfig(this.merchant, raw, this.warn);
-    this.lines.clear();
+    this.copy.renew();
     this.changed();
   }
 
@@ -213,7 +172,7 @@ export class Engine extends EventTarget {
     if (!this.dedupe.accept(event, raw.source)) return Promise.resolve(false);
     // Unless the loader credited it already, as the page it was queued on went before the engine loaded.
     if ((event.name === 'add_to_cart' || event.name === 'purchase') && !raw.attributed) {
-      this.attribution.credit(event, this.itemKey, (id) => this.lookup(id)?.currency);
+      this.attribution.credit(event, this.itemKey, (id) => this.shop.lookup(id)?.currency);
     }
     if (this.paused) return Promise.resolve(false);
     // Re-rank from memory now; the write commits in the background.
@@ -242,9 +201,8 @@ export class Engine extends EventTarget {
   async forget(): Promise<void> {
     this.dedupe.clear();
     this.metrics.clear();
-    this.bandit.clear();
+    this.copy.clear();
     this.attribution.clear();
-    this.lines.clear();
     clearTimeout(this.saveTimer);
     forgetBucket();
     this.log.empty();
@@ -268,7 +226,7 @@ export class Engine extends EventTarget {
     const store = await this.log.current();
     // Prices are the catalog's, in its currency: read once it has loaded (or failed to).
     await this.catalogReady;
-    const currency = this.catalog.products.values().next().value?.currency;
+    const currency = this.shop.catalog.products.values().next().value?.currency;
     return { profile: await this.currentProfile(), storage: store.kind, paused: this.paused, locale: this.config.locale, ...(currency ? { currency } : {}) };
   }
 
@@ -325,7 +283,7 @@ export class Engine extends EventTarget {
   impression(card: Card, placement: Placement): void {
     this.metrics.count(this.key(card, placement), 'impression');
     if (!this.paused) {
-      this.bandit.shown(card.lineKey);
+      this.copy.shown(card.lineKey);
       this.saveSoon();
     }
   }
@@ -339,12 +297,12 @@ export class Engine extends EventTarget {
     const key = this.key(card, placement);
     this.metrics.count(key, 'click');
     if (!this.paused) {
-      this.bandit.clicked(card.lineKey);
+      this.copy.clicked(card.lineKey);
       // Only where the counters it feeds may be sent: without analytics consent nothing is remembered.
       // Kept for the card's variant group: the shopper may pick another size before adding to cart.
       if (this.consentState.analytics) {
         const group = this.itemKey(card.product.id);
-        const items = [...this.catalog.products.keys()].filter((id) => this.itemKey(id) === group);
+        const items = [...this.shop.catalog.products.keys()].filter((id) => this.itemKey(id) === group);
         this.attribution.click(group, key, items, card.product.currency);
       }
       this.saveSoon(0);
@@ -360,13 +318,14 @@ export class Engine extends EventTarget {
     await this.catalogReady;
     await this.popularReady;
     const profile = await this.currentProfile();
+    const shop = this.shop;
     const rules = rulesFor(this.merchant, request.placement);
     // The product on screen as its group: the jacket's other sizes are not "similar" to it.
     const onScreen = request.itemId === undefined ? undefined : normalizeItemId(request.itemId);
     const itemId = onScreen === undefined ? undefined : this.itemKey(onScreen);
-    const exclude = new Set<string>([...profile.purchased, ...profile.cart, ...this.catalog.outOfStock]);
+    const exclude = new Set<string>([...profile.purchased, ...profile.cart, ...shop.catalog.outOfStock]);
     if (itemId) exclude.add(itemId);
-    const runtime = this.runtime;
+    const runtime = shop.runtime;
     const rows = await placementRows({
       placement: request.placement,
       count: request.count,
@@ -374,42 +333,28 @@ export class Engine extends EventTarget {
       rules,
       itemId,
       exclude,
-      catalog: this.catalog,
-      popular: this.popular,
+      catalog: shop.catalog,
+      popular: shop.popular,
       model: request.placement === 'trending' ? undefined : (runtime ?? undefined),
-      modelItems: () => this.itemsOfModel(),
+      modelItems: () => shop.modelItems(),
       warn: this.warn,
     });
-    const modelVersion = runtime?.modelVersion ?? 'fallback';
     const ctx: CopyContext = {
       locale: this.config.locale,
       placement: request.placement,
       profile,
       // By own id first: copy names the size the shopper viewed or added, not the one a card would show.
-      product: (id) => this.catalog.products.get(id) ?? this.catalog.cards.get(id),
+      product: (id) => shop.catalog.products.get(id) ?? shop.catalog.cards.get(id),
       currentItem: itemId,
       onScreen,
       lowStock: this.merchant.lowStock,
       overrides: this.merchant.copy,
-      trendingScore: this.evidence.trendingScore,
-      bestseller: this.evidence.bestseller,
-      choseNext: (this.nextByGroup ??= choseNext(this.nextSteps, this.itemKey)),
-      groupTitle: this.catalog.title,
+      trendingScore: shop.evidence.trendingScore,
+      bestseller: shop.evidence.bestseller,
+      choseNext: shop.choseNext(),
+      groupTitle: shop.catalog.title,
     };
-    return rows.map((r) => {
-      const line = this.line(r, ctx);
-      const fromModel = r.tier === 'personal' || r.tier === 'similar';
-      return {
-        product: r.product,
-        reason: line.text,
-        variant: line.variant,
-        lineKey: line.key,
-        why: why(r, ctx),
-        tier: r.tier,
-        source: fromModel ? 'model' : r.tier === 'history' ? 'history' : 'fallback',
-        modelVersion: fromModel ? modelVersion : 'fallback',
-      };
-    });
+    return this.copy.cards(rows, ctx, runtime?.modelVersion ?? 'fallback');
   }
 
   /**
@@ -437,20 +382,7 @@ export class Engine extends EventTarget {
     this.abort.abort(new DOMException('engine disposed', 'AbortError'));
     this.unlisten();
     clearTimeout(this.saveTimer);
-    this.work.dispose();
-    this.runtime = null;
-  }
-
-  /** The line a card shows: the one chosen earlier on this page while it is still true, else a new bandit choice. */
-  private line(r: Ranked, ctx: CopyContext): Line {
-    const candidates = candidateLines(r, ctx);
-    const id = `${ctx.placement}|${r.product.id}`;
-    const kept = this.lines.get(id);
-    if (kept && candidates.some((c) => c.key === kept.key && c.text === kept.text)) return kept;
-    const key = this.bandit.choose(candidates.map((c) => c.key));
-    const chosen = candidates.find((c) => c.key === key)!;
-    this.lines.set(id, chosen);
-    return chosen;
+    this.shop.dispose();
   }
 
   private key(card: Card, placement: Placement): MetricKey {
@@ -462,7 +394,7 @@ export class Engine extends EventTarget {
       // Every element re-ranks on the same change: derive the profile once for all of them.
       // Events name variants; the profile and the model read their groups (an event on size M counts for the
       // jacket), and the profile keeps which size it was, for copy that names it.
-      const pending = this.log.read().then((events) => deriveProfile(events, this.lookup, Date.now(), this.itemKey));
+      const pending = this.log.read().then((events) => deriveProfile(events, this.shop.lookup, Date.now(), this.itemKey));
       // A failed read is not cached: the next re-rank tries the store again.
       pending.catch(() => this.profile === pending && (this.profile = undefined));
       this.profile = pending;
@@ -470,14 +402,11 @@ export class Engine extends EventTarget {
     return this.profile;
   }
 
-  /** A group's card product by group key, else a product by its own id. */
-  private readonly lookup = (id: string): Product | undefined => this.catalog.cards.get(id) ?? this.catalog.products.get(id);
-
   /**
    * The model's item for a product id: its variant group's key (`core/catalog.ts` `groupKey`); the id
    * itself before the catalog has loaded or where the catalog does not hold it.
    */
-  itemKey = (id: string): string => this.catalog.key(id);
+  itemKey = (id: string): string => this.shop.itemKey(id);
 
   /**
    * The model's item id for an event's item id, as ranking asks the model about it: its variant group
@@ -485,12 +414,7 @@ export class Engine extends EventTarget {
    * (`model-items.ts`). On-device training reads the shopper's events through it, so a model of either
    * shape trains on the items it ranks with.
    */
-  modelItem = (id: string): string => this.itemsOfModel().input(this.itemKey(id));
-
-  /** The model's ids for variant groups, built on first use after the catalog or the model loaded. */
-  private itemsOfModel(): ModelItems {
-    return (this.items ??= modelItems(this.modelIds, this.catalog));
-  }
+  modelItem = (id: string): string => this.shop.modelItems().input(this.itemKey(id));
 
   /** Reads the pause switch, bandit counts and GPU probes kept from earlier pages. */
   private async restore(store: ProfileStore): Promise<void> {
@@ -498,7 +422,7 @@ export class Engine extends EventTarget {
       const [paused, bandit, hardware] = await Promise.all([store.getMeta<boolean>('paused'), store.getMeta<BanditState>('bandit'), store.getMeta<Hardware>('hardware')]);
       this.paused = paused === true;
       if (hardware && typeof hardware.webgpu === 'boolean' && typeof hardware.webgl === 'boolean' && Number.isFinite(hardware.at)) this.hardware = hardware;
-      this.bandit = new Bandit(bandit ?? {}, this.random);
+      this.copy.restore(bandit);
     } catch {
       // Unreadable meta: start with none.
     }
@@ -511,7 +435,7 @@ export class Engine extends EventTarget {
   }
 
   private async persist(store: ProfileStore): Promise<void> {
-    await store.setMeta('bandit', this.bandit.snapshot());
+    await store.setMeta('bandit', this.copy.snapshot());
     if (this.paused) await store.setMeta('paused', true);
   }
 
@@ -559,15 +483,10 @@ export class Engine extends EventTarget {
   }
 
   private async loadCatalog(): Promise<void> {
-    const { server, trusted, requireSignedCatalog } = this.config;
     try {
       // Kept on the device only with storage consent, like the model cache.
       const cache = this.persistent ? (await this.log.current()).cache : undefined;
-      const { catalog, load } = await this.work.loadCatalog({ server, cache, trusted, requireSigned: requireSignedCatalog === true, signal: this.abort.signal });
-      this.catalog = cardCatalog(catalog);
-      this.evidence = popularEvidence(this.popular, this.itemKey);
-      this.items = undefined;
-      this.nextByGroup = undefined;
+      const load: CatalogLoad = await this.shop.loadCatalog(cache);
       // A profile derived before the catalog knew the groups is stale.
       this.profile = undefined;
       this.state = { ...this.state, catalogLoad: load };
@@ -576,49 +495,27 @@ export class Engine extends EventTarget {
     }
   }
 
-  /** The server's trending and bestseller lists (`fetchPopular`). Missing or invalid: empty lists. */
-  private async loadPopular(): Promise<void> {
-    const { server, model } = this.config;
-    try {
-      this.popular = await fetchPopular(server, model, this.abort.signal);
-      this.evidence = popularEvidence(this.popular, this.itemKey);
-    } catch (e) {
-      if (__EDGE_RECS_DEV__ && !this.abort.signal.aborted) this.warn(`no trending or bestseller lists from ${server}/v1/popular (${String(e)}); using the catalog order`);
-    }
-  }
-
   private async loadModel(): Promise<void> {
     try {
-      this.work.preload();
+      // tfjs and its backend are the longest part of the way: asked for first.
+      this.shop.preload();
       const store = await this.log.current();
-      const signal = this.abort.signal;
-      const source = { ...this.config, cache: this.persistent ? store.cache : undefined, canaryBucket: sessionBucket(this.persistent), signal };
-      const facts = this.work.loadModel(source);
-      // Before the runtime is set (it awaits the same model): ranking never pairs it with the wrong ids.
-      facts.then(
-        (f) => {
-          this.modelIds = f.itemIds;
-          this.items = undefined;
-          this.nextSteps = f.nextSteps;
-          this.nextByGroup = undefined;
-        },
-        () => undefined,
-      );
-      await this.restored.catch(() => undefined);
-      this.runtime = await this.work.startModel({
+      const source = { ...this.config, cache: this.persistent ? store.cache : undefined, canaryBucket: sessionBucket(this.persistent) };
+      // How it runs is known once the GPU probes of an earlier visit are read (`restore`).
+      const start = this.restored.catch(() => undefined).then(() => ({
         backend: this.config.backend,
         assetBase: this.config.assetBase,
         hardware: this.hardware,
         // Kept with the profile (erased with it); in memory only until the shopper consents to storage.
-        onHardware: (hardware) => void this.log.serial((s) => s.setMeta('hardware', hardware)).catch(() => undefined),
-        onBackendChange: (backend, reason) => {
+        onHardware: (hardware: Hardware) => void this.log.serial((s) => s.setMeta('hardware', hardware)).catch(() => undefined),
+        onBackendChange: (backend: string, reason: string) => {
           if (__EDGE_RECS_DEV__) this.warn(`${reason}; continuing on ${backend}`);
           this.state = { ...this.state, backend };
           this.changed();
         },
-        signal,
-      });
-      this.state = { ...this.state, status: 'ready', backend: this.runtime.backend, modelVersion: this.runtime.modelVersion, modelLoad: this.runtime.loadStats };
+      }));
+      const { runtime, facts } = await this.shop.loadModel(source, start);
+      this.state = { ...this.state, status: 'ready', backend: runtime.backend, modelVersion: runtime.modelVersion, modelLoad: runtime.loadStats };
       this.changed();
       this.federatedLearning = (await facts).federatedLearning;
       if (this.federatedLearning) this.startTraining();

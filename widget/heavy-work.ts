@@ -13,7 +13,7 @@ import type { Hardware, Runtime } from './runtime/index.ts';
 import { fetchModel, type FetchedModel, type ModelSource } from './runtime/model.ts';
 
 /** What the page needs to know of a verified model (its weights stay with the heavy work). */
-interface ModelFacts {
+export interface ModelFacts {
   /** The model's item ids (its manifest's `items`). */
   itemIds: readonly string[];
   /** What shoppers chose next, from the verified artifact, if it has the table. */
@@ -23,7 +23,7 @@ interface ModelFacts {
 }
 
 /** How the model runs once its bytes are verified (`startRuntime`). */
-interface ModelStart {
+export interface ModelStart {
   /** Force this backend first (`data-backend`); else the best available. */
   backend?: BackendName;
   assetBase: string;
