@@ -9,7 +9,7 @@ const WASM_DIR = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 const LOADER = 'edge-recs.js';
 /** What the loader's lazy credit code (`queued-credit.ts`) shares with the engine; the `core/` modules they import go with them. */
-const LOADER_SHARED = /[\\/](widget[\\/](attribution|metrics)|core[\\/]events)\.ts$/;
+const LOADER_SHARED = /[\\/](widget[\\/](attribution|analytics-counters)|core[\\/]events)\.ts$/;
 
 /** Ships tfjs' WASM binaries beside the loader; the widget points `setWasmPaths` at its own folder. */
 function tfjsWasm(): Plugin {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEvent } from '../core/events.ts';
 import { ATTRIBUTION_MS, Attributions, credit, lineAmounts } from './attribution.ts';
-import { Metrics, type MetricKey } from './metrics.ts';
+import { AnalyticsCounters, type MetricKey } from './analytics-counters.ts';
 
 const SIMILAR: MetricKey = { placement: 'similar', modelVersion: 'v2', variant: 'viewed.1' };
 const FOR_YOU: MetricKey = { placement: 'for-you', modelVersion: 'v2', variant: 'segment.0' };
@@ -105,7 +105,7 @@ describe('Attributions: the rules', () => {
 
   it('counts with the revenue only the purchases that make up its amount: not those without a price or with a share of 0', () => {
     const { a } = book();
-    const metrics = new Metrics('/v1/metrics', 'default', () => true);
+    const metrics = new AnalyticsCounters('/v1/metrics', 'default', () => true);
     const ids = Array.from({ length: 10 }, (_, i) => `sku-${i}`);
     for (const id of ids) a.click(id, SIMILAR);
     // Nine products without a price and one at 89.00: ten purchases, and an amount that is one purchase's.

@@ -21,7 +21,7 @@
  * click handler, so it is on disk before the navigation the click starts can unload the page (an
  * IndexedDB write scheduled then may never run). It is read back on every use, so other tabs' clicks
  * count too. Without storage consent it lives in memory for the page view only. It never leaves the
- * device: only the aggregates it produces do (`metrics.ts`).
+ * device: only the aggregates it produces do (`analytics-counters.ts`).
  *
  * Two callers, one implementation (`credit`): the engine, for every add-to-cart and purchase it takes
  * in, and the loader, for those still queued when the page is hidden or left before the engine loaded
@@ -32,7 +32,7 @@
 import { PLACEMENTS, TOKEN } from '../core/analytics.ts';
 import { isCurrency, toMinor } from '../core/currency.ts';
 import type { ShopEvent } from '../core/events.ts';
-import type { MetricKey, Metrics, RevenueShare } from './metrics.ts';
+import type { MetricKey, AnalyticsCounters, RevenueShare } from './analytics-counters.ts';
 
 /** How long a card click is credited with the add-to-carts and purchases of its product. */
 export const ATTRIBUTION_MS = 7 * 86_400_000;
@@ -40,7 +40,7 @@ export const ATTRIBUTION_MS = 7 * 86_400_000;
 const MAX_CLICKS = 100;
 const MAX_ORDERS = 50;
 /** Most variant ids kept with a click; a larger group's other variants are matched once the catalog has loaded. */
-export const MAX_VARIANTS = 200;
+const MAX_VARIANTS = 200;
 export const ATTRIBUTION_KEY = 'edge-recs:attribution';
 
 interface Click extends MetricKey {
@@ -54,7 +54,7 @@ interface Click extends MetricKey {
 }
 
 /** What the clicked card's catalog says about its group (see `Attributions.click`). */
-export interface ClickedGroup {
+interface ClickedGroup {
   /** Ids of every variant of the card's group (sizes, colours), e.g. `['JKT-M', 'JKT-L']`. Default: none. */
   items?: readonly string[];
   /** The card's currency, used for a purchase that names none. Default: none. */
@@ -163,7 +163,7 @@ function clickedAs(book: Book): (id: string) => string | undefined {
 export function credit(
   event: ShopEvent,
   book: Attributions,
-  metrics: Metrics,
+  metrics: AnalyticsCounters,
   currencyOf: (itemId: string) => string | undefined = () => undefined,
 ): Array<{ currency: string; amount: number }> {
   const refused: Array<{ currency: string; amount: number }> = [];

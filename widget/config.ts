@@ -6,8 +6,8 @@ import { BACKENDS, type BackendName } from './backends.ts';
  * view; `required` keeps them in memory only, for this page view, until the page calls
  * `window.edgeRecs.consent()` (typically from the shop's consent banner).
  */
-export const CONSENT_MODES = ['granted', 'required'] as const;
-export type ConsentMode = (typeof CONSENT_MODES)[number];
+const CONSENT_MODES = ['granted', 'required'] as const;
+type ConsentMode = (typeof CONSENT_MODES)[number];
 
 /**
  * Model names the loader accepts. The same pattern as `MODEL_NAME` in `core/artifact/manifest.ts`, copied

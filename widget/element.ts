@@ -1,78 +1,14 @@
-import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost } from 'lit';
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { live } from 'lit/directives/live.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { PLACEMENTS, type Placement } from '../core/analytics.ts';
 import { money, ui } from './copy/copy.ts';
+import { elementStyles } from './element-styles.ts';
 import type { Card, Engine } from './engine.ts';
-import { ViewableImpressions } from './viewability.ts';
-
-/**
- * Whether the shopper is on a row: the pointer over it, focus in it, or a card being activated (the click
- * in dispatch, at whose end the browser's default action or a shop's router reads the link's `href`).
- * While a row is held, re-ranks caused by events wait (`RecsController`), so a row never changes under
- * the shopper's pointer or focus; `onRelease` runs once the shopper has left it.
- */
-class HoldController implements ReactiveController {
-  private pointer = false;
-  private focus = false;
-  private activating = 0;
-  private readonly onPointerEnter = (): void => void (this.pointer = true);
-  private readonly onPointerLeave = (): void => {
-    this.pointer = false;
-    this.check();
-  };
-  private readonly onFocusIn = (): void => void (this.focus = true);
-  private readonly onFocusOut = (e: FocusEvent): void => {
-    // Focus moving to another card of this row is retargeted to the host itself.
-    const to = e.relatedTarget;
-    this.focus = to instanceof Node && (to === this.host || this.host.contains(to));
-    this.check();
-  };
-
-  constructor(
-    private readonly host: ReactiveControllerHost & HTMLElement,
-    private readonly onRelease: () => void,
-  ) {
-    host.addController(this);
-  }
-
-  get held(): boolean {
-    return this.pointer || this.focus || this.activating > 0;
-  }
-
-  hostConnected(): void {
-    this.host.addEventListener('pointerenter', this.onPointerEnter);
-    this.host.addEventListener('pointerleave', this.onPointerLeave);
-    this.host.addEventListener('focusin', this.onFocusIn);
-    this.host.addEventListener('focusout', this.onFocusOut);
-  }
-
-  hostDisconnected(): void {
-    this.host.removeEventListener('pointerenter', this.onPointerEnter);
-    this.host.removeEventListener('pointerleave', this.onPointerLeave);
-    this.host.removeEventListener('focusin', this.onFocusIn);
-    this.host.removeEventListener('focusout', this.onFocusOut);
-    this.pointer = this.focus = false;
-  }
-
-  /**
-   * A card is being activated: held until the click's dispatch is over (a task later), whatever the
-   * pointer and focus do. A touch tap's `pointerleave` comes before its `click`, and a screen reader may
-   * activate a link without moving focus.
-   */
-  activate(): void {
-    this.activating++;
-    setTimeout(() => {
-      this.activating--;
-      this.check();
-    }, 0);
-  }
-
-  private check(): void {
-    if (!this.held) this.onRelease();
-  }
-}
+import { HoldController } from './hold-controller.ts';
+import { ImpressionController } from './impression-controller.ts';
+import { RecsController } from './recs-controller.ts';
 
 /**
  * `url` where the browser would load it over http(s) from this page, else undefined: what a card may put
@@ -81,192 +17,13 @@ class HoldController implements ReactiveController {
  * the page's base URL, so no path to a card (a catalog from an older server, a future code path) can
  * give it a `javascript:` link or a `data:` image.
  */
-export function webUrl(url: string): string | undefined {
+function webUrl(url: string): string | undefined {
   try {
     const { protocol } = new URL(url, document.baseURI);
     return protocol === 'http:' || protocol === 'https:' ? url : undefined;
   } catch {
     return undefined;
   }
-}
-
-/**
- * Keeps one element's cards in step with the page: re-ranks when the engine changes (an event, the model
- * became ready, `window.edgeRecs.refresh()`), when `placement`, `count` or `item-id` change, and on route
- * changes. Route changes are observed without patching `history`: `popstate` (back/forward) and, where the
- * browser has the Navigation API, `currententrychange`, which also fires for `history.pushState`. Every
- * listener added on connect is removed on disconnect, and answers that arrive after a newer request (or
- * after removal) are dropped.
- *
- * A re-rank caused by the engine waits while the shopper is on the row (`HoldController`) and runs when
- * they leave it: a click's own `select_item` would otherwise re-rank the row while the click is still
- * being dispatched, and the browser (or a shop's router) would follow the link that took the clicked
- * card's place. A new page view (route change, new attributes) re-ranks at once.
- */
-class RecsController implements ReactiveController {
-  cards: Card[] = [];
-  private seq = 0;
-  private scheduled = false;
-  /** The scheduled refresh is for a new page view (or a new element): it does not wait for the shopper. */
-  private forced = false;
-  /** A re-rank waits for the shopper to leave the row. */
-  private deferred = false;
-  /** `placement|count|item-id` of the last refresh: an update that leaves it unchanged needs no re-rank. */
-  private requested: string | undefined;
-  private readonly onChange = (): void => this.request(false);
-  private readonly onRoute = (): void => this.request(true);
-  private readonly onError = (e: Event): void => {
-    this.host.dispatchEvent(new CustomEvent('edge-recs:error', { detail: { message: String((e as CustomEvent).detail) }, bubbles: true, composed: true }));
-  };
-
-  constructor(
-    private readonly host: ReactiveControllerHost & EdgeRecsElement,
-    private readonly engine: () => Engine | undefined,
-    private readonly hold: HoldController,
-  ) {
-    host.addController(this);
-  }
-
-  hostConnected(): void {
-    const engine = this.engine();
-    engine?.addEventListener('change', this.onChange);
-    engine?.addEventListener('error', this.onError);
-    window.addEventListener('popstate', this.onRoute);
-    navigationApi()?.addEventListener('currententrychange', this.onRoute);
-    this.requested = undefined;
-    this.schedule(true);
-  }
-
-  hostDisconnected(): void {
-    const engine = this.engine();
-    engine?.removeEventListener('change', this.onChange);
-    engine?.removeEventListener('error', this.onError);
-    window.removeEventListener('popstate', this.onRoute);
-    navigationApi()?.removeEventListener('currententrychange', this.onRoute);
-    this.seq++;
-  }
-
-  hostUpdated(): void {
-    if (this.host.isConnected && this.key() !== this.requested) this.schedule(true);
-  }
-
-  /** The shopper left the row: the re-rank that waited runs now. */
-  released(): void {
-    if (!this.deferred || !this.host.isConnected) return;
-    this.deferred = false;
-    this.schedule(false);
-  }
-
-  /** Whether new cards must wait: the shopper is on a row that shows cards. */
-  private waits(): boolean {
-    return this.cards.length > 0 && this.hold.held;
-  }
-
-  private request(newPage: boolean): void {
-    if (!newPage && this.waits()) this.deferred = true;
-    else this.schedule(newPage);
-  }
-
-  /** Coalesces the triggers of one turn (a route change fires both `popstate` and `currententrychange`). */
-  private schedule(force: boolean): void {
-    this.forced ||= force;
-    if (this.scheduled) return;
-    this.scheduled = true;
-    queueMicrotask(() => {
-      const forced = this.forced;
-      this.scheduled = this.forced = false;
-      void this.refresh(forced);
-    });
-  }
-
-  private key(): string {
-    return `${this.host.placementName}|${this.host.cardCount}|${this.host.itemId}`;
-  }
-
-  private async refresh(forced: boolean): Promise<void> {
-    const engine = this.engine();
-    if (!engine || !this.host.isConnected) return;
-    const seq = ++this.seq;
-    this.requested = this.key();
-    const placement = this.host.placementName;
-    try {
-      const cards = await engine.recommend({ placement, count: this.host.cardCount, itemId: this.host.itemId || undefined });
-      if (seq !== this.seq) return;
-      // The shopper came onto the row while it was ranked: these cards wait until they leave it.
-      if (!forced && this.waits()) {
-        this.deferred = true;
-        return;
-      }
-      this.deferred = false;
-      this.cards = cards;
-      this.host.setAttribute('state', cardsState(cards, placement));
-      this.host.cardsChanged();
-      this.host.requestUpdate();
-      // `edge-recs:render` means the cards are in the DOM.
-      await this.host.updateComplete;
-      if (seq !== this.seq) return;
-      this.host.dispatchEvent(new CustomEvent('edge-recs:render', { detail: { cards: cards.map((c) => c.product.id) }, bubbles: true, composed: true }));
-    } catch (e) {
-      if (seq !== this.seq) return;
-      this.host.setAttribute('state', 'error');
-      this.host.dispatchEvent(new CustomEvent('edge-recs:error', { detail: { message: String(e) }, bubbles: true, composed: true }));
-    }
-  }
-}
-
-/** `window.navigation` (Chromium 102+), typed loosely: TypeScript's DOM library does not declare it yet. */
-function navigationApi(): EventTarget | undefined {
-  const nav = (globalThis as { navigation?: unknown }).navigation;
-  return nav instanceof EventTarget ? nav : undefined;
-}
-
-/**
- * Counts a card's impression when it is viewable (`viewability.ts`: at least half of it in view for one
- * continuous second in a visible tab), once per card (product, copy line, model version) for the
- * element's lifetime, so re-renders and scrolling back do not count again, and a row replaced before
- * the shopper could see it counts nothing. A clicked card that was not counted yet is counted at the
- * click, under the same key as the click, so a key never has more clicks than impressions.
- */
-class ImpressionController implements ReactiveController {
-  private readonly viewable = new ViewableImpressions<Card>(
-    (card) => `${this.host.placementName}|${card.product.id}|${card.lineKey}|${card.variant}|${card.modelVersion}`,
-    (card) => EdgeRecsElement.engine?.impression(card, this.host.placementName),
-  );
-
-  constructor(private readonly host: ReactiveControllerHost & EdgeRecsElement) {
-    host.addController(this);
-  }
-
-  hostConnected(): void {
-    this.viewable.connect();
-  }
-
-  hostDisconnected(): void {
-    this.viewable.disconnect();
-  }
-
-  /** The rendered cards, each with its element (Lit keeps a card's `<li>` across re-renders). */
-  observe(items: ReadonlyArray<readonly [Element, Card]>): void {
-    this.viewable.observe(items);
-  }
-
-  /** `card` is being clicked: its impression counts now if its second in view has not passed yet. */
-  clicked(card: Card): void {
-    this.viewable.settle(card);
-  }
-}
-
-/**
- * The element's `state` attribute, for merchants' CSS (`edge-recs[state="empty"] { display: none }`):
- * `ready` when the row shows what it promises (ranked by the model, the shopper's own history, or for
- * `trending` the server's aggregates), `fallback` when it shows bestsellers or the catalog's order instead,
- * `empty` when there is nothing to show.
- */
-function cardsState(cards: readonly Card[], placement: Placement): string {
-  if (cards.length === 0) return 'empty';
-  if (placement === 'recently-viewed' || cards.some((c) => c.source === 'model')) return 'ready';
-  if (placement === 'trending' && cards.some((c) => c.tier === 'trending')) return 'ready';
-  return 'fallback';
 }
 
 const MAX_CARDS = 24;
@@ -331,7 +88,7 @@ export class EdgeRecsElement extends LitElement {
 
   private readonly hold = new HoldController(this, () => this.recs.released());
   private readonly recs = new RecsController(this, () => EdgeRecsElement.engine, this.hold);
-  private readonly impressions = new ImpressionController(this);
+  private readonly impressions = new ImpressionController(this, () => EdgeRecsElement.engine);
   /** What each custom card slot was last filled with (see `updated`), and from which template. */
   private readonly filled = new WeakMap<Element, string>();
   private readonly filledFrom = new WeakMap<Element, HTMLTemplateElement>();
@@ -517,41 +274,7 @@ export class EdgeRecsElement extends LitElement {
     this.impressions.observe(watched);
   }
 
-  static override styles = css`
-    :host { display: block; font: inherit; color: inherit; position: relative; }
-    :host([hidden]) { display: none; }
-    ul { list-style: none; margin: 0; padding: 0; display: grid; gap: var(--edge-recs-gap, 16px);
-      grid-template-columns: repeat(auto-fill, minmax(var(--edge-recs-card-width, 160px), 1fr)); }
-    :host([layout="carousel"]) ul { display: flex; overflow-x: auto; scroll-snap-type: x mandatory; scroll-padding: 0 4px;
-      padding: 4px; scrollbar-width: thin; }
-    :host([layout="carousel"]) li { flex: 0 0 var(--edge-recs-card-width, 160px); scroll-snap-align: start; }
-    li { position: relative; display: flex; flex-direction: column; border-radius: var(--edge-recs-radius, 12px);
-      background: var(--edge-recs-card-bg, #fff); box-shadow: var(--edge-recs-shadow, 0 1px 3px rgb(0 0 0 / 0.12)); }
-    a { display: flex; flex-direction: column; gap: 6px; color: inherit; text-decoration: none; flex: 1; padding: 8px 8px 0;
-      border-radius: var(--edge-recs-radius, 12px); }
-    a:focus-visible, button:focus-visible, .custom [data-focus]:focus-visible { outline: 3px solid var(--edge-recs-focus, #2563eb); outline-offset: 2px; }
-    img { width: 100%; aspect-ratio: 1; object-fit: cover; border-radius: calc(var(--edge-recs-radius, 12px) - 4px); }
-    .title { font-weight: 600; font-size: 0.95em; line-height: 1.25; }
-    .price { font-variant-numeric: tabular-nums; }
-    .was { text-decoration: line-through; opacity: 0.6; margin-left: 6px; font-size: 0.9em; }
-    .reason { font-size: 0.8em; color: var(--edge-recs-muted, color-mix(in srgb, currentColor 75%, transparent)); }
-    .why { align-self: flex-start; margin: 4px 8px 8px; padding: 2px 6px; font: inherit; font-size: 0.75em; color: inherit; cursor: pointer;
-      background: none; border: 1px solid color-mix(in srgb, currentColor 30%, transparent); border-radius: 999px; }
-    .explain { margin: 0 8px 8px; font-size: 0.8em; line-height: 1.35; }
-    .nav { position: absolute; top: 35%; z-index: 1; width: 36px; height: 36px; border-radius: 50%; border: 0; cursor: pointer;
-      background: var(--edge-recs-card-bg, #fff); color: inherit; box-shadow: var(--edge-recs-shadow, 0 1px 3px rgb(0 0 0 / 0.3)); font: inherit; }
-    .prev { left: -6px; }
-    .next { right: -6px; }
-    @media (prefers-reduced-motion: no-preference) {
-      :host([layout="carousel"]) ul { scroll-behavior: smooth; }
-      li { transition: transform 120ms ease-out; }
-      li:hover { transform: translateY(-2px); }
-    }
-    @media (max-width: 480px) {
-      ul { grid-template-columns: repeat(auto-fill, minmax(min(var(--edge-recs-card-width, 160px), 42vw), 1fr)); }
-      :host([layout="carousel"]) li { flex-basis: min(var(--edge-recs-card-width, 160px), 42vw); }
-    }
-  `;
+  static override styles = elementStyles;
 
   protected override render(): unknown {
     const cards = this.recs.cards;

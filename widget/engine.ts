@@ -1,52 +1,34 @@
-import { parsePopular, type Placement, type Popular } from '../core/analytics.ts';
-import type { NextSteps } from '../core/artifact/next-steps.ts';
-import { groupEvents, type Product } from '../core/catalog.ts';
+import type { Placement } from '../core/analytics.ts';
 import { ContractError } from '../core/errors.ts';
 import { parseEvent, type ShopEvent } from '../core/events.ts';
 import { normalizeItemId } from '../core/item-id.ts';
-import { cardCatalog, cardFor, fetchCatalog, type CardCatalog, type CatalogLoad } from './catalog.ts';
-import { Attributions, credit } from './attribution.ts';
-import type { WidgetConfig } from './config.ts';
+import { AnalyticsCounters, FLUSH_MS, type MetricKey, type Send } from './analytics-counters.ts';
 import { forgetBucket, sessionBucket } from './canary.ts';
-import { Bandit, type BanditState } from './copy/bandit.ts';
-import { candidateLines, TRENDING_MIN_SCORE, why, type CopyContext, type Line } from './copy/copy.ts';
+import { CardAttribution } from './card-attribution.ts';
+import { CardCopy, type Card } from './card-copy.ts';
+import type { CatalogLoad } from './catalog.ts';
+import type { WidgetConfig } from './config.ts';
+import { moveToDevice, moveToMemory, storeMove, type ConsentState } from './consent.ts';
+import type { BanditState } from './copy/bandit.ts';
+import type { CopyContext } from './copy/copy.ts';
+import { EventLog } from './event-log.ts';
 import { Deduper, describeSource, type RawEvent } from './intake.ts';
 import { MERCHANT_DEFAULTS, mergeMerchantConfig, rulesFor, type MerchantConfig } from './merchant.ts';
-import { FLUSH_MS, Metrics, type MetricKey, type Send } from './metrics.ts';
+import { placementRows } from './placements.ts';
 import { deriveProfile, type Profile } from './profile.ts';
-import { allowed, rank, type CandidateList, type Ranked, type Tier } from './ranking.ts';
-import { popularEvidence, type PopularEvidence } from './popular.ts';
-import { modelItems, type ModelItems } from './model-items.ts';
-import { choseNext, type ChoseNext } from './next-steps.ts';
-import type { Hardware, LoadStats, Runtime } from './runtime/index.ts';
-import { fetchModel } from './runtime/model.ts';
-import { DB_NAME, appendEvent, createMemoryStore, openProfileStore, type ProfileStore } from './store.ts';
+import type { Hardware, LoadStats } from './runtime/index.ts';
+import { ShopData } from './shop-data.ts';
+import type { ProfileStore } from './store.ts';
 
 export { PLACEMENTS, type Placement } from '../core/analytics.ts';
+export type { ConsentState } from './consent.ts';
+export type { Card } from './card-copy.ts';
 
-export interface RecRequest {
+interface RecRequest {
   placement: Placement;
   count: number;
   /** The product on screen; never shown back. */
   itemId?: string;
-}
-
-export interface Card {
-  product: Product;
-  /** The card's copy line, built only from catalog and profile facts (see `copy/copy.ts`). */
-  reason: string;
-  /** Copy variant id (`viewed.1`) for analytics. */
-  variant: string;
-  /** Bandit key of the line. */
-  lineKey: string;
-  /** The "why this" explanation. */
-  why: string;
-  /** Which step of the fallback chain produced the card. */
-  tier: Tier;
-  /** `model`: ranked on this device; `history`: from the shopper's own history; `fallback`: aggregates or catalog order. */
-  source: 'model' | 'history' | 'fallback';
-  /** Version of the model that ranked the row, or `fallback`. */
-  modelVersion: string;
 }
 
 export interface EngineState {
@@ -74,14 +56,6 @@ export interface ProfileSummary {
   currency?: string;
 }
 
-/** Consent as the loader reads it from `data-consent`, `edgeRecs.consent()` and Google Consent Mode. */
-export interface ConsentState {
-  /** Events, bandit counts and the model cache may be written to IndexedDB. */
-  storage: boolean;
-  /** Aggregate counters may be sent to `POST /v1/metrics`. */
-  analytics: boolean;
-}
-
 export interface EngineOptions {
   config: WidgetConfig;
   /** Development-build warnings (a no-op in production builds). */
@@ -89,33 +63,25 @@ export interface EngineOptions {
   consent: ConsentState;
   /** Merchant configuration objects (`<script data-edge-recs-config>` blocks, `configure()` calls), in order. */
   merchant?: unknown[];
-  /** Where metrics batches go; replaceable in tests. Default: `fetch(keepalive)`, else `sendBeacon`. */
+  /** Where analytics batches go; replaceable in tests. Default: `fetch(keepalive)`, else `sendBeacon`. */
   send?: Send;
   /** Random source of the copy bandit; replaceable in tests. Default `Math.random`. */
   random?: () => number;
 }
 
-/** Aggregates are a fallback: a slow answer must not hold the first cards back for long. */
-const POPULAR_TIMEOUT_MS = 3_000;
-
 /**
  * The page-wide recommendation engine, the lazily loaded half of the widget: one per page, shared by every
- * `<edge-recs>` element. Events are validated, de-duplicated and stored on the device; every change
- * (event, model ready, backend switch, route change) tells subscribers to re-rank.
+ * `<edge-recs>` element. It coordinates the units that do the work: the event log (`event-log.ts`),
+ * consent (`consent.ts`), attribution (`card-attribution.ts`), what each placement asks for
+ * (`placements.ts`, ranked by `ranking.ts`), copy (`copy/`), and the heavy work of loading the catalog and
+ * the model and running it (`heavy-work.ts`). Events are validated, de-duplicated and stored on the
+ * device; every change (event, model ready, backend switch, route change) tells subscribers to re-rank.
+ * `dispose` cancels what it started and frees what it holds.
  */
 export class Engine extends EventTarget {
   /** The profile derived from the event log since the last change; shared by every element's re-rank. */
   private profile: Promise<Profile> | undefined;
-  /**
-   * The event log as this page knows it, oldest first: what ranking reads, so a re-rank never waits for
-   * IndexedDB. An event is added here as soon as it is validated and written to the store in the
-   * background (through `serial`, so the write still happens in order, and a failed one is reported).
-   * `undefined` until the log has been read, and again once another tab changed the stored log or a write
-   * failed: the next read then comes from the store, after every write queued before it.
-   */
-  private log: ShopEvent[] | undefined;
-  /** Bumped whenever `log` is invalidated, so a read that started before cannot install a stale copy. */
-  private logGeneration = 0;
+  private readonly log: EventLog;
   state: EngineState = { status: 'loading' };
   /** Consent as last set (options, `setConsent`): the on-device training step (`training/`) reads it before every run and upload. */
   consentState: ConsentState;
@@ -131,70 +97,51 @@ export class Engine extends EventTarget {
   readonly warn: (message: string) => void;
   readonly config: WidgetConfig;
   merchant: MerchantConfig = MERCHANT_DEFAULTS;
-  readonly metrics: Metrics;
-  private catalog = new Map<string, Product>();
-  /** One product per variant group, the variant its card shows, by group key (`catalog.ts` `cardCatalog`): what ranking reads. */
-  private cards = new Map<string, Product>();
-  /** Group keys whose every variant is out of stock. */
-  private outOfStock = new Set<string>();
-  /** Each variant group's own name (`catalog.ts` `CardCatalog.title`), for copy about other shoppers. */
-  private groupTitle: (key: string) => string | undefined = () => undefined;
-  private popular: Popular = { updatedAt: '', trending: [], bestsellers: [] };
-  /** `popular` indexed by variant group, for copy; rebuilt when the lists or the catalog's groups load. */
-  private evidence: PopularEvidence = popularEvidence(this.popular, (id) => id);
-  private runtime: Runtime | null = null;
-  /** The model's item ids (its manifest's `items`), once its bytes are verified. */
-  private modelIds: readonly string[] = [];
-  /** The model's ids for variant groups (`model-items.ts`); built on first use after the catalog or the model loads. */
-  private items: ModelItems | undefined;
-  /** What shoppers chose next, from the model's verified artifact; none: copy claims nothing about shoppers' next steps. */
-  private nextSteps: NextSteps | undefined;
-  /** `nextSteps` by variant group (`next-steps.ts`); built on first use after the catalog or the model loads. */
-  private nextByGroup: ChoseNext | undefined;
+  /** Aggregate analytics counters (`POST /v1/metrics`). */
+  readonly metrics: AnalyticsCounters;
+  /** The catalog, the server's lists and the model, as loaded for this page. */
+  private readonly shop: ShopData;
   private persistent: boolean;
   private paused = false;
-  private store: Promise<ProfileStore>;
-  /** Serializes store access, so an event is stored before a later read and a consent switch sees every event. */
-  private ops: Promise<unknown> = Promise.resolve();
   private readonly catalogReady: Promise<void>;
   private readonly popularReady: Promise<void>;
   private readonly dedupe = new Deduper();
-  private bandit: Bandit;
-  /** The line each card shows, kept for the page view so copy does not change under the shopper's eyes. */
-  private lines = new Map<string, Line>();
-  /** Card clicks awaiting an add-to-cart or purchase (`attribution.ts`): `localStorage` with storage consent. */
-  private attributions: Attributions;
+  private readonly copy: CardCopy;
+  private readonly attribution: CardAttribution;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly random: () => number;
   /** The GPU probes' result from an earlier visit (`meta.hardware`), read by `restore`. */
   private hardware: Hardware | undefined;
   private readonly restored: Promise<void>;
   /** Another tab changed the log while this one was hidden: re-rank when it is shown. */
   private changedWhileHidden = false;
+  /** Aborts every fetch and model load this engine started (`dispose`). */
+  private readonly abort = new AbortController();
+  /** Removes the page listeners and the flush timer (`dispose`). */
+  private unlisten: () => void = () => undefined;
 
   constructor(options: EngineOptions) {
     super();
     this.config = options.config;
     this.warn = options.warn;
-    this.random = options.random ?? Math.random;
-    this.bandit = new Bandit({}, this.random);
+    this.copy = new CardCopy(options.random ?? Math.random);
+    this.shop = new ShopData(this.config, this.abort.signal, this.warn);
     for (const raw of options.merchant ?? []) this.configure(raw);
     this.persistent = options.consent.storage;
-    this.attributions = new Attributions(this.persistent);
     this.consentState = { storage: options.consent.storage, analytics: options.consent.analytics };
-    this.metrics = new Metrics(`${this.config.server}/v1/metrics`, this.config.model, options.send);
+    this.metrics = new AnalyticsCounters(`${this.config.server}/v1/metrics`, this.config.model, options.send);
     this.metrics.setEnabled(options.consent.analytics);
-    // Before consent nothing may touch IndexedDB, not even to create the database.
-    this.store = this.persistent ? this.openDurable() : Promise.resolve(createMemoryStore());
-    // The generation is taken now: an event taken in before the read runs is queued after it, so the
-    // log that read returns would lack it.
-    const generation = this.logGeneration;
-    const restored = (this.restored = this.serial((store) => this.restore(store, generation)));
+    this.attribution = new CardAttribution(this.persistent, this.metrics, this.warn);
+    this.log = new EventLog(this.persistent, () => {
+      // Rows follow what the shopper does in another tab of the shop; a hidden tab catches up when shown.
+      if (typeof document === 'undefined' || document.visibilityState !== 'hidden') this.changed();
+      else this.changedWhileHidden = true;
+    });
+    const restored = (this.restored = this.log.serial((store) => this.restore(store)));
     this.catalogReady = this.loadCatalog();
-    this.popularReady = this.loadPopular();
+    this.popularReady = this.shop.loadPopular();
     // The model loads beside the catalog, not after it; the fallback chain shows until it is ready.
     void this.loadModel();
-    this.ready = Promise.all([this.store, restored, this.catalogReady]).then(() => undefined);
+    this.ready = Promise.all([this.log.current(), this.log.restored, restored, this.catalogReady]).then(() => undefined);
     this.flushOnLeave();
   }
 
@@ -204,7 +151,7 @@ export class Engine extends EventTarget {
   /** Merges a merchant configuration object (`edgeRecs.configure()`) and re-ranks. */
   configure(raw: unknown): void {
     this.merchant = mergeMerchantConfig(this.merchant, raw, this.warn);
-    this.lines.clear();
+    this.copy.renew();
     this.changed();
   }
 
@@ -224,18 +171,15 @@ export class Engine extends EventTarget {
     }
     if (!this.dedupe.accept(event, raw.source)) return Promise.resolve(false);
     // Unless the loader credited it already, as the page it was queued on went before the engine loaded.
-    if ((event.name === 'add_to_cart' || event.name === 'purchase') && !raw.attributed) this.attribute(event);
+    if ((event.name === 'add_to_cart' || event.name === 'purchase') && !raw.attributed) {
+      this.attribution.credit(event, this.itemKey, (id) => this.shop.lookup(id)?.currency);
+    }
     if (this.paused) return Promise.resolve(false);
-    // Re-rank from memory now; the write commits in the background. Where the log is not in memory, the
-    // re-rank's read is queued behind this write and so sees the event too.
-    if (this.log) this.log = appendEvent(this.log, event);
-    else this.logGeneration++;
-    const stored = this.serial((store) => store.add(event)).then(
+    // Re-rank from memory now; the write commits in the background.
+    const stored = this.log.add(event).then(
       () => true,
       (e: unknown) => {
         if (__EDGE_RECS_DEV__) this.warn(`could not store ${event.name}: ${String(e)}`);
-        // Memory must not drift from the store: the next re-rank reads what was really kept.
-        this.invalidateLog();
         return false;
       },
     );
@@ -250,22 +194,20 @@ export class Engine extends EventTarget {
 
   /** Stored events, oldest first (for the shopper's profile panel and tests). */
   events(): Promise<ShopEvent[]> {
-    return this.serial((store) => store.events());
+    return this.log.stored();
   }
 
   /** Erases everything this widget stored on the device: events, bandit counts, attribution, the model cache, the catalog copy, unsent metrics. */
   async forget(): Promise<void> {
     this.dedupe.clear();
     this.metrics.clear();
-    this.bandit.clear();
-    this.attributions.clear();
-    this.lines.clear();
+    this.copy.clear();
+    this.attribution.clear();
     clearTimeout(this.saveTimer);
     forgetBucket();
-    this.log = [];
-    this.logGeneration++;
+    this.log.empty();
     this.changed();
-    await this.serial((store) => store.clear());
+    await this.log.serial((store) => store.clear());
   }
 
   /**
@@ -275,16 +217,16 @@ export class Engine extends EventTarget {
   async pause(on: boolean): Promise<void> {
     this.paused = on;
     this.state = { ...this.state, paused: on };
-    await this.serial((store) => store.setMeta('paused', on)).catch(() => undefined);
+    await this.log.serial((store) => store.setMeta('paused', on)).catch(() => undefined);
     this.changed();
   }
 
   /** The shopper's profile as the panel shows it. */
   async summary(): Promise<ProfileSummary> {
-    const store = await this.store;
+    const store = await this.log.current();
     // Prices are the catalog's, in its currency: read once it has loaded (or failed to).
     await this.catalogReady;
-    const currency = this.catalog.values().next().value?.currency;
+    const currency = this.shop.catalog.products.values().next().value?.currency;
     return { profile: await this.currentProfile(), storage: store.kind, paused: this.paused, locale: this.config.locale, ...(currency ? { currency } : {}) };
   }
 
@@ -295,46 +237,33 @@ export class Engine extends EventTarget {
    */
   setConsent(consent: ConsentState & { withdraw?: boolean }): Promise<void> {
     this.metrics.setEnabled(consent.analytics);
-    this.attributions.setPersistent(consent.storage, consent.withdraw === true);
+    this.attribution.setPersistent(consent.storage, consent.withdraw === true);
     this.consentState = { storage: consent.storage, analytics: consent.analytics };
-    if (consent.storage && !this.persistent) {
+    const move = storeMove(this.persistent, consent);
+    if (move === 'device') {
       this.persistent = true;
-      return this.serial(async (memory) => {
-        const durable = await this.openDurable();
-        for (const event of await memory.events()) await durable.add(event);
-        memory.close();
-        this.store = Promise.resolve(durable);
+      return this.log.serial(async (memory) => {
+        const durable = await this.log.openDurable();
+        await moveToDevice(memory, durable);
+        this.log.use(durable);
         await this.persist(durable);
         this.state = { ...this.state, storage: durable.kind };
         // The device may hold events from earlier pages where the shopper had consented.
-        this.invalidateLog();
+        this.log.invalidate();
         this.changed();
       });
     }
-    if (!consent.storage && (this.persistent || consent.withdraw)) {
+    if (move === 'memory') {
       const wasPersistent = this.persistent;
       this.persistent = false;
       forgetBucket();
-      return this.serial(async (durable) => {
-        const memory = createMemoryStore();
-        for (const event of await durable.events()) await memory.add(event);
-        if (wasPersistent) await durable.clear().catch(() => undefined);
-        durable.close();
-        // Deleting never creates a database, so this is safe where nothing was ever stored.
-        await new Promise<void>((resolve) => {
-          try {
-            const req = indexedDB.deleteDatabase(DB_NAME);
-            req.onsuccess = req.onerror = req.onblocked = () => resolve();
-          } catch {
-            resolve();
-          }
-        });
-        this.store = Promise.resolve(memory);
+      return this.log.serial(async (durable) => {
+        this.log.use(await moveToMemory(durable, wasPersistent));
         this.state = { ...this.state, storage: 'memory' };
         this.changed();
       });
     }
-    return this.serial(async () => undefined);
+    return this.log.serial(async () => undefined);
   }
 
   /** `window.edgeRecs.consent()`: storage granted, analytics as before. */
@@ -354,7 +283,7 @@ export class Engine extends EventTarget {
   impression(card: Card, placement: Placement): void {
     this.metrics.count(this.key(card, placement), 'impression');
     if (!this.paused) {
-      this.bandit.shown(card.lineKey);
+      this.copy.shown(card.lineKey);
       this.saveSoon();
     }
   }
@@ -368,15 +297,13 @@ export class Engine extends EventTarget {
     const key = this.key(card, placement);
     this.metrics.count(key, 'click');
     if (!this.paused) {
-      this.bandit.clicked(card.lineKey);
+      this.copy.clicked(card.lineKey);
       // Only where the counters it feeds may be sent: without analytics consent nothing is remembered.
-      // Kept for the card's variant group: the shopper may pick another size before adding to cart. The
-      // group's variant ids and currency go with it: a later page may report the purchase before it has
-      // the catalog, which is what maps a size to its group.
+      // Kept for the card's variant group: the shopper may pick another size before adding to cart.
       if (this.consentState.analytics) {
         const group = this.itemKey(card.product.id);
-        const items = [...this.catalog.keys()].filter((id) => this.itemKey(id) === group);
-        this.attributions.click(group, key, { items, currency: card.product.currency });
+        const items = [...this.shop.catalog.products.keys()].filter((id) => this.itemKey(id) === group);
+        this.attribution.click(group, key, items, card.product.currency);
       }
       this.saveSoon(0);
     }
@@ -391,127 +318,83 @@ export class Engine extends EventTarget {
     await this.catalogReady;
     await this.popularReady;
     const profile = await this.currentProfile();
+    const shop = this.shop;
     const rules = rulesFor(this.merchant, request.placement);
     // The product on screen as its group: the jacket's other sizes are not "similar" to it.
     const onScreen = request.itemId === undefined ? undefined : normalizeItemId(request.itemId);
     const itemId = onScreen === undefined ? undefined : this.itemKey(onScreen);
-    const exclude = new Set<string>([...profile.purchased, ...profile.cart, ...this.outOfStock]);
+    const exclude = new Set<string>([...profile.purchased, ...profile.cart, ...shop.catalog.outOfStock]);
     if (itemId) exclude.add(itemId);
-    let rows: Ranked[];
-    const runtime = this.runtime;
-    if (request.placement === 'recently-viewed') {
-      // Only what the shopper really viewed: filling up with other products would make the row lie. Like
-      // every row, never what was bought, is in the cart, is out of stock or is on screen (`exclude`).
-      rows = [];
-      for (const id of profile.viewed) {
-        // The size the shopper viewed, where it can be ordered; else the group's card (copy then says no "You viewed this").
-        const product = cardFor(this.view(), id, profile.variants.viewed.get(id));
-        if (product && !exclude.has(id) && allowed(product, { include: rules.include, exclude: rules.exclude }, new Set())) rows.push({ product, tier: 'history', boosted: false });
-        if (rows.length >= request.count) break;
-      }
-    } else {
-      const lists: CandidateList[] = [];
-      if (request.placement !== 'trending' && runtime) {
-        // More candidates than cards: rules and diversity drop some.
-        const k = request.count * 4 + (rules.pin?.length ?? 0);
-        // The model's picks leave out what the shopper already looked at (as the published evaluation
-        // protocol does); `recently-viewed` is the row for those, and the fallback tiers may still show them.
-        const unseen = new Set([...exclude, ...profile.sequence]);
-        const model = async (tier: Tier, history: string[]): Promise<void> => {
-          // A history of products the model never saw tells it nothing: no list, rather than one that
-          // looks personal (or "similar" to the product on screen) and is not.
-          // Asked in the model's ids: a model of variant ids reads a group as a variant it knows.
-          const items = this.itemsOfModel();
-          const input = history.map(items.input);
-          const basis = runtime.basis(input).map(this.itemKey);
-          if (basis.length === 0) return;
-          try {
-            lists.push({ tier, items: await runtime.recommend(input, k, new Set([...unseen].flatMap(items.ids))), basis });
-          } catch (e) {
-            if (__EDGE_RECS_DEV__) this.warn(`ranking failed, using the fallback chain: ${String(e)}`);
-          }
-        };
-        if (request.placement === 'similar') await model(itemId ? 'similar' : 'personal', itemId ? [...profile.sequence, itemId] : profile.sequence);
-        else if (request.placement === 'cart') await model('personal', [...profile.sequence.filter((id) => !profile.cart.includes(id)), ...profile.cart]);
-        else await model('personal', profile.sequence);
-        if (itemId && request.placement !== 'similar') await model('similar', [itemId]);
-      }
-      // Trending only where the counts are evidence (`TRENDING_MIN_SCORE`); the rest is not ranked as trending.
-      const trending = this.popular.trending.filter((t) => t.score >= TRENDING_MIN_SCORE);
-      lists.push({ tier: 'trending', items: trending }, { tier: 'bestseller', items: this.popular.bestsellers });
-      // Ranked by group; each card then shows the size the shopper last viewed, added or bought, where it can be ordered.
-      rows = rank({ count: request.count, catalog: this.cards, exclude, lists, rules, keyOf: this.itemKey }).map((r) => {
-        const key = this.itemKey(r.product.id);
-        const product = cardFor(this.view(), key, profile.variants.latest.get(key)) ?? r.product;
-        return product === r.product ? r : { ...r, product };
-      });
-    }
-    const modelVersion = runtime?.modelVersion ?? 'fallback';
+    const runtime = shop.runtime;
+    const rows = await placementRows({
+      placement: request.placement,
+      count: request.count,
+      profile,
+      rules,
+      itemId,
+      exclude,
+      catalog: shop.catalog,
+      popular: shop.popular,
+      model: request.placement === 'trending' ? undefined : (runtime ?? undefined),
+      modelItems: () => shop.modelItems(),
+      warn: this.warn,
+    });
     const ctx: CopyContext = {
       locale: this.config.locale,
       placement: request.placement,
       profile,
       // By own id first: copy names the size the shopper viewed or added, not the one a card would show.
-      product: (id) => this.catalog.get(id) ?? this.cards.get(id),
+      product: (id) => shop.catalog.products.get(id) ?? shop.catalog.cards.get(id),
       currentItem: itemId,
       onScreen,
       lowStock: this.merchant.lowStock,
       overrides: this.merchant.copy,
-      trendingScore: this.evidence.trendingScore,
-      bestseller: this.evidence.bestseller,
-      choseNext: (this.nextByGroup ??= choseNext(this.nextSteps, this.itemKey)),
-      groupTitle: this.groupTitle,
+      trendingScore: shop.evidence.trendingScore,
+      bestseller: shop.evidence.bestseller,
+      choseNext: shop.choseNext(),
+      groupTitle: shop.catalog.title,
     };
-    return rows.map((r) => {
-      const line = this.line(r, ctx);
-      const fromModel = r.tier === 'personal' || r.tier === 'similar';
-      return {
-        product: r.product,
-        reason: line.text,
-        variant: line.variant,
-        lineKey: line.key,
-        why: why(r, ctx),
-        tier: r.tier,
-        source: fromModel ? 'model' : r.tier === 'history' ? 'history' : 'fallback',
-        modelVersion: fromModel ? modelVersion : 'fallback',
-      };
-    });
+    return this.copy.cards(rows, ctx, runtime?.modelVersion ?? 'fallback');
   }
 
-  /** The line a card shows: the one chosen earlier on this page while it is still true, else a new bandit choice. */
-  private line(r: Ranked, ctx: CopyContext): Line {
-    const candidates = candidateLines(r, ctx);
-    const id = `${ctx.placement}|${r.product.id}`;
-    const kept = this.lines.get(id);
-    if (kept && candidates.some((c) => c.key === kept.key && c.text === kept.text)) return kept;
-    const key = this.bandit.choose(candidates.map((c) => c.key));
-    const chosen = candidates.find((c) => c.key === key)!;
-    this.lines.set(id, chosen);
-    return chosen;
+  /**
+   * Cancels what this engine started and frees what it holds: pending catalog, aggregate and model
+   * fetches are aborted, a model still loading is freed when it is ready, the model's tensors are freed,
+   * the trainer stops, page listeners and timers are removed, and the store's IndexedDB connection
+   * closes once queued writes are done. Counters not yet sent go now. The page's teardown (`pagehide` of
+   * a page that the browser does not keep for back/forward) calls it; an embedding that removes the
+   * widget, and tests, may call it too.
+   */
+  async dispose(): Promise<void> {
+    this.release();
+    this.trainer?.dispose();
+    await this.log.close();
+  }
+
+  /**
+   * Everything `dispose` frees, except that an update upload in flight is left to finish (it is sent with
+   * `keepalive` to outlive the page) and the store stays usable: what the page still reports as it goes
+   * is stored and counted as before.
+   */
+  private release(): void {
+    if (this.abort.signal.aborted) return;
+    this.metrics.flush();
+    this.abort.abort(new DOMException('engine disposed', 'AbortError'));
+    this.unlisten();
+    clearTimeout(this.saveTimer);
+    this.shop.dispose();
   }
 
   private key(card: Card, placement: Placement): MetricKey {
     return { placement, modelVersion: card.modelVersion, variant: card.variant };
   }
 
-  /** Credits an add-to-cart or purchase to the cards clicked for its items (rules: `attribution.ts`). */
-  private attribute(named: ShopEvent): void {
-    // Clicks are kept by variant group (see `click`), so the event's items are read as their groups too.
-    const event = groupEvents([named], this.itemKey)[0]!;
-    const refused = credit(event, this.attributions, this.metrics, (id) => this.lookup(id)?.currency);
-    if (__EDGE_RECS_DEV__) {
-      for (const { currency, amount } of refused) this.warn(`purchase revenue of ${amount} minor units of ${currency} not counted: over the per-batch limit or not an ISO 4217 currency`);
-    }
-  }
-
   private currentProfile(): Promise<Profile> {
     if (!this.profile) {
       // Every element re-ranks on the same change: derive the profile once for all of them.
-      const log = this.log;
       // Events name variants; the profile and the model read their groups (an event on size M counts for the
       // jacket), and the profile keeps which size it was, for copy that names it.
-      const derive = (events: readonly ShopEvent[]): Profile => deriveProfile(events, this.lookup, Date.now(), this.itemKey);
-      const pending = log ? Promise.resolve(derive(log)) : this.readLog().then(derive);
+      const pending = this.log.read().then((events) => deriveProfile(events, this.shop.lookup, Date.now(), this.itemKey));
       // A failed read is not cached: the next re-rank tries the store again.
       pending.catch(() => this.profile === pending && (this.profile = undefined));
       this.profile = pending;
@@ -519,14 +402,11 @@ export class Engine extends EventTarget {
     return this.profile;
   }
 
-  /** A group's card product by group key, else a product by its own id. */
-  private readonly lookup = (id: string): Product | undefined => this.cards.get(id) ?? this.catalog.get(id);
-
   /**
    * The model's item for a product id: its variant group's key (`core/catalog.ts` `groupKey`); the id
    * itself before the catalog has loaded or where the catalog does not hold it.
    */
-  itemKey = (id: string): string => id;
+  itemKey = (id: string): string => this.shop.itemKey(id);
 
   /**
    * The model's item id for an event's item id, as ranking asks the model about it: its variant group
@@ -534,58 +414,15 @@ export class Engine extends EventTarget {
    * (`model-items.ts`). On-device training reads the shopper's events through it, so a model of either
    * shape trains on the items it ranks with.
    */
-  modelItem = (id: string): string => this.itemsOfModel().input(this.itemKey(id));
+  modelItem = (id: string): string => this.shop.modelItems().input(this.itemKey(id));
 
-  /** The catalog's products, cards and groups as `catalog.ts` reads them. */
-  private view(): Pick<CardCatalog, 'products' | 'cards' | 'key'> {
-    return { products: this.catalog, cards: this.cards, key: this.itemKey };
-  }
-
-  /** The model's ids for variant groups, built on first use after the catalog or the model loaded. */
-  private itemsOfModel(): ModelItems {
-    return (this.items ??= modelItems(this.modelIds, this.view()));
-  }
-
-  /** Reads the log from the store (after every queued write) and keeps it, unless it changed meanwhile. */
-  private readLog(): Promise<ShopEvent[]> {
-    const generation = this.logGeneration;
-    return this.serial((store) => store.events()).then((events) => {
-      if (generation === this.logGeneration) this.log = events;
-      return events;
-    });
-  }
-
-  private invalidateLog(): void {
-    this.log = undefined;
-    this.logGeneration++;
-  }
-
-  /** IndexedDB, telling this engine when another tab changed the log, so it is read again. */
-  private openDurable(): Promise<ProfileStore> {
-    return openProfileStore({
-      onExternalChange: () => {
-        this.invalidateLog();
-        // Rows follow what the shopper does in another tab of the shop; a hidden tab catches up when shown.
-        if (typeof document === 'undefined' || document.visibilityState !== 'hidden') this.changed();
-        else this.changedWhileHidden = true;
-      },
-    });
-  }
-
-  /** Reads the event log, the pause switch and bandit counts kept from earlier pages. */
-  private async restore(store: ProfileStore, generation: number): Promise<void> {
+  /** Reads the pause switch, bandit counts and GPU probes kept from earlier pages. */
+  private async restore(store: ProfileStore): Promise<void> {
     try {
-      const [paused, bandit, hardware, events] = await Promise.all([
-        store.getMeta<boolean>('paused'),
-        store.getMeta<BanditState>('bandit'),
-        store.getMeta<Hardware>('hardware'),
-        // Unreadable: left unknown, so the first re-rank tries again.
-        store.events().catch(() => undefined),
-      ]);
-      if (events && generation === this.logGeneration) this.log = events;
+      const [paused, bandit, hardware] = await Promise.all([store.getMeta<boolean>('paused'), store.getMeta<BanditState>('bandit'), store.getMeta<Hardware>('hardware')]);
       this.paused = paused === true;
       if (hardware && typeof hardware.webgpu === 'boolean' && typeof hardware.webgl === 'boolean' && Number.isFinite(hardware.at)) this.hardware = hardware;
-      this.bandit = new Bandit(bandit ?? {}, this.random);
+      this.copy.restore(bandit);
     } catch {
       // Unreadable meta: start with none.
     }
@@ -594,40 +431,50 @@ export class Engine extends EventTarget {
 
   private saveSoon(ms = 1000): void {
     clearTimeout(this.saveTimer);
-    this.saveTimer = setTimeout(() => void this.serial((store) => this.persist(store)).catch(() => undefined), ms);
+    this.saveTimer = setTimeout(() => void this.log.serial((store) => this.persist(store)).catch(() => undefined), ms);
   }
 
   private async persist(store: ProfileStore): Promise<void> {
-    await store.setMeta('bandit', this.bandit.snapshot());
+    await store.setMeta('bandit', this.copy.snapshot());
     if (this.paused) await store.setMeta('paused', true);
   }
 
   private flushOnLeave(): void {
     try {
       const flush = (): void => this.metrics.flush();
-      // Hidden or left: sent now, and what is counted later goes out at once (`Metrics.setLeaving`).
+      // Hidden or left: sent now, and what is counted later goes out at once (`AnalyticsCounters.setLeaving`).
       const hidden = (): boolean => document.visibilityState === 'hidden';
       this.metrics.setLeaving(hidden());
-      addEventListener('pagehide', () => this.metrics.setLeaving(true));
-      addEventListener('pageshow', () => this.metrics.setLeaving(hidden()));
-      document.addEventListener('visibilitychange', () => {
+      const onPageHide = (e: PageTransitionEvent): void => {
+        this.metrics.setLeaving(true);
+        // Torn down, not kept for back/forward: nothing more will be ranked on this page.
+        if (!e.persisted) {
+          this.release();
+          this.trainer?.stop();
+        }
+      };
+      const onPageShow = (): void => this.metrics.setLeaving(hidden());
+      const onVisibility = (): void => {
         this.metrics.setLeaving(hidden());
         if (hidden()) return;
         if (this.changedWhileHidden) {
           this.changedWhileHidden = false;
           this.changed();
         }
-      });
-      setInterval(flush, FLUSH_MS);
+      };
+      addEventListener('pagehide', onPageHide);
+      addEventListener('pageshow', onPageShow);
+      document.addEventListener('visibilitychange', onVisibility);
+      const timer = setInterval(flush, FLUSH_MS);
+      this.unlisten = () => {
+        removeEventListener('pagehide', onPageHide);
+        removeEventListener('pageshow', onPageShow);
+        document.removeEventListener('visibilitychange', onVisibility);
+        clearInterval(timer);
+      };
     } catch {
       // No window (a worker, a test harness): flushes happen on demand only.
     }
-  }
-
-  private serial<T>(fn: (store: ProfileStore) => Promise<T>): Promise<T> {
-    const run = this.ops.then(async () => fn(await this.store));
-    this.ops = run.catch(() => undefined);
-    return run;
   }
 
   private changed(): void {
@@ -636,20 +483,10 @@ export class Engine extends EventTarget {
   }
 
   private async loadCatalog(): Promise<void> {
-    const { server, trusted, requireSignedCatalog } = this.config;
     try {
       // Kept on the device only with storage consent, like the model cache.
-      const cache = this.persistent ? (await this.store).cache : undefined;
-      const { catalog, load } = await fetchCatalog({ server, cache, trusted, requireSigned: requireSignedCatalog === true });
-      const view = cardCatalog(catalog);
-      this.catalog = view.products;
-      this.cards = view.cards;
-      this.outOfStock = view.outOfStock;
-      this.groupTitle = view.title;
-      this.itemKey = view.key;
-      this.evidence = popularEvidence(this.popular, this.itemKey);
-      this.items = undefined;
-      this.nextByGroup = undefined;
+      const cache = this.persistent ? (await this.log.current()).cache : undefined;
+      const load: CatalogLoad = await this.shop.loadCatalog(cache);
       // A profile derived before the catalog knew the groups is stale.
       this.profile = undefined;
       this.state = { ...this.state, catalogLoad: load };
@@ -658,55 +495,29 @@ export class Engine extends EventTarget {
     }
   }
 
-  /** `GET /v1/popular`: trending and bestsellers from the server's aggregates. Missing or invalid: empty lists. */
-  private async loadPopular(): Promise<void> {
-    const { server, model } = this.config;
-    try {
-      // `no-store`: the HTTP cache would revalidate with whatever ETag or date the server gave (a possible per-shopper id).
-      const res = await fetch(`${server}/v1/popular?model=${encodeURIComponent(model)}`, { credentials: 'omit', cache: 'no-store', signal: AbortSignal.timeout(POPULAR_TIMEOUT_MS) });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      this.popular = parsePopular(await res.json());
-      this.evidence = popularEvidence(this.popular, this.itemKey);
-    } catch (e) {
-      if (__EDGE_RECS_DEV__) this.warn(`no trending or bestseller lists from ${server}/v1/popular (${String(e)}); using the catalog order`);
-    }
-  }
-
   private async loadModel(): Promise<void> {
     try {
       // tfjs and its backend are the longest part of the way: asked for first.
-      const runtimeChunk = import('./runtime/index.ts');
-      runtimeChunk.catch(() => undefined);
-      const store = await this.store;
+      this.shop.preload();
+      const store = await this.log.current();
       const source = { ...this.config, cache: this.persistent ? store.cache : undefined, canaryBucket: sessionBucket(this.persistent) };
-      // The model's bytes are fetched (or read from the cache) and verified while tfjs loads and starts.
-      const artifact = fetchModel(source);
-      // Before the runtime is set (it awaits the same promise): ranking never pairs it with the wrong ids.
-      artifact.then(
-        (a) => {
-          this.modelIds = a.itemIds;
-          this.items = undefined;
-          this.nextSteps = a.nextSteps;
-          this.nextByGroup = undefined;
-        },
-        () => undefined,
-      );
-      const [{ startRuntime }] = await Promise.all([runtimeChunk, this.restored.catch(() => undefined)]);
-      this.runtime = await startRuntime({
-        ...source,
-        artifact,
+      // How it runs is known once the GPU probes of an earlier visit are read (`restore`).
+      const start = this.restored.catch(() => undefined).then(() => ({
+        backend: this.config.backend,
+        assetBase: this.config.assetBase,
         hardware: this.hardware,
         // Kept with the profile (erased with it); in memory only until the shopper consents to storage.
-        onHardware: (hardware) => void this.serial((s) => s.setMeta('hardware', hardware)).catch(() => undefined),
-        onBackendChange: (backend, reason) => {
+        onHardware: (hardware: Hardware) => void this.log.serial((s) => s.setMeta('hardware', hardware)).catch(() => undefined),
+        onBackendChange: (backend: string, reason: string) => {
           if (__EDGE_RECS_DEV__) this.warn(`${reason}; continuing on ${backend}`);
           this.state = { ...this.state, backend };
           this.changed();
         },
-      });
-      this.state = { ...this.state, status: 'ready', backend: this.runtime.backend, modelVersion: this.runtime.modelVersion, modelLoad: this.runtime.loadStats };
+      }));
+      const { runtime, facts } = await this.shop.loadModel(source, start);
+      this.state = { ...this.state, status: 'ready', backend: runtime.backend, modelVersion: runtime.modelVersion, modelLoad: runtime.loadStats };
       this.changed();
-      this.federatedLearning = (await artifact).federatedLearning;
+      this.federatedLearning = (await facts).federatedLearning;
       if (this.federatedLearning) this.startTraining();
     } catch (e) {
       this.fail(`model unavailable, showing bestsellers: ${e instanceof Error ? e.message : String(e)}`);
@@ -716,12 +527,16 @@ export class Engine extends EventTarget {
   /** Starts on-device training (a lazy chunk); it only ever trains and uploads with consent, see `training/index.ts`. */
   private startTraining(): void {
     import('./training/index.ts').then(
-      (m) => (this.trainer = m.attachTraining(this)),
+      (m) => {
+        if (!this.abort.signal.aborted) this.trainer = m.attachTraining(this);
+      },
       (e: unknown) => __EDGE_RECS_DEV__ && this.warn(`on-device training unavailable: ${String(e)}`),
     );
   }
 
   private fail(message: string): void {
+    // What `dispose` cancelled is not a failure to show.
+    if (this.abort.signal.aborted) return;
     if (__EDGE_RECS_DEV__) this.warn(message);
     this.state = { ...this.state, status: 'fallback', error: message };
     this.dispatchEvent(new CustomEvent('error', { detail: message }));

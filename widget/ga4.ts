@@ -12,7 +12,7 @@
  */
 export const BRIDGED_EVENTS: readonly string[] = ['view_item', 'view_item_list', 'select_item', 'add_to_cart', 'remove_from_cart', 'purchase'];
 
-export interface Reported {
+interface Reported {
   name: unknown;
   params: unknown;
 }
@@ -71,7 +71,7 @@ export function fromDataLayer(entry: unknown): Reported | undefined {
 }
 
 /** A Google Consent Mode state value. */
-export type ConsentValue = 'granted' | 'denied';
+type ConsentValue = 'granted' | 'denied';
 
 /** The consent types EdgeRecs reads from a Consent Mode command (see `consentOf`). */
 export interface ConsentSignal {

@@ -4,7 +4,27 @@
  * sizes, a model trained without `--catalog` counts sizes), while a card stands for its variant group:
  * both sides are read as the group's key, so a list naming size L gives the jacket's card its evidence.
  */
-import type { Popular } from '../core/analytics.ts';
+import { parsePopular, type Popular } from '../core/analytics.ts';
+import { withTimeout } from './runtime/model.ts';
+
+/** Aggregates are a fallback: a slow answer must not hold the first cards back for long. */
+const POPULAR_TIMEOUT_MS = 3_000;
+
+/**
+ * `GET /v1/popular`: trending and bestsellers from the server's aggregates. Rejects when missing or
+ * invalid, after `POPULAR_TIMEOUT_MS`, or when `signal` aborts.
+ */
+export async function fetchPopular(server: string, model: string, signal: AbortSignal): Promise<Popular> {
+  const timed = withTimeout(signal, POPULAR_TIMEOUT_MS);
+  try {
+    // `no-store`: the HTTP cache would revalidate with whatever ETag or date the server gave (a possible per-shopper id).
+    const res = await fetch(`${server}/v1/popular?model=${encodeURIComponent(model)}`, { credentials: 'omit', cache: 'no-store', signal: timed.signal });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return parsePopular(await res.json());
+  } finally {
+    timed.done();
+  }
+}
 
 export interface PopularEvidence {
   /** The item's trending score, read as its group (the group's best-placed variant in the list), if listed. */

@@ -6,7 +6,7 @@ import { INTEREST_EVENTS, interestSequence, type EventName, type ShopEvent } fro
  * (views on at least 3 distinct days), `cart` (something in the cart now), `buyer` (one purchase),
  * `repeat-buyer` (purchases on two or more days). Shown in the profile panel; never sent anywhere.
  */
-export const SEGMENTS = ['new', 'browsing', 'engaged', 'cart', 'buyer', 'repeat-buyer'] as const;
+const SEGMENTS = ['new', 'browsing', 'engaged', 'cart', 'buyer', 'repeat-buyer'] as const;
 export type Segment = (typeof SEGMENTS)[number];
 
 /** What the on-device event log says about the shopper now. */

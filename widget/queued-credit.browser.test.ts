@@ -12,7 +12,7 @@ import { deepEqual, equal } from '../test/browser/support/assert.ts';
 import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
 import { ATTRIBUTION_KEY, Attributions } from './attribution.ts';
 import type { RawEvent } from './intake.ts';
-import type { MetricKey } from './metrics.ts';
+import type { MetricKey } from './analytics-counters.ts';
 import { queuedCredit } from './queued-credit.ts';
 
 const SIMILAR: MetricKey = { placement: 'similar', modelVersion: 'v3', variant: 'viewed.1' };

@@ -3,13 +3,13 @@
  * page is hidden or left before the engine chunk loaded (a thank-you tab closed at once). The loader
  * imports this as soon as it queues such an event, so it is at hand, synchronously, by `pagehide`. It
  * applies the engine's own rules (`attribution.ts` `credit`) to the clicks kept in `localStorage` and
- * sends the batch with the engine's transport (`metrics.ts`): one implementation, in one chunk that the
+ * sends the batch with the engine's transport (`analytics-counters.ts`): one implementation, in one chunk that the
  * loader and the engine share (`vite.config.ts`).
  */
 import { parseEvent, type ShopEvent } from '../core/events.ts';
 import { Attributions, credit } from './attribution.ts';
 import type { RawEvent } from './intake.ts';
-import { Metrics, type Send } from './metrics.ts';
+import { AnalyticsCounters, type Send } from './analytics-counters.ts';
 
 /** Credits the queued events it has not credited yet; see `queuedCredit`. */
 export type CreditQueued = (queue: readonly RawEvent[], storage: boolean) => void;
@@ -20,10 +20,10 @@ export type CreditQueued = (queue: readonly RawEvent[], storage: boolean) => voi
  * what they counted to `server`'s `POST /v1/metrics` at once. The caller checks analytics consent
  * first. Only with `storage` (consent to keep the clicks in `localStorage`): without it the clicks that
  * could count are this page's, in the memory of an engine that has not loaded, so nothing is credited
- * or marked. `send`: the transport, replaceable in tests (default: `metrics.ts` `send`).
+ * or marked. `send`: the transport, replaceable in tests (default: `analytics-counters.ts` `send`).
  */
 export function queuedCredit(server: string, model: string, send?: Send): CreditQueued {
-  const metrics = new Metrics(`${server}/v1/metrics`, model, send);
+  const metrics = new AnalyticsCounters(`${server}/v1/metrics`, model, send);
   return (queue, storage) => {
     if (!storage) return;
     const book = new Attributions(true);

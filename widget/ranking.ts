@@ -20,7 +20,7 @@ import type { Boost, RuleSet } from './merchant.ts';
  */
 export type Tier = 'personal' | 'similar' | 'trending' | 'bestseller' | 'catalog' | 'history' | 'pinned';
 
-export interface Candidate {
+interface Candidate {
   id: string;
   /** Higher is better; only the order within one list matters. */
   score: number;
@@ -89,7 +89,7 @@ function boostMatches(b: Boost, p: Product, keyOf: (id: string) => string | unde
 }
 
 /** Sum of the `by` of every boost rule matching `p` (`keyOf`: as in `RankInput`). */
-export function boostOf(p: Product, boosts: readonly Boost[] | undefined, keyOf: (id: string) => string | undefined = same): number {
+function boostOf(p: Product, boosts: readonly Boost[] | undefined, keyOf: (id: string) => string | undefined = same): number {
   let by = 0;
   for (const b of boosts ?? []) if (boostMatches(b, p, keyOf)) by += b.by;
   return by;

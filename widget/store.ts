@@ -24,16 +24,16 @@ export const DB_VERSION = 3;
 const STORES = ['events', 'meta', 'manifests', 'blobs', 'catalogs'] as const;
 
 /** Limits that keep the on-device log small and recent. */
-export interface StoreLimits {
+interface StoreLimits {
   /** Most events kept; the oldest go first. Default 500. */
   maxEvents: number;
   /** Oldest event kept, in days. Default 90. */
   maxAgeDays: number;
 }
-export const STORE_DEFAULTS: StoreLimits = { maxEvents: 500, maxAgeDays: 90 };
+const STORE_DEFAULTS: StoreLimits = { maxEvents: 500, maxAgeDays: 90 };
 
 /** `openProfileStore` options: the log's limits, and who to tell when another tab changed the log. */
-export interface StoreOptions extends Partial<StoreLimits> {
+interface StoreOptions extends Partial<StoreLimits> {
   /**
    * Called when another tab of the shop wrote to or erased the event log (announced on a
    * `BroadcastChannel`): a copy of the log kept by the caller is stale from then on.
@@ -47,7 +47,7 @@ export interface StoreOptions extends Partial<StoreLimits> {
  */
 export const BLOCKED_MS = 1500;
 
-export interface CachedManifest {
+interface CachedManifest {
   /** The content ETag of `body` (`core/content-etag.ts`), or `''` where the server's ETag was not one (never sent back). */
   etag: string;
   /** The manifest's bytes as served (its signature covers them). */

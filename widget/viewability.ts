@@ -8,9 +8,9 @@
  */
 
 /** Share of the card's pixels that must be in the viewport (IntersectionObserver ratio). */
-export const VIEWABLE_RATIO = 0.5;
+const VIEWABLE_RATIO = 0.5;
 /** How long, continuously, in milliseconds. */
-export const VIEWABLE_MS = 1_000;
+const VIEWABLE_MS = 1_000;
 
 interface Slot<T> {
   item: T;

@@ -22,7 +22,7 @@ function normal(random: () => number): number {
 }
 
 /** Gamma(shape, 1) draw by Marsaglia & Tsang (2000), with the shape < 1 boost. */
-export function sampleGamma(shape: number, random: () => number): number {
+function sampleGamma(shape: number, random: () => number): number {
   if (shape < 1) return sampleGamma(shape + 1, random) * (1 - random()) ** (1 / shape);
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);

@@ -68,7 +68,7 @@ export interface Line {
 }
 
 /** Lookup order for a locale: `de-AT` -> `de-AT`, `de`, then English. */
-export function localeChain(locale: string): string[] {
+function localeChain(locale: string): string[] {
   const lang = locale.split('-')[0]!;
   return [...new Set([locale, lang, 'en'])];
 }
@@ -287,7 +287,7 @@ const listFormats = new Map<string, Intl.ListFormat | null>();
  * "A、B和C"): the first `max` named, the rest counted ("A, B, C, and 2 more", `UI` `more`). Where the
  * browser has no `Intl.ListFormat`, joined with commas.
  */
-export function listOf(locale: string, items: readonly string[], max = 3): string {
+function listOf(locale: string, items: readonly string[], max = 3): string {
   const named = items.length > max ? [...items.slice(0, max), uiCount(locale, 'more', items.length - max)] : [...items];
   let format = listFormats.get(locale);
   if (format === undefined) {

@@ -9,7 +9,7 @@
  */
 import type { CopyKind } from '../merchant.ts';
 
-export type Templates = Partial<Record<CopyKind, string[]>>;
+type Templates = Partial<Record<CopyKind, string[]>>;
 
 export const BUILT_IN: Record<string, Record<CopyKind, string[]>> = {
   en: {

@@ -76,6 +76,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let backend = started;
   remaining.splice(0, remaining.indexOf(backend) + 1);
   const artifact: FetchedModel = await fetching;
+  // Cancelled while the backend started: the weights are never decoded into tensors.
+  options.signal?.throwIfAborted();
   const { config } = artifact.manifest;
   const index = new Map(artifact.itemIds.map((id, i) => [id, i + 1]));
   const ids = artifact.itemIds;
@@ -144,7 +146,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
   };
   // Warm up (shader compilation, WASM page-in) now rather than on the shopper's first event.
-  await runtime.recommend([], 1, new Set());
+  try {
+    await runtime.recommend([], 1, new Set());
+    // Cancelled while it warmed up: nobody will ever dispose of it but here.
+    options.signal?.throwIfAborted();
+  } catch (e) {
+    runtime.dispose();
+    throw e;
+  }
   const kept = options.hardware;
   if (!options.backend && kept && !(Date.now() - kept.at < HARDWARE_MAX_AGE_MS)) {
     // Stale: probe again once the page is idle. The result serves the next visit; this one keeps its backend.

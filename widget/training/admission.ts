@@ -30,7 +30,7 @@ interface Held {
   refusedUntil: number;
 }
 
-export type Admitted =
+type Admitted =
   /** `authorization` null: the server takes updates without tokens. `settle` records the upload's outcome. */
   | { ok: true; authorization: string | null; settle(outcome: 'spent' | 'kept'): Promise<void> }
   /** No token today (this network source had its tokens, or the issuer could not be reached): skip this round. */

@@ -23,7 +23,7 @@ import { fetchModel, type ModelSource } from '../runtime/model.ts';
 /** A device's model: verified manifest, item ids and host weights. */
 export type DeviceModel = Pick<LoadedArtifact, 'manifest' | 'itemIds' | 'weights'>;
 
-export interface Refreshed {
+interface Refreshed {
   model: DeviceModel;
   /** `current`: v was the latest; `delta`: v + verified delta; `full`: downloaded (410, or no signed delta). */
   via: 'current' | 'delta' | 'full';

@@ -37,7 +37,7 @@ export interface TrainingHost extends EventTarget {
   readonly modelItem?: (id: string) => string;
 }
 
-export interface TrainingOptions {
+interface TrainingOptions {
   /**
    * New interest events (views, selects, add-to-carts, purchases) since the last update before the next
    * one trains. Default 5: fewer teaches the model almost nothing new and costs the shopper a training
@@ -59,7 +59,7 @@ export interface TrainingOptions {
   upload: Partial<UploadOptions>;
 }
 
-export const TRAINING_DEFAULTS: TrainingOptions = { minEvents: 5, place: 'worker', training: {}, encoding: CLIENT_ENCODING, upload: {} };
+const TRAINING_DEFAULTS: TrainingOptions = { minEvents: 5, place: 'worker', training: {}, encoding: CLIENT_ENCODING, upload: {} };
 
 /** What one training attempt did (the detail of the trainer's `outcome` event). */
 export type TrainingOutcome =
@@ -106,8 +106,13 @@ export class FederatedTrainer extends EventTarget {
 
   /** Stops listening and cancels a training or upload in flight. */
   dispose(): void {
-    this.host.removeEventListener('change', this.onChange);
+    this.stop();
     this.abort.abort(new DOMException('trainer disposed', 'AbortError'));
+  }
+
+  /** Stops listening: no new run starts, and one in flight finishes (the page is going: its upload is sent with `keepalive`). */
+  stop(): void {
+    this.host.removeEventListener('change', this.onChange);
   }
 
   /** Trains if consent is granted and enough new events arrived; otherwise does nothing. Never rejects. */

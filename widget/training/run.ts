@@ -24,7 +24,7 @@ export function idle(timeout = 2000): Promise<void> {
  * turns a failed import into an uncaught error, which the page sees as the worker's `error` event (a
  * rejected promise in a worker would not reach it).
  */
-export function bootstrapSource(moduleUrl: string): string {
+function bootstrapSource(moduleUrl: string): string {
   return `const held = [];
 const hold = (e) => { e.stopImmediatePropagation(); held.push(e.data); };
 addEventListener('message', hold);

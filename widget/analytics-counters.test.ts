@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { METRICS_LIMITS, parseMetricsBatch } from '../core/analytics.ts';
-import { Metrics, type RevenueShare } from './metrics.ts';
+import { AnalyticsCounters, type RevenueShare } from './analytics-counters.ts';
 
 /** One order's share credited to its key, of one purchase, unless told otherwise. */
 const share = (currency: string, amount: number, over: Partial<RevenueShare> = {}): RevenueShare => ({ currency, amount, orders: 1, purchases: 1, ...over });
@@ -10,10 +10,10 @@ function collect() {
   return { sent, send: (url: string, body: string) => (sent.push({ url, body }), true) };
 }
 
-describe('Metrics', () => {
+describe('AnalyticsCounters', () => {
   it('sums events into counters per placement, model version, variant and event, and sends one valid batch', () => {
     const { sent, send } = collect();
-    const m = new Metrics('https://recs.example/v1/metrics', 'default', send);
+    const m = new AnalyticsCounters('https://recs.example/v1/metrics', 'default', send);
     const key = { placement: 'for-you' as const, modelVersion: 'v1', variant: 'viewed.0' };
     m.count(key, 'impression');
     m.count(key, 'impression');
@@ -35,7 +35,7 @@ describe('Metrics', () => {
 
   it('flushes before a batch would exceed the contract limits', () => {
     const { sent, send } = collect();
-    const m = new Metrics('/v1/metrics', 'default', send);
+    const m = new AnalyticsCounters('/v1/metrics', 'default', send);
     for (let i = 0; i < METRICS_LIMITS.counters + 5; i++) m.count({ placement: 'cart', modelVersion: `v${i}`, variant: 'none' }, 'click');
     expect(sent).toHaveLength(1);
     expect(JSON.parse(sent[0]!.body).counters).toHaveLength(METRICS_LIMITS.counters);
@@ -43,7 +43,7 @@ describe('Metrics', () => {
 
   it('sums revenue, orders and purchases per placement, version, variant and currency in minor units, and sends them with the counters', () => {
     const { sent, send } = collect();
-    const m = new Metrics('/v1/metrics', 'default', send);
+    const m = new AnalyticsCounters('/v1/metrics', 'default', send);
     const key = { placement: 'similar' as const, modelVersion: 'v1', variant: 'viewed.1' };
     m.count(key, 'purchase');
     expect(m.revenue(key, share('EUR', 2990, { purchases: 2 }))).toBe(true);
@@ -66,7 +66,7 @@ describe('Metrics', () => {
 
   it('refuses amounts the contract cannot carry, and flushes before a sum would pass its limit', () => {
     const { sent, send } = collect();
-    const m = new Metrics('/v1/metrics', 'default', send);
+    const m = new AnalyticsCounters('/v1/metrics', 'default', send);
     const key = { placement: 'cart' as const, modelVersion: 'v1', variant: 'none' };
     for (const [currency, amount] of [['EUR', 12.5], ['EUR', -1], ['EUR', METRICS_LIMITS.amount + 1], ['EURO', 100], ['eur', 100]] as const) {
       expect(m.revenue(key, share(currency, amount))).toBe(false);
@@ -91,7 +91,7 @@ describe('Metrics', () => {
 
   it('sends on leaving, and sends what is counted after leaving at once, one batch per task, until shown again', async () => {
     const { sent, send } = collect();
-    const m = new Metrics('/v1/metrics', 'default', send);
+    const m = new AnalyticsCounters('/v1/metrics', 'default', send);
     const key = { placement: 'similar' as const, modelVersion: 'v1', variant: 'viewed.1' };
     m.count(key, 'impression');
     m.setLeaving(true);
@@ -112,7 +112,7 @@ describe('Metrics', () => {
 
   it('counts nothing while disabled and drops what was counted on clear()', () => {
     const { sent, send } = collect();
-    const m = new Metrics('/v1/metrics', 'default', send);
+    const m = new AnalyticsCounters('/v1/metrics', 'default', send);
     m.count({ placement: 'cart', modelVersion: 'v1', variant: 'none' }, 'click');
     m.revenue({ placement: 'cart', modelVersion: 'v1', variant: 'none' }, share('EUR', 100));
     m.clear();

@@ -21,7 +21,7 @@ export interface MetricKey {
   variant: string;
 }
 
-/** One card key's share of one attributed order (`attribution.ts` `credit`), as `Metrics.revenue` adds it. */
+/** One card key's share of one attributed order (`attribution.ts` `credit`), as `AnalyticsCounters.revenue` adds it. */
 export interface RevenueShare {
   /** ISO 4217 code (`EUR`). */
   currency: string;
@@ -62,7 +62,7 @@ const safe = (token: string, fallback: string): string => (TOKEN.test(token) ? t
 /** A variant the server takes (e.g. one read back from a click stored by an older widget), else `none`. */
 const variantOf = (variant: string): string => (isCopyVariant(variant) ? variant : NO_VARIANT);
 
-export class Metrics {
+export class AnalyticsCounters {
   private counts = new Map<string, MetricCounter>();
   private sums = new Map<string, RevenueSum>();
   private enabled = true;
