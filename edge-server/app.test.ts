@@ -11,7 +11,7 @@ import { createApp, type AppOptions } from './app.ts';
 import { createMemoryStorage } from './memory-storage.ts';
 import { publishArtifact } from './registry.ts';
 import type { Storage } from './storage.ts';
-import { expectError, memoryWidget, signer, tinyArtifact } from './test-support.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from '../test/support/edge-server/fixtures.ts';
 
 const LOADER_JS = 'import("./assets/model-Bx3kP9aQ.js")';
 const widget = memoryWidget({
@@ -361,7 +361,7 @@ describe('runtime neutrality', () => {
    * Node only, so they may use it.
    */
   const ROOTS = [new URL('../core/', import.meta.url), new URL('./', import.meta.url)];
-  const SKIPPED = /(^|\/)adapters\/node\/|\.test\.ts$|(^|\/)test-support\.ts$/;
+  const SKIPPED = /(^|\/)adapters\/node\/|\.test\.ts$/;
   /** Every module specifier a source names: static and dynamic imports, re-exports, side-effect imports. */
   const specifiers = (source: string): string[] =>
     [...source.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]!);

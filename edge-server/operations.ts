@@ -4,7 +4,6 @@
  * dashboard (`/dashboard`). `createApp` checks these options once and installs the routes.
  */
 import type { Hono } from 'hono';
-import type { AppOptions } from './app.ts';
 import type { TrustedKey } from '../core/artifact/signing.ts';
 import { isRecord, show } from '../core/errors.ts';
 import { adminAuth, checkAdminTokens, requireAdmin } from './admin/auth.ts';
@@ -70,8 +69,71 @@ export interface AnalyticsOptions {
   metricsRateLimit?: Partial<RateLimit>;
 }
 
-/** The `createApp` options this module checks (documented there, on `AppOptions`). */
-export type OperationsOptions = Pick<AppOptions, 'adminTokens' | 'analytics' | 'catalog' | 'registry' | 'maxArtifactBytes' | 'maxCatalogBytes' | 'maxCatalogItems' | 'parseCatalog' | 'adminSessions'>;
+/** The `createApp` options for analytics, the catalog, the admin API and the dashboard. */
+export interface OperationsOptions {
+  /**
+   * Bearer tokens that unlock `/v1/admin/*` and `/dashboard`, compared in constant time. Default `[]`:
+   * the admin API and dashboard answer 404, so a server nobody set up for administration has none.
+   * Each 16-512 characters of A-Z a-z 0-9 - . _ ~ + / (RFC 6750 syntax); several allow a rotation.
+   * @example [process.env.EDGE_RECS_ADMIN_TOKEN] // e.g. made by `openssl rand -hex 24`
+   */
+  adminTokens?: readonly string[];
+  /**
+   * Aggregate analytics: where counters are kept, the read-out's suppression threshold, the trending
+   * half-life. Default: in-memory store, k = 10, 7 days (see `AnalyticsOptions`).
+   * @example { store: await openDiskAnalytics('.edge-recs/analytics'), suppressBelow: 20 }
+   */
+  analytics?: AnalyticsOptions;
+  /**
+   * Where the catalog served at `/v1/catalog` is kept. Default: in memory (gone on restart); adapters
+   * pass a durable one (`openDiskCatalog(dir)` on Node, R2 on Workers).
+   * @example await openDiskCatalog('.edge-recs/catalog')
+   */
+  catalog?: CatalogStore;
+  /**
+   * How admin writes (publish, promote, rollback, canary) reach the model records. Default:
+   * `localRegistry(storage, trustedKeys)`, in this process. The Workers adapter routes them to each
+   * model's Durable Object, the single writer of its record there.
+   * @example { publish: (a) => publishToRegistry(env.MODELS, a), change: (n, c) => changeInRegistry(env.MODELS, n, c) }
+   */
+  registry?: RegistryWriter;
+  /**
+   * Largest artifact upload (`POST /v1/admin/models/:name/versions`), in bytes. Default 64 MiB: a
+   * 12k-item uint8 model is about 1 MB, so this leaves room while bounding what one request can buffer.
+   * @example 256 * 1024 * 1024
+   */
+  maxArtifactBytes?: number;
+  /**
+   * Largest catalog upload (`PUT /v1/admin/catalog`), in bytes. Default 64 MiB: a 100k-product XML feed
+   * is about 50 MB.
+   * @example 16 * 1024 * 1024
+   */
+  maxCatalogBytes?: number;
+  /**
+   * Most products a catalog upload may hold (feed items, TSV rows, JSON products). Default 200,000
+   * (`MAX_CATALOG_ITEMS`): twice a large shop's range, while bounding what one upload makes the server
+   * parse and keep and every widget download. A feed over it is refused with 400 `too_many_items` as
+   * soon as its item number `maxCatalogItems + 1` is read.
+   * @example 500_000
+   */
+  maxCatalogItems?: number;
+  /**
+   * Where a catalog upload is parsed and checked. Default: inline, in the request's own task (right on
+   * Workers, where each request has its own CPU budget). The Node adapter passes
+   * `workerCatalogParser()` (`adapters/node/catalog-parser.ts`), a worker thread, so a 100k-product feed
+   * does not pause `/healthz` and every other request for the seconds it takes.
+   * @example parseCatalog: workerCatalogParser()
+   */
+  parseCatalog?: CatalogParser;
+  /**
+   * Where dashboard sessions and wrong admin tokens per source are kept: a logout ends its session for
+   * every process or isolate that shares this store. Default: this process's memory (a restart ends
+   * every session). Node's `main.ts` keeps sessions in the data directory (`openDiskAdminSessions`),
+   * Workers in a Durable Object (`durableAdminSessions`).
+   * @example adminSessions: await openDiskAdminSessions('.edge-recs/admin-sessions')
+   */
+  adminSessions?: AdminSessions;
+}
 
 export const OPERATIONS_DEFAULTS = {
   suppressBelow: 10,

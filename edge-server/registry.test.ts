@@ -4,7 +4,7 @@ import type { Manifest } from '../core/artifact/manifest.ts';
 import { ContractError } from '../core/errors.ts';
 import { createMemoryStorage } from './memory-storage.ts';
 import { currentManifest, publishArtifact, type CurrentManifest } from './registry.ts';
-import { signer, tinyArtifact } from './test-support.ts';
+import { signer, tinyArtifact } from '../test/support/edge-server/fixtures.ts';
 import { rejectedContractError } from '../test/support/contract-error.ts';
 
 const rejection = (promise: Promise<unknown>): Promise<ContractError> => rejectedContractError(promise);

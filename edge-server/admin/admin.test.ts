@@ -6,7 +6,7 @@ import type { KeyFile, TrustedKey } from '../../core/artifact/signing.ts';
 import { createApp, type AppOptions } from '../app.ts';
 import { createMemoryStorage } from '../memory-storage.ts';
 import type { Storage } from '../storage.ts';
-import { expectError, memoryWidget, signer, tinyArtifact } from '../test-support.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
 import { adminAuth } from './auth.ts';
 import { applyChange, canaryBucket, localRegistry, servedVersion, type ModelChange } from './registry-ops.ts';
 

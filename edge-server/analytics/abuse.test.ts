@@ -11,7 +11,7 @@ import { createMemoryStorage } from '../memory-storage.ts';
 import { OPERATIONS_DEFAULTS } from '../operations.ts';
 import { rateLimiter } from '../rate-limit.ts';
 import { publishArtifact } from '../registry.ts';
-import { expectError, memoryWidget, signer, tinyArtifact } from '../test-support.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
 import { createMemoryAnalytics } from './memory.ts';
 import type { MetricsReadout } from './readout.ts';
 import type { AnalyticsStore } from './store.ts';

@@ -5,7 +5,7 @@ import { parseProduct } from '../../core/catalog.ts';
 import { publishArtifact } from '../registry.ts';
 import { createApp, type AppOptions } from '../app.ts';
 import { createMemoryStorage } from '../memory-storage.ts';
-import { expectError, memoryWidget, signer, tinyArtifact } from '../test-support.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
 import { createMemoryAnalytics } from './memory.ts';
 import { decayedAdd, decayTo, popularityStore } from './popularity.ts';
 import { metricsReadout } from './readout.ts';

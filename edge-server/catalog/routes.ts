@@ -6,9 +6,9 @@
 import { Hono } from 'hono';
 import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { verifyCatalogBytes } from '../../core/catalog-signature.ts';
-import { feedFormatOf } from '../../core/catalog-feed.ts';
 import { limitBody, requireMediaType } from '../body.ts';
 import { ApiError } from '../errors.ts';
+import { feedFormatOf } from './feed-format.ts';
 import { noneMatch, quoteEtag } from '../http.ts';
 import type { CatalogParser } from './parse.ts';
 import type { CatalogStore } from './store.ts';

@@ -11,7 +11,7 @@ import { signCatalog, verifyCatalog } from '../../core/catalog-signature.ts';
 import { parseCatalog, type Catalog } from '../../core/catalog.ts';
 import { createApp } from '../app.ts';
 import { createMemoryStorage } from '../memory-storage.ts';
-import { expectError, memoryWidget, signer, tinyArtifact } from '../test-support.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 const ADMIN = { Authorization: `Bearer ${TOKEN}` };

@@ -9,7 +9,7 @@ import { listen, type Listening } from '../../test/support/listen.ts';
 import { createApp } from '../app.ts';
 import { createMemoryStorage } from '../memory-storage.ts';
 import { publishArtifact } from '../registry.ts';
-import { memoryWidget, signer, tinyArtifact } from '../test-support.ts';
+import { memoryWidget, signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 let server: Listening;

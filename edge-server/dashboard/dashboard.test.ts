@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp, type AppOptions } from '../app.ts';
 import { createMemoryStorage } from '../memory-storage.ts';
 import { publishArtifact } from '../registry.ts';
-import { expectError, memoryWidget, signer, tinyArtifact } from '../test-support.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
 import { barChart, columnChart, FONT_SIZE, lineChart, textWidth } from './charts.ts';
 
 const TOKEN = 'admin-token-0123456789abcdef';

@@ -11,14 +11,14 @@ import { createApp } from '../app.ts';
 import { createMemoryStorage } from '../memory-storage.ts';
 import { currentManifest, publishArtifact } from '../registry.ts';
 import type { Storage } from '../storage.ts';
-import { expectError, memoryWidget, signer, tinyArtifact, TINY } from '../test-support.ts';
+import { expectError, memoryWidget, signer, tinyArtifact, TINY } from '../../test/support/edge-server/fixtures.ts';
 import { createFederation, resolveFederationSettings, tokenHash, type FederationOptions, type ItemCountsSink } from './engine.ts';
 import { nodeRsaRaw } from '../adapters/node/rsa-raw.ts';
 import { createAdmission } from './admission.ts';
 import { roundsAdminRoutes } from './routes.ts';
-import { tryToken } from './token-support.ts';
+import { tryToken } from '../../test/support/edge-server/tokens.ts';
 import { memoryRoundStore, type RoundStore } from './store.ts';
-import { clientToken, deviceAddress, testPeer, TEST_PEER_HEADER, tinyUpdate } from './test-support.ts';
+import { clientToken, deviceAddress, testPeer, TEST_PEER_HEADER, tinyUpdate } from '../../test/support/edge-server/federated.ts';
 
 interface Setup {
   app: ReturnType<typeof createApp>;

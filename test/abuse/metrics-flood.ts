@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COPY_KINDS, COPY_VARIANTS_PER_KIND, METRIC_EVENTS, PLACEMENTS } from '../../core/analytics.ts';
 import { artifactForm } from '../../core/artifact/upload.ts';
-import { signer, tinyArtifact } from '../../edge-server/test-support.ts';
+import { signer, tinyArtifact } from '../support/edge-server/fixtures.ts';
 import { startMainProcess } from './support/main-process.ts';
 
 /** The scale: a 30 s flood; goals: RSS growth at most 100 MB, read-out and dashboard at most 2 s each. */

@@ -31,14 +31,14 @@ import type { AnalyticsStore } from '../../edge-server/analytics/store.ts';
 import { createMemoryCatalog, catalogJson, type CatalogStore } from '../../edge-server/catalog/store.ts';
 import { createFederation } from '../../edge-server/federated/engine.ts';
 import { memoryRoundStore, type RoundStore } from '../../edge-server/federated/store.ts';
-import { clientToken, tinyUpdate } from '../../edge-server/federated/test-support.ts';
+import { clientToken, tinyUpdate } from '../support/edge-server/federated.ts';
 import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
 import { publishArtifact } from '../../edge-server/registry.ts';
 import type { Storage } from '../../edge-server/storage.ts';
-import { memoryWidget, signer, tinyArtifact, TINY } from '../../edge-server/test-support.ts';
+import { memoryWidget, signer, tinyArtifact, TINY } from '../support/edge-server/fixtures.ts';
 import { nodeRsaRaw } from '../../edge-server/adapters/node/rsa-raw.ts';
 import { createAdmission } from '../../edge-server/federated/admission.ts';
-import { tokenFor } from '../../edge-server/federated/token-support.ts';
+import { tokenFor } from '../support/edge-server/tokens.ts';
 import { fromDataLayer, consentOf } from '../../widget/ga4.ts';
 import { signedTwoShardArtifact } from './mutations.ts';
 

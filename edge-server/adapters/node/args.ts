@@ -40,9 +40,9 @@ Options:
   --host ADDRESS           the interface to listen on, e.g. 127.0.0.1 behind the nginx front on the
                            same machine, so only nginx reaches Node (default: all interfaces, as a
                            container needs)
-  --demo                   also serve the demo shop; on first start train, sign and publish its model
-                           and make a federation key and, unless one is given, an admin token
-                           (default: off)
+  --demo                   also serve the demo shop (through demo/main.ts, as npm start runs it); on
+                           first start train, sign and publish its model and make a federation key
+                           and, unless one is given, an admin token (default: off)
   --trusted-key FILE       a public key file (\`edge-recs keygen\` writes one) whose signatures
                            publishing accepts; repeatable (default: none; the demo's key with --demo)
   --allow-origin ORIGIN    a shop origin that may load the widget and call /v1/* cross-origin, e.g.

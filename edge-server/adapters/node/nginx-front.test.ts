@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../app.ts';
 import { API_SECURITY_HEADERS } from '../../security.ts';
 import { freePort } from '../../../test/support/free-port.ts';
-import { expectError, memoryWidget } from '../../test-support.ts';
+import { expectError, memoryWidget } from '../../../test/support/edge-server/fixtures.ts';
 import { nginxFrontConfig } from './nginx-front.ts';
 import { serveNode, type NodeServer } from './serve.ts';
 import { openDiskStorage } from './storage.ts';

@@ -7,7 +7,7 @@ import type { Hono } from 'hono';
 import { createApp } from '../../app.ts';
 import { createMemoryStorage } from '../../memory-storage.ts';
 import { publishArtifact } from '../../registry.ts';
-import { memoryWidget, signer, tinyArtifact } from '../../test-support.ts';
+import { memoryWidget, signer, tinyArtifact } from '../../../test/support/edge-server/fixtures.ts';
 import { serveNode, type NodeServer } from './serve.ts';
 import { openDiskStorage } from './storage.ts';
 

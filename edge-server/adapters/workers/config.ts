@@ -2,25 +2,11 @@
  * The Worker's bindings and vars, and the one place the vars are read. Runs in workerd and in Node
  * (it imports nothing runtime-specific), so its checks are unit-tested without starting workerd.
  */
-import type { DurableObjectNamespace, Fetcher, R2Bucket } from '@cloudflare/workers-types/latest/index.ts';
 import type { TrustedKey } from '../../../core/artifact/signing.ts';
 import { isRecord, show } from '../../../core/errors.ts';
-import type { AdminSessions } from './admin-sessions-object.ts';
-import type { Analytics } from './analytics-object.ts';
-import type { ModelRegistry } from './model-registry.ts';
 
-/** What `wrangler.toml` binds; the names are the contract between the two. */
-export interface WorkerEnv {
-  /** R2 bucket of content-addressed blobs (`blobs/<sha256>`): shards, item maps, manifests. */
-  BLOBS: R2Bucket;
-  /** One `ModelRegistry` Durable Object per model name: the single writer of that model's record. */
-  MODELS: DurableObjectNamespace<ModelRegistry>;
-  /** Workers static assets: the built widget (`dist/` of `npm run build`), served at `/widget/*`. */
-  ASSETS: Fetcher;
-  /** One `Analytics` Durable Object per model name: its summed counters, trending sums and bestsellers. */
-  ANALYTICS: DurableObjectNamespace<Analytics>;
-  /** The one `AdminSessions` Durable Object: live dashboard sessions and wrong admin tokens per source. */
-  SESSIONS: DurableObjectNamespace<AdminSessions>;
+/** The Worker's vars and secrets (`[vars]` in `wrangler.toml`, `wrangler secret put`): its settings. */
+export interface WorkerVars {
   /**
    * Public keys that sign this server's models, as JSON: `[{ "keyId", "publicKey" }]`, or one such
    * object, which is what `edge-recs keygen` writes to its `.pub.json` file. Required, at least one: a
@@ -110,7 +96,7 @@ function allowedOrigins(raw: unknown): string[] {
  * right after and reports as a `WorkerConfigError` too.
  * @throws WorkerConfigError naming the first bad var.
  */
-export function readWorkerConfig(env: Pick<WorkerEnv, 'TRUSTED_KEYS' | 'ALLOWED_ORIGINS'>): WorkerConfig {
+export function readWorkerConfig(env: Pick<WorkerVars, 'TRUSTED_KEYS' | 'ALLOWED_ORIGINS'>): WorkerConfig {
   return { trustedKeys: trustedKeys(env.TRUSTED_KEYS), allowedOrigins: allowedOrigins(env.ALLOWED_ORIGINS) };
 }
 
@@ -119,7 +105,7 @@ export function readWorkerConfig(env: Pick<WorkerEnv, 'TRUSTED_KEYS' | 'ALLOWED_
  * reports naming this var.
  * @throws WorkerConfigError when the var is not a string.
  */
-export function readAdminTokens(env: Pick<WorkerEnv, 'ADMIN_TOKENS'>): string[] {
+export function readAdminTokens(env: Pick<WorkerVars, 'ADMIN_TOKENS'>): string[] {
   const raw = env.ADMIN_TOKENS;
   if (raw === undefined) return [];
   if (typeof raw !== 'string') throw new WorkerConfigError(`ADMIN_TOKENS must be a comma-separated string of tokens (got ${typeof raw})`);
@@ -134,7 +120,7 @@ export function readAdminTokens(env: Pick<WorkerEnv, 'ADMIN_TOKENS'>): string[] 
  * `createApp`'s to check, which the Worker reports naming this var.
  * @throws WorkerConfigError when the var is not a JSON object.
  */
-export function readAnalyticsConfig(env: Pick<WorkerEnv, 'ANALYTICS_CONFIG'>): Record<string, unknown> {
+export function readAnalyticsConfig(env: Pick<WorkerVars, 'ANALYTICS_CONFIG'>): Record<string, unknown> {
   const raw = env.ANALYTICS_CONFIG;
   if (raw === undefined || raw.trim() === '') return {};
   let parsed: unknown;

@@ -20,7 +20,7 @@ import { memoryRoundStore } from '../../../edge-server/federated/store.ts';
 import { createAdmission } from '../../../edge-server/federated/admission.ts';
 import { nodeRsaRaw } from '../../../edge-server/adapters/node/rsa-raw.ts';
 import { createMemoryStorage } from '../../../edge-server/memory-storage.ts';
-import { signer } from '../../../edge-server/test-support.ts';
+import { signer } from '../../support/edge-server/fixtures.ts';
 import { publishArtifact } from '../../../edge-server/registry.ts';
 import { listen, type Listening } from '../../support/listen.ts';
 import { snapshotWidget } from '../../support/widget-snapshot.ts';

@@ -4,8 +4,8 @@
  * source. Admission stays on; a test that simulates many devices gives each its own address.
  */
 import type { Hono } from 'hono';
-import { obtainToken, type FetchLike } from '../../core/federated/admission-client.ts';
-import { TEST_PEER_HEADER } from './test-support.ts';
+import { obtainToken, type FetchLike } from '../../../core/federated/admission-client.ts';
+import { TEST_PEER_HEADER } from './federated.ts';
 
 /**
  * Where tokens come from: a Hono app (requests go through `app.request` with `TEST_PEER_HEADER`), or a

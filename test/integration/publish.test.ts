@@ -6,13 +6,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KeyFile, TrustedKey } from '../core/artifact/signing.ts';
-import { serveNode, type NodeServer } from '../edge-server/adapters/node/serve.ts';
-import { createApp } from '../edge-server/app.ts';
-import { createMemoryStorage } from '../edge-server/memory-storage.ts';
-import { memoryWidget, signer, tinyArtifact } from '../edge-server/test-support.ts';
-import { writeArtifactDir } from './artifact-fs.ts';
-import { type ProcessRun, runEdgeRecs } from '../test/support/cli.ts';
+import type { KeyFile, TrustedKey } from '../../core/artifact/signing.ts';
+import { serveNode, type NodeServer } from '../../edge-server/adapters/node/serve.ts';
+import { createApp } from '../../edge-server/app.ts';
+import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
+import { memoryWidget, signer, tinyArtifact } from '../support/edge-server/fixtures.ts';
+import { writeArtifactDir } from '../../model-export/artifact-fs.ts';
+import { type ProcessRun, runEdgeRecs } from '../support/cli.ts';
 
 /**
  * A test runs up to five CLI processes. These commands load no tfjs (`cli.ts` imports the commands that

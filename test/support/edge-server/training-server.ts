@@ -8,18 +8,18 @@
  * admission tokens per source and day, default 1000: the test browser is one source for many trainers) and `GET /fed/__state` (the
  * updates pending in the open round and the rounds closed).
  */
-import { buildArtifact } from '../../core/artifact/artifact.ts';
-import { generateKeyFile } from '../../core/artifact/signing.ts';
-import type { ModelConfig } from '../../core/model/config.ts';
-import { initWeights } from '../../core/model/weights.ts';
-import { normal, rng } from '../../core/random.ts';
-import { nodeRsaRaw } from '../../edge-server/adapters/node/rsa-raw.ts';
-import { createApp } from '../../edge-server/app.ts';
-import { createAdmission } from '../../edge-server/federated/admission.ts';
-import { createFederation } from '../../edge-server/federated/engine.ts';
-import { memoryRoundStore } from '../../edge-server/federated/store.ts';
-import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
-import { publishArtifact } from '../../edge-server/registry.ts';
+import { buildArtifact } from '../../../core/artifact/artifact.ts';
+import { generateKeyFile } from '../../../core/artifact/signing.ts';
+import type { ModelConfig } from '../../../core/model/config.ts';
+import { initWeights } from '../../../core/model/weights.ts';
+import { normal, rng } from '../../../core/random.ts';
+import { nodeRsaRaw } from '../../../edge-server/adapters/node/rsa-raw.ts';
+import { createApp } from '../../../edge-server/app.ts';
+import { createAdmission } from '../../../edge-server/federated/admission.ts';
+import { createFederation } from '../../../edge-server/federated/engine.ts';
+import { memoryRoundStore } from '../../../edge-server/federated/store.ts';
+import { createMemoryStorage } from '../../../edge-server/memory-storage.ts';
+import { publishArtifact } from '../../../edge-server/registry.ts';
 
 export const FED_ITEMS = Array.from({ length: 30 }, (_, i) => `p${i + 1}`);
 const MODEL: ModelConfig = { numItems: FED_ITEMS.length, dim: 8, blocks: 1, heads: 1, maxLen: 10 };

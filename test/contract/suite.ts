@@ -8,16 +8,16 @@
  * Only what a client can observe is asserted here; each adapter's own tests cover its storage layout.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Artifact } from '../core/artifact/artifact.ts';
-import { sha256Hex } from '../core/artifact/bytes.ts';
-import { parseManifest } from '../core/artifact/manifest.ts';
-import type { KeyFile, TrustedKey } from '../core/artifact/signing.ts';
-import { ContractError } from '../core/errors.ts';
-import { artifactForm } from '../core/artifact/upload.ts';
-import { obtainToken } from '../core/federated/admission-client.ts';
-import { decodeVersionDelta } from '../core/federated/codec.ts';
-import { clientToken, deviceAddress, TEST_PEER_HEADER, tinyUpdate } from './federated/test-support.ts';
-import { expectError, signer, tinyArtifact } from './test-support.ts';
+import type { Artifact } from '../../core/artifact/artifact.ts';
+import { sha256Hex } from '../../core/artifact/bytes.ts';
+import { parseManifest } from '../../core/artifact/manifest.ts';
+import type { KeyFile, TrustedKey } from '../../core/artifact/signing.ts';
+import { ContractError } from '../../core/errors.ts';
+import { artifactForm } from '../../core/artifact/upload.ts';
+import { obtainToken } from '../../core/federated/admission-client.ts';
+import { decodeVersionDelta } from '../../core/federated/codec.ts';
+import { clientToken, deviceAddress, TEST_PEER_HEADER, tinyUpdate } from '../support/edge-server/federated.ts';
+import { expectError, signer, tinyArtifact } from '../support/edge-server/fixtures.ts';
 
 /** A fetch-like handle on the server under test; `path` starts with `/`. */
 export type ContractFetch = (path: string, init?: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array<ArrayBuffer> }) => Promise<Response>;

@@ -3,11 +3,16 @@
  * would, and started by Miniflare with R2, Durable Objects and static assets simulated, configured from
  * the same `wrangler.toml` that deploys it.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { Miniflare, type MiniflareOptions } from 'miniflare';
+import type { Artifact } from '../../../core/artifact/artifact.ts';
+import { artifactForm } from '../../../core/artifact/upload.ts';
+import { ContractError } from '../../../core/errors.ts';
 
-const HERE = new URL('.', import.meta.url);
+/** The Workers adapter: `worker.ts` and the `wrangler.toml` that deploys it. */
+const HERE = new URL('../../../edge-server/adapters/workers/', import.meta.url);
 
 /** `worker.ts` and everything it imports as one ES module; only `cloudflare:*` stays external. */
 export async function bundleWorker(): Promise<string> {
@@ -88,4 +93,35 @@ export async function fetchFrom(mf: Miniflare, path: string, init?: { method?: s
   const body = await res.arrayBuffer();
   const empty = res.status === 204 || res.status === 304 || init?.method === 'HEAD';
   return new Response(empty ? null : body, { status: res.status, headers: res.headers as unknown as Headers });
+}
+
+/** Writes `files` (path: content) under `dir`, making folders; returns `dir`. */
+export async function writeFiles(dir: string, files: Record<string, string>): Promise<string> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  return dir;
+}
+
+/**
+ * Publishes as `edge-recs publish` does, over the Worker's admin API: the Worker calls
+ * `publishToRegistry` in workerd. (Calling it from Node through Miniflare's proxy of the `MODELS`
+ * binding goes through Miniflare's synchronous fetcher, whose worker-thread handshake can lose a reply
+ * under load and then stays out of step for the instance's life: cloudflare/workers-sdk#15552, fixed
+ * only in the 5.x betas. Seen once in a loaded `npm test` run.) A refusal comes back as the
+ * `ContractError` the publish path threw, from its JSON error.
+ */
+export async function publishOverAdminApi(mf: Miniflare, token: string, artifact: Artifact): Promise<{ created: boolean }> {
+  // The multipart body as bytes: Miniflare's own fetch does not take this runtime's FormData.
+  const form = new Request('http://form.invalid', { method: 'POST', body: artifactForm(artifact) });
+  const res = await fetchFrom(mf, `/v1/admin/models/${artifact.manifest.name}/versions`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': form.headers.get('Content-Type')! },
+    body: new Uint8Array(await form.arrayBuffer()),
+  });
+  const body = (await res.json()) as { created?: boolean; error?: { code: string; message: string } };
+  if (body.error) throw new ContractError(body.error.code, body.error.message);
+  if (!res.ok || typeof body.created !== 'boolean') throw new Error(`publish answered ${res.status}: ${JSON.stringify(body)}`);
+  return { created: body.created };
 }

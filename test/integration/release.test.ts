@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artifactForm } from '../core/artifact/upload.ts';
-import { serveNode, type NodeServer } from '../edge-server/adapters/node/serve.ts';
-import { createApp } from '../edge-server/app.ts';
-import { createMemoryStorage } from '../edge-server/memory-storage.ts';
-import { memoryWidget, signer, tinyArtifact } from '../edge-server/test-support.ts';
-import { type ProcessRun, runEdgeRecs } from '../test/support/cli.ts';
+import { artifactForm } from '../../core/artifact/upload.ts';
+import { serveNode, type NodeServer } from '../../edge-server/adapters/node/serve.ts';
+import { createApp } from '../../edge-server/app.ts';
+import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
+import { memoryWidget, signer, tinyArtifact } from '../support/edge-server/fixtures.ts';
+import { type ProcessRun, runEdgeRecs } from '../support/cli.ts';
 
 /**
  * A test runs up to five CLI processes. These commands load no tfjs (`cli.ts` imports the commands that

@@ -5,19 +5,19 @@
  */
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildArtifact } from '../core/artifact/artifact.ts';
-import { encodeNextSteps, type NextSteps } from '../core/artifact/next-steps.ts';
-import { generateKeyFile, type TrustedKey } from '../core/artifact/signing.ts';
-import type { ModelConfig } from '../core/model/config.ts';
-import { initWeights } from '../core/model/weights.ts';
-import { serveNode, type NodeServer } from '../edge-server/adapters/node/serve.ts';
-import { createApp } from '../edge-server/app.ts';
-import { createMemoryStorage } from '../edge-server/memory-storage.ts';
-import { publishArtifact } from '../edge-server/registry.ts';
-import { memoryWidget } from '../edge-server/test-support.ts';
-import { rejectedContractError } from '../test/support/contract-error.ts';
-import { choseNext, NO_NEXT_STEPS } from './next-steps.ts';
-import { fetchModel } from './runtime/model.ts';
+import { buildArtifact } from '../../core/artifact/artifact.ts';
+import { encodeNextSteps, type NextSteps } from '../../core/artifact/next-steps.ts';
+import { generateKeyFile, type TrustedKey } from '../../core/artifact/signing.ts';
+import type { ModelConfig } from '../../core/model/config.ts';
+import { initWeights } from '../../core/model/weights.ts';
+import { serveNode, type NodeServer } from '../../edge-server/adapters/node/serve.ts';
+import { createApp } from '../../edge-server/app.ts';
+import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
+import { publishArtifact } from '../../edge-server/registry.ts';
+import { memoryWidget } from '../support/edge-server/fixtures.ts';
+import { rejectedContractError } from '../support/contract-error.ts';
+import { choseNext, NO_NEXT_STEPS } from '../../widget/next-steps.ts';
+import { fetchModel } from '../../widget/runtime/model.ts';
 
 const table = (next: Array<[string, string[]]>): NextSteps => ({ window: 1, minUsers: 5, perItem: 20, next: new Map(next) });
 

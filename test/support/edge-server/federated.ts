@@ -1,10 +1,10 @@
 /** Fixtures for the federated tests: real encoded updates for the tiny test model. */
-import { encodeUpdate, type EncodeOptions } from '../../core/federated/codec.ts';
-import { paramShapes, type ModelConfig } from '../../core/model/config.ts';
-import { size } from '../../core/model/weights.ts';
-import { normal, rng } from '../../core/random.ts';
-import type { PeerOf } from '../peer.ts';
-import { TINY } from '../test-support.ts';
+import { encodeUpdate, type EncodeOptions } from '../../../core/federated/codec.ts';
+import { paramShapes, type ModelConfig } from '../../../core/model/config.ts';
+import { size } from '../../../core/model/weights.ts';
+import { normal, rng } from '../../../core/random.ts';
+import type { PeerOf } from '../../../edge-server/peer.ts';
+import { TINY } from './fixtures.ts';
 
 export interface TinyUpdate {
   model?: string;

@@ -9,17 +9,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createApp } from '../../app.ts';
-import { createFederation } from '../../federated/engine.ts';
-import { createAdmission } from '../../federated/admission.ts';
-import { openDiskAdmissionStore } from './admission-store.ts';
-import { nodePeer, trustedProxies } from './peer.ts';
-import { nodeRsaRaw } from './rsa-raw.ts';
-import { openDiskRoundStore } from './round-store.ts';
-import { serveNode } from './serve.ts';
-import { nodeTokenHash } from './token-hash.ts';
-import { openDiskStorage } from './storage.ts';
-import { widgetDir } from './widget-dir.ts';
+import { createApp } from '../../../edge-server/app.ts';
+import { createFederation } from '../../../edge-server/federated/engine.ts';
+import { createAdmission } from '../../../edge-server/federated/admission.ts';
+import { openDiskAdmissionStore } from '../../../edge-server/adapters/node/admission-store.ts';
+import { nodePeer, trustedProxies } from '../../../edge-server/adapters/node/peer.ts';
+import { nodeRsaRaw } from '../../../edge-server/adapters/node/rsa-raw.ts';
+import { openDiskRoundStore } from '../../../edge-server/adapters/node/round-store.ts';
+import { serveNode } from '../../../edge-server/adapters/node/serve.ts';
+import { nodeTokenHash } from '../../../edge-server/adapters/node/token-hash.ts';
+import { openDiskStorage } from '../../../edge-server/adapters/node/storage.ts';
+import { widgetDir } from '../../../edge-server/adapters/node/widget-dir.ts';
 
 const dir = process.argv[2]!;
 const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));

@@ -9,10 +9,10 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorker, startWorker } from '../edge-server/adapters/workers/test-support.ts';
-import { tinyArtifact } from '../edge-server/test-support.ts';
-import { readKeyFile, writeArtifactDir } from './artifact-fs.ts';
-import { childEnv, type ProcessRun, ROOT, runEdgeRecs } from '../test/support/cli.ts';
+import { bundleWorker, startWorker } from '../support/edge-server/workerd.ts';
+import { tinyArtifact } from '../support/edge-server/fixtures.ts';
+import { readKeyFile, writeArtifactDir } from '../../model-export/artifact-fs.ts';
+import { childEnv, type ProcessRun, ROOT, runEdgeRecs } from '../support/cli.ts';
 
 const TOKEN = 'keygen-test-token-0123456789';
 
