@@ -16,7 +16,7 @@ import { paramShapes, type ModelConfig } from '../core/model/config.ts';
 import { initWeights, size } from '../core/model/weights.ts';
 import { normal, rng } from '../core/random.ts';
 import { createApp } from '../edge-server/app.ts';
-import { createFederation } from '../edge-server/federated/engine.ts';
+import { createFederation } from '../edge-server/federated/federation.ts';
 import { memoryRoundStore } from '../edge-server/federated/store.ts';
 import { deviceAddress, testPeer, TEST_PEER_HEADER } from '../test/support/edge-server/federated.ts';
 import { tokenFor } from '../test/support/edge-server/tokens.ts';

@@ -19,7 +19,7 @@ import { catalogAdminRoutes, catalogRoutes } from './catalog/routes.ts';
 import { inlineCatalogParser, type CatalogParser } from './catalog/parse.ts';
 import { createMemoryCatalog, type CatalogStore } from './catalog/store.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
-import { hasMethods, optionError, type Fail } from './options.ts';
+import { hasMethods, optionError, type Fail } from '../core/options.ts';
 import type { PeerOf } from './peer.ts';
 import { checkRateLimit, type RateLimit } from './rate-limit.ts';
 import type { Storage } from './storage.ts';

@@ -7,7 +7,7 @@ import { createMemoryStorage } from '../memory-storage.ts';
 import { publishArtifact } from '../registry.ts';
 import { expectError, memoryWidget, signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
 import { createAdmission, memoryAdmissionStore, type AdmissionOptions, type AdmissionStore } from './admission.ts';
-import { createFederation } from './engine.ts';
+import { createFederation } from './federation.ts';
 import { memoryRoundStore } from './store.ts';
 import { clientToken, deviceAddress, TEST_PEER_HEADER, testPeer, tinyUpdate } from '../../test/support/edge-server/federated.ts';
 import { tokenFor, tryToken } from '../../test/support/edge-server/tokens.ts';

@@ -22,7 +22,7 @@ import { sourceHasher } from '../peer.ts';
 import { show } from '../../core/errors.ts';
 import { TOKEN_ISSUER_PATH } from '../../core/federated/admission-client.ts';
 import { ApiError } from '../errors.ts';
-import { optionError, type Fail } from '../options.ts';
+import { optionError, type Fail } from '../../core/options.ts';
 
 const { BlindRSAMode, Issuer, Origin, TokenRequest, TokenResponse, getPublicKeyBytes } = publicVerif;
 

@@ -3,6 +3,7 @@
  * (aggregated deltas out), and `GET /rounds` for the admin router (`/v1/admin/rounds`).
  */
 import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { VERSION_LABEL } from '../../core/artifact/manifest.ts';
 import { DELTA_MEDIA_TYPE, UPDATE_MEDIA_TYPE } from '../../core/federated/codec.ts';
 import { limitBody } from '../body.ts';
@@ -12,7 +13,9 @@ import { IMMUTABLE, noneMatch, quoteEtag } from '../http.ts';
 import { securedResponse, withApiSecurity } from '../security.ts';
 import { sourceKey, urlPeer, type PeerOf } from '../peer.ts';
 import type { Admission } from './admission.ts';
-import { CLIENT_TOKEN, tokenHash, type Federation } from './engine.ts';
+import { CLIENT_TOKEN, tokenHash } from './client-token.ts';
+import { FederationRefusal, type RefusalCode } from './errors.ts';
+import type { Federation } from './types.ts';
 
 export interface FederatedRouteOptions {
   /**
@@ -48,6 +51,35 @@ const UPDATE_TYPES = [UPDATE_MEDIA_TYPE, 'application/octet-stream'];
 const LATEST_CACHE = 'public, max-age=60, must-revalidate';
 /** Built once: the same header object on every receipt, so the CORS grant is merged into it once. */
 const RECEIPT_HEADERS = withApiSecurity({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+
+/** The HTTP status of each refusal of the federation. */
+const REFUSAL_STATUS: Record<RefusalCode, ContentfulStatusCode> = {
+  federation_disabled: 404,
+  unknown_model: 404,
+  stale_version: 409,
+  budget_exhausted: 409,
+  epsilon_daily_cap: 429,
+  rate_limited: 429,
+  source_share_exceeded: 429,
+  round_publishing: 503,
+  round_unavailable: 503,
+  delta_unavailable: 410,
+};
+
+/** A refusal of the federation as its HTTP answer (status, code, message, `Retry-After`); any other error as it is. */
+function answerFor(err: unknown): unknown {
+  if (!(err instanceof FederationRefusal)) return err;
+  return new ApiError(REFUSAL_STATUS[err.code], err.code, err.message, err.retryAfter === undefined ? {} : { 'Retry-After': String(err.retryAfter) });
+}
+
+/** The federation's answer to a call, its refusal thrown as the HTTP answer. */
+async function answered<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    throw answerFor(err);
+  }
+}
 
 /** `/v1/updates` and `/v1/models/:name/deltas`; `federation` undefined answers them as a server without federated learning. */
 export function federatedRoutes(federation: Federation | undefined, options: FederatedRouteOptions = {}, peer: PeerOf = urlPeer): Hono {
@@ -85,7 +117,7 @@ export function federatedRoutes(federation: Federation | undefined, options: Fed
         result = await federation!.submit({ bytes, tokenHash: await hashToken(c.req.header(CLIENT_TOKEN_HEADER)!), source: sourceKey(peer(c).address) });
       } catch (err) {
         await redemption?.release();
-        throw err;
+        throw answerFor(err);
       }
       if (result.duplicate) await redemption?.release();
       return securedResponse(JSON.stringify(result), result.duplicate ? 200 : 202, RECEIPT_HEADERS);
@@ -102,7 +134,7 @@ export function federatedRoutes(federation: Federation | undefined, options: Fed
       }
     }
     if (!federation) throw new ApiError(410, 'delta_unavailable', 'this server publishes no deltas: download the full model');
-    const result = await federation.delta(name, from!, to);
+    const result = await answered(federation.delta(name, from!, to));
     if (result.kind === 'current') return c.body(null, 204, { 'Cache-Control': LATEST_CACHE, 'X-Model-Version': result.version });
     const etag = quoteEtag(result.sha256);
     // Pinned to both versions the bytes never change; "to the current version" changes with each round.
@@ -125,12 +157,12 @@ export function roundsAdminRoutes(federation: Federation | undefined): Hono {
   routes.get('/rounds', async (c) => {
     const model = c.req.query('model');
     c.header('Cache-Control', 'no-store');
-    return c.json({ rounds: federation ? await federation.rounds(model) : [] });
+    return c.json({ rounds: federation ? await answered(federation.rounds(model)) : [] });
   });
   routes.get('/privacy-budget', async (c) => {
     const model = c.req.query('model');
     c.header('Cache-Control', 'no-store');
-    return c.json({ budgets: federation ? await federation.budget(model) : [] });
+    return c.json({ budgets: federation ? await answered(federation.budget(model)) : [] });
   });
   routes.post('/privacy-budget/:model/reset', async (c) => {
     if (!federation?.resetBudget) throw new ApiError(404, 'federation_disabled', 'this server runs no federated rounds');
@@ -138,7 +170,7 @@ export function roundsAdminRoutes(federation: Federation | undefined): Hono {
     const token = bearerToken(c);
     if (typeof token !== 'string') throw new ApiError(401, 'unauthorized', 'resetting the privacy budget needs an admin bearer token: Authorization: Bearer <token>');
     const by = `admin:${(await tokenHash(token)).slice(0, 12)}`;
-    const reset = await federation.resetBudget(c.req.param('model'), by);
+    const reset = await answered(federation.resetBudget(c.req.param('model'), by));
     c.header('Cache-Control', 'no-store');
     return c.json({ reset }, 200);
   });

@@ -21,7 +21,7 @@ import { publishArtifact } from '../registry.ts';
 import { memoryWidget, signer } from '../../test/support/edge-server/fixtures.ts';
 import { nodeRsaRaw } from '../adapters/node/rsa-raw.ts';
 import { createAdmission } from './admission.ts';
-import { createFederation } from './engine.ts';
+import { createFederation } from './federation.ts';
 import { memoryRoundStore } from './store.ts';
 import { clientToken, deviceAddress, testPeer, TEST_PEER_HEADER } from '../../test/support/edge-server/federated.ts';
 import { tokenFor } from '../../test/support/edge-server/tokens.ts';

@@ -9,7 +9,7 @@ import { openDiskStorage } from '../../edge-server/adapters/node/storage.ts';
 import { openDiskRoundStore } from '../../edge-server/adapters/node/round-store.ts';
 import { nodeTokenHash } from '../../edge-server/adapters/node/token-hash.ts';
 import { createApp } from '../../edge-server/app.ts';
-import { createFederation } from '../../edge-server/federated/engine.ts';
+import { createFederation } from '../../edge-server/federated/federation.ts';
 import { createAdmission } from '../../edge-server/federated/admission.ts';
 import { openDiskAdmissionStore } from '../../edge-server/adapters/node/admission-store.ts';
 import { nodeRsaRaw } from '../../edge-server/adapters/node/rsa-raw.ts';

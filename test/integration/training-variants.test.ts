@@ -14,7 +14,7 @@ import type { ModelConfig } from '../../core/model/config.ts';
 import { initWeights } from '../../core/model/weights.ts';
 import { serveNode, type NodeServer } from '../../edge-server/adapters/node/serve.ts';
 import { createApp } from '../../edge-server/app.ts';
-import { createFederation } from '../../edge-server/federated/engine.ts';
+import { createFederation } from '../../edge-server/federated/federation.ts';
 import { memoryRoundStore } from '../../edge-server/federated/store.ts';
 import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
 import { publishArtifact } from '../../edge-server/registry.ts';

@@ -29,7 +29,7 @@ import { createApp } from '../../edge-server/app.ts';
 import { createMemoryAnalytics } from '../../edge-server/analytics/memory.ts';
 import type { AnalyticsStore } from '../../edge-server/analytics/store.ts';
 import { createMemoryCatalog, catalogJson, type CatalogStore } from '../../edge-server/catalog/store.ts';
-import { createFederation } from '../../edge-server/federated/engine.ts';
+import { createFederation } from '../../edge-server/federated/federation.ts';
 import { memoryRoundStore, type RoundStore } from '../../edge-server/federated/store.ts';
 import { clientToken, tinyUpdate } from '../support/edge-server/federated.ts';
 import { createMemoryStorage } from '../../edge-server/memory-storage.ts';

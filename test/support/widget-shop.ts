@@ -20,7 +20,7 @@ import type { ModelConfig } from '../../core/model/config.ts';
 import { initWeights } from '../../core/model/weights.ts';
 import { createApp } from '../../edge-server/app.ts';
 import { catalogJson, createMemoryCatalog } from '../../edge-server/catalog/store.ts';
-import { createFederation } from '../../edge-server/federated/engine.ts';
+import { createFederation } from '../../edge-server/federated/federation.ts';
 import { createAdmission } from '../../edge-server/federated/admission.ts';
 import { nodeRsaRaw } from '../../edge-server/adapters/node/rsa-raw.ts';
 import { memoryRoundStore } from '../../edge-server/federated/store.ts';

@@ -21,7 +21,7 @@ import { openDiskAnalytics } from './analytics-store.ts';
 import { workerCatalogParser } from './catalog-parser.ts';
 import { openDiskCatalog } from './catalog-store.ts';
 import { openDiskAdminSessions } from './admin-sessions.ts';
-import { createFederation } from '../../federated/engine.ts';
+import { createFederation } from '../../federated/federation.ts';
 import { createAdmission, type AdmissionOptions } from '../../federated/admission.ts';
 import { openDiskAdmissionStore } from './admission-store.ts';
 import { nodeRsaRaw } from './rsa-raw.ts';

@@ -25,7 +25,7 @@ import { isAbsolute } from 'node:path';
 import { show } from '../../../core/errors.ts';
 import { CORS_POLICY } from '../../app.ts';
 import { IMMUTABLE } from '../../http.ts';
-import { optionError, type Fail } from '../../options.ts';
+import { optionError, type Fail } from '../../../core/options.ts';
 import { API_SECURITY_HEADERS, exactOrigin } from '../../security.ts';
 import { blobsRoot } from './storage.ts';
 

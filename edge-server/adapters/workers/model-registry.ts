@@ -13,7 +13,7 @@ import { applyChange, parseChange, type ModelChange, type PublishRelease } from 
 import { publishArtifact } from '../../registry.ts';
 import type { MetaStore, ModelRecord, Storage } from '../../storage.ts';
 import { popularityStore } from '../../analytics/popularity.ts';
-import type { BudgetSummary, DeltaResult, RoundSummary, SubmitResult } from '../../federated/engine.ts';
+import type { BudgetSummary, DeltaResult, RoundSummary, SubmitResult } from '../../federated/types.ts';
 import type { BudgetReset } from '../../federated/store.ts';
 import { workersAnalytics } from './analytics.ts';
 import { readWorkerConfig, type WorkerVars } from './config.ts';

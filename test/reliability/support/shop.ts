@@ -15,7 +15,7 @@ import { sha256Hex } from '../../../core/artifact/bytes.ts';
 import type { TrustedKey } from '../../../core/artifact/signing.ts';
 import { createApp } from '../../../edge-server/app.ts';
 import { catalogJson, createMemoryCatalog } from '../../../edge-server/catalog/store.ts';
-import { createFederation } from '../../../edge-server/federated/engine.ts';
+import { createFederation } from '../../../edge-server/federated/federation.ts';
 import { memoryRoundStore } from '../../../edge-server/federated/store.ts';
 import { createAdmission } from '../../../edge-server/federated/admission.ts';
 import { nodeRsaRaw } from '../../../edge-server/adapters/node/rsa-raw.ts';

@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createApp } from '../../../edge-server/app.ts';
-import { createFederation } from '../../../edge-server/federated/engine.ts';
+import { createFederation } from '../../../edge-server/federated/federation.ts';
 import { createAdmission } from '../../../edge-server/federated/admission.ts';
 import { openDiskAdmissionStore } from '../../../edge-server/adapters/node/admission-store.ts';
 import { nodePeer, trustedProxies } from '../../../edge-server/adapters/node/peer.ts';

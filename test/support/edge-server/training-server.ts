@@ -16,7 +16,7 @@ import { normal, rng } from '../../../core/random.ts';
 import { nodeRsaRaw } from '../../../edge-server/adapters/node/rsa-raw.ts';
 import { createApp } from '../../../edge-server/app.ts';
 import { createAdmission } from '../../../edge-server/federated/admission.ts';
-import { createFederation } from '../../../edge-server/federated/engine.ts';
+import { createFederation } from '../../../edge-server/federated/federation.ts';
 import { memoryRoundStore } from '../../../edge-server/federated/store.ts';
 import { createMemoryStorage } from '../../../edge-server/memory-storage.ts';
 import { publishArtifact } from '../../../edge-server/registry.ts';

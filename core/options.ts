@@ -4,7 +4,7 @@
  * bad option is a `TypeError` whose message starts with the factory's name, so a stack-less log line
  * still says which call was wrong.
  */
-import { isRecord } from '../core/errors.ts';
+import { isRecord } from './errors.ts';
 
 /**
  * Throws one option error. Declare it with this type (`const fail: Fail = ...`): TypeScript treats a call
