@@ -22,8 +22,8 @@ import { deviceAddress, testPeer, TEST_PEER_HEADER } from '../test/support/edge-
 import { tokenFor } from '../test/support/edge-server/tokens.ts';
 import { createAdmission } from '../edge-server/federated/admission.ts';
 import { nodeRsaRaw } from '../edge-server/adapters/node/rsa-raw.ts';
-import { createMemoryStorage } from '../edge-server/memory-storage.ts';
-import { publishArtifact } from '../edge-server/registry.ts';
+import { createMemoryStorage } from '../edge-server/models/memory-storage.ts';
+import { publishArtifact } from '../edge-server/models/registry.ts';
 
 const DEMO: ModelConfig = { numItems: 240, dim: 32, blocks: 1, heads: 1, maxLen: 50 };
 const BEAUTY: ModelConfig = { numItems: 12101, dim: 64, blocks: 2, heads: 1, maxLen: 50 };

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { runNodeServer, type NodeDemo } from '../edge-server/adapters/node/main.ts';
 import { catalogJson } from '../edge-server/catalog/store.ts';
-import { currentManifest, publishArtifact } from '../edge-server/registry.ts';
+import { currentManifest, publishArtifact } from '../edge-server/models/registry.ts';
 
 /**
  * The demo's rounds: 20 devices, a cohort far too small for any privacy guarantee (the admin rounds list

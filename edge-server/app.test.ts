@@ -8,9 +8,9 @@ import { parseManifest } from '../core/artifact/manifest.ts';
 import type { TrustedKey } from '../core/artifact/signing.ts';
 import { ContractError } from '../core/errors.ts';
 import { createApp, type AppOptions } from './app.ts';
-import { createMemoryStorage } from './memory-storage.ts';
-import { publishArtifact } from './registry.ts';
-import type { Storage } from './storage.ts';
+import { createMemoryStorage } from './models/memory-storage.ts';
+import { publishArtifact } from './models/registry.ts';
+import type { Storage } from './models/storage.ts';
 import { expectError, memoryWidget, signer, tinyArtifact } from '../test/support/edge-server/fixtures.ts';
 
 const LOADER_JS = 'import("./assets/model-Bx3kP9aQ.js")';

@@ -7,18 +7,18 @@ import { fromBase64 } from '../core/artifact/bytes.ts';
 import type { TrustedKey } from '../core/artifact/signing.ts';
 import { isRecord, show } from '../core/errors.ts';
 import { FEDERATED_LEARNING_HEADER } from '../core/federated/codec.ts';
-import { deliveryRoutes } from './delivery.ts';
-import { handleError, handleNotFound } from './errors.ts';
+import { deliveryRoutes } from './models/delivery.ts';
+import { handleError, handleNotFound } from './middleware/errors.ts';
 import { createAdmission } from './federated/admission.ts';
 import { admissionRoutes } from './federated/admission-routes.ts';
 import type { Federation } from './federated/types.ts';
 import { CLIENT_TOKEN_HEADER, federatedRoutes, roundsAdminRoutes, type FederatedRouteOptions } from './federated/routes.ts';
 import { checkOperations, installOperations, type OperationsOptions } from './operations.ts';
 import { hasMethods, optionError, type Fail } from '../core/options.ts';
-import { urlPeer, type PeerOf } from './peer.ts';
-import { corsHeaders, exactOrigin, securityHeaders, type CorsOptions } from './security.ts';
-import type { Storage } from './storage.ts';
-import { widgetRoutes, type WidgetFiles } from './widget-files.ts';
+import { urlPeer, type PeerOf } from './middleware/peer.ts';
+import { corsHeaders, exactOrigin, securityHeaders, type CorsOptions } from './middleware/security.ts';
+import type { Storage } from './models/storage.ts';
+import { widgetRoutes, type WidgetFiles } from './models/widget-files.ts';
 
 export interface AppOptions extends OperationsOptions {
   /**

@@ -20,9 +20,9 @@ import { inlineCatalogParser, type CatalogParser } from './catalog/parse.ts';
 import { createMemoryCatalog, type CatalogStore } from './catalog/store.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import { hasMethods, optionError, type Fail } from '../core/options.ts';
-import type { PeerOf } from './peer.ts';
-import { checkRateLimit, type RateLimit } from './rate-limit.ts';
-import type { Storage } from './storage.ts';
+import type { PeerOf } from './middleware/peer.ts';
+import { checkRateLimit, type RateLimit } from './middleware/rate-limit.ts';
+import type { Storage } from './models/storage.ts';
 
 export interface AnalyticsOptions {
   /**

@@ -15,8 +15,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { utf8 } from '../../core/artifact/bytes.ts';
 import { show } from '../../core/errors.ts';
-import { ApiError } from '../errors.ts';
-import { sourceKey, type PeerOf } from '../peer.ts';
+import { ApiError } from '../middleware/errors.ts';
+import { sourceKey, type PeerOf } from '../middleware/peer.ts';
 import { memoryAdminSessions, type AdminSessions } from './sessions.ts';
 
 /** RFC 6750 `b64token` syntax; at least 16 characters so a guessable word is never an admin token. */

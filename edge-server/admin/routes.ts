@@ -13,9 +13,9 @@ import { Hono } from 'hono';
 import { MODEL_NAME, parseManifest } from '../../core/artifact/manifest.ts';
 import { ContractError } from '../../core/errors.ts';
 import { parseJson } from '../../core/json.ts';
-import { limitBody, readJson, requireMediaType } from '../body.ts';
-import { ApiError } from '../errors.ts';
-import type { ModelRecord, Storage } from '../storage.ts';
+import { limitBody, readJson, requireMediaType } from '../middleware/body.ts';
+import { ApiError } from '../middleware/errors.ts';
+import type { ModelRecord, Storage } from '../models/storage.ts';
 import { CHANGE_STATUS, parseChange, type ModelChange, type RegistryWriter } from './registry-ops.ts';
 
 /** Small JSON bodies (promote, canary): a kilobyte more than they ever need. */

@@ -6,7 +6,7 @@
  * and this module gives the in-memory one and the rules all of them share.
  */
 import { hasMethods, optionError } from '../../core/options.ts';
-import { rateLimiter, type RateLimit } from '../rate-limit.ts';
+import { rateLimiter, type RateLimit } from '../middleware/rate-limit.ts';
 
 export interface AdminSessions {
   /** Records session `id` as live until `expires` (Unix seconds), ending the oldest ones past `SESSION_LIMITS.sessions`. */

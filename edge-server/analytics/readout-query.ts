@@ -6,7 +6,7 @@
  * bounded by the closed sets of placements, copy variants and published versions).
  */
 import { COPY_KINDS, PLACEMENTS, TOKEN } from '../../core/analytics.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../middleware/errors.ts';
 import { metricsReadout, type MetricsReadout } from './readout.ts';
 import type { AnalyticsStore } from './store.ts';
 

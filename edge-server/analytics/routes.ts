@@ -10,11 +10,11 @@
 import { Hono } from 'hono';
 import { METRICS_LIMITS, parseMetricsBatch, TOKEN } from '../../core/analytics.ts';
 import { MODEL_NAME } from '../../core/artifact/manifest.ts';
-import { limitBody, readJson, requireMediaType } from '../body.ts';
-import { ApiError } from '../errors.ts';
-import { sourceKey, type PeerOf } from '../peer.ts';
-import { rateLimiter, type RateLimit } from '../rate-limit.ts';
-import type { MetaStore } from '../storage.ts';
+import { limitBody, readJson, requireMediaType } from '../middleware/body.ts';
+import { ApiError } from '../middleware/errors.ts';
+import { sourceKey, type PeerOf } from '../middleware/peer.ts';
+import { rateLimiter, type RateLimit } from '../middleware/rate-limit.ts';
+import type { MetaStore } from '../models/storage.ts';
 import { computePopular, parseBestsellerIds } from './popularity.ts';
 import { readReadout } from './readout-query.ts';
 import type { AnalyticsStore } from './store.ts';

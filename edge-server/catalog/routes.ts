@@ -6,10 +6,10 @@
 import { Hono } from 'hono';
 import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { verifyCatalogBytes } from '../../core/catalog-signature.ts';
-import { limitBody, requireMediaType } from '../body.ts';
-import { ApiError } from '../errors.ts';
+import { limitBody, requireMediaType } from '../middleware/body.ts';
+import { ApiError } from '../middleware/errors.ts';
 import { feedFormatOf } from './feed-format.ts';
-import { noneMatch, quoteEtag } from '../http.ts';
+import { noneMatch, quoteEtag } from '../middleware/http.ts';
 import type { CatalogParser } from './parse.ts';
 import type { CatalogStore } from './store.ts';
 

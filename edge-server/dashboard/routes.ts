@@ -13,10 +13,10 @@ import { isRecord } from '../../core/errors.ts';
 import { bearerToken, hasSession, SESSION_COOKIE, SESSION_SECONDS, type AdminAuth } from '../admin/auth.ts';
 import { readReadout } from '../analytics/readout-query.ts';
 import type { AnalyticsStore } from '../analytics/store.ts';
-import { limitBody, readText } from '../body.ts';
-import { ApiError } from '../errors.ts';
-import { sourceKey, type PeerOf } from '../peer.ts';
-import type { Storage } from '../storage.ts';
+import { limitBody, readText } from '../middleware/body.ts';
+import { ApiError } from '../middleware/errors.ts';
+import { sourceKey, type PeerOf } from '../middleware/peer.ts';
+import type { Storage } from '../models/storage.ts';
 import { loginPage, dashboardPage, type PrivacyBudget, type Round } from './page.ts';
 
 /** No script, no outside resources: the page is HTML, inline SVG and one style element. */

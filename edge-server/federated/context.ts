@@ -1,7 +1,7 @@
 /** What the parts of one federation share: its settings, stores, key, clocks and budget. */
 import type { KeyFile, TrustedKey } from '../../core/artifact/signing.ts';
 import type { ResolvedFederationSettings } from '../../core/federated/settings.ts';
-import type { Storage } from '../storage.ts';
+import type { Storage } from '../models/storage.ts';
 import type { PrivacyBudget } from './budget.ts';
 import type { TokenDayLimit } from './limits.ts';
 import type { RoundStore } from './store.ts';

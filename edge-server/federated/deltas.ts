@@ -6,7 +6,7 @@
 import { sha256Hex, type Bytes } from '../../core/artifact/bytes.ts';
 import { decodeVersionDelta, encodeVersionDelta, type WeightDelta } from '../../core/federated/codec.ts';
 import { composeDeltas } from '../../core/federated/delta.ts';
-import type { Storage } from '../storage.ts';
+import type { Storage } from '../models/storage.ts';
 import { FederationRefusal, unknownModel } from './errors.ts';
 import type { ModelState } from './state.ts';
 import type { RoundRecord } from './store.ts';

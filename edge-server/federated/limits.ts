@@ -3,7 +3,7 @@
  * share by (`maxSourceShare`), and the updates one client token may send per rolling day
  * (`maxUpdatesPerDay`).
  */
-import { sourceHasher } from '../peer.ts';
+import { sourceHasher } from '../middleware/peer.ts';
 import { DAY_MS } from './budget.ts';
 import type { ModelState } from './state.ts';
 import type { RoundStore } from './store.ts';

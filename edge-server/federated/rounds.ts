@@ -7,7 +7,7 @@
  */
 import { canonicalJson, utf8 } from '../../core/artifact/bytes.ts';
 import { manifestFiles, parseManifest } from '../../core/artifact/manifest.ts';
-import { currentManifest, publishArtifact } from '../registry.ts';
+import { currentManifest, publishArtifact } from '../models/registry.ts';
 import { aggregateRound } from './aggregate-round.ts';
 import type { FederationContext } from './context.ts';
 import { index, sourceOf, type ModelState } from './state.ts';

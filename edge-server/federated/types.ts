@@ -6,7 +6,7 @@
 import type { Bytes } from '../../core/artifact/bytes.ts';
 import type { KeyFile, TrustedKey } from '../../core/artifact/signing.ts';
 import type { FederationSettings } from '../../core/federated/settings.ts';
-import type { Storage } from '../storage.ts';
+import type { Storage } from '../models/storage.ts';
 import type { BudgetReset, RoundRecord, RoundStore } from './store.ts';
 
 /**
@@ -44,7 +44,7 @@ export interface SubmitInput {
   /** `tokenHash(clientToken)`: the raw token never reaches the engine. */
   tokenHash: string;
   /**
-   * The network source the update came from: `sourceKey(peer.address)` (`edge-server/peer.ts`). Never
+   * The network source the update came from: `sourceKey(peer.address)` (`edge-server/middleware/peer.ts`). Never
    * stored: the engine keeps only a keyed hash of it per round (`StoredUpdate.source`).
    */
   source: string;

@@ -14,8 +14,8 @@ import { createAdmission } from '../../edge-server/federated/admission.ts';
 import { openDiskAdmissionStore } from '../../edge-server/adapters/node/admission-store.ts';
 import { nodeRsaRaw } from '../../edge-server/adapters/node/rsa-raw.ts';
 import { describeContract } from './suite.ts';
-import { publishArtifact } from '../../edge-server/registry.ts';
-import type { Storage } from '../../edge-server/storage.ts';
+import { publishArtifact } from '../../edge-server/models/registry.ts';
+import type { Storage } from '../../edge-server/models/storage.ts';
 import { testPeer } from '../support/edge-server/federated.ts';
 import { memoryWidget } from '../support/edge-server/fixtures.ts';
 

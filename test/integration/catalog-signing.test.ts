@@ -13,7 +13,7 @@ import { parseCatalog, type Catalog } from '../../core/catalog.ts';
 import { parseCatalogText } from '../../core/catalog-text.ts';
 import { serveNode, type NodeServer } from '../../edge-server/adapters/node/serve.ts';
 import { createApp } from '../../edge-server/app.ts';
-import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
+import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
 import { memoryWidget } from '../support/edge-server/fixtures.ts';
 import { runEdgeRecs, type ProcessRun } from '../support/cli.ts';
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyFile, TrustedKey } from '../../core/artifact/signing.ts';
 import { serveNode, type NodeServer } from '../../edge-server/adapters/node/serve.ts';
 import { createApp } from '../../edge-server/app.ts';
-import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
+import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
 import { memoryWidget, signer, tinyArtifact } from '../support/edge-server/fixtures.ts';
 import { writeArtifactDir } from '../../model-export/artifact-fs.ts';
 import { type ProcessRun, runEdgeRecs } from '../support/cli.ts';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactForm } from '../../core/artifact/upload.ts';
 import { serveNode, type NodeServer } from '../../edge-server/adapters/node/serve.ts';
 import { createApp } from '../../edge-server/app.ts';
-import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
+import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
 import { memoryWidget, signer, tinyArtifact } from '../support/edge-server/fixtures.ts';
 import { type ProcessRun, runEdgeRecs } from '../support/cli.ts';
 

@@ -16,8 +16,8 @@ import { serveNode, type NodeServer } from '../../edge-server/adapters/node/serv
 import { createApp } from '../../edge-server/app.ts';
 import { createFederation } from '../../edge-server/federated/federation.ts';
 import { memoryRoundStore } from '../../edge-server/federated/store.ts';
-import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
-import { publishArtifact } from '../../edge-server/registry.ts';
+import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
+import { publishArtifact } from '../../edge-server/models/registry.ts';
 import { memoryWidget } from '../support/edge-server/fixtures.ts';
 import type { Engine } from '../../widget/engine.ts';
 

@@ -32,9 +32,9 @@ import { createMemoryCatalog, catalogJson, type CatalogStore } from '../../edge-
 import { createFederation } from '../../edge-server/federated/federation.ts';
 import { memoryRoundStore, type RoundStore } from '../../edge-server/federated/store.ts';
 import { clientToken, tinyUpdate } from '../support/edge-server/federated.ts';
-import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
-import { publishArtifact } from '../../edge-server/registry.ts';
-import type { Storage } from '../../edge-server/storage.ts';
+import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
+import { publishArtifact } from '../../edge-server/models/registry.ts';
+import type { Storage } from '../../edge-server/models/storage.ts';
 import { memoryWidget, signer, tinyArtifact, TINY } from '../support/edge-server/fixtures.ts';
 import { nodeRsaRaw } from '../../edge-server/adapters/node/rsa-raw.ts';
 import { createAdmission } from '../../edge-server/federated/admission.ts';

@@ -16,7 +16,7 @@ import { loadOrCreateKeyFile, readKeyFile } from './key-file.ts';
 import { nodePeer, trustedProxies } from './peer.ts';
 import { createApp } from '../../app.ts';
 import type { CatalogStore } from '../../catalog/store.ts';
-import type { Storage } from '../../storage.ts';
+import type { Storage } from '../../models/storage.ts';
 import { openDiskAnalytics } from './analytics-store.ts';
 import { workerCatalogParser } from './catalog-parser.ts';
 import { openDiskCatalog } from './catalog-store.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../app.ts';
-import { API_SECURITY_HEADERS } from '../../security.ts';
+import { API_SECURITY_HEADERS } from '../../middleware/security.ts';
 import { freePort } from '../../../test/support/free-port.ts';
 import { expectError, memoryWidget } from '../../../test/support/edge-server/fixtures.ts';
 import { nginxFrontConfig } from './nginx-front.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RoundRecord, StoredUpdate } from '../../federated/store.ts';
 import { clientToken, deviceAddress, tinyUpdate } from '../../../test/support/edge-server/federated.ts';
-import { publishArtifact } from '../../registry.ts';
+import { publishArtifact } from '../../models/registry.ts';
 import { signer, tinyArtifact } from '../../../test/support/edge-server/fixtures.ts';
 import { killHard, startFixtureServer } from '../../../test/support/edge-server/fixture-process.ts';
 import { openDiskRoundStore } from './round-store.ts';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { sha256Hex, type Bytes } from '../../../core/artifact/bytes.ts';
 import { MODEL_NAME } from '../../../core/artifact/manifest.ts';
 import { ContractError, isRecord } from '../../../core/errors.ts';
-import type { ModelRecord, Storage } from '../../storage.ts';
+import type { ModelRecord, Storage } from '../../models/storage.ts';
 import { writeFileAtomic } from './durable-file.ts';
 
 const SHA256 = /^[0-9a-f]{64}$/;

@@ -20,13 +20,13 @@ import { MODEL_NAME } from '../../../core/artifact/manifest.ts';
 import type { KeyFile, TrustedKey } from '../../../core/artifact/signing.ts';
 import { ContractError, isRecord, show } from '../../../core/errors.ts';
 import { peekUpdate } from '../../../core/federated/codec.ts';
-import { ApiError } from '../../errors.ts';
+import { ApiError } from '../../middleware/errors.ts';
 import { resolveFederationSettings } from '../../../core/federated/settings.ts';
 import { FederationRefusal, unknownModel, type RefusalCode } from '../../federated/errors.ts';
 import { createFederation } from '../../federated/federation.ts';
 import type { BudgetSummary, DeltaResult, Federation, FederationOptions, ItemCountsSink, RoundSummary, SubmitResult } from '../../federated/types.ts';
 import { newRoundKey, type BudgetReset, type RoundRecord, type RoundStore, type StoredUpdate } from '../../federated/store.ts';
-import type { Storage } from '../../storage.ts';
+import type { Storage } from '../../models/storage.ts';
 
 /** The vars and bindings federated learning reads. */
 export interface FederatedEnv {

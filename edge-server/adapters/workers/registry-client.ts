@@ -6,8 +6,8 @@ import type { DurableObjectNamespace, R2Bucket } from '@cloudflare/workers-types
 import { MODEL_NAME } from '../../../core/artifact/manifest.ts';
 import { ContractError } from '../../../core/errors.ts';
 import type { ModelChange, PublishRelease, RegistryWriter } from '../../admin/registry-ops.ts';
-import type { PublishResult } from '../../registry.ts';
-import type { MetaStore, ModelRecord, Storage } from '../../storage.ts';
+import type { PublishResult } from '../../models/registry.ts';
+import type { MetaStore, ModelRecord, Storage } from '../../models/storage.ts';
 import type { ModelRegistry } from './model-registry.ts';
 import { r2BlobStore, type ArtifactUpload, type ChangeOutcome, type PublishOutcome } from './storage.ts';
 

@@ -13,8 +13,8 @@ import type { DurableObjectStorage, R2Bucket } from '@cloudflare/workers-types/l
 import { sha256Hex, type Bytes } from '../../../core/artifact/bytes.ts';
 import { MODEL_NAME, type Manifest } from '../../../core/artifact/manifest.ts';
 import { ContractError } from '../../../core/errors.ts';
-import type { PublishResult } from '../../registry.ts';
-import type { BlobStore, MetaStore, ModelRecord } from '../../storage.ts';
+import type { PublishResult } from '../../models/registry.ts';
+import type { BlobStore, MetaStore, ModelRecord } from '../../models/storage.ts';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 /** Blobs share the bucket with what later issues store (e.g. accepted updates), under their own prefix. */

@@ -18,7 +18,7 @@ import { openDiskRoundStore } from '../../../edge-server/adapters/node/round-sto
 import { openDiskStorage } from '../../../edge-server/adapters/node/storage.ts';
 import { clientToken, deviceAddress, tinyUpdate } from '../../support/edge-server/federated.ts';
 import { tokenFor } from '../../support/edge-server/tokens.ts';
-import { publishArtifact } from '../../../edge-server/registry.ts';
+import { publishArtifact } from '../../../edge-server/models/registry.ts';
 import { signer, tinyArtifact } from '../../support/edge-server/fixtures.ts';
 
 /** A data directory with a published base version and the fixture's config. */

@@ -3,7 +3,7 @@ import { encodeUpdate, type EncodeOptions } from '../../../core/federated/codec.
 import { paramShapes, type ModelConfig } from '../../../core/model/config.ts';
 import { size } from '../../../core/model/weights.ts';
 import { normal, rng } from '../../../core/random.ts';
-import type { PeerOf } from '../../../edge-server/peer.ts';
+import type { PeerOf } from '../../../edge-server/middleware/peer.ts';
 import { TINY } from './fixtures.ts';
 
 export interface TinyUpdate {

@@ -3,7 +3,7 @@ import { buildArtifact, type Artifact } from '../../../core/artifact/artifact.ts
 import { generateKeyFile, type KeyFile, type TrustedKey } from '../../../core/artifact/signing.ts';
 import type { ModelConfig } from '../../../core/model/config.ts';
 import { initWeights } from '../../../core/model/weights.ts';
-import type { WidgetFile, WidgetFiles } from '../../../edge-server/widget-files.ts';
+import type { WidgetFile, WidgetFiles } from '../../../edge-server/models/widget-files.ts';
 import { expect } from 'vitest';
 
 export const TINY: ModelConfig = { numItems: 5, dim: 4, blocks: 1, heads: 1, maxLen: 3 };

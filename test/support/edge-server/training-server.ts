@@ -18,8 +18,8 @@ import { createApp } from '../../../edge-server/app.ts';
 import { createAdmission } from '../../../edge-server/federated/admission.ts';
 import { createFederation } from '../../../edge-server/federated/federation.ts';
 import { memoryRoundStore } from '../../../edge-server/federated/store.ts';
-import { createMemoryStorage } from '../../../edge-server/memory-storage.ts';
-import { publishArtifact } from '../../../edge-server/registry.ts';
+import { createMemoryStorage } from '../../../edge-server/models/memory-storage.ts';
+import { publishArtifact } from '../../../edge-server/models/registry.ts';
 
 export const FED_ITEMS = Array.from({ length: 30 }, (_, i) => `p${i + 1}`);
 const MODEL: ModelConfig = { numItems: FED_ITEMS.length, dim: 8, blocks: 1, heads: 1, maxLen: 10 };

@@ -1,11 +1,11 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { sha256Hex } from '../core/artifact/bytes.ts';
-import type { Manifest } from '../core/artifact/manifest.ts';
-import { ContractError } from '../core/errors.ts';
+import { sha256Hex } from '../../core/artifact/bytes.ts';
+import type { Manifest } from '../../core/artifact/manifest.ts';
+import { ContractError } from '../../core/errors.ts';
 import { createMemoryStorage } from './memory-storage.ts';
 import { currentManifest, publishArtifact, type CurrentManifest } from './registry.ts';
-import { signer, tinyArtifact } from '../test/support/edge-server/fixtures.ts';
-import { rejectedContractError } from '../test/support/contract-error.ts';
+import { signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
+import { rejectedContractError } from '../../test/support/contract-error.ts';
 
 const rejection = (promise: Promise<unknown>): Promise<ContractError> => rejectedContractError(promise);
 

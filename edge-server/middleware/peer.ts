@@ -6,7 +6,7 @@
  * `CF-Connecting-IP` on Workers. Web-standard APIs only.
  */
 import type { Context } from 'hono';
-import { toHex, utf8 } from '../core/artifact/bytes.ts';
+import { toHex, utf8 } from '../../core/artifact/bytes.ts';
 
 export interface Peer {
   /** The client's IP address as the network gives it, or `null` where the runtime cannot tell (e.g. `app.request` in a test). */

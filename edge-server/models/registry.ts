@@ -2,10 +2,10 @@
  * The model registry: publishing verified artifacts into a `Storage` and finding the version to serve.
  * Runtime-neutral (Web-standard APIs only), so every adapter and the admin API share one publish path.
  */
-import { canonicalJson, sha256Hex, utf8, type Bytes } from '../core/artifact/bytes.ts';
-import { manifestFiles, parseManifest, type FileRef, type Manifest } from '../core/artifact/manifest.ts';
-import { verifyManifest, type TrustedKey } from '../core/artifact/signing.ts';
-import { ContractError } from '../core/errors.ts';
+import { canonicalJson, sha256Hex, utf8, type Bytes } from '../../core/artifact/bytes.ts';
+import { manifestFiles, parseManifest, type FileRef, type Manifest } from '../../core/artifact/manifest.ts';
+import { verifyManifest, type TrustedKey } from '../../core/artifact/signing.ts';
+import { ContractError } from '../../core/errors.ts';
 import type { ModelRecord, Storage } from './storage.ts';
 
 export interface PublishOptions {

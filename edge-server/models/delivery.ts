@@ -4,13 +4,13 @@
  * blob's SHA-256 itself, so caches and CDNs in between need no trust.
  */
 import { Hono } from 'hono';
-import type { TrustedKey } from '../core/artifact/signing.ts';
-import { FEDERATED_LEARNING_HEADER } from '../core/federated/codec.ts';
-import { ApiError } from './errors.ts';
-import { IMMUTABLE, ifRangeHolds, noneMatch, parseRange, quoteEtag } from './http.ts';
-import { canaryBucket, servedVersion } from './admin/registry-ops.ts';
+import type { TrustedKey } from '../../core/artifact/signing.ts';
+import { FEDERATED_LEARNING_HEADER } from '../../core/federated/codec.ts';
+import { ApiError } from '../middleware/errors.ts';
+import { IMMUTABLE, ifRangeHolds, noneMatch, parseRange, quoteEtag } from '../middleware/http.ts';
+import { canaryBucket, servedVersion } from '../admin/registry-ops.ts';
 import { currentManifest } from './registry.ts';
-import { apiResponse, securedResponse, withApiSecurity } from './security.ts';
+import { apiResponse, securedResponse, withApiSecurity } from '../middleware/security.ts';
 import type { Storage } from './storage.ts';
 
 /**

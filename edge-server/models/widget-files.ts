@@ -1,8 +1,8 @@
 /** `GET /widget/*`: the built widget (loader, lazy chunks, wasm) from whatever source the runtime has. */
 import { Hono } from 'hono';
-import { sha256Hex } from '../core/artifact/bytes.ts';
-import { ApiError } from './errors.ts';
-import { IMMUTABLE, asBytes, noneMatch, quoteEtag } from './http.ts';
+import { sha256Hex } from '../../core/artifact/bytes.ts';
+import { ApiError } from '../middleware/errors.ts';
+import { IMMUTABLE, asBytes, noneMatch, quoteEtag } from '../middleware/http.ts';
 
 /** One built widget file. */
 export interface WidgetFile {

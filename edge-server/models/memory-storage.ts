@@ -1,4 +1,4 @@
-import { sha256Hex, type Bytes } from '../core/artifact/bytes.ts';
+import { sha256Hex, type Bytes } from '../../core/artifact/bytes.ts';
 import type { ModelRecord, Storage } from './storage.ts';
 
 /**

@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { describe, expect, it } from 'vitest';
-import { createApp } from './app.ts';
-import { createMemoryStorage } from './memory-storage.ts';
-import { publishArtifact } from './registry.ts';
+import { createApp } from '../app.ts';
+import { createMemoryStorage } from '../models/memory-storage.ts';
+import { publishArtifact } from '../models/registry.ts';
 import { API_SECURE_HEADER_OPTIONS, API_SECURITY_HEADERS, apiResponse, corsHeaders, securityHeaders } from './security.ts';
-import { memoryWidget, signer, tinyArtifact } from '../test/support/edge-server/fixtures.ts';
+import { memoryWidget, signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
 
 /** The headers a response carries, names lowercased, as a plain object. */
 const headersOf = (res: Response): Record<string, string> => Object.fromEntries(res.headers.entries());

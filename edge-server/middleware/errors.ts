@@ -5,7 +5,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ContractError } from '../core/errors.ts';
+import { ContractError } from '../../core/errors.ts';
 
 /** An HTTP error with a stable machine-readable `code` (and any headers the status calls for). */
 export class ApiError extends HTTPException {

@@ -3,7 +3,7 @@
  * `adapters/node` keeps it on disk, `memory-storage.ts` in memory, and a Workers adapter can back it
  * with R2 (blobs) and KV or D1 (meta).
  */
-import type { Bytes } from '../core/artifact/bytes.ts';
+import type { Bytes } from '../../core/artifact/bytes.ts';
 
 /**
  * Immutable bytes addressed by their SHA-256. Content addressing makes every blob cacheable forever

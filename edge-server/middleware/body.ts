@@ -1,9 +1,9 @@
 /** Request bodies: a size limit enforced before anything is parsed, and JSON read into a 4xx on failure. */
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { utf8 } from '../core/artifact/bytes.ts';
-import { ContractError } from '../core/errors.ts';
-import { parseJson } from '../core/json.ts';
+import { utf8 } from '../../core/artifact/bytes.ts';
+import { ContractError } from '../../core/errors.ts';
+import { parseJson } from '../../core/json.ts';
 import { ApiError } from './errors.ts';
 
 /**

@@ -1,5 +1,5 @@
 /** HTTP caching and range semantics (RFC 9110 §13, §14), shared by every route that serves bytes. */
-import type { Bytes } from '../core/artifact/bytes.ts';
+import type { Bytes } from '../../core/artifact/bytes.ts';
 
 /** Content-addressed bytes never change, so caches may keep them for a year without asking again. */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
