@@ -4,7 +4,7 @@
  * bad option is a `TypeError` whose message starts with the factory's name, so a stack-less log line
  * still says which call was wrong.
  */
-import { isRecord } from './errors.ts';
+import { isRecord, show } from './errors.ts';
 
 /**
  * Throws one option error. Declare it with this type (`const fail: Fail = ...`): TypeScript treats a call
@@ -26,4 +26,11 @@ export function optionError(factory: string): Fail {
 /** Whether `value` is an object with a function under each of `names`: how a store or hook passed as an option is recognised. */
 export function hasMethods(value: unknown, names: readonly string[]): boolean {
   return isRecord(value) && names.every((n) => typeof value[n] === 'function');
+}
+
+/** A positive integer option (`name`: how the factory calls it), or `fallback` when unset. @throws through `fail` otherwise. */
+export function positiveInt(fail: Fail, value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) fail(`${name} must be a positive integer (got ${show(value)})`);
+  return value;
 }

@@ -383,7 +383,7 @@ describe('runtime neutrality', () => {
       }
     }
     // The walk reaches the nested feature folders, not only the top one.
-    for (const folder of ['edge-server/', 'edge-server/federated/', 'edge-server/adapters/workers/', 'core/', 'core/federated/']) {
+    for (const folder of ['edge-server/', 'edge-server/models/', 'edge-server/middleware/', 'edge-server/federated/', 'edge-server/adapters/workers/', 'core/', 'core/federated/']) {
       expect(seen.some((f) => f.startsWith(folder) && !f.slice(folder.length).includes('/')), folder).toBe(true);
     }
     expect(seen.some((f) => f.startsWith('edge-server/adapters/node/'))).toBe(false);

@@ -10,7 +10,7 @@ import { ApiError } from '../middleware/errors.ts';
 import { metricsReadout, type MetricsReadout } from './readout.ts';
 import type { AnalyticsStore } from './store.ts';
 
-export const READOUT_LIMITS = {
+const READOUT_LIMITS = {
   /** Days a read-out sums by default: four whole weeks, ending today (UTC). */
   defaultDays: 28,
   /** Most days one read-out sums (a quarter); older ranges are read with `?to=`. */

@@ -5,15 +5,18 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { VERSION_LABEL } from '../../core/artifact/manifest.ts';
+import { isRecord } from '../../core/errors.ts';
+import { hasMethods, optionError, type Fail } from '../../core/options.ts';
 import { DELTA_MEDIA_TYPE, UPDATE_MEDIA_TYPE } from '../../core/federated/codec.ts';
 import { limitBody } from '../middleware/body.ts';
 import { bearerToken } from '../admin/auth.ts';
 import { ApiError } from '../middleware/errors.ts';
 import { IMMUTABLE, noneMatch, quoteEtag } from '../middleware/http.ts';
 import { securedResponse, withApiSecurity } from '../middleware/security.ts';
-import { sourceKey, urlPeer, type PeerOf } from '../middleware/peer.ts';
-import type { Admission } from './admission.ts';
-import { CLIENT_TOKEN, tokenHash } from './client-token.ts';
+import { sourceKey, type PeerOf } from '../middleware/peer.ts';
+import { createAdmission, type Admission } from './admission.ts';
+import { admissionRoutes } from './admission-routes.ts';
+import { CLIENT_TOKEN, CLIENT_TOKEN_HEADER, tokenHash } from './client-token.ts';
 import { FederationRefusal, type RefusalCode } from './errors.ts';
 import type { Federation } from './types.ts';
 
@@ -45,8 +48,6 @@ export interface FederatedRouteOptions {
   admission?: Admission | false;
 }
 
-/** Header carrying the device's anonymous client token: random, rotated daily by the device, never tied to a user. */
-export const CLIENT_TOKEN_HEADER = 'X-Client-Token';
 const UPDATE_TYPES = [UPDATE_MEDIA_TYPE, 'application/octet-stream'];
 const LATEST_CACHE = 'public, max-age=60, must-revalidate';
 /** Built once: the same header object on every receipt, so the CORS grant is merged into it once. */
@@ -81,13 +82,15 @@ async function answered<T>(call: Promise<T>): Promise<T> {
   }
 }
 
-/** `/v1/updates` and `/v1/models/:name/deltas`; `federation` undefined answers them as a server without federated learning. */
-export function federatedRoutes(federation: Federation | undefined, options: FederatedRouteOptions = {}, peer: PeerOf = urlPeer): Hono {
+const fail: Fail = optionError('createApp');
+
+/** `/updates` and `/models/:name/deltas`; `federation` undefined answers them as a server without federated learning. */
+function updateRoutes(federation: Federation | undefined, options: FederatedRouteOptions, peer: PeerOf): Hono {
   const maxBytes = options.maxUpdateBytes ?? 256 * 1024;
-  if (!Number.isInteger(maxBytes) || maxBytes < 1024) throw new TypeError(`createApp: federated.maxUpdateBytes must be an integer >= 1024 (got ${String(maxBytes)})`);
+  if (!Number.isInteger(maxBytes) || maxBytes < 1024) fail(`federated.maxUpdateBytes must be an integer >= 1024 (got ${String(maxBytes)})`);
   const hashToken = options.hashToken ?? tokenHash;
   const admission = options.admission || null;
-  if (typeof hashToken !== 'function') throw new TypeError('createApp: federated.hashToken must be a function (token) => hex digest');
+  if (typeof hashToken !== 'function') fail('federated.hashToken must be a function (token) => hex digest');
   const routes = new Hono();
 
   routes.post(
@@ -174,5 +177,33 @@ export function roundsAdminRoutes(federation: Federation | undefined): Hono {
     c.header('Cache-Control', 'no-store');
     return c.json({ reset }, 200);
   });
+  return routes;
+}
+
+/** The `federated` option of `createApp`: a federation (`createFederation`) and how its routes take updates. */
+export type FederatedOptions = { federation: Federation } & FederatedRouteOptions;
+
+/**
+ * The federated feature: `/v1/federated/tokens` (admission), `POST /v1/updates`,
+ * `GET /v1/models/:name/deltas`, and with a federation, behind the admin guard, `/v1/admin/rounds` and
+ * `/v1/admin/privacy-budget`. Without `federated` the routes answer as a server without federated
+ * learning. Checks its options once, here. `peer`: the source per-source limits count by.
+ * @throws TypeError naming the first invalid option.
+ */
+export function federatedRoutes({ federated, peer }: { federated: FederatedOptions | undefined; peer: PeerOf }): Hono {
+  if (federated !== undefined && !(isRecord(federated) && hasMethods(federated.federation, ['submit', 'delta', 'rounds']))) {
+    fail('federated must be { federation: createFederation(...) }');
+  }
+  const admissionOption: unknown = federated?.admission;
+  if (admissionOption !== undefined && admissionOption !== false && !hasMethods(admissionOption, ['directory', 'issue', 'redeem'])) {
+    fail('federated.admission must be createAdmission(...) or false');
+  }
+  // Admission is on wherever federation is, unless the operator passed `admission: false`.
+  const admission = federated ? (federated.admission === false ? null : (federated.admission ?? createAdmission())) : null;
+  const routes = new Hono();
+  routes.route('/v1', admissionRoutes(admission, peer, federated !== undefined));
+  routes.route('/v1', updateRoutes(federated?.federation, { ...federated, admission: admission ?? false }, peer));
+  // Absent without a federation, so the dashboard can say rounds are not available here.
+  if (federated) routes.route('/v1/admin', roundsAdminRoutes(federated.federation));
   return routes;
 }

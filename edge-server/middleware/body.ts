@@ -32,7 +32,7 @@ export function limitBody(maxBytes: number, message = `the request body is over 
 }
 
 /** The media type of the request, lowercased, without parameters ('' when none). */
-export function mediaType(c: Context): string {
+function mediaType(c: Context): string {
   return (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
 }
 

@@ -7,6 +7,7 @@
  */
 import type { Context } from 'hono';
 import { toHex, utf8 } from '../../core/artifact/bytes.ts';
+import { optionError } from '../../core/options.ts';
 
 export interface Peer {
   /** The client's IP address as the network gives it, or `null` where the runtime cannot tell (e.g. `app.request` in a test). */
@@ -22,7 +23,13 @@ export type PeerOf = (c: Context) => Peer;
 export const urlPeer: PeerOf = (c) => ({ address: null, secure: new URL(c.req.url).protocol === 'https:' });
 
 /** The key of the source every request without a known address shares. */
-export const UNKNOWN_SOURCE = 'unknown';
+/** Checks the `peer` option of `createApp`; default `urlPeer`. @throws TypeError when it is not a function. */
+export function checkPeer(peer: unknown = urlPeer): PeerOf {
+  if (typeof peer !== 'function') optionError('createApp')('peer must be a function (c) => { address, secure }');
+  return peer as PeerOf;
+}
+
+const UNKNOWN_SOURCE = 'unknown';
 
 /**
  * The network source an address belongs to, as per-source limits count it: an IPv4 address as is

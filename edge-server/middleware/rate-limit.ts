@@ -8,6 +8,7 @@
  * anyway (a source unseen for `burst / perSecond` seconds is full again). So memory stays bounded however
  * many addresses send, and many addresses get many buckets, as they would with any per-source limit.
  */
+import type { Fail } from '../../core/options.ts';
 
 export interface RateLimit {
   /** Tokens a bucket refills per second. */
@@ -69,19 +70,20 @@ export function rateLimiter(limit: RateLimit, now: () => number = Date.now): Rat
 }
 
 /**
- * Checks a `RateLimit` option (`name` is how messages call it) and fills in `defaults`.
+ * Checks a `RateLimit` option (`name` is how messages call it) and fills in `defaults`; `fail` throws the
+ * factory's option error (`optionError`).
  * @throws TypeError naming the field and the valid range.
  */
-export function checkRateLimit(value: unknown, name: string, defaults: RateLimit): RateLimit {
+export function checkRateLimit(value: unknown, name: string, defaults: RateLimit, fail: Fail): RateLimit {
   if (value === undefined) return defaults;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`${name} must be { perSecond?, burst?, sources? }`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`${name} must be { perSecond?, burst?, sources? }`);
   const raw = value as Record<string, unknown>;
   const unknown = Object.keys(raw).find((k) => !['perSecond', 'burst', 'sources'].includes(k));
-  if (unknown !== undefined) throw new TypeError(`${name}.${unknown} is not an option; choose from perSecond, burst, sources`);
+  if (unknown !== undefined) fail(`${name}.${unknown} is not an option; choose from perSecond, burst, sources`);
   const positive = (key: keyof RateLimit, integer: boolean): number => {
     const v = raw[key] ?? defaults[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
-      throw new TypeError(`${name}.${key} must be a positive ${integer ? 'integer' : 'number'} (got ${JSON.stringify(v)})`);
+      fail(`${name}.${key} must be a positive ${integer ? 'integer' : 'number'} (got ${JSON.stringify(v)})`);
     }
     return v;
   };

@@ -7,6 +7,10 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
+import { show } from '../../core/errors.ts';
+import { FEDERATED_LEARNING_HEADER } from '../../core/federated/codec.ts';
+import { optionError, type Fail } from '../../core/options.ts';
+import { CLIENT_TOKEN_HEADER } from '../federated/client-token.ts';
 
 /**
  * What Hono's `secureHeaders` sets with the API options below (the test checks they stay equal). API
@@ -169,4 +173,35 @@ export function corsHeaders(options: CorsOptions): MiddlewareHandler {
       else c.res.headers.set(name, value);
     }
   };
+}
+
+/** Methods and headers a shop page's widget uses cross-origin: reads, conditional and ranged. */
+export const CORS_POLICY: Omit<CorsOptions, 'origins'> = {
+  // POST: the widget's metric batches (`/v1/metrics`).
+  allowMethods: ['GET', 'HEAD', 'POST'],
+  // X-Canary-Bucket: the widget's once-per-session draw that keeps a shopper on one side of a canary.
+  // X-Client-Token: the anonymous, daily-rotated token a federated update (`/v1/updates`) carries.
+  // Authorization: the Privacy Pass token an update spends (RFC 9577 `PrivateToken`).
+  allowHeaders: ['If-None-Match', 'If-Range', 'Range', 'Content-Type', 'X-Canary-Bucket', CLIENT_TOKEN_HEADER, 'Authorization'],
+  // Not CORS-safelisted, yet the widget needs them to revalidate, resume and report its version.
+  // X-Federated-Learning: whether the widget may upload updates at all (`FEDERATED_LEARNING_HEADER`).
+  // WWW-Authenticate: the token challenge of a 401 from `/v1/updates`.
+  exposeHeaders: ['ETag', 'X-Model-Version', 'Content-Range', 'Accept-Ranges', 'X-Delta-From', 'Retry-After', FEDERATED_LEARNING_HEADER, 'WWW-Authenticate'],
+  maxAge: 600,
+};
+
+/**
+ * The CORS middleware for the shop origins of `createApp`'s `allowedOrigins` (`CORS_POLICY`), or null
+ * for none (same-origin only). Checks the origins once, here.
+ * @throws TypeError naming the first origin that is not an exact origin.
+ */
+export function shopCors(allowedOrigins: unknown = []): MiddlewareHandler | null {
+  const fail: Fail = optionError('createApp');
+  if (!Array.isArray(allowedOrigins)) fail('allowedOrigins must be an array of origins');
+  const origins = allowedOrigins.map((origin: unknown, i) => {
+    const exact = exactOrigin(origin);
+    if (exact === null) fail(`allowedOrigins[${i}] must be an origin like "https://shop.example" (scheme, host and port; no path or trailing "/"; got ${show(origin)})`);
+    return exact;
+  });
+  return origins.length > 0 ? corsHeaders({ origins, ...CORS_POLICY }) : null;
 }

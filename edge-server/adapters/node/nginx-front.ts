@@ -23,7 +23,7 @@
  */
 import { isAbsolute } from 'node:path';
 import { show } from '../../../core/errors.ts';
-import { CORS_POLICY } from '../../app.ts';
+import { CORS_POLICY } from '../../middleware/security.ts';
 import { IMMUTABLE } from '../../middleware/http.ts';
 import { optionError, type Fail } from '../../../core/options.ts';
 import { API_SECURITY_HEADERS, exactOrigin } from '../../middleware/security.ts';

@@ -92,7 +92,7 @@ const BATCH = 128;
  * The round store of one Durable Object (one model). Each `put` is atomic and durable before the
  * Object's reply leaves (its output gate), which is what "stored before the 202" needs.
  */
-export function durableRoundStore(storage: DurableObjectStorage): RoundStore {
+function durableRoundStore(storage: DurableObjectStorage): RoundStore {
   return {
     async load() {
       const rounds = [...(await storage.list<RoundRecord>({ prefix: ROUND })).values()];

@@ -22,7 +22,7 @@ function registryFor(models: DurableObjectNamespace<ModelRegistry>, name: string
  * every adapter. To publish, use `publishToRegistry`, which runs the whole read-modify-write inside the
  * Object.
  */
-export function registryMetaStore(models: DurableObjectNamespace<ModelRegistry>): MetaStore {
+function registryMetaStore(models: DurableObjectNamespace<ModelRegistry>): MetaStore {
   return {
     async getModel(name) {
       // No record can exist for such a name: answer without starting an Object for it.
