@@ -150,5 +150,13 @@ export function runNodeServer(argv: readonly string[], demo?: NodeDemo): void {
   });
 }
 
-// Run as a script (not imported, as `demo/main.ts` imports it).
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) runNodeServer(process.argv.slice(2));
+/** Whether this module is the script node was started with (not imported, as `demo/main.ts` imports it). */
+function isScript(): boolean {
+  try {
+    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isScript()) runNodeServer(process.argv.slice(2));
