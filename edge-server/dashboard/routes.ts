@@ -53,7 +53,7 @@ function page(c: Context, html: string, status: 200 | 401 | 403 | 429 = 200): Re
   return c.html(html, status, { 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
 }
 
-/** Rounds from the federated engine's `GET /v1/admin/rounds`; empty when it is absent or answers otherwise. */
+/** Rounds from the federation's `GET /v1/admin/rounds`; empty when it is absent or answers otherwise. */
 async function readRounds(c: Context, fetch: DashboardSettings['fetch']): Promise<{ rounds: Round[]; available: boolean }> {
   const headers = new Headers();
   for (const name of ['Authorization', 'Cookie']) {

@@ -93,7 +93,7 @@ export async function closeRound(ctx: FederationContext, model: string, st: Mode
   index(st, cohort);
 }
 
-/** The round's updates as stored, read back from the round store (the engine keeps no bytes in memory). */
+/** The round's updates as stored, read back from the round store (the federation keeps no bytes in memory). */
 async function storedBytes(store: RoundStore, model: string, batch: readonly PendingUpdate[]): Promise<Uint8Array[]> {
   const stored = new Map((await store.load(model)).pending.map((u) => [u.seq, u]));
   return batch.map((u) => {

@@ -29,7 +29,7 @@ export interface FederatedRouteOptions {
    */
   maxUpdateBytes?: number;
   /**
-   * Turns a client token into the form the engine stores and rate-limits by: the first 32 hex digits
+   * Turns a client token into the form the federation stores and rate-limits by: the first 32 hex digits
    * of its SHA-256. Default `tokenHash` (`crypto.subtle`, every runtime). A runtime with a synchronous
    * SHA-256 passes it here: Node's `crypto.subtle.digest` goes through the thread pool and costs more
    * per call than the rest of an upload's validation (the Node adapter passes `createHash`). Must give

@@ -41,11 +41,11 @@ export interface FederationOptions extends FederationSettings {
 
 export interface SubmitInput {
   bytes: Uint8Array;
-  /** `tokenHash(clientToken)`: the raw token never reaches the engine. */
+  /** `tokenHash(clientToken)`: the raw token never reaches the federation. */
   tokenHash: string;
   /**
    * The network source the update came from: `sourceKey(peer.address)` (`edge-server/middleware/peer.ts`). Never
-   * stored: the engine keeps only a keyed hash of it per round (`StoredUpdate.source`).
+   * stored: the federation keeps only a keyed hash of it per round (`StoredUpdate.source`).
    */
   source: string;
 }
