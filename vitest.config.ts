@@ -31,6 +31,8 @@ export default defineConfig({
             'test/node/**/*.test.ts',
             'test/reliability/**/*.test.ts',
             'test/abuse/**/*.test.ts',
+            'test/contract/**/*.test.ts',
+            'test/integration/**/*.test.ts',
           ],
           // tfjs on the CPU backend of a 2-core machine: a model forward pass or a training step can take
           // seconds, above vitest's 5 s default.

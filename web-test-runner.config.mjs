@@ -119,8 +119,8 @@ async function forward(ctx, app) {
 
 /**
  * A second real edge server for the on-device training tests (`widget/training/training.browser.test.ts`),
- * under `/fed/`: `widget/training/test-server.ts` runs `createApp` with federated learning on (rounds of 2
- * updates) and a tiny signed model, so a widget upload really goes through the intake and closes rounds.
+ * under `/fed/`: `test/support/edge-server/training-server.ts` runs `createApp` with federated learning
+ * on (rounds of 2 updates) and a tiny signed model, so a widget upload really goes through the intake and closes rounds.
  * Apart from the loader tests' server, so their state (keys, versions) is not changed by rounds.
  * @returns {import('@web/dev-server-core').Middleware}
  */
@@ -129,7 +129,7 @@ function federatedServerMiddleware() {
   let server;
   return async (ctx, next) => {
     if (!ctx.path.startsWith('/fed/')) return next();
-    server ??= tsImport('./widget/training/test-server.ts', import.meta.url).then((m) => m.startFederatedTestServer());
+    server ??= tsImport('./test/support/edge-server/training-server.ts', import.meta.url).then((m) => m.startFederatedTestServer());
     await forward(ctx, await server);
   };
 }

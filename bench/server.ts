@@ -34,7 +34,7 @@ import { initWeights, size } from '../core/model/weights.ts';
 import { normal, rng } from '../core/random.ts';
 import { nginxFrontConfig } from '../edge-server/adapters/node/nginx-front.ts';
 import { openDiskStorage } from '../edge-server/adapters/node/storage.ts';
-import { publishArtifact } from '../edge-server/registry.ts';
+import { publishArtifact } from '../edge-server/models/registry.ts';
 import { freePort } from '../test/support/free-port.ts';
 
 /** The widget benchmark's model size: a 12k-item catalog, SASRec 2 blocks, dim 64, uint8 as shipped. */

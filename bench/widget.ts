@@ -30,8 +30,8 @@ import { initWeights } from '../core/model/weights.ts';
 import { widgetDir } from '../edge-server/adapters/node/widget-dir.ts';
 import { createApp } from '../edge-server/app.ts';
 import { catalogJson, createMemoryCatalog } from '../edge-server/catalog/store.ts';
-import { createMemoryStorage } from '../edge-server/memory-storage.ts';
-import { publishArtifact } from '../edge-server/registry.ts';
+import { createMemoryStorage } from '../edge-server/models/memory-storage.ts';
+import { publishArtifact } from '../edge-server/models/registry.ts';
 import { LOADER_BUDGET_BYTES } from '../widget/budget.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, SOFTWARE_GPU_ARGS } from '../test/support/chromium.ts';
 

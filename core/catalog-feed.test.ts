@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { thrownContractError } from '../test/support/contract-error.ts';
 import type { Catalog } from './catalog.ts';
-import { feedFormatOf, parseFeedPrice, parseMerchantFeed, parseTsvFeed, parseXmlFeed } from './catalog-feed.ts';
+import { parseFeedPrice, parseMerchantFeed, parseTsvFeed, parseXmlFeed } from './catalog-feed.ts';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
 const refusal = (fn: () => unknown): string => thrownContractError(fn, 'bad_catalog').message;
@@ -210,15 +210,7 @@ describe('parseXmlFeed', () => {
   });
 });
 
-describe('parseMerchantFeed and feedFormatOf', () => {
-  it('picks the format from a Content-Type', () => {
-    expect(feedFormatOf('text/tab-separated-values; charset=utf-8')).toBe('tsv');
-    expect(feedFormatOf('text/tsv')).toBe('tsv');
-    for (const t of ['application/xml', 'text/xml; charset=UTF-8', 'application/rss+xml', 'application/atom+xml']) expect(feedFormatOf(t)).toBe('xml');
-    expect(feedFormatOf('application/json')).toBeNull();
-    expect(feedFormatOf(undefined)).toBeNull();
-  });
-
+describe('parseMerchantFeed', () => {
   it('gives the same products for the same feed in TSV and XML', () => {
     const fromXml = parseMerchantFeed(rssFeed(ITEM_TV), 'xml', { now: NOW });
     const fromTsv = parseMerchantFeed(

@@ -481,14 +481,3 @@ export function parseXmlFeed(text: string, options: FeedOptions = {}): Catalog {
 export function parseMerchantFeed(text: string, format: FeedFormat, options: FeedOptions = {}): Catalog {
   return format === 'xml' ? parseXmlFeed(text, options) : parseTsvFeed(text, options);
 }
-
-/**
- * The feed format a `Content-Type` names: `text/tab-separated-values` (or `text/tsv`) -> tsv;
- * `application/xml`, `text/xml`, `application/rss+xml`, `application/atom+xml` -> xml; anything else null.
- */
-export function feedFormatOf(contentType: string | undefined): FeedFormat | null {
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type === 'text/tab-separated-values' || type === 'text/tsv') return 'tsv';
-  if (/^(application|text)\/((rss|atom)\+)?xml$/.test(type)) return 'xml';
-  return null;
-}

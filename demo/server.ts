@@ -6,7 +6,7 @@
  * the same routes run on Node and Workers.
  */
 import { Hono, type Context } from 'hono';
-import { ApiError, handleError } from '../edge-server/errors.ts';
+import { ApiError, handleError } from '../edge-server/middleware/errors.ts';
 import { shopPage } from './app/template.ts';
 import { demoCatalog } from './catalog.ts';
 import { DEMO_CATEGORIES } from './categories.ts';

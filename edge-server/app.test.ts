@@ -8,10 +8,10 @@ import { parseManifest } from '../core/artifact/manifest.ts';
 import type { TrustedKey } from '../core/artifact/signing.ts';
 import { ContractError } from '../core/errors.ts';
 import { createApp, type AppOptions } from './app.ts';
-import { createMemoryStorage } from './memory-storage.ts';
-import { publishArtifact } from './registry.ts';
-import type { Storage } from './storage.ts';
-import { expectError, memoryWidget, signer, tinyArtifact } from './test-support.ts';
+import { createMemoryStorage } from './models/memory-storage.ts';
+import { publishArtifact } from './models/registry.ts';
+import type { Storage } from './models/storage.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from '../test/support/edge-server/fixtures.ts';
 
 const LOADER_JS = 'import("./assets/model-Bx3kP9aQ.js")';
 const widget = memoryWidget({
@@ -361,7 +361,7 @@ describe('runtime neutrality', () => {
    * Node only, so they may use it.
    */
   const ROOTS = [new URL('../core/', import.meta.url), new URL('./', import.meta.url)];
-  const SKIPPED = /(^|\/)adapters\/node\/|\.test\.ts$|(^|\/)test-support\.ts$/;
+  const SKIPPED = /(^|\/)adapters\/node\/|\.test\.ts$/;
   /** Every module specifier a source names: static and dynamic imports, re-exports, side-effect imports. */
   const specifiers = (source: string): string[] =>
     [...source.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]!);
@@ -383,7 +383,7 @@ describe('runtime neutrality', () => {
       }
     }
     // The walk reaches the nested feature folders, not only the top one.
-    for (const folder of ['edge-server/', 'edge-server/federated/', 'edge-server/adapters/workers/', 'core/', 'core/federated/']) {
+    for (const folder of ['edge-server/', 'edge-server/models/', 'edge-server/middleware/', 'edge-server/federated/', 'edge-server/adapters/workers/', 'core/', 'core/federated/']) {
       expect(seen.some((f) => f.startsWith(folder) && !f.slice(folder.length).includes('/')), folder).toBe(true);
     }
     expect(seen.some((f) => f.startsWith('edge-server/adapters/node/'))).toBe(false);

@@ -1,30 +1,28 @@
 /**
  * The edge server as one Hono app on Web-standard APIs only (no `node:*`): each runtime adapter brings
- * its storage and widget files and serves `createApp(...)`.
+ * its storage and widget files and serves `createApp(...)`. Each feature (folder) checks its own options
+ * when its routes are built; this file only composes them.
  */
 import { Hono } from 'hono';
-import type { AdminSessions } from './admin/sessions.ts';
-import { fromBase64 } from '../core/artifact/bytes.ts';
+import { isRecord } from '../core/errors.ts';
+import { optionError } from '../core/options.ts';
+import { adminAccess, requireAdmin, type AdminAccessOptions } from './admin/auth.ts';
+import { modelAdminRoutes, type ModelAdminOptions } from './admin/routes.ts';
+import { analyticsRoutes } from './analytics/routes.ts';
+import { popularityStore } from './analytics/popularity.ts';
+import { analyticsSettings, type AnalyticsOptions } from './analytics/settings.ts';
+import { catalogRoutes, type CatalogOptions } from './catalog/routes.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
+import { federatedRoutes, type FederatedOptions } from './federated/routes.ts';
+import { handleError, handleNotFound } from './middleware/errors.ts';
+import { checkPeer, type PeerOf } from './middleware/peer.ts';
+import { securityHeaders, shopCors } from './middleware/security.ts';
+import { checkStorage, checkTrustedKeys, modelRoutes, widgetFileRoutes } from './models/routes.ts';
+import type { Storage } from './models/storage.ts';
+import type { WidgetFiles } from './models/widget-files.ts';
 import type { TrustedKey } from '../core/artifact/signing.ts';
-import { isRecord, show } from '../core/errors.ts';
-import { FEDERATED_LEARNING_HEADER } from '../core/federated/codec.ts';
-import { deliveryRoutes } from './delivery.ts';
-import { handleError, handleNotFound } from './errors.ts';
-import { createAdmission } from './federated/admission.ts';
-import { admissionRoutes } from './federated/admission-routes.ts';
-import type { Federation } from './federated/engine.ts';
-import { CLIENT_TOKEN_HEADER, federatedRoutes, roundsAdminRoutes, type FederatedRouteOptions } from './federated/routes.ts';
-import type { RegistryWriter } from './admin/registry-ops.ts';
-import type { CatalogParser } from './catalog/parse.ts';
-import type { CatalogStore } from './catalog/store.ts';
-import { checkOperations, installOperations, type AnalyticsOptions } from './operations.ts';
-import { hasMethods, optionError, type Fail } from './options.ts';
-import { urlPeer, type PeerOf } from './peer.ts';
-import { corsHeaders, exactOrigin, securityHeaders, type CorsOptions } from './security.ts';
-import type { Storage } from './storage.ts';
-import { widgetRoutes, type WidgetFiles } from './widget-files.ts';
 
-export interface AppOptions {
+export interface AppOptions extends AdminAccessOptions, ModelAdminOptions, CatalogOptions {
   /**
    * Where models live. Required: the adapter decides durability (`openDiskStorage(dir)` in Node,
    * `createMemoryStorage()` in tests).
@@ -54,59 +52,11 @@ export interface AppOptions {
    */
   mount?: (app: Hono) => void;
   /**
-   * Bearer tokens that unlock `/v1/admin/*` and `/dashboard`, compared in constant time. Default `[]`:
-   * the admin API and dashboard answer 404, so a server nobody set up for administration has none.
-   * Each 16-512 characters of A-Z a-z 0-9 - . _ ~ + / (RFC 6750 syntax); several allow a rotation.
-   * @example [process.env.EDGE_RECS_ADMIN_TOKEN] // e.g. made by `openssl rand -hex 24`
-   */
-  adminTokens?: readonly string[];
-  /**
    * Aggregate analytics: where counters are kept, the read-out's suppression threshold, the trending
    * half-life. Default: in-memory store, k = 10, 7 days (see `AnalyticsOptions`).
    * @example { store: await openDiskAnalytics('.edge-recs/analytics'), suppressBelow: 20 }
    */
   analytics?: AnalyticsOptions;
-  /**
-   * Where the catalog served at `/v1/catalog` is kept. Default: in memory (gone on restart); adapters
-   * pass a durable one (`openDiskCatalog(dir)` on Node, R2 on Workers).
-   * @example await openDiskCatalog('.edge-recs/catalog')
-   */
-  catalog?: CatalogStore;
-  /**
-   * How admin writes (publish, promote, rollback, canary) reach the model records. Default:
-   * `localRegistry(storage, trustedKeys)`, in this process. The Workers adapter routes them to each
-   * model's Durable Object, the single writer of its record there.
-   * @example { publish: (a) => publishToRegistry(env.MODELS, a), change: (n, c) => changeInRegistry(env.MODELS, n, c) }
-   */
-  registry?: RegistryWriter;
-  /**
-   * Largest artifact upload (`POST /v1/admin/models/:name/versions`), in bytes. Default 64 MiB: a
-   * 12k-item uint8 model is about 1 MB, so this leaves room while bounding what one request can buffer.
-   * @example 256 * 1024 * 1024
-   */
-  maxArtifactBytes?: number;
-  /**
-   * Largest catalog upload (`PUT /v1/admin/catalog`), in bytes. Default 64 MiB: a 100k-product XML feed
-   * is about 50 MB.
-   * @example 16 * 1024 * 1024
-   */
-  maxCatalogBytes?: number;
-  /**
-   * Most products a catalog upload may hold (feed items, TSV rows, JSON products). Default 200,000
-   * (`MAX_CATALOG_ITEMS`): twice a large shop's range, while bounding what one upload makes the server
-   * parse and keep and every widget download. A feed over it is refused with 400 `too_many_items` as
-   * soon as its item number `maxCatalogItems + 1` is read.
-   * @example 500_000
-   */
-  maxCatalogItems?: number;
-  /**
-   * Where a catalog upload is parsed and checked. Default: inline, in the request's own task (right on
-   * Workers, where each request has its own CPU budget). The Node adapter passes
-   * `workerCatalogParser()` (`adapters/node/catalog-parser.ts`), a worker thread, so a 100k-product feed
-   * does not pause `/healthz` and every other request for the seconds it takes.
-   * @example parseCatalog: workerCatalogParser()
-   */
-  parseCatalog?: CatalogParser;
   /**
    * Federated learning: `POST /v1/updates` and `GET /v1/models/:name/deltas`. Default: off (updates
    * answer 404 `federation_disabled`, deltas 410 "take the full model"), since a federation needs its
@@ -115,7 +65,7 @@ export interface AppOptions {
    * trending list.
    * @example federated: { federation: createFederation({ storage, rounds, signingKey }), maxUpdateBytes: 65536 }
    */
-  federated?: { federation: Federation } & FederatedRouteOptions;
+  federated?: FederatedOptions;
   /**
    * Who sent a request: the client address per-source limits count by, and whether it came over TLS
    * (the dashboard's `Secure` cookie). The adapter knows: `nodePeer(trustedProxies(['127.0.0.1']))` on
@@ -124,114 +74,68 @@ export interface AppOptions {
    * @example peer: nodePeer(trustedProxies(['127.0.0.1']))
    */
   peer?: PeerOf;
-  /**
-   * Where dashboard sessions and wrong admin tokens per source are kept: a logout ends its session for
-   * every process or isolate that shares this store. Default: this process's memory (a restart ends
-   * every session). Node's `main.ts` keeps sessions in the data directory (`openDiskAdminSessions`),
-   * Workers in a Durable Object (`durableAdminSessions`).
-   * @example adminSessions: await openDiskAdminSessions('.edge-recs/admin-sessions')
-   */
-  adminSessions?: AdminSessions;
-}
-
-/** Methods and headers a shop page's widget uses cross-origin: reads, conditional and ranged. */
-export const CORS_POLICY: Omit<CorsOptions, 'origins'> = {
-  // POST: the widget's metric batches (`/v1/metrics`).
-  allowMethods: ['GET', 'HEAD', 'POST'],
-  // X-Canary-Bucket: the widget's once-per-session draw that keeps a shopper on one side of a canary.
-  // X-Client-Token: the anonymous, daily-rotated token a federated update (`/v1/updates`) carries.
-  // Authorization: the Privacy Pass token an update spends (RFC 9577 `PrivateToken`).
-  allowHeaders: ['If-None-Match', 'If-Range', 'Range', 'Content-Type', 'X-Canary-Bucket', CLIENT_TOKEN_HEADER, 'Authorization'],
-  // Not CORS-safelisted, yet the widget needs them to revalidate, resume and report its version.
-  // X-Federated-Learning: whether the widget may upload updates at all (`FEDERATED_LEARNING_HEADER`).
-  // WWW-Authenticate: the token challenge of a 401 from `/v1/updates`.
-  exposeHeaders: ['ETag', 'X-Model-Version', 'Content-Range', 'Accept-Ranges', 'X-Delta-From', 'Retry-After', FEDERATED_LEARNING_HEADER, 'WWW-Authenticate'],
-  maxAge: 600,
-};
-
-const fail: Fail = optionError('createApp');
-
-function checkOptions(options: AppOptions): Required<Pick<AppOptions, 'storage' | 'trustedKeys' | 'widget' | 'allowedOrigins'>> & Pick<AppOptions, 'mount' | 'federated'> & { peer: PeerOf } {
-  if (!isRecord(options)) fail('options must be an object');
-  const { storage, trustedKeys, widget, allowedOrigins = [], mount } = options;
-  if (!isRecord(storage) || !hasMethods(storage.blobs, ['put', 'get', 'has']) || !hasMethods(storage.meta, ['getModel', 'putModel'])) {
-    fail('storage must be a Storage ({ blobs: { put, get, has }, meta: { getModel, putModel } })');
-  }
-  if (!Array.isArray(trustedKeys)) fail('trustedKeys must be an array of { keyId, publicKey }');
-  const keys = trustedKeys.map((key: unknown, i): TrustedKey => {
-    if (!isRecord(key) || typeof key.keyId !== 'string' || !/^[0-9a-f]{16}$/.test(key.keyId)) {
-      fail(`trustedKeys[${i}].keyId must be 16 lowercase hex digits (got ${show(isRecord(key) ? key.keyId : key)})`);
-    }
-    if ('privateKey' in key) fail(`trustedKeys[${i}] holds a private key; give the server only keyId and publicKey`);
-    let raw: Uint8Array | undefined;
-    try {
-      raw = typeof key.publicKey === 'string' ? fromBase64(key.publicKey) : undefined;
-    } catch {
-      raw = undefined;
-    }
-    if (raw?.byteLength !== 32) fail(`trustedKeys[${i}].publicKey must be a base64 raw Ed25519 public key (32 bytes)`);
-    return { keyId: key.keyId, publicKey: key.publicKey as string };
-  });
-  if (!hasMethods(widget, ['get'])) fail('widget must be { get(path) => Promise<{ body, contentType } | null> }');
-  if (!Array.isArray(allowedOrigins)) fail('allowedOrigins must be an array of origins');
-  const origins = allowedOrigins.map((origin: unknown, i) => {
-    const exact = exactOrigin(origin);
-    if (exact === null) fail(`allowedOrigins[${i}] must be an origin like "https://shop.example" (scheme, host and port; no path or trailing "/"; got ${show(origin)})`);
-    return exact;
-  });
-  if (mount !== undefined && typeof mount !== 'function') fail('mount must be a function (app) => void');
-  const { federated } = options;
-  if (federated !== undefined && !(isRecord(federated) && hasMethods(federated.federation, ['submit', 'delta', 'rounds']))) {
-    fail('federated must be { federation: createFederation(...) }');
-  }
-  const admission: unknown = federated?.admission;
-  if (admission !== undefined && admission !== false && !hasMethods(admission, ['directory', 'issue', 'redeem'])) {
-    fail('federated.admission must be createAdmission(...) or false');
-  }
-  const { peer = urlPeer } = options;
-  if (typeof peer !== 'function') fail('peer must be a function (c) => { address, secure }');
-  return { storage, trustedKeys: keys, widget, allowedOrigins: origins, mount, federated, peer };
 }
 
 /**
- * Builds the edge server. Options are checked once, here.
+ * Builds the edge server. Options are checked once, here, by the features they belong to.
  * @throws TypeError naming the first invalid option.
  */
 export function createApp(options: AppOptions): Hono {
-  // `peer` is handed to the routes that count by source or need to know about TLS.
-  const { storage, trustedKeys, widget, allowedOrigins, mount, federated, peer } = checkOptions(options);
-  // Analytics, catalog, admin API and dashboard; `ops.popularity` is where federated rounds report item counts.
-  const ops = checkOperations(options, storage, trustedKeys);
+  if (!isRecord(options)) optionError('createApp')('options must be an object');
+  // What several features share.
+  const storage = checkStorage(options.storage);
+  const trustedKeys = checkTrustedKeys(options.trustedKeys);
+  const cors = shopCors(options.allowedOrigins);
+  const { mount } = options;
+  if (mount !== undefined && typeof mount !== 'function') optionError('createApp')('mount must be a function (app) => void');
+  const peer = checkPeer(options.peer);
+  // Every feature is built (and its options checked) before anything is mounted or connected.
+  const federated = federatedRoutes({ federated: options.federated, peer });
+  const auth = adminAccess(options);
+  const analytics = analyticsSettings(options.analytics);
   const app = new Hono();
+  const analyticsApp = analyticsRoutes({ settings: analytics, meta: storage.meta, peer });
+  const catalogApp = catalogRoutes({ ...options, trustedKeys });
+  const adminApp = modelAdminRoutes({ ...options, storage, trustedKeys });
+  const dashboardApp = dashboardRoutes({
+    auth,
+    storage,
+    analytics: analytics.store,
+    suppressBelow: analytics.suppressBelow,
+    maxCellsPerDay: analytics.maxCellsPerDay,
+    // The dashboard reads the rounds through the admin API, as any admin client would.
+    fetch: (request, env) => app.fetch(request, env),
+    peer,
+  });
+  // The federation's key is served beside the trusted keys, so widgets also run the versions rounds publish.
+  const fedKey = options.federated?.federation.publicKey;
+  const servedKeys = fedKey && !trustedKeys.some((k) => k.keyId === fedKey.keyId) ? [...trustedKeys, fedKey] : trustedKeys;
+  const modelsApp = modelRoutes({ storage, keys: servedKeys, federated: options.federated !== undefined });
+  const widgetApp = widgetFileRoutes(options.widget);
+
   app.onError(handleError);
   app.notFound(handleNotFound);
   app.use(securityHeaders());
-  if (allowedOrigins.length > 0) {
-    const allow = corsHeaders({ origins: allowedOrigins, ...CORS_POLICY });
-    app.use('/v1/*', allow);
-    app.use('/widget/*', allow);
+  if (cors) {
+    app.use('/v1/*', cors);
+    app.use('/widget/*', cors);
   }
-
   app.get('/healthz', (c) => {
     c.header('Cache-Control', 'no-store');
     return c.json({ ok: true });
   });
-  // Before every other route, so the admin guard it installs on /v1/admin/* runs first for all of them.
-  installOperations(app, ops, storage, peer);
-  const fedKey = federated?.federation.publicKey;
-  const servedKeys = fedKey && !trustedKeys.some((k) => k.keyId === fedKey.keyId) ? [...trustedKeys, fedKey] : trustedKeys;
-  app.route('/v1', deliveryRoutes(storage, servedKeys, federated !== undefined));
-  // Admission is on wherever federation is, unless the operator passed `admission: false`.
-  const admission = federated ? (federated.admission === false ? null : (federated.admission ?? createAdmission())) : null;
-  app.route('/v1', admissionRoutes(admission, peer, federated !== undefined));
-  app.route('/v1', federatedRoutes(federated?.federation, { ...federated, admission: admission ?? false }, peer));
-  if (federated) {
-    // Behind the admin guard `installOperations` put on /v1/admin/*; absent without a federation, so
-    // the dashboard can say rounds are not available here.
-    app.route('/v1/admin', roundsAdminRoutes(federated.federation));
-    federated.federation.reportItemCountsTo?.(ops.popularity);
-  }
-  app.route('/widget', widgetRoutes(widget));
+  // Before every other route, so it also guards the admin routes of every feature mounted after it.
+  app.use('/v1/admin/*', requireAdmin(auth, peer));
+  app.route('/', analyticsApp);
+  app.route('/', catalogApp);
+  app.route('/', adminApp);
+  app.route('/dashboard', dashboardApp);
+  app.route('/', modelsApp);
+  app.route('/', federated);
+  // Published rounds report their trending evidence to the analytics.
+  options.federated?.federation.reportItemCountsTo?.(popularityStore(analytics.store, { halfLifeDays: analytics.halfLifeDays }));
+  app.route('/', widgetApp);
+  // Last, so a mounted route can never shadow a core one.
   mount?.(app);
   return app;
 }

@@ -41,7 +41,7 @@ import { DEFAULT_COUNT, describeData, parseCounted, readData, type Format } from
 import { useBackend, type NodeBackend } from './tf-node.ts';
 import { trainModel } from './trainer.ts';
 import { SERVER_OPTIMIZERS, SIMULATE_DEFAULTS, type ServerOptimizerKind, type SimulateOptions } from './defaults.ts';
-import { resolveFederationSettings } from '../edge-server/federated/engine.ts';
+import { resolveFederationSettings } from '../core/federated/settings.ts';
 
 export { SERVER_OPTIMIZERS, SIMULATE_DEFAULTS };
 export type { ServerOptimizerKind, SimulateOptions };

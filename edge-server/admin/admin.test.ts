@@ -4,9 +4,9 @@ import type { Artifact } from '../../core/artifact/artifact.ts';
 import { artifactForm } from '../../core/artifact/upload.ts';
 import type { KeyFile, TrustedKey } from '../../core/artifact/signing.ts';
 import { createApp, type AppOptions } from '../app.ts';
-import { createMemoryStorage } from '../memory-storage.ts';
-import type { Storage } from '../storage.ts';
-import { expectError, memoryWidget, signer, tinyArtifact } from '../test-support.ts';
+import { createMemoryStorage } from '../models/memory-storage.ts';
+import type { Storage } from '../models/storage.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
 import { adminAuth } from './auth.ts';
 import { applyChange, canaryBucket, localRegistry, servedVersion, type ModelChange } from './registry-ops.ts';
 

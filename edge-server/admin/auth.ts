@@ -15,9 +15,10 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { utf8 } from '../../core/artifact/bytes.ts';
 import { show } from '../../core/errors.ts';
-import { ApiError } from '../errors.ts';
-import { sourceKey, type PeerOf } from '../peer.ts';
-import { memoryAdminSessions, type AdminSessions } from './sessions.ts';
+import { optionError, type Fail } from '../../core/options.ts';
+import { ApiError } from '../middleware/errors.ts';
+import { sourceKey, type PeerOf } from '../middleware/peer.ts';
+import { checkAdminSessions, memoryAdminSessions, type AdminSessions } from './sessions.ts';
 
 /** RFC 6750 `b64token` syntax; at least 16 characters so a guessable word is never an admin token. */
 const TOKEN_SYNTAX = /^[A-Za-z0-9\-._~+/]{16,512}=*$/;
@@ -26,16 +27,18 @@ export const SESSION_COOKIE = 'edge_recs_admin';
 export const SESSION_SECONDS = 8 * 60 * 60;
 const REALM = 'Bearer realm="edge-recs admin"';
 
+const fail: Fail = optionError('createApp');
+
 /**
  * Validates `adminTokens` when the app is built.
  * @throws TypeError naming the bad entry and the syntax expected.
  */
-export function checkAdminTokens(tokens: unknown): string[] {
-  if (!Array.isArray(tokens)) throw new TypeError('createApp: adminTokens must be an array of strings');
+function checkAdminTokens(tokens: unknown): string[] {
+  if (!Array.isArray(tokens)) fail('adminTokens must be an array of strings');
   return tokens.map((token: unknown, i) => {
     if (typeof token !== 'string' || !TOKEN_SYNTAX.test(token)) {
-      throw new TypeError(
-        `createApp: adminTokens[${i}] must be 16-512 characters of A-Z a-z 0-9 - . _ ~ + / (e.g. from \`openssl rand -hex 24\`; got ${typeof token === 'string' ? `${token.length} characters` : show(token)})`,
+      fail(
+        `adminTokens[${i}] must be 16-512 characters of A-Z a-z 0-9 - . _ ~ + / (e.g. from \`openssl rand -hex 24\`; got ${typeof token === 'string' ? `${token.length} characters` : show(token)})`,
       );
     }
     return token;
@@ -179,4 +182,31 @@ export function requireAdmin(auth: AdminAuth, peer: PeerOf): MiddlewareHandler {
     c.header('Cache-Control', 'no-store');
     return next();
   };
+}
+
+/** Who may use the admin API and dashboard: the `createApp` options. */
+export interface AdminAccessOptions {
+  /**
+   * Bearer tokens that unlock `/v1/admin/*` and `/dashboard`, compared in constant time. Default `[]`:
+   * the admin API and dashboard answer 404, so a server nobody set up for administration has none.
+   * Each 16-512 characters of A-Z a-z 0-9 - . _ ~ + / (RFC 6750 syntax); several allow a rotation.
+   * @example [process.env.EDGE_RECS_ADMIN_TOKEN] // e.g. made by `openssl rand -hex 24`
+   */
+  adminTokens?: readonly string[];
+  /**
+   * Where dashboard sessions and wrong admin tokens per source are kept: a logout ends its session for
+   * every process or isolate that shares this store. Default: this process's memory (a restart ends
+   * every session). Node's `main.ts` keeps sessions in the data directory (`openDiskAdminSessions`),
+   * Workers in a Durable Object (`durableAdminSessions`).
+   * @example adminSessions: await openDiskAdminSessions('.edge-recs/admin-sessions')
+   */
+  adminSessions?: AdminSessions;
+}
+
+/**
+ * The admin guard's `AdminAuth` from the `createApp` options, checked once, here: the tokens, then the
+ * sessions store. @throws TypeError naming the first invalid option.
+ */
+export function adminAccess(options: AdminAccessOptions): AdminAuth {
+  return adminAuth(checkAdminTokens(options.adminTokens ?? []), checkAdminSessions(options.adminSessions));
 }

@@ -11,12 +11,14 @@
  */
 import { Hono } from 'hono';
 import { MODEL_NAME, parseManifest } from '../../core/artifact/manifest.ts';
+import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { ContractError } from '../../core/errors.ts';
 import { parseJson } from '../../core/json.ts';
-import { limitBody, readJson, requireMediaType } from '../body.ts';
-import { ApiError } from '../errors.ts';
-import type { ModelRecord, Storage } from '../storage.ts';
-import { CHANGE_STATUS, parseChange, type ModelChange, type RegistryWriter } from './registry-ops.ts';
+import { hasMethods, optionError, positiveInt, type Fail } from '../../core/options.ts';
+import { limitBody, readJson, requireMediaType } from '../middleware/body.ts';
+import { ApiError } from '../middleware/errors.ts';
+import type { ModelRecord, Storage } from '../models/storage.ts';
+import { CHANGE_STATUS, localRegistry, parseChange, type ModelChange, type RegistryWriter } from './registry-ops.ts';
 
 /** Small JSON bodies (promote, canary): a kilobyte more than they ever need. */
 const SMALL_BODY = 4 * 1024;
@@ -59,7 +61,7 @@ function describe(record: ModelRecord): Record<string, unknown> {
  * Reads a multipart artifact upload: a `manifest` part (the manifest.json text) and one part per file
  * the manifest names, each under its file name (`items.json`, `group1-shard1of1.bin`, ...).
  */
-export async function readArtifactForm(request: Request): Promise<{ manifest: unknown; files: Map<string, Uint8Array> }> {
+async function readArtifactForm(request: Request): Promise<{ manifest: unknown; files: Map<string, Uint8Array> }> {
   let form: FormData;
   try {
     form = await request.formData();
@@ -87,14 +89,8 @@ export async function readArtifactForm(request: Request): Promise<{ manifest: un
   return { manifest, files };
 }
 
-export interface ModelAdminSettings {
-  storage: Storage;
-  registry: RegistryWriter;
-  /** Largest artifact upload in bytes. */
-  maxArtifactBytes: number;
-}
 
-export function modelAdminRoutes({ storage, registry, maxArtifactBytes }: ModelAdminSettings): Hono {
+function routesOf(storage: Storage, registry: RegistryWriter, maxArtifactBytes: number): Hono {
   const routes = new Hono();
 
   const change = async (name: string, op: ModelChange): Promise<Record<string, unknown>> =>
@@ -140,4 +136,38 @@ export function modelAdminRoutes({ storage, registry, maxArtifactBytes }: ModelA
   routes.delete('/models/:name/canary', async (c) => c.json(await change(c.req.param('name'), { op: 'end-canary' })));
 
   return routes;
+}
+
+/** The admin options of `createApp` for model records. */
+export interface ModelAdminOptions {
+  /**
+   * How admin writes (publish, promote, rollback, canary) reach the model records. Default:
+   * `localRegistry(storage, trustedKeys)`, in this process. The Workers adapter routes them to each
+   * model's Durable Object, the single writer of its record there.
+   * @example { publish: (a) => publishToRegistry(env.MODELS, a), change: (n, c) => changeInRegistry(env.MODELS, n, c) }
+   */
+  registry?: RegistryWriter;
+  /**
+   * Largest artifact upload (`POST /v1/admin/models/:name/versions`), in bytes. Default 64 MiB: a
+   * 12k-item uint8 model is about 1 MB, so this leaves room while bounding what one request can buffer.
+   * @example 256 * 1024 * 1024
+   */
+  maxArtifactBytes?: number;
+}
+
+/** Artifacts are a few MB (a 12k-item uint8 model is ~1 MB); 64 MiB leaves room for large catalogs' models. */
+const MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
+
+const fail: Fail = optionError('createApp');
+
+/**
+ * The model admin API behind the admin guard: `/v1/admin/models/...` (publish, promote, roll back, canary,
+ * list). Checks its options once, here. `trustedKeys`: what a published artifact must be signed by.
+ * @throws TypeError naming the first invalid option.
+ */
+export function modelAdminRoutes(options: ModelAdminOptions & { storage: Storage; trustedKeys: readonly TrustedKey[] }): Hono {
+  const registry = options.registry ?? localRegistry(options.storage, options.trustedKeys);
+  if (!hasMethods(registry, ['publish', 'change'])) fail('registry must be a RegistryWriter ({ publish, change })');
+  const maxArtifactBytes = positiveInt(fail, options.maxArtifactBytes, 'maxArtifactBytes', MAX_ARTIFACT_BYTES);
+  return new Hono().route('/v1/admin', routesOf(options.storage, registry, maxArtifactBytes));
 }

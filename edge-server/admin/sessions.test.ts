@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rateLimiter } from '../rate-limit.ts';
+import { rateLimiter } from '../middleware/rate-limit.ts';
 import { adminAuth } from './auth.ts';
 import { SESSION_LIMITS, SessionTable } from './sessions.ts';
 

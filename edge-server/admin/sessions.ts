@@ -5,8 +5,8 @@
  * code only; each adapter brings a durable `AdminSessions` (a file on Node, a Durable Object on Workers)
  * and this module gives the in-memory one and the rules all of them share.
  */
-import { hasMethods, optionError } from '../options.ts';
-import { rateLimiter, type RateLimit } from '../rate-limit.ts';
+import { hasMethods, optionError } from '../../core/options.ts';
+import { rateLimiter, type RateLimit } from '../middleware/rate-limit.ts';
 
 export interface AdminSessions {
   /** Records session `id` as live until `expires` (Unix seconds), ending the oldest ones past `SESSION_LIMITS.sessions`. */

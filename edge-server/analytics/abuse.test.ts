@@ -7,11 +7,11 @@ import type { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { COPY_KINDS, METRICS_FLUSH_MS, METRICS_LIMITS, PLACEMENTS, type MetricCounter } from '../../core/analytics.ts';
 import { createApp, type AppOptions } from '../app.ts';
-import { createMemoryStorage } from '../memory-storage.ts';
-import { OPERATIONS_DEFAULTS } from '../operations.ts';
-import { rateLimiter } from '../rate-limit.ts';
-import { publishArtifact } from '../registry.ts';
-import { expectError, memoryWidget, signer, tinyArtifact } from '../test-support.ts';
+import { createMemoryStorage } from '../models/memory-storage.ts';
+import { ANALYTICS_DEFAULTS } from './settings.ts';
+import { rateLimiter } from '../middleware/rate-limit.ts';
+import { publishArtifact } from '../models/registry.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
 import { createMemoryAnalytics } from './memory.ts';
 import type { MetricsReadout } from './readout.ts';
 import type { AnalyticsStore } from './store.ts';
@@ -118,7 +118,7 @@ describe('POST /v1/metrics: rate limit per source', () => {
     // tabs open (a flush every METRICS_FLUSH_MS) and browsing a page every 3 s without pause (each page
     // left sends 1 batch; once a minute a second one, a purchase on a thank-you page), for an hour.
     let now = 0;
-    const limiter = rateLimiter(OPERATIONS_DEFAULTS.metricsRateLimit, () => now);
+    const limiter = rateLimiter(ANALYTICS_DEFAULTS.metricsRateLimit, () => now);
     const sends: number[] = [];
     for (let shopper = 0; shopper < 8; shopper++) {
       for (let t = shopper * 100; t < 3600_000; t += 3_000) sends.push(t, ...(t % 60_000 === 0 ? [t + 1] : []));

@@ -12,6 +12,7 @@
 import { TOKEN, TRENDING_MIN_SCORE, type Popular, type PopularItem } from '../../core/analytics.ts';
 import { ContractError, show } from '../../core/errors.ts';
 import { ITEM_ID_RULE, normalizeItemId } from '../../core/item-id.ts';
+import type { Fail } from '../../core/options.ts';
 import type { AnalyticsStore, ItemScore } from './store.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -66,15 +67,16 @@ function checkId(id: unknown, where: string, code: string): string {
   return normalized;
 }
 
-export function checkModelName(model: unknown, code: string): string {
+function checkModelName(model: unknown, code: string): string {
   if (typeof model !== 'string' || !TOKEN.test(model)) {
     throw new ContractError(code, `model must be 1-64 letters, digits, ".", "_" or "-" (got ${show(model)})`);
   }
   return model;
 }
 
-export function checkHalfLifeDays(days: unknown, where: string): number {
-  if (typeof days !== 'number' || !Number.isFinite(days) || days <= 0) throw new TypeError(`${where} must be a positive number of days (got ${show(days)})`);
+/** Checks a half-life option (`where`: how messages name it); `fail` throws the factory's option error. */
+export function checkHalfLifeDays(days: unknown, where: string, fail: Fail): number {
+  if (typeof days !== 'number' || !Number.isFinite(days) || days <= 0) fail(`${where} must be a positive number of days (got ${show(days)})`);
   return days;
 }
 
@@ -83,7 +85,9 @@ export function checkHalfLifeDays(days: unknown, where: string): number {
  * @throws TypeError when `halfLifeDays` is not a positive number.
  */
 export function popularityStore(store: AnalyticsStore, options: PopularityOptions = {}): PopularityStore {
-  const halfLifeMs = checkHalfLifeDays(options.halfLifeDays ?? POPULARITY_DEFAULTS.halfLifeDays, 'halfLifeDays') * DAY_MS;
+  const halfLifeMs = checkHalfLifeDays(options.halfLifeDays ?? POPULARITY_DEFAULTS.halfLifeDays, 'halfLifeDays', (message) => {
+    throw new TypeError(message);
+  }) * DAY_MS;
   return {
     async addItemCounts(model, counts, at) {
       checkModelName(model, 'bad_counts');
@@ -103,7 +107,7 @@ export function popularityStore(store: AnalyticsStore, options: PopularityOption
 }
 
 /** Most bestseller ids a merchant may list: far more than any widget shows, small enough to serve whole. */
-export const MAX_BESTSELLERS = 1000;
+const MAX_BESTSELLERS = 1000;
 
 /** Validates a merchant's bestseller list body `{ "ids": [...] }`: ids in order, no repeats. */
 export function parseBestsellerIds(raw: unknown): string[] {

@@ -6,11 +6,11 @@
  * bounded by the closed sets of placements, copy variants and published versions).
  */
 import { COPY_KINDS, PLACEMENTS, TOKEN } from '../../core/analytics.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../middleware/errors.ts';
 import { metricsReadout, type MetricsReadout } from './readout.ts';
 import type { AnalyticsStore } from './store.ts';
 
-export const READOUT_LIMITS = {
+const READOUT_LIMITS = {
   /** Days a read-out sums by default: four whole weeks, ending today (UTC). */
   defaultDays: 28,
   /** Most days one read-out sums (a quarter); older ranges are read with `?to=`. */

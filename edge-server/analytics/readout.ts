@@ -167,7 +167,7 @@ function summarize<K extends Record<string, string>>(rows: readonly MetricRow[],
 }
 
 /** A group's place in the list, as `?cursor=` names it: `placement/modelVersion/variant` (none of them holds "/"). */
-export const cursorOf = (g: { placement: string; modelVersion: string; variant: string }): string => `${g.placement}/${g.modelVersion}/${g.variant}`;
+const cursorOf = (g: { placement: string; modelVersion: string; variant: string }): string => `${g.placement}/${g.modelVersion}/${g.variant}`;
 
 /**
  * Builds the read-out of the rows given (the store's rows of the days `from` to `to`); `k` is the

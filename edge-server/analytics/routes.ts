@@ -10,27 +10,15 @@
 import { Hono } from 'hono';
 import { METRICS_LIMITS, parseMetricsBatch, TOKEN } from '../../core/analytics.ts';
 import { MODEL_NAME } from '../../core/artifact/manifest.ts';
-import { limitBody, readJson, requireMediaType } from '../body.ts';
-import { ApiError } from '../errors.ts';
-import { sourceKey, type PeerOf } from '../peer.ts';
-import { rateLimiter, type RateLimit } from '../rate-limit.ts';
-import type { MetaStore } from '../storage.ts';
+import { limitBody, readJson, requireMediaType } from '../middleware/body.ts';
+import { ApiError } from '../middleware/errors.ts';
+import { sourceKey, type PeerOf } from '../middleware/peer.ts';
+import { rateLimiter } from '../middleware/rate-limit.ts';
+import type { MetaStore } from '../models/storage.ts';
 import { computePopular, parseBestsellerIds } from './popularity.ts';
 import { readReadout } from './readout-query.ts';
-import type { AnalyticsStore } from './store.ts';
+import type { AnalyticsSettings } from './settings.ts';
 
-export interface AnalyticsSettings {
-  store: AnalyticsStore;
-  /** Smallest count the admin read-out shows. */
-  suppressBelow: number;
-  halfLifeDays: number;
-  /** Most items per `/v1/popular` list. */
-  popularLimit: number;
-  /** Most distinct cells (counter and revenue keys) a model keeps per UTC day; new ones past it are dropped and counted. */
-  maxCellsPerDay: number;
-  /** Per-source limit on `POST /v1/metrics` batches. */
-  metricsRateLimit: RateLimit;
-}
 
 /** Trending moves with federated rounds (hours apart): five minutes of caching costs nothing in freshness. */
 const POPULAR_CACHE = 'public, max-age=300';
@@ -67,7 +55,7 @@ function publishedVersions(meta: MetaStore): (model: string, fresh?: boolean) =>
  * `POST /v1/metrics` and `GET /v1/popular`. `peer` names each batch's source for the rate limit: a
  * source past it gets `429 rate_limited` with `Retry-After`, before its body is read.
  */
-export function analyticsRoutes(settings: AnalyticsSettings, meta: MetaStore, peer: PeerOf): Hono {
+function publicRoutes(settings: AnalyticsSettings, meta: MetaStore, peer: PeerOf): Hono {
   const { store, halfLifeDays, popularLimit, maxCellsPerDay } = settings;
   const versionsOf = publishedVersions(meta);
   const limiter = rateLimiter(settings.metricsRateLimit);
@@ -118,7 +106,7 @@ export function analyticsRoutes(settings: AnalyticsSettings, meta: MetaStore, pe
  * Admin read-outs and inputs; mounted under `/v1/admin` behind the admin token. `meta` tells which models
  * are published: a bestseller list for any other name would be stored where no widget reads it.
  */
-export function analyticsAdminRoutes(settings: AnalyticsSettings, meta: MetaStore): Hono {
+function adminRoutes(settings: AnalyticsSettings, meta: MetaStore): Hono {
   const { store, suppressBelow, maxCellsPerDay } = settings;
   const routes = new Hono();
 
@@ -142,4 +130,18 @@ export function analyticsAdminRoutes(settings: AnalyticsSettings, meta: MetaStor
     return c.json({ model, count: ids.length, updatedAt: list.updatedAt });
   });
   return routes;
+}
+
+export interface AnalyticsRouteOptions {
+  /** The checked `analytics` option (`analyticsSettings`). */
+  settings: AnalyticsSettings;
+  /** Which models are published: counters and bestseller lists are taken for those only. */
+  meta: MetaStore;
+  /** Who sent a batch: the source the metrics rate limit counts by. */
+  peer: PeerOf;
+}
+
+/** The analytics feature: `POST /v1/metrics`, `GET /v1/popular`, and behind the admin guard `GET /v1/admin/metrics` and `PUT /v1/admin/models/:name/bestsellers`. */
+export function analyticsRoutes({ settings, meta, peer }: AnalyticsRouteOptions): Hono {
+  return new Hono().route('/v1', publicRoutes(settings, meta, peer)).route('/v1/admin', adminRoutes(settings, meta));
 }

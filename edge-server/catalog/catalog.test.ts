@@ -2,8 +2,8 @@ import type { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { parseCatalog } from '../../core/catalog.ts';
 import { createApp, type AppOptions } from '../app.ts';
-import { createMemoryStorage } from '../memory-storage.ts';
-import { expectError, memoryWidget, signer } from '../test-support.ts';
+import { createMemoryStorage } from '../models/memory-storage.ts';
+import { expectError, memoryWidget, signer } from '../../test/support/edge-server/fixtures.ts';
 import { createMemoryCatalog } from './store.ts';
 
 const TOKEN = 'admin-token-0123456789abcdef';

@@ -4,21 +4,23 @@
  * goes through the same checks (`core/catalog.ts`): the id rule, one currency, variant groups.
  */
 import { Hono } from 'hono';
+import { MAX_CATALOG_ITEMS } from '../../core/catalog.ts';
+import { hasMethods, optionError, positiveInt, type Fail } from '../../core/options.ts';
 import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { verifyCatalogBytes } from '../../core/catalog-signature.ts';
-import { feedFormatOf } from '../../core/catalog-feed.ts';
-import { limitBody, requireMediaType } from '../body.ts';
-import { ApiError } from '../errors.ts';
-import { noneMatch, quoteEtag } from '../http.ts';
-import type { CatalogParser } from './parse.ts';
-import type { CatalogStore } from './store.ts';
+import { limitBody, requireMediaType } from '../middleware/body.ts';
+import { ApiError } from '../middleware/errors.ts';
+import { feedFormatOf } from './feed-format.ts';
+import { noneMatch, quoteEtag } from '../middleware/http.ts';
+import { inlineCatalogParser, type CatalogParser } from './parse.ts';
+import { createMemoryCatalog, type CatalogStore } from './store.ts';
 
 /** A catalog changes a few times a day: a minute of caching spares the server, and a 304 is cheap after it. */
 const CATALOG_CACHE = 'public, max-age=60';
 
-export const CATALOG_TYPES = ['application/json', 'text/tab-separated-values', 'text/tsv', 'application/xml', 'text/xml', 'application/rss+xml', 'application/atom+xml'];
+const CATALOG_TYPES = ['application/json', 'text/tab-separated-values', 'text/tsv', 'application/xml', 'text/xml', 'application/rss+xml', 'application/atom+xml'];
 
-export function catalogRoutes(store: CatalogStore): Hono {
+function publicRoutes(store: CatalogStore): Hono {
   const routes = new Hono();
   routes.get('/catalog', async (c) => {
     const stored = await store.get();
@@ -31,19 +33,19 @@ export function catalogRoutes(store: CatalogStore): Hono {
   return routes;
 }
 
-export interface CatalogUploadOptions {
-  /** Largest body, bytes (`AppOptions.maxCatalogBytes`). */
+interface CatalogUploadOptions {
+  /** Largest body, bytes. */
   maxBytes: number;
-  /** Most products (`AppOptions.maxCatalogItems`). */
+  /** Most products. */
   maxItems: number;
-  /** Where the body is parsed (`AppOptions.parseCatalog`). */
+  /** Where the body is parsed. */
   parse: CatalogParser;
-  /** Keys a signed catalog must be signed by (`AppOptions.trustedKeys`); an unsigned one is stored unsigned. */
+  /** Keys a signed catalog must be signed by; an unsigned one is stored unsigned. */
   trusted: readonly TrustedKey[];
 }
 
 /** `PUT /catalog` for the admin sub-app. */
-export function catalogAdminRoutes(store: CatalogStore, { maxBytes, maxItems, parse, trusted }: CatalogUploadOptions): Hono {
+function adminRoutes(store: CatalogStore, { maxBytes, maxItems, parse, trusted }: CatalogUploadOptions): Hono {
   const routes = new Hono();
   routes.put('/catalog', limitBody(maxBytes), async (c) => {
     const format = feedFormatOf(requireMediaType(c, CATALOG_TYPES)) ?? 'json';
@@ -56,4 +58,59 @@ export function catalogAdminRoutes(store: CatalogStore, { maxBytes, maxItems, pa
     return c.json({ products: parsed.products, groups: parsed.groups, updatedAt: parsed.updatedAt, etag: quoteEtag(stored.sha256), signedBy });
   });
   return routes;
+}
+
+/** The catalog options of `createApp`. */
+export interface CatalogOptions {
+  /**
+   * Where the catalog served at `/v1/catalog` is kept. Default: in memory (gone on restart); adapters
+   * pass a durable one (`openDiskCatalog(dir)` on Node, R2 on Workers).
+   * @example await openDiskCatalog('.edge-recs/catalog')
+   */
+  catalog?: CatalogStore;
+  /**
+   * Largest catalog upload (`PUT /v1/admin/catalog`), in bytes. Default 64 MiB: a 100k-product XML feed
+   * is about 50 MB.
+   * @example 16 * 1024 * 1024
+   */
+  maxCatalogBytes?: number;
+  /**
+   * Most products a catalog upload may hold (feed items, TSV rows, JSON products). Default 200,000
+   * (`MAX_CATALOG_ITEMS`): twice a large shop's range, while bounding what one upload makes the server
+   * parse and keep and every widget download. A feed over it is refused with 400 `too_many_items` as
+   * soon as its item number `maxCatalogItems + 1` is read.
+   * @example 500_000
+   */
+  maxCatalogItems?: number;
+  /**
+   * Where a catalog upload is parsed and checked. Default: inline, in the request's own task (right on
+   * Workers, where each request has its own CPU budget). The Node adapter passes
+   * `workerCatalogParser()` (`adapters/node/catalog-parser.ts`), a worker thread, so a 100k-product feed
+   * does not pause `/healthz` and every other request for the seconds it takes.
+   * @example parseCatalog: workerCatalogParser()
+   */
+  parseCatalog?: CatalogParser;
+}
+
+const CATALOG_DEFAULTS = {
+  /** A 100k-product Merchant Center feed is ~50 MB of XML. */
+  maxCatalogBytes: 64 * 1024 * 1024,
+  maxCatalogItems: MAX_CATALOG_ITEMS,
+} as const;
+
+const fail: Fail = optionError('createApp');
+
+/**
+ * The catalog feature: `GET /v1/catalog`, and behind the admin guard `PUT /v1/admin/catalog`. Checks its
+ * options once, here. `trustedKeys`: the keys models are signed by, which a signed catalog must be signed by too.
+ * @throws TypeError naming the first invalid option.
+ */
+export function catalogRoutes(options: CatalogOptions & { trustedKeys: readonly TrustedKey[] }): Hono {
+  const store = options.catalog ?? createMemoryCatalog();
+  if (!hasMethods(store, ['get', 'put'])) fail('catalog must be a CatalogStore ({ get, put })');
+  const parse = options.parseCatalog ?? inlineCatalogParser;
+  if (typeof parse !== 'function') fail('parseCatalog must be a function ({ body, format, maxItems }) => Promise<ParsedCatalog>');
+  const maxBytes = positiveInt(fail, options.maxCatalogBytes, 'maxCatalogBytes', CATALOG_DEFAULTS.maxCatalogBytes);
+  const maxItems = positiveInt(fail, options.maxCatalogItems, 'maxCatalogItems', CATALOG_DEFAULTS.maxCatalogItems);
+  return new Hono().route('/v1', publicRoutes(store)).route('/v1/admin', adminRoutes(store, { maxBytes, maxItems, parse, trusted: options.trustedKeys }));
 }

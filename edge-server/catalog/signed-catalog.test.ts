@@ -10,8 +10,8 @@ import { artifactForm } from '../../core/artifact/upload.ts';
 import { signCatalog, verifyCatalog } from '../../core/catalog-signature.ts';
 import { parseCatalog, type Catalog } from '../../core/catalog.ts';
 import { createApp } from '../app.ts';
-import { createMemoryStorage } from '../memory-storage.ts';
-import { expectError, memoryWidget, signer, tinyArtifact } from '../test-support.ts';
+import { createMemoryStorage } from '../models/memory-storage.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 const ADMIN = { Authorization: `Bearer ${TOKEN}` };

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/support/chromium.ts';
 import { listen, type Listening } from '../../test/support/listen.ts';
 import { createApp } from '../app.ts';
-import { createMemoryStorage } from '../memory-storage.ts';
-import { publishArtifact } from '../registry.ts';
-import { memoryWidget, signer, tinyArtifact } from '../test-support.ts';
+import { createMemoryStorage } from '../models/memory-storage.ts';
+import { publishArtifact } from '../models/registry.ts';
+import { memoryWidget, signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 let server: Listening;

@@ -1,9 +1,9 @@
 import type { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { createApp, type AppOptions } from '../app.ts';
-import { createMemoryStorage } from '../memory-storage.ts';
-import { publishArtifact } from '../registry.ts';
-import { expectError, memoryWidget, signer, tinyArtifact } from '../test-support.ts';
+import { createMemoryStorage } from '../models/memory-storage.ts';
+import { publishArtifact } from '../models/registry.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
 import { barChart, columnChart, FONT_SIZE, lineChart, textWidth } from './charts.ts';
 
 const TOKEN = 'admin-token-0123456789abcdef';

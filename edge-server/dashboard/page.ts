@@ -1,7 +1,7 @@
 /** The dashboard's HTML: a login form and the page itself. Pure functions of their data, so tests read them directly. */
 import { minorDigits } from '../../core/currency.ts';
 import type { MetricsReadout, RevenueFigures } from '../analytics/readout.ts';
-import type { ModelRecord } from '../storage.ts';
+import type { ModelRecord } from '../models/storage.ts';
 import { barChart, columnChart, escapeHtml as esc, lineChart } from './charts.ts';
 
 /** One federated round as `GET /v1/admin/rounds` reports it; unreadable fields are null. */

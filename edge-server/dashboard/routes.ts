@@ -13,10 +13,10 @@ import { isRecord } from '../../core/errors.ts';
 import { bearerToken, hasSession, SESSION_COOKIE, SESSION_SECONDS, type AdminAuth } from '../admin/auth.ts';
 import { readReadout } from '../analytics/readout-query.ts';
 import type { AnalyticsStore } from '../analytics/store.ts';
-import { limitBody, readText } from '../body.ts';
-import { ApiError } from '../errors.ts';
-import { sourceKey, type PeerOf } from '../peer.ts';
-import type { Storage } from '../storage.ts';
+import { limitBody, readText } from '../middleware/body.ts';
+import { ApiError } from '../middleware/errors.ts';
+import { sourceKey, type PeerOf } from '../middleware/peer.ts';
+import type { Storage } from '../models/storage.ts';
 import { loginPage, dashboardPage, type PrivacyBudget, type Round } from './page.ts';
 
 /** No script, no outside resources: the page is HTML, inline SVG and one style element. */
@@ -53,7 +53,7 @@ function page(c: Context, html: string, status: 200 | 401 | 403 | 429 = 200): Re
   return c.html(html, status, { 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
 }
 
-/** Rounds from the federated engine's `GET /v1/admin/rounds`; empty when it is absent or answers otherwise. */
+/** Rounds from the federation's `GET /v1/admin/rounds`; empty when it is absent or answers otherwise. */
 async function readRounds(c: Context, fetch: DashboardSettings['fetch']): Promise<{ rounds: Round[]; available: boolean }> {
   const headers = new Headers();
   for (const name of ['Authorization', 'Cookie']) {

@@ -4,10 +4,10 @@
  * token request in, one blind signature out, at most `tokensPerDay` per network source).
  */
 import { Hono } from 'hono';
-import { limitBody, requireMediaType } from '../body.ts';
-import { ApiError } from '../errors.ts';
-import { sourceKey, type PeerOf } from '../peer.ts';
-import { apiResponse } from '../security.ts';
+import { limitBody, requireMediaType } from '../middleware/body.ts';
+import { ApiError } from '../middleware/errors.ts';
+import { sourceKey, type PeerOf } from '../middleware/peer.ts';
+import { apiResponse } from '../middleware/security.ts';
 import { TOKEN_REQUEST_MEDIA_TYPE, TOKEN_RESPONSE_MEDIA_TYPE } from '../../core/federated/admission-client.ts';
 import type { Admission } from './admission.ts';
 

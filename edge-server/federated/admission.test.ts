@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { TOKEN_ISSUER_PATH, TOKEN_REQUEST_MEDIA_TYPE } from '../../core/federated/admission-client.ts';
 import { nodeRsaRaw } from '../adapters/node/rsa-raw.ts';
 import { createApp } from '../app.ts';
-import { createMemoryStorage } from '../memory-storage.ts';
-import { publishArtifact } from '../registry.ts';
-import { expectError, memoryWidget, signer, tinyArtifact } from '../test-support.ts';
+import { createMemoryStorage } from '../models/memory-storage.ts';
+import { publishArtifact } from '../models/registry.ts';
+import { expectError, memoryWidget, signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
 import { createAdmission, memoryAdmissionStore, type AdmissionOptions, type AdmissionStore } from './admission.ts';
-import { createFederation } from './engine.ts';
+import { createFederation } from './federation.ts';
 import { memoryRoundStore } from './store.ts';
-import { clientToken, deviceAddress, TEST_PEER_HEADER, testPeer, tinyUpdate } from './test-support.ts';
-import { tokenFor, tryToken } from './token-support.ts';
+import { clientToken, deviceAddress, TEST_PEER_HEADER, testPeer, tinyUpdate } from '../../test/support/edge-server/federated.ts';
+import { tokenFor, tryToken } from '../../test/support/edge-server/tokens.ts';
 
 const DAY = 86_400_000;
 

@@ -18,11 +18,11 @@
  */
 import { AuthorizationHeader, publicVerif, TOKEN_TYPES, TokenChallenge, WWWAuthenticateHeader, type Token } from '@cloudflare/privacypass-ts';
 import { fromBase64, toBase64, toHex } from '../../core/artifact/bytes.ts';
-import { sourceHasher } from '../peer.ts';
+import { sourceHasher } from '../middleware/peer.ts';
 import { show } from '../../core/errors.ts';
 import { TOKEN_ISSUER_PATH } from '../../core/federated/admission-client.ts';
-import { ApiError } from '../errors.ts';
-import { optionError, type Fail } from '../options.ts';
+import { ApiError } from '../middleware/errors.ts';
+import { optionError, type Fail } from '../../core/options.ts';
 
 const { BlindRSAMode, Issuer, Origin, TokenRequest, TokenResponse, getPublicKeyBytes } = publicVerif;
 

@@ -8,17 +8,20 @@ import { applyDelta } from '../../core/federated/delta.ts';
 import { initWeights } from '../../core/model/weights.ts';
 import { normal, rng } from '../../core/random.ts';
 import { createApp } from '../app.ts';
-import { createMemoryStorage } from '../memory-storage.ts';
-import { currentManifest, publishArtifact } from '../registry.ts';
-import type { Storage } from '../storage.ts';
-import { expectError, memoryWidget, signer, tinyArtifact, TINY } from '../test-support.ts';
-import { createFederation, resolveFederationSettings, tokenHash, type FederationOptions, type ItemCountsSink } from './engine.ts';
+import { createMemoryStorage } from '../models/memory-storage.ts';
+import { currentManifest, publishArtifact } from '../models/registry.ts';
+import type { Storage } from '../models/storage.ts';
+import { expectError, memoryWidget, signer, tinyArtifact, TINY } from '../../test/support/edge-server/fixtures.ts';
+import { resolveFederationSettings } from '../../core/federated/settings.ts';
+import { tokenHash } from './client-token.ts';
+import { createFederation } from './federation.ts';
+import type { FederationOptions, ItemCountsSink } from './types.ts';
 import { nodeRsaRaw } from '../adapters/node/rsa-raw.ts';
 import { createAdmission } from './admission.ts';
 import { roundsAdminRoutes } from './routes.ts';
-import { tryToken } from './token-support.ts';
+import { tryToken } from '../../test/support/edge-server/tokens.ts';
 import { memoryRoundStore, type RoundStore } from './store.ts';
-import { clientToken, deviceAddress, testPeer, TEST_PEER_HEADER, tinyUpdate } from './test-support.ts';
+import { clientToken, deviceAddress, testPeer, TEST_PEER_HEADER, tinyUpdate } from '../../test/support/edge-server/federated.ts';
 
 interface Setup {
   app: ReturnType<typeof createApp>;

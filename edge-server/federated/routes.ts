@@ -3,16 +3,22 @@
  * (aggregated deltas out), and `GET /rounds` for the admin router (`/v1/admin/rounds`).
  */
 import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { VERSION_LABEL } from '../../core/artifact/manifest.ts';
+import { isRecord } from '../../core/errors.ts';
+import { hasMethods, optionError, type Fail } from '../../core/options.ts';
 import { DELTA_MEDIA_TYPE, UPDATE_MEDIA_TYPE } from '../../core/federated/codec.ts';
-import { limitBody } from '../body.ts';
+import { limitBody } from '../middleware/body.ts';
 import { bearerToken } from '../admin/auth.ts';
-import { ApiError } from '../errors.ts';
-import { IMMUTABLE, noneMatch, quoteEtag } from '../http.ts';
-import { securedResponse, withApiSecurity } from '../security.ts';
-import { sourceKey, urlPeer, type PeerOf } from '../peer.ts';
-import type { Admission } from './admission.ts';
-import { CLIENT_TOKEN, tokenHash, type Federation } from './engine.ts';
+import { ApiError } from '../middleware/errors.ts';
+import { IMMUTABLE, noneMatch, quoteEtag } from '../middleware/http.ts';
+import { securedResponse, withApiSecurity } from '../middleware/security.ts';
+import { sourceKey, type PeerOf } from '../middleware/peer.ts';
+import { createAdmission, type Admission } from './admission.ts';
+import { admissionRoutes } from './admission-routes.ts';
+import { CLIENT_TOKEN, CLIENT_TOKEN_HEADER, tokenHash } from './client-token.ts';
+import { FederationRefusal, type RefusalCode } from './errors.ts';
+import type { Federation } from './types.ts';
 
 export interface FederatedRouteOptions {
   /**
@@ -23,7 +29,7 @@ export interface FederatedRouteOptions {
    */
   maxUpdateBytes?: number;
   /**
-   * Turns a client token into the form the engine stores and rate-limits by: the first 32 hex digits
+   * Turns a client token into the form the federation stores and rate-limits by: the first 32 hex digits
    * of its SHA-256. Default `tokenHash` (`crypto.subtle`, every runtime). A runtime with a synchronous
    * SHA-256 passes it here: Node's `crypto.subtle.digest` goes through the thread pool and costs more
    * per call than the rest of an upload's validation (the Node adapter passes `createHash`). Must give
@@ -42,20 +48,49 @@ export interface FederatedRouteOptions {
   admission?: Admission | false;
 }
 
-/** Header carrying the device's anonymous client token: random, rotated daily by the device, never tied to a user. */
-export const CLIENT_TOKEN_HEADER = 'X-Client-Token';
 const UPDATE_TYPES = [UPDATE_MEDIA_TYPE, 'application/octet-stream'];
 const LATEST_CACHE = 'public, max-age=60, must-revalidate';
 /** Built once: the same header object on every receipt, so the CORS grant is merged into it once. */
 const RECEIPT_HEADERS = withApiSecurity({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
 
-/** `/v1/updates` and `/v1/models/:name/deltas`; `federation` undefined answers them as a server without federated learning. */
-export function federatedRoutes(federation: Federation | undefined, options: FederatedRouteOptions = {}, peer: PeerOf = urlPeer): Hono {
+/** The HTTP status of each refusal of the federation. */
+const REFUSAL_STATUS: Record<RefusalCode, ContentfulStatusCode> = {
+  federation_disabled: 404,
+  unknown_model: 404,
+  stale_version: 409,
+  budget_exhausted: 409,
+  epsilon_daily_cap: 429,
+  rate_limited: 429,
+  source_share_exceeded: 429,
+  round_publishing: 503,
+  round_unavailable: 503,
+  delta_unavailable: 410,
+};
+
+/** A refusal of the federation as its HTTP answer (status, code, message, `Retry-After`); any other error as it is. */
+function answerFor(err: unknown): unknown {
+  if (!(err instanceof FederationRefusal)) return err;
+  return new ApiError(REFUSAL_STATUS[err.code], err.code, err.message, err.retryAfter === undefined ? {} : { 'Retry-After': String(err.retryAfter) });
+}
+
+/** The federation's answer to a call, its refusal thrown as the HTTP answer. */
+async function answered<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    throw answerFor(err);
+  }
+}
+
+const fail: Fail = optionError('createApp');
+
+/** `/updates` and `/models/:name/deltas`; `federation` undefined answers them as a server without federated learning. */
+function updateRoutes(federation: Federation | undefined, options: FederatedRouteOptions, peer: PeerOf): Hono {
   const maxBytes = options.maxUpdateBytes ?? 256 * 1024;
-  if (!Number.isInteger(maxBytes) || maxBytes < 1024) throw new TypeError(`createApp: federated.maxUpdateBytes must be an integer >= 1024 (got ${String(maxBytes)})`);
+  if (!Number.isInteger(maxBytes) || maxBytes < 1024) fail(`federated.maxUpdateBytes must be an integer >= 1024 (got ${String(maxBytes)})`);
   const hashToken = options.hashToken ?? tokenHash;
   const admission = options.admission || null;
-  if (typeof hashToken !== 'function') throw new TypeError('createApp: federated.hashToken must be a function (token) => hex digest');
+  if (typeof hashToken !== 'function') fail('federated.hashToken must be a function (token) => hex digest');
   const routes = new Hono();
 
   routes.post(
@@ -85,7 +120,7 @@ export function federatedRoutes(federation: Federation | undefined, options: Fed
         result = await federation!.submit({ bytes, tokenHash: await hashToken(c.req.header(CLIENT_TOKEN_HEADER)!), source: sourceKey(peer(c).address) });
       } catch (err) {
         await redemption?.release();
-        throw err;
+        throw answerFor(err);
       }
       if (result.duplicate) await redemption?.release();
       return securedResponse(JSON.stringify(result), result.duplicate ? 200 : 202, RECEIPT_HEADERS);
@@ -102,7 +137,7 @@ export function federatedRoutes(federation: Federation | undefined, options: Fed
       }
     }
     if (!federation) throw new ApiError(410, 'delta_unavailable', 'this server publishes no deltas: download the full model');
-    const result = await federation.delta(name, from!, to);
+    const result = await answered(federation.delta(name, from!, to));
     if (result.kind === 'current') return c.body(null, 204, { 'Cache-Control': LATEST_CACHE, 'X-Model-Version': result.version });
     const etag = quoteEtag(result.sha256);
     // Pinned to both versions the bytes never change; "to the current version" changes with each round.
@@ -125,12 +160,12 @@ export function roundsAdminRoutes(federation: Federation | undefined): Hono {
   routes.get('/rounds', async (c) => {
     const model = c.req.query('model');
     c.header('Cache-Control', 'no-store');
-    return c.json({ rounds: federation ? await federation.rounds(model) : [] });
+    return c.json({ rounds: federation ? await answered(federation.rounds(model)) : [] });
   });
   routes.get('/privacy-budget', async (c) => {
     const model = c.req.query('model');
     c.header('Cache-Control', 'no-store');
-    return c.json({ budgets: federation ? await federation.budget(model) : [] });
+    return c.json({ budgets: federation ? await answered(federation.budget(model)) : [] });
   });
   routes.post('/privacy-budget/:model/reset', async (c) => {
     if (!federation?.resetBudget) throw new ApiError(404, 'federation_disabled', 'this server runs no federated rounds');
@@ -138,9 +173,37 @@ export function roundsAdminRoutes(federation: Federation | undefined): Hono {
     const token = bearerToken(c);
     if (typeof token !== 'string') throw new ApiError(401, 'unauthorized', 'resetting the privacy budget needs an admin bearer token: Authorization: Bearer <token>');
     const by = `admin:${(await tokenHash(token)).slice(0, 12)}`;
-    const reset = await federation.resetBudget(c.req.param('model'), by);
+    const reset = await answered(federation.resetBudget(c.req.param('model'), by));
     c.header('Cache-Control', 'no-store');
     return c.json({ reset }, 200);
   });
+  return routes;
+}
+
+/** The `federated` option of `createApp`: a federation (`createFederation`) and how its routes take updates. */
+export type FederatedOptions = { federation: Federation } & FederatedRouteOptions;
+
+/**
+ * The federated feature: `/v1/federated/tokens` (admission), `POST /v1/updates`,
+ * `GET /v1/models/:name/deltas`, and with a federation, behind the admin guard, `/v1/admin/rounds` and
+ * `/v1/admin/privacy-budget`. Without `federated` the routes answer as a server without federated
+ * learning. Checks its options once, here. `peer`: the source per-source limits count by.
+ * @throws TypeError naming the first invalid option.
+ */
+export function federatedRoutes({ federated, peer }: { federated: FederatedOptions | undefined; peer: PeerOf }): Hono {
+  if (federated !== undefined && !(isRecord(federated) && hasMethods(federated.federation, ['submit', 'delta', 'rounds']))) {
+    fail('federated must be { federation: createFederation(...) }');
+  }
+  const admissionOption: unknown = federated?.admission;
+  if (admissionOption !== undefined && admissionOption !== false && !hasMethods(admissionOption, ['directory', 'issue', 'redeem'])) {
+    fail('federated.admission must be createAdmission(...) or false');
+  }
+  // Admission is on wherever federation is, unless the operator passed `admission: false`.
+  const admission = federated ? (federated.admission === false ? null : (federated.admission ?? createAdmission())) : null;
+  const routes = new Hono();
+  routes.route('/v1', admissionRoutes(admission, peer, federated !== undefined));
+  routes.route('/v1', updateRoutes(federated?.federation, { ...federated, admission: admission ?? false }, peer));
+  // Absent without a federation, so the dashboard can say rounds are not available here.
+  if (federated) routes.route('/v1/admin', roundsAdminRoutes(federated.federation));
   return routes;
 }

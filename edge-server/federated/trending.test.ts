@@ -13,27 +13,27 @@ import type { ModelConfig } from '../../core/model/config.ts';
 import { initWeights } from '../../core/model/weights.ts';
 import { normal, rng } from '../../core/random.ts';
 // Gradients are registered by the Node backend setup, as in the CLI.
-import { useBackend } from '../../model-export/tf-node.ts';
+import { useTestBackend } from '../../test/support/tf-backend.ts';
 import { createMemoryAnalytics } from '../analytics/memory.ts';
 import { createApp } from '../app.ts';
-import { createMemoryStorage } from '../memory-storage.ts';
-import { publishArtifact } from '../registry.ts';
-import { memoryWidget, signer } from '../test-support.ts';
+import { createMemoryStorage } from '../models/memory-storage.ts';
+import { publishArtifact } from '../models/registry.ts';
+import { memoryWidget, signer } from '../../test/support/edge-server/fixtures.ts';
 import { nodeRsaRaw } from '../adapters/node/rsa-raw.ts';
 import { createAdmission } from './admission.ts';
-import { createFederation } from './engine.ts';
+import { createFederation } from './federation.ts';
 import { memoryRoundStore } from './store.ts';
-import { clientToken, deviceAddress, testPeer, TEST_PEER_HEADER } from './test-support.ts';
-import { tokenFor } from './token-support.ts';
+import { clientToken, deviceAddress, testPeer, TEST_PEER_HEADER } from '../../test/support/edge-server/federated.ts';
+import { tokenFor } from '../../test/support/edge-server/tokens.ts';
 
 const CONFIG: ModelConfig = { numItems: 240, dim: 8, blocks: 1, heads: 1, maxLen: 4 };
 const ITEM_IDS = Array.from({ length: CONFIG.numItems }, (_, i) => `sku-${String(i + 1).padStart(4, '0')}`);
 const COHORT = 50;
-/** The demo's round settings (`edge-server/adapters/node/main.ts`), at a cohort of 50. */
+/** The demo's round settings (`demo/main.ts`), at a cohort of 50. */
 const DEMO_AGGREGATION = { clipNorm: 0.1, rowClipNorm: 0.05, noiseMultiplier: 0.5, countNoiseMultiplier: 0.5, releaseThreshold: 2 };
 
 beforeAll(async () => {
-  await useBackend('cpu');
+  await useTestBackend('cpu');
 });
 
 /** Runs one round of `COHORT` devices with these histories (model indices) and returns the trending list. */

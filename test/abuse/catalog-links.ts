@@ -18,7 +18,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Catalog } from '../../core/catalog.ts';
 import { createApp } from '../../edge-server/app.ts';
 import { catalogJson, createMemoryCatalog } from '../../edge-server/catalog/store.ts';
-import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
+import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
 import { launchChromium } from '../e2e/support/demo-server.ts';
 import { listen } from '../support/listen.ts';
 import { snapshotWidget } from '../support/widget-snapshot.ts';

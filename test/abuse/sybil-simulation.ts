@@ -28,7 +28,7 @@ import { applyDelta } from '../../core/federated/delta.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import type { NamedWeights } from '../../core/model/weights.ts';
 import { normal, rng, shuffle } from '../../core/random.ts';
-import { resolveFederationSettings } from '../../edge-server/federated/engine.ts';
+import { resolveFederationSettings } from '../../core/federated/settings.ts';
 import { parseS3Rec, split, type Dataset } from '../../model-export/dataset.ts';
 import { attackDirection, evaluateWeights, medianPopularityItem } from '../../model-export/simulate.ts';
 import { useBackend, type NodeBackend } from '../../model-export/tf-node.ts';

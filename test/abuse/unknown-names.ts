@@ -6,7 +6,7 @@
  * heap (after full garbage collections) the made-up names left behind: a cache that remembered each miss
  * grew by about 100 bytes per name, without bound.
  */
-import { tinyUpdate } from '../../edge-server/federated/test-support.ts';
+import { tinyUpdate } from '../support/edge-server/federated.ts';
 import { pool, startMainProcess } from './support/main-process.ts';
 import type { AbuseBenchmark } from './support/benchmark.ts';
 

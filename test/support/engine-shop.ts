@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import { serveNode, type NodeServer } from '../../edge-server/adapters/node/serve.ts';
 import { createApp } from '../../edge-server/app.ts';
-import { createMemoryStorage } from '../../edge-server/memory-storage.ts';
-import { memoryWidget } from '../../edge-server/test-support.ts';
+import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
+import { memoryWidget } from './edge-server/fixtures.ts';
 import type { Engine } from '../../widget/engine.ts';
 
 const ADMIN_TOKEN = 'engine-shop-admin-token-0123456789';

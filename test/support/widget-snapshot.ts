@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, posix } from 'node:path';
-import type { WidgetFiles } from '../../edge-server/widget-files.ts';
+import type { WidgetFiles } from '../../edge-server/models/widget-files.ts';
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',

@@ -1,6 +1,6 @@
 /**
  * The on-device training step in real Chromium against the real edge server with federated learning on
- * (`test-server.ts`, under `/fed/`): training in a module Web Worker (and the idle-time main-thread
+ * (`test/support/edge-server/training-server.ts`, under `/fed/`): training in a module Web Worker (and the idle-time main-thread
  * fallback), the upload through `POST /v1/updates` into the federation's round, the consent gate, the
  * verified delta download after a round closes, and the backoff of a failing upload.
  */

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { OPERATIONS_DEFAULTS } from '../../operations.ts';
+import { ANALYTICS_DEFAULTS } from '../../analytics/settings.ts';
 import { trustedProxies } from './peer.ts';
 
 export const DEFAULT_PORT = 8787;
@@ -40,9 +40,9 @@ Options:
   --host ADDRESS           the interface to listen on, e.g. 127.0.0.1 behind the nginx front on the
                            same machine, so only nginx reaches Node (default: all interfaces, as a
                            container needs)
-  --demo                   also serve the demo shop; on first start train, sign and publish its model
-                           and make a federation key and, unless one is given, an admin token
-                           (default: off)
+  --demo                   also serve the demo shop (through demo/main.ts, as npm start runs it); on
+                           first start train, sign and publish its model and make a federation key
+                           and, unless one is given, an admin token (default: off)
   --trusted-key FILE       a public key file (\`edge-recs keygen\` writes one) whose signatures
                            publishing accepts; repeatable (default: none; the demo's key with --demo)
   --allow-origin ORIGIN    a shop origin that may load the widget and call /v1/* cross-origin, e.g.
@@ -65,7 +65,7 @@ Options:
   --nginx-listen PARAMS    nginx's \`listen\` in that configuration (default: ${DEFAULT_NGINX_LISTEN})
   --suppress-below K       the admin read-out and dashboard hide counts below K, and revenue with
                            fewer than K purchases behind it; 1 shows everything, e.g. for a test
-                           shop (default: ${OPERATIONS_DEFAULTS.suppressBelow})
+                           shop (default: ${ANALYTICS_DEFAULTS.suppressBelow})
   --trust-proxy ADDR      a proxy in front of this server (an IP address or CIDR range, e.g.
                            127.0.0.1 for the nginx front on the same machine) whose X-Forwarded-For
                            names the client address that per-source limits count by, and whose

@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import { ContractError } from '../../../core/errors.ts';
 import type { CatalogParseInput, CatalogParser, ParsedCatalog } from '../../catalog/parse.ts';
-import { ApiError } from '../../errors.ts';
+import { ApiError } from '../../middleware/errors.ts';
 
 export interface WorkerCatalogParserOptions {
   /**

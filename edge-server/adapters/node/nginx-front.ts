@@ -23,10 +23,10 @@
  */
 import { isAbsolute } from 'node:path';
 import { show } from '../../../core/errors.ts';
-import { CORS_POLICY } from '../../app.ts';
-import { IMMUTABLE } from '../../http.ts';
-import { optionError, type Fail } from '../../options.ts';
-import { API_SECURITY_HEADERS, exactOrigin } from '../../security.ts';
+import { CORS_POLICY } from '../../middleware/security.ts';
+import { IMMUTABLE } from '../../middleware/http.ts';
+import { optionError, type Fail } from '../../../core/options.ts';
+import { API_SECURITY_HEADERS, exactOrigin } from '../../middleware/security.ts';
 import { blobsRoot } from './storage.ts';
 
 export interface NginxFrontOptions {

@@ -6,7 +6,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Peer, PeerOf } from '../../peer.ts';
+import type { Peer, PeerOf } from '../../middleware/peer.ts';
 
 /**
  * Parses `--trust-proxy` values: IP addresses or CIDR ranges (`127.0.0.1`, `10.0.0.0/8`, `fd00::/8`).

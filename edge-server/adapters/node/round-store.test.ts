@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RoundRecord, StoredUpdate } from '../../federated/store.ts';
-import { clientToken, deviceAddress, tinyUpdate } from '../../federated/test-support.ts';
-import { publishArtifact } from '../../registry.ts';
-import { signer, tinyArtifact } from '../../test-support.ts';
-import { killHard, startFixtureServer } from './fixture-process.ts';
+import { clientToken, deviceAddress, tinyUpdate } from '../../../test/support/edge-server/federated.ts';
+import { publishArtifact } from '../../models/registry.ts';
+import { signer, tinyArtifact } from '../../../test/support/edge-server/fixtures.ts';
+import { killHard, startFixtureServer } from '../../../test/support/edge-server/fixture-process.ts';
 import { openDiskRoundStore } from './round-store.ts';
 import { openDiskStorage } from './storage.ts';
-import { tokenFor } from '../../federated/token-support.ts';
+import { tokenFor } from '../../../test/support/edge-server/tokens.ts';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
 import { createApp } from '../../app.ts';
-import { createMemoryStorage } from '../../memory-storage.ts';
-import { publishArtifact } from '../../registry.ts';
-import { memoryWidget, signer, tinyArtifact } from '../../test-support.ts';
+import { createMemoryStorage } from '../../models/memory-storage.ts';
+import { publishArtifact } from '../../models/registry.ts';
+import { memoryWidget, signer, tinyArtifact } from '../../../test/support/edge-server/fixtures.ts';
 import { serveNode, type NodeServer } from './serve.ts';
 import { openDiskStorage } from './storage.ts';
 

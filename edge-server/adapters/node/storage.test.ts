@@ -4,8 +4,8 @@ import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../../core/artifact/bytes.ts';
 import { ContractError } from '../../../core/errors.ts';
-import { currentManifest, publishArtifact } from '../../registry.ts';
-import { signer, tinyArtifact } from '../../test-support.ts';
+import { currentManifest, publishArtifact } from '../../models/registry.ts';
+import { signer, tinyArtifact } from '../../../test/support/edge-server/fixtures.ts';
 import { openDiskStorage } from './storage.ts';
 
 let dir: string;

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { sha256Hex, type Bytes } from '../../../core/artifact/bytes.ts';
 import { MODEL_NAME } from '../../../core/artifact/manifest.ts';
 import { ContractError, isRecord } from '../../../core/errors.ts';
-import type { ModelRecord, Storage } from '../../storage.ts';
+import { optionError } from '../../../core/options.ts';
+import type { ModelRecord, Storage } from '../../models/storage.ts';
 import { writeFileAtomic } from './durable-file.ts';
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -59,7 +60,7 @@ export interface DiskStorageOptions {
  */
 export async function openDiskStorage(dir: string, options: DiskStorageOptions = {}): Promise<Storage> {
   const cacheBudget = options.blobCacheBytes ?? 64 * 1024 * 1024;
-  if (!Number.isInteger(cacheBudget) || cacheBudget < 0) throw new TypeError(`openDiskStorage: blobCacheBytes must be a non-negative integer (got ${String(cacheBudget)})`);
+  if (!Number.isInteger(cacheBudget) || cacheBudget < 0) optionError('openDiskStorage')(`blobCacheBytes must be a non-negative integer (got ${String(cacheBudget)})`);
   /** Insertion order is recency order: a hit is moved to the end, eviction takes from the front. */
   const blobCache = new Map<string, Bytes>();
   let cachedBytes = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tokenHash } from '../../federated/engine.ts';
+import { tokenHash } from '../../federated/client-token.ts';
 import { nodeTokenHash } from './token-hash.ts';
 
 describe('nodeTokenHash', () => {

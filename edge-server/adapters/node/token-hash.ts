@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * `tokenHash` (`edge-server/federated/engine.ts`: SHA-256, hex, first 32 digits) without
+ * `tokenHash` (`edge-server/federated/client-token.ts`: SHA-256, hex, first 32 digits) without
  * `crypto.subtle`, whose every call in Node is a thread-pool job and a promise: about as much CPU as
  * decoding and validating the whole update. Same digest, so stored updates match across the two.
  * @example createApp({ ..., federated: { federation, hashToken: nodeTokenHash } })

@@ -9,13 +9,12 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { DurableObjectState } from '@cloudflare/workers-types/latest/index.ts';
 import { attemptLimiter, SessionTable } from '../../admin/sessions.ts';
-import type { WorkerEnv } from './config.ts';
 
-export class AdminSessions extends DurableObject<WorkerEnv> {
+export class AdminSessions extends DurableObject<object> {
   #sql;
   #attempts = attemptLimiter();
 
-  constructor(ctx: DurableObjectState, env: WorkerEnv) {
+  constructor(ctx: DurableObjectState, env: object) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
     this.#sql.exec('CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, expires INTEGER NOT NULL)');

@@ -48,7 +48,7 @@ export function readAdmissionConfig(env: Pick<FederatedEnv, 'FEDERATED_CONFIG'>)
 const BATCH = 128;
 
 /** The admission state in the Object's storage; each write is durable before the Object answers. */
-export function durableAdmissionStore(storage: DurableObjectStorage): AdmissionStore {
+function durableAdmissionStore(storage: DurableObjectStorage): AdmissionStore {
   const dropPrefix = async (prefix: string): Promise<void> => {
     for (;;) {
       const keys = [...(await storage.list({ prefix, limit: 1000 })).keys()];

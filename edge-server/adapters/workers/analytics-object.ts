@@ -9,12 +9,11 @@ import type { DurableObjectState } from '@cloudflare/workers-types/latest/index.
 import { METRICS_LIMITS, type MetricCounter, type RevenueSum } from '../../../core/analytics.ts';
 import { decayedAdd } from '../../analytics/popularity.ts';
 import type { BestsellerList, DroppedDay, ItemScore, MetricRow, RevenueRow } from '../../analytics/store.ts';
-import type { WorkerEnv } from './config.ts';
 
-export class Analytics extends DurableObject<WorkerEnv> {
+export class Analytics extends DurableObject<object> {
   #sql;
 
-  constructor(ctx: DurableObjectState, env: WorkerEnv) {
+  constructor(ctx: DurableObjectState, env: object) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS metrics (day TEXT, placement TEXT, version TEXT, variant TEXT, event TEXT, count INTEGER,

@@ -51,7 +51,7 @@ export function workersAnalytics(namespace: DurableObjectNamespace<Analytics>): 
   };
 }
 
-export const CATALOG_KEY = 'catalog/current.json';
+const CATALOG_KEY = 'catalog/current.json';
 
 /**
  * The catalog in R2 as one object, with its SHA-256 in custom metadata (the ETag) and checked by R2 on

@@ -2,10 +2,11 @@
 import type { Hono } from 'hono';
 import { createApp } from '../../app.ts';
 import { r2CatalogStore, workersAnalytics } from './analytics.ts';
-import { readAdminTokens, readAnalyticsConfig, readWorkerConfig, WorkerConfigError, type WorkerEnv } from './config.ts';
+import { readAdminTokens, readAnalyticsConfig, readWorkerConfig, WorkerConfigError } from './config.ts';
+import type { WorkerEnv } from './env.ts';
 import { durableFederation, FederatedConfigError } from './federation.ts';
 import { durableAdmission } from './admission.ts';
-import { workersRegistry, workersStorage } from './storage.ts';
+import { workersRegistry, workersStorage } from './registry-client.ts';
 import { cloudflarePeer } from './peer.ts';
 import { durableAdminSessions } from './admin-sessions.ts';
 import { assetsWidget } from './widget-assets.ts';

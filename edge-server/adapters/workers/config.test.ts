@@ -3,9 +3,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { signer } from '../../test-support.ts';
+import { signer } from '../../../test/support/edge-server/fixtures.ts';
 import { buildWorkerApp } from './app.ts';
-import { readAdminTokens, readWorkerConfig, WorkerConfigError, type WorkerEnv } from './config.ts';
+import { readAdminTokens, readWorkerConfig, WorkerConfigError } from './config.ts';
+import type { WorkerEnv } from './env.ts';
 import { FederatedConfigError, readFederatedConfig } from './federation.ts';
 
 /** Bindings are only wrapped when the app is built, never called, so stand-ins do here. */

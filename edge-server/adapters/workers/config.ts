@@ -2,25 +2,12 @@
  * The Worker's bindings and vars, and the one place the vars are read. Runs in workerd and in Node
  * (it imports nothing runtime-specific), so its checks are unit-tested without starting workerd.
  */
-import type { DurableObjectNamespace, Fetcher, R2Bucket } from '@cloudflare/workers-types/latest/index.ts';
 import type { TrustedKey } from '../../../core/artifact/signing.ts';
 import { isRecord, show } from '../../../core/errors.ts';
-import type { AdminSessions } from './admin-sessions-object.ts';
-import type { Analytics } from './analytics-object.ts';
-import type { ModelRegistry } from './model-registry.ts';
+import type { Fail } from '../../../core/options.ts';
 
-/** What `wrangler.toml` binds; the names are the contract between the two. */
-export interface WorkerEnv {
-  /** R2 bucket of content-addressed blobs (`blobs/<sha256>`): shards, item maps, manifests. */
-  BLOBS: R2Bucket;
-  /** One `ModelRegistry` Durable Object per model name: the single writer of that model's record. */
-  MODELS: DurableObjectNamespace<ModelRegistry>;
-  /** Workers static assets: the built widget (`dist/` of `npm run build`), served at `/widget/*`. */
-  ASSETS: Fetcher;
-  /** One `Analytics` Durable Object per model name: its summed counters, trending sums and bestsellers. */
-  ANALYTICS: DurableObjectNamespace<Analytics>;
-  /** The one `AdminSessions` Durable Object: live dashboard sessions and wrong admin tokens per source. */
-  SESSIONS: DurableObjectNamespace<AdminSessions>;
+/** The Worker's vars and secrets (`[vars]` in `wrangler.toml`, `wrangler secret put`): its settings. */
+export interface WorkerVars {
   /**
    * Public keys that sign this server's models, as JSON: `[{ "keyId", "publicKey" }]`, or one such
    * object, which is what `edge-recs keygen` writes to its `.pub.json` file. Required, at least one: a
@@ -69,36 +56,41 @@ export class WorkerConfigError extends Error {
   override readonly name = 'WorkerConfigError';
 }
 
+/** Throws a `WorkerConfigError`: the Worker's option error, as `optionError` is the factories' (a misconfigured var answers 500). */
+const fail: Fail = (message) => {
+  throw new WorkerConfigError(message);
+};
+
 const KEYS_SHAPE = 'a JSON array of { "keyId", "publicKey" } (the public part of `edge-recs keygen` key files), or one such object (the text of a keygen .pub.json file)';
 
 function trustedKeys(raw: unknown): TrustedKey[] {
   if (typeof raw !== 'string' || raw.trim() === '') {
-    throw new WorkerConfigError(`TRUSTED_KEYS is required: ${KEYS_SHAPE}`);
+    fail(`TRUSTED_KEYS is required: ${KEYS_SHAPE}`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch (cause) {
-    throw new WorkerConfigError(`TRUSTED_KEYS must be ${KEYS_SHAPE}; it is not JSON (${(cause as Error).message})`);
+    fail(`TRUSTED_KEYS must be ${KEYS_SHAPE}; it is not JSON (${(cause as Error).message})`);
   }
   // One key as `edge-recs keygen` writes its public file: the file's text is a ready value.
   if (isRecord(parsed) && 'keyId' in parsed) parsed = [parsed];
   if (!Array.isArray(parsed) || parsed.length === 0) {
-    throw new WorkerConfigError(`TRUSTED_KEYS must be ${KEYS_SHAPE} with at least one key (got ${show(parsed)})`);
+    fail(`TRUSTED_KEYS must be ${KEYS_SHAPE} with at least one key (got ${show(parsed)})`);
   }
   return parsed.map((key: unknown, i): TrustedKey => {
     if (!isRecord(key) || typeof key.keyId !== 'string' || typeof key.publicKey !== 'string') {
-      throw new WorkerConfigError(`TRUSTED_KEYS[${i}] must be { "keyId": string, "publicKey": string } (got ${show(key)})`);
+      fail(`TRUSTED_KEYS[${i}] must be { "keyId": string, "publicKey": string } (got ${show(key)})`);
     }
     // Checked here, not left to createApp, so the message names the var rather than an app option.
-    if ('privateKey' in key) throw new WorkerConfigError(`TRUSTED_KEYS[${i}] holds a private key; give the Worker only keyId and publicKey`);
+    if ('privateKey' in key) fail(`TRUSTED_KEYS[${i}] holds a private key; give the Worker only keyId and publicKey`);
     return { keyId: key.keyId, publicKey: key.publicKey };
   });
 }
 
 function allowedOrigins(raw: unknown): string[] {
   if (raw === undefined) return [];
-  if (typeof raw !== 'string') throw new WorkerConfigError(`ALLOWED_ORIGINS must be a comma-separated string of origins (got ${show(raw)})`);
+  if (typeof raw !== 'string') fail(`ALLOWED_ORIGINS must be a comma-separated string of origins (got ${show(raw)})`);
   return raw
     .split(',')
     .map((origin) => origin.trim())
@@ -110,7 +102,7 @@ function allowedOrigins(raw: unknown): string[] {
  * right after and reports as a `WorkerConfigError` too.
  * @throws WorkerConfigError naming the first bad var.
  */
-export function readWorkerConfig(env: Pick<WorkerEnv, 'TRUSTED_KEYS' | 'ALLOWED_ORIGINS'>): WorkerConfig {
+export function readWorkerConfig(env: Pick<WorkerVars, 'TRUSTED_KEYS' | 'ALLOWED_ORIGINS'>): WorkerConfig {
   return { trustedKeys: trustedKeys(env.TRUSTED_KEYS), allowedOrigins: allowedOrigins(env.ALLOWED_ORIGINS) };
 }
 
@@ -119,10 +111,10 @@ export function readWorkerConfig(env: Pick<WorkerEnv, 'TRUSTED_KEYS' | 'ALLOWED_
  * reports naming this var.
  * @throws WorkerConfigError when the var is not a string.
  */
-export function readAdminTokens(env: Pick<WorkerEnv, 'ADMIN_TOKENS'>): string[] {
+export function readAdminTokens(env: Pick<WorkerVars, 'ADMIN_TOKENS'>): string[] {
   const raw = env.ADMIN_TOKENS;
   if (raw === undefined) return [];
-  if (typeof raw !== 'string') throw new WorkerConfigError(`ADMIN_TOKENS must be a comma-separated string of tokens (got ${typeof raw})`);
+  if (typeof raw !== 'string') fail(`ADMIN_TOKENS must be a comma-separated string of tokens (got ${typeof raw})`);
   return raw
     .split(',')
     .map((token) => token.trim())
@@ -134,15 +126,15 @@ export function readAdminTokens(env: Pick<WorkerEnv, 'ADMIN_TOKENS'>): string[] 
  * `createApp`'s to check, which the Worker reports naming this var.
  * @throws WorkerConfigError when the var is not a JSON object.
  */
-export function readAnalyticsConfig(env: Pick<WorkerEnv, 'ANALYTICS_CONFIG'>): Record<string, unknown> {
+export function readAnalyticsConfig(env: Pick<WorkerVars, 'ANALYTICS_CONFIG'>): Record<string, unknown> {
   const raw = env.ANALYTICS_CONFIG;
   if (raw === undefined || raw.trim() === '') return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch (cause) {
-    throw new WorkerConfigError(`ANALYTICS_CONFIG must be a JSON object such as {"maxCellsPerDay":5000}; it is not JSON (${(cause as Error).message})`);
+    fail(`ANALYTICS_CONFIG must be a JSON object such as {"maxCellsPerDay":5000}; it is not JSON (${(cause as Error).message})`);
   }
-  if (!isRecord(parsed) || 'store' in parsed) throw new WorkerConfigError(`ANALYTICS_CONFIG must be a JSON object of suppressBelow, halfLifeDays, popularLimit, maxCellsPerDay, metricsRateLimit (got ${show(parsed)})`);
+  if (!isRecord(parsed) || 'store' in parsed) fail(`ANALYTICS_CONFIG must be a JSON object of suppressBelow, halfLifeDays, popularLimit, maxCellsPerDay, metricsRateLimit (got ${show(parsed)})`);
   return parsed;
 }

@@ -13,8 +13,8 @@ import type { KeyFile } from '../../../core/artifact/signing.ts';
 import { artifactForm } from '../../../core/artifact/upload.ts';
 import { signCatalog, verifyCatalog } from '../../../core/catalog-signature.ts';
 import { parseCatalog, type Catalog } from '../../../core/catalog.ts';
-import { signer, tinyArtifact } from '../../test-support.ts';
-import { bundleWorker, fetchFrom, startWorker } from './test-support.ts';
+import { signer, tinyArtifact } from '../../../test/support/edge-server/fixtures.ts';
+import { bundleWorker, fetchFrom, startWorker } from '../../../test/support/edge-server/workerd.ts';
 
 const TOKEN = 'workers-etag-admin-token-0123456789';
 const ADMIN = { Authorization: `Bearer ${TOKEN}` };

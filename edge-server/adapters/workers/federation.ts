@@ -20,10 +20,13 @@ import { MODEL_NAME } from '../../../core/artifact/manifest.ts';
 import type { KeyFile, TrustedKey } from '../../../core/artifact/signing.ts';
 import { ContractError, isRecord, show } from '../../../core/errors.ts';
 import { peekUpdate } from '../../../core/federated/codec.ts';
-import { ApiError } from '../../errors.ts';
-import { createFederation, resolveFederationSettings, type BudgetSummary, type DeltaResult, type Federation, type FederationOptions, type ItemCountsSink, type RoundSummary, type SubmitResult } from '../../federated/engine.ts';
+import { ApiError } from '../../middleware/errors.ts';
+import { resolveFederationSettings } from '../../../core/federated/settings.ts';
+import { FederationRefusal, unknownModel, type RefusalCode } from '../../federated/errors.ts';
+import { createFederation } from '../../federated/federation.ts';
+import type { BudgetSummary, DeltaResult, Federation, FederationOptions, ItemCountsSink, RoundSummary, SubmitResult } from '../../federated/types.ts';
 import { newRoundKey, type BudgetReset, type RoundRecord, type RoundStore, type StoredUpdate } from '../../federated/store.ts';
-import type { Storage } from '../../storage.ts';
+import type { Storage } from '../../models/storage.ts';
 
 /** The vars and bindings federated learning reads. */
 export interface FederatedEnv {
@@ -89,7 +92,7 @@ const BATCH = 128;
  * The round store of one Durable Object (one model). Each `put` is atomic and durable before the
  * Object's reply leaves (its output gate), which is what "stored before the 202" needs.
  */
-export function durableRoundStore(storage: DurableObjectStorage): RoundStore {
+function durableRoundStore(storage: DurableObjectStorage): RoundStore {
   return {
     async load() {
       const rounds = [...(await storage.list<RoundRecord>({ prefix: ROUND })).values()];
@@ -131,24 +134,37 @@ export function durableRoundStore(storage: DurableObjectStorage): RoundStore {
   };
 }
 
-/** How a federated call ends, as a value: an error's class and fields do not survive an RPC call. */
-export type FederatedOutcome<T> = { ok: true; value: T } | { ok: false; error: { status: number; code: string; message: string; headers: Record<string, string> } };
+/**
+ * A refusal as it crosses RPC (an error's class and fields do not survive the call, only its message
+ * does): the federation's own, a contract violation in the request, or an HTTP answer (admission's).
+ */
+type Refusal =
+  | { kind: 'federation'; code: RefusalCode; message: string; retryAfter?: number }
+  | { kind: 'contract'; code: string; message: string }
+  | { kind: 'http'; status: number; code: string; message: string; headers: Record<string, string> };
 
-/** Runs `task`, turning its refusal (ApiError, ContractError) into a value that crosses RPC. */
+/** How a federated call ends, as a value. */
+export type FederatedOutcome<T> = { ok: true; value: T } | { ok: false; error: Refusal };
+
+/** Runs `task`, turning its refusal (FederationRefusal, ContractError, ApiError) into a value that crosses RPC. */
 export async function outcome<T>(task: () => Promise<T>): Promise<FederatedOutcome<T>> {
   try {
     return { ok: true, value: await task() };
   } catch (err) {
-    if (err instanceof ApiError) return { ok: false, error: { status: err.status, code: err.code, message: err.message, headers: err.headers } };
-    if (err instanceof ContractError) return { ok: false, error: { status: 400, code: err.code, message: err.message, headers: {} } };
+    if (err instanceof FederationRefusal) return { ok: false, error: { kind: 'federation', code: err.code, message: err.message, ...(err.retryAfter === undefined ? {} : { retryAfter: err.retryAfter }) } };
+    if (err instanceof ContractError) return { ok: false, error: { kind: 'contract', code: err.code, message: err.message } };
+    if (err instanceof ApiError) return { ok: false, error: { kind: 'http', status: err.status, code: err.code, message: err.message, headers: err.headers } };
     throw err;
   }
 }
 
-/** The value of an `outcome`, or its refusal thrown again as an ApiError. */
+/** The value of an `outcome`, or its refusal thrown again as the error it was. */
 export function unwrap<T>(out: FederatedOutcome<T>): T {
   if (out.ok) return out.value;
-  throw new ApiError(out.error.status as 400, out.error.code, out.error.message, out.error.headers);
+  const error = out.error;
+  if (error.kind === 'federation') throw new FederationRefusal(error.code, error.message, error.retryAfter);
+  if (error.kind === 'contract') throw new ContractError(error.code, error.message);
+  throw new ApiError(error.status as 400, error.code, error.message, error.headers);
 }
 
 /**
@@ -173,7 +189,7 @@ export class FederationHost {
   }
 
   #on(): Federation {
-    if (!this.#federation) throw new ApiError(404, 'federation_disabled', 'this server does not take federated updates');
+    if (!this.#federation) throw new FederationRefusal('federation_disabled', 'this server does not take federated updates');
     return this.#federation;
   }
 
@@ -246,7 +262,7 @@ export function durableFederation(env: FederatedEnv & { MODELS: ObjectNamespace 
       return unwrap(await objectFor(model).federatedSubmit(bytes, tokenHash, source));
     },
     async delta(model, from, to) {
-      if (!MODEL_NAME.test(model)) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(model)} is published`);
+      if (!MODEL_NAME.test(model)) throw unknownModel(model);
       const result = unwrap(await objectFor(model).federatedDelta(model, from, to));
       return result.kind === 'delta' ? { ...result, bytes: new Uint8Array(result.bytes) } : result;
     },
@@ -263,7 +279,7 @@ export function durableFederation(env: FederatedEnv & { MODELS: ObjectNamespace 
       return out;
     },
     async resetBudget(model, by) {
-      if (!MODEL_NAME.test(model)) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(model)} is published`);
+      if (!MODEL_NAME.test(model)) throw unknownModel(model);
       const reset = unwrap(await objectFor(model).federatedResetBudget(model, by));
       await env.BLOBS.put(`federated/${model}`, '');
       return reset;

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS_LIMITS } from '../../../core/analytics.ts';
 import { artifactForm } from '../../../core/artifact/upload.ts';
 import type { MetricsReadout } from '../../analytics/readout.ts';
-import { signer, tinyArtifact } from '../../test-support.ts';
-import { bundleWorker, fetchFrom, startWorker } from './test-support.ts';
+import { signer, tinyArtifact } from '../../../test/support/edge-server/fixtures.ts';
+import { bundleWorker, fetchFrom, startWorker } from '../../../test/support/edge-server/workerd.ts';
 
 const TOKEN = 'abuse-admin-token-0123456789';
 const ADMIN = { Authorization: `Bearer ${TOKEN}` };

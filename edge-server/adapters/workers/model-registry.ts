@@ -7,29 +7,35 @@
  * each round's version happen here, in the model's single writer.
  */
 import { DurableObject } from 'cloudflare:workers';
-import type { DurableObjectState } from '@cloudflare/workers-types/latest/index.ts';
+import type { DurableObjectNamespace, DurableObjectState } from '@cloudflare/workers-types/latest/index.ts';
 import { ContractError } from '../../../core/errors.ts';
 import { applyChange, parseChange, type ModelChange, type PublishRelease } from '../../admin/registry-ops.ts';
-import { publishArtifact } from '../../registry.ts';
-import type { MetaStore, ModelRecord, Storage } from '../../storage.ts';
+import { publishArtifact } from '../../models/registry.ts';
+import type { MetaStore, ModelRecord, Storage } from '../../models/storage.ts';
 import { popularityStore } from '../../analytics/popularity.ts';
-import type { BudgetSummary, DeltaResult, RoundSummary, SubmitResult } from '../../federated/engine.ts';
+import type { BudgetSummary, DeltaResult, RoundSummary, SubmitResult } from '../../federated/types.ts';
 import type { BudgetReset } from '../../federated/store.ts';
 import { workersAnalytics } from './analytics.ts';
-import { readWorkerConfig, type WorkerEnv } from './config.ts';
-import { FederationHost, type FederatedObject, type FederatedOutcome } from './federation.ts';
+import { readWorkerConfig, type WorkerVars } from './config.ts';
+import type { Analytics } from './analytics-object.ts';
+import { FederationHost, type FederatedEnv, type FederatedObject, type FederatedOutcome } from './federation.ts';
 import { AdmissionHost, readAdmissionConfig, type AdmissionObject } from './admission.ts';
 import type { IssuerDirectory } from '../../federated/admission.ts';
 import { durableMetaStore, r2BlobStore, type ArtifactUpload, type ChangeOutcome, type PublishOutcome } from './storage.ts';
 
-export class ModelRegistry extends DurableObject<WorkerEnv> implements FederatedObject, AdmissionObject {
+/** What a `ModelRegistry` reads of the Worker's environment (`WorkerEnv` in `env.ts`). */
+interface RegistryEnv extends WorkerVars, FederatedEnv {
+  ANALYTICS: DurableObjectNamespace<Analytics>;
+}
+
+export class ModelRegistry extends DurableObject<RegistryEnv> implements FederatedObject, AdmissionObject {
   #meta: MetaStore;
   #storage: Storage;
   #federation?: FederationHost;
   /** Tail of the chain of writes: each waits for the one before it. */
   #writes: Promise<unknown> = Promise.resolve();
 
-  constructor(ctx: DurableObjectState, env: WorkerEnv) {
+  constructor(ctx: DurableObjectState, env: RegistryEnv) {
     super(ctx, env);
     this.#meta = durableMetaStore(ctx.storage);
     this.#storage = { blobs: r2BlobStore(env.BLOBS), meta: this.#meta };

@@ -1,5 +1,5 @@
 /** The Workers adapter's `PeerOf`: Cloudflare's edge sets `CF-Connecting-IP` and terminates TLS itself. */
-import type { PeerOf } from '../../peer.ts';
+import type { PeerOf } from '../../middleware/peer.ts';
 
 /**
  * The client address from `CF-Connecting-IP`, which Cloudflare's edge sets on every request a Worker

@@ -1,5 +1,5 @@
 import type { Fetcher } from '@cloudflare/workers-types/latest/index.ts';
-import type { WidgetFiles } from '../../widget-files.ts';
+import type { WidgetFiles } from '../../models/widget-files.ts';
 
 /** As `adapters/node/widget-dir.ts`: only the kinds of file a widget build holds. */
 const TYPES: Record<string, string> = {

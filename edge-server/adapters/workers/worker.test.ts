@@ -1,22 +1,19 @@
 /**
- * The contract suite on workerd (Miniflare), plus what only the Workers adapter has: its bindings in
- * wrangler.toml, blob keys in R2, and its answer to bad vars.
+ * What only the Workers adapter has, on workerd (Miniflare): its bindings in wrangler.toml, blob keys in
+ * R2, and its answer to bad vars. The contract suite on workerd: `test/contract/workers.test.ts`.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { DurableObjectNamespace } from '@cloudflare/workers-types/latest/index.ts';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Artifact } from '../../../core/artifact/artifact.ts';
 import { sha256Hex, utf8, canonicalJson } from '../../../core/artifact/bytes.ts';
-import { artifactForm } from '../../../core/artifact/upload.ts';
-import { ContractError } from '../../../core/errors.ts';
-import { describeContract } from '../../contract-suite.ts';
-import { signer, tinyArtifact } from '../../test-support.ts';
+import { signer, tinyArtifact } from '../../../test/support/edge-server/fixtures.ts';
 import type { ModelRegistry } from './model-registry.ts';
-import { BLOB_PREFIX, publishToRegistry } from './storage.ts';
-import { bundleWorker, fetchFrom, miniflareOptions, startWorker, wranglerSettings } from './test-support.ts';
+import { publishToRegistry } from './registry-client.ts';
+import { BLOB_PREFIX } from './storage.ts';
+import { bundleWorker, fetchFrom, miniflareOptions, publishOverAdminApi, startWorker, wranglerSettings, writeFiles } from '../../../test/support/edge-server/workerd.ts';
 
 let script: string;
 let root: string;
@@ -28,14 +25,6 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function writeFiles(dir: string, files: Record<string, string>): Promise<string> {
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), content);
-  }
-  return dir;
-}
-
 /**
  * The registry's namespace as a test reaches it: Miniflare's proxy of the `MODELS` binding, for the one
  * test that checks what `publishToRegistry` returns (the contract suite publishes over the admin API).
@@ -43,60 +32,6 @@ async function writeFiles(dir: string, files: Record<string, string>): Promise<s
 async function models(mf: Miniflare): Promise<DurableObjectNamespace<ModelRegistry>> {
   return (await mf.getDurableObjectNamespace('MODELS')) as unknown as DurableObjectNamespace<ModelRegistry>;
 }
-
-/**
- * Publishes as `edge-recs publish` does, over the Worker's admin API: the Worker calls
- * `publishToRegistry` in workerd. (Calling it from Node through Miniflare's proxy of the `MODELS`
- * binding goes through Miniflare's synchronous fetcher, whose worker-thread handshake can lose a reply
- * under load and then stays out of step for the instance's life: cloudflare/workers-sdk#15552, fixed
- * only in the 5.x betas. Seen once in a loaded `npm test` run.) A refusal comes back as the
- * `ContractError` the publish path threw, from its JSON error.
- */
-async function publishOverAdminApi(mf: Miniflare, token: string, artifact: Artifact): Promise<{ created: boolean }> {
-  // The multipart body as bytes: Miniflare's own fetch does not take this runtime's FormData.
-  const form = new Request('http://form.invalid', { method: 'POST', body: artifactForm(artifact) });
-  const res = await fetchFrom(mf, `/v1/admin/models/${artifact.manifest.name}/versions`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': form.headers.get('Content-Type')! },
-    body: new Uint8Array(await form.arrayBuffer()),
-  });
-  const body = (await res.json()) as { created?: boolean; error?: { code: string; message: string } };
-  if (body.error) throw new ContractError(body.error.code, body.error.message);
-  if (!res.ok || typeof body.created !== 'boolean') throw new Error(`publish answered ${res.status}: ${JSON.stringify(body)}`);
-  return { created: body.created };
-}
-
-describeContract('workerd (Miniflare: R2, Durable Objects, static assets)', async (config) => {
-  const dir = await mkdtemp(join(root, 'contract-'));
-  const options = {
-    script,
-    vars: {
-      TRUSTED_KEYS: JSON.stringify(config.trustedKeys),
-      ALLOWED_ORIGINS: config.allowedOrigins.join(', '),
-      ADMIN_TOKENS: config.adminTokens.join(','),
-      FEDERATED_SIGNING_KEY: JSON.stringify(config.federation.signingKey),
-      FEDERATED_CONFIG: JSON.stringify({
-        cohort: config.federation.cohort,
-        epsilonBudget: config.federation.epsilonBudget,
-        epsilonPerDay: config.federation.epsilonPerDay,
-        aggregation: { releaseThreshold: config.federation.releaseThreshold },
-        admission: { tokensPerDay: config.federation.tokensPerDay },
-      }),
-    },
-    assetsDir: await writeFiles(join(dir, 'assets'), config.widget),
-    persistDir: join(dir, 'state'),
-  };
-  let mf = await startWorker(options);
-  return {
-    fetch: (path, init) => fetchFrom(mf, path, init),
-    publish: (artifact) => publishOverAdminApi(mf, config.adminTokens[0]!, artifact),
-    restart: async () => {
-      await mf.dispose();
-      mf = await startWorker(options);
-    },
-    close: () => mf.dispose(),
-  };
-});
 
 describe('Workers adapter', () => {
   it('binds in wrangler.toml what the Worker reads and these tests simulate', async () => {

@@ -5,7 +5,8 @@
 import type { ExecutionContext } from '@cloudflare/workers-types/latest/index.ts';
 import type { Hono } from 'hono';
 import { buildWorkerApp } from './app.ts';
-import { WorkerConfigError, type WorkerEnv } from './config.ts';
+import { WorkerConfigError } from './config.ts';
+import type { WorkerEnv } from './env.ts';
 
 export { ModelRegistry } from './model-registry.ts';
 export { Analytics } from './analytics-object.ts';

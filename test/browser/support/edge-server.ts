@@ -19,9 +19,9 @@ import type { ModelConfig } from '../../../core/model/config.ts';
 import { initWeights } from '../../../core/model/weights.ts';
 import { createApp } from '../../../edge-server/app.ts';
 import { catalogJson, createMemoryCatalog } from '../../../edge-server/catalog/store.ts';
-import { createMemoryStorage } from '../../../edge-server/memory-storage.ts';
-import { publishArtifact } from '../../../edge-server/registry.ts';
-import type { WidgetFile, WidgetFiles } from '../../../edge-server/widget-files.ts';
+import { createMemoryStorage } from '../../../edge-server/models/memory-storage.ts';
+import { publishArtifact } from '../../../edge-server/models/registry.ts';
+import type { WidgetFile, WidgetFiles } from '../../../edge-server/models/widget-files.ts';
 import { snapshotWidget } from '../../support/widget-snapshot.ts';
 import { ADMIN_TOKEN, PRODUCT_IDS, TEST_CATALOG } from './shop-fixture.ts';
 

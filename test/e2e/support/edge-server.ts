@@ -40,13 +40,15 @@ export interface NodeServerProcess {
 }
 
 /**
- * Runs `main.ts args` with `env` in a copy of the build (`demo`: with the demo shop's front-end), and
+ * Runs `main.ts args` with `env` in a copy of the build (`demo`: `demo/main.ts`, with the demo shop's front-end), and
  * resolves once it prints `ready`'s line (its first group: the port), or rejects with its output after
  * `timeoutMs` or when it exits.
  */
 export async function startNodeServer(args: readonly string[], options: { env: Record<string, string>; ready: RegExp; demo?: boolean; timeoutMs: number }): Promise<NodeServerProcess> {
   const build = await copyBuild(join(ROOT, 'dist'), { demo: options.demo ?? false });
-  const child: ChildProcess = spawn(process.execPath, ['--import', TSX, join(ROOT, 'edge-server/adapters/node/main.ts'), ...args], {
+  // The demo is composed outside the edge server: `npm start` runs `demo/main.ts`, which starts `main.ts`'s server.
+  const entry = options.demo ? 'demo/main.ts' : 'edge-server/adapters/node/main.ts';
+  const child: ChildProcess = spawn(process.execPath, ['--import', TSX, join(ROOT, entry), ...args], {
     cwd: build.cwd,
     env: childEnv({ ...options.env, TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') }),
     stdio: ['ignore', 'pipe', 'pipe'],

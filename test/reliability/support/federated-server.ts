@@ -1,6 +1,6 @@
 /**
  * Drives the Node edge server with a federation on disk in a child process — the fixture the round
- * store's SIGKILL test uses (`edge-server/adapters/node/federated-server.fixture.ts`: disk blob and round
+ * store's SIGKILL test uses (`test/support/edge-server/federated-server.fixture.ts`: disk blob and round
  * stores, `createFederation`, `createApp`, `serveNode`, as production composes them) — for two harnesses:
  * - `crashTrials`: SIGKILL the server at a random point of a burst of uploads, many times over, then
  *   check on disk that no acknowledged update is lost and none is counted twice;
@@ -12,15 +12,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pool } from '../../abuse/support/main-process.ts';
-import { killHard, startFixtureServer } from '../../../edge-server/adapters/node/fixture-process.ts';
+import { killHard, startFixtureServer } from '../../support/edge-server/fixture-process.ts';
 
 export { killHard };
 import { openDiskRoundStore } from '../../../edge-server/adapters/node/round-store.ts';
 import { openDiskStorage } from '../../../edge-server/adapters/node/storage.ts';
-import { clientToken, deviceAddress, tinyUpdate } from '../../../edge-server/federated/test-support.ts';
-import { tokenFor } from '../../../edge-server/federated/token-support.ts';
-import { publishArtifact } from '../../../edge-server/registry.ts';
-import { signer, tinyArtifact } from '../../../edge-server/test-support.ts';
+import { clientToken, deviceAddress, tinyUpdate } from '../../support/edge-server/federated.ts';
+import { tokenFor } from '../../support/edge-server/tokens.ts';
+import { publishArtifact } from '../../../edge-server/models/registry.ts';
+import { signer, tinyArtifact } from '../../support/edge-server/fixtures.ts';
 
 /** A data directory with a published base version and the fixture's config. */
 async function federatedDataDir(cohort: number): Promise<string> {

@@ -1,0 +1,53 @@
+/**
+ * The contract suite on workerd (Miniflare: R2, Durable Objects, static assets): the Worker bundled as
+ * `wrangler deploy` would, configured through its vars, published to over its admin API.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { bundleWorker, fetchFrom, publishOverAdminApi, startWorker, writeFiles } from '../support/edge-server/workerd.ts';
+import { describeContract } from './suite.ts';
+
+let script: string;
+let root: string;
+beforeAll(async () => {
+  script = await bundleWorker();
+  root = await mkdtemp(join(tmpdir(), 'edge-recs-worker-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describeContract('workerd (Miniflare: R2, Durable Objects, static assets)', async (config) => {
+  const dir = await mkdtemp(join(root, 'contract-'));
+  const options = {
+    script,
+    vars: {
+      TRUSTED_KEYS: JSON.stringify(config.trustedKeys),
+      ALLOWED_ORIGINS: config.allowedOrigins.join(', '),
+      ADMIN_TOKENS: config.adminTokens.join(','),
+      FEDERATED_SIGNING_KEY: JSON.stringify(config.federation.signingKey),
+      FEDERATED_CONFIG: JSON.stringify({
+        cohort: config.federation.cohort,
+        epsilonBudget: config.federation.epsilonBudget,
+        epsilonPerDay: config.federation.epsilonPerDay,
+        aggregation: { releaseThreshold: config.federation.releaseThreshold },
+        admission: { tokensPerDay: config.federation.tokensPerDay },
+      }),
+    },
+    assetsDir: await writeFiles(join(dir, 'assets'), config.widget),
+    persistDir: join(dir, 'state'),
+  };
+  let mf = await startWorker(options);
+  return {
+    fetch: (path, init) => fetchFrom(mf, path, init),
+    publish: (artifact) => publishOverAdminApi(mf, config.adminTokens[0]!, artifact),
+    restart: async () => {
+      await mf.dispose();
+      mf = await startWorker(options);
+    },
+    close: () => mf.dispose(),
+  };
+});
+
