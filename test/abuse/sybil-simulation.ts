@@ -30,7 +30,8 @@ import type { NamedWeights } from '../../core/model/weights.ts';
 import { normal, rng, shuffle } from '../../core/random.ts';
 import { resolveFederationSettings } from '../../edge-server/federated/engine.ts';
 import { parseS3Rec, split, type Dataset } from '../../model-export/dataset.ts';
-import { attackDirection, evaluateWeights, medianPopularityItem } from '../../model-export/simulate.ts';
+import { attackDirection, medianPopularityItem } from '../../model-export/simulate-attack.ts';
+import { evaluateWeights } from '../../model-export/simulate-evaluate.ts';
 import { useBackend, type NodeBackend } from '../../model-export/tf-node.ts';
 import { trainModel } from '../../model-export/trainer.ts';
 
