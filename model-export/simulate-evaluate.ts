@@ -1,5 +1,5 @@
 /** How `edge-recs simulate` scores a model: every metric of its report comes from `evaluateWeights`. */
-import { RankingAccumulator, rankOf, type Metrics } from '../core/metrics.ts';
+import { RankingAccumulator, rankOf, type Metrics } from '../core/ranking-metrics.ts';
 import type { ModelConfig } from '../core/model/config.ts';
 import { SasRec } from '../core/model/sasrec.ts';
 import type { NamedWeights } from '../core/model/weights.ts';

@@ -27,7 +27,7 @@
  */
 import { gaussianEpsilon } from '../core/federated/accountant.ts';
 import { roundNoiseMultiplier, type AggregationSettings } from '../core/federated/aggregate.ts';
-import type { Metrics } from '../core/metrics.ts';
+import type { Metrics } from '../core/ranking-metrics.ts';
 import type { ModelConfig } from '../core/model/config.ts';
 import type { NamedWeights } from '../core/model/weights.ts';
 import { rng, shuffle } from '../core/random.ts';

@@ -1,7 +1,7 @@
 import { MODEL_DEFAULTS, type ModelConfig } from '../core/model/config.ts';
 import { initWeights, type NamedWeights } from '../core/model/weights.ts';
 import { rng, shuffle } from '../core/random.ts';
-import type { Metrics } from '../core/metrics.ts';
+import type { Metrics } from '../core/ranking-metrics.ts';
 import { split, type Dataset } from './dataset.ts';
 import { TRAIN_DEFAULTS, type EpochInfo, type TrainOptions } from './defaults.ts';
 import { evaluate } from './evaluate.ts';
