@@ -12,7 +12,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseS3Rec } from '../model-export/dataset.ts';
-import { SIMULATE_DEFAULTS, simulate } from '../model-export/simulate.ts';
+import { SIMULATE_DEFAULTS } from '../model-export/defaults.ts';
+import { simulate } from '../model-export/simulate.ts';
 import { useBackend } from '../model-export/tf-node.ts';
 
 const FILE = '../shared/datasets/amazon-beauty.txt';

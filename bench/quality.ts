@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { buildArtifact, loadArtifact } from '../core/artifact/artifact.ts';
-import type { Metrics } from '../core/metrics.ts';
+import type { Metrics } from '../core/ranking-metrics.ts';
 import { SasRec } from '../core/model/sasrec.ts';
 import { parseS3Rec } from '../model-export/dataset.ts';
 import { evaluate } from '../model-export/evaluate.ts';

@@ -34,7 +34,7 @@ function firstCell(row: string, delimiter: string): string {
 }
 
 /** Reads the ids of a bestseller file, best first; refuses repeats naming both lines. */
-export function parseBestsellerFile(file: string, text: string): BestsellerList {
+function parseBestsellerFile(file: string, text: string): BestsellerList {
   const body = text.replace(/^\uFEFF/, '');
   const ext = extname(file).toLowerCase();
   if (ext === '.json' || /^\s*[[{]/.test(body)) {

@@ -30,7 +30,7 @@ const LABEL: Record<CatalogFormat, string> = { json: 'JSON catalog', tsv: 'Merch
 const BY_EXTENSION: Record<string, CatalogFormat> = { '.json': 'json', '.tsv': 'tsv', '.tab': 'tsv', '.xml': 'xml', '.rss': 'xml', '.atom': 'xml' };
 
 /** The format of a catalog file: `--format`, else its extension, else its first characters. */
-export function catalogFormat(file: string, text: string, override?: string): CatalogFormat {
+function catalogFormat(file: string, text: string, override?: string): CatalogFormat {
   if (override !== undefined) {
     if (!CATALOG_FORMATS.includes(override as CatalogFormat)) throw new CliError(`--format must be one of ${CATALOG_FORMATS.join(', ')} (got "${override}")`, 2);
     return override as CatalogFormat;

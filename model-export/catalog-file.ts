@@ -16,7 +16,7 @@ export interface CatalogFile {
  * takes), `xml` (a Merchant Center RSS/Atom feed) or `tsv` (a Merchant Center text feed), by its first
  * character, so a file's name does not matter.
  */
-export function catalogFormatOf(text: string): CatalogFormat {
+function catalogFormatOf(text: string): CatalogFormat {
   const first = /[^\s\uFEFF]/.exec(text)?.[0];
   return first === '{' ? 'json' : first === '<' ? 'xml' : 'tsv';
 }

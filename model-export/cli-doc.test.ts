@@ -1,7 +1,7 @@
 /**
  * The CLI guide's examples (docs/cli.md) run as written: each `npx edge-recs keygen|train|eval|export` line of
  * its CLI block, word for word, as a child process, in order, in a folder holding what the lines name:
- * `exports/ga4/` (the GA4 BigQuery export shards of `fixtures/ga4-export/`), `feed.tsv` (its Merchant
+ * `exports/ga4/` (the GA4 BigQuery export shards of `test/fixtures/ga4-export/`), `feed.tsv` (its Merchant
  * Center feed) and `../shared/datasets/amazon-beauty.txt` (a small S3-Rec file in the dataset's format).
  * Only `train` gets flags added after the guide's own, for a tiny model (seconds, not an hour).
  * `import`, `publish` and the admin commands need a safetensors file or a server; other tests run them.
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runEdgeRecs, type ProcessRun } from '../test/support/cli.ts';
 
-const fixtures = join(ROOT, 'model-export/fixtures/ga4-export');
+const fixtures = join(ROOT, 'test/fixtures/ga4-export');
 const TINY = ['--epochs', '3', '--dim', '8', '--blocks', '1', '--max-len', '8', '--seed', '3'];
 const RUNS = new Set(['keygen', 'train', 'eval', 'export']);
 

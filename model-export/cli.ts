@@ -148,7 +148,7 @@ export function program(): Command {
     .option('--save-start <dir>', 'also write the start model (float32, unsigned) for later --start-model runs')
     .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
     .option('--json', 'print the report on one line', false)
-    .action(async (o) => void (await (await import('./simulate.ts')).simulateCommand(o)));
+    .action(async (o) => void (await (await import('./simulate-command.ts')).simulateCommand(o)));
   cli
     .command('keygen')
     .description('make an Ed25519 signing key pair: a private key file (signs models) and a public one (checks them); never overwrites')

@@ -12,7 +12,7 @@ import { ROOT, runEdgeRecs } from '../test/support/cli.ts';
 import { DEFAULT_COUNT, describeData, parseCounted, readData } from './input.ts';
 import { dataFiles, isCatalogHead } from './input-files.ts';
 
-const fixtures = join(ROOT, 'model-export/fixtures/ga4-export');
+const fixtures = join(ROOT, 'test/fixtures/ga4-export');
 const options = { format: 'auto' as const, counted: parseCounted(DEFAULT_COUNT), strict: false };
 
 let dir: string;

@@ -6,7 +6,7 @@
 import { AGGREGATION_DEFAULTS, SERVER_ADAM_DEFAULTS, type AggregationSettings, type ServerAdamSettings } from '../core/federated/aggregate.ts';
 import type { ClientTrainingOptions } from '../core/federated/client.ts';
 import { CLIENT_DEFAULTS } from '../core/federated/client-options.ts';
-import type { Metrics } from '../core/metrics.ts';
+import type { Metrics } from '../core/ranking-metrics.ts';
 import type { ModelConfig } from '../core/model/config.ts';
 
 export interface TrainOptions {

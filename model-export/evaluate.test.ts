@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { RankingAccumulator, rankOf } from '../core/metrics.ts';
+import { RankingAccumulator, rankOf } from '../core/ranking-metrics.ts';
 import type { ModelConfig } from '../core/model/config.ts';
 import { SasRec } from '../core/model/sasrec.ts';
 import { initWeights } from '../core/model/weights.ts';

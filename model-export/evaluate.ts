@@ -1,4 +1,4 @@
-import { RankingAccumulator, rankOf, type Metrics } from '../core/metrics.ts';
+import { RankingAccumulator, rankOf, type Metrics } from '../core/ranking-metrics.ts';
 import type { SasRec } from '../core/model/sasrec.ts';
 import { rng } from '../core/random.ts';
 import { split, type Dataset } from './dataset.ts';

@@ -1,6 +1,6 @@
 /**
  * Reading event logs in every shape the CLI accepts, on the GA4 BigQuery export fixtures
- * (`fixtures/ga4-export/`, see its README) and on small logs written here. The counts asserted are the
+ * (`test/fixtures/ga4-export/`, see its README) and on small logs written here. The counts asserted are the
  * fixture's, counted from its generator's story, not recomputed with the reader's logic.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import type { Dataset } from './dataset.ts';
 import { toMillis } from './events-log.ts';
 import { inputRecordOf, readData, type InputOptions } from './input.ts';
 
-const fixtures = fileURLToPath(new URL('fixtures/ga4-export/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../test/fixtures/ga4-export/', import.meta.url));
 const fixture = (name: string): string => join(fixtures, name);
 const options = (extra: Partial<InputOptions> = {}): InputOptions => ({ format: 'auto', counted: INTEREST_EVENTS, strict: false, ...extra });
 

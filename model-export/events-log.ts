@@ -37,11 +37,11 @@ export interface EventsLogOptions {
 }
 
 /** Why a row was skipped, in the order summaries list them. */
-export const SKIP_REASONS = ['other_event', 'not_counted', 'no_user', 'no_items', 'item_not_set', 'not_in_catalog', 'malformed'] as const;
+const SKIP_REASONS = ['other_event', 'not_counted', 'no_user', 'no_items', 'item_not_set', 'not_in_catalog', 'malformed'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** Malformed-row examples kept for the summary (`file:line: message`). */
-export const EXAMPLES = 5;
+const EXAMPLES = 5;
 
 export const SHAPES = {
   'ga4-nested': 'GA4 BigQuery export (nested JSON)',

@@ -12,8 +12,8 @@ import { publicTraining } from './input.ts';
 import { type ProcessRun, ROOT, runEdgeRecs } from '../test/support/cli.ts';
 
 // Relative to the working directory, as a merchant types them.
-const data = 'model-export/fixtures/ga4-export/shards';
-const catalog = 'model-export/fixtures/ga4-export/catalog.tsv';
+const data = 'test/fixtures/ga4-export/shards';
+const catalog = 'test/fixtures/ga4-export/catalog.tsv';
 
 const edgeRecs = (...args: string[]): Promise<ProcessRun> => runEdgeRecs(args, { timeoutMs: 90_000 });
 

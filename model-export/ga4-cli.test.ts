@@ -1,6 +1,6 @@
 /**
  * A merchant's first training run, as docs/cli.md tells it: `edge-recs train` and `eval` run for real, as
- * child processes, on the shop's GA4 BigQuery export exactly as BigQuery wrote it (`fixtures/ga4-export/`:
+ * child processes, on the shop's GA4 BigQuery export exactly as BigQuery wrote it (`test/fixtures/ga4-export/`:
  * gzipped daily shards of nested JSON, the flattened UNNEST(items) CSV, an uncompressed intraday table)
  * and its Merchant Center feed. Independent processes run two at a time (a 2-core machine).
  */
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../core/artifact/manifest.ts';
 import { type ProcessRun, ROOT, runEdgeRecs } from '../test/support/cli.ts';
 
-const fixtures = join(ROOT, 'model-export/fixtures/ga4-export');
+const fixtures = join(ROOT, 'test/fixtures/ga4-export');
 
 const edgeRecs = (...args: string[]): Promise<ProcessRun> => runEdgeRecs(args, { timeoutMs: 90_000 });
 

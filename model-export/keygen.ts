@@ -21,7 +21,7 @@ export interface KeygenArgs {
 }
 
 /** `key.json` -> `key.pub.json`; any other name gets `.pub.json` appended. */
-export function publicKeyPath(privatePath: string): string {
+function publicKeyPath(privatePath: string): string {
   return `${privatePath.replace(/\.json$/i, '')}.pub.json`;
 }
 

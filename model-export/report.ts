@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { EVENT_NAMES, type EventName } from '../core/events.ts';
-import type { Metrics } from '../core/metrics.ts';
+import type { Metrics } from '../core/ranking-metrics.ts';
 import type { ModelConfig } from '../core/model/config.ts';
 import { SHAPES } from './events-log.ts';
 import type { DataSummary } from './input.ts';

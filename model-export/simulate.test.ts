@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gaussianEpsilon } from '../core/federated/accountant.ts';
 import { roundNoiseMultiplier } from '../core/federated/aggregate.ts';
 import { parseS3Rec } from './dataset.ts';
-import { SIMULATE_DEFAULTS, simulate, type SimulateOptions, type SimulateReport } from './simulate.ts';
+import { SIMULATE_DEFAULTS, type SimulateOptions } from './defaults.ts';
+import { simulate, type SimulateReport } from './simulate.ts';
 import { useBackend } from './tf-node.ts';
 import { type ProcessRun, runEdgeRecs } from '../test/support/cli.ts';
 

@@ -1,13 +1,11 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { MODEL_DEFAULTS, type ModelConfig } from '../core/model/config.ts';
-import { SasRec } from '../core/model/sasrec.ts';
-import { nextItemLoss, packedBatch } from '../core/model/training.ts';
 import { initWeights, type NamedWeights } from '../core/model/weights.ts';
 import { rng, shuffle } from '../core/random.ts';
-import type { Metrics } from '../core/metrics.ts';
+import type { Metrics } from '../core/ranking-metrics.ts';
 import { split, type Dataset } from './dataset.ts';
 import { TRAIN_DEFAULTS, type EpochInfo, type TrainOptions } from './defaults.ts';
 import { evaluate } from './evaluate.ts';
+import { CentralTraining } from './central-training.ts';
 
 export { TRAIN_DEFAULTS };
 export type { EpochInfo, TrainOptions };
@@ -48,8 +46,8 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...opts };
   const config: ModelConfig = { ...MODEL_DEFAULTS, ...o.model, numItems: data.itemIds.length };
   const random = rng(o.seed);
-  const model = SasRec.fromWeights(config, initWeights(config, o.seed), { trainable: true });
-  const optimizer = tf.train.adam(o.learningRate);
+  const training = new CentralTraining(config, initWeights(config, o.seed), { ...o, lossScale: 'pass' }, random);
+  const { model } = training;
   const trainSeqs = data.sequences.map((s) => split(s)?.train).filter((s): s is number[] => !!s && s.length >= 2);
   const evalUsers = [...data.sequences.keys()].filter((u) => split(data.sequences[u]!));
   const validUsers = o.validationUsers > 0 && o.validationUsers < evalUsers.length ? sample(evalUsers, o.validationUsers, random) : evalUsers;
@@ -59,23 +57,8 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
   try {
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       const started = performance.now();
-      let lossSum = 0;
-      let steps = 0;
-      const batches = randomBatches(trainSeqs.length, o.batchSize, random);
-      const denominator = targetsPerBatch(trainSeqs, batches.length, config.maxLen);
-      for (const members of batches) {
-        const histories = members.map((i) => trainSeqs[i]!);
-        const batch = packedBatch(histories, config.maxLen);
-        const negatives = o.negatives > 0 && o.negatives < config.numItems ? sampleNegatives(o.negatives, config.numItems, random) : undefined;
-        const loss = optimizer.minimize(
-          () => nextItemLoss(model, batch, { negatives, noise: { rate: o.dropout, random }, denominator }),
-          true,
-        );
-        lossSum += (await loss!.data())[0]!;
-        loss!.dispose();
-        steps++;
-      }
-      const info: EpochInfo = { epoch, epochs: o.epochs, loss: lossSum / Math.max(1, steps), seconds: 0, horizon: o.epochs };
+      const loss = await training.pass(trainSeqs);
+      const info: EpochInfo = { epoch, epochs: o.epochs, loss, seconds: 0, horizon: o.epochs };
       if (epoch >= o.validateFrom || epoch === o.epochs) {
         info.valid = (await evaluate(model, data, { target: 'valid', users: validUsers })).metrics;
         if (!best || info.valid['NDCG@10'] > best.valid['NDCG@10']) {
@@ -97,40 +80,10 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
       history,
     };
   } finally {
-    optimizer.dispose();
-    model.dispose();
+    training.dispose();
   }
-}
-
-/** Indices 0..n-1 in random order, cut into batches. */
-function randomBatches(n: number, batchSize: number, random: () => number): number[][] {
-  return chunks(shuffle([...Array(n).keys()], random), batchSize);
-}
-
-/** `items` cut into consecutive pieces of `size` (the last may be shorter). */
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
-  return out;
-}
-
-/**
- * Mean next-item targets per batch (each sequence of n items gives min(n - 1, maxLen) of them): the
- * loss's denominator, so every position weighs alike whichever batch it falls in.
- */
-function targetsPerBatch(seqs: readonly (readonly number[])[], batches: number, maxLen: number): number {
-  let targets = 0;
-  for (const s of seqs) targets += Math.min(s.length - 1, maxLen);
-  return targets / Math.max(1, batches);
 }
 
 function sample<T>(items: readonly T[], n: number, random: () => number): T[] {
   return shuffle([...items], random).slice(0, n);
-}
-
-/** Uniform shared negatives (without the padding index); accidental hits are masked in the loss. */
-function sampleNegatives(count: number, numItems: number, random: () => number): Int32Array {
-  const out = new Int32Array(count);
-  for (let i = 0; i < out.length; i++) out[i] = 1 + Math.floor(random() * numItems);
-  return out;
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 // Gradients are registered by the Node backend setup, as in the CLI.
-import { useBackend } from '../../model-export/tf-node.ts';
+import { useTestBackend } from '../../test/support/tf-backend.ts';
 import { rejectedContractError } from '../../test/support/contract-error.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { SasRec } from '../model/sasrec.ts';
@@ -17,7 +17,7 @@ const base = { config, weights: initWeights(config, 7) };
 const history = [5, 17, 42, 17, 99, 120];
 
 beforeAll(async () => {
-  await useBackend('cpu');
+  await useTestBackend('cpu');
 });
 
 describe('trainClientUpdate', () => {

@@ -55,10 +55,10 @@ export interface ClientUpdate {
 }
 
 /** Minimum history for an update: one input and one target. */
-export const MIN_CLIENT_SEQUENCE = 2;
+const MIN_CLIENT_SEQUENCE = 2;
 
 /** Checks options once and returns them merged over the defaults. @throws ContractError `bad_options` naming the option. */
-export function resolveClientOptions(options: Partial<ClientTrainingOptions> = {}): ClientTrainingOptions {
+function resolveClientOptions(options: Partial<ClientTrainingOptions> = {}): ClientTrainingOptions {
   const o = { ...CLIENT_DEFAULTS, ...options };
   const fail = (name: string, want: string, got: unknown): never => {
     throw new ContractError('bad_options', `client training: ${name} must be ${want} (got ${show(got)})`);
@@ -185,7 +185,7 @@ export const CLIENT_ENCODING: EncodeOptions & { values: ValueEncoding } = { valu
  * Bytes of dense values an update may spend: with 64 int8 item rows (~4.5 KB) an update stays under
  * 20 KB, the issue's budget per device and round.
  */
-export const DENSE_BUDGET_BYTES = 12 * 1024;
+const DENSE_BUDGET_BYTES = 12 * 1024;
 
 /**
  * The share of dense coordinates to send: 1 when every dense value fits `DENSE_BUDGET_BYTES` at one byte

@@ -67,7 +67,7 @@ function swapLast<T extends tf.Tensor>(t: T): T {
  * 1254 ms with the flag, 183 ms with the transpose materialised), and the stock gradient of matMul sets
  * them, so both the forward and the backward pass transpose explicitly instead.
  */
-export const matMul = tf.customGrad((a, b, save) => {
+const matMul = tf.customGrad((a, b, save) => {
   (save as tf.GradSaveFunc)([a as tf.Tensor, b as tf.Tensor]);
   return {
     value: tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),

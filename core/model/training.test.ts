@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Gradients are registered by the Node backend setup, as in the CLI.
-import { useBackend } from '../../model-export/tf-node.ts';
+import { useTestBackend } from '../../test/support/tf-backend.ts';
 import type { ModelConfig } from './config.ts';
 import { SasRec } from './sasrec.ts';
 import { hostCrossEntropy, nextItemBatch, nextItemLoss, opsCrossEntropy, packedBatch, type Batch } from './training.ts';
@@ -19,7 +19,7 @@ function model(seed: number, trainable = false): SasRec {
 let frozen: SasRec;
 
 beforeAll(async () => {
-  await useBackend('cpu');
+  await useTestBackend('cpu');
   frozen = model(5);
 });
 

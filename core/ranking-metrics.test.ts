@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { CUTOFFS, RankingAccumulator, rankOf, type Metrics } from './metrics.ts';
+import { CUTOFFS, RankingAccumulator, rankOf, type Metrics } from './ranking-metrics.ts';
 
 describe('rankOf', () => {
   // column:          0(pad) 1    2    3    4    5

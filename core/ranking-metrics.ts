@@ -3,7 +3,7 @@
  * ALL items, with the items the user interacted with before it removed from the candidates.
  */
 export const CUTOFFS = [5, 10, 20] as const;
-export type MetricName = `HR@${(typeof CUTOFFS)[number]}` | `NDCG@${(typeof CUTOFFS)[number]}`;
+type MetricName = `HR@${(typeof CUTOFFS)[number]}` | `NDCG@${(typeof CUTOFFS)[number]}`;
 export type Metrics = Record<MetricName, number>;
 
 /**
