@@ -61,10 +61,10 @@ function esbuildBundlePlugin() {
 }
 
 /** `?worker&url` imports for esbuild (see the module). */
-const { workerUrlPlugin } = await tsImport('./test/browser/support/worker-url-plugin.ts', import.meta.url);
+const { workerUrlPlugin } = await tsImport('./test/support/browser/worker-url-plugin.ts', import.meta.url);
 
 /**
- * The real edge server for the loader tests (`widget/loader.browser.test.ts`): `test/browser/support/
+ * The real edge server for the loader tests (`widget/loader.browser.test.ts`): `test/support/browser/
  * edge-server.ts` runs `createApp` from `edge-server/app.ts` with memory storage, a published tiny signed
  * model and the test shop's catalog. Requests for `/v1/*`, `/widget/*` (the production build in `dist/`)
  * and `/dev/widget/*` (a development build) go to it; everything else falls through to wtr. The one
@@ -89,7 +89,7 @@ function edgeServerMiddleware() {
     }
     const served = ctx.path.startsWith('/v1/') || ctx.path.startsWith('/dev/widget/') || (ctx.path.startsWith('/widget/') && !ctx.path.endsWith('.ts'));
     if (!served) return next();
-    server ??= tsImport('./test/browser/support/edge-server.ts', import.meta.url).then((m) => m.startTestEdgeServer(rootDir));
+    server ??= tsImport('./test/support/browser/edge-server.ts', import.meta.url).then((m) => m.startTestEdgeServer(rootDir));
     await forward(ctx, await server);
   };
 }
@@ -136,7 +136,7 @@ function federatedServerMiddleware() {
 
 /**
  * A third real edge server, under `/variants/`: a shop with Merchant Center variants and ids with spaces
- * (`test/browser/support/variant-shop.ts`), for `widget/variants.browser.test.ts`. Pages point the
+ * (`test/support/browser/variant-shop.ts`), for `widget/variants.browser.test.ts`. Pages point the
  * widget at it with `data-server="/variants"`; the widget itself still comes from `/widget/`.
  * @returns {import('@web/dev-server-core').Middleware}
  */
@@ -145,7 +145,7 @@ function variantShopMiddleware() {
   let server;
   return async (ctx, next) => {
     if (!ctx.path.startsWith('/variants/')) return next();
-    server ??= tsImport('./test/browser/support/variant-shop.ts', import.meta.url).then((m) => m.startVariantShop());
+    server ??= tsImport('./test/support/browser/variant-shop.ts', import.meta.url).then((m) => m.startVariantShop());
     const app = await server;
     await forward(ctx, { fetch: (request) => {
       const url = new URL(request.url);
@@ -169,7 +169,7 @@ function variantShopMiddleware() {
  *   for trusted content such as tests), and on a machine with a GPU `--use-angle=swiftshader` keeps
  *   WebGL results identical to CI.
  *   Do not use `--use-angle=vulkan`: here it gives no WebGL context at all.
- * `test/browser/support/backends.ts` asserts, per test, that the requested backend really is active and
+ * `test/support/browser/backends.ts` asserts, per test, that the requested backend really is active and
  * logs the adapter or renderer it ran on.
  */
 const { CHROMIUM_ARGS, CHROMIUM_PATH, SOFTWARE_GPU_ARGS } = await tsImport('./test/support/chromium.ts', import.meta.url);

@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 
-import type { AbuseBenchmark } from '../test/abuse/support/benchmark.ts';
+import type { AbuseBenchmark } from '../test/support/abuse/benchmark.ts';
 
 /** Attack name → its harness module (each exports its `benchmark`). */
 const ATTACKS: Record<string, () => Promise<{ benchmark: AbuseBenchmark }>> = {

@@ -16,8 +16,8 @@
  */
 import { decodeUpdate } from '../core/federated/codec.ts';
 import { FUZZ_TARGETS, fuzzServer, runTarget, type FuzzOutcome } from '../test/reliability/fuzz-targets.ts';
-import { amplifyingUpdate } from '../test/reliability/support/amplify.ts';
-import { crashTrials, loadTest } from '../test/reliability/support/federated-server.ts';
+import { amplifyingUpdate } from '../test/support/reliability/amplify.ts';
+import { crashTrials, loadTest } from '../test/support/reliability/federated-server.ts';
 
 const int = (name: string, fallback: number): number => {
   const v = Number(process.env[name]);

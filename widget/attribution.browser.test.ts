@@ -8,11 +8,11 @@
  * variant group and priced in its currency.
  */
 import { parseMetricsBatch, type MetricsBatch } from '../core/analytics.ts';
-import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
-import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
-import { addRow, deleteDb, openShop, realClick, RECORD_METRICS, recordedMetrics, until, type ShopFrame, type ShopOptions } from '../test/browser/support/shop-frame.ts';
-import { ADMIN_TOKEN, TEST_CATALOG } from '../test/browser/support/shop-fixture.ts';
-import { JACKET, VARIANT_SERVER } from '../test/browser/support/variant-fixture.ts';
+import { deepEqual, equal, ok } from '../test/support/browser/assert.ts';
+import { afterEach, beforeEach, describe, it } from '../test/support/browser/mocha.ts';
+import { addRow, deleteDb, openShop, realClick, RECORD_METRICS, recordedMetrics, until, type ShopFrame, type ShopOptions } from '../test/support/browser/shop-frame.ts';
+import { ADMIN_TOKEN, TEST_CATALOG } from '../test/support/browser/shop-fixture.ts';
+import { JACKET, VARIANT_SERVER } from '../test/support/browser/variant-fixture.ts';
 import { ATTRIBUTION_KEY } from './attribution.ts';
 
 /** Holds the page's `GET /v1/catalog` until `window.__releaseCatalog()`; `window.__catalogAsked` once requested. */

@@ -1,13 +1,13 @@
 /**
  * The session's canary bucket against the real edge server's canary (`PUT /v1/admin/models/default/canary`,
- * `test/browser/support/edge-server.ts` publishes `v2` beside the current `v1`), production build in real
+ * `test/support/browser/edge-server.ts` publishes `v2` beside the current `v1`), production build in real
  * Chromium: one bucket per session, sent with every manifest request, so a shopper stays on one version;
  * kept in `sessionStorage` only where storing is allowed, in memory otherwise.
  */
-import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
-import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
-import { ADMIN_TOKEN } from '../test/browser/support/shop-fixture.ts';
-import { deleteDb, openShop, until, type ShopFrame, type ShopOptions } from '../test/browser/support/shop-frame.ts';
+import { deepEqual, equal, ok } from '../test/support/browser/assert.ts';
+import { afterEach, beforeEach, describe, it } from '../test/support/browser/mocha.ts';
+import { ADMIN_TOKEN } from '../test/support/browser/shop-fixture.ts';
+import { deleteDb, openShop, until, type ShopFrame, type ShopOptions } from '../test/support/browser/shop-frame.ts';
 
 const KEY = 'edge-recs:canary-bucket';
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };

@@ -1,6 +1,6 @@
 import { deleteDB } from 'idb';
-import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
-import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
+import { deepEqual, equal, ok } from '../test/support/browser/assert.ts';
+import { afterEach, beforeEach, describe, it } from '../test/support/browser/mocha.ts';
 import { fetchCatalog } from './catalog.ts';
 import { DB_NAME, openProfileStore, type ProfileStore } from './store.ts';
 

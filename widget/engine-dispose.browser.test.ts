@@ -1,14 +1,14 @@
 /**
  * `Engine.dispose` in real Chromium: what the engine started is cancelled (every fetch it is waiting on
  * is aborted) and what it holds is freed (the model's tensors), against the real edge server
- * (`test/browser/support/edge-server.ts`) or a fetch that never answers.
+ * (`test/support/browser/edge-server.ts`) or a fetch that never answers.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { deleteDB } from 'idb';
-import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
-import { WASM_PATH } from '../test/browser/support/backends.ts';
-import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
-import { until } from '../test/browser/support/shop-frame.ts';
+import { deepEqual, equal, ok } from '../test/support/browser/assert.ts';
+import { WASM_PATH } from '../test/support/browser/backends.ts';
+import { afterEach, beforeEach, describe, it } from '../test/support/browser/mocha.ts';
+import { until } from '../test/support/browser/shop-frame.ts';
 import { Engine } from './engine.ts';
 import { DB_NAME } from './store.ts';
 

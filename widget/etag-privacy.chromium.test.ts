@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../test/e2e/support/demo-server.ts';
+import { launchChromium } from '../test/support/e2e/demo-server.ts';
 import { startEtagFront, type EtagFront } from '../test/support/etag-front.ts';
 import { startWidgetShop, type WidgetShop } from '../test/support/widget-shop.ts';
 

@@ -3,9 +3,9 @@
  * re-ranks from the engine's in-memory log at once while its IndexedDB write commits in the background, the
  * write still lands, and two tabs of the shop stay coherent (each sees what the other stored).
  */
-import { deepEqual } from '../test/browser/support/assert.ts';
-import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
-import { brief, cardIds, DB_NAME, deleteDb, nextRender, openShop, storedEvents, until, type ShopFrame } from '../test/browser/support/shop-frame.ts';
+import { deepEqual } from '../test/support/browser/assert.ts';
+import { afterEach, beforeEach, describe, it } from '../test/support/browser/mocha.ts';
+import { brief, cardIds, DB_NAME, deleteDb, nextRender, openShop, storedEvents, until, type ShopFrame } from '../test/support/browser/shop-frame.ts';
 
 /**
  * Holds a read-write transaction on the `events` store open (by chaining requests) until `release()`:

@@ -5,9 +5,9 @@
  * width and the carousel narrows its cards on phones (`setViewport`; the shop frame fills the viewport).
  */
 import { emulateMedia, setViewport } from '@web/test-runner-commands';
-import { equal, ok } from '../test/browser/support/assert.ts';
-import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
-import { deleteDb, nextRender, openShop, until, type ShopFrame } from '../test/browser/support/shop-frame.ts';
+import { equal, ok } from '../test/support/browser/assert.ts';
+import { afterEach, beforeEach, describe, it } from '../test/support/browser/mocha.ts';
+import { deleteDb, nextRender, openShop, until, type ShopFrame } from '../test/support/browser/shop-frame.ts';
 
 /** wtr's own viewport, restored after each test. */
 const DEFAULT_VIEWPORT = { width: 800, height: 600 };

@@ -1,12 +1,12 @@
 /**
  * The script-tag loader as merchants use it, in real Chromium, against the real edge server (see
- * `test/browser/support/edge-server.ts`): each test opens a shop page whose `<head>` holds the widget's
+ * `test/support/browser/edge-server.ts`): each test opens a shop page whose `<head>` holds the widget's
  * script tag, and checks what reaches IndexedDB and what the `<edge-recs>` elements render. Every test
  * runs twice: on the production build (`dist/edge-recs.js`, what `npm run build` ships, with no
  * development warnings) and on a development build (with them).
  */
-import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
-import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
+import { deepEqual, equal, ok } from '../test/support/browser/assert.ts';
+import { afterEach, beforeEach, describe, it } from '../test/support/browser/mocha.ts';
 import {
   BUILDS,
   brief,
@@ -20,8 +20,8 @@ import {
   until,
   type ShopFrame,
   type ShopOptions,
-} from '../test/browser/support/shop-frame.ts';
-import { OUT_OF_STOCK } from '../test/browser/support/shop-fixture.ts';
+} from '../test/support/browser/shop-frame.ts';
+import { OUT_OF_STOCK } from '../test/support/browser/shop-fixture.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -1,13 +1,13 @@
 /**
  * The merchant's bestseller list names a variant (its shop system sells sizes), the widget shows one card
  * per variant group: in real Chromium on the production widget, against the variant shop's real edge
- * server (`test/browser/support/variant-shop.ts`), the jacket's card gets the bestseller line for a list
+ * server (`test/support/browser/variant-shop.ts`), the jacket's card gets the bestseller line for a list
  * naming its size L while the card shows size M.
  */
-import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
-import { afterEach, describe, it } from '../test/browser/support/mocha.ts';
-import { cardIds, nextRender, openShop, type ShopFrame } from '../test/browser/support/shop-frame.ts';
-import { BESTSELLER_MODEL, JACKET, VARIANT_ADMIN_TOKEN, VARIANT_SERVER } from '../test/browser/support/variant-fixture.ts';
+import { deepEqual, equal, ok } from '../test/support/browser/assert.ts';
+import { afterEach, describe, it } from '../test/support/browser/mocha.ts';
+import { cardIds, nextRender, openShop, type ShopFrame } from '../test/support/browser/shop-frame.ts';
+import { BESTSELLER_MODEL, JACKET, VARIANT_ADMIN_TOKEN, VARIANT_SERVER } from '../test/support/browser/variant-fixture.ts';
 
 /** The built-in English bestseller lines (`copy/templates.ts`). */
 const BESTSELLER_LINES = ['One of our bestsellers', 'A shop bestseller'];

@@ -2,11 +2,11 @@
  * The profile panel says what is stored in the shopper's own words: counts by the language's plural rules
  * ("1 event", "2 events"), prices in the catalog's currency as the widget's locale writes money. The
  * production build (`dist/edge-recs.js`) in real Chromium against the real edge server
- * (`test/browser/support/edge-server.ts`, a catalog in EUR: p01 costs 11, p04 14).
+ * (`test/support/browser/edge-server.ts`, a catalog in EUR: p01 costs 11, p04 14).
  */
-import { equal } from '../test/browser/support/assert.ts';
-import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
-import { deleteDb, openShop, storedEvents, until, type ShopFrame } from '../test/browser/support/shop-frame.ts';
+import { equal } from '../test/support/browser/assert.ts';
+import { afterEach, beforeEach, describe, it } from '../test/support/browser/mocha.ts';
+import { deleteDb, openShop, storedEvents, until, type ShopFrame } from '../test/support/browser/shop-frame.ts';
 
 describe('profile panel, production build', () => {
   let shop: ShopFrame | undefined;

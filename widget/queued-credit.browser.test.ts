@@ -8,8 +8,8 @@
  * `test/e2e/closed-thank-you.test.ts`.
  */
 import { parseMetricsBatch, type MetricsBatch } from '../core/analytics.ts';
-import { deepEqual, equal } from '../test/browser/support/assert.ts';
-import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
+import { deepEqual, equal } from '../test/support/browser/assert.ts';
+import { afterEach, beforeEach, describe, it } from '../test/support/browser/mocha.ts';
 import { ATTRIBUTION_KEY, Attributions } from './attribution.ts';
 import type { RawEvent } from './intake.ts';
 import type { MetricKey } from './analytics-counters.ts';

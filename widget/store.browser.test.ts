@@ -1,7 +1,7 @@
 import { deleteDB } from 'idb';
 import type { ShopEvent } from '../core/events.ts';
-import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
-import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
+import { deepEqual, equal, ok } from '../test/support/browser/assert.ts';
+import { afterEach, beforeEach, describe, it } from '../test/support/browser/mocha.ts';
 import { BLOCKED_MS, DB_NAME, DB_VERSION, openProfileStore, type ProfileStore } from './store.ts';
 
 const view = (id: string, ts: number): ShopEvent => ({ name: 'view_item', ts, items: [{ item_id: id }] });

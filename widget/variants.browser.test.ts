@@ -1,14 +1,14 @@
 /**
  * Merchant Center variants and ids with spaces, in real Chromium on the production widget, against a real
- * edge server whose catalog is the shop's own TSV feed (`test/browser/support/variant-shop.ts`): a jacket
+ * edge server whose catalog is the shop's own TSV feed (`test/support/browser/variant-shop.ts`): a jacket
  * in three sizes is one card, events on any size count for the jacket (the shopper's history, the model's
  * input, the cart, a card click's attribution), and an id with a space is stored, learned and shown.
  */
 import { parseMetricsBatch } from '../core/analytics.ts';
-import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
-import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
-import { addRow, brief, cardIds, deleteDb, openShop, realClick, RECORD_METRICS, recordedMetrics, storedAtLeast, until, type ShopFrame } from '../test/browser/support/shop-frame.ts';
-import { JACKET, VARIANT_CARDS, VARIANT_SERVER } from '../test/browser/support/variant-fixture.ts';
+import { deepEqual, equal, ok } from '../test/support/browser/assert.ts';
+import { afterEach, beforeEach, describe, it } from '../test/support/browser/mocha.ts';
+import { addRow, brief, cardIds, deleteDb, openShop, realClick, RECORD_METRICS, recordedMetrics, storedAtLeast, until, type ShopFrame } from '../test/support/browser/shop-frame.ts';
+import { JACKET, VARIANT_CARDS, VARIANT_SERVER } from '../test/support/browser/variant-fixture.ts';
 import { ATTRIBUTION_KEY } from './attribution.ts';
 
 const tiers = (el: Element): string[] => Array.from(el.shadowRoot!.querySelectorAll('li[part="card"]')).map((li) => li.getAttribute('data-tier') ?? '');

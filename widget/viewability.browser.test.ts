@@ -8,9 +8,9 @@
  * No duration is asserted: where something must NOT have been counted, the test first waits for a card
  * whose clock started later to be counted.
  */
-import { deepEqual } from '../test/browser/support/assert.ts';
-import { afterEach, describe, it } from '../test/browser/support/mocha.ts';
-import { until } from '../test/browser/support/shop-frame.ts';
+import { deepEqual } from '../test/support/browser/assert.ts';
+import { afterEach, describe, it } from '../test/support/browser/mocha.ts';
+import { until } from '../test/support/browser/shop-frame.ts';
 import { ViewableImpressions } from './viewability.ts';
 
 interface Item {

@@ -1,15 +1,15 @@
 /**
  * The widget's shopper-facing features as merchants ship them (the production build, `dist/edge-recs.js`),
- * in real Chromium against the real edge server (`test/browser/support/edge-server.ts`): "why this",
+ * in real Chromium against the real edge server (`test/support/browser/edge-server.ts`): "why this",
  * keyboard navigation, custom card templates, merchant rules, copy locales, the server's popular lists,
  * aggregate metrics, Google Consent Mode, the profile panel, `forget()` and the model cache across visits.
  * Development-build warnings for the merchant config are checked on the development build.
  */
 import { parseMetricsBatch, type MetricsBatch } from '../core/analytics.ts';
-import { deepEqual, equal, ok } from '../test/browser/support/assert.ts';
-import { afterEach, beforeEach, describe, it } from '../test/browser/support/mocha.ts';
-import { addRow, brief, cardIds, dbExists, deleteDb, DB_NAME, nextRender, openShop, RECORD_METRICS, recordedMetrics, storedAtLeast, storedEvents, until, type ShopFrame, type ShopOptions } from '../test/browser/support/shop-frame.ts';
-import { ADMIN_TOKEN, TEST_CATALOG } from '../test/browser/support/shop-fixture.ts';
+import { deepEqual, equal, ok } from '../test/support/browser/assert.ts';
+import { afterEach, beforeEach, describe, it } from '../test/support/browser/mocha.ts';
+import { addRow, brief, cardIds, dbExists, deleteDb, DB_NAME, nextRender, openShop, RECORD_METRICS, recordedMetrics, storedAtLeast, storedEvents, until, type ShopFrame, type ShopOptions } from '../test/support/browser/shop-frame.ts';
+import { ADMIN_TOKEN, TEST_CATALOG } from '../test/support/browser/shop-fixture.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };

@@ -23,8 +23,8 @@ import { obtainToken } from '../../core/federated/admission-client.ts';
 import { encodeUpdate } from '../../core/federated/codec.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { initWeights } from '../../core/model/weights.ts';
-import { pool, startMainProcess, type MainProcess } from './support/main-process.ts';
-import type { AbuseBenchmark } from './support/benchmark.ts';
+import { pool, startMainProcess, type MainProcess } from '../support/abuse/main-process.ts';
+import type { AbuseBenchmark } from '../support/abuse/benchmark.ts';
 
 /** The scale: an attacker that keeps asking, forging and replaying (1,000 tries each). */
 const FULL_SCALE = { issuanceRequests: 1000, forgeries: 1000, replays: 1000 } as const;

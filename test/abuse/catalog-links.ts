@@ -19,12 +19,12 @@ import type { Catalog } from '../../core/catalog.ts';
 import { createApp } from '../../edge-server/app.ts';
 import { catalogJson, createMemoryCatalog } from '../../edge-server/catalog/store.ts';
 import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
-import { launchChromium } from '../e2e/support/demo-server.ts';
+import { launchChromium } from '../support/e2e/demo-server.ts';
 import { listen } from '../support/listen.ts';
 import { snapshotWidget } from '../support/widget-snapshot.ts';
 import { DIST } from '../support/widget-shop.ts';
-import { startRuntime, type RuntimeName } from './support/runtimes.ts';
-import type { AbuseBenchmark } from './support/benchmark.ts';
+import { startRuntime, type RuntimeName } from '../support/abuse/runtimes.ts';
+import type { AbuseBenchmark } from '../support/abuse/benchmark.ts';
 
 /** What a payload does when it runs: counts itself on the top window, which the harness reads. */
 const RUN = 'top.__pwned=(top.__pwned||0)+1';

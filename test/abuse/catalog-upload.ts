@@ -8,9 +8,9 @@
  * latency quantiles while it ran (goal: p99 at most 250 ms). The feeds are generated here.
  */
 import { readFile } from 'node:fs/promises';
-import { ADMIN_TOKEN } from './support/runtimes.ts';
-import { startMainProcess } from './support/main-process.ts';
-import type { AbuseBenchmark } from './support/benchmark.ts';
+import { ADMIN_TOKEN } from '../support/abuse/runtimes.ts';
+import { startMainProcess } from '../support/abuse/main-process.ts';
+import type { AbuseBenchmark } from '../support/abuse/benchmark.ts';
 
 /** The scale: 100k products (about 61 MB of XML, under the 64 MiB limit) and 3M empty items. */
 const FULL_SCALE = { products: 100_000, emptyItems: 3_000_000 } as const;

@@ -8,8 +8,8 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.ts';
 import { freePort } from '../support/free-port.ts';
-import { startMainProcess, type MainProcess } from './support/main-process.ts';
-import { startNginxTls, type NginxTls } from './support/nginx-tls.ts';
+import { startMainProcess, type MainProcess } from '../support/abuse/main-process.ts';
+import { startNginxTls, type NginxTls } from '../support/abuse/nginx-tls.ts';
 
 const TOKEN = 'abuse-chromium-admin-token-0123456789';
 let node: MainProcess;

@@ -10,11 +10,11 @@
  * - brute force: wrong tokens from one source as fast as it can send them, with forged
  *   `X-Forwarded-For` headers, then the right token from that source, and an honest admin elsewhere.
  */
-import { RUNTIMES, startRuntime, type RuntimeName } from './support/runtimes.ts';
-import { startMainProcess } from './support/main-process.ts';
-import { startNginxTls, type Answer } from './support/nginx-tls.ts';
+import { RUNTIMES, startRuntime, type RuntimeName } from '../support/abuse/runtimes.ts';
+import { startMainProcess } from '../support/abuse/main-process.ts';
+import { startNginxTls, type Answer } from '../support/abuse/nginx-tls.ts';
 import { freePort } from '../support/free-port.ts';
-import type { AbuseBenchmark } from './support/benchmark.ts';
+import type { AbuseBenchmark } from '../support/abuse/benchmark.ts';
 
 /** Wrong tokens the full run sends from one source. */
 const FULL_SCALE = { attempts: 1000 } as const;

@@ -6,8 +6,8 @@
  * whole body and in place of each field it reads, as nested arrays and as nested objects, at each depth;
  * every answer must be a 4xx.
  */
-import { RUNTIMES, startRuntime, type Runtime, type RuntimeName } from './support/runtimes.ts';
-import type { AbuseBenchmark } from './support/benchmark.ts';
+import { RUNTIMES, startRuntime, type Runtime, type RuntimeName } from '../support/abuse/runtimes.ts';
+import type { AbuseBenchmark } from '../support/abuse/benchmark.ts';
 
 /** The depths: 6,000 made the server answer 500; 100,000 is past any body limit's worth. */
 const FULL_SCALE = { depths: [10, 1_000, 6_000, 100_000] } as const;

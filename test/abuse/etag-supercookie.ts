@@ -13,10 +13,10 @@
  * rows anyway (the catalog and manifest then come in full: no content ETag to revalidate with).
  */
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../e2e/support/demo-server.ts';
+import { launchChromium } from '../support/e2e/demo-server.ts';
 import { startEtagFront } from '../support/etag-front.ts';
 import { startWidgetShop } from '../support/widget-shop.ts';
-import type { AbuseBenchmark } from './support/benchmark.ts';
+import type { AbuseBenchmark } from '../support/abuse/benchmark.ts';
 
 /** The issue names no number; 50 visits is a shopper's season of visits, each after clearing cookies. */
 const FULL_SCALE = { visits: 50 } as const;

@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { COPY_KINDS, COPY_VARIANTS_PER_KIND, METRIC_EVENTS, PLACEMENTS } from '../../core/analytics.ts';
 import { artifactForm } from '../../core/artifact/upload.ts';
 import { signer, tinyArtifact } from '../support/edge-server/fixtures.ts';
-import { startMainProcess } from './support/main-process.ts';
-import type { AbuseBenchmark } from './support/benchmark.ts';
+import { startMainProcess } from '../support/abuse/main-process.ts';
+import type { AbuseBenchmark } from '../support/abuse/benchmark.ts';
 
 /** The scale: a 30 s flood; goals: RSS growth at most 100 MB, read-out and dashboard at most 2 s each. */
 const FULL_SCALE = { seconds: 30, forgedSources: 10_000, concurrency: 32 } as const;

@@ -34,7 +34,7 @@ import { attackDirection, medianPopularityItem } from '../../model-export/simula
 import { evaluateWeights } from '../../model-export/simulate-evaluate.ts';
 import { useBackend, type NodeBackend } from '../../model-export/tf-node.ts';
 import { trainModel } from '../../model-export/trainer.ts';
-import type { AbuseBenchmark } from './support/benchmark.ts';
+import type { AbuseBenchmark } from '../support/abuse/benchmark.ts';
 
 export interface ResidualRiskOptions {
   /** S3-Rec lines (user item item ...). Default `../shared/datasets/amazon-beauty.txt`. */

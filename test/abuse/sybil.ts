@@ -26,8 +26,8 @@ import { encodeUpdate } from '../../core/federated/codec.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { initWeights } from '../../core/model/weights.ts';
 import { rng } from '../../core/random.ts';
-import { pool, startMainProcess } from './support/main-process.ts';
-import type { AbuseBenchmark } from './support/benchmark.ts';
+import { pool, startMainProcess } from '../support/abuse/main-process.ts';
+import type { AbuseBenchmark } from '../support/abuse/benchmark.ts';
 
 /** The issue's runs: 1,000 updates at the default cohort, and 1,050 with `cohort: 50`. */
 const FULL_SCALE = {

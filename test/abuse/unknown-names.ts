@@ -7,8 +7,8 @@
  * grew by about 100 bytes per name, without bound.
  */
 import { tinyUpdate } from '../support/edge-server/federated.ts';
-import { pool, startMainProcess } from './support/main-process.ts';
-import type { AbuseBenchmark } from './support/benchmark.ts';
+import { pool, startMainProcess } from '../support/abuse/main-process.ts';
+import type { AbuseBenchmark } from '../support/abuse/benchmark.ts';
 
 /** The scale: 50k distinct unknown names (per route), goal at most 20 MB of growth. */
 const FULL_SCALE = { names: 50_000 } as const;

@@ -7,9 +7,9 @@ import { ContractError } from '../../core/errors.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { SasRec, type Scored } from '../../core/model/sasrec.ts';
 import { initWeights, type NamedWeights } from '../../core/model/weights.ts';
-import { closeTo, deepEqual, equal, ok, rejects } from './support/assert.ts';
-import { BACKENDS, useBackend } from './support/backends.ts';
-import { before, describe, it } from './support/mocha.ts';
+import { closeTo, deepEqual, equal, ok, rejects } from '../support/browser/assert.ts';
+import { BACKENDS, useBackend } from '../support/browser/backends.ts';
+import { before, describe, it } from '../support/browser/mocha.ts';
 
 const CONFIG: ModelConfig = { numItems: 2000, dim: 32, blocks: 2, heads: 2, maxLen: 20 };
 const SEED = 20240611;

@@ -4,7 +4,7 @@
  * loads only after first paint, so the loader holds the purchase, and a closed tab hands nothing on to
  * a next page. The loader credits it itself as the page goes (`widget/queued-credit.ts`).
  *
- * The fixture shop (`fixture-shop/`, a plain multi-page shop on `http://localhost:PORT`, the production
+ * The fixture shop (`test/support/fixture-shop/`, a plain multi-page shop on `http://localhost:PORT`, the production
  * widget cross-origin with SRI and a pinned key) against the real Node edge server on `127.0.0.1`,
  * reached through a recording proxy that holds the engine chunk on the thank-you page, so the page is
  * always closed before the engine can load. Real Chromium, real mouse input: a card click, the product
@@ -16,11 +16,11 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startRecordingProxy, type Recorded, type RecordingProxy } from '../reliability/support/recording-proxy.ts';
-import { productPath } from './fixture-shop/catalog.ts';
-import { startFixtureStack, type FixtureStack } from './fixture-shop/stack.ts';
-import { launchChromium } from './support/demo-server.ts';
-import { adminMetrics, clickCard, describeClick, funnel, landedRight, pollMetrics, waitForModelRow, type MetricsReadout } from './support/journeys.ts';
+import { startRecordingProxy, type Recorded, type RecordingProxy } from '../support/reliability/recording-proxy.ts';
+import { productPath } from '../support/fixture-shop/catalog.ts';
+import { startFixtureStack, type FixtureStack } from '../support/fixture-shop/stack.ts';
+import { launchChromium } from '../support/e2e/demo-server.ts';
+import { adminMetrics, clickCard, describeClick, funnel, landedRight, pollMetrics, waitForModelRow, type MetricsReadout } from '../support/e2e/journeys.ts';
 
 let stack: FixtureStack;
 let proxy: RecordingProxy;

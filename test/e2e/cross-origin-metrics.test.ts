@@ -4,7 +4,7 @@
  * "Added", and the thank-you tab is closed as soon as the order number shows. Nothing stays open for the
  * widget's 60-second flush, so every counter must travel in the batch sent as each page goes.
  *
- * The fixture shop (`fixture-shop/`: a plain multi-page shop on `http://localhost:PORT`, the widget
+ * The fixture shop (`test/support/fixture-shop/`: a plain multi-page shop on `http://localhost:PORT`, the widget
  * loaded cross-origin with SRI and a pinned key as the README says) against the real Node edge server
  * (`main.ts`, a child process) on `127.0.0.1`, reached through a recording proxy on another
  * `127.0.0.1` port, so the test sees every request the browser sent, also those sent while a page
@@ -19,10 +19,10 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startRecordingProxy, type RecordingProxy } from '../reliability/support/recording-proxy.ts';
-import { startFixtureStack, type FixtureStack } from './fixture-shop/stack.ts';
-import { launchChromium } from './support/demo-server.ts';
-import { clickCard, describeClick, funnel, landedRight, pollMetrics } from './support/journeys.ts';
+import { startRecordingProxy, type RecordingProxy } from '../support/reliability/recording-proxy.ts';
+import { startFixtureStack, type FixtureStack } from '../support/fixture-shop/stack.ts';
+import { launchChromium } from '../support/e2e/demo-server.ts';
+import { clickCard, describeClick, funnel, landedRight, pollMetrics } from '../support/e2e/journeys.ts';
 
 let stack: FixtureStack;
 let proxy: RecordingProxy;

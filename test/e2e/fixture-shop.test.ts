@@ -1,6 +1,6 @@
 /**
  * Journeys on a merchant's own shop that is not the demo (issue 13, must-have 8): "Fjellpine Outfitters"
- * (`fixture-shop/`), a plain server-rendered multi-page shop on `http://localhost:PORT` with its own
+ * (`test/support/fixture-shop/`), a plain server-rendered multi-page shop on `http://localhost:PORT` with its own
  * Merchant Center TSV feed, item_group_id variants and a model trained at setup from its GA4 BigQuery
  * export with the real `edge-recs` CLI; the real Node edge server on `http://127.0.0.1:PORT2` (another
  * origin and site) serves the widget cross-origin with SRI and a pinned key, as the README says.
@@ -8,11 +8,11 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DISCONTINUED_ID, HISTORY_PRODUCTS, NEW_ARRIVALS, PRODUCT_BY_ID } from './fixture-shop/catalog.ts';
-import { startFixtureStack, type FixtureStack } from './fixture-shop/stack.ts';
-import { claimsOnUnseenProduct } from './support/copy-claims.ts';
-import { launchChromium } from './support/demo-server.ts';
-import { clickAndAdd, clickCard, describeClick, firstLine, journeyTests, landedRight, pageViewMessages, pollJourneyFunnel, rowCards, waitForModelRow, type CardClick, type ClickHow, type JourneyOutcome } from './support/journeys.ts';
+import { DISCONTINUED_ID, HISTORY_PRODUCTS, NEW_ARRIVALS, PRODUCT_BY_ID } from '../support/fixture-shop/catalog.ts';
+import { startFixtureStack, type FixtureStack } from '../support/fixture-shop/stack.ts';
+import { claimsOnUnseenProduct } from '../support/e2e/copy-claims.ts';
+import { launchChromium } from '../support/e2e/demo-server.ts';
+import { clickAndAdd, clickCard, describeClick, firstLine, journeyTests, landedRight, pageViewMessages, pollJourneyFunnel, rowCards, waitForModelRow, type CardClick, type ClickHow, type JourneyOutcome } from '../support/e2e/journeys.ts';
 
 let stack: FixtureStack;
 let browser: Browser;

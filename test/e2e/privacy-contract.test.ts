@@ -15,8 +15,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMetricsBatch } from '../../core/analytics.ts';
 import { decodeUpdate } from '../../core/federated/codec.ts';
-import { startRecordingProxy, type Recorded, type RecordingProxy } from '../reliability/support/recording-proxy.ts';
-import { launchChromium, startDemoServer, type DemoServer } from './support/demo-server.ts';
+import { startRecordingProxy, type Recorded, type RecordingProxy } from '../support/reliability/recording-proxy.ts';
+import { launchChromium, startDemoServer, type DemoServer } from '../support/e2e/demo-server.ts';
 
 let server: DemoServer;
 let proxy: RecordingProxy;

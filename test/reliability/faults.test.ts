@@ -5,7 +5,7 @@
  * runs the same harnesses at scale (many kill trials; 1,000 devices for 60 s).
  */
 import { describe, expect, it } from 'vitest';
-import { crashTrials, loadTest } from './support/federated-server.ts';
+import { crashTrials, loadTest } from '../support/reliability/federated-server.ts';
 
 describe('Node edge server under faults and load (real child process)', () => {
   it('kill -9 at random points of four bursts of uploads: no acknowledged update lost or counted twice', { timeout: 120_000 }, async () => {

@@ -5,7 +5,7 @@
  * configured origins; every answer carries the security headers and no cookie reaches a shopper.
  */
 import { describe, expect, it } from 'vitest';
-import { amplifyingUpdate } from './support/amplify.ts';
+import { amplifyingUpdate } from '../support/reliability/amplify.ts';
 import { checkAnswer, FUZZ_ADMIN_TOKEN, FUZZ_ORIGIN, fuzzServer, type FuzzRequest } from './fuzz-targets.ts';
 
 /** Every route under the admin guard, with a body the route would accept from an admin. */

@@ -1,6 +1,6 @@
 /**
  * The production widget (`dist/`, as merchants ship it) in real Chromium, on a shop page of its own
- * origin talking to a separate edge server (`support/shop.ts`):
+ * origin talking to a separate edge server (`test/support/reliability/shop.ts`):
  * - integrity: every damaged or tampered artifact (`mutations.ts`) is refused by the widget's real loading
  *   code, the error is reported in `edgeRecs.state`, and the row still shows cards (the fallback chain);
  * - faults: after a first visit, a stopped or slow edge server leaves the shopper with cards ranked by the
@@ -11,9 +11,9 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineState } from '../../widget/engine.ts';
-import { launchChromium } from '../e2e/support/demo-server.ts';
+import { launchChromium } from '../support/e2e/demo-server.ts';
 import { MUTATIONS, signedTwoShardArtifact, type SignedArtifact } from './mutations.ts';
-import { startShop, type Shop } from './support/shop.ts';
+import { startShop, type Shop } from '../support/reliability/shop.ts';
 
 let browser: Browser;
 let signed: SignedArtifact;

@@ -1,7 +1,7 @@
 /**
  * Rows of a GA4 BigQuery export (the `events_YYYYMMDD` tables) as BigQuery writes them, for the fixtures
  * that stand in for a shop's own export (`test/fixtures/ga4-export/generate.ts`,
- * `test/e2e/fixture-shop/history.ts`): every column of the export schema, in the schema's order, nested
+ * `test/support/fixture-shop/history.ts`): every column of the export schema, in the schema's order, nested
  * as the schema nests it (https://support.google.com/analytics/answer/7029846). INT64 columns are
  * strings, FLOAT64 numbers. What a fixture does not give is written as GA4 writes a missing value: NULL,
  * an empty REPEATED column, and `(not set)` in an item's text columns.

@@ -26,7 +26,7 @@ import { nodeRsaRaw } from '../../edge-server/adapters/node/rsa-raw.ts';
 import { memoryRoundStore } from '../../edge-server/federated/store.ts';
 import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
 import { publishArtifact } from '../../edge-server/models/registry.ts';
-import { launchChromium } from '../e2e/support/demo-server.ts';
+import { launchChromium } from './e2e/demo-server.ts';
 import { listen } from './listen.ts';
 import { snapshotWidget } from './widget-snapshot.ts';
 

@@ -1,13 +1,13 @@
 /**
- * The model runtime in real Chromium against the real edge server (`test/browser/support/edge-server.ts`):
+ * The model runtime in real Chromium against the real edge server (`test/support/browser/edge-server.ts`):
  * the IndexedDB model cache with ETag revalidation, and recovery when the GPU device is lost.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { deleteDB } from 'idb';
-import { deepEqual, equal, ok } from '../../test/browser/support/assert.ts';
-import { WASM_PATH } from '../../test/browser/support/backends.ts';
-import { afterEach, beforeEach, describe, it } from '../../test/browser/support/mocha.ts';
-import { until } from '../../test/browser/support/shop-frame.ts';
+import { deepEqual, equal, ok } from '../../test/support/browser/assert.ts';
+import { WASM_PATH } from '../../test/support/browser/backends.ts';
+import { afterEach, beforeEach, describe, it } from '../../test/support/browser/mocha.ts';
+import { until } from '../../test/support/browser/shop-frame.ts';
 import { DB_NAME, openProfileStore, type ProfileStore } from '../store.ts';
 import { HARDWARE_MAX_AGE_MS, startRuntime, type Hardware, type Runtime, type RuntimeOptions } from './index.ts';
 

@@ -6,10 +6,10 @@
  */
 import { deleteDB } from 'idb';
 import type { ShopEvent } from '../../core/events.ts';
-import { deepEqual, equal, ok } from '../../test/browser/support/assert.ts';
-import { beforeEach, describe, it } from '../../test/browser/support/mocha.ts';
-import { WASM_PATH } from '../../test/browser/support/backends.ts';
-import { until } from '../../test/browser/support/shop-frame.ts';
+import { deepEqual, equal, ok } from '../../test/support/browser/assert.ts';
+import { beforeEach, describe, it } from '../../test/support/browser/mocha.ts';
+import { WASM_PATH } from '../../test/support/browser/backends.ts';
+import { until } from '../../test/support/browser/shop-frame.ts';
 import { Engine } from '../engine.ts';
 import { fetchModel } from '../runtime/model.ts';
 import { DB_NAME } from '../store.ts';

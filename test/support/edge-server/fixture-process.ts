@@ -1,7 +1,7 @@
 /**
  * Starts `federated-server.fixture.ts` (the Node edge server as production composes it, with a federation
  * on disk) in a child process, for the tests and benchmarks that SIGKILL a real server: the round store's
- * crash test and the reliability harness (`test/reliability/support/federated-server.ts`).
+ * crash test and the reliability harness (`test/support/reliability/federated-server.ts`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

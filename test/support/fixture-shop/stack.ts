@@ -19,7 +19,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { edgeRecsOk, startEdgeServer, type EdgeServer } from '../support/edge-server.ts';
+import { edgeRecsOk, startEdgeServer, type EdgeServer } from '../e2e/edge-server.ts';
 import { feedTsv } from './catalog.ts';
 import { ga4DailyShards } from './history.ts';
 import { startFixtureShop, type FixtureShop, type WidgetTag } from './server.ts';

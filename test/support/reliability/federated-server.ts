@@ -11,16 +11,16 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pool } from '../../abuse/support/main-process.ts';
-import { killHard, startFixtureServer } from '../../support/edge-server/fixture-process.ts';
+import { pool } from '../abuse/main-process.ts';
+import { killHard, startFixtureServer } from '../edge-server/fixture-process.ts';
 
 export { killHard };
 import { openDiskRoundStore } from '../../../edge-server/adapters/node/round-store.ts';
 import { openDiskStorage } from '../../../edge-server/adapters/node/storage.ts';
-import { clientToken, deviceAddress, tinyUpdate } from '../../support/edge-server/federated.ts';
-import { tokenFor } from '../../support/edge-server/tokens.ts';
+import { clientToken, deviceAddress, tinyUpdate } from '../edge-server/federated.ts';
+import { tokenFor } from '../edge-server/tokens.ts';
 import { publishArtifact } from '../../../edge-server/models/registry.ts';
-import { signer, tinyArtifact } from '../../support/edge-server/fixtures.ts';
+import { signer, tinyArtifact } from '../edge-server/fixtures.ts';
 
 /** A data directory with a published base version and the fixture's config. */
 async function federatedDataDir(cohort: number): Promise<string> {

@@ -14,7 +14,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { rng } from '../../../core/random.ts';
-import { ga4Device, ga4Ecommerce, ga4Item, ga4Param, ga4Row, type Ga4Ecommerce, type Ga4Item, type Ga4Param, type Ga4Row } from '../../support/ga4-export.ts';
+import { ga4Device, ga4Ecommerce, ga4Item, ga4Param, ga4Row, type Ga4Ecommerce, type Ga4Item, type Ga4Param, type Ga4Row } from '../ga4-export.ts';
 import { DISCONTINUED_ID, HISTORY_PRODUCTS, productPath, type FixtureProduct } from './catalog.ts';
 
 /** What shoppers look at next, by product type (the second level of `product_type`). */

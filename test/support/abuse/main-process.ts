@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyFile } from '../../../core/artifact/signing.ts';
-import { childEnv, ROOT } from '../../support/cli.ts';
+import { childEnv, ROOT } from '../cli.ts';
 
 const MAIN = 'edge-server/adapters/node/main.ts';
 const PROBE = new URL('heap-probe.mjs', import.meta.url).pathname;

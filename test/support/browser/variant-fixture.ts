@@ -9,7 +9,7 @@
 export const VARIANT_SERVER = '/variants';
 
 /** A one-pixel image relative to the shop page (the test server serves the repository root): catalogs take http(s) images only. */
-const IMAGE = '/test/browser/support/pixel.svg';
+const IMAGE = '/test/support/browser/pixel.svg';
 
 /** The jacket group: three sizes; S is out of stock, so a card shows M (the first in stock). */
 export const JACKET = {

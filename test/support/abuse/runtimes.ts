@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import type { Miniflare } from 'miniflare';
 import type { Artifact } from '../../../core/artifact/artifact.ts';
 import { artifactForm } from '../../../core/artifact/upload.ts';
-import { bundleWorker, startWorker } from '../../support/edge-server/workerd.ts';
-import { signer, tinyArtifact } from '../../support/edge-server/fixtures.ts';
+import { bundleWorker, startWorker } from '../edge-server/workerd.ts';
+import { signer, tinyArtifact } from '../edge-server/fixtures.ts';
 import { startMainProcess } from './main-process.ts';
 
 export type RuntimeName = 'node' | 'workers';

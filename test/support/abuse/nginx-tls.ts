@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nginxFrontConfig } from '../../../edge-server/adapters/node/nginx-front.ts';
-import { freePort } from '../../support/free-port.ts';
+import { freePort } from '../free-port.ts';
 
 const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 

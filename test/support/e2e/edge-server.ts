@@ -9,8 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { childEnv, ROOT, runEdgeRecs } from '../../support/cli.ts';
-import { copyBuild } from '../../support/widget-snapshot.ts';
+import { childEnv, ROOT, runEdgeRecs } from '../cli.ts';
+import { copyBuild } from '../widget-snapshot.ts';
 
 export interface EdgeServer {
   /** Base URL without a trailing slash, on `127.0.0.1` (the shop pages are served on `localhost`: another origin and site). */

@@ -11,7 +11,7 @@ const CATEGORIES = ['Beauty > Skin care', 'Beauty > Hair', 'Kitchen > Knives'] a
  * A one-pixel image relative to the shop page (@web/test-runner serves the repository root): catalogs
  * take http(s) images only (core/catalog.ts `catalogUrl`), so no `data:` URL.
  */
-const IMAGE = '/test/browser/support/pixel.svg';
+const IMAGE = '/test/support/browser/pixel.svg';
 
 function product(n: number): Product {
   const id = `p${String(n).padStart(2, '0')}`;

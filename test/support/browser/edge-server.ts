@@ -22,7 +22,7 @@ import { catalogJson, createMemoryCatalog } from '../../../edge-server/catalog/s
 import { createMemoryStorage } from '../../../edge-server/models/memory-storage.ts';
 import { publishArtifact } from '../../../edge-server/models/registry.ts';
 import type { WidgetFile, WidgetFiles } from '../../../edge-server/models/widget-files.ts';
-import { snapshotWidget } from '../../support/widget-snapshot.ts';
+import { snapshotWidget } from '../widget-snapshot.ts';
 import { ADMIN_TOKEN, PRODUCT_IDS, TEST_CATALOG } from './shop-fixture.ts';
 
 /** Small enough to load in milliseconds on the WASM backend; large enough to rank the whole test catalog. */

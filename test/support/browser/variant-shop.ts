@@ -14,7 +14,7 @@ import { initWeights } from '../../../core/model/weights.ts';
 import { createApp } from '../../../edge-server/app.ts';
 import { createMemoryStorage } from '../../../edge-server/models/memory-storage.ts';
 import { publishArtifact } from '../../../edge-server/models/registry.ts';
-import { memoryWidget } from '../../support/edge-server/fixtures.ts';
+import { memoryWidget } from '../edge-server/fixtures.ts';
 import { BESTSELLER_MODEL, VARIANT_ADMIN_TOKEN, VARIANT_FEED } from './variant-fixture.ts';
 
 export async function startVariantShop(): Promise<{ fetch(request: Request): Promise<Response> }> {

@@ -20,11 +20,11 @@ import { memoryRoundStore } from '../../../edge-server/federated/store.ts';
 import { createAdmission } from '../../../edge-server/federated/admission.ts';
 import { nodeRsaRaw } from '../../../edge-server/adapters/node/rsa-raw.ts';
 import { createMemoryStorage } from '../../../edge-server/models/memory-storage.ts';
-import { signer } from '../../support/edge-server/fixtures.ts';
+import { signer } from '../edge-server/fixtures.ts';
 import { publishArtifact } from '../../../edge-server/models/registry.ts';
-import { listen, type Listening } from '../../support/listen.ts';
-import { snapshotWidget } from '../../support/widget-snapshot.ts';
-import { ITEM_IDS, type Damaged } from '../mutations.ts';
+import { listen, type Listening } from '../listen.ts';
+import { snapshotWidget } from '../widget-snapshot.ts';
+import { ITEM_IDS, type Damaged } from '../../reliability/mutations.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const DIST = join(ROOT, 'dist');
