@@ -1,5 +1,3 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { isBuiltin } from 'node:module';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { sha256Hex } from '../core/artifact/bytes.ts';
@@ -351,43 +349,6 @@ describe('errors', () => {
     expect(await expectError(res, 500, 'internal')).toBe('internal server error');
     expect(text).not.toMatch(/disk on fire|\/srv|at /);
     expect(log).toHaveBeenCalledOnce();
-  });
-});
-
-describe('runtime neutrality', () => {
-  /**
-   * The web-standard code: all of `core/` (the widget and both runtimes import it) and the edge server
-   * outside `adapters/node` (the Workers adapter runs on workerd too). Tests and their support code run in
-   * Node only, so they may use it.
-   */
-  const ROOTS = [new URL('../core/', import.meta.url), new URL('./', import.meta.url)];
-  const SKIPPED = /(^|\/)adapters\/node\/|\.test\.ts$/;
-  /** Every module specifier a source names: static and dynamic imports, re-exports, side-effect imports. */
-  const specifiers = (source: string): string[] =>
-    [...source.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]!);
-
-  it('finds node:* and bare Node built-in imports in any form', () => {
-    const source = "import { a } from 'node:fs';\nexport * from \"crypto\";\nimport 'node:path';\nawait import('node:os');\nimport type { B } from 'hono';";
-    expect(specifiers(source).filter((s) => isBuiltin(s))).toEqual(['node:fs', 'crypto', 'node:path', 'node:os']);
-  });
-
-  it('keeps Node built-ins out of every folder of the web-standard code, so the same app runs on workerd', async () => {
-    const offenders: string[] = [];
-    const seen: string[] = [];
-    for (const root of ROOTS) {
-      for (const entry of await readdir(root, { recursive: true })) {
-        const file = `${root.pathname.split('/').at(-2)}/${entry}`;
-        if (!/\.(ts|mts|js|mjs)$/.test(entry) || SKIPPED.test(entry)) continue;
-        seen.push(file);
-        for (const spec of specifiers(await readFile(new URL(entry, root), 'utf8'))) if (isBuiltin(spec)) offenders.push(`${file} imports ${spec}`);
-      }
-    }
-    // The walk reaches the nested feature folders, not only the top one.
-    for (const folder of ['edge-server/', 'edge-server/models/', 'edge-server/middleware/', 'edge-server/federated/', 'edge-server/adapters/workers/', 'core/', 'core/federated/']) {
-      expect(seen.some((f) => f.startsWith(folder) && !f.slice(folder.length).includes('/')), folder).toBe(true);
-    }
-    expect(seen.some((f) => f.startsWith('edge-server/adapters/node/'))).toBe(false);
-    expect(offenders).toEqual([]);
   });
 });
 
