@@ -17,7 +17,7 @@
 import { checkProducts, MAX_CATALOG_ITEMS, parseProduct, tooManyItems, type Availability, type Catalog, type CatalogLimits, type Product } from './catalog.ts';
 import { ContractError, show } from './errors.ts';
 
-export const FEED_FORMATS = ['tsv', 'xml'] as const;
+const FEED_FORMATS = ['tsv', 'xml'] as const;
 export type FeedFormat = (typeof FEED_FORMATS)[number];
 
 export interface FeedOptions extends CatalogLimits {
@@ -29,7 +29,7 @@ export interface FeedOptions extends CatalogLimits {
 }
 
 /** The namespace Merchant Center attributes live in, whatever prefix a feed binds it to. */
-export const GOOGLE_NS = 'http://base.google.com/ns/1.0';
+const GOOGLE_NS = 'http://base.google.com/ns/1.0';
 
 const bad = (message: string): never => {
   throw new ContractError('bad_catalog', message);
@@ -98,7 +98,7 @@ function saleActive(range: string | undefined, now: Date, where: string): boolea
  * One feed entry (attribute name -> text) to a validated `Product`.
  * @param where names the entry in errors, e.g. `line 7` or `item 3 (line 42)`.
  */
-export function feedProduct(fields: ReadonlyMap<string, string>, where: string, now: Date = new Date()): Product {
+function feedProduct(fields: ReadonlyMap<string, string>, where: string, now: Date = new Date()): Product {
   const get = (name: string): string | undefined => {
     const v = fields.get(name)?.trim();
     return v === '' ? undefined : v;

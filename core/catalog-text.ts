@@ -30,7 +30,7 @@ const CONTAINERS_PER_ITEM = 4;
  * Refuses JSON text whose parse would nest deeper than `MAX_JSON_DEPTH` or build more values than
  * `maxItems` products can hold, in one pass that allocates nothing; syntax is left to `JSON.parse`.
  */
-export function checkJsonBounds(text: string, maxItems: number): void {
+function checkJsonBounds(text: string, maxItems: number): void {
   const passed = jsonLimitPassed(text, { depth: MAX_JSON_DEPTH, containers: maxItems * CONTAINERS_PER_ITEM, separators: maxItems * VALUES_PER_ITEM });
   if (passed === 'depth') {
     throw new ContractError('too_deep', `catalog: JSON nested more than ${MAX_JSON_DEPTH} levels deep; a catalog is {"updatedAt", "products": [{...}, ...]}`);
@@ -39,7 +39,7 @@ export function checkJsonBounds(text: string, maxItems: number): void {
 }
 
 /** A JSON catalog document to a `Catalog`, bounded as `checkJsonBounds` says. */
-export function parseJsonCatalog(text: string, options: FeedOptions = {}): Catalog {
+function parseJsonCatalog(text: string, options: FeedOptions = {}): Catalog {
   const maxItems = options.maxItems ?? MAX_CATALOG_ITEMS;
   checkJsonBounds(text, maxItems);
   let raw: unknown;
