@@ -3,13 +3,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
-import { LOADER_BUDGET_BYTES } from './widget/budget.ts';
+import { LOADER_BUDGET_BYTES } from './widget/loader/budget.ts';
 
 const WASM_DIR = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 const LOADER = 'edge-recs.js';
 /** What the loader's lazy credit code (`queued-credit.ts`) shares with the engine; the `core/` modules they import go with them. */
-const LOADER_SHARED = /[\\/](widget[\\/](attribution|analytics-counters)|core[\\/]events)\.ts$/;
+const LOADER_SHARED = /[\\/](widget[\\/]engine[\\/](attribution|analytics-counters)|core[\\/]events)\.ts$/;
 
 /** Ships tfjs' WASM binaries beside the loader; the widget points `setWasmPaths` at its own folder. */
 function tfjsWasm(): Plugin {
@@ -56,7 +56,7 @@ function loaderIntegrity(): Plugin {
 
 /**
  * The widget build: `dist/edge-recs.js` is the script-tag loader (stable name, short cache); the engine
- * (`widget/app.ts`), tfjs, each backend and the model runtime are lazy chunks with content hashes
+ * (`widget/engine/app.ts`), tfjs, each backend and the model runtime are lazy chunks with content hashes
  * (immutable cache). `__EDGE_RECS_DEV__` is false in production builds (`npm run build`), which removes
  * every development warning; `vite build --mode development` keeps them.
  *

@@ -64,7 +64,7 @@ function esbuildBundlePlugin() {
 const { workerUrlPlugin } = await tsImport('./test/support/browser/worker-url-plugin.ts', import.meta.url);
 
 /**
- * The real edge server for the loader tests (`widget/loader.browser.test.ts`): `test/support/browser/
+ * The real edge server for the loader tests (`widget/loader/loader.browser.test.ts`): `test/support/browser/
  * edge-server.ts` runs `createApp` from `edge-server/app.ts` with memory storage, a published tiny signed
  * model and the test shop's catalog. Requests for `/v1/*`, `/widget/*` (the production build in `dist/`)
  * and `/dev/widget/*` (a development build) go to it; everything else falls through to wtr. The one

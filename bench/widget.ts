@@ -32,7 +32,7 @@ import { createApp } from '../edge-server/app.ts';
 import { catalogJson, createMemoryCatalog } from '../edge-server/catalog/store.ts';
 import { createMemoryStorage } from '../edge-server/models/memory-storage.ts';
 import { publishArtifact } from '../edge-server/models/registry.ts';
-import { LOADER_BUDGET_BYTES } from '../widget/budget.ts';
+import { LOADER_BUDGET_BYTES } from '../widget/loader/budget.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, SOFTWARE_GPU_ARGS } from '../test/support/chromium.ts';
 
 const CONFIG = { numItems: 12_000, dim: 64, blocks: 2, heads: 1, maxLen: 50 };

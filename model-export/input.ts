@@ -248,7 +248,7 @@ export function describeData(s: DataSummary): string[] {
     }
   } else {
     // The widget ranks a catalog's variant groups; it reads a model of variant ids through one variant
-    // per group (`widget/model-items.ts`), which works, but learns each size from its own events only.
+    // per group (`widget/ranking/model-items.ts`), which works, but learns each size from its own events only.
     lines.push(
       `note: without --catalog the model learns the ${n(s.items)} item ids as they are: products no longer sold stay in, and variants (sizes, colours) are learned apart while the widget shows one card per item_group_id; --catalog FEED trains on what the widget shows`,
     );

@@ -1,5 +1,5 @@
 /**
- * Viewable impressions (`widget/viewability.ts`, the IAB/MRC standard: at least half of a card in view for
+ * Viewable impressions (`widget/element/viewability.ts`, the IAB/MRC standard: at least half of a card in view for
  * one continuous second, in a visible tab), in real Chromium on the production widget (`dist/`) loaded
  * cross-origin from the real edge server (`test/support/widget-shop.ts`): real mouse-wheel scrolling, a
  * real mouse click, and a really hidden tab (another tab brought to the front,

@@ -6,9 +6,9 @@
  * Installs `window.edgeRecs` and starts capturing events at once; the engine and `<edge-recs>` load as a
  * lazy chunk after first paint, and tfjs with one backend after that. See `loader.ts`.
  */
-import { startLoader, type EdgeRecsApi } from './loader.ts';
+import { startLoader, type EdgeRecsApi } from './loader/loader.ts';
 
-export type { EdgeRecsApi } from './loader.ts';
+export type { EdgeRecsApi } from './loader/loader.ts';
 
 declare global {
   interface Window {

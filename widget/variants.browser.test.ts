@@ -9,7 +9,7 @@ import { deepEqual, equal, ok } from '../test/support/browser/assert.ts';
 import { afterEach, beforeEach, describe, it } from '../test/support/browser/mocha.ts';
 import { addRow, brief, cardIds, deleteDb, openShop, realClick, RECORD_METRICS, recordedMetrics, storedAtLeast, until, type ShopFrame } from '../test/support/browser/shop-frame.ts';
 import { JACKET, VARIANT_CARDS, VARIANT_SERVER } from '../test/support/browser/variant-fixture.ts';
-import { ATTRIBUTION_KEY } from './attribution.ts';
+import { ATTRIBUTION_KEY } from './engine/attribution.ts';
 
 const tiers = (el: Element): string[] => Array.from(el.shadowRoot!.querySelectorAll('li[part="card"]')).map((li) => li.getAttribute('data-tier') ?? '');
 

@@ -120,7 +120,7 @@ describe('GET /dashboard', () => {
     // 2 clicks are below k = 5: shown as "<k", and the cart's CTR is not computed from it.
     expect(html).toMatch(/<td>cart<\/td><td><code>none<\/code><\/td><td class="n">100<\/td><td class="n"><span class="muted" title="suppressed[^"]*">&lt;k<\/span>/);
     expect(html).toContain('Federated rounds are not available on this server.');
-    // The figures' footnote says what an impression is, as the widget counts it (widget/viewability.ts).
+    // The figures' footnote says what an impression is, as the widget counts it (widget/element/viewability.ts).
     expect(html).toContain('Impressions are viewable impressions (IAB/MRC): a card counts one once at least 50% of it has been in view for 1 continuous second while the tab was visible.');
   });
 

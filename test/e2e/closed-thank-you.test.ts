@@ -2,7 +2,7 @@
  * A purchase is counted when the shopper closes the thank-you tab before the widget's engine has loaded
  * (issue 13, must-have 2). Shoppers close the order confirmation as soon as it shows; the engine chunk
  * loads only after first paint, so the loader holds the purchase, and a closed tab hands nothing on to
- * a next page. The loader credits it itself as the page goes (`widget/queued-credit.ts`).
+ * a next page. The loader credits it itself as the page goes (`widget/loader/queued-credit.ts`).
  *
  * The fixture shop (`test/support/fixture-shop/`, a plain multi-page shop on `http://localhost:PORT`, the production
  * widget cross-origin with SRI and a pinned key) against the real Node edge server on `127.0.0.1`,
@@ -28,7 +28,7 @@ let browser: Browser;
 /** The loader's lazily imported credit code (`chunks/queued-credit-….js`), as the proxy serves it. */
 let creditChunk: string;
 
-/** The engine chunk (`widget/app.ts`), the one the loader imports after first paint, or at once for a purchase. */
+/** The engine chunk (`widget/engine/app.ts`), the one the loader imports after first paint, or at once for a purchase. */
 const isEngineChunk = (r: Recorded): boolean => /^\/widget\/chunks\/app-[\w-]+\.js$/.test(r.path);
 /** A product bought beside the clicked one without a card click (water filter or bottle): it credits nothing. */
 const unclicked = (clickedId: string): string => (clickedId === 'FP-1030' ? 'FP-1029' : 'FP-1030');

@@ -15,9 +15,9 @@ import { createApp } from '../../edge-server/app.ts';
 import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
 import { publishArtifact } from '../../edge-server/models/registry.ts';
 import { memoryWidget } from '../support/edge-server/fixtures.ts';
-import { cardCatalog } from '../../widget/catalog.ts';
-import type { Engine } from '../../widget/engine.ts';
-import { modelItems } from '../../widget/model-items.ts';
+import { cardCatalog } from '../../widget/ranking/catalog.ts';
+import type { Engine } from '../../widget/engine/engine.ts';
+import { modelItems } from '../../widget/ranking/model-items.ts';
 
 const IMAGE = 'https://shop.example/i.png';
 const HEADER = ['id', 'item_group_id', 'title', 'link', 'image_link', 'price', 'availability', 'product_type'];
@@ -78,7 +78,7 @@ describe('a model of variant ids in the page\'s engine', () => {
     const upload = await app.request('/v1/admin/catalog', { method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/tab-separated-values' }, body: FEED });
     expect(upload.status, await upload.clone().text()).toBe(200);
     server = await serveNode({ port: 0, hostname: '127.0.0.1', app });
-    const { Engine } = await import('../../widget/engine.ts');
+    const { Engine } = await import('../../widget/engine/engine.ts');
     engine = new Engine({
       config: { server: server.url, model: 'default', trusted: trustedKeys, locale: 'en', consent: 'required', assetBase: '/', backend: 'cpu' },
       warn: (message) => warnings.push(message),

@@ -16,7 +16,7 @@ import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts'
 import { publishArtifact } from '../../edge-server/models/registry.ts';
 import { memoryWidget } from '../support/edge-server/fixtures.ts';
 import { rejectedContractError } from '../support/contract-error.ts';
-import { choseNext, NO_NEXT_STEPS } from '../../widget/next-steps.ts';
+import { choseNext, NO_NEXT_STEPS } from '../../widget/ranking/next-steps.ts';
 import { fetchModel } from '../../widget/runtime/model.ts';
 
 const table = (next: Array<[string, string[]]>): NextSteps => ({ window: 1, minUsers: 5, perItem: 20, next: new Map(next) });

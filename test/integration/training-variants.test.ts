@@ -19,7 +19,7 @@ import { memoryRoundStore } from '../../edge-server/federated/store.ts';
 import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
 import { publishArtifact } from '../../edge-server/models/registry.ts';
 import { memoryWidget } from '../support/edge-server/fixtures.ts';
-import type { Engine } from '../../widget/engine.ts';
+import type { Engine } from '../../widget/engine/engine.ts';
 
 const TOKEN = 'training-variants-token-0123456789';
 const product = (id: string, title: string, group?: string): Product => ({
@@ -70,7 +70,7 @@ async function shop(itemIds: string[]): Promise<{ engine: Engine; pending: () =>
   server = await serveNode({ port: 0, hostname: '127.0.0.1', app });
   // Development-build warnings on, so a failure would be told.
   (globalThis as { __EDGE_RECS_DEV__?: boolean }).__EDGE_RECS_DEV__ = true;
-  const { Engine } = await import('../../widget/engine.ts');
+  const { Engine } = await import('../../widget/engine/engine.ts');
   // Storage consent (training needs it); without IndexedDB in Node the profile lives in memory.
   const started = (engine = new Engine({
     config: { server: server.url, model: 'default', trusted: trustedKeys, locale: 'en', consent: 'granted', assetBase: '/', backend: 'cpu' },

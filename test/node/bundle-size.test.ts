@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOADER_BUDGET_BYTES } from '../../widget/budget.ts';
+import { LOADER_BUDGET_BYTES } from '../../widget/loader/budget.ts';
 
 const root = join(import.meta.dirname, '../..');
 

@@ -9,7 +9,7 @@ import { serveNode, type NodeServer } from '../../edge-server/adapters/node/serv
 import { createApp } from '../../edge-server/app.ts';
 import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
 import { memoryWidget } from './edge-server/fixtures.ts';
-import type { Engine } from '../../widget/engine.ts';
+import type { Engine } from '../../widget/engine/engine.ts';
 
 const ADMIN_TOKEN = 'engine-shop-admin-token-0123456789';
 
@@ -43,7 +43,7 @@ export function useEngineShop(options: EngineShopOptions): { readonly engine: En
     expect(upload.status, await upload.clone().text()).toBe(200);
     server = await serveNode({ port: 0, hostname: '127.0.0.1', app });
     // Imported once the flag is set, as the page's loader imports the engine chunk.
-    const { Engine } = await import('../../widget/engine.ts');
+    const { Engine } = await import('../../widget/engine/engine.ts');
     started.engine = new Engine({
       config: { server: server.url, model: 'default', trusted: [], locale: 'en', consent: 'required', assetBase: '/', backend: 'cpu' },
       warn: () => undefined,

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Product } from '../../core/catalog.ts';
 import type { ShopEvent } from '../../core/events.ts';
-import { cardCatalog } from '../catalog.ts';
-import { deriveProfile } from '../profile.ts';
-import type { Ranked, Tier } from '../ranking.ts';
+import { cardCatalog } from '../ranking/catalog.ts';
+import { deriveProfile } from '../ranking/profile.ts';
+import type { Ranked, Tier } from '../ranking/ranking.ts';
 import { candidateLines, EVIDENCE, fill, templatesFor, TRENDING_MIN_SCORE, why, type CopyContext } from './copy.ts';
 import { BUILT_IN } from './templates.ts';
-import { COPY_KINDS } from '../merchant.ts';
+import { COPY_KINDS } from '../ranking/merchant.ts';
 
 const base = { link: '/p', image_link: '/i', currency: 'EUR', availability: 'in_stock' } as const;
 // Every combination of the facts copy may state: on sale or not (or a "sale" price that is no lower),
@@ -336,7 +336,7 @@ describe('copy on variant groups', () => {
       profile: deriveProfile(events, lookup, 10, shop.key),
       product: (id) => shop.products.get(id) ?? shop.cards.get(id),
       currentItem: undefined,
-      // As `widget/next-steps.ts` reads the table: by group.
+      // As `widget/ranking/next-steps.ts` reads the table: by group.
       choseNext: choseNextOf([['jacket', 'mug']]),
       groupTitle: shop.title,
     });

@@ -10,9 +10,9 @@
  */
 import { TRENDING_MIN_SCORE, type Placement } from '../../core/analytics.ts';
 import { groupKey, type Product } from '../../core/catalog.ts';
-import { COPY_KINDS, type CopyKind, type CopyOverrides } from '../merchant.ts';
-import type { Profile } from '../profile.ts';
-import type { Ranked } from '../ranking.ts';
+import { COPY_KINDS, type CopyKind, type CopyOverrides } from '../ranking/merchant.ts';
+import type { Profile } from '../ranking/profile.ts';
+import type { Ranked } from '../ranking/ranking.ts';
 import { BUILT_IN, UI, WHY, type WhyKind } from './templates.ts';
 
 export interface CopyContext {
@@ -44,7 +44,7 @@ export interface CopyContext {
   groupTitle: (key: string) => string | undefined;
   /**
    * Whether at least k shoppers of the model's training data chose `to` next after `from` (group keys), per
-   * the model's signed chosen-next table (`widget/next-steps.ts`); always false for a model without one.
+   * the model's signed chosen-next table (`widget/ranking/next-steps.ts`); always false for a model without one.
    */
   choseNext: (from: string, to: string) => boolean;
 }

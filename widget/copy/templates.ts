@@ -7,7 +7,7 @@
  * names no slot, so every card has a line. Merchants replace or add lists per locale with the `copy`
  * config key.
  */
-import type { CopyKind } from '../merchant.ts';
+import type { CopyKind } from '../ranking/merchant.ts';
 
 type Templates = Partial<Record<CopyKind, string[]>>;
 

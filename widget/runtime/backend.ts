@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import type { BackendName } from '../backends.ts';
+import type { BackendName } from '../loader/backends.ts';
 
 const SOFTWARE = /swiftshader|llvmpipe|software|basic render/i;
 /**

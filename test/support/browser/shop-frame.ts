@@ -7,7 +7,7 @@
  */
 import { sendMouse } from '@web/test-runner-commands';
 import type { ShopEvent } from '../../../core/events.ts';
-import type { EdgeRecsApi } from '../../../widget/loader.ts';
+import type { EdgeRecsApi } from '../../../widget/loader/loader.ts';
 import { AssertionError } from './assert.ts';
 
 /** `prod`: `dist/edge-recs.js` from `npm run build`, as merchants ship it. `dev`: a development build, with warnings. */

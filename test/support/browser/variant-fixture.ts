@@ -39,7 +39,7 @@ export const VARIANT_FEED = [HEADER, ...ROWS].map((row) => row.join('\t')).join(
 export const VARIANT_CARDS: readonly string[] = ['rain jacket M', 'wool hat', 'mug 1', 'tea pot', 'scarf', 'gloves', 'candle'];
 
 /**
- * A second name the variant shop's model is published under, for `widget/popular.browser.test.ts`: a
+ * A second name the variant shop's model is published under, for `widget/ranking/popular.browser.test.ts`: a
  * bestseller list needs a published model (`PUT /v1/admin/models/:name/bestsellers` answers 404
  * `unknown_model` otherwise), and a name of its own keeps its list from any other test's rows.
  */

@@ -1,0 +1,318 @@
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { ifDefined } from 'lit/directives/if-defined.js';
+import { live } from 'lit/directives/live.js';
+import { repeat } from 'lit/directives/repeat.js';
+import { PLACEMENTS, type Placement } from '../../core/analytics.ts';
+import { money, ui } from '../copy/copy.ts';
+import { elementStyles } from './element-styles.ts';
+import type { Card, Engine } from '../engine/engine.ts';
+import { HoldController } from './hold-controller.ts';
+import { ImpressionController } from './impression-controller.ts';
+import { RecsController } from './recs-controller.ts';
+
+/**
+ * `url` where the browser would load it over http(s) from this page, else undefined: what a card may put
+ * in `href` or `src`. The catalog's URLs are checked when the catalog is read (`core/catalog.ts`
+ * `catalogUrl`); this is the widget's own check at the point of use, by the browser's URL parser against
+ * the page's base URL, so no path to a card (a catalog from an older server, a future code path) can
+ * give it a `javascript:` link or a `data:` image.
+ */
+function webUrl(url: string): string | undefined {
+  try {
+    const { protocol } = new URL(url, document.baseURI);
+    return protocol === 'http:' || protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const MAX_CARDS = 24;
+const LAYOUTS = ['grid', 'carousel'] as const;
+type Layout = (typeof LAYOUTS)[number];
+
+/** Fields a merchant's `<template>` may mark with `data-field` (see `fillTemplate`). */
+const FIELDS = ['link', 'image', 'title', 'brand', 'price', 'was', 'reason', 'why'] as const;
+
+
+/**
+ * `<edge-recs placement="for-you|similar|cart|recently-viewed|trending" count="8" item-id="..." layout="grid|carousel">`:
+ * a row of recommended products, ranked on this device. Defined by the lazily loaded engine chunk, so
+ * elements that are in the page before it loads (or added any time later, as single-page apps do) upgrade
+ * and render when it arrives.
+ *
+ * Theming: CSS custom properties (`--edge-recs-gap`, `--edge-recs-card-width`, `--edge-recs-radius`,
+ * `--edge-recs-card-bg`, `--edge-recs-shadow`, `--edge-recs-focus`, `--edge-recs-muted`) and `::part()`
+ * (`list`, `card`, `link`, `image`, `title`, `price`, `was`, `reason`, `why-button`, `why`, `prev`, `next`).
+ * Custom card markup: a `<template>` child whose elements carry `data-field="link|image|title|brand|price|was|reason|why"`.
+ * Headings: `<h2 slot="heading">`.
+ */
+export class EdgeRecsElement extends LitElement {
+  static override properties = {
+    placement: { type: String },
+    count: { type: Number },
+    itemId: { type: String, attribute: 'item-id' },
+    layout: { type: String, reflect: true },
+    open: { state: true },
+    active: { state: true },
+  };
+
+  /** Set by the engine chunk before the element is defined. */
+  static engine: Engine | undefined;
+
+  /**
+   * What to show: `for-you`, `similar`, `cart`, `recently-viewed` or `trending` (see `PLACEMENTS`). Default
+   * `for-you`, which suits any page.
+   * @example <edge-recs placement="similar" item-id="sku-0042">
+   */
+  placement = 'for-you';
+  /**
+   * Number of cards, 1-24. Default 8, two rows of a typical four-column grid.
+   * @example <edge-recs count="4">
+   */
+  count = 8;
+  /**
+   * The product on screen: the seed of `similar`, and never shown back by any placement. Default none.
+   * @example <edge-recs placement="similar" item-id="sku-0042">
+   */
+  itemId = '';
+  /**
+   * `grid` (default: wraps into rows that fill the width, cards at least `--edge-recs-card-width` wide) or
+   * `carousel` (one scrolling row with previous/next buttons and snap points: for narrow slots and phones).
+   * @example <edge-recs layout="carousel">
+   */
+  layout = 'grid';
+  /** Index of the card whose "why this" is open, or -1. */
+  private open = -1;
+  /** Index of the card in the tab order (roving tabindex). */
+  private active = 0;
+
+  private readonly hold = new HoldController(this, () => this.recs.released());
+  private readonly recs = new RecsController(this, () => EdgeRecsElement.engine, this.hold);
+  private readonly impressions = new ImpressionController(this, () => EdgeRecsElement.engine);
+  /** What each custom card slot was last filled with (see `updated`), and from which template. */
+  private readonly filled = new WeakMap<Element, string>();
+  private readonly filledFrom = new WeakMap<Element, HTMLTemplateElement>();
+  /**
+   * The card each custom slot shows now. A slot is refilled only when what it shows changed, so its
+   * link's listener reads the card from here: the same product and line may now come from another model
+   * version (the fallback row, then the model's), and the click goes to the card as rendered.
+   */
+  private readonly slotCard = new WeakMap<Element, Card>();
+
+  get placementName(): Placement {
+    return PLACEMENTS.includes(this.placement as Placement) ? (this.placement as Placement) : 'for-you';
+  }
+
+  get cardCount(): number {
+    return Number.isInteger(this.count) && this.count >= 1 ? Math.min(MAX_CARDS, this.count) : 8;
+  }
+
+  get layoutName(): Layout {
+    return LAYOUTS.includes(this.layout as Layout) ? (this.layout as Layout) : 'grid';
+  }
+
+  /** New cards arrived: keep the roving tab stop and open explanation within range. */
+  cardsChanged(): void {
+    if (this.active >= this.recs.cards.length) this.active = 0;
+    this.open = -1;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (!__EDGE_RECS_DEV__) return;
+    const warn = EdgeRecsElement.engine?.warn;
+    if (changed.has('placement') && this.placementName !== this.placement) {
+      warn?.(`<edge-recs placement> must be one of ${PLACEMENTS.join(', ')} (got "${this.placement}"); using "for-you"`);
+    }
+    if (changed.has('count') && this.cardCount !== this.count) {
+      warn?.(`<edge-recs count> must be a whole number from 1 to ${MAX_CARDS} (got "${this.getAttribute('count')}"); using ${this.cardCount}`);
+    }
+    if (changed.has('layout') && this.layoutName !== this.layout) {
+      warn?.(`<edge-recs layout> must be one of ${LAYOUTS.join(', ')} (got "${this.layout}"); using "grid"`);
+    }
+  }
+
+  private get locale(): string {
+    return EdgeRecsElement.engine?.config.locale ?? 'en';
+  }
+
+  /**
+   * A card was clicked (primary button, a modifier click into a new tab, keyboard Enter) or middle-clicked.
+   * The row is held first, so the re-rank this click causes cannot change the link being followed. `card`
+   * is the card as rendered: its impression (if not counted yet) and the click go to its key.
+   */
+  private select(card: Card): void {
+    this.hold.activate();
+    try {
+      this.impressions.clicked(card);
+      EdgeRecsElement.engine?.click(card, this.placementName);
+    } catch {
+      // Never let a tracking failure stop the shopper's navigation.
+    }
+  }
+
+  private items(): HTMLElement[] {
+    return Array.from(this.renderRoot.querySelectorAll<HTMLElement>('li[part="card"]'));
+  }
+
+  /** Arrow keys, Home and End move between cards; Tab leaves the row after the active card (roving tabindex). */
+  private onKeydown(event: KeyboardEvent): void {
+    const n = this.recs.cards.length;
+    if (n === 0) return;
+    const moves: Record<string, number> = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, Home: -n, End: n };
+    const step = moves[event.key];
+    if (step === undefined) return;
+    event.preventDefault();
+    this.focusCard(Math.max(0, Math.min(n - 1, this.active + step)));
+  }
+
+  private focusCard(index: number): void {
+    this.active = index;
+    const li = this.items()[index];
+    const target = li?.querySelector<HTMLElement>('[data-focus], a[href], button');
+    if (!target) return;
+    target.tabIndex = 0;
+    target.focus();
+    const reduce = matchMedia('(prefers-reduced-motion: reduce)').matches;
+    li!.scrollIntoView({ block: 'nearest', inline: 'nearest', behavior: reduce ? 'auto' : 'smooth' });
+  }
+
+  private scrollRow(direction: number): void {
+    const list = this.renderRoot.querySelector<HTMLElement>('ul');
+    if (!list) return;
+    const reduce = matchMedia('(prefers-reduced-motion: reduce)').matches;
+    list.scrollBy({ left: direction * list.clientWidth * 0.9, behavior: reduce ? 'auto' : 'smooth' });
+  }
+
+  private toggleWhy(index: number): void {
+    this.open = this.open === index ? -1 : index;
+  }
+
+  /** The merchant's `<template>` for cards, if any. */
+  private cardTemplate(): HTMLTemplateElement | null {
+    return this.querySelector(':scope > template');
+  }
+
+  /** Fills a clone of the merchant's template with one card's fields. */
+  private fillTemplate(slot: HTMLElement, card: Card, template: HTMLTemplateElement): void {
+    const p = card.product;
+    const fragment = template.content.cloneNode(true) as DocumentFragment;
+    const onSale = p.sale_price !== undefined && p.sale_price < p.price;
+    for (const field of FIELDS) {
+      for (const el of Array.from(fragment.querySelectorAll<HTMLElement>(`[data-field="${field}"]`))) {
+        switch (field) {
+          case 'link': {
+            // Not linked at all rather than linked somewhere that is not a web page.
+            const href = webUrl(p.link);
+            if (href) el.setAttribute('href', href);
+            else el.removeAttribute('href');
+            el.setAttribute('data-focus', '');
+            el.addEventListener('click', () => this.select(this.slotCard.get(slot) ?? card));
+            el.addEventListener('auxclick', (e) => (e as MouseEvent).button === 1 && this.select(this.slotCard.get(slot) ?? card));
+            break;
+          }
+          case 'image': {
+            const src = webUrl(p.image_link);
+            if (!src) {
+              el.remove();
+              break;
+            }
+            el.setAttribute('src', src);
+            if (!el.hasAttribute('alt')) el.setAttribute('alt', '');
+            break;
+          }
+          case 'title':
+            el.textContent = p.title;
+            // Isolated, so a right-to-left title cannot reorder the text around it (UAX #9).
+            if (!el.hasAttribute('dir')) el.setAttribute('dir', 'auto');
+            break;
+          case 'brand':
+            if (p.brand) el.textContent = p.brand;
+            else el.remove();
+            break;
+          case 'price':
+            el.textContent = money(this.locale, p.currency, onSale ? p.sale_price! : p.price);
+            break;
+          case 'was':
+            if (onSale) el.textContent = money(this.locale, p.currency, p.price);
+            else el.remove();
+            break;
+          case 'reason':
+            el.textContent = card.reason;
+            break;
+          case 'why':
+            el.textContent = card.why;
+        }
+      }
+    }
+    slot.replaceChildren(fragment);
+  }
+
+  protected override updated(): void {
+    const items = this.items();
+    const template = this.cardTemplate();
+    const cards = this.recs.cards;
+    const watched: Array<[Element, Card]> = [];
+    items.forEach((li, i) => {
+      const card = cards[i];
+      if (!card) return;
+      watched.push([li, card]);
+      // Built-in cards bind their tabindex in `render`; a merchant's markup is filled here.
+      const custom = template ? li.querySelector<HTMLElement>('.custom') : null;
+      if (!template || !custom) return;
+      this.slotCard.set(custom, card);
+      // Refilled only when what it shows changed: a refill replaces the link, which may be the one being
+      // activated right now (keyboard focus, a click in dispatch).
+      const p = card.product;
+      const shows = JSON.stringify([p, card.reason, card.why, this.locale]);
+      if (this.filled.get(custom) !== shows || this.filledFrom.get(custom) !== template) {
+        this.fillTemplate(custom, card, template);
+        this.filled.set(custom, shows);
+        this.filledFrom.set(custom, template);
+      }
+      for (const el of Array.from(li.querySelectorAll<HTMLElement>('a[href], button'))) el.tabIndex = i === this.active ? 0 : -1;
+    });
+    this.impressions.observe(watched);
+  }
+
+  static override styles = elementStyles;
+
+  protected override render(): unknown {
+    const cards = this.recs.cards;
+    if (cards.length === 0) return html`<slot name="heading" hidden></slot>`;
+    const locale = this.locale;
+    const template = this.cardTemplate();
+    const carousel = this.layoutName === 'carousel';
+    const label = this.getAttribute('aria-label') ?? ui(locale, 'label');
+    return html`<slot name="heading"></slot>
+      ${carousel ? html`<button part="prev" class="nav prev" aria-label=${ui(locale, 'previous')} tabindex="-1" @click=${() => this.scrollRow(-1)}>‹</button>` : nothing}
+      <ul part="list" role="list" aria-label=${label} aria-roledescription=${carousel ? 'carousel' : nothing}
+        @keydown=${(e: KeyboardEvent) => this.onKeydown(e)}>
+        ${repeat(cards, (card) => card.product.id, (card, i) => {
+          const p = card.product;
+          const onSale = p.sale_price !== undefined && p.sale_price < p.price;
+          const whyId = `why-${i}`;
+          // `live`: `focusCard` moves the tab stop in the DOM before the next render.
+          const tab = String(i === this.active ? 0 : -1);
+          return html`<li part="card" role="listitem" data-item-id=${p.id} data-source=${card.source} data-tier=${card.tier} data-variant=${card.variant}
+            @focusin=${() => (this.active = i)}>
+            ${template
+              ? html`<div class="custom"></div>`
+              : html`<a part="link" href=${ifDefined(webUrl(p.link))} tabindex=${live(tab)} @click=${() => this.select(card)} @auxclick=${(e: MouseEvent) => e.button === 1 && this.select(card)}>
+                  ${webUrl(p.image_link) ? html`<img part="image" src=${p.image_link} alt="" loading="lazy" />` : nothing}
+                  <span part="title" class="title" dir="auto">${p.title}</span>
+                  <span part="price" class="price"
+                    >${money(locale, p.currency, onSale ? p.sale_price! : p.price)}${onSale
+                      ? html`<span part="was" class="was">${money(locale, p.currency, p.price)}</span>`
+                      : nothing}</span
+                  >
+                  <span part="reason" class="reason">${card.reason}</span>
+                </a>`}
+            <button part="why-button" class="why" type="button" tabindex=${live(tab)} aria-expanded=${this.open === i ? 'true' : 'false'} aria-controls=${whyId}
+              @click=${() => this.toggleWhy(i)}>${ui(locale, 'why')}</button>
+            <p part="why" class="explain" id=${whyId} role="note" ?hidden=${this.open !== i}>${card.why}</p>
+          </li>`;
+        })}
+      </ul>
+      ${carousel ? html`<button part="next" class="nav next" aria-label=${ui(locale, 'next')} tabindex="-1" @click=${() => this.scrollRow(1)}>›</button>` : nothing}`;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The widget's heavy work behind one narrow interface: fetching, verifying and parsing the catalog;
+ * fetching, verifying and decoding the model; starting tfjs on a backend; inference. What crosses it is
+ * plain data, an `AbortSignal` and two notifications, so it can move into a Web Worker without the engine
+ * changing (the worker would open its own IndexedDB cache); today `mainThreadWork` runs it on the page's
+ * thread. The catalog and model chunks it needs load lazily, as before.
+ */
+import type { Catalog } from '../../core/catalog.ts';
+import type { NextSteps } from '../../core/artifact/next-steps.ts';
+import type { BackendName } from '../loader/backends.ts';
+import { fetchCatalog, type CatalogLoad, type CatalogSource } from '../ranking/catalog.ts';
+import type { Hardware, Runtime } from '../runtime/index.ts';
+import { fetchModel, type FetchedModel, type ModelSource } from '../runtime/model.ts';
+
+/** What the page needs to know of a verified model (its weights stay with the heavy work). */
+export interface ModelFacts {
+  /** The model's item ids (its manifest's `items`). */
+  itemIds: readonly string[];
+  /** What shoppers chose next, from the verified artifact, if it has the table. */
+  nextSteps: NextSteps | undefined;
+  /** The manifest's answer said the server takes federated updates. */
+  federatedLearning: boolean;
+}
+
+/** How the model runs once its bytes are verified (`startRuntime`). */
+export interface ModelStart {
+  /** Force this backend first (`data-backend`); else the best available. */
+  backend?: BackendName;
+  assetBase: string;
+  /** What the GPU probes found on an earlier visit. */
+  hardware?: Hardware;
+  /** The probes ran: the result, for the page to keep with the profile. */
+  onHardware?: (hardware: Hardware) => void;
+  /** The runtime moved to another backend (a GPU device was lost): the page re-ranks. */
+  onBackendChange?: (backend: BackendName, reason: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface HeavyWork {
+  /** Starts loading the code the model runs on (tfjs, a backend): the longest part of the way, so asked for first. */
+  preload(): void;
+  /** `GET /v1/catalog`, revalidated against the copy on the device, parsed and (where required) verified. */
+  loadCatalog(source: CatalogSource): Promise<{ catalog: Catalog; load: CatalogLoad }>;
+  /** Fetches (or reads from the cache) and verifies the model; the tfjs chunk starts loading at once. */
+  loadModel(source: ModelSource): Promise<ModelFacts>;
+  /** Starts tfjs and the model verified by `loadModel` on it, warmed up. */
+  startModel(options: ModelStart): Promise<Runtime>;
+  /** Frees the model's tensors; a model still starting is freed when it is ready, and never returned. */
+  dispose(): void;
+}
+
+/** The heavy work on the page's own thread. */
+export function mainThreadWork(): HeavyWork {
+  let runtimeChunk: Promise<typeof import('../runtime/index.ts')> | undefined;
+  let artifact: Promise<FetchedModel> | undefined;
+  let source: ModelSource | undefined;
+  let runtime: Runtime | undefined;
+  let disposed = false;
+  const preload = (): void => {
+    if (runtimeChunk) return;
+    runtimeChunk = import('../runtime/index.ts');
+    runtimeChunk.catch(() => undefined);
+  };
+  return {
+    preload,
+    loadCatalog: (catalogSource) => fetchCatalog(catalogSource),
+    loadModel(modelSource) {
+      // The model's bytes are fetched (or read from the cache) and verified while tfjs loads and starts.
+      preload();
+      source = modelSource;
+      artifact = fetchModel(modelSource);
+      return artifact.then((a) => ({ itemIds: a.itemIds, nextSteps: a.nextSteps, federatedLearning: a.federatedLearning }));
+    },
+    async startModel(options) {
+      // After `loadModel`, which set all three.
+      const { startRuntime } = await runtimeChunk!;
+      const started = await startRuntime({ ...source!, ...options, artifact: artifact! });
+      if (disposed) {
+        started.dispose();
+        throw new DOMException('disposed', 'AbortError');
+      }
+      return (runtime = started);
+    },
+    dispose() {
+      disposed = true;
+      runtime?.dispose();
+      runtime = undefined;
+    },
+  };
+}
