@@ -2,27 +2,16 @@
  * The contract suite on workerd (Miniflare: R2, Durable Objects, static assets): the Worker bundled as
  * `wrangler deploy` would, configured through its vars, published to over its admin API.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
-import { bundleWorker, fetchFrom, publishOverAdminApi, startWorker, writeFiles } from '../support/edge-server/workerd.ts';
+import { fetchFrom, publishOverAdminApi, startWorker, workerFixture, writeFiles } from '../support/edge-server/workerd.ts';
 import { describeContract } from './suite.ts';
 
-let script: string;
-let root: string;
-beforeAll(async () => {
-  script = await bundleWorker();
-  root = await mkdtemp(join(tmpdir(), 'edge-recs-worker-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const worker = workerFixture();
 
 describeContract('workerd (Miniflare: R2, Durable Objects, static assets)', async (config) => {
-  const dir = await mkdtemp(join(root, 'contract-'));
+  const dir = await worker.dir('contract');
   const options = {
-    script,
+    script: worker.script(),
     vars: {
       TRUSTED_KEYS: JSON.stringify(config.trustedKeys),
       ALLOWED_ORIGINS: config.allowedOrigins.join(', '),

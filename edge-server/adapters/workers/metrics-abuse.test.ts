@@ -3,28 +3,17 @@
  * (drops counted in its SQLite table, kept across a restart), the rate limit per `CF-Connecting-IP`
  * source, and a bad `ANALYTICS_CONFIG` named as such.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Miniflare } from 'miniflare';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { METRICS_LIMITS } from '../../../core/analytics.ts';
 import { artifactForm } from '../../../core/artifact/upload.ts';
 import type { MetricsReadout } from '../../analytics/readout.ts';
 import { signer, tinyArtifact } from '../../../test/support/edge-server/fixtures.ts';
-import { bundleWorker, fetchFrom, startWorker } from '../../../test/support/edge-server/workerd.ts';
+import { fetchFrom, startWorker, workerFixture } from '../../../test/support/edge-server/workerd.ts';
 
 const TOKEN = 'abuse-admin-token-0123456789';
 const ADMIN = { Authorization: `Bearer ${TOKEN}` };
-let script: string;
-let root: string;
-beforeAll(async () => {
-  script = await bundleWorker();
-  root = await mkdtemp(join(tmpdir(), 'edge-recs-worker-abuse-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const worker = workerFixture();
 
 const counter = (variant: string, count = 1): Record<string, unknown> => ({ placement: 'for-you', modelVersion: 'v1', variant, event: 'impression', count });
 const post = (mf: Miniflare, counters: unknown[], source: string): Promise<Response> =>
@@ -33,10 +22,10 @@ const post = (mf: Miniflare, counters: unknown[], source: string): Promise<Respo
 describe('metrics abuse on workerd', () => {
   it('caps cells per model and day in the Durable Object, counts the drop across a restart, and rate-limits per CF-Connecting-IP', { timeout: 120_000 }, async () => {
     const { key, trusted } = await signer();
-    const persistDir = await mkdtemp(join(root, 'persist-'));
-    const assetsDir = await mkdtemp(join(root, 'assets-'));
+    const persistDir = await worker.dir('persist');
+    const assetsDir = await worker.dir('assets');
     const vars = { TRUSTED_KEYS: JSON.stringify(trusted), ADMIN_TOKENS: TOKEN, ANALYTICS_CONFIG: JSON.stringify({ maxCellsPerDay: 4, suppressBelow: 1, metricsRateLimit: { perSecond: 0.5, burst: 2 } }) };
-    let mf = await startWorker({ script, vars, assetsDir, persistDir });
+    let mf = await startWorker({ script: worker.script(), vars, assetsDir, persistDir });
     try {
       const form = new Request('http://form.invalid', { method: 'POST', body: artifactForm(await tinyArtifact(key, 'v1')) });
       const published = await fetchFrom(mf, '/v1/admin/models/default/versions', { method: 'POST', headers: { ...ADMIN, 'Content-Type': form.headers.get('Content-Type')! }, body: new Uint8Array(await form.arrayBuffer()) });
@@ -57,11 +46,11 @@ describe('metrics abuse on workerd', () => {
       expect(before).toMatchObject({ maxCellsPerDay: 4, dropped: [{ day, entries: 2 }], groupCount: 4, byPlacement: [{ placement: 'for-you', impression: 10 }] });
 
       await mf.dispose();
-      mf = await startWorker({ script, vars, assetsDir, persistDir });
+      mf = await startWorker({ script: worker.script(), vars, assetsDir, persistDir });
       expect(await readout()).toMatchObject({ dropped: [{ day, entries: 2 }], groupCount: 4 });
       // A bad setting is named by its var.
       await mf.dispose();
-      mf = await startWorker({ script, vars: { ...vars, ANALYTICS_CONFIG: '{"maxCellsPerDay":0}' }, assetsDir, persistDir });
+      mf = await startWorker({ script: worker.script(), vars: { ...vars, ANALYTICS_CONFIG: '{"maxCellsPerDay":0}' }, assetsDir, persistDir });
       const misconfigured = await fetchFrom(mf, '/healthz');
       expect(misconfigured.status).toBe(500);
       expect(await misconfigured.text()).toContain('ANALYTICS_CONFIG: maxCellsPerDay must be a positive integer');
@@ -72,10 +61,10 @@ describe('metrics abuse on workerd', () => {
 
   it('keeps a revenue cell at most METRICS_LIMITS.cellAmount, so forged sums stay exact, the excess dropped and counted', { timeout: 120_000 }, async () => {
     const { key, trusted } = await signer();
-    const persistDir = await mkdtemp(join(root, 'persist-'));
-    const assetsDir = await mkdtemp(join(root, 'assets-'));
+    const persistDir = await worker.dir('persist');
+    const assetsDir = await worker.dir('assets');
     const vars = { TRUSTED_KEYS: JSON.stringify(trusted), ADMIN_TOKENS: TOKEN, ANALYTICS_CONFIG: JSON.stringify({ suppressBelow: 1 }) };
-    const mf = await startWorker({ script, vars, assetsDir, persistDir });
+    const mf = await startWorker({ script: worker.script(), vars, assetsDir, persistDir });
     try {
       const form = new Request('http://form.invalid', { method: 'POST', body: artifactForm(await tinyArtifact(key, 'v1')) });
       expect((await fetchFrom(mf, '/v1/admin/models/default/versions', { method: 'POST', headers: { ...ADMIN, 'Content-Type': form.headers.get('Content-Type')! }, body: new Uint8Array(await form.arrayBuffer()) })).status).toBe(201);

@@ -2,28 +2,17 @@
  * What only the Workers adapter has, on workerd (Miniflare): its bindings in wrangler.toml, blob keys in
  * R2, and its answer to bad vars. The contract suite on workerd: `test/contract/workers.test.ts`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { DurableObjectNamespace } from '@cloudflare/workers-types/latest/index.ts';
 import { Miniflare } from 'miniflare';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { sha256Hex, utf8, canonicalJson } from '../../../core/artifact/bytes.ts';
 import { signer, tinyArtifact } from '../../../test/support/edge-server/fixtures.ts';
 import type { ModelRegistry } from './model-registry.ts';
 import { publishToRegistry } from './registry-client.ts';
 import { BLOB_PREFIX } from './storage.ts';
-import { bundleWorker, fetchFrom, miniflareOptions, publishOverAdminApi, startWorker, wranglerSettings, writeFiles } from '../../../test/support/edge-server/workerd.ts';
+import { fetchFrom, miniflareOptions, publishOverAdminApi, startWorker, workerFixture, wranglerSettings, writeFiles } from '../../../test/support/edge-server/workerd.ts';
 
-let script: string;
-let root: string;
-beforeAll(async () => {
-  script = await bundleWorker();
-  root = await mkdtemp(join(tmpdir(), 'edge-recs-worker-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const worker = workerFixture();
 
 /**
  * The registry's namespace as a test reaches it: Miniflare's proxy of the `MODELS` binding, for the one
@@ -44,7 +33,7 @@ describe('Workers adapter', () => {
   });
 
   it('bundles to one module whose only import is cloudflare:workers', () => {
-    const imports = [...script.matchAll(/^import\s.*?from\s*["']([^"']+)["']/gm)].map((m) => m[1]);
+    const imports = [...worker.script().matchAll(/^import\s.*?from\s*["']([^"']+)["']/gm)].map((m) => m[1]);
     // One import statement per Durable Object module that uses it: still only cloudflare:workers.
     expect([...new Set(imports)]).toEqual(['cloudflare:workers']);
   });
@@ -57,8 +46,8 @@ describe('Workers adapter', () => {
 
     it('keeps each blob in R2 under blobs/<sha256>, with the SHA-256 R2 checked on upload', async () => {
       const { key, trusted } = await signer();
-      const assetsDir = await writeFiles(await mkdtemp(join(root, 'assets-')), {});
-      mf = await startWorker({ script, vars: { TRUSTED_KEYS: JSON.stringify(trusted) }, assetsDir });
+      const assetsDir = await writeFiles(await worker.dir('assets'), {});
+      mf = await startWorker({ script: worker.script(), vars: { TRUSTED_KEYS: JSON.stringify(trusted) }, assetsDir });
       const artifact = await tinyArtifact(key);
       const { manifestSha256, record } = await publishToRegistry(await models(mf), artifact);
       expect(record.current).toBe('v1');
@@ -94,8 +83,8 @@ describe('Workers adapter', () => {
           }
         }
         export default { async fetch(request, env) { await env.ANALYTICS.get(env.ANALYTICS.idFromName('default')).fill(); return new Response('filled'); } };`;
-      const persistDir = await mkdtemp(join(root, 'migrate-'));
-      const assetsDir = await writeFiles(await mkdtemp(join(root, 'assets-')), {});
+      const persistDir = await worker.dir('migrate');
+      const assetsDir = await writeFiles(await worker.dir('assets'), {});
       const { compatibilityDate } = await wranglerSettings();
       await mf?.dispose();
       mf = new Miniflare({ modules: true, script: before, compatibilityDate, durableObjects: { ANALYTICS: { className: 'Analytics', useSQLite: true } }, durableObjectsPersist: `${persistDir}/do` });
@@ -103,7 +92,7 @@ describe('Workers adapter', () => {
       await mf.dispose();
 
       const { key, trusted } = await signer();
-      const options = { script, vars: { TRUSTED_KEYS: JSON.stringify(trusted), ADMIN_TOKENS: 'migrate-admin-token-0123456789' }, assetsDir, persistDir };
+      const options = { script: worker.script(), vars: { TRUSTED_KEYS: JSON.stringify(trusted), ADMIN_TOKENS: 'migrate-admin-token-0123456789' }, assetsDir, persistDir };
       const admin = { Authorization: 'Bearer migrate-admin-token-0123456789' };
       const eur = async (): Promise<Record<string, unknown>> => {
         const readout = (await (await fetchFrom(mf, '/v1/admin/metrics?model=default', { headers: admin })).json()) as { byPlacement: Array<{ placement: string; revenue: { EUR: unknown } }> };
@@ -126,7 +115,7 @@ describe('Workers adapter', () => {
     });
 
     it('answers every request with 500 misconfigured, naming the var, when a var is missing or malformed', async () => {
-      const assetsDir = await mkdtemp(join(root, 'assets-'));
+      const assetsDir = await worker.dir('assets');
       const cases: Array<[Record<string, string>, RegExp]> = [
         [{}, /^TRUSTED_KEYS is required/],
         [{ TRUSTED_KEYS: '{"keyId"' }, /^TRUSTED_KEYS must be a JSON array .* not JSON/],
@@ -136,9 +125,9 @@ describe('Workers adapter', () => {
       const { trusted } = await signer();
       cases.push([{ TRUSTED_KEYS: JSON.stringify(trusted), ALLOWED_ORIGINS: 'https://shop.example/' }, /^ALLOWED_ORIGINS\[0\] must be an origin/]);
       await mf?.dispose();
-      mf = await startWorker({ script, vars: {}, assetsDir });
+      mf = await startWorker({ script: worker.script(), vars: {}, assetsDir });
       for (const [vars, message] of cases) {
-        await mf.setOptions(await miniflareOptions({ script, vars, assetsDir }));
+        await mf.setOptions(await miniflareOptions({ script: worker.script(), vars, assetsDir }));
         for (const path of ['/healthz', '/v1/models/default/manifest']) {
           const res = await fetchFrom(mf, path);
           expect(res.status).toBe(500);

@@ -3,10 +3,12 @@
  * would, and started by Miniflare with R2, Durable Objects and static assets simulated, configured from
  * the same `wrangler.toml` that deploys it.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { Miniflare, type MiniflareOptions } from 'miniflare';
+import { afterAll, beforeAll } from 'vitest';
 import type { Artifact } from '../../../core/artifact/artifact.ts';
 import { artifactForm } from '../../../core/artifact/upload.ts';
 import { ContractError } from '../../../core/errors.ts';
@@ -30,6 +32,28 @@ export async function bundleWorker(): Promise<string> {
     logLevel: 'silent',
   });
   return result.outputFiles[0]!.text;
+}
+
+/** What a test file on workerd works with: the bundled Worker and fresh temporary folders. */
+export interface WorkerFixture {
+  /** The bundle of `worker.ts` (`bundleWorker`), made once before the file's tests. */
+  script(): string;
+  /** A new empty folder named `prefix-…` under the file's temporary folder, which is removed after its tests. */
+  dir(prefix: string): Promise<string>;
+}
+
+/** For one test file: bundles the Worker once before its tests and removes its temporary folders after them. */
+export function workerFixture(): WorkerFixture {
+  let script: string | undefined;
+  let root: string | undefined;
+  beforeAll(async () => {
+    script = await bundleWorker();
+    root = await mkdtemp(join(tmpdir(), 'edge-recs-worker-'));
+  });
+  afterAll(async () => {
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+  return { script: () => script!, dir: (prefix) => mkdtemp(join(root!, `${prefix}-`)) };
 }
 
 /** The settings of `wrangler.toml` that Miniflare needs (a few flat keys: no TOML parser needed). */
