@@ -51,6 +51,7 @@ describe('import graph', () => {
       'edge-server/d.ts imports model-export/e.ts',
       'model-export/e.ts imports demo/f.ts',
       'widget/b.test.ts imports edge-server/d.ts',
+      'widget/b.test.ts imports demo/f.ts (through test/support/g.ts)',
       'widget/h.ts imports test/support/g.ts',
     ]);
   });

@@ -67,10 +67,15 @@ export function violations(graph: ReadonlyMap<string, readonly string[]>): Viola
   for (const [from, targets] of graph) {
     const layer = layerOf(from);
     if (!layer) continue;
-    for (const to of targets) {
+    const allowed = (to: string): boolean => {
       const target = layerOf(to);
-      const allowed = target === layer || (target !== null && ALLOWED[layer].includes(target)) || (target === null && TEST_FILE.test(from) && TEST_CODE.some((p) => to.startsWith(p)));
-      if (!allowed) found.push({ kind: 'direction', files: [from, to] });
+      return target === layer || (target !== null && ALLOWED[layer].includes(target)) || (target === null && TEST_FILE.test(from) && TEST_CODE.some((p) => to.startsWith(p)));
+    };
+    for (const to of targets) if (!allowed(to)) found.push({ kind: 'direction', files: [from, to] });
+    // A colocated test keeps its folder's rule through the test code it uses: whatever a support file
+    // reaches, transitively, must be a layer the test's own folder may import.
+    if (TEST_FILE.test(from)) {
+      for (const [via, to] of reachedThroughTestCode(graph, targets)) if (!allowed(to)) found.push({ kind: 'direction', files: [from, `${to} (through ${via})`] });
     }
   }
   // Cycles: depth-first search over source files, reporting each back edge's loop once.
@@ -90,6 +95,27 @@ export function violations(graph: ReadonlyMap<string, readonly string[]>): Viola
   };
   for (const file of sources.sort()) if (!state.has(file)) visit(file);
   return found;
+}
+
+/** Each layer file that the test code among `targets` reaches, transitively, with the test-code file it was first reached through. */
+function reachedThroughTestCode(graph: ReadonlyMap<string, readonly string[]>, targets: readonly string[]): Array<[string, string]> {
+  const reached: Array<[string, string]> = [];
+  const seen = new Set<string>();
+  const queue: Array<[string, string]> = targets.filter((t) => TEST_CODE.some((p) => t.startsWith(p))).map((t) => [t, t]);
+  while (queue.length > 0) {
+    const [via, file] = queue.shift()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const next of graph.get(file) ?? []) {
+      if (layerOf(next)) {
+        if (!seen.has(next)) {
+          seen.add(next);
+          reached.push([via, next]);
+        }
+      } else if (TEST_CODE.some((p) => next.startsWith(p))) queue.push([via, next]);
+    }
+  }
+  return reached;
 }
 
 export const describeViolation = (v: Violation): string => (v.kind === 'direction' ? `${v.files[0]} imports ${v.files[1]}` : `cycle: ${v.files.join(' -> ')}`);

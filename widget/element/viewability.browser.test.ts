@@ -3,7 +3,7 @@
  * showing another card (the same product from another model version, as when the model's row takes the
  * fallback row's place) starts a clock of its own, and the card it showed before counts nothing; a click
  * (`settle`) counts a card at once, and never twice. The whole journey, with scrolling and a hidden tab, is
- * in `impressions.chromium.test.ts`.
+ * in `test/integration/impressions.chromium.test.ts`.
  *
  * No duration is asserted: where something must NOT have been counted, the test first waits for a card
  * whose clock started later to be counted.

@@ -7,7 +7,7 @@
  */
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { useWidgetShop, type ShopMode } from '../test/support/widget-shop.ts';
+import { useWidgetShop, type ShopMode } from '../support/widget-shop.ts';
 
 const rig = useWidgetShop();
 let context: BrowserContext;

@@ -12,9 +12,9 @@
 import { createHash } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../test/support/e2e/demo-server.ts';
-import { startEtagFront, type EtagFront } from '../test/support/etag-front.ts';
-import { startWidgetShop, type WidgetShop } from '../test/support/widget-shop.ts';
+import { launchChromium } from '../support/e2e/demo-server.ts';
+import { startEtagFront, type EtagFront } from '../support/etag-front.ts';
+import { startWidgetShop, type WidgetShop } from '../support/widget-shop.ts';
 
 let browser: Browser;
 const running: Array<{ stop(): Promise<void> } | { close(): Promise<void> }> = [];

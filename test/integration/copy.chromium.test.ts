@@ -5,7 +5,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { parseNextSteps } from '../../core/artifact/next-steps.ts';
-import { NEW_ITEMS, useWidgetShop } from '../../test/support/widget-shop.ts';
+import { NEW_ITEMS, useWidgetShop } from '../support/widget-shop.ts';
 
 const rig = useWidgetShop();
 

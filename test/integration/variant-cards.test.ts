@@ -5,8 +5,8 @@
  * shopper's views (`recently-viewed`) and the catalog's order (every other row); ranking is by group.
  */
 import { beforeEach, expect, it } from 'vitest';
-import { useEngineShop } from '../../test/support/engine-shop.ts';
-import type { Card, Placement } from '../engine/engine.ts';
+import { useEngineShop } from '../support/engine-shop.ts';
+import type { Card, Placement } from '../../widget/engine/engine.ts';
 
 const IMAGE = 'https://shop.example/i.png';
 const HEADER = ['id', 'item_group_id', 'title', 'link', 'image_link', 'price', 'sale_price', 'availability', 'product_type'];

@@ -12,9 +12,9 @@
  */
 import type { Page } from 'playwright-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseMetricsBatch, type MetricCounter } from '../core/analytics.ts';
-import { launchTabbedChromium, type TabbedChromium } from '../test/support/tabbed-chromium.ts';
-import { startWidgetShop, type WidgetShop } from '../test/support/widget-shop.ts';
+import { parseMetricsBatch, type MetricCounter } from '../../core/analytics.ts';
+import { launchTabbedChromium, type TabbedChromium } from '../support/tabbed-chromium.ts';
+import { startWidgetShop, type WidgetShop } from '../support/widget-shop.ts';
 
 let shop: WidgetShop;
 let tabs: TabbedChromium;

@@ -5,7 +5,7 @@
  * events through `track` as the page's dataLayer bridge does.
  */
 import { expect, it } from 'vitest';
-import { useEngineShop } from '../../test/support/engine-shop.ts';
+import { useEngineShop } from '../support/engine-shop.ts';
 
 const IMAGE = 'https://shop.example/i.png';
 const HEADER = ['id', 'title', 'link', 'image_link', 'price', 'availability', 'product_type'];

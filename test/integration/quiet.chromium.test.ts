@@ -6,8 +6,8 @@
  */
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../test/support/e2e/demo-server.ts';
-import { startWidgetShop, type WidgetShop } from '../test/support/widget-shop.ts';
+import { launchChromium } from '../support/e2e/demo-server.ts';
+import { startWidgetShop, type WidgetShop } from '../support/widget-shop.ts';
 
 let browser: Browser;
 

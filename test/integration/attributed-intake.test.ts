@@ -7,8 +7,8 @@
  * consent, no storage consent).
  */
 import { expect, it } from 'vitest';
-import { useEngineShop } from '../../test/support/engine-shop.ts';
-import type { RawEvent } from '../loader/intake.ts';
+import { useEngineShop } from '../support/engine-shop.ts';
+import type { RawEvent } from '../../widget/loader/intake.ts';
 
 const IMAGE = 'https://shop.example/i.png';
 const FEED = [
