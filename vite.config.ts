@@ -56,7 +56,7 @@ function loaderIntegrity(): Plugin {
 
 /**
  * The widget build: `dist/edge-recs.js` is the script-tag loader (stable name, short cache); the engine
- * (`widget/engine/app.ts`), tfjs, each backend and the model runtime are lazy chunks with content hashes
+ * (`widget/app.ts`), tfjs, each backend and the model runtime are lazy chunks with content hashes
  * (immutable cache). `__EDGE_RECS_DEV__` is false in production builds (`npm run build`), which removes
  * every development warning; `vite build --mode development` keeps them.
  *

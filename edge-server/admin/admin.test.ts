@@ -8,7 +8,7 @@ import { createMemoryStorage } from '../models/memory-storage.ts';
 import type { Storage } from '../models/storage.ts';
 import { expectError, memoryWidget, signer, tinyArtifact } from '../../test/support/edge-server/fixtures.ts';
 import { adminAuth } from './auth.ts';
-import { applyChange, canaryBucket, localRegistry, servedVersion, type ModelChange } from './registry-ops.ts';
+import { applyChange, canaryBucket, localRegistry, servedVersion, type ModelChange } from '../models/registry-ops.ts';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 const bearer = (token = TOKEN): Record<string, string> => ({ Authorization: `Bearer ${token}` });

@@ -18,7 +18,7 @@ import { hasMethods, optionError, positiveInt, type Fail } from '../../core/opti
 import { limitBody, readJson, requireMediaType } from '../middleware/body.ts';
 import { ApiError } from '../middleware/errors.ts';
 import type { ModelRecord, Storage } from '../models/storage.ts';
-import { CHANGE_STATUS, localRegistry, parseChange, type ModelChange, type RegistryWriter } from './registry-ops.ts';
+import { CHANGE_STATUS, localRegistry, parseChange, type ModelChange, type RegistryWriter } from '../models/registry-ops.ts';
 
 /** Small JSON bodies (promote, canary): a kilobyte more than they ever need. */
 const SMALL_BODY = 4 * 1024;

@@ -16,7 +16,8 @@ import { securedResponse, withApiSecurity } from '../middleware/security.ts';
 import { sourceKey, type PeerOf } from '../middleware/peer.ts';
 import { createAdmission, type Admission } from './admission.ts';
 import { admissionRoutes } from './admission-routes.ts';
-import { CLIENT_TOKEN, CLIENT_TOKEN_HEADER, tokenHash } from './client-token.ts';
+import { CLIENT_TOKEN, CLIENT_TOKEN_HEADER } from '../../core/federated/client-token.ts';
+import { tokenHash } from './client-token.ts';
 import { FederationRefusal, type RefusalCode } from './errors.ts';
 import type { Federation } from './types.ts';
 

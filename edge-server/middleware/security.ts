@@ -10,7 +10,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { show } from '../../core/errors.ts';
 import { FEDERATED_LEARNING_HEADER } from '../../core/federated/codec.ts';
 import { optionError, type Fail } from '../../core/options.ts';
-import { CLIENT_TOKEN_HEADER } from '../federated/client-token.ts';
+import { CLIENT_TOKEN_HEADER } from '../../core/federated/client-token.ts';
 
 /**
  * What Hono's `secureHeaders` sets with the API options below (the test checks they stay equal). API

@@ -8,7 +8,7 @@ import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { FEDERATED_LEARNING_HEADER } from '../../core/federated/codec.ts';
 import { ApiError } from '../middleware/errors.ts';
 import { IMMUTABLE, ifRangeHolds, noneMatch, parseRange, quoteEtag } from '../middleware/http.ts';
-import { canaryBucket, servedVersion } from '../admin/registry-ops.ts';
+import { canaryBucket, servedVersion } from './registry-ops.ts';
 import { currentManifest } from './registry.ts';
 import { apiResponse, securedResponse, withApiSecurity } from '../middleware/security.ts';
 import type { Storage } from './storage.ts';

@@ -164,7 +164,7 @@ function deepFreeze<T>(value: T): T {
 
 /**
  * The manifest of the model's current version, or `null` when no model of that name is published.
- * `pick` chooses another of its versions instead (a canary: `admin/registry-ops.ts`).
+ * `pick` chooses another of its versions instead (a canary: `models/registry-ops.ts`).
  */
 export async function currentManifest(
   storage: Storage,

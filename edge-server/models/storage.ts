@@ -34,7 +34,7 @@ export interface ModelRecord {
   /** In publication order, oldest first. */
   versions: ModelVersion[];
   /**
-   * A second version served to `percent` of manifest requests (`edge-server/admin/registry-ops.ts`);
+   * A second version served to `percent` of manifest requests (`edge-server/models/registry-ops.ts`);
    * absent when no canary runs. Always one of `versions` and never `current`.
    */
   canary?: { version: string; percent: number };

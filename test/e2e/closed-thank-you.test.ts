@@ -28,7 +28,7 @@ let browser: Browser;
 /** The loader's lazily imported credit code (`chunks/queued-credit-….js`), as the proxy serves it. */
 let creditChunk: string;
 
-/** The engine chunk (`widget/engine/app.ts`), the one the loader imports after first paint, or at once for a purchase. */
+/** The engine chunk (`widget/app.ts`), the one the loader imports after first paint, or at once for a purchase. */
 const isEngineChunk = (r: Recorded): boolean => /^\/widget\/chunks\/app-[\w-]+\.js$/.test(r.path);
 /** A product bought beside the clicked one without a card click (water filter or bottle): it credits nothing. */
 const unclicked = (clickedId: string): string => (clickedId === 'FP-1030' ? 'FP-1029' : 'FP-1030');

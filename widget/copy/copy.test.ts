@@ -4,7 +4,8 @@ import type { ShopEvent } from '../../core/events.ts';
 import { cardCatalog } from '../ranking/catalog.ts';
 import { deriveProfile } from '../ranking/profile.ts';
 import type { Ranked, Tier } from '../ranking/ranking.ts';
-import { candidateLines, EVIDENCE, fill, templatesFor, TRENDING_MIN_SCORE, why, type CopyContext } from './copy.ts';
+import { TRENDING_MIN_SCORE } from '../../core/analytics.ts';
+import { candidateLines, EVIDENCE, fill, templatesFor, why, type CopyContext } from './copy.ts';
 import { BUILT_IN } from './templates.ts';
 import { COPY_KINDS } from '../ranking/merchant.ts';
 

@@ -53,7 +53,6 @@ export interface CopyContext {
  * Smallest trending score at which a card may say "trending", the one the server lists by (`core/analytics.ts`):
  * about ten shoppers beyond cover rows and noise, decayed. Below it the item is neither ranked as trending nor called so.
  */
-export { TRENDING_MIN_SCORE };
 
 /** One usable line for a card. */
 export interface Line {

@@ -3,7 +3,7 @@
  * (IndexedDB) and when it is withdrawn (memory, with everything stored erased).
  */
 import { deleteProfileDatabase } from './profile-erasure.ts';
-import { createMemoryStore, type ProfileStore } from './store.ts';
+import { createMemoryStore, type ProfileStore } from '../storage/store.ts';
 
 /** Consent as the loader reads it from `data-consent`, `edgeRecs.consent()` and Google Consent Mode. */
 export interface ConsentState {

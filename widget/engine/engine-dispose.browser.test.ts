@@ -10,7 +10,7 @@ import { WASM_PATH } from '../../test/support/browser/backends.ts';
 import { afterEach, beforeEach, describe, it } from '../../test/support/browser/mocha.ts';
 import { until } from '../../test/support/browser/shop-frame.ts';
 import { Engine } from './engine.ts';
-import { DB_NAME } from './store.ts';
+import { DB_NAME } from '../storage/store.ts';
 
 const start = (server: string, warnings: string[] = []): Engine =>
   new Engine({

@@ -18,7 +18,7 @@ import { placementRows } from '../ranking/placements.ts';
 import { deriveProfile, type Profile } from '../ranking/profile.ts';
 import type { Hardware, LoadStats } from '../runtime/index.ts';
 import { ShopData } from '../ranking/shop-data.ts';
-import type { ProfileStore } from './store.ts';
+import type { ProfileStore } from '../storage/store.ts';
 
 export { PLACEMENTS, type Placement } from '../../core/analytics.ts';
 export type { ConsentState } from './consent.ts';

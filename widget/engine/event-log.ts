@@ -4,7 +4,7 @@
  * memory so that a re-rank never waits for IndexedDB.
  */
 import type { ShopEvent } from '../../core/events.ts';
-import { appendEvent, createMemoryStore, openProfileStore, type ProfileStore } from './store.ts';
+import { appendEvent, createMemoryStore, openProfileStore, type ProfileStore } from '../storage/store.ts';
 
 export class EventLog {
   private store: Promise<ProfileStore>;

@@ -1,4 +1,4 @@
-import { DB_NAME } from './store.ts';
+import { DB_NAME } from '../storage/store.ts';
 
 /**
  * Deletes the widget's IndexedDB database (the event log, its meta, the model and catalog cache): the

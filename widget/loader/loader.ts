@@ -157,7 +157,7 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
   if (queue.some((e) => !e.attributed && (e.name === 'add_to_cart' || e.name === 'purchase'))) prepareCredit();
 
   const load = (): Promise<Engine> =>
-    (loading ??= import('../engine/app.ts').then(
+    (loading ??= import('../app.ts').then(
       ({ start }) => {
         const started = start({ config, warn, consent: consentState(), merchant });
         engine = started;

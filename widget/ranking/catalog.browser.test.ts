@@ -2,7 +2,7 @@ import { deleteDB } from 'idb';
 import { deepEqual, equal, ok } from '../../test/support/browser/assert.ts';
 import { afterEach, beforeEach, describe, it } from '../../test/support/browser/mocha.ts';
 import { fetchCatalog } from './catalog.ts';
-import { DB_NAME, openProfileStore, type ProfileStore } from '../engine/store.ts';
+import { DB_NAME, openProfileStore, type ProfileStore } from '../storage/store.ts';
 
 /** Refuses connections at once (the discard port): an edge server that is down. */
 const DOWN = 'http://127.0.0.1:9';

@@ -16,7 +16,7 @@ import { groupIndex, parseCatalog, type Catalog, type Product } from '../../core
 import { isContentEtag } from '../../core/content-etag.ts';
 import { ContractError } from '../../core/errors.ts';
 import { REVALIDATE_TIMEOUT_MS, serverKeys, withTimeout } from '../runtime/model.ts';
-import type { CachedCatalog, ModelCache } from '../engine/store.ts';
+import type { CachedCatalog, ModelCache } from '../storage/store.ts';
 
 /** With no copy on the device there is nothing to fall back to: wait longer before giving up. */
 export const CATALOG_TIMEOUT_MS = 15_000;

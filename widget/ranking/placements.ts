@@ -2,10 +2,9 @@
  * What each placement asks for before `ranking.ts` ranks it: which histories the model ranks after (and
  * which tier its picks get), which fallback lists follow, and `recently-viewed`, which ranks nothing.
  */
-import type { Placement, Popular } from '../../core/analytics.ts';
+import { TRENDING_MIN_SCORE, type Placement, type Popular } from '../../core/analytics.ts';
 import type { Product } from '../../core/catalog.ts';
 import { cardFor, type CardCatalog } from './catalog.ts';
-import { TRENDING_MIN_SCORE } from '../copy/copy.ts';
 import type { RuleSet } from './merchant.ts';
 import type { ModelItems } from './model-items.ts';
 import type { Profile } from './profile.ts';

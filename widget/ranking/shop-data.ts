@@ -8,7 +8,7 @@ import type { NextSteps } from '../../core/artifact/next-steps.ts';
 import type { Product } from '../../core/catalog.ts';
 import { cardCatalog, type CardCatalog, type CatalogLoad, type CatalogSource } from './catalog.ts';
 import type { WidgetConfig } from '../loader/config.ts';
-import { mainThreadWork, type HeavyWork, type ModelFacts, type ModelStart } from '../engine/heavy-work.ts';
+import { mainThreadWork, type HeavyWork, type ModelFacts, type ModelStart } from './heavy-work.ts';
 import { modelItems, type ModelItems } from './model-items.ts';
 import { choseNext, type ChoseNext } from './next-steps.ts';
 import { fetchPopular, popularEvidence, type PopularEvidence } from './popular.ts';

@@ -1,6 +1,6 @@
 import { SasRec } from '../../core/model/sasrec.ts';
 import type { BackendName } from '../loader/backends.ts';
-import type { ModelCache } from '../engine/store.ts';
+import type { ModelCache } from '../storage/store.ts';
 import { backendOrder, probeHardware, startBackend, watchDeviceLoss, type Hardware } from './backend.ts';
 import { fetchModel, type FetchedModel, type LoadStats, type ModelSource } from './model.ts';
 

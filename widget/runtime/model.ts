@@ -5,7 +5,7 @@ import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { isContentEtag } from '../../core/content-etag.ts';
 import { ContractError } from '../../core/errors.ts';
 import { FEDERATED_LEARNING_HEADER } from '../../core/federated/codec.ts';
-import type { ModelCache } from '../engine/store.ts';
+import type { ModelCache } from '../storage/store.ts';
 
 export interface ModelSource {
   /** Edge server base URL, no trailing slash (`""` = same origin). */

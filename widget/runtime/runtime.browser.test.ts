@@ -8,7 +8,7 @@ import { deepEqual, equal, ok } from '../../test/support/browser/assert.ts';
 import { WASM_PATH } from '../../test/support/browser/backends.ts';
 import { afterEach, beforeEach, describe, it } from '../../test/support/browser/mocha.ts';
 import { until } from '../../test/support/browser/shop-frame.ts';
-import { DB_NAME, openProfileStore, type ProfileStore } from '../engine/store.ts';
+import { DB_NAME, openProfileStore, type ProfileStore } from '../storage/store.ts';
 import { HARDWARE_MAX_AGE_MS, startRuntime, type Hardware, type Runtime, type RuntimeOptions } from './index.ts';
 
 const HISTORY = ['p01', 'p04', 'p02'];

@@ -12,7 +12,7 @@ import { WASM_PATH } from '../../test/support/browser/backends.ts';
 import { until } from '../../test/support/browser/shop-frame.ts';
 import { Engine } from '../engine/engine.ts';
 import { fetchModel } from '../runtime/model.ts';
-import { DB_NAME } from '../engine/store.ts';
+import { DB_NAME } from '../storage/store.ts';
 import { refreshModel } from './delta.ts';
 import { admissionToken } from './admission.ts';
 import { FederatedTrainer, type TrainingHost, type TrainingOutcome } from './index.ts';

@@ -4,6 +4,7 @@
  * so devices that failed together (a server restart) do not come back together. Every attempt waits for
  * an idle period first; nothing here blocks the page or throws into it.
  */
+import { CLIENT_TOKEN_HEADER } from '../../core/federated/client-token.ts';
 import { UPDATE_MEDIA_TYPE } from '../../core/federated/codec.ts';
 import { idle } from './run.ts';
 
@@ -55,7 +56,7 @@ export async function uploadUpdate(url: string, bytes: Uint8Array, clientToken: 
       o.signal?.throwIfAborted();
       const res = await fetch(url, {
         method: 'POST',
-        headers: { 'Content-Type': UPDATE_MEDIA_TYPE, 'X-Client-Token': clientToken, ...(o.authorization ? { Authorization: o.authorization } : {}) },
+        headers: { 'Content-Type': UPDATE_MEDIA_TYPE, [CLIENT_TOKEN_HEADER]: clientToken, ...(o.authorization ? { Authorization: o.authorization } : {}) },
         body: bytes as Uint8Array<ArrayBuffer>,
         credentials: 'omit',
         // The page's URL (a product page) must never travel with the client token, whatever the shop's referrer policy.

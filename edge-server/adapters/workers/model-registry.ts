@@ -9,7 +9,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { DurableObjectNamespace, DurableObjectState } from '@cloudflare/workers-types/latest/index.ts';
 import { ContractError } from '../../../core/errors.ts';
-import { applyChange, parseChange, type ModelChange, type PublishRelease } from '../../admin/registry-ops.ts';
+import { applyChange, parseChange, type ModelChange, type PublishRelease } from '../../models/registry-ops.ts';
 import { publishArtifact } from '../../models/registry.ts';
 import type { MetaStore, ModelRecord, Storage } from '../../models/storage.ts';
 import { popularityStore } from '../../analytics/popularity.ts';
@@ -61,7 +61,7 @@ export class ModelRegistry extends DurableObject<RegistryEnv> implements Federat
   }
 
   /**
-   * Promote, roll back or set a canary (`admin/registry-ops.ts`), ordered with publishes. Use
+   * Promote, roll back or set a canary (`models/registry-ops.ts`), ordered with publishes. Use
    * `changeInRegistry` (storage.ts), which routes to the right Object and rethrows refusals.
    */
   async change(name: string, change: ModelChange): Promise<ChangeOutcome> {

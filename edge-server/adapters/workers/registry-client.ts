@@ -5,7 +5,7 @@
 import type { DurableObjectNamespace, R2Bucket } from '@cloudflare/workers-types/latest/index.ts';
 import { MODEL_NAME } from '../../../core/artifact/manifest.ts';
 import { ContractError } from '../../../core/errors.ts';
-import type { ModelChange, PublishRelease, RegistryWriter } from '../../admin/registry-ops.ts';
+import type { ModelChange, PublishRelease, RegistryWriter } from '../../models/registry-ops.ts';
 import type { PublishResult } from '../../models/registry.ts';
 import type { MetaStore, ModelRecord, Storage } from '../../models/storage.ts';
 import type { ModelRegistry } from './model-registry.ts';

@@ -8,7 +8,7 @@
 import type { Catalog } from '../../core/catalog.ts';
 import type { NextSteps } from '../../core/artifact/next-steps.ts';
 import type { BackendName } from '../loader/backends.ts';
-import { fetchCatalog, type CatalogLoad, type CatalogSource } from '../ranking/catalog.ts';
+import { fetchCatalog, type CatalogLoad, type CatalogSource } from './catalog.ts';
 import type { Hardware, Runtime } from '../runtime/index.ts';
 import { fetchModel, type FetchedModel, type ModelSource } from '../runtime/model.ts';
 

@@ -6,8 +6,8 @@
  */
 import type { Manifest } from '../../core/artifact/manifest.ts';
 import { ContractError, isRecord, show } from '../../core/errors.ts';
-import { publishArtifact, serialized, type PublishResult } from '../models/registry.ts';
-import type { ModelRecord, Storage } from '../models/storage.ts';
+import { publishArtifact, serialized, type PublishResult } from './registry.ts';
+import type { ModelRecord, Storage } from './storage.ts';
 import type { TrustedKey } from '../../core/artifact/signing.ts';
 
 export type ModelChange =

@@ -7,10 +7,10 @@
  * Nothing here is imported by the loader except as a type, so this chunk never imports the loader back:
  * the loader's URL is stable and short-cached while chunks are content-hashed and immutable.
  */
-import { EdgeRecsElement } from '../element/element.ts';
-import { Engine, type EngineOptions } from './engine.ts';
-import { readConfigBlocks } from '../ranking/merchant.ts';
-import { EdgeRecsProfileElement, openProfileDialog } from '../element/profile-panel.ts';
+import { EdgeRecsElement } from './element/element.ts';
+import { Engine, type EngineOptions } from './engine/engine.ts';
+import { readConfigBlocks } from './ranking/merchant.ts';
+import { EdgeRecsProfileElement, openProfileDialog } from './element/profile-panel.ts';
 
 /**
  * Starts the page's engine with the page's `<script data-edge-recs-config>` blocks and earlier
