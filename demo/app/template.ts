@@ -1,7 +1,7 @@
 /**
  * The demo shop's one HTML page: a single-page app, so every shop route serves it and `main.ts` renders
- * the route. It lives in a module rather than an `.html` file so that the Node server (under tsx), the
- * Workers bundle and the tests all read it with a plain import, with no loader for `?raw` imports.
+ * the route. It lives in a module rather than an `.html` file so that the Node server (under tsx) and the
+ * tests both read it with a plain import, with no loader for `?raw` imports.
  *
  * The CSS is inline so the first paint is already styled; the app script loads after the widget's
  * snippet, so `window.edgeRecs` exists by the time the app reports its first event.

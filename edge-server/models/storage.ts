@@ -1,7 +1,7 @@
 /**
  * The storage the edge server depends on, in Web-standard types only, so one app runs on any runtime:
- * `adapters/node` keeps it on disk, `memory-storage.ts` in memory, and a Workers adapter can back it
- * with R2 (blobs) and KV or D1 (meta).
+ * `adapters/node` keeps it on disk, `memory-storage.ts` in memory (in-process, the reference every
+ * adapter matches), and `adapters/workers` in R2 (blobs) and each model's Durable Object (meta).
  */
 import type { Bytes } from '../../core/artifact/bytes.ts';
 

@@ -8,7 +8,7 @@
  */
 import { expect, it } from 'vitest';
 import { useEngineShop } from '../support/engine-shop.ts';
-import type { RawEvent } from '../../widget/loader/intake.ts';
+import type { RawEvent } from '../../widget/loader/event-sources.ts';
 
 const IMAGE = 'https://shop.example/i.png';
 const FEED = [

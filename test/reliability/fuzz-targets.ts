@@ -39,7 +39,7 @@ import { memoryWidget, signer, tinyArtifact, TINY } from '../support/edge-server
 import { nodeRsaRaw } from '../../edge-server/adapters/node/rsa-raw.ts';
 import { createAdmission } from '../../edge-server/federated/admission.ts';
 import { tokenFor } from '../support/edge-server/tokens.ts';
-import { fromDataLayer, consentOf } from '../../widget/loader/ga4.ts';
+import { fromDataLayer, consentOf } from '../../widget/loader/translate.ts';
 import { signedTwoShardArtifact } from './mutations.ts';
 
 export interface FuzzTarget {

@@ -12,7 +12,7 @@ import { moveToDevice, moveToMemory, storeMove, type ConsentState } from './cons
 import type { BanditState } from '../copy/bandit.ts';
 import type { CopyContext } from '../copy/copy.ts';
 import { EventLog } from './event-log.ts';
-import { Deduper, describeSource, type RawEvent } from '../loader/intake.ts';
+import { Deduper, describeSource, type RawEvent } from '../loader/event-sources.ts';
 import { MERCHANT_DEFAULTS, mergeMerchantConfig, rulesFor, type MerchantConfig } from '../ranking/merchant.ts';
 import { placementRows } from '../ranking/placements.ts';
 import { deriveProfile, type Profile } from '../ranking/profile.ts';

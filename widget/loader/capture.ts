@@ -3,8 +3,8 @@
  * `data-edge-recs-*` attributes and the GA4 `dataLayer` bridge. Both hand raw events to `report`; the engine
  * validates them when it has loaded. Nothing here may throw into the merchant's code.
  */
-import { consentOf, fromAttributes, fromDataLayer, type ConsentSignal } from './ga4.ts';
-import type { EventOrigin } from './intake.ts';
+import { consentOf, fromAttributes, fromDataLayer, type ConsentSignal } from './translate.ts';
+import type { EventOrigin } from './event-sources.ts';
 
 export type Report = (name: unknown, params: unknown, source: EventOrigin) => void;
 

@@ -8,8 +8,8 @@ import type { ShopEvent } from '../../core/events.ts';
 import type { ConsentState, Engine, EngineState } from '../engine/engine.ts';
 import { afterFirstPaint, bridgeDataLayer, captureClicks } from './capture.ts';
 import { readConfig, type WidgetConfig } from './config.ts';
-import type { ConsentSignal } from './ga4.ts';
-import type { EventOrigin, RawEvent } from './intake.ts';
+import type { ConsentSignal } from './translate.ts';
+import type { EventOrigin, RawEvent } from './event-sources.ts';
 import type { CreditQueued } from './queued-credit.ts';
 
 /** The page API: `window.edgeRecs`. Every method is safe to call at any time, before or after the engine has loaded. */

@@ -11,7 +11,7 @@ import { parseMetricsBatch, type MetricsBatch } from '../../core/analytics.ts';
 import { deepEqual, equal } from '../../test/support/browser/assert.ts';
 import { afterEach, beforeEach, describe, it } from '../../test/support/browser/mocha.ts';
 import { ATTRIBUTION_KEY, Attributions } from '../engine/attribution.ts';
-import type { RawEvent } from './intake.ts';
+import type { RawEvent } from './event-sources.ts';
 import type { MetricKey } from '../engine/analytics-counters.ts';
 import { queuedCredit } from './queued-credit.ts';
 

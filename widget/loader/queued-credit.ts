@@ -8,7 +8,7 @@
  */
 import { parseEvent, type ShopEvent } from '../../core/events.ts';
 import { Attributions, credit } from '../engine/attribution.ts';
-import type { RawEvent } from './intake.ts';
+import type { RawEvent } from './event-sources.ts';
 import { AnalyticsCounters, type Send } from '../engine/analytics-counters.ts';
 
 /** Credits the queued events it has not credited yet; see `queuedCredit`. */

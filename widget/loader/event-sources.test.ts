@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ShopEvent } from '../../core/events.ts';
-import { DEDUPE_WINDOW_MS, Deduper, type EventOrigin } from './intake.ts';
+import { DEDUPE_WINDOW_MS, Deduper, type EventOrigin } from './event-sources.ts';
 
 const ev = (name: ShopEvent['name'], ts: number, ...ids: string[]): ShopEvent => ({ name, ts, items: ids.map((item_id) => ({ item_id })) });
 

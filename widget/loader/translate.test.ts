@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseEvent } from '../../core/events.ts';
-import { consentOf, BRIDGED_EVENTS, fromAttributes, fromDataLayer } from './ga4.ts';
+import { consentOf, BRIDGED_EVENTS, fromAttributes, fromDataLayer } from './translate.ts';
 
 /** gtag.js pushes its `arguments` object, not an array. */
 function gtagArgs(..._args: unknown[]): IArguments {
