@@ -1,12 +1,16 @@
 /**
- * `npm start`: the Node edge server (`edge-server/adapters/node/main.ts`) with the demo shop (`--demo`).
- * On first start it trains, signs and publishes the demo's default model and publishes the demo catalog
- * (both kept in the data directory); the shop's pages are mounted beside the API. Every other flag is
- * the server's own (`--help`).
+ * `npm start`: the Node edge server (`edge-server/adapters/node/main.ts`) with the demo shop composed in
+ * (`NodeServerExtension`). On first start it makes the demo's signing and federation keys and, unless one
+ * is given, an admin token (kept in the data directory, so the dashboard works out of the box), trains,
+ * signs and publishes the demo's default model and publishes the demo catalog; the shop's pages are
+ * mounted beside the API. Every flag is the server's own (`--help`).
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { runNodeServer, type NodeDemo } from '../edge-server/adapters/node/main.ts';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseKeyFile, publicPart } from '../core/artifact/key-file.ts';
+import { generateKeyFile, type KeyFile } from '../core/artifact/signing.ts';
+import { runNodeServer, type NodeServerExtension } from '../edge-server/adapters/node/main.ts';
 import { catalogJson } from '../edge-server/catalog/store.ts';
 import { currentManifest, publishArtifact } from '../edge-server/models/registry.ts';
 
@@ -22,9 +26,44 @@ const DEMO_FEDERATION = {
   admission: { tokensPerDay: 20 },
 };
 
-const demo: NodeDemo = {
+/**
+ * The demo's signing and federation keys: made on first start and kept. Only a missing file is replaced; a damaged one
+ * is an error, since a new key would make every model the old one signed untrusted.
+ */
+async function loadOrCreateKeyFile(path: string): Promise<KeyFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    const key = await generateKeyFile();
+    await writeFile(path, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600 });
+    return key;
+  }
+  return parseKeyFile(text, path, { privateKey: 'required' });
+}
+
+/** The demo's admin token: made once (like its keys) so the dashboard works out of the box. */
+async function loadOrCreateToken(path: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    const token = randomBytes(24).toString('hex');
+    await writeFile(path, `${token}\n`, { mode: 0o600 });
+    return token;
+  }
+}
+
+const demo: NodeServerExtension = {
+  name: 'EdgeRecs demo',
   federation: DEMO_FEDERATION,
-  async prepare({ storage, catalog, signingKey, trusted, widgetKeys }) {
+  async prepare({ dataDir, storage, catalog, trusted: given, federationKey: givenFederationKey, adminTokens }) {
+    const federationKey = givenFederationKey ?? (await loadOrCreateKeyFile(join(dataDir, 'demo-federation-key.json')));
+    const signingKey = await loadOrCreateKeyFile(join(dataDir, 'demo-signing-key.json'));
+    const trusted = [...given, publicPart(signingKey)];
+    // The federation's key beside the release key, so the widget also runs the versions rounds publish.
+    const widgetKeys = [signingKey, federationKey];
+    const adminTokenFile = adminTokens.length === 0 ? join(dataDir, 'admin-token') : undefined;
     if (!(await currentManifest(storage, 'default'))) {
       console.log('Training the demo model on simulated shoppers (first start only)...');
       // Loaded only when needed: training pulls in tfjs.
@@ -46,7 +85,12 @@ const demo: NodeDemo = {
       snippet,
       appJs: () => readFile(resolve('dist/demo/app.js'), 'utf8').catch(() => null),
     });
-    return (app) => app.route('/', routes);
+    return {
+      trusted: [publicPart(signingKey)],
+      federationKey,
+      ...(adminTokenFile ? { adminTokens: [await loadOrCreateToken(adminTokenFile)], adminTokenFile } : {}),
+      mount: (app) => app.route('/', routes),
+    };
   },
 };
 

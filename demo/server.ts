@@ -1,5 +1,5 @@
 /**
- * The demo shop's HTTP routes, mounted beside the edge server's API by `npm start` (`--demo`): the drawn
+ * The demo shop's HTTP routes, mounted beside the edge server's API by `npm start` (`demo/main.ts`): the drawn
  * product images, the shop's front-end bundle and its page. The catalog is not served here: `npm start`
  * publishes it into the edge server's catalog store, and the shop and widget read it from the server's
  * own `GET /v1/catalog`, as on a merchant's deployment. Web-standard only, like the edge server core:

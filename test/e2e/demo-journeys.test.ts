@@ -24,7 +24,7 @@ beforeAll(async () => {
   // k = 1: one shopper's journey shows in the read-out (k-suppression is tested in edge-server/analytics).
   [server, browser] = await Promise.all([startDemoServer({ args: ['--suppress-below', '1'] }), launchChromium()]);
   base = server.url.replace(/\/$/, '');
-  // `npm start --demo` makes its admin token on first start and keeps it in the data directory.
+  // `npm start` (`demo/main.ts`) makes its admin token on first start and keeps it in the data directory.
   token = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim();
 }, 180_000);
 

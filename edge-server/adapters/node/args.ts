@@ -14,7 +14,6 @@ const DEFAULT_NGINX_LISTEN = '80';
 /** The flags `main.ts` takes (`node:util` `parseArgs` options). */
 export const SERVER_OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
-  demo: { type: 'boolean', default: false },
   host: { type: 'string' },
   'trusted-key': { type: 'string', multiple: true, default: [] as string[] },
   'allow-origin': { type: 'string', multiple: true, default: [] as string[] },
@@ -40,23 +39,19 @@ Options:
   --host ADDRESS           the interface to listen on, e.g. 127.0.0.1 behind the nginx front on the
                            same machine, so only nginx reaches Node (default: all interfaces, as a
                            container needs)
-  --demo                   also serve the demo shop (through demo/main.ts, as npm start runs it); on
-                           first start train, sign and publish its model and make a federation key
-                           and, unless one is given, an admin token (default: off)
   --trusted-key FILE       a public key file (\`edge-recs keygen\` writes one) whose signatures
-                           publishing accepts; repeatable (default: none; the demo's key with --demo)
+                           publishing accepts; repeatable (default: none)
   --allow-origin ORIGIN    a shop origin that may load the widget and call /v1/* cross-origin, e.g.
                            https://shop.example; repeatable (default: none, same origin only)
   --admin-token TOKEN      a bearer token for /v1/admin/* and /dashboard; repeatable, added to
                            EDGE_RECS_ADMIN_TOKENS (default: none, so the admin API and dashboard answer
-                           404; with --demo a token is made on first start, kept in DATA/admin-token)
+                           404)
   --federation-key FILE    turns on federated learning: the \`edge-recs keygen\` key file (private part
                            included) that signs the versions rounds publish; rounds and accepted
-                           updates live in DATA/federated (default: off; a key made on first start
-                           with --demo)
+                           updates live in DATA/federated (default: off)
   --federated-config FILE  round settings as JSON (createFederation options: cohort, epsilonBudget,
-                           delta, aggregation, ...) (default: the federation defaults; a 20-device
-                           demo setting with --demo); its "admission" sets the update tokens
+                           delta, aggregation, ...) (default: the federation defaults); its
+                           "admission" sets the update tokens
                            ({ "tokensPerDay": 1, "maxSourcesPerDay": 100000 }; keys in DATA/admission),
                            "admission": false takes updates without tokens (unsafe)
   --nginx-config           print the nginx configuration that fronts this server (nginx serves the

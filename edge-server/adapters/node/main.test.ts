@@ -118,7 +118,7 @@ describe('node main.ts command line', () => {
     [['--suppress-below', '0'], '--suppress-below must be a whole number of at least 1 (got "0")'],
     [['--suppress-below', '2.5'], '--suppress-below must be a whole number of at least 1 (got "2.5")'],
     [['--host', 'http://127.0.0.1:8787'], '--host must be an IP address or a host name, e.g. 127.0.0.1, ::1 or localhost (got "http://127.0.0.1:8787")'],
-    [['--demo'], "--demo is served by the demo shop's entry, demo/main.ts (npm start)"],
+    [['--demo'], "Unknown option '--demo'"],
   ])('%j is a one-line usage error, exit code 2, no stack trace', { timeout: 60_000 }, async (args, message) => {
     const r = await server(args);
     expect(r.code).toBe(2);

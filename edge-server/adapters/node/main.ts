@@ -1,18 +1,18 @@
 /**
  * `npx tsx edge-server/adapters/node/main.ts`: the edge server on Node with disk storage. Every flag and
  * environment variable, with its default: `USAGE` in `args.ts` (`--help`). An unknown option or a flag
- * without its value is a one-line usage error, exit code 2. `npm start` runs `demo/main.ts`, which starts
- * this server through `runNodeServer` with the demo shop (`--demo`).
+ * without its value is a one-line usage error, exit code 2. A program may add to the server from the
+ * outside (`NodeServerExtension`): `npm start` runs `demo/main.ts`, which starts it through
+ * `runNodeServer` with the demo shop.
  */
-import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Hono } from 'hono';
 import { publicPart } from '../../../core/artifact/key-file.ts';
 import type { KeyFile, TrustedKey } from '../../../core/artifact/signing.ts';
-import { loadOrCreateKeyFile, readKeyFile } from './key-file.ts';
+import { readKeyFile } from './key-file.ts';
 import { nodePeer, trustedProxies } from './peer.ts';
 import { createApp } from '../../app.ts';
 import type { CatalogStore } from '../../catalog/store.ts';
@@ -33,30 +33,44 @@ import { nodeTokenHash } from './token-hash.ts';
 import { openDiskStorage } from './storage.ts';
 import { widgetDir } from './widget-dir.ts';
 
-/** What `--demo` adds to the server, composed outside the edge server (`demo/main.ts`). */
-export interface NodeDemo {
+/**
+ * What a program that embeds the server adds to it, composed from the outside (`demo/main.ts`, the demo
+ * shop of `npm start`): the server knows nothing of what it adds.
+ */
+export interface NodeServerExtension {
+  /** How the server names itself in its start-up line (`<name>: <url>`). */
+  name: string;
   /** Round settings when no `--federated-config` is given. */
-  federation: Record<string, unknown>;
-  /**
-   * Publishes what the demo shop needs into the server's stores on first start (its model, signed with
-   * `signingKey`, and its catalog) and returns the routes to mount beside the API (`AppOptions.mount`).
-   * `widgetKeys` are the keys the widget's script tag pins: the release key and the federation's.
-   */
-  prepare(context: { storage: Storage; catalog: CatalogStore; signingKey: KeyFile; trusted: readonly TrustedKey[]; widgetKeys: readonly KeyFile[] }): Promise<(app: Hono) => void>;
+  federation?: Record<string, unknown>;
+  /** Runs once the stores are open, before the app is built; what it returns is added to the server's settings. */
+  prepare(context: ExtensionContext): Promise<ExtensionResult>;
 }
 
-/** The demo's admin token: made once (like its signing key) so the dashboard works out of the box. */
-async function loadOrCreateToken(path: string): Promise<string> {
-  try {
-    return (await readFile(path, 'utf8')).trim();
-  } catch {
-    const token = randomBytes(24).toString('hex');
-    await writeFile(path, `${token}\n`, { mode: 0o600 });
-    return token;
-  }
+export interface ExtensionContext {
+  dataDir: string;
+  storage: Storage;
+  catalog: CatalogStore;
+  /** The keys of `--trusted-key`. */
+  trusted: readonly TrustedKey[];
+  /** The key of `--federation-key`, if one was given. */
+  federationKey: KeyFile | undefined;
+  /** The tokens of `--admin-token` and `EDGE_RECS_ADMIN_TOKENS`. */
+  adminTokens: readonly string[];
 }
 
-async function main(values: ServerArgs, demo: NodeDemo | undefined): Promise<void> {
+export interface ExtensionResult {
+  /** More keys whose signatures publishing accepts. */
+  trusted?: readonly TrustedKey[];
+  /** Turns federated learning on where no `--federation-key` was given. */
+  federationKey?: KeyFile;
+  /** More admin tokens, and the file one is kept in (printed with the dashboard's address). */
+  adminTokens?: readonly string[];
+  adminTokenFile?: string;
+  /** Routes beside the API (`AppOptions.mount`). */
+  mount?: (app: Hono) => void;
+}
+
+async function main(values: ServerArgs, extension: NodeServerExtension | undefined): Promise<void> {
   const port = Number(process.env.PORT ?? DEFAULT_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got "${process.env.PORT}")`);
   const dataDir = resolve(process.env.EDGE_RECS_DATA ?? DEFAULT_DATA);
@@ -81,18 +95,15 @@ async function main(values: ServerArgs, demo: NodeDemo | undefined): Promise<voi
   for (const file of values['trusted-key']) trusted.push(publicPart(await readKeyFile(file)));
   let mount: ((app: Hono) => void) | undefined;
   let federationKey: KeyFile | undefined = values['federation-key'] ? await readKeyFile(values['federation-key'], { privateKey: 'required' }) : undefined;
-  if (demo) {
-    federationKey ??= await loadOrCreateKeyFile(join(dataDir, 'demo-federation-key.json'));
-    const key = await loadOrCreateKeyFile(join(dataDir, 'demo-signing-key.json'));
-    trusted.push(publicPart(key));
-    // The federation's key beside the release key, so the widget also runs the versions rounds publish.
-    mount = await demo.prepare({ storage, catalog, signingKey: key, trusted, widgetKeys: [key, federationKey] });
-    if (adminTokens.length === 0) {
-      adminTokenFile = join(dataDir, 'admin-token');
-      adminTokens.push(await loadOrCreateToken(adminTokenFile));
-    }
+  if (extension) {
+    const added = await extension.prepare({ dataDir, storage, catalog, trusted: [...trusted], federationKey, adminTokens: [...adminTokens] });
+    trusted.push(...(added.trusted ?? []));
+    federationKey ??= added.federationKey;
+    adminTokens.push(...(added.adminTokens ?? []));
+    adminTokenFile = added.adminTokenFile;
+    mount = added.mount;
   }
-  const federatedConfig = values['federated-config'] ? JSON.parse(await readFile(values['federated-config'], 'utf8')) : demo ? demo.federation : {};
+  const federatedConfig = values['federated-config'] ? JSON.parse(await readFile(values['federated-config'], 'utf8')) : (extension?.federation ?? {});
   // `admission` in the federated config: the token issuer's options (tokensPerDay, maxSourcesPerDay, issuerName), or false (unsafe).
   const { admission: admissionConfig, ...roundConfig } = federatedConfig as { admission?: Omit<AdmissionOptions, 'store' | 'rsaRaw' | 'now'> | false };
   const federation = federationKey
@@ -118,7 +129,7 @@ async function main(values: ServerArgs, demo: NodeDemo | undefined): Promise<voi
   const server = await serveNode({ port, app, ...(values.host !== undefined ? { hostname: values.host } : {}) });
   const url = `${server.url}/`;
   if (adminTokens.length > 0) console.log(`Admin dashboard: ${url}dashboard${adminTokenFile ? ` (token in ${adminTokenFile})` : ''}`);
-  console.log(demo ? `EdgeRecs demo: ${url}` : `EdgeRecs edge server: ${url}`);
+  console.log(`${extension?.name ?? 'EdgeRecs edge server'}: ${url}`);
   const stop = (): void => void server.close().then(() => analytics.close()).then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -126,14 +137,12 @@ async function main(values: ServerArgs, demo: NodeDemo | undefined): Promise<voi
 
 /**
  * Runs the server for command line `argv` (without node and the script): prints `--help` or a usage
- * error (exit 2), or starts serving until SIGINT or SIGTERM. `demo`: what `--demo` serves (`demo/main.ts`
- * passes it); without it, `--demo` is a usage error.
+ * error (exit 2), or starts serving until SIGINT or SIGTERM, with `extension` added where one is given.
  */
-export function runNodeServer(argv: readonly string[], demo?: NodeDemo): void {
+export function runNodeServer(argv: readonly string[], extension?: NodeServerExtension): void {
   let values: ServerArgs;
   try {
     values = parseServerArgs([...argv]);
-    if (values.demo && !demo) throw new UsageError('--demo is served by the demo shop\'s entry, demo/main.ts (npm start)');
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     // One line, no stack trace: the person at the terminal typed something this server does not take.
@@ -144,7 +153,7 @@ export function runNodeServer(argv: readonly string[], demo?: NodeDemo): void {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  main(values, values.demo ? demo : undefined).catch((e: unknown) => {
+  main(values, extension).catch((e: unknown) => {
     console.error(`edge-recs server: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   });

@@ -13,7 +13,7 @@ export interface DemoServer {
 }
 
 /**
- * Starts `npm start`'s server (`--demo`) as a real child process on a free port with a fresh data
+ * Starts `npm start`'s server (`demo/main.ts`) as a real child process on a free port with a fresh data
  * directory, exactly as a merchant would run it, and resolves once it prints its URL. It serves the
  * widget and the demo's front-end as they were built when it started (`startNodeServer`).
  */
@@ -22,7 +22,7 @@ export async function startDemoServer(options: { dataDir?: string; timeoutMs?: n
   const removeData = async (): Promise<void> => {
     if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
   };
-  const server = await startNodeServer(['--demo', ...(options.args ?? [])], {
+  const server = await startNodeServer(options.args ?? [], {
     env: { PORT: '0', EDGE_RECS_DATA: dataDir },
     ready: /EdgeRecs demo: http:\/\/[^:/]+:(\d+)/,
     demo: true,
