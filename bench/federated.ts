@@ -11,10 +11,10 @@
  * reports whether the goals are met, it never fails on them.
  */
 import { readFile } from 'node:fs/promises';
-import { parseS3Rec } from '../model-export/dataset.ts';
-import { SIMULATE_DEFAULTS } from '../model-export/defaults.ts';
-import { simulate } from '../model-export/simulate.ts';
-import { useBackend } from '../model-export/tf-node.ts';
+import { parseS3Rec } from '../model-export/data/dataset.ts';
+import { SIMULATE_DEFAULTS } from '../model-export/training/defaults.ts';
+import { simulate } from '../model-export/simulate/simulate.ts';
+import { useBackend } from '../model-export/training/tf-node.ts';
 
 const FILE = '../shared/datasets/amazon-beauty.txt';
 

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SasRec } from '../core/model/sasrec.ts';
 import { initWeights } from '../core/model/weights.ts';
-import { useBackend, type NodeBackend } from '../model-export/tf-node.ts';
+import { useBackend, type NodeBackend } from '../model-export/training/tf-node.ts';
 
 const CONFIG = { numItems: 12_000, dim: 64, blocks: 2, heads: 1, maxLen: 50 };
 const RUNS = 200;

@@ -12,10 +12,10 @@ import { loadavg } from 'node:os';
 import { buildArtifact, loadArtifact } from '../core/artifact/artifact.ts';
 import type { Metrics } from '../core/ranking-metrics.ts';
 import { SasRec } from '../core/model/sasrec.ts';
-import { parseS3Rec } from '../model-export/dataset.ts';
-import { evaluate } from '../model-export/evaluate.ts';
-import { useBackend } from '../model-export/tf-node.ts';
-import { trainModel, TRAIN_DEFAULTS } from '../model-export/trainer.ts';
+import { parseS3Rec } from '../model-export/data/dataset.ts';
+import { evaluate } from '../model-export/training/evaluate.ts';
+import { useBackend } from '../model-export/training/tf-node.ts';
+import { trainModel, TRAIN_DEFAULTS } from '../model-export/training/trainer.ts';
 import { MODEL_DEFAULTS } from '../core/model/config.ts';
 
 /** Published full-ranking results (HR@10 / NDCG@10), from the datasets README. */

@@ -12,8 +12,8 @@ import { SasRec } from '../core/model/sasrec.ts';
 import { nextItemBatch, nextItemLoss, packedBatch } from '../core/model/training.ts';
 import { initWeights } from '../core/model/weights.ts';
 import { rng } from '../core/random.ts';
-import { parseS3Rec, split } from '../model-export/dataset.ts';
-import { useBackend, type NodeBackend } from '../model-export/tf-node.ts';
+import { parseS3Rec, split } from '../model-export/data/dataset.ts';
+import { useBackend, type NodeBackend } from '../model-export/training/tf-node.ts';
 
 const FILE = '../shared/datasets/amazon-beauty.txt';
 

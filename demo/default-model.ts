@@ -1,9 +1,9 @@
 import { buildArtifact, type Artifact } from '../core/artifact/artifact.ts';
 import type { KeyFile } from '../core/artifact/signing.ts';
-import { fromSequences } from '../model-export/dataset.ts';
-import { countNextSteps } from '../model-export/next-steps.ts';
-import { useBackend } from '../model-export/tf-node.ts';
-import { trainModel, type EpochInfo } from '../model-export/trainer.ts';
+import { fromSequences } from '../model-export/data/dataset.ts';
+import { countNextSteps } from '../model-export/training/next-steps.ts';
+import { useBackend } from '../model-export/training/tf-node.ts';
+import { trainModel, type EpochInfo } from '../model-export/training/trainer.ts';
 import { demoCatalog } from './catalog.ts';
 import { simulateShoppers } from './shoppers.ts';
 

@@ -5,12 +5,12 @@ import { Command, InvalidArgumentError } from 'commander';
 import { MIN_NEXT_USERS } from '../core/artifact/next-steps.ts';
 import { ContractError } from '../core/errors.ts';
 import { MODEL_DEFAULTS } from '../core/model/config.ts';
-import { SIMULATE_DEFAULTS, TRAIN_DEFAULTS } from './defaults.ts';
-import { DEFAULT_COUNT, FORMATS } from './input.ts';
-import { NEXT_STEPS_DEFAULTS } from './next-steps.ts';
+import { SIMULATE_DEFAULTS, TRAIN_DEFAULTS } from './training/defaults.ts';
+import { DEFAULT_COUNT, FORMATS } from './data/input.ts';
+import { NEXT_STEPS_DEFAULTS } from './training/next-steps.ts';
 import { CliError } from './errors.ts';
-import { keygenCommand } from './keygen.ts';
-import { registerReleaseCommands } from './release-cli.ts';
+import { keygenCommand } from './artifact/keygen.ts';
+import { registerReleaseCommands } from './admin/release-cli.ts';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -69,7 +69,7 @@ export function program(): Command {
     )
     .option('--json', 'print one JSON summary line instead of progress', false)
     .option('--report <file>', 'also write an HTML report: training curves, metrics with a popularity baseline, data summary, sample recommendations, sizes')
-    .action(async (o) => (await import('./train-command.ts')).trainCommand(o));
+    .action(async (o) => (await import('./training/train-command.ts')).trainCommand(o));
   cli
     .command('eval')
     .description('full-ranking leave-one-out evaluation (seen items excluded) through the widget\'s inference code')
@@ -82,7 +82,7 @@ export function program(): Command {
     .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
     .option('--json', 'print exactly one JSON object', false)
     .option('--trusted-key <file>', 'require a valid signature by this key (a keygen file; its public part suffices)')
-    .action(async (o) => void (await (await import('./eval-command.ts')).evalCommand(o)));
+    .action(async (o) => void (await (await import('./training/eval-command.ts')).evalCommand(o)));
   cli
     .command('export')
     .description('quantize and sign a model into a deployable artifact')
@@ -93,16 +93,16 @@ export function program(): Command {
     .option('--name <name>', 'model name', 'default')
     .option('--version <v>', 'version label (default: the trained model\'s)')
     .option('--json', 'print sizes as JSON', false)
-    .action(async (o) => (await import('./commands.ts')).exportCommand(o));
+    .action(async (o) => (await import('./artifact/export-import-commands.ts')).exportCommand(o));
   cli
     .command('import')
-    .description('import weights trained elsewhere (PyTorch SASRec as safetensors; mapping in model-export/torch-names.ts)')
+    .description('import weights trained elsewhere (PyTorch SASRec as safetensors; mapping in model-export/artifact/torch-names.ts)')
     .requiredOption('--safetensors <file>', 'weights file')
     .requiredOption('--config <json>', 'model config as JSON or a JSON file: {"numItems","dim","blocks","heads","maxLen"}')
     .option('--items <json>', 'JSON array (or file) of item ids for model items 1..n (default "1".."n", the S3-Rec ids)')
     .requiredOption('--out <dir>', 'output directory (an unsigned float32 artifact), written atomically')
     .option('--json', 'print a JSON summary', false)
-    .action(async (o) => (await import('./commands.ts')).importCommand(o));
+    .action(async (o) => (await import('./artifact/export-import-commands.ts')).importCommand(o));
   registerReleaseCommands(cli);
   cli
     .command('simulate')
@@ -148,7 +148,7 @@ export function program(): Command {
     .option('--save-start <dir>', 'also write the start model (float32, unsigned) for later --start-model runs')
     .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
     .option('--json', 'print the report on one line', false)
-    .action(async (o) => void (await (await import('./simulate-command.ts')).simulateCommand(o)));
+    .action(async (o) => void (await (await import('./simulate/simulate-command.ts')).simulateCommand(o)));
   cli
     .command('keygen')
     .description('make an Ed25519 signing key pair: a private key file (signs models) and a public one (checks them); never overwrites')

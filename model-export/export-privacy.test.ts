@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../core/artifact/manifest.ts';
-import { publicTraining } from './input.ts';
+import { publicTraining } from './data/input.ts';
 import { type ProcessRun, ROOT, runEdgeRecs } from '../test/support/cli.ts';
 
 // Relative to the working directory, as a merchant types them.

@@ -2,7 +2,7 @@
  * The "chosen next" table of a model artifact (`next-steps.json`): for an item X, the items that at least
  * `minUsers` distinct shoppers of the training data chose next after X. It is the one evidence behind card
  * copy about other shoppers' behaviour ("Shoppers who viewed X chose this next", "Goes with X in your
- * cart"): a model's ranking is not such evidence. Computed at training time (`model-export/next-steps.ts`),
+ * cart"): a model's ranking is not such evidence. Computed at training time (`model-export/training/next-steps.ts`),
  * shipped in the signed artifact like the item map (the manifest's `nextSteps` names its size and SHA-256),
  * read by the widget. Only pairs of at least `minUsers` (k) shoppers are kept, without their counts, so
  * the table reveals no individual's history.

@@ -30,7 +30,7 @@ export interface LossOptions {
 
 /**
  * Training needs tfjs' gradients registered, which tfjs-core does not do by itself; each platform's
- * backend setup does it (`model-export/tf-node.ts` in Node, the widget's trainer in the browser), so
+ * backend setup does it (`model-export/training/tf-node.ts` in Node, the widget's trainer in the browser), so
  * inference-only bundles do not pay for them.
  *
  * Mean cross-entropy of the next item at every position that has one: the loss shared by central

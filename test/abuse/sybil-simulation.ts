@@ -29,11 +29,11 @@ import type { ModelConfig } from '../../core/model/config.ts';
 import type { NamedWeights } from '../../core/model/weights.ts';
 import { normal, rng, shuffle } from '../../core/random.ts';
 import { resolveFederationSettings } from '../../core/federated/settings.ts';
-import { parseS3Rec, split, type Dataset } from '../../model-export/dataset.ts';
-import { attackDirection, medianPopularityItem } from '../../model-export/simulate-attack.ts';
-import { evaluateWeights } from '../../model-export/simulate-evaluate.ts';
-import { useBackend, type NodeBackend } from '../../model-export/tf-node.ts';
-import { trainModel } from '../../model-export/trainer.ts';
+import { parseS3Rec, split, type Dataset } from '../../model-export/data/dataset.ts';
+import { attackDirection, medianPopularityItem } from '../../model-export/simulate/simulate-attack.ts';
+import { evaluateWeights } from '../../model-export/simulate/simulate-evaluate.ts';
+import { useBackend, type NodeBackend } from '../../model-export/training/tf-node.ts';
+import { trainModel } from '../../model-export/training/trainer.ts';
 import type { AbuseBenchmark } from '../support/abuse/benchmark.ts';
 
 export interface ResidualRiskOptions {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorker, startWorker } from '../support/edge-server/workerd.ts';
 import { tinyArtifact } from '../support/edge-server/fixtures.ts';
-import { readKeyFile, writeArtifactDir } from '../../model-export/artifact-fs.ts';
+import { readKeyFile, writeArtifactDir } from '../../model-export/artifact/artifact-fs.ts';
 import { childEnv, type ProcessRun, ROOT, runEdgeRecs } from '../support/cli.ts';
 
 const TOKEN = 'keygen-test-token-0123456789';

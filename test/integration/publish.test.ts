@@ -11,7 +11,7 @@ import { serveNode, type NodeServer } from '../../edge-server/adapters/node/serv
 import { createApp } from '../../edge-server/app.ts';
 import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
 import { memoryWidget, signer, tinyArtifact } from '../support/edge-server/fixtures.ts';
-import { writeArtifactDir } from '../../model-export/artifact-fs.ts';
+import { writeArtifactDir } from '../../model-export/artifact/artifact-fs.ts';
 import { type ProcessRun, runEdgeRecs } from '../support/cli.ts';
 
 /**

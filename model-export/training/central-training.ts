@@ -1,0 +1,101 @@
+/**
+ * The one Adam loop of central training: `trainModel` runs it epoch after epoch (the CLI's `train`, and
+ * `simulate`'s start model), and `simulate`'s central reference runs it round after round on the devices'
+ * sequences. Federated devices do not use it: they take a few SGD steps on one history
+ * (`core/federated/client.ts`).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelConfig } from '../../core/model/config.ts';
+import { SasRec } from '../../core/model/sasrec.ts';
+import { nextItemLoss, packedBatch } from '../../core/model/training.ts';
+import type { NamedWeights } from '../../core/model/weights.ts';
+import { shuffle } from '../../core/random.ts';
+
+/** How each pass steps (the `TrainOptions` of the same names). */
+export interface AdamRecipe {
+  learningRate: number;
+  /** Sequences per step. */
+  batchSize: number;
+  /** Shared sampled negatives per step; 0, or a catalog no larger, means full softmax. */
+  negatives: number;
+  dropout: number;
+  /**
+   * What a step's summed loss is divided by: `pass` (the trainer's) the mean number of targets per batch
+   * of the pass, so every position weighs alike whichever batch it falls in; `batch` (the per-batch mean)
+   * the targets of that batch, as simulate's central reference was measured with.
+   */
+  lossScale: 'pass' | 'batch';
+}
+
+/** A trainable model and its Adam optimizer; `dispose()` frees both. */
+export class CentralTraining {
+  readonly model: SasRec;
+  private readonly optimizer: tf.Optimizer;
+
+  /** Draws nothing from `random` here: the passes draw the order, the negatives and the dropout from it. */
+  constructor(
+    config: ModelConfig,
+    weights: NamedWeights,
+    private readonly recipe: AdamRecipe,
+    private readonly random: () => number,
+  ) {
+    this.model = SasRec.fromWeights(config, weights, { trainable: true });
+    this.optimizer = tf.train.adam(recipe.learningRate);
+  }
+
+  /**
+   * One pass over `sequences` (item indices, oldest first; those shorter than 2 have no target and are
+   * left out) in random order, `batchSize` histories packed into each step's batch (`packedBatch`).
+   * Returns the mean loss per step.
+   */
+  async pass(sequences: readonly (readonly number[])[]): Promise<number> {
+    const { model, recipe, random } = this;
+    const { maxLen, numItems } = model.config;
+    const batches = chunks(
+      shuffle(
+        sequences.filter((s) => s.length >= 2),
+        random,
+      ),
+      recipe.batchSize,
+    );
+    const denominator = recipe.lossScale === 'pass' ? targetsPerBatch(batches, maxLen) : undefined;
+    let lossSum = 0;
+    for (const histories of batches) {
+      const batch = packedBatch(histories, maxLen);
+      const negatives = recipe.negatives > 0 && recipe.negatives < numItems ? sampleNegatives(recipe.negatives, numItems, random) : undefined;
+      const loss = this.optimizer.minimize(() => nextItemLoss(model, batch, { negatives, noise: { rate: recipe.dropout, random }, denominator }), true)!;
+      lossSum += (await loss.data())[0]!;
+      loss.dispose();
+    }
+    return lossSum / Math.max(1, batches.length);
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}
+
+/** `items` cut into consecutive pieces of `size` (the last may be shorter). */
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
+}
+
+/**
+ * Mean next-item targets per batch (each sequence of n items gives min(n - 1, maxLen) of them): the
+ * loss's denominator, so every position weighs alike whichever batch it falls in.
+ */
+function targetsPerBatch(batches: readonly (readonly (readonly number[])[])[], maxLen: number): number {
+  let targets = 0;
+  for (const batch of batches) for (const s of batch) targets += Math.min(s.length - 1, maxLen);
+  return targets / Math.max(1, batches.length);
+}
+
+/** Uniform shared negatives (without the padding index); accidental hits are masked in the loss. */
+function sampleNegatives(count: number, numItems: number, random: () => number): Int32Array {
+  const out = new Int32Array(count);
+  for (let i = 0; i < out.length; i++) out[i] = 1 + Math.floor(random() * numItems);
+  return out;
+}

@@ -1,0 +1,234 @@
+import cliProgress from 'cli-progress';
+import { buildArtifact } from '../../core/artifact/artifact.ts';
+import { NEXT_STEPS_FILE } from '../../core/artifact/next-steps.ts';
+import { SasRec } from '../../core/model/sasrec.ts';
+import { rng, shuffle } from '../../core/random.ts';
+import { writeArtifactDir } from '../artifact/artifact-fs.ts';
+import { readCatalogFile, type CatalogFile } from '../data/catalog-file.ts';
+import { artifactSizes } from '../artifact/export-import-commands.ts';
+import { split, type Dataset } from '../data/dataset.ts';
+import { CliError } from '../errors.ts';
+import { evaluate, evaluatePopularity } from './evaluate.ts';
+import { DEFAULT_COUNT, describeData, parseCounted, readData, type Format, type InputRecord } from '../data/input.ts';
+import { countNextSteps } from './next-steps.ts';
+import { writeReport, type ReportTitles, type Sample } from './report.ts';
+import { useBackend, type NodeBackend } from './tf-node.ts';
+import { stopHorizon, trainModel, TRAIN_DEFAULTS, type EpochInfo } from './trainer.ts';
+
+export interface TrainArgs {
+  data: string;
+  /** Default `auto`. */
+  format?: string;
+  /** Default `DEFAULT_COUNT`. */
+  count?: string;
+  strict: boolean;
+  catalog?: string;
+  out: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  dropout: number;
+  negatives: number;
+  patience: number;
+  dim: number;
+  blocks: number;
+  heads: number;
+  maxLen: number;
+  seed: number;
+  /** k of the chosen-next table (`next-steps.ts`); default `NEXT_STEPS_DEFAULTS.minUsers`. */
+  nextMinUsers?: number;
+  backend: NodeBackend;
+  json: boolean;
+  report?: string;
+}
+
+/** `12s`, `2m35s`, `1h04m`. */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * Progress on stderr, aimed at the early-stopping horizon rather than at `--epochs`: `epoch 6/8+` reads
+ * "epoch 6 done; training ends after epoch 8 unless validation NDCG@10 improves" (no `+` once the
+ * `--epochs` limit is the end), and the ETA is the time to that epoch at the recent epochs' pace.
+ */
+class Progress {
+  private readonly bar: cliProgress.SingleBar | null;
+  private readonly recent: number[] = [];
+
+  constructor(
+    private readonly epochs: number,
+    horizon: number,
+    private readonly quiet: boolean,
+  ) {
+    this.bar =
+      quiet || !process.stderr.isTTY
+        ? null
+        : new cliProgress.SingleBar(
+            { format: 'epoch {value}/{until} |{bar}| loss {loss} | valid NDCG@10 {ndcg} | ETA {until_eta}', stream: process.stderr, barsize: 24 },
+            cliProgress.Presets.shades_classic,
+          );
+    this.bar?.start(horizon, 0, { until: this.until(horizon, 0), loss: '-', ndcg: '-', until_eta: '-' });
+  }
+
+  /** `8+` while the end can still move out; `8` once it cannot (the `--epochs` limit, or the run has ended). */
+  private until(horizon: number, epoch: number): string {
+    return horizon < this.epochs && horizon > epoch ? `${horizon}+` : String(horizon);
+  }
+
+  epoch(i: EpochInfo): void {
+    this.recent.push(i.seconds);
+    if (this.recent.length > 3) this.recent.shift();
+    const pace = this.recent.reduce((a, b) => a + b, 0) / this.recent.length;
+    const until = this.until(i.horizon, i.epoch);
+    const eta = `${duration(pace * (i.horizon - i.epoch))}${until.endsWith('+') ? '+' : ''}`;
+    const ndcg = i.valid?.['NDCG@10'].toFixed(4) ?? '-';
+    if (this.bar) {
+      this.bar.setTotal(i.horizon);
+      this.bar.update(i.epoch, { until, loss: i.loss.toFixed(4), ndcg, until_eta: eta });
+    } else if (!this.quiet) {
+      console.error(`epoch ${i.epoch}/${until}: loss ${i.loss.toFixed(4)}, valid NDCG@10 ${ndcg} (${i.seconds.toFixed(1)} s; ETA ${eta})`);
+    }
+  }
+
+  stop(): void {
+    this.bar?.stop();
+  }
+}
+
+/** The report's names: each model item (variant group) by its group's name, each product by its title. */
+function titlesOf(catalog: CatalogFile | undefined): ReportTitles | undefined {
+  if (!catalog) return undefined;
+  const groups = new Map<string, string>();
+  for (const key of catalog.groups.groups.keys()) {
+    const title = catalog.groups.title(key);
+    if (title !== undefined) groups.set(key, title);
+  }
+  return { groups, products: new Map(catalog.catalog.products.map((p) => [p.id, p.title])) };
+}
+
+/** Up to `count` evaluable users picked at random (seeded): their test history and the model's top 10 after it. */
+async function samplesOf(model: SasRec, data: Dataset, count: number, seed: number): Promise<Sample[]> {
+  const users = shuffle(
+    [...data.sequences.keys()].filter((u) => split(data.sequences[u]!)),
+    rng(seed ^ 0x5eed),
+  );
+  const id = (i: number): string => data.itemIds[i - 1]!;
+  const samples: Sample[] = [];
+  for (const u of users.slice(0, count)) {
+    const s = split(data.sequences[u]!)!;
+    const history = [...s.train, s.valid];
+    const top = await model.recommend(history, 10, history);
+    const sample: Sample = { history: history.slice(-8).map(id), length: history.length, next: id(s.test), recommended: top.map((t) => id(t.index)) };
+    // The sizes the user really had (with --catalog): the sequence's last item is the test target.
+    const named = data.variants?.[u];
+    if (named) Object.assign(sample, { named: named.slice(0, history.length).slice(-8), nextNamed: named[history.length] });
+    samples.push(sample);
+  }
+  return samples;
+}
+
+export async function trainCommand(a: TrainArgs): Promise<void> {
+  const counted = parseCounted(a.count ?? DEFAULT_COUNT);
+  const catalog = a.catalog ? await readCatalogFile(a.catalog) : undefined;
+  const { data, summary } = await readData(a.data, { format: (a.format ?? 'auto') as Format, counted, strict: a.strict, catalog });
+  if (!a.json) for (const line of describeData(summary)) console.error(line);
+  if (summary.evaluable === 0) throw new CliError(`${a.data}: no user has the 3 interactions leave-one-out needs (train, validation, test)`);
+  // What shoppers really chose next, from every user's whole history: the evidence copy about shoppers needs.
+  const nextSteps = countNextSteps(data, a.nextMinUsers === undefined ? {} : { minUsers: a.nextMinUsers });
+  await useBackend(a.backend);
+  if (!a.json) {
+    console.error(`training: at most ${a.epochs} epochs, stopping once validation NDCG@10 has not improved for ${a.patience} (--patience); "epoch 6/8+" = ends after epoch 8 unless it improves`);
+  }
+  const progress = new Progress(a.epochs, stopHorizon(0, 0, false, { ...TRAIN_DEFAULTS, epochs: a.epochs, patience: a.patience }), a.json);
+  const started = performance.now();
+  let result;
+  try {
+    result = await trainModel(data, {
+      model: { dim: a.dim, blocks: a.blocks, heads: a.heads, maxLen: a.maxLen },
+      epochs: a.epochs,
+      batchSize: a.batchSize,
+      learningRate: a.lr,
+      dropout: a.dropout,
+      negatives: a.negatives,
+      patience: a.patience,
+      seed: a.seed,
+      onEpoch: (i) => progress.epoch(i),
+    });
+  } finally {
+    progress.stop();
+  }
+  // Test metrics of the best epoch's weights, through the same scoring code the widget runs, and the
+  // popularity baseline under the same protocol.
+  const best = SasRec.fromWeights(result.config, result.weights);
+  let test;
+  let samples: Sample[] = [];
+  try {
+    test = (await evaluate(best, data, { target: 'test' })).metrics;
+    if (a.report) samples = await samplesOf(best, data, 3, a.seed);
+  } finally {
+    best.dispose();
+  }
+  const baseline = evaluatePopularity(data, { target: 'test', seed: a.seed }).metrics;
+  const input: InputRecord = {
+    format: summary.format,
+    ...(summary.format === 'events' && { count: counted }),
+    // As given, like `data`: the manifest is public, and an absolute path would name the trainer's home.
+    ...(catalog && { catalog: catalog.file }),
+  };
+  const training = {
+    data: a.data,
+    input,
+    seed: a.seed,
+    bestEpoch: result.bestEpoch,
+    valid: result.bestValid,
+    test,
+    baseline: { popularity: baseline },
+    seconds: (performance.now() - started) / 1000,
+    history: result.history,
+  };
+  const artifact = await buildArtifact({
+    name: 'trained',
+    version: `t${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}Z`,
+    config: result.config,
+    itemIds: data.itemIds,
+    weights: result.weights,
+    quantization: 'float32',
+    nextSteps,
+    training,
+  });
+  await writeArtifactDir(a.out, artifact);
+  if (a.report) {
+    await writeReport(a.report, {
+      title: `EdgeRecs training report: ${a.data}`,
+      data: a.data,
+      config: result.config,
+      history: result.history,
+      bestEpoch: result.bestEpoch,
+      valid: result.bestValid,
+      test,
+      seconds: training.seconds,
+      sizes: artifactSizes(artifact),
+      summary,
+      baseline,
+      samples,
+      titles: titlesOf(catalog),
+    });
+  }
+  const pairs = [...nextSteps.next.values()].reduce((n, ys) => n + ys.length, 0);
+  const next = { minUsers: nextSteps.minUsers, window: nextSteps.window, items: nextSteps.next.size, pairs, bytes: artifact.files.get(NEXT_STEPS_FILE)!.byteLength };
+  const out = { out: a.out, config: result.config, bestEpoch: result.bestEpoch, valid: result.bestValid, test, baseline: { popularity: baseline }, seconds: training.seconds, data: summary, nextSteps: next };
+  if (!a.json) {
+    console.error(
+      `chosen next: ${pairs} pairs after ${next.items} products, each by at least ${next.minUsers} shoppers (--next-min-users); ${NEXT_STEPS_FILE} ${next.bytes} bytes`,
+    );
+  }
+  console.log(
+    a.json
+      ? JSON.stringify(out)
+      : `wrote ${a.out} (best epoch ${result.bestEpoch}; test NDCG@10 ${test['NDCG@10'].toFixed(4)}, HR@10 ${test['HR@10'].toFixed(4)}; popularity baseline NDCG@10 ${baseline['NDCG@10'].toFixed(4)}, HR@10 ${baseline['HR@10'].toFixed(4)}; seen items excluded)`,
+  );
+}
