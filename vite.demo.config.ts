@@ -9,7 +9,7 @@ export default defineConfig({
     target: 'es2022',
     modulePreload: false,
     rollupOptions: {
-      input: { app: 'demo/app/main.ts' },
+      input: { app: 'demo/app/index.ts' },
       output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
     },
   },

@@ -21,7 +21,7 @@ export interface DemoOptions {
    */
   snippet: string;
   /**
-   * The shop front-end: `demo/app/main.ts` bundled to `dist/demo/app.js` by `npm run build`. Resolves to
+   * The shop front-end: `demo/app/index.ts` bundled to `dist/demo/app.js` by `npm run build`. Resolves to
    * null when it has not been built, which `/demo/app.js` reports as a 503. Called on every request, so a
    * rebuild shows without a restart.
    *

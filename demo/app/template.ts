@@ -1,5 +1,5 @@
 /**
- * The demo shop's one HTML page: a single-page app, so every shop route serves it and `main.ts` renders
+ * The demo shop's one HTML page: a single-page app, so every shop route serves it and `index.ts` renders
  * the route. It lives in a module rather than an `.html` file so that the Node server (under tsx) and the
  * tests both read it with a plain import, with no loader for `?raw` imports.
  *

@@ -15,11 +15,11 @@
  */
 import { Hono } from 'hono';
 import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { createApp } from '../../edge-server/app.ts';
 import { catalogJson, createMemoryCatalog } from '../../edge-server/catalog/store.ts';
 import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
-import { launchChromium } from '../support/e2e/demo-server.ts';
 import { listen } from '../support/listen.ts';
 import { snapshotWidget } from '../support/widget-snapshot.ts';
 import { DIST } from '../support/widget-shop.ts';

@@ -13,7 +13,7 @@
  * rows anyway (the catalog and manifest then come in full: no content ETag to revalidate with).
  */
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../support/e2e/demo-server.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { startEtagFront } from '../support/etag-front.ts';
 import { startWidgetShop } from '../support/widget-shop.ts';
 import type { AbuseBenchmark } from '../support/abuse/benchmark.ts';

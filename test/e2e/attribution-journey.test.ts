@@ -14,7 +14,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromMinor, toMinor } from '../../core/currency.ts';
 import type { MetricsReadout } from '../../edge-server/analytics/readout.ts';
-import { launchChromium, startDemoServer, type DemoServer } from '../support/e2e/demo-server.ts';
+import { launchChromium } from '../support/chromium.ts';
+import { startDemoServer, type DemoServer } from '../support/e2e/demo-server.ts';
 
 let server: DemoServer;
 let browser: Browser;

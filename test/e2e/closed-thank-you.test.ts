@@ -16,10 +16,10 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium.ts';
 import { startRecordingProxy, type Recorded, type RecordingProxy } from '../support/reliability/recording-proxy.ts';
 import { productPath } from '../support/fixture-shop/catalog.ts';
 import { startFixtureStack, type FixtureStack } from '../support/fixture-shop/stack.ts';
-import { launchChromium } from '../support/e2e/demo-server.ts';
 import { adminMetrics, clickCard, describeClick, funnel, landedRight, pollMetrics, waitForModelRow, type MetricsReadout } from '../support/e2e/journeys.ts';
 
 let stack: FixtureStack;

@@ -19,9 +19,9 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium.ts';
 import { startRecordingProxy, type RecordingProxy } from '../support/reliability/recording-proxy.ts';
 import { startFixtureStack, type FixtureStack } from '../support/fixture-shop/stack.ts';
-import { launchChromium } from '../support/e2e/demo-server.ts';
 import { clickCard, describeClick, funnel, landedRight, pollMetrics } from '../support/e2e/journeys.ts';
 
 let stack: FixtureStack;

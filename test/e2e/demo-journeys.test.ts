@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cardLines, claimsAbout, claimsOnUnseenProduct, matching, recordRenders, waitForRenderWithModel } from '../support/e2e/copy-claims.ts';
-import { launchChromium, startDemoServer, type DemoServer } from '../support/e2e/demo-server.ts';
+import { launchChromium } from '../support/chromium.ts';
+import { startDemoServer, type DemoServer } from '../support/e2e/demo-server.ts';
 import { parseNextSteps } from '../../core/artifact/next-steps.ts';
 import { clickAndAdd, firstLine, journeyTests, pageViewMessages, pollJourneyFunnel, type ClickHow, type JourneyOutcome } from '../support/e2e/journeys.ts';
 

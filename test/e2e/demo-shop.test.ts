@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startDemoServer, type DemoServer } from '../support/e2e/demo-server.ts';
+import { launchChromium } from '../support/chromium.ts';
+import { startDemoServer, type DemoServer } from '../support/e2e/demo-server.ts';
 
 /** Item ids of the cards an `<edge-recs>` element shows (Playwright's CSS pierces open shadow roots). */
 async function cardIds(page: Page, placement: string): Promise<string[]> {

@@ -8,10 +8,10 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium.ts';
 import { DISCONTINUED_ID, HISTORY_PRODUCTS, NEW_ARRIVALS, PRODUCT_BY_ID } from '../support/fixture-shop/catalog.ts';
 import { startFixtureStack, type FixtureStack } from '../support/fixture-shop/stack.ts';
 import { claimsOnUnseenProduct } from '../support/e2e/copy-claims.ts';
-import { launchChromium } from '../support/e2e/demo-server.ts';
 import { clickAndAdd, clickCard, describeClick, firstLine, journeyTests, landedRight, pageViewMessages, pollJourneyFunnel, rowCards, waitForModelRow, type CardClick, type ClickHow, type JourneyOutcome } from '../support/e2e/journeys.ts';
 
 let stack: FixtureStack;

@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMetricsBatch } from '../../core/analytics.ts';
 import { decodeUpdate } from '../../core/federated/codec.ts';
 import { startRecordingProxy, type Recorded, type RecordingProxy } from '../support/reliability/recording-proxy.ts';
-import { launchChromium, startDemoServer, type DemoServer } from '../support/e2e/demo-server.ts';
+import { launchChromium } from '../support/chromium.ts';
+import { startDemoServer, type DemoServer } from '../support/e2e/demo-server.ts';
 
 let server: DemoServer;
 let proxy: RecordingProxy;

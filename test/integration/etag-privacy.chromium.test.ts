@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/e2e/demo-server.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { startEtagFront, type EtagFront } from '../support/etag-front.ts';
 import { startWidgetShop, type WidgetShop } from '../support/widget-shop.ts';
 

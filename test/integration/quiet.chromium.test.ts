@@ -6,7 +6,7 @@
  */
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/e2e/demo-server.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { startWidgetShop, type WidgetShop } from '../support/widget-shop.ts';
 
 let browser: Browser;

@@ -10,8 +10,8 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium.ts';
 import type { EngineState } from '../../widget/engine/engine.ts';
-import { launchChromium } from '../support/e2e/demo-server.ts';
 import { MUTATIONS, signedTwoShardArtifact, type SignedArtifact } from './mutations.ts';
 import { startShop, type Shop } from '../support/reliability/shop.ts';
 

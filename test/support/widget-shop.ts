@@ -1,7 +1,7 @@
 /**
  * A merchant's shop for the widget's Chromium tests (`widget/*.chromium.test.ts`), on loopback: a shop
  * origin serving server-rendered pages (home and product pages, or a single-page app shell whose router
- * reads `href` in a document click listener, as `demo/app/main.ts` does) with the README's cross-origin
+ * reads `href` in a document click listener, as `demo/app/index.ts` does) with the README's cross-origin
  * script tag and pinned key, and a separate edge-server origin running the real `createApp` with the
  * production widget build (`dist/`, as it was when the shop started: `widget-snapshot.ts`), a signed model
  * and the catalog. Federated learning is off unless asked for. Nothing of ours is mocked.
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
+import { launchChromium } from './chromium.ts';
 import { buildArtifact } from '../../core/artifact/artifact.ts';
 import type { NextSteps } from '../../core/artifact/next-steps.ts';
 import { generateKeyFile } from '../../core/artifact/signing.ts';
@@ -26,7 +27,6 @@ import { nodeRsaRaw } from '../../edge-server/adapters/node/rsa-raw.ts';
 import { memoryRoundStore } from '../../edge-server/federated/store.ts';
 import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
 import { publishArtifact } from '../../edge-server/models/registry.ts';
-import { launchChromium } from './e2e/demo-server.ts';
 import { listen } from './listen.ts';
 import { snapshotWidget } from './widget-snapshot.ts';
 
