@@ -45,12 +45,16 @@ const BACKENDS = (process.env.WIDGET_BENCH_BACKENDS?.split(',') ?? ['webgpu', 'w
 
 const CATEGORIES = Array.from({ length: 24 }, (_, i) => `Department ${i % 6} > Type ${i}`);
 
+const PIXEL = '/img/pixel.svg';
+
 function catalog(): Catalog {
   const products: Product[] = Array.from({ length: CONFIG.numItems }, (_, i) => ({
     id: `sku-${String(i + 1).padStart(5, '0')}`,
     title: `Product ${i + 1}`,
     link: `/p/${i + 1}`,
-    image_link: 'data:image/svg+xml,%3Csvg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/%3E',
+    // One small image for every card, from the bench page's own origin: catalog images must be http(s)
+    // URLs (a `data:` URL is refused as a catalog link), and one URL is fetched once.
+    image_link: PIXEL,
     price: 5 + (i % 90),
     ...(i % 7 === 0 ? { sale_price: 4 + (i % 90) } : {}),
     ...(i % 11 === 0 ? { stock: 1 + (i % 9) } : {}),
@@ -127,7 +131,10 @@ async function startBenchServer(options: { minify?: boolean } = {}): Promise<Ben
     trustedKeys,
     catalog: catalogStore,
     widget: widgetDir(out),
-    mount: (a) => a.get('/shop', (c) => c.html(page(c.req.query('backend')))),
+    mount: (a) => {
+      a.get('/shop', (c) => c.html(page(c.req.query('backend'))));
+      a.get(PIXEL, (c) => c.body('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>', 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'max-age=3600' }));
+    },
   });
   const modelBytes = [...artifact.files.values()].reduce((n, b) => n + b.byteLength, 0);
   return new Promise((resolve) => {
