@@ -24,15 +24,24 @@ const SHAPE = '{"alg":"Ed25519","keyId","publicKey","privateKey"} (an "edge-recs
  * @example parseKeyFile(await readFile(path, 'utf8'), path, { privateKey: 'required' })
  */
 export function parseKeyFile(text: string, source: string, needs: KeyFileNeeds = {}): KeyFile {
-  const bad = (message: string): never => {
-    throw new ContractError('bad_key', `${source}: ${message}`);
-  };
   let raw: unknown;
   try {
     raw = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch {
-    return bad(`not JSON; expected ${SHAPE}`);
+    throw new ContractError('bad_key', `${source}: not JSON; expected ${SHAPE}`);
   }
+  return checkKeyFile(raw, source, needs);
+}
+
+/**
+ * `parseKeyFile`'s checks on a key file already parsed (an option holding one, e.g. the federation's
+ * `signingKey`).
+ * @throws ContractError `bad_key`, its message starting with `source`.
+ */
+export function checkKeyFile(raw: unknown, source: string, needs: KeyFileNeeds = {}): KeyFile {
+  const bad = (message: string): never => {
+    throw new ContractError('bad_key', `${source}: ${message}`);
+  };
   if (!isRecord(raw)) return bad(`expected ${SHAPE} (got ${show(raw)})`);
   // Ed25519 is the only algorithm, so a public key written by hand as a trusted key `{ keyId, publicKey }`
   // (as the widget and the Worker take it) is a key file too; a different one is refused.

@@ -506,4 +506,15 @@ describe('per-source share of a round, distinct sources and the epsilon caps', (
     await expect(setup({ minSources: 0 })).rejects.toThrow(/minSources must be a positive integer/);
     await expect(setup({ epsilonPerDay: 0.5 })).rejects.toThrow(/epsilonPerDay must be at least one round's ε/);
   });
+
+  it('checks its signing key as key files are checked, naming the field at fault', async () => {
+    const { key } = await signer();
+    const { publicKey: _, ...noPublic } = key;
+    const { privateKey: __, ...publicOnly } = key;
+    await expect(setup({ signingKey: { ...key, publicKey: 'AAAA' } })).rejects.toThrow(/^federation: signingKey: publicKey must be a base64 raw Ed25519 public key \(32 bytes\)$/);
+    await expect(setup({ signingKey: noPublic as never })).rejects.toThrow(/federation: signingKey: publicKey must be/);
+    await expect(setup({ signingKey: publicOnly as never })).rejects.toThrow(/federation: signingKey: holds no private key/);
+    await expect(setup({ signingKey: { ...key, alg: undefined } as never })).rejects.toThrow(/federation: signingKey must be an Ed25519 key file/);
+    await expect(setup({ signingKey: { ...key, keyId: 'XYZ' } })).rejects.toThrow(/federation: signingKey: keyId must be 16 lowercase hex digits/);
+  });
 });

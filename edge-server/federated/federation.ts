@@ -9,8 +9,9 @@
  * (`aggregate-round.ts`), and deltas between versions (`deltas.ts`). Refusals are `FederationRefusal`s
  * (`errors.ts`), which the routes answer.
  */
+import { checkKeyFile } from '../../core/artifact/key-file.ts';
 import type { KeyFile } from '../../core/artifact/signing.ts';
-import { isRecord } from '../../core/errors.ts';
+import { ContractError, isRecord, show } from '../../core/errors.ts';
 import { secureNormal } from '../../core/federated/aggregate.ts';
 import { checkUpdate } from '../../core/federated/codec.ts';
 import { resolveFederationSettings } from '../../core/federated/settings.ts';
@@ -28,12 +29,18 @@ import type { BudgetSummary, Federation, FederationOptions, RoundSummary, Submit
 
 const fail: Fail = optionError('federation');
 
+/**
+ * The federation's signing key, checked as `edge-recs keygen` key files are (`checkKeyFile`), private part
+ * required; its `alg` must be there too, as keygen writes every private key file with it.
+ */
 function checkSigningKey(key: unknown): Required<KeyFile> {
-  if (!isRecord(key) || key.alg !== 'Ed25519' || typeof key.keyId !== 'string' || !/^[0-9a-f]{16}$/.test(key.keyId)) {
-    fail('signingKey must be an Ed25519 key file from `edge-recs keygen` ({ alg, keyId, publicKey, privateKey })');
+  if (isRecord(key) && key.alg !== 'Ed25519') fail(`signingKey must be an Ed25519 key file from \`edge-recs keygen\` (alg "Ed25519", got ${show(key.alg)})`);
+  try {
+    return checkKeyFile(key, 'signingKey', { privateKey: 'required' }) as Required<KeyFile>;
+  } catch (e) {
+    if (e instanceof ContractError) fail(e.message);
+    throw e;
   }
-  if (typeof key.publicKey !== 'string' || typeof key.privateKey !== 'string') fail(`signingKey ${key.keyId} must hold publicKey and privateKey`);
-  return key as unknown as Required<KeyFile>;
 }
 
 /** Builds a federation (intake + rounds) over a storage and a round store. @throws TypeError naming a bad option. */
