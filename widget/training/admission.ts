@@ -5,6 +5,12 @@
  * this network source's token for the day. Imported lazily, only by a consenting device about to train,
  * so the widget's other chunks carry none of the token code.
  *
+ * A token leaves the store when its upload starts (`send`) and comes back only when the server's answer
+ * says it was not spent (`settle('kept')`). An upload cut off by a navigation may still reach the server
+ * (it is a keepalive request) and spend the token with no page left to hear it; reusing the token on the
+ * next page view would then be refused (a 401 in the shop's console). Taking it out first costs, at
+ * worst, the day's token of an upload that never arrived — an update lost, never a request refused.
+ *
  * The token says nothing about the shopper: it is a random value the issuer signed without seeing it.
  * What is kept: the token, the issuer key's day (a token is good for that day and the next), how many
  * tokens this device got that day, and until when the server said no.
@@ -31,8 +37,11 @@ interface Held {
 }
 
 type Admitted =
-  /** `authorization` null: the server takes updates without tokens. `settle` records the upload's outcome. */
-  | { ok: true; authorization: string | null; settle(outcome: 'spent' | 'kept'): Promise<void> }
+  /**
+   * `authorization` null: the server takes updates without tokens. `send` takes the token out of the
+   * store just before its upload; `settle` records the upload's answer ('kept': not spent, put it back).
+   */
+  | { ok: true; authorization: string | null; send(): Promise<void>; settle(outcome: 'spent' | 'kept'): Promise<void> }
   /** No token today (this network source had its tokens, or the issuer could not be reached): skip this round. */
   | { ok: false; reason: string };
 
@@ -76,13 +85,20 @@ export async function admissionToken(server: string, signal?: AbortSignal): Prom
   const now = Date.now();
   const today = Math.floor(now / DAY_MS) * DAY_MS;
   let record = await read(server);
-  const settleWith = (authorization: string) => async (outcome: 'spent' | 'kept'): Promise<void> => {
-    const current = (await read(server)) ?? record!;
-    if (outcome === 'spent' && current.authorization === authorization) await write(server, { ...current, authorization: null });
-  };
-  if (record?.authorization && now < record.keyDay + 2 * DAY_MS) {
-    return { ok: true, authorization: record.authorization, settle: settleWith(record.authorization) };
-  }
+  const held = (authorization: string) => ({
+    ok: true as const,
+    authorization,
+    async send(): Promise<void> {
+      const current = await read(server);
+      if (current?.authorization === authorization) await write(server, { ...current, authorization: null });
+    },
+    async settle(outcome: 'spent' | 'kept'): Promise<void> {
+      // Back in the store unless another token took its place meanwhile (another tab).
+      const current = await read(server);
+      if (outcome === 'kept' && current && current.authorization === null) await write(server, { ...current, authorization });
+    },
+  });
+  if (record?.authorization && now < record.keyDay + 2 * DAY_MS) return held(record.authorization);
   if (record && now < record.refusedUntil) return { ok: false, reason: 'token_limit' };
   if (record && record.day === today && record.obtained >= record.perDay) return { ok: false, reason: 'token_limit' };
   let directory: { 'tokens-per-day'?: unknown; 'token-keys'?: Array<{ 'not-before'?: unknown }> } = {};
@@ -96,7 +112,7 @@ export async function admissionToken(server: string, signal?: AbortSignal): Prom
   });
   if (!out.ok) {
     // The server takes updates without tokens.
-    if (out.status === 404 && out.code === 'admission_disabled') return { ok: true, authorization: null, settle: async () => undefined };
+    if (out.status === 404 && out.code === 'admission_disabled') return { ok: true, authorization: null, send: async () => undefined, settle: async () => undefined };
     if (out.status === 429 || out.status === 503) {
       // Until tomorrow (UTC, when the issuer's day turns): asking again today would be refused again.
       await write(server, { ...(record ?? { authorization: null, keyDay: 0, day: today, obtained: 0, perDay: 1 }), refusedUntil: today + DAY_MS });
@@ -114,5 +130,5 @@ export async function admissionToken(server: string, signal?: AbortSignal): Prom
     refusedUntil: 0,
   };
   await write(server, record);
-  return { ok: true, authorization: out.authorization, settle: settleWith(out.authorization) };
+  return held(out.authorization);
 }

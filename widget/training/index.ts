@@ -190,9 +190,11 @@ export class FederatedTrainer extends EventTarget {
     // Consent may have been withdrawn while training ran: then nothing leaves the device.
     if (!this.consented()) return { status: 'skipped', reason: 'no_consent' };
     const authorization = admitted.authorization ?? undefined;
+    await admitted.send();
     const upload = await uploadUpdate(`${server}/v1/updates`, result.bytes, this.token(), { ...this.options.upload, signal, ...(authorization ? { authorization } : {}) });
     // Spent when accepted; a 401 says the token is no good (spent or its key gone): dropped either way.
-    // Any other refusal gave it back, and it waits for the next attempt.
+    // Any other refusal gave it back, and it waits for the next attempt. Were this page gone before the
+    // answer, the token stays out of the store (`admission.ts`).
     await admitted.settle(upload.status === 'accepted' || (upload.status === 'refused' && upload.httpStatus === 401) ? 'spent' : 'kept');
     if (upload.status === 'refused' && upload.code === 'stale_version') {
       // A round closed meanwhile: the next attempt refreshes the model (delta) and trains on it.

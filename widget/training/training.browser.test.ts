@@ -95,6 +95,21 @@ describe('on-device training (real worker, real edge server)', () => {
     ok(next.ok && next.authorization !== (held.ok && held.authorization), 'a new token for the next upload');
   });
 
+  it('takes a token out of the store when its upload starts, and puts it back only when the answer says it was not spent', async () => {
+    const held = await admissionToken(SERVER);
+    ok(held.ok && held.authorization, 'a token');
+    await held.send();
+    await held.settle('kept');
+    const again = await admissionToken(SERVER);
+    equal(again.ok && again.authorization, held.authorization, 'refused without spending it (a 4xx but 401, a 5xx): the same token next time');
+    // The page goes away mid-upload: no answer, and the request may still have reached the server and
+    // spent the token. The next page view must not send it again (a 401 in the shop's console).
+    ok(again.ok, 'a token');
+    await again.send();
+    const next = await admissionToken(SERVER);
+    ok(next.ok && next.authorization && next.authorization !== held.authorization, 'a new token, not the one whose upload had no answer');
+  });
+
   it('sits the round out, quietly and without asking again, once this network source had its tokens for the day', async () => {
     await reset('?tokensPerDay=1');
     const first = new FederatedTrainer(new Host(granted, views('p1', 'p2', 'p3')), fast);
