@@ -7,7 +7,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOADER_BUDGET_BYTES } from '../../widget/loader/budget.ts';
@@ -21,9 +21,11 @@ describe('widget production build', () => {
 
   beforeAll(async () => {
     out = await mkdtemp(join(tmpdir(), 'edge-recs-build-'));
-    await build({ root, configFile: join(root, 'vite.config.ts'), mode: 'production', logLevel: 'silent', build: { outDir: out, sourcemap: false } });
+    // With source maps, as `npm run build` makes them, so the precompressed files' rule can be checked on them.
+    await build({ root, configFile: join(root, 'vite.config.ts'), mode: 'production', logLevel: 'silent', build: { outDir: out } });
     loader = await readFile(join(out, 'edge-recs.js'), 'utf8');
     for (const name of await readdir(join(out, 'chunks'))) {
+      // `.js` only: not the maps, nor the precompressed `.js.br` and `.js.gz`.
       if (name.endsWith('.js')) chunks.set(name, await readFile(join(out, 'chunks', name), 'utf8'));
     }
   }, 120_000);
@@ -106,5 +108,25 @@ describe('widget production build', () => {
     expect(imports(chunks.get(named('tfjs'))!)).toEqual([named('app'), named('attribution')].sort());
     // Rolldown's helpers are copied into the chunks that use them (vite.config.ts `inlineRuntimeHelpers`).
     expect([...chunks.keys()].filter((name) => /rolldown|runtime/.test(name))).toEqual([]);
+  });
+
+  it('writes a brotli and a gzip copy of the same bytes beside each compressible file of 1 KB or more, and of nothing else', async () => {
+    const files = (await readdir(out, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(out.length + 1));
+    const plain = files.filter((f) => !/\.(br|gz)$/.test(f));
+    const compressed = files.filter((f) => /\.(br|gz)$/.test(f));
+    let checked = 0;
+    for (const file of plain) {
+      const bytes = await readFile(join(out, file));
+      const wanted = /\.(js|wasm|json|svg)$/.test(file) && bytes.byteLength >= 1024;
+      expect(compressed.filter((f) => f === `${file}.br` || f === `${file}.gz`).length, file).toBe(wanted ? 2 : 0);
+      if (!wanted) continue;
+      expect(brotliDecompressSync(await readFile(join(out, `${file}.br`))).equals(bytes), `${file}.br`).toBe(true);
+      expect(gunzipSync(await readFile(join(out, `${file}.gz`))).equals(bytes), `${file}.gz`).toBe(true);
+      checked++;
+    }
+    // Every .br and .gz has its file: none of a map, none left over.
+    for (const file of compressed) expect(plain, file).toContain(file.replace(/\.(br|gz)$/, ''));
+    expect(files.some((f) => f.endsWith('.map')), 'the build has source maps').toBe(true);
+    expect(checked).toBeGreaterThanOrEqual(6);
   });
 });
