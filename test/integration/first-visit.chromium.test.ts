@@ -7,8 +7,9 @@
  * of requests, each started by the script the previous one delivered (Chromium's initiator), and prints the
  * bytes per kind of request (as the server sent them and, for the catalog, as JSON).
  */
-import type { CDPSession } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import type { CDPSession, Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { launchChromium, SOFTWARE_GPU_ARGS } from '../support/chromium.ts';
 import { useWidgetShop } from '../support/widget-shop.ts';
 
 /** Issue 16's goal for a first visit: the loader, chunks, WASM, model and catalog in at most 10 requests. */
@@ -82,6 +83,14 @@ function depth(url: string, byUrl: ReadonlyMap<string, Seen>, pageUrl: string, g
   return 1 + depth(s.parent, byUrl, pageUrl, guard + 1);
 }
 
+/** Waits until the model ranks every row and the network is quiet; returns the backend the model runs on. */
+async function modelRanked(page: Page): Promise<string | undefined> {
+  await page.waitForFunction(() => (window as unknown as { edgeRecs?: { state: { status: string } } }).edgeRecs?.state.status === 'ready', undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('edge-recs')).every((el) => el.shadowRoot?.querySelector('li[part="card"]')), undefined, { timeout: 30_000 });
+  await page.waitForLoadState('networkidle');
+  return page.evaluate(() => (window as unknown as { edgeRecs: { state: { backend?: string } } }).edgeRecs.state.backend);
+}
+
 describe('a first visit', () => {
   const started = useWidgetShop();
 
@@ -92,10 +101,7 @@ describe('a first visit', () => {
     const seen = await record(await context.newCDPSession(page));
     const pageUrl = `${shop.shopUrl}/p/sku-03`;
     await page.goto(pageUrl);
-    await page.waitForFunction(() => (window as unknown as { edgeRecs?: { state: { status: string } } }).edgeRecs?.state.status === 'ready', undefined, { timeout: 30_000 });
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('edge-recs')).every((el) => el.shadowRoot?.querySelector('li[part="card"]')), undefined, { timeout: 30_000 });
-    await page.waitForLoadState('networkidle');
-    const backend = await page.evaluate(() => (window as unknown as { edgeRecs: { state: { backend?: string } } }).edgeRecs.state.backend);
+    const backend = await modelRanked(page);
     await context.close();
 
     const edge = new URL(shop.edgeUrl).origin;
@@ -125,5 +131,30 @@ describe('a first visit', () => {
     expect(kinds.get('chunk')?.n, 'chunks: the engine, its shared attribution rules, tfjs with the WASM backend').toBeLessThanOrEqual(3);
     expect([...kinds.keys()].filter((k) => !GOAL_KINDS.has(k)), 'no other kind of request').toEqual(['GET /v1/popular']);
     expect(chain, 'longest chain of requests').toBeLessThanOrEqual(MAX_CHAIN);
+  });
+
+  describe('on a GPU backend', () => {
+    let gpu: Awaited<ReturnType<typeof launchChromium>> | undefined;
+    afterAll(async () => gpu?.close());
+
+    it('loads its backend as one more lazy chunk, beside tfjs, and no WASM binary', { timeout: 90_000 }, async () => {
+      const { shop } = started;
+      gpu = await launchChromium(SOFTWARE_GPU_ARGS);
+      shop.page({ attributes: 'data-backend="webgl"' });
+      try {
+        const context = await gpu.newContext();
+        const page = await context.newPage();
+        const urls: string[] = [];
+        page.on('request', (r) => void (r.url().startsWith(shop.edgeUrl) && urls.push(new URL(r.url()).pathname)));
+        await page.goto(`${shop.shopUrl}/`);
+        expect(await modelRanked(page)).toBe('webgl');
+        await context.close();
+        const chunks = urls.filter((u) => u.includes('/chunks/')).map((u) => u.replace(/^.*\/chunks\/|-[\w-]+\.js$/g, ''));
+        expect(chunks.sort()).toEqual(['app', 'attribution', 'dist', 'tfjs']);
+        expect(urls.filter((u) => u.endsWith('.wasm'))).toEqual([]);
+      } finally {
+        shop.page({ attributes: '' });
+      }
+    });
   });
 });
