@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { defineConfig, type Plugin } from 'vite';
+import { join, resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
+import { defineConfig, type Plugin, type Rolldown } from 'vite';
 import { LOADER_BUDGET_BYTES } from './widget/loader/budget.ts';
 
 const WASM_DIR = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
@@ -10,6 +11,127 @@ const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tf
 const LOADER = 'edge-recs.js';
 /** What the loader's lazy credit code (`queued-credit.ts`) shares with the engine; the `core/` modules they import go with them. */
 const LOADER_SHARED = /[\\/](widget[\\/]engine[\\/](attribution|analytics-counters)|core[\\/]events)\.ts$/;
+
+const ROOT = import.meta.dirname;
+/** The loader's entry, the engine chunk's entry, and the model runtime's (tfjs, the backend code). */
+const LOADER_ENTRY = resolve(ROOT, 'widget/index.ts');
+const APP_ENTRY = resolve(ROOT, 'widget/app.ts');
+const RUNTIME_ENTRY = resolve(ROOT, 'widget/runtime/index.ts');
+/** The backend a machine without a GPU starts first, grouped with tfjs so a first visit fetches it with it. */
+const FIRST_BACKEND = /[\\/]@tensorflow[\\/]tfjs-backend-wasm[\\/]/;
+
+/** The modules `root` imports statically, itself included, transitively (dynamic imports are other chunks). */
+function staticClosure(root: string, info: (id: string) => Rolldown.ModuleInfo | null): Set<string> {
+  const seen = new Set<string>();
+  const todo = [root];
+  for (let id = todo.pop(); id !== undefined; id = todo.pop()) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    todo.push(...(info(id)?.importedIds ?? []));
+  }
+  return seen;
+}
+
+/**
+ * Which chunk a module goes into (`codeSplitting.groups`, after the attribution group), so that a first
+ * visit fetches few files in a short chain: loader → `app` → `tfjs` (→ the `.wasm`).
+ * - `app`: everything the engine chunk (`widget/app.ts`) needs statically, in one file rather than a
+ *   dozen small ones shared with the training chunk (which imports them from `app`, always loaded first).
+ *   Never a module of the loader's own static graph, which would make the loader import a chunk.
+ * - `tfjs`: the model runtime (`widget/runtime/index.ts`) with tfjs-core, `core/model` and the WASM
+ *   backend (the one a machine without a GPU starts, and the fallback of every other), with what they
+ *   import of the CPU backend's shared kernels. WebGPU, WebGL and the CPU backend stay lazy chunks of
+ *   their own that import from it, fetched only where they start; so does training.
+ */
+function chunkOf(): Rolldown.CodeSplittingNameFunction {
+  let sets: { loader: Set<string>; app: Set<string>; tfjs: Set<string> } | undefined;
+  return (id, ctx) => {
+    if (!sets) {
+      const info = (m: string): Rolldown.ModuleInfo | null => ctx.getModuleInfo(m);
+      const backends = info(resolve(ROOT, 'widget/runtime/backend.ts'))?.dynamicallyImportedIds ?? [];
+      const wasm = backends.find((m) => FIRST_BACKEND.test(m));
+      if (!wasm) throw new Error('vite.config.ts: widget/runtime/backend.ts no longer imports @tensorflow/tfjs-backend-wasm lazily');
+      const loader = staticClosure(LOADER_ENTRY, info);
+      const app = staticClosure(APP_ENTRY, info);
+      const tfjs = new Set([...staticClosure(RUNTIME_ENTRY, info), ...staticClosure(wasm, info)]);
+      sets = { loader, app, tfjs };
+    }
+    if (sets.loader.has(id)) return null;
+    if (sets.app.has(id)) return 'app';
+    if (sets.tfjs.has(id)) return 'tfjs';
+    return null;
+  };
+}
+
+/**
+ * Copies Rolldown's helpers (`__toESM`, `__commonJS`, `__export`: a few hundred bytes of pure functions,
+ * no state) into each chunk that uses them, instead of the chunk of their own that Rolldown makes when
+ * several chunks need them (`app` and `tfjs` both do): that chunk was one more request, and one more step,
+ * on a first visit's way to the model. The `import` is blanked to spaces (columns, and so source maps,
+ * stay right) and hoisted function declarations of the same names are appended, which build the helpers
+ * once per chunk on first use.
+ */
+function inlineRuntimeHelpers(): Plugin {
+  return {
+    name: 'edge-recs:inline-runtime-helpers',
+    generateBundle(_options, bundle) {
+      const runtime = Object.values(bundle).find((f) => f.type === 'chunk' && f.moduleIds.length === 1 && f.moduleIds[0] === '\0rolldown/runtime.js');
+      if (runtime?.type !== 'chunk') return;
+      const exported = /export\s*\{([^}]*)\};?\s*(\/\/#.*)?$/.exec(runtime.code);
+      if (!exported) throw new Error(`vite.config.ts: cannot read the exports of ${runtime.fileName}`);
+      const pairs = exported[1]!.split(',').map((p) => p.trim().split(/\s+as\s+/)).map(([local, name]) => [local!, name ?? local!] as const);
+      const body = `${runtime.code.slice(0, exported.index)}return{${pairs.map(([local, name]) => `${JSON.stringify(name)}:${local}`).join(',')}}`;
+      const holder = '__edgeRecsHelpers';
+      const file = runtime.fileName.replace(/^.*\//, '');
+      const from = new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*["'\`]\\./${file.replace(/[.$]/g, '\\$&')}["'\`];?`);
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== 'chunk' || chunk === runtime) continue;
+        const m = from.exec(chunk.code);
+        if (!m) continue;
+        const bindings = m[1]!.split(',').map((p) => p.trim().split(/\s+as\s+/)).map(([name, local]) => [name!, local ?? name!] as const);
+        const decls = bindings.map(([name, local]) => `function ${local}(...a){return ${holder}()[${JSON.stringify(name)}](...a)}`).join('');
+        const map = /\n\/\/# sourceMappingURL=.*$/.exec(chunk.code);
+        const end = map ? map.index : chunk.code.length;
+        chunk.code = `${chunk.code.slice(0, m.index)}${' '.repeat(m[0].length)}${chunk.code.slice(m.index + m[0].length, end)}\n${decls}function ${holder}(){return ${holder}.v??=(()=>{${body}})()}${chunk.code.slice(end)}`;
+        chunk.imports = chunk.imports.filter((i) => i !== runtime.fileName);
+      }
+      const users = Object.values(bundle).filter((c) => c.type === 'chunk' && c.code.includes(file));
+      if (users.length) throw new Error(`vite.config.ts: ${users.map((c) => c.fileName).join(', ')} still import ${file}`);
+      delete bundle[runtime.fileName];
+      delete bundle[`${runtime.fileName}.map`];
+    },
+  };
+}
+
+/** The build's files that a server sends compressed: text and WASM, not source maps, and not tiny ones. */
+const COMPRESSIBLE = /\.(js|wasm|json|svg)$/;
+const MIN_COMPRESS_BYTES = 1024;
+
+/**
+ * Writes `X.br` (brotli, quality 11) and `X.gz` (gzip, level 9) beside each compressible file of the build
+ * (`COMPRESSIBLE`, at least `MIN_COMPRESS_BYTES`), for a server that sends them to a browser that accepts
+ * them instead of compressing on every request (docs/deployment.md). Runs after the other plugins wrote
+ * their files (`integrity.json`); a file's `.br` and `.gz` always hold the same bytes it does, decoded.
+ */
+function precompress(): Plugin {
+  return {
+    name: 'edge-recs:precompress',
+    writeBundle: {
+      order: 'post',
+      handler(options) {
+        const dir = options.dir ?? 'dist';
+        for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+          if (!entry.isFile() || !COMPRESSIBLE.test(entry.name)) continue;
+          const path = join(entry.parentPath, entry.name);
+          const bytes = readFileSync(path);
+          if (bytes.byteLength < MIN_COMPRESS_BYTES) continue;
+          writeFileSync(`${path}.br`, brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.byteLength } }));
+          writeFileSync(`${path}.gz`, gzipSync(bytes, { level: 9 }));
+        }
+      },
+    },
+  };
+}
 
 /** Ships tfjs' WASM binaries beside the loader; the widget points `setWasmPaths` at its own folder. */
 function tfjsWasm(): Plugin {
@@ -96,9 +218,14 @@ export default defineConfig(({ mode }) => ({
         entryFileNames: '[name].js',
         chunkFileNames: 'chunks/[name]-[hash].js',
         assetFileNames: 'assets/[name]-[hash][extname]',
-        codeSplitting: { groups: [{ name: 'attribution', test: LOADER_SHARED }] },
+        codeSplitting: {
+          groups: [
+            { name: 'attribution', test: LOADER_SHARED, priority: 2 },
+            { name: chunkOf(), debugName: 'app and tfjs', priority: 1 },
+          ],
+        },
       },
     },
   },
-  plugins: [tfjsWasm(), loaderSize(), loaderIntegrity()],
+  plugins: [tfjsWasm(), inlineRuntimeHelpers(), loaderSize(), loaderIntegrity(), precompress()],
 }));

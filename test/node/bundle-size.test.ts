@@ -7,7 +7,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOADER_BUDGET_BYTES } from '../../widget/loader/budget.ts';
@@ -21,9 +21,11 @@ describe('widget production build', () => {
 
   beforeAll(async () => {
     out = await mkdtemp(join(tmpdir(), 'edge-recs-build-'));
-    await build({ root, configFile: join(root, 'vite.config.ts'), mode: 'production', logLevel: 'silent', build: { outDir: out, sourcemap: false } });
+    // With source maps, as `npm run build` makes them, so the precompressed files' rule can be checked on them.
+    await build({ root, configFile: join(root, 'vite.config.ts'), mode: 'production', logLevel: 'silent', build: { outDir: out } });
     loader = await readFile(join(out, 'edge-recs.js'), 'utf8');
     for (const name of await readdir(join(out, 'chunks'))) {
+      // `.js` only: not the maps, nor the precompressed `.js.br` and `.js.gz`.
       if (name.endsWith('.js')) chunks.set(name, await readFile(join(out, 'chunks', name), 'utf8'));
     }
   }, 120_000);
@@ -82,11 +84,49 @@ describe('widget production build', () => {
     for (const [name, code] of chunks) expect(code, name).not.toMatch(/edge-recs\.js/);
   });
 
-  it('puts tfjs and each backend behind the engine chunk, one lazy import per backend', () => {
+  it('puts tfjs behind the engine chunk in one chunk with the WASM backend, each other backend lazy', () => {
     const app = [...chunks].find(([name]) => name.startsWith('app-'))![1];
     expect(app).not.toMatch(/tfjs-backend|registerBackend/);
-    const runtime = [...chunks].find(([name]) => name.startsWith('runtime-'))![1];
-    // webgpu, webgl, wasm, cpu: four dynamic imports, so a page fetches only the backend it starts.
-    expect([...runtime.matchAll(/import\(/g)].length).toBeGreaterThanOrEqual(4);
+    const tfjs = [...chunks].find(([name]) => name.startsWith('tfjs-'))![1];
+    // The model runtime, tfjs-core and the WASM backend (a machine without a GPU starts it, every other
+    // falls back to it) are one file, so a first visit fetches tfjs in one request (vite.config.ts `chunkOf`).
+    expect(tfjs).toMatch(/tfjs-backend-wasm-simd\.wasm/);
+    expect(tfjs).toMatch(/no tfjs backend could start/);
+    // webgpu, webgl, cpu: three dynamic imports, so a page fetches only the GPU backend it starts.
+    const lazy = [...tfjs.matchAll(/import\(\s*["'`]\.\/([^"'`]+)["'`]\s*\)/g)].map((m) => m[1]!);
+    expect(lazy).toHaveLength(3);
+    const backends = lazy.map((name) => chunks.get(name) ?? '');
+    expect(backends.filter((code) => /webgpu/i.test(code)).length, 'one lazy chunk holds WebGPU').toBeGreaterThanOrEqual(1);
+    expect(backends.some((code) => /WEBGL_lose_context|webgl2/.test(code)), 'one lazy chunk holds WebGL').toBe(true);
+    for (const code of backends) expect(code).not.toMatch(/tfjs-backend-wasm-simd\.wasm/);
+  });
+
+  it('fetches the engine and tfjs without small shared chunks: the engine chunk imports only the attribution rules, tfjs only those two', () => {
+    const imports = (code: string): string[] => [...code.matchAll(/(?:^|[;\n}])\s*import\s*(?:[^"'`()]*?from\s*)?["'`]\.\/([^"'`]+)["'`]/g)].map((m) => m[1]!).sort();
+    const named = (prefix: string): string => [...chunks.keys()].find((name) => name.startsWith(`${prefix}-`))!;
+    expect(imports(chunks.get(named('app'))!)).toEqual([named('attribution')]);
+    expect(imports(chunks.get(named('tfjs'))!)).toEqual([named('app'), named('attribution')].sort());
+    // Rolldown's helpers are copied into the chunks that use them (vite.config.ts `inlineRuntimeHelpers`).
+    expect([...chunks.keys()].filter((name) => /rolldown|runtime/.test(name))).toEqual([]);
+  });
+
+  it('writes a brotli and a gzip copy of the same bytes beside each compressible file of 1 KB or more, and of nothing else', async () => {
+    const files = (await readdir(out, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(out.length + 1));
+    const plain = files.filter((f) => !/\.(br|gz)$/.test(f));
+    const compressed = files.filter((f) => /\.(br|gz)$/.test(f));
+    let checked = 0;
+    for (const file of plain) {
+      const bytes = await readFile(join(out, file));
+      const wanted = /\.(js|wasm|json|svg)$/.test(file) && bytes.byteLength >= 1024;
+      expect(compressed.filter((f) => f === `${file}.br` || f === `${file}.gz`).length, file).toBe(wanted ? 2 : 0);
+      if (!wanted) continue;
+      expect(brotliDecompressSync(await readFile(join(out, `${file}.br`))).equals(bytes), `${file}.br`).toBe(true);
+      expect(gunzipSync(await readFile(join(out, `${file}.gz`))).equals(bytes), `${file}.gz`).toBe(true);
+      checked++;
+    }
+    // Every .br and .gz has its file: none of a map, none left over.
+    for (const file of compressed) expect(plain, file).toContain(file.replace(/\.(br|gz)$/, ''));
+    expect(files.some((f) => f.endsWith('.map')), 'the build has source maps').toBe(true);
+    expect(checked).toBeGreaterThanOrEqual(6);
   });
 });
