@@ -29,7 +29,7 @@ import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/support/chromium.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-/** Lighthouse runs per page, form factor and variant (the median is reported). `CWV_RUNS=1` for a quick look. */
+/** Lighthouse runs per page, form factor and variant (the median is reported). `CWV_RUNS=1` for a quick look, `0` to skip Lighthouse. */
 const RUNS = Number(process.env.CWV_RUNS ?? 3);
 /** Playwright visits per page and variant (the median is reported). */
 const VISITS = Number(process.env.CWV_VISITS ?? 3);
@@ -200,6 +200,19 @@ interface VisitFigures {
 const kindOf = (path: string): string =>
   path.endsWith('.wasm') ? 'wasm' : path.startsWith('/widget/') ? 'js' : /^\/v1\/(models|blobs)\//.test(path) ? 'model' : path.startsWith('/v1/catalog') ? 'catalog' : 'other';
 
+/** Records layout shifts (with the nodes that moved) and long tasks from the page's start, in `window.__cwv`. */
+const OBSERVERS = `(() => {
+  const w = window;
+  w.__cwv = { shifts: [], long: [] };
+  const name = (n) => !(n instanceof Element) ? (n ? n.nodeName : '?') : n.localName + (n.id ? '#' + n.id : '') + (n.classList.length ? '.' + [...n.classList].join('.') : '');
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (!e.hadRecentInput) w.__cwv.shifts.push({ value: e.value, start: e.startTime, sources: (e.sources || []).map((s) => name(s.node)) });
+  }).observe({ type: 'layout-shift', buffered: true });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) w.__cwv.long.push({ start: e.startTime, duration: e.duration });
+  }).observe({ type: 'longtask', buffered: true });
+})();`;
+
 /** One first visit, mobile viewport, 4x CPU slowdown, until the rows are model-ranked and the network is idle. */
 async function visit(browser: Browser, url: string, server: string, block: boolean): Promise<VisitFigures> {
   const context: BrowserContext = await browser.newContext({ viewport: { width: 412, height: 823 }, deviceScaleFactor: 1.75, isMobile: true, hasTouch: true });
@@ -216,22 +229,8 @@ async function visit(browser: Browser, url: string, server: string, block: boole
       if (u.origin === server && (u.pathname.startsWith('/widget/') || u.pathname.startsWith('/v1/'))) requests.set(e.requestId, u.pathname);
     });
     cdp.on('Network.loadingFinished', (e) => void (requests.has(e.requestId) && bytes.set(e.requestId, e.encodedDataLength)));
-    await page.addInitScript(() => {
-      const w = window as unknown as { __cwv: { shifts: Array<{ value: number; start: number; sources: string[] }>; long: Array<{ start: number; duration: number }> } };
-      w.__cwv = { shifts: [], long: [] };
-      const name = (n: Node | null): string => {
-        if (!(n instanceof Element)) return n?.nodeName ?? '?';
-        return `${n.localName}${n.id ? `#${n.id}` : ''}${n.classList.length ? `.${[...n.classList].join('.')}` : ''}`;
-      };
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries() as Array<PerformanceEntry & { value: number; hadRecentInput: boolean; sources?: Array<{ node: Node | null }> }>) {
-          if (!e.hadRecentInput) w.__cwv.shifts.push({ value: e.value, start: e.startTime, sources: (e.sources ?? []).map((s) => name(s.node)) });
-        }
-      }).observe({ type: 'layout-shift', buffered: true });
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) w.__cwv.long.push({ start: e.startTime, duration: e.duration });
-      }).observe({ type: 'longtask', buffered: true });
-    });
+    // A string, not a function: tsx would wrap the function's inner names in a helper the page lacks.
+    await page.addInitScript(OBSERVERS);
     await page.goto(url);
     if (!block) {
       await page
@@ -270,7 +269,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const fixture = await startFixture();
   try {
     const lighthouseFigures: Record<string, Record<string, { with: LighthouseFigures; without: LighthouseFigures }>> = {};
-    for (const [name, page] of Object.entries(fixture.pages)) {
+    for (const [name, page] of RUNS > 0 ? Object.entries(fixture.pages) : []) {
       for (const formFactor of ['mobile', 'desktop'] as const) {
         const withRuns: LighthouseFigures[] = [];
         const withoutRuns: LighthouseFigures[] = [];
