@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
 import { LOADER_BUDGET_BYTES } from './widget/loader/budget.ts';
 
@@ -54,6 +54,39 @@ function loaderIntegrity(): Plugin {
   };
 }
 
+/** What `precompressed` compresses: text and WASM. Source maps stay identity (only DevTools reads them). */
+const COMPRESSIBLE = /\.(js|mjs|json|wasm|css|svg|txt)$/;
+/** Below this a compressed copy saves less than its own framing and a request's headers. */
+const PRECOMPRESS_MIN_BYTES = 1024;
+
+/**
+ * Writes `X.br` (brotli, quality 11) and `X.gz` (gzip, level 9) beside every compressible file of the
+ * build, so the edge server sends the smallest encoding the browser accepts without compressing on each
+ * request (`edge-server/models/widget-files.ts`): the slow, best settings are paid once, here. A copy that
+ * is not smaller than the file is not written.
+ */
+function precompressed(): Plugin {
+  return {
+    name: 'edge-recs:precompressed',
+    writeBundle(options) {
+      const walk = (dir: string): string[] =>
+        readdirSync(dir).flatMap((name) => {
+          const path = join(dir, name);
+          return statSync(path).isDirectory() ? walk(path) : [path];
+        });
+      for (const path of walk(options.dir ?? 'dist')) {
+        if (!COMPRESSIBLE.test(path)) continue;
+        const bytes = readFileSync(path);
+        if (bytes.byteLength < PRECOMPRESS_MIN_BYTES) continue;
+        const br = brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.byteLength } });
+        const gz = gzipSync(bytes, { level: 9 });
+        if (br.byteLength < bytes.byteLength) writeFileSync(`${path}.br`, br);
+        if (gz.byteLength < bytes.byteLength) writeFileSync(`${path}.gz`, gz);
+      }
+    },
+  };
+}
+
 /**
  * The widget build: `dist/edge-recs.js` is the script-tag loader (stable name, short cache); the engine
  * (`widget/app.ts`), tfjs, each backend and the model runtime are lazy chunks with content hashes
@@ -100,5 +133,6 @@ export default defineConfig(({ mode }) => ({
       },
     },
   },
-  plugins: [tfjsWasm(), loaderSize(), loaderIntegrity()],
+  // precompressed() last: it compresses what the others wrote (integrity.json included).
+  plugins: [tfjsWasm(), loaderSize(), loaderIntegrity(), precompressed()],
 }));
