@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readdirSync } from 'node:fs';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { defineConfig, type Plugin, type Rolldown } from 'vite';
 import { LOADER_BUDGET_BYTES } from './widget/loader/budget.ts';
@@ -125,8 +124,11 @@ function precompress(): Plugin {
           const path = join(entry.parentPath, entry.name);
           const bytes = readFileSync(path);
           if (bytes.byteLength < MIN_COMPRESS_BYTES) continue;
-          writeFileSync(`${path}.br`, brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.byteLength } }));
-          writeFileSync(`${path}.gz`, gzipSync(bytes, { level: 9 }));
+          // A copy no smaller than the file is not written: the server then sends the file itself.
+          const br = brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.byteLength } });
+          const gz = gzipSync(bytes, { level: 9 });
+          if (br.byteLength < bytes.byteLength) writeFileSync(`${path}.br`, br);
+          if (gz.byteLength < bytes.byteLength) writeFileSync(`${path}.gz`, gz);
         }
       },
     },
@@ -227,5 +229,6 @@ export default defineConfig(({ mode }) => ({
       },
     },
   },
+  // precompress() writes last (`order: 'post'`): it compresses what the others wrote (integrity.json included).
   plugins: [tfjsWasm(), inlineRuntimeHelpers(), loaderSize(), loaderIntegrity(), precompress()],
 }));

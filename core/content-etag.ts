@@ -12,7 +12,11 @@ async function contentEtag(body: BufferSource): Promise<string> {
   return `"${await sha256Hex(body)}"`;
 }
 
-/** Whether `etag` is exactly the content ETag of `body` (and so names nothing but these bytes). */
+/**
+ * Whether `etag` is exactly the content ETag of `body` (and so names nothing but these bytes), strong or
+ * weak: a compressed answer carries it weak (`W/"…"`, the encoded bytes differ, the content does not), and
+ * `body` is what the browser decoded. Sent back as it came, it revalidates by the weak comparison.
+ */
 export async function isContentEtag(etag: string | null | undefined, body: BufferSource): Promise<boolean> {
-  return typeof etag === 'string' && /^"[0-9a-f]{64}"$/.test(etag) && etag === (await contentEtag(body));
+  return typeof etag === 'string' && /^(?:W\/)?"[0-9a-f]{64}"$/.test(etag) && etag.replace(/^W\//, '') === (await contentEtag(body));
 }

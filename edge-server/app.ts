@@ -14,6 +14,7 @@ import { analyticsSettings, type AnalyticsOptions } from './analytics/settings.t
 import { catalogRoutes, type CatalogOptions } from './catalog/routes.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import { federatedRoutes, type FederatedOptions } from './federated/routes.ts';
+import { compression, type Compressor } from './middleware/compress.ts';
 import { handleError, handleNotFound } from './middleware/errors.ts';
 import { checkPeer, type PeerOf } from './middleware/peer.ts';
 import { securityHeaders, shopCors } from './middleware/security.ts';
@@ -74,6 +75,14 @@ export interface AppOptions extends AdminAccessOptions, ModelAdminOptions, Catal
    * @example peer: nodePeer(trustedProxies(['127.0.0.1']))
    */
   peer?: PeerOf;
+  /**
+   * How answers are compressed (`middleware/compress.ts`): brotli or gzip after the request's
+   * Accept-Encoding, for JSON, JavaScript, WASM and text over 1 KB. The runtime knows what it has:
+   * `nodeCompressor` (node:zlib) on Node, `workerdCompressor` (the runtime's own encoder) on Workers.
+   * Default `webCompressor`: gzip through `CompressionStream`, which every runtime has.
+   * @example compressor: nodeCompressor
+   */
+  compressor?: Compressor;
 }
 
 /**
@@ -89,6 +98,7 @@ export function createApp(options: AppOptions): Hono {
   const { mount } = options;
   if (mount !== undefined && typeof mount !== 'function') optionError('createApp')('mount must be a function (app) => void');
   const peer = checkPeer(options.peer);
+  const compress = compression(options.compressor !== undefined ? { compressor: options.compressor } : {});
   // Every feature is built (and its options checked) before anything is mounted or connected.
   const federated = federatedRoutes({ federated: options.federated, peer });
   const auth = adminAccess(options);
@@ -120,6 +130,8 @@ export function createApp(options: AppOptions): Hono {
     app.use('/v1/*', cors);
     app.use('/widget/*', cors);
   }
+  // Inside security and CORS: it compresses the route's answer before they add their headers.
+  app.use(compress);
   app.get('/healthz', (c) => {
     c.header('Cache-Control', 'no-store');
     return c.json({ ok: true });

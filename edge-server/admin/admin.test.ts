@@ -183,7 +183,7 @@ describe('versions, promote, rollback, canary', () => {
     expect(await served(app, 99)).toBe('v2');
     const manifest = await app.request('/v1/models/default/manifest', { headers: { 'X-Canary-Bucket': '3' } });
     expect(manifest.headers.get('Cache-Control')).toBe('private, max-age=60, must-revalidate');
-    expect(manifest.headers.get('Vary')).toBe('X-Canary-Bucket');
+    expect(manifest.headers.get('Vary')).toBe('X-Canary-Bucket, Accept-Encoding');
     await expectError(await app.request('/v1/models/default/manifest', { headers: { 'X-Canary-Bucket': '100' } }), 400, 'bad_canary_bucket');
 
     // Without a bucket each request is a fresh draw: over many requests both versions are served.

@@ -26,7 +26,8 @@ function publicRoutes(store: CatalogStore): Hono {
     const stored = await store.get();
     if (!stored) throw new ApiError(404, 'no_catalog', 'no catalog is published yet (PUT /v1/admin/catalog)');
     const etag = quoteEtag(stored.sha256);
-    const headers = { ETag: etag, 'Cache-Control': CATALOG_CACHE };
+    // Vary on the 304 too, as on the 200 it stands for (compressed after Accept-Encoding, middleware/compress.ts).
+    const headers = { ETag: etag, 'Cache-Control': CATALOG_CACHE, Vary: 'Accept-Encoding' };
     if (noneMatch(c.req.header('If-None-Match'), etag)) return c.body(null, 304, headers);
     return c.body(stored.json, 200, { ...headers, 'Content-Type': 'application/json; charset=utf-8' });
   });

@@ -46,7 +46,18 @@ const API_ENTRIES = Object.entries(API_SECURITY_HEADERS);
  * were built from, so a later middleware (CORS) can build the same answer with more headers instead of
  * editing a `Headers` instance.
  */
-const secured = new WeakMap<Response, { body: BodyInit | null; status: number; headers: Readonly<Record<string, string>> }>();
+const secured = new WeakMap<Response, SecuredParts>();
+
+/** What a secured answer was built from. `manual`: the body is already content-encoded (`securedResponse`). */
+export interface SecuredParts {
+  body: BodyInit | null;
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  manual: boolean;
+}
+
+/** The parts of an answer `securedResponse` built, so a later middleware can build it again with more headers. */
+export const securedParts = (res: Response): SecuredParts | undefined => secured.get(res);
 
 /**
  * An API answer with the API security headers built in: `headers` (ETag, Cache-Control, ...) over them.
@@ -63,9 +74,12 @@ export function withApiSecurity(headers: Record<string, string>): Readonly<Recor
 }
 
 /** An API answer whose `headers` came from `withApiSecurity` (shared, never modified: runtimes copy them). */
-export function securedResponse(body: BodyInit | null, status: number, headers: Readonly<Record<string, string>>): Response {
-  const res = new Response(body, { status, headers: headers as Record<string, string> });
-  secured.set(res, { body, status, headers });
+export function securedResponse(body: BodyInit | null, status: number, headers: Readonly<Record<string, string>>, manual = false): Response {
+  // `manual`: the body is already encoded after its Content-Encoding; workerd must send it as it is
+  // (its default, 'automatic', would encode it again). Node ignores the option.
+  const init: ResponseInit & { encodeBody?: 'manual' } = manual ? { status, headers: headers as Record<string, string>, encodeBody: 'manual' } : { status, headers: headers as Record<string, string> };
+  const res = new Response(body, init);
+  secured.set(res, { body, status, headers, manual });
   return res;
 }
 
@@ -165,7 +179,7 @@ export function corsHeaders(options: CorsOptions): MiddlewareHandler {
     if (built) {
       // Unset first: assigning over a response makes Hono copy its headers into a new one.
       c.res = undefined;
-      c.res = securedResponse(built.body, built.status, withGrant(built.headers, grant));
+      c.res = securedResponse(built.body, built.status, withGrant(built.headers, grant), built.manual);
       return;
     }
     for (const [name, value] of Object.entries(grant)) {

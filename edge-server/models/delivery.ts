@@ -62,7 +62,8 @@ export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKe
       ETag: etag,
       'X-Model-Version': current.manifest.version,
       [FEDERATED_LEARNING_HEADER]: federated ? 'on' : 'off',
-      ...(canary ? { 'Cache-Control': CANARY_CACHE, Vary: 'X-Canary-Bucket' } : { 'Cache-Control': MANIFEST_CACHE }),
+      // Accept-Encoding: the manifest is compressed after it (middleware/compress.ts), 304s say so too.
+      ...(canary ? { 'Cache-Control': CANARY_CACHE, Vary: 'X-Canary-Bucket, Accept-Encoding' } : { 'Cache-Control': MANIFEST_CACHE, Vary: 'Accept-Encoding' }),
     });
     const key = `manifest:${current.sha256}:${canary}`;
     if (noneMatch(c.req.header('If-None-Match'), etag)) return securedResponse(null, 304, cachedHeaders(`${key}:304`, base));

@@ -1,6 +1,7 @@
 /** `GET /widget/*`: the built widget (loader, lazy chunks, wasm) from whatever source the runtime has. */
 import { Hono } from 'hono';
 import { sha256Hex } from '../../core/artifact/bytes.ts';
+import { ENCODINGS, addVary, encodedResponse, isCompressible, negotiateEncoding, type Encoding } from '../middleware/compress.ts';
 import { ApiError } from '../middleware/errors.ts';
 import { IMMUTABLE, asBytes, noneMatch, quoteEtag } from '../middleware/http.ts';
 
@@ -18,7 +19,17 @@ export interface WidgetFile {
  */
 export interface WidgetFiles {
   get(path: string): Promise<WidgetFile | null>;
+  /**
+   * The file compressed at build time (`npm run build` writes `X.br` and `X.gz` beside each compressible
+   * file): `body` holds the encoded bytes, `contentType` the file's own type. `null` where the build made
+   * no such copy, and then the file is compressed as it is served (`middleware/compress.ts`). Optional:
+   * without it every file is compressed as it is served.
+   */
+  encoded?(path: string, encoding: Encoding): Promise<WidgetFile | null>;
 }
+
+/** The name of a file's precompressed copy, as the build writes it. */
+export const encodedName = (path: string, encoding: Encoding): string => `${path}.${encoding === 'br' ? 'br' : 'gz'}`;
 
 /** The script tag merchants paste; its URL never changes, so caches must check back for new builds. */
 export const LOADER = 'edge-recs.js';
@@ -57,14 +68,22 @@ export function widgetRoutes(files: WidgetFiles): Hono {
   const routes = new Hono();
   routes.get('/*', async (c) => {
     const path = widgetPath(c.req.url);
-    const file = await files.get(path);
-    if (!file) throw new ApiError(404, 'not_found', `no widget file named ${JSON.stringify(path)}`);
     const name = path.slice(path.lastIndexOf('/') + 1);
+    const cacheControl = name !== LOADER && HASHED.test(name) ? IMMUTABLE : LOADER_CACHE;
+    // The build's compressed copy where the client takes its coding (not for HEAD, which answers as identity).
+    const encoding = c.req.method === 'GET' && files.encoded ? negotiateEncoding(c.req.header('Accept-Encoding'), ENCODINGS) : 'identity';
+    const encoded = encoding === 'identity' ? null : await files.encoded!(path, encoding);
+    const file = encoded ?? (await files.get(path));
+    if (!file) throw new ApiError(404, 'not_found', `no widget file named ${JSON.stringify(path)}`);
     const body = asBytes(file.body);
     // The loader's stable URL needs revalidation; an ETag makes that a 304 when the build is unchanged.
+    // The hash of the bytes sent, so each coding has its own strong ETag and a 304 never confirms a copy
+    // in another coding.
     const etag = quoteEtag(await sha256Hex(body));
-    const headers = { ETag: etag, 'Cache-Control': name !== LOADER && HASHED.test(name) ? IMMUTABLE : LOADER_CACHE };
+    const headers: Record<string, string> = { ETag: etag, 'Cache-Control': cacheControl };
+    if (isCompressible(file.contentType)) headers.Vary = addVary(undefined, 'Accept-Encoding');
     if (noneMatch(c.req.header('If-None-Match'), etag)) return c.body(null, 304, headers);
+    if (encoded) return encodedResponse(body, body, 200, { ...headers, 'Content-Type': file.contentType, 'Content-Encoding': encoding });
     return c.body(body, 200, { ...headers, 'Content-Type': file.contentType });
   });
   return routes;

@@ -32,6 +32,7 @@ import { serveNode } from './serve.ts';
 import { nodeTokenHash } from './token-hash.ts';
 import { openDiskStorage } from './storage.ts';
 import { widgetDir } from './widget-dir.ts';
+import { nodeCompressor } from './compressor.ts';
 
 /**
  * What a program that embeds the server adds to it, composed from the outside (`demo/main.ts`, the demo
@@ -123,6 +124,7 @@ async function main(values: ServerArgs, extension: NodeServerExtension | undefin
     // Off the event loop: a large feed must not pause every other request while it is parsed.
     parseCatalog: workerCatalogParser(),
     peer: nodePeer(trustedProxies(values['trust-proxy'])),
+    compressor: nodeCompressor,
     adminSessions,
     ...(federation ? { federated: { federation, hashToken: nodeTokenHash, admission } } : {}),
   });

@@ -1,4 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { get } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,8 @@ import { API_SECURITY_HEADERS } from '../../middleware/security.ts';
 import { freePort } from '../../../test/support/free-port.ts';
 import { expectError, memoryWidget } from '../../../test/support/edge-server/fixtures.ts';
 import { nginxFrontConfig } from './nginx-front.ts';
+import { nodeCompressor } from './compressor.ts';
+import { catalogJson, createMemoryCatalog } from '../../catalog/store.ts';
 import { serveNode, type NodeServer } from './serve.ts';
 import { openDiskStorage } from './storage.ts';
 
@@ -54,6 +58,22 @@ function contract(res: Response): Record<string, string> {
   return out;
 }
 
+const CHUNK = 'export function rank(xs) { return xs.map((x, i) => ({ x, score: i * 0.5 })); }\n'.repeat(60);
+const CATALOG = { updatedAt: '2026-03-01T00:00:00.000Z', products: Array.from({ length: 50 }, (_, i) => ({ id: `sku-${i}`, title: `Cream ${i}` })) };
+
+/** A GET over a plain socket: the bytes as sent (fetch would decode them). */
+function raw(url: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
+}
+
+const decode = (body: Buffer, coding: unknown): Buffer => (coding === 'br' ? brotliDecompressSync(body) : coding === 'gzip' ? gunzipSync(body) : body);
+
 describe('nginx in front of the Node server (nginxFrontConfig)', () => {
   let dir: string;
   let node: NodeServer;
@@ -68,7 +88,10 @@ describe('nginx in front of the Node server (nginxFrontConfig)', () => {
     const storage = await openDiskStorage(store);
     bytes = new Uint8Array(randomBytes(10_000));
     sha = await storage.blobs.put(bytes);
-    const app = createApp({ storage, trustedKeys: [], widget: memoryWidget({ 'edge-recs.js': 'export {};' }), allowedOrigins: [SHOP] });
+    const catalog = createMemoryCatalog();
+    await catalog.put(catalogJson(CATALOG));
+    const widget = memoryWidget({ 'edge-recs.js': 'export {};', 'chunks/rank-Ab12Cd34.js': CHUNK });
+    const app = createApp({ storage, trustedKeys: [], widget, catalog, allowedOrigins: [SHOP], compressor: nodeCompressor });
     node = await serveNode({ port: 0, hostname: '127.0.0.1', app });
     const port = await freePort();
     await mkdir(join(dir, 'nginx'));
@@ -114,6 +137,26 @@ describe('nginx in front of the Node server (nginxFrontConfig)', () => {
     expect(contract(fronted)).toEqual(contract(direct));
     expect(new Uint8Array(await fronted.arrayBuffer())).toEqual(new Uint8Array(await direct.arrayBuffer()));
   });
+
+  it.each([['a widget chunk', '/widget/chunks/rank-Ab12Cd34.js'], ['the catalog', '/v1/catalog']])(
+    'passes %s through compressed as Node sent it (br without nginx\'s brotli module), decoding to the same body',
+    async (_, path) => {
+      const plain = await raw(node.url + path, {});
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      for (const [accept, coding] of [['gzip, deflate, br', 'br'], ['gzip', 'gzip'], ['identity', undefined]] as const) {
+        const [direct, fronted] = await Promise.all([raw(node.url + path, { 'Accept-Encoding': accept }), raw(front + path, { 'Accept-Encoding': accept })]);
+        expect(fronted.status, accept).toBe(200);
+        expect(fronted.headers['content-encoding'], accept).toBe(coding);
+        expect(fronted.headers.vary, accept).toContain('Accept-Encoding');
+        expect(fronted.headers.etag, accept).toBe(direct.headers.etag);
+        expect(fronted.body, accept).toEqual(direct.body);
+        expect(decode(fronted.body, coding), accept).toEqual(plain.body);
+        const again = await raw(front + path, { 'Accept-Encoding': accept, 'If-None-Match': fronted.headers.etag as string });
+        expect(again.status, accept).toBe(304);
+        expect(again.headers.etag, accept).toBe(fronted.headers.etag);
+      }
+    },
+  );
 
   it('grants CORS and sets the security headers on blobs it serves itself', async () => {
     const res = await fetch(`${front}/v1/blobs/${sha}`, { headers: { Origin: SHOP, Range: 'bytes=0-9' } });

@@ -17,6 +17,13 @@
  *   everything else              proxied to Node over kept-alive connections
  *   Node down                    503 JSON `{ "error": { "code": "unavailable", ... } }`, Retry-After
  *   body over the limit          413 JSON, as Node answers it
+ *   compression                  Node's own (brotli or gzip after the client's Accept-Encoding, which
+ *                                nginx passes on), passed through unchanged: nginx's gzip filter leaves
+ *                                an answer with a Content-Encoding alone, so br reaches the client
+ *                                without nginx's brotli module. nginx gzips (level 6) only a compressible
+ *                                answer over 1 KB that Node left plain to a client that takes gzip
+ *                                (a Node server without a compressor). Blobs stay as stored (not
+ *                                compressible: see docs/deployment.md).
  *
  * `edge-server/adapters/node/nginx-front.test.ts` runs a real nginx with this configuration in front of
  * the real server and checks the answers are the same; `npm run bench -- server` measures it.
@@ -56,6 +63,9 @@ const exactly = (value: string): string => quote(`~^${value.replace(/[.*+?^${}()
 
 /** A JSON error body as nginx's `return` sends it (the same shape as `ApiError`'s). */
 const jsonError = (code: string, message: string): string => quote(JSON.stringify({ error: { code, message } }));
+
+/** What nginx's gzip takes, as `isCompressible` (middleware/compress.ts); text/html is always on. */
+const COMPRESSIBLE_TYPES = ['application/json', 'text/javascript', 'application/javascript', 'application/wasm', 'image/svg+xml', 'text/plain', 'text/css', 'application/manifest+json'];
 
 const fail: Fail = optionError('nginxFrontConfig');
 
@@ -124,6 +134,11 @@ server {
   listen ${listen};
   server_tokens off;
   client_max_body_size ${maxBodyBytes};
+  gzip on;
+  gzip_proxied any;
+  gzip_comp_level 6;
+  gzip_min_length 1024;
+  gzip_types ${COMPRESSIBLE_TYPES.join(' ')};
   # Whatever nginx refuses itself is answered in the API's error shape.
   error_page 413 = @edge_recs_too_large;
   error_page 502 503 504 = @edge_recs_unavailable;

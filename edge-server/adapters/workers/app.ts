@@ -10,6 +10,7 @@ import { workersRegistry, workersStorage } from './registry-client.ts';
 import { cloudflarePeer } from './peer.ts';
 import { durableAdminSessions } from './admin-sessions.ts';
 import { assetsWidget } from './widget-assets.ts';
+import { workerdCompressor } from './compressor.ts';
 
 /**
  * Builds the app: blobs in R2, records through the models' Durable Objects, the widget from static
@@ -41,6 +42,8 @@ export function buildWorkerApp(env: WorkerEnv): Hono {
       // Publishes and record changes run in each model's Durable Object, the single writer of its record.
       registry: workersRegistry(env.MODELS),
       peer: cloudflarePeer,
+      // The runtime encodes (br or gzip) as it sends; Cloudflare's edge re-encodes for clients that take neither.
+      compressor: workerdCompressor,
       // Sessions and wrong-token counts in one Durable Object, so a logout holds on every isolate.
       adminSessions: durableAdminSessions(env.SESSIONS),
       // Rounds run in each model's Durable Object; the Worker forwards uploads and delta requests there.
