@@ -229,6 +229,10 @@ export default defineConfig(({ mode }) => ({
       },
     },
   },
+  // Workers as ES modules (they start as module workers, `widget/workers/start.ts`), so the heavy-work
+  // worker's tfjs backends stay lazy chunks of their own instead of one file holding all four; minified
+  // like the rest (the worker build does not inherit `build.rollupOptions`).
+  worker: { format: 'es', rollupOptions: { output: { minify: mode === 'production', comments: mode !== 'production' } } },
   // precompress() writes last (`order: 'post'`): it compresses what the others wrote (integrity.json included).
   plugins: [tfjsWasm(), inlineRuntimeHelpers(), loaderSize(), loaderIntegrity(), precompress()],
 }));

@@ -10,7 +10,7 @@
 import { parseMetricsBatch, type MetricsBatch } from '../../core/analytics.ts';
 import { deepEqual, equal, ok } from '../../test/support/browser/assert.ts';
 import { afterEach, beforeEach, describe, it } from '../../test/support/browser/mocha.ts';
-import { addRow, deleteDb, openShop, realClick, RECORD_METRICS, recordedMetrics, until, type ShopFrame, type ShopOptions } from '../../test/support/browser/shop-frame.ts';
+import { addRow, deleteDb, NO_WORKERS, openShop, realClick, RECORD_METRICS, recordedMetrics, until, type ShopFrame, type ShopOptions } from '../../test/support/browser/shop-frame.ts';
 import { ADMIN_TOKEN, TEST_CATALOG } from '../../test/support/browser/shop-fixture.ts';
 import { JACKET, VARIANT_SERVER } from '../../test/support/browser/variant-fixture.ts';
 import { ATTRIBUTION_KEY } from './attribution.ts';
@@ -116,7 +116,7 @@ describe('card-click attribution, production build', () => {
 
     // The thank-you page: the purchase (size L, no currency, and an unclicked hat) is reported while the
     // catalog, which maps sizes to groups and knows the currency, is still on its way; then the shopper leaves.
-    const thanks = await openShop({ build: 'prod', attrs: { 'data-server': VARIANT_SERVER }, before: RECORD_METRICS + HOLD_CATALOG });
+    const thanks = await openShop({ build: 'prod', attrs: { 'data-server': VARIANT_SERVER }, before: NO_WORKERS + RECORD_METRICS + HOLD_CATALOG });
     frames.push(thanks);
     const win = thanks.win as unknown as { __catalogAsked: boolean; __releaseCatalog: () => void };
     await until(() => win.__catalogAsked, 'the engine asked for the catalog');

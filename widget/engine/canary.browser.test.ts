@@ -7,7 +7,7 @@
 import { deepEqual, equal, ok } from '../../test/support/browser/assert.ts';
 import { afterEach, beforeEach, describe, it } from '../../test/support/browser/mocha.ts';
 import { ADMIN_TOKEN } from '../../test/support/browser/shop-fixture.ts';
-import { deleteDb, openShop, until, type ShopFrame, type ShopOptions } from '../../test/support/browser/shop-frame.ts';
+import { deleteDb, NO_WORKERS, openShop, until, type ShopFrame, type ShopOptions } from '../../test/support/browser/shop-frame.ts';
 
 const KEY = 'edge-recs:canary-bucket';
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
@@ -30,7 +30,7 @@ const RECORD_BUCKETS = `<script>
 describe('canary bucket, production build', () => {
   const frames: ShopFrame[] = [];
   const open = async (options: Omit<ShopOptions, 'build'> = {}): Promise<ShopFrame> => {
-    const s = await openShop({ build: 'prod', ...options, before: RECORD_BUCKETS + (options.before ?? '') });
+    const s = await openShop({ build: 'prod', ...options, before: NO_WORKERS + RECORD_BUCKETS + (options.before ?? '') });
     frames.push(s);
     await s.api.ready();
     await until(() => s.api.state.status !== 'loading', 'the model never finished loading');

@@ -47,13 +47,18 @@ function hangFetches(): { pending: Pending[]; restore(): void } {
 
 describe('Engine.dispose (real Chromium)', () => {
   const engines: Engine[] = [];
+  const PageWorker = window.Worker;
 
   beforeEach(async () => {
     await deleteDB(DB_NAME);
+    // As in a browser without workers: the heavy work runs on this page, where `hangFetches` and
+    // `tf.memory()` see it. In its worker, `heavy-work.browser.test.ts` checks that dispose ends it.
+    (window as { Worker?: typeof Worker }).Worker = undefined;
   });
 
   afterEach(async () => {
     for (const engine of engines.splice(0)) await engine.dispose();
+    window.Worker = PageWorker;
   });
 
   it('aborts the catalog, aggregates, keys and manifest fetches still pending, and reports no failure for them', async () => {

@@ -42,6 +42,12 @@ export interface EngineState {
   /** `indexeddb`, or `memory` (no consent yet, private mode, storage failed). */
   storage?: 'indexeddb' | 'memory';
   paused?: boolean;
+  /**
+   * Where catalog parsing, model verification and decoding, and inference run: `worker`, a dedicated Web
+   * Worker; `main`, the page's thread in short tasks (no worker could start, e.g. a CSP without `blob:` in
+   * `worker-src`). Absent until known.
+   */
+  thread?: 'worker' | 'main';
   error?: string;
 }
 
@@ -137,6 +143,7 @@ export class Engine extends EventTarget {
       else this.changedWhileHidden = true;
     });
     const restored = (this.restored = this.log.serial((store) => this.restore(store)));
+    void this.shop.place.then((thread) => (this.state = { ...this.state, thread }));
     this.catalogReady = this.loadCatalog();
     this.popularReady = this.shop.loadPopular();
     // The model loads beside the catalog, not after it; the fallback chain shows until it is ready.

@@ -40,6 +40,8 @@ export interface CatalogSource {
   /** Keys the merchant pinned (`data-public-key`). Default: none, the server's `/v1/keys`. */
   trusted?: readonly TrustedKey[];
   signal?: AbortSignal;
+  /** Awaited between reading, parsing and checking the catalog (`yieldToPage` on the page's thread); none: no pause. */
+  pause?: () => Promise<void>;
 }
 
 /** `body` as a catalog, or undefined where `parseCatalog` (or JSON) rejects it. */
@@ -81,6 +83,7 @@ async function load(
   const { server, cache, signal } = source;
   const url = `${server}/v1/catalog`;
   const stored = useStored ? await cache?.catalog(url) : undefined;
+  if (stored) await source.pause?.();
   // A stored copy the parser rejects (another script, a disk error, an older parser's leniency) is never
   // used, and no ETag is sent for it: a 304 would point at it.
   const fallback = stored && parsed(stored.body);
@@ -112,6 +115,7 @@ async function load(
     return { catalog: fallback, load: status === 304 ? 'revalidated' : 'offline' };
   }
   if (bytes === undefined) throw new ContractError('fetch_failed', `GET ${url}: HTTP ${status}`);
+  await source.pause?.();
   const body = new TextDecoder().decode(bytes);
   let raw: unknown;
   try {
@@ -119,7 +123,9 @@ async function load(
   } catch {
     throw new ContractError('bad_catalog', `GET ${url}: not JSON`);
   }
+  await source.pause?.();
   const catalog = parseCatalog(raw);
+  await source.pause?.();
   await check(catalog);
   // Kept only once it passed every check. Written in the background; storage errors are the cache's own
   // business. The ETag is kept only where it is the content ETag of these bytes ('' otherwise: never sent).

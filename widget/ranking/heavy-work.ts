@@ -1,9 +1,11 @@
 /**
  * The widget's heavy work behind one narrow interface: fetching, verifying and parsing the catalog;
  * fetching, verifying and decoding the model; starting tfjs on a backend; inference. What crosses it is
- * plain data, an `AbortSignal` and two notifications, so it can move into a Web Worker without the engine
- * changing (the worker would open its own IndexedDB cache); today `mainThreadWork` runs it on the page's
- * thread. The catalog and model chunks it needs load lazily, as before.
+ * plain data, an `AbortSignal` and two notifications, so it runs in a Web Worker without the engine
+ * changing: `workerWork` (`worker-work.ts`) runs `mainThreadWork` inside a dedicated worker
+ * (`heavy-worker.ts`), which opens its own IndexedDB cache, and falls back to `mainThreadWork` on the
+ * page's thread, yielding to the page between steps, where no worker can start. The catalog and model
+ * chunks it needs load lazily, as before.
  */
 import type { Catalog } from '../../core/catalog.ts';
 import type { NextSteps } from '../../core/artifact/next-steps.ts';
@@ -20,6 +22,8 @@ export interface ModelFacts {
   nextSteps: NextSteps | undefined;
   /** The manifest's answer said the server takes federated updates. */
   federatedLearning: boolean;
+  /** How many of the newest known items a ranking reads (the model's `maxLen`): what `Runtime.basis` keeps. */
+  maxLen: number;
 }
 
 /** How the model runs once its bytes are verified (`startRuntime`). */
@@ -36,7 +40,12 @@ export interface ModelStart {
   signal?: AbortSignal;
 }
 
+/** Where the heavy work runs: in its worker, or on the page's thread (no worker could start). */
+export type WorkPlace = 'worker' | 'main';
+
 export interface HeavyWork {
+  /** Where the work runs, once that is known (the worker answered, or failed to start). */
+  readonly place: Promise<WorkPlace>;
   /** Starts loading the code the model runs on (tfjs, a backend): the longest part of the way, so asked for first. */
   preload(): void;
   /** `GET /v1/catalog`, revalidated against the copy on the device, parsed and (where required) verified. */
@@ -49,8 +58,24 @@ export interface HeavyWork {
   dispose(): void;
 }
 
-/** The heavy work on the page's own thread. */
-export function mainThreadWork(): HeavyWork {
+/**
+ * Gives the page's thread back for a moment (`scheduler.yield()` where the browser has it, which resumes
+ * ahead of other tasks, else a `setTimeout(0)`): between the steps of heavy work done on the page, so input
+ * and rendering run in between and no step adds to another's long task.
+ */
+export function yieldToPage(): Promise<void> {
+  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (typeof scheduler?.yield === 'function') return scheduler.yield();
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * The heavy work on the current thread: the page's (the fallback of `workerWork`), or the worker's
+ * (`heavy-worker.ts`). With `yielding` it yields to the page (`yieldToPage`) between parsing, verifying,
+ * decoding, backend start and warm-up, so each runs as a task of its own.
+ */
+export function mainThreadWork(options: { yielding?: boolean } = {}): HeavyWork {
+  const pause = options.yielding ? yieldToPage : undefined;
   let runtimeChunk: Promise<typeof import('../runtime/index.ts')> | undefined;
   let artifact: Promise<FetchedModel> | undefined;
   let source: ModelSource | undefined;
@@ -62,14 +87,15 @@ export function mainThreadWork(): HeavyWork {
     runtimeChunk.catch(() => undefined);
   };
   return {
+    place: Promise.resolve('main'),
     preload,
-    loadCatalog: (catalogSource) => fetchCatalog(catalogSource),
+    loadCatalog: (catalogSource) => fetchCatalog({ ...catalogSource, pause }),
     loadModel(modelSource) {
       // The model's bytes are fetched (or read from the cache) and verified while tfjs loads and starts.
       preload();
-      source = modelSource;
-      artifact = fetchModel(modelSource);
-      return artifact.then((a) => ({ itemIds: a.itemIds, nextSteps: a.nextSteps, federatedLearning: a.federatedLearning }));
+      source = { ...modelSource, pause };
+      artifact = fetchModel(source);
+      return artifact.then((a) => ({ itemIds: a.itemIds, nextSteps: a.nextSteps, federatedLearning: a.federatedLearning, maxLen: a.manifest.config.maxLen }));
     },
     async startModel(options) {
       // After `loadModel`, which set all three.

@@ -8,12 +8,13 @@ import type { NextSteps } from '../../core/artifact/next-steps.ts';
 import type { Product } from '../../core/catalog.ts';
 import { cardCatalog, type CardCatalog, type CatalogLoad, type CatalogSource } from './catalog.ts';
 import type { WidgetConfig } from '../loader/config.ts';
-import { mainThreadWork, type HeavyWork, type ModelFacts, type ModelStart } from './heavy-work.ts';
+import type { HeavyWork, ModelFacts, ModelStart, WorkPlace } from './heavy-work.ts';
 import { modelItems, type ModelItems } from './model-items.ts';
 import { choseNext, type ChoseNext } from './next-steps.ts';
 import { fetchPopular, popularEvidence, type PopularEvidence } from './popular.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { ModelSource } from '../runtime/model.ts';
+import { workerWork } from './worker-work.ts';
 
 /** The catalog before it has loaded (or where it failed): no products, every id its own group. */
 const NO_CATALOG: CardCatalog = { products: new Map(), cards: new Map(), outOfStock: new Set(), key: (id) => id, title: () => undefined };
@@ -34,7 +35,8 @@ export class ShopData {
   private nextSteps: NextSteps | undefined;
   /** `nextSteps` by variant group (`next-steps.ts`); built on first use after the catalog or the model loads. */
   private nextByGroup: ChoseNext | undefined;
-  private readonly work: HeavyWork = mainThreadWork();
+  /** In a worker where one starts, else on the page (`worker-work.ts`). */
+  private readonly work: HeavyWork = workerWork();
 
   /** `signal` cancels every load (`Engine.dispose`). */
   constructor(
@@ -82,6 +84,11 @@ export class ShopData {
     } catch (e) {
       if (__EDGE_RECS_DEV__ && !this.signal.aborted) this.warn(`no trending or bestseller lists from ${server}/v1/popular (${String(e)}); using the catalog order`);
     }
+  }
+
+  /** Where the heavy work runs, once known. */
+  get place(): Promise<WorkPlace> {
+    return this.work.place;
   }
 
   /** Starts loading the code the model runs on, before the model's source is known. */

@@ -17,7 +17,9 @@ const ANYWHERE: readonly BackendName[] = ['wasm', 'cpu'];
  */
 function webglOnHardware(): boolean {
   try {
-    const gl = document.createElement('canvas').getContext('webgl2');
+    // In the heavy-work worker there is no document: an OffscreenCanvas, where tfjs' WebGL backend draws too.
+    const canvas = typeof document === 'undefined' ? new OffscreenCanvas(1, 1) : document.createElement('canvas');
+    const gl = canvas.getContext('webgl2') as WebGL2RenderingContext | null;
     if (!gl) return false;
     let renderer = String(gl.getParameter(gl.RENDERER));
     if (/^webkit webgl$/i.test(renderer)) {

@@ -76,6 +76,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let backend = started;
   remaining.splice(0, remaining.indexOf(backend) + 1);
   const artifact: FetchedModel = await fetching;
+  await options.pause?.();
   // Cancelled while the backend started: the weights are never decoded into tensors.
   options.signal?.throwIfAborted();
   const { config } = artifact.manifest;
@@ -147,6 +148,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
   // Warm up (shader compilation, WASM page-in) now rather than on the shopper's first event.
   try {
+    await options.pause?.();
     await runtime.recommend([], 1, new Set());
     // Cancelled while it warmed up: nobody will ever dispose of it but here.
     options.signal?.throwIfAborted();

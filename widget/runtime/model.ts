@@ -23,6 +23,12 @@ export interface ModelSource {
    */
   canaryBucket?: number;
   signal?: AbortSignal;
+  /**
+   * Awaited between the steps of a load and a start (parsing the manifest, checking each file, decoding,
+   * starting the backend, building the model, warming it up): `yieldToPage` on the page's thread, so no
+   * step adds to another's long task; none (a worker): no pause.
+   */
+  pause?: () => Promise<void>;
 }
 
 /** Where a model load got its bytes: for the bench, tests and `edgeRecs.state`. */
@@ -168,6 +174,7 @@ async function load(source: ModelSource, useCache: boolean): Promise<FetchedMode
   } else {
     body = await res!.text();
   }
+  await source.pause?.();
   let manifest: unknown;
   try {
     manifest = JSON.parse(body);
@@ -181,15 +188,18 @@ async function load(source: ModelSource, useCache: boolean): Promise<FetchedMode
     const hit = useCache ? await (early.get(file.sha256) ?? cache?.blob(file.sha256)) : undefined;
     if (hit && hit.byteLength === file.bytes) {
       stats.filesFromCache++;
+      await source.pause?.();
       return hit;
     }
     const bytes = new Uint8Array(await (await fetchOk(`${server}/v1/blobs/${file.sha256}`, signal, useCache ? 'force-cache' : 'reload')).arrayBuffer());
     stats.filesFetched++;
     stats.bytesFetched += bytes.byteLength;
     fetched.set(file.sha256, bytes);
+    await source.pause?.();
     return bytes;
   };
   const artifact = await loadArtifact(manifest, fetchFile, { trusted });
+  await source.pause?.();
   if (cache) {
     // Only verified bytes are cached. Written in the background: the model runs without waiting for the
     // commits, and storage errors are the cache's own business (see ModelCache). Old versions' files go

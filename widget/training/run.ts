@@ -6,6 +6,7 @@
 import type { JobResult, TrainingJob } from './protocol.ts';
 // The built worker's URL (a content-hashed asset beside the chunks), resolved against this chunk's URL.
 import workerUrl from './worker.ts?worker&url';
+import { startWorker } from '../workers/start.ts';
 
 /** `worker`: a module Web Worker (default where available); `main`: idle-time chunks on the page's thread. */
 export type Place = 'worker' | 'main';
@@ -18,49 +19,11 @@ export function idle(timeout = 2000): Promise<void> {
   });
 }
 
-/**
- * The bootstrap of a cross-origin worker: imports the worker module by its absolute URL, holding the
- * messages that arrive before it has loaded (the worker's own listener is only added by the import), and
- * turns a failed import into an uncaught error, which the page sees as the worker's `error` event (a
- * rejected promise in a worker would not reach it).
- */
-function bootstrapSource(moduleUrl: string): string {
-  return `const held = [];
-const hold = (e) => { e.stopImmediatePropagation(); held.push(e.data); };
-addEventListener('message', hold);
-import(${JSON.stringify(moduleUrl)}).then(() => {
-  removeEventListener('message', hold);
-  for (const data of held) dispatchEvent(new MessageEvent('message', { data }));
-}, (e) => setTimeout(() => { throw new Error('training worker module did not load: ' + e); }));
-`;
-}
-
-/**
- * Starts the training worker. A dedicated worker's script must be same-origin with the page, and in the
- * deployment of docs/deployment.md the widget comes from the edge server's origin: then the worker is a module from a
- * `blob:` URL (the page's origin) that imports the worker chunk, a CORS module request that the edge server
- * answers for its configured origins. Throws where the browser refuses synchronously; a refusal found while
- * loading (a CSP without `blob:` in `worker-src`, the import blocked or not allowed by CORS) arrives as the
- * worker's `error` event. Either way the caller trains on the main thread. `dispose` frees the blob URL.
- */
-export function startWorker(url: string = workerUrl, pageOrigin: string | undefined = globalThis.location?.origin): { worker: Worker; dispose(): void } {
-  const absolute = new URL(url, import.meta.url);
-  const options: WorkerOptions = { type: 'module', name: 'edge-recs-training' };
-  if (pageOrigin === undefined || absolute.origin === pageOrigin) return { worker: new Worker(absolute, options), dispose: () => undefined };
-  const blobUrl = URL.createObjectURL(new Blob([bootstrapSource(absolute.href)], { type: 'text/javascript' }));
-  try {
-    return { worker: new Worker(blobUrl, options), dispose: () => URL.revokeObjectURL(blobUrl) };
-  } catch (e) {
-    URL.revokeObjectURL(blobUrl);
-    throw e;
-  }
-}
-
 function inWorker(job: TrainingJob, signal?: AbortSignal): Promise<JobResult> {
   return new Promise((resolve, reject) => {
     let started: ReturnType<typeof startWorker>;
     try {
-      started = startWorker();
+      started = startWorker(workerUrl, 'edge-recs-training');
     } catch (e) {
       reject(e);
       return;
@@ -108,7 +71,7 @@ async function onMainThread(job: TrainingJob): Promise<JobResult> {
  * job's result and where it ran; rejects only when aborted.
  */
 export async function runTraining(job: TrainingJob, place: Place, signal?: AbortSignal): Promise<JobResult & { place: Place }> {
-  if (place === 'worker' && typeof Worker === 'function') {
+  if (place === 'worker') {
     try {
       return { ...(await inWorker(job, signal)), place: 'worker' };
     } catch (e) {

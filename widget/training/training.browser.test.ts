@@ -16,7 +16,7 @@ import { DB_NAME } from '../storage/store.ts';
 import { refreshModel } from './delta.ts';
 import { admissionToken } from './admission.ts';
 import { FederatedTrainer, type TrainingHost, type TrainingOutcome } from './index.ts';
-import { startWorker } from './run.ts';
+import { startWorker } from '../workers/start.ts';
 import { uploadUpdate } from './upload.ts';
 
 const SERVER = `${location.origin}/fed`;
@@ -150,7 +150,7 @@ describe('on-device training (real worker, real edge server)', () => {
   it('starts through a blob: bootstrap when the worker script is of another origin than the page, and the job posted at once still runs', async () => {
     // The page's origin as seen by startWorker is not the script's, as in the README deployment (the
     // import itself stays same-origin here; cross-origin with CORS: test/reliability/widget.chromium.test.ts).
-    const { worker, dispose } = startWorker('/widget/training/worker.ts', 'https://shop.example');
+    const { worker, dispose } = startWorker('/widget/training/worker.ts', 'edge-recs-training', 'https://shop.example');
     try {
       const answer = await new Promise<unknown>((resolve, reject) => {
         worker.addEventListener('message', (e) => resolve(e.data));
@@ -166,7 +166,7 @@ describe('on-device training (real worker, real edge server)', () => {
   });
 
   it('reports a worker module that cannot be imported as the worker\'s error event (the caller then trains on the main thread)', async () => {
-    const { worker, dispose } = startWorker('http://127.0.0.1:9/widget/assets/worker.js', 'https://shop.example');
+    const { worker, dispose } = startWorker('http://127.0.0.1:9/widget/assets/worker.js', 'edge-recs-training', 'https://shop.example');
     try {
       const failed = await new Promise<boolean>((resolve) => {
         worker.addEventListener('message', () => resolve(false));

@@ -186,6 +186,13 @@ export function nextRender(el: Element, timeoutMs = 15_000): Promise<string[]> {
 export const brief = (events: readonly ShopEvent[]): string[] => events.map((e) => `${e.name}:${e.items.map((i) => i.item_id).join('+')}`);
 
 /**
+ * Markup for `before`: a Content-Security-Policy that allows no worker, so the widget's heavy work
+ * (catalog, model, inference) runs on the page, where a `before` script that wraps `fetch` sees its
+ * requests (from its worker they would not pass through the page's `fetch`).
+ */
+export const NO_WORKERS = `<meta http-equiv="Content-Security-Policy" content="worker-src 'none'">`;
+
+/**
  * Markup for `before` that records the bodies the page POSTs to `/v1/metrics` (they still reach the
  * server) in `window.__metrics`; `recordedMetrics` reads them.
  */
