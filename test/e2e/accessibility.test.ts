@@ -80,6 +80,8 @@ describe('demo shop accessibility (axe-core in Chromium)', () => {
 
   it('has no axe violations on the cart page with a product in the cart, nor with the profile dialog open', async () => {
     await page.locator('[data-testid="add-to-cart"]').click();
+    // The cart link is named by what it shows, the count with its noun in the right form.
+    await page.getByRole('link', { name: 'Cart 1 item', exact: true }).waitFor();
     await page.locator('a.cart-link').click();
     await page.locator('[data-testid="cart-total"]').waitFor();
     await rowsReady(page);
