@@ -284,7 +284,10 @@ export class EdgeRecsElement extends LitElement {
         this.filledFrom.set(custom, template);
       }
       for (const el of Array.from(li.querySelectorAll<HTMLElement>('a[href], button'))) el.tabIndex = i === this.active ? 0 : -1;
-      if (i === 0) custom.querySelector('[data-focus]')?.setAttribute('aria-describedby', KEYS_HINT);
+      // The hint describes the first card only: a card that moved away from the front loses it.
+      const link = custom.querySelector('[data-focus]');
+      if (i === 0) link?.setAttribute('aria-describedby', KEYS_HINT);
+      else if (link?.getAttribute('aria-describedby') === KEYS_HINT) link.removeAttribute('aria-describedby');
     });
     this.impressions.observe(watched);
   }
