@@ -13,6 +13,7 @@ import {
   eventItem,
   FREE_SHIPPING_FROM,
   homeView,
+  plural,
   productTile,
   productView,
   SHIPPING_FEE,
@@ -106,6 +107,13 @@ describe('cart', () => {
 });
 
 describe('views', () => {
+  it('writes counts in the form English gives them: "1 product", "0 items", "2 products"', () => {
+    expect([plural(1, 'product', 'products'), plural(0, 'item', 'items'), plural(2, 'product', 'products')]).toEqual(['1 product', '0 items', '2 products']);
+    const counts = homeView(shop).body.toString().match(/\d+ products?\b/g) ?? [];
+    expect(counts.length).toBeGreaterThan(0);
+    expect(counts.every((c) => (c.startsWith('1 ') ? c === '1 product' : c.endsWith('products')))).toBe(true);
+  });
+
   it('lists categories in shop order with their product types', () => {
     expect(shop.categories.map((c) => c.slug)).toContain('coffee-tea');
     expect(shop.categories[0]!.name).toBe('Skin care');

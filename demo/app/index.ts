@@ -24,6 +24,7 @@ import {
   homeView,
   navItems,
   notFoundView,
+  noun,
   productView,
   unitPrice,
   type Shop,
@@ -203,7 +204,10 @@ class ShopApp {
       badge.textContent = String(count);
       badge.toggleAttribute('data-empty', count === 0);
     }
-    this.doc.querySelector('.cart-link')?.setAttribute('aria-label', `Cart, ${count} ${count === 1 ? 'item' : 'items'}`);
+    // The link's name is its visible text plus this word ("Cart 1 item"): a separate aria-label would hide
+    // what is on screen from speech-input users (WCAG 2.5.3, label in name).
+    const hidden = this.doc.querySelector('[data-cart-noun]');
+    if (hidden) hidden.textContent = ` ${noun(count, 'item', 'items')}`;
   }
 
   /** The cart changed: update the badge and whatever on the page shows the cart, keeping focus in place. */

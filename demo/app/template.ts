@@ -208,7 +208,7 @@ edge-recs { display: block; min-height: 120px; --edge-recs-card-width: 215px; --
   .line { grid-template-columns: 64px 1fr; }
   .line img { width: 64px; height: 64px; }
   .line .total { grid-column: 2; text-align: left; }
-  .cart-link span:not(.badge) { display: none; }
+  .cart-link span:not(.badge, .visually-hidden) { display: none; }
 }
 @media (prefers-reduced-motion: reduce) { *, *::before, *::after { transition: none !important; animation: none !important; } }
 </style>
@@ -222,9 +222,9 @@ edge-recs { display: block; min-height: 120px; --edge-recs-card-width: 215px; --
       <span>EdgeRecs <b>Demo Shop</b></span>
     </a>
     <p class="privacy-pill"><svg width="14" height="14" viewBox="0 0 16 16" aria-hidden="true"><path d="M4 7V5a4 4 0 0 1 8 0v2h1v8H3V7zm2 0h4V5a2 2 0 0 0-4 0z" fill="currentColor"/></svg>Recommendations computed on your device</p>
-    <a class="cart-link" href="/cart" aria-label="Cart, 0 items">
+    <a class="cart-link" href="/cart">
       <svg width="20" height="20" viewBox="0 0 24 24" aria-hidden="true"><path d="M6 7h12l-1 13H7zM9 7a3 3 0 0 1 6 0" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"/></svg>
-      <span>Cart</span><span class="badge" data-testid="cart-count" data-empty>0</span>
+      <span>Cart</span><span class="badge" data-testid="cart-count" data-empty>0</span><span class="visually-hidden" data-cart-noun> items</span>
     </a>
   </div>
   <nav class="cats" aria-label="Categories"><ul></ul></nav>

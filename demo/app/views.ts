@@ -60,6 +60,20 @@ export function money(value: number, currency = 'EUR'): string {
   return format.format(value);
 }
 
+const pluralRules = new Intl.PluralRules('en');
+
+/**
+ * `n` and the noun in the form English plural rules give it: "1 product", "2 products", "0 items".
+ *
+ * @example plural(1, 'item', 'items') // '1 item'
+ */
+export function plural(n: number, one: string, other: string): string {
+  return `${n} ${noun(n, one, other)}`;
+}
+
+/** The noun alone, in the form `n` takes: `noun(1, 'item', 'items')` is `item`. */
+export const noun = (n: number, one: string, other: string): string => (pluralRules.select(n) === 'one' ? one : other);
+
 /** What the shopper pays for one unit. */
 export const unitPrice = (p: Product): number => p.sale_price ?? p.price;
 
@@ -195,7 +209,7 @@ export function homeView(shop: Shop): View {
     <section aria-labelledby="shop-by-category">
       <div class="section-head"><h2 id="shop-by-category">Shop by category</h2></div>
       <div class="tiles">${shop.categories.map(
-        (c) => html`<a class="tile" href="${categoryUrl(c.slug)}" style="${tint(c.look)}">${icon(c.look, 48)}<span><strong>${c.name}</strong><span>${c.products.length} products</span></span></a>`,
+        (c) => html`<a class="tile" href="${categoryUrl(c.slug)}" style="${tint(c.look)}">${icon(c.look, 48)}<span><strong>${c.name}</strong><span>${plural(c.products.length, 'product', 'products')}</span></span></a>`,
       )}</div>
     </section>
     <section aria-labelledby="bestsellers">
@@ -224,7 +238,7 @@ export function categoryView(shop: Shop, route: Extract<Route, { page: 'category
     listed,
     body: html`${crumbs([['Home', '/'], [category.name, type ? categoryUrl(category.slug) : null], ...(type ? [[type.name, null] as [string, null]] : [])])}
     <header class="page-head" style="${tint(category.look)}">${icon(category.look, 64)}
-      <div><h1 tabindex="-1">${type ? type.name : category.name}</h1><p>${category.look.tagline || `${category.products.length} products`}</p></div>
+      <div><h1 tabindex="-1">${type ? type.name : category.name}</h1><p>${category.look.tagline || plural(category.products.length, 'product', 'products')}</p></div>
     </header>
     <div class="list-tools">
       <ul class="chips" aria-label="Filter by type">${chip('All', null)}${category.types.map((t) => chip(t.name, t.slug))}</ul>
@@ -234,7 +248,7 @@ export function categoryView(shop: Shop, route: Extract<Route, { page: 'category
         )}</select>
       </label>
     </div>
-    <p class="muted" aria-live="polite">${listed.length} ${listed.length === 1 ? 'product' : 'products'}</p>
+    <p class="muted" aria-live="polite">${plural(listed.length, 'product', 'products')}</p>
     <ul class="grid" role="list">${listed.map(productTile)}</ul>`,
   };
 }
@@ -331,7 +345,7 @@ export function confirmationView(order: { id: string; total: number; count: numb
     title: 'Thank you',
     body: html`<div class="notice">
       <h1 tabindex="-1">Thank you for your order</h1>
-      <p>Order ${order.id}: ${order.count} ${order.count === 1 ? 'item' : 'items'}, ${money(order.total, order.currency)}. This is a demo, so nothing will ship.</p>
+      <p>Order ${order.id}: ${plural(order.count, 'item', 'items')}, ${money(order.total, order.currency)}. This is a demo, so nothing will ship.</p>
       <a class="button" href="/">Back to the shop</a>
     </div>
     ${recsSection('You might also like', 'Your purchase is part of your on-device history now.', 'for-you')}`,

@@ -74,6 +74,8 @@ export interface WidgetShopOptions {
   federated?: boolean;
   /** Serve the catalog signed by the shop's key (`edge-recs catalog upload --sign-key`). Default unsigned. */
   signedCatalog?: boolean;
+  /** The catalog's products instead of `PRODUCTS` (e.g. some on sale); the model knows the ids of `PRODUCTS`. */
+  products?: Product[];
 }
 
 export interface WidgetShop {
@@ -89,7 +91,7 @@ export interface WidgetShop {
    * Where pages load the widget from (and so, by default, its data) from now on, e.g. a proxy in front of
    * `edgeUrl`; extra attributes for the script tag (e.g. `data-require-signed-catalog`).
    */
-  page(options: { edgeUrl?: string; attributes?: string }): void;
+  page(options: { edgeUrl?: string; attributes?: string; /** Markup in place of the rows (server-rendered pages). */ rows?: string; /** More CSS for the page. */ style?: string }): void;
   stop(): Promise<void>;
 }
 
@@ -133,6 +135,8 @@ export async function startWidgetShop(options: WidgetShopOptions = {}): Promise<
   let edgeUrl = '';
   let pageEdgeUrl: string | undefined;
   let attributes = '';
+  let rows: string | undefined;
+  let style = '';
 
   const page = (path: string): string => {
     const m = /^\/p\/([^/]+)$/.exec(path);
@@ -142,9 +146,9 @@ export async function startWidgetShop(options: WidgetShopOptions = {}): Promise<
     return `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
 <script type="module" src="${pageEdgeUrl ?? edgeUrl}/widget/edge-recs.js" data-model="default" data-public-key="${trusted.map((k) => `${k.keyId}:${k.publicKey}`).join(' ')}" ${attributes}></script>
 ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
-<style>edge-recs { display: block; width: 760px; margin: 8px 0 }</style>
+<style>edge-recs { display: block; width: 760px; margin: 8px 0 }${style}</style>
 </head><body><h1 id="product">${spa ? '' : itemId}</h1>
-<div id="rows">${spa ? '' : ROWS(itemId)}</div>
+<div id="rows">${spa ? '' : rows ?? ROWS(itemId)}</div>
 <p id="away" style="height: 40px">Somewhere else on the page</p>
 </body></html>`;
   };
@@ -161,7 +165,8 @@ ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
   );
   await publishArtifact(storage, artifact, { trusted });
   const catalog = createMemoryCatalog();
-  await catalog.put(catalogJson(options.signedCatalog ? await signCatalog(CATALOG, key) : CATALOG));
+  const served = options.products ? { ...CATALOG, products: options.products } : CATALOG;
+  await catalog.put(catalogJson(options.signedCatalog ? await signCatalog(served, key) : served));
   let federated;
   if (options.federated) {
     const fedKey = await generateKeyFile();
@@ -195,6 +200,8 @@ ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
     page(o) {
       if (o.edgeUrl !== undefined) pageEdgeUrl = o.edgeUrl;
       if (o.attributes !== undefined) attributes = o.attributes;
+      if (o.rows !== undefined) rows = o.rows;
+      if (o.style !== undefined) style = o.style;
     },
     async stop() {
       await edge.close();

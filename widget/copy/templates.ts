@@ -121,6 +121,11 @@ export const UI: Record<string, Record<string, string>> = {
   en: {
     label: 'Recommended products',
     why: 'Why this?',
+    // The button's accessible name: its visible text first (WCAG 2.5.3), then the product it explains.
+    whyFor: 'Why this? {title}',
+    keys: 'Arrow keys, Home and End move between products; Tab leaves the list.',
+    now: 'Now',
+    was: 'was',
     profile: 'Your recommendation profile',
     stored: 'Stored on this device',
     events: '{n} events',
@@ -142,6 +147,10 @@ export const UI: Record<string, Record<string, string>> = {
   de: {
     label: 'Empfohlene Produkte',
     why: 'Warum?',
+    whyFor: 'Warum? {title}',
+    keys: 'Pfeiltasten, Pos1 und Ende wechseln zwischen den Produkten; Tab verlässt die Liste.',
+    now: 'Jetzt',
+    was: 'statt',
     profile: 'Ihr Empfehlungsprofil',
     stored: 'Auf diesem Gerät gespeichert',
     events: '{n} Ereignisse',
@@ -164,6 +173,10 @@ export const UI: Record<string, Record<string, string>> = {
   zh: {
     label: '推荐商品',
     why: '为什么推荐？',
+    whyFor: '为什么推荐？{title}',
+    keys: '方向键、Home 和 End 键可在商品之间切换；Tab 键离开列表。',
+    now: '现价',
+    was: '原价',
     profile: '您的推荐档案',
     stored: '保存在本设备上',
     events: '{n} 条记录',

@@ -33,6 +33,17 @@ type Layout = (typeof LAYOUTS)[number];
 /** Fields a merchant's `<template>` may mark with `data-field` (see `fillTemplate`). */
 const FIELDS = ['link', 'image', 'title', 'brand', 'price', 'was', 'reason', 'why'] as const;
 
+/** Id of the row's keyboard hint (in the shadow root), the first card link's `aria-describedby`. */
+const KEYS_HINT = 'keys';
+
+/** Text for screen readers only (the `.vh` class: off screen, still read), e.g. the "was" before an old price. */
+function hiddenText(doc: Document, text: string): HTMLElement {
+  const span = doc.createElement('span');
+  span.className = 'vh';
+  span.textContent = text;
+  return span;
+}
+
 
 /**
  * `<edge-recs placement="for-you|similar|cart|recently-viewed|trending" count="8" item-id="..." layout="grid|carousel">`:
@@ -229,11 +240,14 @@ export class EdgeRecsElement extends LitElement {
             if (p.brand) el.textContent = p.brand;
             else el.remove();
             break;
-          case 'price':
-            el.textContent = money(this.locale, p.currency, onSale ? p.sale_price! : p.price);
+          case 'price': {
+            const price = money(this.locale, p.currency, onSale ? p.sale_price! : p.price);
+            if (onSale) el.replaceChildren(hiddenText(el.ownerDocument, `${ui(this.locale, 'now')} `), price);
+            else el.textContent = price;
             break;
+          }
           case 'was':
-            if (onSale) el.textContent = money(this.locale, p.currency, p.price);
+            if (onSale) el.replaceChildren(hiddenText(el.ownerDocument, ` ${ui(this.locale, 'was')} `), money(this.locale, p.currency, p.price));
             else el.remove();
             break;
           case 'reason':
@@ -270,6 +284,10 @@ export class EdgeRecsElement extends LitElement {
         this.filledFrom.set(custom, template);
       }
       for (const el of Array.from(li.querySelectorAll<HTMLElement>('a[href], button'))) el.tabIndex = i === this.active ? 0 : -1;
+      // The hint describes the first card only: a card that moved away from the front loses it.
+      const link = custom.querySelector('[data-focus]');
+      if (i === 0) link?.setAttribute('aria-describedby', KEYS_HINT);
+      else if (link?.getAttribute('aria-describedby') === KEYS_HINT) link.removeAttribute('aria-describedby');
     });
     this.impressions.observe(watched);
   }
@@ -283,8 +301,11 @@ export class EdgeRecsElement extends LitElement {
     const template = this.cardTemplate();
     const carousel = this.layoutName === 'carousel';
     const label = this.getAttribute('aria-label') ?? ui(locale, 'label');
+    // The row's controls are in the tab order (previous, the active card, next); the list's key hint is
+    // the first card's description, heard when the row is entered.
     return html`<slot name="heading"></slot>
-      ${carousel ? html`<button part="prev" class="nav prev" aria-label=${ui(locale, 'previous')} tabindex="-1" @click=${() => this.scrollRow(-1)}>‹</button>` : nothing}
+      <div class="row">
+      ${carousel ? html`<button part="prev" class="nav prev" type="button" aria-label=${ui(locale, 'previous')} @click=${() => this.scrollRow(-1)}>‹</button>` : nothing}
       <ul part="list" role="list" aria-label=${label} aria-roledescription=${carousel ? 'carousel' : nothing}
         @keydown=${(e: KeyboardEvent) => this.onKeydown(e)}>
         ${repeat(cards, (card) => card.product.id, (card, i) => {
@@ -297,22 +318,24 @@ export class EdgeRecsElement extends LitElement {
             @focusin=${() => (this.active = i)}>
             ${template
               ? html`<div class="custom"></div>`
-              : html`<a part="link" href=${ifDefined(webUrl(p.link))} tabindex=${live(tab)} @click=${() => this.select(card)} @auxclick=${(e: MouseEvent) => e.button === 1 && this.select(card)}>
+              : html`<a part="link" href=${ifDefined(webUrl(p.link))} tabindex=${live(tab)} aria-describedby=${i === 0 ? KEYS_HINT : nothing} @click=${() => this.select(card)} @auxclick=${(e: MouseEvent) => e.button === 1 && this.select(card)}>
                   ${webUrl(p.image_link) ? html`<img part="image" src=${p.image_link} alt="" loading="lazy" />` : nothing}
                   <span part="title" class="title" dir="auto">${p.title}</span>
                   <span part="price" class="price"
-                    >${money(locale, p.currency, onSale ? p.sale_price! : p.price)}${onSale
-                      ? html`<span part="was" class="was">${money(locale, p.currency, p.price)}</span>`
+                    >${onSale ? html`<span class="vh">${ui(locale, 'now')} </span>` : nothing}${money(locale, p.currency, onSale ? p.sale_price! : p.price)}${onSale
+                      ? html`<span part="was" class="was"><span class="vh"> ${ui(locale, 'was')} </span>${money(locale, p.currency, p.price)}</span>`
                       : nothing}</span
                   >
                   <span part="reason" class="reason">${card.reason}</span>
                 </a>`}
             <button part="why-button" class="why" type="button" tabindex=${live(tab)} aria-expanded=${this.open === i ? 'true' : 'false'} aria-controls=${whyId}
-              @click=${() => this.toggleWhy(i)}>${ui(locale, 'why')}</button>
+              aria-label=${ui(locale, 'whyFor', { title: p.title })} @click=${() => this.toggleWhy(i)}>${ui(locale, 'why')}</button>
             <p part="why" class="explain" id=${whyId} role="note" ?hidden=${this.open !== i}>${card.why}</p>
           </li>`;
         })}
       </ul>
-      ${carousel ? html`<button part="next" class="nav next" aria-label=${ui(locale, 'next')} tabindex="-1" @click=${() => this.scrollRow(1)}>›</button>` : nothing}`;
+      ${carousel ? html`<button part="next" class="nav next" type="button" aria-label=${ui(locale, 'next')} @click=${() => this.scrollRow(1)}>›</button>` : nothing}
+      </div>
+      <span id=${KEYS_HINT} hidden>${ui(locale, 'keys')}</span>`;
   }
 }

@@ -55,6 +55,8 @@ export class EdgeRecsProfileElement extends LitElement {
   static override styles = css`
     :host { display: block; font: inherit; color: inherit; }
     h2 { font-size: 1.15em; margin: 0 0 8px; }
+    /* Focused only by the dialog as it opens (a heading is no control): no ring, as on a page's own headings. */
+    h2:focus { outline: none; }
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; margin: 8px 0; }
     dt { font-weight: 600; }
     dd { margin: 0; }
@@ -64,16 +66,23 @@ export class EdgeRecsProfileElement extends LitElement {
     [part='erase'] { color: var(--edge-recs-danger, #b91c1c); }
   `;
 
+  /** Moves focus to the panel's heading once it is rendered: where a dialog showing the panel starts reading. */
+  async focusHeading(): Promise<void> {
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLElement>('h2')?.focus();
+  }
+
   protected override render(): unknown {
     const s = this.summary;
     const locale = s?.locale ?? EdgeRecsProfileElement.engine?.config.locale ?? 'en';
     const t = (key: string, slots?: Record<string, string>): string => ui(locale, key, slots);
     const p = s?.profile;
     const pct = (w: number): string => new Intl.NumberFormat(locale, { style: 'percent' }).format(w);
-    // Prices in the catalog's currency, as the cards show them; a bare number only before the catalog loads.
-    const price = (n: number): string => (s?.currency ? money(locale, s.currency, n) : new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(n));
+    // Prices in the catalog's currency, as the cards show them. Without a catalog the currency is unknown and
+    // the range is left out: a bare "11 – 14" would not say what it is in.
+    const currency = s?.currency;
     return html`<section part="panel" aria-labelledby="edge-recs-profile-title">
-      <h2 id="edge-recs-profile-title">${t('profile')}</h2>
+      <h2 id="edge-recs-profile-title" tabindex="-1">${t('profile')}</h2>
       ${!p || p.eventCount === 0
         ? html`<p data-testid="profile-empty">${t('none')}</p>`
         : html`<dl>
@@ -83,7 +92,9 @@ export class EdgeRecsProfileElement extends LitElement {
               ? html`<dt>${t('categories')}</dt>
                   <dd>${p.categories.slice(0, 3).map((c) => `${c.category} (${pct(c.weight)})`).join(', ')}</dd>`
               : nothing}
-            ${p.priceBand ? html`<dt>${t('price')}</dt><dd>${price(p.priceBand.low)} – ${price(p.priceBand.high)}</dd>` : nothing}
+            ${p.priceBand && currency
+              ? html`<dt>${t('price')}</dt><dd>${money(locale, currency, p.priceBand.low)} – ${money(locale, currency, p.priceBand.high)}</dd>`
+              : nothing}
             <dt>${t('segment')}</dt>
             <dd>${p.segment}</dd>
           </dl>`}
@@ -97,9 +108,17 @@ export class EdgeRecsProfileElement extends LitElement {
   }
 }
 
+/** The focused element, inside shadow roots too (`document.activeElement` stops at the shadow host). */
+function deepActiveElement(doc: Document): HTMLElement | null {
+  let active = doc.activeElement;
+  while (active?.shadowRoot?.activeElement) active = active.shadowRoot.activeElement;
+  return active instanceof HTMLElement && active !== doc.body ? active : null;
+}
+
 /**
- * Opens `<edge-recs-profile>` in a modal `<dialog>` (focus moves in, Escape closes, focus returns to where
- * it was). One at a time: a second call focuses the open one.
+ * Opens `<edge-recs-profile>` in a modal `<dialog>`: focus moves to the panel's heading (not to "Close", the
+ * last thing in it), Tab stays within the dialog (a modal dialog makes the rest of the page inert), Escape
+ * closes it, and focus returns to what had it before. One at a time: a second call focuses the open one.
  */
 export async function openProfileDialog(doc: Document, locale: string): Promise<void> {
   const existing = doc.querySelector<HTMLDialogElement>('dialog[data-edge-recs-profile]');
@@ -118,7 +137,13 @@ export async function openProfileDialog(doc: Document, locale: string): Promise<
   close.style.cssText = 'margin-top: 12px; font: inherit;';
   close.addEventListener('click', () => dialog.close());
   dialog.append(panel, close);
-  dialog.addEventListener('close', () => dialog.remove());
+  const opener = deepActiveElement(doc);
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    if (opener?.isConnected) opener.focus();
+  });
   doc.body.append(dialog);
   dialog.showModal();
+  // The element is defined by the engine chunk that calls this; its render is a microtask away.
+  if (panel instanceof EdgeRecsProfileElement) await panel.focusHeading();
 }
