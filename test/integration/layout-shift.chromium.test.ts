@@ -7,6 +7,7 @@
  * where it is not cached (a first visit) the fallback row stays although the model became ready; a row in
  * view loads its first images eagerly at high priority, one below the fold lazily.
  */
+import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useWidgetShop } from '../support/widget-shop.ts';
@@ -118,6 +119,21 @@ describe('reserved space: no layout shift from the row', () => {
         expect(fit.row - fit.cards, `the row ends ${fit.row - fit.cards} px below its last card`).toBeLessThanOrEqual(layout === 'carousel' ? 24 : 1);
       });
     }
+  }
+
+  // The rule docs/merchant-guide.md gives for a shop's own stylesheet, as written there.
+  const guide = readFileSync(new URL('../../docs/merchant-guide.md', import.meta.url), 'utf8');
+  const shopCss = /\*\*Before the loader runs\.\*\*[\s\S]*?```css\n([\s\S]*?)```/.exec(guide)?.[1] ?? '';
+  for (const [layout, name] of [['grid', 'phone412'], ['carousel', 'desktop']] as const) {
+    it(`with the merchant guide's rule in the shop's own stylesheet (no blocking="render"), a ${layout} row on a ${name} shifts nothing`, { timeout: 60_000 }, async () => {
+      expect(shopCss, 'the guide has the rule').toContain('edge-recs:not([state])::after');
+      rig.shop.page({ document: snippetPage(`<style>${shopCss}</style><edge-recs id="row" placement="for-you" count="8" layout="${layout}"></edge-recs>`) });
+      context = await rig.browser.newContext(VIEWPORTS[name]);
+      await context.addInitScript(RECORDER);
+      const seen = await view(await context.newPage(), 1);
+      expect(seen.cls, `layout shifts: ${JSON.stringify(seen.shifts)}`).toBeLessThanOrEqual(0.01);
+      expect(Math.abs(seen.below - seen.firstBelow!), `#below at ${seen.firstBelow} px in its first frame, ${seen.below} px at the end`).toBeLessThanOrEqual(1);
+    });
   }
 
   it('a row that will show nothing gives its reserved space back as soon as that is known (a refused catalog: no cards)', { timeout: 60_000 }, async () => {
