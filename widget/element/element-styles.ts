@@ -1,5 +1,15 @@
 import { css, unsafeCSS } from 'lit';
-import { CARD_WIDTH, CAROUSEL_BAR, CAROUSEL_PADDING, GAP, IMAGE_RATIO, PHONE_CARD_WIDTH, TEXT_HEIGHT } from '../loader/reserve.ts';
+
+// The same values as `loader/reserve.ts`, which sizes the space reserved for the row: written again here,
+// as a lazy chunk may not import the loader (test/node/bundle-size.test.ts), and held equal by
+// test/integration/layout-shift.chromium.test.ts, where the row and its reserved space must match.
+const CARD_WIDTH = 'var(--edge-recs-card-width, 160px)';
+const PHONE_CARD_WIDTH = `min(${CARD_WIDTH}, 42vw)`;
+const GAP = 'var(--edge-recs-gap, 16px)';
+const IMAGE_RATIO = 'var(--edge-recs-image-ratio, 1)';
+const TEXT_HEIGHT = `var(--edge-recs-card-text-height, calc(44px - 16px / ${IMAGE_RATIO} + 6.835em))`;
+const CAROUSEL_BAR = '16px';
+const CAROUSEL_PADDING = '4px';
 
 /**
  * Every card is exactly `width / --edge-recs-image-ratio + --edge-recs-card-text-height` tall: its content

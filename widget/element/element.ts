@@ -50,7 +50,9 @@ const FIELDS = ['link', 'image', 'title', 'brand', 'price', 'was', 'reason', 'wh
  * and render when it arrives.
  *
  * Theming: CSS custom properties (`--edge-recs-gap`, `--edge-recs-card-width`, `--edge-recs-radius`,
- * `--edge-recs-card-bg`, `--edge-recs-shadow`, `--edge-recs-focus`, `--edge-recs-muted`) and `::part()`
+ * `--edge-recs-card-bg`, `--edge-recs-shadow`, `--edge-recs-focus`, `--edge-recs-muted`; and, read by the space
+ * the loader reserves as well as the cards, `--edge-recs-image-ratio` and `--edge-recs-card-text-height`,
+ * see `loader/reserve.ts`) and `::part()`
  * (`list`, `card`, `link`, `image`, `title`, `price`, `was`, `reason`, `why-button`, `why`, `prev`, `next`).
  * Custom card markup: a `<template>` child whose elements carry `data-field="link|image|title|brand|price|was|reason|why"`.
  * Headings: `<h2 slot="heading">`.

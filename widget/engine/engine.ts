@@ -338,7 +338,8 @@ export class Engine extends EventTarget {
   async recommend(request: RecRequest): Promise<Card[]> {
     await this.catalogReady;
     await this.popularReady;
-    await this.firstRanking;
+    // Only placements the model ranks wait for it.
+    if (request.placement !== 'trending' && request.placement !== 'recently-viewed') await this.firstRanking;
     const profile = await this.currentProfile();
     const shop = this.shop;
     const rules = rulesFor(this.merchant, request.placement);

@@ -12,23 +12,26 @@
  * cannot differ. docs/merchant-guide.md ("Reserved space") has the same rule for a shop's own CSS.
  */
 
-/** The theme values both the skeleton and the cards are sized by; defaults written down once. */
-export const CARD_WIDTH = 'var(--edge-recs-card-width, 160px)';
+/**
+ * The theme values both the skeleton and the cards are sized by. `element/element-styles.ts` has the same
+ * (the lazy chunk may not import the loader); the layout-shift test fails where they differ.
+ */
+const CARD_WIDTH = 'var(--edge-recs-card-width, 160px)';
 /** The card width on phones (`max-width: 480px`): two cards fit a 360 px screen. */
-export const PHONE_CARD_WIDTH = `min(${CARD_WIDTH}, 42vw)`;
-export const GAP = 'var(--edge-recs-gap, 16px)';
-export const IMAGE_RATIO = 'var(--edge-recs-image-ratio, 1)';
+const PHONE_CARD_WIDTH = `min(${CARD_WIDTH}, 42vw)`;
+const GAP = 'var(--edge-recs-gap, 16px)';
+const IMAGE_RATIO = 'var(--edge-recs-image-ratio, 1)';
 /**
  * A built-in card's height beyond `width / ratio`: its image is inset by 8 px on each side, then the title
  * (2 lines), price (1), copy line (2) and the "why" button, at the line heights `element-styles.ts` sets.
  */
-export const TEXT_HEIGHT = `var(--edge-recs-card-text-height, calc(44px - 16px / ${IMAGE_RATIO} + 6.835em))`;
+const TEXT_HEIGHT = `var(--edge-recs-card-text-height, calc(44px - 16px / ${IMAGE_RATIO} + 6.835em))`;
 /** Room under a carousel's cards for a horizontal scrollbar, whether the platform draws one or not. */
-export const CAROUSEL_BAR = '16px';
+const CAROUSEL_BAR = '16px';
 /** The carousel's padding around its cards (room for focus outlines and the hover lift). */
-export const CAROUSEL_PADDING = '4px';
+const CAROUSEL_PADDING = '4px';
 /** Most cards a row shows (`element.ts`). */
-export const MAX_CARDS = 24;
+const MAX_CARDS = 24;
 
 /** The reserved height of a row of `--edge-recs-n` cards, valid on the host's `::after` (it reads `100cqw`). */
 const GRID_HEIGHT = (width: string): string => {
