@@ -61,6 +61,9 @@ function watchErrors(page: Page, errors: string[]): Page {
 /** Opens a product page (a full load) and waits for its "similar" row to be ranked by the model. */
 async function productPage(page: Page, id: string): Promise<void> {
   await page.goto(`${server.url}p/${id}`);
+  // A row already showing the fallback keeps it when the model becomes ready, until a new view.
+  await page.waitForFunction(() => (window as unknown as { edgeRecs?: { state: { status: string }; refresh(): void } }).edgeRecs?.state.status === 'ready', undefined, { timeout: 60_000 });
+  await page.evaluate(() => (window as unknown as { edgeRecs?: { state: { status: string }; refresh(): void } }).edgeRecs?.refresh());
   await page.waitForFunction(
     () => {
       const cards = document.querySelector('edge-recs[placement="similar"]')?.shadowRoot?.querySelectorAll('li[part="card"]') ?? [];

@@ -62,7 +62,10 @@ describe('demo shop, end to end in Chromium', () => {
     const title = page.locator('[data-testid="product-title"]');
     await title.waitFor();
     const viewed = new URL(page.url()).pathname.split('/').pop()!;
-    // The model is ready and the similar row is ranked by it, not the bestseller fallback.
+    // The model is ready and the similar row is ranked by it, not the bestseller fallback (a row already
+    // showing the fallback keeps it when the model becomes ready, until a new view).
+    await page.waitForFunction(() => window.edgeRecs?.state.status === 'ready', undefined, { timeout: 60_000 });
+    await page.evaluate(() => window.edgeRecs!.refresh());
     await page.locator('edge-recs[placement="similar"][state="ready"] li[part="card"]').first().waitFor({ timeout: 60_000 });
     const similarBefore = await cardIds(page, 'similar');
     expect(similarBefore).not.toContain(viewed);

@@ -219,6 +219,9 @@ describe('privacy contract, on the wire', () => {
       }
       // The worker was asked for and failed; training fell back to idle-time steps on the main thread.
       await expect.poll(() => proxy.requests.slice(before).some(broken), { timeout: 60_000, interval: 250 }).toBe(true);
+      // A row already showing the fallback keeps it when the model becomes ready, until a new view.
+      await page.waitForFunction(() => window.edgeRecs?.state.status === 'ready', undefined, { timeout: 60_000 });
+      await page.evaluate(() => window.edgeRecs!.refresh());
       await page.locator('edge-recs[placement="for-you"][state="ready"] li[part="card"]').first().waitFor({ timeout: 60_000 });
       const cards = await page.locator('edge-recs[placement="for-you"] li[part="card"]').count();
       expect(cards).toBeGreaterThan(0);

@@ -22,6 +22,9 @@ afterEach(async () => {
 
 /** The cards of a row once the model ranks it. */
 async function modelRow(page: Page, row: string): Promise<Locator> {
+  // A row already showing the fallback keeps it when the model becomes ready, until a new view.
+  await page.waitForFunction(() => (window as unknown as { edgeRecs?: { state: { status: string }; refresh(): void } }).edgeRecs?.state.status === 'ready', undefined, { timeout: 30_000 });
+  await page.evaluate(() => (window as unknown as { edgeRecs?: { state: { status: string }; refresh(): void } }).edgeRecs?.refresh());
   await page.waitForFunction(
     (sel) => {
       const el = document.querySelector(sel);

@@ -29,6 +29,8 @@ const rowStates = (page: Page): Promise<Record<string, string | null>> =>
  */
 async function shown(page: Page, settled: Record<string, string>): Promise<Record<string, Shown[]>> {
   await expect.poll(() => status(page), { timeout: 30_000, interval: 100 }).toBe('ready');
+  // Rows that show the fallback keep it when the model becomes ready (no swap of seen cards), until a new view.
+  await page.evaluate(() => (window as unknown as { edgeRecs?: { state: { status: string }; refresh(): void } }).edgeRecs?.refresh());
   await expect.poll(() => rowStates(page), { timeout: 30_000, interval: 100 }).toEqual(settled);
   return page.evaluate(() => {
     const out: Record<string, Shown[]> = {};

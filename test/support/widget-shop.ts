@@ -91,7 +91,7 @@ export interface WidgetShop {
    * Where pages load the widget from (and so, by default, its data) from now on, e.g. a proxy in front of
    * `edgeUrl`; extra attributes for the script tag (e.g. `data-require-signed-catalog`).
    */
-  page(options: { edgeUrl?: string; attributes?: string; /** Markup in place of the rows (server-rendered pages). */ rows?: string; /** More CSS for the page. */ style?: string }): void;
+  page(options: { edgeUrl?: string; attributes?: string; /** Markup in place of the rows (server-rendered pages). */ rows?: string; /** More CSS for the page. */ style?: string; /** A whole page around the script tag (a static README-snippet page), instead of the shop's own pages. */ document?: (scriptTag: string) => string }): void;
   stop(): Promise<void>;
 }
 
@@ -137,14 +137,18 @@ export async function startWidgetShop(options: WidgetShopOptions = {}): Promise<
   let attributes = '';
   let rows: string | undefined;
   let style = '';
+  /** A whole page around the script tag (a static README-snippet page), instead of the shop's own pages. */
+  let documentOf: ((scriptTag: string) => string) | undefined;
 
   const page = (path: string): string => {
     const m = /^\/p\/([^/]+)$/.exec(path);
     const itemId = m ? decodeURIComponent(m[1]!) : '';
     const spa = mode !== 'mpa';
+    const script = `<script type="module" src="${pageEdgeUrl ?? edgeUrl}/widget/edge-recs.js" data-model="default" data-public-key="${trusted.map((k) => `${k.keyId}:${k.publicKey}`).join(' ')}" ${attributes}></script>`;
+    if (documentOf) return documentOf(script);
     const view = itemId && !spa ? `<script>(window.dataLayer ||= []).push({ event: 'view_item', ecommerce: { items: [{ item_id: ${JSON.stringify(itemId)} }] } });</script>` : '';
     return `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
-<script type="module" src="${pageEdgeUrl ?? edgeUrl}/widget/edge-recs.js" data-model="default" data-public-key="${trusted.map((k) => `${k.keyId}:${k.publicKey}`).join(' ')}" ${attributes}></script>
+${script}
 ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
 <style>edge-recs { display: block; width: 760px; margin: 8px 0 }${style}</style>
 </head><body><h1 id="product">${spa ? '' : itemId}</h1>
@@ -202,6 +206,7 @@ ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
       if (o.attributes !== undefined) attributes = o.attributes;
       if (o.rows !== undefined) rows = o.rows;
       if (o.style !== undefined) style = o.style;
+      if ('document' in o) documentOf = o.document;
     },
     async stop() {
       await edge.close();

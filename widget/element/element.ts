@@ -30,6 +30,15 @@ const MAX_CARDS = 24;
 const LAYOUTS = ['grid', 'carousel'] as const;
 type Layout = (typeof LAYOUTS)[number];
 
+/**
+ * Images of a row in view when its cards arrive load at once, the first few of them before anything else
+ * the page has not asked for yet (they are likely the page's Largest Contentful Paint); a row below the
+ * fold loads its images as the shopper scrolls to it.
+ */
+const HIGH_PRIORITY_IMAGES = 4;
+/** The images' `width` and `height` attributes (CSS sizes them: the card's width, `--edge-recs-image-ratio`). */
+const IMAGE_SIZE = 160;
+
 /** Fields a merchant's `<template>` may mark with `data-field` (see `fillTemplate`). */
 const FIELDS = ['link', 'image', 'title', 'brand', 'price', 'was', 'reason', 'why'] as const;
 
@@ -52,7 +61,9 @@ function hiddenText(doc: Document, text: string): HTMLElement {
  * and render when it arrives.
  *
  * Theming: CSS custom properties (`--edge-recs-gap`, `--edge-recs-card-width`, `--edge-recs-radius`,
- * `--edge-recs-card-bg`, `--edge-recs-shadow`, `--edge-recs-focus`, `--edge-recs-muted`) and `::part()`
+ * `--edge-recs-card-bg`, `--edge-recs-shadow`, `--edge-recs-focus`, `--edge-recs-muted`; and, read by the space
+ * the loader reserves as well as the cards, `--edge-recs-image-ratio` and `--edge-recs-card-text-height`,
+ * see `loader/reserve.ts`) and `::part()`
  * (`list`, `card`, `link`, `image`, `title`, `price`, `was`, `reason`, `why-button`, `why`, `prev`, `next`).
  * Custom card markup: a `<template>` child whose elements carry `data-field="link|image|title|brand|price|was|reason|why"`.
  * Headings: `<h2 slot="heading">`.
@@ -96,6 +107,8 @@ export class EdgeRecsElement extends LitElement {
   private open = -1;
   /** Index of the card in the tab order (roving tabindex). */
   private active = 0;
+  /** The row was in view when its cards arrived: its images load eagerly (see `HIGH_PRIORITY_IMAGES`). */
+  private eager = false;
 
   private readonly hold = new HoldController(this, () => this.recs.released());
   private readonly recs = new RecsController(this, () => EdgeRecsElement.engine, this.hold);
@@ -126,6 +139,14 @@ export class EdgeRecsElement extends LitElement {
   cardsChanged(): void {
     if (this.active >= this.recs.cards.length) this.active = 0;
     this.open = -1;
+    // Where the row is now is where its cards appear: its space was reserved before they came.
+    const box = this.getBoundingClientRect();
+    this.eager = box.bottom > 0 && box.top < innerHeight && box.right > 0 && box.left < innerWidth;
+  }
+
+  /** How card `index`'s image loads: `loading` and `fetchpriority`. */
+  private imageLoading(index: number): { loading: 'eager' | 'lazy'; priority: 'high' | 'auto' } {
+    return { loading: this.eager ? 'eager' : 'lazy', priority: this.eager && index < HIGH_PRIORITY_IMAGES ? 'high' : 'auto' };
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -204,7 +225,7 @@ export class EdgeRecsElement extends LitElement {
   }
 
   /** Fills a clone of the merchant's template with one card's fields. */
-  private fillTemplate(slot: HTMLElement, card: Card, template: HTMLTemplateElement): void {
+  private fillTemplate(slot: HTMLElement, card: Card, template: HTMLTemplateElement, index: number): void {
     const p = card.product;
     const fragment = template.content.cloneNode(true) as DocumentFragment;
     const onSale = p.sale_price !== undefined && p.sale_price < p.price;
@@ -229,6 +250,10 @@ export class EdgeRecsElement extends LitElement {
             }
             el.setAttribute('src', src);
             if (!el.hasAttribute('alt')) el.setAttribute('alt', '');
+            // The merchant's own choice stands.
+            const { loading, priority } = this.imageLoading(index);
+            if (!el.hasAttribute('loading')) el.setAttribute('loading', loading);
+            if (!el.hasAttribute('fetchpriority')) el.setAttribute('fetchpriority', priority);
             break;
           }
           case 'title':
@@ -279,7 +304,7 @@ export class EdgeRecsElement extends LitElement {
       const p = card.product;
       const shows = JSON.stringify([p, card.reason, card.why, this.locale]);
       if (this.filled.get(custom) !== shows || this.filledFrom.get(custom) !== template) {
-        this.fillTemplate(custom, card, template);
+        this.fillTemplate(custom, card, template, i);
         this.filled.set(custom, shows);
         this.filledFrom.set(custom, template);
       }
@@ -294,9 +319,15 @@ export class EdgeRecsElement extends LitElement {
 
   static override styles = elementStyles;
 
+  private image(src: string, index: number): unknown {
+    const { loading, priority } = this.imageLoading(index);
+    return html`<img part="image" src=${src} alt="" width=${IMAGE_SIZE} height=${IMAGE_SIZE} loading=${loading} fetchpriority=${priority} decoding="async" />`;
+  }
+
   protected override render(): unknown {
     const cards = this.recs.cards;
-    if (cards.length === 0) return html`<slot name="heading" hidden></slot>`;
+    // While the row loads its heading shows above the reserved space; a row that shows nothing hides it.
+    if (cards.length === 0) return html`<slot name="heading" ?hidden=${this.hasAttribute('state')}></slot>`;
     const locale = this.locale;
     const template = this.cardTemplate();
     const carousel = this.layoutName === 'carousel';
@@ -319,7 +350,7 @@ export class EdgeRecsElement extends LitElement {
             ${template
               ? html`<div class="custom"></div>`
               : html`<a part="link" href=${ifDefined(webUrl(p.link))} tabindex=${live(tab)} aria-describedby=${i === 0 ? KEYS_HINT : nothing} @click=${() => this.select(card)} @auxclick=${(e: MouseEvent) => e.button === 1 && this.select(card)}>
-                  ${webUrl(p.image_link) ? html`<img part="image" src=${p.image_link} alt="" loading="lazy" />` : nothing}
+                  ${webUrl(p.image_link) ? this.image(p.image_link, i) : nothing}
                   <span part="title" class="title" dir="auto">${p.title}</span>
                   <span part="price" class="price"
                     >${onSale ? html`<span class="vh">${ui(locale, 'now')} </span>` : nothing}${money(locale, p.currency, onSale ? p.sale_price! : p.price)}${onSale

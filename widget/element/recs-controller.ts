@@ -1,6 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { Placement } from '../../core/analytics.ts';
-import type { Card, Engine } from '../engine/engine.ts';
+import type { Card, ChangeReason, Engine } from '../engine/engine.ts';
 import type { HoldController } from './hold-controller.ts';
 
 /** What `RecsController` reads from and tells its element (`EdgeRecsElement`). */
@@ -24,6 +24,11 @@ interface RecsHost extends ReactiveControllerHost, HTMLElement {
  * they leave it: a click's own `select_item` would otherwise re-rank the row while the click is still
  * being dispatched, and the browser (or a shop's router) would follow the link that took the clicked
  * card's place. A new page view (route change, new attributes) re-ranks at once.
+ *
+ * A row that shows cards is not re-ranked because the model became ready (or moved to another backend):
+ * the shopper may be reading it, and the model's ranking would replace every card. It shows the model's
+ * ranking from the shopper's next action (any event re-ranks) or page view on. The first cards wait a
+ * bounded time for a cached model instead (`Engine`'s `CACHED_MODEL_WAIT_MS`).
  */
 export class RecsController implements ReactiveController {
   cards: Card[] = [];
@@ -35,7 +40,10 @@ export class RecsController implements ReactiveController {
   private deferred = false;
   /** `placement|count|item-id` of the last refresh: an update that leaves it unchanged needs no re-rank. */
   private requested: string | undefined;
-  private readonly onChange = (): void => this.request(false);
+  private readonly onChange = (e: Event): void => {
+    if ((e as CustomEvent<ChangeReason>).detail === 'model' && this.cards.length > 0) return;
+    this.request(false);
+  };
   private readonly onRoute = (): void => this.request(true);
   private readonly onError = (e: Event): void => {
     this.host.dispatchEvent(new CustomEvent('edge-recs:error', { detail: { message: String((e as CustomEvent).detail) }, bubbles: true, composed: true }));

@@ -24,6 +24,19 @@ export { PLACEMENTS, type Placement } from '../../core/analytics.ts';
 export type { ConsentState } from './consent.ts';
 export type { Card } from '../copy/card-copy.ts';
 
+/**
+ * How long a page's first cards wait for a model that is cached on this device (from the engine's start):
+ * on a repeat visit the model usually runs within it, and the first cards are then the model's, so the row
+ * never changes under the shopper. A model that is not cached (a first visit) is not waited for: its
+ * download takes longer than a shopper should look at an empty row, and the fallback row stays until the
+ * shopper's next action or page view (`recs-controller.ts`). The space is reserved meanwhile, so waiting
+ * shifts nothing.
+ */
+export const CACHED_MODEL_WAIT_MS = 1000;
+
+/** Why the engine asks its rows to re-rank: `model` when the model became ready or moved to another backend. */
+export type ChangeReason = 'model' | 'other';
+
 interface RecRequest {
   placement: Placement;
   count: number;
@@ -120,6 +133,8 @@ export class Engine extends EventTarget {
   private readonly restored: Promise<void>;
   /** Another tab changed the log while this one was hidden: re-rank when it is shown. */
   private changedWhileHidden = false;
+  /** Settles when the first cards may be ranked: the cached model runs, `CACHED_MODEL_WAIT_MS` passed, or none is cached. */
+  private readonly firstRanking: Promise<void>;
   /** Aborts every fetch and model load this engine started (`dispose`). */
   private readonly abort = new AbortController();
   /** Removes the page listeners and the flush timer (`dispose`). */
@@ -147,7 +162,13 @@ export class Engine extends EventTarget {
     this.catalogReady = this.loadCatalog();
     this.popularReady = this.shop.loadPopular();
     // The model loads beside the catalog, not after it; the fallback chain shows until it is ready.
-    void this.loadModel();
+    const modelLoaded = this.loadModel();
+    this.firstRanking = this.modelCached().then((cached) => {
+      if (!cached) return;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, CACHED_MODEL_WAIT_MS)));
+      return Promise.race([modelLoaded, bound]).finally(() => clearTimeout(timer));
+    });
     this.ready = Promise.all([this.log.current(), this.log.restored, restored, this.catalogReady]).then(() => undefined);
     this.flushOnLeave();
   }
@@ -324,6 +345,8 @@ export class Engine extends EventTarget {
   async recommend(request: RecRequest): Promise<Card[]> {
     await this.catalogReady;
     await this.popularReady;
+    // Only placements the model ranks wait for it.
+    if (request.placement !== 'trending' && request.placement !== 'recently-viewed') await this.firstRanking;
     const profile = await this.currentProfile();
     const shop = this.shop;
     const rules = rulesFor(this.merchant, request.placement);
@@ -484,9 +507,20 @@ export class Engine extends EventTarget {
     }
   }
 
-  private changed(): void {
+  /** Tells every row to re-rank; `reason` in the event's `detail` (see `ChangeReason`). */
+  private changed(reason: ChangeReason = 'other'): void {
     this.profile = undefined;
-    this.dispatchEvent(new Event('change'));
+    this.dispatchEvent(new CustomEvent<ChangeReason>('change', { detail: reason }));
+  }
+
+  /** Whether this device holds a verified copy of the model's manifest (and so, as a rule, its files). */
+  private async modelCached(): Promise<boolean> {
+    try {
+      const cache = this.persistent ? (await this.log.current()).cache : undefined;
+      return (await cache?.manifest(this.config.model)) !== undefined;
+    } catch {
+      return false;
+    }
   }
 
   private async loadCatalog(): Promise<void> {
@@ -518,12 +552,12 @@ export class Engine extends EventTarget {
         onBackendChange: (backend: string, reason: string) => {
           if (__EDGE_RECS_DEV__) this.warn(`${reason}; continuing on ${backend}`);
           this.state = { ...this.state, backend };
-          this.changed();
+          this.changed('model');
         },
       }));
       const { runtime, facts } = await this.shop.loadModel(source, start);
       this.state = { ...this.state, status: 'ready', backend: runtime.backend, modelVersion: runtime.modelVersion, modelLoad: runtime.loadStats };
-      this.changed();
+      this.changed('model');
       this.federatedLearning = (await facts).federatedLearning;
       if (this.federatedLearning) this.startTraining();
     } catch (e) {

@@ -11,6 +11,7 @@ import { readConfig, type WidgetConfig } from './config.ts';
 import type { ConsentSignal } from './translate.ts';
 import type { EventOrigin, RawEvent } from './event-sources.ts';
 import type { CreditQueued } from './queued-credit.ts';
+import { reserveSpace } from './reserve.ts';
 
 /** The page API: `window.edgeRecs`. Every method is safe to call at any time, before or after the engine has loaded. */
 export interface EdgeRecsApi {
@@ -91,6 +92,8 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
     if (__EDGE_RECS_DEV__) console.warn(`edge-recs: ${message}`);
   };
   const config = readConfig(data, loaderUrl, warn, win.navigator.language);
+  // Before anything else: the rows' space is reserved in the frame this script runs before.
+  reserveSpace(win.document);
   // Consent, in the order the page gave it: `data-consent`, then `consent()` calls and Google Consent
   // Mode commands (docs/merchant-guide.md, "Consent"). `personalization_storage` governs the on-device profile; a page that
   // never sets it is read by its `analytics_storage`, as Consent Mode v2 banners set only the ads and
@@ -170,6 +173,9 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
         loading = undefined;
         failure = `could not load the widget: ${String(e)}`;
         if (__EDGE_RECS_DEV__) warn(failure);
+        // No cards will come on this try: the rows give back the space they reserved (a later try that
+        // loads sets their state again).
+        for (const el of Array.from(win.document.querySelectorAll('edge-recs:not([state])'))) el.setAttribute('state', 'error');
         win.document.dispatchEvent(new CustomEvent('edge-recs:error', { detail: { message: failure } }));
         throw e;
       },

@@ -29,6 +29,9 @@ const row = (placement: string): string => `edge-recs[placement="${placement}"]`
  */
 export async function waitForModelRow(page: Page, placement: string, timeout = 60_000): Promise<number> {
   await page.waitForFunction(() => (window as unknown as { edgeRecs?: { state?: { status?: string } } }).edgeRecs?.state?.status === 'ready', undefined, { timeout });
+  // A row already showing the fallback keeps it when the model becomes ready (no swap of seen cards) until
+  // the next action or page view: the page says it has a new view.
+  await page.evaluate(() => (window as unknown as { edgeRecs: { refresh(): void } }).edgeRecs.refresh());
   const cards = page.locator(`${row(placement)}[state="ready"] li[part="card"][data-source="model"]`);
   await cards.first().waitFor({ timeout });
   return cards.count();
