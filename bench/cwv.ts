@@ -43,13 +43,13 @@ const median = (xs: number[]): number => {
 };
 const round = (x: number, digits = 0): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
-/** A plain article page with one README-snippet row in view and text below it, so a shift moves real content. */
+/** A plain article page with one README-snippet row in view (the README's script tag) and text below it, so a shift moves real content. */
 function staticPage(server: string, keys: string, row: string, widget: boolean): string {
   const para = 'Our spring range is here: light textures, bright colours and refills for the things you already love. '.repeat(3);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>A plain shop page</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:0 1rem}header,footer{padding:1rem 0}</style>
-${widget ? `<script type="module" src="${server}${LOADER_PATH}" data-model="default" data-public-key="${keys}"></script>` : ''}
+${widget ? `<script type="module" src="${server}${LOADER_PATH}" blocking="render" data-model="default" data-public-key="${keys}"></script>` : ''}
 </head><body><header><strong>Plain Shop</strong></header><main><h1>New this week</h1><p>${para}</p>
 ${row}
 <h2>About us</h2><p>${para}</p><p>${para}</p><p>${para}</p></main><footer>© Plain Shop</footer></body></html>`;
