@@ -58,13 +58,18 @@ export async function recordRenders(page: Page): Promise<void> {
   });
 }
 
-/** Waits for a render of `placement` made once the model had loaded (needs `recordRenders` before the page loaded). */
+/**
+ * Waits for a render of `placement` made once the model had loaded (needs `recordRenders` before the page
+ * loaded). A row already showing its fallback keeps it when the model becomes ready (no swap of cards the
+ * shopper has seen) until a new view, so where none came, this asks for one (`edgeRecs.refresh()`), as the
+ * shopper's next action would.
+ */
 export async function waitForRenderWithModel(page: Page, placement: string, timeout = 60_000): Promise<void> {
-  await page.waitForFunction(
-    (p) => (window as unknown as { __renders?: Array<{ placement: string | null; status: string | undefined }> }).__renders?.some((r) => r.placement === p && r.status === 'ready') ?? false,
-    placement,
-    { timeout },
-  );
+  type Recorded = { __renders?: Array<{ placement: string | null; status: string | undefined }>; edgeRecs?: { state: { status: string }; refresh(): Promise<void> } };
+  await page.waitForFunction(() => (window as unknown as Recorded).edgeRecs?.state.status === 'ready', undefined, { timeout });
+  const modelRender = (p: string): boolean => (window as unknown as Recorded).__renders?.some((r) => r.placement === p && r.status === 'ready') ?? false;
+  if (!(await page.evaluate(modelRender, placement))) await page.evaluate(() => (window as unknown as Recorded).edgeRecs!.refresh());
+  await page.waitForFunction(modelRender, placement, { timeout });
 }
 
 /** The page's own text (outside the rows) that says shoppers chose what is shown after this product. */
