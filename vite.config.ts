@@ -87,15 +87,14 @@ function chunkOf(): Rolldown.CodeSplittingNameFunction {
  * bundle holds no runtime and is left as Rolldown makes it.
  */
 function workerChunkOf(): Rolldown.CodeSplittingNameFunction {
-  let tfjs: Set<string> | undefined;
+  let worker: Set<string> | undefined;
   return (id, ctx) => {
-    if (!tfjs) {
+    if (!worker) {
       const info = (m: string): Rolldown.ModuleInfo | null => ctx.getModuleInfo(m);
       const runtime = tfjsModules(info);
-      const entry = info(HEAVY_WORKER_ENTRY) ? staticClosure(HEAVY_WORKER_ENTRY, info) : new Set<string>();
-      tfjs = new Set([...(runtime ?? [])].filter((m) => !entry.has(m)));
+      worker = runtime && info(HEAVY_WORKER_ENTRY) ? new Set([...staticClosure(HEAVY_WORKER_ENTRY, info), ...runtime]) : new Set();
     }
-    return tfjs.has(id) ? 'tfjs' : null;
+    return worker.has(id) ? 'heavy-worker' : null;
   };
 }
 
