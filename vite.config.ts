@@ -79,12 +79,14 @@ function chunkOf(): Rolldown.CodeSplittingNameFunction {
 
 /**
  * The same for a worker bundle (Vite bundles each worker apart, with `worker.plugins` and none of
- * `build.rollupOptions`). In the heavy-work worker's: the worker's entry (`heavy-worker.ts`: catalog
- * parsing, model verification and decoding) stays one small file, so the catalog is parsed while tfjs
- * loads; `tfjs` is the model runtime, tfjs-core and the WASM backend in one file, which the worker asks
- * for first (`preload`), and which then fetches the `.wasm`. WebGPU, WebGL and the CPU backend stay lazy
- * chunks of their own, each holding the kernels it shares with none of `tfjs`. The training worker's
- * bundle holds no runtime and is left as Rolldown makes it.
+ * `build.rollupOptions`). The heavy-work worker's entry (`heavy-worker.ts`: catalog parsing, model
+ * verification and decoding) and the model runtime with tfjs-core and the WASM backend (`tfjsModules`)
+ * are one file, `assets/heavy-worker-[hash].js`: one request for the worker and the code a machine
+ * without a GPU runs the model on, which then fetches the `.wasm` (so a first visit's loader, chunks,
+ * worker, WASM, model and catalog take 10 requests; a separate tfjs chunk made 11). The price: the worker
+ * asks for the catalog only once that file (~80 KB brotli) has loaded, not after its own ~32 KB.
+ * WebGPU, WebGL and the CPU backend stay lazy chunks that import from it, fetched only where they start.
+ * The training worker's bundle holds no runtime and is left as Rolldown makes it (one file).
  */
 function workerChunkOf(): Rolldown.CodeSplittingNameFunction {
   let worker: Set<string> | undefined;
@@ -103,7 +105,7 @@ function workerChunks(): Plugin {
   return {
     name: 'edge-recs:worker-chunks',
     outputOptions(options) {
-      return { ...options, codeSplitting: { groups: [{ name: workerChunkOf(), debugName: 'worker tfjs' }], includeDependenciesRecursively: false } };
+      return { ...options, codeSplitting: { groups: [{ name: workerChunkOf(), debugName: 'heavy-work worker with tfjs' }] } };
     },
   };
 }
@@ -276,9 +278,10 @@ export default defineConfig(({ mode }) => ({
     },
   },
   // Workers as ES modules (they start as module workers, `widget/workers/start.ts`), so the heavy-work
-  // worker's tfjs backends stay lazy chunks of their own instead of one file holding all four; minified
-  // like the rest, grouped (`workerChunks`) and without a helpers chunk of their own (the worker build
-  // inherits neither `build.rollupOptions` nor `plugins`; `worker.plugins` makes fresh ones per worker).
+  // worker's GPU and CPU backends stay lazy chunks of their own instead of one file holding all four;
+  // minified like the rest, grouped (`workerChunks`: the worker, tfjs and the WASM backend in one file)
+  // and without a helpers chunk of their own (the worker build inherits neither `build.rollupOptions` nor
+  // `plugins`; `worker.plugins` makes fresh ones for each worker).
   worker: {
     format: 'es',
     plugins: () => [workerChunks(), inlineRuntimeHelpers()],
