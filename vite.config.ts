@@ -16,8 +16,12 @@ const ROOT = import.meta.dirname;
 const LOADER_ENTRY = resolve(ROOT, 'widget/index.ts');
 const APP_ENTRY = resolve(ROOT, 'widget/app.ts');
 const RUNTIME_ENTRY = resolve(ROOT, 'widget/runtime/index.ts');
+/** The heavy-work worker's entry (`widget/ranking/worker-work.ts` starts it), bundled by Vite's worker pipeline. */
+const HEAVY_WORKER_ENTRY = resolve(ROOT, 'widget/ranking/heavy-worker.ts');
 /** The backend a machine without a GPU starts first, grouped with tfjs so a first visit fetches it with it. */
 const FIRST_BACKEND = /[\\/]@tensorflow[\\/]tfjs-backend-wasm[\\/]/;
+/** How Vite names the empty module it puts in place of a Node built-in in a browser build. */
+const BROWSER_EXTERNAL = '__vite-browser-external';
 
 /** The modules `root` imports statically, itself included, transitively (dynamic imports are other chunks). */
 function staticClosure(root: string, info: (id: string) => Rolldown.ModuleInfo | null): Set<string> {
@@ -32,33 +36,77 @@ function staticClosure(root: string, info: (id: string) => Rolldown.ModuleInfo |
 }
 
 /**
- * Which chunk a module goes into (`codeSplitting.groups`, after the attribution group), so that a first
- * visit fetches few files in a short chain: loader → `app` → `tfjs` (→ the `.wasm`).
+ * The model runtime's modules: `widget/runtime/index.ts` with everything it imports statically (tfjs-core,
+ * `core/model`) and the WASM backend with what it imports (the CPU backend's shared kernels). Undefined
+ * where this bundle does not hold the runtime (the training worker's).
+ */
+function tfjsModules(info: (id: string) => Rolldown.ModuleInfo | null): Set<string> | undefined {
+  const backend = info(resolve(ROOT, 'widget/runtime/backend.ts'));
+  if (!backend) return undefined;
+  const wasm = backend.dynamicallyImportedIds.find((m) => FIRST_BACKEND.test(m));
+  if (!wasm) throw new Error('vite.config.ts: widget/runtime/backend.ts no longer imports @tensorflow/tfjs-backend-wasm lazily');
+  return new Set([...staticClosure(RUNTIME_ENTRY, info), ...staticClosure(wasm, info)]);
+}
+
+/**
+ * Which chunk a module of the page's build goes into (`codeSplitting.groups`, after the attribution group),
+ * so that a first visit fetches few files in a short chain: loader → `app` → the heavy-work worker.
  * - `app`: everything the engine chunk (`widget/app.ts`) needs statically, in one file rather than a
  *   dozen small ones shared with the training chunk (which imports them from `app`, always loaded first).
  *   Never a module of the loader's own static graph, which would make the loader import a chunk.
- * - `tfjs`: the model runtime (`widget/runtime/index.ts`) with tfjs-core, `core/model` and the WASM
- *   backend (the one a machine without a GPU starts, and the fallback of every other), with what they
- *   import of the CPU backend's shared kernels. WebGPU, WebGL and the CPU backend stay lazy chunks of
- *   their own that import from it, fetched only where they start; so does training.
+ * - `tfjs`: the model runtime with tfjs-core and the WASM backend (`tfjsModules`), for the page that must
+ *   do the heavy work itself (no worker could start: `widget/ranking/worker-work.ts`); a page whose worker
+ *   runs never fetches it. WebGPU, WebGL and the CPU backend stay lazy chunks of their own that import
+ *   from it, fetched only where they start; so does training.
  */
 function chunkOf(): Rolldown.CodeSplittingNameFunction {
   let sets: { loader: Set<string>; app: Set<string>; tfjs: Set<string> } | undefined;
   return (id, ctx) => {
     if (!sets) {
       const info = (m: string): Rolldown.ModuleInfo | null => ctx.getModuleInfo(m);
-      const backends = info(resolve(ROOT, 'widget/runtime/backend.ts'))?.dynamicallyImportedIds ?? [];
-      const wasm = backends.find((m) => FIRST_BACKEND.test(m));
-      if (!wasm) throw new Error('vite.config.ts: widget/runtime/backend.ts no longer imports @tensorflow/tfjs-backend-wasm lazily');
-      const loader = staticClosure(LOADER_ENTRY, info);
-      const app = staticClosure(APP_ENTRY, info);
-      const tfjs = new Set([...staticClosure(RUNTIME_ENTRY, info), ...staticClosure(wasm, info)]);
-      sets = { loader, app, tfjs };
+      const tfjs = tfjsModules(info);
+      if (!tfjs) throw new Error('vite.config.ts: the widget build no longer holds widget/runtime/backend.ts');
+      sets = { loader: staticClosure(LOADER_ENTRY, info), app: staticClosure(APP_ENTRY, info), tfjs };
     }
     if (sets.loader.has(id)) return null;
-    if (sets.app.has(id)) return 'app';
+    // The empty module that stands for a Node built-in (tfjs-core's and the admission's `crypto`): in
+    // `app`, or the admission chunk would import it from `tfjs` and fetch tfjs on the page.
+    if (sets.app.has(id) || id.startsWith(BROWSER_EXTERNAL)) return 'app';
     if (sets.tfjs.has(id)) return 'tfjs';
     return null;
+  };
+}
+
+/**
+ * The same for a worker bundle (Vite bundles each worker apart, with `worker.plugins` and none of
+ * `build.rollupOptions`). The heavy-work worker's entry (`heavy-worker.ts`: catalog parsing, model
+ * verification and decoding) and the model runtime with tfjs-core and the WASM backend (`tfjsModules`)
+ * are one file, `assets/heavy-worker-[hash].js`: one request for the worker and the code a machine
+ * without a GPU runs the model on, which then fetches the `.wasm` (so a first visit's loader, chunks,
+ * worker, WASM, model and catalog take 10 requests; a separate tfjs chunk made 11). The price: the worker
+ * asks for the catalog only once that file (~80 KB brotli) has loaded, not after its own ~32 KB.
+ * WebGPU, WebGL and the CPU backend stay lazy chunks that import from it, fetched only where they start.
+ * The training worker's bundle holds no runtime and is left as Rolldown makes it (one file).
+ */
+function workerChunkOf(): Rolldown.CodeSplittingNameFunction {
+  let worker: Set<string> | undefined;
+  return (id, ctx) => {
+    if (!worker) {
+      const info = (m: string): Rolldown.ModuleInfo | null => ctx.getModuleInfo(m);
+      const runtime = tfjsModules(info);
+      worker = runtime && info(HEAVY_WORKER_ENTRY) ? new Set([...staticClosure(HEAVY_WORKER_ENTRY, info), ...runtime]) : new Set();
+    }
+    return worker.has(id) ? 'heavy-worker' : null;
+  };
+}
+
+/** Groups a worker bundle's chunks (`workerChunkOf`); one instance per bundle, as `worker.plugins` makes them. */
+function workerChunks(): Plugin {
+  return {
+    name: 'edge-recs:worker-chunks',
+    outputOptions(options) {
+      return { ...options, codeSplitting: { groups: [{ name: workerChunkOf(), debugName: 'heavy-work worker with tfjs' }] } };
+    },
   };
 }
 
@@ -230,9 +278,15 @@ export default defineConfig(({ mode }) => ({
     },
   },
   // Workers as ES modules (they start as module workers, `widget/workers/start.ts`), so the heavy-work
-  // worker's tfjs backends stay lazy chunks of their own instead of one file holding all four; minified
-  // like the rest (the worker build does not inherit `build.rollupOptions`).
-  worker: { format: 'es', rollupOptions: { output: { minify: mode === 'production', comments: mode !== 'production' } } },
+  // worker's GPU and CPU backends stay lazy chunks of their own instead of one file holding all four;
+  // minified like the rest, grouped (`workerChunks`: the worker, tfjs and the WASM backend in one file)
+  // and without a helpers chunk of their own (the worker build inherits neither `build.rollupOptions` nor
+  // `plugins`; `worker.plugins` makes fresh ones for each worker).
+  worker: {
+    format: 'es',
+    plugins: () => [workerChunks(), inlineRuntimeHelpers()],
+    rollupOptions: { output: { minify: mode === 'production', comments: mode !== 'production' } },
+  },
   // precompress() writes last (`order: 'post'`): it compresses what the others wrote (integrity.json included).
   plugins: [tfjsWasm(), inlineRuntimeHelpers(), loaderSize(), loaderIntegrity(), precompress()],
 }));

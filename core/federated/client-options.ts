@@ -3,6 +3,7 @@
  * that reading them loads no tfjs (`edge-recs --help` shows them).
  */
 import { AGGREGATION_DEFAULTS } from './aggregate.ts';
+import type { EncodeOptions, ValueEncoding } from './codec.ts';
 
 /** Which item rows an update carries (see the module comment of `client.ts`). */
 export const ROW_POLICIES = ['padded', 'sequence'] as const;
@@ -80,3 +81,10 @@ export const CLIENT_DEFAULTS: ClientTrainingOptions = {
   trainable: 'all',
   random: Math.random,
 };
+
+/**
+ * How a device encodes its update by default: int8 values (the server's noise is far larger than int8
+ * rounding) and, for the dense tensors, `autoDensity`: all of them when they fit the byte budget, else the
+ * largest-magnitude share that does (top-k sparsification, Aji & Heafield 2017).
+ */
+export const CLIENT_ENCODING: EncodeOptions & { values: ValueEncoding } = { values: 'int8' };

@@ -31,9 +31,9 @@ import { nextItemBatch, nextItemLoss } from '../model/training.ts';
 import { size, type NamedWeights } from '../model/weights.ts';
 import { encodeUpdate, NONCE_BYTES, type EncodeOptions, type ValueEncoding, type WeightDelta } from './codec.ts';
 import { clipDelta } from './delta.ts';
-import { CLIENT_DEFAULTS, ROW_POLICIES, TRAINABLE, type ClientTrainingOptions } from './client-options.ts';
+import { CLIENT_DEFAULTS, CLIENT_ENCODING, ROW_POLICIES, TRAINABLE, type ClientTrainingOptions } from './client-options.ts';
 
-export { CLIENT_DEFAULTS, ROW_POLICIES, TRAINABLE, type ClientTrainingOptions, type RowPolicy, type Trainable } from './client-options.ts';
+export { CLIENT_DEFAULTS, CLIENT_ENCODING, ROW_POLICIES, TRAINABLE, type ClientTrainingOptions, type RowPolicy, type Trainable } from './client-options.ts';
 
 /** The published model a device trains on: its shape and host weights. */
 export interface BaseModel {
@@ -174,12 +174,6 @@ export interface UpdateLabels {
   nonce?: Uint8Array;
 }
 
-/**
- * How a device encodes its update by default: int8 values (the server's noise is far larger than int8
- * rounding) and, for the dense tensors, `autoDensity`: all of them when they fit the byte budget, else the
- * largest-magnitude share that does (top-k sparsification, Aji & Heafield 2017).
- */
-export const CLIENT_ENCODING: EncodeOptions & { values: ValueEncoding } = { values: 'int8' };
 
 /**
  * Bytes of dense values an update may spend: with 64 int8 item rows (~4.5 KB) an update stays under

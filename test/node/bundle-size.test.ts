@@ -18,6 +18,8 @@ describe('widget production build', () => {
   let out: string;
   let loader: string;
   const chunks = new Map<string, string>();
+  /** The workers' files (`assets/`: Vite's worker bundles), by name. */
+  const assets = new Map<string, string>();
 
   beforeAll(async () => {
     out = await mkdtemp(join(tmpdir(), 'edge-recs-build-'));
@@ -27,6 +29,9 @@ describe('widget production build', () => {
     for (const name of await readdir(join(out, 'chunks'))) {
       // `.js` only: not the maps, nor the precompressed `.js.br` and `.js.gz`.
       if (name.endsWith('.js')) chunks.set(name, await readFile(join(out, 'chunks', name), 'utf8'));
+    }
+    for (const name of await readdir(join(out, 'assets'))) {
+      if (name.endsWith('.js')) assets.set(name, await readFile(join(out, 'assets', name), 'utf8'));
     }
   }, 120_000);
 
@@ -41,7 +46,7 @@ describe('widget production build', () => {
   });
 
   it('strips development warnings and the dev flag from every file', () => {
-    for (const [name, code] of [['edge-recs.js', loader], ...chunks] as const) {
+    for (const [name, code] of [['edge-recs.js', loader], ...chunks, ...assets] as const) {
       expect(code, name).not.toContain('__EDGE_RECS_DEV__');
       // Texts of development-only warnings (see config.ts, engine.ts, element.ts, capture.ts).
       expect(code, name).not.toMatch(/data-consent must be|dropped: |must be a whole number from 1|could not read a dataLayer entry|is not a placement; choose from|needs "by", a number/);
@@ -82,15 +87,16 @@ describe('widget production build', () => {
   });
 
   it('never makes a lazy chunk import the loader back (its URL is stable and short-cached; chunks are immutable)', () => {
-    for (const [name, code] of chunks) expect(code, name).not.toMatch(/edge-recs\.js/);
+    for (const [name, code] of [...chunks, ...assets]) expect(code, name).not.toMatch(/edge-recs\.js/);
   });
 
-  it('puts tfjs behind the engine chunk in one chunk with the WASM backend, each other backend lazy', () => {
+  it('keeps a page-side tfjs chunk with the WASM backend, each other backend lazy, for a page where no worker starts', () => {
     const app = [...chunks].find(([name]) => name.startsWith('app-'))![1];
     expect(app).not.toMatch(/tfjs-backend|registerBackend/);
     const tfjs = [...chunks].find(([name]) => name.startsWith('tfjs-'))![1];
     // The model runtime, tfjs-core and the WASM backend (a machine without a GPU starts it, every other
-    // falls back to it) are one file, so a first visit fetches tfjs in one request (vite.config.ts `chunkOf`).
+    // falls back to it) are one file, fetched only where the page does the heavy work itself
+    // (vite.config.ts `chunkOf`).
     expect(tfjs).toMatch(/tfjs-backend-wasm-simd\.wasm/);
     expect(tfjs).toMatch(/no tfjs backend could start/);
     // webgpu, webgl, cpu: three dynamic imports, so a page fetches only the GPU backend it starts.
@@ -109,6 +115,58 @@ describe('widget production build', () => {
     expect(imports(chunks.get(named('tfjs'))!)).toEqual([named('app'), named('attribution')].sort());
     // Rolldown's helpers are copied into the chunks that use them (vite.config.ts `inlineRuntimeHelpers`).
     expect([...chunks.keys()].filter((name) => /rolldown|runtime/.test(name))).toEqual([]);
+  });
+
+  it('puts the heavy-work worker, tfjs and the WASM backend in one file, each other backend a lazy chunk of it', () => {
+    const imports = (code: string): string[] => [...code.matchAll(/(?:^|[;\n}])\s*import\s*(?:[^"'`()]*?from\s*)?["'`]\.\/([^"'`]+)["'`]/g)].map((m) => m[1]!).sort();
+    const lazy = (code: string): string[] => [...code.matchAll(/import\(\s*["'`]\.\/([^"'`]+)["'`]\s*\)/g)].map((m) => m[1]!).sort();
+    const workers = [...assets.keys()].filter((name) => name.startsWith('heavy-worker-'));
+    expect(workers).toHaveLength(1);
+    const worker = workers[0]!;
+    const code = assets.get(worker)!;
+    // The engine chunk starts it (`widget/ranking/worker-work.ts`), by its URL beside the chunks.
+    const app = [...chunks].find(([name]) => name.startsWith('app-'))![1];
+    expect(app).toContain(`../assets/${worker}`);
+    // The worker's own code (catalog, model checks), the model runtime, tfjs-core and the WASM backend:
+    // one request, then the `.wasm` (vite.config.ts `workerChunkOf`).
+    expect(code).toMatch(/tfjs-backend-wasm-simd\.wasm/);
+    expect(code).toMatch(/no tfjs backend could start/);
+    expect(code).toMatch(/heavy-work|catalog/);
+    expect(imports(code), 'imports nothing up front').toEqual([]);
+    // webgpu, webgl, cpu: three lazy chunks, each importing the worker's file only.
+    const backends = lazy(code);
+    expect(backends).toHaveLength(3);
+    for (const name of backends) {
+      expect(assets.has(name), name).toBe(true);
+      expect(imports(assets.get(name)!), name).toEqual([worker]);
+      expect(assets.get(name), name).not.toMatch(/tfjs-backend-wasm-simd\.wasm/);
+    }
+    expect(backends.some((name) => /WEBGL_lose_context|webgl2/.test(assets.get(name)!)), 'one lazy chunk holds WebGL').toBe(true);
+    // Rolldown's helpers are copied into the files that use them (`inlineRuntimeHelpers` in `worker.plugins`).
+    expect([...assets.keys()].filter((name) => /rolldown|runtime/.test(name))).toEqual([]);
+    // What else is under assets/: the training worker, one file.
+    const rest = [...assets.keys()].filter((name) => name !== worker && !backends.includes(name));
+    expect(rest).toEqual([expect.stringMatching(/^worker-[\w-]+\.js$/)]);
+    expect(imports(assets.get(rest[0]!)!)).toEqual([]);
+    const kb = (name: string, map: Map<string, string>): string => `${name} ${(map.get(name)!.length / 1024).toFixed(0)} KB (${(gzipSync(map.get(name)!).byteLength / 1024).toFixed(0)} KB gzip)`;
+    console.log(`worker files: ${[worker, ...backends, ...rest].map((name) => kb(name, assets)).join(', ')}`);
+    console.log(`page-side copies for a page where no worker starts: ${[...chunks.keys()].filter((name) => /^(tfjs|dist|register_all_gradients)-/.test(name)).map((name) => kb(name, chunks)).join(', ')}`);
+  });
+
+  it('fetches no tfjs on the page where the worker runs: neither the engine chunk nor training (or its admission) imports it', () => {
+    const imports = (code: string): string[] => [...code.matchAll(/(?:^|[;\n}])\s*import\s*(?:[^"'`()]*?from\s*)?["'`]\.\/([^"'`]+)["'`]/g)].map((m) => m[1]!);
+    const closure = (name: string, seen = new Set<string>()): Set<string> => {
+      if (seen.has(name)) return seen;
+      seen.add(name);
+      for (const i of imports(chunks.get(name) ?? '')) closure(i, seen);
+      return seen;
+    };
+    const named = (prefix: string): string => [...chunks.keys()].find((name) => name.startsWith(`${prefix}-`))!;
+    for (const start of ['app', 'training', 'admission']) {
+      const loaded = [...closure(named(start))];
+      expect(loaded.filter((name) => /^(tfjs|dist|register_all_gradients)-/.test(name)), start).toEqual([]);
+      for (const name of loaded) expect(chunks.get(name), name).not.toMatch(/registerBackend|tfjs-backend-wasm-simd\.wasm/);
+    }
   });
 
   it('writes a brotli and a gzip copy of the same bytes beside each compressible file of 1 KB or more, and of nothing else', async () => {

@@ -10,7 +10,7 @@
 import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { groupEvents } from '../../core/catalog.ts';
 import { interestSequence, type ShopEvent } from '../../core/events.ts';
-import { CLIENT_ENCODING } from '../../core/federated/client.ts';
+import { CLIENT_ENCODING } from '../../core/federated/client-options.ts';
 import { NONCE_BYTES, type EncodeOptions } from '../../core/federated/codec.ts';
 import { refreshModel, type DeviceModel } from './delta.ts';
 import type { JobOptions, TrainingJob } from './protocol.ts';
