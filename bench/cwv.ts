@@ -3,7 +3,8 @@
  *
  * - Lighthouse 12 (the npm `lighthouse` package driving Debian chromium, default mobile and desktop
  *   configurations: simulated throttling) on the demo shop's home and product pages and on a plain static
- *   page made from the README snippet (a grid row and a carousel row), each with and without the widget
+ *   page made from the README snippet (a grid row as the README has it; a grid and a carousel row with the
+ *   merchant guide's reserve rule in the page's own CSS), each with and without the widget
  *   (without: the loader's URL blocked, so the `<edge-recs>` tags stay inert), `RUNS` runs each, medians of
  *   the Performance and Accessibility scores, FCP, LCP, CLS, TBT and Speed Index.
  * - Playwright in the same Chromium, mobile viewport at 4x CPU slowdown (DevTools' CPU throttling), a
@@ -18,6 +19,7 @@
  *   npm run bench -- cwv        writes bench/results/cwv.json
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -44,16 +46,19 @@ const median = (xs: number[]): number => {
 const round = (x: number, digits = 0): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** A plain article page with one README-snippet row in view (the README's script tag) and text below it, so a shift moves real content. */
-function staticPage(server: string, keys: string, row: string, widget: boolean): string {
+function staticPage(server: string, keys: string, row: string, widget: boolean, css = ''): string {
   const para = 'Our spring range is here: light textures, bright colours and refills for the things you already love. '.repeat(3);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>A plain shop page</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:0 1rem}header,footer{padding:1rem 0}</style>
-${widget ? `<script type="module" src="${server}${LOADER_PATH}" blocking="render" data-model="default" data-public-key="${keys}"></script>` : ''}
+<style>body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:0 1rem}header,footer{padding:1rem 0}${css}</style>
+${widget ? `<script type="module" src="${server}${LOADER_PATH}" data-model="default" data-public-key="${keys}"></script>` : ''}
 </head><body><header><strong>Plain Shop</strong></header><main><h1>New this week</h1><p>${para}</p>
 ${row}
 <h2>About us</h2><p>${para}</p><p>${para}</p><p>${para}</p></main><footer>© Plain Shop</footer></body></html>`;
 }
+
+/** The rule docs/merchant-guide.md gives for a shop's own stylesheet ("Before the loader runs"), as written there. */
+const RESERVE_RULE = /\*\*Before the loader runs\.\*\*[\s\S]*?```css\n([\s\S]*?)```/.exec(readFileSync(join(ROOT, 'docs/merchant-guide.md'), 'utf8'))?.[1] ?? '';
 
 const ROWS: Record<string, string> = {
   grid: '<edge-recs placement="for-you" count="8"></edge-recs>',
@@ -97,15 +102,16 @@ async function startFixture(): Promise<Fixture> {
   };
   const keys = `${await keyOf('demo-signing-key.json')} ${await keyOf('demo-federation-key.json')}`;
   statics.on('request', (req, res) => {
-    const [, row, variant] = /^\/(grid|carousel)(-none)?\.html$/.exec(req.url ?? '') ?? [];
+    const [, row, rule, variant] = /^\/(grid|carousel)(-rule)?(-none)?\.html$/.exec(req.url ?? '') ?? [];
     if (!row) return void res.writeHead(404).end();
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(staticPage(server, keys, ROWS[row]!, !variant));
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(staticPage(server, keys, ROWS[row]!, !variant, rule ? RESERVE_RULE : ''));
   });
   return {
     server,
     pages: {
       'static grid': { url: `${staticOrigin}/grid.html`, blockForBaseline: false },
-      'static carousel': { url: `${staticOrigin}/carousel.html`, blockForBaseline: false },
+      'static grid, reserve rule': { url: `${staticOrigin}/grid-rule.html`, blockForBaseline: false },
+      'static carousel, reserve rule': { url: `${staticOrigin}/carousel-rule.html`, blockForBaseline: false },
       'demo home': { url: `${server}/`, blockForBaseline: true },
       'demo product': { url: `${server}/p/${PRODUCT}`, blockForBaseline: true },
     },

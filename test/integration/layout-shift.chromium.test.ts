@@ -100,7 +100,7 @@ describe('reserved space: no layout shift from the row', () => {
   for (const layout of ['grid', 'carousel'] as const) {
     for (const [name, device] of Object.entries(VIEWPORTS)) {
       it(`a ${layout} row of 8 in view on a ${name} (${device.viewport.width} px) shifts nothing: CLS <= 0.01, the text below it stays where it was first painted`, { timeout: 60_000 }, async () => {
-        // The snippet as docs/merchant-guide.md gives it: the loader blocks rendering, so its reserved space is in the first frame.
+        // The script tag with `blocking="render"`, one of the two ways docs/merchant-guide.md gives: its reserved space is in the first frame.
         rig.shop.page({ document: snippetPage(`<edge-recs id="row" placement="for-you" count="8" layout="${layout}"></edge-recs>`), attributes: 'blocking="render"' });
         context = await rig.browser.newContext(device);
         await context.addInitScript(RECORDER);
