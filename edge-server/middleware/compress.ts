@@ -19,6 +19,7 @@
  *   answer that already has a Content-Encoding (precompressed widget files) or says `no-transform`.
  */
 import type { MiddlewareHandler } from 'hono';
+import { etagList } from './http.ts';
 import { securedParts, securedResponse } from './security.ts';
 
 /** Content codings this server produces, in its order of preference. */
@@ -174,9 +175,9 @@ export function compression(options: CompressionOptions = {}): MiddlewareHandler
       // The client revalidated a compressed copy (weak tag) and would be sent one again: the 304 names
       // that copy, as the 200 would.
       const etag = res.headers.get('ETag');
-      const sent = c.req.header('If-None-Match');
+      const sent = etagList(c.req.header('If-None-Match'));
       if (
-        etag && !etag.startsWith('W/') && sent?.includes(`W/${etag}`) && !sent.split(',').some((t) => t.trim() === etag) &&
+        etag && !etag.startsWith('W/') && sent.includes(`W/${etag}`) && !sent.includes(etag) &&
         negotiateEncoding(c.req.header('Accept-Encoding'), offered) !== 'identity'
       ) {
         const parts = securedParts(res);

@@ -13,7 +13,12 @@ export const quoteEtag = (sha256: string): string => `"${sha256}"`;
 export function noneMatch(header: string | undefined, etag: string): boolean {
   if (!header) return false;
   if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+  return etagList(header).some((tag) => tag.replace(/^W\//, '') === etag);
+}
+
+/** The entity tags an `If-None-Match` / `If-Match` list names, as written (`W/` kept), none for no header. */
+export function etagList(header: string | undefined): string[] {
+  return header ? header.split(',').map((tag) => tag.trim()) : [];
 }
 
 export type RangeResult = { start: number; end: number } | 'unsatisfiable' | null;
