@@ -7,6 +7,7 @@
  * load), the page does the work itself (`mainThreadWork`, yielding to the page between steps).
  */
 import { ContractError } from '../../core/errors.ts';
+import { modelBasis } from '../runtime/basis.ts';
 import type { Runtime } from '../runtime/index.ts';
 import { refuse, startWorker } from '../workers/start.ts';
 import type { HeavyReply, HeavyRequest, HeavyValue, StartedFacts, WireError } from './heavy-protocol.ts';
@@ -185,7 +186,7 @@ export function workerWork(options: { url?: string } = {}): HeavyWork {
         modelVersion: started.modelVersion,
         loadStats: started.loadStats,
         recommend: async (history, k, exclude) => (await call({ op: 'recommend', history: [...history], k, exclude: [...exclude] })) as Array<{ id: string; score: number }>,
-        basis: (history) => history.filter((id) => known.has(id)).slice(-model.maxLen),
+        basis: (history) => modelBasis(history, known, model.maxLen),
         // The model's tensors live in the worker, which `HeavyWork.dispose` ends.
         dispose: () => undefined,
       };

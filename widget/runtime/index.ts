@@ -1,6 +1,7 @@
 import { SasRec } from '../../core/model/sasrec.ts';
 import type { BackendName } from '../loader/backends.ts';
 import type { ModelCache } from '../storage/store.ts';
+import { modelBasis } from './basis.ts';
 import { backendOrder, probeHardware, startBackend, watchDeviceLoss, type Hardware } from './backend.ts';
 import { fetchModel, type FetchedModel, type LoadStats, type ModelSource } from './model.ts';
 
@@ -140,7 +141,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       }
     },
     basis(history) {
-      return history.filter((id) => index.has(id)).slice(-config.maxLen);
+      return modelBasis(history, index, config.maxLen);
     },
     dispose() {
       model.dispose();
