@@ -74,21 +74,28 @@ function kind(method: string, path: string): string {
 /**
  * Every request's initiator, on the page and in each worker it starts: DevTools auto-attach (not
  * flattened, so the workers' messages come through this one session) holds each worker until its
- * network events are on.
+ * `Network.enable` is answered (sent together with the resume, a worker could fetch its module first).
  */
 async function record(cdp: CDPSession): Promise<Seen[]> {
   const seen: Seen[] = [];
   const add = (e: { request: { url: string }; initiator: unknown }): void => void seen.push({ url: e.request.url, parent: initiatorUrl(e.initiator as never) });
   cdp.on('Network.requestWillBeSent', add);
   let id = 0;
-  cdp.on('Target.attachedToTarget', ({ sessionId }) => {
-    for (const method of ['Network.enable', 'Runtime.runIfWaitingForDebugger']) {
-      cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: ++id, method, params: {} }) }).catch(() => undefined);
-    }
-  });
-  cdp.on('Target.receivedMessageFromTarget', ({ message }) => {
-    const m = JSON.parse(message) as { method?: string; params?: unknown };
+  const send = (sessionId: string, method: string): number => {
+    const n = ++id;
+    cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: n, method, params: {} }) }).catch(() => undefined);
+    return n;
+  };
+  /** Worker sessions whose `Network.enable` is not answered yet: the worker runs only once it is. */
+  const enabling = new Map<number, string>();
+  cdp.on('Target.attachedToTarget', ({ sessionId }) => void enabling.set(send(sessionId, 'Network.enable'), sessionId));
+  cdp.on('Target.receivedMessageFromTarget', ({ sessionId, message }) => {
+    const m = JSON.parse(message) as { id?: number; method?: string; params?: unknown };
     if (m.method === 'Network.requestWillBeSent') add(m.params as never);
+    if (m.id !== undefined && enabling.get(m.id) === sessionId) {
+      enabling.delete(m.id);
+      send(sessionId, 'Runtime.runIfWaitingForDebugger');
+    }
   });
   await cdp.send('Network.enable');
   await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: true, flatten: false });
@@ -108,15 +115,25 @@ function depth(url: string, byUrl: ReadonlyMap<string, Seen>, edge: string, guar
 }
 
 /**
- * A page script run before the shop's: records each `new Worker` (its URL and the stack that called it)
- * in `window.__workerStarts`, and starts the worker as the browser's own constructor does.
+ * A page script run before the shop's: records each `new Worker` (its URL, the stack that called it, and
+ * for a `blob:` bootstrap its source) in `window.__workerStarts`, and starts the worker as the browser's
+ * own constructor does.
  */
 const WORKER_STARTS = `{
   const Native = Worker;
   const starts = (window.__workerStarts = []);
+  const sources = new Map();
+  const createObjectURL = URL.createObjectURL;
+  URL.createObjectURL = function (blob) {
+    const url = createObjectURL.call(URL, blob);
+    if (blob instanceof Blob) sources.set(url, blob.text());
+    return url;
+  };
   window.Worker = class Worker extends Native {
     constructor(url, options) {
-      starts.push({ url: String(url), stack: new Error().stack || '' });
+      const start = { url: String(url), stack: new Error().stack || '', source: '' };
+      starts.push(start);
+      sources.get(start.url)?.then((text) => (start.source = text));
       super(url, options);
     }
   };
@@ -167,8 +184,14 @@ describe('a first visit', () => {
     const backend = await modelRanked(page);
     // Chromium names the page, not the script, as the initiator of a worker's script: the script that
     // called `new Worker` (its stack's first http frame) started it.
-    for (const w of await page.evaluate(() => (window as unknown as { __workerStarts: Array<{ url: string; stack: string }> }).__workerStarts)) {
-      seen.push({ url: new URL(w.url, shop.shopUrl).href, parent: /(https?:\/\/[^\s()]+?):\d+:\d+/.exec(w.stack)?.[1] });
+    for (const w of await page.evaluate(() => (window as unknown as { __workerStarts: Array<{ url: string; stack: string; source: string }> }).__workerStarts)) {
+      const url = new URL(w.url, shop.shopUrl).href;
+      seen.push({ url, parent: /(https?:\/\/[^\s()]+?):\d+:\d+/.exec(w.stack)?.[1] });
+      // A `blob:` bootstrap's one request is the worker module it imports (`widget/workers/start.ts`).
+      // The worker's DevTools session does not always report it, even held until its network events are
+      // on, so the bootstrap's own source says what it fetched.
+      const imported = /import\("([^"]+)"\)/.exec(w.source)?.[1];
+      if (imported && !seen.some((s) => s.url === imported)) seen.push({ url: imported, parent: url });
     }
     await context.close();
     // `METHOD path status`, as the edge server answered them during the visit.
