@@ -10,7 +10,9 @@
  * - Playwright in the same Chromium, mobile viewport at 4x CPU slowdown (DevTools' CPU throttling), a
  *   fresh profile per visit: layout shifts with the nodes that moved, long-task time after FCP, and what
  *   the widget moved over the wire on a first visit (requests to the edge server's `/widget/` and `/v1/`
- *   paths: count and bytes as transferred) until the model ranked the rows.
+ *   paths, the page's and its workers': count and bytes as transferred, as DevTools reports them; the
+ *   worker's own module fetch may go unreported, see test/integration/first-visit.chromium.test.ts, which
+ *   counts at the server) until the model ranked the rows.
  *
  * The demo runs as `npm start` does (`tsx demo/main.ts`, fresh data directory, so it trains its model
  * first: ~20 s); the static page is served from another origin (`localhost` vs `127.0.0.1`), as a shop
@@ -228,13 +230,36 @@ async function visit(browser: Browser, url: string, server: string, block: boole
     const cdp = await context.newCDPSession(page);
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
     await cdp.send('Network.enable');
+    // Requests by `session:requestId`: the page's, and those of each worker it starts (the heavy work's
+    // catalog, model and WASM), through DevTools auto-attach; a worker resumes once its Network is on.
     const requests = new Map<string, string>();
     const bytes = new Map<string, number>();
-    cdp.on('Network.requestWillBeSent', (e) => {
+    const sent = (key: string, e: { request: { url: string } }): void => {
       const u = new URL(e.request.url);
-      if (u.origin === server && (u.pathname.startsWith('/widget/') || u.pathname.startsWith('/v1/'))) requests.set(e.requestId, u.pathname);
+      if (u.origin === server && (u.pathname.startsWith('/widget/') || u.pathname.startsWith('/v1/'))) requests.set(key, u.pathname);
+    };
+    const finished = (key: string, e: { encodedDataLength: number }): void => void (requests.has(key) && bytes.set(key, e.encodedDataLength));
+    cdp.on('Network.requestWillBeSent', (e) => sent(`page:${e.requestId}`, e));
+    cdp.on('Network.loadingFinished', (e) => finished(`page:${e.requestId}`, e));
+    let messageId = 0;
+    const enabling = new Map<number, string>();
+    const toWorker = (sessionId: string, method: string): number => {
+      const id = ++messageId;
+      cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params: {} }) }).catch(() => undefined);
+      return id;
+    };
+    cdp.on('Target.attachedToTarget', ({ sessionId }) => void enabling.set(toWorker(sessionId, 'Network.enable'), sessionId));
+    cdp.on('Target.receivedMessageFromTarget', ({ sessionId, message }) => {
+      type Params = { requestId: string; request: { url: string }; encodedDataLength: number };
+      const m = JSON.parse(message) as { id?: number; method?: string; params?: Params };
+      if (m.method === 'Network.requestWillBeSent') sent(`${sessionId}:${m.params!.requestId}`, m.params!);
+      if (m.method === 'Network.loadingFinished') finished(`${sessionId}:${m.params!.requestId}`, m.params!);
+      if (m.id !== undefined && enabling.get(m.id) === sessionId) {
+        enabling.delete(m.id);
+        toWorker(sessionId, 'Runtime.runIfWaitingForDebugger');
+      }
     });
-    cdp.on('Network.loadingFinished', (e) => void (requests.has(e.requestId) && bytes.set(e.requestId, e.encodedDataLength)));
+    await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: true, flatten: false });
     // A string, not a function: tsx would wrap the function's inner names in a helper the page lacks.
     await page.addInitScript(OBSERVERS);
     await page.goto(url);
