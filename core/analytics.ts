@@ -6,6 +6,7 @@
  */
 import { isCurrency } from './currency.ts';
 import { ContractError, isRecord, show } from './errors.ts';
+import { parseExperiment, parseExperimentCounters, parseExperimentRevenue, type Experiment, type ExperimentCounter, type ExperimentRevenue } from './experiment.ts';
 
 /** Where a row of recommendations sits on a page: the `placement` attribute of `<edge-recs>`. */
 export const PLACEMENTS = ['for-you', 'similar', 'cart', 'recently-viewed', 'trending'] as const;
@@ -67,6 +68,10 @@ export interface MetricsBatch {
   counters: MetricCounter[];
   /** Revenue sums; absent or empty when no attributed purchase happened since the last batch. */
   revenue?: RevenueSum[];
+  /** Session counts per experiment arm (`core/experiment.ts`); absent when the device is in no experiment. */
+  experiments?: ExperimentCounter[];
+  /** Session revenue per experiment arm and currency; absent when there is none. */
+  experimentRevenue?: ExperimentRevenue[];
 }
 
 /**
@@ -179,7 +184,7 @@ function list(raw: Record<string, unknown>, key: 'counters' | 'revenue', max: nu
  */
 export function parseMetricsBatch(raw: unknown): MetricsBatch {
   if (!isRecord(raw)) throw new ContractError('bad_metrics', `metrics: expected {"model", "counters": [...], "revenue"?: [...]} (got ${show(raw)})`);
-  known(raw, 'metrics', ['model', 'counters', 'revenue']);
+  known(raw, 'metrics', ['model', 'counters', 'revenue', 'experiments', 'experimentRevenue']);
   const model = token(raw, 'model', 'metrics');
   const counters = list(raw, 'counters', METRICS_LIMITS.counters).map((c: unknown, i): MetricCounter => {
     const where = `metrics.counters[${i}]`;
@@ -210,8 +215,18 @@ export function parseMetricsBatch(raw: unknown): MetricsBatch {
     }
     return { placement, modelVersion, variant, currency: r.currency, orders, purchases, amount };
   });
-  if (counters.length + revenue.length === 0) throw new ContractError('bad_metrics', 'metrics: a batch must hold at least one counter or revenue sum');
-  return revenue.length > 0 ? { model, counters, revenue } : { model, counters };
+  const experiments = parseExperimentCounters(raw.experiments);
+  const experimentRevenue = parseExperimentRevenue(raw.experimentRevenue);
+  if (counters.length + revenue.length + experiments.length + experimentRevenue.length === 0) {
+    throw new ContractError('bad_metrics', 'metrics: a batch must hold at least one counter, revenue sum or experiment count');
+  }
+  return {
+    model,
+    counters,
+    ...(revenue.length > 0 && { revenue }),
+    ...(experiments.length > 0 && { experiments }),
+    ...(experimentRevenue.length > 0 && { experimentRevenue }),
+  };
 }
 
 /** One item of a popularity list, by catalog id, with the aggregate score it was ranked by. */
@@ -242,6 +257,8 @@ export interface Popular {
   updatedAt: string;
   trending: PopularItem[];
   bestsellers: PopularItem[];
+  /** The model's running holdout experiment (`core/experiment.ts`), or null; absent from servers before experiments. */
+  experiment?: Experiment | null;
 }
 
 /** Validates a `GET /v1/popular` answer (the widget checks what it is given, like everything else). */
@@ -256,5 +273,7 @@ export function parsePopular(raw: unknown): Popular {
       }
       return { id: item.id, score: item.score };
     });
-  return { updatedAt: raw.updatedAt, trending: list(raw.trending, 'trending'), bestsellers: list(raw.bestsellers, 'bestsellers') };
+  const popular: Popular = { updatedAt: raw.updatedAt, trending: list(raw.trending, 'trending'), bestsellers: list(raw.bestsellers, 'bestsellers') };
+  if (raw.experiment !== undefined) popular.experiment = raw.experiment === null ? null : parseExperiment(raw.experiment);
+  return popular;
 }
