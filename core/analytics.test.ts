@@ -29,7 +29,7 @@ describe('parseMetricsBatch', () => {
 
   it('refuses an empty batch or an oversized counter list', () => {
     expect(badMetrics({ model: 'default', counters: [] })).toBe('metrics: a batch must hold at least one counter, revenue sum or experiment count');
-    expect(badMetrics({ model: 'default', counters: [], revenue: [] })).toMatch(/at least one counter or revenue sum/);
+    expect(badMetrics({ model: 'default', counters: [], revenue: [] })).toMatch(/at least one counter, revenue sum or experiment count/);
     expect(badMetrics({ model: 'default', counters: Array.from({ length: METRICS_LIMITS.counters + 1 }, () => counter()) })).toMatch(/"counters" must be an array of 0-256 entries/);
     expect(badMetrics({ model: 'default' })).toMatch(/"counters" must be an array/);
   });
