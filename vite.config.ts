@@ -16,6 +16,10 @@ const ROOT = import.meta.dirname;
 const LOADER_ENTRY = resolve(ROOT, 'widget/index.ts');
 const APP_ENTRY = resolve(ROOT, 'widget/app.ts');
 const RUNTIME_ENTRY = resolve(ROOT, 'widget/runtime/index.ts');
+/** The model's loader and verifier, and the update codec: what training on the page and the page's own heavy work share. */
+const ARTIFACT_ENTRIES = [resolve(ROOT, 'widget/runtime/model.ts'), resolve(ROOT, 'core/federated/codec.ts')];
+/** The page's side of on-device training (a lazy chunk the engine loads once its model runs). */
+const TRAINING_ENTRY = resolve(ROOT, 'widget/training/index.ts');
 /** The heavy-work worker's entry (`widget/ranking/worker-work.ts` starts it), bundled by Vite's worker pipeline. */
 const HEAVY_WORKER_ENTRY = resolve(ROOT, 'widget/ranking/heavy-worker.ts');
 /** The backend a machine without a GPU starts first, grouped with tfjs so a first visit fetches it with it. */
@@ -60,18 +64,25 @@ function tfjsModules(info: (id: string) => Rolldown.ModuleInfo | null): Set<stri
  *   from it, fetched only where they start; so does training.
  */
 function chunkOf(): Rolldown.CodeSplittingNameFunction {
-  let sets: { loader: Set<string>; app: Set<string>; tfjs: Set<string> } | undefined;
+  let sets: { loader: Set<string>; app: Set<string>; artifact: Set<string>; tfjs: Set<string> } | undefined;
   return (id, ctx) => {
     if (!sets) {
       const info = (m: string): Rolldown.ModuleInfo | null => ctx.getModuleInfo(m);
       const tfjs = tfjsModules(info);
       if (!tfjs) throw new Error('vite.config.ts: the widget build no longer holds widget/runtime/backend.ts');
-      sets = { loader: staticClosure(LOADER_ENTRY, info), app: staticClosure(APP_ENTRY, info), tfjs };
+      const artifact = new Set(ARTIFACT_ENTRIES.flatMap((entry) => [...staticClosure(entry, info)]));
+      // What the page's training chunk shares with `artifact` (the update format's names) goes in `app`,
+      // always loaded before it: a first visit's training chunk then fetches no `artifact`.
+      const app = staticClosure(APP_ENTRY, info);
+      for (const m of staticClosure(TRAINING_ENTRY, info)) if (artifact.has(m)) app.add(m);
+      sets = { loader: staticClosure(LOADER_ENTRY, info), app, artifact, tfjs };
     }
     if (sets.loader.has(id)) return null;
     // The empty module that stands for a Node built-in (tfjs-core's and the admission's `crypto`): in
     // `app`, or the admission chunk would import it from `tfjs` and fetch tfjs on the page.
     if (sets.app.has(id) || id.startsWith(BROWSER_EXTERNAL)) return 'app';
+    // Before `tfjs`, which also imports them: training on the page must not fetch tfjs.
+    if (sets.artifact.has(id)) return 'artifact';
     if (sets.tfjs.has(id)) return 'tfjs';
     return null;
   };

@@ -11,10 +11,11 @@ import { EdgeRecsElement } from './element/element.ts';
 import { Engine, type EngineOptions } from './engine/engine.ts';
 import { readConfigBlocks } from './ranking/merchant.ts';
 import { EdgeRecsProfileElement, openProfileDialog } from './element/profile-panel.ts';
+import { yieldToPage } from './runtime/yield.ts';
 
 /**
  * Starts the page's engine with the page's `<script data-edge-recs-config>` blocks and earlier
- * `configure()` calls, and defines the elements, which upgrades every one already in the page.
+ * `configure()` calls, and defines the elements (in the next task), which upgrades every one already in the page.
  */
 export function start(options: EngineOptions): Engine {
   const merchant = [...readConfigBlocks(document, options.warn), ...(options.merchant ?? [])];
@@ -22,7 +23,11 @@ export function start(options: EngineOptions): Engine {
   engine.openProfile = () => openProfileDialog(document, engine.config.locale);
   EdgeRecsElement.engine = engine;
   EdgeRecsProfileElement.engine = engine;
-  if (!customElements.get('edge-recs')) customElements.define('edge-recs', EdgeRecsElement);
-  if (!customElements.get('edge-recs-profile')) customElements.define('edge-recs-profile', EdgeRecsProfileElement);
+  // The elements' upgrade (a first render each) in a task after the engine's start: the rows keep the
+  // space the loader reserved meanwhile, and neither task is long.
+  void yieldToPage().then(() => {
+    if (!customElements.get('edge-recs')) customElements.define('edge-recs', EdgeRecsElement);
+    if (!customElements.get('edge-recs-profile')) customElements.define('edge-recs-profile', EdgeRecsProfileElement);
+  });
   return engine;
 }

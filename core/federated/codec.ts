@@ -30,6 +30,7 @@
 import { MODEL_NAME, VERSION_LABEL } from '../artifact/manifest.ts';
 import { fromFloat16, toFloat16 } from '../artifact/weights-codec.ts';
 import { ContractError, show } from '../errors.ts';
+import { NONCE_BYTES } from './wire.ts';
 import { paramShapes, parseModelConfig, type ModelConfig } from '../model/config.ts';
 import { size } from '../model/weights.ts';
 
@@ -91,17 +92,7 @@ const MAGIC_1 = 0x52; // 'R'
 const KIND_UPDATE = 0x55; // 'U'
 const KIND_DELTA = 0x44; // 'D'
 const FORMAT = 1;
-export const NONCE_BYTES = 16;
-/** `application/vnd.edge-recs.update`: the media type of an encoded update. */
-export const UPDATE_MEDIA_TYPE = 'application/vnd.edge-recs.update';
-/** `application/vnd.edge-recs.delta`: the media type of an encoded version delta. */
-export const DELTA_MEDIA_TYPE = 'application/vnd.edge-recs.delta';
-/**
- * `X-Federated-Learning: on | off`, sent with every `GET /v1/models/:name/manifest` answer (304s too):
- * whether this server takes `POST /v1/updates`. Devices learn it from the manifest they fetch anyway, so a
- * server without federated learning is never sent an update (its 404 would be a console error in the shop).
- */
-export const FEDERATED_LEARNING_HEADER = 'X-Federated-Learning';
+export { DELTA_MEDIA_TYPE, FEDERATED_LEARNING_HEADER, NONCE_BYTES, UPDATE_MEDIA_TYPE } from './wire.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Writing

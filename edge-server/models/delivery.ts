@@ -48,8 +48,9 @@ export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKe
 
   routes.get('/models/:name/manifest', async (c) => {
     const name = c.req.param('name');
-    const bucket = canaryBucket(c.req.header('X-Canary-Bucket'));
-    if (bucket === null) throw new ApiError(400, 'bad_canary_bucket', 'X-Canary-Bucket must be an integer 0-99 (drawn once per session)');
+    // `?bucket=` from widgets (a query, not a header, so a first visit needs no CORS preflight), the header from older ones.
+    const bucket = canaryBucket(c.req.query('bucket') ?? c.req.header('X-Canary-Bucket'));
+    if (bucket === null) throw new ApiError(400, 'bad_canary_bucket', 'the canary bucket (?bucket= or X-Canary-Bucket) must be an integer 0-99 (drawn once per session)');
     let canary = false;
     const current = await currentManifest(storage, name, (record) => {
       canary = record.canary !== undefined;

@@ -129,7 +129,7 @@ export function localRegistry(storage: Storage, trusted: readonly TrustedKey[]):
 
 /**
  * Which version a manifest request gets. With a canary running, buckets below its percentage get the
- * canary: `bucket` is the `X-Canary-Bucket` the widget draws once per session (0-99), so a shopper
+ * canary: `bucket` is the one the widget draws once per session (0-99, `?bucket=`), so a shopper
  * stays on one version, or a fresh random draw for a client that sends none.
  */
 export function servedVersion(record: ModelRecord, bucket: number): string {
@@ -137,8 +137,9 @@ export function servedVersion(record: ModelRecord, bucket: number): string {
 }
 
 /**
- * Reads `X-Canary-Bucket`: an integer 0-99, or a random bucket when absent.
- * @returns null for a malformed header.
+ * Reads the widget's canary bucket (`?bucket=`, or the `X-Canary-Bucket` header older widgets send): an
+ * integer 0-99, or a random bucket when absent.
+ * @returns null for a malformed value.
  */
 export function canaryBucket(header: string | undefined): number | null {
   if (header === undefined) return crypto.getRandomValues(new Uint32Array(1))[0]! % 100;

@@ -319,6 +319,11 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       expect(await canary.json()).toMatchObject({ current: 'a2', canary: { version: 'a1', percent: 10 } });
       expect(await served(9)).toBe('a1');
       expect(await served(10)).toBe('a2');
+      // As the widget sends it: a query, so a cross-origin first visit needs no preflight.
+      const byQuery = async (bucket: string): Promise<Response> => server.fetch(`/v1/models/admin/manifest?bucket=${bucket}`);
+      expect((await byQuery('9')).headers.get('X-Model-Version')).toBe('a1');
+      expect((await byQuery('10')).headers.get('X-Model-Version')).toBe('a2');
+      await expectError(await byQuery('100'), 400, 'bad_canary_bucket');
       const rolled = await server.fetch('/v1/admin/models/admin/rollback', { method: 'POST', headers: ADMIN });
       expect(await rolled.json()).toMatchObject({ current: 'a1', canary: null });
       await expectError(await server.fetch('/v1/admin/models/admin/rollback', { method: 'POST', headers: ADMIN }), 409, 'no_previous_version');

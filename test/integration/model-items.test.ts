@@ -15,7 +15,7 @@ import { createApp } from '../../edge-server/app.ts';
 import { createMemoryStorage } from '../../edge-server/models/memory-storage.ts';
 import { publishArtifact } from '../../edge-server/models/registry.ts';
 import { memoryWidget } from '../support/edge-server/fixtures.ts';
-import { cardCatalog } from '../../widget/ranking/catalog.ts';
+import { cardCatalog } from '../../widget/ranking/card-catalog.ts';
 import type { Engine } from '../../widget/engine/engine.ts';
 import { modelItems } from '../../widget/ranking/model-items.ts';
 

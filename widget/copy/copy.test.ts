@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Product } from '../../core/catalog.ts';
 import type { ShopEvent } from '../../core/events.ts';
-import { cardCatalog } from '../ranking/catalog.ts';
+import { cardCatalog } from '../ranking/card-catalog.ts';
 import { deriveProfile } from '../ranking/profile.ts';
 import type { Ranked, Tier } from '../ranking/ranking.ts';
 import { TRENDING_MIN_SCORE } from '../../core/analytics.ts';

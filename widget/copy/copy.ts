@@ -8,6 +8,7 @@
  * trending score passed `TRENDING_MIN_SCORE`, and so on. A card without the evidence for any claim gets a
  * true line about what happened on this device, else a neutral line about the product itself.
  */
+import { money } from './money.ts';
 import { TRENDING_MIN_SCORE, type Placement } from '../../core/analytics.ts';
 import { groupKey, type Product } from '../../core/catalog.ts';
 import { COPY_KINDS, type CopyKind, type CopyOverrides } from '../ranking/merchant.ts';
@@ -106,21 +107,6 @@ export function fill(template: string, slots: Readonly<Record<string, string | u
 
 /** Last segment of a category path: `Hair care > Shampoos` -> `Shampoos`. */
 const leaf = (category: string): string => category.split('>').at(-1)!.trim();
-
-/** Formatters are costly to build (a fraction of a millisecond each) and a row needs dozens: kept per locale and currency. */
-const formats = new Map<string, Intl.NumberFormat>();
-
-/** `value` as money in `locale`, e.g. `8,00 €`. */
-export function money(locale: string, currency: string, value: number): string {
-  const key = `${locale}|${currency}`;
-  try {
-    let format = formats.get(key);
-    if (!format) formats.set(key, (format = new Intl.NumberFormat(locale, { style: 'currency', currency })));
-    return format.format(value);
-  } catch {
-    return `${value.toFixed(2)} ${currency}`;
-  }
-}
 
 /** The facts of one product every kind may use. */
 function productFacts(p: Product, ctx: CopyContext): Record<string, string | undefined> {

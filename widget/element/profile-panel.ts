@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { money, ui, uiCount } from '../copy/copy.ts';
+import { ui, uiCount } from '../copy/copy.ts';
+import { money } from '../copy/money.ts';
 import type { Engine, ProfileSummary } from '../engine/engine.ts';
 
 /**

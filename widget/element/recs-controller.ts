@@ -1,3 +1,4 @@
+import { yieldToPage } from '../runtime/yield.ts';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { Placement } from '../../core/analytics.ts';
 import type { Card, ChangeReason, Engine } from '../engine/engine.ts';
@@ -121,6 +122,8 @@ export class RecsController implements ReactiveController {
     const placement = this.host.placementName;
     try {
       const cards = await engine.recommend({ placement, count: this.host.cardCount, itemId: this.host.itemId || undefined });
+      // Rendering the row (and the style and layout it causes) in a task of its own.
+      await yieldToPage();
       if (seq !== this.seq) return;
       // The shopper came onto the row while it was ranked: these cards wait until they leave it.
       if (!forced && this.waits()) {

@@ -1,6 +1,6 @@
 /**
  * The session's canary bucket. While the edge server runs a canary (`PUT /v1/admin/models/:name/canary`),
- * a manifest request whose `X-Canary-Bucket` is below the canary's percentage gets the canary version.
+ * a manifest request whose `?bucket=` is below the canary's percentage gets the canary version.
  * Drawing the bucket once per session and sending it with every manifest request keeps a shopper on one
  * version from page to page, rather than a coin flip per page view.
  *

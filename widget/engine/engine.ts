@@ -1,3 +1,4 @@
+import { yieldToPage } from '../runtime/yield.ts';
 import type { Placement } from '../../core/analytics.ts';
 import { ContractError } from '../../core/errors.ts';
 import { parseEvent, type ShopEvent } from '../../core/events.ts';
@@ -348,6 +349,8 @@ export class Engine extends EventTarget {
     // Only placements the model ranks wait for it.
     if (request.placement !== 'trending' && request.placement !== 'recently-viewed') await this.firstRanking;
     const profile = await this.currentProfile();
+    // Ranking, and then the copy, each in a task of their own: a row never adds to another step's long task.
+    await yieldToPage();
     const shop = this.shop;
     const rules = rulesFor(this.merchant, request.placement);
     // The product on screen as its group: the jacket's other sizes are not "similar" to it.
@@ -369,6 +372,7 @@ export class Engine extends EventTarget {
       modelItems: () => shop.modelItems(),
       warn: this.warn,
     });
+    await yieldToPage();
     const ctx: CopyContext = {
       locale: this.config.locale,
       placement: request.placement,

@@ -12,10 +12,11 @@ import type { Bytes } from '../../core/artifact/bytes.ts';
 import { utf8 } from '../../core/artifact/bytes.ts';
 import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { verifyCatalog } from '../../core/catalog-signature.ts';
-import { groupIndex, parseCatalog, type Catalog, type Product } from '../../core/catalog.ts';
+import { parseCatalog, type Catalog } from '../../core/catalog.ts';
 import { isContentEtag } from '../../core/content-etag.ts';
 import { ContractError } from '../../core/errors.ts';
-import { REVALIDATE_TIMEOUT_MS, serverKeys, withTimeout } from '../runtime/model.ts';
+import { withTimeout } from '../runtime/deadline.ts';
+import { REVALIDATE_TIMEOUT_MS, serverKeys } from '../runtime/model.ts';
 import type { CachedCatalog, ModelCache } from '../storage/store.ts';
 
 /** With no copy on the device there is nothing to fall back to: wait longer before giving up. */
@@ -132,47 +133,4 @@ async function load(
   const kept = (await isContentEtag(etag, bytes)) ? etag! : '';
   if (cache && (kept !== stored?.etag || body !== stored?.body)) void cache.putCatalog(url, { etag: kept, body } satisfies CachedCatalog);
   return { catalog, load: 'network' };
-}
-
-/**
- * The catalog as ranking, profile and copy read it: one card per variant group (`core/catalog.ts`
- * `groupIndex`). The model's item ids are group keys, so an event on any size counts for the jacket.
- */
-export interface CardCatalog {
-  /** Every product by its own id (all variants): what an event or a click names. */
-  products: Map<string, Product>;
-  /** The variant each group's card shows (in stock, else orderable, else the first), by group key, in catalog order. */
-  cards: Map<string, Product>;
-  /** Group keys whose card is out of stock, i.e. every variant is. */
-  outOfStock: Set<string>;
-  /** The group key of a product id or a group key; the id itself where the catalog does not hold it. */
-  key(id: string): string;
-  /**
-   * A group's own name by group key (`core/catalog.ts` `groupTitle`, computed once per catalog load):
-   * what copy about other shoppers names, as what they did is counted per group, not per size.
-   */
-  title(key: string): string | undefined;
-}
-
-export function cardCatalog(catalog: Catalog): CardCatalog {
-  const index = groupIndex(catalog);
-  const cards = new Map<string, Product>();
-  const outOfStock = new Set<string>();
-  for (const key of index.groups.keys()) {
-    const shown = index.shown(key)!;
-    cards.set(key, shown);
-    if (shown.availability === 'out_of_stock') outOfStock.add(key);
-  }
-  return { products: new Map(catalog.products.map((p) => [p.id, p])), cards, outOfStock, key: (id) => index.keyOf(id) ?? id, title: index.title };
-}
-
-/**
- * The variant a group's card shows one shopper: `variant`, the size they last had of it (`Profile.variants`),
- * where the catalog still holds it in that group and it can be ordered (in stock, preorder, backorder);
- * else the group's own card (`cards`). Ranking is by group either way: this only picks what the card shows,
- * so its title, price, stock, image and link are those of the size the shopper chose.
- */
-export function cardFor(view: Pick<CardCatalog, 'products' | 'cards' | 'key'>, key: string, variant: string | undefined): Product | undefined {
-  const own = variant === undefined ? undefined : view.products.get(variant);
-  return own && own.availability !== 'out_of_stock' && view.key(own.id) === key ? own : view.cards.get(key);
 }

@@ -9,11 +9,11 @@ import type { TrustedKey } from '../../core/artifact/signing.ts';
 import type { BackendName } from '../loader/backends.ts';
 import type { Hardware, LoadStats } from '../runtime/index.ts';
 import type { CatalogLoad } from './catalog.ts';
-import type { ModelFacts } from './heavy-work.ts';
+import type { LoadedCatalog, ModelFacts } from './heavy-work.ts';
 
 export type HeavyRequest =
   | { op: 'preload' }
-  | { op: 'catalog'; id: number; server: string; cache: boolean; trusted: readonly TrustedKey[]; requireSigned: boolean }
+  | { op: 'catalog'; id: number; server: string; cache: boolean; trusted: readonly TrustedKey[]; requireSigned: boolean; locale?: string }
   | { op: 'model'; id: number; server: string; model: string; trusted: readonly TrustedKey[]; cache: boolean; canaryBucket?: number }
   | { op: 'start'; id: number; backend?: BackendName; assetBase: string; hardware?: Hardware }
   | { op: 'recommend'; id: number; history: readonly string[]; k: number; exclude: readonly string[] }
@@ -35,7 +35,7 @@ export interface WireError {
 }
 
 /** What a call answers: `loadCatalog`, `loadModel`, `startModel`, `recommend` in turn. */
-export type HeavyValue = { catalog: Catalog; load: CatalogLoad } | ModelFacts | StartedFacts | Array<{ id: string; score: number }>;
+export type HeavyValue = LoadedCatalog | ModelFacts | StartedFacts | Array<{ id: string; score: number }>;
 
 export type HeavyReply =
   /** The worker's module has loaded: messages from here on reach it. */

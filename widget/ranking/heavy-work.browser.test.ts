@@ -8,6 +8,7 @@ import { deepEqual, equal, ok } from '../../test/support/browser/assert.ts';
 import { WASM_PATH } from '../../test/support/browser/backends.ts';
 import { PRODUCT_IDS } from '../../test/support/browser/shop-fixture.ts';
 import { afterEach, describe, it } from '../../test/support/browser/mocha.ts';
+import { money, rememberMoney } from '../copy/money.ts';
 import type { BackendName } from '../loader/backends.ts';
 import { DB_NAME, openProfileStore, type ProfileStore } from '../storage/store.ts';
 import type { HeavyReply } from './heavy-protocol.ts';
@@ -80,6 +81,34 @@ describe('heavy work: in a worker, else on the page (real Chromium, real edge se
       equal(a.runtime.modelVersion, b.runtime.modelVersion, 'the same model version');
     });
   }
+
+  it('formats every catalog price in the page\'s locale in the worker, so cards build no price formatter on the page', async () => {
+    const work = workerWork();
+    works.push(work);
+    equal(await work.place, 'worker', 'the worker started');
+    const { catalog, money: texts } = await work.loadCatalog({ server: '', locale: 'de-DE', signal: new AbortController().signal });
+    ok(texts !== undefined && texts.length > 0, 'prices came back as text');
+    const asked = new Set(catalog.products.flatMap((p) => [`${p.currency}|${p.price}`, ...(p.sale_price === undefined ? [] : [`${p.currency}|${p.sale_price}`])]));
+    deepEqual(new Set(texts!.map(([c, v]) => `${c}|${v}`)), asked, 'each distinct price and sale price once');
+    for (const [currency, value, text] of texts!) equal(text, new Intl.NumberFormat('de-DE', { style: 'currency', currency }).format(value), `${value} ${currency}`);
+    // The page keeps them: `money` answers from them without a formatter of its own.
+    const Original = Intl.NumberFormat;
+    let built = 0;
+    Intl.NumberFormat = function (this: unknown, ...args: ConstructorParameters<typeof Intl.NumberFormat>) {
+      built++;
+      return new Original(...args);
+    } as unknown as typeof Intl.NumberFormat;
+    try {
+      rememberMoney('de-DE', texts!);
+      const [currency, value, text] = texts![0]!;
+      equal(money('de-DE', currency, value), text, 'the worker\'s text');
+      equal(built, 0, 'no formatter built on the page');
+    } finally {
+      Intl.NumberFormat = Original;
+    }
+    const onPage = await mainThreadWork({ yielding: true }).loadCatalog({ server: '', locale: 'de-DE', signal: new AbortController().signal });
+    equal(onPage.money, undefined, 'on the page, cards format their own prices');
+  });
 
   it('with storage, the worker keeps the model in the page\'s IndexedDB cache: a repeat load downloads no model bytes', async () => {
     const store = await openProfileStore();

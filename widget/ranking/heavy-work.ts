@@ -10,6 +10,8 @@
 import type { Catalog } from '../../core/catalog.ts';
 import type { NextSteps } from '../../core/artifact/next-steps.ts';
 import type { BackendName } from '../loader/backends.ts';
+import type { MoneyTexts } from '../copy/money.ts';
+import { yieldToPage } from '../runtime/yield.ts';
 import { fetchCatalog, type CatalogLoad, type CatalogSource } from './catalog.ts';
 import type { Hardware, Runtime } from '../runtime/index.ts';
 import { fetchModel, type FetchedModel, type ModelSource } from '../runtime/model.ts';
@@ -40,6 +42,13 @@ export interface ModelStart {
   signal?: AbortSignal;
 }
 
+/** A loaded catalog: how it was loaded, and its prices as text where they were formatted off the page's thread. */
+export interface LoadedCatalog {
+  catalog: Catalog;
+  load: CatalogLoad;
+  money?: MoneyTexts;
+}
+
 /** Where the heavy work runs: in its worker, or on the page's thread (no worker could start). */
 export type WorkPlace = 'worker' | 'main';
 
@@ -48,8 +57,11 @@ export interface HeavyWork {
   readonly place: Promise<WorkPlace>;
   /** Starts loading the code the model runs on (tfjs, a backend): the longest part of the way, so asked for first. */
   preload(): void;
-  /** `GET /v1/catalog`, revalidated against the copy on the device, parsed and (where required) verified. */
-  loadCatalog(source: CatalogSource): Promise<{ catalog: Catalog; load: CatalogLoad }>;
+  /**
+   * `GET /v1/catalog`, revalidated against the copy on the device, parsed and (where required) verified.
+   * With a `locale`, a worker also formats the catalog's prices in it (`money`: see `copy/money.ts`).
+   */
+  loadCatalog(source: CatalogSource & { locale?: string }): Promise<LoadedCatalog>;
   /** Fetches (or reads from the cache) and verifies the model; the tfjs chunk starts loading at once. */
   loadModel(source: ModelSource): Promise<ModelFacts>;
   /** Starts tfjs and the model verified by `loadModel` on it, warmed up. */
@@ -58,16 +70,6 @@ export interface HeavyWork {
   dispose(): void;
 }
 
-/**
- * Gives the page's thread back for a moment (`scheduler.yield()` where the browser has it, which resumes
- * ahead of other tasks, else a `setTimeout(0)`): between the steps of heavy work done on the page, so input
- * and rendering run in between and no step adds to another's long task.
- */
-export function yieldToPage(): Promise<void> {
-  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
-  if (typeof scheduler?.yield === 'function') return scheduler.yield();
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
 
 /**
  * The heavy work on the current thread: the page's (the fallback of `workerWork`), or the worker's
@@ -89,7 +91,8 @@ export function mainThreadWork(options: { yielding?: boolean } = {}): HeavyWork 
   return {
     place: Promise.resolve('main'),
     preload,
-    loadCatalog: (catalogSource) => fetchCatalog({ ...catalogSource, pause }),
+    // On the page's thread the cards format their prices as they render: nothing to gain from doing it here.
+    loadCatalog: ({ locale: _, ...catalogSource }) => fetchCatalog({ ...catalogSource, pause }),
     loadModel(modelSource) {
       // The model's bytes are fetched (or read from the cache) and verified while tfjs loads and starts.
       preload();

@@ -5,6 +5,7 @@
  * `HeavyRequest`s and gets `HeavyReply`s (`heavy-protocol.ts`); with storage consent the caches are
  * this worker's own connection to the widget's IndexedDB database.
  */
+import { moneyTexts } from '../copy/money.ts';
 import { ContractError } from '../../core/errors.ts';
 import type { Runtime } from '../runtime/index.ts';
 import { openProfileStore, type ModelCache } from '../storage/store.ts';
@@ -30,14 +31,17 @@ function wire(e: unknown): WireError {
 
 async function answer(request: Exclude<HeavyRequest, { op: 'preload' } | { op: 'abort' }>, signal: AbortSignal): Promise<HeavyValue> {
   switch (request.op) {
-    case 'catalog':
-      return work.loadCatalog({
+    case 'catalog': {
+      const loaded = await work.loadCatalog({
         server: request.server,
         trusted: request.trusted,
         requireSigned: request.requireSigned,
         cache: request.cache ? await openCache() : undefined,
         signal,
       });
+      // The ICU set-up of the first price formatter costs this thread, not the page's (`copy/money.ts`).
+      return request.locale === undefined ? loaded : { ...loaded, money: moneyTexts(loaded.catalog, request.locale) };
+    }
     case 'model':
       return work.loadModel({
         server: request.server,

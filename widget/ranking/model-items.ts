@@ -8,7 +8,7 @@
  * (`rank`'s `keyOf`). Training with `--catalog` is still better: it learns each group from the events on
  * all its variants.
  */
-import type { CardCatalog } from './catalog.ts';
+import type { CardCatalog } from './card-catalog.ts';
 
 export interface ModelItems {
   /** The model's id for a group key: the key where the model knows it, else a variant it knows, else the key. */

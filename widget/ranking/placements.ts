@@ -4,7 +4,7 @@
  */
 import { TRENDING_MIN_SCORE, type Placement, type Popular } from '../../core/analytics.ts';
 import type { Product } from '../../core/catalog.ts';
-import { cardFor, type CardCatalog } from './catalog.ts';
+import { cardFor, type CardCatalog } from './card-catalog.ts';
 import type { RuleSet } from './merchant.ts';
 import type { ModelItems } from './model-items.ts';
 import type { Profile } from './profile.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Catalog, Product } from '../../core/catalog.ts';
-import { cardCatalog } from './catalog.ts';
+import { cardCatalog } from './card-catalog.ts';
 import { popularEvidence } from './popular.ts';
 
 const product = (id: string, item_group_id?: string): Product => ({

@@ -5,7 +5,7 @@
  * both sides are read as the group's key, so a list naming size L gives the jacket's card its evidence.
  */
 import { parsePopular, type Popular } from '../../core/analytics.ts';
-import { withTimeout } from '../runtime/model.ts';
+import { withTimeout } from '../runtime/deadline.ts';
 
 /** Aggregates are a fallback: a slow answer must not hold the first cards back for long. */
 const POPULAR_TIMEOUT_MS = 3_000;

@@ -3,10 +3,12 @@
  * group), the server's trending and bestseller lists, and the model (its item ids, its chosen-next table,
  * the runtime that ranks). The loading itself, and everything heavy, goes through `HeavyWork`.
  */
+import { rememberMoney } from '../copy/money.ts';
 import type { Popular } from '../../core/analytics.ts';
 import type { NextSteps } from '../../core/artifact/next-steps.ts';
 import type { Product } from '../../core/catalog.ts';
-import { cardCatalog, type CardCatalog, type CatalogLoad, type CatalogSource } from './catalog.ts';
+import { cardCatalog, type CardCatalog } from './card-catalog.ts';
+import type { CatalogLoad, CatalogSource } from './catalog.ts';
 import type { WidgetConfig } from '../loader/config.ts';
 import type { HeavyWork, ModelFacts, ModelStart, WorkPlace } from './heavy-work.ts';
 import { modelItems, type ModelItems } from './model-items.ts';
@@ -66,8 +68,9 @@ export class ShopData {
 
   /** Loads the catalog (`HeavyWork.loadCatalog`); rejects where there is none to use. */
   async loadCatalog(cache: CatalogSource['cache']): Promise<CatalogLoad> {
-    const { server, trusted, requireSignedCatalog } = this.config;
-    const { catalog, load } = await this.work.loadCatalog({ server, cache, trusted, requireSigned: requireSignedCatalog === true, signal: this.signal });
+    const { server, trusted, requireSignedCatalog, locale } = this.config;
+    const { catalog, load, money } = await this.work.loadCatalog({ server, cache, trusted, requireSigned: requireSignedCatalog === true, locale, signal: this.signal });
+    if (money) rememberMoney(locale, money);
     this.catalog = cardCatalog(catalog);
     this.evidence = popularEvidence(this.popular, this.itemKey);
     this.items = undefined;

@@ -11,7 +11,7 @@ import { modelBasis } from '../runtime/basis.ts';
 import type { Runtime } from '../runtime/index.ts';
 import { refuse, startWorker } from '../workers/start.ts';
 import type { HeavyReply, HeavyRequest, HeavyValue, StartedFacts, WireError } from './heavy-protocol.ts';
-import { mainThreadWork, type HeavyWork, type ModelFacts, type ModelStart, type WorkPlace } from './heavy-work.ts';
+import type { HeavyWork, LoadedCatalog, ModelFacts, ModelStart, WorkPlace } from './heavy-work.ts';
 // The built worker's URL (a content-hashed asset beside the chunks), resolved against its chunk's URL.
 import heavyWorkerUrl from './heavy-worker.ts?worker&url';
 
@@ -42,7 +42,7 @@ export function workerWork(options: { url?: string } = {}): HeavyWork {
   /** The worker while its module loads: ended at once if disposed meanwhile. */
   let booting: Worker | undefined;
   let freeUrl: () => void = () => undefined;
-  let local: HeavyWork | undefined;
+  let local: Promise<HeavyWork> | undefined;
   let disposed = false;
   let facts: Promise<ModelFacts> | undefined;
   let callbacks: Pick<ModelStart, 'onHardware' | 'onBackendChange'> = {};
@@ -107,8 +107,16 @@ export function workerWork(options: { url?: string } = {}): HeavyWork {
     });
   });
 
-  /** The page's own heavy work, once no worker could start. */
-  const onPage = (): HeavyWork => (local ??= mainThreadWork({ yielding: true }));
+  /**
+   * The page's own heavy work, once no worker could start: a chunk of its own (with the catalog parser,
+   * the model's verification and decoding), which a page whose worker runs never fetches or compiles.
+   */
+  const onPage = (): Promise<HeavyWork> =>
+    (local ??= import('./heavy-work.ts').then(({ mainThreadWork }) => {
+      const work = mainThreadWork({ yielding: true });
+      if (disposed) work.dispose();
+      return work;
+    }));
 
   function call(request: Call, signal?: AbortSignal): Promise<HeavyValue> {
     return new Promise((resolve, reject) => {
@@ -139,7 +147,7 @@ export function workerWork(options: { url?: string } = {}): HeavyWork {
 
   function dispose(): void {
     disposed = true;
-    local?.dispose();
+    void local?.then((work) => work.dispose(), () => undefined);
     booting?.terminate();
     worker?.terminate();
     worker = undefined;
@@ -153,25 +161,25 @@ export function workerWork(options: { url?: string } = {}): HeavyWork {
     preload() {
       void place.then((where) => {
         if (disposed) return;
-        if (where === 'main') onPage().preload();
+        if (where === 'main') void onPage().then((work) => work.preload(), () => undefined);
         else worker?.postMessage({ op: 'preload' } satisfies HeavyRequest);
       });
     },
     async loadCatalog(source) {
-      if ((await place) === 'main') return onPage().loadCatalog(source);
-      const { server, trusted = [], requireSigned = false, cache, signal } = source;
-      return (await call({ op: 'catalog', server, trusted, requireSigned, cache: cache !== undefined }, signal)) as Awaited<ReturnType<HeavyWork['loadCatalog']>>;
+      if ((await place) === 'main') return (await onPage()).loadCatalog(source);
+      const { server, trusted = [], requireSigned = false, cache, signal, locale } = source;
+      return (await call({ op: 'catalog', server, trusted, requireSigned, cache: cache !== undefined, ...(locale !== undefined && { locale }) }, signal)) as LoadedCatalog;
     },
     loadModel(source) {
       facts = place.then(async (where) => {
-        if (where === 'main') return onPage().loadModel(source);
+        if (where === 'main') return (await onPage()).loadModel(source);
         const { server, model, trusted, cache, canaryBucket, signal } = source;
         return (await call({ op: 'model', server, model, trusted, cache: cache !== undefined, ...(canaryBucket === undefined ? {} : { canaryBucket }) }, signal)) as ModelFacts;
       });
       return facts;
     },
     async startModel(options) {
-      if ((await place) === 'main') return onPage().startModel(options);
+      if ((await place) === 'main') return (await onPage()).startModel(options);
       // After `loadModel`, as on the page: its facts answer `basis`.
       const model = await facts!;
       callbacks = { onHardware: options.onHardware, onBackendChange: options.onBackendChange };

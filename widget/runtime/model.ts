@@ -4,8 +4,9 @@ import { manifestFiles, type FileRef } from '../../core/artifact/manifest.ts';
 import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { isContentEtag } from '../../core/content-etag.ts';
 import { ContractError } from '../../core/errors.ts';
-import { FEDERATED_LEARNING_HEADER } from '../../core/federated/codec.ts';
+import { FEDERATED_LEARNING_HEADER } from '../../core/federated/wire.ts';
 import type { ModelCache } from '../storage/store.ts';
+import { withTimeout } from './deadline.ts';
 
 export interface ModelSource {
   /** Edge server base URL, no trailing slash (`""` = same origin). */
@@ -17,7 +18,7 @@ export interface ModelSource {
   /** Where manifests and files are kept between visits (IndexedDB); none: every visit downloads. */
   cache?: ModelCache;
   /**
-   * This session's canary bucket, 0-99 (`canary.ts`), sent as `X-Canary-Bucket` with manifest requests so
+   * This session's canary bucket, 0-99 (`canary.ts`), sent as `?bucket=` with manifest requests so
    * that while a canary runs the server keeps the shopper on one version for the session. Absent: the
    * server draws a bucket per request.
    */
@@ -58,22 +59,6 @@ export type FetchedModel = LoadedArtifact & {
  * so a slow or unreachable edge server never keeps a returning shopper from model-ranked cards.
  */
 export const REVALIDATE_TIMEOUT_MS = 4000;
-
-/** `signal`, also aborted after `ms`. */
-export function withTimeout(signal: AbortSignal | undefined, ms: number): { signal: AbortSignal; done(): void } {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException(`no answer in ${ms} ms`, 'TimeoutError')), ms);
-  const forward = (): void => controller.abort(signal!.reason);
-  if (signal?.aborted) forward();
-  else signal?.addEventListener('abort', forward, { once: true });
-  return {
-    signal: controller.signal,
-    done: () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', forward);
-    },
-  };
-}
 
 /**
  * How the HTTP cache may answer: `no-store` for what is not content-addressed (manifests, keys), since the
@@ -123,8 +108,8 @@ async function load(source: ModelSource, useCache: boolean): Promise<FetchedMode
   const { server, model, signal } = source;
   const cache = source.cache;
   const stats: LoadStats = { manifest: 'network', filesFromCache: 0, filesFetched: 0, bytesFetched: 0 };
-  const url = `${server}/v1/models/${encodeURIComponent(model)}/manifest`;
-  const bucket: Record<string, string> = source.canaryBucket === undefined ? {} : { 'X-Canary-Bucket': String(source.canaryBucket) };
+  // The bucket as a query, not a header: a header of our own would cost a first visit a CORS preflight.
+  const url = `${server}/v1/models/${encodeURIComponent(model)}/manifest${source.canaryBucket === undefined ? '' : `?bucket=${source.canaryBucket}`}`;
   // Trusted keys from the server, when none are pinned: asked beside the manifest, not after it.
   const keys = source.trusted.length === 0 ? serverKeys(server, signal) : undefined;
   keys?.catch(() => undefined);
@@ -150,7 +135,7 @@ async function load(source: ModelSource, useCache: boolean): Promise<FetchedMode
   if (cached) {
     const timed = withTimeout(signal, REVALIDATE_TIMEOUT_MS);
     try {
-      res = await fetch(url, { signal: timed.signal, credentials: 'omit', referrerPolicy: 'no-referrer', cache: 'no-store', headers: { ...bucket, ...conditional } });
+      res = await fetch(url, { signal: timed.signal, credentials: 'omit', referrerPolicy: 'no-referrer', cache: 'no-store', headers: conditional });
       if (res.status >= 500) res = undefined;
     } catch (e) {
       if (signal?.aborted) throw e;
@@ -159,7 +144,7 @@ async function load(source: ModelSource, useCache: boolean): Promise<FetchedMode
       timed.done();
     }
     if (res && !res.ok && res.status !== 304) throw new ContractError('fetch_failed', `GET ${url}: HTTP ${res.status}`);
-  } else res = await fetchOk(url, signal, 'no-store', bucket);
+  } else res = await fetchOk(url, signal, 'no-store');
   let body: string;
   if (!res && cached) {
     body = cached.body;

@@ -11,8 +11,9 @@ import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { groupEvents } from '../../core/catalog.ts';
 import { interestSequence, type ShopEvent } from '../../core/events.ts';
 import { CLIENT_ENCODING } from '../../core/federated/client-options.ts';
-import { NONCE_BYTES, type EncodeOptions } from '../../core/federated/codec.ts';
-import { refreshModel, type DeviceModel } from './delta.ts';
+import type { EncodeOptions } from '../../core/federated/codec.ts';
+import { NONCE_BYTES } from '../../core/federated/wire.ts';
+import type { DeviceModel } from './delta.ts';
 import type { JobOptions, TrainingJob } from './protocol.ts';
 import { runTraining, type Place } from './run.ts';
 import { uploadUpdate, type UploadOptions, type UploadResult } from './upload.ts';
@@ -171,6 +172,8 @@ export class FederatedTrainer extends EventTarget {
     const { admissionToken } = await import('./admission.ts');
     const admitted = await admissionToken(server, signal);
     if (!admitted.ok) return { status: 'skipped', reason: 'no_token' };
+    // The model's verifier and the update codec load only when a device trains (a chunk of their own).
+    const { refreshModel } = await import('./delta.ts');
     const refreshed = await refreshModel(this.model, { server, model: name, trusted: [...trusted], signal });
     this.model = refreshed.model;
     const { manifest, itemIds, weights } = refreshed.model;

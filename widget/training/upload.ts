@@ -5,7 +5,7 @@
  * an idle period first; nothing here blocks the page or throws into it.
  */
 import { CLIENT_TOKEN_HEADER } from '../../core/federated/client-token.ts';
-import { UPDATE_MEDIA_TYPE } from '../../core/federated/codec.ts';
+import { UPDATE_MEDIA_TYPE } from '../../core/federated/wire.ts';
 import { idle } from './run.ts';
 
 export interface UploadOptions {
