@@ -90,9 +90,9 @@ describe('readOut intervals', () => {
   });
 
   it('reads the revenue variance from the sum of squares of session revenue', () => {
-    // Treatment: 400 sessions, 20 with an order of 30.00 or 90.00; control: 400 sessions, 20 with 40.00 or 60.00.
-    const revT = Array.from({ length: 400 }, (_, i) => (i < 10 ? 3000 : i < 20 ? 9000 : 0));
-    const revC = Array.from({ length: 400 }, (_, i) => (i < 10 ? 4000 : i < 20 ? 6000 : 0));
+    // Treatment: 400 sessions, 40 with an order of 30.00 or 90.00; control: 400 sessions, 40 with 40.00 or 60.00.
+    const revT = Array.from({ length: 400 }, (_, i) => (i < 20 ? 3000 : i < 40 ? 9000 : 0));
+    const revC = Array.from({ length: 400 }, (_, i) => (i < 20 ? 4000 : i < 40 ? 6000 : 0));
     const out = readOut(armOf(revT), armOf(revC), { tau: 0.1 });
     const moments = (xs: number[]) => {
       const m = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -225,8 +225,8 @@ describe('readOut verdicts', () => {
 
   it.each([
     ['no sessions at all', arm(0, 0), arm(0, 0)],
-    ['an arm under 100 sessions', arm(99, 20), arm(5000, 150)],
-    ['an arm under 10 purchases', arm(5000, 150), arm(5000, 9)],
+    ['an arm under 100 sessions', arm(99, 30), arm(5000, 150)],
+    ['an arm under 25 purchases', arm(5000, 150), arm(5000, 24)],
     ['zero conversions in an arm', arm(5000, 0), arm(5000, 150)],
   ])('says too few sessions for %s', (_, t, c) => {
     const out = readOut(t, c);
@@ -270,7 +270,8 @@ describe('readOut degenerate data', () => {
   });
 
   it('gives null rather than Infinity for an interval wider than a double', () => {
-    const out = readOut(arm(100, 10, 1), arm(100, 10, 1), { tau: 1e-200 });
+    const out = readOut(arm(1000, 50, 1), arm(1000, 50, 1), { tau: 1e-200 });
+    expect(readOut(arm(1000, 50, 1), arm(1000, 50, 1)).conversionRate).not.toBeNull();
     expect(out.conversionRate).toBeNull();
     expectFinite(out);
   });

@@ -7,8 +7,9 @@
  * - Each metric is a ratio of arm means; its log, `theta = log(mean_T) - log(mean_C)`, is estimated by the
  *   plug-in `theta_hat` with the delta-method variance `V = s_T^2 / (n_T m_T^2) + s_C^2 / (n_C m_C^2)`
  *   (s^2 the per-session variance of the arm: p(1 - p) for conversion, from the sum and the sum of squares
- *   of session revenue for revenue per session). This is how Eppo and Optimizely's Stats Engine read a
- *   relative lift sequentially.
+ *   of session revenue for revenue per session). The delta method for a relative lift is what
+ *   experimentation platforms document (Statsig, GrowthBook); the log keeps the interval of a ratio
+ *   positive and symmetric between the arms.
  * - The interval is the normal-mixture confidence sequence (Robbins 1970; Howard, Ramdas, McAuliffe and
  *   Sekhon, "Time-uniform, nonparametric, nonasymptotic confidence sequences", Annals of Statistics 2021,
  *   the two-sided normal mixture boundary), which is the interval form of the mixture sequential
@@ -82,10 +83,11 @@ export const READOUT_DEFAULTS = { alpha: 0.05, mde: 0.05 } as const;
 
 /**
  * Smallest arm that gets an interval. The intervals rest on the arm means being close to normal: with
- * fewer than 10 purchases the conversion rate's log is too skewed (and with none undefined), and a few
- * large orders dominate revenue per session.
+ * few purchases the conversion rate's log is skewed (and with none undefined), and a few large orders
+ * dominate revenue per session. Optimizely's Stats Engine waits for the same: 100 visitors and 25
+ * conversions in each variation.
  */
-export const MIN_ARM = { sessions: 100, conversions: 10 } as const;
+export const MIN_ARM = { sessions: 100, conversions: 25 } as const;
 
 /** The probability with which `sessionsNeeded` promises to see an uplift of `mde` (the usual 80% power). */
 export const POWER = 0.8;
