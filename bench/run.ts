@@ -16,6 +16,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<Record<string, u
   reliability: () => import('./reliability.ts'),
   abuse: () => import('./abuse.ts'),
   cwv: () => import('./cwv.ts'),
+  experiments: () => import('./experiments.ts'),
 };
 
 // `quality` trains two models for tens of minutes, `federated` simulates for ~20, `widget` drives Chromium for minutes: run them by name.
