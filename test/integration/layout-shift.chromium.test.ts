@@ -136,6 +136,30 @@ describe('reserved space: no layout shift from the row', () => {
     });
   }
 
+  it('with the guide\'s rule and no loader ever running (the edge server unreachable), the space is given back after the rule\'s delay', { timeout: 60_000 }, async () => {
+    // The guide's delay is 10 s; 1 s here, so the test waits less for the same mechanism.
+    expect(shopCss, 'the rule gives the space back after 10 s').toContain('edge-recs-give-back 0s 10s forwards');
+    const css = shopCss.replace('edge-recs-give-back 0s 10s', 'edge-recs-give-back 0s 1s');
+    const unreachable = '<script type="module" src="http://127.0.0.1:9/widget/edge-recs.js" data-model="default"></script>';
+    rig.shop.page({ document: () => snippetPage(`<style>${css}</style><edge-recs id="row" placement="for-you" count="8"></edge-recs>`)(unreachable) });
+    context = await rig.browser.newContext(VIEWPORTS.desktop);
+    const page = await context.newPage();
+    await page.goto(rig.shop.shopUrl);
+    const height = (): Promise<number> => page.evaluate(() => document.getElementById('row')!.getBoundingClientRect().height);
+    expect(await height(), 'space reserved from the first paint').toBeGreaterThan(200);
+    await page.waitForFunction(() => document.getElementById('row')!.getBoundingClientRect().height === 0, undefined, { timeout: 10_000 });
+  });
+
+  it('with the guide\'s rule and the loader running, the loader cancels the give-back: the space stays until the cards come, however long', { timeout: 60_000 }, async () => {
+    rig.shop.page({ document: snippetPage(`<style>${shopCss}</style><edge-recs id="row" placement="for-you" count="8"></edge-recs>`) });
+    context = await rig.browser.newContext(VIEWPORTS.phone412);
+    const page = await context.newPage();
+    await page.goto(rig.shop.shopUrl);
+    await page.waitForFunction(() => 'edgeRecs' in window);
+    const animation = (): Promise<string> => page.evaluate(() => getComputedStyle(document.getElementById('row')!, '::after').animationName);
+    expect(await animation(), 'the loader ran: no give-back animation on the placeholder').toBe('none');
+  });
+
   it('a row that will show nothing gives its reserved space back as soon as that is known (a refused catalog: no cards)', { timeout: 60_000 }, async () => {
     // The catalog is unsigned, and the page accepts only a signed one: there is nothing to show.
     rig.shop.page({ document: snippetPage('<edge-recs id="row" placement="for-you" count="8"></edge-recs>'), attributes: 'data-require-signed-catalog' });

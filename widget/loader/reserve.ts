@@ -54,7 +54,11 @@ export function reserveCss(): string {
     `${carousel}{${CAROUSEL_HEIGHT(CARD_WIDTH)}}` +
     `@media (max-width:480px){${pending}{${GRID_HEIGHT(PHONE_CARD_WIDTH)}}${carousel}{${CAROUSEL_HEIGHT(PHONE_CARD_WIDTH)}}}` +
     // Only what this shopper viewed: its size is not known before their history is read.
-    `edge-recs[placement="recently-viewed"]:not([state])::after{display:none}}`
+    `edge-recs[placement="recently-viewed"]:not([state])::after{display:none}}` +
+    // The merchant guide's rule gives the space back after a while if no loader ever ran (unreachable,
+    // blocked); the loader is running, so the space stays until the row's cards or its end. Important in
+    // a layer: it wins over the shop's unlayered rule.
+    `@layer edge-recs{${pending}{animation:none!important}}`
   );
 }
 
