@@ -13,8 +13,7 @@ import { moveToDevice, moveToMemory, storeMove, type ConsentState } from './cons
 import type { BanditState } from '../copy/bandit.ts';
 import type { CopyContext } from '../copy/copy.ts';
 import { EventLog } from './event-log.ts';
-import { deviceDraw, ExperimentOutcomes, forgetDraw, type Enrolment } from './experiment-outcomes.ts';
-import { writeHoldoutHint } from '../loader/holdout-hint.ts';
+import { deviceDraw, ExperimentOutcomes, forgetDraw, writeHoldoutHint, type Enrolment } from './experiment-outcomes.ts';
 import { Deduper, describeSource, type RawEvent } from '../loader/event-sources.ts';
 import { MERCHANT_DEFAULTS, mergeMerchantConfig, rulesFor, type MerchantConfig } from '../ranking/merchant.ts';
 import { placementRows } from '../ranking/placements.ts';
@@ -503,7 +502,7 @@ export class Engine extends EventTarget {
 
   /** The note the next page's loader reads (`holdout-hint.ts`). */
   private hint(collapsed: boolean): void {
-    if (typeof window !== 'undefined') writeHoldoutHint(window, this.config.model, collapsed, this.persistent);
+    writeHoldoutHint(this.config.model, collapsed, this.persistent);
   }
 
   private key(card: Card, placement: Placement): MetricKey {

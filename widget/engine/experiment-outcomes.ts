@@ -20,7 +20,7 @@
  */
 import { isCurrency, toMinor } from '../../core/currency.ts';
 import type { ShopEvent } from '../../core/events.ts';
-import { advanceSession, ARMS, type Arm, type Experiment, type SessionInput, type SessionState } from '../../core/experiment.ts';
+import { advanceSession, ARMS, SESSION_GAP_MS, type Arm, type Experiment, type SessionInput, type SessionState } from '../../core/experiment.ts';
 import type { AnalyticsCounters } from './analytics-counters.ts';
 import { lineAmounts } from './attribution.ts';
 
@@ -119,6 +119,19 @@ export async function deviceDraw(store: DrawStore | undefined): Promise<number> 
   }
 }
 
+/** `loader/holdout-hint.ts`'s key (the loader reads the note; this chunk may not import the loader's modules). */
+const HOLDOUT_HINT_KEY = 'edge-recs:holdout';
+
+/**
+ * Leaves (`on`) or removes the note the next page's loader reads (`loader/holdout-hint.ts`): this device's
+ * rows of `model` show nothing. In `localStorage` where `persistent` (storage consent), else in
+ * `sessionStorage`; the other one's copy is removed. Never throws.
+ */
+export function writeHoldoutHint(model: string, on: boolean, persistent: boolean): void {
+  set(persistent ? session() : local(), HOLDOUT_HINT_KEY, undefined);
+  set(persistent ? local() : session(), HOLDOUT_HINT_KEY, on ? model : undefined);
+}
+
 /** Erases the draw kept for the session (the profile's goes with the profile store); the page keeps its arm. */
 export function forgetDraw(): void {
   set(session(), DRAW_KEY, undefined);
@@ -175,8 +188,8 @@ export function orderValue(event: ShopEvent, currencyOf: (id: string) => string 
 
 /**
  * Counts one device's outcomes in the experiment it is enrolled in (`start`). Inputs that arrive before
- * the experiment is known wait (at most `MAX_PENDING`), in order; where no experiment runs they are
- * dropped. Nothing is counted or kept while analytics is off (the counters' `counting`).
+ * this page knows the experiment count for the session an earlier page left going (its experiment and
+ * arm), else wait (at most `MAX_PENDING`), in order; where no experiment runs they are dropped. Nothing is counted or kept while analytics is off (the counters' `counting`).
  */
 export class ExperimentOutcomes {
   /** `undefined` until known; `null`: no experiment (or none could be learnt). */
@@ -193,7 +206,8 @@ export class ExperimentOutcomes {
   /** The device's experiment and arm (`null`: none); counts what waited. */
   start(enrolment: Enrolment | null): void {
     this.enrolment = enrolment;
-    for (const { input, at, order } of this.pending.splice(0)) this.apply(input, at, order);
+    const pending = this.pending.splice(0);
+    if (enrolment) for (const { input, at, order } of pending) this.apply(enrolment.experiment.name, enrolment.arm, input, at, order);
   }
 
   /** A page with an `<edge-recs>` element on it, at `at` (ms since the epoch). */
@@ -228,22 +242,25 @@ export class ExperimentOutcomes {
   private input(input: SessionInput, at: number, order?: string): void {
     if (!this.metrics.counting || this.enrolment === null) return;
     if (this.enrolment === undefined) {
-      if (this.pending.length < MAX_PENDING) this.pending.push({ input, at, ...(order === undefined ? {} : { order }) });
+      // A session of an earlier page goes on in its experiment and arm: counted now, not after this page's
+      // `/v1/popular` answer, which a thank-you page closed at once never gets.
+      const going = this.pending.length === 0 ? this.read().session : undefined;
+      if (going && at - going.lastAt <= SESSION_GAP_MS) this.apply(going.experiment, going.arm, input, at, order);
+      else if (this.pending.length < MAX_PENDING) this.pending.push({ input, at, ...(order === undefined ? {} : { order }) });
       return;
     }
-    this.apply(input, at, order);
+    this.apply(this.enrolment.experiment.name, this.enrolment.arm, input, at, order);
   }
 
-  private apply(input: SessionInput, at: number, order: string | undefined): void {
-    const enrolment = this.enrolment;
-    if (!enrolment || !this.metrics.counting) return;
+  private apply(experiment: string, arm: Arm, input: SessionInput, at: number, order: string | undefined): void {
+    if (!this.metrics.counting) return;
     const record = this.read();
     // An order reported again (a reloaded thank-you page) keeps the session going and counts nothing.
     const counted = order !== undefined && record.orders.includes(order);
-    const { state, delta } = advanceSession(record.session, counted ? { kind: 'activity' } : input, at, enrolment.experiment.name, enrolment.arm);
+    const { state, delta } = advanceSession(record.session, counted ? { kind: 'activity' } : input, at, experiment, arm);
     const orders = order !== undefined && !counted ? [...record.orders, order].slice(-MAX_ORDERS) : record.orders;
     this.write({ session: state, orders });
-    this.metrics.addExperiment(enrolment.experiment.name, enrolment.arm, delta);
+    this.metrics.addExperiment(experiment, arm, delta);
   }
 
   private storage(): Storage | undefined {

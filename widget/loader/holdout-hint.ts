@@ -10,45 +10,20 @@
  * name only, never leaves the device, and a stale note costs no more than a row that grows into place
  * (an experiment that ended, or a device that moved to the treatment arm): the engine corrects it on that page.
  *
- * Kept free of `core/` and of the engine's imports: the loader imports it.
+ * The loader's half (read); the engine writes it (`engine/experiment-outcomes.ts` `writeHoldoutHint`, with
+ * the same key: the lazy chunk may not import the loader's modules, or the loader would import its chunk).
+ * `experiment.browser.test.ts` fails where the two differ (the next page then reserves space).
  */
 export const HOLDOUT_HINT_KEY = 'edge-recs:holdout';
 
-function storages(win: Window): Array<[Storage, 'local' | 'session']> {
-  const out: Array<[Storage, 'local' | 'session']> = [];
-  for (const name of ['local', 'session'] as const) {
-    try {
-      out.push([win[`${name}Storage`], name]);
-    } catch {
-      // Storage denied (a sandboxed frame, blocked site data): nothing can be there.
-    }
-  }
-  return out;
-}
-
 /** Whether the last page of this device (or session) found `model`'s rows held out with nothing shown. Never throws. */
 export function readHoldoutHint(win: Window, model: string): boolean {
-  return storages(win).some(([s]) => {
+  return (['localStorage', 'sessionStorage'] as const).some((name) => {
     try {
-      return s.getItem(HOLDOUT_HINT_KEY) === model;
+      return win[name].getItem(HOLDOUT_HINT_KEY) === model;
     } catch {
+      // Storage denied (a sandboxed frame, blocked site data): nothing can be there.
       return false;
     }
   });
-}
-
-/**
- * Leaves (`on`) or removes the note for `model`: in `localStorage` where `persistent` (storage consent),
- * else in `sessionStorage`; the other one's copy is removed. Never throws.
- */
-export function writeHoldoutHint(win: Window, model: string, on: boolean, persistent: boolean): void {
-  for (const [s, name] of storages(win)) {
-    try {
-      const keep = on && (name === 'local') === persistent;
-      if (keep) s.setItem(HOLDOUT_HINT_KEY, model);
-      else s.removeItem(HOLDOUT_HINT_KEY);
-    } catch {
-      // Full or denied: the next page reserves space as usual.
-    }
-  }
 }
