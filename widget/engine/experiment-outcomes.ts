@@ -22,7 +22,7 @@ import { isCurrency, toMinor } from '../../core/currency.ts';
 import type { ShopEvent } from '../../core/events.ts';
 import { advanceSession, ARMS, SESSION_GAP_MS, type Arm, type Experiment, type SessionInput, type SessionState } from '../../core/experiment.ts';
 import type { AnalyticsCounters } from './analytics-counters.ts';
-import { lineAmounts } from './attribution.ts';
+import { hash, lineAmounts } from './attribution.ts';
 
 /** The draw's IndexedDB meta key (with the profile), and its `sessionStorage` key. */
 export const DRAW_META = 'experimentDraw';
@@ -141,13 +141,6 @@ export function forgetDraw(): void {
 interface SessionRecord {
   session?: SessionState;
   orders: string[];
-}
-
-/** FNV-1a: the order id itself is not kept, only enough to recognise it again (as `attribution.ts`). */
-function hash(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(36);
 }
 
 function validSession(s: unknown): SessionState | undefined {
