@@ -86,6 +86,16 @@ describe('advanceSession', () => {
     ]);
     expect(t).toEqual({ sessions: 2, cartSessions: 0, purchaseSessions: 2, orders: 2, amount: 600, squares: 200 ** 2 + 400 ** 2 });
   });
+  it('keeps a session going on any other shop event (activity), which counts nothing itself', () => {
+    const step = SESSION_GAP_MS - 1000;
+    const inputs: Array<[SessionInput, number]> = [[{ kind: 'exposure' }, 0]];
+    // Browsing for longer than the gap without the widget on the page: still the same session.
+    for (let i = 1; i <= 3; i++) inputs.push([{ kind: 'activity' }, i * step]);
+    inputs.push([{ kind: 'purchase', currency: 'EUR', amount: 700 }, 4 * step]);
+    expect(run(inputs)).toEqual({ sessions: 1, cartSessions: 0, purchaseSessions: 1, orders: 1, amount: 700, squares: 700 ** 2 });
+    // Without the activity the purchase is in a new session, never exposed: nothing counts.
+    expect(run([[{ kind: 'exposure' }, 0], [{ kind: 'purchase', currency: 'EUR', amount: 700 }, 4 * step]])).toEqual({ sessions: 1, cartSessions: 0, purchaseSessions: 0, orders: 0, amount: 0, squares: 0 });
+  });
 });
 
 describe('metrics batch parts', () => {

@@ -119,9 +119,13 @@ export interface SessionState {
   revenue: Record<string, number>;
 }
 
-/** What happened on the device: a page with the widget on it, an add-to-cart, or an order with its value. */
+/**
+ * What happened on the device: a page with the widget on it, an add-to-cart, an order with its value, or
+ * any other shop event (`activity`: it keeps the session going, as any event does in GA4, and counts nothing).
+ */
 export type SessionInput =
   | { kind: 'exposure' }
+  | { kind: 'activity' }
   | { kind: 'add_to_cart' }
   /** One order (deduplicated by the caller on its transaction id); `amount` in minor units of `currency`. */
   | { kind: 'purchase'; currency?: string; amount?: number };
@@ -158,7 +162,7 @@ export function advanceSession(state: SessionState | undefined, input: SessionIn
     }
     return { state: next, delta };
   }
-  if (!next.exposed) return { state: next, delta };
+  if (!next.exposed || input.kind === 'activity') return { state: next, delta };
   if (input.kind === 'add_to_cart') {
     if (!next.cart) delta.cartSessions = 1;
     next.cart = true;

@@ -9,11 +9,18 @@
  * stable identifier or a cookie: metrics bodies must pass `parseMetricsBatch` (counters only, no item
  * ids), update bodies must decode with the one update codec and hold nothing else.
  *
+ * The shop runs a holdout experiment and the device is in its treatment arm (it trains and uploads): the
+ * experiment's name and the arm are the only new fields that leave it, in the metrics batches' experiment
+ * sums, which hold the one session's counts and nothing per session.
+ *
  * A second test makes the training worker's script throw and checks the page keeps recommending.
  */
-import type { Browser, Page } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMetricsBatch } from '../../core/analytics.ts';
+import { drawArm } from '../../core/experiment.ts';
 import { decodeUpdate } from '../../core/federated/codec.ts';
 import { startRecordingProxy, type Recorded, type RecordingProxy } from '../support/reliability/recording-proxy.ts';
 import { launchChromium } from '../support/chromium.ts';
@@ -22,11 +29,36 @@ import { startDemoServer, type DemoServer } from '../support/e2e/demo-server.ts'
 let server: DemoServer;
 let proxy: RecordingProxy;
 let browser: Browser;
+/** The holdout experiment the shop runs during the session. */
+const EXPERIMENT = { name: 'privacy-test', holdout: 0.2, control: 'bestsellers' as const };
+/** Where the server has no experiment route yet: adds the experiment to its `/v1/popular` answers on the way. */
+let served: ((context: BrowserContext) => Promise<void>) | undefined;
 
 beforeAll(async () => {
   server = await startDemoServer();
   proxy = await startRecordingProxy(server.url.replace(/\/$/, ''));
   browser = await launchChromium();
+  const token = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim();
+  const put = await fetch(`${server.url}v1/admin/models/default/experiment`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(EXPERIMENT),
+  });
+  if (put.status === 404) {
+    const experiment = { ...EXPERIMENT, startedAt: new Date().toISOString() };
+    served = async (context) => {
+      await context.route(/\/v1\/popular\?/, async (route: Route) => {
+        try {
+          const response = await route.fetch();
+          await route.fulfill({ response, json: { ...((await response.json()) as object), experiment } });
+        } catch {
+          // The page went while its answer was on the way.
+        }
+      });
+    };
+  } else {
+    expect(put.status, await put.text()).toBe(200);
+  }
 });
 
 afterAll(async () => {
@@ -61,7 +93,13 @@ const CLIENT_TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
 interface Session {
   itemIds: Set<string>;
   orderId?: string;
+  /** The experiment counts and revenue sums the batches carried. */
+  experiments: Array<Record<string, unknown>>;
 }
+
+/** The fields of a batch's experiment entries: the experiment's name and the arm, and sums. */
+const EXPERIMENT_FIELDS = ['arm', 'cartSessions', 'experiment', 'orders', 'purchaseSessions', 'sessions'];
+const EXPERIMENT_REVENUE_FIELDS = ['amount', 'arm', 'currency', 'experiment', 'squares'];
 
 /** Throws naming the first way `r` breaks the contract. */
 function checkRequest(r: Recorded, session: Session): void {
@@ -102,8 +140,20 @@ function checkRequest(r: Recorded, session: Session): void {
   if (session.orderId && text.includes(session.orderId)) throw new Error(`${where}: the body names the order`);
   if (r.path === '/v1/metrics') {
     // Strict parser: unknown fields are refused, so a batch that passes holds counters and nothing else.
-    const batch = parseMetricsBatch(JSON.parse(r.body.toString('utf8')));
+    const raw = JSON.parse(r.body.toString('utf8')) as { experiments?: Array<Record<string, unknown>>; experimentRevenue?: Array<Record<string, unknown>> };
+    const batch = parseMetricsBatch(raw);
     expect(batch.model).toBe('default');
+    // Experiment sums: the experiment's name and the device's arm are their only dimensions.
+    for (const e of raw.experiments ?? []) {
+      expect(Object.keys(e).sort(), `${where}: experiment counts`).toEqual(EXPERIMENT_FIELDS);
+      expect([e.experiment, e.arm]).toEqual([EXPERIMENT.name, 'treatment']);
+      session.experiments.push(e);
+    }
+    for (const e of raw.experimentRevenue ?? []) {
+      expect(Object.keys(e).sort(), `${where}: experiment revenue`).toEqual(EXPERIMENT_REVENUE_FIELDS);
+      expect([e.experiment, e.arm]).toEqual([EXPERIMENT.name, 'treatment']);
+      session.experiments.push(e);
+    }
     expect(header('referer'), `${where}: the page URL travels with a batch`).toBeUndefined();
     return;
   }
@@ -143,7 +193,14 @@ describe('privacy contract, on the wire', () => {
       const url = req.url();
       if (!url.startsWith(proxy.url) && !url.startsWith('data:') && !url.startsWith('blob:')) elsewhere.push(url);
     });
-    const session: Session = { itemIds: new Set() };
+    const session: Session = { itemIds: new Set(), experiments: [] };
+    // This device's kept number puts it in the treatment arm (the arm that trains and uploads).
+    await served?.(context);
+    let draw = 0.5;
+    while (drawArm(EXPERIMENT, draw) !== 'treatment') draw = (draw + 0.137) % 1;
+    await context.addInitScript((d) => {
+      if (sessionStorage.getItem('edge-recs:experiment-draw') === null) sessionStorage.setItem('edge-recs:experiment-draw', String(d));
+    }, draw);
 
     await page.goto(proxy.url);
     // The shop's consent banner grants through Google Consent Mode, as a real CMP does.
@@ -198,6 +255,10 @@ describe('privacy contract, on the wire', () => {
     // The client token is one random value, on updates only (checked per request above).
     const tokens = new Set(proxy.requests.map((r) => r.headers['x-client-token']).filter((t) => t !== undefined));
     expect(tokens.size).toBe(1);
+    // One shopper session: its sums, not a record of it (one session counted once, whatever the batches).
+    const total = (k: string): number => session.experiments.reduce((a, e) => a + (typeof e[k] === 'number' && 'sessions' in e ? (e[k] as number) : 0), 0);
+    expect([total('sessions'), total('purchaseSessions')]).toEqual([1, 1]);
+    expect(total('orders')).toBeGreaterThanOrEqual(1);
     expect(elsewhere).toEqual([]);
     expect(errors).toEqual([]);
   });

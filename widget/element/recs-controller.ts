@@ -133,6 +133,8 @@ export class RecsController implements ReactiveController {
       this.deferred = false;
       this.cards = cards;
       this.host.setAttribute('state', cardsState(cards, placement));
+      // Held out of an experiment with nothing to show: the row takes no space (`loader/reserve.ts`).
+      this.host.toggleAttribute('holdout', cards.length === 0 && engine.collapsed);
       this.host.cardsChanged();
       this.host.requestUpdate();
       // `edge-recs:render` means the cards are in the DOM.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { METRICS_LIMITS, parseMetricsBatch } from '../../core/analytics.ts';
+import { EXPERIMENT_LIMITS, advanceSession, type SessionDelta, type SessionState } from '../../core/experiment.ts';
 import { AnalyticsCounters, type RevenueShare } from './analytics-counters.ts';
 
 /** One order's share credited to its key, of one purchase, unless told otherwise. */
@@ -122,5 +123,57 @@ describe('AnalyticsCounters', () => {
     m.revenue({ placement: 'cart', modelVersion: 'v1', variant: 'none' }, share('EUR', 100));
     m.flush();
     expect(sent).toEqual([]);
+  });
+
+  it('sums experiment sessions per arm and revenue per arm and currency, and sends them with nothing per session', () => {
+    const { sent, send } = collect();
+    const m = new AnalyticsCounters('/v1/metrics', 'default', send);
+    // Two sessions of one device (say one before and one after a 30-minute pause), the second with two orders.
+    let state: SessionState | undefined;
+    const step = (input: Parameters<typeof advanceSession>[1], at: number): SessionDelta => {
+      const r = advanceSession(state, input, at, 'spring', 'treatment');
+      state = r.state;
+      return r.delta;
+    };
+    for (const [input, at] of [
+      [{ kind: 'exposure' }, 0],
+      [{ kind: 'add_to_cart' }, 1],
+      [{ kind: 'exposure' }, 10 ** 8],
+      [{ kind: 'purchase', currency: 'EUR', amount: 1000 }, 10 ** 8 + 1],
+      [{ kind: 'purchase', currency: 'EUR', amount: 500 }, 10 ** 8 + 2],
+    ] as const) {
+      m.addExperiment('spring', 'treatment', step(input, at));
+    }
+    m.addExperiment('spring', 'control', { sessions: 1, cartSessions: 0, purchaseSessions: 0, orders: 0, revenue: [] });
+    // A delta that adds nothing adds no entry.
+    m.addExperiment('other', 'control', { sessions: 0, cartSessions: 0, purchaseSessions: 0, orders: 0, revenue: [] });
+    m.flush();
+    expect(sent).toHaveLength(1);
+    expect(parseMetricsBatch(JSON.parse(sent[0]!.body))).toEqual({
+      model: 'default',
+      counters: [],
+      experiments: [
+        { experiment: 'spring', arm: 'treatment', sessions: 2, cartSessions: 1, purchaseSessions: 1, orders: 2 },
+        { experiment: 'spring', arm: 'control', sessions: 1, cartSessions: 0, purchaseSessions: 0, orders: 0 },
+      ],
+      // The second session's revenue squared: 1500², from the two orders' increments.
+      experimentRevenue: [{ experiment: 'spring', arm: 'treatment', currency: 'EUR', amount: 1500, squares: 1500 ** 2 }],
+    });
+  });
+
+  it('flushes experiment sums before they pass the contract limits, and counts none while disabled', () => {
+    const { sent, send } = collect();
+    const m = new AnalyticsCounters('/v1/metrics', 'default', send);
+    const one: SessionDelta = { sessions: 1, cartSessions: 0, purchaseSessions: 0, orders: 0, revenue: [] };
+    for (let i = 0; i < EXPERIMENT_LIMITS.count + 1; i++) m.addExperiment('spring', 'treatment', one);
+    expect(sent).toHaveLength(1);
+    expect(JSON.parse(sent[0]!.body).experiments[0].sessions).toBe(EXPERIMENT_LIMITS.count);
+    for (let i = 0; i < EXPERIMENT_LIMITS.entries + 1; i++) m.addExperiment(`e${i}`, 'control', one);
+    expect(sent).toHaveLength(2);
+    m.clear();
+    m.setEnabled(false);
+    expect(m.counting).toBe(false);
+    m.addExperiment('spring', 'control', one);
+    expect(m.pending()).toBeUndefined();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Aggregate analytics: counters of impressions, clicks, add-to-carts and purchases per placement, model
  * version and copy variant, and the revenue of attributed purchases per those and currency, sent in
- * batches to `POST /v1/metrics` (contract: `core/analytics.ts`). A batch holds nothing else: no user or
+ * batches to `POST /v1/metrics` (contract: `core/analytics.ts`); and, on a device in a holdout experiment, its sessions' counts and revenue
+ * summed per experiment arm (`experiment-outcomes.ts`). A batch holds nothing else: no user or
  * device identifier, no item or order ids, no timestamps. Sums stay in memory and go out when the page
  * is hidden or left (`fetch` with `keepalive`, else `sendBeacon`; text/plain, so no CORS preflight), when
  * a batch is full, and every `FLUSH_MS` while the page is open. While the page is hidden or being left
@@ -9,6 +10,7 @@
  */
 import { METRICS_FLUSH_MS, METRICS_LIMITS, NO_VARIANT, TOKEN, isCopyVariant, parseMetricsBatch, type MetricCounter, type MetricEvent, type MetricsBatch, type Placement, type RevenueSum } from '../../core/analytics.ts';
 import { isCurrency } from '../../core/currency.ts';
+import { EXPERIMENT_LIMITS, type Arm, type ExperimentCounter, type ExperimentRevenue, type SessionDelta } from '../../core/experiment.ts';
 
 /** A running page flushes at most this often, so a long visit still reports without a request per event. */
 export const FLUSH_MS = METRICS_FLUSH_MS;
@@ -65,6 +67,9 @@ const variantOf = (variant: string): string => (isCopyVariant(variant) ? variant
 export class AnalyticsCounters {
   private counts = new Map<string, MetricCounter>();
   private sums = new Map<string, RevenueSum>();
+  /** Session counts and revenue per experiment arm (`addExperiment`). */
+  private arms = new Map<string, ExperimentCounter>();
+  private armRevenue = new Map<string, ExperimentRevenue>();
   private enabled = true;
   private leaving = false;
   private flushQueued = false;
@@ -117,6 +122,43 @@ export class AnalyticsCounters {
     return true;
   }
 
+  /** Whether counting is on (analytics consent): experiment sessions are only tracked while it is. */
+  get counting(): boolean {
+    return this.enabled;
+  }
+
+  /**
+   * Adds what one session input added to `experiment`'s `arm` (`core/experiment.ts` `advanceSession`):
+   * summed with the device's other sessions since the last batch, so no session is told apart. A no-op
+   * while disabled, and for a delta that adds nothing.
+   */
+  addExperiment(experiment: string, arm: Arm, delta: SessionDelta): void {
+    if (!this.enabled) return;
+    const counts = delta.sessions + delta.cartSessions + delta.purchaseSessions + delta.orders;
+    if (counts > 0) {
+      const id = `${experiment}|${arm}`;
+      const kept = this.arms.get(id);
+      if (kept && Math.max(kept.sessions + delta.sessions, kept.cartSessions + delta.cartSessions, kept.purchaseSessions + delta.purchaseSessions, kept.orders + delta.orders) > EXPERIMENT_LIMITS.count) this.flush();
+      if (!this.arms.has(id) && this.arms.size >= EXPERIMENT_LIMITS.entries) this.flush();
+      const counter = this.arms.get(id) ?? this.arms.set(id, { experiment, arm, sessions: 0, cartSessions: 0, purchaseSessions: 0, orders: 0 }).get(id)!;
+      counter.sessions += delta.sessions;
+      counter.cartSessions += delta.cartSessions;
+      counter.purchaseSessions += delta.purchaseSessions;
+      counter.orders += delta.orders;
+    }
+    for (const { currency, amount, squares } of delta.revenue) {
+      if (!isCurrency(currency) || !Number.isSafeInteger(amount) || amount <= 0 || amount > EXPERIMENT_LIMITS.amount) continue;
+      const id = `${experiment}|${arm}|${currency}`;
+      const kept = this.armRevenue.get(id);
+      if (kept && kept.amount + amount > EXPERIMENT_LIMITS.amount) this.flush();
+      if (!this.armRevenue.has(id) && this.armRevenue.size >= EXPERIMENT_LIMITS.entries) this.flush();
+      const sum = this.armRevenue.get(id) ?? this.armRevenue.set(id, { experiment, arm, currency, amount: 0, squares: 0 }).get(id)!;
+      sum.amount += amount;
+      sum.squares += squares;
+    }
+    this.flushIfLeaving();
+  }
+
   /**
    * The page was hidden or is being left (`true`: `pagehide`, `visibilitychange` to hidden), or is shown
    * again (`false`). Leaving sends what is counted; until shown again, later counts are sent right after
@@ -140,17 +182,18 @@ export class AnalyticsCounters {
 
   /** What would be sent now (for tests and the profile panel). */
   pending(): MetricsBatch | undefined {
-    if (this.counts.size === 0 && this.sums.size === 0) return undefined;
+    if (this.counts.size === 0 && this.sums.size === 0 && this.arms.size === 0 && this.armRevenue.size === 0) return undefined;
     const batch: MetricsBatch = { model: this.model, counters: [...this.counts.values()].map((c) => ({ ...c })) };
     if (this.sums.size > 0) batch.revenue = [...this.sums.values()].map((r) => ({ ...r }));
+    if (this.arms.size > 0) batch.experiments = [...this.arms.values()].map((c) => ({ ...c }));
+    if (this.armRevenue.size > 0) batch.experimentRevenue = [...this.armRevenue.values()].map((r) => ({ ...r }));
     return batch;
   }
 
   /** Sends what is counted, if anything. The batch is validated with the server's own parser first. */
   flush(): void {
     const batch = this.pending();
-    this.counts.clear();
-    this.sums.clear();
+    this.clear();
     if (!batch) return;
     try {
       this.sender(this.url, JSON.stringify(parseMetricsBatch(batch)));
@@ -169,5 +212,7 @@ export class AnalyticsCounters {
   clear(): void {
     this.counts.clear();
     this.sums.clear();
+    this.arms.clear();
+    this.armRevenue.clear();
   }
 }

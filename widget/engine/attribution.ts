@@ -77,8 +77,8 @@ export interface Credit {
 
 const empty = (): Book => ({ clicks: new Map(), orders: [] });
 
-/** FNV-1a: the order id itself is not kept, only enough to recognise it again. */
-function hash(text: string): string {
+/** FNV-1a: the order id itself is not kept, only enough to recognise it again (also by `experiment-outcomes.ts`). */
+export function hash(text: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return (h >>> 0).toString(36);

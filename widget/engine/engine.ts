@@ -2,6 +2,7 @@ import { yieldToPage } from '../runtime/yield.ts';
 import type { Placement } from '../../core/analytics.ts';
 import { ContractError } from '../../core/errors.ts';
 import { parseEvent, type ShopEvent } from '../../core/events.ts';
+import { drawArm, type Arm } from '../../core/experiment.ts';
 import { normalizeItemId } from '../../core/item-id.ts';
 import { AnalyticsCounters, FLUSH_MS, type MetricKey, type Send } from './analytics-counters.ts';
 import { forgetBucket, sessionBucket } from './canary.ts';
@@ -13,6 +14,7 @@ import { moveToDevice, moveToMemory, storeMove, type ConsentState } from './cons
 import type { BanditState } from '../copy/bandit.ts';
 import type { CopyContext } from '../copy/copy.ts';
 import { EventLog } from './event-log.ts';
+import { deviceDraw, ExperimentOutcomes, forgetDraw, writeHoldoutHint, type Enrolment } from './experiment-outcomes.ts';
 import { Deduper, describeSource, type RawEvent } from '../loader/event-sources.ts';
 import { MERCHANT_DEFAULTS, mergeMerchantConfig, rulesFor, type MerchantConfig } from '../ranking/merchant.ts';
 import { placementRows } from '../ranking/placements.ts';
@@ -62,6 +64,12 @@ export interface EngineState {
    * `worker-src`). Absent until known.
    */
   thread?: 'worker' | 'main';
+  /**
+   * This device's arm in the model's running holdout experiment (`GET /v1/popular` names it): `treatment`
+   * (the widget as usual), `control` (the merchant's non-personalized fallback, or nothing), or `null`
+   * where none runs or none could be learnt. Absent until known.
+   */
+  arm?: Arm | null;
   error?: string;
 }
 
@@ -140,6 +148,12 @@ export class Engine extends EventTarget {
   private readonly abort = new AbortController();
   /** Removes the page listeners and the flush timer (`dispose`). */
   private unlisten: () => void = () => undefined;
+  /** The running experiment and this device's arm; null where none runs (or until known). */
+  private enrolment: Enrolment | null = null;
+  /** Settles once the experiment (if any) and this device's arm are known (`enrol`). */
+  private readonly enrolled: Promise<void>;
+  /** The shop's outcomes per session, counted for the experiment (`experiment-outcomes.ts`). */
+  private readonly outcomes: ExperimentOutcomes;
 
   constructor(options: EngineOptions) {
     super();
@@ -152,6 +166,9 @@ export class Engine extends EventTarget {
     this.consentState = { storage: options.consent.storage, analytics: options.consent.analytics };
     this.metrics = new AnalyticsCounters(`${this.config.server}/v1/metrics`, this.config.model, options.send);
     this.metrics.setEnabled(options.consent.analytics);
+    this.outcomes = new ExperimentOutcomes(this.metrics, this.persistent);
+    // The page has a row: exposed before the events the loader queued are taken in (they follow this constructor).
+    if (typeof document !== 'undefined' && document.querySelector('edge-recs')) this.outcomes.exposure(Date.now());
     this.attribution = new CardAttribution(this.persistent, this.metrics, this.warn);
     this.log = new EventLog(this.persistent, () => {
       // Rows follow what the shopper does in another tab of the shop; a hidden tab catches up when shown.
@@ -162,6 +179,14 @@ export class Engine extends EventTarget {
     void this.shop.place.then((thread) => (this.state = { ...this.state, thread }));
     this.catalogReady = this.loadCatalog();
     this.popularReady = this.shop.loadPopular();
+    this.enrolled = this.popularReady
+      .then(() => this.enrol())
+      .catch(() => {
+        // The store failed under the draw: as without an experiment, for this page.
+        this.enrolment = null;
+        this.state = { ...this.state, arm: null };
+        this.outcomes.start(null);
+      });
     // The model loads beside the catalog, not after it; the fallback chain shows until it is ready.
     const modelLoaded = this.loadModel();
     this.firstRanking = this.modelCached().then((cached) => {
@@ -199,6 +224,8 @@ export class Engine extends EventTarget {
       return Promise.resolve(false);
     }
     if (!this.dedupe.accept(event, raw.source)) return Promise.resolve(false);
+    // Every shop event, clicked card or not, paused or not: aggregates only, like the card counters.
+    this.outcomes.event(event, (id) => this.shop.lookup(id)?.currency);
     // Unless the loader credited it already, as the page it was queued on went before the engine loaded.
     if ((event.name === 'add_to_cart' || event.name === 'purchase') && !raw.attributed) {
       this.attribution.credit(event, this.itemKey, (id) => this.shop.lookup(id)?.currency);
@@ -234,6 +261,9 @@ export class Engine extends EventTarget {
     this.attribution.clear();
     clearTimeout(this.saveTimer);
     forgetBucket();
+    forgetDraw();
+    this.outcomes.forget();
+    this.hint(false);
     this.log.empty();
     this.changed();
     await this.log.serial((store) => store.clear());
@@ -276,6 +306,9 @@ export class Engine extends EventTarget {
         await moveToDevice(memory, durable);
         this.log.use(durable);
         await this.persist(durable);
+        this.outcomes.setPersistent(true);
+        // The device's draw is kept with the profile from now on; a device that had one keeps its arm.
+        if (this.enrolment) this.enter(this.enrolment.experiment, await deviceDraw(durable));
         this.state = { ...this.state, storage: durable.kind };
         // The device may hold events from earlier pages where the shopper had consented.
         this.log.invalidate();
@@ -286,6 +319,8 @@ export class Engine extends EventTarget {
       const wasPersistent = this.persistent;
       this.persistent = false;
       forgetBucket();
+      this.outcomes.setPersistent(false);
+      this.hint(this.collapsed);
       return this.log.serial(async (durable) => {
         this.log.use(await moveToMemory(durable, wasPersistent));
         this.state = { ...this.state, storage: 'memory' };
@@ -310,6 +345,8 @@ export class Engine extends EventTarget {
    * tab; or clicked before that): one impression for analytics and for the copy bandit.
    */
   impression(card: Card, placement: Placement): void {
+    // A control row is no recommendation: its cards count for no model, copy variant or bandit.
+    if (this.holdout) return;
     this.metrics.count(this.key(card, placement), 'impression');
     if (!this.paused) {
       this.copy.shown(card.lineKey);
@@ -324,8 +361,8 @@ export class Engine extends EventTarget {
    */
   click(card: Card, placement: Placement): void {
     const key = this.key(card, placement);
-    this.metrics.count(key, 'click');
-    if (!this.paused) {
+    if (!this.holdout) this.metrics.count(key, 'click');
+    if (!this.paused && !this.holdout) {
       this.copy.clicked(card.lineKey);
       // Only where the counters it feeds may be sent: without analytics consent nothing is remembered.
       // Kept for the card's variant group: the shopper may pick another size before adding to cart.
@@ -344,11 +381,19 @@ export class Engine extends EventTarget {
 
   /** Cards for one placement. Never random; empty only when there is nothing true to show. */
   async recommend(request: RecRequest): Promise<Card[]> {
+    // A row asks for cards on every page view and change: the session had the widget on it now.
+    this.outcomes.exposure(Date.now());
     await this.catalogReady;
     await this.popularReady;
+    await this.enrolled;
+    // The control arm of an experiment: the merchant's non-personalized fallback, or nothing.
+    const control = this.enrolment?.arm === 'control' ? this.enrolment.experiment.control : undefined;
+    // Nothing, or a row whose promise (the shopper's own history) a control row cannot keep.
+    if (control === 'none' || (control && request.placement === 'recently-viewed')) return [];
     // Only placements the model ranks wait for it.
-    if (request.placement !== 'trending' && request.placement !== 'recently-viewed') await this.firstRanking;
-    const profile = await this.currentProfile();
+    if (!control && request.placement !== 'trending' && request.placement !== 'recently-viewed') await this.firstRanking;
+    // A control row reads nothing of the shopper: the same row for everyone on this page.
+    const profile = control ? deriveProfile([], this.shop.lookup, Date.now(), this.itemKey) : await this.currentProfile();
     // Ranking, and then the copy, each in a task of their own: a row never adds to another step's long task.
     await yieldToPage();
     const shop = this.shop;
@@ -358,7 +403,8 @@ export class Engine extends EventTarget {
     const itemId = onScreen === undefined ? undefined : this.itemKey(onScreen);
     const exclude = new Set<string>([...profile.purchased, ...profile.cart, ...shop.catalog.outOfStock]);
     if (itemId) exclude.add(itemId);
-    const runtime = shop.runtime;
+    // Control: no model and no trending list, only the bestsellers and then the catalog's order.
+    const runtime = control ? null : shop.runtime;
     const rows = await placementRows({
       placement: request.placement,
       count: request.count,
@@ -367,7 +413,7 @@ export class Engine extends EventTarget {
       itemId,
       exclude,
       catalog: shop.catalog,
-      popular: shop.popular,
+      popular: control ? { ...shop.popular, trending: [] } : shop.popular,
       model: request.placement === 'trending' ? undefined : (runtime ?? undefined),
       modelItems: () => shop.modelItems(),
       warn: this.warn,
@@ -417,6 +463,50 @@ export class Engine extends EventTarget {
     this.unlisten();
     clearTimeout(this.saveTimer);
     this.shop.dispose();
+  }
+
+  /** This device is in an experiment's control arm: its rows are no recommendations, and it neither trains nor uploads. */
+  get holdout(): boolean {
+    return this.enrolment?.arm === 'control';
+  }
+
+  /** This device's rows show nothing (the control arm of a `"control": "none"` experiment): they take no space. */
+  get collapsed(): boolean {
+    return this.holdout && this.enrolment?.experiment.control === 'none';
+  }
+
+  /**
+   * Learns the running experiment from the `/v1/popular` answer and draws this device's arm from its kept
+   * number (`experiment-outcomes.ts`); the number is drawn and kept only once an experiment runs.
+   */
+  private async enrol(): Promise<void> {
+    const experiment = this.shop.popular.experiment;
+    if (experiment) {
+      const draw = await (this.persistent ? this.log.serial((store) => deviceDraw(store)) : deviceDraw(undefined));
+      this.enter(experiment, draw);
+      return;
+    }
+    this.enrolment = null;
+    this.state = { ...this.state, arm: null };
+    this.outcomes.start(null);
+    // `null`: the server says none runs. Absent (an older server, or no answer): the note stays as it was.
+    if (experiment === null) this.hint(false);
+  }
+
+  /** Puts the device in its arm of `experiment` (again, where consent brought the profile's draw). */
+  private enter(experiment: NonNullable<Enrolment['experiment']>, draw: number): void {
+    const arm = drawArm(experiment, draw);
+    const changed = this.enrolment !== null && this.enrolment.arm !== arm;
+    this.enrolment = { experiment, arm };
+    this.state = { ...this.state, arm };
+    this.outcomes.start(this.enrolment);
+    this.hint(this.collapsed);
+    if (changed) this.changed();
+  }
+
+  /** The note the next page's loader reads (`holdout-hint.ts`). */
+  private hint(collapsed: boolean): void {
+    writeHoldoutHint(this.config.model, collapsed, this.persistent);
   }
 
   private key(card: Card, placement: Placement): MetricKey {
@@ -563,7 +653,8 @@ export class Engine extends EventTarget {
       this.state = { ...this.state, status: 'ready', backend: runtime.backend, modelVersion: runtime.modelVersion, modelLoad: runtime.loadStats };
       this.changed('model');
       this.federatedLearning = (await facts).federatedLearning;
-      if (this.federatedLearning) this.startTraining();
+      // Once the arm is known: a control device never trains.
+      if (this.federatedLearning) await this.enrolled.then(() => this.startTraining());
     } catch (e) {
       this.fail(`model unavailable, showing bestsellers: ${e instanceof Error ? e.message : String(e)}`);
     }

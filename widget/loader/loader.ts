@@ -11,6 +11,7 @@ import { readConfig, type WidgetConfig } from './config.ts';
 import type { ConsentSignal } from './translate.ts';
 import type { EventOrigin, RawEvent } from './event-sources.ts';
 import type { CreditQueued } from './queued-credit.ts';
+import { readHoldoutHint } from './holdout-hint.ts';
 import { reserveSpace } from './reserve.ts';
 
 /** The page API: `window.edgeRecs`. Every method is safe to call at any time, before or after the engine has loaded. */
@@ -93,7 +94,8 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
   };
   const config = readConfig(data, loaderUrl, warn, win.navigator.language);
   // Before anything else: the rows' space is reserved in the frame this script runs before.
-  reserveSpace(win.document);
+  // Except where this device's rows are held out of an experiment with nothing shown (`holdout-hint.ts`).
+  reserveSpace(win.document, readHoldoutHint(win, config.model));
   // Consent, in the order the page gave it: `data-consent`, then `consent()` calls and Google Consent
   // Mode commands (docs/merchant-guide.md, "Consent"). `personalization_storage` governs the on-device profile; a page that
   // never sets it is read by its `analytics_storage`, as Consent Mode v2 banners set only the ads and

@@ -41,8 +41,14 @@ const GRID_HEIGHT = (width: string): string => {
 };
 const CAROUSEL_HEIGHT = (width: string): string => `height:calc(${width} / ${IMAGE_RATIO} + ${TEXT_HEIGHT} + 2 * ${CAROUSEL_PADDING} + ${CAROUSEL_BAR})`;
 
-/** The stylesheet: `edge-recs` is a block and an inline-size container, and a row with no `state` yet reserves its height. */
-export function reserveCss(): string {
+/**
+ * The stylesheet: `edge-recs` is a block and an inline-size container, and a row with no `state` yet
+ * reserves its height. A row held out of a `"control": "none"` experiment (`holdout`, set with its
+ * `state`) takes no space at all; with `holdout` (the device's last page found this model's rows held
+ * out: `holdout-hint.ts`) no row reserves space before its state is known, so a held-out row never
+ * gives back space it took.
+ */
+export function reserveCss(holdout = false): string {
   const counts = Array.from({ length: MAX_CARDS }, (_, i) => `edge-recs[count="${i + 1}"]{--edge-recs-n:${i + 1}}`).join('');
   const pending = 'edge-recs:not([state])::after';
   const carousel = 'edge-recs[layout="carousel"]:not([state])::after';
@@ -56,9 +62,11 @@ export function reserveCss(): string {
     // Only what this shopper viewed: its size is not known before their history is read.
     `edge-recs[placement="recently-viewed"]:not([state])::after{display:none}}` +
     // The merchant guide's rule gives the space back after a while if no loader ever ran (unreachable,
-    // blocked); the loader is running, so the space stays until the row's cards or its end. Important in
-    // a layer: it wins over the shop's unlayered rule.
-    `@layer edge-recs{${pending}{animation:none!important}}`
+    // blocked); the loader is running, so the space stays until the row's cards or its end. A holdout
+    // device's rows collapse (see `holdout-hint.ts`). Important in a layer: each wins over the shop's
+    // unlayered rules (the guide's `display: block`, its placeholder).
+    `@layer edge-recs{${pending}{animation:none!important}` +
+    `edge-recs[holdout]${holdout ? ',edge-recs:not([state])' : ''}{display:none!important}}`
   );
 }
 
@@ -67,10 +75,10 @@ export function reserveCss(): string {
  * `style-src 'unsafe-inline'` allows it. Where the browser has no constructable stylesheets, no space is
  * reserved and the page is otherwise unchanged.
  */
-export function reserveSpace(doc: Document): void {
+export function reserveSpace(doc: Document, holdout = false): void {
   try {
     const sheet = new CSSStyleSheet();
-    sheet.replaceSync(reserveCss());
+    sheet.replaceSync(reserveCss(holdout));
     doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
   } catch {
     // A browser without constructable stylesheets (Safari before 16.4): the rows grow as their cards arrive.

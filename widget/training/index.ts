@@ -36,6 +36,11 @@ export interface TrainingHost extends EventTarget {
    * Default: the id itself.
    */
   readonly modelItem?: (id: string) => string;
+  /**
+   * The device is in the control arm of a holdout experiment (`Engine.holdout`): it neither trains nor
+   * uploads, so the model the treatment arm is measured on learns nothing from control shoppers. Default false.
+   */
+  readonly holdout?: boolean;
 }
 
 interface TrainingOptions {
@@ -66,7 +71,8 @@ const TRAINING_DEFAULTS: TrainingOptions = { minEvents: 5, place: 'worker', trai
 export type TrainingOutcome =
   | { status: 'uploaded'; version: string; bytes: number; place: Place; modelVia: 'current' | 'delta' | 'full'; upload: Extract<UploadResult, { status: 'accepted' }> }
   /** `no_token`: the server gave this network source no admission token today (it had its share): this device sits the round out. */
-  | { status: 'skipped'; reason: 'no_consent' | 'too_few_events' | 'short_history' | 'no_federation' | 'no_token' }
+  /** `holdout`: the device is in an experiment's control arm (`TrainingHost.holdout`). */
+  | { status: 'skipped'; reason: 'no_consent' | 'too_few_events' | 'short_history' | 'no_federation' | 'no_token' | 'holdout' }
   | { status: 'failed'; reason: string };
 
 const STATE_KEY = 'edge-recs:federated';
@@ -133,6 +139,7 @@ export class FederatedTrainer extends EventTarget {
 
   private train(force: boolean): Promise<TrainingOutcome> {
     if (!this.consented()) return Promise.resolve(this.report({ status: 'skipped', reason: 'no_consent' }));
+    if (this.host.holdout === true) return Promise.resolve(this.report({ status: 'skipped', reason: 'holdout' }));
     // One attempt at a time. A call during one runs again once it ends: the attempt in flight read the
     // events before this call's change (the event that reaches the threshold would otherwise wait for the
     // next one). Calls during one attempt share that one rerun.
@@ -192,6 +199,7 @@ export class FederatedTrainer extends EventTarget {
     if (!result.ok) return { status: 'failed', reason: result.error };
     // Consent may have been withdrawn while training ran: then nothing leaves the device.
     if (!this.consented()) return { status: 'skipped', reason: 'no_consent' };
+    if (this.host.holdout === true) return { status: 'skipped', reason: 'holdout' };
     const authorization = admitted.authorization ?? undefined;
     await admitted.send();
     const upload = await uploadUpdate(`${server}/v1/updates`, result.bytes, this.token(), { ...this.options.upload, signal, ...(authorization ? { authorization } : {}) });
