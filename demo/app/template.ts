@@ -59,7 +59,8 @@ button, input, select { font: inherit; color: inherit; }
 .cats a:hover { color: var(--ink); background: #f1f2f5; }
 .cats a[aria-current="page"] { color: var(--accent); background: var(--accent-soft); }
 
-main { flex: 1; width: 100%; max-width: 1200px; margin: 0 auto; padding: 28px 20px 72px; }
+main { flex: 1; width: 100%; max-width: 1200px; margin: 0 auto; padding: 28px 20px 72px; min-height: 100vh; box-sizing: border-box; }
+/* The page renders in the browser: the footer starts below the fold, so the content it makes room for moves nothing on screen (CLS). */
 main:focus { outline: none; }
 main > * + section { margin-top: 48px; }
 h2[id] { scroll-margin-top: 140px; }
