@@ -68,7 +68,10 @@ export interface ExperimentReadout extends Experiment {
   sessionsNeeded: number | null;
   /** Counts and revenue suppressed below this (as the rest of the read-out). */
   suppressedBelow: number;
-  /** Cumulative read-out at the end of each UTC day since the start that has counts (at most `MAX_DAYS`, the latest). */
+  /**
+   * Cumulative read-out at the end of each UTC day since the start that has counts (at most `MAX_DAYS`, the
+   * latest), but for days merged into the next because their own counts were from 1 to k - 1 (`listedDays`).
+   */
   days: ExperimentDay[];
 }
 
@@ -178,6 +181,30 @@ function show(totals: Totals, currency: string | null, k: number): Shown {
   return { arms, uplift, significant, verdict, sessionsNeeded: result.sessionsNeeded };
 }
 
+/** Whether `later` differs from `earlier` by 0 or at least `k` in every count the read-out shows or rests on. */
+function apart(later: Totals, earlier: Totals, k: number): boolean {
+  return ARMS.every((arm) => {
+    const a = later.arm[arm];
+    const b = earlier.arm[arm];
+    return [a.sessions - b.sessions, a.conversions - b.conversions, a.orders - b.orders, later.entries[arm] - earlier.entries[arm]].every((d) => d === 0 || d >= k);
+  });
+}
+
+/**
+ * The days whose cumulative read-out is listed: the last (the read-out itself), and going back, each day
+ * whose figures differ from the next listed day's by 0 or at least k in every count. Two listed read-outs
+ * a day apart would otherwise give away that day's own counts, which may be from 1 to k - 1 (3 sessions
+ * and 1 purchase yesterday); such a day is merged into the next listed one. The latest `MAX_DAYS` are kept.
+ */
+function listedDays(snapshots: ReadonlyArray<{ day: string; totals: Totals }>, k: number): Array<{ day: string; totals: Totals }> {
+  const listed: Array<{ day: string; totals: Totals }> = [];
+  for (let i = snapshots.length - 1; i >= 0 && listed.length < MAX_DAYS; i--) {
+    const next = listed.at(-1);
+    if (!next || apart(next.totals, snapshots[i]!.totals, k)) listed.push(snapshots[i]!);
+  }
+  return listed.reverse();
+}
+
 /**
  * Builds an experiment's read-out from its stored cells (every day of it); `k` is the smallest count
  * shown. Days before the experiment's start day are left out (a name reused after it was forgotten).
@@ -193,12 +220,15 @@ export function experimentReadout(experiment: Experiment | EndedExperiment, coun
   for (const r of ownCounts) of(r.day).counts.push(r);
   for (const r of ownRevenue) of(r.day).revenue.push(r);
   const totals = emptyTotals();
-  const days: ExperimentDay[] = [];
+  const snapshots: Array<{ day: string; totals: Totals }> = [];
   for (const day of [...byDay.keys()].sort()) {
     addDay(totals, byDay.get(day)!.counts, byDay.get(day)!.revenue, currency);
-    const s = show(totals, currency, k);
-    days.push({ day, sessions: { treatment: s.arms[0]!.sessions, control: s.arms[1]!.sessions }, uplift: s.uplift });
+    snapshots.push({ day, totals: structuredClone(totals) });
   }
+  const days = listedDays(snapshots, k).map(({ day, totals: t }): ExperimentDay => {
+    const s = show(t, currency, k);
+    return { day, sessions: { treatment: s.arms[0]!.sessions, control: s.arms[1]!.sessions }, uplift: s.uplift };
+  });
   const final = show(totals, currency, k);
   return {
     name: experiment.name,
@@ -210,6 +240,6 @@ export function experimentReadout(experiment: Experiment | EndedExperiment, coun
     otherCurrencies: others,
     ...final,
     suppressedBelow: k,
-    days: days.slice(-MAX_DAYS),
+    days,
   };
 }

@@ -246,4 +246,22 @@ describe('the experiment read-out', () => {
       [0, 0],
     ]);
   });
+
+  it('merges into the next listed day a day whose own counts are from 1 to k - 1, so two listed days never give them away', () => {
+    const exp = { name: 'x', holdout: 0.5, control: 'none' as const, startedAt: '2026-03-01T00:00:00.000Z' };
+    const c = (day: string, arm: 'treatment' | 'control', sessions: number, purchaseSessions: number): ExperimentCountRow => ({ day, experiment: 'x', arm, sessions, cartSessions: 0, purchaseSessions, orders: purchaseSessions });
+    const both = (day: string, sessions: number, purchases: number) => [c(day, 'treatment', sessions, purchases), c(day, 'control', sessions, purchases)];
+    // Day 2 adds 3 sessions and 1 purchase per arm; day 4 adds 0 purchases and 10 sessions.
+    const rows = [...both('2026-03-01', 100, 10), ...both('2026-03-02', 3, 1), ...both('2026-03-03', 50, 12), ...both('2026-03-04', 10, 0)];
+    const out = experimentReadout(exp, rows, [], 10);
+    // Going back from the last day: day 3 is 50 sessions and 12 purchases after day 2; day 1 only 3 and 1 before day 2.
+    expect(out.days.map((d) => [d.day, d.sessions.treatment])).toEqual([
+      ['2026-03-02', 103],
+      ['2026-03-03', 153],
+      ['2026-03-04', 163],
+    ]);
+    expect(out.arms[0]!.sessions).toBe(163);
+    // At k = 1 every day is listed.
+    expect(experimentReadout(exp, rows, [], 1).days).toHaveLength(4);
+  });
 });
