@@ -64,7 +64,7 @@ export interface ExperimentReadout extends Experiment {
   /** Whether each interval excludes 0 (always-valid, so it may be checked every day). */
   significant: { conversionRate: boolean; revenuePerSession: boolean };
   verdict: string;
-  /** About how many more sessions per arm to see the smallest effect worth seeing; `null` where not known. */
+  /** About how many more sessions, both arms together, until the smallest uplift worth seeing would be seen (`readOut`); `null` where not known. */
   sessionsNeeded: number | null;
   /** Counts and revenue suppressed below this (as the rest of the read-out). */
   suppressedBelow: number;
@@ -149,10 +149,10 @@ function show(totals: Totals, currency: string | null, k: number): Shown {
   const [treatment, control] = arms as [ArmFigures, ArmFigures];
   const none = { conversionRate: false, revenuePerSession: false };
   if (totals.arm.treatment.sessions + totals.arm.control.sessions === 0) {
-    return { arms, uplift: null, significant: none, verdict: 'no sessions counted yet: devices report their sessions within minutes of a visit', sessionsNeeded: null };
+    return { arms, uplift: null, significant: none, verdict: 'No sessions counted yet.', sessionsNeeded: null };
   }
   if (treatment.sessions === null || control.sessions === null) {
-    return { arms, uplift: null, significant: none, verdict: `not enough data yet: each arm needs at least ${k} sessions before its figures are shown`, sessionsNeeded: null };
+    return { arms, uplift: null, significant: none, verdict: `Not enough data yet: each arm needs at least ${k} sessions before its figures are shown.`, sessionsNeeded: null };
   }
   const conversionHidden = treatment.conversions === null || control.conversions === null;
   const revenueHidden = treatment.revenue === null || control.revenue === null;
@@ -174,9 +174,9 @@ function show(totals: Totals, currency: string | null, k: number): Shown {
     revenuePerSession: !revenueHidden && result.significant.revenuePerSession,
   };
   const verdict = conversionHidden
-    ? `not enough data yet: each arm needs at least ${k} sessions with a purchase before conversion and revenue are compared`
+    ? `Not enough data yet: each arm needs at least ${k} sessions with a purchase before conversion and revenue are compared.`
     : revenueHidden
-      ? `${result.verdict} (revenue is compared once each arm has at least ${k} revenue reports)`
+      ? `${result.verdict} Revenue is compared once each arm has at least ${k} revenue reports.`
       : result.verdict;
   return { arms, uplift, significant, verdict, sessionsNeeded: result.sessionsNeeded };
 }

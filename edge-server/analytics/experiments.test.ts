@@ -179,17 +179,17 @@ describe('the experiment read-out', () => {
     expect(hidden.arms[1]).toMatchObject({ arm: 'control', sessions: null, conversions: null, conversionRate: null });
     expect(hidden.arms[0]).toMatchObject({ arm: 'treatment', sessions: 400, conversions: 40, conversionRate: 0.1 });
     expect(hidden.uplift).toBeNull();
-    expect(hidden.verdict).toMatch(/not enough data yet: each arm needs at least 10 sessions/);
+    expect(hidden.verdict).toMatch(/^Not enough data yet: each arm needs at least 10 sessions/);
     expect(hidden.days.at(-1)).toEqual({ day: new Date().toISOString().slice(0, 10), sessions: { treatment: 400, control: null }, uplift: null });
     await metrics(app, {
       model: 'default',
       counters: [],
-      experiments: [counts('spring-test', 'control', 391, 19)],
+      experiments: [counts('spring-test', 'control', 391, 29)],
       experimentRevenue: Array.from({ length: 5 }, () => revenue('spring-test', 'control', 2000)),
     });
     // Control revenue from 5 reports is hidden: conversion is compared, revenue not.
     const partial = (await readout(app))!;
-    expect(partial.arms[1]).toMatchObject({ sessions: 400, conversions: 20, conversionRate: 0.05, revenue: null, revenuePerSession: null, currency: 'EUR' });
+    expect(partial.arms[1]).toMatchObject({ sessions: 400, conversions: 30, conversionRate: 0.075, revenue: null, revenuePerSession: null, currency: 'EUR' });
     expect(partial.uplift?.revenuePerSession).toBeNull();
     const cr = partial.uplift!.conversionRate!;
     expect(cr.estimate).toBeGreaterThan(0);
@@ -205,7 +205,7 @@ describe('the experiment read-out', () => {
     expect(shown.currency).toBe('EUR');
     expect(shown.arms).toEqual([
       { arm: 'treatment', sessions: 400, conversions: 40, conversionRate: 0.1, orders: 40, revenue: 300, revenuePerSession: 0.75, currency: 'EUR' },
-      { arm: 'control', sessions: 400, conversions: 20, conversionRate: 0.05, orders: 20, revenue: 200, revenuePerSession: 0.5, currency: 'EUR' },
+      { arm: 'control', sessions: 400, conversions: 30, conversionRate: 0.075, orders: 30, revenue: 200, revenuePerSession: 0.5, currency: 'EUR' },
     ]);
     expect(shown.uplift!.revenuePerSession!.estimate).toBeGreaterThan(0);
     expect(typeof shown.verdict).toBe('string');

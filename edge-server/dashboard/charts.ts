@@ -98,9 +98,10 @@ function frame(input: ChartInput, body: (sx: (i: number) => number, sy: (v: numb
   const values = finite(input);
   if (values.length === 0) return empty(input);
   const least = Math.min(...values);
-  const most = Math.max(...values);
-  const top = least < 0 && most <= 0 ? 0 : niceMax(most);
-  const bottom = least < 0 ? -niceMax(-least) : 0;
+  // Below 0: ticks a "nice" step apart through 0, over the whole range (an uplift from -40% to +900%).
+  const step = least < 0 ? niceMax((Math.max(0, ...values) - least) / 4) : 0;
+  const top = least < 0 ? Math.max(step, Math.ceil(Math.max(...values) / step) * step) : niceMax(Math.max(...values));
+  const bottom = least < 0 ? Math.floor(least / step) * step : 0;
   const n = Math.max(1, input.x.length);
   // Room for half of the last label right of its position (labels are centred under it).
   const right = Math.max(PAD.right, Math.ceil(textWidth(input.x[n - 1] ?? '') / 2));
@@ -109,7 +110,7 @@ function frame(input: ChartInput, body: (sx: (i: number) => number, sy: (v: numb
   const band = plotW / n;
   const sx = (i: number): number => PAD.left + band * (i + 0.5);
   const sy = (v: number): number => PAD.top + plotH * (1 - (v - bottom) / (top - bottom));
-  const ticks = bottom === 0 ? [0, 0.25, 0.5, 0.75, 1].map((f) => f * top) : top === 0 ? [1, 0.75, 0.5, 0.25, 0].map((f) => f * bottom) : [bottom, bottom / 2, 0, top / 2, top];
+  const ticks = bottom === 0 ? [0, 0.25, 0.5, 0.75, 1].map((f) => f * top) : Array.from({ length: Math.round((top - bottom) / step) + 1 }, (_, i) => bottom + i * step);
   const grid = ticks
     .map((t) => `<line x1="${PAD.left}" x2="${W - right}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" class="grid"/><text x="${PAD.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(format(t))}</text>`)
     .join('');

@@ -319,7 +319,7 @@ describe('the dashboard\'s experiment section', () => {
     const page = await html();
     expect(page).toContain('are shown no recommendations (the rows collapse and reserve no space)');
     expect(page).toMatch(/<tr><th scope="row">control<\/th><td class="n"><span class="muted" title="suppressed: below the threshold">&lt;k<\/span>/);
-    expect(page).toContain('<strong>Verdict:</strong> not enough data yet: each arm needs at least 10 sessions');
+    expect(page).toContain('<strong>Verdict:</strong> Not enough data yet: each arm needs at least 10 sessions');
     expect(page).toMatch(/<th scope="row">conversion rate<\/th><td class="n">–<\/td>/);
   });
 });
@@ -329,7 +329,7 @@ describe('lineChart with a band', () => {
     const svg = lineChart({ title: 'Uplift', x: ['d1', 'd2', 'd3'], series: [{ label: 'rate', values: [-0.1, 0.05, 0.1], band: { lower: [-0.4, -0.2, 0.02], upper: [0.2, 0.3, 0.18] } }], format: (v) => `${Math.round(v * 100)}%` });
     expect(svg.match(/<polygon /g)).toHaveLength(1);
     expect(svg).toContain('>0%</text>');
-    expect(svg).toContain('>-50%</text>');
+    expect(svg).toContain('>-40%</text>');
     expect(svg).toContain('<title>rate · d1: -10% (-40% to 20%)</title>');
     // A gap in the band splits its area.
     const gappy = lineChart({ title: 'U', x: ['a', 'b', 'c'], series: [{ label: 's', values: [1, 2, 3], band: { lower: [0, null, 2], upper: [2, null, 4] } }] });

@@ -116,10 +116,19 @@ function experimentSection(model: string, e: ExperimentReadout | null | undefine
 <tr><th scope="row">conversion rate</th>${upliftCells(e.uplift?.conversionRate, e.significant.conversionRate)}</tr>
 <tr><th scope="row">revenue per session</th>${upliftCells(e.uplift?.revenuePerSession, e.significant.revenuePerSession)}</tr></table>`;
   const days = e.days.map((d) => d.day);
+  // Early intervals can reach far (+900%): drawn up to a ceiling, so the later ones stay readable.
+  const estimates = e.days.flatMap((d) => [d.uplift?.conversionRate?.estimate, d.uplift?.revenuePerSession?.estimate]).filter((v): v is number => v !== undefined);
+  const ceiling = Math.max(1, ...estimates.map((v) => Math.abs(v) * 1.5));
+  let clipped = false;
+  const clip = (v: number | undefined): number | null => {
+    if (v === undefined) return null;
+    if (v > ceiling) clipped = true;
+    return Math.min(v, ceiling);
+  };
   const line = (key: 'conversionRate' | 'revenuePerSession', label: string) => ({
     label,
     values: e.days.map((d) => d.uplift?.[key]?.estimate ?? null),
-    band: { lower: e.days.map((d) => d.uplift?.[key]?.ci95[0] ?? null), upper: e.days.map((d) => d.uplift?.[key]?.ci95[1] ?? null) },
+    band: { lower: e.days.map((d) => clip(d.uplift?.[key]?.ci95[0])), upper: e.days.map((d) => clip(d.uplift?.[key]?.ci95[1])) },
   });
   const chart = lineChart({
     title: 'Uplift so far, by day, with its 95% interval (shaded)',
@@ -127,8 +136,9 @@ function experimentSection(model: string, e: ExperimentReadout | null | undefine
     series: [line('conversionRate', 'conversion rate'), line('revenuePerSession', `revenue per session${e.currency ? ` (${e.currency})` : ''}`)],
     format: signedPercent,
   });
+  const clipNote = clipped ? `<p class="muted">Where an interval reaches above ${signedPercent(ceiling)} (early days, with few sessions) the chart draws it up to there; the current interval is given whole in the table above.</p>` : '';
   const others = e.otherCurrencies.length > 0 ? ` Revenue is read in ${esc(e.currency ?? '')}, the currency most revenue reports came in; sessions that paid only in ${e.otherCurrencies.map(esc).join(', ')} count here as sessions without revenue.` : '';
-  return `${setup}${verdict}${arms}${uplift}${chart}
+  return `${setup}${verdict}${arms}${uplift}${chart}${clipNote}
 <p class="muted">A session is a visit with a recommendation row on a page (it ends after 30 minutes without activity); a conversion is a session with a purchase, counted on the shopper's device from the shop's own events, whether or not a recommendation was clicked. Uplift is relative: treatment's rate over control's, less 1.
 The intervals are always valid: they stay honest however often you look, so you may check every day and stop once the interval excludes 0.${others}
 ${e.suppressedBelow > 1 ? `Counts from 1 to ${e.suppressedBelow - 1} are not shown (&lt;k), nor revenue made up of fewer than ${e.suppressedBelow} device reports, nor an uplift that would need one.` : ''}</p>`;

@@ -444,20 +444,20 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       const send = (body: Record<string, unknown>) => server.fetch('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8', Origin: SHOP }, body: JSON.stringify({ model: 'default', counters: [], ...body }) });
       const arm = (name: string, a: string, sessions: number, purchaseSessions: number) => ({ experiment: name, arm: a, sessions, cartSessions: purchaseSessions, purchaseSessions, orders: purchaseSessions });
       const paid = (a: string, amount: number) => ({ experiment: 'spring-test', arm: a, currency: 'EUR', amount, squares: amount * amount });
-      let res = await send({ experiments: [arm('spring-test', 'treatment', 200, 20), arm('spring-test', 'control', 5, 1), arm('made-up', 'control', 9, 0)] });
+      let res = await send({ experiments: [arm('spring-test', 'treatment', 600, 60), arm('spring-test', 'control', 5, 1), arm('made-up', 'control', 9, 0)] });
       expect(res.status).toBe(202);
       expect(await res.json()).toEqual({ accepted: 2, dropped: 1 });
       await expectError(await send({ experiments: [{ ...arm('spring-test', 'control', 1, 0), device: 'x' }] }), 400, 'bad_metrics');
       const read = async () => ((await (await server.fetch('/v1/admin/metrics?model=default', { headers: ADMIN })).json()) as { experiment: { arms: unknown[]; uplift: unknown; verdict: string; days: unknown[] } }).experiment;
       const early = await read();
-      expect(early).toMatchObject({ name: 'spring-test', endedAt: null, arms: [{ arm: 'treatment', sessions: 200, conversions: 20 }, { arm: 'control', sessions: null, conversions: null }], uplift: null });
-      expect(early.verdict).toMatch(/^not enough data yet/);
+      expect(early).toMatchObject({ name: 'spring-test', endedAt: null, arms: [{ arm: 'treatment', sessions: 600, conversions: 60 }, { arm: 'control', sessions: null, conversions: null }], uplift: null });
+      expect(early.verdict).toMatch(/^Not enough data yet/);
       for (let i = 0; i < 10; i++) expect((await send({ experimentRevenue: [paid('treatment', 3_000), paid('control', 2_000)] })).status).toBe(202);
-      expect((await send({ experiments: [arm('spring-test', 'control', 195, 9)] })).status).toBe(202);
+      expect((await send({ experiments: [arm('spring-test', 'control', 595, 29)] })).status).toBe(202);
       const full = await read();
       expect(full.arms).toEqual([
-        { arm: 'treatment', sessions: 200, conversions: 20, conversionRate: 0.1, orders: 20, revenue: 300, revenuePerSession: 1.5, currency: 'EUR' },
-        { arm: 'control', sessions: 200, conversions: 10, conversionRate: 0.05, orders: 10, revenue: 200, revenuePerSession: 1, currency: 'EUR' },
+        { arm: 'treatment', sessions: 600, conversions: 60, conversionRate: 0.1, orders: 60, revenue: 300, revenuePerSession: 0.5, currency: 'EUR' },
+        { arm: 'control', sessions: 600, conversions: 30, conversionRate: 0.05, orders: 30, revenue: 200, revenuePerSession: 0.3333, currency: 'EUR' },
       ]);
       expect(full.uplift).toMatchObject({ conversionRate: { estimate: expect.any(Number), ci95: [expect.any(Number), expect.any(Number)] } });
       expect(full.days).toHaveLength(1);
@@ -491,7 +491,7 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       expect(await (await server.fetch('/v1/popular?model=default')).json()).toMatchObject({ bestsellers: [{ id: 'sku-2' }, { id: 'sku-1' }] });
       expect(await (await server.fetch('/v1/admin/models/admin/versions', { headers: ADMIN })).json()).toMatchObject({ current: 'a2' });
       expect(await (await server.fetch('/v1/admin/models/default/experiment', { headers: ADMIN })).json()).toMatchObject({ experiment: null, ended: [{ name: 'spring-test' }] });
-      expect(await (await server.fetch('/v1/admin/metrics?model=default', { headers: ADMIN })).json()).toMatchObject({ experiment: { name: 'spring-test', arms: [{ sessions: 200 }, { sessions: 200 }] } });
+      expect(await (await server.fetch('/v1/admin/metrics?model=default', { headers: ADMIN })).json()).toMatchObject({ experiment: { name: 'spring-test', arms: [{ sessions: 600 }, { sessions: 600 }] } });
     });
 
     it('takes device updates until a round of K closes, then serves the new version, signed by the federation key, and the delta to it', async () => {

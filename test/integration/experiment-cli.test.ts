@@ -54,8 +54,8 @@ describe('edge-recs experiment', { timeout: CLI_TIMEOUT }, () => {
       model: 'default',
       counters: [],
       experiments: [
-        { experiment: 'spring-test', arm: 'treatment', sessions: 200, cartSessions: 30, purchaseSessions: 20, orders: 22 },
-        { experiment: 'spring-test', arm: 'control', sessions: 100, cartSessions: 10, purchaseSessions: 5, orders: 5 },
+        { experiment: 'spring-test', arm: 'treatment', sessions: 600, cartSessions: 120, purchaseSessions: 90, orders: 92 },
+        { experiment: 'spring-test', arm: 'control', sessions: 300, cartSessions: 40, purchaseSessions: 30, orders: 30 },
       ],
       experimentRevenue: [
         { experiment: 'spring-test', arm: 'treatment', currency: 'EUR', amount: 60_000, squares: 60_000 ** 2 },
@@ -68,12 +68,12 @@ describe('edge-recs experiment', { timeout: CLI_TIMEOUT }, () => {
     const lines = status.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^default: experiment spring-test \(running since \d{4}-.*; 10% of devices in control, shown the non-personalized fallback/);
     expect(lines[1]!.trim().split(/\s{2,}/)).toEqual(['arm', 'sessions', 'conversions', 'conv. rate', 'orders', 'revenue (EUR)', 'per session']);
-    expect(lines[2]!.trim().split(/\s+/)).toEqual(['treatment', '200', '20', '10.00%', '22', '600', '3']);
-    expect(lines[3]!.trim().split(/\s+/)).toEqual(['control', '100', '5', '5.00%', '5', '100', '1']);
+    expect(lines[2]!.trim().split(/\s+/)).toEqual(['treatment', '600', '90', '15.00%', '92', '600', '1']);
+    expect(lines[3]!.trim().split(/\s+/)).toEqual(['control', '300', '30', '10.00%', '30', '100', '0.3333']);
     expect(lines[4]).toMatch(/^ {2}uplift in conversion rate: +[+-]\d+\.\d% \(95% interval [+-]\d+\.\d% to [+-]\d+\.\d%\)$/);
     expect(lines[6]).toMatch(/^ {2}verdict: \S/);
     const json = await edgeRecs(['experiment', 'status', '--json', ...admin]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'spring-test', arms: [{ arm: 'treatment', sessions: 200 }, { arm: 'control', sessions: 100 }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'spring-test', arms: [{ arm: 'treatment', sessions: 600 }, { arm: 'control', sessions: 300 }] });
 
     const stop = await edgeRecs(['experiment', 'stop', ...admin]);
     expect(stop.code, stop.stderr).toBe(0);
@@ -102,6 +102,7 @@ describe('edge-recs experiment', { timeout: CLI_TIMEOUT }, () => {
     expect(model.code).toBe(1);
     expect(model.stderr).toContain('unknown_model');
     expect(model.stderr).toContain('--model picks the model');
-    expect(await running()).toBeNull();
+    const { experiment, ended } = (await (await fetch(`${server.url}/v1/admin/models/default/experiment`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { experiment: { name: string } | null; ended: Array<{ name: string }> };
+    expect([experiment, ...ended].map((e) => e?.name)).not.toContain('x');
   });
 });
