@@ -155,7 +155,8 @@ function show(totals: Totals, currency: string | null, k: number): Shown {
     return { arms, uplift: null, significant: none, verdict: `Not enough data yet: each arm needs at least ${k} sessions before its figures are shown.`, sessionsNeeded: null };
   }
   const conversionHidden = treatment.conversions === null || control.conversions === null;
-  const revenueHidden = treatment.revenue === null || control.revenue === null;
+  // Without a currency nothing was bought with a price: there is no revenue to hide (both arms 0).
+  const revenueHidden = currency !== null && (treatment.revenue === null || control.revenue === null);
   // Hidden figures never reach the statistics: the interval or verdict would give them away.
   const safe = (t: ArmTotals): ArmTotals => ({
     sessions: t.sessions,

@@ -213,6 +213,19 @@ describe('the experiment read-out', () => {
     expect(shown.days[0]!.uplift).toEqual(shown.uplift);
   });
 
+  it('says nothing about revenue being hidden where nothing was bought with a price', () => {
+    const exp = { name: 'x', holdout: 0.5, control: 'none' as const, startedAt: '2026-03-01T00:00:00.000Z' };
+    const row = (arm: 'treatment' | 'control'): ExperimentCountRow => ({ day: '2026-03-01', experiment: 'x', arm, sessions: 500, cartSessions: 0, purchaseSessions: 50, orders: 50 });
+    const out = experimentReadout(exp, [row('treatment'), row('control')], [], 10);
+    expect(out.currency).toBeNull();
+    expect(out.arms.map((a) => [a.revenue, a.revenuePerSession, a.currency])).toEqual([
+      [null, null, null],
+      [null, null, null],
+    ]);
+    expect(out.verdict).not.toMatch(/Revenue is compared/);
+    expect(out.uplift?.revenuePerSession).toBeNull();
+  });
+
   it('reads an ended experiment by ?experiment=, and refuses an unknown or bad name', async () => {
     const { app } = await setup();
     await start(app, START);
