@@ -34,7 +34,7 @@ afterAll(async () => {
 
 describe('edge-recs without tfjs', { timeout: 60_000 }, () => {
   it('prints the help of every command, with the defaults of train and simulate', async () => {
-    const helps = ['', 'train', 'eval', 'export', 'import', 'simulate', 'publish', 'models', 'catalog', 'bestsellers', 'keygen'];
+    const helps = ['', 'train', 'eval', 'export', 'import', 'simulate', 'publish', 'models', 'catalog', 'bestsellers', 'experiment', 'keygen'];
     const runs = await Promise.all(helps.map((command) => withoutTfjs(command ? [command, '--help'] : ['--help'])));
     for (const [i, run] of runs.entries()) {
       expect(run.stderr, helps[i]).toBe('');
@@ -47,6 +47,7 @@ describe('edge-recs without tfjs', { timeout: 60_000 }, () => {
     expect(simulate).toMatch(/--cohort <n>[^]*?\(default: 3700\)/);
     expect(simulate).toMatch(/--steps <n>[^]*?\(default: 5\)/);
     expect(models).toMatch(/^  list /m);
+    expect(runs[helps.indexOf('experiment')]!.stdout).toMatch(/^  start [^]*^  status [^]*^  stop /m);
   });
 
   it('runs keygen and the admin commands', async () => {

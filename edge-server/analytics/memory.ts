@@ -1,4 +1,4 @@
-import { AnalyticsState } from './state.ts';
+import { AnalyticsState, START_CODES } from './state.ts';
 import type { AnalyticsStore } from './store.ts';
 
 /**
@@ -9,8 +9,24 @@ export function createMemoryAnalytics(): AnalyticsStore {
   const state = new AnalyticsState();
   return {
     ...state.readers(),
-    async addMetrics(model, day, counters, revenue = [], maxCells) {
-      return { dropped: state.apply({ op: 'metrics', model, day, counters, revenue, ...(maxCells === undefined ? {} : { maxCells }) }) };
+    async addMetrics(model, day, counters, revenue = [], maxCells, experiments) {
+      return {
+        dropped: state.apply({
+          op: 'metrics',
+          model,
+          day,
+          counters,
+          revenue,
+          ...(maxCells === undefined ? {} : { maxCells }),
+          ...(experiments ? { experiments: experiments.counters, experimentRevenue: experiments.revenue } : {}),
+        }),
+      };
+    },
+    async startExperiment(model, experiment) {
+      return START_CODES[state.apply({ op: 'experiment-start', model, experiment: { ...experiment } })] ?? null;
+    },
+    async endExperiment(model, endedAt) {
+      return state.apply({ op: 'experiment-end', model, endedAt }) === 1 ? (state.experiments(model).ended[0] ?? null) : null;
     },
     async addItemCounts(model, counts, at, halfLifeMs) {
       state.apply({ op: 'items', model, counts: { ...counts }, at, halfLifeMs });

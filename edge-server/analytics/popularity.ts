@@ -127,11 +127,12 @@ export function parseBestsellerIds(raw: unknown): string[] {
 /**
  * `GET /v1/popular`: the `limit` highest decayed sums valued at `now` that reach `TRENDING_MIN_SCORE`
  * (about ten shoppers beyond cover: what a card may call trending; lower sums are evidence that has
- * decayed away), and the merchant's bestsellers scored by rank (`n` for the first of `n`, down to 1).
+ * decayed away), the merchant's bestsellers scored by rank (`n` for the first of `n`, down to 1), and the
+ * model's running experiment (null when none).
  */
 export async function computePopular(store: AnalyticsStore, model: string, now: number, halfLifeDays: number, limit: number): Promise<Popular> {
   const halfLifeMs = halfLifeDays * DAY_MS;
-  const [scores, list] = await Promise.all([store.readItemScores(model), store.getBestsellers(model)]);
+  const [scores, list, experiments] = await Promise.all([store.readItemScores(model), store.getBestsellers(model), store.getExperiments(model)]);
   const trending: PopularItem[] = Object.entries(scores)
     .map(([id, s]) => ({ id, score: decayTo(s.score, s.at, now, halfLifeMs) }))
     .filter((item) => item.score >= TRENDING_MIN_SCORE)
@@ -140,5 +141,6 @@ export async function computePopular(store: AnalyticsStore, model: string, now: 
     .map((item) => ({ id: item.id, score: Math.round(item.score * 1000) / 1000 }));
   const ids = list?.ids.slice(0, limit) ?? [];
   const bestsellers = ids.map((id, i) => ({ id, score: list!.ids.length - i }));
-  return { updatedAt: new Date(now).toISOString(), trending, bestsellers };
+  // The running experiment rides along: the widget learns it from the answer it fetches anyway.
+  return { updatedAt: new Date(now).toISOString(), trending, bestsellers, experiment: experiments.running };
 }

@@ -1,7 +1,8 @@
 /**
  * Aggregate analytics over HTTP: `POST /v1/metrics` (the widget's batches of counters and revenue sums), `GET /v1/popular`
  * (trending and bestsellers for the widget's fallback), and for the admin sub-app `GET /metrics` (the
- * read-out, small counts suppressed) and `PUT /models/:name/bestsellers`.
+ * read-out, small counts suppressed, with the model's experiment), `PUT /models/:name/bestsellers` and the
+ * experiment routes (`experiment-routes.ts`).
  *
  * Nothing about the sender is kept: no address is logged, and a batch holds only counters (the parser
  * refuses any field it does not know). The sender's network source is read only to rate-limit it, in
@@ -15,6 +16,7 @@ import { ApiError } from '../middleware/errors.ts';
 import { sourceKey, type PeerOf } from '../middleware/peer.ts';
 import { rateLimiter } from '../middleware/rate-limit.ts';
 import type { MetaStore } from '../models/storage.ts';
+import { experimentAdminRoutes, readExperimentReadout } from './experiment-routes.ts';
 import { computePopular, parseBestsellerIds } from './popularity.ts';
 import { readReadout } from './readout-query.ts';
 import type { AnalyticsSettings } from './settings.ts';
@@ -82,10 +84,13 @@ function publicRoutes(settings: AnalyticsSettings, meta: MetaStore, peer: PeerOf
     if (!versions) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(batch.model)} is published`);
     const unknown = keys.find((k) => k.modelVersion !== 'fallback' && !versions.has(k.modelVersion));
     if (unknown) throw new ApiError(400, 'unknown_version', `model ${batch.model} has no version ${JSON.stringify(unknown.modelVersion)} (use "fallback" when no model ranked the cards)`);
-    const { dropped } = await store.addMetrics(batch.model, new Date().toISOString().slice(0, 10), batch.counters, revenue, maxCellsPerDay);
+    const experiments = { counters: batch.experiments ?? [], revenue: batch.experimentRevenue ?? [] };
+    const entries = keys.length + experiments.counters.length + experiments.revenue.length;
+    const { dropped } = await store.addMetrics(batch.model, new Date().toISOString().slice(0, 10), batch.counters, revenue, maxCellsPerDay, experiments);
     c.header('Cache-Control', 'no-store');
-    // `dropped`: entries that were new cells of a day that already had `maxCellsPerDay` (the read-out lists the days).
-    return c.json({ accepted: keys.length - dropped, dropped }, 202);
+    // `dropped`: entries that were new cells of a day that already had `maxCellsPerDay` (the read-out lists
+    // the days), and experiment entries for a name that is neither the model's running experiment nor a kept ended one.
+    return c.json({ accepted: entries - dropped, dropped }, 202);
   });
 
   routes.get('/popular', async (c) => {
@@ -112,9 +117,12 @@ function adminRoutes(settings: AnalyticsSettings, meta: MetaStore): Hono {
 
   routes.get('/metrics', async (c) => {
     const model = modelParam(c.req.query('model'));
-    const readout = await readReadout(store, model, { to: c.req.query('to'), days: c.req.query('days'), limit: c.req.query('limit'), cursor: c.req.query('cursor') }, suppressBelow, maxCellsPerDay);
+    const [readout, experiment] = await Promise.all([
+      readReadout(store, model, { to: c.req.query('to'), days: c.req.query('days'), limit: c.req.query('limit'), cursor: c.req.query('cursor') }, suppressBelow, maxCellsPerDay),
+      readExperimentReadout(store, model, c.req.query('experiment'), suppressBelow),
+    ]);
     c.header('Cache-Control', 'no-store');
-    return c.json(readout);
+    return c.json({ ...readout, experiment });
   });
 
   routes.put('/models/:name/bestsellers', limitBody(256 * 1024), async (c) => {
@@ -129,6 +137,7 @@ function adminRoutes(settings: AnalyticsSettings, meta: MetaStore): Hono {
     c.header('Cache-Control', 'no-store');
     return c.json({ model, count: ids.length, updatedAt: list.updatedAt });
   });
+  routes.route('/', experimentAdminRoutes(store, meta));
   return routes;
 }
 
@@ -141,7 +150,10 @@ export interface AnalyticsRouteOptions {
   peer: PeerOf;
 }
 
-/** The analytics feature: `POST /v1/metrics`, `GET /v1/popular`, and behind the admin guard `GET /v1/admin/metrics` and `PUT /v1/admin/models/:name/bestsellers`. */
+/**
+ * The analytics feature: `POST /v1/metrics`, `GET /v1/popular`, and behind the admin guard `GET /v1/admin/metrics`,
+ * `PUT /v1/admin/models/:name/bestsellers` and `PUT|GET|DELETE /v1/admin/models/:name/experiment`.
+ */
 export function analyticsRoutes({ settings, meta, peer }: AnalyticsRouteOptions): Hono {
   return new Hono().route('/v1', publicRoutes(settings, meta, peer)).route('/v1/admin', adminRoutes(settings, meta));
 }

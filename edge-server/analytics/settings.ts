@@ -81,7 +81,7 @@ export function analyticsSettings(options: unknown): AnalyticsSettings {
   if (options !== undefined && !isRecord(options)) fail('analytics must be an object');
   const a: AnalyticsOptions = options ?? {};
   const store: AnalyticsStore = a.store ?? createMemoryAnalytics();
-  const storeMethods = ['addMetrics', 'readMetrics', 'readRevenue', 'readDropped', 'addItemCounts', 'readItemScores', 'putBestsellers', 'getBestsellers'];
+  const storeMethods = ['addMetrics', 'readMetrics', 'readRevenue', 'readDropped', 'addItemCounts', 'readItemScores', 'putBestsellers', 'getBestsellers', 'startExperiment', 'endExperiment', 'getExperiments', 'readExperiment'];
   if (!hasMethods(store, storeMethods)) fail(`analytics.store must be an AnalyticsStore (${storeMethods.join(', ')})`);
   const halfLifeDays = checkHalfLifeDays(a.halfLifeDays ?? POPULARITY_DEFAULTS.halfLifeDays, 'analytics.halfLifeDays', fail);
   return {

@@ -4,8 +4,23 @@
  * so both share this one definition of what an op does.
  */
 import { METRICS_LIMITS, purchasesBehind, type MetricCounter, type RevenueSum } from '../../core/analytics.ts';
+import type { Arm, Experiment, ExperimentCounter, ExperimentRevenue } from '../../core/experiment.ts';
 import { decayedAdd } from './popularity.ts';
-import type { AnalyticsStore, BestsellerList, DayRange, DroppedDay, ItemScore, MetricRow, RevenueRow } from './store.ts';
+import {
+  MAX_ENDED_EXPERIMENTS,
+  type AnalyticsStore,
+  type BestsellerList,
+  type DayRange,
+  type DroppedDay,
+  type EndedExperiment,
+  type ExperimentCountRow,
+  type ExperimentRecord,
+  type ExperimentRevenueRow,
+  type ItemScore,
+  type MetricRow,
+  type RevenueRow,
+  type StartRefusal,
+} from './store.ts';
 
 export type AnalyticsOp =
   /**
@@ -21,9 +36,18 @@ export type AnalyticsOp =
       counters: readonly MetricCounter[];
       revenue?: ReadonlyArray<Omit<RevenueSum, 'purchases'> & { purchases?: number }>;
       maxCells?: number;
+      /** Experiment session counts and revenue (absent in logs from before experiments, and in batches without). */
+      experiments?: readonly ExperimentCounter[];
+      experimentRevenue?: readonly ExperimentRevenue[];
     }
   | { op: 'items'; model: string; counts: Readonly<Record<string, number>>; at: number; halfLifeMs: number }
-  | { op: 'bestsellers'; model: string; list: BestsellerList };
+  | { op: 'bestsellers'; model: string; list: BestsellerList }
+  /** Starts `experiment` unless refused (`START_CODES`): decided when applied, so a replay decides the same. */
+  | { op: 'experiment-start'; model: string; experiment: Experiment }
+  | { op: 'experiment-end'; model: string; endedAt: string };
+
+/** What `apply` answers for an `experiment-start` op: 0 started, else the refusal's code. */
+export const START_CODES: Record<number, StartRefusal | null> = { 0: null, 1: 'running', 2: 'name_used' };
 
 /** One UTC day of a model's sums. Keys join their parts with `|`, which no part can hold (tokens, placements, events, currencies). */
 interface DayState {
@@ -31,6 +55,10 @@ interface DayState {
   metrics: Map<string, number>;
   /** Key: placement|modelVersion|variant|currency; value: [orders, amount in minor units, purchases]. */
   revenue: Map<string, [number, number, number]>;
+  /** Key: experiment|arm; value: [sessions, cartSessions, purchaseSessions, orders]. */
+  experiments: Map<string, [number, number, number, number]>;
+  /** Key: experiment|arm|currency; value: [amount in minor units, squares, entries]. */
+  experimentRevenue: Map<string, [number, number, number]>;
   /** Counters and revenue sums not counted because the day had `maxCells` cells. */
   dropped: number;
 }
@@ -39,7 +67,10 @@ interface ModelState {
   days: Map<string, DayState>;
   items: Map<string, ItemScore>;
   bestsellers: BestsellerList | null;
+  experiment: ExperimentRecord;
 }
+
+const cellsOf = (day: DayState): number => day.metrics.size + day.revenue.size + day.experiments.size + day.experimentRevenue.size;
 
 /** The state as JSON, for snapshots. */
 export interface AnalyticsSnapshot {
@@ -56,6 +87,12 @@ export interface AnalyticsSnapshot {
       dropped?: Array<[string, number]>;
       items: Record<string, [number, number]>;
       bestsellers: BestsellerList | null;
+      /** The running and kept ended experiments; absent in snapshots from before experiments (and where none ever ran). */
+      experiment?: ExperimentRecord;
+      /** [day, experiment, arm, sessions, cartSessions, purchaseSessions, orders]. */
+      experimentCounts?: Array<[string, string, Arm, number, number, number, number]>;
+      /** [day, experiment, arm, currency, amount, squares, entries]. */
+      experimentRevenue?: Array<[string, string, Arm, string, number, number, number]>;
     }
   >;
 }
@@ -67,17 +104,21 @@ export class AnalyticsState {
 
   #model(name: string): ModelState {
     let state = this.#models.get(name);
-    if (!state) this.#models.set(name, (state = { days: new Map(), items: new Map(), bestsellers: null }));
+    if (!state) this.#models.set(name, (state = { days: new Map(), items: new Map(), bestsellers: null, experiment: { running: null, ended: [] } }));
     return state;
   }
 
   #day(model: ModelState, day: string): DayState {
     let state = model.days.get(day);
-    if (!state) model.days.set(day, (state = { metrics: new Map(), revenue: new Map(), dropped: 0 }));
+    if (!state) model.days.set(day, (state = { metrics: new Map(), revenue: new Map(), experiments: new Map(), experimentRevenue: new Map(), dropped: 0 }));
     return state;
   }
 
-  /** Applies one op; for a `metrics` op, answers how many of its counters and revenue sums were dropped past the cap. */
+  /**
+   * Applies one op. Answers, for a `metrics` op, how many of its entries were dropped (past the cap, or
+   * for an experiment the model does not know); for `experiment-start`, its `START_CODES` code; for
+   * `experiment-end`, 1 where one was running, else 0.
+   */
   apply(op: AnalyticsOp): number {
     const model = this.#model(op.model);
     switch (op.op) {
@@ -89,13 +130,13 @@ export class AnalyticsState {
           const key = `${c.placement}|${c.modelVersion}|${c.variant}|${c.event}`;
           const count = day.metrics.get(key);
           if (count !== undefined) day.metrics.set(key, count + c.count);
-          else if (day.metrics.size + day.revenue.size < cap) day.metrics.set(key, c.count);
+          else if (cellsOf(day) < cap) day.metrics.set(key, c.count);
           else day.dropped++;
         }
         for (const r of op.revenue ?? []) {
           const key = `${r.placement}|${r.modelVersion}|${r.variant}|${r.currency}`;
           const sums = day.revenue.get(key);
-          if (sums === undefined && day.metrics.size + day.revenue.size >= cap) {
+          if (sums === undefined && cellsOf(day) >= cap) {
             day.dropped++;
             continue;
           }
@@ -107,7 +148,56 @@ export class AnalyticsState {
           }
           day.revenue.set(key, [orders + r.orders, amount + r.amount, purchases + purchasesBehind(r)]);
         }
-        return day.dropped - before;
+        // Counts are kept only for the running experiment and the kept ended ones: made-up names are dropped.
+        const { running, ended } = model.experiment;
+        const known = (name: string): boolean => running?.name === name || ended.some((e) => e.name === name);
+        let unknown = 0;
+        for (const e of op.experiments ?? []) {
+          if (!known(e.experiment)) {
+            unknown++;
+            continue;
+          }
+          const key = `${e.experiment}|${e.arm}`;
+          const sums = day.experiments.get(key);
+          if (sums === undefined && cellsOf(day) >= cap) {
+            day.dropped++;
+            continue;
+          }
+          const [s, cart, purchase, orders] = sums ?? [0, 0, 0, 0];
+          day.experiments.set(key, [s + e.sessions, cart + e.cartSessions, purchase + e.purchaseSessions, orders + e.orders]);
+        }
+        for (const r of op.experimentRevenue ?? []) {
+          if (!known(r.experiment)) {
+            unknown++;
+            continue;
+          }
+          const key = `${r.experiment}|${r.arm}|${r.currency}`;
+          const sums = day.experimentRevenue.get(key);
+          if (sums === undefined && cellsOf(day) >= cap) {
+            day.dropped++;
+            continue;
+          }
+          const [amount, squares, entries] = sums ?? [0, 0, 0];
+          if (amount + r.amount > METRICS_LIMITS.cellAmount) {
+            day.dropped++;
+            continue;
+          }
+          day.experimentRevenue.set(key, [amount + r.amount, squares + r.squares, entries + 1]);
+        }
+        return day.dropped - before + unknown;
+      }
+      case 'experiment-start': {
+        const { running, ended } = model.experiment;
+        if (running) return 1;
+        if (ended.some((e) => e.name === op.experiment.name)) return 2;
+        model.experiment = { running: { ...op.experiment }, ended };
+        return 0;
+      }
+      case 'experiment-end': {
+        const { running, ended } = model.experiment;
+        if (!running) return 0;
+        model.experiment = { running: null, ended: [{ ...running, endedAt: op.endedAt }, ...ended].slice(0, MAX_ENDED_EXPERIMENTS) };
+        return 1;
       }
       case 'items':
         for (const [id, count] of Object.entries(op.counts)) model.items.set(id, decayedAdd(model.items.get(id), count, op.at, op.halfLifeMs));
@@ -124,8 +214,10 @@ export class AnalyticsState {
 
   /** Summed counters of the model's days in `range` (every day without one). */
   /** The store's reads, answered from this state: what a store that keeps its state in memory serves. */
-  readers(): Pick<AnalyticsStore, 'readMetrics' | 'readRevenue' | 'readDropped' | 'readItemScores' | 'getBestsellers'> {
+  readers(): Pick<AnalyticsStore, 'readMetrics' | 'readRevenue' | 'readDropped' | 'readItemScores' | 'getBestsellers' | 'getExperiments' | 'readExperiment'> {
     return {
+      getExperiments: async (model) => this.experiments(model),
+      readExperiment: async (model, name) => ({ counts: this.experimentCounts(model, name), revenue: this.experimentRevenue(model, name) }),
       readMetrics: async (model, range) => this.metrics(model, range),
       readRevenue: async (model, range) => this.revenue(model, range),
       readDropped: async (model, range) => this.dropped(model, range),
@@ -164,6 +256,34 @@ export class AnalyticsState {
       .sort((a, b) => (a.day < b.day ? -1 : 1));
   }
 
+  experiments(name: string): ExperimentRecord {
+    const record = this.#models.get(name)?.experiment;
+    return { running: record?.running ? { ...record.running } : null, ended: (record?.ended ?? []).map((e): EndedExperiment => ({ ...e })) };
+  }
+
+  /** Counts of experiment `experiment` (every one without), every day. */
+  experimentCounts(name: string, experiment?: string): ExperimentCountRow[] {
+    const rows: ExperimentCountRow[] = [];
+    for (const [day, state] of this.#days(name, undefined)) {
+      for (const [key, [sessions, cartSessions, purchaseSessions, orders]] of state.experiments) {
+        const [exp, arm] = key.split('|') as [string, Arm];
+        if (experiment === undefined || exp === experiment) rows.push({ day, experiment: exp, arm, sessions, cartSessions, purchaseSessions, orders });
+      }
+    }
+    return rows;
+  }
+
+  experimentRevenue(name: string, experiment?: string): ExperimentRevenueRow[] {
+    const rows: ExperimentRevenueRow[] = [];
+    for (const [day, state] of this.#days(name, undefined)) {
+      for (const [key, [amount, squares, entries]] of state.experimentRevenue) {
+        const [exp, arm, currency] = key.split('|') as [string, Arm, string];
+        if (experiment === undefined || exp === experiment) rows.push({ day, experiment: exp, arm, currency, amount, squares, entries });
+      }
+    }
+    return rows;
+  }
+
   items(name: string): Record<string, ItemScore> {
     // fromEntries defines own properties: an item id "__proto__" stays an item, not the prototype.
     return Object.fromEntries([...(this.#models.get(name)?.items ?? [])].map(([id, s]) => [id, { score: s.score, at: s.at }]));
@@ -184,6 +304,9 @@ export class AnalyticsState {
         ...(dropped.length > 0 ? { dropped } : {}),
         items: Object.fromEntries([...m.items].map(([id, s]) => [id, [s.score, s.at]])),
         bestsellers: m.bestsellers,
+        ...(m.experiment.running || m.experiment.ended.length > 0 ? { experiment: this.experiments(name) } : {}),
+        experimentCounts: this.experimentCounts(name).map((r) => [r.day, r.experiment, r.arm, r.sessions, r.cartSessions, r.purchaseSessions, r.orders]),
+        experimentRevenue: this.experimentRevenue(name).map((r) => [r.day, r.experiment, r.arm, r.currency, r.amount, r.squares, r.entries]),
       };
     }
     return { models };
@@ -200,8 +323,11 @@ export class AnalyticsState {
         state.#day(model, day).revenue.set(`${placement}|${modelVersion}|${variant}|${currency}`, [orders, amount, purchasesBehind({ amount, purchases })]);
       }
       for (const [day, entries] of m.dropped ?? []) state.#day(model, day).dropped = entries;
+      for (const [day, experiment, arm, ...counts] of m.experimentCounts ?? []) state.#day(model, day).experiments.set(`${experiment}|${arm}`, counts);
+      for (const [day, experiment, arm, currency, ...sums] of m.experimentRevenue ?? []) state.#day(model, day).experimentRevenue.set(`${experiment}|${arm}|${currency}`, sums);
       for (const [id, [score, at]] of Object.entries(m.items)) model.items.set(id, { score, at });
       model.bestsellers = m.bestsellers;
+      if (m.experiment) model.experiment = { running: m.experiment.running, ended: m.experiment.ended };
     }
     return state;
   }

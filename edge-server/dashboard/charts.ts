@@ -14,6 +14,11 @@ export interface Series {
   label: string;
   /** One value per x position; `null` is a gap (e.g. a suppressed count). */
   values: ReadonlyArray<number | null>;
+  /**
+   * A band around the line (`lineChart` only), e.g. a confidence interval: its lower and upper bound per
+   * x position, drawn as a light area in the series' colour; `null` where there is none.
+   */
+  band?: { lower: ReadonlyArray<number | null>; upper: ReadonlyArray<number | null> };
 }
 
 export interface ChartInput {
@@ -70,7 +75,8 @@ function niceMax(max: number): number {
   return ([1, 2, 2.5, 5, 10].find((m) => m * p >= max) ?? 10) * p;
 }
 
-const finite = (input: ChartInput): number[] => input.series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
+const finite = (input: ChartInput): number[] =>
+  input.series.flatMap((s) => [...s.values, ...(s.band?.lower ?? []), ...(s.band?.upper ?? [])].filter((v): v is number => v !== null && Number.isFinite(v)));
 
 const empty = (input: ChartInput): string => `<figure class="chart empty"><figcaption>${escapeHtml(input.title)}</figcaption><p>No data to show yet.</p></figure>`;
 
@@ -83,12 +89,19 @@ function figure(input: ChartInput, height: number, svg: string): string {
 <div class="legend">${legend}</div></figure>`;
 }
 
-/** An x axis over positions: vertical value axis on the left, labels below, every n-th where they would crowd. */
+/**
+ * An x axis over positions: vertical value axis on the left, labels below, every n-th where they would
+ * crowd. The value axis starts at 0, or below it where a value is negative (an uplift), with 0 a tick.
+ */
 function frame(input: ChartInput, body: (sx: (i: number) => number, sy: (v: number) => number, band: number) => string): string {
   const format = input.format ?? defaultFormat;
   const values = finite(input);
   if (values.length === 0) return empty(input);
-  const top = niceMax(Math.max(...values));
+  const least = Math.min(...values);
+  // Below 0: ticks a "nice" step apart through 0, over the whole range (an uplift from -40% to +900%).
+  const step = least < 0 ? niceMax((Math.max(0, ...values) - least) / 4) : 0;
+  const top = least < 0 ? Math.max(step, Math.ceil(Math.max(...values) / step) * step) : niceMax(Math.max(...values));
+  const bottom = least < 0 ? Math.floor(least / step) * step : 0;
   const n = Math.max(1, input.x.length);
   // Room for half of the last label right of its position (labels are centred under it).
   const right = Math.max(PAD.right, Math.ceil(textWidth(input.x[n - 1] ?? '') / 2));
@@ -96,8 +109,8 @@ function frame(input: ChartInput, body: (sx: (i: number) => number, sy: (v: numb
   const plotH = H - PAD.top - PAD.bottom;
   const band = plotW / n;
   const sx = (i: number): number => PAD.left + band * (i + 0.5);
-  const sy = (v: number): number => PAD.top + plotH * (1 - v / top);
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * top);
+  const sy = (v: number): number => PAD.top + plotH * (1 - (v - bottom) / (top - bottom));
+  const ticks = bottom === 0 ? [0, 0.25, 0.5, 0.75, 1].map((f) => f * top) : Array.from({ length: Math.round((top - bottom) / step) + 1 }, (_, i) => bottom + i * step);
   const grid = ticks
     .map((t) => `<line x1="${PAD.left}" x2="${W - right}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" class="grid"/><text x="${PAD.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(format(t))}</text>`)
     .join('');
@@ -110,13 +123,38 @@ function frame(input: ChartInput, body: (sx: (i: number) => number, sy: (v: numb
   return figure(input, H, `${grid}${body(sx, sy, band)}${labels}`);
 }
 
-/** One line per series over the x positions; gaps where a value is null. */
+/** " (lo to hi)" of a band at position `i`, for a tooltip; "" where there is none. */
+function bandText(s: Series, i: number, format: (v: number) => string): string {
+  const lo = s.band?.lower[i];
+  const hi = s.band?.upper[i];
+  return typeof lo === 'number' && typeof hi === 'number' ? ` (${format(lo)} to ${format(hi)})` : '';
+}
+
+/** One line per series over the x positions, with its band where it has one; gaps where a value is null. */
 export function lineChart(input: ChartInput): string {
   const format = input.format ?? defaultFormat;
   return frame(input, (sx, sy) =>
     input.series
       .map((s, k) => {
         const color = COLORS[k % COLORS.length];
+        // The band: one area per run of positions that have both bounds.
+        const areas: Array<Array<[number, number, number]>> = [[]];
+        s.values.forEach((_, i) => {
+          const lo = s.band?.lower[i];
+          const hi = s.band?.upper[i];
+          if (lo === null || lo === undefined || hi === null || hi === undefined || !Number.isFinite(lo) || !Number.isFinite(hi)) areas.push([]);
+          else areas[areas.length - 1]!.push([sx(i), sy(lo), sy(hi)]);
+        });
+        const band = areas
+          .filter((a) => a.length > 0)
+          .map((a) => {
+            // A single position is drawn as a short bar, a run as the area between its bounds.
+            const pts = a.length === 1 ? [[a[0]![0] - 3, a[0]![1], a[0]![2]] as const, [a[0]![0] + 3, a[0]![1], a[0]![2]] as const] : a;
+            const upper = pts.map(([x, , hi]) => `${x.toFixed(1)},${hi.toFixed(1)}`);
+            const lower = [...pts].reverse().map(([x, lo]) => `${x.toFixed(1)},${lo.toFixed(1)}`);
+            return `<polygon points="${[...upper, ...lower].join(' ')}" fill="${color}" fill-opacity="0.15" stroke="none"/>`;
+          })
+          .join('');
         const runs: string[][] = [[]];
         s.values.forEach((v, i) => {
           if (v === null || !Number.isFinite(v)) runs.push([]);
@@ -127,10 +165,10 @@ export function lineChart(input: ChartInput): string {
           .map((v, i) =>
             v === null || !Number.isFinite(v)
               ? ''
-              : `<circle cx="${sx(i).toFixed(1)}" cy="${sy(v).toFixed(1)}" r="3" fill="${color}"><title>${escapeHtml(`${s.label} · ${input.x[i] ?? ''}: ${format(v)}`)}</title></circle>`,
+              : `<circle cx="${sx(i).toFixed(1)}" cy="${sy(v).toFixed(1)}" r="3" fill="${color}"><title>${escapeHtml(`${s.label} · ${input.x[i] ?? ''}: ${format(v)}${bandText(s, i, format)}`)}</title></circle>`,
           )
           .join('');
-        return lines.join('') + dots;
+        return band + lines.join('') + dots;
       })
       .join(''),
   );

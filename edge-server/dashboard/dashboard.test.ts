@@ -306,3 +306,33 @@ describe('SVG charts', () => {
     expect(barChart({ title: 't', x: ['a'], series: [{ label: 's', values: [null] }] })).toContain('No data to show yet.');
   });
 });
+
+describe('the dashboard\'s experiment section', () => {
+  it('says how to start one where none has run, and shows <k and no uplift while an arm is suppressed', async () => {
+    const app = await setup();
+    const html = async () => (await app.request('/dashboard?model=default', { headers: ADMIN })).text();
+    expect(await html()).toContain('No experiment has run for this model. Start one to measure what recommendations earn against a control group: <code>edge-recs experiment start --model default');
+    const json = { ...ADMIN, 'Content-Type': 'application/json' };
+    expect((await app.request('/v1/admin/models/default/experiment', { method: 'PUT', headers: json, body: JSON.stringify({ name: 'spring-test', holdout: 0.1, control: 'none' }) })).status).toBe(201);
+    const batch = { model: 'default', counters: [], experiments: [{ experiment: 'spring-test', arm: 'treatment', sessions: 50, cartSessions: 5, purchaseSessions: 4, orders: 4 }, { experiment: 'spring-test', arm: 'control', sessions: 3, cartSessions: 0, purchaseSessions: 0, orders: 0 }] };
+    expect((await app.request('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) })).status).toBe(202);
+    const page = await html();
+    expect(page).toContain('are shown no recommendations (the rows collapse and reserve no space)');
+    expect(page).toMatch(/<tr><th scope="row">control<\/th><td class="n"><span class="muted" title="suppressed: below the threshold">&lt;k<\/span>/);
+    expect(page).toContain('<strong>Verdict:</strong> Not enough data yet: each arm needs at least 10 sessions');
+    expect(page).toMatch(/<th scope="row">conversion rate<\/th><td class="n">–<\/td>/);
+  });
+});
+
+describe('lineChart with a band', () => {
+  it('draws the band as an area under the line, takes negative values with 0 on the axis, and names the interval in each tooltip', () => {
+    const svg = lineChart({ title: 'Uplift', x: ['d1', 'd2', 'd3'], series: [{ label: 'rate', values: [-0.1, 0.05, 0.1], band: { lower: [-0.4, -0.2, 0.02], upper: [0.2, 0.3, 0.18] } }], format: (v) => `${Math.round(v * 100)}%` });
+    expect(svg.match(/<polygon /g)).toHaveLength(1);
+    expect(svg).toContain('>0%</text>');
+    expect(svg).toContain('>-40%</text>');
+    expect(svg).toContain('<title>rate · d1: -10% (-40% to 20%)</title>');
+    // A gap in the band splits its area.
+    const gappy = lineChart({ title: 'U', x: ['a', 'b', 'c'], series: [{ label: 's', values: [1, 2, 3], band: { lower: [0, null, 2], upper: [2, null, 4] } }] });
+    expect(gappy.match(/<polygon /g)).toHaveLength(2);
+  });
+});

@@ -1,5 +1,6 @@
 /** The dashboard's HTML: a login form and the page itself. Pure functions of their data, so tests read them directly. */
 import { minorDigits } from '../../core/currency.ts';
+import type { ExperimentReadout } from '../analytics/experiment-readout.ts';
 import type { MetricsReadout, RevenueFigures } from '../analytics/readout.ts';
 import type { ModelRecord } from '../models/storage.ts';
 import { barChart, columnChart, escapeHtml as esc, lineChart } from './charts.ts';
@@ -78,6 +79,69 @@ export interface DashboardData {
   roundsAvailable: boolean;
   /** The model's privacy budget as `GET /v1/admin/privacy-budget` reports it; absent where it did not answer. */
   budget?: PrivacyBudget | null;
+  /** The read-out of the running (or last ended) experiment; null or absent where none has run. */
+  experiment?: ExperimentReadout | null;
+}
+
+const signedPercent = (v: number): string => (v === 0 ? '0%' : `${v > 0 ? '+' : ''}${Number((v * 100).toFixed(1))}%`);
+const CONTROL_WORDS: Record<string, string> = {
+  bestsellers: 'the non-personalized fallback (the bestseller list, then catalog order)',
+  none: 'no recommendations (the rows collapse and reserve no space)',
+};
+
+/** An uplift and its interval in words, for the table. */
+function upliftCells(i: { estimate: number; ci95: [number, number] } | null | undefined, significant: boolean): string {
+  if (!i) return '<td class="n">–</td><td>–</td><td>–</td>';
+  return `<td class="n">${signedPercent(i.estimate)}</td><td>${signedPercent(i.ci95[0])} to ${signedPercent(i.ci95[1])}</td><td>${significant ? 'yes: the interval excludes 0' : 'not yet: the interval includes 0'}</td>`;
+}
+
+/** The holdout experiment: its setup, each arm, the uplift with its interval, its course over days, and the verdict. */
+function experimentSection(model: string, e: ExperimentReadout | null | undefined): string {
+  if (!e) {
+    return `<div class="empty"><p>No experiment has run for this model. Start one to measure what recommendations earn against a control group: <code>edge-recs experiment start --model ${esc(model)} --name spring-test --holdout 0.1 --control bestsellers</code>.</p></div>`;
+  }
+  const when = e.endedAt ? `ran from ${esc(e.startedAt)} to ${esc(e.endedAt)}` : `running since ${esc(e.startedAt)}`;
+  const setup = `<p><strong>${esc(e.name)}</strong>, ${when}: ${Number((e.holdout * 100).toFixed(1))}% of devices are in the control arm and are shown ${esc(CONTROL_WORDS[e.control] ?? e.control)}; the others get personalized recommendations (treatment).</p>`;
+  const verdict = `<p class="verdict"><strong>Verdict:</strong> ${esc(e.verdict)}</p>`;
+  const currency = e.currency ? ` (${esc(e.currency)})` : '';
+  const money = (v: number | null, shown: boolean): string => (v === null ? (shown ? '–' : SUPPRESSED) : v.toLocaleString('en', { maximumFractionDigits: 4 }));
+  const armRows = e.arms
+    .map(
+      (a) =>
+        `<tr><th scope="row">${esc(a.arm)}</th><td class="n">${count(a.sessions)}</td><td class="n">${count(a.conversions)}</td><td class="n">${pct(a.conversionRate)}</td><td class="n">${count(a.orders)}</td><td class="n">${money(a.revenue, e.currency === null)}</td><td class="n">${money(a.revenuePerSession, true)}</td></tr>`,
+    )
+    .join('');
+  const arms = `<table><caption class="muted">Arms</caption><tr><th scope="col">arm</th><th scope="col">sessions</th><th scope="col">sessions with a purchase</th><th scope="col">conversion rate</th><th scope="col">orders</th><th scope="col">revenue${currency}</th><th scope="col">revenue per session${currency}</th></tr>${armRows}</table>`;
+  const uplift = `<table><caption class="muted">Uplift of treatment over control</caption><tr><th scope="col">measure</th><th scope="col">uplift</th><th scope="col">95% interval</th><th scope="col">significant</th></tr>
+<tr><th scope="row">conversion rate</th>${upliftCells(e.uplift?.conversionRate, e.significant.conversionRate)}</tr>
+<tr><th scope="row">revenue per session</th>${upliftCells(e.uplift?.revenuePerSession, e.significant.revenuePerSession)}</tr></table>`;
+  const days = e.days.map((d) => d.day);
+  // Early intervals can reach far (+900%): drawn up to a ceiling, so the later ones stay readable.
+  const estimates = e.days.flatMap((d) => [d.uplift?.conversionRate?.estimate, d.uplift?.revenuePerSession?.estimate]).filter((v): v is number => v !== undefined);
+  const ceiling = Math.max(1, ...estimates.map((v) => Math.abs(v) * 1.5));
+  let clipped = false;
+  const clip = (v: number | undefined): number | null => {
+    if (v === undefined) return null;
+    if (v > ceiling) clipped = true;
+    return Math.min(v, ceiling);
+  };
+  const line = (key: 'conversionRate' | 'revenuePerSession', label: string) => ({
+    label,
+    values: e.days.map((d) => d.uplift?.[key]?.estimate ?? null),
+    band: { lower: e.days.map((d) => clip(d.uplift?.[key]?.ci95[0])), upper: e.days.map((d) => clip(d.uplift?.[key]?.ci95[1])) },
+  });
+  const chart = lineChart({
+    title: 'Uplift so far, by day, with its 95% interval (shaded)',
+    x: days,
+    series: [line('conversionRate', 'conversion rate'), line('revenuePerSession', `revenue per session${e.currency ? ` (${e.currency})` : ''}`)],
+    format: signedPercent,
+  });
+  const clipNote = clipped ? `<p class="muted">Where an interval reaches above ${signedPercent(ceiling)} (early days, with few sessions) the chart draws it up to there; the current interval is given whole in the table above.</p>` : '';
+  const others = e.otherCurrencies.length > 0 ? ` Revenue is read in ${esc(e.currency ?? '')}, the currency most revenue reports came in; sessions that paid only in ${e.otherCurrencies.map(esc).join(', ')} count here as sessions without revenue.` : '';
+  return `${setup}${verdict}${arms}${uplift}${chart}${clipNote}
+<p class="muted">A session is a visit with a recommendation row on a page (it ends after 30 minutes without activity); a conversion is a session with a purchase, counted on the shopper's device from the shop's own events, whether or not a recommendation was clicked. Uplift is relative: treatment's rate over control's, less 1.
+The intervals are always valid: they stay honest however often you look, so you may check every day and stop once the interval excludes 0.${others}
+${e.suppressedBelow > 1 ? `Counts from 1 to ${e.suppressedBelow - 1} are not shown (&lt;k), nor revenue made up of fewer than ${e.suppressedBelow} device reports, nor an uplift that would need one.` : ''}</p>`;
 }
 
 /** ε spent against the caps, and every reset (`GET /v1/admin/privacy-budget`). */
@@ -230,8 +294,9 @@ export function dashboardPage(d: DashboardData): string {
     `<header><h1>EdgeRecs dashboard</h1>
 <form method="get" action="/dashboard" class="inline"><label>Model <input name="model" value="${esc(d.model)}" size="12"></label> <button>Show</button></form>
 <form method="post" action="/dashboard/logout" class="inline"><button>Sign out</button></form></header>
-<h2>Model versions</h2>${versionsSection(d.record, d.model)}
+<main><h2>Model versions</h2>${versionsSection(d.record, d.model)}
+<h2>Experiment: recommendations against a control group</h2>${experimentSection(d.model, d.experiment)}
 <h2>Recommendations: CTR, conversion and revenue</h2>${metricsSection(d.metrics)}
-<h2>Federated rounds</h2>${budgetSection(d.model, d.budget)}${roundsSection(d.rounds, d.roundsAvailable)}`,
+<h2>Federated rounds</h2>${budgetSection(d.model, d.budget)}${roundsSection(d.rounds, d.roundsAvailable)}</main>`,
   );
 }

@@ -1,6 +1,6 @@
 /**
- * `GET /dashboard`: a server-rendered admin page (model versions, CTR and conversion by placement and
- * copy variant, federated rounds and epsilon). Admins sign in with the bearer token in an Authorization
+ * `GET /dashboard`: a server-rendered admin page (model versions, the holdout experiment's read-out, CTR
+ * and conversion by placement and copy variant, federated rounds and epsilon). Admins sign in with the bearer token in an Authorization
  * header, or through the login form, which sets an HttpOnly, SameSite=Strict session cookie scoped to
  * `/dashboard`, Secure whenever the client's connection is TLS (`peer`), which the logout form ends on
  * the server too. Wrong tokens count per network source (`AdminAuth.signIn`). Shoppers never get a
@@ -11,6 +11,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { TOKEN } from '../../core/analytics.ts';
 import { isRecord } from '../../core/errors.ts';
 import { bearerToken, hasSession, SESSION_COOKIE, SESSION_SECONDS, type AdminAuth } from '../admin/auth.ts';
+import { readExperimentReadout } from '../analytics/experiment-routes.ts';
 import { readReadout } from '../analytics/readout-query.ts';
 import type { AnalyticsStore } from '../analytics/store.ts';
 import { limitBody, readText } from '../middleware/body.ts';
@@ -142,14 +143,15 @@ export function dashboardRoutes(settings: DashboardSettings): Hono {
     if (!TOKEN.test(model)) throw new ApiError(400, 'bad_model', `?model= must name a model (got ${JSON.stringify(model)})`);
     // The same bounded read as GET /v1/admin/metrics: a range of days and one page of its finest groups.
     const query = { to: c.req.query('to'), days: c.req.query('days'), cursor: c.req.query('cursor') };
-    const [record, metrics, rounds, budget] = await Promise.all([
+    const [record, metrics, rounds, budget, experiment] = await Promise.all([
       storage.meta.getModel(model),
       readReadout(analytics, model, query, suppressBelow, maxCellsPerDay),
       readRounds(c, fetch),
       readBudget(c, fetch, model),
+      readExperimentReadout(analytics, model, undefined, suppressBelow),
     ]);
     const modelRounds = rounds.rounds.filter((r) => r.model === model || r.model === '');
-    return page(c, dashboardPage({ model, record, metrics, rounds: modelRounds, roundsAvailable: rounds.available, budget }));
+    return page(c, dashboardPage({ model, record, metrics, rounds: modelRounds, roundsAvailable: rounds.available, budget, experiment }));
   });
 
   routes.post('/login', limitBody(4096), async (c) => {

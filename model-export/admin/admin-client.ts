@@ -34,19 +34,20 @@ export interface AdminClient {
 }
 
 /** Where a refused request most likely went wrong, by status and code. */
-function hintFor(status: number, code: string | undefined): string {
+function hintFor(status: number, code: string | undefined, modelFlag: string): string {
   if (status === 401 || status === 403) return ' (check --token or EDGE_RECS_TOKEN: it must be one of the server\'s admin tokens)';
   if (code === 'admin_disabled') return ' (the server has no admin token configured: EDGE_RECS_ADMIN_TOKENS on Node, the ADMIN_TOKENS secret on Workers)';
   if (status === 404 && code === 'not_found') return ' (is --server the edge server\'s base URL?)';
-  if (status === 404 && code === 'unknown_model') return ' (--name picks the model: the widget\'s data-model, "default" when --name is not given; "edge-recs models list --name NAME" shows a published one)';
+  if (status === 404 && code === 'unknown_model') return ` (${modelFlag} picks the model: the widget's data-model, "default" when ${modelFlag} is not given; "edge-recs models list --name NAME" shows a published one)`;
   return '';
 }
 
 /**
- * Checks the server URL and the token.
+ * Checks the server URL and the token. `modelFlag`: the flag that picks the model, for hints (default `--name`).
  * @throws CliError (exit 2) when either is missing or the URL is not http(s).
  */
-export function adminClient(a: AdminArgs): AdminClient {
+export function adminClient(a: AdminArgs, options: { modelFlag?: string } = {}): AdminClient {
+  const modelFlag = options.modelFlag ?? '--name';
   const server = a.server ?? process.env.EDGE_RECS_SERVER;
   if (!server) throw new CliError('--server (or the EDGE_RECS_SERVER environment variable) is required: the edge server\'s URL, e.g. https://recs.example.com', 2);
   const token = a.token ?? process.env.EDGE_RECS_TOKEN;
@@ -86,7 +87,7 @@ export function adminClient(a: AdminArgs): AdminClient {
       if (!res.ok) {
         const error = json?.error as { code?: string; message?: string } | undefined;
         const detail = error?.code ? `${error.code}: ${error.message}` : `HTTP ${res.status} (not an EdgeRecs error; is --server the edge server?)`;
-        throw new CliError(`${base.origin} refused ${what}: ${detail}${hintFor(res.status, error?.code)}`);
+        throw new CliError(`${base.origin} refused ${what}: ${detail}${hintFor(res.status, error?.code, modelFlag)}`);
       }
       if (!json) throw new CliError(`${base.origin} answered ${method} ${url.pathname} with HTTP ${res.status} but no JSON object; is --server the edge server?`);
       return { status: res.status, body: json };

@@ -1,11 +1,14 @@
 /**
  * The release and operations commands, each a client of an edge server's admin API: `publish`,
- * `models list|promote|rollback|canary set|canary stop`, `catalog upload`, `bestsellers upload`.
+ * `models list|promote|rollback|canary set|canary stop`, `catalog upload`, `bestsellers upload`,
+ * `experiment start|status|stop`.
  * Registered on the `edge-recs` program by `cli.ts`.
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { bestsellersUploadCommand } from './bestsellers-command.ts';
 import { CATALOG_FORMATS, catalogUploadCommand } from './catalog-command.ts';
+import { experimentCommand, type ExperimentArgs } from './experiment-command.ts';
+import { EXPERIMENT_CONTROLS, type ExperimentControl } from '../../core/experiment.ts';
 import { modelsCommand, type ModelsAction, type ModelsArgs } from './models-command.ts';
 import { publishCommand } from './publish.ts';
 
@@ -13,6 +16,15 @@ const percent = (flag: string) => (v: string): number => {
   const n = Number(v);
   if (!/^\d{1,3}$/.test(v) || n < 1 || n > 100) throw new InvalidArgumentError(`${flag} must be a percentage, an integer 1-100 (got "${v}")`);
   return n;
+};
+const share = (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`--holdout must be a share of devices such as 0.1 (got "${v}")`);
+  return n;
+};
+const control = (v: string): ExperimentControl => {
+  if (!(EXPERIMENT_CONTROLS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--control must be one of ${EXPERIMENT_CONTROLS.join(', ')} (got "${v}")`);
+  return v as ExperimentControl;
 };
 const seconds = (v: string): number => {
   const n = Number(v);
@@ -95,4 +107,27 @@ export function registerReleaseCommands(cli: Command): void {
     60,
     'print the server\'s answer as one JSON line: model, count, updatedAt',
   ).action((file: string, o) => bestsellersUploadCommand(file, o));
+
+  const experiment = cli.command('experiment').description('a holdout experiment: how much more shoppers buy with recommendations than without');
+  const modelOption = (cmd: Command): Command => cmd.option('--model <name>', 'model whose traffic is split (the widget\'s data-model)', 'default');
+  adminOptions(
+    modelOption(
+      experiment
+        .command('start')
+        .requiredOption('--name <name>', 'the experiment\'s name, new for the model (e.g. spring-test); counts are kept under it')
+        .option('--holdout <share>', 'share of devices in the control arm, 0.01-0.5 (e.g. 0.1: one device in ten sees no personalized rows)', share, 0.1)
+        .option('--control <what>', `what control devices' rows show: ${EXPERIMENT_CONTROLS.join(' or ')} (bestsellers: your bestsellers, then catalog order; none: nothing, the rows collapse)`, control, 'bestsellers')
+        .description('start a holdout experiment (one at a time per model): each device draws its arm once'),
+    ),
+    30,
+    'print the server\'s answer as one JSON line: model, experiment',
+  ).action((o: ExperimentArgs & { name: string; holdout: number; control: ExperimentControl }) => experimentCommand({ op: 'start', name: o.name, holdout: o.holdout, control: o.control }, o));
+  adminOptions(
+    modelOption(experiment.command('status').description('the running (or last ended) experiment\'s read-out: each arm, the uplift with its 95% interval, the verdict')),
+    30,
+    'print the read-out as one JSON line (null when no experiment has run)',
+  ).action((o: ExperimentArgs) => experimentCommand({ op: 'status' }, o));
+  adminOptions(modelOption(experiment.command('stop').description('end the running experiment; its read-out stays')), 30, 'print the server\'s answer as one JSON line: model, ended').action(
+    (o: ExperimentArgs) => experimentCommand({ op: 'stop' }, o),
+  );
 }

@@ -73,6 +73,7 @@ const JSON_ROUTES: JsonRoute[] = [
     ],
   },
   { route: 'PUT /v1/admin/models/:name/bestsellers', method: 'PUT', path: '/v1/admin/models/default/bestsellers', type: 'application/json', bodies: ['$', '{"ids":$}', '{"ids":[$]}'] },
+  { route: 'PUT /v1/admin/models/:name/experiment', method: 'PUT', path: '/v1/admin/models/default/experiment', type: 'application/json', bodies: ['$', '{"name":$,"holdout":0.1,"control":"none"}', '{"name":"a","holdout":$,"control":"none"}', '{"name":"a","holdout":0.1,"control":$}'] },
   { route: 'POST /v1/admin/models/:name/promote', method: 'POST', path: '/v1/admin/models/default/promote', type: 'application/json', bodies: ['$', '{"version":$}'] },
   { route: 'PUT /v1/admin/models/:name/canary', method: 'PUT', path: '/v1/admin/models/default/canary', type: 'application/json', bodies: ['$', '{"version":$,"percent":10}', '{"version":"v1","percent":$}'] },
   {

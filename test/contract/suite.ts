@@ -426,6 +426,56 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       expect(await popular.json()).toMatchObject({ trending: [], bestsellers: [{ id: 'sku-2', score: 2 }, { id: 'sku-1', score: 1 }] });
     });
 
+    it('starts, shows and ends a holdout experiment, serves it in /v1/popular, and sums and reads out its counts with small counts suppressed', async () => {
+      const json = { ...ADMIN, 'Content-Type': 'application/json' };
+      const path = '/v1/admin/models/default/experiment';
+      const put = (body: unknown) => server.fetch(path, { method: 'PUT', headers: json, body: JSON.stringify(body) });
+      await expectError(await server.fetch(path, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{}' }), 401, 'unauthorized');
+      await expectError(await server.fetch(path, { headers: { Authorization: 'Bearer wrong-wrong-wrong-wrong' } }), 403, 'forbidden');
+      expect(await expectError(await put({ name: 'spring-test', holdout: 2, control: 'none' }), 400, 'bad_experiment')).toMatch(/"holdout"/);
+      expect(await expectError(await put({ name: 'spring-test', holdout: 0.1 }), 400, 'bad_experiment')).toMatch(/"control" must be one of bestsellers, none/);
+      await expectError(await server.fetch(path, { method: 'PUT', headers: json, body: '{"name":' }), 400, 'bad_json');
+      await expectError(await server.fetch('/v1/admin/models/unpublished/experiment', { method: 'PUT', headers: json, body: JSON.stringify({ name: 'a', holdout: 0.1, control: 'none' }) }), 404, 'unknown_model');
+      expect(await (await server.fetch(path, { headers: ADMIN })).json()).toEqual({ model: 'default', experiment: null, ended: [] });
+
+      const started = await put({ name: 'spring-test', holdout: 0.1, control: 'bestsellers' });
+      expect(started.status).toBe(201);
+      const { experiment } = (await started.json()) as { experiment: { startedAt: string } };
+      expect(experiment).toEqual({ name: 'spring-test', holdout: 0.1, control: 'bestsellers', startedAt: expect.any(String) });
+      expect(await expectError(await put({ name: 'second', holdout: 0.1, control: 'none' }), 409, 'experiment_running')).toMatch(/spring-test/);
+      expect(await (await server.fetch(path, { headers: ADMIN })).json()).toEqual({ model: 'default', experiment, ended: [] });
+      expect(await (await server.fetch('/v1/popular?model=default')).json()).toMatchObject({ experiment });
+
+      const send = (body: Record<string, unknown>) => server.fetch('/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8', Origin: SHOP }, body: JSON.stringify({ model: 'default', counters: [], ...body }) });
+      const arm = (name: string, a: string, sessions: number, purchaseSessions: number) => ({ experiment: name, arm: a, sessions, cartSessions: purchaseSessions, purchaseSessions, orders: purchaseSessions });
+      const paid = (a: string, amount: number) => ({ experiment: 'spring-test', arm: a, currency: 'EUR', amount, squares: amount * amount });
+      let res = await send({ experiments: [arm('spring-test', 'treatment', 600, 60), arm('spring-test', 'control', 5, 1), arm('made-up', 'control', 9, 0)] });
+      expect(res.status).toBe(202);
+      expect(await res.json()).toEqual({ accepted: 2, dropped: 1 });
+      await expectError(await send({ experiments: [{ ...arm('spring-test', 'control', 1, 0), device: 'x' }] }), 400, 'bad_metrics');
+      const read = async () => ((await (await server.fetch('/v1/admin/metrics?model=default', { headers: ADMIN })).json()) as { experiment: { arms: unknown[]; uplift: unknown; verdict: string; days: unknown[] } }).experiment;
+      const early = await read();
+      expect(early).toMatchObject({ name: 'spring-test', endedAt: null, arms: [{ arm: 'treatment', sessions: 600, conversions: 60 }, { arm: 'control', sessions: null, conversions: null }], uplift: null });
+      expect(early.verdict).toMatch(/^Not enough data yet/);
+      for (let i = 0; i < 10; i++) expect((await send({ experimentRevenue: [paid('treatment', 3_000), paid('control', 2_000)] })).status).toBe(202);
+      expect((await send({ experiments: [arm('spring-test', 'control', 595, 29)] })).status).toBe(202);
+      const full = await read();
+      expect(full.arms).toEqual([
+        { arm: 'treatment', sessions: 600, conversions: 60, conversionRate: 0.1, orders: 60, revenue: 300, revenuePerSession: 0.5, currency: 'EUR' },
+        { arm: 'control', sessions: 600, conversions: 30, conversionRate: 0.05, orders: 30, revenue: 200, revenuePerSession: 0.3333, currency: 'EUR' },
+      ]);
+      expect(full.uplift).toMatchObject({ conversionRate: { estimate: expect.any(Number), ci95: [expect.any(Number), expect.any(Number)] } });
+      expect(full.days).toHaveLength(1);
+
+      const ended = await server.fetch(path, { method: 'DELETE', headers: ADMIN });
+      expect(ended.status).toBe(200);
+      expect(await ended.json()).toMatchObject({ model: 'default', ended: { ...experiment, endedAt: expect.any(String) } });
+      await expectError(await server.fetch(path, { method: 'DELETE', headers: ADMIN }), 404, 'no_experiment');
+      expect(await (await server.fetch('/v1/popular?model=default')).json()).toMatchObject({ experiment: null });
+      // Its counts stay readable after the end.
+      expect((await read()).arms).toEqual(full.arms);
+    });
+
     it('serves the dashboard to an admin as a script-free HTML page', async () => {
       await expectError(await server.fetch('/dashboard'), 401, 'unauthorized');
       const res = await server.fetch('/dashboard?model=default', { headers: ADMIN });
@@ -436,7 +486,7 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       expect(html).not.toContain('<script');
     });
 
-    it('keeps the catalog, summed metrics, bestsellers and record changes across a restart', async () => {
+    it('keeps the catalog, summed metrics, bestsellers, experiments and record changes across a restart', async () => {
       const etag = (await server.fetch('/v1/catalog')).headers.get('ETag');
       await server.restart();
       expect((await server.fetch('/v1/catalog', { headers: { 'If-None-Match': etag! } })).status).toBe(304);
@@ -445,6 +495,8 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       });
       expect(await (await server.fetch('/v1/popular?model=default')).json()).toMatchObject({ bestsellers: [{ id: 'sku-2' }, { id: 'sku-1' }] });
       expect(await (await server.fetch('/v1/admin/models/admin/versions', { headers: ADMIN })).json()).toMatchObject({ current: 'a2' });
+      expect(await (await server.fetch('/v1/admin/models/default/experiment', { headers: ADMIN })).json()).toMatchObject({ experiment: null, ended: [{ name: 'spring-test' }] });
+      expect(await (await server.fetch('/v1/admin/metrics?model=default', { headers: ADMIN })).json()).toMatchObject({ experiment: { name: 'spring-test', arms: [{ sessions: 600 }, { sessions: 600 }] } });
     });
 
     it('takes device updates until a round of K closes, then serves the new version, signed by the federation key, and the delta to it', async () => {

@@ -19,6 +19,9 @@ const ADMIN_ROUTES: FuzzRequest[] = [
   { method: 'PUT', path: '/v1/admin/catalog', headers: { 'Content-Type': 'application/json' }, body: '{"updatedAt":"2026-01-01T00:00:00Z","products":[]}' },
   { method: 'GET', path: '/v1/admin/metrics?model=default', headers: {} },
   { method: 'PUT', path: '/v1/admin/models/default/bestsellers', headers: { 'Content-Type': 'application/json' }, body: '{"ids":["sku-1"]}' },
+  { method: 'PUT', path: '/v1/admin/models/default/experiment', headers: { 'Content-Type': 'application/json' }, body: '{"name":"spring-test","holdout":0.1,"control":"none"}' },
+  { method: 'GET', path: '/v1/admin/models/default/experiment', headers: {} },
+  { method: 'DELETE', path: '/v1/admin/models/default/experiment', headers: {} },
   { method: 'GET', path: '/v1/admin/rounds', headers: {} },
   { method: 'GET', path: '/v1/admin/no-such-route', headers: {} },
   { method: 'GET', path: '/dashboard?model=default', headers: { Accept: 'application/json' } },
@@ -79,6 +82,7 @@ const BODY_ROUTES: Array<FuzzRequest & { limit: number }> = [
   { method: 'PUT', path: '/v1/admin/catalog', headers: { 'Content-Type': 'text/tab-separated-values' }, limit: LIMITS.maxCatalogBytes },
   { method: 'PUT', path: '/v1/admin/catalog', headers: { 'Content-Type': 'application/xml' }, limit: LIMITS.maxCatalogBytes },
   { method: 'PUT', path: '/v1/admin/models/default/bestsellers', headers: { 'Content-Type': 'application/json' }, limit: 256 * 1024 },
+  { method: 'PUT', path: '/v1/admin/models/default/experiment', headers: { 'Content-Type': 'application/json' }, limit: 4096 },
   { method: 'POST', path: '/dashboard/login', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, limit: 4096 },
 ];
 

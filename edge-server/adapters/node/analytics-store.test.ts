@@ -115,6 +115,33 @@ describe('openDiskAnalytics', () => {
     await again.close();
   });
 
+  it('keeps experiments, their counts and refusals across a reopen, by replay and by snapshot', async () => {
+    const exp = { name: 'spring', holdout: 0.1, control: 'bestsellers' as const, startedAt: '2026-03-01T08:00:00.000Z' };
+    const batch = (name: string) => ({
+      counters: [{ experiment: name, arm: 'control' as const, sessions: 2, cartSessions: 1, purchaseSessions: 1, orders: 1 }],
+      revenue: [{ experiment: name, arm: 'control' as const, currency: 'EUR', amount: 500, squares: 250_000 }],
+    });
+    for (const compactBytes of [8 * 1024 * 1024, 1]) {
+      await rm(dir, { recursive: true, force: true });
+      const store = await openDiskAnalytics(dir, { compactBytes });
+      expect(await store.startExperiment('m', exp)).toBeNull();
+      expect(await store.startExperiment('m', { ...exp, name: 'other' })).toBe('running');
+      expect(await store.addMetrics('m', '2026-03-01', [], [], 100, batch('spring'))).toEqual({ dropped: 0 });
+      expect(await store.addMetrics('m', '2026-03-01', [], [], 100, batch('made-up'))).toEqual({ dropped: 2 });
+      expect(await store.endExperiment('m', '2026-03-05T00:00:00.000Z')).toEqual({ ...exp, endedAt: '2026-03-05T00:00:00.000Z' });
+      expect(await store.startExperiment('m', exp)).toBe('name_used');
+      await store.close();
+      const again = await openDiskAnalytics(dir);
+      expect(await again.getExperiments('m')).toEqual({ running: null, ended: [{ ...exp, endedAt: '2026-03-05T00:00:00.000Z' }] });
+      expect(await again.readExperiment('m', 'spring')).toEqual({
+        counts: [{ day: '2026-03-01', experiment: 'spring', arm: 'control', sessions: 2, cartSessions: 1, purchaseSessions: 1, orders: 1 }],
+        revenue: [{ day: '2026-03-01', experiment: 'spring', arm: 'control', currency: 'EUR', amount: 500, squares: 250_000, entries: 1 }],
+      });
+      expect((await again.readExperiment('m', 'made-up')).counts).toEqual([]);
+      await again.close();
+    }
+  });
+
   it('drops a torn last line (a write that never resolved) and keeps every whole one', async () => {
     const store = await openDiskAnalytics(dir);
     await store.addMetrics('m', '2026-03-01', [counter(5)]);

@@ -18,7 +18,7 @@
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnalyticsStore } from '../../analytics/store.ts';
-import { AnalyticsState, type AnalyticsOp, type AnalyticsSnapshot } from '../../analytics/state.ts';
+import { AnalyticsState, START_CODES, type AnalyticsOp, type AnalyticsSnapshot } from '../../analytics/state.ts';
 import { syncDir, writeFileAtomic } from './durable-file.ts';
 
 const SNAPSHOT = 'snapshot.json';
@@ -172,7 +172,7 @@ export async function openDiskAnalytics(dir: string, options: DiskAnalyticsOptio
     },
     ...state.readers(),
     // The cap goes into the logged op, so a replay keeps and drops exactly what was kept and dropped then.
-    addMetrics: async (model, day, counters, revenue = [], maxCells) => ({
+    addMetrics: async (model, day, counters, revenue = [], maxCells, experiments) => ({
       dropped: await write({
         op: 'metrics',
         model,
@@ -180,8 +180,17 @@ export async function openDiskAnalytics(dir: string, options: DiskAnalyticsOptio
         counters: counters.map((c) => ({ ...c })),
         ...(revenue.length > 0 ? { revenue: revenue.map((r) => ({ ...r })) } : {}),
         ...(maxCells === undefined ? {} : { maxCells }),
+        ...(experiments && experiments.counters.length > 0 ? { experiments: experiments.counters.map((e) => ({ ...e })) } : {}),
+        ...(experiments && experiments.revenue.length > 0 ? { experimentRevenue: experiments.revenue.map((e) => ({ ...e })) } : {}),
       }),
     }),
+    // Decided when the logged op is applied, so a replay decides each start as it was decided then.
+    startExperiment: async (model, experiment) => START_CODES[await write({ op: 'experiment-start', model, experiment: { ...experiment } })] ?? null,
+    endExperiment: async (model, endedAt) => {
+      const ended = await write({ op: 'experiment-end', model, endedAt });
+      // The op just applied put it first (a later op of the same group may have started another since, not ended one).
+      return ended === 1 ? (state.experiments(model).ended.find((e) => e.endedAt === endedAt) ?? null) : null;
+    },
     addItemCounts: async (model, counts, at, halfLifeMs) => void (await write({ op: 'items', model, counts: { ...counts }, at, halfLifeMs })),
     putBestsellers: async (model, list) => void (await write({ op: 'bestsellers', model, list: { ids: [...list.ids], updatedAt: list.updatedAt } })),
     async close() {

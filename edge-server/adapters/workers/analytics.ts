@@ -17,14 +17,28 @@ import type { Analytics } from './analytics-object.ts';
 export function workersAnalytics(namespace: DurableObjectNamespace<Analytics>): AnalyticsStore {
   const of = (model: string) => namespace.get(namespace.idFromName(model));
   return {
-    async addMetrics(model, day, counters, revenue = [], maxCells) {
+    async addMetrics(model, day, counters, revenue = [], maxCells, experiments) {
       const dropped = await of(model).addMetrics(
         day,
         counters.map((c) => ({ ...c })),
         revenue.map((r) => ({ ...r })),
         maxCells,
+        experiments?.counters.map((e) => ({ ...e })) ?? [],
+        experiments?.revenue.map((e) => ({ ...e })) ?? [],
       );
       return { dropped };
+    },
+    async startExperiment(model, experiment) {
+      return of(model).startExperiment({ ...experiment });
+    },
+    async endExperiment(model, endedAt) {
+      return of(model).endExperiment(endedAt);
+    },
+    async getExperiments(model) {
+      return of(model).getExperiments();
+    },
+    async readExperiment(model, experiment) {
+      return of(model).readExperiment(experiment);
     },
     async readMetrics(model, range) {
       const rows = await of(model).readMetrics(range?.from, range?.to);

@@ -78,4 +78,34 @@ describe('metrics abuse on workerd', () => {
       await mf.dispose();
     }
   });
+  it('counts experiment cells against the day\'s cap and the cell\'s most in the Durable Object, and drops counts for names the model does not know', { timeout: 120_000 }, async () => {
+    const { key, trusted } = await signer();
+    const persistDir = await worker.dir('persist');
+    const assetsDir = await worker.dir('assets');
+    const vars = { TRUSTED_KEYS: JSON.stringify(trusted), ADMIN_TOKENS: TOKEN, ANALYTICS_CONFIG: JSON.stringify({ maxCellsPerDay: 3, suppressBelow: 1 }) };
+    const mf = await startWorker({ script: worker.script(), vars, assetsDir, persistDir });
+    try {
+      const form = new Request('http://form.invalid', { method: 'POST', body: artifactForm(await tinyArtifact(key, 'v1')) });
+      expect((await fetchFrom(mf, '/v1/admin/models/default/versions', { method: 'POST', headers: { ...ADMIN, 'Content-Type': form.headers.get('Content-Type')! }, body: new Uint8Array(await form.arrayBuffer()) })).status).toBe(201);
+      const started = await fetchFrom(mf, '/v1/admin/models/default/experiment', { method: 'PUT', headers: { ...ADMIN, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'e1', holdout: 0.5, control: 'none' }) });
+      expect(started.status).toBe(201);
+      const arm = (experiment: string, a: string) => ({ experiment, arm: a, sessions: 1, cartSessions: 0, purchaseSessions: 0, orders: 0 });
+      const paid = (a: string, amount: number, currency = 'EUR') => ({ experiment: 'e1', arm: a, currency, amount, squares: amount * amount });
+      const send = (body: Record<string, unknown>): Promise<Response> =>
+        fetchFrom(mf, '/v1/metrics', { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8', 'CF-Connecting-IP': '203.0.113.7' }, body: JSON.stringify({ model: 'default', counters: [], ...body }) });
+      // Made-up names are dropped; the third cell (a revenue cell) fills the cap of 3, the fourth is dropped.
+      expect(await (await send({ experiments: [arm('e1', 'treatment'), arm('e1', 'control'), arm('made-up', 'control')], experimentRevenue: [paid('treatment', METRICS_LIMITS.cellAmount - 5), paid('control', 7, 'USD')] })).json()).toEqual({ accepted: 3, dropped: 2 });
+      // An existing cell keeps counting up to its most; past it the entry is dropped.
+      expect(await (await send({ experimentRevenue: [paid('treatment', 5), paid('treatment', 1)] })).json()).toEqual({ accepted: 1, dropped: 1 });
+      const readout = (await (await fetchFrom(mf, '/v1/admin/metrics?model=default', { headers: ADMIN })).json()) as MetricsReadout & { experiment: { arms: Array<{ sessions: number; revenue: number | null }>; otherCurrencies: string[] } };
+      expect(readout.dropped).toEqual([{ day: new Date().toISOString().slice(0, 10), entries: 2 }]);
+      expect(readout.experiment.arms.map((a) => [a.sessions, a.revenue])).toEqual([
+        [1, 100_000_000],
+        [1, 0],
+      ]);
+      expect(readout.experiment.otherCurrencies).toEqual([]);
+    } finally {
+      await mf.dispose();
+    }
+  });
 });
