@@ -17,12 +17,12 @@ async function canary(percent: number): Promise<void> {
   equal(res.status, 200, `PUT canary ${percent}%: ${await res.clone().text()}`);
 }
 
-/** Records the `X-Canary-Bucket` of every manifest request the page makes (they still reach the server). */
+/** Records the `?bucket=` of every manifest request the page makes (they still reach the server). */
 const RECORD_BUCKETS = `<script>
   window.__buckets = [];
   const f = window.fetch;
   window.fetch = function (input, init) {
-    if (String(input).includes('/manifest')) window.__buckets.push(new Headers(init && init.headers).get('x-canary-bucket'));
+    if (String(input).includes('/manifest')) window.__buckets.push(new URL(String(input), location.href).searchParams.get('bucket'));
     return f.apply(this, arguments);
   };
 </script>`;
