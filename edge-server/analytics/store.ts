@@ -7,7 +7,7 @@
  * than a UTC day in it, so a read-out cannot single out a shopper however it is sliced.
  */
 import type { MetricCounter, RevenueSum } from '../../core/analytics.ts';
-import type { Arm, Experiment, ExperimentCounter, ExperimentRevenue } from '../../core/experiment.ts';
+import type { Experiment, ExperimentCounter, ExperimentRevenue } from '../../core/experiment.ts';
 
 /** A counter summed over every batch of one UTC day. */
 export interface MetricRow extends MetricCounter {
@@ -78,31 +78,15 @@ export interface ExperimentBatch {
   revenue: readonly ExperimentRevenue[];
 }
 
-/** One arm's session counts in an experiment, summed over one UTC day. */
-export interface ExperimentCountRow {
-  day: string;
-  experiment: string;
-  arm: Arm;
-  sessions: number;
-  cartSessions: number;
-  purchaseSessions: number;
-  orders: number;
-}
+/** One arm's session counts in an experiment (`core/experiment.ts`'s batch entry), summed over one UTC day. */
+export type ExperimentCountRow = ExperimentCounter & { day: string };
 
 /**
  * One arm's revenue in one currency, summed over one UTC day: `amount` in minor units, `squares` the sum
  * of what each entry added to the sum of session revenue squared, and `entries` how many batch entries
  * (device reports) make up the amount, which the read-out's suppression counts.
  */
-export interface ExperimentRevenueRow {
-  day: string;
-  experiment: string;
-  arm: Arm;
-  currency: string;
-  amount: number;
-  squares: number;
-  entries: number;
-}
+export type ExperimentRevenueRow = ExperimentRevenue & { day: string; entries: number };
 
 /**
  * Durable aggregate state per model. Each write is atomic and durable once its promise resolves: a
