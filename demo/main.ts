@@ -82,7 +82,7 @@ const demo: NodeServerExtension = {
     const keys = widgetKeys.map((k) => `${k.keyId}:${k.publicKey}`).join(' ');
     const snippet = `<script type="module" src="/widget/edge-recs.js" data-model="default" data-public-key="${keys}"></script>`;
     // What a merchant's own page needs in its script tag (the README's snippet): the keys models are signed with.
-    console.log(`Script tag for your own pages: data-model="default" data-public-key="${keys}"`);
+    console.log(`Script tag for your own pages: data-model="default" data-public-key="${keys}" (pages on another origin: start with -- --allow-origin https://your-shop.example)`);
     const routes = demoRoutes({
       snippet,
       appJs: () => readFile(resolve('dist/demo/app.js'), 'utf8').catch(() => null),

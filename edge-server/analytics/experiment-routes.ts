@@ -71,7 +71,15 @@ export function experimentAdminRoutes(store: AnalyticsStore, meta: MetaStore): H
     if (refusal === 'name_used') {
       throw new ApiError(409, 'experiment_name_used', `model ${model} already had an experiment named ${JSON.stringify(start.name)}; its counts are kept under that name, so pick a new one (e.g. ${JSON.stringify(`${start.name}-2`)})`);
     }
-    return c.json({ model, experiment }, 201);
+    // A bestsellers control without a bestseller list shows catalog order: a weaker control than the
+    // merchant chose, which would overstate the uplift. Started all the same (the list may follow), and said.
+    const warnings: string[] = [];
+    if (experiment.control === 'bestsellers' && !((await store.getBestsellers(model))?.ids.length)) {
+      warnings.push(
+        `model ${model} has no bestseller list: until you upload one (PUT /v1/admin/models/${model}/bestsellers, or edge-recs bestsellers upload), control devices see your catalog's order, a weaker control than your bestsellers, which makes the measured uplift larger than it would be against them`,
+      );
+    }
+    return c.json({ model, experiment, warnings }, 201);
   });
 
   routes.get('/models/:name/experiment', async (c) => {
@@ -84,7 +92,7 @@ export function experimentAdminRoutes(store: AnalyticsStore, meta: MetaStore): H
   routes.delete('/models/:name/experiment', async (c) => {
     const model = await publishedModel(c.req.param('name'));
     const ended = await store.endExperiment(model, new Date().toISOString());
-    if (!ended) throw new ApiError(404, 'no_experiment', `model ${model} runs no experiment (start one with PUT /v1/admin/models/${model}/experiment)`);
+    if (!ended) throw new ApiError(404, 'no_experiment', `model ${model} runs no experiment (start one with PUT /v1/admin/models/${model}/experiment, or edge-recs experiment start)`);
     c.header('Cache-Control', 'no-store');
     return c.json({ model, ended });
   });

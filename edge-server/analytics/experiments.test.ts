@@ -63,6 +63,21 @@ describe('PUT, GET, DELETE /v1/admin/models/:name/experiment', () => {
     expect(await readout(app)).toMatchObject({ name: 'spring-test', endedAt: record.endedAt });
   });
 
+  it('warns at the start of a bestsellers control where the model has no bestseller list, and not once it has one', async () => {
+    const { app } = await setup();
+    const first = (await (await start(app, { name: 'a', holdout: 0.1, control: 'bestsellers' })).json()) as { warnings: string[] };
+    expect(first.warnings).toHaveLength(1);
+    expect(first.warnings[0]).toMatch(/no bestseller list.*catalog's order/);
+    await stop(app);
+    const none = (await (await start(app, { name: 'b', holdout: 0.1, control: 'none' })).json()) as { warnings: string[] };
+    expect(none.warnings, 'a "none" control needs no list').toEqual([]);
+    await stop(app);
+    const put = await app.request('/v1/admin/models/default/bestsellers', { method: 'PUT', headers: JSON_ADMIN, body: JSON.stringify({ ids: ['p1', 'p2'] }) });
+    expect(put.status).toBeLessThan(300);
+    const listed = (await (await start(app, { name: 'c', holdout: 0.1, control: 'bestsellers' })).json()) as { warnings: string[] };
+    expect(listed.warnings).toEqual([]);
+  });
+
   it('refuses a second start while one runs (409 naming it) and a kept name (409), and ending none (404)', async () => {
     const { app } = await setup();
     expect((await start(app, START)).status).toBe(201);

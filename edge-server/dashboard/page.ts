@@ -104,7 +104,9 @@ function experimentSection(model: string, e: ExperimentReadout | null | undefine
   const setup = `<p><strong>${esc(e.name)}</strong>, ${when}: ${Number((e.holdout * 100).toFixed(1))}% of devices are in the control arm and are shown ${esc(CONTROL_WORDS[e.control] ?? e.control)}; the others get personalized recommendations (treatment).</p>`;
   const verdict = `<p class="verdict"><strong>Verdict:</strong> ${esc(e.verdict)}</p>`;
   const currency = e.currency ? ` (${esc(e.currency)})` : '';
-  const money = (v: number | null, shown: boolean): string => (v === null ? (shown ? '–' : SUPPRESSED) : v.toLocaleString('en', { maximumFractionDigits: 4 }));
+  // In the currency's minor unit (cents), as a shop shows prices.
+  const digits = e.currency === null ? 2 : minorDigits(e.currency);
+  const money = (v: number | null, shown: boolean): string => (v === null ? (shown ? '–' : SUPPRESSED) : v.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
   const armRows = e.arms
     .map(
       (a) =>

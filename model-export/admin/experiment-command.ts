@@ -5,6 +5,7 @@
  * verdict, as the dashboard shows them.
  */
 import { MODEL_NAME } from '../../core/artifact/manifest.ts';
+import { minorDigits } from '../../core/currency.ts';
 import { EXPERIMENT_CONTROLS, EXPERIMENT_NAME, HOLDOUT_RANGE, type ExperimentControl } from '../../core/experiment.ts';
 import { CliError } from '../errors.ts';
 import { adminClient, type AdminArgs } from './admin-client.ts';
@@ -46,7 +47,11 @@ const CONTROL_WORDS: Record<string, string> = {
 const signed = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 const count = (v: number | null): string => (v === null ? '<k' : v.toLocaleString('en'));
 const percent = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
-const money = (v: number | null): string => (v === null ? '–' : v.toLocaleString('en', { maximumFractionDigits: 4 }));
+/** In the currency's minor unit (cents), as a shop shows prices. */
+const money = (v: number | null, currency: string | null): string => {
+  const digits = currency === null ? 2 : minorDigits(currency);
+  return v === null ? '–' : v.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+};
 const interval = (i: Interval | null | undefined): string => (i ? `${signed(i.estimate)} (95% interval ${signed(i.ci95[0])} to ${signed(i.ci95[1])})` : 'not shown yet');
 
 /** The read-out in plain text, one figure per column, aligned. */
@@ -54,7 +59,7 @@ export function describeReadout(model: string, r: Readout): string {
   const when = r.endedAt ? `ran ${r.startedAt} to ${r.endedAt}` : `running since ${r.startedAt}`;
   const currency = r.currency ?? '';
   const head = ['arm', 'sessions', 'conversions', 'conv. rate', 'orders', `revenue${currency ? ` (${currency})` : ''}`, 'per session'];
-  const rows = r.arms.map((a) => [a.arm, count(a.sessions), count(a.conversions), percent(a.conversionRate), count(a.orders), a.revenue === null && r.currency !== null ? '<k' : money(a.revenue), money(a.revenuePerSession)]);
+  const rows = r.arms.map((a) => [a.arm, count(a.sessions), count(a.conversions), percent(a.conversionRate), count(a.orders), a.revenue === null && r.currency !== null ? '<k' : money(a.revenue, r.currency), money(a.revenuePerSession, r.currency)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
   return [
@@ -88,6 +93,7 @@ export async function experimentCommand(action: ExperimentAction, a: ExperimentA
       });
       if (a.json) return console.log(JSON.stringify(body));
       const e = body.experiment as { name: string; startedAt: string };
+      for (const warning of (body.warnings as string[] | undefined) ?? []) console.error(`warning: ${warning}`);
       return console.log(
         `${a.model}: experiment ${e.name} started at ${e.startedAt}; ${Math.round(action.holdout * 1000) / 10}% of devices are in control and see ${CONTROL_WORDS[action.control]}. ` +
           `Widgets pick it up at their next /v1/popular fetch (cached up to 5 minutes). Read it with: edge-recs experiment status --model ${a.model}`,

@@ -8,7 +8,7 @@
  * value as the session's revenue (and its square), under the experiment's name and the device's arm, and
  * nothing else per session.
  */
-import type { Browser, BrowserContext, Route } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseMetricsBatch } from '../../core/analytics.ts';
 import { toMinor } from '../../core/currency.ts';
@@ -21,8 +21,6 @@ let stack: FixtureStack;
 let proxy: RecordingProxy;
 let browser: Browser;
 const EXPERIMENT = { name: 'journey-test', holdout: 0.5, control: 'bestsellers' as const };
-/** The server's experiment route, or (before the server had one) the experiment added to its `/v1/popular` answers on the way. */
-let served: ((context: BrowserContext) => Promise<void>) | undefined;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startFixtureStack(), launchChromium()]);
@@ -33,23 +31,7 @@ beforeAll(async () => {
     headers: { Authorization: `Bearer ${stack.adminToken}`, 'Content-Type': 'application/json' },
     body: JSON.stringify(EXPERIMENT),
   });
-  if (put.status === 404) {
-    // An edge server without experiments yet: its answers are what the widget would get from one with one.
-    const experiment = { ...EXPERIMENT, startedAt: new Date().toISOString() };
-    served = async (context) => {
-      await context.route(/\/v1\/popular\?/, async (route: Route) => {
-        try {
-          const response = await route.fetch();
-          const json = (await response.json()) as Record<string, unknown>;
-          await route.fulfill({ response, json: { ...json, experiment } });
-        } catch {
-          // The page closed while its answer was on the way.
-        }
-      });
-    };
-  } else {
-    expect(put.status, await put.text()).toBe(200);
-  }
+  expect(put.status, await put.text()).toBe(201);
 }, 180_000);
 
 afterAll(async () => {
@@ -66,7 +48,6 @@ function drawFor(arm: Arm): number {
 /** One shopper on a device whose kept draw puts it in `arm`: product page, add to cart, cart, checkout. Returns the order's total in cents. */
 async function journey(arm: Arm): Promise<number> {
   const context = await browser.newContext();
-  await served?.(context);
   // The device's draw as its first page would keep it; the widget copies it into the profile.
   await context.addInitScript((draw) => {
     if (location.hostname === 'localhost' && sessionStorage.getItem('edge-recs:experiment-draw') === null) sessionStorage.setItem('edge-recs:experiment-draw', String(draw));

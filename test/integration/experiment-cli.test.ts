@@ -45,6 +45,8 @@ describe('edge-recs experiment', { timeout: CLI_TIMEOUT }, () => {
     expect(start.code, start.stderr).toBe(0);
     expect(start.stdout).toMatch(/^default: experiment spring-test started at \d{4}-\d\d-\d\dT.*; 10% of devices are in control and see the non-personalized fallback/);
     expect(await running()).toMatchObject({ name: 'spring-test', holdout: 0.1, control: 'bestsellers' });
+    // No bestseller list on this server: the control would be catalog order, and the merchant is told.
+    expect(start.stderr).toMatch(/^warning: model default has no bestseller list/m);
 
     const again = await edgeRecs(['experiment', 'start', '--name', 'other', ...admin]);
     expect(again.code).toBe(1);
@@ -68,8 +70,8 @@ describe('edge-recs experiment', { timeout: CLI_TIMEOUT }, () => {
     const lines = status.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^default: experiment spring-test \(running since \d{4}-.*; 10% of devices in control, shown the non-personalized fallback/);
     expect(lines[1]!.trim().split(/\s{2,}/)).toEqual(['arm', 'sessions', 'conversions', 'conv. rate', 'orders', 'revenue (EUR)', 'per session']);
-    expect(lines[2]!.trim().split(/\s+/)).toEqual(['treatment', '600', '90', '15.00%', '92', '600', '1']);
-    expect(lines[3]!.trim().split(/\s+/)).toEqual(['control', '300', '30', '10.00%', '30', '100', '0.3333']);
+    expect(lines[2]!.trim().split(/\s+/)).toEqual(['treatment', '600', '90', '15.00%', '92', '600.00', '1.00']);
+    expect(lines[3]!.trim().split(/\s+/)).toEqual(['control', '300', '30', '10.00%', '30', '100.00', '0.33']);
     expect(lines[4]).toMatch(/^ {2}uplift in conversion rate: +[+-]\d+\.\d% \(95% interval [+-]\d+\.\d% to [+-]\d+\.\d%\)$/);
     expect(lines[6]).toMatch(/^ {2}verdict: \S/);
     const json = await edgeRecs(['experiment', 'status', '--json', ...admin]);

@@ -108,11 +108,15 @@ describe('widget production build', () => {
     for (const code of backends) expect(code).not.toMatch(/tfjs-backend-wasm-simd\.wasm/);
   });
 
-  it('fetches the engine and tfjs without small shared chunks: the engine chunk imports only the attribution rules, tfjs only those two', () => {
+  it('fetches the engine and tfjs without small shared chunks: the engine chunk imports only the attribution rules, tfjs only those two and the model verifier', () => {
     const imports = (code: string): string[] => [...code.matchAll(/(?:^|[;\n}])\s*import\s*(?:[^"'`()]*?from\s*)?["'`]\.\/([^"'`]+)["'`]/g)].map((m) => m[1]!).sort();
     const named = (prefix: string): string => [...chunks.keys()].find((name) => name.startsWith(`${prefix}-`))!;
     expect(imports(chunks.get(named('app'))!)).toEqual([named('attribution')]);
-    expect(imports(chunks.get(named('tfjs'))!)).toEqual([named('app'), named('attribution')].sort());
+    expect(imports(chunks.get(named('tfjs'))!)).toEqual([named('app'), named('artifact'), named('attribution')].sort());
+    // The model verifier and update codec: not in the engine chunk (the worker does that work), and
+    // imported by nothing a first visit's page runs (training on the page, the page's own heavy work).
+    expect(imports(chunks.get(named('artifact'))!)).toEqual([named('app'), named('attribution')].sort());
+    expect(imports(chunks.get(named('training'))!)).not.toContain(named('artifact'));
     // Rolldown's helpers are copied into the chunks that use them (vite.config.ts `inlineRuntimeHelpers`).
     expect([...chunks.keys()].filter((name) => /rolldown|runtime/.test(name))).toEqual([]);
   });

@@ -17,7 +17,7 @@ const DRAW_KEY = 'edge-recs:experiment-draw';
 
 async function startExperiment(body: { name: string; holdout: number; control: 'bestsellers' | 'none' }): Promise<Experiment> {
   const res = await fetch('/v1/admin/models/default/experiment', { method: 'PUT', headers: admin, body: JSON.stringify(body) });
-  equal(res.status, 200, `PUT experiment: ${await res.clone().text()}`);
+  equal(res.status, 201, `PUT experiment: ${await res.clone().text()}`);
   return { ...body, startedAt: new Date().toISOString() };
 }
 

@@ -16,7 +16,6 @@ import { workerUrlPlugin } from './worker-url-plugin.ts';
 import { buildArtifact } from '../../../core/artifact/artifact.ts';
 import { generateKeyFile } from '../../../core/artifact/signing.ts';
 import type { ModelConfig } from '../../../core/model/config.ts';
-import { parseExperimentStart } from '../../../core/experiment.ts';
 import { initWeights } from '../../../core/model/weights.ts';
 import { createApp } from '../../../edge-server/app.ts';
 import { catalogJson, createMemoryCatalog } from '../../../edge-server/catalog/store.ts';
@@ -115,10 +114,6 @@ export async function startTestEdgeServer(root: string): Promise<TestEdgeServer>
   const ops = { catalog, adminTokens: [ADMIN_TOKEN], analytics: { suppressBelow: 1 } };
   const prod = createApp({ storage, trustedKeys, widget: prodWidget(join(root, 'dist')), ...ops });
   const dev = createApp({ storage, trustedKeys, widget: devWidget(root), ...ops });
-  // Holdout experiments, for an app that has no `/v1/admin/models/:name/experiment` route yet (it answers
-  // 404): kept here and added to `/v1/popular` as the real route's server adds it. Where the app has the
-  // route, the app's own answers go through untouched.
-  const experiments = new Map<string, unknown>();
   return {
     async fetch(request) {
       const url = new URL(request.url);
@@ -126,23 +121,12 @@ export async function startTestEdgeServer(root: string): Promise<TestEdgeServer>
         url.pathname = url.pathname.slice('/dev'.length);
         return dev.fetch(new Request(url, request));
       }
-      const experimentRoute = /^\/v1\/admin\/models\/([\w.-]+)\/experiment$/.exec(url.pathname);
-      const res = await prod.fetch(experimentRoute ? request.clone() : request);
-      if (experimentRoute && res.status === 404 && request.headers.get('authorization') === `Bearer ${ADMIN_TOKEN}`) {
-        const name = experimentRoute[1]!;
-        if (request.method === 'PUT') experiments.set(name, { ...parseExperimentStart(await request.json()), startedAt: new Date().toISOString() });
-        if (request.method === 'DELETE') experiments.delete(name);
-        return Response.json({ experiment: experiments.get(name) ?? null });
-      }
+      const res = await prod.fetch(request);
       // Tests change the bestseller list between pages; the browser must not keep an older answer.
       if (url.pathname === '/v1/popular') {
-        const model = url.searchParams.get('model') ?? '';
-        if (res.ok) {
-          const body = (await res.json()) as Record<string, unknown>;
-          if (body.experiment === undefined) body.experiment = experiments.get(model) ?? null;
-          return Response.json(body, { headers: { 'cache-control': 'no-store' } });
-        }
-        return new Response(res.body, { status: res.status, headers: { ...Object.fromEntries(res.headers), 'cache-control': 'no-store' } });
+        const fresh = new Response(res.body, res);
+        fresh.headers.set('cache-control', 'no-store');
+        return fresh;
       }
       return res;
     },
