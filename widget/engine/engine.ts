@@ -1,7 +1,8 @@
+import { MIN_TRAINING_EVENTS } from '../training/protocol.ts';
 import { yieldToPage } from '../runtime/yield.ts';
 import type { Placement } from '../../core/analytics.ts';
 import { ContractError } from '../../core/errors.ts';
-import { parseEvent, type ShopEvent } from '../../core/events.ts';
+import { interestSequence, parseEvent, type ShopEvent } from '../../core/events.ts';
 import { drawArm, type Arm } from '../../core/experiment.ts';
 import { normalizeItemId } from '../../core/item-id.ts';
 import { AnalyticsCounters, FLUSH_MS, type MetricKey, type Send } from './analytics-counters.ts';
@@ -660,14 +661,33 @@ export class Engine extends EventTarget {
     }
   }
 
-  /** Starts on-device training (a lazy chunk); it only ever trains and uploads with consent, see `training/index.ts`. */
+  /**
+   * Starts on-device training (a lazy chunk); it only ever trains and uploads with consent, see
+   * `training/index.ts`. The chunk loads once the device holds enough interest events to train on
+   * (`MIN_TRAINING_EVENTS`): a first visit with fewer fetches none of it.
+   */
   private startTraining(): void {
-    import('../training/index.ts').then(
-      (m) => {
-        if (!this.abort.signal.aborted) this.trainer = m.attachTraining(this);
-      },
-      (e: unknown) => __EDGE_RECS_DEV__ && this.warn(`on-device training unavailable: ${String(e)}`),
-    );
+    let attached = false;
+    const attach = (): void => {
+      // A trainer already attached (`attachTraining` called by the embedding, as tests do) stays the one.
+      if (attached || this.trainer || this.abort.signal.aborted) return;
+      attached = true;
+      this.removeEventListener('change', onChange);
+      import('../training/index.ts').then(
+        (m) => {
+          if (!this.abort.signal.aborted) this.trainer = m.attachTraining(this);
+        },
+        (e: unknown) => __EDGE_RECS_DEV__ && this.warn(`on-device training unavailable: ${String(e)}`),
+      );
+    };
+    const check = (): void =>
+      void this.events().then(
+        (events) => interestSequence(events).length >= MIN_TRAINING_EVENTS && attach(),
+        () => undefined,
+      );
+    const onChange = (): void => check();
+    this.addEventListener('change', onChange, { signal: this.abort.signal });
+    check();
   }
 
   private fail(message: string): void {

@@ -14,7 +14,7 @@ import { CLIENT_ENCODING } from '../../core/federated/client-options.ts';
 import type { EncodeOptions } from '../../core/federated/codec.ts';
 import { NONCE_BYTES } from '../../core/federated/wire.ts';
 import type { DeviceModel } from './delta.ts';
-import type { JobOptions, TrainingJob } from './protocol.ts';
+import { MIN_TRAINING_EVENTS, type JobOptions, type TrainingJob } from './protocol.ts';
 import { runTraining, type Place } from './run.ts';
 import { uploadUpdate, type UploadOptions, type UploadResult } from './upload.ts';
 
@@ -65,7 +65,7 @@ interface TrainingOptions {
   upload: Partial<UploadOptions>;
 }
 
-const TRAINING_DEFAULTS: TrainingOptions = { minEvents: 5, place: 'worker', training: {}, encoding: CLIENT_ENCODING, upload: {} };
+const TRAINING_DEFAULTS: TrainingOptions = { minEvents: MIN_TRAINING_EVENTS, place: 'worker', training: {}, encoding: CLIENT_ENCODING, upload: {} };
 
 /** What one training attempt did (the detail of the trainer's `outcome` event). */
 export type TrainingOutcome =

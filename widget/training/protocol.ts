@@ -8,6 +8,13 @@ import type { ModelConfig } from '../../core/model/config.ts';
 import type { NamedWeights } from '../../core/model/weights.ts';
 
 /** Options a job carries: everything but the callbacks (`random`, `pause`), which cannot cross a worker boundary. */
+/**
+ * New interest events (views, selects, add-to-carts, purchases) since the last update before the next one
+ * trains (`TrainingOptions.minEvents`' default). The engine loads the training chunk only once a device has
+ * this many, so a first visit with fewer fetches none of it.
+ */
+export const MIN_TRAINING_EVENTS = 5;
+
 export type JobOptions = Partial<Omit<ClientTrainingOptions, 'random' | 'pause'>>;
 
 export interface TrainingJob {

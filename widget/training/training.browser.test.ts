@@ -288,7 +288,7 @@ describe('on-device training in the page\'s engine', () => {
   };
   const trainerOf = async (engine: Engine): Promise<NonNullable<Engine['trainer']>> => {
     for (let i = 0; i < 200 && !engine.trainer; i++) await new Promise((r) => setTimeout(r, 50));
-    ok(engine.trainer, 'the engine started its trainer once the model loaded');
+    ok(engine.trainer, 'the engine started its trainer once the model loaded and the device held 5 interest events');
     return engine.trainer;
   };
 
@@ -297,18 +297,18 @@ describe('on-device training in the page\'s engine', () => {
     await reset();
   });
 
-  it('uploads after 5 stored events with consent, and the server counts it', async () => {
+  it('loads the training chunk only once the device holds 5 interest events, then uploads, and the server counts it', async () => {
     const engine = start(granted);
+    await until(() => engine.state.status === 'ready', 'the model loaded');
+    await viewAll(engine, ['p1', 'p2', 'p3', 'p4']);
+    await new Promise((r) => setTimeout(r, 500));
+    equal(engine.trainer, undefined, 'no trainer (and no training chunk) with 4 events: nothing to train on yet');
+    await viewAll(engine, ['p5']);
     const trainer = await trainerOf(engine);
-    const outcome = new Promise<TrainingOutcome>((resolve) =>
-      trainer.addEventListener('outcome', (e) => {
-        const o = (e as CustomEvent<TrainingOutcome>).detail;
-        if (o.status !== 'skipped') resolve(o);
-      }),
-    );
-    await viewAll(engine, ['p1', 'p2', 'p3', 'p4', 'p5']);
-    expectUploaded(await outcome);
-    equal((await serverState()).pending, 1, 'updates pending on the server');
+    // The trainer's first attempt runs as it attaches, on the 5 events already stored.
+    await until(async () => (await serverState()).pending === 1, 'the update reached the server');
+    const again = await trainer.maybeTrain();
+    equal(again.status, 'skipped', 'no second update without new events');
     trainer.dispose();
   });
 
@@ -330,15 +330,18 @@ describe('on-device training in the page\'s engine', () => {
     equal(plain.trainer, undefined, 'no trainer');
     const updates = performance.getEntriesByType('resource').filter((e) => e.startTime >= since && e.name.includes('/v1/updates'));
     deepEqual(updates.map((e) => e.name), [], 'requests to /v1/updates');
+    await viewAll(federated, ['p1', 'p2', 'p3', 'p4', 'p5']);
     (await trainerOf(federated)).dispose();
   });
 
   it('uploads nothing without consent, however many events', async () => {
     const engine = start({ storage: false, analytics: false });
+    await until(() => engine.state.status === 'ready', 'the model loaded');
+    await viewAll(engine, ['p1', 'p2', 'p3', 'p4', 'p5']);
     const trainer = await trainerOf(engine);
     const outcomes: TrainingOutcome[] = [];
     trainer.addEventListener('outcome', (e) => outcomes.push((e as CustomEvent<TrainingOutcome>).detail));
-    await viewAll(engine, ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7']);
+    await viewAll(engine, ['p6', 'p7']);
     await new Promise((r) => setTimeout(r, 500));
     ok(outcomes.length > 0 && outcomes.every((o) => o.status === 'skipped' && o.reason === 'no_consent'), `outcomes ${JSON.stringify(outcomes)}`);
     deepEqual(await serverState(), { pending: 0, rounds: [] }, 'server state');
