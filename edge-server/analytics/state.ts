@@ -49,16 +49,23 @@ export type AnalyticsOp =
 /** What `apply` answers for an `experiment-start` op: 0 started, else the refusal's code. */
 export const START_CODES: Record<number, StartRefusal | null> = { 0: null, 1: 'running', 2: 'name_used' };
 
+/** [orders, amount in minor units, purchases]. */
+type RevenueCell = [number, number, number];
+/** [sessions, cartSessions, purchaseSessions, orders]. */
+type ExperimentCell = [number, number, number, number];
+/** [amount in minor units, squares, entries]. */
+type ExperimentRevenueCell = [number, number, number];
+
 /** One UTC day of a model's sums. Keys join their parts with `|`, which no part can hold (tokens, placements, events, currencies). */
 interface DayState {
   /** Key: placement|modelVersion|variant|event. */
   metrics: Map<string, number>;
   /** Key: placement|modelVersion|variant|currency; value: [orders, amount in minor units, purchases]. */
-  revenue: Map<string, [number, number, number]>;
+  revenue: Map<string, RevenueCell>;
   /** Key: experiment|arm; value: [sessions, cartSessions, purchaseSessions, orders]. */
-  experiments: Map<string, [number, number, number, number]>;
+  experiments: Map<string, ExperimentCell>;
   /** Key: experiment|arm|currency; value: [amount in minor units, squares, entries]. */
-  experimentRevenue: Map<string, [number, number, number]>;
+  experimentRevenue: Map<string, ExperimentRevenueCell>;
   /** Counters and revenue sums not counted because the day had `maxCells` cells. */
   dropped: number;
 }
@@ -126,63 +133,35 @@ export class AnalyticsState {
         const day = this.#day(model, op.day);
         const cap = op.maxCells ?? Infinity;
         const before = day.dropped;
-        for (const c of op.counters) {
-          const key = `${c.placement}|${c.modelVersion}|${c.variant}|${c.event}`;
-          const count = day.metrics.get(key);
-          if (count !== undefined) day.metrics.set(key, count + c.count);
-          else if (cellsOf(day) < cap) day.metrics.set(key, c.count);
-          else day.dropped++;
-        }
+        /**
+         * Adds to one of the day's cells: a new cell only under the day's cap; `merge` answers undefined
+         * where the sum would pass the cell's most. Either refusal drops the entry and counts it.
+         */
+        const add = <T>(cells: Map<string, T>, key: string, zero: T, merge: (sums: T) => T | undefined): void => {
+          const sums = cells.get(key);
+          const next = sums === undefined && cellsOf(day) >= cap ? undefined : merge(sums ?? zero);
+          if (next === undefined) day.dropped++;
+          else cells.set(key, next);
+        };
+        // Past the cell's most, a sum would stop being exact in the read-out (METRICS_LIMITS.cellAmount).
+        const exact = (amount: number): boolean => amount <= METRICS_LIMITS.cellAmount;
+        for (const c of op.counters) add(day.metrics, `${c.placement}|${c.modelVersion}|${c.variant}|${c.event}`, 0, (count) => count + c.count);
         for (const r of op.revenue ?? []) {
-          const key = `${r.placement}|${r.modelVersion}|${r.variant}|${r.currency}`;
-          const sums = day.revenue.get(key);
-          if (sums === undefined && cellsOf(day) >= cap) {
-            day.dropped++;
-            continue;
-          }
-          const [orders, amount, purchases] = sums ?? [0, 0, 0];
-          // Past the cell's most, the sum would stop being exact in the read-out (METRICS_LIMITS.cellAmount).
-          if (amount + r.amount > METRICS_LIMITS.cellAmount) {
-            day.dropped++;
-            continue;
-          }
-          day.revenue.set(key, [orders + r.orders, amount + r.amount, purchases + purchasesBehind(r)]);
+          add<RevenueCell>(day.revenue, `${r.placement}|${r.modelVersion}|${r.variant}|${r.currency}`, [0, 0, 0], ([orders, amount, purchases]) =>
+            exact(amount + r.amount) ? [orders + r.orders, amount + r.amount, purchases + purchasesBehind(r)] : undefined,
+          );
         }
         // Counts are kept only for the running experiment and the kept ended ones: made-up names are dropped.
         const { running, ended } = model.experiment;
         const known = (name: string): boolean => running?.name === name || ended.some((e) => e.name === name);
         let unknown = 0;
         for (const e of op.experiments ?? []) {
-          if (!known(e.experiment)) {
-            unknown++;
-            continue;
-          }
-          const key = `${e.experiment}|${e.arm}`;
-          const sums = day.experiments.get(key);
-          if (sums === undefined && cellsOf(day) >= cap) {
-            day.dropped++;
-            continue;
-          }
-          const [s, cart, purchase, orders] = sums ?? [0, 0, 0, 0];
-          day.experiments.set(key, [s + e.sessions, cart + e.cartSessions, purchase + e.purchaseSessions, orders + e.orders]);
+          if (!known(e.experiment)) unknown++;
+          else add<ExperimentCell>(day.experiments, `${e.experiment}|${e.arm}`, [0, 0, 0, 0], ([n, cart, purchase, orders]) => [n + e.sessions, cart + e.cartSessions, purchase + e.purchaseSessions, orders + e.orders]);
         }
         for (const r of op.experimentRevenue ?? []) {
-          if (!known(r.experiment)) {
-            unknown++;
-            continue;
-          }
-          const key = `${r.experiment}|${r.arm}|${r.currency}`;
-          const sums = day.experimentRevenue.get(key);
-          if (sums === undefined && cellsOf(day) >= cap) {
-            day.dropped++;
-            continue;
-          }
-          const [amount, squares, entries] = sums ?? [0, 0, 0];
-          if (amount + r.amount > METRICS_LIMITS.cellAmount) {
-            day.dropped++;
-            continue;
-          }
-          day.experimentRevenue.set(key, [amount + r.amount, squares + r.squares, entries + 1]);
+          if (!known(r.experiment)) unknown++;
+          else add<ExperimentRevenueCell>(day.experimentRevenue, `${r.experiment}|${r.arm}|${r.currency}`, [0, 0, 0], ([amount, squares, entries]) => (exact(amount + r.amount) ? [amount + r.amount, squares + r.squares, entries + 1] : undefined));
         }
         return day.dropped - before + unknown;
       }
