@@ -11,6 +11,7 @@
 import { fromMinor, minorDigits } from '../../core/currency.ts';
 import { readOut, type ArmTotals, type Interval } from '../../core/experiment-stats.ts';
 import { ARMS, type Arm, type Experiment } from '../../core/experiment.ts';
+import { round, shownCount } from './readout.ts';
 import type { EndedExperiment, ExperimentCountRow, ExperimentRevenueRow } from './store.ts';
 
 /** One arm as the read-out shows it; `null` where suppressed (from 1 to k - 1) or where a rate has nothing to divide by. */
@@ -80,9 +81,6 @@ export const MAX_DAYS = 366;
 
 const ZERO = (): ArmTotals => ({ sessions: 0, conversions: 0, orders: 0, revenue: 0, revenueSquares: 0 });
 
-/** A count as shown: 0, or `k` and more; `null` from 1 to k - 1 (as `readout.ts`). */
-const shown = (n: number, k: number): number | null => (n === 0 || n >= k ? n : null);
-const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 
 /** The currency with the most revenue reports over both arms (ties: alphabetical), and the others. */
 function readoutCurrency(revenue: readonly ExperimentRevenueRow[]): { currency: string | null; others: string[] } {
@@ -130,8 +128,8 @@ function show(totals: Totals, currency: string | null, k: number): Shown {
   const digits = currency === null ? 0 : minorDigits(currency);
   const arms = ARMS.map((arm): ArmFigures => {
     const t = totals.arm[arm];
-    const sessions = shown(t.sessions, k);
-    const conversions = shown(t.conversions, k);
+    const sessions = shownCount(t.sessions, k);
+    const conversions = shownCount(t.conversions, k);
     // Revenue is hidden while fewer than k reports make it up (a 0 is shown: nobody is behind it).
     const revenueShown = t.revenue === 0 || totals.entries[arm] >= k;
     const revenue = currency !== null && revenueShown ? Number(fromMinor(t.revenue, currency)) : null;
@@ -140,7 +138,7 @@ function show(totals: Totals, currency: string | null, k: number): Shown {
       sessions,
       conversions,
       conversionRate: sessions === null || conversions === null || sessions === 0 ? null : round(conversions / sessions, 4),
-      orders: shown(t.orders, k),
+      orders: shownCount(t.orders, k),
       revenue,
       revenuePerSession: revenue === null || sessions === null || sessions === 0 ? null : round(revenue / sessions, digits + 2),
       currency,

@@ -91,7 +91,8 @@ export interface ReadoutOptions {
   dropped?: DroppedDay[];
 }
 
-const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
+/** `x` to `digits` decimals, as a number. */
+export const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
 
 function ratio(num: number | null, den: number | null): number | null {
   return num === null || den === null || den === 0 ? null : round(num / den);
@@ -107,7 +108,7 @@ interface Sums<K> {
 }
 
 /** A count as the read-out shows it: 0, or `k` and more; `null` from 1 to `k - 1`. */
-const shownCount = (n: number, k: number): number | null => (n === 0 || n >= k ? n : null);
+export const shownCount = (n: number, k: number): number | null => (n === 0 || n >= k ? n : null);
 
 /**
  * Revenue per currency, hidden where its amount is made of fewer than `k` purchases (its own count, not
