@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromMinor, isCurrency, minorDigits, toMinor } from './currency.ts';
+import { fromMinor, isCurrency, minorDigits, showMajor, toMinor } from './currency.ts';
 
 describe('currencies (ISO 4217)', () => {
   it('knows circulating codes in upper case only, with their minor-unit digits', () => {
@@ -33,5 +33,15 @@ describe('currencies (ISO 4217)', () => {
     let sum = 0;
     for (let i = 0; i < 1000; i++) sum += toMinor(0.1, 'EUR');
     expect(fromMinor(sum, 'EUR')).toBe('100.00');
+  });
+});
+
+describe('showMajor', () => {
+  it('shows an amount to the currency\'s minor unit, with thousands separators', () => {
+    expect(showMajor(1234.5, 'EUR')).toBe('1,234.50');
+    expect(showMajor(3125, 'JPY')).toBe('3,125');
+    expect(showMajor(35.714285, 'EUR')).toBe('35.71');
+    expect(showMajor(1.2345, 'KWD')).toBe('1.235');
+    expect(showMajor(0.5, null)).toBe('0.50');
   });
 });

@@ -49,3 +49,13 @@ export function fromMinor(minor: number, currency: string): string {
   const whole = digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`;
   return minor < 0 ? `-${whole}` : whole;
 }
+
+/**
+ * An amount in major units as a shop shows it: to `currency`'s minor unit, with thousands separators
+ * (`1,234.50` EUR, `3,125` JPY; two decimals where no currency is known). For reports, not for the shopper
+ * (always `en`).
+ */
+export function showMajor(amount: number, currency: string | null): string {
+  const digits = currency === null ? 2 : minorDigits(currency);
+  return amount.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}

@@ -1,5 +1,5 @@
 /** The dashboard's HTML: a login form and the page itself. Pure functions of their data, so tests read them directly. */
-import { minorDigits } from '../../core/currency.ts';
+import { minorDigits, showMajor } from '../../core/currency.ts';
 import type { ExperimentReadout } from '../analytics/experiment-readout.ts';
 import type { MetricsReadout, RevenueFigures } from '../analytics/readout.ts';
 import type { ModelRecord } from '../models/storage.ts';
@@ -104,9 +104,7 @@ function experimentSection(model: string, e: ExperimentReadout | null | undefine
   const setup = `<p><strong>${esc(e.name)}</strong>, ${when}: ${Number((e.holdout * 100).toFixed(1))}% of devices are in the control arm and are shown ${esc(CONTROL_WORDS[e.control] ?? e.control)}; the others get personalized recommendations (treatment).</p>`;
   const verdict = `<p class="verdict"><strong>Verdict:</strong> ${esc(e.verdict)}</p>`;
   const currency = e.currency ? ` (${esc(e.currency)})` : '';
-  // In the currency's minor unit (cents), as a shop shows prices.
-  const digits = e.currency === null ? 2 : minorDigits(e.currency);
-  const money = (v: number | null, shown: boolean): string => (v === null ? (shown ? '–' : SUPPRESSED) : v.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+  const money = (v: number | null, shown: boolean): string => (v === null ? (shown ? '–' : SUPPRESSED) : showMajor(v, e.currency));
   const armRows = e.arms
     .map(
       (a) =>

@@ -5,7 +5,7 @@
  * verdict, as the dashboard shows them.
  */
 import { MODEL_NAME } from '../../core/artifact/manifest.ts';
-import { minorDigits } from '../../core/currency.ts';
+import { showMajor } from '../../core/currency.ts';
 import { EXPERIMENT_CONTROLS, EXPERIMENT_NAME, HOLDOUT_RANGE, type ExperimentControl } from '../../core/experiment.ts';
 import { CliError } from '../errors.ts';
 import { adminClient, type AdminArgs } from './admin-client.ts';
@@ -47,11 +47,7 @@ const CONTROL_WORDS: Record<string, string> = {
 const signed = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 const count = (v: number | null): string => (v === null ? '<k' : v.toLocaleString('en'));
 const percent = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
-/** In the currency's minor unit (cents), as a shop shows prices. */
-const money = (v: number | null, currency: string | null): string => {
-  const digits = currency === null ? 2 : minorDigits(currency);
-  return v === null ? '–' : v.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-};
+const money = (v: number | null, currency: string | null): string => (v === null ? '–' : showMajor(v, currency));
 const interval = (i: Interval | null | undefined): string => (i ? `${signed(i.estimate)} (95% interval ${signed(i.ci95[0])} to ${signed(i.ci95[1])})` : 'not shown yet');
 
 /** The read-out in plain text, one figure per column, aligned. */
