@@ -68,6 +68,8 @@ it('a card click, the add-to-cart after it and the purchase are counted when eac
   expect(funnel(readout, 'similar'), JSON.stringify(readout.byPlacement)).toEqual({ click: 1, add_to_cart: 1, purchase: 1, revenue: orderTotal });
 
   // On the wire: batches are CORS-safelisted requests, so no browser has to preflight them as a page unloads.
+  // The proxy records a request when it arrives and its status when the server answers: wait for the answers.
+  await expect.poll(() => proxy.requests.filter((r) => r.path === '/v1/metrics').every((r) => r.status !== 0), { timeout: 10_000 }).toBe(true);
   const metrics = proxy.requests.filter((r) => r.path === '/v1/metrics');
   expect(metrics.filter((r) => r.method === 'OPTIONS')).toEqual([]);
   expect(metrics.length).toBeGreaterThan(0);
