@@ -51,6 +51,15 @@ const RECORDER = `(() => {
     else requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
+  // Each frame in which #row's number of cards changed: how many, and how tall the row was.
+  window.__steps = [];
+  const steps = () => {
+    const row = document.getElementById('row');
+    const n = row && row.shadowRoot ? row.shadowRoot.querySelectorAll('li[part="card"]').length : 0;
+    if (row && n !== (window.__steps.at(-1)?.n ?? 0)) window.__steps.push({ n, height: row.getBoundingClientRect().height });
+    if (window.__steps.at(-1)?.n !== 8) requestAnimationFrame(steps);
+  };
+  requestAnimationFrame(steps);
   document.addEventListener('edge-recs:render', (e) => {
     const el = e.target;
     const cards = Array.from(el.shadowRoot.querySelectorAll('li[part="card"]'));
@@ -65,6 +74,7 @@ interface Render {
   sources: string[];
 }
 interface Recorded {
+  steps: Array<{ n: number; height: number }>;
   cls: number;
   shifts: unknown[];
   renders: Render[];
@@ -84,8 +94,8 @@ async function view(page: Page, rows: number): Promise<Recorded> {
   await expect.poll(() => status(page), { timeout: 30_000, interval: 100 }).not.toBe('loading');
   await page.waitForTimeout(1000);
   return page.evaluate(() => {
-    const w = window as unknown as { __cls: number; __shifts: unknown[]; __renders: Render[]; __firstBelow: number | undefined };
-    return { cls: w.__cls, shifts: w.__shifts, renders: w.__renders, firstBelow: w.__firstBelow, below: document.getElementById('below')!.getBoundingClientRect().top };
+    const w = window as unknown as { __cls: number; __shifts: unknown[]; __renders: Render[]; __firstBelow: number | undefined; __steps: Recorded['steps'] };
+    return { steps: w.__steps, cls: w.__cls, shifts: w.__shifts, renders: w.__renders, firstBelow: w.__firstBelow, below: document.getElementById('below')!.getBoundingClientRect().top };
   });
 }
 
@@ -107,6 +117,11 @@ describe('reserved space: no layout shift from the row', () => {
         const page = await context.newPage();
         const seen = await view(page, 1);
         expect(seen.renders.map((r) => r.ids.length), 'the row rendered its 8 cards once').toEqual([8]);
+        // Its first cards went into the page a few per frame (no long task for the page), and the row kept
+        // its reserved height throughout.
+        expect(seen.steps.length, `cards per frame: ${JSON.stringify(seen.steps)}`).toBeGreaterThan(1);
+        expect(seen.steps.at(-1)!.n).toBe(8);
+        for (const step of seen.steps) expect(Math.abs(step.height - seen.steps.at(-1)!.height), `row height per frame: ${JSON.stringify(seen.steps)}`).toBeLessThanOrEqual(1);
         expect(seen.cls, `layout shifts: ${JSON.stringify(seen.shifts)}`).toBeLessThanOrEqual(0.01);
         expect(seen.firstBelow, 'the text below the row was painted').toBeDefined();
         expect(Math.abs(seen.below - seen.firstBelow!), `#below at ${seen.firstBelow} px in its first frame, ${seen.below} px at the end`).toBeLessThanOrEqual(1);

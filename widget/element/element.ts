@@ -145,6 +145,12 @@ export class EdgeRecsElement extends LitElement {
     this.eager = box.bottom > 0 && box.top < innerHeight && box.right > 0 && box.left < innerWidth;
   }
 
+  reservedHeight(): number | undefined {
+    if (this.hasAttribute('state')) return undefined;
+    const height = parseFloat(getComputedStyle(this, '::after').height);
+    return Number.isFinite(height) && height > 0 ? height : undefined;
+  }
+
   /** How card `index`'s image loads: `loading` and `fetchpriority`. */
   private imageLoading(index: number): { loading: 'eager' | 'lazy'; priority: 'high' | 'auto' } {
     return { loading: this.eager ? 'eager' : 'lazy', priority: this.eager && index < HIGH_PRIORITY_IMAGES ? 'high' : 'auto' };
@@ -288,6 +294,9 @@ export class EdgeRecsElement extends LitElement {
   }
 
   protected override updated(): void {
+    // Through the CSSOM, which a Content-Security-Policy without 'unsafe-inline' styles allows.
+    const row = this.renderRoot.querySelector<HTMLElement>('.row');
+    if (row) row.style.minHeight = this.recs.fill === undefined ? '' : `${this.recs.fill}px`;
     const items = this.items();
     const template = this.cardTemplate();
     const cards = this.recs.cards;
@@ -326,7 +335,7 @@ export class EdgeRecsElement extends LitElement {
   }
 
   protected override render(): unknown {
-    const cards = this.recs.cards;
+    const cards = this.recs.cards.slice(0, this.recs.shown);
     // While the row loads its heading shows above the reserved space; a row that shows nothing hides it.
     if (cards.length === 0) return html`<slot name="heading" ?hidden=${this.hasAttribute('state')}></slot>`;
     const locale = this.locale;

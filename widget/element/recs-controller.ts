@@ -1,4 +1,4 @@
-import { yieldToPage } from '../runtime/yield.ts';
+import { afterNextFrame, yieldToPage } from '../runtime/yield.ts';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { Placement } from '../../core/analytics.ts';
 import type { Card, ChangeReason, Engine } from '../engine/engine.ts';
@@ -11,7 +11,12 @@ interface RecsHost extends ReactiveControllerHost, HTMLElement {
   readonly itemId: string;
   /** New cards arrived (before the update that renders them). */
   cardsChanged(): void;
+  /** The height the loader reserved for the row (`loader/reserve.ts`), in px, while it is reserved; else undefined. */
+  reservedHeight(): number | undefined;
 }
+
+/** Cards a row's first render puts in the DOM per task (`RecsController.shown`). */
+const FIRST_RENDER_BATCH = 2;
 
 /**
  * Keeps one element's cards in step with the page: re-ranks when the engine changes (an event, the model
@@ -33,6 +38,14 @@ interface RecsHost extends ReactiveControllerHost, HTMLElement {
  */
 export class RecsController implements ReactiveController {
   cards: Card[] = [];
+  /**
+   * How many of `cards` are rendered. A row's first cards go into the DOM a few per frame (their first
+   * render and layout would otherwise be one long task of the page's); later rankings replace the row at
+   * once.
+   */
+  shown = 0;
+  /** While the first cards render in batches: the reserved height, which the row keeps until the last batch (no layout shift). */
+  fill: number | undefined;
   private seq = 0;
   private scheduled = false;
   /** The scheduled refresh is for a new page view (or a new element): it does not wait for the shopper. */
@@ -131,14 +144,27 @@ export class RecsController implements ReactiveController {
         return;
       }
       this.deferred = false;
+      // A hidden tab draws no frames: its row is rendered at once.
+      const first = this.cards.length === 0 && document.visibilityState !== 'hidden';
+      const reserved = first ? this.host.reservedHeight() : undefined;
       this.cards = cards;
+      this.shown = first ? Math.min(cards.length, FIRST_RENDER_BATCH) : cards.length;
+      this.fill = this.shown < cards.length ? reserved : undefined;
       this.host.setAttribute('state', cardsState(cards, placement));
       // Held out of an experiment with nothing to show: the row takes no space (`loader/reserve.ts`).
       this.host.toggleAttribute('holdout', cards.length === 0 && engine.collapsed);
       this.host.cardsChanged();
       this.host.requestUpdate();
-      // `edge-recs:render` means the cards are in the DOM.
       await this.host.updateComplete;
+      while (this.shown < cards.length) {
+        await afterNextFrame();
+        if (seq !== this.seq) return;
+        this.shown = Math.min(cards.length, this.shown + FIRST_RENDER_BATCH);
+        if (this.shown === cards.length) this.fill = undefined;
+        this.host.requestUpdate();
+        await this.host.updateComplete;
+      }
+      // `edge-recs:render` means the cards are in the DOM.
       if (seq !== this.seq) return;
       this.host.dispatchEvent(new CustomEvent('edge-recs:render', { detail: { cards: cards.map((c) => c.product.id) }, bubbles: true, composed: true }));
     } catch (e) {

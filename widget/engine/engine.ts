@@ -396,7 +396,8 @@ export class Engine extends EventTarget {
     // A control row reads nothing of the shopper: the same row for everyone on this page.
     const profile = control ? deriveProfile([], this.shop.lookup, Date.now(), this.itemKey) : await this.currentProfile();
     // Ranking, and then the copy, each in a task of their own: a row never adds to another step's long task.
-    await yieldToPage();
+    // With the model in its worker, the model's answer comes in a task of its own anyway: asked at once.
+    if (this.state.thread !== 'worker') await yieldToPage();
     const shop = this.shop;
     const rules = rulesFor(this.merchant, request.placement);
     // The product on screen as its group: the jacket's other sizes are not "similar" to it.

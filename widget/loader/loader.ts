@@ -13,6 +13,7 @@ import type { EventOrigin, RawEvent } from './event-sources.ts';
 import type { CreditQueued } from './queued-credit.ts';
 import { readHoldoutHint } from './holdout-hint.ts';
 import { reserveSpace } from './reserve.ts';
+import { yieldToPage } from '../runtime/yield.ts';
 
 /** The page API: `window.edgeRecs`. Every method is safe to call at any time, before or after the engine has loaded. */
 export interface EdgeRecsApi {
@@ -162,8 +163,10 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
   if (queue.some((e) => !e.attributed && (e.name === 'add_to_cart' || e.name === 'purchase'))) prepareCredit();
 
   const load = (): Promise<Engine> =>
+    // The chunk's evaluation and the engine's start each in a task of their own: neither task is long.
     (loading ??= import('../app.ts').then(
-      ({ start }) => {
+      async ({ start }) => {
+        await yieldToPage();
         const started = start({ config, warn, consent: consentState(), merchant });
         engine = started;
         failure = undefined;

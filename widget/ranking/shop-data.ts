@@ -3,6 +3,7 @@
  * group), the server's trending and bestseller lists, and the model (its item ids, its chosen-next table,
  * the runtime that ranks). The loading itself, and everything heavy, goes through `HeavyWork`.
  */
+import { yieldToPage } from '../runtime/yield.ts';
 import { rememberMoney } from '../copy/money.ts';
 import type { Popular } from '../../core/analytics.ts';
 import type { NextSteps } from '../../core/artifact/next-steps.ts';
@@ -71,10 +72,13 @@ export class ShopData {
     const { server, trusted, requireSignedCatalog, locale } = this.config;
     const { catalog, load, money } = await this.work.loadCatalog({ server, cache, trusted, requireSigned: requireSignedCatalog === true, locale, signal: this.signal });
     if (money) rememberMoney(locale, money);
+    // Receiving the catalog, indexing it, and what the rows do with it next: a task each.
+    await yieldToPage();
     this.catalog = cardCatalog(catalog);
     this.evidence = popularEvidence(this.popular, this.itemKey);
     this.items = undefined;
     this.nextByGroup = undefined;
+    await yieldToPage();
     return load;
   }
 

@@ -9,6 +9,7 @@
 import { ContractError } from '../../core/errors.ts';
 import { modelBasis } from '../runtime/basis.ts';
 import type { Runtime } from '../runtime/index.ts';
+import { yieldToPage } from '../runtime/yield.ts';
 import { refuse, startWorker } from '../workers/start.ts';
 import type { HeavyReply, HeavyRequest, HeavyValue, StartedFacts, WireError } from './heavy-protocol.ts';
 import type { HeavyWork, LoadedCatalog, ModelFacts, ModelStart, WorkPlace } from './heavy-work.ts';
@@ -69,7 +70,11 @@ export function workerWork(options: { url?: string } = {}): HeavyWork {
     else call.reject(rebuild(reply.error));
   };
 
-  const place: Promise<WorkPlace> = new Promise((resolve) => {
+  // Started in a task of its own (creating a worker is a few milliseconds of the page's thread), after
+  // the engine's start that asked for it.
+  const place: Promise<WorkPlace> = yieldToPage().then(() => new Promise((resolve) => {
+    // Disposed before it started: none is started, and every call rejects as disposed (`call`).
+    if (disposed) return resolve('worker');
     let started: ReturnType<typeof startWorker>;
     try {
       started = startWorker(options.url ?? heavyWorkerUrl, 'edge-recs-heavy-work');
@@ -105,7 +110,7 @@ export function workerWork(options: { url?: string } = {}): HeavyWork {
       if (disposed) dispose();
       resolve('worker');
     });
-  });
+  }));
 
   /**
    * The page's own heavy work, once no worker could start: a chunk of its own (with the catalog parser,

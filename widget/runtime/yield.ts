@@ -9,3 +9,21 @@ export function yieldToPage(): Promise<void> {
   if (typeof scheduler?.yield === 'function') return scheduler.yield();
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+/**
+ * Resolves in a task after the browser's next frame (its style, layout and paint), so work done before
+ * and after it is laid out in separate frames: a row's first cards, a few per frame. Where no frame comes
+ * (no `requestAnimationFrame`, a frame throttled away), after `timeoutMs`.
+ */
+export function afterNextFrame(timeoutMs = 100): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    if (typeof requestAnimationFrame !== 'function') return;
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        clearTimeout(timer);
+        resolve();
+      }, 0),
+    );
+  });
+}
