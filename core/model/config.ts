@@ -15,11 +15,16 @@ export interface ModelConfig {
   heads: number;
   /** Longest history the model reads; older events are dropped. Default 50. */
   maxLen: number;
+  /**
+   * Content features the model embeds (`feat_emb` rows, less the padding row; `features.ts`): an item's
+   * vector is its id embedding plus the mean of its features'. Absent or 0: ids only.
+   */
+  numFeatures?: number;
 }
 
 export const MODEL_DEFAULTS: Omit<ModelConfig, 'numItems'> = { dim: 64, blocks: 2, heads: 1, maxLen: 50 };
 
-const LIMITS: Record<keyof ModelConfig, [number, number]> = {
+const LIMITS: Record<Exclude<keyof ModelConfig, 'numFeatures'>, [number, number]> = {
   numItems: [1, 5_000_000],
   dim: [2, 1024],
   blocks: [0, 16],
@@ -31,12 +36,19 @@ const LIMITS: Record<keyof ModelConfig, [number, number]> = {
 export function parseModelConfig(raw: unknown): ModelConfig {
   if (!isRecord(raw)) throw new ContractError('bad_config', `model config must be an object (got ${show(raw)})`);
   const out = {} as ModelConfig;
-  for (const [key, [lo, hi]] of Object.entries(LIMITS) as [keyof ModelConfig, [number, number]][]) {
+  for (const [key, [lo, hi]] of Object.entries(LIMITS) as [Exclude<keyof ModelConfig, 'numFeatures'>, [number, number]][]) {
     const v = raw[key];
     if (!Number.isInteger(v) || (v as number) < lo || (v as number) > hi) {
       throw new ContractError('bad_config', `model config "${key}" must be an integer in ${lo}..${hi} (got ${show(v)})`);
     }
     out[key] = v as number;
+  }
+  if (raw.numFeatures !== undefined && raw.numFeatures !== 0) {
+    const f = raw.numFeatures;
+    if (!Number.isInteger(f) || (f as number) < 0 || (f as number) > 1_000_000) {
+      throw new ContractError('bad_config', `model config "numFeatures" must be an integer in 0..1000000 (got ${show(f)})`);
+    }
+    out.numFeatures = f as number;
   }
   if (out.dim % out.heads !== 0) {
     throw new ContractError('bad_config', `model config "heads" (${out.heads}) must divide "dim" (${out.dim})`);
@@ -73,5 +85,7 @@ export function paramShapes(config: ModelConfig): Array<[string, number[]]> {
     );
   }
   shapes.push(['final_ln.gamma', [dim]], ['final_ln.beta', [dim]]);
+  // Last, so an id-only model's tensors keep their order and names.
+  if ((config.numFeatures ?? 0) > 0) shapes.push(['feat_emb', [config.numFeatures! + 1, dim]]);
   return shapes;
 }

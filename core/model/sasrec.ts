@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError } from '../errors.ts';
 import type { ModelConfig } from './config.ts';
+import { checkItemFeatures, featureGrid, featureItemCount, type ItemFeatures } from './features.ts';
 import { checkWeights, type NamedWeights } from './weights.ts';
 
 /** One recommended item: its model index (1..numItems) and raw score. */
@@ -36,6 +37,29 @@ export interface Noise {
 
 const MASKED = -1e9;
 const LN_EPS = 1e-8;
+
+/** What an item's vector is made of, beyond `item_emb` (see `features.ts`). */
+export interface ItemTableOptions {
+  /**
+   * The content features of every item index, required where the model has `numFeatures`. It may describe
+   * more items than `config.numItems`: the items after them (products new since training) have no id row,
+   * only their features, and are ranked and read in histories like the rest.
+   */
+  features?: ItemFeatures;
+  /** Item indices whose id row is not used (held out of training: `--cold-items`): their features alone. */
+  withoutId?: Iterable<number>;
+}
+
+/** The tensors that turn `feat_emb` into the items' feature vectors (`SasRec.itemTable`). */
+interface FeatureLayout {
+  /** [rows * width] feature indices, 0 = none. */
+  ids: Int32Array;
+  /** [rows, width, 1] weights averaging each item's features. */
+  weights: tf.Tensor3D;
+  width: number;
+  /** [rows, 1]: 1 where the item's id row counts, 0 where it has none. */
+  idMask?: tf.Tensor2D;
+}
 
 /**
  * Rows of `table` at `indices`, with a gradient that scatters rows back (tf.scatterND sums duplicate
@@ -87,28 +111,71 @@ export function matMulT<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T): T {
  * score the same.
  */
 export class SasRec {
-  /** Item table transposed once for frozen models, so scoring does not transpose it on every event. */
+  /** Frozen models: the item table (`itemTable`), composed once, and transposed, so scoring does neither on every event. */
+  private table: tf.Tensor2D | undefined;
   private tableT: tf.Tensor2D | undefined;
 
   private constructor(
     readonly config: ModelConfig,
     private readonly params: Map<string, tf.Tensor>,
     readonly trainable: boolean,
+    private readonly layout: FeatureLayout | undefined,
+    /** Items the model ranks and reads: `numItems`, plus the feature-only items after them. */
+    readonly itemCount: number,
   ) {}
 
   /** Wraps host weights as tensors (`tf.Variable`s when `trainable`), on the active tfjs backend. */
-  static fromWeights(config: ModelConfig, weights: NamedWeights, options: { trainable?: boolean } = {}): SasRec {
+  static fromWeights(config: ModelConfig, weights: NamedWeights, options: { trainable?: boolean } & ItemTableOptions = {}): SasRec {
     checkWeights(config, weights);
     const trainable = options.trainable ?? false;
+    const numFeatures = config.numFeatures ?? 0;
+    if (numFeatures > 0 && !options.features) throw new ContractError('bad_features', `the model embeds ${numFeatures} content features: its items' features are needed`);
+    if (numFeatures === 0 && options.features) throw new ContractError('bad_features', 'the model embeds no content features, yet features were given');
+    let layout: FeatureLayout | undefined;
+    let itemCount = config.numItems;
+    if (options.features) {
+      itemCount = featureItemCount(options.features);
+      if (itemCount < config.numItems) throw new ContractError('bad_features', `features describe ${itemCount} items, the model has ${config.numItems}`);
+      checkItemFeatures(options.features, itemCount, numFeatures);
+      const grid = featureGrid(options.features);
+      const mask = new Float32Array(grid.rows);
+      mask.fill(1, 0, config.numItems + 1);
+      for (const i of options.withoutId ?? []) if (Number.isInteger(i) && i >= 1 && i <= config.numItems) mask[i] = 0;
+      const masked = mask.some((m) => m === 0);
+      layout = { ids: grid.ids, weights: tf.tensor3d(grid.weights, [grid.rows, grid.width, 1]), width: grid.width, ...(masked && { idMask: tf.tensor2d(mask, [grid.rows, 1]) }) };
+    }
     const params = new Map<string, tf.Tensor>();
     for (const [name, w] of weights) {
       const t = tf.tensor(w.values, w.shape, 'float32');
       params.set(name, trainable ? tf.variable(t, true) : t);
       if (trainable) t.dispose();
     }
-    const model = new SasRec(config, params, trainable);
-    if (!trainable) model.tableT = tf.transpose(params.get('item_emb')!) as tf.Tensor2D;
+    const model = new SasRec(config, params, trainable, layout, itemCount);
+    if (!trainable) {
+      model.table = model.itemTable();
+      model.tableT = tf.transpose(model.table) as tf.Tensor2D;
+    }
     return model;
+  }
+
+  /**
+   * Every item's vector, [itemCount + 1, dim] (row 0 is padding): its id row (none for an item after
+   * `numItems` or in `withoutId`) plus the mean of its features' rows of `feat_emb`. An id-only model's
+   * is `item_emb` itself. Trainable models compose it on each call, so gradients reach both tables.
+   */
+  itemTable(): tf.Tensor2D {
+    if (this.table) return this.table;
+    const ids = this.param('item_emb') as tf.Tensor2D;
+    const layout = this.layout;
+    if (!layout) return ids;
+    return tf.tidy(() => {
+      const { dim, numItems } = this.config;
+      const rows = this.itemCount + 1;
+      let own = rows > numItems + 1 ? (tf.concat([ids, tf.zeros([rows - numItems - 1, dim])], 0) as tf.Tensor2D) : ids;
+      if (layout.idMask) own = tf.mul(own, layout.idMask);
+      const gathered = tf.reshape(gatherRows(this.param('feat_emb') as tf.Tensor2D, layout.ids), [rows, layout.width, dim]);
+      return tf.add(own, tf.sum(tf.mul(gathered, layout.weights), 1)) as tf.Tensor2D;
+    });
   }
 
   /** Trainable variables by name, for optimizers and update computation. */
@@ -138,8 +205,13 @@ export class SasRec {
   }
 
   dispose(): void {
+    // An id-only frozen model's table is its `item_emb` parameter, disposed with the rest.
+    if (this.table && this.layout) this.table.dispose();
+    this.table = undefined;
     this.tableT?.dispose();
     this.tableT = undefined;
+    this.layout?.weights.dispose();
+    this.layout?.idMask?.dispose();
     for (const t of this.params.values()) t.dispose();
     this.params.clear();
   }
@@ -149,7 +221,8 @@ export class SasRec {
    * `maxLen` items. Throws on an index outside 1..numItems rather than reading a wrong row.
    */
   window(histories: readonly (readonly number[])[]): Windows {
-    const { maxLen, numItems } = this.config;
+    const { maxLen } = this.config;
+    const numItems = this.itemCount;
     let longest = 1;
     for (const h of histories) longest = Math.max(longest, h.length);
     const length = Math.min(maxLen, longest);
@@ -171,7 +244,7 @@ export class SasRec {
    * shorter than `maxLen` uses the last `length` rows of the position table and scores exactly as the
    * same history padded to `maxLen`.
    */
-  hidden(w: Windows, noise?: Noise): tf.Tensor3D {
+  hidden(w: Windows, noise?: Noise, table: tf.Tensor2D = this.itemTable()): tf.Tensor3D {
     const { dim, maxLen, blocks } = this.config;
     const { ids, batch, length: L } = w;
     if (L < 1 || L > maxLen || ids.length !== batch * L) throw new Error(`SasRec.hidden: bad window ${batch}x${L} for maxLen ${maxLen}`);
@@ -190,7 +263,7 @@ export class SasRec {
         ? this.param('pos_emb')
         : tf.slice(this.param('pos_emb'), [maxLen - L, 0], [L, dim]);
 
-    let x = tf.reshape(gatherRows(this.param('item_emb') as tf.Tensor2D, ids), [batch, L, dim]) as tf.Tensor3D;
+    let x = tf.reshape(gatherRows(table, ids), [batch, L, dim]) as tf.Tensor3D;
     x = tf.add(tf.mul(x, Math.sqrt(dim)), positions);
     x = tf.mul(drop(x), keepT);
     for (let b = 0; b < blocks; b++) {
@@ -204,17 +277,17 @@ export class SasRec {
     return this.layerNorm(x, 'final_ln');
   }
 
-  /** Scores of every item index (column 0 is padding) after the newest item of each window: [batch, numItems+1]. */
+  /** Scores of every item index (column 0 is padding) after the newest item of each window: [batch, itemCount+1]. */
   scoreWindows(w: Windows): tf.Tensor2D {
     const { dim } = this.config;
-    const h = this.hidden(w);
+    const table = this.itemTable();
+    const h = this.hidden(w, undefined, table);
     const last = tf.reshape(tf.slice(h, [0, w.length - 1, 0], [w.batch, 1, dim]), [w.batch, dim]) as tf.Tensor2D;
-    const table = this.param('item_emb') as tf.Tensor2D;
     if (this.trainable) return matMulT(last, table);
     return matMul(last, this.tableT!);
   }
 
-  /** Scores for a batch of histories, read back to host memory: row-major [B, numItems+1]. */
+  /** Scores for a batch of histories, read back to host memory: row-major [B, itemCount+1]. */
   async scoreBatch(histories: readonly (readonly number[])[]): Promise<Float32Array> {
     const windows = this.window(histories);
     const scores = tf.tidy(() => this.scoreWindows(windows));

@@ -37,7 +37,8 @@ export interface LossOptions {
  * training (CLI) and on-device fine-tuning (widget).
  */
 export function nextItemLoss(model: SasRec, batch: Batch, options: LossOptions = {}): tf.Scalar {
-  const { dim, numItems } = model.config;
+  const { dim } = model.config;
+  const numItems = model.itemCount;
   const rows: number[] = [];
   const targets: number[] = [];
   batch.targets.forEach((t, i) => {
@@ -47,8 +48,9 @@ export function nextItemLoss(model: SasRec, batch: Batch, options: LossOptions =
     }
   });
   if (rows.length === 0) return tf.scalar(0);
-  const table = model.param('item_emb') as tf.Tensor2D;
-  const h = gatherRows(tf.reshape(model.hidden(batch.inputs, options.noise), [-1, dim]) as tf.Tensor2D, Int32Array.from(rows));
+  // One item table for the inputs and the candidates: with content features it is composed per step.
+  const table = model.itemTable();
+  const h = gatherRows(tf.reshape(model.hidden(batch.inputs, options.noise, table), [-1, dim]) as tf.Tensor2D, Int32Array.from(rows));
   const targetIdx = Int32Array.from(targets);
   const positive = tf.sum(tf.mul(h, gatherRows(table, targetIdx)), 1, true) as tf.Tensor2D;
   // Candidates: the shared negatives, or for full softmax every row of the table (index 0, the padding

@@ -23,7 +23,7 @@ export function initWeights(config: ModelConfig, seed: number): NamedWeights {
     const values = new Float32Array(size(shape));
     if (name.endsWith('.gamma')) values.fill(1);
     else if (shape.length === 2) for (let i = 0; i < values.length; i++) values[i] = gauss() * 0.02;
-    if (name === 'item_emb') values.fill(0, 0, config.dim); // padding row
+    if (name === 'item_emb' || name === 'feat_emb') values.fill(0, 0, config.dim); // padding row
     weights.set(name, { shape, values });
   }
   return weights;
