@@ -35,8 +35,11 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/support/chromium.ts';
 const ROOT = join(import.meta.dirname, '..');
 /** Lighthouse runs per page, form factor and variant (the median is reported). `CWV_RUNS=1` for a quick look, `0` to skip Lighthouse. */
 const RUNS = Number(process.env.CWV_RUNS ?? 3);
-/** Playwright visits per page and variant (the median is reported). */
+/** Playwright visits per page and variant (the median is reported); `0` skips them. */
 const VISITS = Number(process.env.CWV_VISITS ?? 3);
+/** `CWV_PAGES="demo home;static grid, reserve rule"` (`;`-separated) measures those pages only; `CWV_FORM_FACTORS=mobile` one form factor. */
+const PAGES = process.env.CWV_PAGES?.split(';').map((p) => p.trim());
+const FORM_FACTORS = (process.env.CWV_FORM_FACTORS?.split(',') ?? ['mobile', 'desktop']).filter((f): f is 'mobile' | 'desktop' => f === 'mobile' || f === 'desktop');
 const LOADER_PATH = '/widget/edge-recs.js';
 /** A demo product for the product page and the carousel's `item-id`. */
 const PRODUCT = 'sku-0001';
@@ -304,8 +307,9 @@ export async function run(): Promise<Record<string, unknown>> {
   const fixture = await startFixture();
   try {
     const lighthouseFigures: Record<string, Record<string, { with: LighthouseFigures; without: LighthouseFigures }>> = {};
-    for (const [name, page] of RUNS > 0 ? Object.entries(fixture.pages) : []) {
-      for (const formFactor of ['mobile', 'desktop'] as const) {
+    const pages = Object.entries(fixture.pages).filter(([name]) => !PAGES || PAGES.includes(name));
+    for (const [name, page] of RUNS > 0 ? pages : []) {
+      for (const formFactor of FORM_FACTORS) {
         const withRuns: LighthouseFigures[] = [];
         const withoutRuns: LighthouseFigures[] = [];
         // Alternating, so a slow spell of the shared machine hits both sides.
@@ -321,7 +325,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     const playwrightFigures: Record<string, unknown> = {};
     try {
-      for (const [name, page] of Object.entries(fixture.pages)) {
+      for (const [name, page] of VISITS > 0 ? pages : []) {
         const withVisits: VisitFigures[] = [];
         const withoutVisits: VisitFigures[] = [];
         for (let i = 0; i < VISITS; i++) {
