@@ -18,6 +18,9 @@ declare global {
 
 /** The `<script>` that loaded this module (module scripts have no `document.currentScript`). */
 function ownScript(): HTMLScriptElement | null {
+  // The usual case first, without resolving every script's URL: the tag names this very URL.
+  const exact = document.querySelector<HTMLScriptElement>(`script[src="${CSS.escape(import.meta.url)}"]`);
+  if (exact) return exact;
   const scripts = Array.from(document.querySelectorAll<HTMLScriptElement>('script[src]'));
   return scripts.find((s) => s.src === import.meta.url) ?? scripts.find((s) => /\/edge-recs\.js(\?|#|$)/.test(s.src)) ?? null;
 }

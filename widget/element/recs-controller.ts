@@ -15,7 +15,10 @@ interface RecsHost extends ReactiveControllerHost, HTMLElement {
   reservedHeight(): number | undefined;
 }
 
-/** Cards a row's first render puts in the DOM per task (`RecsController.shown`). */
+/**
+ * Cards a row's first render puts in the DOM per frame (`RecsController.shown`); the very first batch is
+ * one card, as it also carries lit-html's first preparation of the card template.
+ */
 const FIRST_RENDER_BATCH = 2;
 
 /**
@@ -148,7 +151,7 @@ export class RecsController implements ReactiveController {
       const first = this.cards.length === 0 && document.visibilityState !== 'hidden';
       const reserved = first ? this.host.reservedHeight() : undefined;
       this.cards = cards;
-      this.shown = first ? Math.min(cards.length, FIRST_RENDER_BATCH) : cards.length;
+      this.shown = first ? 1 : cards.length;
       this.fill = this.shown < cards.length ? reserved : undefined;
       this.host.setAttribute('state', cardsState(cards, placement));
       // Held out of an experiment with nothing to show: the row takes no space (`loader/reserve.ts`).

@@ -613,6 +613,8 @@ export class Engine extends EventTarget {
   private async modelCached(): Promise<boolean> {
     try {
       const cache = this.persistent ? (await this.log.current()).cache : undefined;
+      // Not in the task that reads the event log back: each read is a task of its own.
+      await yieldToPage();
       return (await cache?.manifest(this.config.model)) !== undefined;
     } catch {
       return false;

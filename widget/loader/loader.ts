@@ -13,7 +13,6 @@ import type { EventOrigin, RawEvent } from './event-sources.ts';
 import type { CreditQueued } from './queued-credit.ts';
 import { readHoldoutHint } from './holdout-hint.ts';
 import { reserveSpace } from './reserve.ts';
-import { yieldToPage } from '../runtime/yield.ts';
 
 /** The page API: `window.edgeRecs`. Every method is safe to call at any time, before or after the engine has loaded. */
 export interface EdgeRecsApi {
@@ -164,9 +163,10 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
 
   const load = (): Promise<Engine> =>
     // The chunk's evaluation and the engine's start each in a task of their own: neither task is long.
+    // A plain timer, not `runtime/yield.ts`: the loader imports nothing the engine chunk holds.
     (loading ??= import('../app.ts').then(
       async ({ start }) => {
-        await yieldToPage();
+        await new Promise((resolve) => setTimeout(resolve, 0));
         const started = start({ config, warn, consent: consentState(), merchant });
         engine = started;
         failure = undefined;
