@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError } from '../errors.ts';
 import type { ModelConfig } from './config.ts';
-import { checkItemFeatures, featureGrid, featureItemCount, type ItemFeatures } from './features.ts';
+import { checkItemFeatures, featureItemCount, type ItemFeatures } from './features.ts';
 import { checkWeights, type NamedWeights } from './weights.ts';
 
 /** One recommended item: its model index (1..numItems) and raw score. */
@@ -50,15 +50,29 @@ export interface ItemTableOptions {
   withoutId?: Iterable<number>;
 }
 
-/** The tensors that turn `feat_emb` into the items' feature vectors (`SasRec.itemTable`). */
+/** What turns `feat_emb` into the items' feature vectors (`SasRec.itemTable`): every (item, feature) pair once. */
 interface FeatureLayout {
-  /** [rows * width] feature indices, 0 = none. */
-  ids: Int32Array;
-  /** [rows, width, 1] weights averaging each item's features. */
-  weights: tf.Tensor3D;
-  width: number;
+  /** Per pair, the feature index (a row of `feat_emb`). */
+  features: Int32Array;
+  /** Per pair, the item index it belongs to. */
+  owners: Int32Array;
+  /** [pairs, 1]: 1 / the owner's number of features, so the pairs of one item sum to their mean. */
+  weights: tf.Tensor2D;
   /** [rows, 1]: 1 where the item's id row counts, 0 where it has none. */
   idMask?: tf.Tensor2D;
+}
+
+/** Rows of `updates` summed into a [rows, dim] table at `indices` (duplicates add up), with the gradient that gathers them back. */
+function scatterRows(updates: tf.Tensor2D, indices: Int32Array, rows: number): tf.Tensor2D {
+  const op = tf.customGrad((u, save) => {
+    const idx = tf.tensor1d(indices, 'int32');
+    (save as tf.GradSaveFunc)([idx]);
+    return {
+      value: tf.scatterND(tf.reshape(idx, [-1, 1]), u as tf.Tensor2D, [rows, (u as tf.Tensor2D).shape[1]]),
+      gradFunc: (dy, saved) => tf.gather(dy as tf.Tensor2D, saved[0]!),
+    };
+  });
+  return op(updates) as tf.Tensor2D;
 }
 
 /**
@@ -136,13 +150,20 @@ export class SasRec {
     if (options.features) {
       itemCount = featureItemCount(options.features);
       if (itemCount < config.numItems) throw new ContractError('bad_features', `features describe ${itemCount} items, the model has ${config.numItems}`);
+      const { offsets, values } = options.features;
       checkItemFeatures(options.features, itemCount, numFeatures);
-      const grid = featureGrid(options.features);
-      const mask = new Float32Array(grid.rows);
+      const owners = new Int32Array(values.length);
+      const weights = new Float32Array(values.length);
+      for (let i = 1; i <= itemCount; i++) {
+        const n = offsets[i + 1]! - offsets[i]!;
+        owners.fill(i, offsets[i], offsets[i + 1]);
+        weights.fill(1 / n, offsets[i], offsets[i + 1]);
+      }
+      const mask = new Float32Array(itemCount + 1);
       mask.fill(1, 0, config.numItems + 1);
       for (const i of options.withoutId ?? []) if (Number.isInteger(i) && i >= 1 && i <= config.numItems) mask[i] = 0;
       const masked = mask.some((m) => m === 0);
-      layout = { ids: grid.ids, weights: tf.tensor3d(grid.weights, [grid.rows, grid.width, 1]), width: grid.width, ...(masked && { idMask: tf.tensor2d(mask, [grid.rows, 1]) }) };
+      layout = { features: Int32Array.from(values), owners, weights: tf.tensor2d(weights, [values.length, 1]), ...(masked && { idMask: tf.tensor2d(mask, [itemCount + 1, 1]) }) };
     }
     const params = new Map<string, tf.Tensor>();
     for (const [name, w] of weights) {
@@ -173,8 +194,9 @@ export class SasRec {
       const rows = this.itemCount + 1;
       let own = rows > numItems + 1 ? (tf.concat([ids, tf.zeros([rows - numItems - 1, dim])], 0) as tf.Tensor2D) : ids;
       if (layout.idMask) own = tf.mul(own, layout.idMask);
-      const gathered = tf.reshape(gatherRows(this.param('feat_emb') as tf.Tensor2D, layout.ids), [rows, layout.width, dim]);
-      return tf.add(own, tf.sum(tf.mul(gathered, layout.weights), 1)) as tf.Tensor2D;
+      if (layout.features.length === 0) return own;
+      const pairs = tf.mul(gatherRows(this.param('feat_emb') as tf.Tensor2D, layout.features), layout.weights) as tf.Tensor2D;
+      return tf.add(own, scatterRows(pairs, layout.owners, rows)) as tf.Tensor2D;
     });
   }
 
