@@ -37,21 +37,21 @@ describe('contentItems', () => {
     expect(items.ids).toEqual(['a', 'b', 'c']);
   });
 
-  it('appends a new variant group once, as its group key with its card\'s features, and none of a group the model knows', () => {
+  it('appends a new variant group once, as its group key with its variants\' features, and none of a group the model knows', () => {
     const products = [
       // A new size of a group the model knows by a variant's id: ranked through that row (`model-items.ts`).
       P('a', 'Outdoor > Stoves', { item_group_id: 'a-group', brand: 'Flame' }),
       P('a-xl', 'Outdoor > Stoves', { item_group_id: 'a-group', brand: 'Flame' }),
       trained[1]!,
       trained[2]!,
-      // A new group: the features of the variant its card shows (the first in stock).
-      P('pot-s', 'Outdoor > Stoves', { item_group_id: 'pot', availability: 'out_of_stock', brand: 'Flame' }),
+      // A new group: the features of all its variants, as the trainer gives a group, in stock or not.
+      P('pot-s', 'Outdoor > Cookware', { item_group_id: 'pot', availability: 'out_of_stock', brand: 'Flame', price: 40 }),
       P('pot-m', 'Outdoor > Cookware', { item_group_id: 'pot', brand: 'Pan Co' }),
     ];
     const items = contentItems(model, { products });
     expect(items.newItems).toEqual(['pot']);
-    expect(names(items.features, 4)).toContain('brand:pan co');
-    expect(names(items.features, 4)).not.toContain('brand:flame');
+    // Both variants' brands; pot-s's price band (40) is none the model was trained with, pot-m's (10) is.
+    expect(names(items.features, 4).sort()).toEqual(['brand:flame', 'brand:pan co', 'cat:outdoor', 'cat:outdoor > cookware', `price:${priceBand(10)}`].sort());
   });
 
   it('ranks only the model\'s items without a catalog', () => {

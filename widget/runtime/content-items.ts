@@ -6,8 +6,8 @@
  * decisions are plain data, tested without a backend.
  */
 import { coldItemIndices } from '../../core/artifact/item-features.ts';
-import { groupIndex, type Catalog } from '../../core/catalog.ts';
-import { encodeItemFeatures, featureItemCount, productFeatureNames, type ItemFeatures } from '../../core/model/features.ts';
+import { groupIndex, type Catalog, type Product } from '../../core/catalog.ts';
+import { encodeItemFeatures, featureItemCount, MAX_FEATURES_PER_ITEM, productFeatureNames, type ItemFeatures } from '../../core/model/features.ts';
 
 /** What `SasRec.fromWeights` and the runtime's id map need to rank a model's items and the catalog's new ones. */
 export interface ContentItems {
@@ -27,7 +27,7 @@ export interface ContentItems {
  * The model's items and the catalog's products it has no row for. A product is new when neither its
  * variant group's key nor any of its variants is a model item (a model trained with `--catalog` names
  * groups; one trained without names variants, which `ranking/model-items.ts` maps): it is appended as its
- * group key, with the features of the variant the group's card shows. A product whose features the model's
+ * group key, with the features of all its variants, as the trainer gives a group. A product whose features the model's
  * vocabulary does not hold at all stays out: it would have no vector but the padding row's.
  */
 export function contentItems(
@@ -42,7 +42,7 @@ export function contentItems(
     const groups = groupIndex(catalog);
     for (const [key, variants] of groups.groups) {
       if (known.has(key) || variants.some((p) => known.has(p.id))) continue;
-      const own = productFeatureNames(groups.shown(key)!);
+      const own = groupFeatureNames(variants);
       if (!own.some((n) => vocabulary.has(n))) continue;
       newItems.push(key);
       names.push(own);
@@ -56,6 +56,16 @@ export function contentItems(
     newItems,
     fromContent: new Set([...(model.coldItems ?? []), ...newItems]),
   };
+}
+
+/**
+ * A variant group's feature names as `edge-recs train --catalog` computes them for its model items
+ * (`model-export/data/item-features.ts` `groupFeatureNames`, which this must match until it moves to
+ * `core/model/features.ts`): the union of its variants' names, in variant order, so no name depends on
+ * which size is in stock today.
+ */
+function groupFeatureNames(variants: readonly Product[]): string[] {
+  return [...new Set(variants.flatMap((p) => productFeatureNames(p)))].slice(0, MAX_FEATURES_PER_ITEM);
 }
 
 /** `base` with the items of `extra` (same vocabulary) after its own. */
