@@ -182,9 +182,10 @@ export class SasRec {
   /**
    * Every item's vector, [itemCount + 1, dim] (row 0 is padding): its id row (none for an item after
    * `numItems` or in `withoutId`) plus the mean of its features' rows of `feat_emb`. An id-only model's
-   * is `item_emb` itself. Trainable models compose it on each call, so gradients reach both tables.
+   * is `item_emb` itself. Trainable models compose it on each call, so gradients reach both tables;
+   * `dropIds` (per item index, 1 = left out: ID dropout, DropoutNet) leaves out those items' id rows.
    */
-  itemTable(): tf.Tensor2D {
+  itemTable(options: { dropIds?: Float32Array } = {}): tf.Tensor2D {
     if (this.table) return this.table;
     const ids = this.param('item_emb') as tf.Tensor2D;
     const layout = this.layout;
@@ -194,6 +195,8 @@ export class SasRec {
       const rows = this.itemCount + 1;
       let own = rows > numItems + 1 ? (tf.concat([ids, tf.zeros([rows - numItems - 1, dim])], 0) as tf.Tensor2D) : ids;
       if (layout.idMask) own = tf.mul(own, layout.idMask);
+      // ID dropout (training): this step, these items are their features alone, as a new item is.
+      if (options.dropIds) own = tf.mul(own, tf.tensor2d(options.dropIds.map((d) => 1 - d), [rows, 1]));
       if (layout.features.length === 0) return own;
       const pairs = tf.mul(gatherRows(this.param('feat_emb') as tf.Tensor2D, layout.features), layout.weights) as tf.Tensor2D;
       return tf.add(own, scatterRows(pairs, layout.owners, rows)) as tf.Tensor2D;

@@ -26,6 +26,13 @@ export interface LossOptions {
    * batch of 50-item histories.
    */
   denominator?: number;
+  /**
+   * ID dropout (models with content features): per item index, 1 where this step leaves the item's id
+   * row out, so the model also learns to rank and read items from their features alone (`SasRec.itemTable`),
+   * in the histories and among the candidates alike; their id rows get no gradient that step. Not rescaled
+   * by 1 / (1 - rate) as activation dropout is: the point is the vector a new item has, not a noisier id.
+   */
+  dropIds?: Float32Array;
 }
 
 /**
@@ -49,7 +56,7 @@ export function nextItemLoss(model: SasRec, batch: Batch, options: LossOptions =
   });
   if (rows.length === 0) return tf.scalar(0);
   // One item table for the inputs and the candidates: with content features it is composed per step.
-  const table = model.itemTable();
+  const table = model.itemTable({ dropIds: options.dropIds });
   const h = gatherRows(tf.reshape(model.hidden(batch.inputs, options.noise, table), [-1, dim]) as tf.Tensor2D, Int32Array.from(rows));
   const targetIdx = Int32Array.from(targets);
   const positive = tf.sum(tf.mul(h, gatherRows(table, targetIdx)), 1, true) as tf.Tensor2D;

@@ -79,7 +79,7 @@ export class CentralTraining {
       const negatives = recipe.negatives > 0 && recipe.negatives < numItems ? sampleNegatives(recipe.negatives, numItems, random) : undefined;
       const dropped = idDropout > 0 ? dropIds(numItems, idDropout, random) : undefined;
       const loss = this.optimizer.minimize(
-        () => nextItemLoss(dropped ? withIdsDropped(model, dropped) : model, batch, { negatives, noise: { rate: recipe.dropout, random }, denominator }),
+        () => nextItemLoss(model, batch, { negatives, noise: { rate: recipe.dropout, random }, denominator, dropIds: dropped }),
         true,
       )!;
       lossSum += (await loss.data())[0]!;
@@ -101,22 +101,6 @@ function dropIds(numItems: number, rate: number, random: () => number): Float32A
   return out;
 }
 
-/**
- * `model` as one step of ID dropout sees it: its item table without the id rows `dropped` marks, so those
- * items are their features' mean alone, in the histories and among the candidates alike, and their id
- * rows get no gradient this step. Not rescaled by 1 / (1 - rate) as activation dropout is: the point is
- * an item vector with no id at all, the one a new item has, not a noisier id. A view over the model
- * (`Object.create`: every other member is the model's own), because `nextItemLoss` composes the table
- * itself (`SasRec.itemTable`); the table is composed anyway each step, so this adds one multiply and one
- * subtraction of the [numItems + 1, dim] table.
- */
-export function withIdsDropped(model: SasRec, dropped: Float32Array): SasRec {
-  const itemTable = (): tf.Tensor2D => {
-    const mask = tf.tensor2d(dropped, [dropped.length, 1]);
-    return tf.sub(model.itemTable(), tf.mul(model.param('item_emb'), mask));
-  };
-  return Object.create(model, { itemTable: { value: itemTable } }) as SasRec;
-}
 
 /** `items` cut into consecutive pieces of `size` (the last may be shorter). */
 function chunks<T>(items: readonly T[], size: number): T[][] {
