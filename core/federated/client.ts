@@ -26,6 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError, show } from '../errors.ts';
 import { paramShapes, type ModelConfig } from '../model/config.ts';
+import { featuresOf, type ItemFeatures } from '../model/features.ts';
 import { SasRec } from '../model/sasrec.ts';
 import { nextItemBatch, nextItemLoss } from '../model/training.ts';
 import { size, type NamedWeights } from '../model/weights.ts';
@@ -39,6 +40,24 @@ export { CLIENT_DEFAULTS, CLIENT_ENCODING, ROW_POLICIES, TRAINABLE, type ClientT
 export interface BaseModel {
   config: ModelConfig;
   weights: NamedWeights;
+  /** Its items' content features (`LoadedArtifact.features`), needed where `config.numFeatures` > 0. */
+  features?: ItemFeatures;
+  /** Item indices with no id row (held out of its training: `LoadedArtifact.coldItems`). */
+  withoutId?: Iterable<number>;
+}
+
+/**
+ * The content features of a device's local rows (local row `r + 1` is global item `rows[r]`), against the
+ * model's vocabulary: what the local model composes its item vectors from, as the published model does.
+ */
+function localFeatures(features: ItemFeatures, rows: readonly number[]): ItemFeatures {
+  const offsets = new Uint32Array(rows.length + 2);
+  const values: number[] = [];
+  rows.forEach((item, r) => {
+    values.push(...featuresOf(features, item));
+    offsets[r + 2] = values.length;
+  });
+  return { names: features.names, offsets, values: Uint32Array.from(values) };
 }
 
 export interface ClientUpdate {
@@ -118,11 +137,18 @@ export async function trainClientUpdate(base: BaseModel, sequence: readonly numb
   const localWeights: NamedWeights = new Map(base.weights);
   localWeights.set('item_emb', { shape: [rows.length + 1, dim], values: slice });
 
-  const model = SasRec.fromWeights(localConfig, localWeights, { trainable: true });
+  // A model with content features composes each row's vector from its features too. The feature table
+  // itself is not trained on the device (yet): an update moves id rows and, with `trainable: 'all'`, the
+  // dense transformer weights; `feat_emb` stays as published.
+  const cold = new Set(base.withoutId ?? []);
+  const model = SasRec.fromWeights(localConfig, localWeights, {
+    trainable: true,
+    ...(base.features && { features: localFeatures(base.features, rows), withoutId: rows.flatMap((item, r) => (cold.has(item) ? [r + 1] : [])) }),
+  });
   const optimizer = tf.train.sgd(o.learningRate);
   try {
     const batch = nextItemBatch([window.map((item) => local.get(item)!)], maxLen);
-    const vars = [...model.variables].filter(([name]) => o.trainable === 'all' || name === 'item_emb').map(([, v]) => v);
+    const vars = [...model.variables].filter(([name]) => name !== 'feat_emb' && (o.trainable === 'all' || name === 'item_emb')).map(([, v]) => v);
     const noise = o.dropout > 0 ? { rate: o.dropout, random: o.random } : undefined;
     // Only the sampled rows are negatives, as in central training: the history's other items must not
     // be pushed away from each other's positions (they are what the shopper did).
@@ -141,7 +167,7 @@ export async function trainClientUpdate(base: BaseModel, sequence: readonly numb
     const dense = new Map<string, Float32Array>();
     if (o.trainable === 'all') {
       for (const [name, w] of base.weights) {
-        if (name === 'item_emb') continue;
+        if (name === 'item_emb' || name === 'feat_emb') continue;
         const next = trained.get(name)!.values;
         const d = new Float32Array(next.length);
         for (let i = 0; i < d.length; i++) d[i] = next[i]! - w.values[i]!;

@@ -43,6 +43,8 @@ export async function aggregateRound(ctx: FederationContext, manifest: Manifest,
     itemIds: baseArtifact.itemIds,
     // The base version's chosen-next table, unchanged: device updates say nothing about what shoppers chose next.
     ...(baseArtifact.nextSteps && { nextSteps: baseArtifact.nextSteps }),
+    // And its content features and held-out items, unchanged: what an item is made of is the catalog's.
+    ...(baseArtifact.features && { features: baseArtifact.features, coldItems: baseArtifact.coldItems ?? [] }),
     weights: applyDelta(baseArtifact.weights, result.delta),
     quantization: manifest.quantization,
     training: { federated },

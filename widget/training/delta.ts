@@ -21,7 +21,7 @@ import { applyDelta } from '../../core/federated/delta.ts';
 import { fetchModel, type ModelSource } from '../runtime/model.ts';
 
 /** A device's model: verified manifest, item ids and host weights. */
-export type DeviceModel = Pick<LoadedArtifact, 'manifest' | 'itemIds' | 'weights'>;
+export type DeviceModel = Pick<LoadedArtifact, 'manifest' | 'itemIds' | 'weights' | 'features' | 'coldItems'>;
 
 interface Refreshed {
   model: DeviceModel;
@@ -81,6 +81,7 @@ export async function refreshModel(current: DeviceModel | null, source: ModelSou
     delta.fromVersion !== from ||
     delta.toVersion !== manifest.version ||
     manifest.items.sha256 !== current.manifest.items.sha256 ||
+    manifest.features?.sha256 !== current.manifest.features?.sha256 ||
     JSON.stringify(manifest.config) !== JSON.stringify(current.manifest.config)
   ) {
     // Not one signed step from our version (several rounds behind, a new engineer release): download it whole.
@@ -89,5 +90,7 @@ export async function refreshModel(current: DeviceModel | null, source: ModelSou
   if (vouched.bytes !== bytes.byteLength || vouched.sha256 !== (await sha256Hex(bytes))) {
     throw new ContractError('integrity', `delta ${from} -> ${manifest.version}: SHA-256 does not match the signed manifest`);
   }
-  return { model: { manifest, itemIds: current.itemIds, weights: applyDelta(current.weights, delta) }, via: 'delta', deltaBytes: bytes.byteLength };
+  // A delta moves weights only: the items and their content features are the ones this device holds.
+  const content = current.features ? { features: current.features, coldItems: current.coldItems ?? [] } : {};
+  return { model: { manifest, itemIds: current.itemIds, weights: applyDelta(current.weights, delta), ...content }, via: 'delta', deltaBytes: bytes.byteLength };
 }

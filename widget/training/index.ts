@@ -190,6 +190,11 @@ export class FederatedTrainer extends EventTarget {
     const job: TrainingJob = {
       config: manifest.config,
       weights,
+      // A model with content features trains with them, its held-out items without an id row (as it ranks).
+      ...(refreshed.model.features && {
+        features: refreshed.model.features,
+        withoutId: (refreshed.model.coldItems ?? []).map((id) => index.get(id)).filter((i): i is number => i !== undefined),
+      }),
       sequence,
       options: this.options.training,
       encoding: this.options.encoding,

@@ -5,6 +5,7 @@
 import type { ClientTrainingOptions } from '../../core/federated/client.ts';
 import type { EncodeOptions } from '../../core/federated/codec.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
+import type { ItemFeatures } from '../../core/model/features.ts';
 import type { NamedWeights } from '../../core/model/weights.ts';
 
 /** Options a job carries: everything but the callbacks (`random`, `pause`), which cannot cross a worker boundary. */
@@ -20,6 +21,9 @@ export type JobOptions = Partial<Omit<ClientTrainingOptions, 'random' | 'pause'>
 export interface TrainingJob {
   config: ModelConfig;
   weights: NamedWeights;
+  /** The model's content features and the item indices without an id row, where it has features (`BaseModel`). */
+  features?: ItemFeatures;
+  withoutId?: number[];
   /** The shopper's item indices, oldest first. */
   sequence: number[];
   options: JobOptions;

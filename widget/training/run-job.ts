@@ -7,7 +7,7 @@ import type { JobResult, TrainingJob } from './protocol.ts';
 
 export async function runJob(job: TrainingJob, extra: Pick<ClientTrainingOptions, 'pause'> = {}): Promise<JobResult> {
   try {
-    const update = await trainClientUpdate({ config: job.config, weights: job.weights }, job.sequence, { ...job.options, ...extra });
+    const update = await trainClientUpdate({ config: job.config, weights: job.weights, ...(job.features && { features: job.features, withoutId: job.withoutId }) }, job.sequence, { ...job.options, ...extra });
     const bytes = encodeClientUpdate(update.delta, { ...job.labels, config: job.config }, job.encoding);
     return { ok: true, bytes, norm: update.norm, historyRows: update.historyRows };
   } catch (e) {
