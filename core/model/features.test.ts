@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ContractError } from '../errors.ts';
-import { buildItemFeatures, checkItemFeatures, encodeItemFeatures, featureGrid, featureItemCount, featuresOf, parseAttributes, priceBand, productFeatureNames } from './features.ts';
+import { buildItemFeatures, checkItemFeatures, groupFeatureNames, encodeItemFeatures, featureGrid, featureItemCount, featuresOf, parseAttributes, priceBand, productFeatureNames } from './features.ts';
 
 describe('item content features', () => {
   it('names every level of a category path, the brand and the price band, case-folded', () => {
@@ -60,5 +60,18 @@ describe('item content features', () => {
     expect(() => parseAttributes([])).toThrow(ContractError);
     expect(() => parseAttributes({ '1': ['x'] })).toThrow(/item "1"/);
     expect(() => parseAttributes({ '1': [-1] })).toThrow(ContractError);
+  });
+});
+
+describe('groupFeatureNames', () => {
+  it('is the union of the variants\' names, whatever is in stock, so sizes in two price bands give both', () => {
+    const variant = (price: number) => ({ product_type: 'Gear > Stoves', brand: 'Trail', price });
+    expect(groupFeatureNames([variant(40), variant(80), variant(40)])).toEqual([
+      'cat:gear',
+      'cat:gear > stoves',
+      'brand:trail',
+      `price:${priceBand(40)}`,
+      `price:${priceBand(80)}`,
+    ]);
   });
 });

@@ -54,6 +54,16 @@ export function productFeatureNames(product: Pick<Product, 'product_type' | 'bra
 }
 
 /**
+ * A variant group's feature names: the union of its variants' (`productFeatureNames`), in variant order,
+ * so a group whose sizes sit in two price bands has both and no name depends on which variant is in
+ * stock today. For a product of its own (no `item_group_id`) it is that product's names. What `edge-recs
+ * train --catalog` gives a model item and what the widget gives a product new since training.
+ */
+export function groupFeatureNames(variants: readonly Pick<Product, 'product_type' | 'brand' | 'price' | 'sale_price'>[]): string[] {
+  return [...new Set(variants.flatMap((p) => productFeatureNames(p)))].slice(0, MAX_FEATURES_PER_ITEM);
+}
+
+/**
  * Builds `ItemFeatures` for `items` (item index `i + 1` is `items[i]`) from each item's feature names.
  * Names seen on fewer than `minCount` items are dropped (a name on one item teaches nothing it could
  * share); the vocabulary is sorted, so the same inputs give the same indices.

@@ -7,7 +7,7 @@ import { buildItemFeatures, featuresOf, priceBand, type ItemFeatures } from '../
 import { ROOT } from '../../test/support/cli.ts';
 import { CliError } from '../errors.ts';
 import { readCatalogFile } from './catalog-file.ts';
-import { groupFeatureNames, modelItemFeatures, readAttributesFile, selectItemFeatures } from './item-features.ts';
+import { modelItemFeatures, readAttributesFile, selectItemFeatures } from './item-features.ts';
 
 let dir: string;
 const write = async (name: string, text: string): Promise<string> => {
@@ -108,19 +108,6 @@ describe('modelItemFeatures', () => {
     const { features } = modelItemFeatures(itemIds, { catalog, attributes });
     expect(namesOf(features, 1)).toContain('attr:9');
     expect(namesOf(features, 2)).toContain('attr:9');
-  });
-});
-
-describe('groupFeatureNames', () => {
-  it('is the union of the variants\' names, whatever is in stock, so sizes in two price bands give both', () => {
-    const variant = (price: number) => ({ product_type: 'Gear > Stoves', brand: 'Trail', price });
-    expect(groupFeatureNames([variant(40), variant(80), variant(40)])).toEqual([
-      'cat:gear',
-      'cat:gear > stoves',
-      'brand:trail',
-      `price:${priceBand(40)}`,
-      `price:${priceBand(80)}`,
-    ]);
   });
 });
 

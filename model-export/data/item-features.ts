@@ -9,9 +9,8 @@ import { ContractError } from '../../core/errors.ts';
 import {
   buildItemFeatures,
   featuresOf,
-  MAX_FEATURES_PER_ITEM,
+  groupFeatureNames,
   parseAttributes,
-  productFeatureNames,
   type ItemFeatures,
 } from '../../core/model/features.ts';
 import type { CatalogFile } from './catalog-file.ts';
@@ -38,14 +37,6 @@ export async function readAttributesFile(file: string): Promise<Map<string, stri
   return attributes;
 }
 
-/**
- * A variant group's feature names: the union of its variants' (`productFeatureNames`), in variant order,
- * so a group whose sizes sit in two price bands has both and no name depends on which variant is in
- * stock today. For a product of its own (no `item_group_id`) it is that product's names.
- */
-export function groupFeatureNames(variants: readonly Pick<Product, 'product_type' | 'brand' | 'price' | 'sale_price'>[]): string[] {
-  return [...new Set(variants.flatMap((p) => productFeatureNames(p)))].slice(0, MAX_FEATURES_PER_ITEM);
-}
 
 /** What the features were made of, for the console, `--json` and the model's training record. */
 export interface FeatureSummary {

@@ -7,7 +7,7 @@
  */
 import { coldItemIndices } from '../../core/artifact/item-features.ts';
 import { groupIndex, type Catalog, type Product } from '../../core/catalog.ts';
-import { encodeItemFeatures, featureItemCount, MAX_FEATURES_PER_ITEM, productFeatureNames, type ItemFeatures } from '../../core/model/features.ts';
+import { encodeItemFeatures, featureItemCount, groupFeatureNames, type ItemFeatures } from '../../core/model/features.ts';
 
 /** What `SasRec.fromWeights` and the runtime's id map need to rank a model's items and the catalog's new ones. */
 export interface ContentItems {
@@ -58,15 +58,6 @@ export function contentItems(
   };
 }
 
-/**
- * A variant group's feature names as `edge-recs train --catalog` computes them for its model items
- * (`model-export/data/item-features.ts` `groupFeatureNames`, which this must match until it moves to
- * `core/model/features.ts`): the union of its variants' names, in variant order, so no name depends on
- * which size is in stock today.
- */
-function groupFeatureNames(variants: readonly Product[]): string[] {
-  return [...new Set(variants.flatMap((p) => productFeatureNames(p)))].slice(0, MAX_FEATURES_PER_ITEM);
-}
 
 /** `base` with the items of `extra` (same vocabulary) after its own. */
 function appendFeatures(base: ItemFeatures, extra: ItemFeatures): ItemFeatures {
