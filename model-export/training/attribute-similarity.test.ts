@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildItemFeatures } from '../../core/model/features.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { ATTRIBUTE_WINDOW, AttributeSimilarity, evaluateAttributeSimilarity, rankWithTiebreak } from './attribute-similarity.ts';
+import { rng } from '../../core/random.ts';
+import { ATTRIBUTE_WINDOW, AttributeSimilarity, evaluateAttributeSimilarity, rankWithTiebreak, tiebreakOrder } from './attribute-similarity.ts';
 import { PROTOCOL } from './evaluate.ts';
 
 /** Items 1..7: `x` is on every item (so it weighs nothing), the rest on some; `d` on one. */
@@ -85,7 +86,40 @@ describe('rankWithTiebreak', () => {
   });
 });
 
+describe('tiebreakOrder', () => {
+  it('puts the items seen more often in training first, equals in a seeded order', () => {
+    const counts = Float64Array.from([0, 1, 5, 0, 5, 2, 0]);
+    const order = tiebreakOrder(counts, rng(3));
+    const byPlace = [1, 2, 3, 4, 5, 6].sort((a, b) => order[a]! - order[b]!);
+    expect(byPlace.slice(0, 2).sort()).toEqual([2, 4]);
+    expect(byPlace.slice(2, 4)).toEqual([5, 1]);
+    expect(byPlace.slice(4).sort()).toEqual([3, 6]);
+    expect(tiebreakOrder(counts, rng(3))).toEqual(order);
+    // Another seed may order the equals differently, never across counts.
+    const other = tiebreakOrder(counts, rng(4));
+    expect(other[5]).toBe(2);
+    expect(other[1]).toBe(3);
+  });
+});
+
 describe('evaluateAttributeSimilarity', () => {
+  it('breaks equal attribute scores by popularity in training, counting cold items as never seen', () => {
+    // Every item has the same attributes, so every score ties. Training parts: 3 three times, 2 twice, 1 and 6 once.
+    const same: Dataset = {
+      itemIds: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'],
+      users: ['u1', 'u2', 'u3', 'u4'],
+      sequences: [[3, 2, 1, 8, 3], [3, 2, 7, 4], [3, 5, 6], [6, 6, 6]],
+    };
+    const names = same.itemIds.map(() => ['cat:x']);
+    // u1's target 3 is the most popular item: first (the target is never excluded as seen).
+    const warm = evaluateAttributeSimilarity(same, names, { target: 'test', seed: 5, users: [0] });
+    expect(warm.metrics['NDCG@10']).toBe(1);
+    // Held out, item 3 counts 0: item 6 (once), unseen by u1, now ranks ahead of it.
+    const cold = evaluateAttributeSimilarity(same, names, { target: 'test', seed: 5, cold: new Set([3]) });
+    expect(cold).toMatchObject({ users: 4, warm: { users: 3 }, cold: { users: 1 } });
+    expect(cold.cold!['NDCG@10']).toBeLessThanOrEqual(1 / Math.log2(3));
+  });
+
   // Twenty items in two categories of ten: 1-10 are `cat:a`, 11-20 `cat:b`; odd items also `brand:odd`.
   const names = Array.from({ length: 20 }, (_, i) => [i < 10 ? 'cat:a' : 'cat:b', ...(i % 2 === 0 ? ['brand:odd'] : [])]);
   const shop: Dataset = {

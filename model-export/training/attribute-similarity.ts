@@ -1,7 +1,7 @@
 import { featuresOf, featureItemCount, type ItemFeatures } from '../../core/model/features.ts';
-import { rng, shuffle } from '../../core/random.ts';
+import { rng } from '../../core/random.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { evaluationJobs, GroupedAccumulator, type EvaluateOptions, type Evaluation } from './evaluate.ts';
+import { evaluationJobs, GroupedAccumulator, trainingCounts, type EvaluateOptions, type Evaluation } from './evaluate.ts';
 
 /**
  * The content baseline of issue 18: an item is a TF-IDF weighted vector of its attributes (category
@@ -119,10 +119,10 @@ export class AttributeSimilarity {
 }
 
 /**
- * 0-based rank of `target` among the items 1..scores.length-1 not in `seen`, ties broken by `order` (a
- * seeded permutation: item i's place among equals), not against the target nor for it. Attribute scores
- * tie a lot (items with the same category and brand score the same; items sharing nothing score 0), and
- * counting every tie against the target would report the baseline as worse than it ranks.
+ * 0-based rank of `target` among the items 1..scores.length-1 not in `seen`, ties broken by `order` (item
+ * i's place among equals: `tiebreakOrder`), not against the target nor for it. Attribute scores tie a lot
+ * (items with the same category and brand score the same; items sharing nothing score 0), and counting
+ * every tie against the target would report the baseline as worse than it ranks.
  */
 export function rankWithTiebreak(scores: Float64Array, target: number, seen: ReadonlySet<number>, order: Uint32Array): number {
   const t = scores[target]!;
@@ -141,9 +141,25 @@ export function rankWithTiebreak(scores: Float64Array, target: number, seen: Rea
 }
 
 /**
+ * Item i's place among items of equal score (`order[i]`, 0 first): the more often it occurs in the training
+ * input (`counts`), the earlier, then in a seeded random order. Attribute scores tie a lot, and a shop
+ * showing content matches would show its bestsellers first among equals; it also matches the issue's
+ * reference implementation (on Beauty with a 10% cold split: warm NDCG@10 0.0202-0.0207 over four split
+ * seeds against its 0.0209; a random order alone gave 0.0154). Cold items count 0, as never seen.
+ */
+export function tiebreakOrder(counts: Float64Array, random: () => number): Uint32Array {
+  const jitter = Float64Array.from(counts, () => random());
+  const items = Array.from({ length: counts.length - 1 }, (_, i) => i + 1).sort((a, b) => counts[b]! - counts[a]! || jitter[a]! - jitter[b]!);
+  const order = new Uint32Array(counts.length);
+  items.forEach((item, place) => (order[item] = place));
+  return order;
+}
+
+/**
  * The attribute-similarity baseline under the published protocol (full ranking over every item of
- * `data`, leave-one-out, the items the user had before the target excluded), with warm/cold groups
- * when `options.cold` is given. `items[i]` are the attribute names of `data`'s item `i + 1`.
+ * `data`, leave-one-out, the items the user had before the target excluded), ties broken by popularity in
+ * the training input (`tiebreakOrder`), with warm/cold groups when `options.cold` is given. `items[i]`
+ * are the attribute names of `data`'s item `i + 1`.
  */
 export function evaluateAttributeSimilarity(
   data: Dataset,
@@ -153,8 +169,7 @@ export function evaluateAttributeSimilarity(
   const count = data.itemIds.length;
   if (items.length !== count) throw new Error(`evaluateAttributeSimilarity: attributes for ${items.length} items, the data has ${count}`);
   const sim = new AttributeSimilarity(items);
-  const order = new Uint32Array(count + 1);
-  shuffle(Array.from({ length: count }, (_, i) => i + 1), rng(options.seed)).forEach((item, place) => (order[item] = place));
+  const order = tiebreakOrder(trainingCounts(data, options.cold), rng(options.seed));
   const scores = new Float64Array(count + 1);
   const acc = new GroupedAccumulator(options.cold);
   for (const job of evaluationJobs(data, options)) {

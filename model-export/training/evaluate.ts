@@ -102,6 +102,18 @@ export async function evaluate(model: SasRec, data: Dataset, options: EvaluateOp
 }
 
 /**
+ * How often each item (index 1..items; 0 is padding) occurs in the training part of all histories, what a
+ * model trained on the data learned from; `cold` items count 0, as nobody who trains without them knows
+ * their interactions.
+ */
+export function trainingCounts(data: Dataset, cold?: ReadonlySet<number>): Float64Array {
+  const counts = new Float64Array(data.itemIds.length + 1);
+  for (const s of data.sequences) for (const i of split(s)?.train ?? []) counts[i]!++;
+  for (const i of cold ?? []) if (i >= 1 && i < counts.length) counts[i] = 0;
+  return counts;
+}
+
+/**
  * The popularity baseline under the same protocol: every item scored by how often it occurs in the
  * training part of all histories (what the model learned from), ties broken by a seeded random order
  * rather than against the target, seen items excluded. A model that does not beat it has learned nothing
@@ -110,9 +122,7 @@ export async function evaluate(model: SasRec, data: Dataset, options: EvaluateOp
  */
 export function evaluatePopularity(data: Dataset, options: Pick<EvaluateOptions, 'target' | 'users' | 'cold'> & { seed: number }): Evaluation {
   const width = data.itemIds.length + 1;
-  const scores = new Float64Array(width);
-  for (const s of data.sequences) for (const i of split(s)?.train ?? []) scores[i]!++;
-  for (const i of options.cold ?? []) if (i >= 1 && i < width) scores[i] = 0;
+  const scores = trainingCounts(data, options.cold);
   const tiebreak = rng(options.seed);
   for (let i = 1; i < width; i++) scores[i]! += tiebreak() * 0.5;
   const acc = new GroupedAccumulator(options.cold);
