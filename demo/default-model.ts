@@ -1,6 +1,9 @@
-import { buildArtifact, type Artifact } from '../core/artifact/artifact.ts';
+import { buildArtifact, type Artifact, type ArtifactInput } from '../core/artifact/artifact.ts';
 import type { KeyFile } from '../core/artifact/signing.ts';
+import type { Catalog } from '../core/catalog.ts';
+import { buildItemFeatures, productFeatureNames, type ItemFeatures } from '../core/model/features.ts';
 import { fromSequences } from '../model-export/data/dataset.ts';
+import { FEATURE_MIN_ITEMS } from '../model-export/data/item-features.ts';
 import { countNextSteps } from '../model-export/training/next-steps.ts';
 import { useBackend } from '../model-export/training/tf-node.ts';
 import { trainModel, type EpochInfo } from '../model-export/training/trainer.ts';
@@ -21,6 +24,22 @@ const DEMO_TRAINING = {
 } as const;
 
 /**
+ * The content features of the demo's model items (`itemIds`, the catalog's product ids): each product's
+ * category levels, brand and price band, as `productFeatureNames` gives them to the widget for a product
+ * added later, so that product is ranked from the same vocabulary on the next page view.
+ */
+export function demoItemFeatures(catalog: Catalog, itemIds: readonly string[]): ItemFeatures {
+  const byId = new Map(catalog.products.map((p) => [p.id, p]));
+  return buildItemFeatures(
+    itemIds.map((id) => {
+      const product = byId.get(id);
+      return product ? productFeatureNames(product) : [];
+    }),
+    FEATURE_MIN_ITEMS,
+  );
+}
+
+/**
  * Trains the demo shop's model on simulated shoppers over the demo catalog, then exports it the way
  * `edge-recs export --quantize uint8 --sign-key` does, with the chosen-next table `train` counts: the
  * real pipeline, nothing downloaded.
@@ -31,7 +50,9 @@ export async function buildDefaultModel(key: KeyFile, onEpoch?: (info: EpochInfo
   const itemIds = catalog.products.map((p) => p.id);
   const sequences = simulateShoppers(catalog, DEMO_TRAINING.shoppers, DEMO_TRAINING.seed);
   const data = fromSequences(sequences.map((_, i) => `shopper-${i + 1}`), sequences, itemIds);
+  const features = demoItemFeatures(catalog, data.itemIds);
   const result = await trainModel(data, {
+    features,
     model: DEMO_TRAINING.model,
     epochs: DEMO_TRAINING.epochs,
     patience: DEMO_TRAINING.patience,
@@ -42,18 +63,18 @@ export async function buildDefaultModel(key: KeyFile, onEpoch?: (info: EpochInfo
     seed: DEMO_TRAINING.seed,
     onEpoch,
   });
-  return buildArtifact(
-    {
-      name: 'default',
-      version: 'demo-1',
-      config: result.config,
-      itemIds: data.itemIds,
-      weights: result.weights,
-      quantization: 'uint8',
-      // What the simulated shoppers chose next, counted as `edge-recs train` counts it (k 5, the next step).
-      nextSteps: countNextSteps(data),
-      training: { data: 'simulated demo shoppers', ...DEMO_TRAINING, bestEpoch: result.bestEpoch, valid: result.bestValid },
-    },
-    key,
-  );
+  // `features` is the artifact contract of issue 18 (`core/artifact/artifact.ts`).
+  const input: ArtifactInput & { features?: ItemFeatures } = {
+    name: 'default',
+    version: 'demo-1',
+    config: result.config,
+    itemIds: data.itemIds,
+    weights: result.weights,
+    quantization: 'uint8',
+    // What the simulated shoppers chose next, counted as `edge-recs train` counts it (k 5, the next step).
+    nextSteps: countNextSteps(data),
+    training: { data: 'simulated demo shoppers', ...DEMO_TRAINING, features: features.names.length, bestEpoch: result.bestEpoch, valid: result.bestValid },
+    ...(result.features && { features: result.features }),
+  };
+  return buildArtifact(input, key);
 }

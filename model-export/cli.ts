@@ -27,6 +27,14 @@ const atLeast = (name: string, min: number, why: string) => (v: string): number 
   if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer of at least ${min}, ${why} (got "${v}")`);
   return n;
 };
+/** A fraction below 1: above 0 (or from 0 where `zero` allows it). */
+const fraction = (name: string, zero: boolean) => (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n >= 1 || (zero ? n < 0 : n <= 0)) {
+    throw new InvalidArgumentError(`${name} must be a number ${zero ? 'from 0' : 'above 0'} and below 1 (got "${v}")`);
+  }
+  return n;
+};
 const SIM = SIMULATE_DEFAULTS;
 
 /** Help of the data flags train, eval and simulate share (docs/cli.md has the details). */
@@ -47,7 +55,23 @@ export function program(): Command {
     .option('--format <format>', DATA_HELP.format)
     .option('--count <events>', DATA_HELP.count)
     .option('--strict', DATA_HELP.strict, false)
-    .option('--catalog <file>', DATA_HELP.catalog)
+    .option('--catalog <file>', `${DATA_HELP.catalog}; also the items' content features (category levels, brand, price band) unless --no-features`)
+    .option(
+      '--attributes <file>',
+      'item content features: a JSON object of item id -> attribute ids, the shared datasets\' format (e.g. ../shared/datasets/amazon-beauty.attributes.json); the model then ranks an item from its attributes too, so items new since training, or held out, are ranked from them alone',
+    )
+    .option('--no-features', 'train an id-only model even with --attributes or --catalog (default: content features whenever either is given)')
+    .option(
+      '--cold-items <fraction>',
+      'hold out a seeded fraction of the items (drawn with --seed) from training entirely: every interaction with them is taken out of the training and validation histories, they keep their features, and the model records them, so eval can report warm and cold users apart (e.g. --cold-items 0.1; default: none)',
+      fraction('--cold-items', false),
+    )
+    .option(
+      '--id-dropout <p>',
+      'probability that a training step leaves an item\'s id row out of its vector (DropoutNet), so the model learns to rank from content features alone; models with features only (e.g. --id-dropout 0.3)',
+      fraction('--id-dropout', true),
+      TRAIN_DEFAULTS.idDropout,
+    )
     .requiredOption('--out <dir>', 'output directory (an unsigned float32 artifact), written atomically')
     .option('--epochs <n>', 'most epochs', int('--epochs'), TRAIN_DEFAULTS.epochs)
     .option('--batch-size <n>', 'sequences per step', int('--batch-size'), TRAIN_DEFAULTS.batchSize)

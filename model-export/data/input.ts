@@ -54,6 +54,8 @@ export interface InputRecord {
    * public manifest names no local file (`publicTraining`), so `eval` asks for `--catalog`.
    */
   catalog?: string | true;
+  /** The `--attributes` file the model's content features came from; `true` in an exported artifact, as `catalog`. */
+  attributes?: string | true;
 }
 
 /** The input record of a manifest's `training` object; empty for models made before it was recorded. */
@@ -63,11 +65,12 @@ export function inputRecordOf(training: unknown): Partial<InputRecord> {
   if (input.format === 's3rec' || input.format === 'events') out.format = input.format;
   if (Array.isArray(input.count) && input.count.every((n) => EVENT_NAMES.includes(n as EventName))) out.count = input.count as EventName[];
   if (typeof input.catalog === 'string' || input.catalog === true) out.catalog = input.catalog;
+  if (typeof input.attributes === 'string' || input.attributes === true) out.attributes = input.attributes;
   return out;
 }
 
 /** What an exported artifact keeps of the training record besides `input`: settings and metrics. */
-const PUBLIC_TRAINING = ['seed', 'bestEpoch', 'valid', 'test', 'baseline', 'seconds', 'history', 'mapping'] as const;
+const PUBLIC_TRAINING = ['seed', 'bestEpoch', 'valid', 'test', 'baseline', 'seconds', 'history', 'mapping', 'content'] as const;
 
 /**
  * The part of a model's `training` record that `export` publishes. An exported manifest is public (every
@@ -80,8 +83,10 @@ export function publicTraining(training: unknown): Record<string, unknown> | und
   if (!isRecord(training)) return undefined;
   const out: Record<string, unknown> = {};
   for (const key of PUBLIC_TRAINING) if (training[key] !== undefined) out[key] = training[key];
-  const { format, count, catalog } = inputRecordOf(training);
-  if (format) out.input = { format, ...(count && { count }), ...(catalog !== undefined && { catalog: true }) } satisfies InputRecord;
+  const { format, count, catalog, attributes } = inputRecordOf(training);
+  if (format) {
+    out.input = { format, ...(count && { count }), ...(catalog !== undefined && { catalog: true }), ...(attributes !== undefined && { attributes: true }) } satisfies InputRecord;
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../../core/model/config.ts';
+import { featureItemCount, type ItemFeatures } from '../../core/model/features.ts';
 import { SasRec } from '../../core/model/sasrec.ts';
 import { nextItemLoss, packedBatch } from '../../core/model/training.ts';
 import type { NamedWeights } from '../../core/model/weights.ts';
@@ -25,6 +26,11 @@ export interface AdamRecipe {
    * the targets of that batch, as simulate's central reference was measured with.
    */
   lossScale: 'pass' | 'batch';
+  /**
+   * Probability that a step leaves an item's id row out of its vector (ID dropout, `TrainOptions.idDropout`);
+   * used only by a model with content features. Default 0.
+   */
+  idDropout?: number;
 }
 
 /** A trainable model and its Adam optimizer; `dispose()` frees both. */
@@ -32,14 +38,21 @@ export class CentralTraining {
   readonly model: SasRec;
   private readonly optimizer: tf.Optimizer;
 
-  /** Draws nothing from `random` here: the passes draw the order, the negatives and the dropout from it. */
+  /**
+   * Draws nothing from `random` here: the passes draw the order, the negatives and the dropout from it.
+   * `features` (of the model's items, exactly `config.numItems` of them) is required where
+   * `config.numFeatures` is set.
+   */
   constructor(
     config: ModelConfig,
     weights: NamedWeights,
     private readonly recipe: AdamRecipe,
     private readonly random: () => number,
+    features?: ItemFeatures,
   ) {
-    this.model = SasRec.fromWeights(config, weights, { trainable: true });
+    // Training has no feature-only items: every item it ranks is one it may learn an id row for.
+    if (features && featureItemCount(features) !== config.numItems) throw new Error(`CentralTraining: features describe ${featureItemCount(features)} items, the model trains ${config.numItems}`);
+    this.model = SasRec.fromWeights(config, weights, { trainable: true, ...(features && { features }) });
     this.optimizer = tf.train.adam(recipe.learningRate);
   }
 
@@ -59,11 +72,16 @@ export class CentralTraining {
       recipe.batchSize,
     );
     const denominator = recipe.lossScale === 'pass' ? targetsPerBatch(batches, maxLen) : undefined;
+    const idDropout = (model.config.numFeatures ?? 0) > 0 ? (recipe.idDropout ?? 0) : 0;
     let lossSum = 0;
     for (const histories of batches) {
       const batch = packedBatch(histories, maxLen);
       const negatives = recipe.negatives > 0 && recipe.negatives < numItems ? sampleNegatives(recipe.negatives, numItems, random) : undefined;
-      const loss = this.optimizer.minimize(() => nextItemLoss(model, batch, { negatives, noise: { rate: recipe.dropout, random }, denominator }), true)!;
+      const dropped = idDropout > 0 ? dropIds(numItems, idDropout, random) : undefined;
+      const loss = this.optimizer.minimize(
+        () => nextItemLoss(dropped ? withIdsDropped(model, dropped) : model, batch, { negatives, noise: { rate: recipe.dropout, random }, denominator }),
+        true,
+      )!;
       lossSum += (await loss.data())[0]!;
       loss.dispose();
     }
@@ -74,6 +92,30 @@ export class CentralTraining {
     this.optimizer.dispose();
     this.model.dispose();
   }
+}
+
+/** Per item index (0, padding, never), 1 where this step leaves the item's id row out: each with probability `rate`. */
+function dropIds(numItems: number, rate: number, random: () => number): Float32Array {
+  const out = new Float32Array(numItems + 1);
+  for (let i = 1; i <= numItems; i++) if (random() < rate) out[i] = 1;
+  return out;
+}
+
+/**
+ * `model` as one step of ID dropout sees it: its item table without the id rows `dropped` marks, so those
+ * items are their features' mean alone, in the histories and among the candidates alike, and their id
+ * rows get no gradient this step. Not rescaled by 1 / (1 - rate) as activation dropout is: the point is
+ * an item vector with no id at all, the one a new item has, not a noisier id. A view over the model
+ * (`Object.create`: every other member is the model's own), because `nextItemLoss` composes the table
+ * itself (`SasRec.itemTable`); the table is composed anyway each step, so this adds one multiply and one
+ * subtraction of the [numItems + 1, dim] table.
+ */
+export function withIdsDropped(model: SasRec, dropped: Float32Array): SasRec {
+  const itemTable = (): tf.Tensor2D => {
+    const mask = tf.tensor2d(dropped, [dropped.length, 1]);
+    return tf.sub(model.itemTable(), tf.mul(model.param('item_emb'), mask));
+  };
+  return Object.create(model, { itemTable: { value: itemTable } }) as SasRec;
 }
 
 /** `items` cut into consecutive pieces of `size` (the last may be shorter). */

@@ -1,12 +1,15 @@
 import cliProgress from 'cli-progress';
-import { buildArtifact } from '../../core/artifact/artifact.ts';
+import { buildArtifact, type ArtifactInput } from '../../core/artifact/artifact.ts';
 import { NEXT_STEPS_FILE } from '../../core/artifact/next-steps.ts';
+import type { ItemFeatures } from '../../core/model/features.ts';
 import { SasRec } from '../../core/model/sasrec.ts';
 import { rng, shuffle } from '../../core/random.ts';
 import { writeArtifactDir } from '../artifact/artifact-fs.ts';
 import { readCatalogFile, type CatalogFile } from '../data/catalog-file.ts';
 import { artifactSizes } from '../artifact/export-import-commands.ts';
+import { itemIndices, pickColdItems, withoutItems } from '../data/cold-items.ts';
 import { split, type Dataset } from '../data/dataset.ts';
+import { modelItemFeatures, readAttributesFile, type FeatureSummary } from '../data/item-features.ts';
 import { CliError } from '../errors.ts';
 import { evaluate, evaluatePopularity } from './evaluate.ts';
 import { DEFAULT_COUNT, describeData, parseCounted, readData, type Format, type InputRecord } from '../data/input.ts';
@@ -23,6 +26,14 @@ export interface TrainArgs {
   count?: string;
   strict: boolean;
   catalog?: string;
+  /** `--attributes FILE`: the shared datasets' item id -> attribute ids, the items' content features. */
+  attributes?: string;
+  /** `--no-features` sets false: an id-only model even with `--attributes` or `--catalog`. Default true. */
+  features?: boolean;
+  /** `--cold-items F`: the fraction of items held out of training (0 < F < 1); none by default. */
+  coldItems?: number;
+  /** Default `TRAIN_DEFAULTS.idDropout`. */
+  idDropout?: number;
   out: string;
   epochs: number;
   batchSize: number;
@@ -131,14 +142,71 @@ async function samplesOf(model: SasRec, data: Dataset, count: number, seed: numb
   return samples;
 }
 
+/** What the model is made of besides ids, and which items it never saw: the content inputs of `train`. */
+export interface ContentInputs {
+  /** The items' features and what they cover; none for an id-only model. */
+  features?: { features: ItemFeatures; summary: FeatureSummary };
+  /** Item ids held out (`--cold-items`), in the data's item order, and their model indices. */
+  cold: { ids: string[]; indices: Set<number> };
+  /** Interactions taken out of the histories with the held-out items. */
+  coldInteractions: number;
+}
+
+/**
+ * The content features (`--attributes`, `--catalog`, unless `--no-features`) and the cold split
+ * (`--cold-items`, drawn with `--seed`) of the data's items.
+ * @throws ContractError for a bad attributes file; CliError for a fraction outside (0, 1).
+ */
+export async function contentInputs(
+  data: Dataset,
+  a: Pick<TrainArgs, 'attributes' | 'features' | 'coldItems' | 'seed'>,
+  catalog?: CatalogFile,
+): Promise<ContentInputs> {
+  if (a.coldItems !== undefined && !(a.coldItems > 0 && a.coldItems < 1)) {
+    throw new CliError(`--cold-items must be a fraction of the items between 0 and 1, exclusive, e.g. 0.1 (got ${a.coldItems})`, 2);
+  }
+  let features: ContentInputs['features'];
+  if (a.features !== false && (a.attributes !== undefined || catalog)) {
+    const attributes = a.attributes === undefined ? undefined : { file: a.attributes, byId: await readAttributesFile(a.attributes) };
+    features = modelItemFeatures(data.itemIds, { ...(attributes && { attributes }), ...(catalog && { catalog }) });
+  }
+  const ids = a.coldItems === undefined ? [] : pickColdItems(data.itemIds, a.coldItems, a.seed);
+  const indices = itemIndices(data.itemIds, ids);
+  let coldInteractions = 0;
+  for (const s of data.sequences) for (const i of s) if (indices.has(i)) coldInteractions++;
+  return { ...(features && { features }), cold: { ids, indices }, coldInteractions };
+}
+
+/** The content inputs in words, for the console (stderr). */
+export function describeContent(c: ContentInputs, a: Pick<TrainArgs, 'attributes' | 'features' | 'coldItems' | 'seed'>, idDropout: number): string[] {
+  const n = (x: number): string => x.toLocaleString('en');
+  const lines: string[] = [];
+  if (c.features) {
+    const { names, items, of, kinds } = c.features.summary;
+    const byKind = Object.entries(kinds).map(([k, v]) => `${k} ${n(v)}`).join(', ');
+    lines.push(`features: ${n(names)} content features (${byKind}) on ${n(items)} of ${n(of)} items; id dropout ${idDropout} (--id-dropout)`);
+    if (items < of) lines.push(`  ${n(of - items)} items have no feature shared with another item: they are known by their id alone`);
+  } else if (a.features === false) lines.push('features: none (--no-features): an id-only model');
+  if (a.coldItems !== undefined) {
+    lines.push(`cold items: ${n(c.cold.ids.length)} of the items (--cold-items ${a.coldItems}, seed ${a.seed}) held out of training: ${n(c.coldInteractions)} interactions taken out of the histories`);
+    if (!c.features) lines.push('  an id-only model cannot rank them (no id row, no features): their scores are 0');
+  }
+  return lines;
+}
+
 export async function trainCommand(a: TrainArgs): Promise<void> {
   const counted = parseCounted(a.count ?? DEFAULT_COUNT);
   const catalog = a.catalog ? await readCatalogFile(a.catalog) : undefined;
   const { data, summary } = await readData(a.data, { format: (a.format ?? 'auto') as Format, counted, strict: a.strict, catalog });
   if (!a.json) for (const line of describeData(summary)) console.error(line);
   if (summary.evaluable === 0) throw new CliError(`${a.data}: no user has the 3 interactions leave-one-out needs (train, validation, test)`);
-  // What shoppers really chose next, from every user's whole history: the evidence copy about shoppers needs.
-  const nextSteps = countNextSteps(data, a.nextMinUsers === undefined ? {} : { minUsers: a.nextMinUsers });
+  const idDropout = a.idDropout ?? TRAIN_DEFAULTS.idDropout;
+  const content = await contentInputs(data, a, catalog);
+  if (!a.json) for (const line of describeContent(content, a, idDropout)) console.error(line);
+  const cold = content.cold.indices;
+  // What shoppers really chose next, from every user's whole history (held-out items' interactions are
+  // not known to this model): the evidence copy about shoppers needs.
+  const nextSteps = countNextSteps(withoutItems(data, cold), a.nextMinUsers === undefined ? {} : { minUsers: a.nextMinUsers });
   await useBackend(a.backend);
   if (!a.json) {
     console.error(`training: at most ${a.epochs} epochs, stopping once validation NDCG@10 has not improved for ${a.patience} (--patience); "epoch 6/8+" = ends after epoch 8 unless it improves`);
@@ -156,6 +224,9 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
       negatives: a.negatives,
       patience: a.patience,
       seed: a.seed,
+      idDropout,
+      ...(content.features && { features: content.features.features }),
+      coldItems: cold,
       onEpoch: (i) => progress.epoch(i),
     });
   } finally {
@@ -163,7 +234,8 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
   }
   // Test metrics of the best epoch's weights, through the same scoring code the widget runs, and the
   // popularity baseline under the same protocol.
-  const best = SasRec.fromWeights(result.config, result.weights);
+  // A held-out item is read and ranked from its features alone, as a product new since training is.
+  const best = SasRec.fromWeights(result.config, result.weights, result.features ? { features: result.features, withoutId: result.coldItems } : {});
   let test;
   let samples: Sample[] = [];
   try {
@@ -178,6 +250,12 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
     ...(summary.format === 'events' && { count: counted }),
     // As given, like `data`: the manifest is public, and an absolute path would name the trainer's home.
     ...(catalog && { catalog: catalog.file }),
+    ...(content.features && a.attributes !== undefined && { attributes: a.attributes }),
+  };
+  const contentRecord = {
+    features: content.features?.summary.names ?? 0,
+    ...(content.features && { idDropout }),
+    ...(a.coldItems !== undefined && { cold: { fraction: a.coldItems, seed: a.seed, items: content.cold.ids.length } }),
   };
   const training = {
     data: a.data,
@@ -187,10 +265,12 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
     valid: result.bestValid,
     test,
     baseline: { popularity: baseline },
+    content: contentRecord,
     seconds: (performance.now() - started) / 1000,
     history: result.history,
   };
-  const artifact = await buildArtifact({
+  // `features` and `coldItems` are the artifact contract of issue 18 (`core/artifact/artifact.ts`).
+  const artifactInput: ArtifactInput & { features?: ItemFeatures; coldItems?: readonly string[] } = {
     name: 'trained',
     version: `t${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}Z`,
     config: result.config,
@@ -199,7 +279,10 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
     quantization: 'float32',
     nextSteps,
     training,
-  });
+    ...(result.features && { features: result.features }),
+    ...(content.cold.ids.length > 0 && { coldItems: content.cold.ids }),
+  };
+  const artifact = await buildArtifact(artifactInput);
   await writeArtifactDir(a.out, artifact);
   if (a.report) {
     await writeReport(a.report, {
@@ -220,7 +303,18 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
   }
   const pairs = [...nextSteps.next.values()].reduce((n, ys) => n + ys.length, 0);
   const next = { minUsers: nextSteps.minUsers, window: nextSteps.window, items: nextSteps.next.size, pairs, bytes: artifact.files.get(NEXT_STEPS_FILE)!.byteLength };
-  const out = { out: a.out, config: result.config, bestEpoch: result.bestEpoch, valid: result.bestValid, test, baseline: { popularity: baseline }, seconds: training.seconds, data: summary, nextSteps: next };
+  const out = {
+    out: a.out,
+    config: result.config,
+    bestEpoch: result.bestEpoch,
+    valid: result.bestValid,
+    test,
+    baseline: { popularity: baseline },
+    seconds: training.seconds,
+    data: summary,
+    nextSteps: next,
+    content: { ...contentRecord, ...(content.features && { featureItems: content.features.summary.items }) },
+  };
   if (!a.json) {
     console.error(
       `chosen next: ${pairs} pairs after ${next.items} products, each by at least ${next.minUsers} shoppers (--next-min-users); ${NEXT_STEPS_FILE} ${next.bytes} bytes`,

@@ -1,8 +1,10 @@
 import { MODEL_DEFAULTS, type ModelConfig } from '../../core/model/config.ts';
+import { featureItemCount, type ItemFeatures } from '../../core/model/features.ts';
 import { initWeights, type NamedWeights } from '../../core/model/weights.ts';
 import { rng, shuffle } from '../../core/random.ts';
 import type { Metrics } from '../../core/ranking-metrics.ts';
 import { split, type Dataset } from '../data/dataset.ts';
+import { selectItemFeatures } from '../data/item-features.ts';
 import { TRAIN_DEFAULTS, type EpochInfo, type TrainOptions } from './defaults.ts';
 import { evaluate } from './evaluate.ts';
 import { CentralTraining } from './central-training.ts';
@@ -30,9 +32,14 @@ export function stopHorizon(
 }
 
 export interface TrainResult {
+  /** Every item of the data, held-out ones too (`numItems`), and `numFeatures` where the model has content features. */
   config: ModelConfig;
-  /** Weights of the epoch with the best validation NDCG@10. */
+  /** Weights of the epoch with the best validation NDCG@10; a held-out item's id row is all zeros. */
   weights: NamedWeights;
+  /** The features the model embeds (`TrainOptions.features`), where it has any. */
+  features?: ItemFeatures;
+  /** Item indices held out of training (`TrainOptions.coldItems`), ascending; their id rows are not to be used (`withoutId`). */
+  coldItems: number[];
   bestEpoch: number;
   bestValid: Metrics | null;
   history: EpochInfo[];
@@ -40,16 +47,30 @@ export interface TrainResult {
 
 /**
  * Trains a SASRec model on the training part of each sequence (all but the last two items, as the
- * leave-one-out protocol holds those out), early-stopping on validation NDCG@10.
+ * leave-one-out protocol holds those out), early-stopping on validation NDCG@10. With `features`, each
+ * item's vector is its id row plus the mean of its features' (trained with ID dropout, `idDropout`); with
+ * `coldItems`, the model trained never sees those items (`warmView`) and they are put back with all-zero
+ * id rows, to be ranked from their features.
  */
 export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}): Promise<TrainResult> {
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...opts };
-  const config: ModelConfig = { ...MODEL_DEFAULTS, ...o.model, numItems: data.itemIds.length };
+  const features = o.features && o.features.names.length > 0 ? o.features : undefined;
+  if (features && featureItemCount(features) !== data.itemIds.length) {
+    throw new Error(`trainModel: features describe ${featureItemCount(features)} items, the data has ${data.itemIds.length}`);
+  }
+  const config: ModelConfig = { ...MODEL_DEFAULTS, ...o.model, numItems: data.itemIds.length, ...(features && { numFeatures: features.names.length }) };
+  const held = [...(o.coldItems ?? [])].filter((i) => Number.isInteger(i) && i >= 1 && i <= data.itemIds.length).sort((a, b) => a - b);
+  // The model trained knows only the items it may see; the held-out ones are put back (zero id rows) at the end.
+  const seen = held.length > 0 ? warmView(data, new Set(held)) : undefined;
+  const view = seen?.data ?? data;
+  const trainConfig: ModelConfig = { ...config, numItems: view.itemIds.length };
+  const trainFeatures = features && seen ? selectItemFeatures(features, seen.items) : features;
   const random = rng(o.seed);
-  const training = new CentralTraining(config, initWeights(config, o.seed), { ...o, lossScale: 'pass' }, random);
+  const recipe = { ...o, lossScale: 'pass' as const };
+  const training = new CentralTraining(trainConfig, initWeights(trainConfig, o.seed), recipe, random, trainFeatures);
   const { model } = training;
-  const trainSeqs = data.sequences.map((s) => split(s)?.train).filter((s): s is number[] => !!s && s.length >= 2);
-  const evalUsers = [...data.sequences.keys()].filter((u) => split(data.sequences[u]!));
+  const trainSeqs = (seen?.train ?? view.sequences.map((s) => split(s)?.train)).filter((s): s is number[] => !!s && s.length >= 2);
+  const evalUsers = [...view.sequences.keys()].filter((u) => split(view.sequences[u]!));
   const validUsers = o.validationUsers > 0 && o.validationUsers < evalUsers.length ? sample(evalUsers, o.validationUsers, random) : evalUsers;
   const history: EpochInfo[] = [];
   let best: { epoch: number; valid: Metrics; weights: NamedWeights } | null = null;
@@ -60,7 +81,7 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
       const loss = await training.pass(trainSeqs);
       const info: EpochInfo = { epoch, epochs: o.epochs, loss, seconds: 0, horizon: o.epochs };
       if (epoch >= o.validateFrom || epoch === o.epochs) {
-        info.valid = (await evaluate(model, data, { target: 'valid', users: validUsers })).metrics;
+        info.valid = (await evaluate(model, view, { target: 'valid', users: validUsers })).metrics;
         if (!best || info.valid['NDCG@10'] > best.valid['NDCG@10']) {
           best = { epoch, valid: info.valid, weights: await model.exportWeights() };
           stale = 0;
@@ -72,9 +93,12 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
       o.onEpoch?.(info);
       if (stale >= o.patience) break;
     }
+    const weights = best?.weights ?? (await model.exportWeights());
     return {
       config,
-      weights: best?.weights ?? (await model.exportWeights()),
+      weights: seen ? withItemRows(weights, seen.items, config) : weights,
+      ...(features && { features }),
+      coldItems: held,
       bestEpoch: best?.epoch ?? history.length,
       bestValid: best?.valid ?? null,
       history,
@@ -82,6 +106,47 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
   } finally {
     training.dispose();
   }
+}
+
+/**
+ * What training may see of `data` with the items `held` out: the other items, renumbered 1..W in their
+ * order (`items[j - 1]` is the data's index of item j), each user's training part without the held-out
+ * items (`train`), and for validation (`data`) the users whose validation target is not held out and
+ * who have something left before it. The leave-one-out split is the data's own, made before the
+ * held-out items are taken out, so no test item is ever trained on and validation targets are the data's
+ * validation items. A validated user's sequence is `[...train, valid, valid]`, so that `split` reads it
+ * back (the repeated item stands for the test target, which validation never reads); the others' is empty.
+ */
+export function warmView(data: Dataset, held: ReadonlySet<number>): { data: Dataset; items: number[]; train: number[][] } {
+  const items: number[] = [];
+  const renumber = new Int32Array(data.itemIds.length + 1);
+  for (let i = 1; i <= data.itemIds.length; i++) {
+    if (!held.has(i)) {
+      items.push(i);
+      renumber[i] = items.length;
+    }
+  }
+  const train: number[][] = [];
+  const sequences = data.sequences.map((s) => {
+    const parts = split(s);
+    if (!parts) return [];
+    const seq = parts.train.filter((i) => !held.has(i)).map((i) => renumber[i]!);
+    train.push(seq);
+    const valid = renumber[parts.valid]!;
+    return valid > 0 && seq.length > 0 ? [...seq, valid, valid] : [];
+  });
+  return { data: { itemIds: items.map((i) => data.itemIds[i - 1]!), users: data.users, sequences }, items, train };
+}
+
+/** Weights of a model trained on `items` (the data's indices of its items 1..W) as weights of a model of every item (`config`): each held-out item's id row all zeros. */
+function withItemRows(weights: NamedWeights, items: readonly number[], config: ModelConfig): NamedWeights {
+  const { dim, numItems } = config;
+  const trained = weights.get('item_emb')!.values;
+  const values = new Float32Array((numItems + 1) * dim);
+  items.forEach((i, j) => values.set(trained.subarray((j + 1) * dim, (j + 2) * dim), i * dim));
+  const out: NamedWeights = new Map(weights);
+  out.set('item_emb', { shape: [numItems + 1, dim], values });
+  return out;
 }
 
 function sample<T>(items: readonly T[], n: number, random: () => number): T[] {
