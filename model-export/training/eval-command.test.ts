@@ -14,7 +14,8 @@ import { initWeights } from '../../core/model/weights.ts';
 import { useTestBackend } from '../../test/support/tf-backend.ts';
 import { runEdgeRecs } from '../../test/support/cli.ts';
 import { fromSequences } from '../data/dataset.ts';
-import { appendItemFeatures, evalTable, evaluateModel, remap, type EvalModel } from './eval-command.ts';
+import { pickColdItems } from '../data/cold-items.ts';
+import { appendItemFeatures, evalTable, evaluateModel, heldOutItems, remap, type EvalModel } from './eval-command.ts';
 
 const ndcg = (rank: number): number => 1 / Math.log2(rank + 2);
 
@@ -60,6 +61,26 @@ describe('remap and appendItemFeatures', () => {
   });
 });
 
+describe('heldOutItems', () => {
+  const itemIds = Array.from({ length: 50 }, (_, i) => `i${i + 1}`);
+
+  it('takes the artifact\'s own list, else draws again the split its training record names', () => {
+    expect(heldOutItems({ itemIds, coldItems: ['i3'], manifest: { training: { content: { cold: { fraction: 0.1, seed: 7 } } } } })).toEqual(['i3']);
+    // An id-only model records no list of its own: the record's fraction and seed give the items train held out.
+    const drawn = heldOutItems({ itemIds, manifest: { training: { content: { cold: { fraction: 0.1, seed: 7, items: 5 } } } } });
+    expect(drawn).toEqual(pickColdItems(itemIds, 0.1, 7));
+    expect(drawn).toHaveLength(5);
+    expect(heldOutItems({ itemIds, coldItems: [], manifest: { training: { content: { cold: { fraction: 0.1, seed: 8 } } } } })).toEqual(pickColdItems(itemIds, 0.1, 8));
+  });
+
+  it('is empty for a model trained on every item, or a record it cannot read', () => {
+    expect(heldOutItems({ itemIds, coldItems: [], manifest: { training: { content: { features: 3 } } } })).toEqual([]);
+    expect(heldOutItems({ itemIds, manifest: {} })).toEqual([]);
+    expect(heldOutItems({ itemIds, manifest: { training: { content: { cold: { fraction: 1.5, seed: 7 } } } } })).toEqual([]);
+    expect(heldOutItems({ itemIds, manifest: { training: { content: { cold: { fraction: 0.1, seed: '7' } } } } })).toEqual([]);
+  });
+});
+
 describe('evaluateModel', () => {
   // u1: target c (held out, 10) after a, b: first (rank 0). u2: target e (new: mean of attr:1 and attr:2, 5.25)
   // after c, a: first. u3: target d (1.5) after e, a: b and c above (2). u4: f is unknown, so only a, b
@@ -102,6 +123,13 @@ describe('evaluateModel', () => {
     expect(withNames.cold).toBeUndefined();
     expect(Object.keys(withNames.baselines)).toEqual(['popularity', 'attribute-similarity']);
     expect(Object.keys((await evaluateModel(idOnly, read, undefined, () => {})).baselines)).toEqual(['popularity']);
+  });
+
+  it('has no warm and cold groups for a features model trained on every item', async () => {
+    const result = await evaluateModel({ ...featuresModel(), coldItems: [] }, fromSequences(['u1', 'u2'], [['a', 'b', 'c'], ['d', 'a', 'b']]), names, () => {});
+    expect(result.users).toBe(2);
+    expect(result.warm).toBeUndefined();
+    expect(result.cold).toBeUndefined();
   });
 
   it('prints warm and cold lines for the model and each baseline', async () => {

@@ -1,14 +1,15 @@
 import { publicPart } from '../../core/artifact/key-file.ts';
 import type { LoadedArtifact } from '../../core/artifact/artifact.ts';
 import { isRecord } from '../../core/errors.ts';
-import { encodeItemFeatures, featureItemCount, parseAttributes, productFeatureNames, type ItemFeatures } from '../../core/model/features.ts';
+import { encodeItemFeatures, featureItemCount, type ItemFeatures } from '../../core/model/features.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { SasRec } from '../../core/model/sasrec.ts';
 import type { NamedWeights } from '../../core/model/weights.ts';
 import { readArtifactDir, readKeyFile } from '../artifact/artifact-fs.ts';
 import { readCatalogFile, type CatalogFile } from '../data/catalog-file.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { readText } from '../data/input-files.ts';
+import { pickColdItems } from '../data/cold-items.ts';
+import { groupFeatureNames, readAttributesFile } from '../data/item-features.ts';
 import { CliError } from '../errors.ts';
 import { AttributeSimilarity, evaluateAttributeSimilarity } from './attribute-similarity.ts';
 import { evaluate, evaluatePopularity, type Evaluation, type GroupMetrics } from './evaluate.ts';
@@ -91,31 +92,26 @@ export function appendItemFeatures(base: ItemFeatures, extra: ItemFeatures): Ite
 /** Where the data's items' content features come from: an attributes file, a catalog, or neither. */
 type FeatureSource = { attributes: Map<string, string[]> } | { catalog: CatalogFile } | undefined;
 
-/** Feature names of a model item id: its attributes, or its catalog group's shown product's (`productFeatureNames`). */
+/** Feature names of a model item id: its attributes, or its catalog group's (`groupFeatureNames`, as `train --catalog` gives them). */
 function namesFrom(source: NonNullable<FeatureSource>): (id: string) => string[] {
   if ('attributes' in source) return (id) => source.attributes.get(id) ?? [];
   const { groups } = source.catalog;
-  return (id) => {
-    const product = groups.shown(id);
-    return product ? productFeatureNames(product) : [];
-  };
+  return (id) => groupFeatureNames(groups.groups.get(id) ?? []);
 }
 
-/** Reads an attributes file (gzip too), naming the file in any error. */
-async function readAttributesFile(file: string): Promise<Map<string, string[]>> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readText(file));
-  } catch (e) {
-    throw new CliError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : `not valid JSON (${(e as Error).message})`}`);
-  }
-  return parseAttributes(raw, file);
-}
-
-/** The `--attributes` file a model's manifest records (`training.input.attributes`), if any. */
-function recordedAttributes(training: unknown): string | undefined {
-  const input = isRecord(training) && isRecord(training.input) ? training.input : {};
-  return typeof input.attributes === 'string' ? input.attributes : undefined;
+/**
+ * The items a model was trained without: the artifact's `coldItems` (a features model's), else the split
+ * its training record names (`content.cold`: fraction and seed, `train --cold-items`), drawn again from
+ * its items by the same function; an id-only artifact has no held-out list of its own.
+ */
+export function heldOutItems(artifact: { itemIds: readonly string[]; coldItems?: readonly string[]; manifest: { training?: unknown } }): string[] {
+  if (artifact.coldItems && artifact.coldItems.length > 0) return [...artifact.coldItems];
+  const training = artifact.manifest.training;
+  const content = isRecord(training) && isRecord(training.content) ? training.content : {};
+  const cold = isRecord(content.cold) ? content.cold : {};
+  const { fraction, seed } = cold;
+  if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1) || typeof seed !== 'number' || !Number.isInteger(seed)) return [];
+  return pickColdItems(artifact.itemIds, fraction, seed);
 }
 
 const groupLine = (g: GroupMetrics | undefined): string => (g ? `${g['NDCG@10'].toFixed(4)}/${g['HR@10'].toFixed(4)}` : '–');
@@ -148,7 +144,9 @@ export async function evalCommand(a: EvalArgs): Promise<EvalResult> {
         throw new CliError(`the model was trained with --catalog ${catalogFile}, which cannot be read now (${(e as Error).message}); pass --catalog FILE`, 2);
       })
     : undefined;
-  const attributesFile = a.attributes ?? recordedAttributes(artifact.manifest.training);
+  // An exported artifact records only that there was a file (`true`): its own features serve then.
+  const recordedFile = recorded.attributes;
+  const attributesFile = a.attributes ?? (typeof recordedFile === 'string' ? recordedFile : undefined);
   const attributes = attributesFile
     ? await readAttributesFile(attributesFile).catch((e: unknown) => {
         if (a.attributes) throw e;
@@ -162,7 +160,7 @@ export async function evalCommand(a: EvalArgs): Promise<EvalResult> {
   for (const line of describeData(read.summary)) console.error(line);
   await useBackend(a.backend);
   const result = await evaluateModel(
-    { config: artifact.manifest.config, weights: artifact.weights, itemIds: artifact.itemIds, features: artifact.features, coldItems: artifact.coldItems },
+    { config: artifact.manifest.config, weights: artifact.weights, itemIds: artifact.itemIds, features: artifact.features, coldItems: heldOutItems(artifact) },
     read.data,
     source && namesFrom(source),
   );
@@ -202,7 +200,7 @@ export async function evaluateModel(m: EvalModel, read: Dataset, names?: (id: st
   const index = new Map(data.itemIds.map((id, i) => [id, i + 1]));
   const heldOut = (m.coldItems ?? []).map((id) => index.get(id)).filter((i): i is number => i !== undefined);
   // Warm and cold apart only where the question arises: a model trained with items held out, or items new to it.
-  const cold = m.coldItems !== undefined || added.length > 0 ? new Set([...heldOut, ...added.map((id) => index.get(id)!)]) : undefined;
+  const cold = heldOut.length > 0 || added.length > 0 ? new Set([...heldOut, ...added.map((id) => index.get(id)!)]) : undefined;
 
   const model = SasRec.fromWeights(m.config, m.weights, allFeatures ? { features: allFeatures, withoutId: heldOut } : {});
   let evaluation: Evaluation;
