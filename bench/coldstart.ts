@@ -14,12 +14,18 @@
  *   COLDSTART_DATASETS=amazon-beauty npm run bench -- coldstart
  *   COLDSTART_SPLITS=cold,standard npm run bench -- coldstart   also both models on the standard split
  *
+ * A smoke run of the whole pipeline on small data (not figures to report: neither the defaults nor the
+ * datasets), which writes `coldstart-smoke.json` into DIR and leaves bench/results alone:
+ *   npx tsx bench/coldstart.ts DIR --epochs 1 --dim 16
+ * where DIR holds `<dataset>.txt` and `<dataset>.attributes.json` and the flags after it go to `train`.
+ *
  * Each dataset trains two models (four with `standard`) for tens of minutes each on this machine.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { EvalResult } from '../model-export/training/eval-command.ts';
 import type { GroupMetrics } from '../model-export/training/evaluate.ts';
 
@@ -39,7 +45,14 @@ export const VARIANTS = ['features', 'id-only'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 /** The `edge-recs` arguments of one run's three steps: train with CLI defaults, export uint8, eval the export. */
-export function runArgs(dataset: string, split: Split, variant: Variant, dir: string, datasets = '../shared/datasets'): { train: string[]; export: string[]; eval: string[] } {
+export function runArgs(
+  dataset: string,
+  split: Split,
+  variant: Variant,
+  dir: string,
+  datasets = '../shared/datasets',
+  trainFlags: readonly string[] = [],
+): { train: string[]; export: string[]; eval: string[] } {
   const data = join(datasets, `${dataset}.txt`);
   const attributes = join(datasets, `${dataset}.attributes.json`);
   const trained = join(dir, `${dataset}-${split}-${variant}`);
@@ -52,6 +65,7 @@ export function runArgs(dataset: string, split: Split, variant: Variant, dir: st
       ...(split === 'cold' ? ['--cold-items', String(COLD_FRACTION)] : []),
       '--out',
       trained,
+      ...trainFlags,
       '--json',
     ],
     export: ['export', '--model', trained, '--quantize', 'uint8', '--out', `${trained}-uint8`, '--json'],
@@ -149,17 +163,16 @@ export function listFrom<T extends string>(value: string | undefined, fallback: 
   return items as T[];
 }
 
-export async function run(): Promise<Record<string, unknown>> {
-  const datasets = listFrom(process.env.COLDSTART_DATASETS, Object.keys(COLD_GOALS), Object.keys(COLD_GOALS), 'COLDSTART_DATASETS');
-  const splits = listFrom<Split>(process.env.COLDSTART_SPLITS, ['cold'], SPLITS, 'COLDSTART_SPLITS');
+/** Trains, exports and evaluates every run of `datasets` x `splits` x `VARIANTS`; figures as `bench/run.ts` writes them. */
+export async function coldstart(o: { datasets: readonly string[]; splits: readonly Split[]; data?: string; trainFlags?: readonly string[]; previous?: Results }): Promise<Record<string, unknown>> {
   const dir = await mkdtemp(join(tmpdir(), 'edge-recs-coldstart-'));
   const fresh: Results = {};
   try {
-    for (const dataset of datasets) {
-      for (const split of splits) {
+    for (const dataset of o.datasets) {
+      for (const split of o.splits) {
         for (const variant of VARIANTS) {
-          const args = runArgs(dataset, split, variant, dir);
-          console.error(`coldstart: ${dataset}, ${split} split, ${variant}: training (CLI defaults)`);
+          const args = runArgs(dataset, split, variant, dir, o.data, o.trainFlags);
+          console.error(`coldstart: ${dataset}, ${split} split, ${variant}: training`);
           const train = (await cli(args.train)) as RunResult['train'];
           const exported = (await cli(args.export)) as { bytes: Record<string, number> };
           const evaluation = (await cli(args.eval)) as EvalResult;
@@ -179,13 +192,30 @@ export async function run(): Promise<Record<string, unknown>> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  const previous = await readFile('bench/results/coldstart.json', 'utf8').then((t) => (JSON.parse(t) as { results?: Results }).results ?? {}, () => ({}));
-  const results = mergeResults(previous, fresh);
+  const results = mergeResults(o.previous ?? {}, fresh);
   console.error(coldstartTable(results).join('\n'));
   return {
     benchmark: 'coldstart',
     protocol: 'full-ranking-leave-one-out, seen items excluded, uint8 artifact',
     coldFraction: COLD_FRACTION,
+    ...(o.trainFlags && o.trainFlags.length > 0 && { trainFlags: o.trainFlags }),
     results,
   };
+}
+
+/** `npm run bench -- coldstart`: the CLI's defaults on the shared datasets; runs not made this time keep their last figures. */
+export async function run(): Promise<Record<string, unknown>> {
+  const datasets = listFrom(process.env.COLDSTART_DATASETS, Object.keys(COLD_GOALS), Object.keys(COLD_GOALS), 'COLDSTART_DATASETS');
+  const splits = listFrom<Split>(process.env.COLDSTART_SPLITS, ['cold'], SPLITS, 'COLDSTART_SPLITS');
+  const previous = await readFile('bench/results/coldstart.json', 'utf8').then((t) => (JSON.parse(t) as { results?: Results }).results ?? {}, () => ({}));
+  return coldstart({ datasets, splits, previous });
+}
+
+// `npx tsx bench/coldstart.ts DIR [train flags]`: the smoke run described at the top.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [data, ...trainFlags] = process.argv.slice(2);
+  if (!data) throw new Error('usage: npx tsx bench/coldstart.ts DIR [train flags], DIR holding <dataset>.txt and <dataset>.attributes.json');
+  const datasets = listFrom(process.env.COLDSTART_DATASETS, Object.keys(COLD_GOALS), Object.keys(COLD_GOALS), 'COLDSTART_DATASETS');
+  const figures = await coldstart({ datasets, splits: listFrom<Split>(process.env.COLDSTART_SPLITS, ['cold'], SPLITS, 'COLDSTART_SPLITS'), data, trainFlags });
+  await writeFile(join(data, 'coldstart-smoke.json'), `${JSON.stringify(figures, null, 2)}\n`);
 }
