@@ -12,10 +12,12 @@ import type { ModelConfig } from '../../core/model/config.ts';
 import { buildItemFeatures, encodeItemFeatures, featuresOf } from '../../core/model/features.ts';
 import { initWeights } from '../../core/model/weights.ts';
 import { useTestBackend } from '../../test/support/tf-backend.ts';
-import { runEdgeRecs } from '../../test/support/cli.ts';
 import { fromSequences } from '../data/dataset.ts';
 import { pickColdItems } from '../data/cold-items.ts';
-import { appendItemFeatures, evalTable, evaluateModel, heldOutItems, remap, type EvalModel } from './eval-command.ts';
+import { readCatalogFile } from '../data/catalog-file.ts';
+import { groupFeatureNames } from '../data/item-features.ts';
+import { ROOT, runEdgeRecs } from '../../test/support/cli.ts';
+import { appendItemFeatures, evalTable, evaluateModel, heldOutItems, itemFeatureNames, remap, type EvalModel } from './eval-command.ts';
 
 const ndcg = (rank: number): number => 1 / Math.log2(rank + 2);
 
@@ -58,6 +60,20 @@ describe('remap and appendItemFeatures', () => {
     expect(all.names).toEqual(['p', 'q']);
     expect([1, 2, 3, 4, 5].map((i) => [...featuresOf(all, i)])).toEqual([[1], [1, 2], [], [2], [1]]);
     expect(all.offsets).toHaveLength(7);
+  });
+});
+
+describe('itemFeatureNames', () => {
+  it('names a catalog group by the union of its variants\' features and the attributes of any of them, as train does', async () => {
+    const catalog = await readCatalogFile(join(ROOT, 'test/fixtures/ga4-export/catalog.tsv'));
+    const names = itemFeatureNames(new Map([['nw-jkt-rain-s', ['attr:7']], ['lonely', ['attr:8']]]), catalog);
+    const jacket = names('nw-jkt-rain');
+    expect(jacket).toEqual(['attr:7', ...groupFeatureNames(catalog.groups.groups.get('nw-jkt-rain')!)]);
+    expect(jacket).toContain('cat:apparel > jackets');
+    expect(jacket).toContain('brand:northwind');
+    expect(names('lonely')).toEqual(['attr:8']);
+    expect(names('unknown')).toEqual([]);
+    expect(itemFeatureNames(new Map([['a', ['attr:1', 'attr:1']]]), undefined)('a')).toEqual(['attr:1']);
   });
 });
 
@@ -166,12 +182,9 @@ describe('edge-recs eval --attributes', () => {
     expect(result.baselines['attribute-similarity']!.metrics['HR@5']).toBeGreaterThan(0.9);
   });
 
-  it('names the attributes file at fault, and refuses --attributes with --catalog', async () => {
+  it('names the attributes file at fault', async () => {
     const bad = await runEdgeRecs(['eval', '--model', join(dir, 'model'), '--data', join(dir, 'data.txt'), '--attributes', join(dir, 'bad.json'), '--json'], { timeoutMs: 60_000 });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(`${join(dir, 'bad.json')}: item "1" must map to a list of non-negative integer attribute ids`);
-    const both = await runEdgeRecs(['eval', '--model', join(dir, 'model'), '--data', join(dir, 'data.txt'), '--attributes', join(dir, 'attributes.json'), '--catalog', join(dir, 'feed.tsv')], { timeoutMs: 60_000 });
-    expect(both.code).toBe(2);
-    expect(both.stderr).toContain('--attributes and --catalog each give the items\' features: pass one');
   });
 });

@@ -89,14 +89,21 @@ export function appendItemFeatures(base: ItemFeatures, extra: ItemFeatures): Ite
   return { names: base.names, offsets, values };
 }
 
-/** Where the data's items' content features come from: an attributes file, a catalog, or neither. */
-type FeatureSource = { attributes: Map<string, string[]> } | { catalog: CatalogFile } | undefined;
-
-/** Feature names of a model item id: its attributes, or its catalog group's (`groupFeatureNames`, as `train --catalog` gives them). */
-function namesFrom(source: NonNullable<FeatureSource>): (id: string) => string[] {
-  if ('attributes' in source) return (id) => source.attributes.get(id) ?? [];
-  const { groups } = source.catalog;
-  return (id) => groupFeatureNames(groups.groups.get(id) ?? []);
+/**
+ * Feature names of each model item id, as `train` takes them (`modelItemFeatures`, less its vocabulary):
+ * the attributes of the item (with a catalog, of any of its group's variants) and its catalog group's
+ * category levels, brand and price bands (`groupFeatureNames`).
+ */
+export function itemFeatureNames(attributes: ReadonlyMap<string, readonly string[]> | undefined, catalog: CatalogFile | undefined): (id: string) => string[] {
+  const byItem = new Map<string, string[]>();
+  for (const [id, attrs] of attributes ?? []) {
+    const key = catalog?.groups.keyOf(id) ?? id;
+    byItem.set(key, [...(byItem.get(key) ?? []), ...attrs]);
+  }
+  return (id) => {
+    const variants = catalog?.groups.groups.get(id);
+    return [...new Set([...(byItem.get(id) ?? []), ...(variants ? groupFeatureNames(variants) : [])])];
+  };
 }
 
 /**
@@ -128,7 +135,6 @@ export async function evalCommand(a: EvalArgs): Promise<EvalResult> {
   if (a.format !== undefined && !FORMATS.includes(a.format as Format)) {
     throw new CliError(`--format must be one of ${FORMATS.join(', ')} (got "${a.format}")`, 2);
   }
-  if (a.attributes && a.catalog) throw new CliError('--attributes and --catalog each give the items\' features: pass one', 2);
   // With a key, the artifact must carry a valid signature by it, exactly as the widget demands.
   const trust = a.trustedKey ? { trusted: [publicPart(await readKeyFile(a.trustedKey))] } : ({ unsigned: 'allow' } as const);
   const artifact: WithFeatures = await readArtifactDir(a.model, trust);
@@ -153,7 +159,6 @@ export async function evalCommand(a: EvalArgs): Promise<EvalResult> {
         throw new CliError(`the model was trained with --attributes ${attributesFile}, which cannot be read now (${(e as Error).message}); pass --attributes FILE`, 2);
       })
     : undefined;
-  const source: FeatureSource = attributes ? { attributes } : catalog ? { catalog } : undefined;
 
   const format = (a.format ?? recorded.format ?? 'auto') as Format;
   const read = await readData(a.data, { format, counted, strict: a.strict, catalog });
@@ -162,7 +167,7 @@ export async function evalCommand(a: EvalArgs): Promise<EvalResult> {
   const result = await evaluateModel(
     { config: artifact.manifest.config, weights: artifact.weights, itemIds: artifact.itemIds, features: artifact.features, coldItems: heldOutItems(artifact) },
     read.data,
-    source && namesFrom(source),
+    attributes || catalog ? itemFeatureNames(attributes, catalog) : undefined,
   );
   if (a.json) console.log(JSON.stringify(result));
   else for (const line of evalTable(result)) console.log(line);
