@@ -61,7 +61,7 @@ describe('parseMetricsBatch', () => {
 describe('isCopyVariant', () => {
   it('takes exactly "none" and each copy kind with a template index 0-7: the ids the widget can produce', () => {
     const valid = ['none', ...COPY_KINDS.flatMap((kind) => Array.from({ length: COPY_VARIANTS_PER_KIND }, (_, i) => `${kind}.${i}`))];
-    expect(valid).toHaveLength(97);
+    expect(valid).toHaveLength(113);
     for (const v of valid) expect(isCopyVariant(v)).toBe(true);
     for (const v of ['None', 'viewed', 'viewed.', '.1', 'viewed.8', 'viewed.-1', 'viewed.1.1', 'viewed.1 ', 'segment.0', 'x'.repeat(64), 3, null, undefined]) {
       expect(isCopyVariant(v)).toBe(false);

@@ -79,7 +79,7 @@ export interface MetricsBatch {
  * card's line is the kind and its index in the list, `viewed.1`. Here so that the widget and the server
  * share one definition of the copy variant ids a batch may name.
  */
-export const COPY_KINDS = ['viewed', 'similar', 'cart', 'category', 'price_drop', 'low_stock', 'trending', 'bestseller', 'featured', 'history', 'personal', 'neutral'] as const;
+export const COPY_KINDS = ['viewed', 'similar', 'cart', 'category', 'price_drop', 'low_stock', 'trending', 'bestseller', 'featured', 'history', 'personal', 'same_brand', 'more_in', 'neutral'] as const;
 export type CopyKind = (typeof COPY_KINDS)[number];
 
 /**
@@ -93,7 +93,7 @@ export const NO_VARIANT = 'none';
 
 /**
  * Whether `value` is a copy variant id the widget can produce: `none`, or a reason kind and a template
- * index below `COPY_VARIANTS_PER_KIND` (`viewed.0` ... `neutral.7`). The set is closed (12 x 8 + 1 ids),
+ * index below `COPY_VARIANTS_PER_KIND` (`viewed.0` ... `neutral.7`). The set is closed (14 x 8 + 1 ids),
  * so a batch cannot make the server keep counters under names no widget sends.
  */
 export function isCopyVariant(value: unknown): value is string {

@@ -1,7 +1,9 @@
 import { ContractError } from '../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
+import type { ItemFeatures } from '../model/features.ts';
 import { checkWeights, type NamedWeights } from '../model/weights.ts';
 import { type Bytes, concatBytes, sha256Hex, utf8 } from './bytes.ts';
+import { coldItemIndices, encodeFeatureFile, FEATURES_FILE, parseFeatureFile } from './item-features.ts';
 import { MANIFEST_FORMAT, parseManifest, type FileRef, type Manifest } from './manifest.ts';
 import { encodeNextSteps, NEXT_STEPS_FILE, parseNextSteps, type NextSteps } from './next-steps.ts';
 import { signManifest, verifyManifest, type KeyFile, type TrustedKey } from './signing.ts';
@@ -20,6 +22,16 @@ export interface ArtifactInput {
   quantization: Quantization;
   /** What shoppers chose next after each item (`next-steps.ts`), shipped as `next-steps.json`; none: no such claims. */
   nextSteps?: NextSteps;
+  /**
+   * The content features of every model item (`core/model/features.ts`), exactly `config.numItems` of them:
+   * required when `config.numFeatures` > 0, refused otherwise. Shipped as `features.bin` (`item-features.ts`).
+   */
+  features?: ItemFeatures;
+  /**
+   * Ids of model items held out of training (`--cold-items`): their id rows were never trained, so the
+   * model ranks and reads them by their features alone (`withoutId`). Needs `features`. Default none.
+   */
+  coldItems?: readonly string[];
   training?: Record<string, unknown>;
   createdAt?: string;
 }
@@ -37,6 +49,20 @@ export interface LoadedArtifact {
   weights: NamedWeights;
   /** The verified chosen-next table, when the artifact has one. */
   nextSteps?: NextSteps;
+  /** The verified content features of the model's items, exactly when `config.numFeatures` > 0. */
+  features?: ItemFeatures;
+  /** Ids of model items held out of training, in item order; present (maybe empty) with `features`. */
+  coldItems?: string[];
+}
+
+/**
+ * What `SasRec.fromWeights` needs besides the weights to run a loaded artifact as trained: its items'
+ * features and the held-out items whose id rows it must not read. Empty for an id-only model.
+ */
+export function itemTableOptions(artifact: Pick<LoadedArtifact, 'itemIds' | 'features' | 'coldItems'>): { features?: ItemFeatures; withoutId?: number[] } {
+  if (!artifact.features) return {};
+  const withoutId = coldItemIndices(artifact.itemIds, artifact.coldItems);
+  return { features: artifact.features, ...(withoutId.length > 0 && { withoutId }) };
 }
 
 async function ref(path: string, bytes: Bytes): Promise<FileRef> {
@@ -54,6 +80,12 @@ export async function buildArtifact(input: ArtifactInput, key?: KeyFile): Promis
   files.set('items.json', itemsBytes);
   const nextBytes = input.nextSteps && encodeNextSteps(input.nextSteps, input.itemIds);
   if (nextBytes) files.set(NEXT_STEPS_FILE, nextBytes);
+  const numFeatures = input.config.numFeatures ?? 0;
+  if (numFeatures > 0 && !input.features) throw new ContractError('bad_artifact', `the model embeds ${numFeatures} content features: its items' features are needed`);
+  if (numFeatures === 0 && input.features) throw new ContractError('bad_artifact', 'the model embeds no content features (config.numFeatures is 0), yet features were given');
+  if (!input.features && (input.coldItems?.length ?? 0) > 0) throw new ContractError('bad_artifact', 'coldItems need features: a held-out item has no other vector');
+  const featureBytes = input.features && encodeFeatureFile(input.features, input.coldItems ?? [], input.itemIds);
+  if (featureBytes) files.set(FEATURES_FILE, featureBytes);
   const { specs, data } = encodeWeights(input.weights, input.quantization);
   const count = Math.max(1, Math.ceil(data.byteLength / SHARD_BYTES));
   const shards: FileRef[] = [];
@@ -72,6 +104,7 @@ export async function buildArtifact(input: ArtifactInput, key?: KeyFile): Promis
     quantization: input.quantization,
     items: { ...(await ref('items.json', itemsBytes)), count: input.itemIds.length },
     ...(nextBytes && { nextSteps: await ref(NEXT_STEPS_FILE, nextBytes) }),
+    ...(featureBytes && { features: await ref(FEATURES_FILE, featureBytes) }),
     weightsManifest: [{ paths: shards.map((s) => s.path), weights: specs }],
     shards,
     ...(input.training ? { training: input.training } : {}),
@@ -106,7 +139,8 @@ export async function loadArtifact(
     return bytes;
   };
   const next = manifest.nextSteps;
-  const [itemBytes, nextBytes, ...shardBytes] = await Promise.all([checked(manifest.items), next && checked(next), ...manifest.shards.map(checked)]);
+  const feat = manifest.features;
+  const [itemBytes, nextBytes, featureBytes, ...shardBytes] = await Promise.all([checked(manifest.items), next && checked(next), feat && checked(feat), ...manifest.shards.map(checked)]);
   let itemIds: unknown;
   try {
     itemIds = JSON.parse(utf8.decode(itemBytes as Bytes));
@@ -122,7 +156,8 @@ export async function loadArtifact(
     throw new ContractError('integrity', `${manifest.items.path}: expected ${manifest.items.count} distinct item id strings`);
   }
   const nextSteps = next && parseNextSteps(nextBytes as Bytes, itemIds as string[], next.path);
+  const featureFile = feat && parseFeatureFile(featureBytes!, itemIds as string[], manifest.config.numFeatures ?? 0, feat.path);
   const weights = decodeWeights(manifest.weightsManifest.flatMap((g) => g.weights), concatBytes(shardBytes as Uint8Array[]));
   checkWeights(manifest.config, weights, `model ${manifest.name}@${manifest.version}`);
-  return { manifest, itemIds: itemIds as string[], weights, ...(nextSteps && { nextSteps }) };
+  return { manifest, itemIds: itemIds as string[], weights, ...(nextSteps && { nextSteps }), ...(featureFile && { features: featureFile.features, coldItems: featureFile.coldItems }) };
 }

@@ -37,6 +37,12 @@ export interface Manifest {
    * about other shoppers needs. Absent in artifacts made before it existed: such a model makes no such claim.
    */
   nextSteps?: FileRef;
+  /**
+   * The item content features, `features.bin` (`item-features.ts`): the feature names, each model item's
+   * features and the items held out of training. Present exactly when `config.numFeatures` > 0; an id-only
+   * model has none.
+   */
+  features?: FileRef;
   /** tfjs weights manifest: the shards' concatenation holds these weights in order. */
   weightsManifest: Array<{ paths: string[]; weights: WeightSpec[] }>;
   /** One entry per path in `weightsManifest[*].paths`, in order. */
@@ -47,11 +53,16 @@ export interface Manifest {
 }
 
 /**
- * Every file the manifest names, each once: the item map, the chosen-next table when there is one, the
- * weight shards. What a publish must carry, a load must verify and a cache must keep.
+ * Every file the manifest names, each once: the item map, the chosen-next table and the content features
+ * when there are some, the weight shards. What a publish must carry, a load must verify and a cache must keep.
  */
-export function manifestFiles(manifest: Pick<Manifest, 'items' | 'nextSteps' | 'shards'>): FileRef[] {
-  return [manifest.items, ...(manifest.nextSteps ? [manifest.nextSteps] : []), ...manifest.shards];
+export function manifestFiles(manifest: Pick<Manifest, 'items' | 'nextSteps' | 'shards'> & { features?: Manifest['features'] }): FileRef[] {
+  return [
+    manifest.items,
+    ...(manifest.nextSteps ? [manifest.nextSteps] : []),
+    ...(manifest.features ? [manifest.features] : []),
+    ...manifest.shards,
+  ];
 }
 
 /** Model names: lowercase, safe as a URL segment and a file name. */
@@ -118,10 +129,18 @@ export function parseManifest(raw: unknown): Manifest {
     weightsManifest,
     shards,
   };
-  if (raw.nextSteps !== undefined) {
-    manifest.nextSteps = parseFileRef(raw.nextSteps, 'nextSteps');
-    if (manifest.nextSteps.path === items.path || paths.includes(manifest.nextSteps.path)) bad(`nextSteps.path "${manifest.nextSteps.path}" is already another file's`);
-  }
+  const taken = new Set([items.path, ...paths]);
+  const claim = (ref: FileRef, where: string): FileRef => {
+    if (taken.has(ref.path)) bad(`${where}.path "${ref.path}" is already another file's`);
+    taken.add(ref.path);
+    return ref;
+  };
+  if (raw.nextSteps !== undefined) manifest.nextSteps = claim(parseFileRef(raw.nextSteps, 'nextSteps'), 'nextSteps');
+  const numFeatures = config.numFeatures ?? 0;
+  if (raw.features !== undefined) {
+    if (numFeatures === 0) bad('features must be absent for a model without content features (config.numFeatures is 0)');
+    manifest.features = claim(parseFileRef(raw.features, 'features'), 'features');
+  } else if (numFeatures > 0) bad(`features must name the feature file of a model with ${numFeatures} content features`);
   if (raw.training !== undefined) {
     if (!isRecord(raw.training)) bad('training must be an object');
     manifest.training = raw.training;

@@ -3,9 +3,9 @@ import { type Bytes, concatBytes } from './bytes.ts';
 import { size, type NamedWeights } from '../model/weights.ts';
 
 /**
- * How weights are stored. `float16` halves every tensor; `uint8` stores the item table with per-row affine
- * quantization (each row its own scale and minimum, so rare items with small norms keep their precision)
- * and everything else as float16.
+ * How weights are stored. `float16` halves every tensor; `uint8` stores the item table and the content
+ * feature table with per-row affine quantization (each row its own scale and minimum, so rare items with
+ * small norms keep their precision) and everything else as float16.
  */
 export const QUANTIZATIONS = ['float32', 'float16', 'uint8'] as const;
 export type Quantization = (typeof QUANTIZATIONS)[number];
@@ -22,8 +22,11 @@ export interface WeightSpec {
   quantization?: { dtype: 'float16' } | { dtype: 'uint8'; scheme: 'per-row-affine' };
 }
 
-/** Tensors quantized row-wise under `uint8`: the item table dominates the artifact's size. */
-const ROW_QUANTIZED = new Set(['item_emb']);
+/**
+ * Tensors quantized row-wise under `uint8`: the item table dominates the artifact's size, and the feature
+ * table (`feat_emb`) is one of the same kind (an item's vector adds its rows), so it is stored the same way.
+ */
+const ROW_QUANTIZED = new Set(['item_emb', 'feat_emb']);
 
 export function specBytes(spec: WeightSpec): number {
   const n = size(spec.shape);

@@ -12,7 +12,7 @@ import { Hono } from 'hono';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { launchChromium } from './chromium.ts';
-import { buildArtifact } from '../../core/artifact/artifact.ts';
+import { buildArtifact, type ArtifactInput } from '../../core/artifact/artifact.ts';
 import type { NextSteps } from '../../core/artifact/next-steps.ts';
 import { generateKeyFile } from '../../core/artifact/signing.ts';
 import { signCatalog } from '../../core/catalog-signature.ts';
@@ -76,6 +76,8 @@ export interface WidgetShopOptions {
   signedCatalog?: boolean;
   /** The catalog's products instead of `PRODUCTS` (e.g. some on sale); the model knows the ids of `PRODUCTS`. */
   products?: Product[];
+  /** The model instead of the default one (e.g. one with content features): what of `buildArtifact`'s input differs. */
+  model?: Partial<Pick<ArtifactInput, 'config' | 'itemIds' | 'weights' | 'features' | 'coldItems' | 'nextSteps'>>;
 }
 
 export interface WidgetShop {
@@ -87,6 +89,8 @@ export interface WidgetShop {
   metrics: string[];
   /** How the shop serves its pages from now on. */
   mode(mode: ShopMode): void;
+  /** Replaces the catalog the edge server serves (as `edge-recs catalog upload` would): a product added after training. */
+  setProducts(products: Product[]): Promise<void>;
   /**
    * Where pages load the widget from (and so, by default, its data) from now on, e.g. a proxy in front of
    * `edgeUrl`; extra attributes for the script tag (e.g. `data-require-signed-catalog`).
@@ -164,7 +168,7 @@ ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
 
   const storage = createMemoryStorage();
   const artifact = await buildArtifact(
-    { name: 'default', version: 'v1', config: MODEL, itemIds: MODEL_ITEMS, weights: initWeights(MODEL, 7), quantization: 'float32', nextSteps: CHOSEN_NEXT, createdAt: '2026-01-01T00:00:00.000Z' },
+    { name: 'default', version: 'v1', config: MODEL, itemIds: MODEL_ITEMS, weights: initWeights(MODEL, 7), quantization: 'float32', nextSteps: CHOSEN_NEXT, createdAt: '2026-01-01T00:00:00.000Z', ...options.model },
     key,
   );
   await publishArtifact(storage, artifact, { trusted });
@@ -201,6 +205,10 @@ ${view}${spa ? SPA_SCRIPT(mode === 'spa-capture') : ''}
     log,
     metrics,
     mode: (m) => void (mode = m),
+    async setProducts(products) {
+      const next = { ...CATALOG, updatedAt: new Date().toISOString(), products };
+      await catalog.put(catalogJson(options.signedCatalog ? await signCatalog(next, key) : next));
+    },
     page(o) {
       if (o.edgeUrl !== undefined) pageEdgeUrl = o.edgeUrl;
       if (o.attributes !== undefined) attributes = o.attributes;

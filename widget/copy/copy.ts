@@ -123,6 +123,30 @@ type Slots = Record<string, string | undefined>;
 type Evidence = (r: Ranked, ctx: CopyContext) => Slots | undefined;
 
 const fromModel = (r: Ranked): boolean => r.tier === 'personal' || r.tier === 'similar';
+/** A model pick ranked from its content features alone (no id row: new in the catalog, or held out of training). */
+const fromContent = (r: Ranked): boolean => fromModel(r) && r.fromContent === true;
+/**
+ * A claim that rests on behaviour, the shopper's or other shoppers': never on a card ranked from its content
+ * alone, whose only true reasons are content facts (issue 18: "Same brand as …", "More in …").
+ */
+const behaviour = (evidence: Evidence): Evidence => (r, ctx) => (fromContent(r) ? undefined : evidence(r, ctx));
+/** Catalog text as compared for a content fact: case, spacing and the spacing around `>` do not count. */
+const folded = (text: string | undefined): string => (text ?? '').replace(/\s*>\s*/g, ' > ').replace(/\s+/g, ' ').trim().toLowerCase();
+const alikeText = (a: string | undefined, b: string | undefined): boolean => folded(a) !== '' && folded(a) === folded(b);
+/**
+ * The newest item of the shopper's history (group keys) that the ranking read, that is not the card itself,
+ * and whose product `alike` accepts, as a title slot: the variant the shopper had of it. What a content fact
+ * compares the card with.
+ */
+const readAlike = (r: Ranked, ctx: CopyContext, alike: (p: Product) => boolean): Slots | undefined => {
+  const self = keyOfCard(r);
+  for (const key of [...ctx.profile.sequence].reverse()) {
+    if (key === self || !read(r, key)) continue;
+    const product = ctx.product(ctx.profile.variants.interest.get(key) ?? key);
+    if (product && alike(product)) return { title: product.title };
+  }
+  return undefined;
+};
 /** Whether the model's ranking of this card read `id`. */
 const read = (r: Ranked, id: string | undefined): id is string => id !== undefined && (r.basis?.includes(id) ?? false);
 /**
@@ -172,30 +196,32 @@ const cartNames = (r: Ranked, ctx: CopyContext): string[] => {
  * Each kind's claim and the evidence it needs. Claims about the shopper rest on what the model's ranking
  * really read (`Ranked.basis`: a product the model does not know was never read, so it is never named);
  * claims about what other shoppers did on the model's chosen-next table (`choseNext`), never on the
- * ranking alone; claims about the shop on the server's lists; facts on the catalog and the profile.
+ * ranking alone; claims about the shop on the server's lists; facts on the catalog and the profile. A card
+ * the model ranked from its content alone (`Ranked.fromContent`) gets no claim about behaviour, only
+ * content facts (`same_brand`, `more_in`) and the catalog's own (`price_drop`, `low_stock`).
  */
 export const EVIDENCE: Record<CopyKind, Evidence> = {
   /** "Because you viewed X": a model pick whose ranking read X, a product the shopper viewed. */
-  viewed: (r, ctx) => (fromModel(r) ? newestRead(r, ctx, ctx.profile.viewed, ctx.profile.variants.viewed) : undefined),
+  viewed: behaviour((r, ctx) => (fromModel(r) ? newestRead(r, ctx, ctx.profile.viewed, ctx.profile.variants.viewed) : undefined)),
   /**
    * "Shoppers who viewed X chose this next": ranked after X, the product on screen, and at least k shoppers
    * of the training data chose this card next after X (the chosen-next table). X is named as its group
    * (`groupTitle`: the table counts shoppers of any size); a group without a usable name gets no such line.
    */
-  similar: (r, ctx) => {
+  similar: behaviour((r, ctx) => {
     const title = shoppersChose(r, ctx) ? ctx.groupTitle(ctx.currentItem!) : undefined;
     return title ? { title } : undefined;
-  },
+  }),
   /**
    * "Goes with X in your cart": the cart row, ranked after X, which is in the cart now, and at least k
    * shoppers of the training data chose this card next after X (the chosen-next table).
    */
-  cart: (r, ctx) => cartRead(r, ctx, (id) => ctx.choseNext(id, keyOfCard(r))),
+  cart: behaviour((r, ctx) => cartRead(r, ctx, (id) => ctx.choseNext(id, keyOfCard(r)))),
   /** "More X, a favourite of yours": the product is in the shopper's favourite category. */
-  category: (r, ctx) => {
+  category: behaviour((r, ctx) => {
     const fav = ctx.profile.favouriteCategory;
     return fav && r.product.product_type === fav ? { category: leaf(fav) } : undefined;
-  },
+  }),
   /** "Now X, was Y": a sale price below the price. */
   price_drop: (r, ctx) => {
     const p = r.product;
@@ -215,7 +241,18 @@ export const EVIDENCE: Record<CopyKind, Evidence> = {
   /** "You viewed this": the shopper viewed it, the variant the card shows (or the group's own id, a parent page), not another size of it. */
   history: (r, ctx) => only(r.tier === 'history' && viewedShown(r, ctx)),
   /** "Picked for you": a model pick whose ranking read some of the shopper's own history. */
-  personal: (r, ctx) => only(fromModel(r) && ctx.profile.sequence.some((id) => read(r, id))),
+  personal: behaviour((r, ctx) => only(fromModel(r) && ctx.profile.sequence.some((id) => read(r, id)))),
+  /**
+   * "Same brand as X": a pick ranked from its content alone, whose ranking read X, an item of the shopper's
+   * history of the same brand (the catalog's). A content fact, the one kind of reason such a card has.
+   */
+  same_brand: (r, ctx) => (fromContent(r) ? readAlike(r, ctx, (p) => alikeText(p.brand, r.product.brand)) : undefined),
+  /** "More in C": a pick ranked from its content alone, whose ranking read X, an item of the shopper's history in the same category C. */
+  more_in: (r, ctx) => {
+    if (!fromContent(r)) return undefined;
+    const alike = readAlike(r, ctx, (p) => alikeText(p.product_type, r.product.product_type));
+    return alike && { ...alike, category: leaf(r.product.product_type) };
+  },
   /** The product's own catalog facts: no claim, so no evidence needed. */
   neutral: () => ({}),
 };
@@ -320,6 +357,13 @@ export function why(r: Ranked, ctx: CopyContext): string {
   switch (r.tier) {
     case 'similar':
     case 'personal': {
+      if (fromContent(r)) {
+        // Ranked from its catalog details alone: said so, with the content fact that ties it to the history.
+        const brand = evidence('same_brand');
+        const category = brand ? undefined : evidence('more_in');
+        [kind, title] = brand ? ['content_brand', brand.title] : category ? ['content_category', category.title] : ['content', undefined];
+        break;
+      }
       // What the ranking read is true of every model pick; what shoppers chose next only with the table's evidence.
       const cart = cartNames(r, ctx);
       const similar = evidence('similar');

@@ -24,6 +24,8 @@ export const BUILT_IN: Record<string, Record<CopyKind, string[]>> = {
     featured: ['Featured in our shop'],
     history: ['You viewed this'],
     personal: ['Picked for you', 'Chosen for you on this device'],
+    same_brand: ['Same brand as {title}', 'Also from {brand}, like {title}'],
+    more_in: ['More in {category}', 'Also in {category}, like {title}'],
     neutral: ['From our {product_category} range', 'From our catalog'],
   },
   de: {
@@ -38,6 +40,8 @@ export const BUILT_IN: Record<string, Record<CopyKind, string[]>> = {
     featured: ['Empfohlen von unserem Shop'],
     history: ['Von Ihnen angesehen'],
     personal: ['Für Sie ausgewählt', 'Auf Ihrem Gerät für Sie ausgewählt'],
+    same_brand: ['Dieselbe Marke wie {title}', 'Auch von {brand}, wie {title}'],
+    more_in: ['Mehr aus {category}', 'Auch aus {category}, wie {title}'],
     neutral: ['Aus unserem Sortiment: {product_category}', 'Aus unserem Sortiment'],
   },
   zh: {
@@ -52,6 +56,8 @@ export const BUILT_IN: Record<string, Record<CopyKind, string[]>> = {
     featured: ['本店推荐'],
     history: ['您浏览过'],
     personal: ['为您精选', '在您的设备上为您挑选'],
+    same_brand: ['与{title}同一品牌', '同为{brand}出品，如{title}'],
+    more_in: ['更多{category}商品', '与{title}同属{category}'],
     neutral: ['本店{product_category}商品', '来自本店商品目录'],
   },
 };
@@ -59,10 +65,29 @@ export const BUILT_IN: Record<string, Record<CopyKind, string[]>> = {
 /**
  * Kinds of "why this" explanation: the tier a card came from, plus the cart variant of `personal`, and
  * `ranked_after` for a pick ranked after the product on screen whose next step no table shows shoppers took,
- * `similar_none` for `similar` about a variant group whose titles give it no name, and `history_other` for a
- * viewed product whose size viewed is sold out (the card shows one in stock).
+ * `similar_none` for `similar` about a variant group whose titles give it no name, `content_*` for a model
+ * pick ranked from its catalog details alone (no id row: new, or held out of training; with the content
+ * fact that ties it to the history, if one does), and `history_other` for a viewed product whose size
+ * viewed is sold out (the card shows one in stock).
  */
-export type WhyKind = 'personal' | 'personal_cart' | 'personal_none' | 'ranked_after' | 'similar' | 'similar_none' | 'trending' | 'bestseller' | 'catalog' | 'pinned' | 'history' | 'history_other' | 'neutral' | 'boosted';
+export type WhyKind =
+  | 'personal'
+  | 'personal_cart'
+  | 'personal_none'
+  | 'ranked_after'
+  | 'similar'
+  | 'similar_none'
+  | 'content_brand'
+  | 'content_category'
+  | 'content'
+  | 'trending'
+  | 'bestseller'
+  | 'catalog'
+  | 'pinned'
+  | 'history'
+  | 'history_other'
+  | 'neutral'
+  | 'boosted';
 
 /** "Why this" explanations: fixed per locale (not bandit-chosen: an explanation is not marketing). */
 export const WHY: Record<string, Record<WhyKind, string>> = {
@@ -73,6 +98,9 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     ranked_after: 'Ranked on this device from {title}, the product you are viewing. Your history never leaves this device.',
     similar: 'Other shoppers who looked at {title} went on to choose this.',
     similar_none: 'Other shoppers who looked at the product on this page went on to choose this.',
+    content_brand: 'Ranked on this device from its catalog details alone (category, brand, price): it is the same brand as {title}. Your history never leaves this device.',
+    content_category: 'Ranked on this device from its catalog details alone (category, brand, price): it is in the same category as {title}. Your history never leaves this device.',
+    content: 'Ranked on this device from its catalog details alone (category, brand, price). Your history never leaves this device.',
     trending: 'Trending: it was in many shoppers’ recent activity in this shop (anonymous, noised counts).',
     bestseller: 'One of the shop’s bestsellers, from the shop’s own sales list.',
     catalog: 'From the shop’s catalog, in the shop’s own order.',
@@ -89,6 +117,9 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     ranked_after: 'Auf diesem Gerät aus {title} berechnet, dem Produkt, das Sie gerade ansehen. Ihr Verlauf verlässt dieses Gerät nie.',
     similar: 'Andere Kunden, die {title} angesehen haben, wählten danach dies.',
     similar_none: 'Andere Kunden, die das Produkt auf dieser Seite angesehen haben, wählten danach dies.',
+    content_brand: 'Auf diesem Gerät allein aus den Katalogangaben (Kategorie, Marke, Preis) berechnet: dieselbe Marke wie {title}. Ihr Verlauf verlässt dieses Gerät nie.',
+    content_category: 'Auf diesem Gerät allein aus den Katalogangaben (Kategorie, Marke, Preis) berechnet: dieselbe Kategorie wie {title}. Ihr Verlauf verlässt dieses Gerät nie.',
+    content: 'Auf diesem Gerät allein aus den Katalogangaben (Kategorie, Marke, Preis) berechnet. Ihr Verlauf verlässt dieses Gerät nie.',
     trending: 'Gefragt: zuletzt bei vielen Kunden dieses Shops im Verlauf (anonyme, verrauschte Zählung).',
     bestseller: 'Einer der Bestseller des Shops, laut seiner eigenen Verkaufsliste.',
     catalog: 'Aus dem Katalog des Shops, in seiner eigenen Reihenfolge.',
@@ -105,6 +136,9 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     ranked_after: '根据您正在浏览的{title}在本设备上计算。您的记录不会离开本设备。',
     similar: '浏览过{title}的其他顾客之后选择了它。',
     similar_none: '浏览过本页商品的其他顾客之后选择了它。',
+    content_brand: '仅根据商品目录信息（类别、品牌、价格）在本设备上计算：与{title}同一品牌。您的记录不会离开本设备。',
+    content_category: '仅根据商品目录信息（类别、品牌、价格）在本设备上计算：与{title}属于同一类别。您的记录不会离开本设备。',
+    content: '仅根据商品目录信息（类别、品牌、价格）在本设备上计算。您的记录不会离开本设备。',
     trending: '热门：近期出现在许多顾客的浏览记录中（匿名、加噪统计）。',
     bestseller: '本店畅销品之一（来自本店自己的销售榜单）。',
     catalog: '来自本店商品目录，按本店自己的顺序排列。',

@@ -7,7 +7,7 @@
 import type { Catalog } from '../../core/catalog.ts';
 import type { TrustedKey } from '../../core/artifact/signing.ts';
 import type { BackendName } from '../loader/backends.ts';
-import type { Hardware, LoadStats } from '../runtime/index.ts';
+import type { Hardware, LoadStats, Recommended } from '../runtime/index.ts';
 import type { CatalogLoad } from './catalog.ts';
 import type { LoadedCatalog, ModelFacts } from './heavy-work.ts';
 
@@ -25,6 +25,8 @@ export interface StartedFacts {
   backend: BackendName;
   modelVersion: string;
   loadStats: LoadStats;
+  /** `Runtime.newItems`: the catalog products the model ranks from their features, which `basis` counts as known. */
+  newItems: string[];
 }
 
 /** An error as it crosses: rebuilt on the page with the same name, message and `ContractError` code. */
@@ -35,7 +37,7 @@ export interface WireError {
 }
 
 /** What a call answers: `loadCatalog`, `loadModel`, `startModel`, `recommend` in turn. */
-export type HeavyValue = LoadedCatalog | ModelFacts | StartedFacts | Array<{ id: string; score: number }>;
+export type HeavyValue = LoadedCatalog | ModelFacts | StartedFacts | Recommended[];
 
 export type HeavyReply =
   /** The worker's module has loaded: messages from here on reach it. */

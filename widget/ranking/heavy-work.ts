@@ -64,7 +64,10 @@ export interface HeavyWork {
   loadCatalog(source: CatalogSource & { locale?: string }): Promise<LoadedCatalog>;
   /** Fetches (or reads from the cache) and verifies the model; the tfjs chunk starts loading at once. */
   loadModel(source: ModelSource): Promise<ModelFacts>;
-  /** Starts tfjs and the model verified by `loadModel` on it, warmed up. */
+  /**
+   * Starts tfjs and the model verified by `loadModel` on it, warmed up. A model with content features also
+   * ranks the products of the catalog `loadCatalog` loaded that it has no row for (it waits for that load).
+   */
   startModel(options: ModelStart): Promise<Runtime>;
   /** Frees the model's tensors; a model still starting is freed when it is ready, and never returned. */
   dispose(): void;
@@ -79,6 +82,8 @@ export interface HeavyWork {
 export function mainThreadWork(options: { yielding?: boolean } = {}): HeavyWork {
   const pause = options.yielding ? yieldToPage : undefined;
   let runtimeChunk: Promise<typeof import('../runtime/index.ts')> | undefined;
+  /** The catalog this work loaded last: a model with content features ranks its new products too. */
+  let catalog: Promise<Catalog | undefined> | undefined;
   let artifact: Promise<FetchedModel> | undefined;
   let source: ModelSource | undefined;
   let runtime: Runtime | undefined;
@@ -92,7 +97,11 @@ export function mainThreadWork(options: { yielding?: boolean } = {}): HeavyWork 
     place: Promise.resolve('main'),
     preload,
     // On the page's thread the cards format their prices as they render: nothing to gain from doing it here.
-    loadCatalog: ({ locale: _, ...catalogSource }) => fetchCatalog({ ...catalogSource, pause }),
+    loadCatalog({ locale: _, ...catalogSource }) {
+      const loading = fetchCatalog({ ...catalogSource, pause });
+      catalog = loading.then((l) => l.catalog, () => undefined);
+      return loading;
+    },
     loadModel(modelSource) {
       // The model's bytes are fetched (or read from the cache) and verified while tfjs loads and starts.
       preload();
@@ -103,7 +112,8 @@ export function mainThreadWork(options: { yielding?: boolean } = {}): HeavyWork 
     async startModel(options) {
       // After `loadModel`, which set all three.
       const { startRuntime } = await runtimeChunk!;
-      const started = await startRuntime({ ...source!, ...options, artifact: artifact! });
+      // The catalog asked for before the model (the engine asks for both at once, the catalog first).
+      const started = await startRuntime({ ...source!, ...options, artifact: artifact!, ...(catalog && { catalog }) });
       if (disposed) {
         started.dispose();
         throw new DOMException('disposed', 'AbortError');

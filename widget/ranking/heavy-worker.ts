@@ -60,7 +60,7 @@ async function answer(request: Exclude<HeavyRequest, { op: 'preload' } | { op: '
         onBackendChange: (backend, reason) => post({ event: 'backend', backend, reason }),
         signal,
       });
-      const started: StartedFacts = { backend: runtime.backend, modelVersion: runtime.modelVersion, loadStats: runtime.loadStats };
+      const started: StartedFacts = { backend: runtime.backend, modelVersion: runtime.modelVersion, loadStats: runtime.loadStats, newItems: [...runtime.newItems] };
       return started;
     }
     case 'recommend':

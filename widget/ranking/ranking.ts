@@ -24,6 +24,8 @@ interface Candidate {
   id: string;
   /** Higher is better; only the order within one list matters. */
   score: number;
+  /** The model ranked it from its content features alone (no id row: new since training, or held out). */
+  fromContent?: boolean;
 }
 
 export interface CandidateList {
@@ -43,6 +45,11 @@ export interface Ranked {
   boosted: boolean;
   /** The `basis` of the list it came from. */
   basis?: readonly string[];
+  /**
+   * The model ranked it from its content features alone (`Runtime.recommend`): nothing shoppers did with
+   * it is known to the model, so its copy states only content facts (`copy/copy.ts`).
+   */
+  fromContent?: true;
 }
 
 export interface RankInput {
@@ -134,6 +141,7 @@ export function rank(input: RankInput): Ranked[] {
       // A hair over 1 so that `by: 1` beats the tier's best unboosted product rather than tying with it.
       const r: Ranked = { product, tier: list.tier, boosted: by > 0 };
       if (list.basis) r.basis = list.basis;
+      if (c.fromContent) r.fromContent = true;
       tier.push({ r, key: relevance + by * 1.001, at });
     });
     tier.sort((a, b) => b.key - a.key || a.at - b.at);

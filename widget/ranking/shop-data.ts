@@ -30,7 +30,7 @@ export class ShopData {
   evidence: PopularEvidence = popularEvidence(this.popular, (id) => id);
   /** The model, once it runs. */
   runtime: Runtime | null = null;
-  /** The model's item ids (its manifest's `items`), once its bytes are verified. */
+  /** The model's item ids (its manifest's `items`), once its bytes are verified, then with the catalog products it ranks from their features. */
   private modelIds: readonly string[] = [];
   /** The model's ids for variant groups (`model-items.ts`); built on first use after the catalog or the model loads. */
   private items: ModelItems | undefined;
@@ -119,7 +119,14 @@ export class ShopData {
       },
       () => undefined,
     );
-    const runtime = (this.runtime = await this.work.startModel({ ...(await start), signal: this.signal }));
+    const runtime = await this.work.startModel({ ...(await start), signal: this.signal });
+    // The catalog's products the model ranks from their features are its items too, for variant groups'
+    // mapping (`model-items.ts`): set with the runtime, which is what answers with them.
+    if (runtime.newItems.length > 0) {
+      this.modelIds = [...(await facts).itemIds, ...runtime.newItems];
+      this.items = undefined;
+    }
+    this.runtime = runtime;
     return { runtime, facts };
   }
 

@@ -8,7 +8,7 @@
  */
 import { ContractError } from '../../core/errors.ts';
 import { modelBasis } from '../runtime/basis.ts';
-import type { Runtime } from '../runtime/index.ts';
+import type { Recommended, Runtime } from '../runtime/index.ts';
 import { yieldToPage } from '../runtime/yield.ts';
 import { refuse, startWorker } from '../workers/start.ts';
 import type { HeavyReply, HeavyRequest, HeavyValue, StartedFacts, WireError } from './heavy-protocol.ts';
@@ -191,14 +191,16 @@ export function workerWork(options: { url?: string } = {}): HeavyWork {
       const { backend: b, assetBase, hardware, signal } = options;
       const started = (await call({ op: 'start', assetBase, ...(b && { backend: b }), ...(hardware && { hardware }) }, signal)) as StartedFacts;
       backend = started.backend;
-      const known = new Set(model.itemIds);
+      // The products the model ranks from their features count as known: it reads them in a history too.
+      const known = new Set([...model.itemIds, ...started.newItems]);
       const runtime: Runtime = {
         get backend() {
           return backend!;
         },
         modelVersion: started.modelVersion,
         loadStats: started.loadStats,
-        recommend: async (history, k, exclude) => (await call({ op: 'recommend', history: [...history], k, exclude: [...exclude] })) as Array<{ id: string; score: number }>,
+        newItems: started.newItems,
+        recommend: async (history, k, exclude) => (await call({ op: 'recommend', history: [...history], k, exclude: [...exclude] })) as Recommended[],
         basis: (history) => modelBasis(history, known, model.maxLen),
         // The model's tensors live in the worker, which `HeavyWork.dispose` ends.
         dispose: () => undefined,

@@ -1,7 +1,9 @@
-import { SasRec } from '../../core/model/sasrec.ts';
+import type { Catalog } from '../../core/catalog.ts';
+import { SasRec, type ItemTableOptions } from '../../core/model/sasrec.ts';
 import type { BackendName } from '../loader/backends.ts';
 import type { ModelCache } from '../storage/store.ts';
 import { modelBasis } from './basis.ts';
+import { contentItems } from './content-items.ts';
 import { backendOrder, probeHardware, startBackend, watchDeviceLoss, type Hardware } from './backend.ts';
 import { fetchModel, type FetchedModel, type LoadStats, type ModelSource } from './model.ts';
 
@@ -15,14 +17,31 @@ export interface Runtime {
   readonly modelVersion: string;
   /** Where the model's bytes came from on this load. */
   readonly loadStats: LoadStats;
-  /** Top `k` catalog ids after `history` (catalog ids, oldest first), never one in `exclude`. */
-  recommend(history: readonly string[], k: number, exclude: ReadonlySet<string>): Promise<Array<{ id: string; score: number }>>;
   /**
-   * What a ranking after `history` really reads: its items the model knows, the newest `maxLen` of them,
-   * oldest first. A product the model never saw is not among them, so no copy may name it as a reason.
+   * Top `k` catalog ids after `history` (catalog ids, oldest first), never one in `exclude`. `fromContent`
+   * marks an item the model has no id row for (new in the catalog, or held out of training): it was ranked
+   * from its content features alone, so nothing shoppers did with it is known (copy says only content facts).
+   */
+  recommend(history: readonly string[], k: number, exclude: ReadonlySet<string>): Promise<Recommended[]>;
+  /**
+   * Catalog products the model has no row for that it ranks and reads from their content features (a model
+   * with `numFeatures`; `content-items.ts`), in catalog order; none for an id-only model.
+   */
+  readonly newItems: readonly string[];
+  /**
+   * What a ranking after `history` really reads: its items the model knows (by an id row, or by content
+   * features: `newItems`), the newest `maxLen` of them, oldest first. A product the model has no vector for
+   * is not among them, so no copy may name it as a reason.
    */
   basis(history: readonly string[]): string[];
   dispose(): void;
+}
+
+/** One item of a ranking: its catalog id, its score, and whether it was ranked from its content alone. */
+export interface Recommended {
+  id: string;
+  score: number;
+  fromContent?: true;
 }
 
 export interface RuntimeOptions extends ModelSource {
@@ -45,6 +64,31 @@ export interface RuntimeOptions extends ModelSource {
   artifact?: Promise<FetchedModel>;
   /** Called with the result whenever the probes ran, for the caller to keep. */
   onHardware?: (hardware: Hardware) => void;
+  /**
+   * The shop's catalog, being loaded by the caller: a model with content features also ranks the products
+   * it has no row for, from their features (`content-items.ts`). Awaited only for such a model; a catalog
+   * that fails to load leaves it ranking its own items. None: its own items only.
+   */
+  catalog?: Promise<Pick<Catalog, 'products'> | undefined>;
+}
+
+/**
+ * How long a model with content features waits for the catalog before it starts without the catalog's new
+ * products: a catalog that never answers must not keep the model's own items from being ranked. The
+ * catalog is smaller than the model and fetched beside it, so it is normally there first.
+ */
+export const CATALOG_WAIT_MS = 10_000;
+
+/** The catalog once loaded; undefined where it failed or took longer than `ms`. */
+async function catalogWithin<T>(catalog: Promise<T | undefined> | undefined, ms: number): Promise<T | undefined> {
+  if (!catalog) return undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+  try {
+    return await Promise.race([catalog.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** How long a device's probe result is trusted before it is checked again (after load, off the critical path). */
@@ -81,9 +125,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   // Cancelled while the backend started: the weights are never decoded into tensors.
   options.signal?.throwIfAborted();
   const { config } = artifact.manifest;
-  const index = new Map(artifact.itemIds.map((id, i) => [id, i + 1]));
-  const ids = artifact.itemIds;
-  let model = SasRec.fromWeights(config, artifact.weights);
+  // A model with content features ranks the catalog's new products too: the catalog is waited for here,
+  // once, since the items' features decide the table the model is built with.
+  const content = artifact.features
+    ? contentItems({ itemIds: artifact.itemIds, features: artifact.features, ...(artifact.coldItems && { coldItems: artifact.coldItems }) }, await catalogWithin(options.catalog, CATALOG_WAIT_MS))
+    : undefined;
+  options.signal?.throwIfAborted();
+  const ids = content?.ids ?? artifact.itemIds;
+  const index = new Map(ids.map((id, i) => [id, i + 1]));
+  const fromContent = content?.fromContent ?? new Set<string>();
+  const tableOptions: ItemTableOptions = content ? { features: content.features, withoutId: content.withoutId } : {};
+  let model = SasRec.fromWeights(config, artifact.weights, tableOptions);
   let lost: string | undefined;
   let switching: Promise<void> | undefined;
 
@@ -98,7 +150,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       const next = await startBackend({ order: remaining, assetBase: options.assetBase });
       remaining.splice(0, remaining.indexOf(next) + 1);
       backend = next;
-      model = SasRec.fromWeights(config, artifact.weights);
+      model = SasRec.fromWeights(config, artifact.weights, tableOptions);
       lost = undefined;
       watchDeviceLoss(backend, onLost);
       options.onBackendChange?.(backend, reason);
@@ -118,7 +170,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const known = history.map((id) => index.get(id)).filter((i): i is number => i !== undefined);
     const excluded = [...exclude].map((id) => index.get(id)).filter((i): i is number => i !== undefined);
     const top = await model.recommend(known, k, excluded);
-    return top.map((s) => ({ id: ids[s.index - 1]!, score: s.score }));
+    return top.map((s): Recommended => {
+      const id = ids[s.index - 1]!;
+      return fromContent.has(id) ? { id, score: s.score, fromContent: true } : { id, score: s.score };
+    });
   };
 
   const runtime: Runtime = {
@@ -127,6 +182,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
     modelVersion: artifact.manifest.version,
     loadStats: artifact.stats,
+    newItems: content?.newItems ?? [],
     async recommend(history, k, exclude) {
       if (switching) await switching;
       if (lost) await fallBack(lost);

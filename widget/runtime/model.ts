@@ -122,8 +122,9 @@ async function load(source: ModelSource, useCache: boolean): Promise<FetchedMode
   const early = new Map<string, Promise<Uint8Array | undefined>>();
   if (cached && cache) {
     try {
-      const previous = JSON.parse(cached.body) as { items?: { sha256?: unknown }; nextSteps?: { sha256?: unknown }; shards?: Array<{ sha256?: unknown }> };
-      for (const file of [previous.items, previous.nextSteps, ...(previous.shards ?? [])]) {
+      type Ref = { sha256?: unknown } | undefined;
+      const previous = JSON.parse(cached.body) as { items?: Ref; nextSteps?: Ref; features?: Ref; shards?: Ref[] };
+      for (const file of [previous.items, previous.nextSteps, previous.features, ...(previous.shards ?? [])]) {
         if (typeof file?.sha256 === 'string') early.set(file.sha256, cache.blob(file.sha256));
       }
     } catch {

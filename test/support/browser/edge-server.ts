@@ -16,6 +16,7 @@ import { workerUrlPlugin } from './worker-url-plugin.ts';
 import { buildArtifact } from '../../../core/artifact/artifact.ts';
 import { generateKeyFile } from '../../../core/artifact/signing.ts';
 import type { ModelConfig } from '../../../core/model/config.ts';
+import { buildItemFeatures, productFeatureNames } from '../../../core/model/features.ts';
 import { initWeights } from '../../../core/model/weights.ts';
 import { createApp } from '../../../edge-server/app.ts';
 import { catalogJson, createMemoryCatalog } from '../../../edge-server/catalog/store.ts';
@@ -23,7 +24,7 @@ import { createMemoryStorage } from '../../../edge-server/models/memory-storage.
 import { publishArtifact } from '../../../edge-server/models/registry.ts';
 import type { WidgetFile, WidgetFiles } from '../../../edge-server/models/widget-files.ts';
 import { snapshotWidget } from '../widget-snapshot.ts';
-import { ADMIN_TOKEN, PRODUCT_IDS, TEST_CATALOG } from './shop-fixture.ts';
+import { ADMIN_TOKEN, CONTENT_MODEL, CONTENT_MODEL_ITEMS, PRODUCT_IDS, TEST_CATALOG } from './shop-fixture.ts';
 
 /** Small enough to load in milliseconds on the WASM backend; large enough to rank the whole test catalog. */
 const MODEL: ModelConfig = { numItems: PRODUCT_IDS.length, dim: 8, blocks: 1, heads: 1, maxLen: 10 };
@@ -106,6 +107,15 @@ export async function startTestEdgeServer(root: string): Promise<TestEdgeServer>
     );
     await publishArtifact(storage, artifact, { trusted: trustedKeys });
   }
+  // A model with content features that knows part of the catalog (`CONTENT_MODEL`), uint8 as shipped.
+  const trained = TEST_CATALOG.products.filter((p) => CONTENT_MODEL_ITEMS.includes(p.id));
+  const features = buildItemFeatures(trained.map(productFeatureNames), 1);
+  const content: ModelConfig = { ...MODEL, numItems: trained.length, numFeatures: features.names.length };
+  await publishArtifact(
+    storage,
+    await buildArtifact({ name: CONTENT_MODEL, version: 'c1', config: content, itemIds: CONTENT_MODEL_ITEMS, weights: initWeights(content, 9), quantization: 'uint8', features, coldItems: ['p08'] }, key),
+    { trusted: trustedKeys },
+  );
   // The app's own catalog route (`GET /v1/catalog`) serves the test shop, as a merchant's upload would.
   const catalog = createMemoryCatalog();
   await catalog.put(catalogJson(TEST_CATALOG));

@@ -38,5 +38,12 @@ export const TEST_CATALOG: Catalog = {
 export const PRODUCT_IDS: readonly string[] = TEST_CATALOG.products.map((p) => p.id);
 export const OUT_OF_STOCK = 'p12';
 
+/**
+ * A second published model, with content features (issue 18): trained on `p01`..`p08` only, so `p09`..`p12`
+ * are in the catalog but new to it, ranked from their features (category levels, price band).
+ */
+export const CONTENT_MODEL = 'content';
+export const CONTENT_MODEL_ITEMS: readonly string[] = PRODUCT_IDS.slice(0, 8);
+
 /** Admin bearer token of the test edge server (`edge-server.ts`): tests read metrics and set bestsellers with it. */
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
