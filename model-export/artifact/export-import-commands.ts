@@ -33,6 +33,8 @@ export async function exportCommand(a: { model: string; quantize: string; out: s
       itemIds: source.itemIds,
       // Carried as trained: the evidence behind copy about shoppers is signed with the model.
       ...(source.nextSteps && { nextSteps: source.nextSteps }),
+      // The items' content features and the items held out of training (issue 18) go with the weights trained on them.
+      ...(source.features && { features: source.features, coldItems: source.coldItems ?? [] }),
       weights: source.weights,
       quantization: a.quantize as Quantization,
       // The manifest is public: the record without local paths.

@@ -17,7 +17,7 @@ import { pickColdItems } from '../data/cold-items.ts';
 import { readCatalogFile } from '../data/catalog-file.ts';
 import { groupFeatureNames } from '../data/item-features.ts';
 import { ROOT, runEdgeRecs } from '../../test/support/cli.ts';
-import { appendItemFeatures, evalTable, evaluateModel, heldOutItems, itemFeatureNames, remap, type EvalModel } from './eval-command.ts';
+import { appendItemFeatures, evalTable, evaluateModel, heldOutItems, itemFeatureNames, remap, type EvalModel, type EvalResult } from './eval-command.ts';
 
 const ndcg = (rank: number): number => 1 / Math.log2(rank + 2);
 
@@ -181,6 +181,27 @@ describe('edge-recs eval --attributes', () => {
     // Each user's target is in the category of the history: the content baseline ranks it among 6 items, at worst.
     expect(result.baselines['attribute-similarity']!.metrics['HR@5']).toBeGreaterThan(0.9);
   });
+
+  it('evaluates an exported uint8 model trained with items held out on warm and cold users, beside both baselines', async () => {
+    const attrs = join(dir, 'attributes.json');
+    const train = await runEdgeRecs(
+      ['train', '--data', join(dir, 'data.txt'), '--attributes', attrs, '--cold-items', '0.25', '--out', join(dir, 'cold'), '--epochs', '1', '--dim', '8', '--blocks', '1', '--max-len', '5', '--json'],
+      { timeoutMs: 60_000 },
+    );
+    expect(train.code, train.stderr).toBe(0);
+    const exported = await runEdgeRecs(['export', '--model', join(dir, 'cold'), '--quantize', 'uint8', '--out', join(dir, 'cold-uint8'), '--json'], { timeoutMs: 60_000 });
+    expect(exported.code, exported.stderr).toBe(0);
+    const run = await runEdgeRecs(['eval', '--model', join(dir, 'cold-uint8'), '--data', join(dir, 'data.txt'), '--attributes', attrs, '--json'], { timeoutMs: 60_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as EvalResult;
+    // 3 of the 12 items held out; every user is warm or cold, and the baselines see the same groups.
+    expect(result.warm!.users + result.cold!.users).toBe(40);
+    expect(result.cold!.users).toBeGreaterThan(0);
+    for (const b of [result.baselines.popularity, result.baselines['attribute-similarity']!]) {
+      expect(b.warm!.users).toBe(result.warm!.users);
+      expect(b.cold!.users).toBe(result.cold!.users);
+    }
+  }, 120_000);
 
   it('names the attributes file at fault', async () => {
     const bad = await runEdgeRecs(['eval', '--model', join(dir, 'model'), '--data', join(dir, 'data.txt'), '--attributes', join(dir, 'bad.json'), '--json'], { timeoutMs: 60_000 });
