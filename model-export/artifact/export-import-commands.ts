@@ -4,6 +4,7 @@ import { MODEL_NAME } from '../../core/artifact/manifest.ts';
 import { QUANTIZATIONS, type Quantization } from '../../core/artifact/weights-codec.ts';
 import { ContractError } from '../../core/errors.ts';
 import { parseModelConfig, type ModelConfig } from '../../core/model/config.ts';
+import type { ItemFeatures } from '../../core/model/features.ts';
 import { readSafetensors } from './safetensors.ts';
 import { fromTorchSasRec } from './torch-names.ts';
 import { readArtifactDir, readKeyFile, writeArtifactDir } from './artifact-fs.ts';
@@ -25,6 +26,8 @@ export async function exportCommand(a: { model: string; quantize: string; out: s
   const source = await readArtifactDir(a.model, { unsigned: 'allow' });
   const key = a.signKey ? await readKeyFile(a.signKey, { privateKey: 'required' }) : undefined;
   const training = publicTraining(source.manifest.training);
+  // Issue 18's artifact contract: a model with content features carries them and its held-out items.
+  const content = source as typeof source & { features?: ItemFeatures; coldItems?: readonly string[] };
   const artifact = await buildArtifact(
     {
       name: a.name,
@@ -33,8 +36,8 @@ export async function exportCommand(a: { model: string; quantize: string; out: s
       itemIds: source.itemIds,
       // Carried as trained: the evidence behind copy about shoppers is signed with the model.
       ...(source.nextSteps && { nextSteps: source.nextSteps }),
-      // The items' content features and the items held out of training (issue 18) go with the weights trained on them.
-      ...(source.features && { features: source.features, coldItems: source.coldItems ?? [] }),
+      // Carried as trained too: the model cannot rank an item without them, nor knows which it never saw.
+      ...(content.features && { features: content.features, ...(content.coldItems && { coldItems: content.coldItems }) }),
       weights: source.weights,
       quantization: a.quantize as Quantization,
       // The manifest is public: the record without local paths.

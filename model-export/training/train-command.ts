@@ -279,8 +279,9 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
     quantization: 'float32',
     nextSteps,
     training,
-    ...(result.features && { features: result.features }),
-    ...(content.cold.ids.length > 0 && { coldItems: content.cold.ids }),
+    // An id-only model records its split in the training record (`content.cold`) alone: a held-out item
+    // has no vector in it to mark, and the artifact takes held-out items only with features.
+    ...(result.features && { features: result.features, ...(content.cold.ids.length > 0 && { coldItems: content.cold.ids }) }),
   };
   const artifact = await buildArtifact(artifactInput);
   await writeArtifactDir(a.out, artifact);
