@@ -33,6 +33,8 @@ export default defineConfig({
             'test/abuse/**/*.test.ts',
             'test/contract/**/*.test.ts',
             'test/integration/**/*.test.ts',
+            // Benchmarks' own pieces (their tables, arguments, merging); the benchmarks themselves never run in tests.
+            'bench/**/*.test.ts',
           ],
           // tfjs on the CPU backend of a 2-core machine: a model forward pass or a training step can take
           // seconds, above vitest's 5 s default.

@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<Record<string, u
   federated: () => import('./federated.ts'),
   inference: () => import('./inference.ts'),
   quality: () => import('./quality.ts'),
+  coldstart: () => import('./coldstart.ts'),
   training: () => import('./training.ts'),
   server: () => import('./server.ts'),
   widget: () => import('./widget.ts'),
@@ -19,7 +20,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<Record<string, u
   experiments: () => import('./experiments.ts'),
 };
 
-// `quality` trains two models for tens of minutes, `federated` simulates for ~20, `widget` drives Chromium for minutes: run them by name.
+// `quality` trains two models for tens of minutes, `coldstart` four, `federated` simulates for ~20, `widget` drives Chromium for minutes: run them by name.
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['inference', 'training'];
 for (const name of names) {
   const load = BENCHMARKS[name];

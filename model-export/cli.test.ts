@@ -124,7 +124,7 @@ describe('edge-recs train, export, eval', () => {
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
     const result = JSON.parse(run.stdout) as Record<string, unknown>;
 
-    expect(Object.keys(result).sort()).toEqual(['items', 'metrics', 'protocol', 'users']);
+    expect(Object.keys(result).sort()).toEqual(['baselines', 'items', 'metrics', 'protocol', 'users']);
     expect(result.protocol).toBe('full-ranking-leave-one-out');
     expect(result.users).toBe(60);
     expect(result.items).toBe(20);

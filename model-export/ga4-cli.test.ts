@@ -120,7 +120,7 @@ describe('edge-recs eval on an events-trained model', () => {
   it('reads new data as the model was trained (format and catalog from the model), with no flag', async () => {
     const run = await edgeRecs('eval', '--model', join(dir, 'model'), '--data', join(fixtures, 'events_intraday_20260304.json'), '--json');
     expect(run.code, run.stderr).toBe(0);
-    expect(Object.keys(JSON.parse(run.stdout) as object).sort()).toEqual(['items', 'metrics', 'protocol', 'users']);
+    expect(Object.keys(JSON.parse(run.stdout) as object).sort()).toEqual(['baselines', 'items', 'metrics', 'protocol', 'users']);
     expect(JSON.parse(run.stdout)).toMatchObject({ users: 2, items: 14 });
     expect(run.stderr).toContain('52 rows read, 18 kept, 34 skipped');
     expect(run.stderr).toContain(`catalog: ${join(fixtures, 'catalog.tsv')}: 20 products in 14 groups`);

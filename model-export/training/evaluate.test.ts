@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { RankingAccumulator, rankOf } from '../../core/ranking-metrics.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { SasRec } from '../../core/model/sasrec.ts';
+import { buildItemFeatures } from '../../core/model/features.ts';
 import { initWeights } from '../../core/model/weights.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { evaluate, evaluatePopularity, PROTOCOL, type Evaluation } from './evaluate.ts';
@@ -129,6 +130,50 @@ describe('evaluate', () => {
   });
 });
 
+describe('evaluate, warm and cold', () => {
+  it('groups users by whether their test item is cold, the overall figures unchanged', async () => {
+    const all = await evaluate(model, data, { target: 'test' });
+    // Ranks: user a 0 (target 7), b 11 (target 12), c 1 (target 3). Item 12 is cold.
+    const result = await evaluate(model, data, { target: 'test', cold: new Set([12, 29]) });
+    expect(result.metrics).toEqual(all.metrics);
+    expect(result.users).toBe(3);
+    expect(result.warm).toEqual({ users: 2, 'HR@10': 1, 'NDCG@10': (1 + ndcg(1)) / 2 });
+    expect(result.cold).toEqual({ users: 1, 'HR@10': 0, 'NDCG@10': 0 });
+    expect(all.warm).toBeUndefined();
+    expect(all.cold).toBeUndefined();
+    expect(Object.keys(result)).toEqual(['protocol', 'users', 'items', 'metrics', 'warm', 'cold']);
+  });
+
+  it('ranks against the items a model has from features alone, and reads them in histories', async () => {
+    // Items 1-4 have id rows, 5 and 6 features only (new since training). As in fixedOrderModel, every
+    // hidden state is (1, 0), so an item scores the first coordinate of its vector: id row + mean of its
+    // features' rows. Items 1-4 score 4, 3, 2, 1; item 5 (feature f2) 10; item 6 (feature f1) 0.
+    const cfg: ModelConfig = { numItems: 4, dim: 2, blocks: 0, heads: 1, maxLen: 3, numFeatures: 2 };
+    const w = initWeights(cfg, 1);
+    w.get('item_emb')!.values.set([0, 0, 4, 0, 3, 0, 2, 0, 1, 0]);
+    w.get('feat_emb')!.values.set([0, 0, 0, 0, 10, 0]);
+    w.get('final_ln.gamma')!.values.fill(0);
+    w.get('final_ln.beta')!.values.set([1, 0]);
+    const features = buildItemFeatures([[], [], [], [], ['f2'], ['f1']], 1);
+    const m = SasRec.fromWeights(cfg, w, { features });
+    try {
+      const shop: Dataset = {
+        itemIds: ['a', 'b', 'c', 'd', 'new5', 'new6'],
+        users: ['u1', 'u2', 'u3'],
+        // u1: target 5 ranks first (0). u2: target 6 after 5, 1: items 2, 3, 4 above it (3). u3: target 3 after 1, 2: item 5 above (1).
+        sequences: [[1, 2, 5], [5, 1, 6], [1, 2, 3]],
+      };
+      const result = await evaluate(m, shop, { target: 'test', cold: new Set([5, 6]) });
+      expect(result.items).toBe(6);
+      expect(result.metrics['NDCG@5']).toBeCloseTo((1 + ndcg(3) + ndcg(1)) / 3, 12);
+      expect(result.cold).toEqual({ users: 2, 'HR@10': 1, 'NDCG@10': (1 + ndcg(3)) / 2 });
+      expect(result.warm).toEqual({ users: 1, 'HR@10': 1, 'NDCG@10': ndcg(1) });
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
 describe('evaluatePopularity', () => {
   // Training parts (all but the last two items): item 3 occurs 4 times, item 2 three times, item 4 once;
   // items 1, 5 and 6 tie at 0.
@@ -162,5 +207,26 @@ describe('evaluatePopularity', () => {
     const hr10 = evaluatePopularity(flat, { target: 'test', seed: 7 }).metrics['HR@10'];
     expect(hr10).toBeCloseTo(10 / 49, 1);
     expect(evaluatePopularity(flat, { target: 'test', seed: 7 })).toEqual(evaluatePopularity(flat, { target: 'test', seed: 7 }));
+  });
+
+  it('counts a cold item as never seen, and groups users by their test item', () => {
+    // Training parts: item 1 four times, item 2 twice, item 4 three times. User u2's test item is 1.
+    const data: Dataset = {
+      itemIds: ['a', 'b', 'c', 'd', 'e'],
+      users: ['u1', 'u2', 'u3'],
+      sequences: [
+        [1, 1, 1, 2, 2, 4, 5],
+        [1, 2, 3, 1],
+        [4, 4, 4, 3, 5],
+      ],
+    };
+    const warm = evaluatePopularity(data, { target: 'test', seed: 3 });
+    const cold = evaluatePopularity(data, { target: 'test', seed: 3, cold: new Set([1]) });
+    expect(cold.users).toBe(3);
+    expect(cold.cold!.users).toBe(1);
+    expect(cold.warm!.users).toBe(2);
+    // Counted, item 1 is u2's best unseen item (rank 0); cold, it has no count and item 4 (3) ranks above it.
+    expect(warm.metrics['NDCG@5']).toBeGreaterThan(cold.metrics['NDCG@5']);
+    expect(cold.cold!['NDCG@10']).toBeLessThanOrEqual(ndcg(1));
   });
 });

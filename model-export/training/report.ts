@@ -5,6 +5,7 @@ import type { Metrics } from '../../core/ranking-metrics.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { SHAPES } from '../data/events-log.ts';
 import type { DataSummary } from '../data/input.ts';
+import type { GroupMetrics } from './evaluate.ts';
 import type { EpochInfo } from './trainer.ts';
 
 /** One user's real history and what the trained model recommends after it. */
@@ -46,6 +47,14 @@ export interface ReportInput {
   summary: DataSummary;
   /** The popularity baseline's test metrics, same protocol. */
   baseline: Metrics;
+  /** More baselines' test metrics under the same protocol, by name (`attribute similarity`), shown under popularity. */
+  baselines?: Record<string, Metrics>;
+  /**
+   * With items held out of training (`--cold-items`): test NDCG@10 and HR@10 of the users whose test item
+   * was trained on (warm) and of those whose test item was held out (cold), the model's and each
+   * baseline's, by ranker name (`SASRec`, `popularity`, ...).
+   */
+  coldStart?: { fraction: number; items: number; rankers: Record<string, { warm: GroupMetrics; cold: GroupMetrics }> };
   samples: readonly Sample[];
   /** Names of groups and products, when a catalog was given. */
   titles?: ReportTitles;
@@ -78,6 +87,7 @@ export async function writeReport(file: string, r: ReportInput): Promise<void> {
     metricRow('SASRec, validation', r.valid),
     metricRow('SASRec, test', r.test),
     metricRow('Popularity baseline, test', r.baseline),
+    ...Object.entries(r.baselines ?? {}).map(([name, m]) => metricRow(`${esc(name[0]!.toUpperCase() + name.slice(1))} baseline, test`, m)),
   ].join('');
   const sizeRows = Object.entries(r.sizes)
     .map(([f, n]) => `<tr><th>${esc(f)}</th><td>${n.toLocaleString('en')} bytes</td></tr>`)
@@ -93,8 +103,8 @@ td{font-variant-numeric:tabular-nums}.note{color:#667085}.sample{border:1px soli
 <h2>Metrics</h2>
 <p class="note">Full ranking, leave-one-out: each user's target is ranked against all items, with the items the user had before it excluded.</p>
 <p class="note">Popularity baseline: items ranked by how often they occur in the training part of all histories, under the same protocol.</p>
-<table id="metrics">${metricRows}</table>
-<h2>Data</h2>
+${r.baselines?.['attribute-similarity'] ? '<p class="note">Attribute-similarity baseline: items ranked by the cosine of their TF-IDF weighted attributes with the sum of the last 3 history items\' (<code>attribute-similarity.ts</code>), same protocol.</p>\n' : ''}<table id="metrics">${metricRows}</table>
+${r.coldStart ? coldStartSection(r.coldStart) : ''}<h2>Data</h2>
 ${dataSection(r.summary)}
 <h2>Sample recommendations</h2>
 ${samplesSection(r.samples, r.titles)}
@@ -114,6 +124,17 @@ new uPlot({ ...opts('Validation', 'NDCG@10', '#c2410c'), series: [{ label: 'epoc
 }
 
 const num = (x: number): string => x.toLocaleString('en');
+
+/** Warm and cold users apart, per ranker: what the model does for items it never saw an interaction with. */
+function coldStartSection(c: NonNullable<ReportInput['coldStart']>): string {
+  const users = Object.values(c.rankers)[0];
+  const rows = Object.entries(c.rankers)
+    .map(([name, g]) => `<tr><th>${esc(name)}</th>${[g.warm['NDCG@10'], g.warm['HR@10'], g.cold['NDCG@10'], g.cold['HR@10']].map((v) => `<td>${v.toFixed(4)}</td>`).join('')}</tr>`)
+    .join('');
+  return `<h3>Warm and cold items</h3>
+<p class="note">${num(c.items)} items (${(100 * c.fraction).toFixed(0)}%, seeded) were held out of training entirely; the model ranks them from their features alone. Warm: the ${num(users?.warm.users ?? 0)} users whose test item was trained on; cold: the ${num(users?.cold.users ?? 0)} whose test item was held out. Same protocol, every item ranked.</p>
+<table id="cold-start"><tr><th></th><th>warm NDCG@10</th><th>warm HR@10</th><th>cold NDCG@10</th><th>cold HR@10</th></tr>${rows}</table>`;
+}
 
 /** Rows read, kept and skipped (per reason), users and items, catalog coverage. */
 function dataSection(s: DataSummary): string {
