@@ -9,13 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../../core/model/config.ts';
-import { buildItemFeatures, encodeItemFeatures, featuresOf } from '../../core/model/features.ts';
+import { buildItemFeatures, encodeItemFeatures, featuresOf, groupFeatureNames } from '../../core/model/features.ts';
 import { initWeights } from '../../core/model/weights.ts';
 import { useTestBackend } from '../../test/support/tf-backend.ts';
 import { fromSequences } from '../data/dataset.ts';
 import { pickColdItems } from '../data/cold-items.ts';
 import { readCatalogFile } from '../data/catalog-file.ts';
-import { groupFeatureNames } from '../data/item-features.ts';
 import { ROOT, runEdgeRecs } from '../../test/support/cli.ts';
 import { appendItemFeatures, evalTable, evaluateModel, heldOutItems, itemFeatureNames, remap, type EvalModel, type EvalResult } from './eval-command.ts';
 

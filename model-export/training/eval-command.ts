@@ -1,7 +1,7 @@
 import { publicPart } from '../../core/artifact/key-file.ts';
 import type { LoadedArtifact } from '../../core/artifact/artifact.ts';
 import { isRecord } from '../../core/errors.ts';
-import { encodeItemFeatures, featureItemCount, type ItemFeatures } from '../../core/model/features.ts';
+import { encodeItemFeatures, featureItemCount, groupFeatureNames, type ItemFeatures } from '../../core/model/features.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { SasRec } from '../../core/model/sasrec.ts';
 import type { NamedWeights } from '../../core/model/weights.ts';
@@ -9,7 +9,7 @@ import { readArtifactDir, readKeyFile } from '../artifact/artifact-fs.ts';
 import { readCatalogFile, type CatalogFile } from '../data/catalog-file.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { pickColdItems } from '../data/cold-items.ts';
-import { groupFeatureNames, readAttributesFile } from '../data/item-features.ts';
+import { readAttributesFile } from '../data/item-features.ts';
 import { CliError } from '../errors.ts';
 import { AttributeSimilarity, evaluateAttributeSimilarity } from './attribute-similarity.ts';
 import { evaluate, evaluatePopularity, type Evaluation, type GroupMetrics } from './evaluate.ts';
