@@ -254,7 +254,8 @@ async function attackWidget(): Promise<WidgetOutcome> {
         products.map((product) => ({ product, reason: 'Popular in our shop', variant: 'none', lineKey: 'x', why: 'why', tier: 'catalog', source: 'fallback', modelVersion: 'fallback' }));
       engine.dispatchEvent(new Event('change'));
     }, raw.products);
-    await page.waitForFunction((n) => (document.querySelector('#row')?.shadowRoot?.querySelectorAll('li[part="card"]').length ?? 0) >= n, Math.min(raw.products.length, 8), { timeout: 10_000 });
+    // Every card handed (a row's first cards go into the page a few per frame).
+    await page.waitForFunction((n) => (document.querySelector('#row')?.shadowRoot?.querySelectorAll('li[part="card"]').length ?? 0) >= n, raw.products.length, { timeout: 10_000 });
     const handed = await rendered(page);
     const cards = page.locator('#row li[part="card"]');
     let clicks = 0;

@@ -90,6 +90,12 @@ export interface UnseenProductVisit {
   unseen: { id: string; title: string };
   /** Paths of products the model knows, browsed between the two visits of the unseen product's page. */
   browsed: readonly string[];
+  /**
+   * The model has content features, so it reads the unseen product from them (issue 18): a line about the
+   * shopper's own view of it ("Because you viewed X") is then true, and only claims about other shoppers
+   * and the shop's lists are wrong.
+   */
+  readFromFeatures?: boolean;
 }
 
 /**
@@ -113,7 +119,9 @@ export async function claimsOnUnseenProduct(browser: Browser, visit: UnseenProdu
       await waitForRenderWithModel(page, 'similar');
       const lines = await cardLines(page);
       if (lines.length === 0) throw new Error(`no card on ${path}`);
-      claims.push(...matching(lines, claimsAbout(visit.unseen.title)), ...(await pageClaims(page, PAGE_CLAIMS)));
+      // `claimsAbout`: other shoppers' two claims first, then the shopper's own view.
+      const about = claimsAbout(visit.unseen.title).slice(0, visit.readFromFeatures ? 2 : 3);
+      claims.push(...matching(lines, about), ...(await pageClaims(page, PAGE_CLAIMS)));
       if (popular.trending.length === 0) claims.push(...matching(lines, TRENDING));
       if (popular.bestsellers.length === 0) claims.push(...matching(lines, BESTSELLER));
     }
