@@ -26,7 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError, show } from '../errors.ts';
 import { paramShapes, type ModelConfig } from '../model/config.ts';
-import { featuresOf, type ItemFeatures } from '../model/features.ts';
+import { selectItemFeatures, type ItemFeatures } from '../model/features.ts';
 import { SasRec } from '../model/sasrec.ts';
 import { nextItemBatch, nextItemLoss } from '../model/training.ts';
 import { size, type NamedWeights } from '../model/weights.ts';
@@ -46,19 +46,6 @@ export interface BaseModel {
   withoutId?: Iterable<number>;
 }
 
-/**
- * The content features of a device's local rows (local row `r + 1` is global item `rows[r]`), against the
- * model's vocabulary: what the local model composes its item vectors from, as the published model does.
- */
-function localFeatures(features: ItemFeatures, rows: readonly number[]): ItemFeatures {
-  const offsets = new Uint32Array(rows.length + 2);
-  const values: number[] = [];
-  rows.forEach((item, r) => {
-    values.push(...featuresOf(features, item));
-    offsets[r + 2] = values.length;
-  });
-  return { names: features.names, offsets, values: Uint32Array.from(values) };
-}
 
 export interface ClientUpdate {
   /** New weights minus published weights, clipped to `clipNorm`: item rows (global indices, ascending) and dense tensors. */
@@ -143,7 +130,7 @@ export async function trainClientUpdate(base: BaseModel, sequence: readonly numb
   const cold = new Set(base.withoutId ?? []);
   const model = SasRec.fromWeights(localConfig, localWeights, {
     trainable: true,
-    ...(base.features && { features: localFeatures(base.features, rows), withoutId: rows.flatMap((item, r) => (cold.has(item) ? [r + 1] : [])) }),
+    ...(base.features && { features: selectItemFeatures(base.features, rows), withoutId: rows.flatMap((item, r) => (cold.has(item) ? [r + 1] : [])) }),
   });
   const optimizer = tf.train.sgd(o.learningRate);
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ContractError } from '../errors.ts';
-import { buildItemFeatures, checkItemFeatures, groupFeatureNames, encodeItemFeatures, featureGrid, featureItemCount, featuresOf, parseAttributes, priceBand, productFeatureNames } from './features.ts';
+import { buildItemFeatures, checkItemFeatures, encodeItemFeatures, featureItemCount, featuresOf, groupFeatureNames, parseAttributes, priceBand, productFeatureNames, selectItemFeatures, type ItemFeatures } from './features.ts';
 
 describe('item content features', () => {
   it('names every level of a category path, the brand and the price band, case-folded', () => {
@@ -40,14 +40,6 @@ describe('item content features', () => {
     expect([...featuresOf(f, 1)]).toEqual([2]);
   });
 
-  it('lays features out as a padded grid whose weights average them', () => {
-    const grid = featureGrid(buildItemFeatures([['a', 'b'], ['a'], ['b']], 1));
-    expect(grid.width).toBe(2);
-    expect(grid.rows).toBe(4);
-    expect([...grid.ids]).toEqual([0, 0, 1, 2, 1, 0, 2, 0]);
-    expect([...grid.weights]).toEqual([0, 0, 0.5, 0.5, 1, 0, 1, 0]);
-  });
-
   it('refuses features that do not fit the model', () => {
     const f = buildItemFeatures([['a'], ['a']], 1);
     expect(() => checkItemFeatures(f, 3, 1)).toThrow(ContractError);
@@ -73,5 +65,16 @@ describe('groupFeatureNames', () => {
       `price:${priceBand(40)}`,
       `price:${priceBand(80)}`,
     ]);
+  });
+});
+
+describe('selectItemFeatures', () => {
+  const namesOf = (f: ItemFeatures, i: number): string[] => [...featuresOf(f, i)].map((v) => f.names[v - 1]!);
+  it('renumbers the items chosen, keeping the vocabulary', () => {
+    const all = buildItemFeatures([['a'], ['a', 'b'], ['b'], ['c']], 1);
+    const some = selectItemFeatures(all, [2, 4]);
+    expect(some.names).toEqual(all.names);
+    expect([1, 2].map((i) => namesOf(some, i))).toEqual([['a', 'b'], ['c']]);
+    expect(some.offsets).toHaveLength(4);
   });
 });

@@ -100,6 +100,21 @@ export function featuresOf(features: ItemFeatures, index: number): Uint32Array {
   return features.values.subarray(features.offsets[index]!, features.offsets[index + 1]!);
 }
 
+/**
+ * The features of some of the items, renumbered: item `j + 1` of the result is item `indices[j]` of
+ * `features`, with the same vocabulary. How the trainer gives the model it trains under `--cold-items`
+ * only the items it may see, and a device its local rows (`core/federated/client.ts`).
+ */
+export function selectItemFeatures(features: ItemFeatures, indices: readonly number[]): ItemFeatures {
+  const offsets = new Uint32Array(indices.length + 2);
+  const values: number[] = [];
+  indices.forEach((i, j) => {
+    values.push(...featuresOf(features, i));
+    offsets[j + 2] = values.length;
+  });
+  return { names: features.names, offsets, values: Uint32Array.from(values) };
+}
+
 /** Number of items (less the padding row) `features` describes. */
 export function featureItemCount(features: ItemFeatures): number {
   return features.offsets.length - 2;
@@ -123,26 +138,6 @@ export function checkItemFeatures(features: ItemFeatures, numItems: number, numF
   for (const v of values) if (v < 1 || v > numFeatures) throw new ContractError('bad_features', `${where}: feature index ${v} is outside 1..${numFeatures}`);
 }
 
-/**
- * The items' features as the model's forward pass gathers them: `width` columns per item index
- * (0..numItems), feature indices padded with 0 (the zero row of `feat_emb`), and per cell the weight
- * `1 / (the item's number of features)`, 0 on padding, so the sum over columns is the mean.
- */
-export function featureGrid(features: ItemFeatures): { ids: Int32Array; weights: Float32Array; width: number; rows: number } {
-  const rows = features.offsets.length - 1;
-  let width = 1;
-  for (let i = 0; i < rows; i++) width = Math.max(width, features.offsets[i + 1]! - features.offsets[i]!);
-  const ids = new Int32Array(rows * width);
-  const weights = new Float32Array(rows * width);
-  for (let i = 0; i < rows; i++) {
-    const own = featuresOf(features, i);
-    own.forEach((f, k) => {
-      ids[i * width + k] = f;
-      weights[i * width + k] = 1 / own.length;
-    });
-  }
-  return { ids, weights, width, rows };
-}
 
 /**
  * Parses the shared datasets' attributes file (`{"<item id>": [<attribute id>, ...]}`) into feature names

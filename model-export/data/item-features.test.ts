@@ -7,7 +7,7 @@ import { buildItemFeatures, featuresOf, priceBand, type ItemFeatures } from '../
 import { ROOT } from '../../test/support/cli.ts';
 import { CliError } from '../errors.ts';
 import { readCatalogFile } from './catalog-file.ts';
-import { modelItemFeatures, readAttributesFile, selectItemFeatures } from './item-features.ts';
+import { modelItemFeatures, readAttributesFile } from './item-features.ts';
 
 let dir: string;
 const write = async (name: string, text: string): Promise<string> => {
@@ -111,12 +111,3 @@ describe('modelItemFeatures', () => {
   });
 });
 
-describe('selectItemFeatures', () => {
-  it('renumbers the items chosen, keeping the vocabulary', () => {
-    const all = buildItemFeatures([['a'], ['a', 'b'], ['b'], ['c']], 1);
-    const some = selectItemFeatures(all, [2, 4]);
-    expect(some.names).toEqual(all.names);
-    expect([1, 2].map((i) => namesOf(some, i))).toEqual([['a', 'b'], ['c']]);
-    expect(some.offsets).toHaveLength(4);
-  });
-});

@@ -97,17 +97,3 @@ export function modelItemFeatures(
   return { features, summary: { names: features.names.length, items, of: itemIds.length, kinds } };
 }
 
-/**
- * The features of some of the items, renumbered: item `j + 1` of the result is item `indices[j]` of
- * `features`, with the same vocabulary. How the trainer gives the model it trains under `--cold-items`
- * only the items it may see.
- */
-export function selectItemFeatures(features: ItemFeatures, indices: readonly number[]): ItemFeatures {
-  const offsets = new Uint32Array(indices.length + 2);
-  const values: number[] = [];
-  indices.forEach((i, j) => {
-    values.push(...featuresOf(features, i));
-    offsets[j + 2] = values.length;
-  });
-  return { names: features.names, offsets, values: Uint32Array.from(values) };
-}

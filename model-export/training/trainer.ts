@@ -4,7 +4,7 @@ import { initWeights, type NamedWeights } from '../../core/model/weights.ts';
 import { rng, shuffle } from '../../core/random.ts';
 import type { Metrics } from '../../core/ranking-metrics.ts';
 import { split, type Dataset } from '../data/dataset.ts';
-import { selectItemFeatures } from '../data/item-features.ts';
+import { selectItemFeatures } from '../../core/model/features.ts';
 import { TRAIN_DEFAULTS, type EpochInfo, type TrainOptions } from './defaults.ts';
 import { evaluate } from './evaluate.ts';
 import { CentralTraining } from './central-training.ts';
