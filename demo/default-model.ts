@@ -63,8 +63,7 @@ export async function buildDefaultModel(key: KeyFile, onEpoch?: (info: EpochInfo
     seed: DEMO_TRAINING.seed,
     onEpoch,
   });
-  // `features` is the artifact contract of issue 18 (`core/artifact/artifact.ts`).
-  const input: ArtifactInput & { features?: ItemFeatures } = {
+  const input: ArtifactInput = {
     name: 'default',
     version: 'demo-1',
     config: result.config,

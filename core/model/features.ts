@@ -115,6 +115,22 @@ export function selectItemFeatures(features: ItemFeatures, indices: readonly num
   return { names: features.names, offsets, values: Uint32Array.from(values) };
 }
 
+/**
+ * `base`'s items followed by `extra`'s, against the same vocabulary (`extra` encoded with `base.names`):
+ * a model's items and the ones new to it (the widget's new catalog products, `eval`'s new items of the data).
+ */
+export function appendItemFeatures(base: ItemFeatures, extra: ItemFeatures): ItemFeatures {
+  const n = featureItemCount(base);
+  const m = featureItemCount(extra);
+  const offsets = new Uint32Array(n + m + 2);
+  offsets.set(base.offsets);
+  for (let i = 2; i < m + 2; i++) offsets[n + i] = base.values.length + extra.offsets[i]!;
+  const values = new Uint32Array(base.values.length + extra.values.length);
+  values.set(base.values);
+  values.set(extra.values, base.values.length);
+  return { names: base.names, offsets, values };
+}
+
 /** Number of items (less the padding row) `features` describes. */
 export function featureItemCount(features: ItemFeatures): number {
   return features.offsets.length - 2;

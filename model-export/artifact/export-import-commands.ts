@@ -4,7 +4,6 @@ import { MODEL_NAME } from '../../core/artifact/manifest.ts';
 import { QUANTIZATIONS, type Quantization } from '../../core/artifact/weights-codec.ts';
 import { ContractError } from '../../core/errors.ts';
 import { parseModelConfig, type ModelConfig } from '../../core/model/config.ts';
-import type { ItemFeatures } from '../../core/model/features.ts';
 import { readSafetensors } from './safetensors.ts';
 import { fromTorchSasRec } from './torch-names.ts';
 import { readArtifactDir, readKeyFile, writeArtifactDir } from './artifact-fs.ts';
@@ -26,8 +25,6 @@ export async function exportCommand(a: { model: string; quantize: string; out: s
   const source = await readArtifactDir(a.model, { unsigned: 'allow' });
   const key = a.signKey ? await readKeyFile(a.signKey, { privateKey: 'required' }) : undefined;
   const training = publicTraining(source.manifest.training);
-  // Issue 18's artifact contract: a model with content features carries them and its held-out items.
-  const content = source as typeof source & { features?: ItemFeatures; coldItems?: readonly string[] };
   const artifact = await buildArtifact(
     {
       name: a.name,
@@ -37,7 +34,7 @@ export async function exportCommand(a: { model: string; quantize: string; out: s
       // Carried as trained: the evidence behind copy about shoppers is signed with the model.
       ...(source.nextSteps && { nextSteps: source.nextSteps }),
       // Carried as trained too: the model cannot rank an item without them, nor knows which it never saw.
-      ...(content.features && { features: content.features, ...(content.coldItems && { coldItems: content.coldItems }) }),
+      ...(source.features && { features: source.features, ...(source.coldItems && { coldItems: source.coldItems }) }),
       weights: source.weights,
       quantization: a.quantize as Quantization,
       // The manifest is public: the record without local paths.

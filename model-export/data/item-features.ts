@@ -38,6 +38,23 @@ export async function readAttributesFile(file: string): Promise<Map<string, stri
 }
 
 
+/**
+ * Feature names of each model item id, before any vocabulary (`modelItemFeatures` for `train`, `eval`
+ * against a trained model's): the attributes of the item (with a catalog, of any of its group's variants)
+ * and its catalog group's category levels, brand and price bands (`groupFeatureNames`).
+ */
+export function itemFeatureNames(attributes: ReadonlyMap<string, readonly string[]> | undefined, catalog: CatalogFile | undefined): (id: string) => string[] {
+  const byItem = new Map<string, string[]>();
+  for (const [id, attrs] of attributes ?? []) {
+    const key = catalog?.groups.keyOf(id) ?? id;
+    byItem.set(key, [...(byItem.get(key) ?? []), ...attrs]);
+  }
+  return (id) => {
+    const variants = catalog?.groups.groups.get(id);
+    return [...new Set([...(byItem.get(id) ?? []), ...(variants ? groupFeatureNames(variants) : [])])];
+  };
+}
+
 /** What the features were made of, for the console, `--json` and the model's training record. */
 export interface FeatureSummary {
   /** Feature names in the vocabulary (the model's `numFeatures`). */
@@ -63,27 +80,17 @@ export function modelItemFeatures(
   itemIds: readonly string[],
   sources: { attributes?: { file: string; byId: ReadonlyMap<string, readonly string[]> }; catalog?: CatalogFile },
 ): { features: ItemFeatures; summary: FeatureSummary } {
-  const names = new Map<string, string[]>(itemIds.map((id) => [id, []]));
   const { attributes, catalog } = sources;
   if (attributes) {
-    let matched = 0;
-    for (const [id, attrs] of attributes.byId) {
-      const item = names.get(catalog?.groups.keyOf(id) ?? id);
-      if (!item) continue;
-      matched++;
-      item.push(...attrs);
-    }
-    if (matched === 0) {
+    const items = new Set(itemIds);
+    if (![...attributes.byId.keys()].some((id) => items.has(catalog?.groups.keyOf(id) ?? id))) {
       const theirs = [...attributes.byId.keys()].slice(0, 3).map((id) => JSON.stringify(id)).join(', ');
       const ours = itemIds.slice(0, 3).map((id) => JSON.stringify(id)).join(', ');
       throw new ContractError('bad_attributes', `${attributes.file}: none of its ${attributes.byId.size} item ids is an item of the data (it has ${theirs}, ...; the data ${ours}, ...): is it the attributes file of another dataset?`);
     }
   }
-  if (catalog) {
-    for (const [key, variants] of catalog.groups.groups) names.get(key)?.push(...groupFeatureNames(variants));
-  }
-  const perItem = itemIds.map((id) => [...new Set(names.get(id)!)]);
-  const features = buildItemFeatures(perItem, FEATURE_MIN_ITEMS);
+  const namesOf = itemFeatureNames(attributes?.byId, catalog);
+  const features = buildItemFeatures(itemIds.map(namesOf), FEATURE_MIN_ITEMS);
   if (features.names.length === 0) {
     throw new ContractError('bad_features', `no content feature is shared by ${FEATURE_MIN_ITEMS} or more of the ${itemIds.length} items, so the model has nothing to learn from content; train with --no-features`);
   }

@@ -9,14 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../../core/model/config.ts';
-import { buildItemFeatures, encodeItemFeatures, featuresOf, groupFeatureNames } from '../../core/model/features.ts';
+import { appendItemFeatures, buildItemFeatures, encodeItemFeatures, featuresOf, groupFeatureNames } from '../../core/model/features.ts';
 import { initWeights } from '../../core/model/weights.ts';
 import { useTestBackend } from '../../test/support/tf-backend.ts';
 import { fromSequences } from '../data/dataset.ts';
 import { pickColdItems } from '../data/cold-items.ts';
 import { readCatalogFile } from '../data/catalog-file.ts';
 import { ROOT, runEdgeRecs } from '../../test/support/cli.ts';
-import { appendItemFeatures, evalTable, evaluateModel, heldOutItems, itemFeatureNames, remap, type EvalModel, type EvalResult } from './eval-command.ts';
+import { evalTable, evaluateModel, heldOutItems, remap, type EvalModel, type EvalResult } from './eval-command.ts';
+import { itemFeatureNames } from '../data/item-features.ts';
 
 const ndcg = (rank: number): number => 1 / Math.log2(rank + 2);
 

@@ -1,7 +1,6 @@
 import { publicPart } from '../../core/artifact/key-file.ts';
-import type { LoadedArtifact } from '../../core/artifact/artifact.ts';
 import { isRecord } from '../../core/errors.ts';
-import { encodeItemFeatures, featureItemCount, groupFeatureNames, type ItemFeatures } from '../../core/model/features.ts';
+import { appendItemFeatures, encodeItemFeatures, type ItemFeatures } from '../../core/model/features.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { SasRec } from '../../core/model/sasrec.ts';
 import type { NamedWeights } from '../../core/model/weights.ts';
@@ -9,7 +8,7 @@ import { readArtifactDir, readKeyFile } from '../artifact/artifact-fs.ts';
 import { readCatalogFile, type CatalogFile } from '../data/catalog-file.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { pickColdItems } from '../data/cold-items.ts';
-import { readAttributesFile } from '../data/item-features.ts';
+import { itemFeatureNames, readAttributesFile } from '../data/item-features.ts';
 import { CliError } from '../errors.ts';
 import { AttributeSimilarity, evaluateAttributeSimilarity } from './attribute-similarity.ts';
 import { evaluate, evaluatePopularity, type Evaluation, type GroupMetrics } from './evaluate.ts';
@@ -46,7 +45,6 @@ export interface EvalResult extends Evaluation {
 }
 
 /** The artifact's content features and held-out items (issue 18's artifact contract), where it has them. */
-type WithFeatures = LoadedArtifact & { features?: ItemFeatures; coldItems?: readonly string[] };
 
 /**
  * Re-indexes a dataset to a model's item map. An item the model does not know is appended after the
@@ -76,35 +74,7 @@ export function remap(data: Dataset, itemIds: readonly string[], keep: (id: stri
   return { data: { itemIds: [...itemIds, ...added], users: data.users, sequences }, dropped, added };
 }
 
-/** `base`'s items followed by `extra`'s, against the same vocabulary (`extra` encoded with `base.names`). */
-export function appendItemFeatures(base: ItemFeatures, extra: ItemFeatures): ItemFeatures {
-  const n = featureItemCount(base);
-  const m = featureItemCount(extra);
-  const offsets = new Uint32Array(n + m + 2);
-  offsets.set(base.offsets);
-  for (let i = 2; i < m + 2; i++) offsets[n + i] = base.values.length + extra.offsets[i]!;
-  const values = new Uint32Array(base.values.length + extra.values.length);
-  values.set(base.values);
-  values.set(extra.values, base.values.length);
-  return { names: base.names, offsets, values };
-}
 
-/**
- * Feature names of each model item id, as `train` takes them (`modelItemFeatures`, less its vocabulary):
- * the attributes of the item (with a catalog, of any of its group's variants) and its catalog group's
- * category levels, brand and price bands (`groupFeatureNames`).
- */
-export function itemFeatureNames(attributes: ReadonlyMap<string, readonly string[]> | undefined, catalog: CatalogFile | undefined): (id: string) => string[] {
-  const byItem = new Map<string, string[]>();
-  for (const [id, attrs] of attributes ?? []) {
-    const key = catalog?.groups.keyOf(id) ?? id;
-    byItem.set(key, [...(byItem.get(key) ?? []), ...attrs]);
-  }
-  return (id) => {
-    const variants = catalog?.groups.groups.get(id);
-    return [...new Set([...(byItem.get(id) ?? []), ...(variants ? groupFeatureNames(variants) : [])])];
-  };
-}
 
 /**
  * The items a model was trained without: the artifact's `coldItems` (a features model's), else the split
@@ -137,7 +107,7 @@ export async function evalCommand(a: EvalArgs): Promise<EvalResult> {
   }
   // With a key, the artifact must carry a valid signature by it, exactly as the widget demands.
   const trust = a.trustedKey ? { trusted: [publicPart(await readKeyFile(a.trustedKey))] } : ({ unsigned: 'allow' } as const);
-  const artifact: WithFeatures = await readArtifactDir(a.model, trust);
+  const artifact = await readArtifactDir(a.model, trust);
   const recorded = inputRecordOf(artifact.manifest.training);
   const counted = parseCounted(a.count ?? recorded.count?.join(',') ?? DEFAULT_COUNT);
   const catalogFile = a.catalog ?? recorded.catalog;

@@ -270,7 +270,7 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
     history: result.history,
   };
   // `features` and `coldItems` are the artifact contract of issue 18 (`core/artifact/artifact.ts`).
-  const artifactInput: ArtifactInput & { features?: ItemFeatures; coldItems?: readonly string[] } = {
+  const artifactInput: ArtifactInput = {
     name: 'trained',
     version: `t${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}Z`,
     config: result.config,

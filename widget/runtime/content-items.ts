@@ -7,7 +7,7 @@
  */
 import { coldItemIndices } from '../../core/artifact/item-features.ts';
 import { groupIndex, type Catalog, type Product } from '../../core/catalog.ts';
-import { encodeItemFeatures, featureItemCount, groupFeatureNames, type ItemFeatures } from '../../core/model/features.ts';
+import { appendItemFeatures, encodeItemFeatures, groupFeatureNames, type ItemFeatures } from '../../core/model/features.ts';
 
 /** What `SasRec.fromWeights` and the runtime's id map need to rank a model's items and the catalog's new ones. */
 export interface ContentItems {
@@ -48,7 +48,7 @@ export function contentItems(
       names.push(own);
     }
   }
-  const features = appendFeatures(model.features, encodeItemFeatures(model.features.names, names));
+  const features = newItems.length > 0 ? appendItemFeatures(model.features, encodeItemFeatures(model.features.names, names)) : model.features;
   return {
     ids: [...model.itemIds, ...newItems],
     features,
@@ -58,18 +58,3 @@ export function contentItems(
   };
 }
 
-
-/** `base` with the items of `extra` (same vocabulary) after its own. */
-function appendFeatures(base: ItemFeatures, extra: ItemFeatures): ItemFeatures {
-  const n = featureItemCount(base);
-  const m = featureItemCount(extra);
-  if (m === 0) return base;
-  const offsets = new Uint32Array(n + m + 2);
-  offsets.set(base.offsets);
-  const shift = base.values.length;
-  for (let i = 2; i < m + 2; i++) offsets[n + i] = extra.offsets[i]! + shift;
-  const values = new Uint32Array(shift + extra.values.length);
-  values.set(base.values);
-  values.set(extra.values, shift);
-  return { names: base.names, offsets, values };
-}
