@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { itemIndices, pickColdItems, withoutItems } from './cold-items.ts';
+import { coldItemIndices } from '../../core/artifact/item-features.ts';
+import { pickColdItems, withoutItems } from './cold-items.ts';
 import { fromSequences } from './dataset.ts';
 
 const ids = Array.from({ length: 200 }, (_, i) => `item-${i + 1}`);
@@ -39,7 +40,7 @@ describe('pickColdItems', () => {
 
 describe('withoutItems', () => {
   const data = fromSequences(['u1', 'u2', 'u3'], [['a', 'b', 'c', 'b'], ['c', 'c'], ['d', 'a']]);
-  const held = itemIndices(data.itemIds, ['b', 'c', 'not-an-item']);
+  const held = new Set(coldItemIndices(data.itemIds, ['b', 'c', 'not-an-item']));
 
   it('maps held-out ids to the data\'s item indices, skipping ids the data lacks', () => {
     expect([...held].map((i) => data.itemIds[i - 1])).toEqual(['b', 'c']);

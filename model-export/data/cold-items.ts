@@ -36,16 +36,6 @@ export function pickColdItems(itemIds: readonly string[], fraction: number, seed
     .map((i) => itemIds[i]!);
 }
 
-/** Model indices (1-based, as in `Dataset.sequences`) of `ids` among `itemIds`; ids not there are skipped. */
-export function itemIndices(itemIds: readonly string[], ids: Iterable<string>): Set<number> {
-  const index = new Map(itemIds.map((id, i) => [id, i + 1]));
-  const out = new Set<number>();
-  for (const id of ids) {
-    const i = index.get(id);
-    if (i !== undefined) out.add(i);
-  }
-  return out;
-}
 
 /**
  * `data` with every occurrence of the items in `held` (model indices) taken out of the histories; the

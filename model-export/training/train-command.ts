@@ -7,7 +7,8 @@ import { rng, shuffle } from '../../core/random.ts';
 import { writeArtifactDir } from '../artifact/artifact-fs.ts';
 import { readCatalogFile, type CatalogFile } from '../data/catalog-file.ts';
 import { artifactSizes } from '../artifact/export-import-commands.ts';
-import { itemIndices, pickColdItems, withoutItems } from '../data/cold-items.ts';
+import { pickColdItems, withoutItems } from '../data/cold-items.ts';
+import { coldItemIndices } from '../../core/artifact/item-features.ts';
 import { split, type Dataset } from '../data/dataset.ts';
 import { modelItemFeatures, readAttributesFile, type FeatureSummary } from '../data/item-features.ts';
 import { CliError } from '../errors.ts';
@@ -171,7 +172,7 @@ export async function contentInputs(
     features = modelItemFeatures(data.itemIds, { ...(attributes && { attributes }), ...(catalog && { catalog }) });
   }
   const ids = a.coldItems === undefined ? [] : pickColdItems(data.itemIds, a.coldItems, a.seed);
-  const indices = itemIndices(data.itemIds, ids);
+  const indices = new Set(coldItemIndices(data.itemIds, ids));
   let coldInteractions = 0;
   for (const s of data.sequences) for (const i of s) if (indices.has(i)) coldInteractions++;
   return { ...(features && { features }), cold: { ids, indices }, coldInteractions };
