@@ -7,6 +7,7 @@
  * Lazy chunk: the engine imports it only once its model has loaded. Nothing here throws into the page:
  * every failure becomes an `error` event on the trainer (and a development-build warning).
  */
+import { coldItemIndices } from '../../core/artifact/item-features.ts';
 import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { groupEvents } from '../../core/catalog.ts';
 import { interestSequence, type ShopEvent } from '../../core/events.ts';
@@ -193,7 +194,7 @@ export class FederatedTrainer extends EventTarget {
       // A model with content features trains with them, its held-out items without an id row (as it ranks).
       ...(refreshed.model.features && {
         features: refreshed.model.features,
-        withoutId: (refreshed.model.coldItems ?? []).map((id) => index.get(id)).filter((i): i is number => i !== undefined),
+        withoutId: coldItemIndices(itemIds, refreshed.model.coldItems),
       }),
       sequence,
       options: this.options.training,
