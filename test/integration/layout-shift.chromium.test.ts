@@ -136,6 +136,20 @@ describe('reserved space: no layout shift from the row', () => {
     }
   }
 
+  it('a row with no reserved space (recently viewed: its size is not known before the history is read) gets its cards in one step, not one shift per batch', { timeout: 60_000 }, async () => {
+    const views = ['sku-02', 'sku-04', 'sku-06', 'sku-08', 'sku-10'].map((id) => `{ event: "view_item", ecommerce: { items: [{ item_id: "${id}" }] } }`).join(', ');
+    rig.shop.page({ document: snippetPage(`<edge-recs id="row" placement="recently-viewed" count="8"></edge-recs><script>(window.dataLayer ||= []).push(${views});</script>`) });
+    context = await rig.browser.newContext(VIEWPORTS.desktop);
+    await context.addInitScript(RECORDER);
+    const page = await context.newPage();
+    await page.goto(rig.shop.shopUrl);
+    await page.waitForFunction(() => (window as unknown as { __renders: unknown[] }).__renders.length >= 1, undefined, { timeout: 30_000 });
+    await page.waitForTimeout(500);
+    const steps = await page.evaluate(() => (window as unknown as { __steps: Array<{ n: number }> }).__steps);
+    expect(steps.length, `cards per frame: ${JSON.stringify(steps)}`).toBe(1);
+    expect(steps[0]!.n).toBeGreaterThan(1);
+  });
+
   // The rule docs/merchant-guide.md gives for a shop's own stylesheet, as written there.
   const guide = readFileSync(new URL('../../docs/merchant-guide.md', import.meta.url), 'utf8');
   const shopCss = /\*\*Before the loader runs\.\*\*[\s\S]*?```css\n([\s\S]*?)```/.exec(guide)?.[1] ?? '';

@@ -147,7 +147,10 @@ export class EdgeRecsElement extends LitElement {
 
   reservedHeight(): number | undefined {
     if (this.hasAttribute('state')) return undefined;
-    const height = parseFloat(getComputedStyle(this, '::after').height);
+    const placeholder = getComputedStyle(this, '::after');
+    // A placeholder not drawn (a recently-viewed row's) reserves nothing, whatever height it computes to.
+    if (placeholder.display === 'none') return undefined;
+    const height = parseFloat(placeholder.height);
     return Number.isFinite(height) && height > 0 ? height : undefined;
   }
 

@@ -42,9 +42,9 @@ const FIRST_RENDER_BATCH = 2;
 export class RecsController implements ReactiveController {
   cards: Card[] = [];
   /**
-   * How many of `cards` are rendered. A row's first cards go into the DOM a few per frame (their first
-   * render and layout would otherwise be one long task of the page's); later rankings replace the row at
-   * once.
+   * How many of `cards` are rendered. A row's first cards go into its reserved space a few per frame
+   * (their first render and layout would otherwise be one long task of the page's); later rankings, and a
+   * row with no reserved space, are rendered at once.
    */
   shown = 0;
   /** While the first cards render in batches: the reserved height, which the row keeps until the last batch (no layout shift). */
@@ -147,11 +147,12 @@ export class RecsController implements ReactiveController {
         return;
       }
       this.deferred = false;
-      // A hidden tab draws no frames: its row is rendered at once.
-      const first = this.cards.length === 0 && document.visibilityState !== 'hidden';
-      const reserved = first ? this.host.reservedHeight() : undefined;
+      // Only into space reserved for them, which the row keeps until the last batch: a row with none (a
+      // recently-viewed row, a browser without constructable stylesheets) grows once, not once per batch.
+      // A hidden tab draws no frames: its row is rendered at once too.
+      const reserved = this.cards.length === 0 && document.visibilityState !== 'hidden' ? this.host.reservedHeight() : undefined;
       this.cards = cards;
-      this.shown = first ? 1 : cards.length;
+      this.shown = reserved === undefined ? cards.length : 1;
       this.fill = this.shown < cards.length ? reserved : undefined;
       this.host.setAttribute('state', cardsState(cards, placement));
       // Held out of an experiment with nothing to show: the row takes no space (`loader/reserve.ts`).
