@@ -203,6 +203,9 @@ interface VisitFigures {
   shifts: Array<{ value: number; sources: string[] }>;
   longTaskMsAfterFcp: number;
   longTasksAfterFcp: number;
+  /** Each long task that ends after FCP, `[start, duration]` in ms from navigation, and FCP itself: which tasks the figure is made of. */
+  longTasks: Array<[number, number]>;
+  fcpMs: number;
   /** Requests to the edge server's widget and API paths, and their bytes as transferred. */
   widgetRequests: number;
   widgetTransferBytes: number;
@@ -281,7 +284,7 @@ async function visit(browser: Browser, url: string, server: string, block: boole
       const fcp = performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? 0;
       const w = window as unknown as { __cwv: { shifts: Array<{ value: number; sources: string[] }>; long: Array<{ start: number; duration: number }> } };
       const after = w.__cwv.long.filter((t) => t.start + t.duration > fcp);
-      return { shifts: w.__cwv.shifts, longMs: after.reduce((n, t) => n + t.duration, 0), longCount: after.length };
+      return { shifts: w.__cwv.shifts, longMs: after.reduce((n, t) => n + t.duration, 0), longCount: after.length, long: after.map((t) => [t.start, t.duration] as [number, number]), fcp };
     });
     const byKind: Record<string, { requests: number; bytes: number }> = {};
     for (const [id, path] of requests) {
@@ -294,6 +297,8 @@ async function visit(browser: Browser, url: string, server: string, block: boole
       shifts: seen.shifts.map((s) => ({ value: round(s.value, 4), sources: s.sources })),
       longTaskMsAfterFcp: round(seen.longMs),
       longTasksAfterFcp: seen.longCount,
+      longTasks: seen.long.map(([start, duration]) => [round(start), round(duration)] as [number, number]),
+      fcpMs: round(seen.fcp),
       widgetRequests: requests.size,
       widgetTransferBytes: [...bytes.values()].reduce((n, b) => n + b, 0),
       byKind,
@@ -341,6 +346,8 @@ export async function run(): Promise<Record<string, unknown>> {
             widgetTransferBytes: median(vs.map((v) => v.widgetTransferBytes)),
             byKind: mid.byKind,
             shifts: mid.shifts,
+            /** Every visit's long tasks after FCP (`[start, duration]`), with its FCP. */
+            visits: vs.map((v) => ({ fcpMs: v.fcpMs, longTasks: v.longTasks })),
           };
         };
         const entry = { with: pick(withVisits), without: pick(withoutVisits) };

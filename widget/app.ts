@@ -7,6 +7,7 @@
  * Nothing here is imported by the loader except as a type, so this chunk never imports the loader back:
  * the loader's URL is stable and short-cached while chunks are content-hashed and immutable.
  */
+import { CSSResult } from 'lit';
 import { EdgeRecsElement } from './element/element.ts';
 import { Engine, type EngineOptions } from './engine/engine.ts';
 import { readConfigBlocks } from './ranking/merchant.ts';
@@ -23,11 +24,22 @@ export function start(options: EngineOptions): Engine {
   engine.openProfile = () => openProfileDialog(document, engine.config.locale);
   EdgeRecsElement.engine = engine;
   EdgeRecsProfileElement.engine = engine;
-  // The elements' upgrade (a first render each) in a task after the engine's start: the rows keep the
-  // space the loader reserved meanwhile, and neither task is long.
-  void yieldToPage().then(() => {
-    if (!customElements.get('edge-recs')) customElements.define('edge-recs', EdgeRecsElement);
-    if (!customElements.get('edge-recs-profile')) customElements.define('edge-recs-profile', EdgeRecsProfileElement);
-  });
+  // The elements' upgrade (a first render each) in tasks after the engine's start, one step per task: the
+  // rows keep the space the loader reserved meanwhile, and no task is long.
+  void yieldToPage()
+    .then(() => {
+      // The row's class finalized (reading `observedAttributes` does it) and its styles parsed into the
+      // stylesheet every row adopts, before any row is upgraded.
+      void EdgeRecsElement.observedAttributes;
+      for (const style of EdgeRecsElement.elementStyles) if (style instanceof CSSResult) void style.styleSheet;
+      return yieldToPage();
+    })
+    .then(() => {
+      if (!customElements.get('edge-recs')) customElements.define('edge-recs', EdgeRecsElement);
+      return yieldToPage();
+    })
+    .then(() => {
+      if (!customElements.get('edge-recs-profile')) customElements.define('edge-recs-profile', EdgeRecsProfileElement);
+    });
   return engine;
 }

@@ -27,7 +27,7 @@ function ownScript(): HTMLScriptElement | null {
 
 try {
   // A second copy of the loader on the page (two snippets, a tag manager adding one) must not double-count.
-  if (!window.edgeRecs) window.edgeRecs = startLoader(window, { ...ownScript()?.dataset }, import.meta.url);
+  if (!window.edgeRecs) window.edgeRecs = startLoader(window, ownScript()?.dataset ?? {}, import.meta.url);
 } catch (e) {
   // The merchant's page must never see an exception from us.
   if (__EDGE_RECS_DEV__) console.warn('edge-recs: could not start', e);

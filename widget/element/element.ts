@@ -140,12 +140,13 @@ export class EdgeRecsElement extends LitElement {
   cardsChanged(): void {
     if (this.active >= this.recs.cards.length) this.active = 0;
     this.open = -1;
-    // Where the row is now is where its cards appear: its space was reserved before they came.
-    const box = this.getBoundingClientRect();
-    this.eager = box.bottom > 0 && box.top < innerHeight && box.right > 0 && box.left < innerWidth;
   }
 
-  reservedHeight(): number | undefined {
+  measureFirstLayout(): number | undefined {
+    // Where the row is now is where its first cards appear: its space was reserved before they came.
+    // Only the first cards' images can be the page's largest paint; later ones load as images do.
+    const box = this.getBoundingClientRect();
+    this.eager = box.bottom > 0 && box.top < innerHeight && box.right > 0 && box.left < innerWidth;
     if (this.hasAttribute('state')) return undefined;
     const placeholder = getComputedStyle(this, '::after');
     // A placeholder not drawn (a recently-viewed row's) reserves nothing, whatever height it computes to.
@@ -338,9 +339,9 @@ export class EdgeRecsElement extends LitElement {
   }
 
   protected override render(): unknown {
-    const cards = this.recs.cards.slice(0, this.recs.shown);
     // While the row loads its heading shows above the reserved space; a row that shows nothing hides it.
-    if (cards.length === 0) return html`<slot name="heading" ?hidden=${this.hasAttribute('state')}></slot>`;
+    if (this.recs.cards.length === 0) return html`<slot name="heading" ?hidden=${this.hasAttribute('state')}></slot>`;
+    const cards = this.recs.cards.slice(0, this.recs.shown);
     const locale = this.locale;
     const template = this.cardTemplate();
     const carousel = this.layoutName === 'carousel';

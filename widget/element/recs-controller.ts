@@ -11,13 +11,17 @@ interface RecsHost extends ReactiveControllerHost, HTMLElement {
   readonly itemId: string;
   /** New cards arrived (before the update that renders them). */
   cardsChanged(): void;
-  /** The height the loader reserved for the row (`loader/reserve.ts`), in px, while it is reserved; else undefined. */
-  reservedHeight(): number | undefined;
+  /**
+   * Before a row's first cards: reads where the row is (whether they load their images eagerly) and
+   * returns the height the loader reserved for it (`loader/reserve.ts`), in px, while it is reserved; else undefined.
+   */
+  measureFirstLayout(): number | undefined;
 }
 
 /**
- * Cards a row's first render puts in the DOM per frame (`RecsController.shown`); the very first batch is
- * one card, as it also carries lit-html's first preparation of the card template.
+ * Cards a row's first render puts in the DOM per frame (`RecsController.shown`), after the row itself
+ * (no cards yet) and then one card: the first of each also carries lit-html's first preparation of its
+ * templates, and the first card's layout the first use of its fonts.
  */
 const FIRST_RENDER_BATCH = 2;
 
@@ -147,12 +151,20 @@ export class RecsController implements ReactiveController {
         return;
       }
       this.deferred = false;
-      // Only into space reserved for them, which the row keeps until the last batch: a row with none (a
-      // recently-viewed row, a browser without constructable stylesheets) grows once, not once per batch.
-      // A hidden tab draws no frames: its row is rendered at once too.
-      const reserved = this.cards.length === 0 && document.visibilityState !== 'hidden' ? this.host.reservedHeight() : undefined;
+      // A row's first cards go only into space reserved for them, which the row keeps until the last
+      // batch: a row with none (a recently-viewed row, a browser without constructable stylesheets) grows
+      // once, not once per batch. A hidden tab draws no frames: its row is rendered at once too. Reading
+      // the row's place and reserved height makes the browser bring the page's style and layout up to
+      // date, so it is a task of its own, before the first card's.
+      let reserved: number | undefined;
+      if (this.cards.length === 0) {
+        reserved = this.host.measureFirstLayout();
+        if (document.visibilityState === 'hidden') reserved = undefined;
+        await yieldToPage();
+        if (seq !== this.seq) return;
+      }
       this.cards = cards;
-      this.shown = reserved === undefined ? cards.length : 1;
+      this.shown = reserved === undefined ? cards.length : 0;
       this.fill = this.shown < cards.length ? reserved : undefined;
       this.host.setAttribute('state', cardsState(cards, placement));
       // Held out of an experiment with nothing to show: the row takes no space (`loader/reserve.ts`).
@@ -163,7 +175,7 @@ export class RecsController implements ReactiveController {
       while (this.shown < cards.length) {
         await afterNextFrame();
         if (seq !== this.seq) return;
-        this.shown = Math.min(cards.length, this.shown + FIRST_RENDER_BATCH);
+        this.shown = this.shown === 0 ? 1 : Math.min(cards.length, this.shown + FIRST_RENDER_BATCH);
         if (this.shown === cards.length) this.fill = undefined;
         this.host.requestUpdate();
         await this.host.updateComplete;

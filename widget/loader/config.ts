@@ -82,6 +82,11 @@ function canonicalLocale(tag: string): string | undefined {
   }
 }
 
+/** `data-model` as the widget uses it: the name where it is a valid one, else `default`. */
+export function modelOf(value: string | undefined): string {
+  return value !== undefined && MODEL_NAME.test(value) ? value : 'default';
+}
+
 /**
  * Parses the loader's `data-*` attributes. A bad value is replaced by its default and, in development
  * builds, reported through `warn` with the attribute and its valid choices; it never throws, because a typo
@@ -115,9 +120,9 @@ export function readConfig(
       warn(`data-server must be an http(s) URL such as "https://recs.example.com" (got "${data.server}"); using ${config.server}`);
     }
   }
-  if (data.model !== undefined) {
-    if (MODEL_NAME.test(data.model)) config.model = data.model;
-    else if (__EDGE_RECS_DEV__) warn(`data-model must match ${MODEL_NAME} (got "${data.model}"); using "default"`);
+  config.model = modelOf(data.model);
+  if (__EDGE_RECS_DEV__ && data.model !== undefined && config.model !== data.model) {
+    warn(`data-model must match ${MODEL_NAME} (got "${data.model}"); using "default"`);
   }
   if (data.publicKey !== undefined) {
     for (const entry of data.publicKey.trim().split(/\s+/)) {

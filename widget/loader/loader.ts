@@ -6,8 +6,8 @@
  */
 import type { ShopEvent } from '../../core/events.ts';
 import type { ConsentState, Engine, EngineState } from '../engine/engine.ts';
-import { afterFirstPaint, bridgeDataLayer, captureClicks } from './capture.ts';
-import { readConfig, type WidgetConfig } from './config.ts';
+import { afterFirstPaint, bridgeDataLayer, captureClicks, type Report } from './capture.ts';
+import { modelOf, readConfig, type WidgetConfig } from './config.ts';
 import type { ConsentSignal } from './translate.ts';
 import type { EventOrigin, RawEvent } from './event-sources.ts';
 import type { CreditQueued } from './queued-credit.ts';
@@ -85,17 +85,54 @@ function takeHandoff(win: Window): RawEvent[] {
 }
 
 /**
- * Installs the loader on `win`: validated config from the script tag's `data-*` attributes, event capture,
- * the page API and the engine's lazy start. Returns the API (the caller puts it on `window.edgeRecs`).
+ * Installs the loader on `win` from the script tag's `data-*` attributes (`data`, read when needed) and
+ * returns the page API (the caller puts it on `window.edgeRecs`). The script runs just before the page's
+ * first paint, so it does only what that paint needs at once: the rows' reserved space (none where this
+ * device's rows are held out of an experiment with nothing shown: `holdout-hint.ts`), for which the model's
+ * name is all of the configuration it reads, and the click listener. The rest (configuration, consent, the
+ * `dataLayer` bridge, the engine's lazy start: `install`) runs in the next task, or at the page API's first
+ * call or a captured click where that comes sooner, so no task of the loader's is long on a slow phone.
+ * Events pushed to the `dataLayer` in between are replayed from it.
  */
 export function startLoader(win: Window, data: Readonly<Record<string, string | undefined>>, loaderUrl: string): EdgeRecsApi {
-  const warn = (message: string): void => {
-    if (__EDGE_RECS_DEV__) console.warn(`edge-recs: ${message}`);
+  reserveSpace(win.document, readHoldoutHint(win, modelOf(data.model)));
+  let installed: Installed | undefined;
+  const loader = (): Installed => (installed ??= install(win, data, loaderUrl));
+  const api = (): EdgeRecsApi => loader().api;
+  // Clicks are seen from the first moment (a click's task may come before the next one): one installs the rest at once.
+  captureClicks(win.document, (name, params, source) => loader().report(name, params, source), warn);
+  win.setTimeout(loader, 0);
+  return {
+    track: (name, params) => api().track(name, params),
+    consent: () => api().consent(),
+    configure: (config) => api().configure(config),
+    openProfile: () => api().openProfile(),
+    events: () => api().events(),
+    forget: () => api().forget(),
+    refresh: () => api().refresh(),
+    ready: () => api().ready(),
+    get state(): EngineState {
+      return api().state;
+    },
+    get config(): Readonly<WidgetConfig> {
+      return api().config;
+    },
   };
+}
+
+const warn = (message: string): void => {
+  if (__EDGE_RECS_DEV__) console.warn(`edge-recs: ${message}`);
+};
+
+/** The installed loader: the page API, and where captured clicks go. */
+interface Installed {
+  api: EdgeRecsApi;
+  report: Report;
+}
+
+/** Validated configuration, consent, the `dataLayer` bridge, the page API and the engine's lazy start (see `startLoader`). */
+function install(win: Window, data: Readonly<Record<string, string | undefined>>, loaderUrl: string): Installed {
   const config = readConfig(data, loaderUrl, warn, win.navigator.language);
-  // Before anything else: the rows' space is reserved in the frame this script runs before.
-  // Except where this device's rows are held out of an experiment with nothing shown (`holdout-hint.ts`).
-  reserveSpace(win.document, readHoldoutHint(win, config.model));
   // Consent, in the order the page gave it: `data-consent`, then `consent()` calls and Google Consent
   // Mode commands (docs/merchant-guide.md, "Consent"). `personalization_storage` governs the on-device profile; a page that
   // never sets it is read by its `analytics_storage`, as Consent Mode v2 banners set only the ads and
@@ -198,7 +235,6 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
     void engine?.setConsent({ ...consentState(), withdraw }).catch(() => undefined);
   };
 
-  captureClicks(win.document, report, warn);
   bridgeDataLayer(win, report, warn, onConsent);
   win.document.addEventListener('visibilitychange', () => {
     if (hidden()) credit();
@@ -213,7 +249,7 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
     }
   });
 
-  return {
+  const api: EdgeRecsApi = {
     track: (name, params) => report(name, params, 'api'),
     consent() {
       if (!storage) for (const event of takeHandoff(win)) enqueue(event);
@@ -243,4 +279,5 @@ export function startLoader(win: Window, data: Readonly<Record<string, string | 
     },
     config: Object.freeze(config),
   };
+  return { api, report };
 }
