@@ -43,7 +43,7 @@ import { size } from '../model/weights.ts';
 import { normal } from '../random.ts';
 import { composedNoiseMultiplier } from './accountant.ts';
 import type { WeightDelta } from './codec.ts';
-import { clipDelta, clipRowsInPlace } from './delta.ts';
+import { clipDelta, clipRowsInPlace, limitDenseRows } from './delta.ts';
 import { trendingEvidence, type TrendingEvidence } from './trending.ts';
 
 export interface AggregationSettings {
@@ -212,7 +212,11 @@ export class RoundAggregator {
     };
     order.forEach((i, k) => rows.values.set(update.rows.values.subarray(i * dim, (i + 1) * dim), k * dim));
     clipRowsInPlace(rows, dim, this.settings.rowClipNorm);
-    const { delta, norm, clipped } = clipDelta({ dense: update.dense, rows }, this.settings.clipNorm);
+    // The feature table's rows (a model with content features) are limited and clipped as item rows are.
+    let dense = update.dense;
+    const features = dense.get('feat_emb');
+    if (features) dense = new Map(dense).set('feat_emb', limitDenseRows(features, dim, m, this.settings.rowClipNorm));
+    const { delta, norm, clipped } = clipDelta({ dense, rows }, this.settings.clipNorm);
 
     if (this.settings.trim > 0) {
       const all = new Float32Array(this.#denseLength);

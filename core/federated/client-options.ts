@@ -52,11 +52,18 @@ export interface ClientTrainingOptions {
    * @example { negatives: 32 }
    */
   negatives: number;
+  /**
+   * Most rows of the feature table (`feat_emb`: a model with content features) one update moves: the ones
+   * local training moved most. Default 32, ~4 KB of a 64-wide model's update at int8; the server keeps at
+   * most its per-client row limit and clips each row as it does item rows.
+   * @example { maxFeatureRows: 16 }
+   */
+  maxFeatureRows: number;
   /** Which rows the update carries: `padded` (default: always `maxRows`) or `sequence` (only the history's). @example { rows: 'sequence' } */
   rows: RowPolicy;
   /**
-   * What the device trains: `all` (default) or `items` (only the item rows; dense tensors stay as
-   * published, and the update carries none).
+   * What the device trains: `all` (default) or `items` (only the item rows and, in a model with content
+   * features, the feature rows; the other dense tensors stay as published, and the update carries none).
    * @example { trainable: 'items' }
    */
   trainable: Trainable;
@@ -77,6 +84,7 @@ export const CLIENT_DEFAULTS: ClientTrainingOptions = {
   clipNorm: AGGREGATION_DEFAULTS.clipNorm,
   maxRows: AGGREGATION_DEFAULTS.maxRowsPerClient,
   negatives: 16,
+  maxFeatureRows: 32,
   rows: 'padded',
   trainable: 'all',
   random: Math.random,

@@ -26,7 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError, show } from '../errors.ts';
 import { paramShapes, type ModelConfig } from '../model/config.ts';
-import { selectItemFeatures, type ItemFeatures } from '../model/features.ts';
+import { featureItemCount, selectItemFeatures, type ItemFeatures } from '../model/features.ts';
 import { SasRec } from '../model/sasrec.ts';
 import { nextItemBatch, nextItemLoss } from '../model/training.ts';
 import { size, type NamedWeights } from '../model/weights.ts';
@@ -40,7 +40,11 @@ export { CLIENT_DEFAULTS, CLIENT_ENCODING, ROW_POLICIES, TRAINABLE, type ClientT
 export interface BaseModel {
   config: ModelConfig;
   weights: NamedWeights;
-  /** Its items' content features (`LoadedArtifact.features`), needed where `config.numFeatures` > 0. */
+  /**
+   * Its items' content features (`LoadedArtifact.features`), needed where `config.numFeatures` > 0. They
+   * may describe more items than the model has: items `numItems + 1` on are products new to it (the
+   * catalog's, as the widget ranks them: `runtime/content-items.ts`), which a sequence may name too.
+   */
   features?: ItemFeatures;
   /** Item indices with no id row (held out of its training: `LoadedArtifact.coldItems`). */
   withoutId?: Iterable<number>;
@@ -58,6 +62,8 @@ export interface ClientUpdate {
   lossAfter: number;
   /** Rows of the shopper's own history among `delta.rows` (the rest are negatives). */
   historyRows: number;
+  /** Rows of `feat_emb` the update moves (a model with content features; 0 otherwise). */
+  featureRows: number;
 }
 
 /** Minimum history for an update: one input and one target. */
@@ -74,6 +80,7 @@ function resolveClientOptions(options: Partial<ClientTrainingOptions> = {}): Cli
   if (!(o.dropout >= 0 && o.dropout < 1)) fail('dropout', 'in [0, 1)', o.dropout);
   if (!(o.clipNorm > 0)) fail('clipNorm', 'a positive number', o.clipNorm);
   if (!Number.isInteger(o.maxRows) || o.maxRows < 2) fail('maxRows', 'an integer >= 2', o.maxRows);
+  if (!Number.isInteger(o.maxFeatureRows) || o.maxFeatureRows < 0) fail('maxFeatureRows', 'a whole number', o.maxFeatureRows);
   if (!Number.isInteger(o.negatives) || o.negatives < 1 || o.negatives >= o.maxRows) fail('negatives', `an integer in 1..${o.maxRows - 1} (below maxRows)`, o.negatives);
   if (!ROW_POLICIES.includes(o.rows)) fail('rows', `one of ${ROW_POLICIES.join(', ')}`, o.rows);
   if (!TRAINABLE.includes(o.trainable)) fail('trainable', `one of ${TRAINABLE.join(', ')}`, o.trainable);
@@ -91,8 +98,10 @@ export async function trainClientUpdate(base: BaseModel, sequence: readonly numb
   const o = resolveClientOptions(options);
   const { config } = base;
   const { dim, numItems, maxLen } = config;
+  // Items after `numItems` are products new to the model, known by their features alone.
+  const itemCount = base.features ? Math.max(numItems, featureItemCount(base.features)) : numItems;
   for (const item of sequence) {
-    if (!Number.isInteger(item) || item < 1 || item > numItems) throw new ContractError('bad_history', `history item index ${show(item)} is outside 1..${numItems}`);
+    if (!Number.isInteger(item) || item < 1 || item > itemCount) throw new ContractError('bad_history', `history item index ${show(item)} is outside 1..${itemCount}`);
   }
   // The window the model reads (maxLen inputs and their targets), shortened from the old end until its
   // distinct items leave room for the negatives in the slice.
@@ -103,8 +112,11 @@ export async function trainClientUpdate(base: BaseModel, sequence: readonly numb
     throw new ContractError('bad_history', `a client update needs at least ${MIN_CLIENT_SEQUENCE} items of history (got ${sequence.length})`);
   }
   const positives = [...new Set(window)];
+  // The model's own items have id rows the update can move; new products move only their features' rows.
+  const known = positives.filter((item) => item <= numItems);
+  const fresh = positives.filter((item) => item > numItems);
   const taken = new Set(positives);
-  const wanted = o.rows === 'padded' ? Math.min(o.maxRows, numItems) - positives.length : Math.min(o.negatives, numItems - positives.length);
+  const wanted = o.rows === 'padded' ? Math.min(o.maxRows, numItems) - known.length : Math.min(o.negatives, numItems - known.length);
   const negatives: number[] = [];
   // Rejection sampling: the slice is tiny next to the catalog, so this ends after ~wanted draws.
   for (let tries = 0; negatives.length < wanted && tries < wanted * 50; tries++) {
@@ -114,32 +126,34 @@ export async function trainClientUpdate(base: BaseModel, sequence: readonly numb
       negatives.push(item);
     }
   }
-  const rows = [...positives, ...negatives]; // local row r + 1 is global item rows[r]
+  // Local row r + 1 is global item rows[r]: the model's items (id rows), then the new products (none).
+  const modelRows = [...known, ...negatives];
+  const rows = [...modelRows, ...fresh];
   const local = new Map(rows.map((item, r) => [item, r + 1]));
 
   const table = base.weights.get('item_emb')!.values;
-  const slice = new Float32Array((rows.length + 1) * dim);
-  rows.forEach((item, r) => slice.set(table.subarray(item * dim, (item + 1) * dim), (r + 1) * dim));
-  const localConfig: ModelConfig = { ...config, numItems: rows.length };
+  const slice = new Float32Array((modelRows.length + 1) * dim);
+  modelRows.forEach((item, r) => slice.set(table.subarray(item * dim, (item + 1) * dim), (r + 1) * dim));
+  const localConfig: ModelConfig = { ...config, numItems: modelRows.length };
   const localWeights: NamedWeights = new Map(base.weights);
-  localWeights.set('item_emb', { shape: [rows.length + 1, dim], values: slice });
+  localWeights.set('item_emb', { shape: [modelRows.length + 1, dim], values: slice });
 
-  // A model with content features composes each row's vector from its features too. The feature table
-  // itself is not trained on the device (yet): an update moves id rows and, with `trainable: 'all'`, the
-  // dense transformer weights; `feat_emb` stays as published.
+  // A model with content features composes each row's vector from its id row and its features' rows, and
+  // the device trains both: the features' rows carry what it learnt to every item that shares them,
+  // products new since the last central training included (`featureRowDelta`).
   const cold = new Set(base.withoutId ?? []);
   const model = SasRec.fromWeights(localConfig, localWeights, {
     trainable: true,
-    ...(base.features && { features: selectItemFeatures(base.features, rows), withoutId: rows.flatMap((item, r) => (cold.has(item) ? [r + 1] : [])) }),
+    ...(base.features && { features: selectItemFeatures(base.features, rows), withoutId: modelRows.flatMap((item, r) => (cold.has(item) ? [r + 1] : [])) }),
   });
   const optimizer = tf.train.sgd(o.learningRate);
   try {
     const batch = nextItemBatch([window.map((item) => local.get(item)!)], maxLen);
-    const vars = [...model.variables].filter(([name]) => name !== 'feat_emb' && (o.trainable === 'all' || name === 'item_emb')).map(([, v]) => v);
+    const vars = [...model.variables].filter(([name]) => o.trainable === 'all' || name === 'item_emb' || name === 'feat_emb').map(([, v]) => v);
     const noise = o.dropout > 0 ? { rate: o.dropout, random: o.random } : undefined;
     // Only the sampled rows are negatives, as in central training: the history's other items must not
     // be pushed away from each other's positions (they are what the shopper did).
-    const negativeRows = Int32Array.from(negatives, (_, i) => positives.length + i + 1);
+    const negativeRows = Int32Array.from(negatives, (_, i) => known.length + i + 1);
     let lossBefore = NaN;
     let lossAfter = NaN;
     for (let step = 0; step < o.steps; step++) {
@@ -161,20 +175,41 @@ export async function trainClientUpdate(base: BaseModel, sequence: readonly numb
         dense.set(name, d);
       }
     }
+    const features = base.weights.get('feat_emb');
+    const featureRows = features ? featureRowDelta(features.values, trained.get('feat_emb')!.values, dim, o.maxFeatureRows) : undefined;
+    if (featureRows) dense.set('feat_emb', featureRows.values);
     const newSlice = trained.get('item_emb')!.values;
     // With rows: 'sequence' the negatives were trained against but their rows stay on the device.
-    const sent = o.rows === 'padded' ? rows : positives;
+    const sent = o.rows === 'padded' ? modelRows : known;
     const order = sent.map((item, r) => ({ item, r: r + 1 })).sort((a, b) => a.item - b.item);
     const values = new Float32Array(order.length * dim);
     order.forEach(({ item, r }, i) => {
       for (let c = 0; c < dim; c++) values[i * dim + c] = newSlice[r * dim + c]! - table[item * dim + c]!;
     });
     const { delta, norm, clipped } = clipDelta({ dense, rows: { indices: Uint32Array.from(order.map((x) => x.item)), values } }, o.clipNorm);
-    return { delta, norm, clipped, lossBefore, lossAfter, historyRows: positives.length };
+    return { delta, norm, clipped, lossBefore, lossAfter, historyRows: known.length, featureRows: featureRows?.count ?? 0 };
   } finally {
     optimizer.dispose();
     model.dispose();
   }
+}
+
+/**
+ * `after - before` for `feat_emb`, kept only on the `max` rows that moved most (L2 norm; the rest 0):
+ * local SGD moves only the rows of the slice's items' features. A sparse tensor, sent as one
+ * (`encodeUpdate`'s index gaps: ~2 bytes a value).
+ */
+function featureRowDelta(before: Float32Array, after: Float32Array, dim: number, max: number): { values: Float32Array; count: number } {
+  const values = new Float32Array(before.length);
+  const moved: Array<{ row: number; norm: number }> = [];
+  for (let row = 1; (row + 1) * dim <= before.length; row++) {
+    let norm = 0;
+    for (let c = row * dim; c < (row + 1) * dim; c++) norm += (after[c]! - before[c]!) ** 2;
+    if (norm > 0) moved.push({ row, norm });
+  }
+  const kept = moved.sort((a, b) => b.norm - a.norm || a.row - b.row).slice(0, max);
+  for (const { row } of kept) for (let c = row * dim; c < (row + 1) * dim; c++) values[c] = after[c]! - before[c]!;
+  return { values, count: kept.length };
 }
 
 export interface UpdateLabels {
@@ -189,25 +224,32 @@ export interface UpdateLabels {
 
 
 /**
- * Bytes of dense values an update may spend: with 64 int8 item rows (~4.5 KB) an update stays under
- * 20 KB, the issue's budget per device and round.
+ * Bytes of dense values an update may spend, the feature table's rows included: with 64 int8 item rows
+ * (~4.5 KB) an update stays under 20 KB, the budget per device and round.
  */
 const DENSE_BUDGET_BYTES = 12 * 1024;
 
 /**
- * The share of dense coordinates to send: 1 when every dense value fits `DENSE_BUDGET_BYTES` at one byte
- * (a 1-block, dim-32 SASRec: ~8.5k values), else the share that fits at ~2 bytes per kept value (value
- * and index gap): ~0.11 for a 2-block, dim-64 SASRec (~54k values).
+ * The share of dense coordinates to send: 1 when every dense value fits the budget at one byte (a
+ * 1-block, dim-32 SASRec: ~8.5k values), else the share that fits at ~2 bytes per kept value (value and
+ * index gap): ~0.11 for a 2-block, dim-64 SASRec (~54k values). A model with content features spends
+ * ~2 bytes a value of its `maxFeatureRows` feature rows out of the same budget (sent whole:
+ * `encodeClientUpdate`; the rest of `feat_emb` is 0 and never sent).
  */
-export function autoDensity(config: ModelConfig): number {
-  const dense = paramShapes(config).slice(1).reduce((n, [, shape]) => n + size(shape), 0);
-  return dense <= DENSE_BUDGET_BYTES ? 1 : DENSE_BUDGET_BYTES / 2 / dense;
+export function autoDensity(config: ModelConfig, maxFeatureRows = CLIENT_DEFAULTS.maxFeatureRows): number {
+  const dense = paramShapes(config)
+    .slice(1)
+    .filter(([name]) => name !== 'feat_emb')
+    .reduce((n, [, shape]) => n + size(shape), 0);
+  const budget = DENSE_BUDGET_BYTES - ((config.numFeatures ?? 0) > 0 ? 2 * maxFeatureRows * config.dim : 0);
+  return dense <= budget ? 1 : budget / 2 / dense;
 }
 
 /** Encodes a client update with the one codec (`encodeUpdate`). @example encodeClientUpdate(update.delta, { model: 'default', baseVersion: 'v3', config }) */
 export function encodeClientUpdate(delta: WeightDelta, labels: UpdateLabels, encoding: EncodeOptions = CLIENT_ENCODING): Uint8Array<ArrayBuffer> {
   const nonce = labels.nonce ?? crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
-  const options = { ...CLIENT_ENCODING, ...encoding };
+  // The feature rows are sparse already (`featureRowDelta`): every one the device kept is sent.
+  const options = { whole: ['feat_emb'], ...CLIENT_ENCODING, ...encoding };
   options.density ??= autoDensity(labels.config);
   return encodeUpdate({ model: labels.model, baseVersion: labels.baseVersion, nonce, config: labels.config, ...delta }, options);
 }

@@ -243,3 +243,39 @@ describe('checkUpdate (intake validation without decoding values)', () => {
     expect(refused).toBeGreaterThan(good.length / 2);
   });
 });
+
+describe('a model with content features (format 2)', () => {
+  const FEATURES: ModelConfig = { ...CONFIG, numFeatures: 12 };
+
+  it('carries numFeatures in the shape and its feature rows as a sparse dense tensor; a model without features stays format 1', () => {
+    const update = randomUpdate(FEATURES, [3, 40]);
+    const featureRows = new Float32Array((12 + 1) * FEATURES.dim);
+    featureRows.fill(0.25, 5 * FEATURES.dim, 6 * FEATURES.dim);
+    update.dense.set('feat_emb', featureRows);
+    const bytes = encodeUpdate(update, { density: 0.05, whole: ['feat_emb'] });
+    expect(bytes[3]).toBe(2);
+    const back = decodeUpdate(bytes);
+    expect(back.config).toEqual(FEATURES);
+    // Kept whole whatever the density: every non-zero value of its one moved row.
+    expect(maxAbsError(back.dense.get('feat_emb')!, featureRows)).toBeLessThan(0.25 / 127);
+    expect(checkUpdate(bytes).norm).toBeCloseTo(deltaNorm(back), 4);
+    // The same update without `whole`: the density cuts the feature rows too.
+    const cut = decodeUpdate(encodeUpdate(update, { density: 0.05 }));
+    expect(cut.dense.get('feat_emb')!.filter((v) => v !== 0).length).toBeLessThan(FEATURES.dim);
+    expect(encodeUpdate(randomUpdate(CONFIG, [3, 40]))[3]).toBe(1);
+    const delta = decodeVersionDelta(encodeVersionDelta({ model: 'default', fromVersion: 'v1', toVersion: 'v2', config: FEATURES, dense: update.dense, rows: update.rows }));
+    expect(delta.config.numFeatures).toBe(12);
+  });
+
+  it('refuses a format 2 frame whose numFeatures is 0, and a format 1 frame that sends feat_emb', () => {
+    const bytes = encodeUpdate(randomUpdate(FEATURES, [3]));
+    // numFeatures is the last shape varint: right after maxLen (5), before denseCount.
+    const at = bytes.indexOf(12, bytes.indexOf(5, 8 + 16));
+    const zero = bytes.slice();
+    zero[at] = 0;
+    expect(thrownContractError(() => decodeUpdate(zero), 'bad_update').message).toMatch(/numFeatures must be positive/);
+    const asFormat1 = bytes.slice();
+    asFormat1[3] = 1;
+    expect(() => decodeUpdate(asFormat1)).toThrow();
+  });
+});

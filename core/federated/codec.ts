@@ -14,9 +14,10 @@
  *
  * Layout (little-endian; varint = unsigned LEB128, at most 32 bits):
  *
- *     "ER" kind:u8('U'|'D') format:u8(1)  valueEncoding:u8(0 int8, 1 float16, 2 float32)
+ *     "ER" kind:u8('U'|'D') format:u8(1|2)  valueEncoding:u8(0 int8, 1 float16, 2 float32)
  *     model:str  version:str  (update) nonce:16 bytes | (delta) toVersion:str       str = varint length + UTF-8
  *     numItems dim blocks heads maxLen: varint each                                 the model's shape
+ *     (format 2) numFeatures: varint                                                a model with content features
  *     denseCount:varint, then per tensor:
  *       param:varint (index into paramShapes(config); 0, the item table, is not allowed here)
  *       layout:u8 (0 all values | 1 sparse: k:varint, then k index gaps:varint)
@@ -26,6 +27,10 @@
  * A values block is, for int8: scale:f32 then int8 codes in -127..127 (value = code * scale; one block
  * per dense tensor and one per row); for float16: u16 each; for float32: f32 each. Index gaps: the
  * first is the index itself, each next one is `index - previous - 1`, so increasing order is built in.
+ *
+ * Format 2 is format 1 plus the model's `numFeatures` (issue 18: its feature table `feat_emb`, the last
+ * dense parameter, travels like the other dense tensors, sparse by its rows). A model without content
+ * features is written as format 1, byte for byte as before, and both are read.
  */
 import { MODEL_NAME, VERSION_LABEL } from '../artifact/manifest.ts';
 import { fromFloat16, toFloat16 } from '../artifact/weights-codec.ts';
@@ -85,13 +90,21 @@ export interface EncodeOptions {
    * @example { density: 0.15 }
    */
   density?: number;
+  /**
+   * Dense tensors sent with every non-zero value whatever `density` says: ones sparse by construction,
+   * such as an update's feature rows (`feat_emb`, zero outside the rows the device moved).
+   * @example { whole: ['feat_emb'] }
+   */
+  whole?: readonly string[];
 }
 
 const MAGIC_0 = 0x45; // 'E'
 const MAGIC_1 = 0x52; // 'R'
 const KIND_UPDATE = 0x55; // 'U'
 const KIND_DELTA = 0x44; // 'D'
+/** Format 1: a model of item ids alone; format 2 adds `numFeatures` to the shape. */
 const FORMAT = 1;
+const FORMAT_FEATURES = 2;
 export { DELTA_MEDIA_TYPE, FEDERATED_LEARNING_HEADER, NONCE_BYTES, UPDATE_MEDIA_TYPE } from './wire.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -206,10 +219,12 @@ function writeFrame(w: Writer, delta: WeightDelta, config: ModelConfig, options:
   if (!(density > 0 && density <= 1)) throw new ContractError('bad_update', `${where}: density must be in (0, 1] (got ${show(density)})`);
   const index = checkDeltaShapes(delta, config, where);
   for (const key of ['numItems', 'dim', 'blocks', 'heads', 'maxLen'] as const) w.varint(config[key]);
+  if (config.numFeatures) w.varint(config.numFeatures);
 
-  const tensors = [...delta.dense].map(([name, values]) => ({ param: index.get(name)!, values })).sort((a, b) => a.param - b.param);
+  const whole = new Set(options.whole ?? []);
+  const tensors = [...delta.dense].map(([name, values]) => ({ param: index.get(name)!, values, share: whole.has(name) ? 1 : density })).sort((a, b) => a.param - b.param);
   const kept = tensors
-    .map((t) => ({ ...t, keep: topK(t.values, Math.ceil(density * t.values.length)) }))
+    .map((t) => ({ ...t, keep: topK(t.values, Math.ceil(t.share * t.values.length)) }))
     .filter((t) => t.keep.length > 0); // an all-zero tensor is the same as an absent one
   w.varint(kept.length);
   const perValue = encoding === 'int8' ? 1 : encoding === 'float16' ? 2 : 4;
@@ -242,12 +257,12 @@ function writeFrame(w: Writer, delta: WeightDelta, config: ModelConfig, options:
   for (let i = 0; i < indices.length; i++) w.values(values.subarray(i * dim, (i + 1) * dim), encoding);
 }
 
-function header(kind: number, encoding: ValueEncoding | undefined): Writer {
+function header(kind: number, encoding: ValueEncoding | undefined, config: ModelConfig): Writer {
   const w = new Writer();
   w.u8(MAGIC_0);
   w.u8(MAGIC_1);
   w.u8(kind);
-  w.u8(FORMAT);
+  w.u8(config.numFeatures ? FORMAT_FEATURES : FORMAT);
   w.u8(VALUE_ENCODINGS.indexOf(encoding ?? 'int8'));
   return w;
 }
@@ -269,7 +284,7 @@ function checkLabels(model: string, versions: Array<[string, string]>, nonce?: U
  */
 export function encodeUpdate(update: ModelUpdate, options: EncodeOptions = {}): Uint8Array<ArrayBuffer> {
   checkLabels(update.model, [['baseVersion', update.baseVersion]], update.nonce);
-  const w = header(KIND_UPDATE, options.values);
+  const w = header(KIND_UPDATE, options.values, update.config);
   w.str(update.model);
   w.str(update.baseVersion);
   w.bytes(update.nonce);
@@ -281,7 +296,7 @@ export function encodeUpdate(update: ModelUpdate, options: EncodeOptions = {}): 
 export function encodeVersionDelta(delta: VersionDelta, options: EncodeOptions = {}): Uint8Array<ArrayBuffer> {
   checkLabels(delta.model, [['fromVersion', delta.fromVersion], ['toVersion', delta.toVersion]]);
   const opts = { ...options, values: options.values ?? 'float16' };
-  const w = header(KIND_DELTA, opts.values);
+  const w = header(KIND_DELTA, opts.values, delta.config);
   w.str(delta.model);
   w.str(delta.fromVersion);
   w.str(delta.toVersion);
@@ -466,7 +481,7 @@ function readFrame(bytes: Uint8Array, where: string, limits: DecodeLimits, mater
   if (kind !== KIND_UPDATE && kind !== KIND_DELTA) r.fail('magic', 'must be "ERU" (update) or "ERD" (delta): this is not an EdgeRecs frame');
   r.offset = 3;
   const format = r.u8('format');
-  if (format !== FORMAT) r.fail('format', `must be ${FORMAT} (got ${format})`);
+  if (format !== FORMAT && format !== FORMAT_FEATURES) r.fail('format', `must be ${FORMAT} or ${FORMAT_FEATURES} (got ${format})`);
   const enc = r.u8('valueEncoding');
   const encoding = VALUE_ENCODINGS[enc] as ValueEncoding;
   if (!encoding) r.fail('valueEncoding', `must be 0 (int8), 1 (float16) or 2 (float32) (got ${enc})`);
@@ -482,6 +497,10 @@ function readFrame(bytes: Uint8Array, where: string, limits: DecodeLimits, mater
   }
   const rawConfig: Record<string, number> = {};
   for (const key of ['numItems', 'dim', 'blocks', 'heads', 'maxLen']) rawConfig[key] = r.varint(`config.${key}`);
+  if (format === FORMAT_FEATURES) {
+    rawConfig.numFeatures = r.varint('config.numFeatures');
+    if (rawConfig.numFeatures === 0) r.fail('config.numFeatures', 'must be positive in format 2 (a model without features is format 1)');
+  }
   let config: ModelConfig;
   try {
     config = parseModelConfig(rawConfig);

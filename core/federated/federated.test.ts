@@ -237,3 +237,19 @@ describe('RoundAggregator', () => {
     expect(variance).toBeLessThan(1.05);
   });
 });
+
+describe('RoundAggregator, a model with content features', () => {
+  it('keeps at most m feature rows per update, the largest, each clipped to the row bound, and noises the whole feature table', () => {
+    const config: ModelConfig = { ...CONFIG, numFeatures: 3 };
+    const settings: AggregationSettings = { ...AGGREGATION_DEFAULTS, clipNorm: 10, rowClipNorm: 0.5, noiseMultiplier: 0, countNoiseMultiplier: 0, releaseThreshold: 1, maxRowsPerClient: 2 };
+    const agg = new RoundAggregator(config, settings);
+    // Rows 1..3 of feat_emb moved by 0.1, 3 and 0.4 (dim 2): row 1 is dropped, row 2 clipped to 0.5.
+    const features = Float32Array.from([0, 0, 0.1, 0, 3, 0, 0, 0.4]);
+    agg.add({ dense: new Map([['feat_emb', features]]), rows: { indices: new Uint32Array(0), values: new Float32Array(0) } });
+    const out = agg.finish(() => 0);
+    expect([...out.delta.dense.get('feat_emb')!].map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0, 0, 0, 0, 0.5, 0, 0, 0.4]);
+    const noisy = new RoundAggregator(config, { ...settings, noiseMultiplier: 1 });
+    noisy.add({ dense: new Map([['feat_emb', features]]), rows: { indices: new Uint32Array(0), values: new Float32Array(0) } });
+    expect(noisy.finish(() => 1).delta.dense.get('feat_emb')!.subarray(2).every((v) => v !== 0)).toBe(true);
+  });
+});

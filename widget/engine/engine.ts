@@ -1,6 +1,7 @@
 import { MIN_TRAINING_EVENTS } from '../training/protocol.ts';
 import { yieldToPage } from '../runtime/yield.ts';
 import type { Placement } from '../../core/analytics.ts';
+import type { Product } from '../../core/catalog.ts';
 import { ContractError } from '../../core/errors.ts';
 import { interestSequence, parseEvent, type ShopEvent } from '../../core/events.ts';
 import { drawArm, type Arm } from '../../core/experiment.ts';
@@ -541,6 +542,9 @@ export class Engine extends EventTarget {
    * shape trains on the items it ranks with.
    */
   modelItem = (id: string): string => this.shop.modelItems().input(this.itemKey(id));
+
+  /** The catalog's products as this page loaded them (none before): on-device training reads the features of those new to the model. */
+  catalogProducts = (): Product[] => [...this.shop.catalog.products.values()];
 
   /** Reads the pause switch, bandit counts and GPU probes kept from earlier pages. */
   private async restore(store: ProfileStore): Promise<void> {

@@ -7,13 +7,13 @@
  * Lazy chunk: the engine imports it only once its model has loaded. Nothing here throws into the page:
  * every failure becomes an `error` event on the trainer (and a development-build warning).
  */
-import { coldItemIndices } from '../../core/artifact/item-features.ts';
 import type { TrustedKey } from '../../core/artifact/signing.ts';
-import { groupEvents } from '../../core/catalog.ts';
+import { groupEvents, type Product } from '../../core/catalog.ts';
 import { interestSequence, type ShopEvent } from '../../core/events.ts';
 import { CLIENT_ENCODING } from '../../core/federated/client-options.ts';
 import type { EncodeOptions } from '../../core/federated/codec.ts';
 import { NONCE_BYTES } from '../../core/federated/wire.ts';
+import { contentItems } from '../runtime/content-items.ts';
 import type { DeviceModel } from './delta.ts';
 import { MIN_TRAINING_EVENTS, type JobOptions, type TrainingJob } from './protocol.ts';
 import { runTraining, type Place } from './run.ts';
@@ -42,6 +42,12 @@ export interface TrainingHost extends EventTarget {
    * uploads, so the model the treatment arm is measured on learns nothing from control shoppers. Default false.
    */
   readonly holdout?: boolean;
+  /**
+   * The shop's products as this page loaded them (`Engine.catalogProducts`): a model with content features
+   * trains on the ones new to it too, by their features, as it ranks them (`runtime/content-items.ts`).
+   * Default: none.
+   */
+  catalogProducts?(): Product[];
 }
 
 interface TrainingOptions {
@@ -184,18 +190,17 @@ export class FederatedTrainer extends EventTarget {
     const { refreshModel } = await import('./delta.ts');
     const refreshed = await refreshModel(this.model, { server, model: name, trusted: [...trusted], signal });
     this.model = refreshed.model;
-    const { manifest, itemIds, weights } = refreshed.model;
-    const index = new Map(itemIds.map((id, i) => [id, i + 1]));
+    const { manifest, itemIds, weights, features, coldItems } = refreshed.model;
+    // A model with content features: its items, then the catalog's products new to it, as ranking reads them.
+    const content = features && contentItems({ itemIds, features, ...(coldItems && { coldItems }) }, { products: this.host.catalogProducts?.() ?? [] });
+    const index = new Map((content?.ids ?? itemIds).map((id, i) => [id, i + 1]));
     const sequence = counted.map((id) => index.get(id)).filter((i): i is number => i !== undefined);
     if (sequence.length < 2) return { status: 'skipped', reason: 'short_history' };
     const job: TrainingJob = {
       config: manifest.config,
       weights,
       // A model with content features trains with them, its held-out items without an id row (as it ranks).
-      ...(refreshed.model.features && {
-        features: refreshed.model.features,
-        withoutId: coldItemIndices(itemIds, refreshed.model.coldItems),
-      }),
+      ...(content && { features: content.features, withoutId: content.withoutId }),
       sequence,
       options: this.options.training,
       encoding: this.options.encoding,

@@ -5,7 +5,10 @@
  * verified delta download after a round closes, and the backoff of a failing upload.
  */
 import { deleteDB } from 'idb';
+import type { Product } from '../../core/catalog.ts';
 import type { ShopEvent } from '../../core/events.ts';
+import { productFeatureNames } from '../../core/model/features.ts';
+import { FED_PRODUCTS } from '../../test/support/fed-catalog.ts';
 import { deepEqual, equal, ok } from '../../test/support/browser/assert.ts';
 import { beforeEach, describe, it } from '../../test/support/browser/mocha.ts';
 import { WASM_PATH } from '../../test/support/browser/backends.ts';
@@ -32,8 +35,13 @@ class Host extends EventTarget implements TrainingHost {
   ) {
     super();
   }
+  /** The catalog the page loaded (`catalogProducts`); none unless a test sets it. */
+  products: Product[] = [];
   async events(): Promise<ShopEvent[]> {
     return this.stored;
+  }
+  catalogProducts(): Product[] {
+    return this.products;
   }
   add(event: ShopEvent): void {
     this.stored = [...this.stored, event];
@@ -218,6 +226,20 @@ describe('on-device training (real worker, real edge server)', () => {
     trainer.dispose();
     equal(outcome.place, 'main', 'where it trained');
     equal((await serverState()).pending, 1, 'updates pending');
+  });
+
+  it('with a model of content features, trains on a product new to it by its features: its features move, no id row is sent for it', async () => {
+    await reset('?features=1');
+    const host = new Host(granted, views('p3', 'p31', 'p6', 'p31', 'p9', 'p31'));
+    host.products = FED_PRODUCTS;
+    const trainer = new FederatedTrainer(host, { ...fast, training: { rows: 'sequence' } });
+    const outcome = expectUploaded(await trainer.maybeTrain());
+    trainer.dispose();
+    ok(outcome.bytes < 20 * 1024, `update of ${outcome.bytes} bytes is under 20 KB`);
+    const last = (await (await fetch(`${SERVER}/__last`)).json()) as { rows: number[]; featureRows: string[] };
+    deepEqual(last.rows, [3, 6, 9], 'item rows: the model items the shopper viewed');
+    const own = productFeatureNames(FED_PRODUCTS.find((p) => p.id === 'p31')!);
+    for (const name of own) ok(last.featureRows.includes(name), `the new product's feature ${name} moved (moved: ${last.featureRows.join(', ')})`);
   });
 
   it('after a round closes, takes the new version as a delta verified against its signed manifest', async () => {

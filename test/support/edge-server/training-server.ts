@@ -5,12 +5,16 @@
  * model published as `v1`. Nothing is mocked: updates go through the real intake and rounds.
  *
  * Test-only routes beside the app: `POST /fed/__reset` (a fresh server; `?tokensPerDay=N` sets its
- * admission tokens per source and day, default 1000: the test browser is one source for many trainers) and `GET /fed/__state` (the
- * updates pending in the open round and the rounds closed).
+ * admission tokens per source and day, default 1000: the test browser is one source for many trainers;
+ * `?features=1` publishes a model with content features, those of `FED_PRODUCTS`), `GET /fed/__state` (the
+ * updates pending in the open round and the rounds closed) and `GET /fed/__last` (what the last pending
+ * update moves: its item rows and, by name, its feature rows).
  */
 import { buildArtifact } from '../../../core/artifact/artifact.ts';
 import { generateKeyFile } from '../../../core/artifact/signing.ts';
+import { decodeUpdate } from '../../../core/federated/codec.ts';
 import type { ModelConfig } from '../../../core/model/config.ts';
+import { buildItemFeatures, productFeatureNames } from '../../../core/model/features.ts';
 import { initWeights } from '../../../core/model/weights.ts';
 import { normal, rng } from '../../../core/random.ts';
 import { nodeRsaRaw } from '../../../edge-server/adapters/node/rsa-raw.ts';
@@ -20,16 +24,21 @@ import { createFederation } from '../../../edge-server/federated/federation.ts';
 import { memoryRoundStore } from '../../../edge-server/federated/store.ts';
 import { createMemoryStorage } from '../../../edge-server/models/memory-storage.ts';
 import { publishArtifact } from '../../../edge-server/models/registry.ts';
+import { FED_ITEMS, FED_PRODUCTS } from '../fed-catalog.ts';
 
-export const FED_ITEMS = Array.from({ length: 30 }, (_, i) => `p${i + 1}`);
 const MODEL: ModelConfig = { numItems: FED_ITEMS.length, dim: 8, blocks: 1, heads: 1, maxLen: 10 };
 
-async function build(tokensPerDay = 1000): Promise<{ fetch(r: Request): Promise<Response>; state(): Promise<unknown> }> {
+async function build(tokensPerDay = 1000, features = false): Promise<{ fetch(r: Request): Promise<Response>; state(): Promise<unknown>; last(): Promise<unknown> }> {
   const key = await generateKeyFile();
   const fedKey = await generateKeyFile();
   const trustedKeys = [{ keyId: key.keyId, publicKey: key.publicKey }];
   const storage = createMemoryStorage();
-  const artifact = await buildArtifact({ name: 'default', version: 'v1', config: MODEL, itemIds: FED_ITEMS, weights: initWeights(MODEL, 3), quantization: 'float32' }, key);
+  const itemFeatures = features ? buildItemFeatures(FED_PRODUCTS.slice(0, FED_ITEMS.length).map((p) => productFeatureNames(p))) : undefined;
+  const config: ModelConfig = itemFeatures ? { ...MODEL, numFeatures: itemFeatures.names.length } : MODEL;
+  const artifact = await buildArtifact(
+    { name: 'default', version: 'v1', config, itemIds: FED_ITEMS, weights: initWeights(config, 3), quantization: 'float32', ...(itemFeatures && { features: itemFeatures }) },
+    key,
+  );
   await publishArtifact(storage, artifact, { trusted: trustedKeys });
   const rounds = memoryRoundStore();
   const federation = createFederation({
@@ -55,7 +64,21 @@ async function build(tokensPerDay = 1000): Promise<{ fetch(r: Request): Promise<
       const loaded = await rounds.load('default');
       return { pending: loaded.pending.length, rounds: loaded.rounds.map((r) => ({ round: r.round, updates: r.updates, version: r.version, status: r.status })) };
     },
+    last: async () => {
+      const update = (await rounds.load('default')).pending.at(-1);
+      if (!update) return null;
+      const { rows, dense, config } = decodeUpdate(update.bytes);
+      // Its item rows, and the feature table's rows it moves, by feature name.
+      return { rows: [...rows.indices], featureRows: featureRowsOf(dense.get('feat_emb'), config.dim).map((row) => itemFeatures!.names[row - 1]) };
+    },
   };
+}
+
+/** Rows of a `[rows, dim]` tensor with any non-zero value. */
+function featureRowsOf(values: Float32Array | undefined, dim: number): number[] {
+  const rows: number[] = [];
+  for (let r = 1; values && (r + 1) * dim <= values.length; r++) if (values.subarray(r * dim, (r + 1) * dim).some((v) => v !== 0)) rows.push(r);
+  return rows;
 }
 
 /** The `/fed/*` handler: strips the prefix and answers from the current server. */
@@ -67,10 +90,11 @@ export async function startFederatedTestServer(): Promise<{ fetch(request: Reque
       url.pathname = url.pathname.replace(/^\/fed/, '');
       if (url.pathname === '/__reset') {
         const perDay = url.searchParams.get('tokensPerDay');
-        server = await build(perDay ? Number(perDay) : undefined);
+        server = await build(perDay ? Number(perDay) : undefined, url.searchParams.has('features'));
         return new Response(null, { status: 204 });
       }
       if (url.pathname === '/__state') return Response.json(await server.state(), { headers: { 'cache-control': 'no-store' } });
+      if (url.pathname === '/__last') return Response.json(await server.last(), { headers: { 'cache-control': 'no-store' } });
       const res = await server.fetch(new Request(url, request));
       // Each test resets the server (new keys, a fresh v1): the browser must not answer from a manifest or
       // key list it cached (max-age=60) from an earlier test's server. Blobs are content-addressed: safe.
