@@ -164,7 +164,14 @@ export function listFrom<T extends string>(value: string | undefined, fallback: 
 }
 
 /** Trains, exports and evaluates every run of `datasets` x `splits` x `VARIANTS`; figures as `bench/run.ts` writes them. */
-export async function coldstart(o: { datasets: readonly string[]; splits: readonly Split[]; data?: string; trainFlags?: readonly string[]; previous?: Results }): Promise<Record<string, unknown>> {
+export async function coldstart(o: {
+  datasets: readonly string[];
+  splits: readonly Split[];
+  data?: string;
+  trainFlags?: readonly string[];
+  /** The figures to keep beside this run's, read once its runs are done (a run beside it may have written some meanwhile). */
+  previous?: () => Promise<Results>;
+}): Promise<Record<string, unknown>> {
   const dir = await mkdtemp(join(tmpdir(), 'edge-recs-coldstart-'));
   const fresh: Results = {};
   try {
@@ -192,7 +199,7 @@ export async function coldstart(o: { datasets: readonly string[]; splits: readon
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  const results = mergeResults(o.previous ?? {}, fresh);
+  const results = mergeResults((await o.previous?.()) ?? {}, fresh);
   console.error(coldstartTable(results).join('\n'));
   return {
     benchmark: 'coldstart',
@@ -203,11 +210,14 @@ export async function coldstart(o: { datasets: readonly string[]; splits: readon
   };
 }
 
-/** `npm run bench -- coldstart`: the CLI's defaults on the shared datasets; runs not made this time keep their last figures. */
+/**
+ * `npm run bench -- coldstart`: the CLI's defaults on the shared datasets; runs not made this time keep
+ * their last figures, read when this run ends: one run a dataset, side by side on two cores, gives one file.
+ */
 export async function run(): Promise<Record<string, unknown>> {
   const datasets = listFrom(process.env.COLDSTART_DATASETS, Object.keys(COLD_GOALS), Object.keys(COLD_GOALS), 'COLDSTART_DATASETS');
   const splits = listFrom<Split>(process.env.COLDSTART_SPLITS, ['cold'], SPLITS, 'COLDSTART_SPLITS');
-  const previous = await readFile('bench/results/coldstart.json', 'utf8').then((t) => (JSON.parse(t) as { results?: Results }).results ?? {}, () => ({}));
+  const previous = (): Promise<Results> => readFile('bench/results/coldstart.json', 'utf8').then((t) => (JSON.parse(t) as { results?: Results }).results ?? {}, () => ({}));
   return coldstart({ datasets, splits, previous });
 }
 

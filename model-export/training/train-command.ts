@@ -12,7 +12,8 @@ import { coldItemIndices } from '../../core/artifact/item-features.ts';
 import { split, type Dataset } from '../data/dataset.ts';
 import { modelItemFeatures, readAttributesFile, type FeatureSummary } from '../data/item-features.ts';
 import { CliError } from '../errors.ts';
-import { evaluate, evaluatePopularity } from './evaluate.ts';
+import { AttributeSimilarity, evaluateAttributeSimilarity } from './attribute-similarity.ts';
+import { evaluate, evaluatePopularity, type Evaluation, type GroupMetrics } from './evaluate.ts';
 import { DEFAULT_COUNT, describeData, parseCounted, readData, type Format, type InputRecord } from '../data/input.ts';
 import { countNextSteps } from './next-steps.ts';
 import { writeReport, type ReportTitles, type Sample } from './report.ts';
@@ -236,16 +237,26 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
   // Test metrics of the best epoch's weights, through the same scoring code the widget runs, and the
   // popularity baseline under the same protocol.
   // A held-out item is read and ranked from its features alone, as a product new since training is.
+  // With items held out, warm and cold users apart too (as `eval` gives them), beside the baselines on the same users.
   const best = SasRec.fromWeights(result.config, result.weights, result.features ? { features: result.features, withoutId: result.coldItems } : {});
-  let test;
+  const heldOut = cold.size > 0 ? cold : undefined;
+  let evaluation;
   let samples: Sample[] = [];
   try {
-    test = (await evaluate(best, data, { target: 'test' })).metrics;
+    evaluation = await evaluate(best, data, { target: 'test', ...(heldOut && { cold: heldOut }) });
     if (a.report) samples = await samplesOf(best, data, 3, a.seed);
   } finally {
     best.dispose();
   }
-  const baseline = evaluatePopularity(data, { target: 'test', seed: a.seed }).metrics;
+  const test = evaluation.metrics;
+  const popularity = evaluatePopularity(data, { target: 'test', seed: a.seed, ...(heldOut && { cold: heldOut }) });
+  const baseline = popularity.metrics;
+  const similarity = heldOut && content.features ? evaluateAttributeSimilarity(data, AttributeSimilarity.namesOf(content.features.features), { target: 'test', seed: a.seed, cold: heldOut }) : undefined;
+  const groups = heldOut && {
+    model: groupsOf(evaluation),
+    popularity: groupsOf(popularity),
+    ...(similarity && { 'attribute-similarity': groupsOf(similarity) }),
+  };
   const input: InputRecord = {
     format: summary.format,
     ...(summary.format === 'events' && { count: counted }),
@@ -265,7 +276,8 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
     bestEpoch: result.bestEpoch,
     valid: result.bestValid,
     test,
-    baseline: { popularity: baseline },
+    baseline: { popularity: baseline, ...(similarity && { 'attribute-similarity': similarity.metrics }) },
+    ...(groups && { groups }),
     content: contentRecord,
     seconds: (performance.now() - started) / 1000,
     history: result.history,
@@ -311,7 +323,8 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
     bestEpoch: result.bestEpoch,
     valid: result.bestValid,
     test,
-    baseline: { popularity: baseline },
+    baseline: training.baseline,
+    ...(groups && { groups }),
     seconds: training.seconds,
     data: summary,
     nextSteps: next,
@@ -325,6 +338,24 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
   console.log(
     a.json
       ? JSON.stringify(out)
-      : `wrote ${a.out} (best epoch ${result.bestEpoch}; test NDCG@10 ${test['NDCG@10'].toFixed(4)}, HR@10 ${test['HR@10'].toFixed(4)}; popularity baseline NDCG@10 ${baseline['NDCG@10'].toFixed(4)}, HR@10 ${baseline['HR@10'].toFixed(4)}; seen items excluded)`,
+      : `wrote ${a.out} (best epoch ${result.bestEpoch}; test NDCG@10 ${test['NDCG@10'].toFixed(4)}, HR@10 ${test['HR@10'].toFixed(4)}; popularity baseline NDCG@10 ${baseline['NDCG@10'].toFixed(4)}, HR@10 ${baseline['HR@10'].toFixed(4)}; seen items excluded)` +
+          (groups ? `\n${groupLines(groups).join('\n')}` : ''),
   );
+}
+
+type Groups = { warm: GroupMetrics; cold: GroupMetrics };
+
+/** Warm and cold users' figures of an evaluation made with `cold` items. */
+function groupsOf(e: Evaluation): Groups {
+  return { warm: e.warm!, cold: e.cold! };
+}
+
+/** NDCG@10/HR@10 of warm and cold users, the model's and each baseline's, one line each. */
+function groupLines(groups: Record<string, Groups>): string[] {
+  const f = (g: GroupMetrics): string => `${g['NDCG@10'].toFixed(4)}/${g['HR@10'].toFixed(4)}`;
+  const { warm, cold } = groups.model!;
+  return [
+    `  NDCG@10/HR@10 of warm users (${warm.users.toLocaleString('en')}, test item trained on) and cold users (${cold.users.toLocaleString('en')}, test item held out: --cold-items):`,
+    ...Object.entries(groups).map(([name, g]) => `    ${name.padEnd(22)} warm ${f(g.warm)}  cold ${f(g.cold)}`),
+  ];
 }

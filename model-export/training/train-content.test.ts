@@ -50,6 +50,20 @@ describe('edge-recs train --attributes --cold-items', () => {
     expect(manifest.training).toMatchObject({ input: { format: 's3rec', attributes }, content: { features: 6, idDropout: 0.5, cold: { fraction: 0.2, seed: 3, items: 4 } } });
   });
 
+  it('reports warm and cold users apart, for the model and both baselines on the same users, as eval does', () => {
+    type G = { users: number; 'NDCG@10': number; 'HR@10': number };
+    const out = JSON.parse(run.stdout) as { test: Omit<G, 'users'>; groups: Record<string, { warm: G; cold: G }>; baseline: Record<string, unknown> };
+    expect(Object.keys(out.groups)).toEqual(['model', 'popularity', 'attribute-similarity']);
+    const { warm, cold } = out.groups.model!;
+    expect(cold.users).toBeGreaterThan(0);
+    for (const g of Object.values(out.groups)) expect([g.warm.users, g.cold.users]).toEqual([warm.users, cold.users]);
+    // Overall NDCG is the users' mean: the groups' weighted mean.
+    expect((warm['NDCG@10'] * warm.users + cold['NDCG@10'] * cold.users) / (warm.users + cold.users)).toBeCloseTo(out.test['NDCG@10'], 6);
+    expect(Object.keys(out.baseline)).toEqual(['popularity', 'attribute-similarity']);
+    // The id-only model has no features for the baseline's vocabulary: popularity alone.
+    expect(Object.keys((JSON.parse(idOnly.stdout) as { groups: object }).groups)).toEqual(['model', 'popularity']);
+  });
+
   it('with --no-features, trains an id-only model on the same cold split', () => {
     expect(idOnly.code, idOnly.stderr).toBe(0);
     const out = JSON.parse(idOnly.stdout) as { config: Record<string, unknown>; content: Record<string, unknown> };
