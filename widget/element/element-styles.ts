@@ -38,6 +38,10 @@ export const elementStyles = css`
       background: var(--edge-recs-card-bg, #fff); box-shadow: var(--edge-recs-shadow, 0 1px 3px rgb(0 0 0 / 0.12));
       box-sizing: content-box; aspect-ratio: ${ratio}; padding-bottom: ${textHeight}; min-height: 0; }
     li:has(> .explain:not([hidden])) { aspect-ratio: auto; padding-bottom: 0; }
+    /* A card out of view (a carousel's next ones, a grid's below the fold) skips its layout and paint until
+       it nears the viewport: its box is the same either way (its ratio and padding, not its content), so
+       nothing moves. Not while focus is inside it: its focus ring reaches past the card. */
+    li:not(:focus-within) { content-visibility: auto; }
     a { display: flex; flex-direction: column; gap: 6px; color: inherit; text-decoration: none; flex: 1; padding: 8px 8px 0;
       border-radius: var(--edge-recs-radius, 12px); }
     a:focus-visible, button:focus-visible, .custom [data-focus]:focus-visible { outline: 3px solid var(--edge-recs-focus, #2563eb); outline-offset: 2px; }
