@@ -13,6 +13,7 @@
  *   npm run bench -- coldstart                                  writes bench/results/coldstart.json
  *   COLDSTART_DATASETS=amazon-beauty npm run bench -- coldstart
  *   COLDSTART_SPLITS=cold,standard npm run bench -- coldstart   also both models on the standard split
+ *   COLDSTART_KEEP=DIR npm run bench -- coldstart               keeps the models in DIR
  *
  * A smoke run of the whole pipeline on small data (not figures to report: neither the defaults nor the
  * datasets), which writes `coldstart-smoke.json` into DIR and leaves bench/results alone:
@@ -22,7 +23,7 @@
  * Each dataset trains two models (four with `standard`) for tens of minutes each on this machine.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -172,7 +173,9 @@ export async function coldstart(o: {
   /** The figures to keep beside this run's, read once its runs are done (a run beside it may have written some meanwhile). */
   previous?: () => Promise<Results>;
 }): Promise<Record<string, unknown>> {
-  const dir = await mkdtemp(join(tmpdir(), 'edge-recs-coldstart-'));
+  // `COLDSTART_KEEP=DIR` keeps the trained models and their exports there, for a closer look afterwards.
+  const keep = process.env.COLDSTART_KEEP;
+  const dir = keep ? (await mkdir(keep, { recursive: true }), keep) : await mkdtemp(join(tmpdir(), 'edge-recs-coldstart-'));
   const fresh: Results = {};
   try {
     for (const dataset of o.datasets) {
@@ -197,7 +200,7 @@ export async function coldstart(o: {
       }
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (!keep) await rm(dir, { recursive: true, force: true });
   }
   const results = mergeResults((await o.previous?.()) ?? {}, fresh);
   console.error(coldstartTable(results).join('\n'));
