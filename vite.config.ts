@@ -71,10 +71,11 @@ function chunkOf(): Rolldown.CodeSplittingNameFunction {
       const tfjs = tfjsModules(info);
       if (!tfjs) throw new Error('vite.config.ts: the widget build no longer holds widget/runtime/backend.ts');
       const artifact = new Set(ARTIFACT_ENTRIES.flatMap((entry) => [...staticClosure(entry, info)]));
-      // What the page's training chunk shares with `artifact` (the update format's names) goes in `app`,
-      // always loaded before it: a first visit's training chunk then fetches no `artifact`.
+      // What the page's training chunk shares with `artifact` (the update format's names) or with the
+      // runtime (`runtime/content-items.ts`: the items a features model ranks) goes in `app`, always loaded
+      // before it: a first visit's training chunk then fetches neither `artifact` nor `tfjs`.
       const app = staticClosure(APP_ENTRY, info);
-      for (const m of staticClosure(TRAINING_ENTRY, info)) if (artifact.has(m)) app.add(m);
+      for (const m of staticClosure(TRAINING_ENTRY, info)) if (artifact.has(m) || tfjs.has(m)) app.add(m);
       sets = { loader: staticClosure(LOADER_ENTRY, info), app, artifact, tfjs };
     }
     if (sets.loader.has(id)) return null;

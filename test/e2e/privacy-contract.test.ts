@@ -82,6 +82,15 @@ interface Session {
   experiments: Array<Record<string, unknown>>;
 }
 
+/** Puts the context's device in the experiment's treatment arm (the arm that ranks with the model, trains and uploads): its kept number. */
+async function inTreatment(context: BrowserContext): Promise<void> {
+  let draw = 0.5;
+  while (drawArm(EXPERIMENT, draw) !== 'treatment') draw = (draw + 0.137) % 1;
+  await context.addInitScript((d) => {
+    if (sessionStorage.getItem('edge-recs:experiment-draw') === null) sessionStorage.setItem('edge-recs:experiment-draw', String(d));
+  }, draw);
+}
+
 /** The fields of a batch's experiment entries: the experiment's name and the arm, and sums. */
 const EXPERIMENT_FIELDS = ['arm', 'cartSessions', 'experiment', 'orders', 'purchaseSessions', 'sessions'];
 const EXPERIMENT_REVENUE_FIELDS = ['amount', 'arm', 'currency', 'experiment', 'squares'];
@@ -179,12 +188,7 @@ describe('privacy contract, on the wire', () => {
       if (!url.startsWith(proxy.url) && !url.startsWith('data:') && !url.startsWith('blob:')) elsewhere.push(url);
     });
     const session: Session = { itemIds: new Set(), experiments: [] };
-    // This device's kept number puts it in the treatment arm (the arm that trains and uploads).
-      let draw = 0.5;
-    while (drawArm(EXPERIMENT, draw) !== 'treatment') draw = (draw + 0.137) % 1;
-    await context.addInitScript((d) => {
-      if (sessionStorage.getItem('edge-recs:experiment-draw') === null) sessionStorage.setItem('edge-recs:experiment-draw', String(d));
-    }, draw);
+    await inTreatment(context);
 
     await page.goto(proxy.url);
     // The shop's consent banner grants through Google Consent Mode, as a real CMP does.
@@ -251,6 +255,8 @@ describe('privacy contract, on the wire', () => {
     const broken = (r: Recorded): boolean => r.path.startsWith('/widget/') && /worker[-.]/.test(r.path) && r.path.endsWith('.js');
     proxy.override(broken, { status: 200, type: 'text/javascript', body: "throw new Error('training worker crashed');" });
     const context = await browser.newContext();
+    // A control device shows the bestsellers, never the model's ranking this test waits for.
+    await inTreatment(context);
     try {
       const page = await context.newPage();
       const errors: string[] = [];
