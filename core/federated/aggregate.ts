@@ -215,7 +215,7 @@ export class RoundAggregator {
     // The feature table's rows (a model with content features) are limited and clipped as item rows are.
     let dense = update.dense;
     const features = dense.get('feat_emb');
-    if (features) dense = new Map(dense).set('feat_emb', limitDenseRows(features, dim, m, this.settings.rowClipNorm));
+    if (features) dense = new Map(dense).set('feat_emb', limitDenseRows(features, dim, m, this.settings.rowClipNorm).values);
     const { delta, norm, clipped } = clipDelta({ dense, rows }, this.settings.clipNorm);
 
     if (this.settings.trim > 0) {

@@ -31,7 +31,7 @@ import { SasRec } from '../model/sasrec.ts';
 import { nextItemBatch, nextItemLoss } from '../model/training.ts';
 import { size, type NamedWeights } from '../model/weights.ts';
 import { encodeUpdate, NONCE_BYTES, type EncodeOptions, type ValueEncoding, type WeightDelta } from './codec.ts';
-import { clipDelta } from './delta.ts';
+import { clipDelta, limitDenseRows } from './delta.ts';
 import { CLIENT_DEFAULTS, CLIENT_ENCODING, ROW_POLICIES, TRAINABLE, type ClientTrainingOptions } from './client-options.ts';
 
 export { CLIENT_DEFAULTS, CLIENT_ENCODING, ROW_POLICIES, TRAINABLE, type ClientTrainingOptions, type RowPolicy, type Trainable } from './client-options.ts';
@@ -140,7 +140,7 @@ export async function trainClientUpdate(base: BaseModel, sequence: readonly numb
 
   // A model with content features composes each row's vector from its id row and its features' rows, and
   // the device trains both: the features' rows carry what it learnt to every item that shares them,
-  // products new since the last central training included (`featureRowDelta`).
+  // products new since the last central training included.
   const cold = new Set(base.withoutId ?? []);
   const model = SasRec.fromWeights(localConfig, localWeights, {
     trainable: true,
@@ -176,7 +176,9 @@ export async function trainClientUpdate(base: BaseModel, sequence: readonly numb
       }
     }
     const features = base.weights.get('feat_emb');
-    const featureRows = features ? featureRowDelta(features.values, trained.get('feat_emb')!.values, dim, o.maxFeatureRows) : undefined;
+    // Local SGD moves only the rows of the slice's items' features; the `maxFeatureRows` that moved most are sent.
+    const after = trained.get('feat_emb')?.values;
+    const featureRows = features && after ? limitDenseRows(after.map((v, i) => v - features.values[i]!), dim, o.maxFeatureRows, Infinity) : undefined;
     if (featureRows) dense.set('feat_emb', featureRows.values);
     const newSlice = trained.get('item_emb')!.values;
     // With rows: 'sequence' the negatives were trained against but their rows stay on the device.
@@ -187,29 +189,11 @@ export async function trainClientUpdate(base: BaseModel, sequence: readonly numb
       for (let c = 0; c < dim; c++) values[i * dim + c] = newSlice[r * dim + c]! - table[item * dim + c]!;
     });
     const { delta, norm, clipped } = clipDelta({ dense, rows: { indices: Uint32Array.from(order.map((x) => x.item)), values } }, o.clipNorm);
-    return { delta, norm, clipped, lossBefore, lossAfter, historyRows: known.length, featureRows: featureRows?.count ?? 0 };
+    return { delta, norm, clipped, lossBefore, lossAfter, historyRows: known.length, featureRows: featureRows?.rows ?? 0 };
   } finally {
     optimizer.dispose();
     model.dispose();
   }
-}
-
-/**
- * `after - before` for `feat_emb`, kept only on the `max` rows that moved most (L2 norm; the rest 0):
- * local SGD moves only the rows of the slice's items' features. A sparse tensor, sent as one
- * (`encodeUpdate`'s index gaps: ~2 bytes a value).
- */
-function featureRowDelta(before: Float32Array, after: Float32Array, dim: number, max: number): { values: Float32Array; count: number } {
-  const values = new Float32Array(before.length);
-  const moved: Array<{ row: number; norm: number }> = [];
-  for (let row = 1; (row + 1) * dim <= before.length; row++) {
-    let norm = 0;
-    for (let c = row * dim; c < (row + 1) * dim; c++) norm += (after[c]! - before[c]!) ** 2;
-    if (norm > 0) moved.push({ row, norm });
-  }
-  const kept = moved.sort((a, b) => b.norm - a.norm || a.row - b.row).slice(0, max);
-  for (const { row } of kept) for (let c = row * dim; c < (row + 1) * dim; c++) values[c] = after[c]! - before[c]!;
-  return { values, count: kept.length };
 }
 
 export interface UpdateLabels {
@@ -248,7 +232,7 @@ export function autoDensity(config: ModelConfig, maxFeatureRows = CLIENT_DEFAULT
 /** Encodes a client update with the one codec (`encodeUpdate`). @example encodeClientUpdate(update.delta, { model: 'default', baseVersion: 'v3', config }) */
 export function encodeClientUpdate(delta: WeightDelta, labels: UpdateLabels, encoding: EncodeOptions = CLIENT_ENCODING): Uint8Array<ArrayBuffer> {
   const nonce = labels.nonce ?? crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
-  // The feature rows are sparse already (`featureRowDelta`): every one the device kept is sent.
+  // The feature rows are sparse already (`limitDenseRows` kept them): every one the device kept is sent.
   const options = { whole: ['feat_emb'], ...CLIENT_ENCODING, ...encoding };
   options.density ??= autoDensity(labels.config);
   return encodeUpdate({ model: labels.model, baseVersion: labels.baseVersion, nonce, config: labels.config, ...delta }, options);

@@ -57,10 +57,10 @@ export function clipRowsInPlace(rows: RowDelta, dim: number, maxNorm: number): n
 
 /**
  * A copy of a row-structured dense tensor (`feat_emb` in an update: rows of `dim`, row 0 padding) with at
- * most `maxRows` non-zero rows, the largest by L2 norm, each clipped to `maxNorm`: what `clipRowsInPlace`
+ * most `maxRows` non-zero rows, the largest by L2 norm, each clipped to `maxNorm`, and how many it kept: what `clipRowsInPlace`
  * and the per-client row limit do for item rows, for the feature table's rows.
  */
-export function limitDenseRows(values: Float32Array, dim: number, maxRows: number, maxNorm: number): Float32Array {
+export function limitDenseRows(values: Float32Array, dim: number, maxRows: number, maxNorm: number): { values: Float32Array; rows: number } {
   const norms: Array<{ row: number; norm: number }> = [];
   for (let row = 0; (row + 1) * dim <= values.length; row++) {
     let sum = 0;
@@ -68,11 +68,12 @@ export function limitDenseRows(values: Float32Array, dim: number, maxRows: numbe
     if (sum > 0) norms.push({ row, norm: Math.sqrt(sum) });
   }
   const out = new Float32Array(values.length);
-  for (const { row, norm } of norms.sort((a, b) => b.norm - a.norm || a.row - b.row).slice(0, maxRows)) {
+  const kept = norms.sort((a, b) => b.norm - a.norm || a.row - b.row).slice(0, maxRows);
+  for (const { row, norm } of kept) {
     const f = norm > maxNorm ? maxNorm / norm : 1;
     for (let c = row * dim; c < (row + 1) * dim; c++) out[c] = values[c]! * f;
   }
-  return out;
+  return { values: out, rows: kept.length };
 }
 
 /**
