@@ -214,7 +214,7 @@ interface VisitFigures {
 }
 
 const kindOf = (path: string): string =>
-  path.endsWith('.wasm') ? 'wasm' : path.startsWith('/widget/') ? 'js' : /^\/v1\/(models|blobs)\//.test(path) ? 'model' : path.startsWith('/v1/catalog') ? 'catalog' : 'other';
+  path.endsWith('.wasm') ? 'wasm' : path.startsWith('/widget/') ? 'js' : /^\/v1\/(models\/|blobs)/.test(path) ? 'model' : path.startsWith('/v1/catalog') ? 'catalog' : 'other';
 
 /** Records layout shifts (with the nodes that moved) and long tasks from the page's start, in `window.__cwv`. */
 const OBSERVERS = `(() => {

@@ -213,7 +213,7 @@ export async function run(): Promise<Record<string, unknown>> {
       await p.waitForFunction(() => (window as unknown as { __t: { model?: number } }).__t.model !== undefined, undefined, { timeout: 120_000 });
       return p.evaluate(() => {
         const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-        const blobs = performance.getEntriesByType('resource').filter((e) => e.name.includes('/v1/blobs/')) as PerformanceResourceTiming[];
+        const blobs = performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname.startsWith('/v1/blobs')) as PerformanceResourceTiming[];
         const t = (window as unknown as { __t: { first: number; model: number } }).__t;
         return {
           firstCardsMs: t.first,

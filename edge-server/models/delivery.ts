@@ -22,6 +22,8 @@ const CANARY_CACHE = 'private, max-age=60, must-revalidate';
 const SHA256 = /^[0-9a-f]{64}$/;
 /** Answers whose headers are kept (oldest out first): a few models' files and versions. */
 const HEADER_CACHE = 1024;
+/** Blobs per batch request (`GET /v1/blobs?sha256=…`): a model's files, with room for many shards. */
+export const MAX_BATCH = 32;
 
 /**
  * @param federated whether this server takes federated updates, told to devices with every manifest
@@ -69,6 +71,30 @@ export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKe
     const key = `manifest:${current.sha256}:${canary}`;
     if (noneMatch(c.req.header('If-None-Match'), etag)) return securedResponse(null, 304, cachedHeaders(`${key}:304`, base));
     return securedResponse(current.bytes, 200, cachedHeaders(key, () => ({ ...base(), 'Content-Type': 'application/json' })));
+  });
+
+  // Several blobs in one answer: their bytes one after another, in the order asked. A first visit needs
+  // a model's every file (weights, items, next steps, features); the widget asks for the ones it lacks in
+  // one request and cuts the answer by the signed manifest's byte counts, verifying each piece's SHA-256
+  // as it does a single blob's. Content-addressed, so cached forever like a single blob.
+  routes.get('/blobs', async (c) => {
+    const list = c.req.query('sha256');
+    if (list === undefined) throw new ApiError(400, 'bad_sha256', 'ask for blobs as /v1/blobs/<sha256>, or several as /v1/blobs?sha256=<sha256>,<sha256>,…');
+    const addresses = list.split(',');
+    if (addresses.length > MAX_BATCH) throw new ApiError(400, 'too_many_blobs', `at most ${MAX_BATCH} blobs per request (got ${addresses.length})`);
+    const bad = addresses.find((a) => !SHA256.test(a));
+    if (bad !== undefined) throw new ApiError(400, 'bad_sha256', `a blob address is 64 lowercase hex digits (got ${JSON.stringify(bad.slice(0, 80))})`);
+    if (new Set(addresses).size !== addresses.length) throw new ApiError(400, 'bad_sha256', 'a blob is asked for twice');
+    const blobs = await Promise.all(addresses.map((a) => storage.blobs.get(a)));
+    const missing = addresses.filter((_, i) => !blobs[i]);
+    if (missing.length > 0) throw new ApiError(404, 'unknown_blob', `no blob ${missing.join(', ')}`);
+    const body = new Uint8Array(blobs.reduce((n, b) => n + b!.byteLength, 0));
+    let at = 0;
+    for (const b of blobs) {
+      body.set(b!, at);
+      at += b!.byteLength;
+    }
+    return apiResponse(body, 200, { 'Cache-Control': IMMUTABLE, 'Content-Type': 'application/octet-stream' });
   });
 
   routes.get('/blobs/:sha256', async (c) => {

@@ -18,6 +18,7 @@ import { obtainToken } from '../../core/federated/admission-client.ts';
 import { decodeVersionDelta } from '../../core/federated/codec.ts';
 import { clientToken, deviceAddress, TEST_PEER_HEADER, tinyUpdate } from '../support/edge-server/federated.ts';
 import { expectError, signer, tinyArtifact } from '../support/edge-server/fixtures.ts';
+import { MAX_BATCH } from '../../edge-server/models/delivery.ts';
 
 /** A fetch-like handle on the server under test; `path` starts with `/`. */
 export type ContractFetch = (path: string, init?: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array<ArrayBuffer> }) => Promise<Response>;
@@ -207,6 +208,27 @@ export function describeContract(runtimeName: string, runtime: ContractRuntime):
       const past = await server.fetch(`/v1/blobs/${sha}`, { headers: { Range: `bytes=${n}-` } });
       expect(past.headers.get('Content-Range')).toBe(`bytes */${n}`);
       await expectError(past, 416, 'range_not_satisfiable');
+    });
+
+    it('serves several blobs in one answer, in the order asked, and refuses a bad list', async () => {
+      const { sha, bytes } = shard();
+      const items = artifact.manifest.items;
+      const itemBytes = artifact.files.get(items.path)!;
+      const res = await server.fetch(`/v1/blobs?sha256=${items.sha256},${sha}`, { headers: { Origin: SHOP } });
+      expect(res.status).toBe(200);
+      expect(new Uint8Array(await res.arrayBuffer())).toEqual(new Uint8Array([...itemBytes, ...bytes]));
+      expect(res.headers.get('Cache-Control')).toBe(IMMUTABLE);
+      expect(res.headers.get('Content-Type')).toBe('application/octet-stream');
+      expect(res.headers.get('Access-Control-Allow-Origin')).toBe(SHOP);
+      const reversed = await server.fetch(`/v1/blobs?sha256=${sha},${items.sha256}`);
+      expect(new Uint8Array(await reversed.arrayBuffer())).toEqual(new Uint8Array([...bytes, ...itemBytes]));
+      await expectError(await server.fetch(`/v1/blobs?sha256=${sha},${'0'.repeat(64)}`), 404, 'unknown_blob');
+      await expectError(await server.fetch(`/v1/blobs?sha256=${sha},${sha}`), 400, 'bad_sha256');
+      await expectError(await server.fetch(`/v1/blobs?sha256=${sha},NOPE`), 400, 'bad_sha256');
+      await expectError(await server.fetch(`/v1/blobs?sha256=${sha},`), 400, 'bad_sha256');
+      await expectError(await server.fetch('/v1/blobs'), 400, 'bad_sha256');
+      const many = Array.from({ length: MAX_BATCH + 1 }, (_, i) => i.toString(16).padStart(64, '0')).join(',');
+      await expectError(await server.fetch(`/v1/blobs?sha256=${many}`), 400, 'too_many_blobs');
     });
 
     it('answers 404 in JSON for an unknown model, blob or route', async () => {

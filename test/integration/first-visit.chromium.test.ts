@@ -66,8 +66,8 @@ function kind(method: string, path: string): string {
   if (path.endsWith('.js')) return 'chunk';
   if (path.endsWith('.wasm')) return 'wasm';
   if (path.startsWith('/v1/catalog')) return 'catalog';
-  // The manifest, then the files it names (content-addressed blobs).
-  if (path.startsWith('/v1/models/') || path.startsWith('/v1/blobs/')) return 'model';
+  // The manifest, then the files it names (content-addressed blobs, in one request: `/v1/blobs?sha256=…`).
+  if (path.startsWith('/v1/models/') || path.startsWith('/v1/blobs')) return 'model';
   return `${method} ${path}`;
 }
 
@@ -235,6 +235,7 @@ describe('a first visit', () => {
     expect(kinds.get('worker')?.n, 'the heavy-work worker, in one file with tfjs and its WASM backend').toBe(1);
     expect(kinds.get('wasm')?.n, 'one WASM binary per visit').toBe(1);
     expect(goal.n, 'loader, chunks, worker, WASM, model and catalog').toBeLessThanOrEqual(MAX_REQUESTS);
+    expect(kinds.get('model')?.n, 'the model: its manifest, then its files in one request').toBe(2);
     expect(kinds.get('chunk')?.n, 'chunks: the engine and its shared attribution rules (no page-side tfjs)').toBe(2);
     expect([...kinds.keys()].filter((k) => !GOAL_KINDS.has(k)).sort(), 'no other kind of request').toEqual(OTHER_KINDS);
     // Chromium saw every request the server did (the worker's too), so the chain below counts them all.

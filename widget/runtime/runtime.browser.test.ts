@@ -51,16 +51,41 @@ describe('model runtime (real Chromium, real edge server)', () => {
       runtimes.push(first);
       equal(first.loadStats.manifest, 'network', 'first load: manifest');
       ok(first.loadStats.filesFetched >= 2 && first.loadStats.bytesFetched > 0, `first load fetched the files (${JSON.stringify(first.loadStats)})`);
+      deepEqual(fetches.log.filter((f) => f.includes('/v1/blobs')), ['200 /v1/blobs'], 'the files in one request');
       const before = fetches.log.length;
       const second = await startRuntime({ ...source, backend: 'wasm', cache: store.cache });
       runtimes.push(second);
       deepEqual(second.loadStats, { manifest: 'revalidated', filesFromCache: first.loadStats.filesFetched, filesFetched: 0, bytesFetched: 0 }, 'repeat load');
       const repeat = fetches.log.slice(before);
       ok(repeat.includes('304 /v1/models/default/manifest'), `the manifest was revalidated with a 304 (got ${repeat.join(', ')})`);
-      ok(!repeat.some((f) => f.includes('/v1/blobs/')), `no model file requested (got ${repeat.join(', ')})`);
+      ok(!repeat.some((f) => f.includes('/v1/blobs')), `no model file requested (got ${repeat.join(', ')})`);
       deepEqual(ids(await second.recommend(HISTORY, 5, new Set())), ids(await first.recommend(HISTORY, 5, new Set())), 'same recommendations from cached bytes');
     } finally {
       fetches.restore();
+    }
+  });
+
+  it('asks for each file on its own where the server has no batch route (an older edge server)', async () => {
+    const original = window.fetch;
+    const log: string[] = [];
+    window.fetch = async (input, init) => {
+      const url = new URL(String(input), location.href);
+      if (url.pathname === '/v1/blobs') {
+        log.push('404 batch');
+        return new Response('{"error":"not_found"}', { status: 404 });
+      }
+      const res = await original(input, init);
+      if (url.pathname.startsWith('/v1/blobs/')) log.push(`${res.status} blob`);
+      return res;
+    };
+    try {
+      const runtime = await startRuntime({ ...source, backend: 'wasm' });
+      runtimes.push(runtime);
+      ok(runtime.loadStats.filesFetched >= 2, `files fetched (${JSON.stringify(runtime.loadStats)})`);
+      deepEqual(log, ['404 batch', ...Array.from({ length: runtime.loadStats.filesFetched }, () => '200 blob')], 'the batch, then each file');
+      equal((await runtime.recommend(HISTORY, 5, new Set())).length, 5, 'the model ranks');
+    } finally {
+      window.fetch = original;
     }
   });
 

@@ -125,6 +125,7 @@ describe('nginx in front of the Node server (nginxFrontConfig)', () => {
     ['a malformed address (400 from Node)', () => ({ path: `/v1/blobs/${sha.toUpperCase()}` })],
     ['a preflight for a blob (Node)', () => ({ path: `/v1/blobs/${sha}`, init: { method: 'OPTIONS', headers: { Origin: SHOP, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'range' } } })],
     ['a POST to a blob (Node)', () => ({ path: `/v1/blobs/${sha}`, init: { method: 'POST', body: 'x' } })],
+    ['a batch of blobs as the widget asks for a model\'s files (proxied)', () => ({ path: `/v1/blobs?sha256=${sha}`, init: { headers: { Origin: SHOP } } })],
     ['the health check (proxied)', () => ({ path: '/healthz' })],
     ['the widget (proxied)', () => ({ path: '/widget/edge-recs.js', init: { headers: { Origin: SHOP } } })],
     ['a metrics batch as the widget sends it, text/plain with no preflight (proxied)', () => ({ path: '/v1/metrics', init: { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8', Origin: SHOP }, body: '{"model":"default","counters":[]}' } })],
