@@ -39,6 +39,13 @@ export type { Card } from '../copy/card-copy.ts';
  */
 export const CACHED_MODEL_WAIT_MS = 1000;
 
+/**
+ * The longest an event's IndexedDB write waits for the re-rank it started (`Engine.ranked`): the model's
+ * forward pass and the row's render come first on a device with few cores, and a slow backend (a software
+ * GPU) does not hold the write back for long.
+ */
+const RANKED_WAIT_MS = 250;
+
 /** Why the engine asks its rows to re-rank: `model` when the model became ready or moved to another backend. */
 export type ChangeReason = 'model' | 'other';
 
@@ -136,6 +143,10 @@ export class Engine extends EventTarget {
   private readonly catalogReady: Promise<void>;
   private readonly popularReady: Promise<void>;
   private readonly dedupe = new Deduper();
+  /** `recommend` calls in flight: an event's write waits for them (`ranked`). */
+  private readonly ranking = new Set<Promise<Card[]>>();
+  /** Writes waiting for a re-rank (`ranked`), woken when the page is hidden or left. */
+  private readonly leftPage = new Set<() => void>();
   private readonly copy: CardCopy;
   private readonly attribution: CardAttribution;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -172,11 +183,15 @@ export class Engine extends EventTarget {
     // The page has a row: exposed before the events the loader queued are taken in (they follow this constructor).
     if (typeof document !== 'undefined' && document.querySelector('edge-recs')) this.outcomes.exposure(Date.now());
     this.attribution = new CardAttribution(this.persistent, this.metrics, this.warn);
-    this.log = new EventLog(this.persistent, () => {
-      // Rows follow what the shopper does in another tab of the shop; a hidden tab catches up when shown.
-      if (typeof document === 'undefined' || document.visibilityState !== 'hidden') this.changed();
-      else this.changedWhileHidden = true;
-    });
+    this.log = new EventLog(
+      this.persistent,
+      () => {
+        // Rows follow what the shopper does in another tab of the shop; a hidden tab catches up when shown.
+        if (typeof document === 'undefined' || document.visibilityState !== 'hidden') this.changed();
+        else this.changedWhileHidden = true;
+      },
+      () => this.ranked(),
+    );
     const restored = (this.restored = this.log.serial((store) => this.restore(store)));
     void this.shop.place.then((thread) => (this.state = { ...this.state, thread }));
     this.catalogReady = this.loadCatalog();
@@ -382,7 +397,40 @@ export class Engine extends EventTarget {
   }
 
   /** Cards for one placement. Never random; empty only when there is nothing true to show. */
-  async recommend(request: RecRequest): Promise<Card[]> {
+  recommend(request: RecRequest): Promise<Card[]> {
+    const cards = this.cardsFor(request);
+    this.ranking.add(cards);
+    const done = (): void => void this.ranking.delete(cards);
+    cards.then(done, done);
+    return cards;
+  }
+
+  /**
+   * Resolves once the rows have re-ranked and rendered for what happened so far (at most
+   * `RANKED_WAIT_MS`): rows ask for their cards in microtasks of the change's task, so a task later every
+   * ask has started; each row renders in the task after its cards come.
+   */
+  private async ranked(): Promise<void> {
+    // A page being left writes at once: its rows will not be seen again.
+    const leaving = (): boolean => typeof document !== 'undefined' && document.visibilityState === 'hidden';
+    if (leaving()) return;
+    await yieldToPage();
+    if (this.ranking.size === 0 || leaving()) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let wake: (() => void) | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.ranking]),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, RANKED_WAIT_MS);
+        this.leftPage.add((wake = resolve));
+      }),
+    ]);
+    clearTimeout(timer);
+    this.leftPage.delete(wake!);
+    if (!leaving()) await yieldToPage();
+  }
+
+  private async cardsFor(request: RecRequest): Promise<Card[]> {
     // A row asks for cards on every page view and change: the session had the widget on it now.
     this.outcomes.exposure(Date.now());
     await this.catalogReady;
@@ -575,8 +623,12 @@ export class Engine extends EventTarget {
       // Hidden or left: sent now, and what is counted later goes out at once (`AnalyticsCounters.setLeaving`).
       const hidden = (): boolean => document.visibilityState === 'hidden';
       this.metrics.setLeaving(hidden());
+      const wakeWrites = (): void => {
+        for (const wake of this.leftPage) wake();
+      };
       const onPageHide = (e: PageTransitionEvent): void => {
         this.metrics.setLeaving(true);
+        wakeWrites();
         // Torn down, not kept for back/forward: nothing more will be ranked on this page.
         if (!e.persisted) {
           this.release();
@@ -586,7 +638,7 @@ export class Engine extends EventTarget {
       const onPageShow = (): void => this.metrics.setLeaving(hidden());
       const onVisibility = (): void => {
         this.metrics.setLeaving(hidden());
-        if (hidden()) return;
+        if (hidden()) return wakeWrites();
         if (this.changedWhileHidden) {
           this.changedWhileHidden = false;
           this.changed();

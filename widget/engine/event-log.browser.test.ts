@@ -81,6 +81,33 @@ describe('event log: re-rank from memory, write in the background', () => {
     deepEqual(brief(await s.api.events()), ['view_item:p01', 'view_item:p02'], 'edgeRecs.events() reads what was stored');
   });
 
+  it('writes an event after the re-rank it started: the row renders before the write begins', async () => {
+    const s = await open();
+    const t = Date.now() - 10_000;
+    view(s, 'p01', t);
+    await until(async () => (await storedEvents()).length === 1, 'the first view is stored');
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open(DB_NAME);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    try {
+      // A read begun as the row renders sees every write begun before it (IndexedDB orders a read after
+      // the read-write transactions created before it), so it tells whether the event's write had begun.
+      const atRender = new Promise<number>((resolve) =>
+        row(s).addEventListener('edge-recs:render', () => {
+          const req = db.transaction('events').objectStore('events').count();
+          req.onsuccess = () => resolve(req.result);
+        }, { once: true }),
+      );
+      view(s, 'p02', t + 1);
+      deepEqual(await atRender, 1, 'events stored when the row rendered');
+      await until(async () => (await storedEvents()).length === 2, 'the write lands after the render');
+    } finally {
+      db.close();
+    }
+  });
+
   it('keeps two tabs coherent: each re-ranks with what the other stored', async () => {
     const a = await open();
     const b = await open();

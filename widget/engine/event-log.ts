@@ -30,6 +30,12 @@ export class EventLog {
   constructor(
     persistent: boolean,
     private readonly onExternalChange: () => void,
+    /**
+     * Awaited before an event's write: the re-rank the event started. Writing to IndexedDB takes the
+     * browser's storage thread and the page's thread for its callbacks; on a device with few cores a write
+     * beside the model's forward pass (in its worker) and the row's render slows both.
+     */
+    private readonly beforeWrite: () => Promise<void> = () => Promise.resolve(),
   ) {
     // Before consent nothing may touch IndexedDB, not even to create the database.
     this.store = persistent ? this.openDurable() : Promise.resolve(createMemoryStore());
@@ -66,7 +72,10 @@ export class EventLog {
     // Where the log is not in memory, the next read is queued behind this write and so sees the event too.
     if (this.log) this.log = appendEvent(this.log, event);
     else this.generation++;
-    return this.serial((store) => store.add(event)).catch((e: unknown) => {
+    return this.serial(async (store) => {
+      await this.beforeWrite();
+      return store.add(event);
+    }).catch((e: unknown) => {
       // Memory must not drift from the store: the next read returns what was really kept.
       this.invalidate();
       throw e;
