@@ -31,14 +31,14 @@ import type { EvalResult } from '../model-export/training/eval-command.ts';
 import type { GroupMetrics } from '../model-export/training/evaluate.ts';
 
 /** Share of items held out: the 10% cold split. */
-export const COLD_FRACTION = 0.1;
+const COLD_FRACTION = 0.1;
 
 /** The goals: cold NDCG@10 per dataset (twice the attribute-similarity baseline on Beauty). */
-export const COLD_GOALS: Record<string, number> = { 'amazon-beauty': 0.0146, 'amazon-toys-and-games': 0.011 };
+const COLD_GOALS: Record<string, number> = { 'amazon-beauty': 0.0146, 'amazon-toys-and-games': 0.011 };
 /** Warm NDCG@10 of the features model at least this share of the id-only model's on the same split. */
-export const WARM_GOAL = 0.98;
+const WARM_GOAL = 0.98;
 /** The features model's artifact at most this multiple of the id-only model's. */
-export const SIZE_GOAL = 1.2;
+const SIZE_GOAL = 1.2;
 
 export const SPLITS = ['cold', 'standard'] as const;
 export type Split = (typeof SPLITS)[number];

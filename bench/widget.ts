@@ -123,7 +123,7 @@ export interface BenchServer {
  * Builds the production widget (`minify: false` keeps function names, for a CPU profile) and serves it
  * from the real edge server app with the 12k-item model and catalog; `/shop` is the bench page.
  */
-export async function startBenchServer(options: { minify?: boolean } = {}): Promise<BenchServer> {
+async function startBenchServer(options: { minify?: boolean } = {}): Promise<BenchServer> {
   const root = join(import.meta.dirname, '..');
   const out = await mkdtemp(join(tmpdir(), 'edge-recs-bench-widget-'));
   const minify = options.minify === false ? { rollupOptions: { output: { minify: false } } } : {};

@@ -79,7 +79,7 @@ export interface ReadoutOptions {
   tau?: number;
 }
 
-export const READOUT_DEFAULTS = { alpha: 0.05, mde: 0.05 } as const;
+const READOUT_DEFAULTS = { alpha: 0.05, mde: 0.05 } as const;
 
 /**
  * Smallest arm that gets an interval. The intervals rest on the arm means being close to normal: with
@@ -90,7 +90,7 @@ export const READOUT_DEFAULTS = { alpha: 0.05, mde: 0.05 } as const;
 export const MIN_ARM = { sessions: 100, conversions: 25 } as const;
 
 /** The probability with which `sessionsNeeded` promises to see an uplift of `mde` (the usual 80% power). */
-export const POWER = 0.8;
+const POWER = 0.8;
 /** Standard normal quantile of `POWER`. */
 const Z_POWER = 0.8416212335729143;
 

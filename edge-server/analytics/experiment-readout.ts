@@ -77,7 +77,7 @@ export interface ExperimentReadout extends Experiment {
 }
 
 /** Days `days` lists: a year and a day, the latest; older days still count in the cumulative figures. */
-export const MAX_DAYS = 366;
+const MAX_DAYS = 366;
 
 const ZERO = (): ArmTotals => ({ sessions: 0, conversions: 0, orders: 0, revenue: 0, revenueSquares: 0 });
 

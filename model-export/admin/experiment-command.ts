@@ -51,7 +51,7 @@ const money = (v: number | null, currency: string | null): string => (v === null
 const interval = (i: Interval | null | undefined): string => (i ? `${signed(i.estimate)} (95% interval ${signed(i.ci95[0])} to ${signed(i.ci95[1])})` : 'not shown yet');
 
 /** The read-out in plain text, one figure per column, aligned. */
-export function describeReadout(model: string, r: Readout): string {
+function describeReadout(model: string, r: Readout): string {
   const when = r.endedAt ? `ran ${r.startedAt} to ${r.endedAt}` : `running since ${r.startedAt}`;
   const currency = r.currency ?? '';
   const head = ['arm', 'sessions', 'conversions', 'conv. rate', 'orders', `revenue${currency ? ` (${currency})` : ''}`, 'per session'];

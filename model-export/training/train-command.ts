@@ -159,7 +159,7 @@ export interface ContentInputs {
  * (`--cold-items`, drawn with `--seed`) of the data's items.
  * @throws ContractError for a bad attributes file; CliError for a fraction outside (0, 1).
  */
-export async function contentInputs(
+async function contentInputs(
   data: Dataset,
   a: Pick<TrainArgs, 'attributes' | 'features' | 'coldItems' | 'seed'>,
   catalog?: CatalogFile,
@@ -180,7 +180,7 @@ export async function contentInputs(
 }
 
 /** The content inputs in words, for the console (stderr). */
-export function describeContent(c: ContentInputs, a: Pick<TrainArgs, 'attributes' | 'features' | 'coldItems' | 'seed'>, idDropout: number): string[] {
+function describeContent(c: ContentInputs, a: Pick<TrainArgs, 'attributes' | 'features' | 'coldItems' | 'seed'>, idDropout: number): string[] {
   const n = (x: number): string => x.toLocaleString('en');
   const lines: string[] = [];
   if (c.features) {

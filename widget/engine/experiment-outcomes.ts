@@ -25,10 +25,10 @@ import type { AnalyticsCounters } from './analytics-counters.ts';
 import { hash, lineAmounts } from './attribution.ts';
 
 /** The draw's IndexedDB meta key (with the profile), and its `sessionStorage` key. */
-export const DRAW_META = 'experimentDraw';
+const DRAW_META = 'experimentDraw';
 export const DRAW_KEY = 'edge-recs:experiment-draw';
 /** The session being counted (`SessionRecord`): `localStorage` under storage consent, else `sessionStorage`. */
-export const SESSION_KEY = 'edge-recs:experiment-session';
+const SESSION_KEY = 'edge-recs:experiment-session';
 /** Order ids (hashed) remembered, newest last. */
 const MAX_ORDERS = 50;
 /** Inputs kept while the experiment is not known yet (the `/v1/popular` answer is on its way). */
@@ -170,7 +170,7 @@ function parseRecord(text: string | null): SessionRecord {
  * every line has a price; in its `currency`, else its items' catalog currency. None where neither is known
  * (the order still counts, without revenue).
  */
-export function orderValue(event: ShopEvent, currencyOf: (id: string) => string | undefined): { currency?: string; amount?: number } {
+function orderValue(event: ShopEvent, currencyOf: (id: string) => string | undefined): { currency?: string; amount?: number } {
   const currency = event.currency ?? event.items.map((i) => currencyOf(i.item_id)).find((c) => c !== undefined && isCurrency(c));
   if (currency === undefined) return {};
   if (event.value !== undefined) return { currency, amount: toMinor(event.value, currency) };

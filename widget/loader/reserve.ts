@@ -48,7 +48,7 @@ const CAROUSEL_HEIGHT = (width: string): string => `height:calc(${width} / ${IMA
  * out: `holdout-hint.ts`) no row reserves space before its state is known, so a held-out row never
  * gives back space it took.
  */
-export function reserveCss(holdout = false): string {
+function reserveCss(holdout = false): string {
   const counts = Array.from({ length: MAX_CARDS }, (_, i) => `edge-recs[count="${i + 1}"]{--edge-recs-n:${i + 1}}`).join('');
   const pending = 'edge-recs:not([state])::after';
   const carousel = 'edge-recs[layout="carousel"]:not([state])::after';

@@ -17,7 +17,7 @@ import type { HeavyWork, LoadedCatalog, ModelFacts, ModelStart, WorkPlace } from
 import heavyWorkerUrl from './heavy-worker.ts?worker&url';
 
 /** How long the worker's module may take to load before the page does the work itself. */
-export const WORKER_BOOT_TIMEOUT_MS = 10_000;
+const WORKER_BOOT_TIMEOUT_MS = 10_000;
 
 /** A `HeavyRequest` before `call` numbers it. */
 type Call = HeavyRequest extends infer R ? (R extends { id: number; op: 'abort' } ? never : R extends { id: number } ? Omit<R, 'id'> : never) : never;

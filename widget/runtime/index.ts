@@ -77,7 +77,7 @@ export interface RuntimeOptions extends ModelSource {
  * products: a catalog that never answers must not keep the model's own items from being ranked. The
  * catalog is smaller than the model and fetched beside it, so it is normally there first.
  */
-export const CATALOG_WAIT_MS = 10_000;
+const CATALOG_WAIT_MS = 10_000;
 
 /** The catalog once loaded; undefined where it failed or took longer than `ms`. */
 async function catalogWithin<T>(catalog: Promise<T | undefined> | undefined, ms: number): Promise<T | undefined> {
