@@ -109,3 +109,25 @@ describe('copy on a card ranked from its content alone', () => {
     }
   });
 });
+
+describe('copy on a card of the similar row\'s category tier (no model: the product on screen\'s category)', () => {
+  const onPage = (id: string, locale = 'en'): CopyContext => ctx(locale, { placement: 'similar', currentItem: id, profile: deriveProfile([], (x) => catalog.get(x)) });
+  const peer = (id: string): Ranked => ({ product: catalog.get(id)!, tier: 'category', boosted: false });
+
+  it('names the category the card shares with the product on screen, and the product, and claims nothing about shoppers', () => {
+    // A pan (Outdoor > Cookware) on a stove's page (Outdoor > Stoves): they share Outdoor, not Cookware.
+    expect(candidateLines(peer('pan'), onPage('stove')).map((l) => l.text)).toEqual(['More in Outdoor', 'Also in Outdoor, like Title stove']);
+    expect(why(peer('pan'), onPage('stove'))).toBe('In Outdoor, as is Title stove, the product on this page (from the shop’s catalog).');
+    // The same leaf: the leaf is named, as the card's catalog spells it.
+    expect(candidateLines(peer('new-pot'), onPage('pan')).map((l) => l.text)).toEqual(['More in cookware', 'Also in cookware, like Title pan']);
+  });
+
+  it('has no category line where the two share no category, in every built-in locale', () => {
+    for (const locale of Object.keys(BUILT_IN)) {
+      expect(kinds(peer('new-lamp'), onPage('stove', locale)), locale).toEqual(['neutral']);
+      expect(why(peer('new-lamp'), onPage('stove', locale)), locale).toBe(WHY[locale]!.neutral);
+      expect(why(peer('pan'), onPage('stove', locale)), locale).not.toMatch(/[{}]/);
+      expect(WHY[locale]!.same_category, locale).toMatch(/\{category\}.*\{title\}|\{title\}.*\{category\}/);
+    }
+  });
+});

@@ -108,6 +108,15 @@ export function fill(template: string, slots: Readonly<Record<string, string | u
 /** Last segment of a category path: `Hair care > Shampoos` -> `Shampoos`. */
 const leaf = (category: string): string => category.split('>').at(-1)!.trim();
 
+/** The deepest level two category paths share (`Home > Kitchen > Pots`, `Home > Kitchen > Pans`: `Kitchen`), as `a` spells it. */
+function sharedCategory(a: string, b: string): string | undefined {
+  const x = a.split('>').map((s) => s.trim());
+  const y = b.split('>').map((s) => s.trim().toLowerCase());
+  let shared: string | undefined;
+  for (let i = 0; i < Math.min(x.length, y.length) && x[i] !== '' && x[i]!.toLowerCase() === y[i]; i++) shared = x[i];
+  return shared;
+}
+
 /** The facts of one product every kind may use. */
 function productFacts(p: Product, ctx: CopyContext): Record<string, string | undefined> {
   return {
@@ -249,6 +258,13 @@ export const EVIDENCE: Record<CopyKind, Evidence> = {
   same_brand: (r, ctx) => (fromContent(r) ? readAlike(r, ctx, (p) => alikeText(p.brand, r.product.brand)) : undefined),
   /** "More in C": a pick ranked from its content alone, whose ranking read X, an item of the shopper's history in the same category C. */
   more_in: (r, ctx) => {
+    // The similar row's category tier: in the category of the product on screen, named as its group.
+    if (r.tier === 'category') {
+      const here = ctx.currentItem === undefined ? undefined : ctx.product(ctx.currentItem);
+      const category = here && sharedCategory(r.product.product_type, here.product_type);
+      const title = category && ctx.groupTitle(ctx.currentItem!);
+      return category ? { category, ...(title && { title }) } : undefined;
+    }
     if (!fromContent(r)) return undefined;
     const alike = readAlike(r, ctx, (p) => alikeText(p.product_type, r.product.product_type));
     return alike && { ...alike, category: leaf(r.product.product_type) };
@@ -353,6 +369,7 @@ export function uiCount(locale: string, key: string, n: number): string {
 export function why(r: Ranked, ctx: CopyContext): string {
   let kind: WhyKind = 'neutral';
   let title: string | undefined;
+  let category: string | undefined;
   const evidence = (k: CopyKind): Slots | undefined => EVIDENCE[k](r, ctx);
   switch (r.tier) {
     case 'similar':
@@ -386,6 +403,11 @@ export function why(r: Ranked, ctx: CopyContext): string {
       else if (other && other.id === viewed && other.availability === 'out_of_stock') [kind, title] = ['history_other', other.title];
       break;
     }
+    case 'category': {
+      const shared = evidence('more_in');
+      if (shared?.title) [kind, title, category] = ['same_category', shared.title, shared.category];
+      break;
+    }
     case 'trending':
     case 'bestseller':
       if (evidence(r.tier)) kind = r.tier;
@@ -394,6 +416,6 @@ export function why(r: Ranked, ctx: CopyContext): string {
     case 'catalog':
       kind = r.tier;
   }
-  const text = fill(table(WHY, ctx.locale, kind), { title }) ?? table(WHY, ctx.locale, 'neutral');
+  const text = fill(table(WHY, ctx.locale, kind), { title, category }) ?? table(WHY, ctx.locale, 'neutral');
   return r.boosted ? `${text} ${table(WHY, ctx.locale, 'boosted')}` : text;
 }

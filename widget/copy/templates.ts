@@ -80,6 +80,7 @@ export type WhyKind =
   | 'content_brand'
   | 'content_category'
   | 'content'
+  | 'same_category'
   | 'trending'
   | 'bestseller'
   | 'catalog'
@@ -101,6 +102,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     content_brand: 'Ranked on this device from its catalog details alone (category, brand, price): it is the same brand as {title}. Your history never leaves this device.',
     content_category: 'Ranked on this device from its catalog details alone (category, brand, price): it is in the same category as {title}. Your history never leaves this device.',
     content: 'Ranked on this device from its catalog details alone (category, brand, price). Your history never leaves this device.',
+    same_category: 'In {category}, as is {title}, the product on this page (from the shop’s catalog).',
     trending: 'Trending: it was in many shoppers’ recent activity in this shop (anonymous, noised counts).',
     bestseller: 'One of the shop’s bestsellers, from the shop’s own sales list.',
     catalog: 'From the shop’s catalog, in the shop’s own order.',
@@ -120,6 +122,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     content_brand: 'Auf diesem Gerät allein aus den Katalogangaben (Kategorie, Marke, Preis) berechnet: dieselbe Marke wie {title}. Ihr Verlauf verlässt dieses Gerät nie.',
     content_category: 'Auf diesem Gerät allein aus den Katalogangaben (Kategorie, Marke, Preis) berechnet: dieselbe Kategorie wie {title}. Ihr Verlauf verlässt dieses Gerät nie.',
     content: 'Auf diesem Gerät allein aus den Katalogangaben (Kategorie, Marke, Preis) berechnet. Ihr Verlauf verlässt dieses Gerät nie.',
+    same_category: 'Aus {category}, wie {title}, das Produkt auf dieser Seite (laut Katalog des Shops).',
     trending: 'Gefragt: zuletzt bei vielen Kunden dieses Shops im Verlauf (anonyme, verrauschte Zählung).',
     bestseller: 'Einer der Bestseller des Shops, laut seiner eigenen Verkaufsliste.',
     catalog: 'Aus dem Katalog des Shops, in seiner eigenen Reihenfolge.',
@@ -139,6 +142,7 @@ export const WHY: Record<string, Record<WhyKind, string>> = {
     content_brand: '仅根据商品目录信息（类别、品牌、价格）在本设备上计算：与{title}同一品牌。您的记录不会离开本设备。',
     content_category: '仅根据商品目录信息（类别、品牌、价格）在本设备上计算：与{title}属于同一类别。您的记录不会离开本设备。',
     content: '仅根据商品目录信息（类别、品牌、价格）在本设备上计算。您的记录不会离开本设备。',
+    same_category: '与本页商品{title}同属{category}（来自本店商品目录）。',
     trending: '热门：近期出现在许多顾客的浏览记录中（匿名、加噪统计）。',
     bestseller: '本店畅销品之一（来自本店自己的销售榜单）。',
     catalog: '来自本店商品目录，按本店自己的顺序排列。',

@@ -9,7 +9,7 @@ import type { RuleSet } from './merchant.ts';
 import type { ModelItems } from './model-items.ts';
 import type { Profile } from './profile.ts';
 import type { Runtime } from '../runtime/index.ts';
-import { allowed, rank, type CandidateList, type Ranked, type Tier } from './ranking.ts';
+import { allowed, inCategory, rank, type CandidateList, type Ranked, type Tier } from './ranking.ts';
 
 
 /** One ask of the model: the shopper's history (group keys, oldest first) and the tier its picks get. */
@@ -76,6 +76,9 @@ export async function placementRows(input: PlacementInput): Promise<Ranked[]> {
       }
     }
   }
+  // A product page's similar row: the product's own category next, a fact of the catalog that needs no
+  // model (a first visit, or picks the rules removed) and beats the shop's overall lists for that row.
+  if (input.placement === 'similar' && input.itemId !== undefined) lists.push({ tier: 'category', items: sameCategory(catalog, input.itemId) });
   // Trending only where the counts are evidence (`TRENDING_MIN_SCORE`); the rest is not ranked as trending.
   const trending = input.popular.trending.filter((t) => t.score >= TRENDING_MIN_SCORE);
   lists.push({ tier: 'trending', items: trending }, { tier: 'bestseller', items: input.popular.bestsellers });
@@ -85,6 +88,33 @@ export async function placementRows(input: PlacementInput): Promise<Ranked[]> {
     const product = cardFor(catalog, key, profile.variants.latest.get(key)) ?? r.product;
     return product === r.product ? r : { ...r, product };
   });
+}
+
+/** `sameCategory`'s lists, per catalog and product on screen (a row re-ranks on every event). */
+const categoryLists = new WeakMap<object, Map<string, Array<{ id: string; score: number }>>>();
+
+/**
+ * The catalog's products in the category of `itemId` (a group key): its whole category path first, then
+ * the rest of its parent category, each in catalog order. Empty for a product without a category.
+ */
+function sameCategory(catalog: Pick<CardCatalog, 'products' | 'cards'>, itemId: string): Array<{ id: string; score: number }> {
+  let lists = categoryLists.get(catalog.cards);
+  if (!lists) categoryLists.set(catalog.cards, (lists = new Map()));
+  const kept = lists.get(itemId);
+  if (kept) return kept;
+  const path = (catalog.cards.get(itemId) ?? catalog.products.get(itemId))?.product_type ?? '';
+  const parent = path.split('>').slice(0, -1).join('>');
+  const items: Array<{ id: string; score: number }> = [];
+  if (path.trim() !== '') {
+    for (const [key, p] of catalog.cards) {
+      if (key === itemId) continue;
+      if (inCategory(p.product_type, path)) items.push({ id: key, score: 2 });
+      else if (parent.trim() !== '' && inCategory(p.product_type, parent)) items.push({ id: key, score: 1 });
+    }
+  }
+  if (lists.size >= 64) lists.clear();
+  lists.set(itemId, items);
+  return items;
 }
 
 /**

@@ -18,7 +18,7 @@ import type { Boost, RuleSet } from './merchant.ts';
  * - `history`: the shopper's own viewed items (`recently-viewed`);
  * - `pinned`: a merchant `pin` rule.
  */
-export type Tier = 'personal' | 'similar' | 'trending' | 'bestseller' | 'catalog' | 'history' | 'pinned';
+export type Tier = 'personal' | 'similar' | 'category' | 'trending' | 'bestseller' | 'catalog' | 'history' | 'pinned';
 
 interface Candidate {
   id: string;
