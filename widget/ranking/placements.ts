@@ -90,28 +90,41 @@ export async function placementRows(input: PlacementInput): Promise<Ranked[]> {
   });
 }
 
+/** A catalog's group keys by category path as spelled, each with its place in the catalog: built once per catalog. */
+const byCategory = new WeakMap<object, Map<string, Array<[key: string, at: number]>>>();
 /** `sameCategory`'s lists, per catalog and product on screen (a row re-ranks on every event). */
 const categoryLists = new WeakMap<object, Map<string, Array<{ id: string; score: number }>>>();
 
 /**
  * The catalog's products in the category of `itemId` (a group key): its whole category path first, then
  * the rest of its parent category, each in catalog order. Empty for a product without a category.
+ * Compares each distinct category path once, not each product: a 12k catalog has a few hundred.
  */
 function sameCategory(catalog: Pick<CardCatalog, 'products' | 'cards'>, itemId: string): Array<{ id: string; score: number }> {
   let lists = categoryLists.get(catalog.cards);
   if (!lists) categoryLists.set(catalog.cards, (lists = new Map()));
   const kept = lists.get(itemId);
   if (kept) return kept;
-  const path = (catalog.cards.get(itemId) ?? catalog.products.get(itemId))?.product_type ?? '';
-  const parent = path.split('>').slice(0, -1).join('>');
-  const items: Array<{ id: string; score: number }> = [];
-  if (path.trim() !== '') {
+  let types = byCategory.get(catalog.cards);
+  if (!types) {
+    byCategory.set(catalog.cards, (types = new Map()));
+    let at = 0;
     for (const [key, p] of catalog.cards) {
-      if (key === itemId) continue;
-      if (inCategory(p.product_type, path)) items.push({ id: key, score: 2 });
-      else if (parent.trim() !== '' && inCategory(p.product_type, parent)) items.push({ id: key, score: 1 });
+      const list = types.get(p.product_type);
+      if (list) list.push([key, at++]);
+      else types.set(p.product_type, [[key, at++]]);
     }
   }
+  const path = (catalog.cards.get(itemId) ?? catalog.products.get(itemId))?.product_type ?? '';
+  const parent = path.split('>').slice(0, -1).join('>');
+  const found: Array<{ id: string; score: number; at: number }> = [];
+  if (path.trim() !== '') {
+    for (const [type, keys] of types) {
+      const score = inCategory(type, path) ? 2 : parent.trim() !== '' && inCategory(type, parent) ? 1 : 0;
+      if (score > 0) for (const [key, at] of keys) if (key !== itemId) found.push({ id: key, score, at });
+    }
+  }
+  const items = found.sort((a, b) => b.score - a.score || a.at - b.at).map(({ id, score }) => ({ id, score }));
   if (lists.size >= 64) lists.clear();
   lists.set(itemId, items);
   return items;
