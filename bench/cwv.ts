@@ -153,7 +153,8 @@ async function debuggableChromium(): Promise<{ port: number; close(): Promise<vo
     async close() {
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
-      await rm(profile, { recursive: true, force: true });
+      // Its helper processes (network, storage) may still write to the profile for a moment after the kill.
+      await rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }
