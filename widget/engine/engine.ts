@@ -467,6 +467,7 @@ export class Engine extends EventTarget {
       popular: control ? { ...shop.popular, trending: [] } : shop.popular,
       model: request.placement === 'trending' ? undefined : (runtime ?? undefined),
       modelItems: () => shop.modelItems(),
+      byCategory: !control,
       warn: this.warn,
     });
     await yieldToPage();

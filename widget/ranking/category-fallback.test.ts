@@ -26,7 +26,7 @@ const catalog = cardCatalog({
   ],
 });
 
-const rows = (itemId: string | undefined, placement: 'similar' | 'for-you' = 'similar', bestsellers: string[] = []) =>
+const rows = (itemId: string | undefined, placement: 'similar' | 'for-you' = 'similar', bestsellers: string[] = [], byCategory = true) =>
   placementRows({
     placement,
     count: 5,
@@ -38,6 +38,7 @@ const rows = (itemId: string | undefined, placement: 'similar' | 'for-you' = 'si
     popular: { updatedAt: '', trending: [], bestsellers: bestsellers.map((id, i) => ({ id, score: 10 - i })) },
     model: undefined,
     modelItems: () => modelItems([], catalog),
+    byCategory,
     warn: () => undefined,
   }).then((r) => r.map((x) => `${x.product.id}:${x.tier}`));
 
@@ -49,5 +50,7 @@ describe('the similar row without the model', () => {
   it('is the shop\'s lists alone where the product has no category, or another row asks', async () => {
     expect(await rows('bare', 'similar', ['tent'])).toEqual(['tent:bestseller', 'lamp:catalog', 'pot:catalog', 'stove-a:catalog', 'stove-b:catalog']);
     expect((await rows('stove-a', 'for-you')).every((r) => !r.endsWith(':category'))).toBe(true);
+    // An experiment's control row: the merchant's own fallback, bestsellers then catalog order.
+    expect(await rows('stove-a', 'similar', ['lamp'], false)).toEqual(['lamp:bestseller', 'pot:catalog', 'tent:catalog', 'stove-b:catalog', 'pan:catalog']);
   });
 });

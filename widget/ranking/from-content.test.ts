@@ -37,6 +37,7 @@ describe('placementRows with a model that ranks new products from their content'
       popular: { updatedAt: '', trending: [], bestsellers: [] },
       model: { basis: (h) => modelBasis(h, new Set(ids), 10), recommend: async () => answer },
       modelItems: () => modelItems(ids, catalog),
+      byCategory: true,
       warn: () => undefined,
     });
     expect(rows.map((r) => [r.product.id, r.tier, r.fromContent ?? false])).toEqual([

@@ -47,6 +47,11 @@ interface PlacementInput {
   model: Pick<Runtime, 'basis' | 'recommend'> | undefined;
   /** The model's ids for variant groups (built on first use). */
   modelItems: () => ModelItems;
+  /**
+   * Whether a `similar` row takes the product on screen's category before the shop's lists: not an
+   * experiment's control row, whose promise is the merchant's own fallback (bestsellers, then catalog order).
+   */
+  byCategory: boolean;
   warn: (message: string) => void;
 }
 
@@ -78,7 +83,7 @@ export async function placementRows(input: PlacementInput): Promise<Ranked[]> {
   }
   // A product page's similar row: the product's own category next, a fact of the catalog that needs no
   // model (a first visit, or picks the rules removed) and beats the shop's overall lists for that row.
-  if (input.placement === 'similar' && input.itemId !== undefined) lists.push({ tier: 'category', items: sameCategory(catalog, input.itemId) });
+  if (input.byCategory && input.placement === 'similar' && input.itemId !== undefined) lists.push({ tier: 'category', items: sameCategory(catalog, input.itemId) });
   // Trending only where the counts are evidence (`TRENDING_MIN_SCORE`); the rest is not ranked as trending.
   const trending = input.popular.trending.filter((t) => t.score >= TRENDING_MIN_SCORE);
   lists.push({ tier: 'trending', items: trending }, { tier: 'bestseller', items: input.popular.bestsellers });
