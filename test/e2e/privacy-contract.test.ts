@@ -58,6 +58,8 @@ const API_GETS: Array<[RegExp, RegExp]> = [
   // The session's canary bucket, 0-99 (drawn on the device, docs/privacy.md).
   [/^\/v1\/models\/default\/manifest$/, /^(bucket=\d{1,2})?$/],
   [/^\/v1\/blobs\/[0-9a-f]{64}$/, /^$/],
+  // A model's files in one request: content hashes only.
+  [/^\/v1\/blobs$/, /^sha256=[0-9a-f]{64}(,[0-9a-f]{64})*$/],
   [/^\/v1\/keys$/, /^$/],
   [/^\/v1\/catalog$/, /^$/],
   [/^\/v1\/popular$/, /^model=default$/],

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import type { Artifact } from '../../../core/artifact/artifact.ts';
-import { sha256Hex } from '../../../core/artifact/bytes.ts';
+import { concatBytes, sha256Hex } from '../../../core/artifact/bytes.ts';
 import type { TrustedKey } from '../../../core/artifact/signing.ts';
 import { createApp } from '../../../edge-server/app.ts';
 import { catalogJson, createMemoryCatalog } from '../../../edge-server/catalog/store.ts';
@@ -142,13 +142,18 @@ ${o.body ?? ''}</body></html>`;
         const body = JSON.stringify(damaged.manifest);
         return c.body(body, 200, { ...cors, 'Content-Type': 'application/json', ETag: `"${await sha256Hex(new TextEncoder().encode(body))}"`, 'Cache-Control': 'no-cache' });
       }
-      const blob = /^\/v1\/blobs\/([0-9a-f]{64})$/.exec(path);
-      if (blob) {
-        // Blobs by the hashes the (damaged) manifest names, holding the (damaged) files' bytes.
-        const m = damaged.manifest as { items?: { sha256: string; path: string }; shards?: Array<{ sha256: string; path: string }> };
-        const ref = [m.items, ...(m.shards ?? [])].find((r) => r?.sha256 === blob[1]);
-        const bytes = ref && damaged.files.get(ref.path);
-        if (bytes) return c.body(new Uint8Array(bytes), 200, { ...cors, 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-cache' });
+      // Blobs by the hashes the (damaged) manifest names, holding the (damaged) files' bytes: one, or a
+      // batch (`/v1/blobs?sha256=a,b`, their bytes one after another) as the widget asks for a model's files.
+      const m = damaged.manifest as { items?: { sha256: string; path: string }; shards?: Array<{ sha256: string; path: string }> };
+      const bytesOf = (sha: string): Uint8Array | undefined => {
+        const ref = [m.items, ...(m.shards ?? [])].find((r) => r?.sha256 === sha);
+        return ref && damaged!.files.get(ref.path);
+      };
+      const one = /^\/v1\/blobs\/([0-9a-f]{64})$/.exec(path);
+      const many = path === '/v1/blobs' ? (c.req.query('sha256') ?? '').split(',') : [];
+      const parts = one ? [bytesOf(one[1]!)] : many.map(bytesOf);
+      if (parts.length > 0 && parts.every((b) => b !== undefined)) {
+        return c.body(concatBytes(parts as Uint8Array[]), 200, { ...cors, 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-cache' });
       }
     }
     return app.fetch(c.req.raw);
