@@ -145,6 +145,8 @@ export class Engine extends EventTarget {
   private readonly dedupe = new Deduper();
   /** `recommend` calls in flight: an event's write waits for them (`ranked`). */
   private readonly ranking = new Set<Promise<Card[]>>();
+  /** A row has had its cards: later re-ranks read the profile from memory. */
+  private rankedOnce = false;
   /** Writes waiting for a re-rank (`ranked`), woken when the page is hidden or left. */
   private readonly leftPage = new Set<() => void>();
   private readonly copy: CardCopy;
@@ -401,7 +403,10 @@ export class Engine extends EventTarget {
     const cards = this.cardsFor(request);
     this.ranking.add(cards);
     const done = (): void => void this.ranking.delete(cards);
-    cards.then(done, done);
+    cards.then(() => {
+      this.rankedOnce = true;
+      done();
+    }, done);
     return cards;
   }
 
@@ -413,7 +418,9 @@ export class Engine extends EventTarget {
   private async ranked(): Promise<void> {
     // A page being left writes at once: its rows will not be seen again.
     const leaving = (): boolean => typeof document !== 'undefined' && document.visibilityState === 'hidden';
-    if (leaving()) return;
+    // Until the page's rows have ranked once, a ranking may itself wait for the store (the experiment's
+    // arm, the log's first read), which is queued behind this write: no waiting then.
+    if (!this.rankedOnce || leaving()) return;
     await yieldToPage();
     if (this.ranking.size === 0 || leaving()) return;
     let timer: ReturnType<typeof setTimeout> | undefined;

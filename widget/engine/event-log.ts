@@ -69,11 +69,13 @@ export class EventLog {
    * failed to keep it; memory then no longer claims to know the log.
    */
   add(event: ShopEvent): Promise<void> {
-    // Where the log is not in memory, the next read is queued behind this write and so sees the event too.
+    // Where the log is not in memory, the next read is queued behind this write and so sees the event too;
+    // the re-rank then waits for that read, so the write must not wait for the re-rank.
+    const known = this.log !== undefined;
     if (this.log) this.log = appendEvent(this.log, event);
     else this.generation++;
     return this.serial(async (store) => {
-      await this.beforeWrite();
+      if (known) await this.beforeWrite();
       return store.add(event);
     }).catch((e: unknown) => {
       // Memory must not drift from the store: the next read returns what was really kept.
