@@ -4,6 +4,7 @@
  * blob's SHA-256 itself, so caches and CDNs in between need no trust.
  */
 import { Hono } from 'hono';
+import { concatBytes } from '../../core/artifact/bytes.ts';
 import type { TrustedKey } from '../../core/artifact/signing.ts';
 import { FEDERATED_LEARNING_HEADER } from '../../core/federated/codec.ts';
 import { ApiError } from '../middleware/errors.ts';
@@ -20,6 +21,11 @@ import type { Storage } from './storage.ts';
 const MANIFEST_CACHE = 'public, max-age=60, must-revalidate';
 const CANARY_CACHE = 'private, max-age=60, must-revalidate';
 const SHA256 = /^[0-9a-f]{64}$/;
+
+/** Throws 400 `bad_sha256` unless `address` is a blob address (64 lowercase hex digits). */
+function checkAddress(address: string): void {
+  if (!SHA256.test(address)) throw new ApiError(400, 'bad_sha256', `a blob address is 64 lowercase hex digits (got ${JSON.stringify(address.slice(0, 80))})`);
+}
 /** Answers whose headers are kept (oldest out first): a few models' files and versions. */
 const HEADER_CACHE = 1024;
 /** Blobs per batch request (`GET /v1/blobs?sha256=…`): a model's files, with room for many shards. */
@@ -82,26 +88,17 @@ export function deliveryRoutes(storage: Storage, trustedKeys: readonly TrustedKe
     if (list === undefined) throw new ApiError(400, 'bad_sha256', 'ask for blobs as /v1/blobs/<sha256>, or several as /v1/blobs?sha256=<sha256>,<sha256>,…');
     const addresses = list.split(',');
     if (addresses.length > MAX_BATCH) throw new ApiError(400, 'too_many_blobs', `at most ${MAX_BATCH} blobs per request (got ${addresses.length})`);
-    const bad = addresses.find((a) => !SHA256.test(a));
-    if (bad !== undefined) throw new ApiError(400, 'bad_sha256', `a blob address is 64 lowercase hex digits (got ${JSON.stringify(bad.slice(0, 80))})`);
+    addresses.forEach(checkAddress);
     if (new Set(addresses).size !== addresses.length) throw new ApiError(400, 'bad_sha256', 'a blob is asked for twice');
     const blobs = await Promise.all(addresses.map((a) => storage.blobs.get(a)));
     const missing = addresses.filter((_, i) => !blobs[i]);
     if (missing.length > 0) throw new ApiError(404, 'unknown_blob', `no blob ${missing.join(', ')}`);
-    const body = new Uint8Array(blobs.reduce((n, b) => n + b!.byteLength, 0));
-    let at = 0;
-    for (const b of blobs) {
-      body.set(b!, at);
-      at += b!.byteLength;
-    }
-    return apiResponse(body, 200, { 'Cache-Control': IMMUTABLE, 'Content-Type': 'application/octet-stream' });
+    return apiResponse(concatBytes(blobs as Uint8Array[]), 200, { 'Cache-Control': IMMUTABLE, 'Content-Type': 'application/octet-stream' });
   });
 
   routes.get('/blobs/:sha256', async (c) => {
     const sha256 = c.req.param('sha256');
-    if (!SHA256.test(sha256)) {
-      throw new ApiError(400, 'bad_sha256', `a blob address is 64 lowercase hex digits (got ${JSON.stringify(sha256.slice(0, 80))})`);
-    }
+    checkAddress(sha256);
     const bytes = await storage.blobs.get(sha256);
     if (!bytes) throw new ApiError(404, 'unknown_blob', `no blob ${sha256}`);
     // The address is the ETag; the bytes go out as stored (no copy: `Response` takes the view as is).
