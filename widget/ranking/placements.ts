@@ -95,10 +95,11 @@ export async function placementRows(input: PlacementInput): Promise<Ranked[]> {
   });
 }
 
-/** A catalog's group keys by category path as spelled, each with its place in the catalog: built once per catalog. */
-const byCategory = new WeakMap<object, Map<string, Array<[key: string, at: number]>>>();
-/** `sameCategory`'s lists, per catalog and product on screen (a row re-ranks on every event). */
-const categoryLists = new WeakMap<object, Map<string, Array<{ id: string; score: number }>>>();
+/**
+ * Per catalog (its `cards`, built once): the group keys by category path as spelled, each with its place in
+ * the catalog, and `sameCategory`'s answers per product on screen (a row re-ranks on every event).
+ */
+const categoryIndex = new WeakMap<object, { types: Map<string, Array<[key: string, at: number]>>; lists: Map<string, Array<{ id: string; score: number }>> }>();
 
 /**
  * The catalog's products in the category of `itemId` (a group key): its whole category path first, then
@@ -106,20 +107,20 @@ const categoryLists = new WeakMap<object, Map<string, Array<{ id: string; score:
  * Compares each distinct category path once, not each product: a 12k catalog has a few hundred.
  */
 function sameCategory(catalog: Pick<CardCatalog, 'products' | 'cards'>, itemId: string): Array<{ id: string; score: number }> {
-  let lists = categoryLists.get(catalog.cards);
-  if (!lists) categoryLists.set(catalog.cards, (lists = new Map()));
-  const kept = lists.get(itemId);
-  if (kept) return kept;
-  let types = byCategory.get(catalog.cards);
-  if (!types) {
-    byCategory.set(catalog.cards, (types = new Map()));
+  let index = categoryIndex.get(catalog.cards);
+  if (!index) {
+    const types = new Map<string, Array<[key: string, at: number]>>();
     let at = 0;
     for (const [key, p] of catalog.cards) {
       const list = types.get(p.product_type);
       if (list) list.push([key, at++]);
       else types.set(p.product_type, [[key, at++]]);
     }
+    categoryIndex.set(catalog.cards, (index = { types, lists: new Map() }));
   }
+  const { types, lists } = index;
+  const kept = lists.get(itemId);
+  if (kept) return kept;
   const path = (catalog.cards.get(itemId) ?? catalog.products.get(itemId))?.product_type ?? '';
   const parent = path.split('>').slice(0, -1).join('>');
   const found: Array<{ id: string; score: number; at: number }> = [];
