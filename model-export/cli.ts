@@ -36,6 +36,16 @@ const fraction = (name: string, zero: boolean) => (v: string): number => {
   return n;
 };
 const SIM = SIMULATE_DEFAULTS;
+/** `--workers N`: a positive integer, since each worker is a thread computing a shard of every step. */
+const workers = (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`--workers must be a positive integer: 1 (this thread alone) up to any number of threads, ${TRAIN_DEFAULTS.workers} = every core of this machine (got "${v}")`);
+  }
+  return n;
+};
+const WORKERS_HELP =
+  'threads computing each training step, each on a shard of the batch (data-parallel; tfjs-wasm uses one core per thread); the same --seed and --workers give bit-identical weights, another --workers a model as good but not the same bits (e.g. --workers 1)';
 
 /** Help of the data flags train, eval and simulate share (docs/cli.md has the details). */
 const DATA_HELP = {
@@ -83,7 +93,8 @@ export function program(): Command {
     .option('--blocks <n>', 'self-attention blocks', int('--blocks'), MODEL_DEFAULTS.blocks)
     .option('--heads <n>', 'attention heads', int('--heads'), MODEL_DEFAULTS.heads)
     .option('--max-len <n>', 'longest history read', int('--max-len'), MODEL_DEFAULTS.maxLen)
-    .option('--seed <n>', 'random seed (same seed, same model)', int('--seed'), TRAIN_DEFAULTS.seed)
+    .option('--seed <n>', 'random seed (same seed and --workers, same model)', int('--seed'), TRAIN_DEFAULTS.seed)
+    .option('--workers <n>', `${WORKERS_HELP}; default: every core (${TRAIN_DEFAULTS.workers} here)`, workers, TRAIN_DEFAULTS.workers)
     .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')
     .option(
       '--next-min-users <k>',
@@ -168,7 +179,8 @@ export function program(): Command {
     .option('--server-adam-lr <x>', 'server Adam step size per dense coordinate and round (e.g. --server-adam-lr 0.001)', num('--server-adam-lr'), SIM.serverAdam.learningRate)
     .option('--server-adam-tau <x>', 'server Adam adaptivity τ (e.g. --server-adam-tau 0.001)', num('--server-adam-tau'), SIM.serverAdam.tau)
     .option('--delta <x>', 'δ of the reported (ε, δ); below one over the number of users (e.g. --delta 1e-7)', num('--delta'), SIM.delta)
-    .option('--seed <n>', 'random seed (same seed, same report)', int('--seed'), SIM.seed)
+    .option('--seed <n>', 'random seed (same seed and --workers, same report)', int('--seed'), SIM.seed)
+    .option('--workers <n>', `threads of the central training (start model and central reference): ${WORKERS_HELP}; default: every core (${SIM.workers} here)`, workers, SIM.workers)
     .option('--start-model <dir>', 'skip the central start training and use a model saved by --save-start of a run with the same data, --central-fraction, --central-epochs, --dim, --blocks and --seed (e.g. when trying server settings)')
     .option('--save-start <dir>', 'also write the start model (float32, unsigned) for later --start-model runs')
     .option('--backend <name>', 'tfjs backend: wasm, cpu', 'wasm')

@@ -16,6 +16,7 @@ export function checkSimulateOptions(o: SimulateOptions, data: Dataset): void {
   intAtLeast('--rounds', o.rounds, 1);
   intAtLeast('--cohort', o.cohort, 1);
   intAtLeast('--central-epochs', o.centralEpochs, 1);
+  intAtLeast('--workers', o.workers, 1);
   intAtLeast('--dim', o.dim, 2);
   intAtLeast('--blocks', o.blocks, 0);
   intAtLeast('--eval-users', o.evalUsers, 0);
@@ -52,7 +53,7 @@ export function checkSimulateOptions(o: SimulateOptions, data: Dataset): void {
 
 /** The CLI's flags: the options that are flat in `SimulateOptions` as they are, the nested ones flattened. */
 export interface SimulateArgs
-  extends Pick<SimulateOptions, 'clients' | 'rounds' | 'cohort' | 'centralFraction' | 'centralEpochs' | 'dim' | 'blocks' | 'evalUsers' | 'malicious' | 'target' | 'density' | 'delta' | 'seed'> {
+  extends Pick<SimulateOptions, 'clients' | 'rounds' | 'cohort' | 'centralFraction' | 'centralEpochs' | 'dim' | 'blocks' | 'evalUsers' | 'malicious' | 'target' | 'density' | 'delta' | 'seed' | 'workers'> {
   data: string;
   /** Default `auto`. */
   format?: string;
@@ -114,5 +115,6 @@ export function simulateOptions(a: SimulateArgs): SimulateOptions {
     serverAdam: { ...SERVER_ADAM_DEFAULTS, learningRate: a.serverAdamLr, tau: a.serverAdamTau },
     delta: a.delta,
     seed: a.seed,
+    workers: a.workers,
   };
 }

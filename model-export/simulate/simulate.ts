@@ -117,6 +117,7 @@ export async function simulate(data: Dataset, options: SimulateOptions, hooks: S
       patience: o.centralEpochs,
       validationUsers: Math.min(2000, startUsers.length),
       seed: o.seed,
+      workers: o.workers,
       onEpoch: (e) => log(`start model: epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(3)} valid NDCG@10 ${e.valid?.['NDCG@10'].toFixed(4) ?? '-'} (${e.seconds.toFixed(0)} s)`),
     }).then((r) => ({ config: r.config, weights: r.weights, epochs: r.history.length })));
   if (!hooks.start) await hooks.onStart?.(trained);
@@ -129,7 +130,7 @@ export async function simulate(data: Dataset, options: SimulateOptions, hooks: S
 
   // 2. Central reference: the same devices' sequences, same cohorts, trained centrally without noise.
   t = performance.now();
-  const central = await trainCentrally(config, trained.weights, cohorts.map((c) => c.map((u) => split(data.sequences[u]!)!.train)), o.seed);
+  const central = await trainCentrally(config, trained.weights, cohorts.map((c) => c.map((u) => split(data.sequences[u]!)!.train)), o.seed, o.workers);
   lap('central', t);
   const centralEval = await evaluateWeights(config, central, data, evalUsers, target);
   log(`central: NDCG@10 ${centralEval.metrics['NDCG@10'].toFixed(4)} HR@10 ${centralEval.metrics['HR@10'].toFixed(4)} (${seconds.central} s)`);
@@ -188,19 +189,21 @@ export async function simulate(data: Dataset, options: SimulateOptions, hooks: S
     serverOptimizer: o.serverOptimizer === 'adam' ? { kind: 'adam', ...o.serverAdam } : { kind: 'fedavg' },
     noiseMultiplierPerRound: accounting.noiseMultiplier,
     seed: o.seed,
+    // Central training's bits depend on its number of threads (`TrainOptions.workers`): a rerun needs the same.
+    workers: o.workers,
     seconds: { ...seconds, total: Math.round((performance.now() - started) / 1000) },
   };
   return report;
 }
 
 /** The central reference: the central Adam loop (`CENTRAL_RECIPE`) over the same cohorts' sequences, one pass per round. */
-async function trainCentrally(config: ModelConfig, start: NamedWeights, rounds: number[][][], seed: number): Promise<NamedWeights> {
-  const training = new CentralTraining(config, start, { ...CENTRAL_RECIPE, lossScale: 'batch' }, rng(seed + 6));
+async function trainCentrally(config: ModelConfig, start: NamedWeights, rounds: number[][][], seed: number, workers: number): Promise<NamedWeights> {
+  const training = new CentralTraining(config, start, { ...CENTRAL_RECIPE, lossScale: 'batch' }, rng(seed + 6), { workers: workers > 1 ? workers : 0 });
   try {
     for (const sequences of rounds) await training.pass(sequences);
     return await training.model.exportWeights();
   } finally {
-    training.dispose();
+    await training.dispose();
   }
 }
 

@@ -22,7 +22,7 @@ async function train(sequences: readonly number[][], r: AdamRecipe, passes: numb
     for (let p = 0; p < passes; p++) losses.push(await training.pass(sequences));
     return { weights: await training.model.exportWeights(), losses };
   } finally {
-    training.dispose();
+    await training.dispose();
   }
 }
 
@@ -67,12 +67,12 @@ describe('ID dropout', () => {
   const features = buildItemFeatures(Array.from({ length: 30 }, (_, i) => [`f${i % 3}`]));
 
   async function trainWith(c: ModelConfig, r: AdamRecipe, seed = 3): Promise<NamedWeights> {
-    const training = new CentralTraining(c, initWeights(c, 1), r, rng(seed), c.numFeatures ? features : undefined);
+    const training = new CentralTraining(c, initWeights(c, 1), r, rng(seed), c.numFeatures ? { features } : {});
     try {
       await training.pass(ring);
       return await training.model.exportWeights();
     } finally {
-      training.dispose();
+      await training.dispose();
     }
   }
 
@@ -109,6 +109,6 @@ describe('ID dropout', () => {
 
   it('refuses features that do not describe exactly the items trained', () => {
     const short = buildItemFeatures(Array.from({ length: 29 }, (_, i) => [`f${i % 3}`]));
-    expect(() => new CentralTraining(fconfig, initWeights(fconfig, 1), recipe, rng(1), short)).toThrow(/29 items/);
+    expect(() => new CentralTraining(fconfig, initWeights(fconfig, 1), recipe, rng(1), { features: short })).toThrow(/29 items/);
   });
 });

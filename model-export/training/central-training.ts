@@ -3,14 +3,21 @@
  * `simulate`'s start model), and `simulate`'s central reference runs it round after round on the devices'
  * sequences. Federated devices do not use it: they take a few SGD steps on one history
  * (`core/federated/client.ts`).
+ *
+ * With `workers` the gradient of each step is computed data-parallel by worker threads
+ * (`gradient-workers.ts`), each on a shard of the step's rows; the loop, its draws and the step's code
+ * (`step.ts`) are the same either way.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { featureItemCount, type ItemFeatures } from '../../core/model/features.ts';
 import { SasRec } from '../../core/model/sasrec.ts';
-import { nextItemLoss, packedBatch } from '../../core/model/training.ts';
+import { packedBatch, type Batch } from '../../core/model/training.ts';
 import type { NamedWeights } from '../../core/model/weights.ts';
 import { shuffle } from '../../core/random.ts';
+import { GradientWorkers } from './gradient-workers.ts';
+import { shardGradients, targetCount, type StepDraws } from './step.ts';
+import type { NodeBackend } from './tf-node.ts';
 
 /** How each pass steps (the `TrainOptions` of the same names). */
 export interface AdamRecipe {
@@ -33,27 +40,63 @@ export interface AdamRecipe {
   idDropout?: number;
 }
 
-/** A trainable model and its Adam optimizer; `dispose()` frees both. */
+/** Where and how `CentralTraining` runs besides its recipe. */
+export interface TrainingOptions {
+  /** The items' content features (exactly `config.numItems` of them); required where `config.numFeatures` is set. */
+  features?: ItemFeatures;
+  /**
+   * Worker threads computing each step's gradient (`TrainOptions.workers`), started by the first pass;
+   * 0 = none, the calling thread computes it. Default 0. One worker steps bit for bit as the calling
+   * thread does (the same step code on the same shard), so `trainModel` runs `--workers 1` without one.
+   */
+  workers?: number;
+}
+
+/**
+ * A trainable model and its Adam optimizer (and, with `workers`, the worker threads holding replicas of
+ * them); `dispose()` frees them all. Between passes `model` holds the weights trained so far.
+ */
 export class CentralTraining {
   readonly model: SasRec;
   private readonly optimizer: tf.Optimizer;
+  private readonly workers: number;
+  private readonly features: ItemFeatures | undefined;
+  private pool: Promise<GradientWorkers> | undefined;
 
   /**
    * Draws nothing from `random` here: the passes draw the order, the negatives and the dropout from it.
-   * `features` (of the model's items, exactly `config.numItems` of them) is required where
-   * `config.numFeatures` is set.
    */
   constructor(
     config: ModelConfig,
     weights: NamedWeights,
     private readonly recipe: AdamRecipe,
     private readonly random: () => number,
-    features?: ItemFeatures,
+    options: TrainingOptions = {},
   ) {
+    const { features, workers = 0 } = options;
     // Training has no feature-only items: every item it ranks is one it may learn an id row for.
     if (features && featureItemCount(features) !== config.numItems) throw new Error(`CentralTraining: features describe ${featureItemCount(features)} items, the model trains ${config.numItems}`);
+    if (!Number.isInteger(workers) || workers < 0) throw new Error(`CentralTraining: workers must be a non-negative integer (got ${workers})`);
     this.model = SasRec.fromWeights(config, weights, { trainable: true, ...(features && { features }) });
     this.optimizer = tf.train.adam(recipe.learningRate);
+    this.workers = workers;
+    this.features = features;
+  }
+
+  /** The worker threads, started on first use from the model's current weights; none without `workers`. */
+  private async gradientWorkers(): Promise<GradientWorkers | undefined> {
+    if (this.workers === 0) return undefined;
+    this.pool ??= this.model.exportWeights().then((weights) =>
+      GradientWorkers.start(this.workers, {
+        // The workers run the backend this thread runs (the CLI's --backend), WASM unless told otherwise.
+        backend: (tf.getBackend() === 'cpu' ? 'cpu' : 'wasm') satisfies NodeBackend,
+        config: this.model.config,
+        weights,
+        ...(this.features && { features: this.features }),
+        learningRate: this.recipe.learningRate,
+      }),
+    );
+    return this.pool;
   }
 
   /**
@@ -73,24 +116,45 @@ export class CentralTraining {
     );
     const denominator = recipe.lossScale === 'pass' ? targetsPerBatch(batches, maxLen) : undefined;
     const idDropout = (model.config.numFeatures ?? 0) > 0 ? (recipe.idDropout ?? 0) : 0;
+    const workers = await this.gradientWorkers();
     let lossSum = 0;
     for (const histories of batches) {
       const batch = packedBatch(histories, maxLen);
       const negatives = recipe.negatives > 0 && recipe.negatives < numItems ? sampleNegatives(recipe.negatives, numItems, random) : undefined;
       const dropped = idDropout > 0 ? dropIds(numItems, idDropout, random) : undefined;
-      const loss = this.optimizer.minimize(
-        () => nextItemLoss(model, batch, { negatives, noise: { rate: recipe.dropout, random }, denominator, dropIds: dropped }),
-        true,
-      )!;
-      lossSum += (await loss.data())[0]!;
-      loss.dispose();
+      const draws: StepDraws = {
+        ...(negatives && { negatives }),
+        ...(dropped && { dropIds: dropped }),
+        rate: recipe.dropout,
+        seed: Math.floor(random() * 2 ** 32),
+        denominator: denominator ?? targetCount(batch),
+      };
+      lossSum += workers ? await workers.step(batch, draws) : await this.step(batch, draws);
     }
+    if (workers) model.assign(await workers.weights());
     return lossSum / Math.max(1, batches.length);
   }
 
-  dispose(): void {
+  /** One step on this thread: the whole batch is shard 0 of 1. */
+  private async step(batch: Batch, draws: StepDraws): Promise<number> {
+    const { loss, grads } = shardGradients(this.model, batch, draws, 0);
+    try {
+      this.optimizer.applyGradients(grads);
+      return (await loss.data())[0]!;
+    } finally {
+      loss.dispose();
+      for (const g of grads) g.tensor.dispose();
+    }
+  }
+
+  /** Frees the model and the optimizer, and stops the worker threads (waits for them to end). */
+  async dispose(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
     this.optimizer.dispose();
     this.model.dispose();
+    // A pool that failed to start has stopped its workers already.
+    await pool?.then((p) => p.close(), () => undefined);
   }
 }
 

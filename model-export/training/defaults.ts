@@ -3,6 +3,7 @@
  * shows them, and this module loads no tfjs, so `edge-recs --help` and the release commands start without
  * it (`cli.ts`). `trainer.ts` and `simulate.ts` import them from here, never the other way.
  */
+import { availableParallelism } from 'node:os';
 import { AGGREGATION_DEFAULTS, SERVER_ADAM_DEFAULTS, type AggregationSettings, type ServerAdamSettings } from '../../core/federated/aggregate.ts';
 import type { ClientTrainingOptions } from '../../core/federated/client.ts';
 import { CLIENT_DEFAULTS } from '../../core/federated/client-options.ts';
@@ -69,6 +70,17 @@ export interface TrainOptions {
    * features, `withoutId`).
    */
   coldItems?: ReadonlySet<number>;
+  /**
+   * Threads computing each step's gradient, data-parallel (`--workers`): 1 = this thread alone; N > 1 =
+   * N worker threads, each holding a replica of the model and computing a shard of every batch, their
+   * gradients summed in a fixed order. Default: every core (`os.availableParallelism()`), since tfjs-wasm
+   * runs one thread per instance in Node and one thread leaves the other cores idle (measured on this
+   * 2-core machine: docs/cli.md). The same seed with the same number of workers gives bit-identical
+   * weights; another number of workers gives a model as good but not the same bits (dropout masks are
+   * drawn per shard, and float sums differ in order). Example: `workers: 1` for a run that must match one
+   * made on a machine with another number of cores.
+   */
+  workers: number;
   /** Called after each epoch (for progress bars and reports). */
   onEpoch?: (info: EpochInfo) => void;
 }
@@ -100,6 +112,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'onEpoch' | 'features' | 'coldIt
   validationUsers: 0,
   seed: 42,
   idDropout: 0.5,
+  workers: availableParallelism(),
 };
 
 export const SERVER_OPTIMIZERS = ['fedavg', 'adam'] as const;
@@ -142,6 +155,8 @@ export interface SimulateOptions {
   /** δ of the reported (ε, δ). */
   delta: number;
   seed: number;
+  /** Threads of the central training (the start model and the central reference): `TrainOptions.workers`. */
+  workers: number;
 }
 
 /**
@@ -191,4 +206,5 @@ export const SIMULATE_DEFAULTS: SimulateOptions = {
   serverAdam: { ...SERVER_ADAM_DEFAULTS },
   delta: 1e-6,
   seed: 42,
+  workers: TRAIN_DEFAULTS.workers,
 };

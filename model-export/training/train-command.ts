@@ -48,6 +48,8 @@ export interface TrainArgs {
   heads: number;
   maxLen: number;
   seed: number;
+  /** `--workers N`: threads computing each step; default `TRAIN_DEFAULTS.workers` (every core). */
+  workers?: number;
   /** k of the chosen-next table (`next-steps.ts`); default `NEXT_STEPS_DEFAULTS.minUsers`. */
   nextMinUsers?: number;
   backend: NodeBackend;
@@ -210,8 +212,9 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
   // not known to this model): the evidence copy about shoppers needs.
   const nextSteps = countNextSteps(withoutItems(data, cold), a.nextMinUsers === undefined ? {} : { minUsers: a.nextMinUsers });
   await useBackend(a.backend);
+  const workers = a.workers ?? TRAIN_DEFAULTS.workers;
   if (!a.json) {
-    console.error(`training: at most ${a.epochs} epochs, stopping once validation NDCG@10 has not improved for ${a.patience} (--patience); "epoch 6/8+" = ends after epoch 8 unless it improves`);
+    console.error(`training: ${workers === 1 ? '1 thread' : `${workers} worker threads`} (--workers), at most ${a.epochs} epochs, stopping once validation NDCG@10 has not improved for ${a.patience} (--patience); "epoch 6/8+" = ends after epoch 8 unless it improves`);
   }
   const progress = new Progress(a.epochs, stopHorizon(0, 0, false, { ...TRAIN_DEFAULTS, epochs: a.epochs, patience: a.patience }), a.json);
   const started = performance.now();
@@ -226,6 +229,7 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
       negatives: a.negatives,
       patience: a.patience,
       seed: a.seed,
+      workers,
       idDropout,
       ...(content.features && { features: content.features.features }),
       coldItems: cold,
@@ -273,6 +277,8 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
     data: a.data,
     input,
     seed: a.seed,
+    // The weights' bits follow from the seed and the number of workers together (`TrainOptions.workers`).
+    workers,
     bestEpoch: result.bestEpoch,
     valid: result.bestValid,
     test,

@@ -54,6 +54,7 @@ export interface TrainResult {
  */
 export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}): Promise<TrainResult> {
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...opts };
+  if (!Number.isInteger(o.workers) || o.workers < 1) throw new Error(`trainModel: workers must be a positive integer, 1 (this thread) or more (worker threads) (got ${o.workers})`);
   const features = o.features && o.features.names.length > 0 ? o.features : undefined;
   if (features && featureItemCount(features) !== data.itemIds.length) {
     throw new Error(`trainModel: features describe ${featureItemCount(features)} items, the data has ${data.itemIds.length}`);
@@ -67,7 +68,7 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
   const trainFeatures = features && seen ? selectItemFeatures(features, seen.items) : features;
   const random = rng(o.seed);
   const recipe = { ...o, lossScale: 'pass' as const };
-  const training = new CentralTraining(trainConfig, initWeights(trainConfig, o.seed), recipe, random, trainFeatures);
+  const training = new CentralTraining(trainConfig, initWeights(trainConfig, o.seed), recipe, random, { ...(trainFeatures && { features: trainFeatures }), workers: o.workers > 1 ? o.workers : 0 });
   const { model } = training;
   const trainSeqs = (seen?.train ?? view.sequences.map((s) => split(s)?.train)).filter((s): s is number[] => !!s && s.length >= 2);
   const evalUsers = [...view.sequences.keys()].filter((u) => split(view.sequences[u]!));
@@ -104,7 +105,7 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
       history,
     };
   } finally {
-    training.dispose();
+    await training.dispose();
   }
 }
 
