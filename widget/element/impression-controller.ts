@@ -31,7 +31,7 @@ export class ImpressionController implements ReactiveController {
     this.viewable.disconnect();
   }
 
-  /** The rendered cards, each with its element (Lit keeps a card's `<li>` across re-renders). */
+  /** The rendered cards, each with its element (a place's `<li>`, which a re-rank may fill with another card). */
   observe(items: ReadonlyArray<readonly [Element, Card]>): void {
     this.viewable.observe(items);
   }
