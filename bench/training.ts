@@ -4,16 +4,49 @@
  * backend, in the same run. Batch: 128 Beauty users, sampled softmax with 256 negatives, SASRec 2 blocks,
  * dim 64, length 50: random users padded to the longest, the same users packed, and a length bucket.
  *
+ * Then data-parallel training (`--workers`): the trainer's own loop (`CentralTraining`, the `train`
+ * defaults: batches of 128 packed histories, 2,048 shared negatives, dropout 0.5) over the same Beauty
+ * batches, on this thread alone, with 1 worker thread and with 2, each after a warm-up pass that starts
+ * its workers; ms per step, and the training part of an epoch at that pace.
+ *
  *   npm run bench -- training            writes bench/results/training.json
  */
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
+import { MODEL_DEFAULTS } from '../core/model/config.ts';
 import { SasRec } from '../core/model/sasrec.ts';
 import { nextItemBatch, nextItemLoss, packedBatch } from '../core/model/training.ts';
 import { initWeights } from '../core/model/weights.ts';
-import { rng } from '../core/random.ts';
+import { rng, shuffle } from '../core/random.ts';
 import { parseS3Rec, split } from '../model-export/data/dataset.ts';
+import { CentralTraining } from '../model-export/training/central-training.ts';
+import { TRAIN_DEFAULTS } from '../model-export/training/defaults.ts';
 import { useBackend, type NodeBackend } from '../model-export/training/tf-node.ts';
+
+/** Steps timed per configuration of the parallel comparison, after a warm-up pass of `WARM_STEPS`. */
+const PARALLEL_STEPS = 24;
+const WARM_STEPS = 2;
+
+/**
+ * ms per Adam step of the trainer's loop with `workers` worker threads (0 = this thread alone), over the
+ * same batches whatever `workers` is: the same sequences, seed and recipe, so the same draws.
+ */
+async function parallelStepMs(train: readonly number[][], numItems: number, workers: number): Promise<number> {
+  const config = { ...MODEL_DEFAULTS, numItems };
+  const { batchSize } = TRAIN_DEFAULTS;
+  const sequences = shuffle([...train], rng(5));
+  const warm = sequences.slice(0, WARM_STEPS * batchSize);
+  const timed = sequences.slice(WARM_STEPS * batchSize, (WARM_STEPS + PARALLEL_STEPS) * batchSize);
+  const training = new CentralTraining(config, initWeights(config, 1), { ...TRAIN_DEFAULTS, lossScale: 'pass' }, rng(6), { workers });
+  try {
+    await training.pass(warm);
+    const t0 = performance.now();
+    await training.pass(timed);
+    return (performance.now() - t0) / PARALLEL_STEPS;
+  } finally {
+    await training.dispose();
+  }
+}
 
 const FILE = '../shared/datasets/amazon-beauty.txt';
 
@@ -59,11 +92,27 @@ export async function run(): Promise<Record<string, unknown>> {
     console.error(backend, JSON.stringify(results[backend]));
   }
   const key = `msPerStep_window${mixed.inputs.length}`;
+  const stepsPerEpoch = Math.ceil(train.length / 128);
+
+  await useBackend('wasm');
+  const msPerStep: Record<string, number> = {};
+  for (const [name, workers] of [['thisThread', 0], ['workers1', 1], ['workers2', 2]] as const) {
+    msPerStep[name] = await parallelStepMs(train, config.numItems, workers);
+    console.error(`parallel: ${name} ${msPerStep[name]!.toFixed(1)} ms per step`);
+  }
+  const epochSeconds = Object.fromEntries(Object.entries(msPerStep).map(([name, ms]) => [name, (ms * stepsPerEpoch) / 1000]));
   return {
     benchmark: 'training',
     what: 'ms per Adam step, batch 128, sampled softmax (256 negatives), SASRec 2x64, Beauty',
     results,
     wasmSpeedupOverCpu: results.cpu![key]! / results.wasm![key]!,
-    stepsPerEpoch: Math.ceil(train.length / 128),
+    stepsPerEpoch,
+    parallel: {
+      what: `ms per Adam step of the trainer's loop (train defaults: batch ${TRAIN_DEFAULTS.batchSize} packed, ${TRAIN_DEFAULTS.negatives} shared negatives, dropout ${TRAIN_DEFAULTS.dropout}; SASRec 2x64), WASM, the same ${PARALLEL_STEPS} Beauty batches on this thread alone, 1 worker thread and 2; epochSeconds: an epoch's steps at that pace (validation not included)`,
+      msPerStep,
+      epochSeconds,
+      speedup2WorkersOver1Worker: msPerStep.workers1! / msPerStep.workers2!,
+      speedup2WorkersOverThisThread: msPerStep.thisThread! / msPerStep.workers2!,
+    },
   };
 }
