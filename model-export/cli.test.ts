@@ -3,7 +3,7 @@
  * dataset in a temp directory. Processes run two at a time where they are independent (a 2-core machine).
  */
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../core/artifact/manifest.ts';
@@ -159,6 +159,8 @@ describe('edge-recs train, export, eval', () => {
     expect(a.shards.map((s) => s.sha256)).toEqual(b.shards.map((s) => s.sha256));
     expect(a.items.sha256).toBe(b.items.sha256);
     expect(a.shards.map((s) => s.sha256)).not.toEqual(c.shards.map((s) => s.sha256));
+    // Trained on every core by default, and the manifest says on how many: the bits follow from seed and workers.
+    expect(a.training).toMatchObject({ seed: 7, workers: availableParallelism() });
   });
 });
 
@@ -174,6 +176,18 @@ describe('edge-recs on bad input', () => {
       expect(run.stdout).toBe('');
     }
     expect(await exists(join(dir, 'fmt'))).toBe(false);
+  });
+
+  it('refuses --workers that is not a positive integer with exit code 2, naming the valid values, and writes nothing', async () => {
+    const runs = await Promise.all(
+      ['0', '1.5'].map((n) => edgeRecs('train', '--data', data, '--workers', n, '--out', join(dir, `workers-${n}`), ...TRAIN)),
+    );
+    runs.push(await edgeRecs('simulate', '--data', data, '--workers', 'all'));
+    for (const [i, run] of runs.entries()) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`--workers must be a positive integer: 1 (this thread alone) up to any number of threads, ${availableParallelism()} = every core of this machine (got "${['0', '1.5', 'all'][i]}")`);
+    }
+    expect(await exists(join(dir, 'workers-0'))).toBe(false);
   });
 
   it('refuses --quantize int4 with exit code 2, listing the valid choices, and writes nothing', async () => {
