@@ -6,7 +6,7 @@ import { fromSequences } from '../model-export/data/dataset.ts';
 import { FEATURE_MIN_ITEMS } from '../model-export/data/item-features.ts';
 import { countNextSteps } from '../model-export/training/next-steps.ts';
 import { useBackend } from '../model-export/training/tf-node.ts';
-import { trainModel, type EpochInfo } from '../model-export/training/trainer.ts';
+import { TRAIN_DEFAULTS, trainModel, type EpochInfo } from '../model-export/training/trainer.ts';
 import { demoCatalog } from './catalog.ts';
 import { simulateShoppers } from './shoppers.ts';
 
@@ -51,6 +51,8 @@ export async function buildDefaultModel(key: KeyFile, onEpoch?: (info: EpochInfo
   const sequences = simulateShoppers(catalog, DEMO_TRAINING.shoppers, DEMO_TRAINING.seed);
   const data = fromSequences(sequences.map((_, i) => `shopper-${i + 1}`), sequences, itemIds);
   const features = demoItemFeatures(catalog, data.itemIds);
+  // Every core, as `edge-recs train` by default: first start waits on this training.
+  const workers = TRAIN_DEFAULTS.workers;
   const result = await trainModel(data, {
     features,
     model: DEMO_TRAINING.model,
@@ -61,6 +63,7 @@ export async function buildDefaultModel(key: KeyFile, onEpoch?: (info: EpochInfo
     learningRate: DEMO_TRAINING.learningRate,
     dropout: DEMO_TRAINING.dropout,
     seed: DEMO_TRAINING.seed,
+    workers,
     onEpoch,
   });
   const input: ArtifactInput = {
@@ -72,7 +75,7 @@ export async function buildDefaultModel(key: KeyFile, onEpoch?: (info: EpochInfo
     quantization: 'uint8',
     // What the simulated shoppers chose next, counted as `edge-recs train` counts it (k 5, the next step).
     nextSteps: countNextSteps(data),
-    training: { data: 'simulated demo shoppers', ...DEMO_TRAINING, features: features.names.length, bestEpoch: result.bestEpoch, valid: result.bestValid },
+    training: { data: 'simulated demo shoppers', ...DEMO_TRAINING, workers, features: features.names.length, bestEpoch: result.bestEpoch, valid: result.bestValid },
     ...(result.features && { features: result.features }),
   };
   return buildArtifact(input, key);
