@@ -94,14 +94,19 @@ export function shardGradients(model: SasRec, batch: Batch, draws: StepDraws, sh
 
 /**
  * `shardGradients` read back to host memory, named by the model's parameter names (each thread's engine
- * names its variables differently). Copies: a backend may hand out its own storage.
+ * names its variables differently), each array in a buffer of its own (to transfer).
  */
 export async function hostGradients(model: SasRec, batch: Batch, draws: StepDraws, shard: number): Promise<HostGradients> {
   const paramOf = new Map([...model.variables].map(([param, v]) => [v.name, param]));
+  // WASM reads hand out a fresh copy of its heap; the CPU backend hands out its own storage.
+  const fresh = tf.getBackend() === 'wasm';
   const { loss, grads } = shardGradients(model, batch, draws, shard);
   try {
     const out: [string, Float32Array][] = [];
-    for (const g of grads) out.push([paramOf.get(g.name)!, ((await g.tensor.data()) as Float32Array).slice()]);
+    for (const g of grads) {
+      const values = (await g.tensor.data()) as Float32Array;
+      out.push([paramOf.get(g.name)!, fresh ? values : values.slice()]);
+    }
     return { loss: (await loss.data())[0]!, grads: out };
   } finally {
     loss.dispose();
