@@ -6,8 +6,8 @@
  *
  * Then data-parallel training (`--workers`): the trainer's own loop (`CentralTraining`, the `train`
  * defaults: batches of 128 packed histories, 2,048 shared negatives, dropout 0.5) over the same Beauty
- * batches, on this thread alone, with 1 worker thread and with 2, each after a warm-up pass that starts
- * its workers; ms per step, and the training part of an epoch at that pace.
+ * batches, on this thread alone, with 1 worker thread and with 2, taking turns; ms per step, and the
+ * training part of an epoch at that pace.
  *
  *   npm run bench -- training            writes bench/results/training.json
  */
@@ -23,32 +23,46 @@ import { CentralTraining } from '../model-export/training/central-training.ts';
 import { TRAIN_DEFAULTS } from '../model-export/training/defaults.ts';
 import { useBackend, type NodeBackend } from '../model-export/training/tf-node.ts';
 
-/** Steps timed per configuration of the parallel comparison, after a warm-up pass of `WARM_STEPS`. */
-const PARALLEL_STEPS = 24;
-const WARM_STEPS = 2;
+const FILE = '../shared/datasets/amazon-beauty.txt';
 
 /**
- * ms per Adam step of the trainer's loop with `workers` worker threads (0 = this thread alone), over the
- * same batches whatever `workers` is: the same sequences, seed and recipe, so the same draws.
+ * The parallel comparison: `ROUNDS` rounds of `STEPS_PER_ROUND` steps each, every configuration taking its
+ * turn each round (so a load that comes and goes on the machine falls on all of them alike), after a
+ * warm-up pass that starts its workers.
  */
-async function parallelStepMs(train: readonly number[][], numItems: number, workers: number): Promise<number> {
+const ROUNDS = 4;
+const STEPS_PER_ROUND = 6;
+const PARALLEL = [['thisThread', 0], ['workers1', 1], ['workers2', 2]] as const;
+
+/**
+ * ms per Adam step of the trainer's loop with each number of worker threads (0 = this thread alone), over
+ * the same batches: the same sequences, seed and recipe, so the same draws, whatever the workers.
+ */
+async function parallelStepMs(train: readonly number[][], numItems: number): Promise<Record<string, number>> {
   const config = { ...MODEL_DEFAULTS, numItems };
   const { batchSize } = TRAIN_DEFAULTS;
   const sequences = shuffle([...train], rng(5));
-  const warm = sequences.slice(0, WARM_STEPS * batchSize);
-  const timed = sequences.slice(WARM_STEPS * batchSize, (WARM_STEPS + PARALLEL_STEPS) * batchSize);
-  const training = new CentralTraining(config, initWeights(config, 1), { ...TRAIN_DEFAULTS, lossScale: 'pass' }, rng(6), { workers });
+  const chunk = (i: number) => sequences.slice(i * STEPS_PER_ROUND * batchSize, (i + 1) * STEPS_PER_ROUND * batchSize);
+  const runs = PARALLEL.map(([name, workers]) => ({
+    name,
+    training: new CentralTraining(config, initWeights(config, 1), { ...TRAIN_DEFAULTS, lossScale: 'pass' }, rng(6), { workers }),
+    ms: 0,
+  }));
   try {
-    await training.pass(warm);
-    const t0 = performance.now();
-    await training.pass(timed);
-    return (performance.now() - t0) / PARALLEL_STEPS;
+    for (const run of runs) await run.training.pass(chunk(0).slice(0, 2 * batchSize));
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const run of runs) {
+        const t0 = performance.now();
+        await run.training.pass(chunk(round));
+        run.ms += performance.now() - t0;
+      }
+      console.error(`parallel: round ${round}/${ROUNDS}: ${runs.map((r) => `${r.name} ${(r.ms / (round * STEPS_PER_ROUND)).toFixed(1)}`).join(', ')} ms per step`);
+    }
+    return Object.fromEntries(runs.map((r) => [r.name, r.ms / (ROUNDS * STEPS_PER_ROUND)]));
   } finally {
-    await training.dispose();
+    for (const run of runs) await run.training.dispose();
   }
 }
-
-const FILE = '../shared/datasets/amazon-beauty.txt';
 
 export async function run(): Promise<Record<string, unknown>> {
   const data = parseS3Rec(await readFile(FILE, 'utf8'), FILE);
@@ -95,11 +109,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const stepsPerEpoch = Math.ceil(train.length / 128);
 
   await useBackend('wasm');
-  const msPerStep: Record<string, number> = {};
-  for (const [name, workers] of [['thisThread', 0], ['workers1', 1], ['workers2', 2]] as const) {
-    msPerStep[name] = await parallelStepMs(train, config.numItems, workers);
-    console.error(`parallel: ${name} ${msPerStep[name]!.toFixed(1)} ms per step`);
-  }
+  const msPerStep = await parallelStepMs(train, config.numItems);
   const epochSeconds = Object.fromEntries(Object.entries(msPerStep).map(([name, ms]) => [name, (ms * stepsPerEpoch) / 1000]));
   return {
     benchmark: 'training',
@@ -108,7 +118,7 @@ export async function run(): Promise<Record<string, unknown>> {
     wasmSpeedupOverCpu: results.cpu![key]! / results.wasm![key]!,
     stepsPerEpoch,
     parallel: {
-      what: `ms per Adam step of the trainer's loop (train defaults: batch ${TRAIN_DEFAULTS.batchSize} packed, ${TRAIN_DEFAULTS.negatives} shared negatives, dropout ${TRAIN_DEFAULTS.dropout}; SASRec 2x64), WASM, the same ${PARALLEL_STEPS} Beauty batches on this thread alone, 1 worker thread and 2; epochSeconds: an epoch's steps at that pace (validation not included)`,
+      what: `ms per Adam step of the trainer's loop (train defaults: batch ${TRAIN_DEFAULTS.batchSize} packed, ${TRAIN_DEFAULTS.negatives} shared negatives, dropout ${TRAIN_DEFAULTS.dropout}; SASRec 2x64), WASM, the same ${ROUNDS * STEPS_PER_ROUND} Beauty batches on this thread alone, 1 worker thread and 2, taking turns every ${STEPS_PER_ROUND} steps; epochSeconds: an epoch's steps at that pace (validation not included)`,
       msPerStep,
       epochSeconds,
       speedup2WorkersOver1Worker: msPerStep.workers1! / msPerStep.workers2!,

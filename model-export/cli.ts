@@ -45,7 +45,7 @@ const workers = (v: string): number => {
   return n;
 };
 const WORKERS_HELP =
-  'threads computing each training step, each on a shard of the batch (data-parallel; tfjs-wasm uses one core per thread); the same --seed and --workers give bit-identical weights, another --workers a model as good but not the same bits (e.g. --workers 1)';
+  'threads computing each training step, each on a shard of the batch (data-parallel; tfjs-wasm uses one core per thread); the same --seed and --workers give bit-identical weights, another --workers trains the same way but not to the same bits (e.g. --workers 1)';
 
 /** Help of the data flags train, eval and simulate share (docs/cli.md has the details). */
 const DATA_HELP = {

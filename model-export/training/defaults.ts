@@ -74,10 +74,11 @@ export interface TrainOptions {
    * Threads computing each step's gradient, data-parallel (`--workers`): 1 = this thread alone; N > 1 =
    * N worker threads, each holding a replica of the model and computing a shard of every batch, their
    * gradients summed in a fixed order. Default: every core (`os.availableParallelism()`), since tfjs-wasm
-   * runs one thread per instance in Node and one thread leaves the other cores idle (measured on this
-   * 2-core machine: docs/cli.md). The same seed with the same number of workers gives bit-identical
-   * weights; another number of workers gives a model as good but not the same bits (dropout masks are
-   * drawn per shard, and float sums differ in order). Example: `workers: 1` for a run that must match one
+   * runs one thread per instance in Node and one thread leaves the other cores idle; what that buys
+   * depends on the machine's memory bandwidth per core (on this 2-core VM, where the step is memory-bound:
+   * 1.0–1.25× over the main thread alone, docs/cli.md). The same seed with the same number of workers
+   * gives bit-identical weights; another number of workers trains the same way but not to the same bits
+   * (dropout masks are drawn per shard, and float sums run in another order). Example: `workers: 1` for a run that must match one
    * made on a machine with another number of cores.
    */
   workers: number;
