@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { serve } from '@hono/node-server';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { buildArtifact } from '../core/artifact/artifact.ts';
 import { generateKeyFile } from '../core/artifact/signing.ts';
@@ -48,6 +48,16 @@ const RUNS: Record<string, number> = { wasm: 100, cpu: 20, webgl: 10, webgpu: 5 
  * share the CPU with the first timed events. `WIDGET_BENCH_WARMUP=60` times the steady state.
  */
 const WARMUP = Number(process.env.WIDGET_BENCH_WARMUP ?? 3);
+/**
+ * `WIDGET_BENCH_BASELINE=DIR` (another checkout of this repository, e.g. a `git worktree` of an older
+ * commit, with `node_modules` reachable from it): its widget is built and served beside this one, and the
+ * settled event-to-new-top-10 loop runs on both WASM pages in one Chromium, taking turns
+ * (`BASELINE_ROUNDS` rounds of `BASELINE_EVENTS` events, after a 60-event warm-up each), so that a change's
+ * effect is read against its baseline in the same run, under the same load.
+ */
+const BASELINE = process.env.WIDGET_BENCH_BASELINE;
+const BASELINE_ROUNDS = 8;
+const BASELINE_EVENTS = 20;
 /** Repeat visits measured (the median is reported). */
 const REPEAT_VISITS = 7;
 /** `WIDGET_BENCH_BACKENDS=wasm,cpu` measures a subset. */
@@ -117,6 +127,35 @@ async function eventToRecs(p: Page, runs: number, ids: string[], settled: boolea
   );
 }
 
+type Spread = { p50: number; p95: number; mean: number };
+
+const spread = (times: number[]): Spread => {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), mean: round(times.reduce((a, b) => a + b, 0) / times.length) };
+};
+
+/** The settled loop on this tree's page and the baseline's (WASM), in turns (`WIDGET_BENCH_BASELINE`). */
+async function againstBaseline(browser: Browser, url: string, baselineUrl: string, ids: string[]): Promise<{ events: number; thisTree: Spread; baseline: Spread }> {
+  const pages: Page[] = [];
+  for (const u of [url, baselineUrl]) {
+    const p = await browser.newPage();
+    await p.goto(`${u}/shop?backend=wasm`);
+    await p.waitForFunction(() => (window as unknown as { edgeRecs: { state: { status: string } } }).edgeRecs.state.status === 'ready', undefined, { timeout: 300_000 });
+    await eventToRecs(p, 60, ids.slice(300), false);
+    pages.push(p);
+  }
+  const times: number[][] = [[], []];
+  for (let round = 0; round < BASELINE_ROUNDS; round++) {
+    // Each round's first page alternates, so neither always follows the other.
+    for (const i of round % 2 ? [1, 0] : [0, 1]) {
+      await pages[i]!.bringToFront();
+      times[i]!.push(...(await eventToRecs(pages[i]!, BASELINE_EVENTS, ids.slice(round * BASELINE_EVENTS), true)));
+    }
+  }
+  await Promise.all(pages.map((p) => p.close()));
+  return { events: times[0]!.length, thisTree: spread(times[0]!), baseline: spread(times[1]!) };
+}
+
 export interface BenchServer {
   url: string;
   /** The built widget's folder. */
@@ -128,9 +167,11 @@ export interface BenchServer {
 /**
  * Builds the production widget (`minify: false` keeps function names, for a CPU profile) and serves it
  * from the real edge server app with the 12k-item model and catalog; `/shop` is the bench page.
+ * `widgetRoot`: build the widget of another checkout (its own sources and build config) instead, served
+ * by this checkout's server (`WIDGET_BENCH_BASELINE`).
  */
-async function startBenchServer(options: { minify?: boolean } = {}): Promise<BenchServer> {
-  const root = join(import.meta.dirname, '..');
+async function startBenchServer(options: { minify?: boolean; widgetRoot?: string } = {}): Promise<BenchServer> {
+  const root = options.widgetRoot ?? join(import.meta.dirname, '..');
   const out = await mkdtemp(join(tmpdir(), 'edge-recs-bench-widget-'));
   const minify = options.minify === false ? { rollupOptions: { output: { minify: false } } } : {};
   await build({ root, configFile: join(root, 'vite.config.ts'), mode: 'production', logLevel: 'silent', build: { outDir: out, sourcemap: false, ...minify } });
@@ -181,9 +222,10 @@ export async function run(): Promise<Record<string, unknown>> {
   }
   for (const name of await readdir(out)) if (name.endsWith('.wasm')) bundles[name] = gzipSync(await readFile(join(out, name))).byteLength;
 
+  const baseline = BASELINE ? await startBenchServer({ widgetRoot: BASELINE }) : undefined;
+  let inTurns: Awaited<ReturnType<typeof againstBaseline>> | undefined;
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...SOFTWARE_GPU_ARGS] });
   const ids = Array.from({ length: 400 }, (_, i) => `sku-${String(((i * 7919) % CONFIG.numItems) + 1).padStart(5, '0')}`);
-  type Spread = { p50: number; p95: number; mean: number };
   const latency: Record<string, { ranOn: string; runs: number; settled: Spread; backToBack: Spread }> = {};
   const load: Record<
     string,
@@ -265,20 +307,19 @@ export async function run(): Promise<Record<string, unknown>> {
       await bp.waitForFunction(() => (window as unknown as { edgeRecs: { state: { status: string } } }).edgeRecs.state.status !== 'loading', undefined, { timeout: 300_000 });
       const ranOn = await bp.evaluate(() => (window as unknown as { edgeRecs: { state: { backend?: string } } }).edgeRecs.state.backend ?? 'none');
       await eventToRecs(bp, WARMUP, ids.slice(300), false);
-      const spread = (times: number[]): Spread => {
-        const sorted = [...times].sort((a, b) => a - b);
-        return { p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), mean: round(times.reduce((a, b) => a + b, 0) / times.length) };
-      };
       const settled = await eventToRecs(bp, RUNS[backend]!, ids, true);
       const backToBack = await eventToRecs(bp, RUNS[backend]!, ids.slice(100), false);
       latency[backend] = { ranOn, runs: settled.length, settled: spread(settled), backToBack: spread(backToBack) };
       await ctx.close();
     }
+    if (baseline) inTurns = await againstBaseline(browser, server.url, baseline.url, ids);
   } finally {
     await browser.close();
     await server.close();
+    await baseline?.close();
   }
 
+  if (inTurns) console.log(`\nin turns with ${BASELINE} (settled, WASM, ${inTurns.events} events each): this tree p50 ${inTurns.thisTree.p50} / p95 ${inTurns.thisTree.p95} ms, baseline p50 ${inTurns.baseline.p50} / p95 ${inTurns.baseline.p95} ms`);
   const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
   console.log('\nevent-to-new-top-10 (ms), 12k-item SASRec, real Chromium:');
   console.log('| backend | ran on | runs | settled p50 | settled p95 | back-to-back p50 | back-to-back p95 |\n|---|---|---|---|---|---|---|');
@@ -298,6 +339,7 @@ export async function run(): Promise<Record<string, unknown>> {
     catalogProducts: CONFIG.numItems,
     modelBytes: server.modelBytes,
     latencyMs: latency,
+    ...(inTurns && { againstBaseline: { baselineDir: BASELINE, ...inTurns } }),
     warmupEvents: WARMUP,
     loadMs: load,
     bundlesGzipBytes: bundles,
