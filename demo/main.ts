@@ -81,8 +81,6 @@ const demo: NodeServerExtension = {
     const { demoRoutes } = await import('./server.ts');
     const keys = widgetKeys.map((k) => `${k.keyId}:${k.publicKey}`).join(' ');
     const snippet = `<script type="module" src="/widget/edge-recs.js" data-model="default" data-public-key="${keys}"></script>`;
-    // What a merchant's own page needs in its script tag (the README's snippet): the keys models are signed with.
-    console.log(`Script tag for your own pages: data-model="default" data-public-key="${keys}" (pages on another origin: start with -- --allow-origin https://your-shop.example)`);
     const routes = demoRoutes({
       snippet,
       appJs: () => readFile(resolve('dist/demo/app.js'), 'utf8').catch(() => null),
@@ -92,6 +90,11 @@ const demo: NodeServerExtension = {
       federationKey,
       ...(adminTokenFile ? { adminTokens: [await loadOrCreateToken(adminTokenFile)], adminTokenFile } : {}),
       mount: (app) => app.route('/', routes),
+      // What a merchant's own page needs (the README's snippet), whole: this server's loader and the keys models are signed with.
+      startupLines: (url) => [
+        `Script tag for your own pages: <script type="module" src="${url}widget/edge-recs.js" data-model="default" data-public-key="${keys}"></script>`,
+        '  (a page on another origin: start with -- --allow-origin https://your-shop.example; the demo catalog\'s links and images are paths on this server, so use your own catalog there: docs/catalog.md)',
+      ],
     };
   },
 };

@@ -69,6 +69,8 @@ export interface ExtensionResult {
   adminTokenFile?: string;
   /** Routes beside the API (`AppOptions.mount`). */
   mount?: (app: Hono) => void;
+  /** Lines printed once the server listens, before its start-up line; `url` is its address (ending in `/`). */
+  startupLines?: (url: string) => string[];
 }
 
 async function main(values: ServerArgs, extension: NodeServerExtension | undefined): Promise<void> {
@@ -95,6 +97,7 @@ async function main(values: ServerArgs, extension: NodeServerExtension | undefin
   const trusted: TrustedKey[] = [];
   for (const file of values['trusted-key']) trusted.push(publicPart(await readKeyFile(file)));
   let mount: ((app: Hono) => void) | undefined;
+  let startupLines: ExtensionResult['startupLines'];
   let federationKey: KeyFile | undefined = values['federation-key'] ? await readKeyFile(values['federation-key'], { privateKey: 'required' }) : undefined;
   if (extension) {
     const added = await extension.prepare({ dataDir, storage, catalog, trusted: [...trusted], federationKey, adminTokens: [...adminTokens] });
@@ -103,6 +106,7 @@ async function main(values: ServerArgs, extension: NodeServerExtension | undefin
     adminTokens.push(...(added.adminTokens ?? []));
     adminTokenFile = added.adminTokenFile;
     mount = added.mount;
+    startupLines = added.startupLines;
   }
   const federatedConfig = values['federated-config'] ? JSON.parse(await readFile(values['federated-config'], 'utf8')) : (extension?.federation ?? {});
   // `admission` in the federated config: the token issuer's options (tokensPerDay, maxSourcesPerDay, issuerName), or false (unsafe).
@@ -130,6 +134,7 @@ async function main(values: ServerArgs, extension: NodeServerExtension | undefin
   });
   const server = await serveNode({ port, app, ...(values.host !== undefined ? { hostname: values.host } : {}) });
   const url = `${server.url}/`;
+  for (const line of startupLines?.(url) ?? []) console.log(line);
   if (adminTokens.length > 0) console.log(`Admin dashboard: ${url}dashboard${adminTokenFile ? ` (token in ${adminTokenFile})` : ''}`);
   console.log(`${extension?.name ?? 'EdgeRecs edge server'}: ${url}`);
   const stop = (): void => void server.close().then(() => analytics.close()).then(() => process.exit(0));
