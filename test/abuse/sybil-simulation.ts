@@ -51,7 +51,11 @@ export interface ResidualRiskOptions {
   rounds: number;
   /** K. Default 1,000, the server's default. */
   cohort: number;
-  /** Exposure the attacker wants: share of users with the target in their top 10. */
+  /**
+   * Exposure the attacker wants to add: a share of users with the target in their top 10 beyond the share
+   * the start model gives it (a median item may already be in some users' top 10, more or less by the
+   * start model's training draws: that is no attack's doing).
+   */
   exposureGoal: number;
   /** Largest number of addresses tried. */
   maxAddresses: number;
@@ -88,7 +92,7 @@ export interface ResidualRiskOutcome {
   startExposure: number;
   before: Tried;
   after: {
-    /** Fewest addresses whose median run reaches `exposureGoal`; null when even `maxAddresses` did not. */
+    /** Fewest addresses whose median run adds `exposureGoal` to the start exposure; null when even `maxAddresses` did not. */
     addressesNeeded: number | null;
     /** Every number of addresses tried. */
     tried: Tried[];
@@ -165,7 +169,7 @@ export async function residualRisk(options: Partial<ResidualRiskOptions> = {}, l
     const out = {
       addresses,
       exposure: sorted[Math.floor(sorted.length / 2)]!,
-      reachedIn: runs.filter((r) => r.exposure >= o.exposureGoal).length / runs.length,
+      reachedIn: runs.filter((r) => r.exposure - startExposure >= o.exposureGoal).length / runs.length,
       targetReleasedRounds: runs.reduce((n, r) => n + r.targetReleased, 0) / runs.length,
     };
     log(`${before ? 'before' : 'after'}: ${addresses} address(es): median exposure ${(out.exposure * 100).toFixed(2)}%, goal reached in ${(out.reachedIn * 100).toFixed(0)}% of runs, target row released in ${out.targetReleasedRounds.toFixed(1)} of ${o.rounds} rounds`);
@@ -179,7 +183,7 @@ export async function residualRisk(options: Partial<ResidualRiskOptions> = {}, l
   const reaches = async (a: number): Promise<boolean> => {
     const run = await trials(a, false);
     tried.push(run);
-    return run.exposure >= o.exposureGoal;
+    return run.exposure - startExposure >= o.exposureGoal;
   };
   let addressesNeeded: number | null = null;
   if (await reaches(o.maxAddresses)) {
