@@ -8,6 +8,7 @@ import { MODEL_DEFAULTS } from '../core/model/config.ts';
 import { SIMULATE_DEFAULTS, TRAIN_DEFAULTS } from './training/defaults.ts';
 import { DEFAULT_COUNT, FORMATS } from './data/input.ts';
 import { NEXT_STEPS_DEFAULTS } from './training/next-steps.ts';
+import { NEGATIVE_SAMPLINGS, type NegativeSampling } from './training/negatives.ts';
 import { CliError } from './errors.ts';
 import { keygenCommand } from './artifact/keygen.ts';
 import { registerReleaseCommands } from './admin/release-cli.ts';
@@ -34,6 +35,10 @@ const fraction = (name: string, zero: boolean) => (v: string): number => {
     throw new InvalidArgumentError(`${name} must be a number ${zero ? 'from 0' : 'above 0'} and below 1 (got "${v}")`);
   }
   return n;
+};
+const sampling = (v: string): NegativeSampling => {
+  if (!(NEGATIVE_SAMPLINGS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--sampling must be one of ${NEGATIVE_SAMPLINGS.join(', ')} (got "${v}")`);
+  return v as NegativeSampling;
 };
 const SIM = SIMULATE_DEFAULTS;
 /** `--workers N`: a positive integer, since each worker is a thread computing a shard of every step. */
@@ -88,7 +93,9 @@ export function program(): Command {
     .option('--lr <x>', 'Adam learning rate', num('--lr'), TRAIN_DEFAULTS.learningRate)
     .option('--dropout <x>', 'dropout rate', num('--dropout'), TRAIN_DEFAULTS.dropout)
     .option('--negatives <n>', 'shared negatives for sampled softmax (0, or more than the catalog has, = full softmax)', int('--negatives'), TRAIN_DEFAULTS.negatives)
+    .option('--sampling <how>', `how the negatives are drawn: ${NEGATIVE_SAMPLINGS.join(' or ')} (popularity: in proportion to each item's training count plus one, log-Q corrected; uniform: every item alike)`, sampling, TRAIN_DEFAULTS.sampling)
     .option('--patience <n>', 'epochs without improvement before stopping', int('--patience'), TRAIN_DEFAULTS.patience)
+    .option('--time-budget <minutes>', `wall time the epochs may take: training stops after the last epoch that fits and keeps the best validated one; 0 = no budget (runs then repeat bit for bit with the same --seed and --workers)`, num('--time-budget'), TRAIN_DEFAULTS.timeBudget / 60)
     .option('--dim <n>', 'embedding width', int('--dim'), MODEL_DEFAULTS.dim)
     .option('--blocks <n>', 'self-attention blocks', int('--blocks'), MODEL_DEFAULTS.blocks)
     .option('--heads <n>', 'attention heads', int('--heads'), MODEL_DEFAULTS.heads)

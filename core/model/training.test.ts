@@ -230,6 +230,29 @@ describe('cross-entropy kernels', () => {
     expect(hostOth[2]).toBeGreaterThan(0);
     tf.dispose([pos, oth]);
   });
+
+  it('add each candidate\'s bias (the log-Q correction) to its logit in both versions, the gradients unchanged in form', () => {
+    const [pos, oth] = inputs();
+    const bias = Float32Array.of(0.3, -1, 2, 0.5, -0.25);
+    const run = (kernel: typeof opsCrossEntropy) =>
+      tf.tidy(() => {
+        const f = (p: tf.Tensor, o: tf.Tensor) => kernel(p as tf.Tensor2D, o as tf.Tensor2D, targets, candidates, 3, bias);
+        const { value, grads } = tf.valueAndGrads(f)([pos, oth]);
+        return [value.dataSync()[0]!, Array.from(grads[0]!.dataSync()), Array.from(grads[1]!.dataSync())] as const;
+      });
+    const [opsLoss, opsPos, opsOth] = run(opsCrossEntropy);
+    const [hostLoss, hostPos, hostOth] = run(hostCrossEntropy);
+    const lse = (xs: number[]) => Math.log(xs.reduce((a, x) => a + Math.exp(x), 0));
+    // Row 0 competes with candidates 7, 5, 9 (logits 0.5, -1, 3), each plus its bias (2, 0.5, -0.25).
+    const expected = (lse([1.5, 0.5 + 2, -1 + 0.5, 3 - 0.25]) - 1.5 + lse([-0.5, 1 - 1, 2.5 + 2, -2 - 0.25]) + 0.5 + lse([4, 1 + 2, 0 + 0.5, 6 - 0.25]) - 4) / 3;
+    expect(opsLoss).toBeCloseTo(expected, 5);
+    expect(hostLoss).toBeCloseTo(expected, 5);
+    hostPos.forEach((g, i) => expect(g).toBeCloseTo(opsPos[i]!, 6));
+    hostOth.forEach((g, i) => expect(g).toBeCloseTo(opsOth[i]!, 6));
+    // The input logits are left as they were (the host version shifts a copy).
+    expect(Array.from(oth.dataSync()).slice(0, 5)).toEqual([9, 2, 0.5, -1, 3]);
+    tf.dispose([pos, oth]);
+  });
 });
 
 describe('training with Adam', () => {

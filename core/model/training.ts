@@ -17,6 +17,14 @@ export interface LossOptions {
    * SASRec?", RecSys 2023).
    */
   negatives?: Int32Array;
+  /**
+   * Per shared negative (same length as `negatives`), a constant added to its logit: the log-Q correction
+   * of sampled softmax, −log(expected draws of the item), so that each drawn item stands for the items it
+   * was drawn in place of and the sampled denominator estimates the full softmax's without bias (Bengio &
+   * Senécal 2008; Yi et al., "Sampling-bias-corrected neural modeling", RecSys 2019). Needed wherever the
+   * negatives are not drawn uniformly. Omitted: no correction.
+   */
+  negativeBias?: Float32Array;
   noise?: Noise;
   /**
    * Divide the summed loss by this instead of by the number of targets in the batch. Default: the
@@ -65,9 +73,11 @@ export function nextItemLoss(model: SasRec, batch: Batch, options: LossOptions =
   const candidates = options.negatives ?? allItems(numItems);
   const others = options.negatives ? matMulT(h, gatherRows(table, candidates)) : matMulT(h, table);
   const denominator = options.denominator ?? rows.length;
+  const bias = options.negatives ? options.negativeBias : undefined;
+  if (bias && bias.length !== candidates.length) throw new Error(`nextItemLoss: ${bias.length} negative biases for ${candidates.length} negatives`);
   return HOST_BACKENDS.has(tf.getBackend())
-    ? hostCrossEntropy(positive, others, targetIdx, candidates, denominator)
-    : opsCrossEntropy(positive, others, targetIdx, candidates, denominator);
+    ? hostCrossEntropy(positive, others, targetIdx, candidates, denominator, bias)
+    : opsCrossEntropy(positive, others, targetIdx, candidates, denominator, bias);
 }
 
 function allItems(numItems: number): Int32Array {
@@ -81,18 +91,20 @@ const HOST_BACKENDS = new Set(['cpu', 'wasm']);
 
 /**
  * Cross-entropy of each row's positive logit ([rows, 1]) against its candidate logits ([rows,
- * candidates]), summed and divided by `denominator`, with a candidate masked where it is the row's own
- * target (an accidental hit) or the padding index 0.
+ * candidates]), each candidate's logit plus its `bias` if given (`LossOptions.negativeBias`), summed and
+ * divided by `denominator`, with a candidate masked where it is the row's own target (an accidental hit)
+ * or the padding index 0.
  */
-export type CrossEntropy = (positive: tf.Tensor2D, others: tf.Tensor2D, targets: Int32Array, candidates: Int32Array, denominator: number) => tf.Scalar;
+export type CrossEntropy = (positive: tf.Tensor2D, others: tf.Tensor2D, targets: Int32Array, candidates: Int32Array, denominator: number, bias?: Float32Array) => tf.Scalar;
 
 /** `CrossEntropy` in tfjs ops: the portable reference, used on GPU backends. */
-export const opsCrossEntropy: CrossEntropy = (positive, others, targets, candidates, denominator) => {
+export const opsCrossEntropy: CrossEntropy = (positive, others, targets, candidates, denominator, bias) => {
   // The mask is built on the backend: as a host array it was rows x candidates floats per step.
   const t = tf.reshape(tf.tensor1d(targets, 'int32'), [-1, 1]);
   const c = tf.reshape(tf.tensor1d(candidates, 'int32'), [1, -1]);
   const masked = tf.logicalOr(tf.equal(t, c), tf.equal(c, 0));
-  const logits = tf.concat([positive, tf.where(masked, tf.fill(others.shape, MASKED), others)], 1);
+  const shifted = bias ? tf.add(others, tf.tensor2d(bias, [1, bias.length])) : others;
+  const logits = tf.concat([positive, tf.where(masked, tf.fill(others.shape, MASKED), shifted)], 1);
   return tf.div(tf.sum(tf.sub(tf.logSumExp(logits, 1), tf.reshape(positive, [-1]))), denominator);
 };
 
@@ -102,12 +114,15 @@ export const opsCrossEntropy: CrossEntropy = (positive, others, targets, candida
  * rows x candidates floats forward and as many backward (measured: ~1.6 s for 6400 x 2048 per step,
  * over half of a Beauty epoch); this one costs two.
  */
-export const hostCrossEntropy: CrossEntropy = (positive, others, targets, candidates, denominator) => {
+export const hostCrossEntropy: CrossEntropy = (positive, others, targets, candidates, denominator, bias) => {
   const op = tf.customGrad((pos, oth, save) => {
     const R = targets.length;
     const N = candidates.length;
     const p = (pos as tf.Tensor).dataSync() as Float32Array;
-    const o = (oth as tf.Tensor).dataSync() as Float32Array;
+    const read = (oth as tf.Tensor).dataSync() as Float32Array;
+    // The biased logits, one pass: the loops below read them as they are (a WASM read is a fresh copy).
+    const o = bias ? (tf.getBackend() === 'wasm' ? read : read.slice()) : read;
+    if (bias) for (let r = 0, at = 0; r < R; r++) for (let j = 0; j < N; j++, at++) o[at]! += bias[j]!;
     const gPos = new Float32Array(R);
     const gOth = new Float32Array(R * N);
     let total = 0;

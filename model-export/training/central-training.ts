@@ -16,6 +16,7 @@ import { packedBatch, type Batch } from '../../core/model/training.ts';
 import type { NamedWeights } from '../../core/model/weights.ts';
 import { shuffle } from '../../core/random.ts';
 import { GradientWorkers } from './gradient-workers.ts';
+import { NegativeSampler, type NegativeSampling } from './negatives.ts';
 import { shardGradients, targetCount, type StepDraws } from './step.ts';
 import type { NodeBackend } from './tf-node.ts';
 
@@ -26,6 +27,8 @@ export interface AdamRecipe {
   batchSize: number;
   /** Shared sampled negatives per step; 0, or a catalog no larger, means full softmax. */
   negatives: number;
+  /** How the negatives are drawn (`negatives.ts`): default `uniform`, `simulate`'s central reference as measured. */
+  sampling?: NegativeSampling;
   dropout: number;
   /**
    * What a step's summed loss is divided by: `pass` (the trainer's) the mean number of targets per batch
@@ -116,14 +119,16 @@ export class CentralTraining {
     );
     const denominator = recipe.lossScale === 'pass' ? targetsPerBatch(batches, maxLen) : undefined;
     const idDropout = (model.config.numFeatures ?? 0) > 0 ? (recipe.idDropout ?? 0) : 0;
+    const sampler = recipe.negatives > 0 && recipe.negatives < numItems ? NegativeSampler.from(recipe.sampling ?? 'uniform', numItems, sequences) : undefined;
     const workers = await this.gradientWorkers();
     let lossSum = 0;
     for (const histories of batches) {
       const batch = packedBatch(histories, maxLen);
-      const negatives = recipe.negatives > 0 && recipe.negatives < numItems ? sampleNegatives(recipe.negatives, numItems, random) : undefined;
+      const sampled = sampler?.draw(recipe.negatives, random);
       const dropped = idDropout > 0 ? dropIds(numItems, idDropout, random) : undefined;
       const draws: StepDraws = {
-        ...(negatives && { negatives }),
+        ...(sampled && { negatives: sampled.negatives }),
+        ...(sampled?.bias && { negativeBias: sampled.bias }),
         ...(dropped && { dropIds: dropped }),
         rate: recipe.dropout,
         seed: Math.floor(random() * 2 ** 32),
@@ -181,11 +186,4 @@ function targetsPerBatch(batches: readonly (readonly (readonly number[])[])[], m
   let targets = 0;
   for (const batch of batches) for (const s of batch) targets += Math.min(s.length - 1, maxLen);
   return targets / Math.max(1, batches.length);
-}
-
-/** Uniform shared negatives (without the padding index); accidental hits are masked in the loss. */
-function sampleNegatives(count: number, numItems: number, random: () => number): Int32Array {
-  const out = new Int32Array(count);
-  for (let i = 0; i < out.length; i++) out[i] = 1 + Math.floor(random() * numItems);
-  return out;
 }

@@ -14,6 +14,8 @@ import { rng } from '../../core/random.ts';
 export interface StepDraws {
   /** Shared sampled negatives; absent = full softmax. */
   negatives?: Int32Array;
+  /** Each negative's log-Q correction (`LossOptions.negativeBias`); absent = none. */
+  negativeBias?: Float32Array;
   /** ID dropout's mask (per item index, 1 = id row left out); absent = none. */
   dropIds?: Float32Array;
   /** Activation dropout rate. */
@@ -83,6 +85,7 @@ export function shardGradients(model: SasRec, batch: Batch, draws: StepDraws, sh
     () =>
       nextItemLoss(model, batch, {
         negatives: draws.negatives,
+        negativeBias: draws.negativeBias,
         noise: { rate: draws.rate, random: rng(shardSeed(draws.seed, shard)) },
         denominator: draws.denominator,
         dropIds: draws.dropIds,

@@ -15,6 +15,7 @@ import { CliError } from '../errors.ts';
 import { AttributeSimilarity, evaluateAttributeSimilarity } from './attribute-similarity.ts';
 import { evaluate, evaluatePopularity, type Evaluation, type GroupMetrics } from './evaluate.ts';
 import { DEFAULT_COUNT, describeData, parseCounted, readData, type Format, type InputRecord } from '../data/input.ts';
+import type { NegativeSampling } from './negatives.ts';
 import { countNextSteps } from './next-steps.ts';
 import { writeReport, type ReportTitles, type Sample } from './report.ts';
 import { useBackend, type NodeBackend } from './tf-node.ts';
@@ -42,7 +43,11 @@ export interface TrainArgs {
   lr: number;
   dropout: number;
   negatives: number;
+  /** `--sampling`: how the negatives are drawn; default `TRAIN_DEFAULTS.sampling`. */
+  sampling?: NegativeSampling;
   patience: number;
+  /** `--time-budget`, minutes; default `TRAIN_DEFAULTS.timeBudget` / 60. */
+  timeBudget?: number;
   dim: number;
   blocks: number;
   heads: number;
@@ -213,8 +218,9 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
   const nextSteps = countNextSteps(withoutItems(data, cold), a.nextMinUsers === undefined ? {} : { minUsers: a.nextMinUsers });
   await useBackend(a.backend);
   const workers = a.workers ?? TRAIN_DEFAULTS.workers;
+  const timeBudget = a.timeBudget !== undefined ? a.timeBudget * 60 : TRAIN_DEFAULTS.timeBudget;
   if (!a.json) {
-    console.error(`training: ${workers === 1 ? '1 thread' : `${workers} worker threads`} (--workers), at most ${a.epochs} epochs, stopping once validation NDCG@10 has not improved for ${a.patience} (--patience); "epoch 6/8+" = ends after epoch 8 unless it improves`);
+    console.error(`training: ${workers === 1 ? '1 thread' : `${workers} worker threads`} (--workers), at most ${a.epochs} epochs, stopping once validation NDCG@10 has not improved for ${a.patience} (--patience)${timeBudget > 0 ? ` or the ${duration(timeBudget)} budget has no room for another epoch (--time-budget)` : ''}; "epoch 6/8+" = ends after epoch 8 unless it improves`);
   }
   const progress = new Progress(a.epochs, stopHorizon(0, 0, false, { ...TRAIN_DEFAULTS, epochs: a.epochs, patience: a.patience }), a.json);
   const started = performance.now();
@@ -227,7 +233,9 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
       learningRate: a.lr,
       dropout: a.dropout,
       negatives: a.negatives,
+      sampling: a.sampling ?? TRAIN_DEFAULTS.sampling,
       patience: a.patience,
+      timeBudget,
       seed: a.seed,
       workers,
       idDropout,
@@ -279,7 +287,10 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
     seed: a.seed,
     // The weights' bits follow from the seed and the number of workers together (`TrainOptions.workers`).
     workers,
+    // The recipe's settings, so a published model says how it was trained, not only on what.
+    recipe: { batchSize: a.batchSize, learningRate: a.lr, dropout: a.dropout, negatives: a.negatives, sampling: a.sampling ?? TRAIN_DEFAULTS.sampling, patience: a.patience, timeBudget },
     bestEpoch: result.bestEpoch,
+    stopped: result.stopped,
     valid: result.bestValid,
     test,
     baseline: { popularity: baseline, ...(similarity && { 'attribute-similarity': similarity.metrics }) },
@@ -327,6 +338,7 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
     out: a.out,
     config: result.config,
     bestEpoch: result.bestEpoch,
+    stopped: result.stopped,
     valid: result.bestValid,
     test,
     baseline: training.baseline,
@@ -344,10 +356,13 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
   console.log(
     a.json
       ? JSON.stringify(out)
-      : `wrote ${a.out} (best epoch ${result.bestEpoch}; test NDCG@10 ${test['NDCG@10'].toFixed(4)}, HR@10 ${test['HR@10'].toFixed(4)}; popularity baseline NDCG@10 ${baseline['NDCG@10'].toFixed(4)}, HR@10 ${baseline['HR@10'].toFixed(4)}; seen items excluded)` +
+      : `wrote ${a.out} (best epoch ${result.bestEpoch} of ${result.history.length}, stopped by ${STOP_REASON[result.stopped]}; test NDCG@10 ${test['NDCG@10'].toFixed(4)}, HR@10 ${test['HR@10'].toFixed(4)}; popularity baseline NDCG@10 ${baseline['NDCG@10'].toFixed(4)}, HR@10 ${baseline['HR@10'].toFixed(4)}; seen items excluded)` +
           (groups ? `\n${groupLines(groups).join('\n')}` : ''),
   );
 }
+
+/** Why training ended, as the summary line says it. */
+const STOP_REASON = { patience: '--patience', budget: '--time-budget', epochs: '--epochs' } as const;
 
 type Groups = { warm: GroupMetrics; cold: GroupMetrics };
 

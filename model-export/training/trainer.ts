@@ -31,6 +31,49 @@ export function stopHorizon(
   return Math.min(o.epochs, next + remaining);
 }
 
+/**
+ * Wall time of a run's epochs against its time budget (`TrainOptions.timeBudget`, seconds; 0 = none):
+ * whether another epoch fits, judged by the mean pass so far and the last validation's time (before the
+ * first validation, a guess of a quarter of a pass: a full-ranking pass over the validation users).
+ */
+export class EpochClock {
+  private readonly start = performance.now();
+  private passSeconds = 0;
+  private passes = 0;
+  private validSeconds: number | undefined;
+
+  constructor(private readonly budget: number) {}
+
+  passed(since: number): void {
+    this.passSeconds += (performance.now() - since) / 1000;
+    this.passes++;
+  }
+
+  validated(since: number): void {
+    this.validSeconds = (performance.now() - since) / 1000;
+  }
+
+  /** Seconds the next epoch is expected to take, `validates` or not. */
+  private next(validates: boolean): number {
+    const pass = this.passSeconds / Math.max(1, this.passes);
+    return pass + (validates ? (this.validSeconds ?? pass / 4) : 0);
+  }
+
+  /** Whether the next epoch (`validates` or not) ends within the budget; always with no budget. */
+  fits(validates: boolean): boolean {
+    return this.budget <= 0 || (performance.now() - this.start) / 1000 + this.next(validates) <= this.budget;
+  }
+
+  /** How many more epochs fit in the budget, the first `unvalidated` of them without validation; Infinity with no budget. */
+  epochsLeft(unvalidated: number): number {
+    if (this.budget <= 0 || this.next(false) <= 0) return Infinity;
+    let left = this.budget - (performance.now() - this.start) / 1000;
+    let n = 0;
+    while ((left -= this.next(n >= unvalidated)) >= 0) n++;
+    return n;
+  }
+}
+
 export interface TrainResult {
   /** Every item of the data, held-out ones too (`numItems`), and `numFeatures` where the model has content features. */
   config: ModelConfig;
@@ -43,6 +86,8 @@ export interface TrainResult {
   bestEpoch: number;
   bestValid: Metrics | null;
   history: EpochInfo[];
+  /** Why training ended: `patience` (validation stopped improving), `budget` (`timeBudget`), or `epochs` (the limit). */
+  stopped: 'patience' | 'budget' | 'epochs';
 }
 
 /**
@@ -76,23 +121,37 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
   const history: EpochInfo[] = [];
   let best: { epoch: number; valid: Metrics; weights: NamedWeights } | null = null;
   let stale = 0;
+  let stopped: TrainResult['stopped'] = 'epochs';
+  const clock = new EpochClock(o.timeBudget);
   try {
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       const started = performance.now();
       const loss = await training.pass(trainSeqs);
+      clock.passed(started);
       const info: EpochInfo = { epoch, epochs: o.epochs, loss, seconds: 0, horizon: o.epochs };
-      if (epoch >= o.validateFrom || epoch === o.epochs) {
+      // The budget leaves no room for another epoch after this one: this one is validated whatever its number.
+      const lastInBudget = !clock.fits(epoch + 1 >= o.validateFrom);
+      if (epoch >= o.validateFrom || epoch === o.epochs || lastInBudget) {
+        const validating = performance.now();
         info.valid = (await evaluate(model, view, { target: 'valid', users: validUsers })).metrics;
+        clock.validated(validating);
         if (!best || info.valid['NDCG@10'] > best.valid['NDCG@10']) {
           best = { epoch, valid: info.valid, weights: await model.exportWeights() };
           stale = 0;
         } else stale++;
       }
       info.seconds = (performance.now() - started) / 1000;
-      info.horizon = stopHorizon(epoch, stale, best !== null, o);
+      info.horizon = Math.min(stopHorizon(epoch, stale, best !== null, o), epoch + clock.epochsLeft(o.validateFrom - epoch - 1));
       history.push(info);
       o.onEpoch?.(info);
-      if (stale >= o.patience) break;
+      if (stale >= o.patience) {
+        stopped = 'patience';
+        break;
+      }
+      if (lastInBudget && epoch < o.epochs) {
+        stopped = 'budget';
+        break;
+      }
     }
     const weights = best?.weights ?? (await model.exportWeights());
     return {
@@ -103,6 +162,7 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
       bestEpoch: best?.epoch ?? history.length,
       bestValid: best?.valid ?? null,
       history,
+      stopped,
     };
   } finally {
     await training.dispose();
