@@ -97,6 +97,7 @@ export async function run(): Promise<Record<string, unknown>> {
       loadAverage,
       epochs: trained.history.length,
       bestEpoch: trained.bestEpoch,
+      stopped: trained.stopped,
       float32,
       uint8,
       uint8RelativeNdcg10: uint8['NDCG@10'] / float32['NDCG@10'],

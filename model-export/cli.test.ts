@@ -161,6 +161,8 @@ describe('edge-recs train, export, eval', () => {
     expect(a.shards.map((s) => s.sha256)).not.toEqual(c.shards.map((s) => s.sha256));
     // Trained on every core by default, and the manifest says on how many: the bits follow from seed and workers.
     expect(a.training).toMatchObject({ seed: 7, workers: availableParallelism() });
+    // And how: the recipe's settings, and why training ended.
+    expect(a.training).toMatchObject({ recipe: { sampling: 'popularity', lrDecay: 0.5, dropout: 0.4 }, stopped: expect.stringMatching(/^(patience|budget|epochs)$/) });
   });
 });
 
@@ -188,6 +190,19 @@ describe('edge-recs on bad input', () => {
       expect(run.stderr).toContain(`--workers must be a positive integer: 1 (this thread alone) up to any number of threads, ${availableParallelism()} = every core of this machine (got "${['0', '1.5', 'all'][i]}")`);
     }
     expect(await exists(join(dir, 'workers-0'))).toBe(false);
+  });
+
+  it('refuses an unknown --sampling and an --lr-decay outside (0, 1] with exit code 2, naming the valid values, and writes nothing', async () => {
+    const [sampling, decay] = await Promise.all([
+      edgeRecs('train', '--data', data, '--sampling', 'zipf', '--out', join(dir, 'sampling'), ...TRAIN),
+      edgeRecs('train', '--data', data, '--lr-decay', '1.5', '--out', join(dir, 'decay'), ...TRAIN),
+    ]);
+    expect(sampling.code).toBe(2);
+    expect(sampling.stderr).toContain('--sampling must be one of popularity, uniform (got "zipf")');
+    expect(decay.code).toBe(2);
+    expect(decay.stderr).toContain('--lr-decay must be a number above 0 and at most 1 (1 = no decay) (got "1.5")');
+    expect(await exists(join(dir, 'sampling'))).toBe(false);
+    expect(await exists(join(dir, 'decay'))).toBe(false);
   });
 
   it('refuses --quantize int4 with exit code 2, listing the valid choices, and writes nothing', async () => {

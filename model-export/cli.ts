@@ -40,6 +40,12 @@ const sampling = (v: string): NegativeSampling => {
   if (!(NEGATIVE_SAMPLINGS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--sampling must be one of ${NEGATIVE_SAMPLINGS.join(', ')} (got "${v}")`);
   return v as NegativeSampling;
 };
+/** `--lr-decay F`: above 0, at most 1 (no decay). */
+const decay = (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !(n > 0 && n <= 1)) throw new InvalidArgumentError(`--lr-decay must be a number above 0 and at most 1 (1 = no decay) (got "${v}")`);
+  return n;
+};
 const SIM = SIMULATE_DEFAULTS;
 /** `--workers N`: a positive integer, since each worker is a thread computing a shard of every step. */
 const workers = (v: string): number => {
@@ -91,6 +97,7 @@ export function program(): Command {
     .option('--epochs <n>', 'most epochs', int('--epochs'), TRAIN_DEFAULTS.epochs)
     .option('--batch-size <n>', 'sequences per step', int('--batch-size'), TRAIN_DEFAULTS.batchSize)
     .option('--lr <x>', 'Adam learning rate', num('--lr'), TRAIN_DEFAULTS.learningRate)
+    .option('--lr-decay <f>', 'factor the learning rate is multiplied by after each validation that does not improve (1 = constant)', decay, TRAIN_DEFAULTS.lrDecay)
     .option('--dropout <x>', 'dropout rate', num('--dropout'), TRAIN_DEFAULTS.dropout)
     .option('--negatives <n>', 'shared negatives for sampled softmax (0, or more than the catalog has, = full softmax)', int('--negatives'), TRAIN_DEFAULTS.negatives)
     .option('--sampling <how>', `how the negatives are drawn: ${NEGATIVE_SAMPLINGS.join(' or ')} (popularity: in proportion to each item's training count plus one, log-Q corrected; uniform: every item alike)`, sampling, TRAIN_DEFAULTS.sampling)

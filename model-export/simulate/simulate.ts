@@ -45,9 +45,9 @@ import { trainModel } from '../training/trainer.ts';
  * The central recipe of the start model and of the central reference, pinned here (not read from the
  * trainer's defaults) so that the figures in docs/federated-learning.md stay reproducible when the trainer's defaults move:
  * the trainer's settings when they were measured (Adam, lr 0.001, 2,048 uniform shared negatives, dropout 0.5,
- * histories packed several to a row, validated from the first epoch, no time budget).
+ * histories packed several to a row, validated from the first epoch, a constant learning rate, no time budget).
  */
-const CENTRAL_RECIPE = { learningRate: 0.001, batchSize: 128, dropout: 0.5, negatives: 2048, sampling: 'uniform', validateFrom: 1, timeBudget: 0 } as const;
+const CENTRAL_RECIPE = { learningRate: 0.001, batchSize: 128, dropout: 0.5, negatives: 2048, sampling: 'uniform', validateFrom: 1, timeBudget: 0, lrDecay: 1 } as const;
 
 /** Share of all users whose sequences the attackers know (public reviews), as FedRecAttack assumes. */
 const ATTACKER_PUBLIC_SHARE = 0.01;

@@ -17,7 +17,7 @@ import type { NamedWeights } from '../../core/model/weights.ts';
 import { shuffle } from '../../core/random.ts';
 import { GradientWorkers } from './gradient-workers.ts';
 import { NegativeSampler, type NegativeSampling } from './negatives.ts';
-import { shardGradients, targetCount, type StepDraws } from './step.ts';
+import { setLearningRate, shardGradients, targetCount, type StepDraws } from './step.ts';
 import type { NodeBackend } from './tf-node.ts';
 
 /** How each pass steps (the `TrainOptions` of the same names). */
@@ -62,6 +62,8 @@ export interface TrainingOptions {
 export class CentralTraining {
   readonly model: SasRec;
   private readonly optimizer: tf.Optimizer;
+  /** The learning rate now: the recipe's, less any decay so far. */
+  private learningRate: number;
   private readonly workers: number;
   private readonly features: ItemFeatures | undefined;
   private pool: Promise<GradientWorkers> | undefined;
@@ -82,6 +84,7 @@ export class CentralTraining {
     if (!Number.isInteger(workers) || workers < 0) throw new Error(`CentralTraining: workers must be a non-negative integer (got ${workers})`);
     this.model = SasRec.fromWeights(config, weights, { trainable: true, ...(features && { features }) });
     this.optimizer = tf.train.adam(recipe.learningRate);
+    this.learningRate = recipe.learningRate;
     this.workers = workers;
     this.features = features;
   }
@@ -96,7 +99,7 @@ export class CentralTraining {
         config: this.model.config,
         weights,
         ...(this.features && { features: this.features }),
-        learningRate: this.recipe.learningRate,
+        learningRate: this.learningRate,
       }),
     );
     return this.pool;
@@ -150,6 +153,16 @@ export class CentralTraining {
       loss.dispose();
       for (const g of grads) g.tensor.dispose();
     }
+  }
+
+  /**
+   * Multiplies the learning rate by `factor` from the next step on, in this thread's optimizer and every
+   * worker's (each keeps its Adam moments): the trainer's decay when validation stops improving.
+   */
+  async decayLearningRate(factor: number): Promise<void> {
+    this.learningRate *= factor;
+    setLearningRate(this.optimizer, this.learningRate);
+    (await this.gradientWorkers())?.setLearningRate(this.learningRate);
   }
 
   /** Frees the model and the optimizer, and stops the worker threads (waits for them to end). */

@@ -28,11 +28,14 @@ interface Run {
   losses: number[];
 }
 
-async function train(workers: number, o: { recipe?: AdamRecipe; config?: ModelConfig; features?: ItemFeatures; seed?: number } = {}): Promise<Run> {
+async function train(workers: number, o: { recipe?: AdamRecipe; config?: ModelConfig; features?: ItemFeatures; seed?: number; decay?: number } = {}): Promise<Run> {
   const c = o.config ?? config;
   const training = new CentralTraining(c, initWeights(c, 1), o.recipe ?? recipe, rng(o.seed ?? 3), { workers, ...(o.features && { features: o.features }) });
   try {
-    const losses = [await training.pass(ring), await training.pass(ring)];
+    const losses = [await training.pass(ring)];
+    // The trainer's decay on a plateau, between passes: the workers' optimizers must follow it.
+    if (o.decay !== undefined) await training.decayLearningRate(o.decay);
+    losses.push(await training.pass(ring));
     return { weights: await training.model.exportWeights(), losses };
   } finally {
     await training.dispose();
@@ -70,6 +73,16 @@ describe('data-parallel training', () => {
     const [alone, one] = [await train(0, idDropout), await train(1, idDropout)];
     expect(one.losses).toEqual(alone.losses);
     expect(bytes(one.weights)).toEqual(bytes(alone.weights));
+  });
+
+  it('decays the learning rate in the workers\' optimizers as in the calling thread\'s, moments kept', async () => {
+    const alone = await train(0, { decay: 0.25 });
+    const worker = await train(1, { decay: 0.25 });
+    expect(bytes(worker.weights)).toEqual(bytes(alone.weights));
+    expect(worker.losses).toEqual(alone.losses);
+    // And the decay does change the second pass's steps.
+    const constant = await train(1);
+    expect(bytes(constant.weights)).not.toEqual(bytes(worker.weights));
   });
 
   it('computes the whole batch\'s gradient across 2 workers: without dropout, feature table included, the weights match the calling thread\'s to float precision', async () => {

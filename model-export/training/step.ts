@@ -149,3 +149,13 @@ export function sumGradients(shards: readonly HostGradients[], order: readonly s
   }
   return order.filter((param) => sums.has(param)).map((param) => [param, sums.get(param)!]);
 }
+
+/**
+ * Sets an Adam optimizer's learning rate in place, keeping its moments (the trainer's decay on a
+ * plateau). tfjs' `AdamOptimizer` reads its `learningRate` field at every step and has no setter.
+ */
+export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
+  if (!(optimizer instanceof tf.AdamOptimizer)) throw new Error('setLearningRate: an Adam optimizer is needed');
+  if (!(learningRate > 0) || !Number.isFinite(learningRate)) throw new Error(`setLearningRate: a positive learning rate is needed (got ${learningRate})`);
+  (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
+}

@@ -41,6 +41,8 @@ export interface TrainArgs {
   epochs: number;
   batchSize: number;
   lr: number;
+  /** `--lr-decay`; default `TRAIN_DEFAULTS.lrDecay`. */
+  lrDecay?: number;
   dropout: number;
   negatives: number;
   /** `--sampling`: how the negatives are drawn; default `TRAIN_DEFAULTS.sampling`. */
@@ -231,6 +233,7 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
       epochs: a.epochs,
       batchSize: a.batchSize,
       learningRate: a.lr,
+      lrDecay: a.lrDecay ?? TRAIN_DEFAULTS.lrDecay,
       dropout: a.dropout,
       negatives: a.negatives,
       sampling: a.sampling ?? TRAIN_DEFAULTS.sampling,
@@ -288,7 +291,7 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
     // The weights' bits follow from the seed and the number of workers together (`TrainOptions.workers`).
     workers,
     // The recipe's settings, so a published model says how it was trained, not only on what.
-    recipe: { batchSize: a.batchSize, learningRate: a.lr, dropout: a.dropout, negatives: a.negatives, sampling: a.sampling ?? TRAIN_DEFAULTS.sampling, patience: a.patience, timeBudget },
+    recipe: { batchSize: a.batchSize, learningRate: a.lr, lrDecay: a.lrDecay ?? TRAIN_DEFAULTS.lrDecay, dropout: a.dropout, negatives: a.negatives, sampling: a.sampling ?? TRAIN_DEFAULTS.sampling, patience: a.patience, timeBudget },
     bestEpoch: result.bestEpoch,
     stopped: result.stopped,
     valid: result.bestValid,

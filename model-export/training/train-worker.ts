@@ -11,7 +11,7 @@ import type { ItemFeatures } from '../../core/model/features.ts';
 import { SasRec } from '../../core/model/sasrec.ts';
 import type { Batch } from '../../core/model/training.ts';
 import type { NamedWeights } from '../../core/model/weights.ts';
-import { applyHostGradients, hostGradients, type HostGradients, type StepDraws } from './step.ts';
+import { applyHostGradients, hostGradients, setLearningRate, type HostGradients, type StepDraws } from './step.ts';
 import { useBackend, type NodeBackend } from './tf-node.ts';
 
 /** What the main thread asks of a worker; `grads` and `weights` are answered by the reply of that kind, `init` by `ready`. */
@@ -19,6 +19,7 @@ export type WorkerRequest =
   | { kind: 'init'; backend: NodeBackend; config: ModelConfig; weights: NamedWeights; features?: ItemFeatures; learningRate: number }
   | { kind: 'grads'; batch: Batch; draws: StepDraws; shard: number }
   | { kind: 'apply'; grads: [string, Float32Array][] }
+  | { kind: 'lr'; learningRate: number }
   | { kind: 'weights' };
 
 export type WorkerReply = { kind: 'ready' } | ({ kind: 'grads' } & HostGradients) | { kind: 'weights'; weights: NamedWeights } | { kind: 'error'; message: string };
@@ -43,6 +44,9 @@ async function serve(request: WorkerRequest): Promise<WorkerReply | undefined> {
     }
     case 'apply':
       applyHostGradients(replica.model, replica.optimizer, request.grads);
+      return undefined;
+    case 'lr':
+      setLearningRate(replica.optimizer, request.learningRate);
       return undefined;
     case 'weights':
       return { kind: 'weights', weights: await replica.model.exportWeights() };

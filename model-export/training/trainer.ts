@@ -36,7 +36,7 @@ export function stopHorizon(
  * whether another epoch fits, judged by the mean pass so far and the last validation's time (before the
  * first validation, a guess of a quarter of a pass: a full-ranking pass over the validation users).
  */
-export class EpochClock {
+class EpochClock {
   private readonly start = performance.now();
   private passSeconds = 0;
   private passes = 0;
@@ -99,6 +99,7 @@ export interface TrainResult {
  */
 export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}): Promise<TrainResult> {
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...opts };
+  if (!(o.lrDecay > 0 && o.lrDecay <= 1)) throw new Error(`trainModel: lrDecay must be above 0 and at most 1 (got ${o.lrDecay})`);
   if (!Number.isInteger(o.workers) || o.workers < 1) throw new Error(`trainModel: workers must be a positive integer, 1 (this thread) or more (worker threads) (got ${o.workers})`);
   const features = o.features && o.features.names.length > 0 ? o.features : undefined;
   if (features && featureItemCount(features) !== data.itemIds.length) {
@@ -138,7 +139,11 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
         if (!best || info.valid['NDCG@10'] > best.valid['NDCG@10']) {
           best = { epoch, valid: info.valid, weights: await model.exportWeights() };
           stale = 0;
-        } else stale++;
+        } else {
+          stale++;
+          // Decay on a plateau: the next epochs take smaller steps, as long as training goes on.
+          if (stale < o.patience && o.lrDecay < 1) await training.decayLearningRate(o.lrDecay);
+        }
       }
       info.seconds = (performance.now() - started) / 1000;
       info.horizon = Math.min(stopHorizon(epoch, stale, best !== null, o), epoch + clock.epochsLeft(o.validateFrom - epoch - 1));
