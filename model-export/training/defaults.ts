@@ -40,11 +40,9 @@ export interface TrainOptions {
    */
   dropout: number;
   /**
-   * Shared negatives per step for sampled softmax. Default 4096: many negatives bring sampled softmax
+   * Shared negatives per step for sampled softmax. Default 2048: many negatives bring sampled softmax
    * close to full softmax (measured on Beauty: validation NDCG@10 0.054 after 8 epochs with 2048, 0.043
-   * with 256; with issue 19's recipe, best validation 0.0701 with 4096 against 0.0679 with 2048 on Beauty
-   * and 0.0739 against 0.0719 on Toys, at ~1.3× the time an epoch, inside the time budget). 0, or a
-   * catalog no larger than this, means full softmax, exact and on small catalogs no slower.
+   * with 256). 0, or a catalog no larger than this, means full softmax, exact and on small catalogs no slower.
    */
   negatives: number;
   /**
@@ -139,7 +137,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'onEpoch' | 'features' | 'coldIt
   learningRate: 0.002,
   lrDecay: 0.5,
   dropout: 0.4,
-  negatives: 4096,
+  negatives: 2048,
   sampling: 'popularity',
   patience: 3,
   timeBudget: 840,

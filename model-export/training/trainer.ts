@@ -59,13 +59,9 @@ class EpochClock {
     return pass + (validates ? (this.validSeconds ?? pass / 4) : 0);
   }
 
-  /**
-   * Whether the next epoch (`validates` or not) ends within the budget, after this epoch's validation if
-   * it has one still to run (`validating`); always with no budget.
-   */
-  fits(validating: boolean, validates: boolean): boolean {
-    const pending = validating ? this.next(true) - this.next(false) : 0;
-    return this.budget <= 0 || (performance.now() - this.start) / 1000 + pending + this.next(validates) <= this.budget;
+  /** Whether the next epoch (`validates` or not) ends within the budget; always with no budget. */
+  fits(validates: boolean): boolean {
+    return this.budget <= 0 || (performance.now() - this.start) / 1000 + this.next(validates) <= this.budget;
   }
 
   /** How many more epochs fit in the budget, the first `unvalidated` of them without validation; Infinity with no budget. */
@@ -135,12 +131,11 @@ export async function trainModel(data: Dataset, opts: Partial<TrainOptions> = {}
       clock.passed(started);
       const info: EpochInfo = { epoch, epochs: o.epochs, loss, seconds: 0, horizon: o.epochs };
       // The budget leaves no room for another epoch after this one: this one is validated whatever its number.
-      const validating = epoch >= o.validateFrom || epoch === o.epochs;
-      const lastInBudget = !clock.fits(validating, epoch + 1 >= o.validateFrom);
-      if (validating || lastInBudget) {
-        const validationStart = performance.now();
+      const lastInBudget = !clock.fits(epoch + 1 >= o.validateFrom);
+      if (epoch >= o.validateFrom || epoch === o.epochs || lastInBudget) {
+        const validating = performance.now();
         info.valid = (await evaluate(model, view, { target: 'valid', users: validUsers })).metrics;
-        clock.validated(validationStart);
+        clock.validated(validating);
         if (!best || info.valid['NDCG@10'] > best.valid['NDCG@10']) {
           best = { epoch, valid: info.valid, weights: await model.exportWeights() };
           stale = 0;

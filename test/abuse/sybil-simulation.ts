@@ -121,8 +121,8 @@ export async function residualRisk(options: Partial<ResidualRiskOptions> = {}, l
   const evalUsers = users.slice(0, o.evalUsers);
   const publicSequences = users.slice(o.evalUsers, o.evalUsers + Math.max(1, Math.round(users.length * 0.01))).map((u) => split(data.sequences[u]!)!.train);
 
-  // The central recipe as it was when docs/federated-limits.md's figures were measured (dropout 0.5, 2,048 uniform negatives, a constant learning rate), run to its epochs.
-  const trained = await trainModel(data, { model: { dim: o.dim, blocks: o.blocks }, epochs: o.epochs, patience: o.epochs, dropout: 0.5, negatives: 2048, sampling: 'uniform', lrDecay: 1, timeBudget: 0, validationUsers: Math.min(1000, users.length), seed: o.seed });
+  // The central recipe as it was when docs/federated-limits.md's figures were measured (dropout 0.5, uniform negatives, a constant learning rate), run to its epochs.
+  const trained = await trainModel(data, { model: { dim: o.dim, blocks: o.blocks }, epochs: o.epochs, patience: o.epochs, dropout: 0.5, sampling: 'uniform', lrDecay: 1, timeBudget: 0, validationUsers: Math.min(1000, users.length), seed: o.seed });
   const config = trained.config;
   const target = medianPopularityItem(data);
   log(`start model: ${data.sequences.length} users, ${config.numItems} items, dim ${config.dim}, ${trained.history.length} epochs (${((performance.now() - started) / 1000).toFixed(0)} s)`);
