@@ -121,12 +121,12 @@ export class GradientWorkers {
     return loss;
   }
 
-  /** The replicas' current weights (worker 0's; all hold the same). */
   /** Sets every replica's learning rate from the next step on (requests are served in order). */
   setLearningRate(learningRate: number): void {
     for (const c of this.channels) c.post({ kind: 'lr', learningRate });
   }
 
+  /** The replicas' current weights (worker 0's; all hold the same). */
   async weights(): Promise<NamedWeights> {
     return (await this.channels[0]!.request({ kind: 'weights' }, 'weights')).weights;
   }

@@ -221,6 +221,8 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
   await useBackend(a.backend);
   const workers = a.workers ?? TRAIN_DEFAULTS.workers;
   const timeBudget = a.timeBudget !== undefined ? a.timeBudget * 60 : TRAIN_DEFAULTS.timeBudget;
+  const lrDecay = a.lrDecay ?? TRAIN_DEFAULTS.lrDecay;
+  const sampling = a.sampling ?? TRAIN_DEFAULTS.sampling;
   if (!a.json) {
     console.error(`training: ${workers === 1 ? '1 thread' : `${workers} worker threads`} (--workers), at most ${a.epochs} epochs, stopping once validation NDCG@10 has not improved for ${a.patience} (--patience)${timeBudget > 0 ? ` or the ${duration(timeBudget)} budget has no room for another epoch (--time-budget)` : ''}; "epoch 6/8+" = ends after epoch 8 unless it improves`);
   }
@@ -233,10 +235,10 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
       epochs: a.epochs,
       batchSize: a.batchSize,
       learningRate: a.lr,
-      lrDecay: a.lrDecay ?? TRAIN_DEFAULTS.lrDecay,
+      lrDecay,
       dropout: a.dropout,
       negatives: a.negatives,
-      sampling: a.sampling ?? TRAIN_DEFAULTS.sampling,
+      sampling,
       patience: a.patience,
       timeBudget,
       seed: a.seed,
@@ -291,7 +293,7 @@ export async function trainCommand(a: TrainArgs): Promise<void> {
     // The weights' bits follow from the seed and the number of workers together (`TrainOptions.workers`).
     workers,
     // The recipe's settings, so a published model says how it was trained, not only on what.
-    recipe: { batchSize: a.batchSize, learningRate: a.lr, lrDecay: a.lrDecay ?? TRAIN_DEFAULTS.lrDecay, dropout: a.dropout, negatives: a.negatives, sampling: a.sampling ?? TRAIN_DEFAULTS.sampling, patience: a.patience, timeBudget },
+    recipe: { batchSize: a.batchSize, learningRate: a.lr, lrDecay, dropout: a.dropout, negatives: a.negatives, sampling, patience: a.patience, timeBudget },
     bestEpoch: result.bestEpoch,
     stopped: result.stopped,
     valid: result.bestValid,
